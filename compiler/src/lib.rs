@@ -1,0 +1,8 @@
+//! trialc: compiler for personalized (N-of-1) clinical trial specs.
+//!
+//! Data flows one way: source → tokens → AST (`syntax`) → checked HIR (`hir`)
+//! → schedule (`schedule`) → report. Only `main.rs` touches files, the
+//! terminal, the clock and the environment.
+
+pub mod diagnostic;
+pub mod syntax;

@@ -1,0 +1,2 @@
+//! The trialc command-line interface.
+fn main() {}

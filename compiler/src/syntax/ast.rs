@@ -1,0 +1,394 @@
+//! The abstract syntax tree: what the source says, with byte spans, nothing resolved.
+//!
+//! Every node that a diagnostic may point at carries a `Span`. Optional parts
+//! that failed to parse are `None` (the parser has already reported them), so
+//! the checker can still run on everything that did parse.
+
+use crate::diagnostic::Span;
+use serde::Serialize;
+
+/// A value with the span of the source text it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(node: T, span: Span) -> Self {
+        Spanned { node, span }
+    }
+}
+
+pub type Ident = Spanned<String>;
+
+/// A whole `.trial` source file.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct File {
+    pub items: Vec<Item>,
+    /// Every comment in the file, in source order (the formatter keeps them).
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comment {
+    pub span: Span,
+    /// The text after `//` or `///`, without the line break.
+    pub text: String,
+    /// `///` doc comment: flows into the protocol document.
+    pub doc: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    /// `///` lines directly above the item, joined with newlines.
+    pub doc: Option<String>,
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ItemKind {
+    /// `use std.designs.abab` or `use std.priors.*`
+    Use(UseDecl),
+    /// `trial "id" { title "…" … }`
+    Trial(TrialBlock),
+    /// `hypotheses lfm from "file.json"`
+    Hypotheses(HypothesesDecl),
+    /// `data "diary.csv"`
+    Data(Spanned<String>),
+    /// `arm magnesium "Magnesium citrate 600 mg" reference`
+    Arm(ArmDecl),
+    /// `schedule [from DESIGN] { … }`
+    Schedule(ScheduleBlock),
+    /// `outcome pain "…" { … }`
+    Outcome(OutcomeBlock),
+    /// `model pain { … }`
+    Model(ModelBlock),
+    /// `decide { … }`
+    Decide(DecideBlock),
+    /// `design NAME { schedule fields }` (standard library files)
+    Design(DesignDecl),
+    /// `prior NAME = PRIOR` (standard library files and specs)
+    PriorPreset(PriorPresetDecl),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UseDecl {
+    /// Path segments, e.g. `std`, `designs`, `abab`.
+    pub path: Vec<Ident>,
+    /// `.*` at the end: import every name of the module.
+    pub glob: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrialBlock {
+    pub id: Spanned<String>,
+    pub fields: Vec<TrialField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrialField {
+    /// `title`, `version`, `sponsor` or `registry`.
+    pub key: Ident,
+    pub value: Spanned<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HypothesesDecl {
+    pub name: Ident,
+    pub path: Spanned<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArmDecl {
+    pub name: Ident,
+    pub description: Option<Spanned<String>>,
+    /// Span of the `reference` keyword, when present.
+    pub reference: Option<Span>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduleBlock {
+    /// `schedule from abab { … }`: start from a standard design.
+    pub from: Option<Ident>,
+    pub fields: Vec<ScheduleField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DesignDecl {
+    pub name: Ident,
+    pub fields: Vec<ScheduleField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScheduleField {
+    pub kind: ScheduleFieldKind,
+    /// The whole field, keyword to last value.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ScheduleFieldKind {
+    /// `start 2026-12-01`
+    Start(Spanned<Date>),
+    /// `run_in 7 days`
+    RunIn(Duration),
+    /// `period 14 days`
+    Period(Duration),
+    /// `cycles 3`
+    Cycles(Spanned<u64>),
+    /// `periods 6`
+    Periods(Spanned<u64>),
+    /// `sequence randomized pairs`
+    Sequence(Spanned<SequenceDesign>),
+    /// `max_run 2`
+    MaxRun(Spanned<u64>),
+    /// `washout 3 days`
+    Washout(Duration),
+    /// `carryover modelled`: a carryover term in the model instead of (or besides) excluded days.
+    Carryover(Span),
+    /// `blinding double`
+    Blinding(Spanned<Blinding>),
+    /// `seed 20261201`
+    Seed(Spanned<u64>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+/// A number with a unit; `unit` is `None` when the source forgot it (E-code).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Duration {
+    pub amount: Spanned<u64>,
+    pub unit: Option<Spanned<TimeUnit>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TimeUnit {
+    Days,
+    Weeks,
+}
+
+impl TimeUnit {
+    pub fn days(self) -> u64 {
+        match self {
+            TimeUnit::Days => 1,
+            TimeUnit::Weeks => 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SequenceDesign {
+    Alternating,
+    Counterbalanced,
+    /// `fixed "ABBA BAAB"`: letters name arms in declaration order; spaces are for reading.
+    Fixed(Spanned<String>),
+    RandomizedPairs,
+    RandomizedBlocks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Blinding {
+    Open,
+    Single,
+    Double,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeBlock {
+    pub name: Ident,
+    pub description: Option<Spanned<String>>,
+    pub fields: Vec<OutcomeField>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeField {
+    pub kind: OutcomeFieldKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum OutcomeFieldKind {
+    Type(OutcomeType),
+    Measured(Measured),
+    /// `better lower` / `better higher`
+    Better(Spanned<Direction>),
+    /// `mcid 1.0`
+    Mcid(Spanned<f64>),
+    /// `unit "mmHg"`
+    Unit(Spanned<String>),
+    Primary,
+    Secondary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum OutcomeType {
+    /// `continuous` or `continuous in [0, 10]`
+    Continuous {
+        bounds: Option<Spanned<(f64, f64)>>,
+    },
+    Binary,
+    /// `count` or `count overdispersed`
+    Count {
+        overdispersed: bool,
+    },
+    /// `ordinal 1..5`
+    Ordinal {
+        levels: Spanned<(i64, i64)>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Measured {
+    Daily,
+    Weekly,
+    /// `per period`: once, on the last day of each period.
+    PerPeriod,
+    /// `on days [1, 4]`: these days of every period (1-based within the period).
+    OnDays(Vec<Spanned<u64>>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Direction {
+    Lower,
+    Higher,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelBlock {
+    /// The outcome this model is for.
+    pub outcome: Ident,
+    pub statements: Vec<ModelStatement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelStatement {
+    pub kind: ModelStatementKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ModelStatementKind {
+    /// `effect magnesium ~ PRIOR`
+    Effect { arm: Ident, prior: Prior },
+    /// `intercept ~ PRIOR`
+    Intercept(Prior),
+    /// `trend ~ PRIOR per 28 days`
+    Trend { prior: Prior, per: Option<Duration> },
+    /// `errors independent(sigma ~ PRIOR)` or `errors ar1(phi ~ PRIOR, sigma ~ PRIOR)`;
+    /// the parameters are given by name in any order.
+    Errors {
+        structure: Spanned<ErrorStructure>,
+        params: Vec<NamedPrior>,
+    },
+    /// `cutpoints ~ induced_dirichlet(1)`
+    Cutpoints(Prior),
+    /// `dispersion ~ PRIOR` (neg_binomial_2's psi)
+    Dispersion(Prior),
+    /// `carryover ARM ~ PRIOR`
+    Carryover { arm: Ident, prior: Prior },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ErrorStructure {
+    Independent,
+    Ar1,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NamedPrior {
+    pub name: Ident,
+    pub prior: Prior,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prior {
+    pub kind: PriorKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum PriorKind {
+    /// `normal(0, 1)`: a distribution name and its numeric arguments.
+    Distribution { name: Ident, args: Vec<Spanned<f64>> },
+    /// `mixture(0.8: normal(0, 1), 0.2: normal(0, 5))`
+    Mixture(Vec<MixtureComponent>),
+    /// `lfm.H1 discount 0.5 robust 0.2 vague normal(0, 3)`
+    Hypothesis {
+        source: Ident,
+        id: Ident,
+        discount: Option<Spanned<f64>>,
+        robust: Option<Spanned<f64>>,
+        vague: Option<Box<Prior>>,
+    },
+    /// A named preset, e.g. `sceptical` from `use std.priors.*`.
+    Preset(Ident),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MixtureComponent {
+    pub weight: Spanned<f64>,
+    pub prior: Prior,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriorPresetDecl {
+    pub name: Ident,
+    pub prior: Prior,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DecideBlock {
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rule {
+    pub kind: RuleKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum RuleKind {
+    /// `recommend ARM if CONDITION`
+    Recommend { arm: Ident, condition: Condition },
+    /// `stop early if CONDITION [after N periods]`
+    StopEarly { condition: Condition, after: Option<Spanned<u64>> },
+    /// `otherwise inconclusive`
+    Otherwise,
+}
+
+/// `P(effect [of ARM] on OUTCOME CMP THRESHOLD) >= PROB`
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Condition {
+    pub arm: Option<Ident>,
+    pub outcome: Ident,
+    pub comparison: Spanned<Comparison>,
+    pub threshold: Spanned<Threshold>,
+    pub probability_comparison: Spanned<Comparison>,
+    pub probability: Spanned<f64>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Comparison {
+    Less,
+    LessEqual,
+    Greater,
+    GreaterEqual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Threshold {
+    /// A number on the effect's scale.
+    Value(f64),
+    /// `mcid` or `-mcid`: the outcome's MCID, with a sign.
+    Mcid { negative: bool },
+}

@@ -1,0 +1,1 @@
+//! trialc runtime.
