@@ -5,4 +5,5 @@
 //! terminal, the clock and the environment.
 
 pub mod diagnostic;
+pub mod schedule;
 pub mod syntax;
