@@ -1,1 +1,12 @@
-//! trialc runtime.
+//! trialc runtime: log densities with exact gradients, the model IR and its
+//! evaluator, NUTS with Stan's warmup, convergence diagnostics and MAP/Laplace.
+
+// Checks are written `!(x > 0.0)` on purpose: they must also reject NaN.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+pub mod adapt;
+pub mod density;
+pub mod diagnostics;
+pub mod mir;
+pub mod nuts;
+pub mod rng;

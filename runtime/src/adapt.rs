@@ -1,0 +1,236 @@
+//! Warmup adaptation as in Stan: dual averaging of the step size
+//! (`stepsize_adaptation.hpp`) and windowed diagonal metric estimation
+//! (`windowed_adaptation.hpp`, `var_adaptation.hpp`), with Stan's constants.
+
+/// Nesterov dual averaging of log step size toward a target acceptance.
+#[derive(Debug, Clone)]
+pub struct StepSizeAdapter {
+    pub mu: f64,
+    pub delta: f64,
+    pub gamma: f64,
+    pub kappa: f64,
+    pub t0: f64,
+    counter: f64,
+    s_bar: f64,
+    x_bar: f64,
+}
+
+impl StepSizeAdapter {
+    /// Stan's defaults: delta 0.8, gamma 0.05, kappa 0.75, t0 10.
+    pub fn new(delta: f64) -> Self {
+        StepSizeAdapter {
+            mu: 0.5,
+            delta,
+            gamma: 0.05,
+            kappa: 0.75,
+            t0: 10.0,
+            counter: 0.0,
+            s_bar: 0.0,
+            x_bar: 0.0,
+        }
+    }
+
+    /// Forgets the history (after a metric update).
+    pub fn restart(&mut self) {
+        self.counter = 0.0;
+        self.s_bar = 0.0;
+        self.x_bar = 0.0;
+    }
+
+    /// One dual-averaging update from the acceptance statistic of the last
+    /// transition; returns the new step size.
+    pub fn learn(&mut self, adapt_stat: f64) -> f64 {
+        self.counter += 1.0;
+        let a = if adapt_stat > 1.0 { 1.0 } else { adapt_stat };
+        // Nesterov's primal-dual: running average of the acceptance error...
+        let eta = 1.0 / (self.counter + self.t0);
+        self.s_bar = (1.0 - eta) * self.s_bar + eta * (self.delta - a);
+        // ...shrunk toward mu...
+        let x = self.mu - self.s_bar * self.counter.sqrt() / self.gamma;
+        // ...and a polynomially weighted average of the iterates.
+        let x_eta = self.counter.powf(-self.kappa);
+        self.x_bar = (1.0 - x_eta) * self.x_bar + x_eta * x;
+        x.exp()
+    }
+
+    /// Step size used after warmup: exp of the averaged iterate.
+    pub fn final_stepsize(&self) -> f64 {
+        self.x_bar.exp()
+    }
+}
+
+/// Welford accumulator of per-coordinate mean and variance.
+#[derive(Debug, Clone)]
+struct Welford {
+    n: f64,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl Welford {
+    fn new(dim: usize) -> Self {
+        Welford {
+            n: 0.0,
+            mean: vec![0.0; dim],
+            m2: vec![0.0; dim],
+        }
+    }
+    fn restart(&mut self) {
+        self.n = 0.0;
+        self.mean.fill(0.0);
+        self.m2.fill(0.0);
+    }
+    fn add(&mut self, q: &[f64]) {
+        self.n += 1.0;
+        for ((m, s), &x) in self.mean.iter_mut().zip(self.m2.iter_mut()).zip(q) {
+            let d = x - *m;
+            *m += d / self.n;
+            *s += d * (x - *m);
+        }
+    }
+}
+
+/// Windowed diagonal metric adaptation: an initial fast buffer (step size
+/// only), doubling slow windows that estimate the variance, a final fast
+/// buffer.
+#[derive(Debug, Clone)]
+pub struct VarAdapter {
+    num_warmup: usize,
+    init_buffer: usize,
+    term_buffer: usize,
+    window_counter: usize,
+    window_size: usize,
+    next_window: usize,
+    est: Welford,
+}
+
+impl VarAdapter {
+    /// Stan's `set_window_params`, including its fallback to 15% / 75% / 10%
+    /// when the default buffers do not fit, and no adaptation below 20
+    /// warmup iterations.
+    pub fn new(
+        dim: usize,
+        num_warmup: usize,
+        init_buffer: usize,
+        term_buffer: usize,
+        base_window: usize,
+    ) -> Self {
+        let (mut nw, mut ib, mut tb, mut bw) = (num_warmup, init_buffer, term_buffer, base_window);
+        if num_warmup < 20 {
+            // Stan leaves all window parameters at zero: never adapts.
+            nw = 0;
+            ib = 0;
+            tb = 0;
+            bw = 0;
+        } else if init_buffer + base_window + term_buffer > num_warmup {
+            ib = (0.15 * num_warmup as f64) as usize;
+            tb = (0.1 * num_warmup as f64) as usize;
+            bw = num_warmup - (ib + tb);
+        }
+        VarAdapter {
+            num_warmup: nw,
+            init_buffer: ib,
+            term_buffer: tb,
+            window_counter: 0,
+            window_size: bw,
+            // Stan computes init + size - 1 in unsigned arithmetic; with no
+            // adaptation the window end is never reached.
+            next_window: (ib + bw).wrapping_sub(1),
+            est: Welford::new(dim),
+        }
+    }
+
+    fn in_window(&self) -> bool {
+        let c = self.window_counter;
+        c >= self.init_buffer && c + self.term_buffer < self.num_warmup && c != self.num_warmup
+    }
+
+    fn end_of_window(&self) -> bool {
+        self.window_counter == self.next_window && self.window_counter != self.num_warmup
+    }
+
+    fn compute_next_window(&mut self) {
+        let last = (self.num_warmup - self.term_buffer).wrapping_sub(1);
+        if self.next_window == last {
+            return;
+        }
+        self.window_size *= 2;
+        self.next_window = self.window_counter + self.window_size;
+        if self.next_window != last {
+            let boundary = self.next_window + 2 * self.window_size;
+            if boundary >= self.num_warmup - self.term_buffer {
+                self.next_window = last;
+            }
+        }
+    }
+
+    /// Records the position of one warmup iteration; at the end of a slow
+    /// window writes the regularized variance into `inv_metric` and returns
+    /// true (the caller then re-initializes the step size).
+    pub fn learn(&mut self, inv_metric: &mut [f64], q: &[f64]) -> bool {
+        if self.in_window() {
+            self.est.add(q);
+        }
+        if self.end_of_window() {
+            self.compute_next_window();
+            let n = self.est.n;
+            // Shrink toward 1e-3 with weight 5/(n+5), as Stan.
+            for (v, m2) in inv_metric.iter_mut().zip(&self.est.m2) {
+                let var = m2 / (n - 1.0);
+                *v = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
+            }
+            self.est.restart();
+            self.window_counter += 1;
+            return true;
+        }
+        self.window_counter += 1;
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stan_default_windows_end_where_stan_ends_them() {
+        // Stan with 1000 warmup: windows end at iterations 99, 149, 249, 449, 949
+        // (0-based counter), i.e. 25, 50, 100, 200, 500 draws.
+        let mut a = VarAdapter::new(1, 1000, 75, 50, 25);
+        let mut m = [1.0];
+        let mut ends = Vec::new();
+        for i in 0..1000 {
+            if a.learn(&mut m, &[i as f64]) {
+                ends.push(i);
+            }
+        }
+        assert_eq!(ends, vec![99, 149, 249, 449, 949]);
+        // Last window holds draws 450..=949: variance of 0..500 consecutive integers.
+        let n = 500.0;
+        let var = n * (n + 1.0) / 12.0;
+        let expect = n / (n + 5.0) * var + 1e-3 * 5.0 / (n + 5.0);
+        assert!((m[0] - expect).abs() < 1e-9 * expect);
+    }
+
+    #[test]
+    fn short_warmup_falls_back_like_stan() {
+        let mut a = VarAdapter::new(1, 100, 75, 50, 25);
+        let mut m = [1.0];
+        let ends: Vec<usize> = (0..100).filter(|&i| a.learn(&mut m, &[i as f64])).collect();
+        // 15 / 75 / 10: a single window 15..=89.
+        assert_eq!(ends, vec![89]);
+        let mut a = VarAdapter::new(1, 10, 75, 50, 25);
+        assert!(!(0..10).any(|i| a.learn(&mut m, &[i as f64])));
+    }
+
+    #[test]
+    fn dual_averaging_first_step_matches_hand_computation() {
+        let mut s = StepSizeAdapter::new(0.8);
+        s.mu = (10.0f64).ln();
+        let e = s.learn(0.5);
+        // s_bar = (0.8-0.5)/11; x = mu - s_bar / 0.05; x_bar = x.
+        let x = 10f64.ln() - (0.3 / 11.0) / 0.05;
+        assert!((e - x.exp()).abs() < 1e-14);
+        assert!((s.final_stepsize() - x.exp()).abs() < 1e-14);
+    }
+}

@@ -1,0 +1,370 @@
+//! Log densities on the unconstrained scale and the constraining transforms.
+//!
+//! The sampler, the optimiser and the diagnostics only ever see a
+//! [`LogDensity`]: a function of an unconstrained vector that returns the log
+//! posterior density (up to a constant) *including* the log-Jacobian of every
+//! constraining transform, and writes its exact gradient.
+
+/// A log density on the unconstrained scale.
+///
+/// `logp_grad` must not panic on any input: a point outside the support, an
+/// overflow or a NaN is reported as a non-finite return value (the sampler
+/// treats it as a divergence, the initialiser retries).
+pub trait LogDensity: Sync {
+    /// Number of unconstrained coordinates.
+    fn dim(&self) -> usize;
+
+    /// Log density at `x` (length `dim()`); writes d logp / dx into `grad`
+    /// (length `dim()`, overwritten, not accumulated).
+    fn logp_grad(&self, x: &[f64], grad: &mut [f64]) -> f64;
+
+    /// Human-readable name of each unconstrained coordinate, used in error
+    /// messages (`sigma`, `cutpoints[2]`, ...).
+    fn coordinate_names(&self) -> Vec<String> {
+        (0..self.dim()).map(|i| format!("x[{i}]")).collect()
+    }
+
+    /// Names of the parts of the model that are non-finite at `x`, used to
+    /// explain a failed initialisation. The default names the coordinates
+    /// whose gradient is not finite (or all of them if only the value is).
+    fn nonfinite_terms(&self, x: &[f64]) -> Vec<String> {
+        let mut g = vec![0.0; self.dim()];
+        let lp = self.logp_grad(x, &mut g);
+        let names = self.coordinate_names();
+        let bad: Vec<String> = g
+            .iter()
+            .zip(names.iter())
+            .filter(|(v, _)| !v.is_finite())
+            .map(|(_, n)| n.clone())
+            .collect();
+        if bad.is_empty() && !lp.is_finite() {
+            names
+        } else {
+            bad
+        }
+    }
+}
+
+/// ln(2π), used by every Gaussian normalising constant.
+pub const LN_2PI: f64 = 1.837_877_066_409_345_5;
+
+/// log(1 + exp(x)) without overflow or loss of precision for large |x|.
+#[inline]
+pub fn log1p_exp(x: f64) -> f64 {
+    if x > 0.0 {
+        x + (-x).exp().ln_1p()
+    } else {
+        x.exp().ln_1p()
+    }
+}
+
+/// Logistic function, evaluated so that it never overflows.
+#[inline]
+pub fn inv_logit(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// log(exp(a) + exp(b)), exact when one side is -inf.
+#[inline]
+pub fn log_sum_exp(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let m = a.max(b);
+    m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+/// log(1 - exp(x)) for x < 0 (Mächler's switch between expm1 and log1p).
+#[inline]
+pub fn log1m_exp(x: f64) -> f64 {
+    if x > -std::f64::consts::LN_2 {
+        (-x.exp_m1()).ln()
+    } else {
+        (-x.exp()).ln_1p()
+    }
+}
+
+/// A constraining transform from the real line (or R^n) onto the support of a
+/// parameter. The unconstrained → constrained maps match Stan's, so that the
+/// log densities (and Stan's golden values) agree.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Transform {
+    /// No constraint.
+    Identity,
+    /// theta = lower + exp(x) (sigma, rates, dispersion).
+    Lower(f64),
+    /// theta = upper - exp(x).
+    Upper(f64),
+    /// theta = lower + (upper - lower) * logistic(x); phi uses (-1, 1).
+    Interval(f64, f64),
+    /// Strictly increasing vector: theta_0 = x_0, theta_k = theta_{k-1} + exp(x_k)
+    /// (ordinal cutpoints).
+    Ordered,
+}
+
+impl Transform {
+    /// Whether the transform is well defined (finite, ordered bounds).
+    pub fn validate(&self) -> Result<(), String> {
+        match *self {
+            Transform::Lower(a) | Transform::Upper(a) if !a.is_finite() => {
+                Err(format!("bound {a} is not finite"))
+            }
+            Transform::Interval(a, b) if !(a.is_finite() && b.is_finite() && a < b) => Err(
+                format!("interval ({a}, {b}) is not a finite interval with lower < upper"),
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Support of one constrained element as (lower, upper); ordered vectors
+    /// are unbounded element-wise.
+    pub fn support(&self) -> (f64, f64) {
+        match *self {
+            Transform::Identity | Transform::Ordered => (f64::NEG_INFINITY, f64::INFINITY),
+            Transform::Lower(a) => (a, f64::INFINITY),
+            Transform::Upper(b) => (f64::NEG_INFINITY, b),
+            Transform::Interval(a, b) => (a, b),
+        }
+    }
+
+    /// Maps `x` onto `theta` and returns the log-Jacobian log|d theta / d x|.
+    /// Slices must have equal length.
+    pub fn constrain(&self, x: &[f64], theta: &mut [f64]) -> f64 {
+        let mut lj = 0.0;
+        match *self {
+            Transform::Identity => theta.copy_from_slice(x),
+            Transform::Lower(a) => {
+                for (t, &u) in theta.iter_mut().zip(x) {
+                    *t = a + u.exp();
+                    lj += u;
+                }
+            }
+            Transform::Upper(b) => {
+                for (t, &u) in theta.iter_mut().zip(x) {
+                    *t = b - u.exp();
+                    lj += u;
+                }
+            }
+            Transform::Interval(a, b) => {
+                let w = b - a;
+                let lw = w.ln();
+                for (t, &u) in theta.iter_mut().zip(x) {
+                    *t = a + w * inv_logit(u);
+                    // log s + log(1 - s) = -log1p(e^-u) - log1p(e^u), stable in both tails.
+                    lj += lw - log1p_exp(-u) - log1p_exp(u);
+                }
+            }
+            Transform::Ordered => {
+                let mut prev = 0.0;
+                for (k, (t, &u)) in theta.iter_mut().zip(x).enumerate() {
+                    if k == 0 {
+                        *t = u;
+                    } else {
+                        *t = prev + u.exp();
+                        lj += u;
+                    }
+                    prev = *t;
+                }
+            }
+        }
+        lj
+    }
+
+    /// Inverse map theta → x (for user-supplied inits and tests). Returns
+    /// `None` when `theta` is outside the support.
+    pub fn unconstrain(&self, theta: &[f64], x: &mut [f64]) -> Option<()> {
+        match *self {
+            Transform::Identity => x.copy_from_slice(theta),
+            Transform::Lower(a) => {
+                for (u, &t) in x.iter_mut().zip(theta) {
+                    if t <= a {
+                        return None;
+                    }
+                    *u = (t - a).ln();
+                }
+            }
+            Transform::Upper(b) => {
+                for (u, &t) in x.iter_mut().zip(theta) {
+                    if t >= b {
+                        return None;
+                    }
+                    *u = (b - t).ln();
+                }
+            }
+            Transform::Interval(a, b) => {
+                for (u, &t) in x.iter_mut().zip(theta) {
+                    if t <= a || t >= b {
+                        return None;
+                    }
+                    let s = (t - a) / (b - a);
+                    *u = (s / (1.0 - s)).ln();
+                }
+            }
+            Transform::Ordered => {
+                for k in 0..theta.len() {
+                    if k == 0 {
+                        x[0] = theta[0];
+                    } else {
+                        let d = theta[k] - theta[k - 1];
+                        if d <= 0.0 {
+                            return None;
+                        }
+                        x[k] = d.ln();
+                    }
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// Chain rule: given `gtheta` = d f / d theta at the point `x` (with
+    /// `theta` its image), *overwrites* `gx` with d f / d x plus the gradient
+    /// of the log-Jacobian.
+    pub fn backprop(&self, x: &[f64], theta: &[f64], gtheta: &[f64], gx: &mut [f64]) {
+        match *self {
+            Transform::Identity => gx.copy_from_slice(gtheta),
+            Transform::Lower(a) => {
+                for i in 0..x.len() {
+                    gx[i] = gtheta[i] * (theta[i] - a) + 1.0;
+                }
+            }
+            Transform::Upper(b) => {
+                for i in 0..x.len() {
+                    gx[i] = -gtheta[i] * (b - theta[i]) + 1.0;
+                }
+            }
+            Transform::Interval(a, b) => {
+                let w = b - a;
+                for i in 0..x.len() {
+                    let s = inv_logit(x[i]);
+                    gx[i] = gtheta[i] * w * s * (1.0 - s) + 1.0 - 2.0 * s;
+                }
+            }
+            Transform::Ordered => {
+                // theta_k depends on x_j (j <= k): d theta_k / d x_0 = 1,
+                // d theta_k / d x_j = exp(x_j) for 1 <= j <= k; so
+                // d f / d x_j = exp(x_j) * sum_{k >= j} gtheta_k (+1 Jacobian).
+                let mut tail = 0.0;
+                for j in (0..x.len()).rev() {
+                    tail += gtheta[j];
+                    gx[j] = if j == 0 {
+                        tail
+                    } else {
+                        x[j].exp() * tail + 1.0
+                    };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fd_check(t: &Transform, x: &[f64]) {
+        // f(theta) = sum_k c_k theta_k with fixed weights; the gradient of
+        // f(constrain(x)) + logJ(x) must equal central differences.
+        let n = x.len();
+        let c: Vec<f64> = (0..n).map(|k| 0.3 + 0.1 * k as f64).collect();
+        let f = |x: &[f64]| {
+            let mut th = vec![0.0; n];
+            let lj = t.constrain(x, &mut th);
+            th.iter().zip(&c).map(|(a, b)| a * b).sum::<f64>() + lj
+        };
+        let mut th = vec![0.0; n];
+        t.constrain(x, &mut th);
+        let mut g = vec![0.0; n];
+        t.backprop(x, &th, &c, &mut g);
+        for i in 0..n {
+            let h = 1e-6;
+            let mut xp = x.to_vec();
+            let mut xm = x.to_vec();
+            xp[i] += h;
+            xm[i] -= h;
+            let fd = (f(&xp) - f(&xm)) / (2.0 * h);
+            assert!(
+                (fd - g[i]).abs() < 1e-6 * (1.0 + fd.abs()),
+                "{t:?} {i}: {fd} vs {}",
+                g[i]
+            );
+        }
+    }
+
+    #[test]
+    fn transforms_gradients_match_finite_differences() {
+        let x = [0.3, -1.2, 0.7];
+        for t in [
+            Transform::Identity,
+            Transform::Lower(0.5),
+            Transform::Upper(-1.0),
+            Transform::Interval(-1.0, 1.0),
+            Transform::Interval(2.0, 7.5),
+            Transform::Ordered,
+        ] {
+            fd_check(&t, &x);
+        }
+    }
+
+    #[test]
+    fn transforms_round_trip_and_known_values() {
+        let mut th = [0.0; 3];
+        let lj = Transform::Lower(0.0).constrain(&[0.0, 1.0, -1.0], &mut th);
+        assert_eq!(th, [1.0, 1.0f64.exp(), (-1.0f64).exp()]);
+        assert_eq!(lj, 0.0);
+        // phi transform at 0 maps to 0 with Jacobian (b-a) * 1/4 = 1/2.
+        let lj = Transform::Interval(-1.0, 1.0).constrain(&[0.0], &mut th[..1]);
+        assert_eq!(th[0], 0.0);
+        assert!((lj - 0.5f64.ln()).abs() < 1e-15);
+        let lj = Transform::Ordered.constrain(&[1.0, 0.0, 2.0f64.ln()], &mut th);
+        assert_eq!(th, [1.0, 2.0, 4.0]);
+        assert!((lj - 2.0f64.ln()).abs() < 1e-15);
+        for t in [
+            Transform::Lower(0.5),
+            Transform::Interval(-1.0, 1.0),
+            Transform::Ordered,
+        ] {
+            let x = [0.2, -0.4, 1.1];
+            let mut th = [0.0; 3];
+            t.constrain(&x, &mut th);
+            let mut back = [0.0; 3];
+            assert!(t.unconstrain(&th, &mut back).is_some());
+            for i in 0..3 {
+                assert!((back[i] - x[i]).abs() < 1e-12);
+            }
+        }
+        let mut back = [0.0; 1];
+        assert!(Transform::Lower(0.0)
+            .unconstrain(&[-1.0], &mut back)
+            .is_none());
+        assert!(Transform::Interval(-1.0, 1.0)
+            .unconstrain(&[1.0], &mut back)
+            .is_none());
+    }
+
+    #[test]
+    fn interval_jacobian_is_finite_in_the_tails() {
+        let mut th = [0.0];
+        let lj = Transform::Interval(-1.0, 1.0).constrain(&[800.0], &mut th);
+        assert!(lj.is_finite());
+        assert!((lj - (2.0f64.ln() - 800.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn helpers_are_stable() {
+        assert!((log1p_exp(1000.0) - 1000.0).abs() < 1e-12);
+        assert!((log1p_exp(-1000.0)).abs() < 1e-300);
+        assert_eq!(inv_logit(-1000.0), 0.0);
+        assert!((log_sum_exp(1000.0, 1000.0) - (1000.0 + 2f64.ln())).abs() < 1e-12);
+        assert!((log1m_exp(-1e-10) - (1e-10f64).ln()).abs() < 1e-6);
+        assert!((log1m_exp(-5.0) - (1.0 - (-5.0f64).exp()).ln()).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,381 @@
+//! Convergence diagnostics: rank-normalized split R-hat, bulk/tail ESS, MCSE
+//! (Vehtari et al. 2021; Stan `analyze/mcmc`), ported line by line from the
+//! reference `diag.py`, plus the sampler checks (divergences, tree depth
+//! saturation, E-BFMI). Input draws are `chains x draws`.
+
+use crate::nuts::SampleStats;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+/// Summary of one quantity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    pub mean: f64,
+    pub sd: f64,
+    pub rhat: f64,
+    pub rhat_bulk: f64,
+    pub rhat_tail: f64,
+    pub ess_bulk: f64,
+    pub ess_tail: f64,
+    pub ess_mean: f64,
+    pub mcse_mean: f64,
+}
+
+fn shape_ok(x: &[Vec<f64>]) -> bool {
+    !x.is_empty() && x.iter().all(|c| c.len() == x[0].len()) && !x[0].is_empty()
+}
+
+/// (C, N) -> (2C, N/2); the middle draw is dropped when N is odd.
+pub fn split_chains(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    // Same order as diag.py: all first halves, then all second halves.
+    let firsts = x.iter().map(|c| c[..c.len() / 2].to_vec());
+    let seconds = x.iter().map(|c| {
+        let (half, tail) = (c.len() / 2, c.len().div_ceil(2));
+        c[tail..tail + half].to_vec()
+    });
+    firsts.chain(seconds).collect()
+}
+
+fn mean(x: &[f64]) -> f64 {
+    x.iter().sum::<f64>() / x.len() as f64
+}
+
+/// Variance with `ddof` (0 population, 1 sample).
+fn var(x: &[f64], ddof: f64) -> f64 {
+    let m = mean(x);
+    x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / (x.len() as f64 - ddof)
+}
+
+/// Biased (1/N) autocovariance at lag k of a centred chain. Like Stan's and
+/// diag.py's FFT version, which normalise by the lag-0 value, a constant
+/// chain gives NaN (0/0); the Geyer loop then stops at once and the ESS is
+/// S/2. The reference values depend on this (slow_mixing's tail ESS).
+fn acov_lag(xc: &[f64], k: usize) -> f64 {
+    let n = xc.len();
+    if k >= n {
+        return 0.0;
+    }
+    xc[..n - k]
+        .iter()
+        .zip(&xc[k..])
+        .map(|(a, b)| a * b)
+        .sum::<f64>()
+        / n as f64
+}
+
+/// Stan's `ess` on a (chains, draws) matrix: Geyer's initial positive
+/// sequence with the monotone correction. Autocovariances are computed lag by
+/// lag, only as far as the sequence needs (same values as the FFT of diag.py
+/// to rounding).
+pub fn ess_raw(x: &[Vec<f64>]) -> f64 {
+    if !shape_ok(x) {
+        return f64::NAN;
+    }
+    let m = x.len();
+    let n = x[0].len();
+    let all_finite = x.iter().flatten().all(|v| v.is_finite());
+    let (lo, hi) = x
+        .iter()
+        .flatten()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if n < 4 || !all_finite || hi - lo == 0.0 {
+        return f64::NAN;
+    }
+    let centred: Vec<Vec<f64>> = x
+        .iter()
+        .map(|c| {
+            let mu = mean(c);
+            c.iter().map(|v| v - mu).collect()
+        })
+        .collect();
+    let any_constant = centred.iter().any(|c| c.iter().all(|v| *v == 0.0));
+    let mean_acov = |k: usize| {
+        if any_constant {
+            f64::NAN
+        } else {
+            centred.iter().map(|c| acov_lag(c, k)).sum::<f64>() / m as f64
+        }
+    };
+    let chain_mean: Vec<f64> = x.iter().map(|c| mean(c)).collect();
+    let nf = n as f64;
+    let w = mean_acov(0) * nf / (nf - 1.0);
+    let mut var_plus = w * (nf - 1.0) / nf;
+    if m > 1 {
+        var_plus += var(&chain_mean, 1.0);
+    }
+    let mut rho = vec![0.0; n];
+    let mut rho_even = 1.0;
+    rho[0] = rho_even;
+    let mut rho_odd = 1.0 - (w - mean_acov(1)) / var_plus;
+    rho[1] = rho_odd;
+    let mut t = 1usize;
+    while t + 4 < n && rho_even + rho_odd > 0.0 && (rho_even + rho_odd).is_finite() {
+        rho_even = 1.0 - (w - mean_acov(t + 1)) / var_plus;
+        rho_odd = 1.0 - (w - mean_acov(t + 2)) / var_plus;
+        if rho_even + rho_odd >= 0.0 {
+            rho[t + 1] = rho_even;
+            rho[t + 2] = rho_odd;
+        }
+        if rho[t + 1] + rho[t + 2] > rho[t - 1] + rho[t] {
+            rho[t + 1] = (rho[t - 1] + rho[t]) / 2.0;
+            rho[t + 2] = rho[t + 1];
+        }
+        t += 2;
+    }
+    let max_t = t;
+    if rho_even > 0.0 {
+        rho[max_t + 1] = rho_even;
+    }
+    let total = (m * n) as f64;
+    let mut tau = -1.0 + 2.0 * rho[..max_t].iter().sum::<f64>() + rho[max_t + 1];
+    tau = tau.max(1.0 / total.log10());
+    total / tau
+}
+
+/// Classic (non-split) potential scale reduction.
+pub fn rhat_raw(x: &[Vec<f64>]) -> f64 {
+    if !shape_ok(x) || x.len() < 2 || x[0].len() < 2 {
+        return f64::NAN;
+    }
+    let n = x[0].len() as f64;
+    let means: Vec<f64> = x.iter().map(|c| mean(c)).collect();
+    let b = n * var(&means, 1.0);
+    let w = x.iter().map(|c| var(c, 1.0)).sum::<f64>() / x.len() as f64;
+    ((b / w + n - 1.0) / n).sqrt()
+}
+
+/// Rank-normalisation: average ranks for ties, Blom offset
+/// (r - 3/8) / (S + 1/4), standard normal quantile.
+pub fn z_scale(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let s = flat.len();
+    let mut idx: Vec<usize> = (0..s).collect();
+    idx.sort_by(|&a, &b| flat[a].total_cmp(&flat[b]));
+    let mut ranks = vec![0.0; s];
+    let mut i = 0;
+    while i < s {
+        let mut j = i;
+        while j + 1 < s && flat[idx[j + 1]] == flat[idx[i]] {
+            j += 1;
+        }
+        // Positions i..=j (0-based) share the average 1-based rank.
+        let r = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            ranks[k] = r;
+        }
+        i = j + 1;
+    }
+    let std = Normal::standard();
+    let z: Vec<f64> = ranks
+        .iter()
+        .map(|r| std.inverse_cdf((r - 0.375) / (s as f64 + 0.25)))
+        .collect();
+    let mut out = Vec::with_capacity(x.len());
+    let mut off = 0;
+    for c in x {
+        out.push(z[off..off + c.len()].to_vec());
+        off += c.len();
+    }
+    out
+}
+
+/// Quantile with linear interpolation (R type 7, numpy's default).
+pub fn quantile(x: &[f64], p: f64) -> f64 {
+    let mut v: Vec<f64> = x.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    quantile_sorted(&v, p)
+}
+
+fn quantile_sorted(v: &[f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let h = (v.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+/// (max(bulk, tail), bulk, tail) rank-normalised split R-hat.
+pub fn rhat(x: &[Vec<f64>]) -> (f64, f64, f64) {
+    let bulk = rhat_raw(&z_scale(&split_chains(x)));
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let med = quantile(&flat, 0.5);
+    let folded: Vec<Vec<f64>> = x
+        .iter()
+        .map(|c| c.iter().map(|v| (v - med).abs()).collect())
+        .collect();
+    let tail = rhat_raw(&z_scale(&split_chains(&folded)));
+    (bulk.max(tail), bulk, tail)
+}
+
+pub fn ess_bulk(x: &[Vec<f64>]) -> f64 {
+    ess_raw(&z_scale(&split_chains(x)))
+}
+
+/// min of the ESS of the 5% and 95% tail indicators (NaN ignored).
+pub fn ess_tail(x: &[Vec<f64>]) -> f64 {
+    let s = split_chains(x);
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let q05 = quantile(&flat, 0.05);
+    let q95 = quantile(&flat, 0.95);
+    let ind = |f: &dyn Fn(f64) -> bool| -> Vec<Vec<f64>> {
+        s.iter()
+            .map(|c| c.iter().map(|&v| if f(v) { 1.0 } else { 0.0 }).collect())
+            .collect()
+    };
+    let a = ess_raw(&ind(&|v| v <= q05));
+    let b = ess_raw(&ind(&|v| v >= q95));
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => f64::NAN,
+        (true, false) => b,
+        (false, true) => a,
+        (false, false) => a.min(b),
+    }
+}
+
+pub fn ess_mean(x: &[Vec<f64>]) -> f64 {
+    ess_raw(&split_chains(x))
+}
+
+pub fn mcse_mean(x: &[Vec<f64>]) -> f64 {
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    (var(&flat, 1.0) / ess_mean(x)).sqrt()
+}
+
+/// MCSE of the posterior probability of an event, given its indicator per
+/// draw (the decision rules' P(statement)).
+pub fn mcse_probability(indicator: &[Vec<bool>]) -> f64 {
+    let x: Vec<Vec<f64>> = indicator
+        .iter()
+        .map(|c| c.iter().map(|&b| if b { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let v = var(&flat, 1.0);
+    if v == 0.0 {
+        return 0.0;
+    }
+    (v / ess_mean(&x)).sqrt()
+}
+
+/// MCSE of the `p` quantile (Vehtari et al. 2021, Stan's `mcse_quantile`):
+/// ESS of the indicator x <= q_p, then a beta interval on the rank scale
+/// mapped back through the sorted draws; half the width of the ±1 sd
+/// interval.
+pub fn mcse_quantile(x: &[Vec<f64>], p: f64) -> f64 {
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let q = quantile(&flat, p);
+    let ind: Vec<Vec<f64>> = split_chains(x)
+        .iter()
+        .map(|c| c.iter().map(|&v| if v <= q { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let ess = ess_raw(&ind);
+    let s = flat.len() as f64;
+    let a = p * ess + 1.0;
+    let b = (1.0 - p) * ess + 1.0;
+    let Ok(beta) = statrs::distribution::Beta::new(a, b) else {
+        return f64::NAN;
+    };
+    let std = Normal::standard();
+    let lo = beta.inverse_cdf(std.cdf(-1.0));
+    let hi = beta.inverse_cdf(std.cdf(1.0));
+    let mut v = flat;
+    v.sort_by(|a, b| a.total_cmp(b));
+    let idx = |u: f64| ((u * s).round() as usize).clamp(1, v.len()) - 1;
+    (v[idx(hi)] - v[idx(lo)]) / 2.0
+}
+
+/// All of diag.py's `summarise`.
+pub fn summarise(x: &[Vec<f64>]) -> Summary {
+    let (r, rb, rt) = rhat(x);
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    Summary {
+        mean: mean(&flat),
+        sd: var(&flat, 1.0).sqrt(),
+        rhat: r,
+        rhat_bulk: rb,
+        rhat_tail: rt,
+        ess_bulk: ess_bulk(x),
+        ess_tail: ess_tail(x),
+        ess_mean: ess_mean(x),
+        mcse_mean: mcse_mean(x),
+    }
+}
+
+/// Energy Bayesian fraction of missing information of one chain's energies.
+pub fn e_bfmi(energy: &[f64]) -> f64 {
+    if energy.len() < 2 {
+        return f64::NAN;
+    }
+    let num: f64 = energy
+        .windows(2)
+        .map(|w| (w[1] - w[0]) * (w[1] - w[0]))
+        .sum();
+    let m = mean(energy);
+    let den: f64 = energy.iter().map(|e| (e - m) * (e - m)).sum();
+    num / den
+}
+
+/// Sampler health of one chain.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChainHealth {
+    pub divergences: usize,
+    pub max_treedepth_hits: usize,
+    pub e_bfmi: f64,
+    pub mean_accept: f64,
+}
+
+pub fn chain_health(stats: &[SampleStats], max_depth: usize) -> ChainHealth {
+    let energy: Vec<f64> = stats.iter().map(|s| s.energy).collect();
+    ChainHealth {
+        divergences: stats.iter().filter(|s| s.divergent).count(),
+        max_treedepth_hits: stats
+            .iter()
+            .filter(|s| s.treedepth as usize >= max_depth)
+            .count(),
+        e_bfmi: e_bfmi(&energy),
+        mean_accept: if stats.is_empty() {
+            f64::NAN
+        } else {
+            stats.iter().map(|s| s.accept_stat).sum::<f64>() / stats.len() as f64
+        },
+    }
+}
+
+/// model.md's warnings for one quantity: R-hat > 1.01, bulk-ESS < 400.
+pub fn quantity_warnings(name: &str, s: &Summary) -> Vec<String> {
+    let mut w = Vec::new();
+    if !(s.rhat <= 1.01) {
+        w.push(format!("{name}: R-hat {:.3} > 1.01", s.rhat));
+    }
+    if !(s.ess_bulk >= 400.0) {
+        w.push(format!("{name}: bulk-ESS {:.0} < 400", s.ess_bulk));
+    }
+    w
+}
+
+/// Sampler warnings: any divergence, tree depth saturation, E-BFMI < 0.3 (as Stan).
+pub fn sampler_warnings(health: &[ChainHealth]) -> Vec<String> {
+    let mut w = Vec::new();
+    for (c, h) in health.iter().enumerate() {
+        if h.divergences > 0 {
+            w.push(format!(
+                "chain {}: {} divergent transitions",
+                c + 1,
+                h.divergences
+            ));
+        }
+        if h.max_treedepth_hits > 0 {
+            w.push(format!(
+                "chain {}: {} transitions hit the maximum tree depth",
+                c + 1,
+                h.max_treedepth_hits
+            ));
+        }
+        if h.e_bfmi < 0.3 {
+            w.push(format!("chain {}: E-BFMI {:.2} < 0.3", c + 1, h.e_bfmi));
+        }
+    }
+    w
+}

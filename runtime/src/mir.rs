@@ -1,0 +1,1276 @@
+//! Model IR (MIR): what the compiler lowers a trial spec into, and its
+//! evaluator [`MirDensity`], a [`LogDensity`] with exact analytic gradients.
+//!
+//! The IR is deliberately small: named parameters with a constraining
+//! transform, one prior per parameter, and likelihood blocks made of a linear
+//! predictor (intercept + arm-effect indicators + centred trend + carryover
+//! indicators, all given as data columns) and one outcome family from
+//! `model.md`. Every family has a fused kernel: a single pass over the
+//! observations computes the value and d/d(eta, nuisance) and scatters it into
+//! the parameter gradient, so one evaluation allocates nothing.
+
+use crate::density::{inv_logit, log1m_exp, log1p_exp, LogDensity, Transform, LN_2PI};
+use serde::{Deserialize, Serialize};
+use statrs::function::gamma::{digamma, ln_gamma};
+use std::cell::RefCell;
+use std::fmt;
+
+/// Index of a parameter in [`Model::params`].
+pub type ParamId = usize;
+
+/// A (possibly vector-valued) parameter of the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Parameter {
+    /// Name shown in reports and errors.
+    pub name: String,
+    /// Constraining transform; its log-Jacobian is part of the density.
+    pub transform: Transform,
+    /// Number of elements (1 for a scalar).
+    pub size: usize,
+    /// Byte span in the spec source that declared it, filled by the compiler
+    /// so that runtime errors can point at the spec.
+    pub origin: Option<(usize, usize)>,
+}
+
+/// A univariate distribution used as a prior.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Dist {
+    Normal {
+        mu: f64,
+        sigma: f64,
+    },
+    StudentT {
+        nu: f64,
+        mu: f64,
+        sigma: f64,
+    },
+    Cauchy {
+        mu: f64,
+        sigma: f64,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    /// Normal(0, sigma) folded onto [0, inf).
+    HalfNormal {
+        sigma: f64,
+    },
+    /// Student-t(nu, 0, sigma) folded onto [0, inf).
+    HalfStudentT {
+        nu: f64,
+        sigma: f64,
+    },
+    Exponential {
+        rate: f64,
+    },
+    /// Shape / rate parameterisation (as Stan).
+    Gamma {
+        shape: f64,
+        rate: f64,
+    },
+    Beta {
+        a: f64,
+        b: f64,
+    },
+    Uniform {
+        lower: f64,
+        upper: f64,
+    },
+}
+
+/// One component of a finite mixture prior.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixtureComponent {
+    pub weight: f64,
+    pub dist: Dist,
+}
+
+/// A prior, applied element-wise to every element of its parameter (except
+/// `InducedDirichlet`, which is a joint prior on an ordered cutpoint vector).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Prior {
+    Dist(Dist),
+    /// Finite mixture with fixed weights summing to 1, marginalised in the
+    /// density (robust LFM priors).
+    Mixture(Vec<MixtureComponent>),
+    /// Betancourt's induced Dirichlet on K-1 cutpoints (anchor 0), `alpha`
+    /// has K entries.
+    InducedDirichlet {
+        alpha: Vec<f64>,
+    },
+}
+
+/// A prior statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorTerm {
+    pub param: ParamId,
+    pub prior: Prior,
+}
+
+/// `param * values[i]` in the linear predictor of observation i.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Covariate {
+    /// A scalar parameter.
+    pub param: ParamId,
+    /// One value per observation (an indicator 0/1 or the centred trend
+    /// covariate (d - dbar) / L).
+    pub values: Vec<f64>,
+}
+
+/// eta_i = intercept + sum arm_effects + trend + sum carryover.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct LinearPredictor {
+    /// Scalar intercept parameter (must be `None` for ordinal outcomes, whose
+    /// cutpoints play that role).
+    pub intercept: Option<ParamId>,
+    pub arm_effects: Vec<Covariate>,
+    pub trend: Option<Covariate>,
+    pub carryover: Vec<Covariate>,
+}
+
+/// Outcome family (model.md "Likelihoods by outcome type").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Family {
+    /// y ~ normal(eta, sigma), independent errors.
+    Normal {
+        sigma: ParamId,
+    },
+    /// Normal with AR(1) errors on the analysed days, exact likelihood with
+    /// gaps; `sigma` is the innovation SD, `phi` the autocorrelation.
+    NormalAr1 {
+        sigma: ParamId,
+        phi: ParamId,
+    },
+    BernoulliLogit,
+    PoissonLog,
+    /// neg_binomial_2(exp(eta), psi).
+    NegBinomial2Log {
+        psi: ParamId,
+    },
+    /// Cumulative logit with an ordered cutpoint vector; y in 1..=K.
+    OrderedLogistic {
+        cutpoints: ParamId,
+    },
+}
+
+/// One outcome's likelihood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Likelihood {
+    /// Display name of the outcome.
+    pub outcome: String,
+    pub family: Family,
+    /// Observations on the analysed days (counts, 0/1 and levels as exact
+    /// integers stored in f64).
+    pub y: Vec<f64>,
+    /// Trial day of each observation, strictly increasing (needed by the AR(1)
+    /// gaps; may be empty for the other families).
+    pub days: Vec<i64>,
+    pub predictor: LinearPredictor,
+}
+
+/// The whole model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Model {
+    pub params: Vec<Parameter>,
+    pub priors: Vec<PriorTerm>,
+    pub likelihoods: Vec<Likelihood>,
+}
+
+/// An invalid model: the message names the parameter or outcome concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MirError {
+    pub message: String,
+    /// Span of the offending parameter's declaration, when known.
+    pub origin: Option<(usize, usize)>,
+}
+
+impl fmt::Display for MirError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for MirError {}
+
+fn err(message: String) -> MirError {
+    MirError {
+        message,
+        origin: None,
+    }
+}
+
+impl Dist {
+    /// Support (lower, upper) of the distribution.
+    pub fn support(&self) -> (f64, f64) {
+        match *self {
+            Dist::LogNormal { .. }
+            | Dist::HalfNormal { .. }
+            | Dist::HalfStudentT { .. }
+            | Dist::Exponential { .. }
+            | Dist::Gamma { .. } => (0.0, f64::INFINITY),
+            Dist::Beta { .. } => (0.0, 1.0),
+            Dist::Uniform { lower, upper } => (lower, upper),
+            _ => (f64::NEG_INFINITY, f64::INFINITY),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let pos = |v: f64, n: &str| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{n} = {v} must be finite and > 0"))
+            }
+        };
+        let fin = |v: f64, n: &str| {
+            if v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{n} = {v} must be finite"))
+            }
+        };
+        match *self {
+            Dist::Normal { mu, sigma }
+            | Dist::Cauchy { mu, sigma }
+            | Dist::LogNormal { mu, sigma } => {
+                fin(mu, "location")?;
+                pos(sigma, "scale")
+            }
+            Dist::StudentT { nu, mu, sigma } => {
+                pos(nu, "nu")?;
+                fin(mu, "location")?;
+                pos(sigma, "scale")
+            }
+            Dist::HalfNormal { sigma } => pos(sigma, "scale"),
+            Dist::HalfStudentT { nu, sigma } => {
+                pos(nu, "nu")?;
+                pos(sigma, "scale")
+            }
+            Dist::Exponential { rate } => pos(rate, "rate"),
+            Dist::Gamma { shape, rate } => {
+                pos(shape, "shape")?;
+                pos(rate, "rate")
+            }
+            Dist::Beta { a, b } => {
+                pos(a, "a")?;
+                pos(b, "b")
+            }
+            Dist::Uniform { lower, upper } => {
+                if lower.is_finite() && upper.is_finite() && lower < upper {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "uniform({lower}, {upper}) needs finite lower < upper"
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Normalising constant of the log density (the part that does not depend
+    /// on the argument), computed once at model construction.
+    fn log_const(&self) -> f64 {
+        match *self {
+            Dist::Normal { sigma, .. } | Dist::LogNormal { sigma, .. } => {
+                -0.5 * LN_2PI - sigma.ln()
+            }
+            Dist::HalfNormal { sigma } => std::f64::consts::LN_2 - 0.5 * LN_2PI - sigma.ln(),
+            Dist::StudentT { nu, sigma, .. } => student_t_const(nu, sigma),
+            Dist::HalfStudentT { nu, sigma } => std::f64::consts::LN_2 + student_t_const(nu, sigma),
+            Dist::Cauchy { sigma, .. } => -std::f64::consts::PI.ln() - sigma.ln(),
+            Dist::Exponential { rate } => rate.ln(),
+            Dist::Gamma { shape, rate } => shape * rate.ln() - ln_gamma(shape),
+            Dist::Beta { a, b } => ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b),
+            Dist::Uniform { lower, upper } => -(upper - lower).ln(),
+        }
+    }
+
+    /// log density at `t` given its constant `c`; adds the derivative to `g`.
+    #[inline]
+    fn lpdf(&self, c: f64, t: f64, g: &mut f64) -> f64 {
+        match *self {
+            Dist::Normal { mu, sigma } => {
+                let z = (t - mu) / sigma;
+                *g -= z / sigma;
+                c - 0.5 * z * z
+            }
+            Dist::HalfNormal { sigma } => {
+                if t < 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                let z = t / sigma;
+                *g -= z / sigma;
+                c - 0.5 * z * z
+            }
+            Dist::StudentT { nu, mu, sigma } => student_t_kernel(nu, mu, sigma, c, t, g),
+            Dist::HalfStudentT { nu, sigma } => {
+                if t < 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                student_t_kernel(nu, 0.0, sigma, c, t, g)
+            }
+            Dist::Cauchy { mu, sigma } => {
+                let z = (t - mu) / sigma;
+                let q = 1.0 + z * z;
+                *g -= 2.0 * z / (sigma * q);
+                c - q.ln()
+            }
+            Dist::LogNormal { mu, sigma } => {
+                if t <= 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                let lt = t.ln();
+                let z = (lt - mu) / sigma;
+                *g -= (1.0 + z / sigma) / t;
+                c - lt - 0.5 * z * z
+            }
+            Dist::Exponential { rate } => {
+                if t < 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                *g -= rate;
+                c - rate * t
+            }
+            Dist::Gamma { shape, rate } => {
+                if t <= 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                *g += (shape - 1.0) / t - rate;
+                c + (shape - 1.0) * t.ln() - rate * t
+            }
+            Dist::Beta { a, b } => {
+                if t <= 0.0 || t >= 1.0 {
+                    return f64::NEG_INFINITY;
+                }
+                *g += (a - 1.0) / t - (b - 1.0) / (1.0 - t);
+                c + (a - 1.0) * t.ln() + (b - 1.0) * (-t).ln_1p()
+            }
+            Dist::Uniform { lower, upper } => {
+                if t < lower || t > upper {
+                    f64::NEG_INFINITY
+                } else {
+                    c
+                }
+            }
+        }
+    }
+
+    /// Full log density with its derivative (for tests and reporting).
+    pub fn log_density(&self, t: f64) -> (f64, f64) {
+        let mut g = 0.0;
+        let v = self.lpdf(self.log_const(), t, &mut g);
+        (v, g)
+    }
+}
+
+fn student_t_const(nu: f64, sigma: f64) -> f64 {
+    ln_gamma(0.5 * (nu + 1.0))
+        - ln_gamma(0.5 * nu)
+        - 0.5 * (nu * std::f64::consts::PI).ln()
+        - sigma.ln()
+}
+
+#[inline]
+fn student_t_kernel(nu: f64, mu: f64, sigma: f64, c: f64, t: f64, g: &mut f64) -> f64 {
+    let z = (t - mu) / sigma;
+    let q = 1.0 + z * z / nu;
+    *g -= (nu + 1.0) * z / (sigma * nu * q);
+    c - 0.5 * (nu + 1.0) * q.ln()
+}
+
+/// A prior with its constants precomputed.
+#[derive(Debug, Clone)]
+enum PriorKernel {
+    Dist(Dist, f64),
+    /// (log weight + log constant, dist) per component.
+    Mixture(Vec<(f64, Dist)>),
+    InducedDirichlet {
+        alpha: Vec<f64>,
+        log_const: f64,
+    },
+}
+
+impl PriorKernel {
+    fn new(prior: &Prior) -> Result<Self, String> {
+        match prior {
+            Prior::Dist(d) => {
+                d.validate()?;
+                Ok(PriorKernel::Dist(d.clone(), d.log_const()))
+            }
+            Prior::Mixture(comps) => {
+                if comps.is_empty() {
+                    return Err("mixture prior has no components".into());
+                }
+                let mut total = 0.0;
+                for c in comps {
+                    c.dist.validate()?;
+                    if !(c.weight.is_finite() && c.weight > 0.0) {
+                        return Err(format!("mixture weight {} must be > 0", c.weight));
+                    }
+                    total += c.weight;
+                }
+                if (total - 1.0).abs() > 1e-9 {
+                    return Err(format!("mixture weights sum to {total}, not 1"));
+                }
+                Ok(PriorKernel::Mixture(
+                    comps
+                        .iter()
+                        .map(|c| (c.weight.ln() + c.dist.log_const(), c.dist.clone()))
+                        .collect(),
+                ))
+            }
+            Prior::InducedDirichlet { alpha } => {
+                if alpha.len() < 2 || alpha.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
+                    return Err("induced_dirichlet needs at least 2 concentrations, all > 0".into());
+                }
+                let sum: f64 = alpha.iter().sum();
+                let log_const = ln_gamma(sum) - alpha.iter().map(|a| ln_gamma(*a)).sum::<f64>()
+                    + (alpha.len() as f64).ln();
+                Ok(PriorKernel::InducedDirichlet {
+                    alpha: alpha.clone(),
+                    log_const,
+                })
+            }
+        }
+    }
+
+    /// Log prior of the elements `theta`, gradient added to `g`.
+    fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64 {
+        match self {
+            PriorKernel::Dist(d, c) => {
+                let mut lp = 0.0;
+                for (t, gi) in theta.iter().zip(g.iter_mut()) {
+                    lp += d.lpdf(*c, *t, gi);
+                }
+                lp
+            }
+            PriorKernel::Mixture(comps) => {
+                let mut lp = 0.0;
+                for (t, gi) in theta.iter().zip(g.iter_mut()) {
+                    let (v, d) = mixture_lpdf(comps, *t);
+                    lp += v;
+                    *gi += d;
+                }
+                lp
+            }
+            PriorKernel::InducedDirichlet { alpha, log_const } => {
+                induced_dirichlet(alpha, *log_const, theta, g)
+            }
+        }
+    }
+}
+
+/// log sum_k w_k p_k(t) and its derivative, by an online log-sum-exp (no
+/// buffer): the derivative is the responsibility-weighted component slopes.
+fn mixture_lpdf(comps: &[(f64, Dist)], t: f64) -> (f64, f64) {
+    let mut m = f64::NEG_INFINITY;
+    let mut s = 0.0;
+    let mut gs = 0.0;
+    for (c, d) in comps {
+        let mut gk = 0.0;
+        let v = d.lpdf(*c, t, &mut gk);
+        if v == f64::NEG_INFINITY {
+            continue;
+        }
+        if v > m {
+            let scale = (m - v).exp();
+            s = s * scale + 1.0;
+            gs = gs * scale + gk;
+            m = v;
+        } else {
+            let w = (v - m).exp();
+            s += w;
+            gs += w * gk;
+        }
+    }
+    if m == f64::NEG_INFINITY {
+        return (f64::NEG_INFINITY, 0.0);
+    }
+    (m + s.ln(), gs / s)
+}
+
+/// Induced Dirichlet (Betancourt 2019) with anchor 0: the probabilities
+/// p = (1 - s_1, s_1 - s_2, ..., s_{K-1}) with s_k = logistic(-c_k) follow a
+/// Dirichlet(alpha), times |J| = K * prod_k s_k (1 - s_k) (the determinant of
+/// Betancourt's Jacobian in closed form).
+fn induced_dirichlet(alpha: &[f64], log_const: f64, c: &[f64], g: &mut [f64]) -> f64 {
+    let km1 = c.len();
+    if alpha.len() != km1 + 1 {
+        return f64::NAN;
+    }
+    let mut lp = log_const;
+    // p_k for k = 0..K-1 uses s_{k-1} (1 for k = 0) and s_k (0 for k = K-1).
+    let s_at = |k: usize| inv_logit(-c[k]);
+    for (k, &alpha_k) in alpha.iter().enumerate() {
+        let (hi, dhi) = if k == 0 {
+            (1.0, None)
+        } else {
+            let s = s_at(k - 1);
+            (s, Some((k - 1, s)))
+        };
+        let (lo, dlo) = if k == km1 {
+            (0.0, None)
+        } else {
+            let s = s_at(k);
+            (s, Some((k, s)))
+        };
+        let p = hi - lo;
+        if p <= 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        let a1 = alpha_k - 1.0;
+        lp += a1 * p.ln();
+        // d s_j / d c_j = -s_j (1 - s_j).
+        if let Some((j, s)) = dhi {
+            g[j] += a1 / p * (-s * (1.0 - s));
+        }
+        if let Some((j, s)) = dlo {
+            g[j] -= a1 / p * (-s * (1.0 - s));
+        }
+    }
+    for (k, &ck) in c.iter().enumerate() {
+        let s = s_at(k);
+        // log(s(1-s)) = -log1p(e^c) - log1p(e^-c); derivative 2s - 1.
+        lp += -log1p_exp(ck) - log1p_exp(-ck);
+        g[k] += 2.0 * s - 1.0;
+    }
+    lp
+}
+
+/// A likelihood block compiled for fast evaluation.
+#[derive(Debug, Clone)]
+struct LikKernel {
+    family: KFamily,
+    y: Vec<f64>,
+    /// Gap to the previous analysed day (AR(1) only; 0 for the first).
+    gaps: Vec<u32>,
+    /// Row-major n x ncols covariate values.
+    x: Vec<f64>,
+    ncols: usize,
+    /// theta index of each column's coefficient.
+    col_theta: Vec<usize>,
+    intercept: Option<usize>,
+    /// Data-only additive constant (e.g. -sum log y!).
+    constant: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum KFamily {
+    Normal { sigma: usize },
+    NormalAr1 { sigma: usize, phi: usize },
+    Bernoulli,
+    Poisson,
+    NegBin { psi: usize },
+    Ordinal { cut: usize, k: usize },
+}
+
+thread_local! {
+    /// Per-thread scratch for constrained values and their gradient, reused
+    /// across calls so that an evaluation does not allocate.
+    static SCRATCH: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Evaluator of a validated [`Model`].
+#[derive(Debug, Clone)]
+pub struct MirDensity {
+    model: Model,
+    offsets: Vec<usize>,
+    dim: usize,
+    priors: Vec<(usize, usize, PriorKernel)>,
+    liks: Vec<LikKernel>,
+}
+
+impl MirDensity {
+    /// Validates the model (parameter references, prior supports against the
+    /// transforms, data shapes and values) and compiles it.
+    pub fn new(model: Model) -> Result<Self, MirError> {
+        let mut offsets = Vec::with_capacity(model.params.len());
+        let mut dim = 0usize;
+        for p in &model.params {
+            let with_origin = |m: String| MirError {
+                message: format!("parameter `{}`: {m}", p.name),
+                origin: p.origin,
+            };
+            p.transform.validate().map_err(with_origin)?;
+            if p.size == 0 {
+                return Err(with_origin("size must be at least 1".into()));
+            }
+            offsets.push(dim);
+            dim += p.size;
+        }
+        let param = |id: ParamId| -> Result<&Parameter, MirError> {
+            model
+                .params
+                .get(id)
+                .ok_or_else(|| err(format!("reference to unknown parameter #{id}")))
+        };
+        let mut priors = Vec::with_capacity(model.priors.len());
+        let mut has_prior = vec![false; model.params.len()];
+        for pt in &model.priors {
+            let p = param(pt.param)?;
+            let with_origin = |m: String| MirError {
+                message: format!("prior on `{}`: {m}", p.name),
+                origin: p.origin,
+            };
+            if has_prior[pt.param] {
+                return Err(with_origin("the parameter has two priors".into()));
+            }
+            has_prior[pt.param] = true;
+            let kernel = PriorKernel::new(&pt.prior).map_err(with_origin)?;
+            let (lo, hi) = p.transform.support();
+            let check = |d: &Dist| -> Result<(), MirError> {
+                let (dlo, dhi) = d.support();
+                if lo < dlo || hi > dhi {
+                    Err(with_origin(format!(
+                        "the prior's support ({dlo}, {dhi}) does not cover the parameter's ({lo}, {hi})"
+                    )))
+                } else {
+                    Ok(())
+                }
+            };
+            match &pt.prior {
+                Prior::Dist(d) => check(d)?,
+                Prior::Mixture(cs) => {
+                    for c in cs {
+                        check(&c.dist)?;
+                    }
+                }
+                Prior::InducedDirichlet { alpha } => {
+                    if p.transform != Transform::Ordered || alpha.len() != p.size + 1 {
+                        return Err(with_origin(format!(
+                            "induced_dirichlet needs an ordered vector with {} concentrations",
+                            p.size + 1
+                        )));
+                    }
+                }
+            }
+            priors.push((offsets[pt.param], p.size, kernel));
+        }
+        if let Some(i) = has_prior.iter().position(|h| !h) {
+            return Err(MirError {
+                message: format!("parameter `{}` has no prior", model.params[i].name),
+                origin: model.params[i].origin,
+            });
+        }
+        let mut liks = Vec::with_capacity(model.likelihoods.len());
+        for l in &model.likelihoods {
+            liks.push(compile_likelihood(&model, &offsets, l)?);
+        }
+        Ok(MirDensity {
+            model,
+            offsets,
+            dim,
+            priors,
+            liks,
+        })
+    }
+
+    /// The validated model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Offset of each parameter's first element in the unconstrained vector
+    /// (and in the constrained vector: both have the same layout).
+    pub fn offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// Constrained values of all parameters (same layout as `x`).
+    pub fn constrain(&self, x: &[f64]) -> Result<Vec<f64>, MirError> {
+        if x.len() != self.dim {
+            return Err(err(format!(
+                "expected {} unconstrained values, got {}",
+                self.dim,
+                x.len()
+            )));
+        }
+        let mut theta = vec![0.0; self.dim];
+        for (p, &o) in self.model.params.iter().zip(&self.offsets) {
+            p.transform
+                .constrain(&x[o..o + p.size], &mut theta[o..o + p.size]);
+        }
+        Ok(theta)
+    }
+
+    /// Inverse of [`constrain`](Self::constrain), for user-supplied initial values.
+    pub fn unconstrain(&self, theta: &[f64]) -> Result<Vec<f64>, MirError> {
+        if theta.len() != self.dim {
+            return Err(err(format!(
+                "expected {} values, got {}",
+                self.dim,
+                theta.len()
+            )));
+        }
+        let mut x = vec![0.0; self.dim];
+        for (p, &o) in self.model.params.iter().zip(&self.offsets) {
+            p.transform
+                .unconstrain(&theta[o..o + p.size], &mut x[o..o + p.size])
+                .ok_or_else(|| MirError {
+                    message: format!("value of `{}` is outside its support", p.name),
+                    origin: p.origin,
+                })?;
+        }
+        Ok(x)
+    }
+
+    /// Posterior responsibilities of each mixture component of the prior on
+    /// `param` at the unconstrained point `x` (one row per element). This is
+    /// the per-draw weight the report averages to say whether the data
+    /// conflict with a robust prior's informative component.
+    pub fn mixture_weights(&self, param: ParamId, x: &[f64]) -> Option<Vec<Vec<f64>>> {
+        let pt = self.model.priors.iter().find(|p| p.param == param)?;
+        let Prior::Mixture(comps) = &pt.prior else {
+            return None;
+        };
+        let theta = self.constrain(x).ok()?;
+        let (o, size) = (self.offsets[param], self.model.params[param].size);
+        let rows = theta[o..o + size]
+            .iter()
+            .map(|&t| {
+                let lw: Vec<f64> = comps
+                    .iter()
+                    .map(|c| {
+                        let mut g = 0.0;
+                        c.weight.ln() + c.dist.lpdf(c.dist.log_const(), t, &mut g)
+                    })
+                    .collect();
+                let m = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let s: f64 = lw.iter().map(|v| (v - m).exp()).sum();
+                lw.iter().map(|v| (v - m).exp() / s).collect()
+            })
+            .collect();
+        Some(rows)
+    }
+
+    fn eval(&self, x: &[f64], grad: &mut [f64], theta: &mut [f64], gtheta: &mut [f64]) -> f64 {
+        let mut lp = 0.0;
+        for (p, &o) in self.model.params.iter().zip(&self.offsets) {
+            lp += p
+                .transform
+                .constrain(&x[o..o + p.size], &mut theta[o..o + p.size]);
+        }
+        gtheta.fill(0.0);
+        for (o, size, k) in &self.priors {
+            lp += k.eval(&theta[*o..*o + *size], &mut gtheta[*o..*o + *size]);
+        }
+        for l in &self.liks {
+            lp += l.eval(theta, gtheta);
+        }
+        for (p, &o) in self.model.params.iter().zip(&self.offsets) {
+            let r = o..o + p.size;
+            p.transform.backprop(
+                &x[r.clone()],
+                &theta[r.clone()],
+                &gtheta[r.clone()],
+                &mut grad[r],
+            );
+        }
+        lp
+    }
+}
+
+impl LogDensity for MirDensity {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn logp_grad(&self, x: &[f64], grad: &mut [f64]) -> f64 {
+        if x.len() != self.dim || grad.len() != self.dim {
+            return f64::NAN;
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut s) => {
+                let (theta, gtheta) = &mut *s;
+                if theta.len() < self.dim {
+                    theta.resize(self.dim, 0.0);
+                    gtheta.resize(self.dim, 0.0);
+                }
+                self.eval(x, grad, &mut theta[..self.dim], &mut gtheta[..self.dim])
+            }
+            // Re-entrant call (a density evaluated inside another): fall back
+            // to fresh buffers rather than fail.
+            Err(_) => {
+                let mut theta = vec![0.0; self.dim];
+                let mut gtheta = vec![0.0; self.dim];
+                self.eval(x, grad, &mut theta, &mut gtheta)
+            }
+        })
+    }
+
+    fn coordinate_names(&self) -> Vec<String> {
+        let mut names = Vec::with_capacity(self.dim);
+        for p in &self.model.params {
+            if p.size == 1 {
+                names.push(p.name.clone());
+            } else {
+                names.extend((1..=p.size).map(|k| format!("{}[{k}]", p.name)));
+            }
+        }
+        names
+    }
+
+    fn nonfinite_terms(&self, x: &[f64]) -> Vec<String> {
+        let Ok(theta) = self.constrain(x) else {
+            return vec!["(wrong dimension)".into()];
+        };
+        let mut bad = Vec::new();
+        let mut g = vec![0.0; self.dim];
+        for (p, &o) in self.model.params.iter().zip(&self.offsets) {
+            if theta[o..o + p.size].iter().any(|t| !t.is_finite()) {
+                bad.push(format!("parameter `{}` (transform overflows)", p.name));
+            }
+        }
+        for ((o, size, k), pt) in self.priors.iter().zip(&self.model.priors) {
+            let v = k.eval(&theta[*o..*o + *size], &mut g[*o..*o + *size]);
+            if !v.is_finite() {
+                bad.push(format!("prior on `{}`", self.model.params[pt.param].name));
+            }
+        }
+        for (l, m) in self.liks.iter().zip(&self.model.likelihoods) {
+            if !l.eval(&theta, &mut g).is_finite() {
+                bad.push(format!("likelihood of `{}`", m.outcome));
+            }
+        }
+        if g.iter().any(|v| !v.is_finite()) && bad.is_empty() {
+            bad.push("gradient".into());
+        }
+        bad
+    }
+}
+
+fn compile_likelihood(
+    model: &Model,
+    offsets: &[usize],
+    l: &Likelihood,
+) -> Result<LikKernel, MirError> {
+    let name = &l.outcome;
+    let n = l.y.len();
+    let lerr = |m: String| err(format!("outcome `{name}`: {m}"));
+    let scalar = |id: ParamId, role: &str| -> Result<usize, MirError> {
+        let p = model
+            .params
+            .get(id)
+            .ok_or_else(|| lerr(format!("{role} refers to unknown parameter #{id}")))?;
+        if p.size != 1 {
+            return Err(lerr(format!("{role} `{}` must be a scalar", p.name)));
+        }
+        Ok(offsets[id])
+    };
+    let need_support = |id: ParamId, lo: f64, hi: f64, role: &str| -> Result<(), MirError> {
+        let p = &model.params[id];
+        let (a, b) = p.transform.support();
+        if a < lo || b > hi {
+            Err(lerr(format!(
+                "{role} `{}` must be constrained to ({lo}, {hi})",
+                p.name
+            )))
+        } else {
+            Ok(())
+        }
+    };
+    if n == 0 {
+        return Err(lerr("no observations".into()));
+    }
+    if let Some(i) = l.y.iter().position(|v| !v.is_finite()) {
+        return Err(lerr(format!("observation {} is not finite", i + 1)));
+    }
+    let integer = |lo: f64, hi: f64, what: &str| -> Result<(), MirError> {
+        match l
+            .y
+            .iter()
+            .position(|v| v.fract() != 0.0 || *v < lo || *v > hi)
+        {
+            Some(i) => Err(lerr(format!(
+                "observation {} = {} is not {what}",
+                i + 1,
+                l.y[i]
+            ))),
+            None => Ok(()),
+        }
+    };
+    let mut constant = 0.0;
+    let family = match l.family {
+        Family::Normal { sigma } => {
+            let s = scalar(sigma, "sigma")?;
+            need_support(sigma, 0.0, f64::INFINITY, "sigma")?;
+            constant = -0.5 * LN_2PI * n as f64;
+            KFamily::Normal { sigma: s }
+        }
+        Family::NormalAr1 { sigma, phi } => {
+            let s = scalar(sigma, "sigma")?;
+            need_support(sigma, 0.0, f64::INFINITY, "sigma")?;
+            let p = scalar(phi, "phi")?;
+            need_support(phi, -1.0, 1.0, "phi")?;
+            constant = -0.5 * LN_2PI * n as f64;
+            KFamily::NormalAr1 { sigma: s, phi: p }
+        }
+        Family::BernoulliLogit => {
+            integer(0.0, 1.0, "0 or 1")?;
+            KFamily::Bernoulli
+        }
+        Family::PoissonLog => {
+            integer(0.0, f64::INFINITY, "a non-negative integer")?;
+            constant = -l.y.iter().map(|v| ln_gamma(v + 1.0)).sum::<f64>();
+            KFamily::Poisson
+        }
+        Family::NegBinomial2Log { psi } => {
+            integer(0.0, f64::INFINITY, "a non-negative integer")?;
+            let p = scalar(psi, "psi")?;
+            need_support(psi, 0.0, f64::INFINITY, "psi")?;
+            constant = -l.y.iter().map(|v| ln_gamma(v + 1.0)).sum::<f64>();
+            KFamily::NegBin { psi: p }
+        }
+        Family::OrderedLogistic { cutpoints } => {
+            let p = model.params.get(cutpoints).ok_or_else(|| {
+                lerr(format!("cutpoints refer to unknown parameter #{cutpoints}"))
+            })?;
+            if p.transform != Transform::Ordered {
+                return Err(lerr(format!(
+                    "cutpoints `{}` must be an ordered vector",
+                    p.name
+                )));
+            }
+            if l.predictor.intercept.is_some() {
+                return Err(lerr(
+                    "an ordinal outcome has no intercept (the cutpoints play that role)".into(),
+                ));
+            }
+            let k = p.size + 1;
+            integer(1.0, k as f64, &format!("a level in 1..={k}"))?;
+            KFamily::Ordinal {
+                cut: offsets[cutpoints],
+                k,
+            }
+        }
+    };
+    let mut gaps = Vec::new();
+    if matches!(family, KFamily::NormalAr1 { .. }) {
+        if l.days.len() != n {
+            return Err(lerr(format!("{} days for {n} observations", l.days.len())));
+        }
+        gaps.push(0);
+        for w in l.days.windows(2) {
+            let g = w[1] - w[0];
+            if g < 1 || g > u32::MAX as i64 {
+                return Err(lerr(format!(
+                    "days must be strictly increasing (day {} after {})",
+                    w[1], w[0]
+                )));
+            }
+            gaps.push(g as u32);
+        }
+    } else if !l.days.is_empty() && l.days.len() != n {
+        return Err(lerr(format!("{} days for {n} observations", l.days.len())));
+    }
+    let lp = &l.predictor;
+    let intercept = match lp.intercept {
+        Some(id) => Some(scalar(id, "intercept")?),
+        None => None,
+    };
+    let cols: Vec<&Covariate> = lp
+        .arm_effects
+        .iter()
+        .chain(lp.trend.iter())
+        .chain(lp.carryover.iter())
+        .collect();
+    let ncols = cols.len();
+    let mut col_theta = Vec::with_capacity(ncols);
+    let mut x = vec![0.0; n * ncols];
+    for (k, c) in cols.iter().enumerate() {
+        col_theta.push(scalar(c.param, "coefficient")?);
+        if c.values.len() != n {
+            return Err(lerr(format!(
+                "covariate of `{}` has {} values for {n} observations",
+                model.params[c.param].name,
+                c.values.len()
+            )));
+        }
+        if c.values.iter().any(|v| !v.is_finite()) {
+            return Err(lerr(format!(
+                "covariate of `{}` is not finite",
+                model.params[c.param].name
+            )));
+        }
+        for (i, v) in c.values.iter().enumerate() {
+            x[i * ncols + k] = *v;
+        }
+    }
+    Ok(LikKernel {
+        family,
+        y: l.y.clone(),
+        gaps,
+        x,
+        ncols,
+        col_theta,
+        intercept,
+        constant,
+    })
+}
+
+impl LikKernel {
+    #[inline]
+    fn eta(&self, theta: &[f64], i: usize) -> f64 {
+        let mut e = match self.intercept {
+            Some(j) => theta[j],
+            None => 0.0,
+        };
+        let row = &self.x[i * self.ncols..(i + 1) * self.ncols];
+        for (v, &j) in row.iter().zip(&self.col_theta) {
+            e += v * theta[j];
+        }
+        e
+    }
+
+    /// Scatters d/d eta_i into the coefficients' gradient.
+    #[inline]
+    fn scatter(&self, g: &mut [f64], i: usize, d: f64) {
+        if let Some(j) = self.intercept {
+            g[j] += d;
+        }
+        let row = &self.x[i * self.ncols..(i + 1) * self.ncols];
+        for (v, &j) in row.iter().zip(&self.col_theta) {
+            g[j] += v * d;
+        }
+    }
+
+    fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64 {
+        let n = self.y.len();
+        let mut lp = self.constant;
+        match self.family {
+            KFamily::Normal { sigma } => {
+                let s = theta[sigma];
+                if !(s > 0.0) {
+                    return f64::NEG_INFINITY;
+                }
+                let inv = 1.0 / s;
+                let mut ss = 0.0;
+                for i in 0..n {
+                    let z = (self.y[i] - self.eta(theta, i)) * inv;
+                    ss += z * z;
+                    self.scatter(g, i, z * inv);
+                }
+                lp += -(n as f64) * s.ln() - 0.5 * ss;
+                g[sigma] += (ss - n as f64) * inv;
+            }
+            KFamily::NormalAr1 { sigma, phi } => {
+                lp += self.ar1(theta, g, sigma, phi);
+            }
+            KFamily::Bernoulli => {
+                for i in 0..n {
+                    let eta = self.eta(theta, i);
+                    // log p(y) = -log1p(exp(-eta)) for y = 1, -log1p(exp(eta)) for 0.
+                    let (v, d) = if self.y[i] > 0.5 {
+                        (-log1p_exp(-eta), 1.0 - inv_logit(eta))
+                    } else {
+                        (-log1p_exp(eta), -inv_logit(eta))
+                    };
+                    lp += v;
+                    self.scatter(g, i, d);
+                }
+            }
+            KFamily::Poisson => {
+                for i in 0..n {
+                    let eta = self.eta(theta, i);
+                    let mu = eta.exp();
+                    lp += self.y[i] * eta - mu;
+                    self.scatter(g, i, self.y[i] - mu);
+                }
+            }
+            KFamily::NegBin { psi } => {
+                let phi = theta[psi];
+                if !(phi > 0.0) {
+                    return f64::NEG_INFINITY;
+                }
+                let lphi = phi.ln();
+                let lg_phi = ln_gamma(phi);
+                let dg_phi = digamma(phi);
+                let mut dpsi = 0.0;
+                for i in 0..n {
+                    let eta = self.eta(theta, i);
+                    let y = self.y[i];
+                    // log(mu + psi) = lse(eta, log psi), stable for large |eta|.
+                    let lse = crate::density::log_sum_exp(eta, lphi);
+                    let frac = (eta - lse).exp(); // mu / (mu + psi)
+                    lp += ln_gamma(y + phi) - lg_phi + phi * (lphi - lse) + y * (eta - lse);
+                    self.scatter(g, i, y - (phi + y) * frac);
+                    // (psi + y) / (mu + psi) = (psi + y) / psi * (1 - mu / (mu + psi)).
+                    dpsi += digamma(y + phi) - dg_phi + lphi - lse + 1.0
+                        - (phi + y) / phi * (1.0 - frac);
+                }
+                g[psi] += dpsi;
+            }
+            KFamily::Ordinal { cut, k } => {
+                for i in 0..n {
+                    let eta = self.eta(theta, i);
+                    let y = self.y[i] as usize; // validated: 1..=k
+                    let (v, d) = if y == 1 {
+                        let a = eta - theta[cut];
+                        let f = inv_logit(a);
+                        g[cut] += f;
+                        (-log1p_exp(a), -f)
+                    } else if y == k {
+                        let a = eta - theta[cut + k - 2];
+                        let f = inv_logit(a);
+                        g[cut + k - 2] -= 1.0 - f;
+                        (-log1p_exp(-a), 1.0 - f)
+                    } else {
+                        // log(F(a) - F(b)), a = eta - c_{y-1} > b = eta - c_y.
+                        let a = eta - theta[cut + y - 2];
+                        let b = eta - theta[cut + y - 1];
+                        let dlt = b - a;
+                        let v = a + log1m_exp(dlt) - log1p_exp(a) - log1p_exp(b);
+                        let em1 = dlt.exp_m1();
+                        let da = -1.0 / em1 - inv_logit(a);
+                        let db = dlt.exp() / em1 - inv_logit(b);
+                        g[cut + y - 2] -= da;
+                        g[cut + y - 1] -= db;
+                        (v, da + db)
+                    };
+                    lp += v;
+                    self.scatter(g, i, d);
+                }
+            }
+        }
+        lp
+    }
+
+    /// Exact AR(1) likelihood with gaps (model.md). Processes residuals in
+    /// day order; the derivative with respect to e_{i-1} from term i is held
+    /// in `acc` until row i-1 is flushed into the coefficient gradient.
+    fn ar1(&self, theta: &[f64], g: &mut [f64], isig: usize, iphi: usize) -> f64 {
+        let sigma = theta[isig];
+        let phi = theta[iphi];
+        if !(sigma > 0.0) || !(phi.abs() < 1.0) {
+            return f64::NEG_INFINITY;
+        }
+        let n = self.y.len();
+        let omp2 = 1.0 - phi * phi;
+        let lsig = sigma.ln();
+        let inv_s2 = 1.0 / (sigma * sigma);
+        let mut lp = 0.0;
+        let mut dsig = 0.0;
+        let mut dphi = 0.0;
+        // First residual: N(0, sigma / sqrt(1 - phi^2)).
+        let e0 = self.y[0] - self.eta(theta, 0);
+        let q0 = e0 * e0 * omp2 * inv_s2;
+        lp += -lsig + 0.5 * omp2.ln() - 0.5 * q0;
+        let mut acc = -e0 * omp2 * inv_s2;
+        dsig += (q0 - 1.0) / sigma;
+        dphi += -phi / omp2 + e0 * e0 * phi * inv_s2;
+        let mut e_prev = e0;
+        for i in 1..n {
+            let e = self.y[i] - self.eta(theta, i);
+            let gap = self.gaps[i];
+            let (r, ls, dmean_dphi_coef, pg, dls_dphi) = if gap == 1 {
+                ((e - phi * e_prev) / sigma, lsig, 1.0, phi, 0.0)
+            } else {
+                let gi = gap as i32;
+                let pg = phi.powi(gi);
+                // ratio = (1 - phi^(2g)) / (1 - phi^2) = sum_{j<g} phi^(2j), by
+                // the sum for short gaps (no cancellation near |phi| = 1).
+                let (ratio, dratio) = if gap <= 16 {
+                    let p2 = phi * phi;
+                    let mut r = 0.0;
+                    let mut dr = 0.0;
+                    let mut pw = 1.0; // phi^(2j)
+                    for j in 0..gap {
+                        r += pw;
+                        if j > 0 {
+                            // d phi^(2j) / d phi = 2j phi^(2j-1) = 2j pw / phi
+                            dr += 2.0 * j as f64 * phi.powi(2 * j as i32 - 1);
+                        }
+                        pw *= p2;
+                    }
+                    (r, dr)
+                } else {
+                    let p2g = pg * pg;
+                    let r = (1.0 - p2g) / omp2;
+                    let dr = (-2.0 * gi as f64 * phi.powi(2 * gi - 1) * omp2
+                        + 2.0 * phi * (1.0 - p2g))
+                        / (omp2 * omp2);
+                    (r, dr)
+                };
+                let ls = lsig + 0.5 * ratio.ln();
+                let s = sigma * ratio.sqrt();
+                let dmean = gi as f64 * phi.powi(gi - 1); // d phi^g / d phi
+                ((e - pg * e_prev) / s, ls, dmean, pg, 0.5 * dratio / ratio)
+            };
+            let s = (ls).exp();
+            lp += -ls - 0.5 * r * r;
+            // d/de_i = -r/s; d/de_{i-1} = r/s * phi^g
+            let d_self = -r / s;
+            acc += r / s * pg;
+            self.scatter(g, i - 1, -acc);
+            acc = d_self;
+            dsig += (r * r - 1.0) / sigma;
+            dphi += r / s * dmean_dphi_coef * e_prev + (r * r - 1.0) * dls_dphi;
+            e_prev = e;
+        }
+        self.scatter(g, n - 1, -acc);
+        g[isig] += dsig;
+        g[iphi] += dphi;
+        lp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scalar(name: &str, t: Transform) -> Parameter {
+        Parameter {
+            name: name.into(),
+            transform: t,
+            size: 1,
+            origin: None,
+        }
+    }
+
+    #[test]
+    fn rejects_models_with_clear_messages() {
+        let m = Model {
+            params: vec![scalar("sigma", Transform::Lower(0.0))],
+            priors: vec![],
+            likelihoods: vec![],
+        };
+        let e = MirDensity::new(m).expect_err("no prior");
+        assert!(
+            e.message.contains("sigma") && e.message.contains("no prior"),
+            "{e}"
+        );
+        let m = Model {
+            params: vec![scalar("mu", Transform::Identity)],
+            priors: vec![PriorTerm {
+                param: 0,
+                prior: Prior::Dist(Dist::HalfNormal { sigma: 1.0 }),
+            }],
+            likelihoods: vec![],
+        };
+        let e = MirDensity::new(m).expect_err("support");
+        assert!(e.message.contains("support"), "{e}");
+        let m = Model {
+            params: vec![scalar("mu", Transform::Identity)],
+            priors: vec![PriorTerm {
+                param: 0,
+                prior: Prior::Dist(Dist::Normal {
+                    mu: 0.0,
+                    sigma: 1.0,
+                }),
+            }],
+            likelihoods: vec![Likelihood {
+                outcome: "count".into(),
+                family: Family::PoissonLog,
+                y: vec![1.0, 2.5],
+                days: vec![],
+                predictor: LinearPredictor {
+                    intercept: Some(0),
+                    ..Default::default()
+                },
+            }],
+        };
+        let e = MirDensity::new(m).expect_err("non-integer count");
+        assert!(e.message.contains("observation 2"), "{e}");
+    }
+}

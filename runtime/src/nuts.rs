@@ -1,0 +1,775 @@
+//! NUTS as in Stan's `base_nuts.hpp` with a diagonal metric: multinomial
+//! sampling within subtrees, biased progressive sampling between them, the
+//! generalized no-U-turn criterion with the extra checks across merged
+//! subtrees; Stan's warmup (`adapt_diag_e_nuts`) and initialisation; several
+//! chains in parallel, each on its own random stream.
+
+use crate::adapt::{StepSizeAdapter, VarAdapter};
+use crate::density::{log_sum_exp, LogDensity};
+use crate::rng::ChainRng;
+use rayon::prelude::*;
+use std::fmt;
+
+/// Sampler settings; `Default` gives Stan's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NutsConfig {
+    pub num_chains: usize,
+    pub num_warmup: usize,
+    pub num_draws: usize,
+    pub seed: u64,
+    pub max_depth: usize,
+    pub target_accept: f64,
+    /// A trajectory diverges when the energy error exceeds this.
+    pub max_delta_h: f64,
+    /// Initial values are uniform(-init_radius, init_radius).
+    pub init_radius: f64,
+    pub init_attempts: usize,
+    /// Optional fixed initial point (unconstrained), e.g. from MAP.
+    pub init: Option<Vec<f64>>,
+    pub init_stepsize: f64,
+    pub init_buffer: usize,
+    pub term_buffer: usize,
+    pub base_window: usize,
+    /// Keep warmup draws' sample statistics (not the draws) in the result.
+    pub keep_warmup_stats: bool,
+}
+
+impl Default for NutsConfig {
+    fn default() -> Self {
+        NutsConfig {
+            num_chains: 4,
+            num_warmup: 1000,
+            num_draws: 1000,
+            seed: 1,
+            max_depth: 10,
+            target_accept: 0.8,
+            max_delta_h: 1000.0,
+            init_radius: 2.0,
+            init_attempts: 100,
+            init: None,
+            init_stepsize: 1.0,
+            init_buffer: 75,
+            term_buffer: 50,
+            base_window: 25,
+            keep_warmup_stats: false,
+        }
+    }
+}
+
+/// Per-draw statistics (Stan's `*__` columns).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleStats {
+    pub lp: f64,
+    pub accept_stat: f64,
+    pub stepsize: f64,
+    pub treedepth: u32,
+    pub n_leapfrog: u32,
+    pub divergent: bool,
+    pub energy: f64,
+}
+
+/// One chain's output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chain {
+    /// Post-warmup draws, row-major `num_draws x dim`, unconstrained scale.
+    pub draws: Vec<f64>,
+    pub stats: Vec<SampleStats>,
+    pub warmup_stats: Vec<SampleStats>,
+    pub stepsize: f64,
+    pub inv_metric: Vec<f64>,
+    /// Log-density + gradient evaluations, warmup and initialisation included.
+    pub n_grad_evals: u64,
+}
+
+/// All chains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fit {
+    pub dim: usize,
+    pub names: Vec<String>,
+    pub chains: Vec<Chain>,
+}
+
+impl Fit {
+    /// Draws of coordinate `k` as `chains x draws`.
+    pub fn coordinate(&self, k: usize) -> Vec<Vec<f64>> {
+        self.chains
+            .iter()
+            .map(|c| {
+                c.draws
+                    .iter()
+                    .skip(k)
+                    .step_by(self.dim.max(1))
+                    .copied()
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Applies `f` to every draw (e.g. `MirDensity::constrain`), returning
+    /// `chains x draws x outputs`.
+    pub fn map_draws<T>(&self, mut f: impl FnMut(&[f64]) -> T) -> Vec<Vec<T>> {
+        self.chains
+            .iter()
+            .map(|c| c.draws.chunks(self.dim.max(1)).map(&mut f).collect())
+            .collect()
+    }
+
+    pub fn total_grad_evals(&self) -> u64 {
+        self.chains.iter().map(|c| c.n_grad_evals).sum()
+    }
+}
+
+/// Why sampling could not run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SampleError {
+    /// No finite log density and gradient in `attempts` random inits; `terms`
+    /// names what stayed non-finite in every attempt.
+    Init {
+        chain: usize,
+        attempts: usize,
+        terms: Vec<String>,
+    },
+    /// Step size search ran off to 0 or infinity (improper posterior).
+    StepSize {
+        chain: usize,
+        message: String,
+    },
+    Config(String),
+}
+
+impl fmt::Display for SampleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SampleError::Init { chain, attempts, terms } => write!(
+                f,
+                "chain {chain}: no initial value with a finite log density and gradient after {attempts} attempts; non-finite: {}",
+                terms.join(", ")
+            ),
+            SampleError::StepSize { chain, message } => write!(f, "chain {chain}: {message}"),
+            SampleError::Config(m) => write!(f, "invalid sampler settings: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for SampleError {}
+
+/// Runs all chains in parallel (rayon's current pool). Chain `c` uses stream
+/// `c` of `seed`, so the result does not depend on the number of threads.
+pub fn sample<D: LogDensity>(d: &D, cfg: &NutsConfig) -> Result<Fit, SampleError> {
+    validate(d, cfg)?;
+    let chains: Vec<Result<Chain, SampleError>> = (0..cfg.num_chains)
+        .into_par_iter()
+        .map(|c| run_chain(d, cfg, c))
+        .collect();
+    let chains = chains.into_iter().collect::<Result<Vec<_>, _>>()?;
+    Ok(Fit {
+        dim: d.dim(),
+        names: d.coordinate_names(),
+        chains,
+    })
+}
+
+fn validate<D: LogDensity>(d: &D, cfg: &NutsConfig) -> Result<(), SampleError> {
+    let bad = |m: &str| Err(SampleError::Config(m.into()));
+    if d.dim() == 0 {
+        return bad("the model has no parameters");
+    }
+    if cfg.num_chains == 0 {
+        return bad("num_chains must be at least 1");
+    }
+    if cfg.max_depth == 0 || cfg.max_depth > 30 {
+        return bad("max_depth must be in 1..=30");
+    }
+    if !(cfg.target_accept > 0.0 && cfg.target_accept < 1.0) {
+        return bad("target_accept must be in (0, 1)");
+    }
+    if !(cfg.init_stepsize > 0.0 && cfg.init_stepsize.is_finite()) {
+        return bad("init_stepsize must be positive and finite");
+    }
+    if !(cfg.init_radius >= 0.0 && cfg.init_radius.is_finite()) {
+        return bad("init_radius must be non-negative and finite");
+    }
+    if !(cfg.max_delta_h > 0.0) {
+        return bad("max_delta_h must be positive");
+    }
+    if let Some(x) = &cfg.init {
+        if x.len() != d.dim() {
+            return bad("init has the wrong length");
+        }
+    }
+    Ok(())
+}
+
+/// A point in phase space with its potential and gradient cached.
+#[derive(Debug, Clone)]
+struct Point {
+    q: Vec<f64>,
+    p: Vec<f64>,
+    /// Gradient of the log density (= -dV/dq).
+    g: Vec<f64>,
+    /// Log density (= -V); non-finite means outside the support.
+    lp: f64,
+}
+
+impl Point {
+    fn new(n: usize) -> Self {
+        Point {
+            q: vec![0.0; n],
+            p: vec![0.0; n],
+            g: vec![0.0; n],
+            lp: 0.0,
+        }
+    }
+    fn copy_from(&mut self, o: &Point) {
+        self.q.copy_from_slice(&o.q);
+        self.p.copy_from_slice(&o.p);
+        self.g.copy_from_slice(&o.g);
+        self.lp = o.lp;
+    }
+}
+
+/// Temporaries of one recursion level of `build_tree`, allocated once per
+/// chain so that transitions do not allocate.
+#[derive(Debug, Clone)]
+struct Level {
+    z_final: Point,
+    p_init_end: Vec<f64>,
+    ps_init_end: Vec<f64>,
+    rho_init: Vec<f64>,
+    p_final_beg: Vec<f64>,
+    ps_final_beg: Vec<f64>,
+    rho_final: Vec<f64>,
+}
+
+impl Level {
+    fn new(n: usize) -> Self {
+        Level {
+            z_final: Point::new(n),
+            p_init_end: vec![0.0; n],
+            ps_init_end: vec![0.0; n],
+            rho_init: vec![0.0; n],
+            p_final_beg: vec![0.0; n],
+            ps_final_beg: vec![0.0; n],
+            rho_final: vec![0.0; n],
+        }
+    }
+}
+
+/// Top-level trajectory state of one transition.
+#[derive(Debug, Clone)]
+struct Top {
+    z_fwd: Point,
+    z_bck: Point,
+    z_sample: Point,
+    z_propose: Point,
+    p_fwd_fwd: Vec<f64>,
+    ps_fwd_fwd: Vec<f64>,
+    p_fwd_bck: Vec<f64>,
+    ps_fwd_bck: Vec<f64>,
+    p_bck_fwd: Vec<f64>,
+    ps_bck_fwd: Vec<f64>,
+    p_bck_bck: Vec<f64>,
+    ps_bck_bck: Vec<f64>,
+    rho: Vec<f64>,
+    rho_fwd: Vec<f64>,
+    rho_bck: Vec<f64>,
+}
+
+impl Top {
+    fn new(n: usize) -> Self {
+        let v = || vec![0.0; n];
+        Top {
+            z_fwd: Point::new(n),
+            z_bck: Point::new(n),
+            z_sample: Point::new(n),
+            z_propose: Point::new(n),
+            p_fwd_fwd: v(),
+            ps_fwd_fwd: v(),
+            p_fwd_bck: v(),
+            ps_fwd_bck: v(),
+            p_bck_fwd: v(),
+            ps_bck_fwd: v(),
+            p_bck_bck: v(),
+            ps_bck_bck: v(),
+            rho: v(),
+            rho_fwd: v(),
+            rho_bck: v(),
+        }
+    }
+}
+
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Generalized no-U-turn criterion on rho = rho1 + rho2 (summed lazily).
+#[inline]
+fn criterion(ps_minus: &[f64], ps_plus: &[f64], rho1: &[f64], rho2: &[f64]) -> bool {
+    dot(ps_plus, rho1) + dot(ps_plus, rho2) > 0.0 && dot(ps_minus, rho1) + dot(ps_minus, rho2) > 0.0
+}
+
+struct Sampler<'a, D: LogDensity> {
+    d: &'a D,
+    n: usize,
+    eps: f64,
+    inv_metric: Vec<f64>,
+    rng: ChainRng,
+    max_depth: usize,
+    max_delta_h: f64,
+    n_grad: u64,
+    z: Point,
+    divergent: bool,
+    levels: Vec<Level>,
+    top: Top,
+}
+
+impl<'a, D: LogDensity> Sampler<'a, D> {
+    fn update_gradient(&mut self) {
+        self.n_grad += 1;
+        let lp = self.d.logp_grad(&self.z.q, &mut self.z.g);
+        self.z.lp = if lp.is_nan() { f64::NEG_INFINITY } else { lp };
+    }
+
+    fn kinetic(&self, p: &[f64]) -> f64 {
+        0.5 * p
+            .iter()
+            .zip(&self.inv_metric)
+            .map(|(p, m)| p * p * m)
+            .sum::<f64>()
+    }
+
+    /// H = V + tau; NaN becomes +inf (a divergence), as Stan.
+    fn hamiltonian(&self) -> f64 {
+        let h = -self.z.lp + self.kinetic(&self.z.p);
+        if h.is_nan() {
+            f64::INFINITY
+        } else {
+            h
+        }
+    }
+
+    fn sample_momentum(&mut self) {
+        for i in 0..self.n {
+            self.z.p[i] = self.rng.normal() / self.inv_metric[i].sqrt();
+        }
+    }
+
+    fn p_sharp(inv_metric: &[f64], p: &[f64], out: &mut [f64]) {
+        for ((o, m), p) in out.iter_mut().zip(inv_metric).zip(p) {
+            *o = m * p;
+        }
+    }
+
+    /// Leapfrog (Stan's `expl_leapfrog`).
+    fn leapfrog(&mut self, eps: f64) {
+        let half = 0.5 * eps;
+        for i in 0..self.n {
+            self.z.p[i] += half * self.z.g[i];
+        }
+        for i in 0..self.n {
+            self.z.q[i] += eps * self.inv_metric[i] * self.z.p[i];
+        }
+        self.update_gradient();
+        for i in 0..self.n {
+            self.z.p[i] += half * self.z.g[i];
+        }
+    }
+
+    /// Stan's `init_stepsize`: double or halve until the one-step acceptance
+    /// crosses 0.8.
+    fn init_stepsize(&mut self, chain: usize) -> Result<(), SampleError> {
+        if self.eps == 0.0 || self.eps > 1e7 || self.eps.is_nan() {
+            return Ok(());
+        }
+        let z_init = self.z.clone();
+        let one_step = |s: &mut Self| -> f64 {
+            s.z.copy_from(&z_init);
+            s.sample_momentum();
+            let h0 = s.hamiltonian();
+            let eps = s.eps;
+            s.leapfrog(eps);
+            h0 - s.hamiltonian()
+        };
+        let target = 0.8f64.ln();
+        let dh = one_step(self);
+        let up = dh > target;
+        loop {
+            let dh = one_step(self);
+            if (up && !(dh > target)) || (!up && !(dh < target)) {
+                break;
+            }
+            self.eps = if up { 2.0 * self.eps } else { 0.5 * self.eps };
+            if self.eps > 1e7 {
+                return Err(SampleError::StepSize {
+                    chain,
+                    message: "the step size grew beyond 1e7 during initialisation: the posterior is probably improper"
+                        .into(),
+                });
+            }
+            if self.eps == 0.0 {
+                return Err(SampleError::StepSize {
+                    chain,
+                    message: "no acceptably small step size: the log density or its gradient is not finite near the initial value".into(),
+                });
+            }
+        }
+        self.z.copy_from(&z_init);
+        Ok(())
+    }
+
+    /// One NUTS transition from `self.z` (position and gradient set).
+    fn transition(&mut self) -> SampleStats {
+        self.sample_momentum();
+        let mut top = std::mem::replace(&mut self.top, Top::new(0));
+        let mut levels = std::mem::take(&mut self.levels);
+        let n = self.n;
+        top.z_fwd.copy_from(&self.z);
+        top.z_bck.copy_from(&self.z);
+        top.z_sample.copy_from(&self.z);
+        top.z_propose.copy_from(&self.z);
+        top.p_fwd_fwd.copy_from_slice(&self.z.p);
+        Self::p_sharp(&self.inv_metric, &self.z.p, &mut top.ps_fwd_fwd);
+        top.p_fwd_bck.copy_from_slice(&self.z.p);
+        top.ps_fwd_bck.copy_from_slice(&top.ps_fwd_fwd);
+        top.p_bck_fwd.copy_from_slice(&self.z.p);
+        top.ps_bck_fwd.copy_from_slice(&top.ps_fwd_fwd);
+        top.p_bck_bck.copy_from_slice(&self.z.p);
+        top.ps_bck_bck.copy_from_slice(&top.ps_fwd_fwd);
+        top.rho.copy_from_slice(&self.z.p);
+        let mut log_sum_weight = 0.0;
+        let h0 = self.hamiltonian();
+        let mut n_leapfrog = 0u32;
+        let mut sum_metro = 0.0;
+        let mut depth = 0usize;
+        self.divergent = false;
+        while depth < self.max_depth {
+            top.rho_fwd.fill(0.0);
+            top.rho_bck.fill(0.0);
+            let mut lsw_subtree = f64::NEG_INFINITY;
+            let valid = if self.rng.uniform() > 0.5 {
+                self.z.copy_from(&top.z_fwd);
+                top.rho_bck.copy_from_slice(&top.rho);
+                top.p_bck_fwd.copy_from_slice(&top.p_fwd_bck);
+                top.ps_bck_fwd.copy_from_slice(&top.ps_fwd_bck);
+                let v = self.build_tree(
+                    depth,
+                    &mut levels,
+                    &mut top.z_propose,
+                    &mut top.ps_fwd_bck,
+                    &mut top.ps_fwd_fwd,
+                    &mut top.rho_fwd,
+                    &mut top.p_fwd_bck,
+                    &mut top.p_fwd_fwd,
+                    h0,
+                    1.0,
+                    &mut n_leapfrog,
+                    &mut lsw_subtree,
+                    &mut sum_metro,
+                );
+                top.z_fwd.copy_from(&self.z);
+                v
+            } else {
+                self.z.copy_from(&top.z_bck);
+                top.rho_fwd.copy_from_slice(&top.rho);
+                top.p_fwd_bck.copy_from_slice(&top.p_bck_fwd);
+                top.ps_fwd_bck.copy_from_slice(&top.ps_bck_fwd);
+                let v = self.build_tree(
+                    depth,
+                    &mut levels,
+                    &mut top.z_propose,
+                    &mut top.ps_bck_fwd,
+                    &mut top.ps_bck_bck,
+                    &mut top.rho_bck,
+                    &mut top.p_bck_fwd,
+                    &mut top.p_bck_bck,
+                    h0,
+                    -1.0,
+                    &mut n_leapfrog,
+                    &mut lsw_subtree,
+                    &mut sum_metro,
+                );
+                top.z_bck.copy_from(&self.z);
+                v
+            };
+            if !valid {
+                break;
+            }
+            depth += 1;
+            // Biased progressive sampling: favour the new subtree.
+            if lsw_subtree > log_sum_weight {
+                top.z_sample.copy_from(&top.z_propose);
+            } else {
+                let accept = (lsw_subtree - log_sum_weight).exp();
+                if self.rng.uniform() < accept {
+                    top.z_sample.copy_from(&top.z_propose);
+                }
+            }
+            log_sum_weight = log_sum_exp(log_sum_weight, lsw_subtree);
+            for i in 0..n {
+                top.rho[i] = top.rho_bck[i] + top.rho_fwd[i];
+            }
+            // Around the merged trajectory...
+            let mut persist = criterion(&top.ps_bck_bck, &top.ps_fwd_fwd, &top.rho, &[]);
+            // ...and across the two halves (rho of one side plus the
+            // neighbouring end momentum of the other).
+            persist &= criterion(
+                &top.ps_bck_bck,
+                &top.ps_fwd_bck,
+                &top.rho_bck,
+                &top.p_fwd_bck,
+            );
+            persist &= criterion(
+                &top.ps_bck_fwd,
+                &top.ps_fwd_fwd,
+                &top.rho_fwd,
+                &top.p_bck_fwd,
+            );
+            if !persist {
+                break;
+            }
+        }
+        let accept_stat = if n_leapfrog > 0 {
+            sum_metro / n_leapfrog as f64
+        } else {
+            0.0
+        };
+        self.z.copy_from(&top.z_sample);
+        let energy = self.hamiltonian();
+        self.top = top;
+        self.levels = levels;
+        SampleStats {
+            lp: self.z.lp,
+            accept_stat,
+            stepsize: self.eps,
+            treedepth: depth as u32,
+            n_leapfrog,
+            divergent: self.divergent,
+            energy,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_tree(
+        &mut self,
+        depth: usize,
+        levels: &mut [Level],
+        z_propose: &mut Point,
+        ps_beg: &mut [f64],
+        ps_end: &mut [f64],
+        rho: &mut [f64],
+        p_beg: &mut [f64],
+        p_end: &mut [f64],
+        h0: f64,
+        sign: f64,
+        n_leapfrog: &mut u32,
+        log_sum_weight: &mut f64,
+        sum_metro: &mut f64,
+    ) -> bool {
+        if depth == 0 {
+            self.leapfrog(sign * self.eps);
+            *n_leapfrog += 1;
+            let h = self.hamiltonian();
+            if h - h0 > self.max_delta_h {
+                self.divergent = true;
+            }
+            *log_sum_weight = log_sum_exp(*log_sum_weight, h0 - h);
+            *sum_metro += if h0 - h > 0.0 { 1.0 } else { (h0 - h).exp() };
+            z_propose.copy_from(&self.z);
+            Self::p_sharp(&self.inv_metric, &self.z.p, ps_beg);
+            ps_end.copy_from_slice(ps_beg);
+            for (r, p) in rho.iter_mut().zip(&self.z.p) {
+                *r += p;
+            }
+            p_beg.copy_from_slice(&self.z.p);
+            p_end.copy_from_slice(&self.z.p);
+            return !self.divergent;
+        }
+        let (lower, rest) = levels.split_at_mut(depth - 1);
+        let Some(lv) = rest.first_mut() else {
+            return false;
+        };
+        // Initial subtree.
+        let mut lsw_init = f64::NEG_INFINITY;
+        lv.rho_init.fill(0.0);
+        let valid_init = self.build_tree(
+            depth - 1,
+            lower,
+            z_propose,
+            ps_beg,
+            &mut lv.ps_init_end,
+            &mut lv.rho_init,
+            p_beg,
+            &mut lv.p_init_end,
+            h0,
+            sign,
+            n_leapfrog,
+            &mut lsw_init,
+            sum_metro,
+        );
+        if !valid_init {
+            return false;
+        }
+        // Final subtree.
+        lv.z_final.copy_from(&self.z);
+        let mut lsw_final = f64::NEG_INFINITY;
+        lv.rho_final.fill(0.0);
+        let valid_final = self.build_tree(
+            depth - 1,
+            lower,
+            &mut lv.z_final,
+            &mut lv.ps_final_beg,
+            ps_end,
+            &mut lv.rho_final,
+            &mut lv.p_final_beg,
+            p_end,
+            h0,
+            sign,
+            n_leapfrog,
+            &mut lsw_final,
+            sum_metro,
+        );
+        if !valid_final {
+            return false;
+        }
+        // Multinomial (uniform, not biased) sample within the subtree.
+        let lsw_subtree = log_sum_exp(lsw_init, lsw_final);
+        *log_sum_weight = log_sum_exp(*log_sum_weight, lsw_subtree);
+        if lsw_final > lsw_subtree {
+            z_propose.copy_from(&lv.z_final);
+        } else {
+            let accept = (lsw_final - lsw_subtree).exp();
+            if self.rng.uniform() < accept {
+                z_propose.copy_from(&lv.z_final);
+            }
+        }
+        for ((r, a), b) in rho.iter_mut().zip(&lv.rho_init).zip(&lv.rho_final) {
+            *r += a + b;
+        }
+        let mut persist = criterion(ps_beg, ps_end, &lv.rho_init, &lv.rho_final);
+        persist &= criterion(ps_beg, &lv.ps_final_beg, &lv.rho_init, &lv.p_final_beg);
+        persist &= criterion(&lv.ps_init_end, ps_end, &lv.rho_final, &lv.p_init_end);
+        persist
+    }
+}
+
+/// Runs one chain (initialisation, warmup with adaptation, sampling).
+pub fn run_chain<D: LogDensity>(
+    d: &D,
+    cfg: &NutsConfig,
+    chain: usize,
+) -> Result<Chain, SampleError> {
+    validate(d, cfg)?;
+    let n = d.dim();
+    let mut s = Sampler {
+        d,
+        n,
+        eps: cfg.init_stepsize,
+        inv_metric: vec![1.0; n],
+        rng: ChainRng::new(cfg.seed, chain as u64),
+        max_depth: cfg.max_depth,
+        max_delta_h: cfg.max_delta_h,
+        n_grad: 0,
+        z: Point::new(n),
+        divergent: false,
+        levels: (0..cfg.max_depth).map(|_| Level::new(n)).collect(),
+        top: Top::new(n),
+    };
+    initialise(&mut s, cfg, chain)?;
+
+    let mut step = StepSizeAdapter::new(cfg.target_accept);
+    // Stan sets mu from the user's step size before init_stepsize.
+    step.mu = (10.0 * cfg.init_stepsize).ln();
+    let mut var = VarAdapter::new(
+        n,
+        cfg.num_warmup,
+        cfg.init_buffer,
+        cfg.term_buffer,
+        cfg.base_window,
+    );
+    s.init_stepsize(chain)?;
+
+    let mut warmup_stats = Vec::with_capacity(if cfg.keep_warmup_stats {
+        cfg.num_warmup
+    } else {
+        0
+    });
+    for _ in 0..cfg.num_warmup {
+        let st = s.transition();
+        if cfg.keep_warmup_stats {
+            warmup_stats.push(st);
+        }
+        s.eps = step.learn(st.accept_stat);
+        let mut metric = std::mem::take(&mut s.inv_metric);
+        let updated = var.learn(&mut metric, &s.z.q);
+        s.inv_metric = metric;
+        if updated {
+            s.init_stepsize(chain)?;
+            step.mu = (10.0 * s.eps).ln();
+            step.restart();
+        }
+    }
+    if cfg.num_warmup > 0 {
+        s.eps = step.final_stepsize();
+    }
+
+    let mut draws = Vec::with_capacity(cfg.num_draws * n);
+    let mut stats = Vec::with_capacity(cfg.num_draws);
+    for _ in 0..cfg.num_draws {
+        let st = s.transition();
+        draws.extend_from_slice(&s.z.q);
+        stats.push(st);
+    }
+    Ok(Chain {
+        draws,
+        stats,
+        warmup_stats,
+        stepsize: s.eps,
+        inv_metric: s.inv_metric,
+        n_grad_evals: s.n_grad,
+    })
+}
+
+/// Stan's initialisation: uniform(-R, R) until the log density and its
+/// gradient are finite.
+fn initialise<D: LogDensity>(
+    s: &mut Sampler<'_, D>,
+    cfg: &NutsConfig,
+    chain: usize,
+) -> Result<(), SampleError> {
+    let mut stuck: Option<Vec<String>> = None;
+    let attempts = if cfg.init.is_some() {
+        1
+    } else {
+        cfg.init_attempts.max(1)
+    };
+    for _ in 0..attempts {
+        match &cfg.init {
+            Some(x) => s.z.q.copy_from_slice(x),
+            None => {
+                for i in 0..s.n {
+                    s.z.q[i] = cfg.init_radius * (2.0 * s.rng.uniform() - 1.0);
+                }
+            }
+        }
+        s.update_gradient();
+        if s.z.lp.is_finite() && s.z.g.iter().all(|g| g.is_finite()) {
+            return Ok(());
+        }
+        // Keep only what is non-finite in every attempt.
+        let terms = s.d.nonfinite_terms(&s.z.q);
+        stuck = Some(match stuck {
+            None => terms,
+            Some(prev) => prev.into_iter().filter(|t| terms.contains(t)).collect(),
+        });
+    }
+    let mut terms = stuck.unwrap_or_default();
+    if terms.is_empty() {
+        terms.push("a different part in each attempt".into());
+    }
+    Err(SampleError::Init {
+        chain,
+        attempts,
+        terms,
+    })
+}

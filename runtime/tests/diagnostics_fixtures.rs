@@ -1,0 +1,95 @@
+//! Diagnostics against the Stan/posterior reference values in
+//! fixtures/expected.json (computed by diag.py), to 1e-6 relative.
+
+mod common;
+
+use trialc_runtime::diagnostics::*;
+
+fn load(case: &str) -> Vec<Vec<f64>> {
+    let text =
+        std::fs::read_to_string(common::fixture(&format!("{case}.csv"))).expect("csv fixture");
+    let mut chains: Vec<Vec<f64>> = Vec::new();
+    for line in text.lines().skip(1) {
+        let mut f = line.split(',');
+        let chain: usize = f.next().expect("chain").trim().parse().expect("chain id");
+        let _draw = f.next();
+        let raw = f.next().expect("value").trim();
+        // Values are written as `np.float64(...)` by the generator.
+        let v: f64 = raw
+            .trim_start_matches("np.float64(")
+            .trim_end_matches(')')
+            .parse()
+            .expect("value");
+        if chains.len() < chain {
+            chains.resize(chain, Vec::new());
+        }
+        chains[chain - 1].push(v);
+    }
+    chains
+}
+
+fn close(name: &str, got: f64, want: f64) {
+    let rel = (got - want).abs() / want.abs().max(1e-300);
+    assert!(
+        rel < 1e-6,
+        "{name}: got {got}, expected {want} (rel {rel:e})"
+    );
+}
+
+#[test]
+fn all_cases_match_expected_json_to_1e6_relative() {
+    let expected = common::read_json("expected.json");
+    let cases = expected["cases"].as_object().expect("cases");
+    assert_eq!(cases.len(), 5);
+    for (case, e) in cases {
+        let x = load(case);
+        let s = summarise(&x);
+        let want = |k: &str| e[k].as_f64().expect("number");
+        close(&format!("{case} rhat"), s.rhat, want("rhat"));
+        close(&format!("{case} rhat_bulk"), s.rhat_bulk, want("rhat_bulk"));
+        close(&format!("{case} rhat_tail"), s.rhat_tail, want("rhat_tail"));
+        close(&format!("{case} ess_bulk"), s.ess_bulk, want("ess_bulk"));
+        close(&format!("{case} ess_tail"), s.ess_tail, want("ess_tail"));
+        close(&format!("{case} ess_mean"), s.ess_mean, want("ess_mean"));
+        close(&format!("{case} mcse_mean"), s.mcse_mean, want("mcse_mean"));
+        close(&format!("{case} mean"), s.mean, want("mean"));
+        close(&format!("{case} sd"), s.sd, want("sd"));
+    }
+}
+
+#[test]
+fn odd_length_split_drops_the_middle_draw() {
+    let x = vec![vec![1.0, 2.0, 3.0, 4.0, 5.0]];
+    assert_eq!(split_chains(&x), vec![vec![1.0, 2.0], vec![4.0, 5.0]]);
+}
+
+#[test]
+fn e_bfmi_and_quantile_known_values() {
+    // Alternating energies: sum of squared jumps 4*(n-1), variance sum n.
+    let e: Vec<f64> = (0..10)
+        .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+        .collect();
+    assert!((e_bfmi(&e) - 36.0 / 10.0).abs() < 1e-12);
+    assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), 2.5);
+    assert!((quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.05) - 1.2).abs() < 1e-12);
+}
+
+#[test]
+fn mcse_of_quantile_and_probability_are_consistent_for_iid_draws() {
+    // Independent uniform-ish sequence (golden-ratio scrambling): the
+    // probability MCSE must be close to sqrt(p(1-p)/S).
+    let s = 4000usize;
+    let v: Vec<f64> = (0..s)
+        .map(|i| ((i as f64) * 0.618_033_988_749_895).fract())
+        .collect();
+    let x: Vec<Vec<f64>> = v.chunks(1000).map(|c| c.to_vec()).collect();
+    let ind: Vec<Vec<bool>> = x
+        .iter()
+        .map(|c| c.iter().map(|&u| u < 0.3).collect())
+        .collect();
+    let m = mcse_probability(&ind);
+    let iid = (0.3f64 * 0.7 / s as f64).sqrt();
+    assert!(m > 0.0 && (m / iid - 1.0).abs() < 0.5, "{m} vs {iid}");
+    let q = mcse_quantile(&x, 0.5);
+    assert!(q > 0.0 && q < 0.05, "{q}");
+}
