@@ -480,6 +480,8 @@ fn validate(spec: &ScheduleSpec) -> Result<usize, ScheduleError> {
             }
         }
         other => {
+            // `is_multiple_of` needs Rust 1.87; the workspace promises 1.85.
+            #[allow(clippy::manual_is_multiple_of)]
             if spec.n_periods % k as u64 != 0 {
                 return Err(ScheduleError::PeriodsNotWholeCycles {
                     n_periods: spec.n_periods,

@@ -9,6 +9,15 @@
 //! programming over cycles with state (last arm, length of the current run),
 //! and draw one sequence by *unranking*: a uniform integer in `[0, count)`
 //! picks the sequence with that index in lexicographic order of block choices.
+//!
+//! For today's designs the coupling is mild: a block is a permutation, so a
+//! run can only straddle a cycle boundary, runs never exceed 2, and only
+//! `max_run 1` binds. Then every admissible prefix happens to have the same
+//! number of completions and even a greedy cycle-by-cycle draw would be
+//! uniform. We count exactly anyway: the count is printed in the protocol
+//! ("drawn uniformly from N"), uniformity then holds by construction rather
+//! than by an argument about the design, and it stays true for any block set
+//! (e.g. a future design with repeated arms inside a cycle).
 
 use std::collections::HashMap;
 
