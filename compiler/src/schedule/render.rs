@@ -137,10 +137,15 @@ pub fn table(s: &Schedule, view: View) -> String {
     }
     let _ = writeln!(out, "{design}");
     if s.design.is_randomized() {
+        // The seed recomputes the blinding codes, so a blinded view omits it.
+        let seed = match view {
+            View::Open => format!(", seed {}", s.seed),
+            View::Blinded => String::new(),
+        };
         let _ = writeln!(
             out,
-            "Randomization: drawn uniformly from {} admissible sequences (ChaCha20, seed {})",
-            s.admissible_count, s.seed
+            "Randomization: drawn uniformly from {} admissible sequences (ChaCha20{seed})",
+            s.admissible_count
         );
     } else {
         let _ = writeln!(
@@ -330,7 +335,9 @@ struct JsonDoc {
     /// Decimal string: it may exceed what JSON numbers carry exactly.
     admissible_sequences: String,
     generator: &'static str,
-    seed: u64,
+    /// Absent from the blinded view: the seed recomputes the blinding codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<u64>,
     blinding: &'static str,
     max_run: Option<u64>,
     run_in_days: u64,
@@ -413,7 +420,10 @@ pub fn json(s: &Schedule, view: View) -> String {
         randomized: s.design.is_randomized(),
         admissible_sequences: s.admissible_count.to_string(),
         generator: "ChaCha20/trialc-schedule-v1",
-        seed: s.seed,
+        seed: match view {
+            View::Open => Some(s.seed),
+            View::Blinded => None,
+        },
         blinding: s.blinding.name(),
         max_run: s.max_run,
         run_in_days: s.run_in_days,
@@ -493,14 +503,22 @@ fn ics_date(date: NaiveDate) -> String {
     date.format("%Y%m%d").to_string()
 }
 
-/// Stable identifier of this trial's calendar: same trial id and seed, same
-/// UIDs, so re-importing an updated file replaces events instead of doubling them.
-fn uid_stem(s: &Schedule) -> String {
+/// Stable identifier of this trial's calendar, so re-importing an updated
+/// file replaces its events instead of doubling them. The open view derives
+/// it from trial id and seed. The blinded view leaves the seed out: seeds are
+/// often low-entropy (a date), so anything computed from one, even a hash,
+/// lets a participant search for the seed and recompute the blinding codes.
+fn uid_stem(s: &Schedule, view: View) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(b"trialc/ics/v1");
+    match view {
+        View::Open => hasher.update(b"trialc/ics/v1"),
+        View::Blinded => hasher.update(b"trialc/ics-blinded/v1"),
+    }
     hasher.update((s.trial_id.len() as u64).to_le_bytes());
     hasher.update(s.trial_id.as_bytes());
-    hasher.update(s.seed.to_le_bytes());
+    if view == View::Open {
+        hasher.update(s.seed.to_le_bytes());
+    }
     hasher.finalize()[..12]
         .iter()
         .fold(String::new(), |mut acc, b| {
@@ -544,7 +562,7 @@ fn alarms(s: &Schedule, first: u64, last: u64, lines: &mut Vec<String>) {
 /// measurement. Needs a start date.
 pub fn ics(s: &Schedule, view: View) -> Result<String, ScheduleError> {
     let start = s.start.ok_or(ScheduleError::IcsNeedsStart)?;
-    let stem = uid_stem(s);
+    let stem = uid_stem(s, view);
     let date = |day: u64| s.date_of_day(day).ok_or(ScheduleError::DateOutOfRange);
     // DTSTAMP is required; a wall-clock stamp would make the file differ on
     // every run, so it is the trial's start (the schedule's own date).
