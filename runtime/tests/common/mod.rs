@@ -230,3 +230,35 @@ pub fn fd_gradient_error<D: LogDensity>(d: &D, x: &[f64]) -> f64 {
     }
     worst
 }
+
+/// Constrained draws of the named scalar parameters of a reference model:
+/// for each parameter, `chains x draws`.
+pub fn reference_draws(
+    model: &str,
+    fit: &trialc_runtime::nuts::Fit,
+) -> Vec<(String, Vec<Vec<f64>>)> {
+    let names = ["mu", "delta", "beta_trend", "phi", "sigma"];
+    let k = if model == "continuous" || model == "count_ar1" {
+        5
+    } else {
+        3
+    };
+    (0..k)
+        .map(|j| {
+            let draws = fit.map_draws(|x| match j {
+                3 => 2.0 * inv_logit(x[3]) - 1.0,
+                4 => x[4].exp(),
+                _ => x[j],
+            });
+            (names[j].to_string(), draws)
+        })
+        .collect()
+}
+
+/// Stan's stored posterior summary (mean, sd, mcse_mean) of `param`.
+pub fn stan_summary(model: &str, param: &str) -> (f64, f64, f64) {
+    let s = read_json("stan_summary.json");
+    let p = &s[format!("stan_{model}")]["params"][param];
+    let f = |k: &str| p[k].as_f64().expect("number");
+    (f("mean"), f("sd"), f("mcse_mean"))
+}
