@@ -709,3 +709,78 @@ fn ics_without_start_says_what_to_add() {
     let err = render::ics(&s, View::Open).expect_err("no dates");
     assert!(err.to_string().contains("add `start YYYY-MM-DD`"), "{err}");
 }
+
+// ------------------------------------------------------------- properties ---
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn design_strategy() -> impl Strategy<Value = (usize, Design)> {
+        prop_oneof![
+            (2usize..=4).prop_map(|k| (k, Design::Alternating)),
+            (2usize..=4).prop_map(|k| (k, Design::Counterbalanced)),
+            Just((2usize, Design::RandomizedPairs)),
+            (2usize..=4).prop_map(|k| (k, Design::RandomizedBlocks)),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any spec either builds a schedule that obeys its own rules, or
+        /// fails exactly when no sequence is admissible.
+        #[test]
+        fn built_schedules_obey_the_spec(
+            (k, design) in design_strategy(),
+            cycles in 1u64..=5,
+            max_run in prop::option::of(1u64..=3),
+            run_in in 0u64..=10,
+            period in 2u64..=10,
+            washout_frac in 0u64..=100,
+            seed in any::<u64>(),
+        ) {
+            let mut sp = spec(k, design.clone(), cycles, max_run, seed);
+            sp.run_in_days = run_in;
+            sp.period_days = period;
+            sp.washout_days = washout_frac * (period - 1) / 100;
+            let count = admissible_count(&sp).expect("valid spec");
+            let s = match build(&sp) {
+                Ok(s) => s,
+                Err(ScheduleError::MaxRunUnsatisfiable { .. }) => {
+                    prop_assert_eq!(count, 0);
+                    return Ok(());
+                }
+                Err(e) => return Err(TestCaseError::fail(e.to_string())),
+            };
+            prop_assert!(count >= 1);
+            let seq = s.sequence();
+            prop_assert_eq!(seq.len() as u64, cycles * k as u64);
+            if let Some(m) = max_run {
+                prop_assert!(longest_run(&seq) <= m);
+            }
+            if design.is_randomized() {
+                for cycle in seq.chunks(k) {
+                    let mut sorted = cycle.to_vec();
+                    sorted.sort_unstable();
+                    prop_assert_eq!(sorted, (0..k).collect::<Vec<_>>());
+                }
+            }
+            prop_assert_eq!(s.total_days, run_in + seq.len() as u64 * period);
+            for day in 1..=s.total_days {
+                let phase = s.phase_on_day(day).expect("in trial");
+                prop_assert_eq!(phase == Phase::RunIn, day <= run_in);
+                if let Some(p) = s.period_of_day(day) {
+                    prop_assert!(p.contains(day));
+                    prop_assert_eq!(s.arm_on_day(day), Some(p.arm));
+                }
+            }
+            for (i, p) in s.periods.iter().enumerate() {
+                let switched = i > 0 && s.periods[i - 1].arm != p.arm;
+                let expected = if switched { sp.washout_days } else { 0 };
+                prop_assert_eq!(p.washout_days, expected);
+                prop_assert!(p.analysed_days() >= 1);
+            }
+        }
+    }
+}
