@@ -34,6 +34,7 @@ The arm of every period comes from, in order of preference:
 
 Usage:
   python3 scripts/synthesize-diaries.py --all
+  python3 scripts/synthesize-diaries.py --all --check   # CI: diaries up to date?
   python3 scripts/synthesize-diaries.py magnesium-migraine [--schedule-csv F]
       [--sequence a,b,…] [--seed N] [--out PATH]
 
@@ -377,7 +378,11 @@ def main():
     ap.add_argument("--sequence", help="comma-separated arm per period")
     ap.add_argument("--seed", type=int, help="override the example's seed")
     ap.add_argument("--out", help="output path (default examples/NAME/diary.csv)")
+    ap.add_argument("--check", action="store_true",
+                    help="do not write; exit 1 if a committed diary differs from what "
+                         "the script generates (for CI)")
     args = ap.parse_args()
+    stale = []
     if not args.all and not args.example:
         ap.error("name an example or pass --all")
     names = sorted(EXAMPLES) if args.all else [args.example]
@@ -394,11 +399,21 @@ def main():
         text = to_csv(ex, simulate(ex, seq, seed))
         out = args.out if (args.out and not args.all) else os.path.join(
             ROOT, "examples", name, "diary.csv")
+        if args.check:
+            current = open(out, newline="").read() if os.path.exists(out) else None
+            if current != text:
+                stale.append(os.path.relpath(out, ROOT))
+            continue
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w", newline="") as f:
             f.write(text)
         print(f"{name}: {len(text.splitlines()) - 1} days, seed {seed}, "
               f"sequence {' '.join(seq)} -> {os.path.relpath(out, ROOT)}")
+    if args.check:
+        if stale:
+            sys.exit("stale synthetic diaries (regenerate with "
+                     "scripts/synthesize-diaries.py): " + ", ".join(stale))
+        print(f"{len(names)} synthetic diaries are up to date")
 
 
 if __name__ == "__main__":
