@@ -1,0 +1,555 @@
+//! Every prior, transform and likelihood family of the MIR: gradients equal
+//! central finite differences at random points (proptest), values equal
+//! statrs (or a direct formula: dense Gaussian for AR(1) with gaps).
+
+mod common;
+
+use nalgebra::{DMatrix, DVector};
+use proptest::prelude::*;
+use statrs::distribution::{
+    Bernoulli, Beta, Cauchy, Continuous, Discrete, Exp, Gamma, LogNormal, NegativeBinomial, Normal,
+    Poisson, StudentsT, Uniform,
+};
+use trialc_runtime::density::{inv_logit, LogDensity, Transform};
+use trialc_runtime::mir::*;
+
+fn p(name: &str, t: Transform, size: usize) -> Parameter {
+    Parameter {
+        name: name.into(),
+        transform: t,
+        size,
+        origin: None,
+    }
+}
+
+fn pr(param: usize, d: Dist) -> PriorTerm {
+    PriorTerm {
+        param,
+        prior: Prior::Dist(d),
+    }
+}
+
+/// Linear predictor: intercept (param 0), effect (1) on an indicator, trend
+/// (2) on a centred covariate, carryover (3) on an indicator.
+fn design(n: usize, intercept: bool) -> LinearPredictor {
+    let arm: Vec<f64> = (0..n).map(|i| ((i / 3) % 2) as f64).collect();
+    let carry: Vec<f64> = (0..n).map(|i| if i % 6 == 3 { 1.0 } else { 0.0 }).collect();
+    let trend: Vec<f64> = (0..n)
+        .map(|i| (i as f64 - (n as f64 - 1.0) / 2.0) / n as f64)
+        .collect();
+    LinearPredictor {
+        intercept: if intercept { Some(0) } else { None },
+        arm_effects: vec![Covariate {
+            param: 1,
+            values: arm,
+        }],
+        trend: Some(Covariate {
+            param: 2,
+            values: trend,
+        }),
+        carryover: vec![Covariate {
+            param: 3,
+            values: carry,
+        }],
+    }
+}
+
+fn base_params() -> (Vec<Parameter>, Vec<PriorTerm>) {
+    (
+        vec![
+            p("alpha", Transform::Identity, 1),
+            p("delta", Transform::Identity, 1),
+            p("beta", Transform::Identity, 1),
+            p("carry", Transform::Identity, 1),
+        ],
+        vec![
+            pr(
+                0,
+                Dist::Normal {
+                    mu: 0.0,
+                    sigma: 2.0,
+                },
+            ),
+            pr(
+                1,
+                Dist::StudentT {
+                    nu: 3.0,
+                    mu: 0.0,
+                    sigma: 1.0,
+                },
+            ),
+            pr(
+                2,
+                Dist::Cauchy {
+                    mu: 0.0,
+                    sigma: 1.0,
+                },
+            ),
+            pr(
+                3,
+                Dist::Normal {
+                    mu: 0.0,
+                    sigma: 1.0,
+                },
+            ),
+        ],
+    )
+}
+
+/// A model of the given family on data `y` (days with gaps).
+fn family_model(family: &str, y: Vec<f64>) -> Model {
+    let n = y.len();
+    let (mut params, mut priors) = base_params();
+    let mut days: Vec<i64> = Vec::new();
+    let mut day = 1i64;
+    for i in 0..n {
+        days.push(day);
+        day += 1 + (i % 4 == 2) as i64 * 2 + (i % 7 == 5) as i64 * 20; // gaps 1, 3 and 21
+    }
+    let mut intercept = true;
+    let fam = match family {
+        "normal" => {
+            params.push(p("sigma", Transform::Lower(0.0), 1));
+            priors.push(pr(4, Dist::HalfNormal { sigma: 2.0 }));
+            Family::Normal { sigma: 4 }
+        }
+        "ar1" => {
+            params.push(p("sigma", Transform::Lower(0.0), 1));
+            priors.push(pr(
+                4,
+                Dist::HalfStudentT {
+                    nu: 3.0,
+                    sigma: 2.0,
+                },
+            ));
+            params.push(p("phi", Transform::Interval(-1.0, 1.0), 1));
+            priors.push(pr(
+                5,
+                Dist::Uniform {
+                    lower: -1.0,
+                    upper: 1.0,
+                },
+            ));
+            Family::NormalAr1 { sigma: 4, phi: 5 }
+        }
+        "bernoulli" => Family::BernoulliLogit,
+        "poisson" => Family::PoissonLog,
+        "negbin" => {
+            params.push(p("psi", Transform::Lower(0.0), 1));
+            priors.push(pr(
+                4,
+                Dist::Gamma {
+                    shape: 2.0,
+                    rate: 0.5,
+                },
+            ));
+            Family::NegBinomial2Log { psi: 4 }
+        }
+        "ordinal" => {
+            intercept = false;
+            params.push(p("cut", Transform::Ordered, 3));
+            priors.push(PriorTerm {
+                param: 4,
+                prior: Prior::InducedDirichlet {
+                    alpha: vec![1.0, 2.0, 1.5, 3.0],
+                },
+            });
+            Family::OrderedLogistic { cutpoints: 4 }
+        }
+        other => panic!("unknown family {other}"),
+    };
+    if !intercept {
+        // alpha keeps its prior but is not in the predictor.
+    }
+    Model {
+        params,
+        priors,
+        likelihoods: vec![Likelihood {
+            outcome: "y".into(),
+            family: fam,
+            y,
+            days,
+            predictor: design(n, intercept),
+        }],
+    }
+}
+
+fn data_for(family: &str, seeds: &[u32]) -> Vec<f64> {
+    seeds
+        .iter()
+        .map(|&s| match family {
+            "normal" | "ar1" => (s % 1000) as f64 / 100.0 - 5.0,
+            "bernoulli" => (s % 2) as f64,
+            "poisson" | "negbin" => (s % 15) as f64,
+            "ordinal" => (1 + s % 4) as f64,
+            _ => 0.0,
+        })
+        .collect()
+}
+
+const FAMILIES: [&str; 6] = ["normal", "ar1", "bernoulli", "poisson", "negbin", "ordinal"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn likelihood_gradients_match_finite_differences(
+        fam in 0usize..6,
+        seeds in proptest::collection::vec(0u32..100_000, 2..30),
+        x in proptest::collection::vec(-2.0f64..2.0, 7),
+    ) {
+        let family = FAMILIES[fam];
+        let d = MirDensity::new(family_model(family, data_for(family, &seeds))).expect("valid model");
+        let x = &x[..d.dim()];
+        let mut g = vec![0.0; d.dim()];
+        prop_assert!(d.logp_grad(x, &mut g).is_finite());
+        let e = common::fd_gradient_error(&d, x);
+        prop_assert!(e < 2e-5, "{}: max relative error {}", family, e);
+    }
+
+    #[test]
+    fn prior_gradients_match_finite_differences(which in 0usize..12, x in -2.5f64..2.5) {
+        let (t, prior) = match which {
+            0 => (Transform::Identity, Prior::Dist(Dist::Normal { mu: 0.5, sigma: 1.3 })),
+            1 => (Transform::Identity, Prior::Dist(Dist::StudentT { nu: 4.0, mu: -1.0, sigma: 0.7 })),
+            2 => (Transform::Identity, Prior::Dist(Dist::Cauchy { mu: 0.2, sigma: 2.0 })),
+            3 => (Transform::Lower(0.0), Prior::Dist(Dist::LogNormal { mu: 0.1, sigma: 0.8 })),
+            4 => (Transform::Lower(0.0), Prior::Dist(Dist::HalfNormal { sigma: 1.5 })),
+            5 => (Transform::Lower(0.0), Prior::Dist(Dist::HalfStudentT { nu: 3.0, sigma: 1.0 })),
+            6 => (Transform::Lower(0.0), Prior::Dist(Dist::Exponential { rate: 1.7 })),
+            7 => (Transform::Lower(0.0), Prior::Dist(Dist::Gamma { shape: 2.5, rate: 1.2 })),
+            8 => (Transform::Interval(0.0, 1.0), Prior::Dist(Dist::Beta { a: 2.0, b: 3.5 })),
+            9 => (Transform::Interval(-2.0, 3.0), Prior::Dist(Dist::Uniform { lower: -2.0, upper: 3.0 })),
+            10 => (Transform::Identity, Prior::Mixture(vec![
+                MixtureComponent { weight: 0.8, dist: Dist::Normal { mu: -0.5, sigma: 0.3 } },
+                MixtureComponent { weight: 0.2, dist: Dist::Normal { mu: 0.0, sigma: 5.0 } },
+            ])),
+            _ => (Transform::Lower(0.0), Prior::Mixture(vec![
+                MixtureComponent { weight: 0.5, dist: Dist::HalfNormal { sigma: 1.0 } },
+                MixtureComponent { weight: 0.3, dist: Dist::Gamma { shape: 3.0, rate: 1.0 } },
+                MixtureComponent { weight: 0.2, dist: Dist::HalfStudentT { nu: 2.0, sigma: 3.0 } },
+            ])),
+        };
+        let d = MirDensity::new(Model { params: vec![p("theta", t, 1)], priors: vec![PriorTerm { param: 0, prior }], likelihoods: vec![] })
+            .expect("valid model");
+        let e = common::fd_gradient_error(&d, &[x]);
+        prop_assert!(e < 1e-6, "prior {}: {}", which, e);
+    }
+
+    #[test]
+    fn induced_dirichlet_gradient_matches_finite_differences(x in proptest::collection::vec(-1.5f64..1.5, 4)) {
+        let d = MirDensity::new(Model {
+            params: vec![p("c", Transform::Ordered, 4)],
+            priors: vec![PriorTerm { param: 0, prior: Prior::InducedDirichlet { alpha: vec![1.0, 2.0, 0.7, 3.0, 1.2] } }],
+            likelihoods: vec![],
+        }).expect("valid model");
+        let e = common::fd_gradient_error(&d, &x);
+        prop_assert!(e < 1e-6, "{}", e);
+    }
+}
+
+/// Log density with one likelihood minus the same model without it, at `x`.
+fn likelihood_value(m: &Model, x: &[f64]) -> f64 {
+    let full = MirDensity::new(m.clone()).expect("valid model");
+    let mut prior_only = m.clone();
+    prior_only.likelihoods.clear();
+    let prior_only = MirDensity::new(prior_only).expect("valid model");
+    let mut g = vec![0.0; full.dim()];
+    full.logp_grad(x, &mut g) - prior_only.logp_grad(x, &mut g)
+}
+
+fn etas(m: &Model, theta: &[f64]) -> Vec<f64> {
+    let l = &m.likelihoods[0];
+    let lp = &l.predictor;
+    (0..l.y.len())
+        .map(|i| {
+            let mut e = lp.intercept.map(|j| theta[j]).unwrap_or(0.0);
+            for c in lp
+                .arm_effects
+                .iter()
+                .chain(lp.trend.iter())
+                .chain(lp.carryover.iter())
+            {
+                e += theta[c.param] * c.values[i];
+            }
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn likelihood_values_match_statrs_and_direct_formulas() {
+    let x = [0.3, -0.4, 0.8, 0.2, 0.5, -0.7, 0.1];
+    let seeds: Vec<u32> = (0..23).map(|i| (i * 7919 + 13) % 100_000).collect();
+    for family in FAMILIES {
+        let m = family_model(family, data_for(family, &seeds));
+        let d = MirDensity::new(m.clone()).expect("valid model");
+        let x = &x[..d.dim()];
+        let theta = d.constrain(x).expect("constrain");
+        let eta = etas(&m, &theta);
+        let y = &m.likelihoods[0].y;
+        let want: f64 = match family {
+            "normal" => y
+                .iter()
+                .zip(&eta)
+                .map(|(y, e)| Normal::new(*e, theta[4]).expect("normal").ln_pdf(*y))
+                .sum(),
+            "bernoulli" => y
+                .iter()
+                .zip(&eta)
+                .map(|(y, e)| {
+                    Bernoulli::new(inv_logit(*e))
+                        .expect("bernoulli")
+                        .ln_pmf(*y as u64)
+                })
+                .sum(),
+            "poisson" => y
+                .iter()
+                .zip(&eta)
+                .map(|(y, e)| Poisson::new(e.exp()).expect("poisson").ln_pmf(*y as u64))
+                .sum(),
+            "negbin" => y
+                .iter()
+                .zip(&eta)
+                .map(|(y, e)| {
+                    let (mu, psi) = (e.exp(), theta[4]);
+                    NegativeBinomial::new(psi, psi / (mu + psi))
+                        .expect("negbin")
+                        .ln_pmf(*y as u64)
+                })
+                .sum(),
+            "ordinal" => y
+                .iter()
+                .zip(&eta)
+                .map(|(y, e)| {
+                    let c = &theta[4..7];
+                    let k = *y as usize;
+                    let upper = if k == 4 { 1.0 } else { inv_logit(c[k - 1] - e) };
+                    let lower = if k == 1 { 0.0 } else { inv_logit(c[k - 2] - e) };
+                    (upper - lower).ln()
+                })
+                .sum(),
+            "ar1" => {
+                // Dense Gaussian: Cov(e_i, e_j) = sigma^2 / (1 - phi^2) * phi^|d_i - d_j|.
+                let days = &m.likelihoods[0].days;
+                let (sigma, phi) = (theta[4], theta[5]);
+                let n = y.len();
+                let cov = DMatrix::from_fn(n, n, |i, j| {
+                    sigma * sigma / (1.0 - phi * phi) * phi.powi((days[i] - days[j]).abs() as i32)
+                });
+                let r = DVector::from_fn(n, |i, _| y[i] - eta[i]);
+                let chol = cov.cholesky().expect("positive definite");
+                let logdet = 2.0 * chol.l().diagonal().iter().map(|v| v.ln()).sum::<f64>();
+                let sol = chol.solve(&r);
+                -0.5 * (n as f64 * trialc_runtime::density::LN_2PI + logdet + r.dot(&sol))
+            }
+            _ => unreachable!(),
+        };
+        let got = likelihood_value(&m, x);
+        assert!(
+            (got - want).abs() < 1e-9 * (1.0 + want.abs()),
+            "{family}: {got} vs {want}"
+        );
+    }
+}
+
+#[test]
+fn prior_values_match_statrs() {
+    let cases: Vec<(Dist, Box<dyn Fn(f64) -> f64>, f64)> = vec![
+        (
+            Dist::Normal {
+                mu: 0.5,
+                sigma: 1.3,
+            },
+            Box::new(|t| Normal::new(0.5, 1.3).expect("d").ln_pdf(t)),
+            -0.7,
+        ),
+        (
+            Dist::StudentT {
+                nu: 4.0,
+                mu: -1.0,
+                sigma: 0.7,
+            },
+            Box::new(|t| StudentsT::new(-1.0, 0.7, 4.0).expect("d").ln_pdf(t)),
+            0.4,
+        ),
+        (
+            Dist::Cauchy {
+                mu: 0.2,
+                sigma: 2.0,
+            },
+            Box::new(|t| Cauchy::new(0.2, 2.0).expect("d").ln_pdf(t)),
+            3.0,
+        ),
+        (
+            Dist::LogNormal {
+                mu: 0.1,
+                sigma: 0.8,
+            },
+            Box::new(|t| LogNormal::new(0.1, 0.8).expect("d").ln_pdf(t)),
+            1.7,
+        ),
+        (
+            Dist::HalfNormal { sigma: 1.5 },
+            Box::new(|t| 2f64.ln() + Normal::new(0.0, 1.5).expect("d").ln_pdf(t)),
+            0.9,
+        ),
+        (
+            Dist::HalfStudentT {
+                nu: 3.0,
+                sigma: 1.0,
+            },
+            Box::new(|t| 2f64.ln() + StudentsT::new(0.0, 1.0, 3.0).expect("d").ln_pdf(t)),
+            2.2,
+        ),
+        (
+            Dist::Exponential { rate: 1.7 },
+            Box::new(|t| Exp::new(1.7).expect("d").ln_pdf(t)),
+            0.6,
+        ),
+        (
+            Dist::Gamma {
+                shape: 2.5,
+                rate: 1.2,
+            },
+            Box::new(|t| Gamma::new(2.5, 1.2).expect("d").ln_pdf(t)),
+            1.9,
+        ),
+        (
+            Dist::Beta { a: 2.0, b: 3.5 },
+            Box::new(|t| Beta::new(2.0, 3.5).expect("d").ln_pdf(t)),
+            0.35,
+        ),
+        (
+            Dist::Uniform {
+                lower: -2.0,
+                upper: 3.0,
+            },
+            Box::new(|t| Uniform::new(-2.0, 3.0).expect("d").ln_pdf(t)),
+            1.0,
+        ),
+    ];
+    for (d, f, t) in cases {
+        let (v, _) = d.log_density(t);
+        let w = f(t);
+        assert!((v - w).abs() < 1e-12 * (1.0 + w.abs()), "{d:?}: {v} vs {w}");
+    }
+    // Outside the support: -inf, not NaN.
+    assert_eq!(
+        Dist::HalfNormal { sigma: 1.0 }.log_density(-0.1).0,
+        f64::NEG_INFINITY
+    );
+    assert_eq!(
+        Dist::Beta { a: 2.0, b: 2.0 }.log_density(1.0).0,
+        f64::NEG_INFINITY
+    );
+}
+
+#[test]
+fn mixture_prior_value_and_component_weights() {
+    let comps = vec![
+        MixtureComponent {
+            weight: 0.8,
+            dist: Dist::Normal {
+                mu: -0.5,
+                sigma: 0.3,
+            },
+        },
+        MixtureComponent {
+            weight: 0.2,
+            dist: Dist::Normal {
+                mu: 0.0,
+                sigma: 5.0,
+            },
+        },
+    ];
+    let d = MirDensity::new(Model {
+        params: vec![p("delta", Transform::Identity, 1)],
+        priors: vec![PriorTerm {
+            param: 0,
+            prior: Prior::Mixture(comps),
+        }],
+        likelihoods: vec![],
+    })
+    .expect("valid model");
+    let t = 1.3;
+    let a = 0.8 * Normal::new(-0.5, 0.3).expect("d").pdf(t);
+    let b = 0.2 * Normal::new(0.0, 5.0).expect("d").pdf(t);
+    let mut g = [0.0];
+    assert!((d.logp_grad(&[t], &mut g) - (a + b).ln()).abs() < 1e-12);
+    let w = d.mixture_weights(0, &[t]).expect("mixture");
+    assert!((w[0][0] - a / (a + b)).abs() < 1e-12 && (w[0][1] - b / (a + b)).abs() < 1e-12);
+    // Far in the tail both components underflow separately; the online
+    // log-sum-exp still gives the vague component's value.
+    let far = 200.0;
+    let v = d.logp_grad(&[far], &mut g);
+    let want = 0.2f64.ln() + Normal::new(0.0, 5.0).expect("d").ln_pdf(far);
+    assert!((v - want).abs() < 1e-9, "{v} vs {want}");
+}
+
+#[test]
+fn induced_dirichlet_matches_betancourt_formula() {
+    // Direct: Dirichlet(p | alpha) + log|det J| with J built explicitly.
+    let alpha = [1.0, 2.0, 0.7, 3.0];
+    let c = [-0.8, 0.1, 1.4];
+    let d = MirDensity::new(Model {
+        params: vec![p("c", Transform::Ordered, 3)],
+        priors: vec![PriorTerm {
+            param: 0,
+            prior: Prior::InducedDirichlet {
+                alpha: alpha.to_vec(),
+            },
+        }],
+        likelihoods: vec![],
+    })
+    .expect("valid model");
+    let mut x = [0.0; 3];
+    Transform::Ordered.unconstrain(&c, &mut x).expect("ordered");
+    let mut g = [0.0; 3];
+    // Remove the ordered transform's log-Jacobian (sum of x[1..]).
+    let got = d.logp_grad(&x, &mut g) - (x[1] + x[2]);
+    let s: Vec<f64> = c.iter().map(|ck| inv_logit(-ck)).collect();
+    let pr = [1.0 - s[0], s[0] - s[1], s[1] - s[2], s[2]];
+    let k = 4;
+    let mut jm = DMatrix::<f64>::zeros(k, k);
+    for r in 0..k {
+        jm[(r, 0)] = 1.0;
+    }
+    for col in 1..k {
+        let rho = s[col - 1] * (1.0 - s[col - 1]);
+        jm[(col, col)] = -rho;
+        jm[(col - 1, col)] = rho;
+    }
+    let lgam = statrs::function::gamma::ln_gamma;
+    let dir = lgam(alpha.iter().sum()) - alpha.iter().map(|a| lgam(*a)).sum::<f64>()
+        + alpha
+            .iter()
+            .zip(&pr)
+            .map(|(a, p)| (a - 1.0) * p.ln())
+            .sum::<f64>();
+    let want = dir + jm.determinant().abs().ln();
+    assert!((got - want).abs() < 1e-10, "{got} vs {want}");
+}
+
+#[test]
+fn out_of_support_and_overflow_do_not_panic() {
+    let m = family_model("poisson", vec![3.0; 10]);
+    let d = MirDensity::new(m).expect("valid model");
+    let mut g = vec![0.0; d.dim()];
+    for x in [
+        [800.0, 0.0, 0.0, 0.0],
+        [f64::NAN, 0.0, 0.0, 0.0],
+        [-1e308, 1e308, 0.0, 0.0],
+    ] {
+        let v = d.logp_grad(&x, &mut g);
+        assert!(!v.is_finite() || v < 0.0);
+    }
+    // Wrong lengths give NaN rather than a panic.
+    assert!(d.logp_grad(&[0.0], &mut g).is_nan());
+    let m = family_model("ar1", vec![1.0; 10]);
+    let d = MirDensity::new(m).expect("valid model");
+    let mut g = vec![0.0; d.dim()];
+    // phi at the boundary (x -> inf): -inf density, not NaN or a panic.
+    let v = d.logp_grad(&[0.0, 0.0, 0.0, 0.0, 0.0, 1e3], &mut g);
+    assert!(v == f64::NEG_INFINITY || v.is_nan());
+}
