@@ -355,7 +355,8 @@ fn likelihood_values_match_statrs_and_direct_formulas() {
 
 #[test]
 fn prior_values_match_statrs() {
-    let cases: Vec<(Dist, Box<dyn Fn(f64) -> f64>, f64)> = vec![
+    type Reference = Box<dyn Fn(f64) -> f64>;
+    let cases: Vec<(Dist, Reference, f64)> = vec![
         (
             Dist::Normal {
                 mu: 0.5,

@@ -3,6 +3,8 @@
 //! finite-difference gradient checker.
 #![allow(dead_code)]
 
+pub mod sbc;
+
 use std::path::PathBuf;
 use trialc_runtime::density::Transform;
 use trialc_runtime::density::{inv_logit, log1p_exp, LogDensity};

@@ -1,0 +1,403 @@
+//! Simulation-based calibration (Talts et al. 2018) for each likelihood
+//! family of the MIR: draw parameters from the prior, simulate data, fit with
+//! NUTS, record the rank of each true value among thinned posterior draws;
+//! ranks are uniform iff the sampler (and density) are right. Shared by the
+//! CI test (small) and the bench (large).
+#![allow(dead_code)]
+
+use rayon::prelude::*;
+use trialc_runtime::density::{inv_logit, Transform};
+use trialc_runtime::mir::*;
+use trialc_runtime::nuts::{run_chain, NutsConfig};
+use trialc_runtime::rng::ChainRng;
+
+pub const FAMILIES: [&str; 6] = ["normal", "ar1", "bernoulli", "poisson", "negbin", "ordinal"];
+
+/// Samplers for simulation (own code, like the sampler's).
+fn gamma(r: &mut ChainRng, shape: f64) -> f64 {
+    // Marsaglia–Tsang, with the shape < 1 boost.
+    if shape < 1.0 {
+        let u = 1.0 - r.uniform();
+        return gamma(r, shape + 1.0) * u.powf(1.0 / shape);
+    }
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / (9.0 * d).sqrt();
+    loop {
+        let x = r.normal();
+        let v = (1.0 + c * x).powi(3);
+        if v <= 0.0 {
+            continue;
+        }
+        let u = 1.0 - r.uniform();
+        if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
+            return d * v;
+        }
+    }
+}
+
+fn poisson(r: &mut ChainRng, lambda: f64) -> f64 {
+    // Knuth's product method on a capped mean (priors keep it small).
+    let l = (-lambda.min(500.0)).exp();
+    let mut k = 0.0;
+    let mut p = 1.0;
+    loop {
+        p *= r.uniform();
+        if p <= l {
+            return k;
+        }
+        k += 1.0;
+    }
+}
+
+/// The model of one family with `n` observations, and its priors.
+pub struct Spec {
+    pub model: Model,
+}
+
+fn scalar(name: &str, t: Transform) -> Parameter {
+    Parameter {
+        name: name.into(),
+        transform: t,
+        size: 1,
+        origin: None,
+    }
+}
+
+/// Builds the SBC model for `family`; `delta_prior` lets the mis-specified
+/// check fit with a prior different from the one that simulated the data.
+pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Model {
+    let n = y.len();
+    let arm: Vec<f64> = (0..n).map(|i| ((i / 4) % 2) as f64).collect();
+    let dbar = days.iter().sum::<i64>() as f64 / n as f64;
+    let trend: Vec<f64> = days.iter().map(|d| (*d as f64 - dbar) / 28.0).collect();
+    let ordinal = family == "ordinal";
+    let mut params = vec![
+        scalar("delta", Transform::Identity),
+        scalar("beta", Transform::Identity),
+    ];
+    let mut priors = vec![
+        PriorTerm {
+            param: 0,
+            prior: Prior::Dist(delta_prior),
+        },
+        PriorTerm {
+            param: 1,
+            prior: Prior::Dist(Dist::Normal {
+                mu: 0.0,
+                sigma: 0.5,
+            }),
+        },
+    ];
+    let mut add = |p: Parameter, pr: Prior| {
+        params.push(p);
+        priors.push(PriorTerm {
+            param: params.len() - 1,
+            prior: pr,
+        });
+        params.len() - 1
+    };
+    let intercept = if ordinal {
+        None
+    } else {
+        let mu = if family == "poisson" || family == "negbin" {
+            1.0
+        } else {
+            0.0
+        };
+        Some(add(
+            scalar("alpha", Transform::Identity),
+            Prior::Dist(Dist::Normal { mu, sigma: 0.5 }),
+        ))
+    };
+    let fam = match family {
+        "normal" => Family::Normal {
+            sigma: add(
+                scalar("sigma", Transform::Lower(0.0)),
+                Prior::Dist(Dist::HalfNormal { sigma: 1.0 }),
+            ),
+        },
+        "ar1" => {
+            let sigma = add(
+                scalar("sigma", Transform::Lower(0.0)),
+                Prior::Dist(Dist::HalfNormal { sigma: 1.0 }),
+            );
+            let phi = add(
+                scalar("phi", Transform::Interval(-1.0, 1.0)),
+                Prior::Dist(Dist::Uniform {
+                    lower: -1.0,
+                    upper: 1.0,
+                }),
+            );
+            Family::NormalAr1 { sigma, phi }
+        }
+        "bernoulli" => Family::BernoulliLogit,
+        "poisson" => Family::PoissonLog,
+        "negbin" => Family::NegBinomial2Log {
+            psi: add(
+                scalar("psi", Transform::Lower(0.0)),
+                Prior::Dist(Dist::LogNormal {
+                    mu: 1.5,
+                    sigma: 0.5,
+                }),
+            ),
+        },
+        _ => {
+            let cut = add(
+                Parameter {
+                    name: "cut".into(),
+                    transform: Transform::Ordered,
+                    size: 3,
+                    origin: None,
+                },
+                Prior::InducedDirichlet {
+                    alpha: vec![2.0, 2.0, 2.0, 2.0],
+                },
+            );
+            Family::OrderedLogistic { cutpoints: cut }
+        }
+    };
+    Model {
+        params,
+        priors,
+        likelihoods: vec![Likelihood {
+            outcome: "y".into(),
+            family: fam,
+            y,
+            days,
+            predictor: LinearPredictor {
+                intercept,
+                arm_effects: vec![Covariate {
+                    param: 0,
+                    values: arm,
+                }],
+                trend: Some(Covariate {
+                    param: 1,
+                    values: trend,
+                }),
+                carryover: vec![],
+            },
+        }],
+    }
+}
+
+fn draw_prior(r: &mut ChainRng, d: &Dist) -> f64 {
+    match *d {
+        Dist::Normal { mu, sigma } => mu + sigma * r.normal(),
+        Dist::HalfNormal { sigma } => (sigma * r.normal()).abs(),
+        Dist::LogNormal { mu, sigma } => (mu + sigma * r.normal()).exp(),
+        Dist::Uniform { lower, upper } => lower + (upper - lower) * r.uniform(),
+        _ => f64::NAN,
+    }
+}
+
+/// Draws the true parameters (constrained, model layout) from the priors of
+/// `m` (whose data are placeholders) and simulates new data.
+fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64>, Vec<f64>) {
+    let dens_layout: Vec<usize> = m.params.iter().map(|p| p.size).collect();
+    let mut offsets = Vec::new();
+    let mut o = 0;
+    for s in &dens_layout {
+        offsets.push(o);
+        o += s;
+    }
+    let mut theta = vec![0.0; o];
+    for pt in &m.priors {
+        let off = offsets[pt.param];
+        match &pt.prior {
+            Prior::Dist(d) => theta[off] = draw_prior(r, d),
+            Prior::InducedDirichlet { alpha } => {
+                let g: Vec<f64> = alpha.iter().map(|a| gamma(r, *a)).collect();
+                let tot: f64 = g.iter().sum();
+                let mut cum = 0.0;
+                for k in 0..alpha.len() - 1 {
+                    cum += g[k] / tot;
+                    theta[off + k] = (cum / (1.0 - cum)).ln();
+                }
+            }
+            Prior::Mixture(_) => {}
+        }
+    }
+    let l = &m.likelihoods[0];
+    let n = days.len();
+    let lp = &l.predictor;
+    let eta: Vec<f64> = (0..n)
+        .map(|i| {
+            lp.intercept.map(|j| theta[offsets[j]]).unwrap_or(0.0)
+                + lp.arm_effects
+                    .iter()
+                    .chain(lp.trend.iter())
+                    .map(|c| theta[offsets[c.param]] * c.values[i])
+                    .sum::<f64>()
+        })
+        .collect();
+    let y: Vec<f64> = match l.family {
+        Family::Normal { sigma } => eta
+            .iter()
+            .map(|e| e + theta[offsets[sigma]] * r.normal())
+            .collect(),
+        Family::NormalAr1 { sigma, phi } => {
+            let (s, ph) = (theta[offsets[sigma]], theta[offsets[phi]]);
+            let mut e = s / (1.0 - ph * ph).sqrt() * r.normal();
+            let mut y = vec![eta[0] + e];
+            for i in 1..n {
+                let g = (days[i] - days[i - 1]) as i32;
+                let sd = s * ((1.0 - ph.powi(2 * g)) / (1.0 - ph * ph)).sqrt();
+                e = ph.powi(g) * e + sd * r.normal();
+                y.push(eta[i] + e);
+            }
+            y
+        }
+        Family::BernoulliLogit => eta
+            .iter()
+            .map(|e| {
+                if r.uniform() < inv_logit(*e) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+        Family::PoissonLog => eta.iter().map(|e| poisson(r, e.exp())).collect(),
+        Family::NegBinomial2Log { psi } => {
+            let ps = theta[offsets[psi]];
+            eta.iter()
+                .map(|e| {
+                    let g = gamma(r, ps);
+                    poisson(r, g * e.exp() / ps)
+                })
+                .collect()
+        }
+        Family::OrderedLogistic { cutpoints } => {
+            let c = &theta[offsets[cutpoints]..offsets[cutpoints] + 3];
+            eta.iter()
+                .map(|e| {
+                    let u = 1.0 - r.uniform();
+                    let z = e + (u / (1.0 - u)).ln();
+                    1.0 + c.iter().filter(|ck| **ck < z).count() as f64
+                })
+                .collect()
+        }
+    };
+    let _ = family;
+    (theta, y)
+}
+
+pub fn days(n: usize, gaps: bool) -> Vec<i64> {
+    let mut d = Vec::with_capacity(n);
+    let mut day = 1;
+    for i in 0..n {
+        d.push(day);
+        day += if gaps && i % 7 == 6 { 3 } else { 1 };
+    }
+    d
+}
+
+/// Result of an SBC run: for each scalar quantity (constrained layout
+/// index), the rank histogram and its chi-square statistic.
+pub struct SbcResult {
+    pub names: Vec<String>,
+    pub hist: Vec<Vec<usize>>,
+    pub chi2: Vec<f64>,
+    pub sims: usize,
+    pub failed_fits: usize,
+}
+
+/// Runs `sims` simulations; `thin_draws` kept per fit (ranks in
+/// 0..=thin_draws), histogram in `bins` bins (bins must divide
+/// thin_draws + 1).
+pub fn run(family: &str, sims: usize, n_obs: usize, fit_delta_prior: Dist, seed: u64) -> SbcResult {
+    let kept = 99usize;
+    let bins = 10usize;
+    let thin = 2usize;
+    let dd = days(n_obs, family == "ar1");
+    let template = model(
+        family,
+        vec![1.0; n_obs],
+        dd.clone(),
+        Dist::Normal {
+            mu: 0.0,
+            sigma: 0.5,
+        },
+    );
+    let names: Vec<String> = template
+        .params
+        .iter()
+        .flat_map(|p| {
+            (0..p.size).map(move |k| {
+                if p.size == 1 {
+                    p.name.clone()
+                } else {
+                    format!("{}[{}]", p.name, k + 1)
+                }
+            })
+        })
+        .collect();
+    let ranks: Vec<Option<Vec<usize>>> = (0..sims)
+        .into_par_iter()
+        .map(|s| {
+            let mut r = ChainRng::new(seed, 1_000_000 + s as u64);
+            let (theta, y) = simulate(family, &template, &mut r, &dd);
+            let m = model(family, y, dd.clone(), fit_delta_prior.clone());
+            let d = MirDensity::new(m).ok()?;
+            let cfg = NutsConfig {
+                num_chains: 1,
+                num_warmup: 200,
+                num_draws: kept * thin,
+                seed: seed.wrapping_add(s as u64),
+                ..NutsConfig::default()
+            };
+            let chain = run_chain(&d, &cfg, 0).ok()?;
+            let dim = theta.len();
+            let mut rk = vec![0usize; dim];
+            for draw in chain
+                .draws
+                .chunks(dim)
+                .skip(thin - 1)
+                .step_by(thin)
+                .take(kept)
+            {
+                let t = d.constrain(draw).ok()?;
+                for k in 0..dim {
+                    if t[k] < theta[k] {
+                        rk[k] += 1;
+                    }
+                }
+            }
+            Some(rk)
+        })
+        .collect();
+    let failed_fits = ranks.iter().filter(|r| r.is_none()).count();
+    let dim = names.len();
+    let mut hist = vec![vec![0usize; bins]; dim];
+    let mut used = 0;
+    for rk in ranks.iter().flatten() {
+        used += 1;
+        for k in 0..dim {
+            hist[k][rk[k] * bins / (kept + 1)] += 1;
+        }
+    }
+    let expected = used as f64 / bins as f64;
+    let chi2 = hist
+        .iter()
+        .map(|h| {
+            h.iter()
+                .map(|&c| (c as f64 - expected).powi(2) / expected)
+                .sum()
+        })
+        .collect();
+    SbcResult {
+        names,
+        hist,
+        chi2,
+        sims,
+        failed_fits,
+    }
+}
+
+/// Upper quantile of the chi-square(9) distribution (10 bins).
+pub fn chi2_9_critical(p: f64) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    ChiSquared::new(9.0)
+        .map(|c| c.inverse_cdf(1.0 - p))
+        .unwrap_or(f64::NAN)
+}

@@ -1,0 +1,73 @@
+//! The four Stan reference models fitted on their data (4 chains x (1000 +
+//! 1000), Stan's defaults): posterior means within 4 combined MCSE of Stan's
+//! stored means and sds within 10% (fixtures/stan_summary.json).
+
+mod common;
+
+use trialc_runtime::density::LogDensity;
+use trialc_runtime::diagnostics::{chain_health, summarise};
+use trialc_runtime::mir::MirDensity;
+use trialc_runtime::nuts::{sample, NutsConfig};
+
+fn check<D: LogDensity>(model: &str, d: &D, max_divergences: usize) {
+    let cfg = NutsConfig {
+        seed: 314,
+        ..NutsConfig::default()
+    };
+    let fit = sample(d, &cfg).expect("sampling runs");
+    let div: usize = fit
+        .chains
+        .iter()
+        .map(|c| chain_health(&c.stats, 10).divergences)
+        .sum();
+    assert!(div <= max_divergences, "{model}: {div} divergences");
+    for (name, draws) in common::reference_draws(model, &fit) {
+        let s = summarise(&draws);
+        let (mean, sd, mcse) = common::stan_summary(model, &name);
+        let z = (s.mean - mean) / (s.mcse_mean.powi(2) + mcse.powi(2)).sqrt();
+        assert!(
+            z.abs() < 4.0,
+            "{model}/{name}: mean {} vs Stan {mean} (z = {z:.2})",
+            s.mean
+        );
+        assert!(
+            (s.sd / sd - 1.0).abs() < 0.1,
+            "{model}/{name}: sd {} vs Stan {sd}",
+            s.sd
+        );
+        assert!(s.rhat < 1.02, "{model}/{name}: R-hat {}", s.rhat);
+    }
+}
+
+#[test]
+fn continuous_agrees_with_stan() {
+    check(
+        "continuous",
+        &MirDensity::new(common::reference_mir("continuous")).expect("valid model"),
+        0,
+    );
+}
+
+#[test]
+fn binary_agrees_with_stan() {
+    check(
+        "binary",
+        &MirDensity::new(common::reference_mir("binary")).expect("valid model"),
+        0,
+    );
+}
+
+#[test]
+fn count_agrees_with_stan() {
+    check(
+        "count",
+        &MirDensity::new(common::reference_mir("count")).expect("valid model"),
+        0,
+    );
+}
+
+#[test]
+fn count_ar1_agrees_with_stan() {
+    // Stan itself reports a few divergences on this posterior (2 in 4000).
+    check("count_ar1", &common::CountAr1::new(), 20);
+}
