@@ -9,4 +9,5 @@ pub mod density;
 pub mod diagnostics;
 pub mod mir;
 pub mod nuts;
+pub mod optimize;
 pub mod rng;
