@@ -545,9 +545,8 @@ struct LikKernel {
     y: Vec<f64>,
     /// Gap to the previous analysed day (AR(1) only; 0 for the first).
     gaps: Vec<u32>,
-    /// Row-major n x ncols covariate values.
+    /// Column-major n x (number of covariates) values.
     x: Vec<f64>,
-    ncols: usize,
     /// theta index of each column's coefficient.
     col_theta: Vec<usize>,
     intercept: Option<usize>,
@@ -565,10 +564,33 @@ enum KFamily {
     Ordinal { cut: usize, k: usize },
 }
 
+/// Buffers of one evaluation: constrained values, their gradient, the linear
+/// predictor and d logp / d eta.
+#[derive(Debug, Default)]
+struct Scratch {
+    theta: Vec<f64>,
+    gtheta: Vec<f64>,
+    eta: Vec<f64>,
+    d: Vec<f64>,
+}
+
+impl Scratch {
+    fn ensure(&mut self, dim: usize, n: usize) {
+        if self.theta.len() < dim {
+            self.theta.resize(dim, 0.0);
+            self.gtheta.resize(dim, 0.0);
+        }
+        if self.eta.len() < n {
+            self.eta.resize(n, 0.0);
+            self.d.resize(n, 0.0);
+        }
+    }
+}
+
 thread_local! {
     /// Per-thread scratch for constrained values and their gradient, reused
     /// across calls so that an evaluation does not allocate.
-    static SCRATCH: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { theta: Vec::new(), gtheta: Vec::new(), eta: Vec::new(), d: Vec::new() }) };
 }
 
 /// Evaluator of a validated [`Model`].
@@ -579,6 +601,8 @@ pub struct MirDensity {
     dim: usize,
     priors: Vec<(usize, usize, PriorKernel)>,
     liks: Vec<LikKernel>,
+    /// Largest number of observations of a likelihood (scratch size).
+    max_n: usize,
 }
 
 impl MirDensity {
@@ -657,12 +681,14 @@ impl MirDensity {
         for l in &model.likelihoods {
             liks.push(compile_likelihood(&model, &offsets, l)?);
         }
+        let max_n = liks.iter().map(|l| l.n()).max().unwrap_or(0);
         Ok(MirDensity {
             model,
             offsets,
             dim,
             priors,
             liks,
+            max_n,
         })
     }
 
@@ -744,7 +770,10 @@ impl MirDensity {
         Some(rows)
     }
 
-    fn eval(&self, x: &[f64], grad: &mut [f64], theta: &mut [f64], gtheta: &mut [f64]) -> f64 {
+    fn eval(&self, x: &[f64], grad: &mut [f64], s: &mut Scratch) -> f64 {
+        s.ensure(self.dim, self.max_n);
+        let theta = &mut s.theta[..self.dim];
+        let gtheta = &mut s.gtheta[..self.dim];
         let mut lp = 0.0;
         for (p, &o) in self.model.params.iter().zip(&self.offsets) {
             lp += p
@@ -756,7 +785,7 @@ impl MirDensity {
             lp += k.eval(&theta[*o..*o + *size], &mut gtheta[*o..*o + *size]);
         }
         for l in &self.liks {
-            lp += l.eval(theta, gtheta);
+            lp += l.eval(theta, gtheta, &mut s.eta, &mut s.d);
         }
         for (p, &o) in self.model.params.iter().zip(&self.offsets) {
             let r = o..o + p.size;
@@ -781,21 +810,10 @@ impl LogDensity for MirDensity {
             return f64::NAN;
         }
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut s) => {
-                let (theta, gtheta) = &mut *s;
-                if theta.len() < self.dim {
-                    theta.resize(self.dim, 0.0);
-                    gtheta.resize(self.dim, 0.0);
-                }
-                self.eval(x, grad, &mut theta[..self.dim], &mut gtheta[..self.dim])
-            }
+            Ok(mut s) => self.eval(x, grad, &mut s),
             // Re-entrant call (a density evaluated inside another): fall back
             // to fresh buffers rather than fail.
-            Err(_) => {
-                let mut theta = vec![0.0; self.dim];
-                let mut gtheta = vec![0.0; self.dim];
-                self.eval(x, grad, &mut theta, &mut gtheta)
-            }
+            Err(_) => self.eval(x, grad, &mut Scratch::default()),
         })
     }
 
@@ -829,7 +847,8 @@ impl LogDensity for MirDensity {
             }
         }
         for (l, m) in self.liks.iter().zip(&self.model.likelihoods) {
-            if !l.eval(&theta, &mut g).is_finite() {
+            let (mut eta, mut d) = (vec![0.0; l.n()], vec![0.0; l.n()]);
+            if !l.eval(&theta, &mut g, &mut eta, &mut d).is_finite() {
                 bad.push(format!("likelihood of `{}`", m.outcome));
             }
         }
@@ -994,7 +1013,7 @@ fn compile_likelihood(
             )));
         }
         for (i, v) in c.values.iter().enumerate() {
-            x[i * ncols + k] = *v;
+            x[k * n + i] = *v;
         }
     }
     Ok(LikKernel {
@@ -1002,7 +1021,6 @@ fn compile_likelihood(
         y: l.y.clone(),
         gaps,
         x,
-        ncols,
         col_theta,
         intercept,
         constant,
@@ -1010,33 +1028,40 @@ fn compile_likelihood(
 }
 
 impl LikKernel {
-    #[inline]
-    fn eta(&self, theta: &[f64], i: usize) -> f64 {
-        let mut e = match self.intercept {
-            Some(j) => theta[j],
-            None => 0.0,
-        };
-        let row = &self.x[i * self.ncols..(i + 1) * self.ncols];
-        for (v, &j) in row.iter().zip(&self.col_theta) {
-            e += v * theta[j];
-        }
-        e
+    fn n(&self) -> usize {
+        self.y.len()
     }
 
-    /// Scatters d/d eta_i into the coefficients' gradient.
-    #[inline]
-    fn scatter(&self, g: &mut [f64], i: usize, d: f64) {
+    /// eta = intercept + X theta, column by column (contiguous, vectorisable).
+    fn fill_eta(&self, theta: &[f64], eta: &mut [f64]) {
+        let n = self.n();
+        eta.fill(self.intercept.map_or(0.0, |j| theta[j]));
+        for (k, &j) in self.col_theta.iter().enumerate() {
+            let b = theta[j];
+            for (e, v) in eta.iter_mut().zip(&self.x[k * n..(k + 1) * n]) {
+                *e += b * v;
+            }
+        }
+    }
+
+    /// Adds X' d (and sum d for the intercept) to the coefficients' gradient,
+    /// `d` being d logp / d eta.
+    fn scatter_all(&self, g: &mut [f64], d: &[f64]) {
+        let n = self.n();
         if let Some(j) = self.intercept {
-            g[j] += d;
+            g[j] += d.iter().sum::<f64>();
         }
-        let row = &self.x[i * self.ncols..(i + 1) * self.ncols];
-        for (v, &j) in row.iter().zip(&self.col_theta) {
-            g[j] += v * d;
+        for (k, &j) in self.col_theta.iter().enumerate() {
+            g[j] += self.x[k * n..(k + 1) * n].iter().zip(d).map(|(v, d)| v * d).sum::<f64>();
         }
     }
 
-    fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64 {
-        let n = self.y.len();
+    /// Log likelihood with gradient added to `g`; `eta` and `d` are scratch
+    /// buffers of at least `n` elements.
+    fn eval(&self, theta: &[f64], g: &mut [f64], eta: &mut [f64], d: &mut [f64]) -> f64 {
+        let n = self.n();
+        let (eta, d) = (&mut eta[..n], &mut d[..n]);
+        self.fill_eta(theta, eta);
         let mut lp = self.constant;
         match self.family {
             KFamily::Normal { sigma } => {
@@ -1046,36 +1071,40 @@ impl LikKernel {
                 }
                 let inv = 1.0 / s;
                 let mut ss = 0.0;
-                for i in 0..n {
-                    let z = (self.y[i] - self.eta(theta, i)) * inv;
+                for ((di, e), y) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
+                    let z = (y - e) * inv;
                     ss += z * z;
-                    self.scatter(g, i, z * inv);
+                    *di = z * inv;
                 }
                 lp += -(n as f64) * s.ln() - 0.5 * ss;
                 g[sigma] += (ss - n as f64) * inv;
             }
             KFamily::NormalAr1 { sigma, phi } => {
-                lp += self.ar1(theta, g, sigma, phi);
+                lp += self.ar1(theta, g, sigma, phi, eta, d);
             }
             KFamily::Bernoulli => {
-                for i in 0..n {
-                    let eta = self.eta(theta, i);
-                    // log p(y) = -log1p(exp(-eta)) for y = 1, -log1p(exp(eta)) for 0.
-                    let (v, d) = if self.y[i] > 0.5 {
-                        (-log1p_exp(-eta), 1.0 - inv_logit(eta))
+                for ((di, &e), &y) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
+                    // One exp and one log1p: with t = exp(-|eta|),
+                    // log1p(exp(eta)) = max(eta, 0) + log1p(t) and
+                    // logistic(eta) = 1/(1+t) or t/(1+t).
+                    let t = (-e.abs()).exp();
+                    let l1 = t.ln_1p();
+                    let p = if e >= 0.0 { 1.0 / (1.0 + t) } else { t / (1.0 + t) };
+                    if y > 0.5 {
+                        // log p = -log1p(exp(-eta))
+                        lp -= (-e).max(0.0) + l1;
+                        *di = 1.0 - p;
                     } else {
-                        (-log1p_exp(eta), -inv_logit(eta))
-                    };
-                    lp += v;
-                    self.scatter(g, i, d);
+                        lp -= e.max(0.0) + l1;
+                        *di = -p;
+                    }
                 }
             }
             KFamily::Poisson => {
-                for i in 0..n {
-                    let eta = self.eta(theta, i);
-                    let mu = eta.exp();
-                    lp += self.y[i] * eta - mu;
-                    self.scatter(g, i, self.y[i] - mu);
+                for ((di, &e), &y) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
+                    let mu = e.exp();
+                    lp += y * e - mu;
+                    *di = y - mu;
                 }
             }
             KFamily::NegBin { psi } => {
@@ -1087,25 +1116,21 @@ impl LikKernel {
                 let lg_phi = ln_gamma(phi);
                 let dg_phi = digamma(phi);
                 let mut dpsi = 0.0;
-                for i in 0..n {
-                    let eta = self.eta(theta, i);
-                    let y = self.y[i];
+                for ((di, &e), &y) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
                     // log(mu + psi) = lse(eta, log psi), stable for large |eta|.
-                    let lse = crate::density::log_sum_exp(eta, lphi);
-                    let frac = (eta - lse).exp(); // mu / (mu + psi)
-                    lp += ln_gamma(y + phi) - lg_phi + phi * (lphi - lse) + y * (eta - lse);
-                    self.scatter(g, i, y - (phi + y) * frac);
+                    let lse = crate::density::log_sum_exp(e, lphi);
+                    let frac = (e - lse).exp(); // mu / (mu + psi)
+                    lp += ln_gamma(y + phi) - lg_phi + phi * (lphi - lse) + y * (e - lse);
+                    *di = y - (phi + y) * frac;
                     // (psi + y) / (mu + psi) = (psi + y) / psi * (1 - mu / (mu + psi)).
-                    dpsi += digamma(y + phi) - dg_phi + lphi - lse + 1.0
-                        - (phi + y) / phi * (1.0 - frac);
+                    dpsi += digamma(y + phi) - dg_phi + lphi - lse + 1.0 - (phi + y) / phi * (1.0 - frac);
                 }
                 g[psi] += dpsi;
             }
             KFamily::Ordinal { cut, k } => {
-                for i in 0..n {
-                    let eta = self.eta(theta, i);
-                    let y = self.y[i] as usize; // validated: 1..=k
-                    let (v, d) = if y == 1 {
+                for ((di, &eta), &yv) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
+                    let y = yv as usize; // validated: 1..=k
+                    let (v, dv) = if y == 1 {
                         let a = eta - theta[cut];
                         let f = inv_logit(a);
                         g[cut] += f;
@@ -1129,87 +1154,97 @@ impl LikKernel {
                         (v, da + db)
                     };
                     lp += v;
-                    self.scatter(g, i, d);
+                    *di = dv;
                 }
             }
         }
+        self.scatter_all(g, d);
         lp
     }
 
-    /// Exact AR(1) likelihood with gaps (model.md). Processes residuals in
-    /// day order; the derivative with respect to e_{i-1} from term i is held
-    /// in `acc` until row i-1 is flushed into the coefficient gradient.
-    fn ar1(&self, theta: &[f64], g: &mut [f64], isig: usize, iphi: usize) -> f64 {
+    /// Exact AR(1) likelihood with gaps (model.md). `eta` is turned into the
+    /// residuals e in place; `d` receives d logp / d eta = -d logp / d e, each
+    /// e_i collecting from its own term and from term i+1's conditional mean.
+    fn ar1(&self, theta: &[f64], g: &mut [f64], isig: usize, iphi: usize, eta: &mut [f64], d: &mut [f64]) -> f64 {
         let sigma = theta[isig];
         let phi = theta[iphi];
         if !(sigma > 0.0) || !(phi.abs() < 1.0) {
             return f64::NEG_INFINITY;
         }
-        let n = self.y.len();
+        let n = self.n();
+        for (e, y) in eta.iter_mut().zip(&self.y) {
+            *e = y - *e;
+        }
+        let res = &*eta;
         let omp2 = 1.0 - phi * phi;
         let lsig = sigma.ln();
-        let inv_s2 = 1.0 / (sigma * sigma);
+        let inv_sig = 1.0 / sigma;
+        let inv_s2 = inv_sig * inv_sig;
         let mut lp = 0.0;
-        let mut dsig = 0.0;
         let mut dphi = 0.0;
         // First residual: N(0, sigma / sqrt(1 - phi^2)).
-        let e0 = self.y[0] - self.eta(theta, 0);
+        let e0 = res[0];
         let q0 = e0 * e0 * omp2 * inv_s2;
         lp += -lsig + 0.5 * omp2.ln() - 0.5 * q0;
-        let mut acc = -e0 * omp2 * inv_s2;
-        dsig += (q0 - 1.0) / sigma;
+        d[0] = -e0 * omp2 * inv_s2; // d/de_0 for now
+        let mut sum_r2m1 = q0 - 1.0; // sum of (r^2 - 1): d/dsigma = that / sigma
         dphi += -phi / omp2 + e0 * e0 * phi * inv_s2;
-        let mut e_prev = e0;
         for i in 1..n {
-            let e = self.y[i] - self.eta(theta, i);
+            let e = res[i];
+            let e_prev = res[i - 1];
             let gap = self.gaps[i];
-            let (r, ls, dmean_dphi_coef, pg, dls_dphi) = if gap == 1 {
-                ((e - phi * e_prev) / sigma, lsig, 1.0, phi, 0.0)
-            } else {
-                let gi = gap as i32;
-                let pg = phi.powi(gi);
-                // ratio = (1 - phi^(2g)) / (1 - phi^2) = sum_{j<g} phi^(2j), by
-                // the sum for short gaps (no cancellation near |phi| = 1).
-                let (ratio, dratio) = if gap <= 16 {
-                    let p2 = phi * phi;
-                    let mut r = 0.0;
-                    let mut dr = 0.0;
-                    let mut pw = 1.0; // phi^(2j)
-                    for j in 0..gap {
-                        r += pw;
-                        if j > 0 {
-                            // d phi^(2j) / d phi = 2j phi^(2j-1) = 2j pw / phi
-                            dr += 2.0 * j as f64 * phi.powi(2 * j as i32 - 1);
-                        }
-                        pw *= p2;
+            if gap == 1 {
+                // The common case: e_i | e_{i-1} ~ N(phi e_{i-1}, sigma).
+                let r = (e - phi * e_prev) * inv_sig;
+                let rs = r * inv_sig;
+                lp -= 0.5 * r * r;
+                d[i] = -rs;
+                d[i - 1] += rs * phi;
+                sum_r2m1 += r * r - 1.0;
+                dphi += rs * e_prev;
+                continue;
+            }
+            let gi = gap as i32;
+            let pg = phi.powi(gi);
+            // ratio = (1 - phi^(2g)) / (1 - phi^2) = sum_{j<g} phi^(2j), by
+            // the sum for short gaps (no cancellation near |phi| = 1).
+            let (ratio, dratio) = if gap <= 16 {
+                let p2 = phi * phi;
+                let mut r = 0.0;
+                let mut dr = 0.0;
+                let mut pw = 1.0; // phi^(2j)
+                for j in 0..gap {
+                    r += pw;
+                    if j > 0 {
+                        dr += 2.0 * j as f64 * phi.powi(2 * j as i32 - 1);
                     }
-                    (r, dr)
-                } else {
-                    let p2g = pg * pg;
-                    let r = (1.0 - p2g) / omp2;
-                    let dr = (-2.0 * gi as f64 * phi.powi(2 * gi - 1) * omp2
-                        + 2.0 * phi * (1.0 - p2g))
-                        / (omp2 * omp2);
-                    (r, dr)
-                };
-                let ls = lsig + 0.5 * ratio.ln();
-                let s = sigma * ratio.sqrt();
-                let dmean = gi as f64 * phi.powi(gi - 1); // d phi^g / d phi
-                ((e - pg * e_prev) / s, ls, dmean, pg, 0.5 * dratio / ratio)
+                    pw *= p2;
+                }
+                (r, dr)
+            } else {
+                let p2g = pg * pg;
+                let r = (1.0 - p2g) / omp2;
+                let dr = (-2.0 * gi as f64 * phi.powi(2 * gi - 1) * omp2 + 2.0 * phi * (1.0 - p2g)) / (omp2 * omp2);
+                (r, dr)
             };
-            let s = (ls).exp();
-            lp += -ls - 0.5 * r * r;
-            // d/de_i = -r/s; d/de_{i-1} = r/s * phi^g
-            let d_self = -r / s;
-            acc += r / s * pg;
-            self.scatter(g, i - 1, -acc);
-            acc = d_self;
-            dsig += (r * r - 1.0) / sigma;
-            dphi += r / s * dmean_dphi_coef * e_prev + (r * r - 1.0) * dls_dphi;
-            e_prev = e;
+            let half_lr = 0.5 * ratio.ln();
+            let s = sigma * ratio.sqrt();
+            let dmean = gi as f64 * phi.powi(gi - 1); // d phi^g / d phi
+            let r = (e - pg * e_prev) / s;
+            let rs = r / s;
+            // -log s = -log sigma - log(ratio)/2; the -log sigma of all terms is added below.
+            lp += -half_lr - 0.5 * r * r;
+            d[i] = -rs;
+            d[i - 1] += rs * pg;
+            sum_r2m1 += r * r - 1.0;
+            dphi += rs * dmean * e_prev + (r * r - 1.0) * 0.5 * dratio / ratio;
         }
-        self.scatter(g, n - 1, -acc);
-        g[isig] += dsig;
+        // Every term has -log sigma in -log s; the first term's is counted above.
+        lp -= (n - 1) as f64 * lsig;
+        for v in d.iter_mut() {
+            *v = -*v;
+        }
+        g[isig] += sum_r2m1 * inv_sig;
         g[iphi] += dphi;
         lp
     }
