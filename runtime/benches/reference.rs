@@ -4,7 +4,8 @@
 //! (tests/fixtures/stan_summary.json, copied from the reference harness).
 //!
 //! Run: `cargo bench -p trialc-runtime --bench reference` (optional argument:
-//! a model name to run only that one; `--seed N`).
+//! a model name to run only that one; `--seed N`; `--reps N` runs with seeds
+//! N.. and reports medians, default 3).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -15,12 +16,37 @@ use trialc_runtime::diagnostics::{chain_health, summarise};
 use trialc_runtime::mir::MirDensity;
 use trialc_runtime::nuts::{sample, NutsConfig};
 
-/// Divergences Stan reported (results/summary.md; not in summary.json).
+/// Figures only in results/summary.md (not in summary.json): Stan's
+/// divergences, and the mean leapfrog steps per post-warmup draw of Stan and
+/// nutpie (nuts-rs), used for ESS per gradient.
 fn stan_divergences(model: &str) -> usize {
     if model == "count_ar1" {
         2
     } else {
         0
+    }
+}
+
+fn mean_leapfrog(engine: &str, model: &str) -> f64 {
+    match (engine, model) {
+        ("stan", "continuous") => 6.51,
+        ("stan", "binary") => 4.96,
+        ("stan", "count") => 5.33,
+        ("stan", "count_ar1") => 16.16,
+        ("nutpie", "continuous") => 5.02,
+        ("nutpie", "binary") => 3.54,
+        ("nutpie", "count") => 4.26,
+        ("nutpie", "count_ar1") => 13.97,
+        _ => f64::NAN,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        f64::NAN
+    } else {
+        v[v.len() / 2]
     }
 }
 
@@ -50,87 +76,131 @@ fn us_per_grad<D: LogDensity>(d: &D, x: &[f64]) -> f64 {
     el * 1e6 / reps as f64
 }
 
-fn run<D: LogDensity>(model: &str, d: &D, seed: u64) {
-    let cfg = NutsConfig {
-        seed,
-        ..NutsConfig::default()
-    };
-    let t = Instant::now();
-    let fit = match sample(d, &cfg) {
-        Ok(f) => f,
-        Err(e) => {
-            println!("{model}: sampling failed: {e}");
-            return;
-        }
-    };
-    let wall = t.elapsed().as_secs_f64();
-    let grads = fit.total_grad_evals();
-    let last = &fit.chains[0].draws[fit.chains[0].draws.len() - d.dim()..];
-    let us = us_per_grad(d, last);
-    let health: Vec<_> = fit
-        .chains
-        .iter()
-        .map(|c| chain_health(&c.stats, cfg.max_depth))
-        .collect();
-    let div: usize = health.iter().map(|h| h.divergences).sum();
-    let sat: usize = health.iter().map(|h| h.max_treedepth_hits).sum();
-    let leap: f64 = fit
-        .chains
-        .iter()
-        .flat_map(|c| c.stats.iter())
-        .map(|s| s.n_leapfrog as f64)
-        .sum::<f64>()
-        / (fit.chains.len() * cfg.num_draws) as f64;
-    let steps: Vec<String> = fit
-        .chains
-        .iter()
-        .map(|c| format!("{:.3}", c.stepsize))
-        .collect();
+fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize) {
     let stan = common::read_json("stan_summary.json");
+    let mut walls = Vec::new();
+    let mut ess_s: Vec<Vec<f64>> = Vec::new();
+    let mut ess_per_grad: Vec<Vec<f64>> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    for rep in 0..reps.max(1) {
+        let cfg = NutsConfig {
+            seed: seed + rep as u64,
+            ..NutsConfig::default()
+        };
+        let t = Instant::now();
+        let fit = match sample(d, &cfg) {
+            Ok(f) => f,
+            Err(e) => {
+                println!("{model}: sampling failed: {e}");
+                return;
+            }
+        };
+        let wall = t.elapsed().as_secs_f64();
+        walls.push(wall);
+        let post_grads: f64 = fit
+            .chains
+            .iter()
+            .flat_map(|c| c.stats.iter())
+            .map(|s| s.n_leapfrog as f64)
+            .sum();
+        let draws = common::reference_draws(model, &fit);
+        names = draws.iter().map(|(n, _)| n.clone()).collect();
+        let sums: Vec<_> = draws.iter().map(|(_, x)| summarise(x)).collect();
+        ess_s.push(sums.iter().map(|s| s.ess_bulk / wall).collect());
+        ess_per_grad.push(
+            sums.iter()
+                .map(|s| 1000.0 * s.ess_bulk / post_grads)
+                .collect(),
+        );
+        if rep > 0 {
+            continue;
+        }
+        let grads = fit.total_grad_evals();
+        let last = &fit.chains[0].draws[fit.chains[0].draws.len() - d.dim()..];
+        let us = us_per_grad(d, last);
+        let health: Vec<_> = fit
+            .chains
+            .iter()
+            .map(|c| chain_health(&c.stats, cfg.max_depth))
+            .collect();
+        let div: usize = health.iter().map(|h| h.divergences).sum();
+        let sat: usize = health.iter().map(|h| h.max_treedepth_hits).sum();
+        let leap = post_grads / (fit.chains.len() * cfg.num_draws) as f64;
+        let steps: Vec<String> = fit
+            .chains
+            .iter()
+            .map(|c| format!("{:.3}", c.stepsize))
+            .collect();
+        println!(
+            "\n## {model}  (dim {}, seeds {seed}..{})",
+            d.dim(),
+            seed + reps as u64 - 1
+        );
+        println!(
+            "first run: wall {wall:.3} s | grad evals {grads} (warmup included) | {us:.3} µs/grad | mean leapfrog {leap:.2} \
+             (Stan {:.2}, nutpie {:.2}) | divergences {div} (Stan {}) | treedepth-10 {sat} | step sizes {} | E-BFMI {}",
+            mean_leapfrog("stan", model),
+            mean_leapfrog("nutpie", model),
+            stan_divergences(model),
+            steps.join(", "),
+            health.iter().map(|h| format!("{:.2}", h.e_bfmi)).collect::<Vec<_>>().join(", ")
+        );
+        println!("| param | mean | sd | Stan mean | Stan sd | z (|z|<4) | sd ratio | bulk-ESS | tail-ESS | R-hat |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        for ((name, _), s) in draws.iter().zip(&sums) {
+            let (sm, ssd, smcse) = common::stan_summary(model, name);
+            let z = (s.mean - sm) / (s.mcse_mean.powi(2) + smcse.powi(2)).sqrt();
+            println!(
+                "| {name} | {:.4} | {:.4} | {sm:.4} | {ssd:.4} | {z:+.2} | {:.3} | {:.0} | {:.0} | {:.4} |",
+                s.mean,
+                s.sd,
+                s.sd / ssd,
+                s.ess_bulk,
+                s.ess_tail,
+                s.rhat
+            );
+        }
+    }
     let stan_wall = stan[format!("stan_{model}")]["median_over_runs"]["sample_wall_s"]
         .as_f64()
         .unwrap_or(f64::NAN);
-    println!("\n## {model}  (dim {}, seed {seed})", d.dim());
     println!(
-        "wall {wall:.3} s (Stan median {stan_wall:.3} s) | grad evals {grads} | {us:.3} µs/grad | mean leapfrog {leap:.2} | \
-         divergences {div} (Stan {}) | treedepth-10 {sat} | step sizes {} | E-BFMI {}",
-        stan_divergences(model),
-        steps.join(", "),
-        health.iter().map(|h| format!("{:.2}", h.e_bfmi)).collect::<Vec<_>>().join(", ")
+        "median over {} runs: wall {:.3} s (Stan median {stan_wall:.3} s)",
+        walls.len(),
+        median(walls.clone())
     );
     println!(
-        "| param | mean | sd | Stan mean | Stan sd | z (4 = limit) | sd ratio | bulk-ESS | tail-ESS | R-hat | ESS/s | Stan ESS/s | ratio |"
+        "| param | bulk-ESS/s (median) | Stan ESS/s | ratio | ESS per 1000 grads | Stan | nutpie |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut min_ratio = f64::INFINITY;
-    let mut min_ess_s = f64::INFINITY;
-    let mut min_stan = f64::INFINITY;
-    for (name, draws) in common::reference_draws(model, &fit) {
-        let s = summarise(&draws);
-        let (sm, ssd, smcse) = common::stan_summary(model, &name);
-        let stan_ess_s = stan[format!("stan_{model}")]["median_over_runs"]["ess_bulk_per_wall_s"]
-            [&name]
+    println!("|---|---|---|---|---|---|---|");
+    let mut lowest = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    for (k, name) in names.iter().enumerate() {
+        let ours = median(ess_s.iter().map(|r| r[k]).collect());
+        let per_grad = median(ess_per_grad.iter().map(|r| r[k]).collect());
+        let mor = &stan[format!("stan_{model}")]["median_over_runs"];
+        let stan_ess_s = mor["ess_bulk_per_wall_s"][name]
             .as_f64()
             .unwrap_or(f64::NAN);
-        let z = (s.mean - sm) / (s.mcse_mean.powi(2) + smcse.powi(2)).sqrt();
-        let ess_s = s.ess_bulk / wall;
-        min_ratio = min_ratio.min(ess_s / stan_ess_s);
-        min_ess_s = min_ess_s.min(ess_s);
-        min_stan = min_stan.min(stan_ess_s);
+        let stan_ess = mor["ess_bulk"][name].as_f64().unwrap_or(f64::NAN);
+        let nut_ess = stan[format!("nutpie_{model}")]["params"][name]["ess_bulk"]
+            .as_f64()
+            .unwrap_or(f64::NAN);
+        let stan_pg = 1000.0 * stan_ess / (4000.0 * mean_leapfrog("stan", model));
+        let nut_pg = 1000.0 * nut_ess / (4000.0 * mean_leapfrog("nutpie", model));
+        lowest.0 = lowest.0.min(ours);
+        lowest.1 = lowest.1.min(stan_ess_s);
+        lowest.2 = lowest.2.min(per_grad / nut_pg);
         println!(
-            "| {name} | {:.4} | {:.4} | {sm:.4} | {ssd:.4} | {z:+.2} | {:.3} | {:.0} | {:.0} | {:.4} | {ess_s:.0} | {stan_ess_s:.0} | {:.1}x |",
-            s.mean,
-            s.sd,
-            s.sd / ssd,
-            s.ess_bulk,
-            s.ess_tail,
-            s.rhat,
-            ess_s / stan_ess_s
+            "| {name} | {ours:.0} | {stan_ess_s:.0} | {:.1}x | {per_grad:.1} | {stan_pg:.1} | {nut_pg:.1} |",
+            ours / stan_ess_s
         );
     }
     println!(
-        "lowest bulk-ESS/s {min_ess_s:.0} vs Stan's lowest {min_stan:.0}: {:.1}x; lowest per-parameter ratio {min_ratio:.1}x | peak RSS so far {:.1} MB",
-        min_ess_s / min_stan,
+        "lowest bulk-ESS/s {:.0} vs Stan's lowest {:.0}: {:.1}x | lowest ESS-per-gradient ratio vs nutpie {:.2} | peak RSS so far {:.1} MB",
+        lowest.0,
+        lowest.1,
+        lowest.0 / lowest.1,
+        lowest.2,
         peak_rss_mb()
     );
 }
@@ -139,11 +209,16 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut seed = 20261129u64;
     let mut only: Option<String> = None;
+    let mut reps = 3usize;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "--seed" => {
                 seed = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(seed);
+                i += 1;
+            }
+            "--reps" => {
+                reps = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(reps);
                 i += 1;
             }
             "--bench" => {}
@@ -158,10 +233,10 @@ fn main() {
             continue;
         }
         if model == "count_ar1" {
-            run(model, &common::CountAr1::new(), seed);
+            run(model, &common::CountAr1::new(), seed, reps);
         } else {
             match MirDensity::new(common::reference_mir(model)) {
-                Ok(d) => run(model, &d, seed),
+                Ok(d) => run(model, &d, seed, reps),
                 Err(e) => println!("{model}: invalid model: {e}"),
             }
         }

@@ -1052,7 +1052,11 @@ impl LikKernel {
             g[j] += d.iter().sum::<f64>();
         }
         for (k, &j) in self.col_theta.iter().enumerate() {
-            g[j] += self.x[k * n..(k + 1) * n].iter().zip(d).map(|(v, d)| v * d).sum::<f64>();
+            g[j] += self.x[k * n..(k + 1) * n]
+                .iter()
+                .zip(d)
+                .map(|(v, d)| v * d)
+                .sum::<f64>();
         }
     }
 
@@ -1089,7 +1093,11 @@ impl LikKernel {
                     // logistic(eta) = 1/(1+t) or t/(1+t).
                     let t = (-e.abs()).exp();
                     let l1 = t.ln_1p();
-                    let p = if e >= 0.0 { 1.0 / (1.0 + t) } else { t / (1.0 + t) };
+                    let p = if e >= 0.0 {
+                        1.0 / (1.0 + t)
+                    } else {
+                        t / (1.0 + t)
+                    };
                     if y > 0.5 {
                         // log p = -log1p(exp(-eta))
                         lp -= (-e).max(0.0) + l1;
@@ -1123,7 +1131,8 @@ impl LikKernel {
                     lp += ln_gamma(y + phi) - lg_phi + phi * (lphi - lse) + y * (e - lse);
                     *di = y - (phi + y) * frac;
                     // (psi + y) / (mu + psi) = (psi + y) / psi * (1 - mu / (mu + psi)).
-                    dpsi += digamma(y + phi) - dg_phi + lphi - lse + 1.0 - (phi + y) / phi * (1.0 - frac);
+                    dpsi += digamma(y + phi) - dg_phi + lphi - lse + 1.0
+                        - (phi + y) / phi * (1.0 - frac);
                 }
                 g[psi] += dpsi;
             }
@@ -1165,7 +1174,15 @@ impl LikKernel {
     /// Exact AR(1) likelihood with gaps (model.md). `eta` is turned into the
     /// residuals e in place; `d` receives d logp / d eta = -d logp / d e, each
     /// e_i collecting from its own term and from term i+1's conditional mean.
-    fn ar1(&self, theta: &[f64], g: &mut [f64], isig: usize, iphi: usize, eta: &mut [f64], d: &mut [f64]) -> f64 {
+    fn ar1(
+        &self,
+        theta: &[f64],
+        g: &mut [f64],
+        isig: usize,
+        iphi: usize,
+        eta: &mut [f64],
+        d: &mut [f64],
+    ) -> f64 {
         let sigma = theta[isig];
         let phi = theta[iphi];
         if !(sigma > 0.0) || !(phi.abs() < 1.0) {
@@ -1224,7 +1241,8 @@ impl LikKernel {
             } else {
                 let p2g = pg * pg;
                 let r = (1.0 - p2g) / omp2;
-                let dr = (-2.0 * gi as f64 * phi.powi(2 * gi - 1) * omp2 + 2.0 * phi * (1.0 - p2g)) / (omp2 * omp2);
+                let dr = (-2.0 * gi as f64 * phi.powi(2 * gi - 1) * omp2 + 2.0 * phi * (1.0 - p2g))
+                    / (omp2 * omp2);
                 (r, dr)
             };
             let half_lr = 0.5 * ratio.ln();
