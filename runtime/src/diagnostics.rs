@@ -188,7 +188,7 @@ pub fn quantile(x: &[f64], p: f64) -> f64 {
 }
 
 fn quantile_sorted(v: &[f64], p: f64) -> f64 {
-    if v.is_empty() {
+    if v.is_empty() || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
     let h = (v.len() - 1) as f64 * p;
@@ -265,6 +265,9 @@ pub fn mcse_probability(indicator: &[Vec<bool>]) -> f64 {
 /// interval.
 pub fn mcse_quantile(x: &[Vec<f64>], p: f64) -> f64 {
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    if flat.is_empty() || !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
     let q = quantile(&flat, p);
     let ind: Vec<Vec<f64>> = split_chains(x)
         .iter()

@@ -10,4 +10,5 @@ pub mod diagnostics;
 pub mod mir;
 pub mod nuts;
 pub mod optimize;
+pub mod posterior;
 pub mod rng;

@@ -621,7 +621,11 @@ impl MirDensity {
                 return Err(with_origin("size must be at least 1".into()));
             }
             offsets.push(dim);
-            dim += p.size;
+            // Bounded so that layouts and buffers can never overflow.
+            dim = dim
+                .checked_add(p.size)
+                .filter(|d| *d <= 1 << 28)
+                .ok_or_else(|| with_origin("the model has too many parameters".into()))?;
         }
         let param = |id: ParamId| -> Result<&Parameter, MirError> {
             model
@@ -742,15 +746,17 @@ impl MirDensity {
     }
 
     /// Posterior responsibilities of each mixture component of the prior on
-    /// `param` at the unconstrained point `x` (one row per element). This is
+    /// `param` at the constrained point `theta` (one row per element). This is
     /// the per-draw weight the report averages to say whether the data
     /// conflict with a robust prior's informative component.
-    pub fn mixture_weights(&self, param: ParamId, x: &[f64]) -> Option<Vec<Vec<f64>>> {
+    pub fn mixture_weights(&self, param: ParamId, theta: &[f64]) -> Option<Vec<Vec<f64>>> {
         let pt = self.model.priors.iter().find(|p| p.param == param)?;
         let Prior::Mixture(comps) = &pt.prior else {
             return None;
         };
-        let theta = self.constrain(x).ok()?;
+        if theta.len() != self.dim {
+            return None;
+        }
         let (o, size) = (self.offsets[param], self.model.params[param].size);
         let rows = theta[o..o + size]
             .iter()

@@ -554,3 +554,98 @@ fn out_of_support_and_overflow_do_not_panic() {
     let v = d.logp_grad(&[0.0, 0.0, 0.0, 0.0, 0.0, 1e3], &mut g);
     assert!(v == f64::NEG_INFINITY || v.is_nan());
 }
+
+fn arb_transform() -> impl Strategy<Value = Transform> {
+    prop_oneof![
+        Just(Transform::Identity),
+        (-2.0f64..2.0).prop_map(Transform::Lower),
+        (-2.0f64..2.0).prop_map(Transform::Upper),
+        (-2.0f64..2.0, -2.0f64..2.0).prop_map(|(a, b)| Transform::Interval(a, b)),
+        Just(Transform::Ordered),
+        Just(Transform::Lower(f64::NAN)),
+    ]
+}
+
+fn arb_dist() -> impl Strategy<Value = Dist> {
+    prop_oneof![
+        (-1.0f64..1.0, -1.0f64..2.0).prop_map(|(mu, sigma)| Dist::Normal { mu, sigma }),
+        (-1.0f64..2.0).prop_map(|sigma| Dist::HalfNormal { sigma }),
+        (-1.0f64..2.0, -1.0f64..2.0).prop_map(|(a, b)| Dist::Beta { a, b }),
+        (-1.0f64..2.0, -1.0f64..2.0).prop_map(|(lower, upper)| Dist::Uniform { lower, upper }),
+        (-1.0f64..3.0, -1.0f64..2.0).prop_map(|(nu, sigma)| Dist::HalfStudentT { nu, sigma }),
+        (-1.0f64..2.0).prop_map(|rate| Dist::Exponential { rate }),
+    ]
+}
+
+fn arb_prior() -> impl Strategy<Value = Prior> {
+    prop_oneof![
+        arb_dist().prop_map(Prior::Dist),
+        proptest::collection::vec((-0.5f64..1.0, arb_dist()), 0..3).prop_map(|v| Prior::Mixture(
+            v.into_iter()
+                .map(|(weight, dist)| MixtureComponent { weight, dist })
+                .collect()
+        )),
+        proptest::collection::vec(-0.5f64..3.0, 0..5)
+            .prop_map(|alpha| Prior::InducedDirichlet { alpha }),
+    ]
+}
+
+fn arb_family() -> impl Strategy<Value = Family> {
+    prop_oneof![
+        (0usize..5).prop_map(|sigma| Family::Normal { sigma }),
+        (0usize..5, 0usize..5).prop_map(|(sigma, phi)| Family::NormalAr1 { sigma, phi }),
+        Just(Family::BernoulliLogit),
+        Just(Family::PoissonLog),
+        (0usize..5).prop_map(|psi| Family::NegBinomial2Log { psi }),
+        (0usize..5).prop_map(|cutpoints| Family::OrderedLogistic { cutpoints }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Arbitrary (mostly invalid) models: construction returns an error or a
+    /// density, and the density never panics at any point.
+    #[test]
+    fn arbitrary_models_never_panic(
+        params in proptest::collection::vec((arb_transform(), 0usize..4), 0..5),
+        priors in proptest::collection::vec((0usize..5, arb_prior()), 0..6),
+        family in arb_family(),
+        y in proptest::collection::vec(prop_oneof![Just(0.0), Just(1.0), Just(2.0), Just(3.5), -3.0f64..3.0], 0..8),
+        days in proptest::collection::vec(-2i64..20, 0..8),
+        intercept in proptest::option::of(0usize..5),
+        effect in proptest::option::of((0usize..5, proptest::collection::vec(-1.0f64..1.0, 0..8))),
+        x in proptest::collection::vec(prop_oneof![Just(f64::NAN), Just(1e300), -3.0f64..3.0], 0..16),
+    ) {
+        let model = Model {
+            params: params
+                .into_iter()
+                .enumerate()
+                .map(|(i, (transform, size))| Parameter { name: format!("p{i}"), transform, size, origin: None })
+                .collect(),
+            priors: priors.into_iter().map(|(param, prior)| PriorTerm { param, prior }).collect(),
+            likelihoods: vec![Likelihood {
+                outcome: "y".into(),
+                family,
+                y,
+                days,
+                predictor: LinearPredictor {
+                    intercept,
+                    arm_effects: effect.into_iter().map(|(param, values)| Covariate { param, values }).collect(),
+                    trend: None,
+                    carryover: vec![],
+                },
+            }],
+        };
+        if let Ok(d) = MirDensity::new(model) {
+            let mut g = vec![0.0; d.dim()];
+            let xs: Vec<f64> = x.iter().cycle().take(d.dim()).copied().collect();
+            if xs.len() == d.dim() {
+                let _ = d.logp_grad(&xs, &mut g);
+                let _ = d.nonfinite_terms(&xs);
+                let _ = d.constrain(&xs);
+            }
+            let _ = d.logp_grad(&x, &mut g);
+        }
+    }
+}

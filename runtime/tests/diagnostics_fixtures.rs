@@ -93,3 +93,28 @@ fn mcse_of_quantile_and_probability_are_consistent_for_iid_draws() {
     let q = mcse_quantile(&x, 0.5);
     assert!(q > 0.0 && q < 0.05, "{q}");
 }
+
+mod no_panic {
+    use proptest::prelude::*;
+    use trialc_runtime::diagnostics::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        /// Any shape (ragged, empty, tiny, constant, non-finite) gives numbers
+        /// or NaN, never a panic.
+        #[test]
+        fn diagnostics_never_panic(
+            chains in proptest::collection::vec(
+                proptest::collection::vec(prop_oneof![Just(0.0), Just(f64::NAN), Just(f64::INFINITY), -5.0f64..5.0], 0..12),
+                0..4),
+            p in -0.5f64..1.5,
+        ) {
+            let _ = summarise(&chains);
+            let _ = mcse_quantile(&chains, p);
+            let _ = quantile(&chains.iter().flatten().copied().collect::<Vec<_>>(), p);
+            let ind: Vec<Vec<bool>> = chains.iter().map(|c| c.iter().map(|v| *v > 0.0).collect()).collect();
+            let _ = mcse_probability(&ind);
+            let _ = e_bfmi(chains.first().map(|c| c.as_slice()).unwrap_or(&[]));
+        }
+    }
+}
