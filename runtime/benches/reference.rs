@@ -228,12 +228,24 @@ fn main() {
         i += 1;
     }
     println!("threads: {}", rayon::current_num_threads());
-    for model in ["continuous", "binary", "count", "count_ar1"] {
-        if only.as_deref().is_some_and(|o| o != model) {
+    // count_ar1 runs through the MIR's latent AR(1); `count_ar1_hand` (only
+    // when named) runs the hand-written density of tests/common instead.
+    for model in [
+        "continuous",
+        "binary",
+        "count",
+        "count_ar1",
+        "count_ar1_hand",
+    ] {
+        let selected = match only.as_deref() {
+            Some(o) => o == model,
+            None => model != "count_ar1_hand",
+        };
+        if !selected {
             continue;
         }
-        if model == "count_ar1" {
-            run(model, &common::CountAr1::new(), seed, reps);
+        if model == "count_ar1_hand" {
+            run("count_ar1", &common::CountAr1::new(), seed, reps);
         } else {
             match MirDensity::new(common::reference_mir(model)) {
                 Ok(d) => run(model, &d, seed, reps),

@@ -127,6 +127,24 @@ pub struct LinearPredictor {
     pub arm_effects: Vec<Covariate>,
     pub trend: Option<Covariate>,
     pub carryover: Vec<Covariate>,
+    /// Optional latent stationary AR(1) process added to eta (non-centred:
+    /// count outcomes with day-to-day autocorrelation, Stan's count_ar1).
+    #[serde(default)]
+    pub latent_ar1: Option<LatentAr1>,
+}
+
+/// e_{d_1} = sigma / sqrt(1 - phi^2) z_1 and, across a gap g,
+/// e_{d_i} = phi^g e_{d_{i-1}} + sigma sqrt((1 - phi^(2g)) / (1 - phi^2)) z_i:
+/// the exact stationary AR(1) on the analysed days, written in terms of
+/// standard normal innovations `z` (which need a normal(0, 1) prior).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatentAr1 {
+    /// Unconstrained vector parameter with one element per observation.
+    pub z: ParamId,
+    /// Innovation SD (positive).
+    pub sigma: ParamId,
+    /// Autocorrelation per day, constrained to (-1, 1).
+    pub phi: ParamId,
 }
 
 /// Outcome family (model.md "Likelihoods by outcome type").
@@ -552,6 +570,8 @@ struct LikKernel {
     intercept: Option<usize>,
     /// Data-only additive constant (e.g. -sum log y!).
     constant: f64,
+    /// theta offsets of (z, sigma, phi) of the latent AR(1), if any.
+    latent: Option<(usize, usize, usize)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -572,6 +592,8 @@ struct Scratch {
     gtheta: Vec<f64>,
     eta: Vec<f64>,
     d: Vec<f64>,
+    /// Latent AR(1) states.
+    lat: Vec<f64>,
 }
 
 impl Scratch {
@@ -583,14 +605,45 @@ impl Scratch {
         if self.eta.len() < n {
             self.eta.resize(n, 0.0);
             self.d.resize(n, 0.0);
+            self.lat.resize(n, 0.0);
         }
+    }
+}
+
+/// Largest gap between analysed days accepted by the AR(1) terms.
+const MAX_GAP: i64 = 100_000;
+
+/// (1 - phi^(2g)) / (1 - phi^2) = sum_{j<g} phi^(2j) and its derivative in
+/// phi: by the sum for short gaps (no cancellation near |phi| = 1), by the
+/// closed form for long ones.
+fn gap_ratio(phi: f64, omp2: f64, gap: u32) -> (f64, f64) {
+    if gap <= 16 {
+        let p2 = phi * phi;
+        let mut r = 0.0;
+        let mut dr = 0.0;
+        let mut pw = 1.0; // phi^(2j)
+        for j in 0..gap {
+            r += pw;
+            if j > 0 {
+                dr += 2.0 * j as f64 * phi.powi(2 * j as i32 - 1);
+            }
+            pw *= p2;
+        }
+        (r, dr)
+    } else {
+        let gi = gap as i32;
+        let p2g = phi.powi(2 * gi);
+        let r = (1.0 - p2g) / omp2;
+        let dr = (-2.0 * gi as f64 * phi.powi(2 * gi - 1) * omp2 + 2.0 * phi * (1.0 - p2g))
+            / (omp2 * omp2);
+        (r, dr)
     }
 }
 
 thread_local! {
     /// Per-thread scratch for constrained values and their gradient, reused
     /// across calls so that an evaluation does not allocate.
-    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { theta: Vec::new(), gtheta: Vec::new(), eta: Vec::new(), d: Vec::new() }) };
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { theta: Vec::new(), gtheta: Vec::new(), eta: Vec::new(), d: Vec::new(), lat: Vec::new() }) };
 }
 
 /// Evaluator of a validated [`Model`].
@@ -791,7 +844,7 @@ impl MirDensity {
             lp += k.eval(&theta[*o..*o + *size], &mut gtheta[*o..*o + *size]);
         }
         for l in &self.liks {
-            lp += l.eval(theta, gtheta, &mut s.eta, &mut s.d);
+            lp += l.eval(theta, gtheta, &mut s.eta, &mut s.d, &mut s.lat);
         }
         for (p, &o) in self.model.params.iter().zip(&self.offsets) {
             let r = o..o + p.size;
@@ -853,8 +906,11 @@ impl LogDensity for MirDensity {
             }
         }
         for (l, m) in self.liks.iter().zip(&self.model.likelihoods) {
-            let (mut eta, mut d) = (vec![0.0; l.n()], vec![0.0; l.n()]);
-            if !l.eval(&theta, &mut g, &mut eta, &mut d).is_finite() {
+            let (mut eta, mut d, mut lat) = (vec![0.0; l.n()], vec![0.0; l.n()], vec![0.0; l.n()]);
+            if !l
+                .eval(&theta, &mut g, &mut eta, &mut d, &mut lat)
+                .is_finite()
+            {
                 bad.push(format!("likelihood of `{}`", m.outcome));
             }
         }
@@ -971,16 +1027,18 @@ fn compile_likelihood(
         }
     };
     let mut gaps = Vec::new();
-    if matches!(family, KFamily::NormalAr1 { .. }) {
+    let has_latent = l.predictor.latent_ar1.is_some();
+    if matches!(family, KFamily::NormalAr1 { .. }) || has_latent {
         if l.days.len() != n {
             return Err(lerr(format!("{} days for {n} observations", l.days.len())));
         }
         gaps.push(0);
         for w in l.days.windows(2) {
             let g = w[1] - w[0];
-            if g < 1 || g > u32::MAX as i64 {
+            // Gaps are bounded so that phi^g stays an i32 power.
+            if !(1..=MAX_GAP).contains(&g) {
                 return Err(lerr(format!(
-                    "days must be strictly increasing (day {} after {})",
+                    "days must be strictly increasing with gaps of at most {MAX_GAP} (day {} after {})",
                     w[1], w[0]
                 )));
             }
@@ -990,6 +1048,31 @@ fn compile_likelihood(
         return Err(lerr(format!("{} days for {n} observations", l.days.len())));
     }
     let lp = &l.predictor;
+    let latent = match &lp.latent_ar1 {
+        None => None,
+        Some(la) => {
+            if matches!(family, KFamily::NormalAr1 { .. }) {
+                return Err(lerr(
+                    "a latent AR(1) cannot be combined with AR(1) errors".into(),
+                ));
+            }
+            let zp = model
+                .params
+                .get(la.z)
+                .ok_or_else(|| lerr(format!("latent z refers to unknown parameter #{}", la.z)))?;
+            if zp.size != n || zp.transform != Transform::Identity {
+                return Err(lerr(format!(
+                    "latent innovations `{}` must be an unconstrained vector of {n} elements",
+                    zp.name
+                )));
+            }
+            let s = scalar(la.sigma, "latent sigma")?;
+            need_support(la.sigma, 0.0, f64::INFINITY, "latent sigma")?;
+            let p = scalar(la.phi, "latent phi")?;
+            need_support(la.phi, -1.0, 1.0, "latent phi")?;
+            Some((offsets[la.z], s, p))
+        }
+    };
     let intercept = match lp.intercept {
         Some(id) => Some(scalar(id, "intercept")?),
         None => None,
@@ -1030,6 +1113,7 @@ fn compile_likelihood(
         col_theta,
         intercept,
         constant,
+        latent,
     })
 }
 
@@ -1068,10 +1152,25 @@ impl LikKernel {
 
     /// Log likelihood with gradient added to `g`; `eta` and `d` are scratch
     /// buffers of at least `n` elements.
-    fn eval(&self, theta: &[f64], g: &mut [f64], eta: &mut [f64], d: &mut [f64]) -> f64 {
+    fn eval(
+        &self,
+        theta: &[f64],
+        g: &mut [f64],
+        eta: &mut [f64],
+        d: &mut [f64],
+        lat: &mut [f64],
+    ) -> f64 {
         let n = self.n();
-        let (eta, d) = (&mut eta[..n], &mut d[..n]);
+        let (eta, d, lat) = (&mut eta[..n], &mut d[..n], &mut lat[..n]);
         self.fill_eta(theta, eta);
+        if let Some((z, s, p)) = self.latent {
+            if !self.latent_forward(theta, z, s, p, lat) {
+                return f64::NEG_INFINITY;
+            }
+            for (e, l) in eta.iter_mut().zip(lat.iter()) {
+                *e += l;
+            }
+        }
         let mut lp = self.constant;
         match self.family {
             KFamily::Normal { sigma } => {
@@ -1174,7 +1273,88 @@ impl LikKernel {
             }
         }
         self.scatter_all(g, d);
+        if let Some((z, s, p)) = self.latent {
+            self.latent_backward(theta, g, z, s, p, lat, d);
+        }
         lp
+    }
+
+    /// Latent states e from the innovations; false outside the support.
+    fn latent_forward(
+        &self,
+        theta: &[f64],
+        z: usize,
+        isig: usize,
+        iphi: usize,
+        lat: &mut [f64],
+    ) -> bool {
+        let (sigma, phi) = (theta[isig], theta[iphi]);
+        if !(sigma > 0.0) || !(phi.abs() < 1.0) {
+            return false;
+        }
+        let omp2 = 1.0 - phi * phi;
+        lat[0] = sigma / omp2.sqrt() * theta[z];
+        for i in 1..lat.len() {
+            let gap = self.gaps[i];
+            lat[i] = if gap == 1 {
+                phi * lat[i - 1] + sigma * theta[z + i]
+            } else {
+                let (ratio, _) = gap_ratio(phi, omp2, gap);
+                phi.powi(gap as i32) * lat[i - 1] + sigma * ratio.sqrt() * theta[z + i]
+            };
+        }
+        true
+    }
+
+    /// Reverse pass through the latent recursion: `d` holds d logp / d e_i
+    /// (= d logp / d eta_i); accumulates into z, sigma and phi.
+    #[allow(clippy::too_many_arguments)]
+    fn latent_backward(
+        &self,
+        theta: &[f64],
+        g: &mut [f64],
+        z: usize,
+        isig: usize,
+        iphi: usize,
+        lat: &[f64],
+        d: &[f64],
+    ) {
+        let (sigma, phi) = (theta[isig], theta[iphi]);
+        let omp2 = 1.0 - phi * phi;
+        let n = lat.len();
+        let mut ge = 0.0; // total derivative w.r.t. e_{i+1} carried backwards
+        let mut carry = 0.0; // phi^{g_{i+1}}
+        let (mut gsig, mut gphi) = (0.0, 0.0);
+        for i in (0..n).rev() {
+            ge = d[i] + carry * ge;
+            let zi = theta[z + i];
+            if i == 0 {
+                let r = omp2.sqrt();
+                g[z] += ge * sigma / r;
+                gsig += ge * zi / r;
+                gphi += ge * sigma * zi * phi / (omp2 * r);
+            } else {
+                let gap = self.gaps[i];
+                if gap == 1 {
+                    g[z + i] += ge * sigma;
+                    gsig += ge * zi;
+                    gphi += ge * lat[i - 1];
+                    carry = phi;
+                } else {
+                    let (ratio, dratio) = gap_ratio(phi, omp2, gap);
+                    let sr = ratio.sqrt();
+                    let gi = gap as i32;
+                    g[z + i] += ge * sigma * sr;
+                    gsig += ge * sr * zi;
+                    gphi += ge
+                        * (gi as f64 * phi.powi(gi - 1) * lat[i - 1]
+                            + sigma * zi * 0.5 * dratio / sr);
+                    carry = phi.powi(gi);
+                }
+            }
+        }
+        g[isig] += gsig;
+        g[iphi] += gphi;
     }
 
     /// Exact AR(1) likelihood with gaps (model.md). `eta` is turned into the
@@ -1229,28 +1409,7 @@ impl LikKernel {
             }
             let gi = gap as i32;
             let pg = phi.powi(gi);
-            // ratio = (1 - phi^(2g)) / (1 - phi^2) = sum_{j<g} phi^(2j), by
-            // the sum for short gaps (no cancellation near |phi| = 1).
-            let (ratio, dratio) = if gap <= 16 {
-                let p2 = phi * phi;
-                let mut r = 0.0;
-                let mut dr = 0.0;
-                let mut pw = 1.0; // phi^(2j)
-                for j in 0..gap {
-                    r += pw;
-                    if j > 0 {
-                        dr += 2.0 * j as f64 * phi.powi(2 * j as i32 - 1);
-                    }
-                    pw *= p2;
-                }
-                (r, dr)
-            } else {
-                let p2g = pg * pg;
-                let r = (1.0 - p2g) / omp2;
-                let dr = (-2.0 * gi as f64 * phi.powi(2 * gi - 1) * omp2 + 2.0 * phi * (1.0 - p2g))
-                    / (omp2 * omp2);
-                (r, dr)
-            };
+            let (ratio, dratio) = gap_ratio(phi, omp2, gap);
             let half_lr = 0.5 * ratio.ln();
             let s = sigma * ratio.sqrt();
             let dmean = gi as f64 * phi.powi(gi - 1); // d phi^g / d phi

@@ -78,12 +78,16 @@ fn count_matches_stan() {
 #[test]
 fn count_ar1_matches_stan() {
     check("count_ar1", &common::CountAr1::new());
+    check(
+        "count_ar1",
+        &MirDensity::new(common::reference_mir("count_ar1")).expect("valid model"),
+    );
 }
 
 #[test]
 fn reference_gradients_match_finite_differences() {
     let golden = common::read_json("golden_logp.json");
-    for name in ["continuous", "binary", "count"] {
+    for name in ["continuous", "binary", "count", "count_ar1"] {
         let d = MirDensity::new(common::reference_mir(name)).expect("valid model");
         for p in golden[name]["points"].as_array().expect("points") {
             let x: Vec<f64> = p["unconstrained"]

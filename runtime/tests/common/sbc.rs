@@ -11,7 +11,15 @@ use trialc_runtime::mir::*;
 use trialc_runtime::nuts::{run_chain, NutsConfig};
 use trialc_runtime::rng::ChainRng;
 
-pub const FAMILIES: [&str; 6] = ["normal", "ar1", "bernoulli", "poisson", "negbin", "ordinal"];
+pub const FAMILIES: [&str; 7] = [
+    "normal",
+    "ar1",
+    "bernoulli",
+    "poisson",
+    "negbin",
+    "ordinal",
+    "latent",
+];
 
 /// Samplers for simulation (own code, like the sampler's).
 fn gamma(r: &mut ChainRng, shape: f64) -> f64 {
@@ -99,7 +107,7 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
     let intercept = if ordinal {
         None
     } else {
-        let mu = if family == "poisson" || family == "negbin" {
+        let mu = if matches!(family, "poisson" | "negbin" | "latent") {
             1.0
         } else {
             0.0
@@ -131,7 +139,7 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
             Family::NormalAr1 { sigma, phi }
         }
         "bernoulli" => Family::BernoulliLogit,
-        "poisson" => Family::PoissonLog,
+        "poisson" | "latent" => Family::PoissonLog,
         "negbin" => Family::NegBinomial2Log {
             psi: add(
                 scalar("psi", Transform::Lower(0.0)),
@@ -156,6 +164,32 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
             Family::OrderedLogistic { cutpoints: cut }
         }
     };
+    let latent_ar1 = (family == "latent").then(|| {
+        let sigma = add(
+            scalar("sigma", Transform::Lower(0.0)),
+            Prior::Dist(Dist::HalfNormal { sigma: 0.5 }),
+        );
+        let phi = add(
+            scalar("phi", Transform::Interval(-1.0, 1.0)),
+            Prior::Dist(Dist::Uniform {
+                lower: -1.0,
+                upper: 1.0,
+            }),
+        );
+        let z = add(
+            Parameter {
+                name: "z".into(),
+                transform: Transform::Identity,
+                size: n,
+                origin: None,
+            },
+            Prior::Dist(Dist::Normal {
+                mu: 0.0,
+                sigma: 1.0,
+            }),
+        );
+        LatentAr1 { z, sigma, phi }
+    });
     Model {
         params,
         priors,
@@ -175,6 +209,7 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
                     values: trend,
                 }),
                 carryover: vec![],
+                latent_ar1,
             },
         }],
     }
@@ -204,7 +239,11 @@ fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64
     for pt in &m.priors {
         let off = offsets[pt.param];
         match &pt.prior {
-            Prior::Dist(d) => theta[off] = draw_prior(r, d),
+            Prior::Dist(d) => {
+                for k in 0..m.params[pt.param].size {
+                    theta[off + k] = draw_prior(r, d);
+                }
+            }
             Prior::InducedDirichlet { alpha } => {
                 let g: Vec<f64> = alpha.iter().map(|a| gamma(r, *a)).collect();
                 let tot: f64 = g.iter().sum();
@@ -230,6 +269,18 @@ fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64
                     .sum::<f64>()
         })
         .collect();
+    let mut eta = eta;
+    if let Some(la) = &lp.latent_ar1 {
+        let (s, ph) = (theta[offsets[la.sigma]], theta[offsets[la.phi]]);
+        let z = &theta[offsets[la.z]..offsets[la.z] + n];
+        let mut e = s / (1.0 - ph * ph).sqrt() * z[0];
+        eta[0] += e;
+        for i in 1..n {
+            let g = (days[i] - days[i - 1]) as i32;
+            e = ph.powi(g) * e + s * ((1.0 - ph.powi(2 * g)) / (1.0 - ph * ph)).sqrt() * z[i];
+            eta[i] += e;
+        }
+    }
     let y: Vec<f64> = match l.family {
         Family::Normal { sigma } => eta
             .iter()
@@ -309,7 +360,7 @@ pub fn run(family: &str, sims: usize, n_obs: usize, fit_delta_prior: Dist, seed:
     let kept = 99usize;
     let bins = 10usize;
     let thin = 2usize;
-    let dd = days(n_obs, family == "ar1");
+    let dd = days(n_obs, family == "ar1" || family == "latent");
     let template = model(
         family,
         vec![1.0; n_obs],
