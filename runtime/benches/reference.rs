@@ -5,12 +5,14 @@
 //!
 //! Run: `cargo bench -p trialc-runtime --bench reference` (optional argument:
 //! a model name to run only that one; `--seed N`; `--reps N` runs with seeds
-//! N.. and reports medians, default 3).
+//! N.. and reports medians, default 3; `--grad-metric` uses the opt-in
+//! Fisher-divergence diagonal metric instead of Stan's).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::time::Instant;
+use trialc_runtime::adapt::MetricEstimator;
 use trialc_runtime::density::LogDensity;
 use trialc_runtime::diagnostics::{chain_health, summarise};
 use trialc_runtime::mir::MirDensity;
@@ -62,21 +64,25 @@ fn peak_rss_mb() -> f64 {
 }
 
 /// µs per log density + gradient evaluation, single thread, at a typical
-/// posterior point (the chain's last draw).
+/// posterior point (the chain's last draw); best of 5 batches, so that other
+/// jobs on the shared machine inflate it less.
 fn us_per_grad<D: LogDensity>(d: &D, x: &[f64]) -> f64 {
     let mut g = vec![0.0; d.dim()];
     let mut acc = 0.0;
-    let reps = 200_000 / d.dim().max(5);
-    let t = Instant::now();
-    for _ in 0..reps {
-        acc += d.logp_grad(std::hint::black_box(x), &mut g);
+    let reps = 100_000 / d.dim().max(5);
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..reps {
+            acc += d.logp_grad(std::hint::black_box(x), &mut g);
+        }
+        best = best.min(t.elapsed().as_secs_f64() * 1e6 / reps as f64);
     }
-    let el = t.elapsed().as_secs_f64();
     std::hint::black_box(acc);
-    el * 1e6 / reps as f64
+    best
 }
 
-fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize) {
+fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: MetricEstimator) {
     let stan = common::read_json("stan_summary.json");
     let mut walls = Vec::new();
     let mut ess_s: Vec<Vec<f64>> = Vec::new();
@@ -85,6 +91,7 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize) {
     for rep in 0..reps.max(1) {
         let cfg = NutsConfig {
             seed: seed + rep as u64,
+            metric,
             ..NutsConfig::default()
         };
         let t = Instant::now();
@@ -210,6 +217,7 @@ fn main() {
     let mut seed = 20261129u64;
     let mut only: Option<String> = None;
     let mut reps = 3usize;
+    let mut metric = MetricEstimator::Variance;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -221,13 +229,17 @@ fn main() {
                 reps = args.get(i + 1).and_then(|s| s.parse().ok()).unwrap_or(reps);
                 i += 1;
             }
+            "--grad-metric" => metric = MetricEstimator::GradVariance,
             "--bench" => {}
             a if !a.starts_with('-') => only = Some(a.to_string()),
             _ => {}
         }
         i += 1;
     }
-    println!("threads: {}", rayon::current_num_threads());
+    println!(
+        "threads: {} | metric estimator: {metric:?}",
+        rayon::current_num_threads()
+    );
     // count_ar1 runs through the MIR's latent AR(1); `count_ar1_hand` (only
     // when named) runs the hand-written density of tests/common instead.
     for model in [
@@ -245,10 +257,10 @@ fn main() {
             continue;
         }
         if model == "count_ar1_hand" {
-            run("count_ar1", &common::CountAr1::new(), seed, reps);
+            run("count_ar1", &common::CountAr1::new(), seed, reps, metric);
         } else {
             match MirDensity::new(common::reference_mir(model)) {
-                Ok(d) => run(model, &d, seed, reps),
+                Ok(d) => run(model, &d, seed, reps, metric),
                 Err(e) => println!("{model}: invalid model: {e}"),
             }
         }

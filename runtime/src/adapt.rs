@@ -90,6 +90,20 @@ impl Welford {
     }
 }
 
+/// How a slow window turns its draws into a diagonal inverse metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetricEstimator {
+    /// Stan: the regularized sample variance of the positions.
+    #[default]
+    Variance,
+    /// sqrt(var(q) / var(grad log p)) per coordinate, the diagonal that
+    /// minimises the Fisher divergence (Seyboldt et al. 2024, the estimator
+    /// nutpie / nuts-rs use), with Stan's shrinkage applied to it. Equal to
+    /// the variance for a Gaussian with diagonal covariance; better for
+    /// correlated posteriors. Opt-in: not Stan's algorithm.
+    GradVariance,
+}
+
 /// Windowed diagonal metric adaptation: an initial fast buffer (step size
 /// only), doubling slow windows that estimate the variance, a final fast
 /// buffer.
@@ -102,6 +116,8 @@ pub struct VarAdapter {
     window_size: usize,
     next_window: usize,
     est: Welford,
+    grad_est: Welford,
+    estimator: MetricEstimator,
 }
 
 impl VarAdapter {
@@ -137,7 +153,18 @@ impl VarAdapter {
             // adaptation the window end is never reached.
             next_window: (ib + bw).wrapping_sub(1),
             est: Welford::new(dim),
+            grad_est: Welford::new(0),
+            estimator: MetricEstimator::Variance,
         }
+    }
+
+    /// Selects the estimator (the default is Stan's).
+    pub fn with_estimator(mut self, estimator: MetricEstimator) -> Self {
+        self.estimator = estimator;
+        if estimator == MetricEstimator::GradVariance {
+            self.grad_est = Welford::new(self.est.mean.len());
+        }
+        self
     }
 
     fn in_window(&self) -> bool {
@@ -167,19 +194,37 @@ impl VarAdapter {
     /// Records the position of one warmup iteration; at the end of a slow
     /// window writes the regularized variance into `inv_metric` and returns
     /// true (the caller then re-initializes the step size).
-    pub fn learn(&mut self, inv_metric: &mut [f64], q: &[f64]) -> bool {
+    pub fn learn(&mut self, inv_metric: &mut [f64], q: &[f64], grad: &[f64]) -> bool {
         if self.in_window() {
             self.est.add(q);
+            if self.estimator == MetricEstimator::GradVariance {
+                self.grad_est.add(grad);
+            }
         }
         if self.end_of_window() {
             self.compute_next_window();
             let n = self.est.n;
-            // Shrink toward 1e-3 with weight 5/(n+5), as Stan.
-            for (v, m2) in inv_metric.iter_mut().zip(&self.est.m2) {
-                let var = m2 / (n - 1.0);
-                *v = (n / (n + 5.0)) * var + 1e-3 * (5.0 / (n + 5.0));
+            for (i, v) in inv_metric.iter_mut().enumerate() {
+                let var = self.est.m2[i] / (n - 1.0);
+                let est = match self.estimator {
+                    MetricEstimator::Variance => var,
+                    MetricEstimator::GradVariance => {
+                        let gvar = self.grad_est.m2[i] / (n - 1.0);
+                        let r = (var / gvar).sqrt();
+                        // A coordinate the density does not depend on has
+                        // no gradient variance: fall back to the variance.
+                        if r.is_finite() && r > 0.0 {
+                            r
+                        } else {
+                            var
+                        }
+                    }
+                };
+                // Shrink toward 1e-3 with weight 5/(n+5), as Stan.
+                *v = (n / (n + 5.0)) * est + 1e-3 * (5.0 / (n + 5.0));
             }
             self.est.restart();
+            self.grad_est.restart();
             self.window_counter += 1;
             return true;
         }
@@ -200,7 +245,7 @@ mod tests {
         let mut m = [1.0];
         let mut ends = Vec::new();
         for i in 0..1000 {
-            if a.learn(&mut m, &[i as f64]) {
+            if a.learn(&mut m, &[i as f64], &[0.0]) {
                 ends.push(i);
             }
         }
@@ -216,11 +261,42 @@ mod tests {
     fn short_warmup_falls_back_like_stan() {
         let mut a = VarAdapter::new(1, 100, 75, 50, 25);
         let mut m = [1.0];
-        let ends: Vec<usize> = (0..100).filter(|&i| a.learn(&mut m, &[i as f64])).collect();
+        let ends: Vec<usize> = (0..100)
+            .filter(|&i| a.learn(&mut m, &[i as f64], &[0.0]))
+            .collect();
         // 15 / 75 / 10: a single window 15..=89.
         assert_eq!(ends, vec![89]);
         let mut a = VarAdapter::new(1, 10, 75, 50, 25);
-        assert!(!(0..10).any(|i| a.learn(&mut m, &[i as f64])));
+        assert!(!(0..10).any(|i| a.learn(&mut m, &[i as f64], &[0.0])));
+    }
+
+    #[test]
+    fn gradient_variance_estimator_recovers_a_gaussian_variance() {
+        // Positions of a N(0, 4) coordinate with their exact gradients -q/4:
+        // sqrt(var(q) / var(g)) = 4 whatever the positions.
+        let mut a =
+            VarAdapter::new(2, 1000, 75, 50, 25).with_estimator(MetricEstimator::GradVariance);
+        let mut m = [1.0, 1.0];
+        let mut last = false;
+        for i in 0..1000 {
+            let q = [((i * 7919) % 101) as f64 / 10.0 - 5.0, (i % 13) as f64];
+            // Second coordinate: a flat direction (zero gradient) falls back
+            // to the variance.
+            last = a.learn(&mut m, &q, &[-q[0] / 4.0, 0.0]);
+            if i == 949 {
+                assert!(last);
+                break;
+            }
+        }
+        assert!(last);
+        let n = 500.0;
+        let shrink = |v: f64| n / (n + 5.0) * v + 1e-3 * 5.0 / (n + 5.0);
+        assert!((m[0] - shrink(4.0)).abs() < 1e-9, "{}", m[0]);
+        // Draws 450..=949 of i % 13.
+        let xs: Vec<f64> = (450..950).map(|i| (i % 13) as f64).collect();
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+        assert!((m[1] - shrink(var)).abs() < 1e-9);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! subtrees; Stan's warmup (`adapt_diag_e_nuts`) and initialisation; several
 //! chains in parallel, each on its own random stream.
 
-use crate::adapt::{StepSizeAdapter, VarAdapter};
+use crate::adapt::{MetricEstimator, StepSizeAdapter, VarAdapter};
 use crate::density::{log_sum_exp, LogDensity};
 use crate::rng::ChainRng;
 use rayon::prelude::*;
@@ -32,6 +32,8 @@ pub struct NutsConfig {
     pub base_window: usize,
     /// Keep warmup draws' sample statistics (not the draws) in the result.
     pub keep_warmup_stats: bool,
+    /// Metric estimator of the slow windows; Stan's by default.
+    pub metric: MetricEstimator,
 }
 
 impl Default for NutsConfig {
@@ -52,6 +54,7 @@ impl Default for NutsConfig {
             term_buffer: 50,
             base_window: 25,
             keep_warmup_stats: false,
+            metric: MetricEstimator::Variance,
         }
     }
 }
@@ -686,7 +689,8 @@ pub fn run_chain<D: LogDensity>(
         cfg.init_buffer,
         cfg.term_buffer,
         cfg.base_window,
-    );
+    )
+    .with_estimator(cfg.metric);
     s.init_stepsize(chain)?;
 
     let mut warmup_stats = Vec::with_capacity(if cfg.keep_warmup_stats {
@@ -701,7 +705,7 @@ pub fn run_chain<D: LogDensity>(
         }
         s.eps = step.learn(st.accept_stat);
         let mut metric = std::mem::take(&mut s.inv_metric);
-        let updated = var.learn(&mut metric, &s.z.q);
+        let updated = var.learn(&mut metric, &s.z.q, &s.z.g);
         s.inv_metric = metric;
         if updated {
             s.init_stepsize(chain)?;

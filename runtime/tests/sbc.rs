@@ -70,3 +70,31 @@ fn a_misspecified_prior_is_detected() {
         r.hist[k]
     );
 }
+
+#[test]
+fn ranks_are_uniform_with_the_gradient_based_metric() {
+    // The opt-in Fisher-divergence metric must stay calibrated too.
+    let crit = sbc::chi2_9_critical(1e-4);
+    for family in ["ar1", "latent"] {
+        let r = sbc::run_with(
+            family,
+            sims(),
+            24,
+            Dist::Normal {
+                mu: 0.0,
+                sigma: 0.5,
+            },
+            2027,
+            trialc_runtime::adapt::MetricEstimator::GradVariance,
+        );
+        assert_eq!(r.failed_fits, 0);
+        for (k, name) in r.names.iter().enumerate() {
+            assert!(
+                r.chi2[k] < crit,
+                "{family}/{name}: chi2 {} {:?}",
+                r.chi2[k],
+                r.hist[k]
+            );
+        }
+    }
+}

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 use rayon::prelude::*;
+use trialc_runtime::adapt::MetricEstimator;
 use trialc_runtime::density::{inv_logit, Transform};
 use trialc_runtime::mir::*;
 use trialc_runtime::nuts::{run_chain, NutsConfig};
@@ -357,6 +358,25 @@ pub struct SbcResult {
 /// 0..=thin_draws), histogram in `bins` bins (bins must divide
 /// thin_draws + 1).
 pub fn run(family: &str, sims: usize, n_obs: usize, fit_delta_prior: Dist, seed: u64) -> SbcResult {
+    run_with(
+        family,
+        sims,
+        n_obs,
+        fit_delta_prior,
+        seed,
+        MetricEstimator::Variance,
+    )
+}
+
+/// As [`run`] with a chosen metric estimator.
+pub fn run_with(
+    family: &str,
+    sims: usize,
+    n_obs: usize,
+    fit_delta_prior: Dist,
+    seed: u64,
+    metric: MetricEstimator,
+) -> SbcResult {
     let kept = 99usize;
     let bins = 10usize;
     let thin = 2usize;
@@ -395,6 +415,7 @@ pub fn run(family: &str, sims: usize, n_obs: usize, fit_delta_prior: Dist, seed:
                 num_warmup: 200,
                 num_draws: kept * thin,
                 seed: seed.wrapping_add(s as u64),
+                metric,
                 ..NutsConfig::default()
             };
             let chain = run_chain(&d, &cfg, 0).ok()?;
