@@ -195,6 +195,17 @@ fn validate<D: LogDensity>(d: &D, cfg: &NutsConfig) -> Result<(), SampleError> {
     if !(cfg.max_delta_h > 0.0) {
         return bad("max_delta_h must be positive");
     }
+    // Bound the draw storage so that a typo cannot abort on allocation.
+    let cells = cfg
+        .num_draws
+        .checked_mul(d.dim())
+        .and_then(|c| c.checked_mul(cfg.num_chains));
+    if cells.is_none_or(|c| c > 1 << 31) {
+        return bad("num_chains x num_draws x dimension exceeds 2^31 stored values");
+    }
+    if cfg.num_warmup > 1 << 31 {
+        return bad("num_warmup is larger than 2^31");
+    }
     if let Some(x) = &cfg.init {
         if x.len() != d.dim() {
             return bad("init has the wrong length");

@@ -294,6 +294,10 @@ fn bad_settings_are_errors() {
             init_stepsize: f64::NAN,
             ..NutsConfig::default()
         },
+        NutsConfig {
+            num_draws: usize::MAX / 2,
+            ..NutsConfig::default()
+        },
     ] {
         assert!(matches!(sample(&d, &cfg), Err(SampleError::Config(_))));
     }
