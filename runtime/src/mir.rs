@@ -456,6 +456,18 @@ impl PriorKernel {
     /// Log prior of the elements `theta`, gradient added to `g`.
     fn eval(&self, theta: &[f64], g: &mut [f64]) -> f64 {
         match self {
+            // Vector parameters with a normal prior (latent innovations) get
+            // a tight loop without the per-element dispatch.
+            PriorKernel::Dist(Dist::Normal { mu, sigma }, c) => {
+                let inv = 1.0 / sigma;
+                let mut ss = 0.0;
+                for (t, gi) in theta.iter().zip(g.iter_mut()) {
+                    let z = (t - mu) * inv;
+                    ss += z * z;
+                    *gi -= z * inv;
+                }
+                c * theta.len() as f64 - 0.5 * ss
+            }
             PriorKernel::Dist(d, c) => {
                 let mut lp = 0.0;
                 for (t, gi) in theta.iter().zip(g.iter_mut()) {
