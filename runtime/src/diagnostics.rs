@@ -259,10 +259,10 @@ pub fn mcse_probability(indicator: &[Vec<bool>]) -> f64 {
     (v / ess_mean(&x)).sqrt()
 }
 
-/// MCSE of the `p` quantile (Vehtari et al. 2021, Stan's `mcse_quantile`):
-/// ESS of the indicator x <= q_p, then a beta interval on the rank scale
-/// mapped back through the sorted draws; half the width of the ±1 sd
-/// interval.
+/// MCSE of the `p` quantile (Vehtari et al. 2021, the posterior package's
+/// `mcse_quantile`): ESS of the indicator x <= q_p (split chains), a beta
+/// interval on the rank scale for ±1 sd, mapped back through the sorted
+/// draws; half its width.
 pub fn mcse_quantile(x: &[Vec<f64>], p: f64) -> f64 {
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
     if flat.is_empty() || !(0.0..=1.0).contains(&p) {
@@ -285,8 +285,10 @@ pub fn mcse_quantile(x: &[Vec<f64>], p: f64) -> f64 {
     let hi = beta.inverse_cdf(std.cdf(1.0));
     let mut v = flat;
     v.sort_by(|a, b| a.total_cmp(b));
-    let idx = |u: f64| ((u * s).round() as usize).clamp(1, v.len()) - 1;
-    (v[idx(hi)] - v[idx(lo)]) / 2.0
+    // posterior's 1-based indices: max(floor(a1 S), 1) and min(ceil(a2 S), S).
+    let i_lo = ((lo * s).floor() as usize).clamp(1, v.len()) - 1;
+    let i_hi = ((hi * s).ceil() as usize).clamp(1, v.len()) - 1;
+    (v[i_hi] - v[i_lo]) / 2.0
 }
 
 /// All of diag.py's `summarise`.

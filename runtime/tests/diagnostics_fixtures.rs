@@ -118,3 +118,36 @@ mod no_panic {
         }
     }
 }
+
+#[test]
+fn mcse_of_the_median_of_iid_normals_matches_asymptotics() {
+    // For S iid N(0,1) draws, sd(median) -> sqrt(p(1-p)/S) / phi(0).
+    let mut r = trialc_runtime::rng::ChainRng::new(17, 0);
+    let x: Vec<Vec<f64>> = (0..4)
+        .map(|_| (0..10_000).map(|_| r.normal()).collect())
+        .collect();
+    let s = 40_000.0;
+    let want = (0.25f64 / s).sqrt() / (1.0 / (2.0 * std::f64::consts::PI).sqrt());
+    let got = mcse_quantile(&x, 0.5);
+    // The estimate is itself noisy: the indicator's ESS (~5-10%) and the
+    // spacing of the ~220 order statistics it spans (~7%).
+    let q = quantile(&x.iter().flatten().copied().collect::<Vec<_>>(), 0.5);
+    let ind: Vec<Vec<f64>> = split_chains(&x)
+        .iter()
+        .map(|c| c.iter().map(|v| if *v <= q { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let ess = ess_raw(&ind);
+    println!("indicator ESS {ess} of {s}; mcse {got} vs asymptotic {want}");
+    assert!((ess / s - 1.0).abs() < 0.15, "{ess}");
+    assert!((got / want - 1.0).abs() < 0.2, "{got} vs {want}");
+    // And the MCSE of P(x > 1) is sqrt(p(1-p)/S) for iid draws.
+    let p = 1.0
+        - statrs::distribution::ContinuousCDF::cdf(&statrs::distribution::Normal::standard(), 1.0);
+    let ind: Vec<Vec<bool>> = x
+        .iter()
+        .map(|c| c.iter().map(|v| *v > 1.0).collect())
+        .collect();
+    let got = mcse_probability(&ind);
+    let want = (p * (1.0 - p) / s).sqrt();
+    assert!((got / want - 1.0).abs() < 0.15, "{got} vs {want}");
+}
