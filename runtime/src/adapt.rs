@@ -220,8 +220,12 @@ impl VarAdapter {
                         }
                     }
                 };
-                // Shrink toward 1e-3 with weight 5/(n+5), as Stan.
-                *v = (n / (n + 5.0)) * est + 1e-3 * (5.0 / (n + 5.0));
+                // Shrink toward 1e-3 with weight 5/(n+5), as Stan. Where Stan
+                // would throw on a non-finite variance, keep the old value.
+                let new = (n / (n + 5.0)) * est + 1e-3 * (5.0 / (n + 5.0));
+                if new.is_finite() && new > 0.0 {
+                    *v = new;
+                }
             }
             self.est.restart();
             self.grad_est.restart();

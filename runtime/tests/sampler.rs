@@ -328,3 +328,52 @@ fn improper_posterior_is_an_error() {
     );
     assert!(matches!(r, Err(SampleError::StepSize { .. })), "{r:?}");
 }
+
+/// Neal's funnel (centred): v ~ N(0, 3), x_i ~ N(0, exp(v / 2)). Stan's NUTS
+/// reports divergences at the neck; so must we, without failing.
+struct Funnel;
+
+impl LogDensity for Funnel {
+    fn dim(&self) -> usize {
+        10
+    }
+    fn logp_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        let v = x[0];
+        let s2 = v.exp(); // variance of each x_i
+        let mut lp = -v * v / 18.0;
+        g[0] = -v / 9.0;
+        for i in 1..10 {
+            lp += -0.5 * x[i] * x[i] / s2 - 0.5 * v;
+            g[i] = -x[i] / s2;
+            g[0] += 0.5 * x[i] * x[i] / s2 - 0.5;
+        }
+        lp
+    }
+}
+
+#[test]
+fn funnel_divergences_are_reported_not_fatal() {
+    let cfg = NutsConfig {
+        num_warmup: 500,
+        num_draws: 500,
+        seed: 8,
+        ..NutsConfig::default()
+    };
+    let fit = sample(&Funnel, &cfg).expect("sampling runs");
+    let health: Vec<_> = fit
+        .chains
+        .iter()
+        .map(|c| trialc_runtime::diagnostics::chain_health(&c.stats, 10))
+        .collect();
+    let div: usize = health.iter().map(|h| h.divergences).sum();
+    assert!(div > 0, "the centred funnel must produce divergences");
+    let warnings = trialc_runtime::diagnostics::sampler_warnings(&health);
+    assert!(
+        warnings.iter().any(|w| w.contains("divergent")),
+        "{warnings:?}"
+    );
+    assert!(fit
+        .chains
+        .iter()
+        .all(|c| c.draws.iter().all(|v| v.is_finite())));
+}
