@@ -7,7 +7,7 @@ use crate::nuts::SampleStats;
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Summary of one quantity.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Summary {
     pub mean: f64,
     pub sd: f64,
@@ -323,7 +323,7 @@ pub fn e_bfmi(energy: &[f64]) -> f64 {
 }
 
 /// Sampler health of one chain.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ChainHealth {
     pub divergences: usize,
     pub max_treedepth_hits: usize,

@@ -60,7 +60,7 @@ impl Default for NutsConfig {
 }
 
 /// Per-draw statistics (Stan's `*__` columns).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct SampleStats {
     pub lp: f64,
     pub accept_stat: f64,

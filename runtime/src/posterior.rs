@@ -50,7 +50,7 @@ impl From<OptimizeError> for RuntimeError {
 }
 
 /// Posterior draws on the constrained scale, with diagnostics.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Posterior {
     /// One name per constrained element (`sigma`, `cut[2]`, ...).
     pub names: Vec<String>,

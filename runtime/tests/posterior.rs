@@ -207,3 +207,23 @@ fn approximate_gives_the_mode_of_a_unimodal_posterior() {
     );
     assert!(lap.mode.x[1].abs() < 1e-3);
 }
+
+#[test]
+fn posterior_serialises_to_json() {
+    let post = fit(
+        model(data(-0.5)),
+        &NutsConfig {
+            num_warmup: 200,
+            num_draws: 100,
+            num_chains: 2,
+            ..NutsConfig::default()
+        },
+    )
+    .expect("fit runs");
+    let v = serde_json::to_value(&post).expect("serialisable");
+    assert_eq!(v["names"][0], "delta");
+    assert_eq!(v["summaries"].as_array().map(|a| a.len()), Some(2));
+    assert_eq!(v["stats"][1].as_array().map(|a| a.len()), Some(100));
+    let mean = v["summaries"][0]["mean"].as_f64().expect("mean");
+    assert!((mean - post.summaries[0].mean).abs() < 1e-12);
+}
