@@ -88,6 +88,7 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
     let mut ess_s: Vec<Vec<f64>> = Vec::new();
     let mut ess_per_grad: Vec<Vec<f64>> = Vec::new();
     let mut names: Vec<String> = Vec::new();
+    let mut divs: Vec<usize> = Vec::new();
     for rep in 0..reps.max(1) {
         let cfg = NutsConfig {
             seed: seed + rep as u64,
@@ -104,6 +105,12 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
         };
         let wall = t.elapsed().as_secs_f64();
         walls.push(wall);
+        divs.push(
+            fit.chains
+                .iter()
+                .map(|c| c.stats.iter().filter(|s| s.divergent).count())
+                .sum(),
+        );
         let post_grads: f64 = fit
             .chains
             .iter()
@@ -172,9 +179,11 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
         .as_f64()
         .unwrap_or(f64::NAN);
     println!(
-        "median over {} runs: wall {:.3} s (Stan median {stan_wall:.3} s)",
+        "median over {} runs: wall {:.3} s (Stan median {stan_wall:.3} s); divergences per run {:?} (Stan {})",
         walls.len(),
-        median(walls.clone())
+        median(walls.clone()),
+        divs,
+        stan_divergences(model)
     );
     println!(
         "| param | bulk-ESS/s (median) | Stan ESS/s | ratio | ESS per 1000 grads | Stan | nutpie |"
