@@ -4,10 +4,15 @@
 //! The IR is deliberately small: named parameters with a constraining
 //! transform, one prior per parameter, and likelihood blocks made of a linear
 //! predictor (intercept + arm-effect indicators + centred trend + carryover
-//! indicators, all given as data columns) and one outcome family from
-//! `model.md`. Every family has a fused kernel: a single pass over the
-//! observations computes the value and d/d(eta, nuisance) and scatters it into
-//! the parameter gradient, so one evaluation allocates nothing.
+//! indicators, all given as data columns, plus an optional latent AR(1)
+//! process) and one outcome family from `model.md`.
+//!
+//! Evaluation: eta is formed column by column, each family's fused kernel
+//! makes one pass over the observations computing the value, d logp / d eta
+//! and the nuisance derivatives in closed form, then X' (d logp / d eta) goes
+//! into the coefficients' gradient and the transforms' chain rule finishes
+//! the job. The buffers live in per-thread scratch reused across calls, so
+//! an evaluation allocates nothing (after the first on a thread).
 
 use crate::density::{inv_logit, log1m_exp, log1p_exp, LogDensity, Transform, LN_2PI};
 use serde::{Deserialize, Serialize};
