@@ -12,7 +12,9 @@ use trialc_runtime::mir::*;
 use trialc_runtime::nuts::{run_chain, NutsConfig};
 use trialc_runtime::rng::ChainRng;
 
-pub const FAMILIES: [&str; 7] = [
+/// Likelihood families, plus "robust" (normal likelihood, mixture prior on
+/// the effect) and "latent" (Poisson with a latent AR(1)).
+pub const FAMILIES: [&str; 8] = [
     "normal",
     "ar1",
     "bernoulli",
@@ -20,6 +22,7 @@ pub const FAMILIES: [&str; 7] = [
     "negbin",
     "ordinal",
     "latent",
+    "robust",
 ];
 
 /// Samplers for simulation (own code, like the sampler's).
@@ -87,7 +90,28 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
     let mut priors = vec![
         PriorTerm {
             param: 0,
-            prior: Prior::Dist(delta_prior),
+            // "robust": the LFM robust prior, a marginalised mixture (the
+            // simulation draws a component, then delta from it).
+            prior: if family == "robust" {
+                Prior::Mixture(vec![
+                    MixtureComponent {
+                        weight: 0.7,
+                        dist: Dist::Normal {
+                            mu: -0.5,
+                            sigma: 0.3,
+                        },
+                    },
+                    MixtureComponent {
+                        weight: 0.3,
+                        dist: Dist::Normal {
+                            mu: 0.0,
+                            sigma: 2.0,
+                        },
+                    },
+                ])
+            } else {
+                Prior::Dist(delta_prior)
+            },
         },
         PriorTerm {
             param: 1,
@@ -119,7 +143,7 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
         ))
     };
     let fam = match family {
-        "normal" => Family::Normal {
+        "normal" | "robust" => Family::Normal {
             sigma: add(
                 scalar("sigma", Transform::Lower(0.0)),
                 Prior::Dist(Dist::HalfNormal { sigma: 1.0 }),
@@ -254,7 +278,21 @@ fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64
                     theta[off + k] = (cum / (1.0 - cum)).ln();
                 }
             }
-            Prior::Mixture(_) => {}
+            Prior::Mixture(comps) => {
+                for k in 0..m.params[pt.param].size {
+                    let u = r.uniform();
+                    let mut acc = 0.0;
+                    let mut chosen = &comps[comps.len() - 1].dist;
+                    for c in comps {
+                        acc += c.weight;
+                        if u < acc {
+                            chosen = &c.dist;
+                            break;
+                        }
+                    }
+                    theta[off + k] = draw_prior(r, chosen);
+                }
+            }
         }
     }
     let l = &m.likelihoods[0];
