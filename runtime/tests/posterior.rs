@@ -227,3 +227,28 @@ fn posterior_serialises_to_json() {
     let mean = v["summaries"][0]["mean"].as_f64().expect("mean");
     assert!((mean - post.summaries[0].mean).abs() < 1e-12);
 }
+
+#[test]
+fn degenerate_run_lengths_do_not_panic() {
+    // No draws: summaries are NaN and flagged, nothing panics.
+    let cfg = NutsConfig {
+        num_warmup: 30,
+        num_draws: 0,
+        num_chains: 1,
+        ..NutsConfig::default()
+    };
+    let post = fit(model(data(0.0)), &cfg).expect("fit runs");
+    assert_eq!(post.num_draws, 0);
+    assert!(post.summaries[0].mean.is_nan());
+    assert!(post.warnings.iter().any(|w| w.contains("R-hat")));
+    // One chain, no warmup: split chains still give an R-hat.
+    let cfg = NutsConfig {
+        num_warmup: 0,
+        num_draws: 200,
+        num_chains: 1,
+        ..NutsConfig::default()
+    };
+    let post = fit(model(data(0.0)), &cfg).expect("fit runs");
+    assert!(post.summaries[0].rhat.is_finite());
+    assert_eq!(post.probability(|_| true), (1.0, 0.0));
+}
