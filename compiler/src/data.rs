@@ -1,0 +1,680 @@
+//! The participant's diary: CSV text → checked per-day values ([`Diary`]).
+//!
+//! [`read_diary`] is pure: the CLI reads the file and renders the diagnostics.
+//! Every span is a byte span **into the CSV text as given** (a UTF-8 BOM
+//! included), so the CLI can show file, line and column with the same renderer
+//! it uses for specs.
+//!
+//! Format (docs/language.md, "Data: the diary CSV"): a header row; a `day`
+//! column (1-based, day 1 = first run-in day) or a `date` column
+//! (`YYYY-MM-DD`, needs `start` in the schedule); one column per outcome,
+//! named as in the spec; an optional `arm` column with the arm actually taken
+//! (`none` or empty on run-in days). An empty cell is a missing value. Cells
+//! are trimmed; CRLF line ends and a BOM are accepted.
+//!
+//! Nothing is dropped or clipped silently: every problem is an error naming
+//! its row and column, and all of them are reported in one pass. Where the
+//! `arm` column disagrees with the schedule, one warning (W0701) lists the
+//! days; the analysis then uses what was taken.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::diagnostic::{Diagnostic, Span};
+use crate::hir::{self, OutcomeType};
+use crate::schedule::Schedule;
+
+/// What the `arm` column says about one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArmRecord {
+    /// No `arm` column, or an empty cell: the schedule's arm is assumed.
+    NotRecorded,
+    /// `none`: nothing was taken (run-in days, or a missed period day).
+    NoArm,
+    /// This arm (index into the spec's arms) was taken.
+    Arm(usize),
+}
+
+/// One diary row after checking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiaryRow {
+    /// 1-based trial day.
+    pub day: u64,
+    /// 1-based line of the row in the CSV text (for reports).
+    pub line: u64,
+    /// One entry per spec outcome, in spec order; `None` = missing. Binary
+    /// values are 0/1, counts whole numbers, ordinal values the level as
+    /// written (e.g. 1..=5), all stored exactly in `f64`.
+    pub values: Vec<Option<f64>>,
+    pub arm: ArmRecord,
+}
+
+/// A day on which the recorded arm differs from the schedule's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArmDeviation {
+    pub day: u64,
+    /// The schedule's arm (`None` on run-in days).
+    pub scheduled: Option<usize>,
+    /// What the diary says was taken (`None` for `none`).
+    pub taken: Option<usize>,
+}
+
+/// A checked diary: rows sorted by day, at most one per day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diary {
+    /// The spec's outcome names, in spec order (the order of `DiaryRow::values`).
+    pub outcomes: Vec<String>,
+    pub rows: Vec<DiaryRow>,
+    /// Whether the diary has an `arm` column.
+    pub has_arm_column: bool,
+    /// Days where `arm` disagrees with the schedule (also reported as W0701).
+    pub deviations: Vec<ArmDeviation>,
+}
+
+impl Diary {
+    /// The row of `day`, if the diary has one.
+    pub fn row(&self, day: u64) -> Option<&DiaryRow> {
+        self.rows
+            .binary_search_by_key(&day, |r| r.day)
+            .ok()
+            .and_then(|i| self.rows.get(i))
+    }
+
+    /// The value of outcome `outcome` (spec index) on `day`, if recorded.
+    pub fn value(&self, outcome: usize, day: u64) -> Option<f64> {
+        self.row(day)
+            .and_then(|r| r.values.get(outcome).copied().flatten())
+    }
+
+    /// The arm taken on `day`: the diary's `arm` where recorded, otherwise the
+    /// schedule's. `None` during run-in or when the diary says `none`.
+    pub fn arm_taken(&self, day: u64, schedule: &Schedule) -> Option<usize> {
+        match self.row(day).map_or(ArmRecord::NotRecorded, |r| r.arm) {
+            ArmRecord::NotRecorded => schedule.arm_on_day(day),
+            ArmRecord::NoArm => None,
+            ArmRecord::Arm(k) => Some(k),
+        }
+    }
+}
+
+/// What a header column is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Day,
+    Date,
+    Arm,
+    Outcome(usize),
+    /// Unknown or duplicate: reported, then ignored so the rest is checked.
+    Ignored,
+}
+
+/// The UTF-8 byte order mark some spreadsheet programs write.
+const BOM: &str = "\u{feff}";
+
+/// Reads and checks a diary against the spec and its schedule.
+///
+/// Returns the diary when there is no error (warnings may accompany it), and
+/// every diagnostic found. Never panics, whatever the text.
+pub fn read_diary(
+    text: &str,
+    spec: &hir::Spec,
+    schedule: &Schedule,
+) -> (Option<Diary>, Vec<Diagnostic>) {
+    let mut reader = DiaryReader {
+        text,
+        spec,
+        schedule,
+        diagnostics: Vec::new(),
+    };
+    let diary = reader.read();
+    let has_error = reader.diagnostics.iter().any(Diagnostic::is_error);
+    (
+        if has_error { None } else { diary },
+        reader.diagnostics,
+    )
+}
+
+/// One CSV record with the raw spans of its fields.
+struct RawRecord {
+    fields: Vec<String>,
+    spans: Vec<Span>,
+    /// The whole line (without its line end).
+    line_span: Span,
+    line: u64,
+}
+
+struct DiaryReader<'a> {
+    text: &'a str,
+    spec: &'a hir::Spec,
+    schedule: &'a Schedule,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl DiaryReader<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn read(&mut self) -> Option<Diary> {
+        let records = self.records()?;
+        let Some((header, rows)) = records.split_first() else {
+            self.push(
+                Diagnostic::error("E0701", "the diary is empty")
+                    .with_primary(Span::new(0, self.text.len()), "no header row here")
+                    .with_help(header_help(self.spec)),
+            );
+            return None;
+        };
+        let columns = self.columns(header)?;
+        let date_mode = columns.contains(&Column::Date);
+        if date_mode && self.schedule.start.is_none() {
+            // Reported once at the header: without a start date no date can be
+            // turned into a trial day, so the rows' dates are not checked.
+            let span = column_span(header, &columns, Column::Date);
+            self.push(
+                Diagnostic::error("E0718", "the diary gives dates but the schedule has no start date")
+                    .with_primary(span, "dates need `start` in the schedule")
+                    .with_help("add `start YYYY-MM-DD` to the schedule block, or give a `day` column instead"),
+            );
+        }
+        if rows.is_empty() {
+            self.push(
+                Diagnostic::error("E0701", "the diary has a header but no rows")
+                    .with_primary(header.line_span, "only this header row")
+                    .with_help("add one row per observation day below the header"),
+            );
+        }
+
+        let mut out: Vec<DiaryRow> = Vec::with_capacity(rows.len());
+        let mut first_row_of_day: HashMap<u64, Span> = HashMap::new();
+        let mut arm_cells: Vec<(u64, ArmRecord, Span)> = Vec::new();
+        for record in rows {
+            if record.fields.len() != header.fields.len() {
+                self.push(
+                    Diagnostic::error(
+                        "E0702",
+                        format!(
+                            "row {} has {} fields but the header has {}",
+                            record.line,
+                            record.fields.len(),
+                            header.fields.len()
+                        ),
+                    )
+                    .with_primary(record.line_span, format!("{} fields", record.fields.len()))
+                    .with_secondary(header.line_span, format!("{} columns", header.fields.len()))
+                    .with_help("every row needs one field per column; leave a cell empty for a missing value"),
+                );
+                continue;
+            }
+            let mut day = None;
+            let mut arm = ArmRecord::NotRecorded;
+            let mut arm_span = record.line_span;
+            let mut values = vec![None; self.spec.outcomes.len()];
+            for (i, column) in columns.iter().enumerate() {
+                let (Some(cell), Some(&span)) = (record.fields.get(i), record.spans.get(i)) else {
+                    continue;
+                };
+                match *column {
+                    Column::Day => day = self.day_cell(cell, span, record.line),
+                    Column::Date => day = self.date_cell(cell, span, record.line),
+                    Column::Arm => {
+                        arm_span = span;
+                        arm = self.arm_cell(cell, span, record.line);
+                    }
+                    Column::Outcome(j) => {
+                        let value = self.value_cell(j, cell, span, record.line);
+                        if let Some(slot) = values.get_mut(j) {
+                            *slot = value;
+                        }
+                    }
+                    Column::Ignored => {}
+                }
+            }
+            let Some(day) = day else { continue };
+            let day_span = record
+                .spans
+                .get(columns.iter().position(|c| matches!(c, Column::Day | Column::Date)).unwrap_or(0))
+                .copied()
+                .unwrap_or(record.line_span);
+            if let Some(&first) = first_row_of_day.get(&day) {
+                self.push(
+                    Diagnostic::error("E0712", format!("day {day} appears twice in the diary (row {})", record.line))
+                        .with_primary(day_span, "second row for this day")
+                        .with_secondary(first, "first row for this day")
+                        .with_help("keep one row per day; merge the two rows' values"),
+                );
+                continue;
+            }
+            first_row_of_day.insert(day, day_span);
+            if arm != ArmRecord::NotRecorded {
+                arm_cells.push((day, arm, arm_span));
+            }
+            out.push(DiaryRow {
+                day,
+                line: record.line,
+                values,
+                arm,
+            });
+        }
+        out.sort_by_key(|r| r.day);
+        let deviations = self.deviations(&mut arm_cells);
+        Some(Diary {
+            outcomes: self.spec.outcomes.iter().map(|o| o.name.clone()).collect(),
+            rows: out,
+            has_arm_column: columns.contains(&Column::Arm),
+            deviations,
+        })
+    }
+
+    /// All CSV records with their raw field spans, or `None` after an E0701.
+    fn records(&mut self) -> Option<Vec<RawRecord>> {
+        let offset = if self.text.starts_with(BOM) { BOM.len() } else { 0 };
+        let body = self.text.get(offset..).unwrap_or_default();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(body.as_bytes());
+        let mut records = Vec::new();
+        let mut record = csv::StringRecord::new();
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(true) => {
+                    let (start, line) = record
+                        .position()
+                        .map_or((0, 1), |p| (usize::try_from(p.byte()).unwrap_or(0), p.line()));
+                    let (spans, end) = field_spans(body, start);
+                    let shift = |s: Span| Span::new(s.start + offset, s.end + offset);
+                    records.push(RawRecord {
+                        fields: record.iter().map(str::to_string).collect(),
+                        spans: spans.into_iter().map(shift).collect(),
+                        line_span: shift(Span::new(start, end)),
+                        line,
+                    });
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    let at = e
+                        .position()
+                        .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0))
+                        .min(body.len());
+                    let line = e.position().map_or(0, csv::Position::line);
+                    self.push(
+                        Diagnostic::error("E0701", format!("the diary cannot be read as CSV (row {line}): {e}"))
+                            .with_primary(Span::new(at + offset, at + offset), "reading stopped here"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(records)
+    }
+
+    /// Classifies the header; `None` when the day cannot be known (no day or
+    /// date column), after reporting why.
+    fn columns(&mut self, header: &RawRecord) -> Option<Vec<Column>> {
+        let outcome_names: Vec<&str> = self.spec.outcomes.iter().map(|o| o.name.as_str()).collect();
+        let mut candidates = vec!["day", "date", "arm"];
+        candidates.extend(outcome_names.iter().copied());
+        let mut columns = Vec::with_capacity(header.fields.len());
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for (name, &span) in header.fields.iter().zip(&header.spans) {
+            if let Some(&first) = seen.get(name.as_str()) {
+                self.push(
+                    Diagnostic::error("E0717", format!("the diary has two columns named `{name}`"))
+                        .with_primary(span, "second column with this name")
+                        .with_secondary(first, "first column with this name")
+                        .with_help("remove or rename one of the two columns"),
+                );
+                columns.push(Column::Ignored);
+                continue;
+            }
+            seen.insert(name, span);
+            let column = match name.as_str() {
+                "day" => Column::Day,
+                "date" => Column::Date,
+                "arm" => Column::Arm,
+                other => match outcome_names.iter().position(|n| *n == other) {
+                    Some(j) => Column::Outcome(j),
+                    None => {
+                        let (message, label) = if other.is_empty() {
+                            ("the diary has a column without a name".to_string(), "empty column name")
+                        } else {
+                            (format!("the diary has an unknown column `{other}`"), "not an outcome of the spec, `day`, `date` or `arm`")
+                        };
+                        self.push(
+                            Diagnostic::error("E0704", message)
+                                .with_primary(span, label)
+                                .with_help(crate::hir::names::suggestion("column", other, &candidates)),
+                        );
+                        Column::Ignored
+                    }
+                },
+            };
+            columns.push(column);
+        }
+        for (j, name) in outcome_names.iter().enumerate() {
+            if !columns.contains(&Column::Outcome(j)) {
+                self.push(
+                    Diagnostic::error("E0705", format!("the diary has no column for outcome `{name}`"))
+                        .with_primary(header.line_span, format!("no `{name}` column in this header"))
+                        .with_help(format!(
+                            "add a `{name}` column (leave its cells empty on days it was not recorded)"
+                        )),
+                );
+            }
+        }
+        let has_day = columns.contains(&Column::Day);
+        let has_date = columns.contains(&Column::Date);
+        match (has_day, has_date) {
+            (false, false) => {
+                self.push(
+                    Diagnostic::error("E0703", "the diary has no `day` or `date` column")
+                        .with_primary(header.line_span, "header without `day` or `date`")
+                        .with_help(header_help(self.spec)),
+                );
+                None
+            }
+            (true, true) => {
+                self.push(
+                    Diagnostic::error("E0703", "the diary has both a `day` and a `date` column")
+                        .with_primary(column_span(header, &columns, Column::Date), "`date` column")
+                        .with_secondary(column_span(header, &columns, Column::Day), "`day` column")
+                        .with_help("keep one of the two: each row's day must come from one place"),
+                );
+                None
+            }
+            _ => Some(columns),
+        }
+    }
+
+    /// A `day` cell: a whole number from 1 to the last day of the schedule.
+    fn day_cell(&mut self, cell: &str, span: Span, line: u64) -> Option<u64> {
+        let total = self.schedule.total_days;
+        match cell.parse::<u64>() {
+            Ok(day) if day >= 1 && day <= total => Some(day),
+            Ok(day) if day > total => {
+                self.push(
+                    Diagnostic::error("E0713", format!("day {day} in row {line} is after the end of the schedule"))
+                        .with_primary(span, format!("the schedule has days 1 to {total}"))
+                        .with_help("check the day number; days count from 1 at the first run-in day"),
+                );
+                None
+            }
+            _ => {
+                let what = if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") };
+                self.push(
+                    Diagnostic::error("E0711", format!("row {line} has an invalid day: {what}"))
+                        .with_primary(span, "expected a whole number from 1 (the first run-in day)")
+                        .with_help(format!("give the trial day as a whole number from 1 to {total}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// A `date` cell: `YYYY-MM-DD`, on or after the start, within the schedule.
+    fn date_cell(&mut self, cell: &str, span: Span, line: u64) -> Option<u64> {
+        let start = self.schedule.start?;
+        let Ok(date) = NaiveDate::parse_from_str(cell, "%Y-%m-%d") else {
+            let what = if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") };
+            self.push(
+                Diagnostic::error("E0711", format!("row {line} has an invalid date: {what}"))
+                    .with_primary(span, "expected a date written YYYY-MM-DD")
+                    .with_help("write dates as YYYY-MM-DD, e.g. 2026-12-01"),
+            );
+            return None;
+        };
+        let offset = (date - start).num_days();
+        if offset < 0 {
+            self.push(
+                Diagnostic::error("E0714", format!("the date {date} in row {line} is before the trial's start ({start})"))
+                    .with_primary(span, format!("the schedule starts on {start}"))
+                    .with_help("remove rows from before the trial, or correct the date or the schedule's `start`"),
+            );
+            return None;
+        }
+        let day = u64::try_from(offset).ok()?.checked_add(1)?;
+        if day > self.schedule.total_days {
+            let last = self.schedule.date_of_day(self.schedule.total_days);
+            let label = last.map_or_else(
+                || "after the last day of the schedule".to_string(),
+                |d| format!("the schedule ends on {d}"),
+            );
+            self.push(
+                Diagnostic::error("E0713", format!("the date {date} in row {line} (day {day}) is after the end of the schedule"))
+                    .with_primary(span, label)
+                    .with_help("check the date; rows after the last day cannot be analysed"),
+            );
+            return None;
+        }
+        Some(day)
+    }
+
+    /// An `arm` cell: empty (not recorded), `none`, or an arm's name.
+    fn arm_cell(&mut self, cell: &str, span: Span, line: u64) -> ArmRecord {
+        if cell.is_empty() {
+            return ArmRecord::NotRecorded;
+        }
+        // An arm literally named `none` wins over the keyword.
+        if let Some(k) = self.spec.arms.iter().position(|a| a.name == cell) {
+            return ArmRecord::Arm(k);
+        }
+        if cell == "none" {
+            return ArmRecord::NoArm;
+        }
+        let names: Vec<&str> = self.spec.arms.iter().map(|a| a.name.as_str()).collect();
+        self.push(
+            Diagnostic::error("E0715", format!("row {line} names an unknown arm `{cell}`"))
+                .with_primary(span, "not an arm of the spec")
+                .with_help(format!(
+                    "{} (write `none` when nothing was taken)",
+                    crate::hir::names::suggestion("arm", cell, &names)
+                )),
+        );
+        ArmRecord::NotRecorded
+    }
+
+    /// One outcome value, checked against the outcome's type.
+    fn value_cell(&mut self, outcome: usize, cell: &str, span: Span, line: u64) -> Option<f64> {
+        if cell.is_empty() {
+            return None;
+        }
+        let o = self.spec.outcomes.get(outcome)?;
+        let name = o.name.clone();
+        let kind = o.kind;
+        // `f64::from_str` also accepts `inf` and `NaN`: neither is a diary value.
+        let Some(v) = cell.parse::<f64>().ok().filter(|v| v.is_finite()) else {
+            self.push(
+                Diagnostic::error("E0706", format!("row {line}, column `{name}`: `{cell}` is not a number"))
+                    .with_primary(span, format!("expected {}", expected(kind)))
+                    .with_help("leave the cell empty when the value is missing"),
+            );
+            return None;
+        };
+        match kind {
+            OutcomeType::Continuous { bounds: Some((lo, hi)) } if v < lo || v > hi => {
+                self.push(
+                    Diagnostic::error("E0707", format!("row {line}, column `{name}`: {cell} is outside the outcome's bounds [{lo}, {hi}]"))
+                        .with_primary(span, format!("expected a number from {lo} to {hi}"))
+                        .with_help("correct the value; values are never clipped to the bounds"),
+                );
+                None
+            }
+            OutcomeType::Continuous { .. } => Some(v),
+            OutcomeType::Binary if v == 0.0 || v == 1.0 => Some(v),
+            OutcomeType::Binary => {
+                self.push(
+                    Diagnostic::error("E0708", format!("row {line}, column `{name}`: {cell} is not 0 or 1"))
+                        .with_primary(span, "a binary outcome is 0 (no) or 1 (yes)")
+                        .with_help("write 1 for yes, 0 for no, and leave the cell empty when unknown"),
+                );
+                None
+            }
+            OutcomeType::Count { .. } if v >= 0.0 && v.fract() == 0.0 => Some(v),
+            OutcomeType::Count { .. } => {
+                let what = if v < 0.0 { "negative" } else { "not a whole number" };
+                self.push(
+                    Diagnostic::error("E0709", format!("row {line}, column `{name}`: the count {cell} is {what}"))
+                        .with_primary(span, "expected a whole number 0, 1, 2, …")
+                        .with_help("a count is how many times something happened that day"),
+                );
+                None
+            }
+            OutcomeType::Ordinal { low, high } => {
+                let ok = v.fract() == 0.0 && v >= low as f64 && v <= high as f64;
+                if ok {
+                    Some(v)
+                } else {
+                    self.push(
+                        Diagnostic::error("E0710", format!("row {line}, column `{name}`: {cell} is not a level of the outcome"))
+                            .with_primary(span, format!("expected a whole number from {low} to {high}"))
+                            .with_help(format!("the spec declares `ordinal {low}..{high}`")),
+                    );
+                    None
+                }
+            }
+        }
+    }
+
+    /// Compares recorded arms with the schedule and emits one W0701.
+    fn deviations(&mut self, cells: &mut [(u64, ArmRecord, Span)]) -> Vec<ArmDeviation> {
+        cells.sort_by_key(|c| c.0);
+        let mut deviations = Vec::new();
+        let mut spans = Vec::new();
+        for &(day, record, span) in cells.iter() {
+            let taken = match record {
+                ArmRecord::NotRecorded => continue,
+                ArmRecord::NoArm => None,
+                ArmRecord::Arm(k) => Some(k),
+            };
+            let scheduled = self.schedule.arm_on_day(day);
+            if taken != scheduled {
+                deviations.push(ArmDeviation { day, scheduled, taken });
+                spans.push(span);
+            }
+        }
+        let Some((&first, rest)) = spans.split_first() else {
+            return deviations;
+        };
+        let name = |a: Option<usize>| {
+            a.and_then(|k| self.spec.arms.get(k))
+                .map_or_else(|| "none".to_string(), |a| a.name.clone())
+        };
+        let days: Vec<String> = deviations.iter().map(|d| d.day.to_string()).collect();
+        let detail: Vec<String> = deviations
+            .iter()
+            .map(|d| format!("day {}: scheduled {}, taken {}", d.day, name(d.scheduled), name(d.taken)))
+            .collect();
+        let first_dev = deviations.first().copied();
+        let mut diagnostic = Diagnostic::warning(
+            "W0701",
+            format!(
+                "the arm taken differs from the schedule on {} day{}: {}",
+                deviations.len(),
+                if deviations.len() == 1 { "" } else { "s" },
+                days.join(", ")
+            ),
+        )
+        .with_primary(
+            first,
+            first_dev.map_or_else(String::new, |d| format!("scheduled: {}", name(d.scheduled))),
+        );
+        // Enough labels to find the rows; the note lists every day.
+        for (span, d) in rest.iter().zip(deviations.iter().skip(1)).take(9) {
+            diagnostic = diagnostic.with_secondary(*span, format!("scheduled: {}", name(d.scheduled)));
+        }
+        self.push(
+            diagnostic
+                .with_note(detail.join("; "))
+                .with_note("these days are analysed under the arm actually taken (`none`: not analysed)"),
+        );
+        deviations
+    }
+}
+
+/// What a value of this type looks like, for labels.
+fn expected(kind: OutcomeType) -> String {
+    match kind {
+        OutcomeType::Continuous { bounds: Some((lo, hi)) } => format!("a number from {lo} to {hi}"),
+        OutcomeType::Continuous { bounds: None } => "a number".into(),
+        OutcomeType::Binary => "0 or 1".into(),
+        OutcomeType::Count { .. } => "a whole number 0, 1, 2, …".into(),
+        OutcomeType::Ordinal { low, high } => format!("a whole number from {low} to {high}"),
+    }
+}
+
+/// The header a diary for this spec should have.
+fn header_help(spec: &hir::Spec) -> String {
+    let mut header = vec!["day", "arm"];
+    header.extend(spec.outcomes.iter().map(|o| o.name.as_str()));
+    format!("a diary starts with a header row such as `{}`", header.join(","))
+}
+
+/// The span of the first header cell of this column kind.
+fn column_span(header: &RawRecord, columns: &[Column], column: Column) -> Span {
+    columns
+        .iter()
+        .position(|c| *c == column)
+        .and_then(|i| header.spans.get(i).copied())
+        .unwrap_or(header.line_span)
+}
+
+/// The raw, trimmed byte spans of the fields of the record starting at
+/// `start`, and the end of its line. The csv crate gives field *contents*
+/// (unquoted), not where they are, so the spans come from this scan; it
+/// follows the same rules (a field quoted from its first non-blank character
+/// may contain commas, line ends and doubled quotes).
+fn field_spans(body: &str, start: usize) -> (Vec<Span>, usize) {
+    let bytes = body.as_bytes();
+    let mut spans = Vec::new();
+    let mut i = start.min(bytes.len());
+    let mut field_start = i;
+    let mut in_quotes = false;
+    let mut at_field_start = true;
+    while let Some(&b) = bytes.get(i) {
+        if in_quotes {
+            if b == b'"' {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 2;
+                    continue;
+                }
+                in_quotes = false;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' if at_field_start => in_quotes = true,
+            b',' => {
+                spans.push(trimmed(bytes, field_start, i));
+                field_start = i + 1;
+                at_field_start = true;
+                i += 1;
+                continue;
+            }
+            b'\n' | b'\r' => break,
+            b' ' | b'\t' => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        at_field_start = false;
+        i += 1;
+    }
+    spans.push(trimmed(bytes, field_start, i));
+    (spans, i)
+}
+
+/// `[a, b)` without leading and trailing blanks.
+fn trimmed(bytes: &[u8], mut a: usize, mut b: usize) -> Span {
+    while a < b && matches!(bytes.get(a), Some(b' ' | b'\t')) {
+        a += 1;
+    }
+    while b > a && matches!(bytes.get(b - 1), Some(b' ' | b'\t')) {
+        b -= 1;
+    }
+    Span::new(a, b)
+}

@@ -1,0 +1,860 @@
+//! Lowering: checked spec + schedule + diary → one runtime model (MIR) per
+//! outcome, exactly as the design's `model.md` says.
+//!
+//! **Analysis set.** For outcome j, the days with a recorded value, minus
+//! run-in days, minus washout days (the schedule's: the first `washout` days
+//! of a period that follows a switch of arm), minus days on which the diary
+//! says no arm was taken (`arm` = `none`). Scheduled measurement days of a
+//! treatment phase without a value are counted as *missing*. Every exclusion
+//! is kept by reason in [`AnalysisSet`]. Washout follows the schedule even
+//! where the `arm` column deviates from it: the washout is a property of the
+//! protocol, and deviations are reported (W0701) rather than re-planned.
+//! Values recorded on days the outcome was not scheduled (a weekly outcome
+//! answered on day 3) are analysed: they are observations like any other.
+//!
+//! **Linear predictor.** For an analysed day d with arm a(d) (the arm taken:
+//! the diary's `arm` where recorded, else the schedule's),
+//! `eta_d = alpha + sum_{k != ref} delta_k [a(d) = k] + beta (d - dbar) / L`
+//! with dbar the mean analysed day of this outcome and L the trend's `per`.
+//! With `carryover modelled`, each arm k with a carryover term adds
+//! `gamma_k [previous period's arm = k and a(d) != k]` on every day of a
+//! period that follows a period on k (the previous period's arm is the
+//! schedule's; first-order carryover as in classical crossover analysis).
+//!
+//! **Likelihood** by outcome type: normal (independent or AR(1) with the
+//! exact likelihood across gaps, the runtime's `NormalAr1` fed the trial
+//! days), Bernoulli-logit, Poisson-log, NB2-log with `psi` = the dispersion,
+//! ordered logistic with levels `low..=high` mapped to `1..=K` and K-1
+//! cutpoints (no intercept).
+//!
+//! **Priors** come from the HIR (defaults already filled in by the checker).
+//! A parameter's constraining transform is its natural support (real line;
+//! (0, ∞) for `sigma` and `dispersion`; (-1, 1) for `phi`) intersected with
+//! the support of its prior, so `phi ~ beta(2, 2)` samples phi on (0, 1).
+//!
+//! **LFM hypotheses.** `effect ARM ~ src.ID discount w robust r [vague V]`
+//! with the hypothesis' effect mean m and sd s becomes
+//! `(1 - r) normal(m, s / sqrt(w)) + r V`, a mixture the runtime
+//! marginalises; r = 0 gives the plain `normal(m, s / sqrt(w))`. Without an
+//! explicit V the vague component is `normal(0, U)` with U the outcome's
+//! *unit-information scale*, chosen here as:
+//! - continuous with bounds `[lo, hi]`: `(hi - lo) / 2`, the largest shift
+//!   that stays inside the scale from its middle;
+//! - continuous without bounds: `2.5 ×` the sample SD of the analysed values
+//!   (2.5 when that SD is 0 or undefined), the "weakly informative" 2.5 of
+//!   Gelman et al. (2008) in the data's own units;
+//! - binary, count, ordinal: `2.5` on the link scale (log odds ratio, log
+//!   rate ratio), the same 2.5.
+//!
+//! An unresolvable hypothesis is E0520; fewer than 2 analysed days on an arm
+//! is E0716. Spans of the spec travel into `Parameter::origin` so runtime
+//! errors and warnings point at the spec line that declared the parameter.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::hash::BuildHasher;
+
+use trialc_runtime::density::Transform;
+use trialc_runtime::mir::{
+    Covariate, Dist, Family, Likelihood, LinearPredictor, MixtureComponent, Model, ParamId,
+    Parameter, Prior, PriorTerm,
+};
+
+use crate::data::Diary;
+use crate::diagnostic::{Diagnostic, Span};
+use crate::hir::{self, ErrorStructure, OutcomeType, PriorDist};
+use crate::schedule::{Phase, Schedule};
+
+/// Where the effect of an LFM hypothesis comes from. The CLI fills it from
+/// the hypotheses JSON files the spec names; lowering never reads files.
+pub trait HypothesisLookup {
+    /// The effect `(mean, sd)` of hypothesis `id` in source `source` (the
+    /// name after `hypotheses`), if the file has it.
+    fn effect(&self, source: &str, id: &str) -> Option<(f64, f64)>;
+}
+
+/// `(source, id) → (mean, sd)`.
+impl<S: BuildHasher> HypothesisLookup for HashMap<(String, String), (f64, f64), S> {
+    fn effect(&self, source: &str, id: &str) -> Option<(f64, f64)> {
+        self.get(&(source.to_string(), id.to_string())).copied()
+    }
+}
+
+/// For specs without hypotheses: every lookup fails.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHypotheses;
+
+impl HypothesisLookup for NoHypotheses {
+    fn effect(&self, _source: &str, _id: &str) -> Option<(f64, f64)> {
+        None
+    }
+}
+
+/// What a model parameter is, for reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Intercept,
+    /// Effect of this arm against the reference.
+    Effect { arm: usize },
+    Trend,
+    Sigma,
+    Phi,
+    Dispersion,
+    Cutpoints,
+    /// Carryover of this arm into the following period.
+    Carryover { arm: usize },
+}
+
+/// A resolved LFM hypothesis prior (provenance for the report).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HypothesisPrior {
+    pub source: String,
+    pub id: String,
+    /// The hypothesis' effect mean and sd as read.
+    pub mean: f64,
+    pub sd: f64,
+    /// w and r as in the spec.
+    pub discount: f64,
+    pub robust: f64,
+    /// sd after discounting, s / sqrt(w).
+    pub discounted_sd: f64,
+    /// The vague component as text (`normal(0, 5)`), when r > 0.
+    pub vague: Option<String>,
+    /// Whether the vague component is the default one.
+    pub vague_default: bool,
+}
+
+/// One parameter of a lowered model, with what the report prints about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamInfo {
+    /// Index into `model.params`.
+    pub id: ParamId,
+    /// `intercept`, `effect[ARM]`, `trend`, `sigma`, `phi`, `dispersion`,
+    /// `cutpoints`, `carryover[ARM]`.
+    pub name: String,
+    pub role: Role,
+    /// The prior as the runtime uses it, e.g. `normal(0, 2.5)` or
+    /// `0.8 normal(-1.2, 0.8485) + 0.2 normal(0, 3)`.
+    pub prior_text: String,
+    /// True when the spec did not write this prior (documented default).
+    pub default: bool,
+    /// The written prior, or the construct that received the default.
+    pub span: Span,
+    pub hypothesis: Option<HypothesisPrior>,
+}
+
+/// Which days of one outcome are analysed, and why the others are not.
+/// All lists are of trial days, increasing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnalysisSet {
+    /// Analysed days.
+    pub days: Vec<u64>,
+    /// The arm taken on each analysed day.
+    pub arms: Vec<usize>,
+    /// Days with a value that fell in the run-in.
+    pub run_in: Vec<u64>,
+    /// Days with a value that fell in a washout.
+    pub washout: Vec<u64>,
+    /// Scheduled measurement days of a treatment phase without a value.
+    pub missing: Vec<u64>,
+    /// Days with a value on which the diary says no arm was taken.
+    pub no_arm: Vec<u64>,
+}
+
+impl AnalysisSet {
+    /// Number of analysed observations.
+    pub fn n(&self) -> usize {
+        self.days.len()
+    }
+    /// Number of analysed days on `arm`.
+    pub fn n_on_arm(&self, arm: usize) -> usize {
+        self.arms.iter().filter(|&&a| a == arm).count()
+    }
+}
+
+/// One outcome's model, ready for the runtime.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoweredOutcome {
+    /// Index into the spec's outcomes.
+    pub outcome: usize,
+    pub model: Model,
+    pub analysis: AnalysisSet,
+    pub params: Vec<ParamInfo>,
+    /// Mean analysed day, the trend's centre.
+    pub dbar: f64,
+    /// The trend's unit L in days, when the model has a trend.
+    pub per_days: Option<u64>,
+    /// The unit-information scale used for default vague components.
+    pub unit_scale: f64,
+}
+
+impl LoweredOutcome {
+    /// The parameter info of the effect of `arm`, if the model has one.
+    pub fn effect(&self, arm: usize) -> Option<&ParamInfo> {
+        self.params.iter().find(|p| p.role == Role::Effect { arm })
+    }
+}
+
+/// Lowers every outcome's model. Either all outcomes lower, or every
+/// problem is returned (E0520, E0716, E0719), with spans into the spec.
+pub fn lower(
+    spec: &hir::Spec,
+    schedule: &Schedule,
+    diary: &Diary,
+    hypotheses: &dyn HypothesisLookup,
+) -> Result<Vec<LoweredOutcome>, Vec<Diagnostic>> {
+    let mut lowered = Vec::with_capacity(spec.models.len());
+    let mut diagnostics = Vec::new();
+    for model in &spec.models {
+        match lower_outcome(spec, schedule, diary, hypotheses, model) {
+            Ok(l) => lowered.push(l),
+            Err(mut d) => diagnostics.append(&mut d),
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(lowered)
+    } else {
+        Err(diagnostics)
+    }
+}
+
+/// The analysis set of outcome `outcome` (spec index); see the module doc.
+pub fn analysis_set(outcome: usize, schedule: &Schedule, diary: &Diary) -> AnalysisSet {
+    let mut set = AnalysisSet::default();
+    let n_arms = schedule.n_arms();
+    for row in &diary.rows {
+        if row.values.get(outcome).copied().flatten().is_none() {
+            continue;
+        }
+        match schedule.phase_on_day(row.day) {
+            Some(Phase::RunIn) => set.run_in.push(row.day),
+            Some(Phase::Washout) => set.washout.push(row.day),
+            Some(Phase::Treatment) => match diary.arm_taken(row.day, schedule) {
+                Some(arm) if arm < n_arms => {
+                    set.days.push(row.day);
+                    set.arms.push(arm);
+                }
+                _ => set.no_arm.push(row.day),
+            },
+            // Not produced by `read_diary` (it rejects such days); a day
+            // outside the schedule has no arm.
+            None => set.no_arm.push(row.day),
+        }
+    }
+    if let Some(plan) = schedule.outcomes.get(outcome) {
+        set.missing = plan
+            .days
+            .iter()
+            .copied()
+            .filter(|&d| schedule.phase_on_day(d) == Some(Phase::Treatment))
+            .filter(|&d| diary.value(outcome, d).is_none())
+            .collect();
+    }
+    set
+}
+
+/// The natural support of a parameter before its prior narrows it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Base {
+    Real,
+    Positive,
+    Correlation,
+    Ordered,
+}
+
+struct Builder<'a> {
+    hypotheses: &'a dyn HypothesisLookup,
+    unit_scale: f64,
+    /// Number of ordinal categories K (cutpoints only).
+    levels: usize,
+    params: Vec<Parameter>,
+    priors: Vec<PriorTerm>,
+    infos: Vec<ParamInfo>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    /// Adds a parameter with its prior; `None` after reporting why the prior
+    /// cannot be lowered.
+    fn add(&mut self, name: String, role: Role, base: Base, size: usize, prior: &hir::Prior) -> Option<ParamId> {
+        let mut hypothesis = None;
+        let (mir_prior, text) = if let (Base::Ordered, PriorDist::InducedDirichlet { alpha }) = (base, &prior.dist) {
+            (
+                Prior::InducedDirichlet {
+                    alpha: vec![*alpha; self.levels],
+                },
+                format!("induced_dirichlet({})", num(*alpha)),
+            )
+        } else {
+            let mut components = Vec::new();
+            self.components(prior, 1.0, &mut components, &mut hypothesis)?;
+            let text = components_text(&components);
+            let text = match &hypothesis {
+                Some(h) => format!("{}.{} discount {} robust {} = {text}", h.source, h.id, num(h.discount), num(h.robust)),
+                None => text,
+            };
+            let mir_prior = match components.as_slice() {
+                [(_, d)] => Prior::Dist(d.clone()),
+                _ => Prior::Mixture(
+                    components
+                        .into_iter()
+                        .map(|(weight, dist)| MixtureComponent { weight, dist })
+                        .collect(),
+                ),
+            };
+            (mir_prior, text)
+        };
+        let transform = transform_for(base, &mir_prior);
+        let id = self.params.len();
+        self.params.push(Parameter {
+            name: name.clone(),
+            transform,
+            size,
+            origin: Some((prior.span.start, prior.span.end)),
+        });
+        self.priors.push(PriorTerm {
+            param: id,
+            prior: mir_prior,
+        });
+        self.infos.push(ParamInfo {
+            id,
+            name,
+            role,
+            prior_text: text,
+            default: prior.default,
+            span: prior.span,
+            hypothesis,
+        });
+        Some(id)
+    }
+
+    /// Flattens a prior into weighted components (mixtures multiply out,
+    /// hypotheses resolve); `None` after a diagnostic.
+    fn components(
+        &mut self,
+        prior: &hir::Prior,
+        weight: f64,
+        out: &mut Vec<(f64, Dist)>,
+        hypothesis: &mut Option<HypothesisPrior>,
+    ) -> Option<()> {
+        let simple = match &prior.dist {
+            PriorDist::Normal { mu, sigma } => Dist::Normal { mu: *mu, sigma: *sigma },
+            PriorDist::StudentT { nu, mu, sigma } => Dist::StudentT { nu: *nu, mu: *mu, sigma: *sigma },
+            PriorDist::Cauchy { mu, sigma } => Dist::Cauchy { mu: *mu, sigma: *sigma },
+            PriorDist::LogNormal { mu, sigma } => Dist::LogNormal { mu: *mu, sigma: *sigma },
+            PriorDist::HalfNormal { sigma } => Dist::HalfNormal { sigma: *sigma },
+            PriorDist::HalfStudentT { nu, sigma } => Dist::HalfStudentT { nu: *nu, sigma: *sigma },
+            PriorDist::Exponential { rate } => Dist::Exponential { rate: *rate },
+            PriorDist::Gamma { shape, rate } => Dist::Gamma { shape: *shape, rate: *rate },
+            PriorDist::Beta { a, b } => Dist::Beta { a: *a, b: *b },
+            PriorDist::Uniform { lower, upper } => Dist::Uniform { lower: *lower, upper: *upper },
+            PriorDist::Mixture(parts) => {
+                for (w, p) in parts {
+                    self.components(p, weight * w, out, hypothesis)?;
+                }
+                return Some(());
+            }
+            PriorDist::Hypothesis {
+                source,
+                id,
+                discount,
+                robust,
+                vague,
+            } => {
+                let Some((mean, sd)) = self
+                    .hypotheses
+                    .effect(source, id)
+                    .filter(|(m, s)| m.is_finite() && s.is_finite() && *s > 0.0)
+                else {
+                    let found = self.hypotheses.effect(source, id).is_some();
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            "E0520",
+                            if found {
+                                format!("hypothesis `{source}.{id}` has no usable effect (its mean must be finite and its sd positive)")
+                            } else {
+                                format!("hypothesis `{source}.{id}` is not in the hypotheses file")
+                            },
+                        )
+                        .with_primary(prior.span, "this prior needs the hypothesis' effect mean and sd")
+                        .with_help(format!(
+                            "check the id against the `hypotheses` of the file `{source}` is read from, and its `effect` {{\"mean\", \"sd\"}}"
+                        )),
+                    );
+                    return None;
+                };
+                let w = if *discount > 0.0 && *discount <= 1.0 { *discount } else { 1.0 };
+                let r = if (0.0..1.0).contains(robust) { *robust } else { 0.0 };
+                let discounted_sd = sd / w.sqrt();
+                let informative = Dist::Normal { mu: mean, sigma: discounted_sd };
+                let mut info = HypothesisPrior {
+                    source: source.clone(),
+                    id: id.clone(),
+                    mean,
+                    sd,
+                    discount: w,
+                    robust: r,
+                    discounted_sd,
+                    vague: None,
+                    vague_default: vague.is_none(),
+                };
+                if r > 0.0 {
+                    out.push((weight * (1.0 - r), informative));
+                    let mut vague_parts = Vec::new();
+                    match vague {
+                        Some(v) => self.components(v, 1.0, &mut vague_parts, &mut None)?,
+                        None => vague_parts.push((
+                            1.0,
+                            Dist::Normal {
+                                mu: 0.0,
+                                sigma: self.unit_scale,
+                            },
+                        )),
+                    }
+                    info.vague = Some(components_text(&vague_parts));
+                    out.extend(vague_parts.into_iter().map(|(wv, d)| (weight * r * wv, d)));
+                } else {
+                    out.push((weight, informative));
+                }
+                *hypothesis = Some(info);
+                return Some(());
+            }
+            PriorDist::InducedDirichlet { .. } => {
+                self.diagnostics.push(
+                    Diagnostic::error("E0719", "`induced_dirichlet` can only be the prior of the cutpoints")
+                        .with_primary(prior.span, "used here")
+                        .with_help("give this parameter a univariate prior such as `normal(0, 1)`"),
+                );
+                return None;
+            }
+        };
+        out.push((weight, simple));
+        Some(())
+    }
+}
+
+/// The parameter's natural support intersected with its prior's (every
+/// mixture component must cover the parameter's support, so the
+/// intersection is over components).
+fn transform_for(base: Base, prior: &Prior) -> Transform {
+    let (mut lo, mut hi) = match base {
+        Base::Real => (f64::NEG_INFINITY, f64::INFINITY),
+        Base::Positive => (0.0, f64::INFINITY),
+        Base::Correlation => (-1.0, 1.0),
+        Base::Ordered => return Transform::Ordered,
+    };
+    let fallback = (lo, hi);
+    let supports: Vec<(f64, f64)> = match prior {
+        Prior::Dist(d) => vec![d.support()],
+        Prior::Mixture(cs) => cs.iter().map(|c| c.dist.support()).collect(),
+        Prior::InducedDirichlet { .. } => Vec::new(),
+    };
+    for (a, b) in supports {
+        lo = lo.max(a);
+        hi = hi.min(b);
+    }
+    // An empty intersection cannot come from a checked spec; keep the
+    // natural support and let the runtime name the misfit prior.
+    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
+        (lo, hi) = fallback;
+    }
+    match (lo.is_finite(), hi.is_finite()) {
+        (false, false) => Transform::Identity,
+        (true, false) => Transform::Lower(lo),
+        (false, true) => Transform::Upper(hi),
+        (true, true) => Transform::Interval(lo, hi),
+    }
+}
+
+/// The unit-information scale of the module doc.
+fn unit_scale(kind: OutcomeType, y: &[f64]) -> f64 {
+    match kind {
+        OutcomeType::Continuous { bounds: Some((lo, hi)) } if hi > lo => (hi - lo) / 2.0,
+        OutcomeType::Continuous { .. } => {
+            let n = y.len() as f64;
+            if y.len() < 2 {
+                return 2.5;
+            }
+            let mean = y.iter().sum::<f64>() / n;
+            let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            if sd.is_finite() && sd > 0.0 {
+                2.5 * sd
+            } else {
+                2.5
+            }
+        }
+        _ => 2.5,
+    }
+}
+
+fn lower_outcome(
+    spec: &hir::Spec,
+    schedule: &Schedule,
+    diary: &Diary,
+    hypotheses: &dyn HypothesisLookup,
+    model: &hir::Model,
+) -> Result<LoweredOutcome, Vec<Diagnostic>> {
+    let j = model.outcome;
+    let Some(outcome) = spec.outcomes.get(j) else {
+        return Err(vec![Diagnostic::error("E0719", "a model refers to an outcome the spec does not have")
+            .with_primary(model.span, "this model")]);
+    };
+    let analysis = analysis_set(j, schedule, diary);
+
+    // Effects need data on both sides of every contrast.
+    let mut too_few = Vec::new();
+    for (arm_index, arm) in spec.arms.iter().enumerate() {
+        let n = analysis.n_on_arm(arm_index);
+        if n < 2 {
+            let span = model
+                .effects
+                .iter()
+                .find(|e| e.arm == arm_index)
+                .map_or(model.span, |e| e.prior.span);
+            too_few.push(
+                Diagnostic::error(
+                    "E0716",
+                    format!(
+                        "outcome `{}` has {n} analysed day{} on arm `{}`; at least 2 are needed",
+                        outcome.name,
+                        if n == 1 { "" } else { "s" },
+                        arm.name
+                    ),
+                )
+                .with_primary(span, format!("the model of `{}` needs observations on `{}`", outcome.name, arm.name))
+                .with_secondary(outcome.span, "the outcome")
+                .with_note(format!(
+                    "excluded values: {} run-in, {} washout, {} on days with no arm; {} scheduled days missing",
+                    analysis.run_in.len(),
+                    analysis.washout.len(),
+                    analysis.no_arm.len(),
+                    analysis.missing.len()
+                ))
+                .with_help("analyse when the diary covers at least two treatment days on every arm"),
+            );
+        }
+    }
+    if !too_few.is_empty() {
+        return Err(too_few);
+    }
+
+    let n = analysis.n();
+    let y: Vec<f64> = analysis
+        .days
+        .iter()
+        .map(|&d| {
+            let v = diary.value(j, d).unwrap_or(f64::NAN);
+            match outcome.kind {
+                // Levels low..=high become 1..=K, as the runtime expects.
+                OutcomeType::Ordinal { low, .. } => v - low as f64 + 1.0,
+                _ => v,
+            }
+        })
+        .collect();
+    let dbar = if n == 0 {
+        0.0
+    } else {
+        analysis.days.iter().map(|&d| d as f64).sum::<f64>() / n as f64
+    };
+    let levels = match outcome.kind {
+        OutcomeType::Ordinal { low, high } => usize::try_from(high.saturating_sub(low).saturating_add(1)).unwrap_or(0),
+        _ => 0,
+    };
+    let mut b = Builder {
+        hypotheses,
+        unit_scale: unit_scale(outcome.kind, &y),
+        levels,
+        params: Vec::new(),
+        priors: Vec::new(),
+        infos: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let arm_name = |k: usize| spec.arms.get(k).map_or_else(|| format!("#{k}"), |a| a.name.clone());
+
+    let mut predictor = LinearPredictor::default();
+    let mut cutpoints = None;
+    if let OutcomeType::Ordinal { .. } = outcome.kind {
+        let default_cut = hir::Prior {
+            dist: PriorDist::InducedDirichlet { alpha: 1.0 },
+            default: true,
+            span: model.span,
+        };
+        let prior = model.cutpoints.as_ref().unwrap_or(&default_cut);
+        cutpoints = b.add("cutpoints".into(), Role::Cutpoints, Base::Ordered, levels.saturating_sub(1).max(1), prior);
+    } else if let Some(prior) = &model.intercept {
+        predictor.intercept = b.add("intercept".into(), Role::Intercept, Base::Real, 1, prior);
+    }
+    for effect in &model.effects {
+        let values = analysis
+            .arms
+            .iter()
+            .map(|&a| if a == effect.arm { 1.0 } else { 0.0 })
+            .collect();
+        if let Some(param) = b.add(
+            format!("effect[{}]", arm_name(effect.arm)),
+            Role::Effect { arm: effect.arm },
+            Base::Real,
+            1,
+            &effect.prior,
+        ) {
+            predictor.arm_effects.push(Covariate { param, values });
+        }
+    }
+    let per_days = model.trend.as_ref().map(|t| t.per_days.max(1));
+    if let (Some(trend), Some(l)) = (&model.trend, per_days) {
+        let values = analysis
+            .days
+            .iter()
+            .map(|&d| (d as f64 - dbar) / l as f64)
+            .collect();
+        if let Some(param) = b.add("trend".into(), Role::Trend, Base::Real, 1, &trend.prior) {
+            predictor.trend = Some(Covariate { param, values });
+        }
+    }
+    for carry in &model.carryover {
+        let values = analysis
+            .days
+            .iter()
+            .zip(&analysis.arms)
+            .map(|(&d, &a)| {
+                let previous = schedule
+                    .period_of_day(d)
+                    .and_then(|p| p.number.checked_sub(2))
+                    .and_then(|i| usize::try_from(i).ok())
+                    .and_then(|i| schedule.periods.get(i))
+                    .map(|p| p.arm);
+                if previous == Some(carry.arm) && a != carry.arm {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        if let Some(param) = b.add(
+            format!("carryover[{}]", arm_name(carry.arm)),
+            Role::Carryover { arm: carry.arm },
+            Base::Real,
+            1,
+            &carry.prior,
+        ) {
+            predictor.carryover.push(Covariate { param, values });
+        }
+    }
+
+    let family = match outcome.kind {
+        OutcomeType::Continuous { .. } => {
+            let default_errors = hir::Errors {
+                structure: ErrorStructure::Independent,
+                sigma: hir::Prior {
+                    dist: PriorDist::HalfNormal { sigma: b.unit_scale },
+                    default: true,
+                    span: model.span,
+                },
+                phi: None,
+            };
+            let errors = model.errors.as_ref().unwrap_or(&default_errors);
+            let sigma = b.add("sigma".into(), Role::Sigma, Base::Positive, 1, &errors.sigma);
+            match errors.structure {
+                ErrorStructure::Independent => sigma.map(|sigma| Family::Normal { sigma }),
+                ErrorStructure::Ar1 => {
+                    let default_phi = hir::Prior {
+                        dist: PriorDist::Uniform { lower: -1.0, upper: 1.0 },
+                        default: true,
+                        span: model.span,
+                    };
+                    let phi = b.add("phi".into(), Role::Phi, Base::Correlation, 1, errors.phi.as_ref().unwrap_or(&default_phi));
+                    sigma.zip(phi).map(|(sigma, phi)| Family::NormalAr1 { sigma, phi })
+                }
+            }
+        }
+        OutcomeType::Binary => Some(Family::BernoulliLogit),
+        OutcomeType::Count { overdispersed: false } => Some(Family::PoissonLog),
+        OutcomeType::Count { overdispersed: true } => {
+            let default_psi = hir::Prior {
+                dist: PriorDist::Gamma { shape: 2.0, rate: 0.1 },
+                default: true,
+                span: model.span,
+            };
+            b.add("dispersion".into(), Role::Dispersion, Base::Positive, 1, model.dispersion.as_ref().unwrap_or(&default_psi))
+                .map(|psi| Family::NegBinomial2Log { psi })
+        }
+        OutcomeType::Ordinal { .. } => cutpoints.map(|cutpoints| Family::OrderedLogistic { cutpoints }),
+    };
+    if !b.diagnostics.is_empty() {
+        return Err(b.diagnostics);
+    }
+    let Some(family) = family else {
+        return Err(vec![Diagnostic::error("E0719", format!("the model of `{}` could not be lowered", outcome.name))
+            .with_primary(model.span, "this model")]);
+    };
+    let days = analysis
+        .days
+        .iter()
+        .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
+        .collect();
+    let unit_scale = b.unit_scale;
+    Ok(LoweredOutcome {
+        outcome: j,
+        model: Model {
+            params: b.params,
+            priors: b.priors,
+            likelihoods: vec![Likelihood {
+                outcome: outcome.name.clone(),
+                family,
+                y,
+                days,
+                predictor,
+            }],
+        },
+        analysis,
+        params: b.infos,
+        dbar,
+        per_days,
+        unit_scale,
+    })
+}
+
+/// A number as a person writes it: `0`, `2.5`, `0.8485`.
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" || s.is_empty() {
+            format!("{v:e}")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn dist_text(d: &Dist) -> String {
+    match *d {
+        Dist::Normal { mu, sigma } => format!("normal({}, {})", num(mu), num(sigma)),
+        Dist::StudentT { nu, mu, sigma } => format!("student_t({}, {}, {})", num(nu), num(mu), num(sigma)),
+        Dist::Cauchy { mu, sigma } => format!("cauchy({}, {})", num(mu), num(sigma)),
+        Dist::LogNormal { mu, sigma } => format!("lognormal({}, {})", num(mu), num(sigma)),
+        Dist::HalfNormal { sigma } => format!("half_normal({})", num(sigma)),
+        Dist::HalfStudentT { nu, sigma } => format!("half_student_t({}, {})", num(nu), num(sigma)),
+        Dist::Exponential { rate } => format!("exponential({})", num(rate)),
+        Dist::Gamma { shape, rate } => format!("gamma({}, {})", num(shape), num(rate)),
+        Dist::Beta { a, b } => format!("beta({}, {})", num(a), num(b)),
+        Dist::Uniform { lower, upper } => format!("uniform({}, {})", num(lower), num(upper)),
+    }
+}
+
+fn components_text(components: &[(f64, Dist)]) -> String {
+    match components {
+        [(_, d)] => dist_text(d),
+        _ => components
+            .iter()
+            .map(|(w, d)| format!("{} {}", num(*w), dist_text(d)))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    }
+}
+
+fn transform_text(t: &Transform) -> String {
+    match t {
+        Transform::Identity => "real".into(),
+        Transform::Lower(a) => format!("lower {}", num(*a)),
+        Transform::Upper(b) => format!("upper {}", num(*b)),
+        Transform::Interval(a, b) => format!("interval ({}, {})", num(*a), num(*b)),
+        Transform::Ordered => "ordered".into(),
+    }
+}
+
+fn family_text(f: &Family, params: &[Parameter]) -> String {
+    let name = |id: ParamId| params.get(id).map_or("?", |p| p.name.as_str());
+    match f {
+        Family::Normal { sigma } => format!("normal(eta, {})", name(*sigma)),
+        Family::NormalAr1 { sigma, phi } => format!(
+            "normal_ar1(eta, {}, {}), exact across gaps",
+            name(*sigma),
+            name(*phi)
+        ),
+        Family::BernoulliLogit => "bernoulli_logit(eta)".into(),
+        Family::PoissonLog => "poisson_log(eta)".into(),
+        Family::NegBinomial2Log { psi } => format!("neg_binomial_2_log(eta, {})", name(*psi)),
+        Family::OrderedLogistic { cutpoints } => format!("ordered_logistic(eta, {})", name(*cutpoints)),
+    }
+}
+
+/// A readable dump of the lowered models (`trialc debug mir`): per outcome
+/// the analysis set and its exclusions, the parameters with transforms and
+/// priors (defaults marked), the linear predictor and the likelihood.
+pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
+    let mut out = String::new();
+    for l in lowered {
+        let Some(outcome) = spec.outcomes.get(l.outcome) else { continue };
+        let kind = match outcome.kind {
+            OutcomeType::Continuous { bounds: Some((lo, hi)) } => format!("continuous in [{}, {}]", num(lo), num(hi)),
+            OutcomeType::Continuous { bounds: None } => "continuous".into(),
+            OutcomeType::Binary => "binary".into(),
+            OutcomeType::Count { overdispersed } => {
+                if overdispersed { "count overdispersed".into() } else { "count".into() }
+            }
+            OutcomeType::Ordinal { low, high } => format!("ordinal {low}..{high}"),
+        };
+        let a = &l.analysis;
+        let _ = writeln!(out, "model {} ({kind}; effects on the {} scale)", outcome.name, outcome.kind.effect_scale());
+        let _ = writeln!(
+            out,
+            "  analysis set: {} days; excluded: run-in {}, washout {}, no arm {}; missing {}",
+            a.n(),
+            a.run_in.len(),
+            a.washout.len(),
+            a.no_arm.len(),
+            a.missing.len()
+        );
+        for (k, arm) in spec.arms.iter().enumerate() {
+            let reference = if k == spec.reference { " (reference)" } else { "" };
+            let _ = writeln!(out, "    {}{reference}: {} days", arm.name, a.n_on_arm(k));
+        }
+        if let (Some(first), Some(last)) = (a.days.first(), a.days.last()) {
+            let _ = writeln!(out, "    days {first}..{last}, dbar = {}", num(l.dbar));
+        }
+        let _ = writeln!(out, "  parameters:");
+        let width = l.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
+        for p in &l.params {
+            let transform = l.model.params.get(p.id).map_or_else(String::new, |q| {
+                let size = if q.size > 1 { format!("[{}] ", q.size) } else { String::new() };
+                format!("{size}{}", transform_text(&q.transform))
+            });
+            let default = if p.default { "  (default)" } else { "" };
+            let _ = writeln!(out, "    {:<width$}  {:<16}  ~ {}{default}", p.name, transform, p.prior_text);
+        }
+        for lik in &l.model.likelihoods {
+            let pred = &lik.predictor;
+            let name = |id: ParamId| l.model.params.get(id).map_or("?", |p| p.name.as_str());
+            let mut terms = Vec::new();
+            if let Some(i) = pred.intercept {
+                terms.push(name(i).to_string());
+            }
+            for c in &pred.arm_effects {
+                terms.push(format!("{} * [arm = {}]", name(c.param), name(c.param).trim_start_matches("effect[").trim_end_matches(']')));
+            }
+            if let (Some(c), Some(per)) = (&pred.trend, l.per_days) {
+                terms.push(format!("{} * (day - {}) / {per}", name(c.param), num(l.dbar)));
+            }
+            for c in &pred.carryover {
+                let n1 = c.values.iter().filter(|v| **v != 0.0).count();
+                terms.push(format!("{} * [after a period on it] ({n1} days)", name(c.param)));
+            }
+            if terms.is_empty() {
+                terms.push("0".into());
+            }
+            let _ = writeln!(out, "  eta = {}", terms.join(" + "));
+            let _ = writeln!(
+                out,
+                "  likelihood: {} ~ {}, n = {}",
+                lik.outcome,
+                family_text(&lik.family, &l.model.params),
+                lik.y.len()
+            );
+        }
+        let _ = writeln!(out);
+    }
+    out
+}
