@@ -1,0 +1,324 @@
+//! The checked, resolved spec (HIR): names resolved to indices, durations in
+//! days, defaults filled in and marked as such. Built by `check` from the AST.
+//!
+//! Everything downstream (schedule, lowering, report) reads the HIR, never the
+//! AST, and may assume the invariants `check` established: at least two arms,
+//! exactly one reference arm, exactly one primary outcome, one model per
+//! outcome, every prior's parameters in range.
+
+pub mod check;
+pub mod names;
+
+pub use check::check;
+
+use crate::diagnostic::Span;
+pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured};
+use crate::schedule::{ArmInfo, MeasurementPlan, ScheduleSpec};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub trial: TrialMeta,
+    pub arms: Vec<Arm>,
+    /// Index into `arms` of the reference arm.
+    pub reference: usize,
+    pub schedule: ScheduleDecl,
+    pub outcomes: Vec<Outcome>,
+    /// One model per outcome, in the order of `outcomes`.
+    pub models: Vec<Model>,
+    pub rules: Vec<Rule>,
+    pub hypotheses: Vec<HypothesesSource>,
+    /// The diary the spec names with `data "…"`.
+    pub data: Option<Located<String>>,
+}
+
+impl Spec {
+    /// What the schedule stage needs from the spec.
+    pub fn schedule_spec(&self) -> ScheduleSpec {
+        let s = &self.schedule;
+        ScheduleSpec {
+            trial_id: self.trial.id.clone(),
+            arms: self
+                .arms
+                .iter()
+                .map(|a| ArmInfo {
+                    name: a.name.clone(),
+                    description: a.description.clone(),
+                })
+                .collect(),
+            reference: self.reference,
+            run_in_days: s.run_in_days,
+            period_days: s.period_days,
+            n_periods: s.n_periods,
+            design: s.design.clone(),
+            max_run: s.max_run,
+            washout_days: s.washout_days,
+            seed: s.seed,
+            start: s.start,
+            blinding: s.blinding,
+            outcomes: self
+                .outcomes
+                .iter()
+                .map(|o| MeasurementPlan {
+                    name: o.name.clone(),
+                    measured: o.measured.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A value and where in the source it was written (or, for a default, the
+/// span of the construct that received it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrialMeta {
+    pub id: String,
+    pub title: Option<String>,
+    pub version: Option<String>,
+    pub sponsor: Option<String>,
+    pub registry: Option<String>,
+    /// Doc comments of the trial block.
+    pub doc: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arm {
+    pub name: String,
+    pub description: Option<String>,
+    pub is_reference: bool,
+    pub span: Span,
+}
+
+/// The schedule as declared, in days. `schedule::build` turns it into days and periods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleDecl {
+    pub start: Option<chrono::NaiveDate>,
+    pub run_in_days: u64,
+    pub period_days: u64,
+    pub n_periods: u64,
+    pub design: SequenceDesign,
+    pub max_run: Option<u64>,
+    pub washout_days: u64,
+    /// `carryover modelled`: carryover terms enter the model.
+    pub carryover_modelled: bool,
+    pub blinding: Blinding,
+    pub seed: u64,
+    /// The schedule block (or the `from` design reference).
+    pub span: Span,
+    /// Where each field came from, for diagnostics found later.
+    pub field_spans: ScheduleSpans,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScheduleSpans {
+    pub period: Option<Span>,
+    pub washout: Option<Span>,
+    pub max_run: Option<Span>,
+    pub sequence: Option<Span>,
+    pub cycles: Option<Span>,
+    pub seed: Option<Span>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutcomeType {
+    Continuous { bounds: Option<(f64, f64)> },
+    Binary,
+    Count { overdispersed: bool },
+    /// Levels `low..=high`, so `high - low + 1` categories.
+    Ordinal { low: i64, high: i64 },
+}
+
+impl OutcomeType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            OutcomeType::Continuous { .. } => "continuous",
+            OutcomeType::Binary => "binary",
+            OutcomeType::Count { .. } => "count",
+            OutcomeType::Ordinal { .. } => "ordinal",
+        }
+    }
+    /// The scale effects are reported on.
+    pub fn effect_scale(&self) -> &'static str {
+        match self {
+            OutcomeType::Continuous { .. } => "outcome units",
+            OutcomeType::Binary => "log odds ratio",
+            OutcomeType::Count { .. } => "log rate ratio",
+            OutcomeType::Ordinal { .. } => "log cumulative odds ratio",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Lower,
+    Higher,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub name: String,
+    pub description: Option<String>,
+    pub kind: OutcomeType,
+    pub measured: Measured,
+    pub better: Direction,
+    pub mcid: Option<f64>,
+    pub unit: Option<String>,
+    pub primary: bool,
+    pub span: Span,
+}
+
+/// A prior, resolved: presets expanded, parameters checked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PriorDist {
+    Normal { mu: f64, sigma: f64 },
+    StudentT { nu: f64, mu: f64, sigma: f64 },
+    Cauchy { mu: f64, sigma: f64 },
+    LogNormal { mu: f64, sigma: f64 },
+    HalfNormal { sigma: f64 },
+    HalfStudentT { nu: f64, sigma: f64 },
+    Exponential { rate: f64 },
+    Gamma { shape: f64, rate: f64 },
+    Beta { a: f64, b: f64 },
+    Uniform { lower: f64, upper: f64 },
+    InducedDirichlet { alpha: f64 },
+    Mixture(Vec<(f64, Prior)>),
+    /// An LFM hypothesis, resolved against its file by a later stage.
+    Hypothesis {
+        source: String,
+        id: String,
+        /// Variance inflation `w` in (0, 1]: sd becomes s / sqrt(w).
+        discount: f64,
+        /// Weight `r` in [0, 1) of the vague component.
+        robust: f64,
+        vague: Option<Box<Prior>>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prior {
+    pub dist: PriorDist,
+    /// True when the spec did not give this prior and the documented default applies.
+    pub default: bool,
+    /// The written prior, or the construct that received the default.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorStructure {
+    Independent,
+    Ar1,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Effect {
+    pub arm: usize,
+    pub prior: Prior,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trend {
+    pub prior: Prior,
+    /// The trend is per `per_days` days.
+    pub per_days: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub outcome: usize,
+    /// One effect per non-reference arm, in arm order.
+    pub effects: Vec<Effect>,
+    /// Absent for ordinal outcomes (cutpoints take its place).
+    pub intercept: Option<Prior>,
+    pub trend: Option<Trend>,
+    /// Continuous outcomes only.
+    pub errors: Option<Errors>,
+    /// Ordinal outcomes only.
+    pub cutpoints: Option<Prior>,
+    /// Overdispersed counts only (neg_binomial_2's psi).
+    pub dispersion: Option<Prior>,
+    /// Carryover per non-reference... per arm, when the schedule models carryover.
+    pub carryover: Vec<Effect>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Errors {
+    pub structure: ErrorStructure,
+    pub sigma: Prior,
+    /// AR(1) only.
+    pub phi: Option<Prior>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Comparison {
+    Less,
+    LessEqual,
+    Greater,
+    GreaterEqual,
+}
+
+impl Comparison {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Less => "<",
+            Comparison::LessEqual => "<=",
+            Comparison::Greater => ">",
+            Comparison::GreaterEqual => ">=",
+        }
+    }
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            Comparison::Less => left < right,
+            Comparison::LessEqual => left <= right,
+            Comparison::Greater => left > right,
+            Comparison::GreaterEqual => left >= right,
+        }
+    }
+}
+
+/// `P(effect of ARM on OUTCOME CMP THRESHOLD) PCMP PROBABILITY`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub arm: usize,
+    pub outcome: usize,
+    pub comparison: Comparison,
+    /// The threshold on the effect's scale (MCID already substituted).
+    pub threshold: f64,
+    /// How the threshold was written, for the report (`-mcid`, `0`, `0.5`).
+    pub threshold_text: String,
+    pub probability_comparison: Comparison,
+    pub probability: f64,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RuleKind {
+    Recommend { arm: usize },
+    StopEarly { after_periods: Option<u64> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rule {
+    When {
+        kind: RuleKind,
+        condition: Condition,
+        span: Span,
+    },
+    Otherwise {
+        span: Span,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HypothesesSource {
+    pub name: String,
+    pub path: String,
+    pub span: Span,
+    pub path_span: Span,
+}

@@ -1,0 +1,115 @@
+//! UI tests: each file under `tests/ui/` is checked and its rendered
+//! diagnostics (no color, stable path) are compared with a committed snapshot.
+//!
+//! A new input gets its snapshot with `INSTA_UPDATE=always cargo test -p trialc --test ui`
+//! (review the `.snap` files before committing); CI fails on a missing or changed one.
+
+use std::path::Path;
+use trialc::diagnostic::{self, Diagnostic};
+use trialc::{codes, hir, markdown, render, syntax};
+
+fn diagnostics_of(text: &str, name: &str) -> Vec<Diagnostic> {
+    let spec = if markdown::is_markdown(name) {
+        markdown::extract(text).0
+    } else {
+        text.to_string()
+    };
+    let (file, mut diagnostics) = syntax::parse(&spec);
+    diagnostics.extend(hir::check(&file).1);
+    diagnostic::sort(&mut diagnostics);
+    diagnostics
+}
+
+fn relative_name(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    match text.find("tests/ui/") {
+        Some(i) => text[i..].to_string(),
+        None => text,
+    }
+}
+
+fn rendered(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let name = relative_name(path);
+    let diagnostics = diagnostics_of(&text, &name);
+    let mut out = String::new();
+    for d in &diagnostics {
+        out.push_str(&render::human(d, &name, &text, false));
+    }
+    out
+}
+
+#[test]
+fn ui_snapshots() {
+    insta::glob!("../../tests/ui", "**/*.{trial,md}", |path| {
+        insta::assert_snapshot!(rendered(path));
+    });
+}
+
+/// Every UI input must produce at least one diagnostic, and the code its file
+/// name or folder promises (`tests/ui/<phase>/<name>.trial` whose snapshot
+/// shows it): a UI test that produces nothing tests nothing.
+#[test]
+fn every_ui_input_reports_something() {
+    let mut empty = Vec::new();
+    visit(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/ui")), &mut |path| {
+        if rendered(path).trim().is_empty() {
+            empty.push(relative_name(path));
+        }
+    });
+    assert!(empty.is_empty(), "UI inputs without any diagnostic: {empty:?}");
+}
+
+/// Every documented code is exercised by at least one UI test.
+#[test]
+fn every_code_has_a_ui_test() {
+    let mut seen = std::collections::BTreeSet::new();
+    visit(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/ui")), &mut |path| {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for d in diagnostics_of(&text, &relative_name(path)) {
+            seen.insert(d.code);
+        }
+    });
+    let missing: Vec<&str> = codes::CODES
+        .iter()
+        .map(|(code, _, _)| *code)
+        .filter(|code| !seen.contains(code) && !code.starts_with("E07") && !code.starts_with("E08") && !code.starts_with("W09"))
+        .collect();
+    assert!(missing.is_empty(), "codes without a UI test: {missing:?}");
+}
+
+/// Every code the compiler source can emit has a documentation page.
+#[test]
+fn every_emitted_code_is_documented() {
+    let mut missing = Vec::new();
+    visit(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")), &mut |path| {
+        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+            return;
+        }
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for (i, _) in text.match_indices('"') {
+            let candidate = text.get(i + 1..i + 6).unwrap_or_default();
+            let closes = text.get(i + 6..i + 7) == Some("\"");
+            let shaped = candidate.len() == 5
+                && (candidate.starts_with('E') || candidate.starts_with('W'))
+                && candidate[1..].chars().all(|c| c.is_ascii_digit());
+            if shaped && closes && codes::explain(candidate).is_none() {
+                missing.push(format!("{} in {}", candidate, path.display()));
+            }
+        }
+    });
+    assert!(missing.is_empty(), "codes without docs/codes page: {missing:?}");
+}
+
+fn visit(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            visit(&path, f);
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("trial" | "md" | "rs")) {
+            f(&path);
+        }
+    }
+}
