@@ -4,6 +4,14 @@
 //! → schedule (`schedule`) → report. Only `main.rs` touches files, the
 //! terminal, the clock and the environment.
 
+pub mod codes;
+pub mod data;
 pub mod diagnostic;
+pub mod format;
+pub mod hir;
+pub mod lower;
+pub mod markdown;
+pub mod render;
 pub mod schedule;
+pub mod stdlib;
 pub mod syntax;
