@@ -129,10 +129,7 @@ pub fn read_diary(
     };
     let diary = reader.read();
     let has_error = reader.diagnostics.iter().any(Diagnostic::is_error);
-    (
-        if has_error { None } else { diary },
-        reader.diagnostics,
-    )
+    (if has_error { None } else { diary }, reader.diagnostics)
 }
 
 /// One CSV record with the raw spans of its fields.
@@ -157,7 +154,9 @@ impl DiaryReader<'_> {
     }
 
     fn read(&mut self) -> Option<Diary> {
-        let records = self.records()?;
+        let mut records = self.records()?;
+        // A line of blanks only (an editor's trailing line) is no row.
+        records.retain(|r| !(r.fields.len() == 1 && r.fields.iter().all(String::is_empty)));
         let Some((header, rows)) = records.split_first() else {
             self.push(
                 Diagnostic::error("E0701", "the diary is empty")
@@ -173,9 +172,14 @@ impl DiaryReader<'_> {
             // turned into a trial day, so the rows' dates are not checked.
             let span = column_span(header, &columns, Column::Date);
             self.push(
-                Diagnostic::error("E0718", "the diary gives dates but the schedule has no start date")
-                    .with_primary(span, "dates need `start` in the schedule")
-                    .with_help("add `start YYYY-MM-DD` to the schedule block, or give a `day` column instead"),
+                Diagnostic::error(
+                    "E0718",
+                    "the diary gives dates but the schedule has no start date",
+                )
+                .with_primary(span, "dates need `start` in the schedule")
+                .with_help(
+                    "add `start YYYY-MM-DD` to the schedule block, or give a `day` column instead",
+                ),
             );
         }
         if rows.is_empty() {
@@ -234,15 +238,23 @@ impl DiaryReader<'_> {
             let Some(day) = day else { continue };
             let day_span = record
                 .spans
-                .get(columns.iter().position(|c| matches!(c, Column::Day | Column::Date)).unwrap_or(0))
+                .get(
+                    columns
+                        .iter()
+                        .position(|c| matches!(c, Column::Day | Column::Date))
+                        .unwrap_or(0),
+                )
                 .copied()
                 .unwrap_or(record.line_span);
             if let Some(&first) = first_row_of_day.get(&day) {
                 self.push(
-                    Diagnostic::error("E0712", format!("day {day} appears twice in the diary (row {})", record.line))
-                        .with_primary(day_span, "second row for this day")
-                        .with_secondary(first, "first row for this day")
-                        .with_help("keep one row per day; merge the two rows' values"),
+                    Diagnostic::error(
+                        "E0712",
+                        format!("day {day} appears twice in the diary (row {})", record.line),
+                    )
+                    .with_primary(day_span, "second row for this day")
+                    .with_secondary(first, "first row for this day")
+                    .with_help("keep one row per day; merge the two rows' values"),
                 );
                 continue;
             }
@@ -269,7 +281,11 @@ impl DiaryReader<'_> {
 
     /// All CSV records with their raw field spans, or `None` after an E0701.
     fn records(&mut self) -> Option<Vec<RawRecord>> {
-        let offset = if self.text.starts_with(BOM) { BOM.len() } else { 0 };
+        let offset = if self.text.starts_with(BOM) {
+            BOM.len()
+        } else {
+            0
+        };
         let body = self.text.get(offset..).unwrap_or_default();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -278,18 +294,35 @@ impl DiaryReader<'_> {
             .from_reader(body.as_bytes());
         let mut records = Vec::new();
         let mut record = csv::StringRecord::new();
+        // Lines are counted here: after a CRLF the csv crate's record
+        // position can sit on the `\n`, and its line count with it.
+        let (mut counted_to, mut line) = (0usize, 1u64);
         loop {
             match reader.read_record(&mut record) {
                 Ok(true) => {
-                    let (start, line) = record
+                    let mut start = record
                         .position()
-                        .map_or((0, 1), |p| (usize::try_from(p.byte()).unwrap_or(0), p.line()));
-                    let (spans, end) = field_spans(body, start);
+                        .map_or(0, |p| usize::try_from(p.byte()).unwrap_or(0))
+                        .min(body.len());
+                    while matches!(body.as_bytes().get(start), Some(b'\r' | b'\n')) {
+                        start += 1;
+                    }
+                    if start >= counted_to {
+                        line += body
+                            .get(counted_to..start)
+                            .map_or(0, |t| t.matches('\n').count())
+                            as u64;
+                        counted_to = start;
+                    }
+                    let (mut spans, end) = field_spans(body, start);
+                    let line_span = Span::new(start, end);
+                    // Never lose a value over a span: fall back to the line.
+                    spans.resize(record.len().max(spans.len()), line_span);
                     let shift = |s: Span| Span::new(s.start + offset, s.end + offset);
                     records.push(RawRecord {
                         fields: record.iter().map(str::to_string).collect(),
                         spans: spans.into_iter().map(shift).collect(),
-                        line_span: shift(Span::new(start, end)),
+                        line_span: shift(line_span),
                         line,
                     });
                 }
@@ -301,8 +334,11 @@ impl DiaryReader<'_> {
                         .min(body.len());
                     let line = e.position().map_or(0, csv::Position::line);
                     self.push(
-                        Diagnostic::error("E0701", format!("the diary cannot be read as CSV (row {line}): {e}"))
-                            .with_primary(Span::new(at + offset, at + offset), "reading stopped here"),
+                        Diagnostic::error(
+                            "E0701",
+                            format!("the diary cannot be read as CSV (row {line}): {e}"),
+                        )
+                        .with_primary(Span::new(at + offset, at + offset), "reading stopped here"),
                     );
                     return None;
                 }
@@ -339,14 +375,24 @@ impl DiaryReader<'_> {
                     Some(j) => Column::Outcome(j),
                     None => {
                         let (message, label) = if other.is_empty() {
-                            ("the diary has a column without a name".to_string(), "empty column name")
+                            (
+                                "the diary has a column without a name".to_string(),
+                                "empty column name",
+                            )
                         } else {
-                            (format!("the diary has an unknown column `{other}`"), "not an outcome of the spec, `day`, `date` or `arm`")
+                            (
+                                format!("the diary has an unknown column `{other}`"),
+                                "not an outcome of the spec, `day`, `date` or `arm`",
+                            )
                         };
                         self.push(
                             Diagnostic::error("E0704", message)
                                 .with_primary(span, label)
-                                .with_help(crate::hir::names::suggestion("column", other, &candidates)),
+                                .with_help(crate::hir::names::suggestion(
+                                    "column",
+                                    other,
+                                    &candidates,
+                                )),
                         );
                         Column::Ignored
                     }
@@ -357,11 +403,17 @@ impl DiaryReader<'_> {
         for (j, name) in outcome_names.iter().enumerate() {
             if !columns.contains(&Column::Outcome(j)) {
                 self.push(
-                    Diagnostic::error("E0705", format!("the diary has no column for outcome `{name}`"))
-                        .with_primary(header.line_span, format!("no `{name}` column in this header"))
-                        .with_help(format!(
-                            "add a `{name}` column (leave its cells empty on days it was not recorded)"
-                        )),
+                    Diagnostic::error(
+                        "E0705",
+                        format!("the diary has no column for outcome `{name}`"),
+                    )
+                    .with_primary(
+                        header.line_span,
+                        format!("no `{name}` column in this header"),
+                    )
+                    .with_help(format!(
+                        "add a `{name}` column (leave its cells empty on days it was not recorded)"
+                    )),
                 );
             }
         }
@@ -396,18 +448,30 @@ impl DiaryReader<'_> {
             Ok(day) if day >= 1 && day <= total => Some(day),
             Ok(day) if day > total => {
                 self.push(
-                    Diagnostic::error("E0713", format!("day {day} in row {line} is after the end of the schedule"))
-                        .with_primary(span, format!("the schedule has days 1 to {total}"))
-                        .with_help("check the day number; days count from 1 at the first run-in day"),
+                    Diagnostic::error(
+                        "E0713",
+                        format!("day {day} in row {line} is after the end of the schedule"),
+                    )
+                    .with_primary(span, format!("the schedule has days 1 to {total}"))
+                    .with_help("check the day number; days count from 1 at the first run-in day"),
                 );
                 None
             }
             _ => {
-                let what = if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") };
+                let what = if cell.is_empty() {
+                    "empty".to_string()
+                } else {
+                    format!("`{cell}`")
+                };
                 self.push(
                     Diagnostic::error("E0711", format!("row {line} has an invalid day: {what}"))
-                        .with_primary(span, "expected a whole number from 1 (the first run-in day)")
-                        .with_help(format!("give the trial day as a whole number from 1 to {total}")),
+                        .with_primary(
+                            span,
+                            "expected a whole number from 1 (the first run-in day)",
+                        )
+                        .with_help(format!(
+                            "give the trial day as a whole number from 1 to {total}"
+                        )),
                 );
                 None
             }
@@ -418,7 +482,11 @@ impl DiaryReader<'_> {
     fn date_cell(&mut self, cell: &str, span: Span, line: u64) -> Option<u64> {
         let start = self.schedule.start?;
         let Ok(date) = NaiveDate::parse_from_str(cell, "%Y-%m-%d") else {
-            let what = if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") };
+            let what = if cell.is_empty() {
+                "empty".to_string()
+            } else {
+                format!("`{cell}`")
+            };
             self.push(
                 Diagnostic::error("E0711", format!("row {line} has an invalid date: {what}"))
                     .with_primary(span, "expected a date written YYYY-MM-DD")
@@ -487,14 +555,19 @@ impl DiaryReader<'_> {
         // `f64::from_str` also accepts `inf` and `NaN`: neither is a diary value.
         let Some(v) = cell.parse::<f64>().ok().filter(|v| v.is_finite()) else {
             self.push(
-                Diagnostic::error("E0706", format!("row {line}, column `{name}`: `{cell}` is not a number"))
-                    .with_primary(span, format!("expected {}", expected(kind)))
-                    .with_help("leave the cell empty when the value is missing"),
+                Diagnostic::error(
+                    "E0706",
+                    format!("row {line}, column `{name}`: `{cell}` is not a number"),
+                )
+                .with_primary(span, format!("expected {}", expected(kind)))
+                .with_help("leave the cell empty when the value is missing"),
             );
             return None;
         };
         match kind {
-            OutcomeType::Continuous { bounds: Some((lo, hi)) } if v < lo || v > hi => {
+            OutcomeType::Continuous {
+                bounds: Some((lo, hi)),
+            } if v < lo || v > hi => {
                 self.push(
                     Diagnostic::error("E0707", format!("row {line}, column `{name}`: {cell} is outside the outcome's bounds [{lo}, {hi}]"))
                         .with_primary(span, format!("expected a number from {lo} to {hi}"))
@@ -506,19 +579,29 @@ impl DiaryReader<'_> {
             OutcomeType::Binary if v == 0.0 || v == 1.0 => Some(v),
             OutcomeType::Binary => {
                 self.push(
-                    Diagnostic::error("E0708", format!("row {line}, column `{name}`: {cell} is not 0 or 1"))
-                        .with_primary(span, "a binary outcome is 0 (no) or 1 (yes)")
-                        .with_help("write 1 for yes, 0 for no, and leave the cell empty when unknown"),
+                    Diagnostic::error(
+                        "E0708",
+                        format!("row {line}, column `{name}`: {cell} is not 0 or 1"),
+                    )
+                    .with_primary(span, "a binary outcome is 0 (no) or 1 (yes)")
+                    .with_help("write 1 for yes, 0 for no, and leave the cell empty when unknown"),
                 );
                 None
             }
             OutcomeType::Count { .. } if v >= 0.0 && v.fract() == 0.0 => Some(v),
             OutcomeType::Count { .. } => {
-                let what = if v < 0.0 { "negative" } else { "not a whole number" };
+                let what = if v < 0.0 {
+                    "negative"
+                } else {
+                    "not a whole number"
+                };
                 self.push(
-                    Diagnostic::error("E0709", format!("row {line}, column `{name}`: the count {cell} is {what}"))
-                        .with_primary(span, "expected a whole number 0, 1, 2, …")
-                        .with_help("a count is how many times something happened that day"),
+                    Diagnostic::error(
+                        "E0709",
+                        format!("row {line}, column `{name}`: the count {cell} is {what}"),
+                    )
+                    .with_primary(span, "expected a whole number 0, 1, 2, …")
+                    .with_help("a count is how many times something happened that day"),
                 );
                 None
             }
@@ -528,9 +611,17 @@ impl DiaryReader<'_> {
                     Some(v)
                 } else {
                     self.push(
-                        Diagnostic::error("E0710", format!("row {line}, column `{name}`: {cell} is not a level of the outcome"))
-                            .with_primary(span, format!("expected a whole number from {low} to {high}"))
-                            .with_help(format!("the spec declares `ordinal {low}..{high}`")),
+                        Diagnostic::error(
+                            "E0710",
+                            format!(
+                                "row {line}, column `{name}`: {cell} is not a level of the outcome"
+                            ),
+                        )
+                        .with_primary(
+                            span,
+                            format!("expected a whole number from {low} to {high}"),
+                        )
+                        .with_help(format!("the spec declares `ordinal {low}..{high}`")),
                     );
                     None
                 }
@@ -551,7 +642,11 @@ impl DiaryReader<'_> {
             };
             let scheduled = self.schedule.arm_on_day(day);
             if taken != scheduled {
-                deviations.push(ArmDeviation { day, scheduled, taken });
+                deviations.push(ArmDeviation {
+                    day,
+                    scheduled,
+                    taken,
+                });
                 spans.push(span);
             }
         }
@@ -565,7 +660,14 @@ impl DiaryReader<'_> {
         let days: Vec<String> = deviations.iter().map(|d| d.day.to_string()).collect();
         let detail: Vec<String> = deviations
             .iter()
-            .map(|d| format!("day {}: scheduled {}, taken {}", d.day, name(d.scheduled), name(d.taken)))
+            .map(|d| {
+                format!(
+                    "day {}: scheduled {}, taken {}",
+                    d.day,
+                    name(d.scheduled),
+                    name(d.taken)
+                )
+            })
             .collect();
         let first_dev = deviations.first().copied();
         let mut diagnostic = Diagnostic::warning(
@@ -583,13 +685,12 @@ impl DiaryReader<'_> {
         );
         // Enough labels to find the rows; the note lists every day.
         for (span, d) in rest.iter().zip(deviations.iter().skip(1)).take(9) {
-            diagnostic = diagnostic.with_secondary(*span, format!("scheduled: {}", name(d.scheduled)));
+            diagnostic =
+                diagnostic.with_secondary(*span, format!("scheduled: {}", name(d.scheduled)));
         }
-        self.push(
-            diagnostic
-                .with_note(detail.join("; "))
-                .with_note("these days are analysed under the arm actually taken (`none`: not analysed)"),
-        );
+        self.push(diagnostic.with_note(detail.join("; ")).with_note(
+            "these days are analysed under the arm actually taken (`none`: not analysed)",
+        ));
         deviations
     }
 }
@@ -597,7 +698,9 @@ impl DiaryReader<'_> {
 /// What a value of this type looks like, for labels.
 fn expected(kind: OutcomeType) -> String {
     match kind {
-        OutcomeType::Continuous { bounds: Some((lo, hi)) } => format!("a number from {lo} to {hi}"),
+        OutcomeType::Continuous {
+            bounds: Some((lo, hi)),
+        } => format!("a number from {lo} to {hi}"),
         OutcomeType::Continuous { bounds: None } => "a number".into(),
         OutcomeType::Binary => "0 or 1".into(),
         OutcomeType::Count { .. } => "a whole number 0, 1, 2, …".into(),
@@ -609,7 +712,10 @@ fn expected(kind: OutcomeType) -> String {
 fn header_help(spec: &hir::Spec) -> String {
     let mut header = vec!["day", "arm"];
     header.extend(spec.outcomes.iter().map(|o| o.name.as_str()));
-    format!("a diary starts with a header row such as `{}`", header.join(","))
+    format!(
+        "a diary starts with a header row such as `{}`",
+        header.join(",")
+    )
 }
 
 /// The span of the first header cell of this column kind.

@@ -95,14 +95,18 @@ impl HypothesisLookup for NoHypotheses {
 pub enum Role {
     Intercept,
     /// Effect of this arm against the reference.
-    Effect { arm: usize },
+    Effect {
+        arm: usize,
+    },
     Trend,
     Sigma,
     Phi,
     Dispersion,
     Cutpoints,
     /// Carryover of this arm into the following period.
-    Carryover { arm: usize },
+    Carryover {
+        arm: usize,
+    },
 }
 
 /// A resolved LFM hypothesis prior (provenance for the report).
@@ -276,34 +280,48 @@ struct Builder<'a> {
 impl Builder<'_> {
     /// Adds a parameter with its prior; `None` after reporting why the prior
     /// cannot be lowered.
-    fn add(&mut self, name: String, role: Role, base: Base, size: usize, prior: &hir::Prior) -> Option<ParamId> {
+    fn add(
+        &mut self,
+        name: String,
+        role: Role,
+        base: Base,
+        size: usize,
+        prior: &hir::Prior,
+    ) -> Option<ParamId> {
         let mut hypothesis = None;
-        let (mir_prior, text) = if let (Base::Ordered, PriorDist::InducedDirichlet { alpha }) = (base, &prior.dist) {
-            (
-                Prior::InducedDirichlet {
-                    alpha: vec![*alpha; self.levels],
-                },
-                format!("induced_dirichlet({})", num(*alpha)),
-            )
-        } else {
-            let mut components = Vec::new();
-            self.components(prior, 1.0, &mut components, &mut hypothesis)?;
-            let text = components_text(&components);
-            let text = match &hypothesis {
-                Some(h) => format!("{}.{} discount {} robust {} = {text}", h.source, h.id, num(h.discount), num(h.robust)),
-                None => text,
+        let (mir_prior, text) =
+            if let (Base::Ordered, PriorDist::InducedDirichlet { alpha }) = (base, &prior.dist) {
+                (
+                    Prior::InducedDirichlet {
+                        alpha: vec![*alpha; self.levels],
+                    },
+                    format!("induced_dirichlet({})", num(*alpha)),
+                )
+            } else {
+                let mut components = Vec::new();
+                self.components(prior, 1.0, &mut components, &mut hypothesis)?;
+                let text = components_text(&components);
+                let text = match &hypothesis {
+                    Some(h) => format!(
+                        "{}.{} discount {} robust {} = {text}",
+                        h.source,
+                        h.id,
+                        num(h.discount),
+                        num(h.robust)
+                    ),
+                    None => text,
+                };
+                let mir_prior = match components.as_slice() {
+                    [(_, d)] => Prior::Dist(d.clone()),
+                    _ => Prior::Mixture(
+                        components
+                            .into_iter()
+                            .map(|(weight, dist)| MixtureComponent { weight, dist })
+                            .collect(),
+                    ),
+                };
+                (mir_prior, text)
             };
-            let mir_prior = match components.as_slice() {
-                [(_, d)] => Prior::Dist(d.clone()),
-                _ => Prior::Mixture(
-                    components
-                        .into_iter()
-                        .map(|(weight, dist)| MixtureComponent { weight, dist })
-                        .collect(),
-                ),
-            };
-            (mir_prior, text)
-        };
         let transform = transform_for(base, &mir_prior);
         let id = self.params.len();
         self.params.push(Parameter {
@@ -338,16 +356,38 @@ impl Builder<'_> {
         hypothesis: &mut Option<HypothesisPrior>,
     ) -> Option<()> {
         let simple = match &prior.dist {
-            PriorDist::Normal { mu, sigma } => Dist::Normal { mu: *mu, sigma: *sigma },
-            PriorDist::StudentT { nu, mu, sigma } => Dist::StudentT { nu: *nu, mu: *mu, sigma: *sigma },
-            PriorDist::Cauchy { mu, sigma } => Dist::Cauchy { mu: *mu, sigma: *sigma },
-            PriorDist::LogNormal { mu, sigma } => Dist::LogNormal { mu: *mu, sigma: *sigma },
+            PriorDist::Normal { mu, sigma } => Dist::Normal {
+                mu: *mu,
+                sigma: *sigma,
+            },
+            PriorDist::StudentT { nu, mu, sigma } => Dist::StudentT {
+                nu: *nu,
+                mu: *mu,
+                sigma: *sigma,
+            },
+            PriorDist::Cauchy { mu, sigma } => Dist::Cauchy {
+                mu: *mu,
+                sigma: *sigma,
+            },
+            PriorDist::LogNormal { mu, sigma } => Dist::LogNormal {
+                mu: *mu,
+                sigma: *sigma,
+            },
             PriorDist::HalfNormal { sigma } => Dist::HalfNormal { sigma: *sigma },
-            PriorDist::HalfStudentT { nu, sigma } => Dist::HalfStudentT { nu: *nu, sigma: *sigma },
+            PriorDist::HalfStudentT { nu, sigma } => Dist::HalfStudentT {
+                nu: *nu,
+                sigma: *sigma,
+            },
             PriorDist::Exponential { rate } => Dist::Exponential { rate: *rate },
-            PriorDist::Gamma { shape, rate } => Dist::Gamma { shape: *shape, rate: *rate },
+            PriorDist::Gamma { shape, rate } => Dist::Gamma {
+                shape: *shape,
+                rate: *rate,
+            },
             PriorDist::Beta { a, b } => Dist::Beta { a: *a, b: *b },
-            PriorDist::Uniform { lower, upper } => Dist::Uniform { lower: *lower, upper: *upper },
+            PriorDist::Uniform { lower, upper } => Dist::Uniform {
+                lower: *lower,
+                upper: *upper,
+            },
             PriorDist::Mixture(parts) => {
                 for (w, p) in parts {
                     self.components(p, weight * w, out, hypothesis)?;
@@ -383,10 +423,21 @@ impl Builder<'_> {
                     );
                     return None;
                 };
-                let w = if *discount > 0.0 && *discount <= 1.0 { *discount } else { 1.0 };
-                let r = if (0.0..1.0).contains(robust) { *robust } else { 0.0 };
+                let w = if *discount > 0.0 && *discount <= 1.0 {
+                    *discount
+                } else {
+                    1.0
+                };
+                let r = if (0.0..1.0).contains(robust) {
+                    *robust
+                } else {
+                    0.0
+                };
                 let discounted_sd = sd / w.sqrt();
-                let informative = Dist::Normal { mu: mean, sigma: discounted_sd };
+                let informative = Dist::Normal {
+                    mu: mean,
+                    sigma: discounted_sd,
+                };
                 let mut info = HypothesisPrior {
                     source: source.clone(),
                     id: id.clone(),
@@ -421,9 +472,12 @@ impl Builder<'_> {
             }
             PriorDist::InducedDirichlet { .. } => {
                 self.diagnostics.push(
-                    Diagnostic::error("E0719", "`induced_dirichlet` can only be the prior of the cutpoints")
-                        .with_primary(prior.span, "used here")
-                        .with_help("give this parameter a univariate prior such as `normal(0, 1)`"),
+                    Diagnostic::error(
+                        "E0719",
+                        "`induced_dirichlet` can only be the prior of the cutpoints",
+                    )
+                    .with_primary(prior.span, "used here")
+                    .with_help("give this parameter a univariate prior such as `normal(0, 1)`"),
                 );
                 return None;
             }
@@ -469,7 +523,9 @@ fn transform_for(base: Base, prior: &Prior) -> Transform {
 /// The unit-information scale of the module doc.
 fn unit_scale(kind: OutcomeType, y: &[f64]) -> f64 {
     match kind {
-        OutcomeType::Continuous { bounds: Some((lo, hi)) } if hi > lo => (hi - lo) / 2.0,
+        OutcomeType::Continuous {
+            bounds: Some((lo, hi)),
+        } if hi > lo => (hi - lo) / 2.0,
         OutcomeType::Continuous { .. } => {
             let n = y.len() as f64;
             if y.len() < 2 {
@@ -496,8 +552,11 @@ fn lower_outcome(
 ) -> Result<LoweredOutcome, Vec<Diagnostic>> {
     let j = model.outcome;
     let Some(outcome) = spec.outcomes.get(j) else {
-        return Err(vec![Diagnostic::error("E0719", "a model refers to an outcome the spec does not have")
-            .with_primary(model.span, "this model")]);
+        return Err(vec![Diagnostic::error(
+            "E0719",
+            "a model refers to an outcome the spec does not have",
+        )
+        .with_primary(model.span, "this model")]);
     };
     let analysis = analysis_set(j, schedule, diary);
 
@@ -557,7 +616,9 @@ fn lower_outcome(
         analysis.days.iter().map(|&d| d as f64).sum::<f64>() / n as f64
     };
     let levels = match outcome.kind {
-        OutcomeType::Ordinal { low, high } => usize::try_from(high.saturating_sub(low).saturating_add(1)).unwrap_or(0),
+        OutcomeType::Ordinal { low, high } => {
+            usize::try_from(high.saturating_sub(low).saturating_add(1)).unwrap_or(0)
+        }
         _ => 0,
     };
     let mut b = Builder {
@@ -569,7 +630,11 @@ fn lower_outcome(
         infos: Vec::new(),
         diagnostics: Vec::new(),
     };
-    let arm_name = |k: usize| spec.arms.get(k).map_or_else(|| format!("#{k}"), |a| a.name.clone());
+    let arm_name = |k: usize| {
+        spec.arms
+            .get(k)
+            .map_or_else(|| format!("#{k}"), |a| a.name.clone())
+    };
 
     let mut predictor = LinearPredictor::default();
     let mut cutpoints = None;
@@ -580,7 +645,13 @@ fn lower_outcome(
             span: model.span,
         };
         let prior = model.cutpoints.as_ref().unwrap_or(&default_cut);
-        cutpoints = b.add("cutpoints".into(), Role::Cutpoints, Base::Ordered, levels.saturating_sub(1).max(1), prior);
+        cutpoints = b.add(
+            "cutpoints".into(),
+            Role::Cutpoints,
+            Base::Ordered,
+            levels.saturating_sub(1).max(1),
+            prior,
+        );
     } else if let Some(prior) = &model.intercept {
         predictor.intercept = b.add("intercept".into(), Role::Intercept, Base::Real, 1, prior);
     }
@@ -646,46 +717,83 @@ fn lower_outcome(
             let default_errors = hir::Errors {
                 structure: ErrorStructure::Independent,
                 sigma: hir::Prior {
-                    dist: PriorDist::HalfNormal { sigma: b.unit_scale },
+                    dist: PriorDist::HalfNormal {
+                        sigma: b.unit_scale,
+                    },
                     default: true,
                     span: model.span,
                 },
                 phi: None,
             };
             let errors = model.errors.as_ref().unwrap_or(&default_errors);
-            let sigma = b.add("sigma".into(), Role::Sigma, Base::Positive, 1, &errors.sigma);
+            let sigma = b.add(
+                "sigma".into(),
+                Role::Sigma,
+                Base::Positive,
+                1,
+                &errors.sigma,
+            );
             match errors.structure {
                 ErrorStructure::Independent => sigma.map(|sigma| Family::Normal { sigma }),
                 ErrorStructure::Ar1 => {
                     let default_phi = hir::Prior {
-                        dist: PriorDist::Uniform { lower: -1.0, upper: 1.0 },
+                        dist: PriorDist::Uniform {
+                            lower: -1.0,
+                            upper: 1.0,
+                        },
                         default: true,
                         span: model.span,
                     };
-                    let phi = b.add("phi".into(), Role::Phi, Base::Correlation, 1, errors.phi.as_ref().unwrap_or(&default_phi));
-                    sigma.zip(phi).map(|(sigma, phi)| Family::NormalAr1 { sigma, phi })
+                    let phi = b.add(
+                        "phi".into(),
+                        Role::Phi,
+                        Base::Correlation,
+                        1,
+                        errors.phi.as_ref().unwrap_or(&default_phi),
+                    );
+                    sigma
+                        .zip(phi)
+                        .map(|(sigma, phi)| Family::NormalAr1 { sigma, phi })
                 }
             }
         }
         OutcomeType::Binary => Some(Family::BernoulliLogit),
-        OutcomeType::Count { overdispersed: false } => Some(Family::PoissonLog),
-        OutcomeType::Count { overdispersed: true } => {
+        OutcomeType::Count {
+            overdispersed: false,
+        } => Some(Family::PoissonLog),
+        OutcomeType::Count {
+            overdispersed: true,
+        } => {
             let default_psi = hir::Prior {
-                dist: PriorDist::Gamma { shape: 2.0, rate: 0.1 },
+                dist: PriorDist::Gamma {
+                    shape: 2.0,
+                    rate: 0.1,
+                },
                 default: true,
                 span: model.span,
             };
-            b.add("dispersion".into(), Role::Dispersion, Base::Positive, 1, model.dispersion.as_ref().unwrap_or(&default_psi))
-                .map(|psi| Family::NegBinomial2Log { psi })
+            b.add(
+                "dispersion".into(),
+                Role::Dispersion,
+                Base::Positive,
+                1,
+                model.dispersion.as_ref().unwrap_or(&default_psi),
+            )
+            .map(|psi| Family::NegBinomial2Log { psi })
         }
-        OutcomeType::Ordinal { .. } => cutpoints.map(|cutpoints| Family::OrderedLogistic { cutpoints }),
+        OutcomeType::Ordinal { .. } => {
+            cutpoints.map(|cutpoints| Family::OrderedLogistic { cutpoints })
+        }
     };
     if !b.diagnostics.is_empty() {
         return Err(b.diagnostics);
     }
     let Some(family) = family else {
-        return Err(vec![Diagnostic::error("E0719", format!("the model of `{}` could not be lowered", outcome.name))
-            .with_primary(model.span, "this model")]);
+        return Err(vec![Diagnostic::error(
+            "E0719",
+            format!("the model of `{}` could not be lowered", outcome.name),
+        )
+        .with_primary(model.span, "this model")]);
     };
     let days = analysis
         .days
@@ -732,7 +840,9 @@ fn num(v: f64) -> String {
 fn dist_text(d: &Dist) -> String {
     match *d {
         Dist::Normal { mu, sigma } => format!("normal({}, {})", num(mu), num(sigma)),
-        Dist::StudentT { nu, mu, sigma } => format!("student_t({}, {}, {})", num(nu), num(mu), num(sigma)),
+        Dist::StudentT { nu, mu, sigma } => {
+            format!("student_t({}, {}, {})", num(nu), num(mu), num(sigma))
+        }
         Dist::Cauchy { mu, sigma } => format!("cauchy({}, {})", num(mu), num(sigma)),
         Dist::LogNormal { mu, sigma } => format!("lognormal({}, {})", num(mu), num(sigma)),
         Dist::HalfNormal { sigma } => format!("half_normal({})", num(sigma)),
@@ -777,7 +887,9 @@ fn family_text(f: &Family, params: &[Parameter]) -> String {
         Family::BernoulliLogit => "bernoulli_logit(eta)".into(),
         Family::PoissonLog => "poisson_log(eta)".into(),
         Family::NegBinomial2Log { psi } => format!("neg_binomial_2_log(eta, {})", name(*psi)),
-        Family::OrderedLogistic { cutpoints } => format!("ordered_logistic(eta, {})", name(*cutpoints)),
+        Family::OrderedLogistic { cutpoints } => {
+            format!("ordered_logistic(eta, {})", name(*cutpoints))
+        }
     }
 }
 
@@ -787,18 +899,31 @@ fn family_text(f: &Family, params: &[Parameter]) -> String {
 pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
     let mut out = String::new();
     for l in lowered {
-        let Some(outcome) = spec.outcomes.get(l.outcome) else { continue };
+        let Some(outcome) = spec.outcomes.get(l.outcome) else {
+            continue;
+        };
         let kind = match outcome.kind {
-            OutcomeType::Continuous { bounds: Some((lo, hi)) } => format!("continuous in [{}, {}]", num(lo), num(hi)),
+            OutcomeType::Continuous {
+                bounds: Some((lo, hi)),
+            } => format!("continuous in [{}, {}]", num(lo), num(hi)),
             OutcomeType::Continuous { bounds: None } => "continuous".into(),
             OutcomeType::Binary => "binary".into(),
             OutcomeType::Count { overdispersed } => {
-                if overdispersed { "count overdispersed".into() } else { "count".into() }
+                if overdispersed {
+                    "count overdispersed".into()
+                } else {
+                    "count".into()
+                }
             }
             OutcomeType::Ordinal { low, high } => format!("ordinal {low}..{high}"),
         };
         let a = &l.analysis;
-        let _ = writeln!(out, "model {} ({kind}; effects on the {} scale)", outcome.name, outcome.kind.effect_scale());
+        let _ = writeln!(
+            out,
+            "model {} ({kind}; effects on the {} scale)",
+            outcome.name,
+            outcome.kind.effect_scale()
+        );
         let _ = writeln!(
             out,
             "  analysis set: {} days; excluded: run-in {}, washout {}, no arm {}; missing {}",
@@ -809,7 +934,11 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
             a.missing.len()
         );
         for (k, arm) in spec.arms.iter().enumerate() {
-            let reference = if k == spec.reference { " (reference)" } else { "" };
+            let reference = if k == spec.reference {
+                " (reference)"
+            } else {
+                ""
+            };
             let _ = writeln!(out, "    {}{reference}: {} days", arm.name, a.n_on_arm(k));
         }
         if let (Some(first), Some(last)) = (a.days.first(), a.days.last()) {
@@ -819,11 +948,19 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
         let width = l.params.iter().map(|p| p.name.len()).max().unwrap_or(0);
         for p in &l.params {
             let transform = l.model.params.get(p.id).map_or_else(String::new, |q| {
-                let size = if q.size > 1 { format!("[{}] ", q.size) } else { String::new() };
+                let size = if q.size > 1 {
+                    format!("[{}] ", q.size)
+                } else {
+                    String::new()
+                };
                 format!("{size}{}", transform_text(&q.transform))
             });
             let default = if p.default { "  (default)" } else { "" };
-            let _ = writeln!(out, "    {:<width$}  {:<16}  ~ {}{default}", p.name, transform, p.prior_text);
+            let _ = writeln!(
+                out,
+                "    {:<width$}  {:<16}  ~ {}{default}",
+                p.name, transform, p.prior_text
+            );
         }
         for lik in &l.model.likelihoods {
             let pred = &lik.predictor;
@@ -833,14 +970,27 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
                 terms.push(name(i).to_string());
             }
             for c in &pred.arm_effects {
-                terms.push(format!("{} * [arm = {}]", name(c.param), name(c.param).trim_start_matches("effect[").trim_end_matches(']')));
+                terms.push(format!(
+                    "{} * [arm = {}]",
+                    name(c.param),
+                    name(c.param)
+                        .trim_start_matches("effect[")
+                        .trim_end_matches(']')
+                ));
             }
             if let (Some(c), Some(per)) = (&pred.trend, l.per_days) {
-                terms.push(format!("{} * (day - {}) / {per}", name(c.param), num(l.dbar)));
+                terms.push(format!(
+                    "{} * (day - {}) / {per}",
+                    name(c.param),
+                    num(l.dbar)
+                ));
             }
             for c in &pred.carryover {
                 let n1 = c.values.iter().filter(|v| **v != 0.0).count();
-                terms.push(format!("{} * [after a period on it] ({n1} days)", name(c.param)));
+                terms.push(format!(
+                    "{} * [after a period on it] ({n1} days)",
+                    name(c.param)
+                ));
             }
             if terms.is_empty() {
                 terms.push("0".into());

@@ -1,0 +1,778 @@
+//! Lowering tests against independently computed answers: the analysis set
+//! and its exclusions recomputed here from the schedule's layout and the raw
+//! CSV for every bundled example; dbar, indicator and trend columns;
+//! hypothesis priors; E0520 and E0716; and, for continuous models with
+//! independent errors, the posterior mode of the effects under flat priors
+//! equal to ordinary least squares solved here by the normal equations, and
+//! the real hpi-milk-sleep trial against its published estimate.
+
+use std::collections::HashMap;
+
+use trialc::data::{read_diary, Diary};
+use trialc::diagnostic::Diagnostic;
+use trialc::hir::{self, Measured, Spec};
+use trialc::lower::{dump, lower, LoweredOutcome, NoHypotheses, Role};
+use trialc::schedule::{self, Schedule};
+use trialc::syntax;
+use trialc_runtime::density::{LogDensity, Transform};
+use trialc_runtime::mir::{Dist, Family, MirDensity, Prior};
+use trialc_runtime::nuts::NutsConfig;
+use trialc_runtime::optimize::{find_mode, OptimizeConfig};
+use trialc_runtime::posterior::fit;
+
+const EXAMPLES: [&str; 5] = [
+    "magnesium-migraine",
+    "hpi-milk-sleep",
+    "naproxen-dose",
+    "bp-chronotherapy",
+    "sleep-coach-styles",
+];
+
+struct Example {
+    dir: String,
+    text: String,
+    spec: Spec,
+    schedule: Schedule,
+    csv: String,
+    diary: Diary,
+}
+
+fn dir(name: &str) -> String {
+    format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn build(dir: String, text: String, csv: String) -> Example {
+    let (file, mut diagnostics) = syntax::parse(&text);
+    let (spec, more) = hir::check(&file);
+    diagnostics.extend(more);
+    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{dir}: {errors:#?}");
+    let spec = spec.expect("checked spec");
+    let schedule = schedule::build(&spec.schedule_spec()).expect("schedule");
+    let (diary, diagnostics) = read_diary(&csv, &spec, &schedule);
+    let diary = diary.unwrap_or_else(|| panic!("{dir}: {diagnostics:#?}"));
+    Example {
+        dir,
+        text,
+        spec,
+        schedule,
+        csv,
+        diary,
+    }
+}
+
+fn example(name: &str) -> Example {
+    let d = dir(name);
+    let text = std::fs::read_to_string(format!("{d}/{name}.trial")).expect("spec");
+    let csv = std::fs::read_to_string(format!("{d}/diary.csv")).expect("diary");
+    build(d, text, csv)
+}
+
+/// The hypotheses files the spec names, as the CLI would read them.
+fn hypotheses(ex: &Example) -> HashMap<(String, String), (f64, f64)> {
+    let mut map = HashMap::new();
+    for source in &ex.spec.hypotheses {
+        let text = std::fs::read_to_string(format!("{}/{}", ex.dir, source.path))
+            .expect("hypotheses file");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        for h in json["hypotheses"].as_array().expect("hypotheses array") {
+            let id = h["id"].as_str().expect("id").to_string();
+            let mean = h["effect"]["mean"].as_f64().expect("mean");
+            let sd = h["effect"]["sd"].as_f64().expect("sd");
+            map.insert((source.name.clone(), id), (mean, sd));
+        }
+    }
+    map
+}
+
+fn lowered(ex: &Example) -> Vec<LoweredOutcome> {
+    lower(&ex.spec, &ex.schedule, &ex.diary, &hypotheses(ex))
+        .unwrap_or_else(|d| panic!("{}: {d:#?}", ex.dir))
+}
+
+/// The raw CSV as (day, arm cell, column → cell), split by hand.
+fn raw_rows(csv: &str) -> Vec<(u64, String, HashMap<String, String>)> {
+    let mut lines = csv.lines();
+    let header: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .collect();
+    lines
+        .map(|line| {
+            let cells: HashMap<String, String> = header
+                .iter()
+                .cloned()
+                .zip(line.split(',').map(|s| s.trim().to_string()))
+                .collect();
+            let day = cells["day"].parse().expect("day");
+            let arm = cells.get("arm").cloned().unwrap_or_default();
+            (day, arm, cells)
+        })
+        .collect()
+}
+
+/// "run_in", "washout" or "treatment", from the layout rules of model.md
+/// applied to the drawn sequence (not via `Schedule::phase_on_day`).
+fn phase(s: &Schedule, day: u64) -> &'static str {
+    if day <= s.run_in_days {
+        return "run_in";
+    }
+    let i = ((day - s.run_in_days - 1) / s.period_days) as usize;
+    let within = (day - s.run_in_days - 1) % s.period_days;
+    let seq = s.sequence();
+    let switched = i > 0 && seq[i - 1] != seq[i];
+    if switched && within < s.washout_days {
+        "washout"
+    } else {
+        "treatment"
+    }
+}
+
+fn scheduled_days(s: &Schedule, measured: &Measured) -> Vec<u64> {
+    let n_periods = s.sequence().len() as u64;
+    let first = |i: u64| s.run_in_days + i * s.period_days + 1;
+    let mut days: Vec<u64> = match measured {
+        Measured::Daily => (1..=s.total_days).collect(),
+        Measured::Weekly => (1..=s.total_days).filter(|d| d % 7 == 0).collect(),
+        Measured::PerPeriod => (0..n_periods)
+            .map(|i| first(i) + s.period_days - 1)
+            .collect(),
+        Measured::OnDays(within) => (0..n_periods)
+            .flat_map(|i| within.iter().map(move |w| first(i) + w - 1))
+            .collect(),
+    };
+    days.sort_unstable();
+    days
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Expected {
+    days: Vec<u64>,
+    arms: Vec<usize>,
+    run_in: Vec<u64>,
+    washout: Vec<u64>,
+    missing: Vec<u64>,
+    no_arm: Vec<u64>,
+}
+
+fn expected(ex: &Example, outcome: usize) -> Expected {
+    let name = &ex.spec.outcomes[outcome].name;
+    let rows = raw_rows(&ex.csv);
+    let mut e = Expected::default();
+    for (day, arm, cells) in &rows {
+        if cells[name].is_empty() {
+            continue;
+        }
+        match phase(&ex.schedule, *day) {
+            "run_in" => e.run_in.push(*day),
+            "washout" => e.washout.push(*day),
+            _ => {
+                let taken = if arm.is_empty() {
+                    ex.schedule
+                        .sequence()
+                        .get(
+                            ((day - ex.schedule.run_in_days - 1) / ex.schedule.period_days)
+                                as usize,
+                        )
+                        .copied()
+                } else {
+                    ex.spec.arms.iter().position(|a| &a.name == arm)
+                };
+                match taken {
+                    Some(k) => {
+                        e.days.push(*day);
+                        e.arms.push(k);
+                    }
+                    None => e.no_arm.push(*day),
+                }
+            }
+        }
+    }
+    let with_value: Vec<u64> = rows
+        .iter()
+        .filter(|(_, _, c)| !c[name].is_empty())
+        .map(|(d, _, _)| *d)
+        .collect();
+    e.missing = scheduled_days(&ex.schedule, &ex.spec.outcomes[outcome].measured)
+        .into_iter()
+        .filter(|d| phase(&ex.schedule, *d) == "treatment" && !with_value.contains(d))
+        .collect();
+    e
+}
+
+#[test]
+fn analysis_sets_match_an_independent_count_for_every_example() {
+    for name in EXAMPLES {
+        let ex = example(name);
+        for l in lowered(&ex) {
+            let e = expected(&ex, l.outcome);
+            let a = &l.analysis;
+            let got = Expected {
+                days: a.days.clone(),
+                arms: a.arms.clone(),
+                run_in: a.run_in.clone(),
+                washout: a.washout.clone(),
+                missing: a.missing.clone(),
+                no_arm: a.no_arm.clone(),
+            };
+            assert_eq!(
+                got, e,
+                "{name}, outcome {}",
+                ex.spec.outcomes[l.outcome].name
+            );
+            let dbar = e.days.iter().sum::<u64>() as f64 / e.days.len() as f64;
+            assert!(
+                (l.dbar - dbar).abs() < 1e-12,
+                "{name}: dbar {} vs {dbar}",
+                l.dbar
+            );
+            let lik = &l.model.likelihoods[0];
+            assert_eq!(lik.y.len(), e.days.len());
+            assert_eq!(
+                lik.days,
+                e.days.iter().map(|&d| d as i64).collect::<Vec<_>>()
+            );
+            // Indicator columns: one per non-reference arm, 1 exactly on its days.
+            let effects: Vec<usize> = (0..ex.spec.arms.len())
+                .filter(|&k| k != ex.spec.reference)
+                .collect();
+            assert_eq!(lik.predictor.arm_effects.len(), effects.len());
+            for (column, &arm) in lik.predictor.arm_effects.iter().zip(&effects) {
+                let want: Vec<f64> = e
+                    .arms
+                    .iter()
+                    .map(|&a| f64::from(u8::from(a == arm)))
+                    .collect();
+                assert_eq!(column.values, want, "{name}: indicator of arm {arm}");
+                assert_eq!(
+                    l.model.params[column.param].name,
+                    format!("effect[{}]", ex.spec.arms[arm].name)
+                );
+            }
+            // The runtime accepts the model and its density is finite at 0.
+            let d = MirDensity::new(l.model.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let mut g = vec![0.0; d.dim()];
+            let lp = d.logp_grad(&vec![0.0; d.dim()], &mut g);
+            assert!(lp.is_finite(), "{name}: log density at 0 is {lp}");
+        }
+    }
+}
+
+#[test]
+fn magnesium_exclusions_and_model_structure() {
+    let ex = example("magnesium-migraine");
+    let all = lowered(&ex);
+    assert_eq!(all.len(), 3);
+    let (pain, attack, sleep) = (&all[0], &all[1], &all[2]);
+
+    // Schedule: 7 run-in days, six 14-day periods; randomized pairs always
+    // switch between cycles 1|2 or inside them, so count washouts by hand.
+    let seq = ex.schedule.sequence();
+    let switches = seq.windows(2).filter(|w| w[0] != w[1]).count();
+    let recorded_in_run_in = raw_rows(&ex.csv)
+        .iter()
+        .filter(|(day, _, cells)| *day <= 7 && !cells["pain"].is_empty())
+        .count();
+    assert_eq!(pain.analysis.run_in.len(), recorded_in_run_in);
+    let washout_days = (1..=ex.schedule.total_days)
+        .filter(|&d| phase(&ex.schedule, d) == "washout")
+        .count();
+    assert_eq!(washout_days, 3 * switches);
+    assert!(pain.analysis.washout.len() <= washout_days);
+    assert!(pain
+        .analysis
+        .washout
+        .iter()
+        .all(|&d| phase(&ex.schedule, d) == "washout"));
+
+    // Pain: AR(1) with the trend per 28 days, centred at dbar.
+    let lik = &pain.model.likelihoods[0];
+    assert!(matches!(lik.family, Family::NormalAr1 { .. }));
+    assert_eq!(pain.per_days, Some(28));
+    let trend = lik.predictor.trend.as_ref().expect("trend");
+    for (v, &d) in trend.values.iter().zip(&pain.analysis.days) {
+        assert!((v - (d as f64 - pain.dbar) / 28.0).abs() < 1e-12);
+    }
+    let names: Vec<&str> = pain.params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["intercept", "effect[magnesium]", "trend", "sigma", "phi"]
+    );
+    let phi = &pain.model.params[pain.params[4].id];
+    assert_eq!(phi.transform, Transform::Interval(-1.0, 1.0));
+    assert_eq!(
+        pain.model.params[pain.params[3].id].transform,
+        Transform::Lower(0.0)
+    );
+
+    // The robust LFM prior: 0.8 normal(-1.2, 0.6 / sqrt(0.5)) + 0.2 normal(0, 3).
+    let effect = pain.effect(0).expect("effect of magnesium");
+    let prior = &pain.model.priors[effect.id].prior;
+    let s = 0.6 / 0.5f64.sqrt();
+    match prior {
+        Prior::Mixture(c) => {
+            assert_eq!(c.len(), 2);
+            assert!((c[0].weight - 0.8).abs() < 1e-12 && (c[1].weight - 0.2).abs() < 1e-12);
+            assert_eq!(c[0].dist, Dist::Normal { mu: -1.2, sigma: s });
+            assert_eq!(
+                c[1].dist,
+                Dist::Normal {
+                    mu: 0.0,
+                    sigma: 3.0
+                }
+            );
+        }
+        other => panic!("expected a mixture, got {other:?}"),
+    }
+    assert_eq!(
+        effect.prior_text,
+        "lfm.H1 discount 0.5 robust 0.2 = 0.8 normal(-1.2, 0.8485) + 0.2 normal(0, 3)"
+    );
+    let h = effect.hypothesis.as_ref().expect("provenance");
+    assert_eq!((h.mean, h.sd, h.vague_default), (-1.2, 0.6, false));
+    // The span travels into the MIR and points at the spec's prior.
+    let (a, b) = pain.model.params[effect.id].origin.expect("origin");
+    assert!(
+        ex.text[a..b].starts_with("lfm.H1 discount 0.5 robust 0.2"),
+        "{}",
+        &ex.text[a..b]
+    );
+
+    // Attack: robust 0.3 with the default vague component normal(0, 2.5).
+    let effect = attack.effect(0).expect("effect");
+    match &attack.model.priors[effect.id].prior {
+        Prior::Mixture(c) => {
+            assert_eq!(
+                c[1].dist,
+                Dist::Normal {
+                    mu: 0.0,
+                    sigma: 2.5
+                }
+            );
+            assert!((c[1].weight - 0.3).abs() < 1e-12);
+            assert_eq!(
+                c[0].dist,
+                Dist::Normal {
+                    mu: -0.5,
+                    sigma: 0.35 / 0.5f64.sqrt()
+                }
+            );
+        }
+        other => panic!("expected a mixture, got {other:?}"),
+    }
+    assert!(
+        effect
+            .hypothesis
+            .as_ref()
+            .expect("provenance")
+            .vague_default
+    );
+    assert!(matches!(
+        attack.model.likelihoods[0].family,
+        Family::BernoulliLogit
+    ));
+
+    // Sleep quality: ordinal 1..5, weekly; four ordered cutpoints with
+    // induced_dirichlet(1, 1, 1, 1, 1), no intercept, levels 1..=5.
+    let lik = &sleep.model.likelihoods[0];
+    assert!(matches!(lik.family, Family::OrderedLogistic { .. }));
+    assert!(lik.predictor.intercept.is_none());
+    let cut = sleep
+        .params
+        .iter()
+        .find(|p| p.role == Role::Cutpoints)
+        .expect("cutpoints");
+    assert_eq!(sleep.model.params[cut.id].size, 4);
+    assert_eq!(sleep.model.params[cut.id].transform, Transform::Ordered);
+    assert_eq!(
+        sleep.model.priors[cut.id].prior,
+        Prior::InducedDirichlet {
+            alpha: vec![1.0; 5]
+        }
+    );
+    assert!(lik
+        .y
+        .iter()
+        .all(|y| (1.0..=5.0).contains(y) && y.fract() == 0.0));
+    assert!(sleep.analysis.days.iter().all(|d| d % 7 == 0));
+    assert!(sleep.analysis.missing.iter().all(|d| d % 7 == 0));
+
+    let text = dump(&all, &ex.spec);
+    for needle in [
+        "model pain",
+        "effect[magnesium]",
+        "interval (-1, 1)",
+        "normal_ar1",
+        "ordered_logistic",
+        "[4] ordered",
+        "n = ",
+    ] {
+        assert!(text.contains(needle), "dump lacks {needle}:\n{text}");
+    }
+}
+
+#[test]
+fn e0520_unresolved_hypotheses_point_at_the_prior() {
+    let ex = example("magnesium-migraine");
+    let errors =
+        lower(&ex.spec, &ex.schedule, &ex.diary, &NoHypotheses).expect_err("no hypotheses");
+    assert_eq!(
+        errors.iter().map(|d| d.code).collect::<Vec<_>>(),
+        ["E0520", "E0520"]
+    );
+    let span = errors[0].primary_span().expect("span");
+    assert!(ex.text[span.range()].starts_with("lfm.H1"));
+    let span = errors[1].primary_span().expect("span");
+    assert!(ex.text[span.range()].starts_with("lfm.H2"));
+
+    // A hypothesis with an sd of 0 is unusable too.
+    let mut bad = hypotheses(&ex);
+    bad.insert(("lfm".into(), "H1".into()), (-1.2, 0.0));
+    let errors = lower(&ex.spec, &ex.schedule, &ex.diary, &bad).expect_err("sd 0");
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].message.contains("no usable effect"),
+        "{}",
+        errors[0].message
+    );
+}
+
+#[test]
+fn e0716_names_the_arm_without_data() {
+    let full = example("magnesium-migraine");
+    // Keep the run-in and the first period only: all analysed days are on
+    // the first period's arm.
+    let first = &full.schedule.periods[0];
+    let csv: String = full
+        .csv
+        .lines()
+        .enumerate()
+        .filter(|(i, line)| {
+            *i == 0
+                || line
+                    .split(',')
+                    .next()
+                    .and_then(|d| d.parse::<u64>().ok())
+                    .is_some_and(|d| d <= first.last_day)
+        })
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let ex = build(full.dir.clone(), full.text.clone(), csv);
+    let errors =
+        lower(&ex.spec, &ex.schedule, &ex.diary, &hypotheses(&ex)).expect_err("too few days");
+    let other = &ex.spec.arms[1 - first.arm].name;
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    for e in &errors {
+        assert_eq!(e.code, "E0716");
+        assert!(
+            e.message
+                .contains(&format!("0 analysed days on arm `{other}`")),
+            "{}",
+            e.message
+        );
+    }
+}
+
+/// Solves the normal equations X'X b = X'y by Gaussian elimination with
+/// partial pivoting (written here so the check is independent of the runtime).
+fn ols(columns: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
+    let p = columns.len();
+    let mut a = vec![vec![0.0; p + 1]; p];
+    for i in 0..p {
+        for j in 0..p {
+            a[i][j] = columns[i].iter().zip(&columns[j]).map(|(u, v)| u * v).sum();
+        }
+        a[i][p] = columns[i].iter().zip(y).map(|(u, v)| u * v).sum();
+    }
+    for k in 0..p {
+        let pivot = (k..p)
+            .max_by(|&i, &j| a[i][k].abs().total_cmp(&a[j][k].abs()))
+            .expect("row");
+        a.swap(k, pivot);
+        let row_k = a[k].clone();
+        for row in a.iter_mut().skip(k + 1) {
+            let f = row[k] / row_k[k];
+            for (x, r) in row.iter_mut().zip(&row_k).skip(k) {
+                *x -= f * r;
+            }
+        }
+    }
+    let mut b = vec![0.0; p];
+    for k in (0..p).rev() {
+        b[k] = (a[k][p] - (k + 1..p).map(|j| a[k][j] * b[j]).sum::<f64>()) / a[k][k];
+    }
+    b
+}
+
+/// The posterior mode (constrained) of each named parameter, with the
+/// intercept, effect and trend priors replaced by normal(0, 1e4). L-BFGS
+/// starts at the data's mean and SD: from 0 its first unit step along a
+/// gradient of norm ~1e3 overflows `exp(log sigma)` and the runtime's line
+/// search gives up at the start point.
+fn flat_prior_mode(l: &LoweredOutcome) -> HashMap<String, f64> {
+    let mut model = l.model.clone();
+    for p in &l.params {
+        if matches!(p.role, Role::Intercept | Role::Effect { .. } | Role::Trend) {
+            model.priors[p.id].prior = Prior::Dist(Dist::Normal {
+                mu: 0.0,
+                sigma: 1e4,
+            });
+        }
+    }
+    let y = &model.likelihoods[0].y;
+    let n = y.len() as f64;
+    let mean = y.iter().sum::<f64>() / n;
+    let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let d = MirDensity::new(model).expect("model");
+    let mut theta = vec![0.0; d.dim()];
+    for p in &l.params {
+        match p.role {
+            Role::Intercept => theta[d.offsets()[p.id]] = mean,
+            Role::Sigma => theta[d.offsets()[p.id]] = sd,
+            _ => {}
+        }
+    }
+    let init = d.unconstrain(&theta).expect("init");
+    let cfg = OptimizeConfig {
+        tol_grad: 1e-9,
+        ..OptimizeConfig::default()
+    };
+    let mode = find_mode(&d, &init, &cfg).expect("mode");
+    assert!(mode.grad_norm < 1e-5, "not converged: {mode:?}");
+    let theta = d.constrain(&mode.x).expect("constrain");
+    l.params
+        .iter()
+        .map(|p| (p.name.clone(), theta[d.offsets()[p.id]]))
+        .collect()
+}
+
+#[test]
+fn hpi_milk_sleep_analysis_set_and_ols() {
+    let ex = example("hpi-milk-sleep");
+    let all = lowered(&ex);
+    let l = &all[0];
+    // README: 28 days, 24 answered, missing on days 1, 3, 6, 8; no run-in, no washout.
+    assert_eq!(l.analysis.n(), 24);
+    assert_eq!(l.analysis.missing, [1, 3, 6, 8]);
+    assert!(
+        l.analysis.run_in.is_empty()
+            && l.analysis.washout.is_empty()
+            && l.analysis.no_arm.is_empty()
+    );
+    assert_eq!((l.analysis.n_on_arm(0), l.analysis.n_on_arm(1)), (11, 13));
+
+    let lik = &l.model.likelihoods[0];
+    assert!(matches!(lik.family, Family::Normal { .. }));
+    let warm = lik.predictor.arm_effects[0].values.clone();
+    let b = ols(&[vec![1.0; lik.y.len()], warm.clone()], &lik.y);
+    // With one indicator, OLS is the difference of the arm means (README: 8.09, 6.62, -1.47).
+    let mean = |arm: f64| {
+        let v: Vec<f64> = lik
+            .y
+            .iter()
+            .zip(&warm)
+            .filter(|(_, w)| **w == arm)
+            .map(|(y, _)| *y)
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    assert!((b[1] - (mean(1.0) - mean(0.0))).abs() < 1e-12);
+    assert!((mean(0.0) - 8.09).abs() < 0.005 && (mean(1.0) - 6.62).abs() < 0.005);
+    assert!(
+        (b[1] - (86.0 / 13.0 - 89.0 / 11.0)).abs() < 1e-12,
+        "OLS effect {}",
+        b[1]
+    );
+    assert!((b[1] - -1.47).abs() < 0.01, "README's -1.47: {}", b[1]);
+
+    let mode = flat_prior_mode(l);
+    assert!(
+        (mode["effect[warm_milk]"] - b[1]).abs() < 1e-4,
+        "MAP {} vs OLS {}",
+        mode["effect[warm_milk]"],
+        b[1]
+    );
+    assert!((mode["intercept"] - b[0]).abs() < 1e-4);
+
+    // The published analysis drops day 2 (GLSAR): OLS on the other 23 days
+    // reproduces its -1.3846.
+    let keep: Vec<usize> = (0..lik.y.len())
+        .filter(|&i| l.analysis.days[i] != 2)
+        .collect();
+    let y23: Vec<f64> = keep.iter().map(|&i| lik.y[i]).collect();
+    let w23: Vec<f64> = keep.iter().map(|&i| warm[i]).collect();
+    let b23 = ols(&[vec![1.0; 23], w23], &y23);
+    assert!(
+        (b23[1] - -1.3846).abs() < 5e-5,
+        "published estimate {}",
+        b23[1]
+    );
+}
+
+#[test]
+fn hpi_milk_sleep_posterior_agrees_with_the_published_result() {
+    let ex = example("hpi-milk-sleep");
+    let all = lowered(&ex);
+    let cfg = NutsConfig {
+        seed: 20230727,
+        ..NutsConfig::default()
+    };
+    let post = fit(all[0].model.clone(), &cfg).expect("fit");
+    let k = post.index("effect[warm_milk]").expect("effect");
+    let s = &post.summaries[k];
+    // README: posterior mean near -1.4 (OLS on all 24 days: -1.47, published
+    // on 23: -1.3846), sd near the published SE 0.574, P(effect < -1) near 0.80.
+    assert!((s.mean - -1.47).abs() < 0.12, "posterior mean {}", s.mean);
+    assert!((s.mean - -1.3846).abs() < 0.15, "posterior mean {}", s.mean);
+    assert!((0.45..0.72).contains(&s.sd), "posterior sd {}", s.sd);
+    let (p, mcse) = post.probability(|theta| theta[k] < -1.0);
+    assert!((0.65..0.92).contains(&p), "P(effect < -1) = {p} ± {mcse}");
+    assert!(post.warnings.is_empty(), "{:?}", post.warnings);
+}
+
+#[test]
+fn ols_with_a_centred_trend_equals_the_flat_prior_mode() {
+    // The real hpi diary with a trend per 7 days: three regressors.
+    let base = example("hpi-milk-sleep");
+    let text = base.text.replace(
+        "  intercept        ~ normal(5, 5)\n",
+        "  intercept        ~ normal(5, 5)\n  trend            ~ normal(0, 1) per 7 days\n",
+    );
+    assert_ne!(text, base.text, "the spec edit applied");
+    let ex = build(base.dir.clone(), text, base.csv.clone());
+    let all = lowered(&ex);
+    let l = &all[0];
+    let lik = &l.model.likelihoods[0];
+    let days: Vec<f64> = l.analysis.days.iter().map(|&d| d as f64).collect();
+    let dbar = days.iter().sum::<f64>() / days.len() as f64;
+    let trend: Vec<f64> = days.iter().map(|d| (d - dbar) / 7.0).collect();
+    assert_eq!(lik.predictor.trend.as_ref().expect("trend").values, trend);
+    let warm: Vec<f64> = l
+        .analysis
+        .arms
+        .iter()
+        .map(|&a| f64::from(u8::from(a == 1)))
+        .collect();
+    let b = ols(&[vec![1.0; days.len()], warm, trend], &lik.y);
+    let mode = flat_prior_mode(l);
+    assert!((mode["intercept"] - b[0]).abs() < 1e-4, "{mode:?} vs {b:?}");
+    assert!(
+        (mode["effect[warm_milk]"] - b[1]).abs() < 1e-4,
+        "{mode:?} vs {b:?}"
+    );
+    assert!((mode["trend"] - b[2]).abs() < 1e-4, "{mode:?} vs {b:?}");
+}
+
+#[test]
+fn naproxen_three_arms_and_every_family() {
+    let ex = example("naproxen-dose");
+    let all = lowered(&ex);
+    let families: Vec<&str> = all
+        .iter()
+        .map(|l| match l.model.likelihoods[0].family {
+            Family::NormalAr1 { .. } => "normal_ar1",
+            Family::Normal { .. } => "normal",
+            Family::BernoulliLogit => "bernoulli",
+            Family::PoissonLog => "poisson",
+            Family::NegBinomial2Log { .. } => "neg_binomial_2",
+            Family::OrderedLogistic { .. } => "ordinal",
+        })
+        .collect();
+    assert_eq!(families, ["normal_ar1", "poisson", "bernoulli", "ordinal"]);
+    for l in &all {
+        let effects: Vec<&str> = l
+            .params
+            .iter()
+            .filter(|p| matches!(p.role, Role::Effect { .. }))
+            .map(|p| p.name.as_str())
+            .collect();
+        assert_eq!(effects, ["effect[naproxen_250]", "effect[naproxen_500]"]);
+    }
+    // PGIC 1..7 per period: 6 cutpoints, induced_dirichlet with 7 concentrations.
+    let pgic = &all[3];
+    let cut = pgic
+        .params
+        .iter()
+        .find(|p| p.role == Role::Cutpoints)
+        .expect("cutpoints");
+    assert_eq!(pgic.model.params[cut.id].size, 6);
+    assert_eq!(
+        pgic.model.priors[cut.id].prior,
+        Prior::InducedDirichlet {
+            alpha: vec![1.0; 7]
+        }
+    );
+}
+
+#[test]
+fn sleep_coach_overdispersion_and_the_arm_deviation() {
+    let ex = example("sleep-coach-styles");
+    assert_eq!(ex.diary.deviations.len(), 1, "the README's one deviation");
+    let dev = ex.diary.deviations[0];
+    let all = lowered(&ex);
+    let awakenings = all
+        .iter()
+        .find(|l| {
+            matches!(
+                l.model.likelihoods[0].family,
+                Family::NegBinomial2Log { .. }
+            )
+        })
+        .expect("overdispersed count");
+    let psi = awakenings
+        .params
+        .iter()
+        .find(|p| p.role == Role::Dispersion)
+        .expect("dispersion");
+    assert_eq!(
+        awakenings.model.params[psi.id].transform,
+        Transform::Lower(0.0)
+    );
+    // The deviating day is analysed under the arm taken.
+    for l in &all {
+        if let Some(i) = l.analysis.days.iter().position(|&d| d == dev.day) {
+            assert_eq!(Some(l.analysis.arms[i]), dev.taken);
+        }
+    }
+}
+
+#[test]
+fn carryover_columns_follow_the_previous_period() {
+    let base = example("hpi-milk-sleep");
+    let text = base.text.replace(
+        "  blinding  open\n",
+        "  blinding  open\n  carryover modelled\n",
+    );
+    assert_ne!(text, base.text);
+    let ex = build(base.dir.clone(), text, base.csv.clone());
+    let all = lowered(&ex);
+    let l = &all[0];
+    let carry = &l.model.likelihoods[0].predictor.carryover;
+    assert_eq!(carry.len(), 2, "one term per arm");
+    // ABAB with 7-day periods: days 8-14 follow cold (A), 15-21 warm, 22-28 cold.
+    for (column, info) in carry.iter().zip(
+        l.params
+            .iter()
+            .filter(|p| matches!(p.role, Role::Carryover { .. })),
+    ) {
+        let Role::Carryover { arm } = info.role else {
+            unreachable!()
+        };
+        let want: Vec<f64> = l
+            .analysis
+            .days
+            .iter()
+            .map(|&d| {
+                let previous = match d {
+                    8..=14 | 22..=28 => Some(0),
+                    15..=21 => Some(1),
+                    _ => None,
+                };
+                f64::from(u8::from(previous == Some(arm)))
+            })
+            .collect();
+        assert_eq!(column.values, want, "{}", info.name);
+    }
+}
