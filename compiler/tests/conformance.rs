@@ -27,7 +27,12 @@ fn disagreement(source: &str) -> Option<String> {
         return None;
     }
     let detail = if production {
-        format!("pest rejects: {:?}", TrialGrammar::parse(Rule::file, source).err().map(|e| e.to_string()))
+        format!(
+            "pest rejects: {:?}",
+            TrialGrammar::parse(Rule::file, source)
+                .err()
+                .map(|e| e.to_string())
+        )
     } else {
         let codes: Vec<String> = trialc::syntax::parse(source)
             .1
@@ -36,7 +41,9 @@ fn disagreement(source: &str) -> Option<String> {
             .collect();
         format!("production rejects: {codes:?}")
     };
-    Some(format!("pest={pest} production={production}: {detail}\n--- source ---\n{source}\n---"))
+    Some(format!(
+        "pest={pest} production={production}: {detail}\n--- source ---\n{source}\n---"
+    ))
 }
 
 fn workspace() -> PathBuf {
@@ -85,7 +92,9 @@ fn repository_files_agree() {
         walk(&root.join(dir), "trial", &mut files);
     }
     assert!(
-        files.iter().any(|f| f.to_string_lossy().contains("examples")),
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().contains("examples")),
         "the bundled examples were not found under {}",
         root.display()
     );
@@ -96,7 +105,13 @@ fn repository_files_agree() {
             failures.push(format!("{}: {why}", file.display()));
         }
     }
-    assert!(failures.is_empty(), "{} of {} files disagree:\n{}", failures.len(), files.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} files disagree:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -129,7 +144,12 @@ fn docs_fences_agree() {
         }
     }
     assert!(checked > 0, "no ```trial blocks found under docs/");
-    assert!(failures.is_empty(), "{} blocks disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} blocks disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// (input, valid?): both parsers must agree with each other and with the pin.
@@ -227,10 +247,16 @@ fn pinned_edge_cases_agree() {
         let pest = pest_accepts(source);
         let production = production_accepts(source);
         if pest != *valid || production != *valid {
-            failures.push(format!("{source:?}: pinned {valid}, pest {pest}, production {production}"));
+            failures.push(format!(
+                "{source:?}: pinned {valid}, pest {pest}, production {production}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "pinned cases failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "pinned cases failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 // ---------------------------------------------------------------- generator
@@ -265,7 +291,24 @@ struct Gen {
     out: Vec<String>,
 }
 
-const NAMES: &[&str] = &["magnesium", "placebo", "pain", "sleep_quality", "café", "µg_dose", "_x1", "effect", "reference", "vague", "per", "on", "of", "P", "days", "mcid"];
+const NAMES: &[&str] = &[
+    "magnesium",
+    "placebo",
+    "pain",
+    "sleep_quality",
+    "café",
+    "µg_dose",
+    "_x1",
+    "effect",
+    "reference",
+    "vague",
+    "per",
+    "on",
+    "of",
+    "P",
+    "days",
+    "mcid",
+];
 
 impl Gen {
     fn push(&mut self, token: &str) {
@@ -276,15 +319,25 @@ impl Gen {
         self.push(name);
     }
     fn string(&mut self) {
-        let body = self.rng.pick(&["", "Magnesium 600 mg", "µg ≥ 1, café", "quote \\\" and \\\\ and \\n", "ABBA BAAB"]);
+        let body = self.rng.pick(&[
+            "",
+            "Magnesium 600 mg",
+            "µg ≥ 1, café",
+            "quote \\\" and \\\\ and \\n",
+            "ABBA BAAB",
+        ]);
         self.out.push(format!("\"{body}\""));
     }
     fn integer(&mut self) {
-        let value = self.rng.pick(&["0", "1", "3", "14", "28", "20261201", "007"]);
+        let value = self
+            .rng
+            .pick(&["0", "1", "3", "14", "28", "20261201", "007"]);
         self.push(value);
     }
     fn number(&mut self) {
-        let value = self.rng.pick(&["0", "1", "0.5", "0.80", "2.5", "1e3", "1.5E-2", "15"]);
+        let value = self
+            .rng
+            .pick(&["0", "1", "0.5", "0.80", "2.5", "1e3", "1.5E-2", "15"]);
         self.push(value);
     }
     fn signed_number(&mut self) {
@@ -302,7 +355,9 @@ impl Gen {
     }
     fn comment(&mut self) {
         if self.rng.chance(15) {
-            let text = self.rng.pick(&["// note\n", "/// doc ≥ µg\n", "//\n", "/// why\n"]);
+            let text = self
+                .rng
+                .pick(&["// note\n", "/// doc ≥ µg\n", "//\n", "/// why\n"]);
             self.push(text);
         }
     }
@@ -335,7 +390,9 @@ impl Gen {
                 self.string();
                 self.push("{");
                 for _ in 0..self.rng.below(4) {
-                    let key = self.rng.pick(&["title", "version", "sponsor", "registry", "data"]);
+                    let key = self
+                        .rng
+                        .pick(&["title", "version", "sponsor", "registry", "data"]);
                     self.push(key);
                     self.string();
                 }
@@ -413,15 +470,17 @@ impl Gen {
         match self.rng.below(11) {
             0 => {
                 self.push("start");
-                let date = self.rng.pick(&["2026-12-01", "2027-02-30", "1999-01-31", "2030-10-10"]);
+                let date = self
+                    .rng
+                    .pick(&["2026-12-01", "2027-02-30", "1999-01-31", "2030-10-10"]);
                 self.push(date);
             }
-            1 | 2 | 3 => {
+            1..=3 => {
                 let key = self.rng.pick(&["run_in", "period", "washout"]);
                 self.push(key);
                 self.duration();
             }
-            4 | 5 | 6 => {
+            4..=6 => {
                 let key = self.rng.pick(&["cycles", "periods", "max_run", "seed"]);
                 self.push(key);
                 self.integer();
@@ -575,7 +634,11 @@ impl Gen {
     }
 
     fn prior(&mut self, depth: usize) {
-        let choice = if depth > 2 { 2 + self.rng.below(2) } else { self.rng.below(4) };
+        let choice = if depth > 2 {
+            2 + self.rng.below(2)
+        } else {
+            self.rng.below(4)
+        };
         match choice {
             0 => {
                 self.push("mixture");
@@ -609,7 +672,14 @@ impl Gen {
                 }
             }
             2 => {
-                let name = self.rng.pick(&["normal", "half_normal", "student_t", "uniform", "mixture", "gamma"]);
+                let name = self.rng.pick(&[
+                    "normal",
+                    "half_normal",
+                    "student_t",
+                    "uniform",
+                    "mixture",
+                    "gamma",
+                ]);
                 self.push(name);
                 self.push("(");
                 for i in 0..self.rng.below(4) {
@@ -681,15 +751,54 @@ impl Gen {
 
 /// Tokens a mutation may insert: punctuation, near-miss words and lexical traps.
 const NOISE: &[&str] = &[
-    "{", "}", "(", ")", "[", "]", ",", ":", ".", "..", "~", "=", "<", ">=", "-", "*", "\"s\"", "\"open", "1", "1.5", "2026-13-01", "12345678901234567890",
-    "days", "effect", "mcid", "-mcid", "≥", "é", "per", "of", "// c\n", "P", "\\", "arm", "}", "modeled", "\u{FEFF}",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ",",
+    ":",
+    ".",
+    "..",
+    "~",
+    "=",
+    "<",
+    ">=",
+    "-",
+    "*",
+    "\"s\"",
+    "\"open",
+    "1",
+    "1.5",
+    "2026-13-01",
+    "12345678901234567890",
+    "days",
+    "effect",
+    "mcid",
+    "-mcid",
+    "≥",
+    "é",
+    "per",
+    "of",
+    "// c\n",
+    "P",
+    "\\",
+    "arm",
+    "}",
+    "modeled",
+    "\u{FEFF}",
 ];
 
 fn join(tokens: &[String], rng: &mut Rng, allow_glued: bool) -> String {
     let mut out = String::new();
     for (i, token) in tokens.iter().enumerate() {
         if i > 0 && !out.ends_with('\n') {
-            let separator = if allow_glued && rng.chance(8) { "" } else { rng.pick(&[" ", " ", "\n", "  ", "\t", "\r\n"]) };
+            let separator = if allow_glued && rng.chance(8) {
+                ""
+            } else {
+                rng.pick(&[" ", " ", "\n", "  ", "\t", "\r\n"])
+            };
             out.push_str(separator);
         }
         out.push_str(token);
@@ -759,8 +868,19 @@ fn generated_corpus_agrees() {
             break;
         }
     }
-    assert!(failures.is_empty(), "{} disagreements, first ones:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} disagreements, first ones:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     // The corpus must exercise both outcomes, or it tests little.
-    assert!(invalid_mutants > programs, "only {invalid_mutants} invalid mutants");
-    assert!(valid_mutants > programs / 20, "only {valid_mutants} valid mutants");
+    assert!(
+        invalid_mutants > programs,
+        "only {invalid_mutants} invalid mutants"
+    );
+    assert!(
+        valid_mutants > programs / 20,
+        "only {valid_mutants} valid mutants"
+    );
 }

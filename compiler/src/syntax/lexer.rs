@@ -112,7 +112,12 @@ fn lex_string(lex: &mut logos::Lexer<Token>) -> bool {
 /// the way pest's optional groups backtrack.
 fn lex_number(lex: &mut logos::Lexer<Token>) {
     let rest = lex.remainder().as_bytes();
-    let digits_from = |from: usize| rest.iter().skip(from).take_while(|b| b.is_ascii_digit()).count();
+    let digits_from = |from: usize| {
+        rest.iter()
+            .skip(from)
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
     let mut used = 0;
     if rest.first() == Some(&b'.') {
         let n = digits_from(1);
@@ -184,12 +189,18 @@ mod tests {
     #[test]
     fn numbers_take_only_complete_fractions_and_exponents() {
         use Token::*;
-        assert_eq!(kinds("1..5"), vec![(Number, "1"), (DotDot, ".."), (Number, "5")]);
+        assert_eq!(
+            kinds("1..5"),
+            vec![(Number, "1"), (DotDot, ".."), (Number, "5")]
+        );
         assert_eq!(kinds("3e"), vec![(Number, "3"), (Ident, "e")]);
         assert_eq!(kinds("1.5e-3"), vec![(Number, "1.5e-3")]);
         assert_eq!(kinds("2."), vec![(Number, "2"), (Dot, ".")]);
         assert_eq!(kinds("2026-12-01"), vec![(Date, "2026-12-01")]);
-        assert_eq!(kinds("2026-1"), vec![(Number, "2026"), (Minus, "-"), (Number, "1")]);
+        assert_eq!(
+            kinds("2026-1"),
+            vec![(Number, "2026"), (Minus, "-"), (Number, "1")]
+        );
     }
 
     #[test]
@@ -204,6 +215,9 @@ mod tests {
     #[test]
     fn unicode_identifiers_and_error_characters() {
         use Token::*;
-        assert_eq!(kinds("café ≥ 2"), vec![(Ident, "café"), (Error, "≥"), (Number, "2")]);
+        assert_eq!(
+            kinds("café ≥ 2"),
+            vec![(Ident, "café"), (Error, "≥"), (Number, "2")]
+        );
     }
 }

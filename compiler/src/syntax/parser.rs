@@ -32,10 +32,36 @@ const ITEM_KEYWORDS: &[&str] = &[
     "decide",
 ];
 const SCHEDULE_FIELDS: &[&str] = &[
-    "start", "run_in", "period", "cycles", "periods", "sequence", "max_run", "washout", "carryover", "blinding", "seed",
+    "start",
+    "run_in",
+    "period",
+    "cycles",
+    "periods",
+    "sequence",
+    "max_run",
+    "washout",
+    "carryover",
+    "blinding",
+    "seed",
 ];
-const OUTCOME_FIELDS: &[&str] = &["type", "measured", "better", "mcid", "unit", "primary", "secondary"];
-const MODEL_STATEMENTS: &[&str] = &["effect", "intercept", "trend", "errors", "cutpoints", "dispersion", "carryover"];
+const OUTCOME_FIELDS: &[&str] = &[
+    "type",
+    "measured",
+    "better",
+    "mcid",
+    "unit",
+    "primary",
+    "secondary",
+];
+const MODEL_STATEMENTS: &[&str] = &[
+    "effect",
+    "intercept",
+    "trend",
+    "errors",
+    "cutpoints",
+    "dispersion",
+    "carryover",
+];
 const DECIDE_RULES: &[&str] = &["recommend", "stop", "otherwise"];
 const TIME_UNITS: &[&str] = &["day", "days", "week", "weeks"];
 /// Whole numbers have at most this many digits (the grammar's `integer`), so
@@ -57,13 +83,19 @@ pub struct Parser<'s> {
     comments: Vec<ast::Comment>,
     diagnostics: Vec<Diagnostic>,
     prior_depth: usize,
+    /// Spans of unrecognised characters (already reported): a parse error
+    /// right after one is a consequence, not a second mistake.
+    stray_characters: Vec<Span>,
 }
 
 /// What a block's entries are: a fixed set of keywords, or (the trial block)
 /// any `NAME "value"` pair.
 #[derive(Clone, Copy)]
 enum Entries {
-    Keywords { kind: &'static str, words: &'static [&'static str] },
+    Keywords {
+        kind: &'static str,
+        words: &'static [&'static str],
+    },
     TrialFields,
 }
 
@@ -78,6 +110,7 @@ impl<'s> Parser<'s> {
             comments: Vec::new(),
             diagnostics: Vec::new(),
             prior_depth: 0,
+            stray_characters: Vec::new(),
         };
         let mut previous_end = 0;
         for lexeme in lexer::lex(source) {
@@ -85,13 +118,24 @@ impl<'s> Parser<'s> {
                 Token::Comment => {
                     let written = parser.text(lexeme.span);
                     let doc = written.starts_with("///");
-                    let text = written.get(if doc { 3 } else { 2 }..).unwrap_or("").to_string();
-                    parser.comments.push(ast::Comment { span: lexeme.span, text, doc });
+                    let text = written
+                        .get(if doc { 3 } else { 2 }..)
+                        .unwrap_or("")
+                        .to_string();
+                    parser.comments.push(ast::Comment {
+                        span: lexeme.span,
+                        text,
+                        doc,
+                    });
                 }
                 Token::Error => {
+                    parser.stray_characters.push(lexeme.span);
                     let written = parser.text(lexeme.span);
-                    let mut d = Diagnostic::error("E0108", format!("unexpected character `{}`", written.escape_debug()))
-                        .with_primary(lexeme.span, "not part of the language");
+                    let mut d = Diagnostic::error(
+                        "E0108",
+                        format!("unexpected character `{}`", written.escape_debug()),
+                    )
+                    .with_primary(lexeme.span, "not part of the language");
                     if let Some(help) = character_help(written) {
                         d = d.with_help(help);
                     }
@@ -100,7 +144,10 @@ impl<'s> Parser<'s> {
                 Token::Bom if parser.tokens.is_empty() => {}
                 Token::Bom => parser.diagnostics.push(
                     Diagnostic::error("E0108", "unexpected byte-order mark")
-                        .with_primary(lexeme.span, "a byte-order mark is allowed only at the start of the file")
+                        .with_primary(
+                            lexeme.span,
+                            "a byte-order mark is allowed only at the start of the file",
+                        )
                         .with_help("remove this invisible character"),
                 ),
                 token => {
@@ -108,7 +155,9 @@ impl<'s> Parser<'s> {
                         parser.check_string(lexeme.span, terminated);
                     }
                     let gap = source.get(previous_end..lexeme.span.start).unwrap_or("");
-                    parser.line_start.push(parser.tokens.is_empty() || gap.contains(['\n', '\r']));
+                    parser
+                        .line_start
+                        .push(parser.tokens.is_empty() || gap.contains(['\n', '\r']));
                     parser.tokens.push(lexeme);
                     previous_end = lexeme.span.end;
                 }
@@ -141,20 +190,29 @@ impl<'s> Parser<'s> {
                         if let Some(best) = suggest(word, ITEM_KEYWORDS) {
                             d = d.with_help(format!("did you mean `{best}`?"));
                         } else {
-                            d = d.with_note(format!("a spec is a list of items, each starting with one of {}", list(ITEM_KEYWORDS)));
+                            d = d.with_note(format!(
+                                "a spec is a list of items, each starting with one of {}",
+                                list(ITEM_KEYWORDS)
+                            ));
                         }
                         d
                     }
-                    None => Diagnostic::error("E0101", format!("expected an item, found {}", self.describe(token)))
-                        .with_primary(token.span, "an item must start here")
-                        .with_note(format!("items start with one of {}", list(ITEM_KEYWORDS))),
+                    None => Diagnostic::error(
+                        "E0101",
+                        format!("expected an item, found {}", self.describe(token)),
+                    )
+                    .with_primary(token.span, "an item must start here")
+                    .with_note(format!("items start with one of {}", list(ITEM_KEYWORDS))),
                 };
                 self.diagnostics.push(d);
                 self.bump();
                 self.recover_top();
             }
         }
-        let file = ast::File { items, comments: self.comments };
+        let file = ast::File {
+            items,
+            comments: self.comments,
+        };
         (file, self.diagnostics)
     }
 
@@ -190,7 +248,11 @@ impl<'s> Parser<'s> {
                     None
                 };
                 let reference = self.eat_word("reference");
-                K::Arm(ast::ArmDecl { name, description, reference })
+                K::Arm(ast::ArmDecl {
+                    name,
+                    description,
+                    reference,
+                })
             }
             "schedule" => {
                 let from = match self.eat_word("from") {
@@ -219,31 +281,56 @@ impl<'s> Parser<'s> {
                     None
                 };
                 let mut fields = Vec::new();
-                let entries = Entries::Keywords { kind: "outcome field", words: OUTCOME_FIELDS };
+                let entries = Entries::Keywords {
+                    kind: "outcome field",
+                    words: OUTCOME_FIELDS,
+                };
                 self.block(entries, |p, start| {
                     let kind = p.outcome_field()?;
-                    fields.push(ast::OutcomeField { kind, span: p.since(start) });
+                    fields.push(ast::OutcomeField {
+                        kind,
+                        span: p.since(start),
+                    });
                     Some(())
                 })?;
-                K::Outcome(ast::OutcomeBlock { name, description, fields })
+                K::Outcome(ast::OutcomeBlock {
+                    name,
+                    description,
+                    fields,
+                })
             }
             "model" => {
                 let outcome = self.ident("the name of the outcome this model is for")?;
                 let mut statements = Vec::new();
-                let entries = Entries::Keywords { kind: "model statement", words: MODEL_STATEMENTS };
+                let entries = Entries::Keywords {
+                    kind: "model statement",
+                    words: MODEL_STATEMENTS,
+                };
                 self.block(entries, |p, start| {
                     let kind = p.model_statement()?;
-                    statements.push(ast::ModelStatement { kind, span: p.since(start) });
+                    statements.push(ast::ModelStatement {
+                        kind,
+                        span: p.since(start),
+                    });
                     Some(())
                 })?;
-                K::Model(ast::ModelBlock { outcome, statements })
+                K::Model(ast::ModelBlock {
+                    outcome,
+                    statements,
+                })
             }
             "decide" => {
                 let mut rules = Vec::new();
-                let entries = Entries::Keywords { kind: "decision rule", words: DECIDE_RULES };
+                let entries = Entries::Keywords {
+                    kind: "decision rule",
+                    words: DECIDE_RULES,
+                };
                 self.block(entries, |p, start| {
                     let kind = p.decision_rule()?;
-                    rules.push(ast::Rule { kind, span: p.since(start) });
+                    rules.push(ast::Rule {
+                        kind,
+                        span: p.since(start),
+                    });
                     Some(())
                 })?;
                 K::Decide(ast::DecideBlock { rules })
@@ -280,7 +367,11 @@ impl<'s> Parser<'s> {
     /// `{ entry* }` with recovery. Returns `None` only when the opening brace
     /// is missing (the caller then skips the item). An unclosed block is
     /// reported and ends where the next item starts, keeping its entries.
-    fn block(&mut self, entries: Entries, mut entry: impl FnMut(&mut Self, Span) -> Option<()>) -> Option<()> {
+    fn block(
+        &mut self,
+        entries: Entries,
+        mut entry: impl FnMut(&mut Self, Span) -> Option<()>,
+    ) -> Option<()> {
         let open = self.expect(Token::LBrace, "`{`")?;
         loop {
             let Some(token) = self.peek() else {
@@ -303,9 +394,12 @@ impl<'s> Parser<'s> {
             }
             let ok = match (entries, word) {
                 (Entries::TrialFields, Some(_)) => entry(self, token.span),
-                (Entries::Keywords { words, .. }, Some(w)) if words.contains(&w) => entry(self, token.span),
+                (Entries::Keywords { words, .. }, Some(w)) if words.contains(&w) => {
+                    entry(self, token.span)
+                }
                 (Entries::Keywords { kind, words }, Some(w)) => {
-                    let mut d = Diagnostic::error("E0110", format!("unknown {kind} `{w}`")).with_primary(token.span, format!("not a {kind}"));
+                    let mut d = Diagnostic::error("E0110", format!("unknown {kind} `{w}`"))
+                        .with_primary(token.span, format!("not a {kind}"));
                     d = match suggest(w, words) {
                         Some(best) => d.with_help(format!("did you mean `{best}`?")),
                         None => d.with_note(format!("a {kind} starts with one of {}", list(words))),
@@ -329,11 +423,13 @@ impl<'s> Parser<'s> {
     }
 
     fn unclosed(&mut self, open: Span, next_item: Option<Span>) {
-        let mut d = Diagnostic::error("E0109", "unclosed block: `{` has no matching `}`").with_primary(open, "this block is never closed");
+        let mut d = Diagnostic::error("E0109", "unclosed block: `{` has no matching `}`")
+            .with_primary(open, "this block is never closed");
         if let Some(span) = next_item {
             d = d.with_secondary(span, "the next item starts here");
         }
-        self.diagnostics.push(d.with_help("add `}` at the end of the block"));
+        self.diagnostics
+            .push(d.with_help("add `}` at the end of the block"));
     }
 
     /// After a failed entry: skip to the next line, a closing brace or the end.
@@ -341,7 +437,8 @@ impl<'s> Parser<'s> {
         let mut depth = 0usize;
         while let Some(token) = self.peek() {
             let moved = self.pos > entry_pos;
-            if depth == 0 && (token.token == Token::RBrace || (moved && self.line_start[self.pos])) {
+            if depth == 0 && (token.token == Token::RBrace || (moved && self.line_start[self.pos]))
+            {
                 return;
             }
             match token.token {
@@ -358,8 +455,16 @@ impl<'s> Parser<'s> {
     fn recover_top(&mut self) {
         let mut depth = 0usize;
         while let Some(token) = self.peek() {
-            if self.line_start[self.pos] && self.word_at(self.pos).is_some_and(|w| ITEM_KEYWORDS.contains(&w)) {
-                let column_zero = token.span.start == 0 || matches!(self.source.as_bytes().get(token.span.start - 1), Some(b'\n' | b'\r'));
+            if self.line_start[self.pos]
+                && self
+                    .word_at(self.pos)
+                    .is_some_and(|w| ITEM_KEYWORDS.contains(&w))
+            {
+                let column_zero = token.span.start == 0
+                    || matches!(
+                        self.source.as_bytes().get(token.span.start - 1),
+                        Some(b'\n' | b'\r')
+                    );
                 if depth == 0 || column_zero {
                     return;
                 }
@@ -377,10 +482,16 @@ impl<'s> Parser<'s> {
 
     fn schedule_fields(&mut self) -> Option<Vec<ast::ScheduleField>> {
         let mut fields = Vec::new();
-        let entries = Entries::Keywords { kind: "schedule field", words: SCHEDULE_FIELDS };
+        let entries = Entries::Keywords {
+            kind: "schedule field",
+            words: SCHEDULE_FIELDS,
+        };
         self.block(entries, |p, start| {
             let kind = p.schedule_field()?;
-            fields.push(ast::ScheduleField { kind, span: p.since(start) });
+            fields.push(ast::ScheduleField {
+                kind,
+                span: p.since(start),
+            });
             Some(())
         })?;
         Some(fields)
@@ -413,7 +524,8 @@ impl<'s> Parser<'s> {
                 K::Carryover(self.expect_word("modelled")?)
             }
             "blinding" => {
-                let (word, span) = self.one_of(&["open", "single", "double"], "a blinding level")?;
+                let (word, span) =
+                    self.one_of(&["open", "single", "double"], "a blinding level")?;
                 let level = match word {
                     "open" => ast::Blinding::Open,
                     "single" => ast::Blinding::Single,
@@ -433,7 +545,13 @@ impl<'s> Parser<'s> {
             "alternating" => S::Alternating,
             "counterbalanced" => S::Counterbalanced,
             "fixed" => S::Fixed(self.string("the pattern, e.g. `\"ABBA BAAB\"`")?),
-            _ => match self.one_of(&["pairs", "blocks"], "`pairs` or `blocks` after `randomized`")?.0 {
+            _ => match self
+                .one_of(
+                    &["pairs", "blocks"],
+                    "`pairs` or `blocks` after `randomized`",
+                )?
+                .0
+            {
                 "pairs" => S::RandomizedPairs,
                 _ => S::RandomizedBlocks,
             },
@@ -485,7 +603,10 @@ impl<'s> Parser<'s> {
             Diagnostic::error("E0106", "duration without a unit")
                 .with_primary(amount.span, "days or weeks?")
                 .with_note("a protocol must not leave the unit of a duration to the reader")
-                .with_help(format!("write `{} days` (or `{} weeks`)", amount.node, amount.node)),
+                .with_help(format!(
+                    "write `{} days` (or `{} weeks`)",
+                    amount.node, amount.node
+                )),
         );
     }
 
@@ -495,7 +616,11 @@ impl<'s> Parser<'s> {
             Some(Token::Date) => {
                 let span = self.bump().span;
                 let text = self.text(span);
-                let part = |range: std::ops::Range<usize>| text.get(range).and_then(|s| s.parse::<u32>().ok()).unwrap_or(0);
+                let part = |range: std::ops::Range<usize>| {
+                    text.get(range)
+                        .and_then(|s| s.parse::<u32>().ok())
+                        .unwrap_or(0)
+                };
                 let (year, month, day) = (part(0..4), part(5..7), part(8..10));
                 let problem = if !(1..=12).contains(&month) {
                     Some(format!("there is no month {month}"))
@@ -519,9 +644,16 @@ impl<'s> Parser<'s> {
                 // Something date-like but malformed (`2026-1-5`, `01-12-2026`):
                 // take the whole run of numbers and dashes as the bad date.
                 let start = self.bump().span;
-                while let (Some(token), Some(previous)) = (self.peek(), self.tokens.get(self.pos.wrapping_sub(1))) {
+                while let (Some(token), Some(previous)) =
+                    (self.peek(), self.tokens.get(self.pos.wrapping_sub(1)))
+                {
                     let adjacent = token.span.start == previous.span.end;
-                    if adjacent && matches!(token.token, Token::Number | Token::Minus | Token::Date | Token::Dot) {
+                    if adjacent
+                        && matches!(
+                            token.token,
+                            Token::Number | Token::Minus | Token::Date | Token::Dot
+                        )
+                    {
                         self.bump();
                     } else {
                         break;
@@ -552,7 +684,11 @@ impl<'s> Parser<'s> {
             "measured" => K::Measured(self.measurement()?),
             "better" => {
                 let (word, span) = self.one_of(&["lower", "higher"], "`lower` or `higher`")?;
-                let direction = if word == "lower" { ast::Direction::Lower } else { ast::Direction::Higher };
+                let direction = if word == "lower" {
+                    ast::Direction::Lower
+                } else {
+                    ast::Direction::Higher
+                };
                 K::Better(Spanned::new(direction, span))
             }
             "mcid" => K::Mcid(self.signed_number("the MCID, e.g. `1.0`")?),
@@ -600,7 +736,8 @@ impl<'s> Parser<'s> {
     fn measurement(&mut self) -> Option<ast::Measured> {
         use ast::Measured as M;
         let words = ["daily", "weekly", "per", "on"];
-        let (word, _) = self.one_of(&words, "`daily`, `weekly`, `per period` or `on days [...]`")?;
+        let (word, _) =
+            self.one_of(&words, "`daily`, `weekly`, `per period` or `on days [...]`")?;
         Some(match word {
             "daily" => M::Daily,
             "weekly" => M::Weekly,
@@ -630,12 +767,18 @@ impl<'s> Parser<'s> {
             "effect" => {
                 let arm = self.ident("the arm whose effect this is")?;
                 self.expect(Token::Tilde, "`~`")?;
-                K::Effect { arm, prior: self.prior()? }
+                K::Effect {
+                    arm,
+                    prior: self.prior()?,
+                }
             }
             "carryover" => {
                 let arm = self.ident("the arm whose carryover this is")?;
                 self.expect(Token::Tilde, "`~`")?;
-                K::Carryover { arm, prior: self.prior()? }
+                K::Carryover {
+                    arm,
+                    prior: self.prior()?,
+                }
             }
             "intercept" | "cutpoints" | "dispersion" => {
                 self.expect(Token::Tilde, "`~`")?;
@@ -656,15 +799,23 @@ impl<'s> Parser<'s> {
                 K::Trend { prior, per }
             }
             "errors" => {
-                let (word, span) = self.one_of(&["independent", "ar1"], "`independent` or `ar1`")?;
-                let structure = if word == "ar1" { ast::ErrorStructure::Ar1 } else { ast::ErrorStructure::Independent };
+                let (word, span) =
+                    self.one_of(&["independent", "ar1"], "`independent` or `ar1`")?;
+                let structure = if word == "ar1" {
+                    ast::ErrorStructure::Ar1
+                } else {
+                    ast::ErrorStructure::Independent
+                };
                 self.expect(Token::LParen, "`(`")?;
                 let mut params = Vec::new();
                 if !self.at(Token::RParen) {
                     loop {
                         let name = self.ident("a parameter name (`sigma` or `phi`)")?;
                         self.expect(Token::Tilde, "`~`")?;
-                        params.push(ast::NamedPrior { name, prior: self.prior()? });
+                        params.push(ast::NamedPrior {
+                            name,
+                            prior: self.prior()?,
+                        });
                         if self.eat(Token::Comma).is_none() {
                             break;
                         }
@@ -685,7 +836,10 @@ impl<'s> Parser<'s> {
             let span = self.peek().map(|t| t.span).unwrap_or(self.eof_span());
             self.diagnostics.push(
                 Diagnostic::error("E0101", "priors nested too deeply")
-                    .with_primary(span, format!("more than {MAX_PRIOR_DEPTH} levels of nesting"))
+                    .with_primary(
+                        span,
+                        format!("more than {MAX_PRIOR_DEPTH} levels of nesting"),
+                    )
                     .with_help("give the prior a name with `prior NAME = …` and use the name"),
             );
             return None;
@@ -706,8 +860,10 @@ impl<'s> Parser<'s> {
             return None;
         };
         let next = |n: usize| self.peek_at(n).map(|t| t.token);
-        let is_mixture =
-            self.text(name.span) == "mixture" && next(1) == Some(Token::LParen) && next(2) == Some(Token::Number) && next(3) == Some(Token::Colon);
+        let is_mixture = self.text(name.span) == "mixture"
+            && next(1) == Some(Token::LParen)
+            && next(2) == Some(Token::Number)
+            && next(3) == Some(Token::Colon);
         let kind = if is_mixture {
             self.bump();
             self.bump();
@@ -715,7 +871,10 @@ impl<'s> Parser<'s> {
             loop {
                 let weight = self.number("a mixture weight")?;
                 self.expect(Token::Colon, "`:`")?;
-                components.push(ast::MixtureComponent { weight, prior: self.prior()? });
+                components.push(ast::MixtureComponent {
+                    weight,
+                    prior: self.prior()?,
+                });
                 if self.eat(Token::Comma).is_none() {
                     break;
                 }
@@ -762,7 +921,10 @@ impl<'s> Parser<'s> {
         } else {
             K::Preset(self.ident("a prior")?)
         };
-        Some(ast::Prior { kind, span: self.since(name.span) })
+        Some(ast::Prior {
+            kind,
+            span: self.since(name.span),
+        })
     }
 
     // ------------------------------------------------------------ decisions
@@ -774,7 +936,10 @@ impl<'s> Parser<'s> {
             "recommend" => {
                 let arm = self.ident("the arm to recommend")?;
                 self.expect_word("if")?;
-                R::Recommend { arm, condition: self.condition()? }
+                R::Recommend {
+                    arm,
+                    condition: self.condition()?,
+                }
             }
             "stop" => {
                 self.expect_word("early")?;
@@ -854,7 +1019,12 @@ impl<'s> Parser<'s> {
             }
             self.bump();
             let start = minus.map(|m| m.span).unwrap_or(word.span);
-            return Some(Spanned::new(ast::Threshold::Mcid { negative: minus.is_some() }, start.to(word.span)));
+            return Some(Spanned::new(
+                ast::Threshold::Mcid {
+                    negative: minus.is_some(),
+                },
+                start.to(word.span),
+            ));
         }
         let value = self.signed_number("a threshold: a number, `mcid` or `-mcid`")?;
         Some(Spanned::new(ast::Threshold::Value(value.node), value.span))
@@ -893,7 +1063,9 @@ impl<'s> Parser<'s> {
         };
         self.bump();
         match self.peek() {
-            Some(n) if n.token == Token::Number && n.span.start == minus.span.end => Some(Some(minus.span)),
+            Some(n) if n.token == Token::Number && n.span.start == minus.span.end => {
+                Some(Some(minus.span))
+            }
             Some(n) if n.token == Token::Number => {
                 self.minus_not_adjacent(minus.span);
                 None
@@ -931,9 +1103,12 @@ impl<'s> Parser<'s> {
         }
         if text.len() > MAX_INTEGER_DIGITS {
             self.diagnostics.push(
-                Diagnostic::error("E0104", format!("number too long: `{text}` has {} digits", text.len()))
-                    .with_primary(span, format!("{what}: at most {MAX_INTEGER_DIGITS} digits"))
-                    .with_help("whole numbers have at most 18 digits; this is probably a typo"),
+                Diagnostic::error(
+                    "E0104",
+                    format!("number too long: `{text}` has {} digits", text.len()),
+                )
+                .with_primary(span, format!("{what}: at most {MAX_INTEGER_DIGITS} digits"))
+                .with_help("whole numbers have at most 18 digits; this is probably a typo"),
             );
             return None;
         }
@@ -965,10 +1140,17 @@ impl<'s> Parser<'s> {
     /// reported in the first pass.
     fn string(&mut self, what: &str) -> Option<Spanned<String>> {
         match self.peek() {
-            Some(Lexeme { token: Token::Str(terminated), span }) => {
+            Some(Lexeme {
+                token: Token::Str(terminated),
+                span,
+            }) => {
                 self.bump();
                 let written = self.text(span);
-                let inner_end = if terminated { written.len().saturating_sub(1) } else { written.len() };
+                let inner_end = if terminated {
+                    written.len().saturating_sub(1)
+                } else {
+                    written.len()
+                };
                 let inner = written.get(1..inner_end.max(1)).unwrap_or("");
                 Some(Spanned::new(unescape(inner), span))
             }
@@ -1037,7 +1219,10 @@ impl<'s> Parser<'s> {
 
     /// The text of the token at `pos` if it is a word.
     fn word_at(&self, pos: usize) -> Option<&'s str> {
-        self.tokens.get(pos).filter(|t| t.token == Token::Ident).map(|t| self.text(t.span))
+        self.tokens
+            .get(pos)
+            .filter(|t| t.token == Token::Ident)
+            .map(|t| self.text(t.span))
     }
 
     /// Consume the current token (callers check there is one; at the end of
@@ -1091,9 +1276,16 @@ impl<'s> Parser<'s> {
         if let Some(word) = current.and_then(|c| words.iter().find(|w| **w == c)) {
             return Some((word, self.bump().span));
         }
+        if self.after_stray_character() {
+            return None;
+        }
         let span = self.peek().map(|t| t.span).unwrap_or(self.eof_span());
-        let found = self.peek().map(|t| self.describe(t)).unwrap_or_else(|| "the end of the file".into());
-        let mut d = Diagnostic::error("E0101", format!("expected {what}, found {found}")).with_primary(span, format!("expected one of {}", list(words)));
+        let found = self
+            .peek()
+            .map(|t| self.describe(t))
+            .unwrap_or_else(|| "the end of the file".into());
+        let mut d = Diagnostic::error("E0101", format!("expected {what}, found {found}"))
+            .with_primary(span, format!("expected one of {}", list(words)));
         if let Some(best) = current.and_then(|c| suggest(c, words)) {
             d = d.with_help(format!("did you mean `{best}`?"));
         }
@@ -1101,12 +1293,27 @@ impl<'s> Parser<'s> {
         None
     }
 
+    /// Whether an unrecognised character lies between the last consumed
+    /// token and the current one.
+    fn after_stray_character(&self) -> bool {
+        let next_start = self.peek().map_or(self.source.len(), |t| t.span.start);
+        self.stray_characters
+            .iter()
+            .any(|s| s.start >= self.prev_end && s.end <= next_start)
+    }
+
     fn error_expected(&mut self, what: &str) {
+        if self.after_stray_character() {
+            return;
+        }
         let (span, found) = match self.peek() {
             Some(token) => (token.span, self.describe(token)),
             None => (self.eof_span(), "the end of the file".to_string()),
         };
-        self.diagnostics.push(Diagnostic::error("E0101", format!("expected {what}, found {found}")).with_primary(span, format!("expected {what} here")));
+        self.diagnostics.push(
+            Diagnostic::error("E0101", format!("expected {what}, found {found}"))
+                .with_primary(span, format!("expected {what} here")),
+        );
     }
 
     fn describe(&self, token: Lexeme) -> String {
@@ -1131,7 +1338,11 @@ impl<'s> Parser<'s> {
     /// no blank line between them and the item, no ordinary comment between.
     fn doc_before(&self, pos: usize) -> Option<String> {
         let item_start = self.tokens.get(pos)?.span.start;
-        let after = if pos == 0 { 0 } else { self.tokens.get(pos - 1).map_or(0, |t| t.span.end) };
+        let after = if pos == 0 {
+            0
+        } else {
+            self.tokens.get(pos - 1).map_or(0, |t| t.span.end)
+        };
         let mut lines = Vec::new();
         let mut next_start = item_start;
         for comment in self.comments.iter().rev() {
@@ -1145,7 +1356,13 @@ impl<'s> Parser<'s> {
             if gap.matches('\n').count() > 1 || !gap.trim().is_empty() {
                 break;
             }
-            lines.push(comment.text.strip_prefix(' ').unwrap_or(&comment.text).trim_end_matches('\r'));
+            lines.push(
+                comment
+                    .text
+                    .strip_prefix(' ')
+                    .unwrap_or(&comment.text)
+                    .trim_end_matches('\r'),
+            );
             next_start = comment.span.start;
         }
         if lines.is_empty() {
@@ -1159,9 +1376,15 @@ impl<'s> Parser<'s> {
 /// Whether a word is a keyword somewhere in the grammar (for deciding that a
 /// word after a duration is the next field, not a misspelled unit).
 fn is_keyword(word: &str) -> bool {
-    [ITEM_KEYWORDS, SCHEDULE_FIELDS, OUTCOME_FIELDS, MODEL_STATEMENTS, DECIDE_RULES]
-        .iter()
-        .any(|set| set.contains(&word))
+    [
+        ITEM_KEYWORDS,
+        SCHEDULE_FIELDS,
+        OUTCOME_FIELDS,
+        MODEL_STATEMENTS,
+        DECIDE_RULES,
+    ]
+    .iter()
+    .any(|set| set.contains(&word))
         || matches!(word, "per" | "after" | "discount" | "robust" | "vague")
 }
 
@@ -1199,7 +1422,11 @@ fn suggest(word: &str, candidates: &[&'static str]) -> Option<&'static str> {
 }
 
 fn list(words: &[&str]) -> String {
-    words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")
+    words
+        .iter()
+        .map(|w| format!("`{w}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Characters people type for the language's operators and quotes.
