@@ -104,10 +104,11 @@ EXAMPLES = {
         "washout": 2,
         "carryover_half_life": 0.7,
         # the schedule trialc draws from seed 20270115 (randomized blocks,
-        # cycles 3, max_run 2; 216 admissible sequences)
+        # cycles 4, max_run 2; 1296 admissible sequences)
         "sequence": ["naproxen_250", "placebo", "naproxen_500",
-                     "naproxen_500", "placebo", "naproxen_250",
-                     "naproxen_500", "placebo", "naproxen_250"],
+                     "naproxen_500", "naproxen_250", "placebo",
+                     "placebo", "naproxen_250", "naproxen_500",
+                     "placebo", "naproxen_250", "naproxen_500"],
         "missing_day": 0.05,
         "missing_cell": 0.01,
         "outcomes": [
