@@ -12,6 +12,7 @@ pub mod hir;
 pub mod lower;
 pub mod markdown;
 pub mod render;
+pub mod report;
 pub mod schedule;
 pub mod stdlib;
 pub mod syntax;

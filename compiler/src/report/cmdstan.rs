@@ -1,0 +1,214 @@
+//! Posterior draws as CmdStan-format CSV, one file per chain, so that
+//! cmdstanpy (`from_csv`), ArviZ (`from_cmdstan`), `posterior` and
+//! `stansummary` read trialc's draws like Stan's (`scripts/python-check.sh`
+//! checks this with the real packages).
+//!
+//! Layout as CmdStan 2.36 writes it: `#` config lines (`model`, `method =
+//! sample`, `num_samples`, `num_warmup`, `save_warmup = false`, `thin = 1`,
+//! the adaptation settings, `algorithm = hmc`, `engine = nuts`,
+//! `max_depth`, `metric = diag_e`, chain `id`, `seed`); the header row
+//! `lp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__`
+//! then the parameters; the adaptation block (`# Adaptation terminated`,
+//! `# Step size = …`, `# Diagonal elements of inverse mass matrix:` and its
+//! values); one row per draw; and the timing block that closes the file.
+//!
+//! Deliberate differences, also stated in the file's own comments:
+//! * Parameter names use CmdStan's `name.index` for vector elements
+//!   (`cutpoints.2`, which cmdstanpy reads back as `cutpoints[2]`); a named
+//!   index becomes `name_index` (`effect[magnesium]` → `effect_magnesium`),
+//!   because CmdStan has no named indices and `effect.magnesium` would be
+//!   read back as a malformed array index.
+//! * `lp__` is trialc's log density on the unconstrained scale, Jacobian
+//!   included, *with* all normalising constants (Stan drops them), so it
+//!   differs from Stan's by a constant.
+//! * The runtime's `Posterior` does not keep the adapted inverse metric, so
+//!   its values are written as `nan` (readers parse them as missing); and
+//!   wall times are not recorded (`nan` seconds) so that the same inputs
+//!   give byte-identical files.
+//! * Values are written in Rust's shortest round-trip form, not CmdStan's six
+//!   significant digits, so means computed from the CSV equal the report's.
+
+use std::fmt::Write as _;
+
+use trialc_runtime::posterior::Posterior;
+
+use super::{offsets, RunSettings};
+use crate::hir;
+use crate::lower::LoweredOutcome;
+
+/// The sampler-diagnostic columns, as CmdStan names them.
+pub const STAT_COLUMNS: [&str; 7] = [
+    "lp__",
+    "accept_stat__",
+    "stepsize__",
+    "treedepth__",
+    "n_leapfrog__",
+    "divergent__",
+    "energy__",
+];
+
+/// The CmdStan column name of a posterior element name (see the module doc).
+pub fn column_name(name: &str) -> String {
+    let Some((base, rest)) = name.split_once('[') else {
+        return name.to_string();
+    };
+    let index = rest.trim_end_matches(']');
+    let parts: Vec<&str> = index.split(',').map(str::trim).collect();
+    if parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        format!("{base}.{}", parts.join("."))
+    } else {
+        format!("{base}_{}", parts.join("_"))
+    }
+}
+
+/// The model name written into the CSV (`TRIAL_OUTCOME`).
+pub fn model_name(trial_id: &str, outcome: &str) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    format!("{}_{}", clean(trial_id), clean(outcome))
+}
+
+/// A float as written in the CSV: shortest round-trip decimal; `nan`/`inf`
+/// spelled as numpy and pandas read them.
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        "nan".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Chain `chain` (0-based) of one outcome's fit as a CmdStan CSV file.
+pub fn chain_csv(
+    trial_id: &str,
+    outcome: &hir::Outcome,
+    lowered: &LoweredOutcome,
+    post: &Posterior,
+    chain: usize,
+    settings: &RunSettings,
+) -> String {
+    let mut s = String::new();
+    let model = model_name(trial_id, &outcome.name);
+    // Config block: CmdStan's nesting and key names, which both readers parse.
+    let lines = [
+        "# stan_version_major = 2".to_string(),
+        "# stan_version_minor = 36".to_string(),
+        "# stan_version_patch = 0".to_string(),
+        format!("# model = {model}"),
+        "# method = sample (Default)".to_string(),
+        "#   sample".to_string(),
+        format!("#     num_samples = {}", post.num_draws),
+        format!("#     num_warmup = {}", settings.warmup),
+        "#     save_warmup = false (Default)".to_string(),
+        "#     thin = 1 (Default)".to_string(),
+        "#     adapt".to_string(),
+        "#       engaged = true (Default)".to_string(),
+        "#       gamma = 0.05 (Default)".to_string(),
+        "#       delta = 0.8 (Default)".to_string(),
+        "#       kappa = 0.75 (Default)".to_string(),
+        "#       t0 = 10 (Default)".to_string(),
+        "#       init_buffer = 75 (Default)".to_string(),
+        "#       term_buffer = 50 (Default)".to_string(),
+        "#       window = 25 (Default)".to_string(),
+        "#     algorithm = hmc (Default)".to_string(),
+        "#       hmc".to_string(),
+        "#         engine = nuts (Default)".to_string(),
+        "#           nuts".to_string(),
+        format!("#             max_depth = {}", settings.max_depth),
+        "#         metric = diag_e (Default)".to_string(),
+        "#         stepsize = 1 (Default)".to_string(),
+        "#         stepsize_jitter = 0 (Default)".to_string(),
+        format!("#     num_chains = {}", post.num_chains),
+        format!("# id = {}", chain + 1),
+        "# init = 2 (Default)".to_string(),
+        "# random".to_string(),
+        format!("#   seed = {}", settings.seed),
+        "# output".to_string(),
+        format!("#   file = {}-{}.csv", outcome.name, chain + 1),
+        "#   sig_figs = -1 (Default)".to_string(),
+        format!("# trialc_version = {}", env!("CARGO_PKG_VERSION")),
+        "# written by trialc in the CmdStan 2.36 CSV layout (not by Stan): lp__ keeps all"
+            .to_string(),
+        "# normalising constants; the inverse metric is not recorded (nan); no wall times"
+            .to_string(),
+    ];
+    for line in lines {
+        s.push_str(&line);
+        s.push('\n');
+    }
+
+    // Header: stats, then every element of every parameter in model order.
+    let mut columns: Vec<String> = STAT_COLUMNS.iter().map(|c| (*c).to_string()).collect();
+    let mut elements = Vec::new();
+    let offs = offsets(lowered);
+    for (p, &o) in lowered.model.params.iter().zip(&offs) {
+        for k in o..o + p.size {
+            if let Some(name) = post.names.get(k) {
+                columns.push(column_name(name));
+                elements.push(k);
+            }
+        }
+    }
+    s.push_str(&columns.join(","));
+    s.push('\n');
+
+    let dim = post.names.len();
+    s.push_str("# Adaptation terminated\n");
+    let _ = writeln!(
+        s,
+        "# Step size = {}",
+        number(post.stepsizes.get(chain).copied().unwrap_or(f64::NAN))
+    );
+    s.push_str("# Diagonal elements of inverse mass matrix:\n");
+    let _ = writeln!(s, "# {}", vec!["nan"; dim.max(1)].join(", "));
+
+    let draws: Vec<&[f64]> = post
+        .iter_draws()
+        .skip(chain * post.num_draws)
+        .take(post.num_draws)
+        .collect();
+    let stats = post.stats.get(chain).map_or(&[][..], Vec::as_slice);
+    for (theta, st) in draws.iter().zip(stats) {
+        let mut row = vec![
+            number(st.lp),
+            number(st.accept_stat),
+            number(st.stepsize),
+            st.treedepth.to_string(),
+            st.n_leapfrog.to_string(),
+            u8::from(st.divergent).to_string(),
+            number(st.energy),
+        ];
+        row.extend(
+            elements
+                .iter()
+                .map(|&k| number(theta.get(k).copied().unwrap_or(f64::NAN))),
+        );
+        s.push_str(&row.join(","));
+        s.push('\n');
+    }
+
+    s.push_str("# \n");
+    s.push_str("#  Elapsed Time: nan seconds (Warm-up)\n");
+    s.push_str("#                nan seconds (Sampling)\n");
+    s.push_str("#                nan seconds (Total)\n");
+    s.push_str("# \n");
+    s
+}

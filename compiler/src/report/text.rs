@@ -1,0 +1,469 @@
+//! The terminal report: trial and data, exclusions by reason, per outcome the
+//! parameter table and the effects on their interpretable scale, the
+//! decision rules, and the conclusion, for a clinician to read.
+//!
+//! Plain ASCII with aligned columns, so it survives any terminal, e-mail or
+//! log file; convergence warnings are not printed here because the CLI
+//! renders them against the spec (they are in `Report::diagnostics`).
+
+use std::fmt::Write as _;
+
+use super::decide::{num, prob_text, required};
+use super::{fmt_stat, EffectReport, Interval, OutcomeReport, ParamRow, Report};
+
+/// The whole terminal report.
+pub fn text(r: &Report) -> String {
+    let mut out = String::new();
+    trial(&mut out, r);
+    data(&mut out, r);
+    for o in &r.outcomes {
+        outcome(&mut out, o, r);
+    }
+    rules(&mut out, r);
+    let _ = writeln!(out, "Conclusion");
+    for line in wrap(&r.conclusion.text, 76) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out);
+    let n = r.diagnostics.len();
+    if n == 0 {
+        let _ = writeln!(
+            out,
+            "Convergence: no warnings (R-hat <= {}, bulk-ESS >= {:.0}, no divergences, no tree-depth saturation, E-BFMI >= {}).",
+            super::RHAT_MAX,
+            super::ESS_BULK_MIN,
+            super::E_BFMI_MIN
+        );
+    } else {
+        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code).collect();
+        let _ = writeln!(
+            out,
+            "Convergence: {n} warning{} ({}); see the messages against the spec.",
+            if n == 1 { "" } else { "s" },
+            codes.join(", ")
+        );
+    }
+    out
+}
+
+fn trial(out: &mut String, r: &Report) {
+    let t = &r.trial;
+    let _ = writeln!(
+        out,
+        "Trial {}{}",
+        t.id,
+        t.title
+            .as_ref()
+            .map(|s| format!(": {s}"))
+            .unwrap_or_default()
+    );
+    let meta: Vec<String> = [
+        ("version", &t.version),
+        ("sponsor", &t.sponsor),
+        ("registry", &t.registry),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
+    .collect();
+    if !meta.is_empty() {
+        let _ = writeln!(out, "  {}", meta.join("; "));
+    }
+    for a in &t.arms {
+        let _ = writeln!(
+            out,
+            "  arm {}{}{}",
+            a.name,
+            if a.reference { " (reference)" } else { "" },
+            a.description
+                .as_ref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  design {}, {} periods of {} days, run-in {} days, washout {} days, {} blinding{}",
+        t.design,
+        t.periods.len(),
+        t.period_days,
+        t.run_in_days,
+        t.washout_days,
+        t.blinding,
+        t.start
+            .as_ref()
+            .map(|s| format!(", day 1 = {s}"))
+            .unwrap_or_default()
+    );
+    let seq: Vec<String> = t
+        .periods
+        .iter()
+        .map(|p| {
+            format!(
+                "{}:{} (days {}-{})",
+                p.number, p.arm, p.first_day, p.last_day
+            )
+        })
+        .collect();
+    for line in wrap(&format!("sequence {}", seq.join(", ")), 76) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let s = &r.settings;
+    let _ = writeln!(
+        out,
+        "  sampler NUTS, {} chains x ({} warmup + {} draws), seed {}",
+        s.chains, s.warmup, s.draws, s.seed
+    );
+    let _ = writeln!(out);
+}
+
+fn data(out: &mut String, r: &Report) {
+    let d = &r.data;
+    let _ = writeln!(out, "Data");
+    let span = match (d.first_day, d.last_day) {
+        (Some(a), Some(b)) => format!(", days {a}-{b}"),
+        _ => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "  {} diary rows{span}; {} of {} periods complete",
+        d.rows, d.periods_complete, d.periods_planned
+    );
+    if d.deviations.is_empty() {
+        let _ = writeln!(
+            out,
+            "  arm deviations: {}",
+            if d.has_arm_column {
+                "none (the arm column agrees with the schedule)"
+            } else {
+                "not recorded (no arm column; the schedule is assumed)"
+            }
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  arm deviations ({} days, analysed as taken):",
+            d.deviations.len()
+        );
+        for dev in &d.deviations {
+            let _ = writeln!(
+                out,
+                "    day {}{}: scheduled {}, taken {}",
+                dev.day,
+                dev.date
+                    .as_ref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default(),
+                dev.scheduled.as_deref().unwrap_or("none (run-in)"),
+                dev.taken.as_deref().unwrap_or("none")
+            );
+        }
+    }
+    let _ = writeln!(out);
+}
+
+fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
+    let mut tags = vec![
+        if o.primary { "primary" } else { "secondary" }.to_string(),
+        o.kind.to_string(),
+    ];
+    tags.push(format!("better {}", o.better));
+    if let Some(m) = o.mcid {
+        tags.push(format!(
+            "MCID {} {}",
+            num(m),
+            o.unit.as_deref().unwrap_or("units")
+        ));
+    }
+    let _ = writeln!(out, "Outcome {} ({})", o.name, tags.join(", "));
+    if let Some(d) = &o.description {
+        let _ = writeln!(out, "  {d}");
+    }
+    let a = &o.analysis;
+    let per_arm: Vec<String> = a
+        .per_arm
+        .iter()
+        .map(|c| format!("{} {}", c.arm, c.days))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  analysed {} values: {}",
+        a.analysed,
+        per_arm.join(", ")
+    );
+    if a.exclusions.is_empty() {
+        let _ = writeln!(out, "  nothing excluded, nothing missing");
+    }
+    for e in &a.exclusions {
+        let what = if e.reason == "missing" {
+            "missing (scheduled, not recorded)"
+        } else {
+            e.reason
+        };
+        for (i, line) in wrap(&format!("days {}", day_ranges(&e.days)), 56)
+            .into_iter()
+            .enumerate()
+        {
+            if i == 0 {
+                let _ = writeln!(out, "  {:<34} {:>4}  {line}", format!("{what}:"), e.count);
+            } else {
+                let _ = writeln!(out, "  {:<34} {:>4}  {line}", "", "");
+            }
+        }
+    }
+    let _ = writeln!(out);
+    table(out, &o.parameters);
+    let reference = r
+        .trial
+        .arms
+        .iter()
+        .find(|a| a.reference)
+        .map_or("the reference", |a| a.name.as_str());
+    if !o.effects.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "  Effects against {reference} (posterior mean and 90% interval unless stated):"
+        );
+        for e in &o.effects {
+            effect(out, e, o, reference);
+        }
+    }
+    let s = &o.sampler;
+    let _ = writeln!(
+        out,
+        "  sampler: {} divergences, {} at max tree depth, E-BFMI {}",
+        s.divergences,
+        s.max_treedepth_hits,
+        s.e_bfmi
+            .iter()
+            .map(|v| fmt_stat(*v, 2))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
+    let _ = writeln!(out);
+}
+
+/// A value for a table cell: more decimals for small magnitudes.
+fn val(v: f64) -> String {
+    let digits = if !v.is_finite() || v.abs() >= 100.0 {
+        1
+    } else if v.abs() >= 1.0 {
+        2
+    } else {
+        3
+    };
+    let s = fmt_stat(v, digits);
+    // "-0.000" reads as a sign that is not there.
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
+fn table(out: &mut String, rows: &[ParamRow]) {
+    let header = [
+        "parameter",
+        "mean",
+        "sd",
+        "5%",
+        "95%",
+        "R-hat",
+        "ESS-bulk",
+        "ESS-tail",
+        "MCSE",
+        "prior",
+    ];
+    let cells: Vec<[String; 10]> = rows
+        .iter()
+        .map(|p| {
+            [
+                p.name.clone(),
+                val(p.mean),
+                val(p.sd),
+                val(p.q5),
+                val(p.q95),
+                fmt_stat(p.rhat, 3),
+                fmt_stat(p.ess_bulk, 0),
+                fmt_stat(p.ess_tail, 0),
+                val(p.mcse_mean),
+                if p.prior_default {
+                    format!("{} (default)", p.prior)
+                } else {
+                    p.prior.clone()
+                },
+            ]
+        })
+        .collect();
+    let mut width = header.map(str::len);
+    for row in &cells {
+        for (w, c) in width.iter_mut().zip(row) {
+            *w = (*w).max(c.len());
+        }
+    }
+    let line = |cols: [&str; 10]| -> String {
+        let mut s = String::from("  ");
+        for (i, (c, w)) in cols.iter().zip(width).enumerate() {
+            match i {
+                0 => s.push_str(&format!("{c:<w$}")),
+                9 => s.push_str(&format!("  {c}")),
+                _ => s.push_str(&format!("  {c:>w$}")),
+            }
+        }
+        s.trim_end().to_string()
+    };
+    let _ = writeln!(out, "{}", line(header));
+    for row in &cells {
+        let cols: [&str; 10] = std::array::from_fn(|i| row[i].as_str());
+        let _ = writeln!(out, "{}", line(cols));
+    }
+}
+
+fn interval(i: &Interval) -> String {
+    format!("{} ({} to {})", val(i.mean), val(i.q5), val(i.q95))
+}
+
+fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str) {
+    let unit = o.unit.as_deref().unwrap_or("units");
+    let better = if o.better == "lower" {
+        "lower"
+    } else {
+        "higher"
+    };
+    match e.measure {
+        "difference in means" => {
+            let _ = writeln!(
+                out,
+                "    {}: difference in mean {} {} {unit}",
+                e.arm,
+                o.name,
+                interval(&e.effect)
+            );
+        }
+        measure => {
+            // Ratios are skewed: the median (= exp of the effect's median)
+            // is the honest point estimate, not the mean of exp(effect).
+            let i = &e.interpretable;
+            let _ = writeln!(
+                out,
+                "    {}: {measure} {} (median; 90% interval {} to {})",
+                e.arm,
+                val(i.median),
+                val(i.q5),
+                val(i.q95)
+            );
+            let _ = writeln!(out, "      ({} {})", e.scale, interval(&e.effect));
+        }
+    }
+    if let Some(rd) = &e.risk_difference {
+        let _ = writeln!(
+            out,
+            "      risk difference {} at {reference}'s level mid-trial",
+            interval(rd)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "      P({better} {} on {} than on {reference}) = {}",
+        o.name,
+        e.arm,
+        prob_text(Some(e.p_better))
+    );
+    if let Some(c) = &e.prior_conflict {
+        let verdict = if c.conflict {
+            "the data pulled weight onto the vague component: they conflict with the hypothesis"
+        } else {
+            "the data do not conflict with the hypothesis"
+        };
+        for line in wrap(
+            &format!(
+                "robust prior {}: weight of the vague component {} before the data, {} after; {verdict}",
+                c.hypothesis,
+                num(c.prior_vague_weight),
+                fmt_stat(c.posterior_vague_weight, 2)
+            ),
+            70,
+        ) {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
+}
+
+fn rules(out: &mut String, r: &Report) {
+    let _ = writeln!(out, "Decision rules");
+    if r.rules.is_empty() {
+        let _ = writeln!(out, "  (the spec has no decision rules)");
+    }
+    for rule in &r.rules {
+        let head = match (&rule.recommends, rule.after_periods) {
+            (Some(arm), _) => format!("recommend {arm} if {}", rule.statement),
+            (None, Some(n)) => format!("stop early if {} after {n} periods", rule.statement),
+            (None, None) => format!("stop early if {}", rule.statement),
+        };
+        let _ = writeln!(out, "  {head}");
+        let verdict = if rule.fires { "FIRES" } else { "does not fire" };
+        match (rule.probability, rule.mcse) {
+            (Some(p), Some(se)) => {
+                let _ = writeln!(
+                    out,
+                    "    P = {:.3} +/- {:.3} (MCSE); required {} {}: {verdict}",
+                    p,
+                    se,
+                    rule.required_comparison,
+                    required(rule.required_probability)
+                );
+            }
+            _ => {
+                let _ = writeln!(out, "    P not available: {verdict}");
+            }
+        }
+        for line in wrap(&format!("({})", rule.meaning), 72) {
+            let _ = writeln!(out, "    {line}");
+        }
+        if let Some(note) = &rule.note {
+            for line in wrap(note, 72) {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let _ = writeln!(out);
+}
+
+/// `1-7, 22-24, 30`.
+pub fn day_ranges(days: &[u64]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while let Some(&start) = days.get(i) {
+        let mut end = start;
+        while days.get(i + 1) == Some(&(end + 1)) {
+            end += 1;
+            i += 1;
+        }
+        parts.push(if end == start {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    parts.join(", ")
+}
+
+/// Greedy word wrap at `width` columns.
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}

@@ -1,0 +1,812 @@
+//! Report tests against independently computed answers: decision
+//! probabilities recounted here from the raw draws; odds ratios and risk
+//! differences recomputed with our own quantiles; rules fire exactly when
+//! their probability meets the threshold (and the periods are complete);
+//! byte-identical reports and files for the same inputs; the CmdStan CSV
+//! layout (header, columns, draw count, column means equal the report's);
+//! every SVG well-formed XML; and W0901–W0905 raised on a deliberately short
+//! fit with the primary label at the parameter's span in the spec.
+
+use std::collections::HashMap;
+
+use trialc::data::{read_diary, Diary};
+use trialc::diagnostic::Diagnostic;
+use trialc::hir::{self, Comparison, Rule, RuleKind, Spec};
+use trialc::lower::{lower, LoweredOutcome, Role};
+use trialc::report::{self, cmdstan, Report, RunSettings};
+use trialc::schedule::{self, Schedule};
+use trialc::syntax;
+use trialc_runtime::nuts::NutsConfig;
+use trialc_runtime::posterior::{fit, Posterior};
+
+struct Example {
+    spec: Spec,
+    schedule: Schedule,
+    diary: Diary,
+    lowered: Vec<LoweredOutcome>,
+}
+
+fn example(name: &str) -> Example {
+    let dir = format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(format!("{dir}/{name}.trial")).expect("spec");
+    let csv = std::fs::read_to_string(format!("{dir}/diary.csv")).expect("diary");
+    let (file, mut diagnostics) = syntax::parse(&text);
+    let (spec, more) = hir::check(&file);
+    diagnostics.extend(more);
+    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{name}: {errors:#?}");
+    let spec = spec.expect("checked spec");
+    let schedule = schedule::build(&spec.schedule_spec()).expect("schedule");
+    let (diary, diagnostics) = read_diary(&csv, &spec, &schedule);
+    let diary = diary.unwrap_or_else(|| panic!("{name}: {diagnostics:#?}"));
+    // The hypotheses files the spec names, read as the CLI would.
+    let mut hyp: HashMap<(String, String), (f64, f64)> = HashMap::new();
+    for source in &spec.hypotheses {
+        let text =
+            std::fs::read_to_string(format!("{dir}/{}", source.path)).expect("hypotheses file");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        for h in json["hypotheses"].as_array().expect("hypotheses array") {
+            let id = h["id"].as_str().expect("id").to_string();
+            let mean = h["effect"]["mean"].as_f64().expect("mean");
+            let sd = h["effect"]["sd"].as_f64().expect("sd");
+            hyp.insert((source.name.clone(), id), (mean, sd));
+        }
+    }
+    let lowered =
+        lower(&spec, &schedule, &diary, &hyp).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
+    Example {
+        spec,
+        schedule,
+        diary,
+        lowered,
+    }
+}
+
+fn settings(chains: usize, warmup: usize, draws: usize, seed: u64) -> RunSettings {
+    RunSettings {
+        chains,
+        warmup,
+        draws,
+        seed,
+        max_depth: 10,
+    }
+}
+
+fn fits(ex: &Example, s: &RunSettings) -> Vec<(LoweredOutcome, Posterior)> {
+    let cfg = NutsConfig {
+        num_chains: s.chains,
+        num_warmup: s.warmup,
+        num_draws: s.draws,
+        seed: s.seed,
+        max_depth: s.max_depth,
+        ..NutsConfig::default()
+    };
+    ex.lowered
+        .iter()
+        .map(|l| (l.clone(), fit(l.model.clone(), &cfg).expect("fit")))
+        .collect()
+}
+
+fn report_for(ex: &Example, f: &[(LoweredOutcome, Posterior)], s: &RunSettings) -> Report {
+    report::build(&ex.spec, &ex.schedule, &ex.diary, f, s)
+}
+
+/// The posterior element index of `name` (as the runtime names elements).
+fn index(post: &Posterior, name: &str) -> usize {
+    post.names
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no element {name} in {:?}", post.names))
+}
+
+fn all_draws(post: &Posterior, k: usize) -> Vec<f64> {
+    post.element(k).concat()
+}
+
+/// Type-7 quantile, written out here rather than taken from the runtime.
+fn q7(values: &[f64], p: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let h = (v.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(v.len() - 1);
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+#[test]
+fn decision_probabilities_are_shares_of_draws_and_rules_fire_iff_met() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 200, 200, 11);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let conditions: Vec<(&RuleKind, &hir::Condition)> = ex
+        .spec
+        .rules
+        .iter()
+        .filter_map(|rule| match rule {
+            Rule::When {
+                kind, condition, ..
+            } => Some((kind, condition)),
+            Rule::Otherwise { .. } => None,
+        })
+        .collect();
+    assert_eq!(r.rules.len(), conditions.len());
+    assert!(!conditions.is_empty());
+    let last_day = ex.diary.rows.last().expect("rows").day;
+    let complete = ex
+        .schedule
+        .periods
+        .iter()
+        .filter(|p| p.last_day <= last_day)
+        .count() as u64;
+    for (rule, (kind, c)) in r.rules.iter().zip(conditions) {
+        let (l, post) = f
+            .iter()
+            .find(|(l, _)| l.outcome == c.outcome)
+            .expect("fit of the rule's outcome");
+        let name = format!("effect[{}]", ex.spec.arms[c.arm].name);
+        assert!(l.params.iter().any(|p| p.name == name));
+        let draws = all_draws(post, index(post, &name));
+        let hits = draws
+            .iter()
+            .filter(|&&x| match c.comparison {
+                Comparison::Less => x < c.threshold,
+                Comparison::LessEqual => x <= c.threshold,
+                Comparison::Greater => x > c.threshold,
+                Comparison::GreaterEqual => x >= c.threshold,
+            })
+            .count();
+        let p = hits as f64 / draws.len() as f64;
+        assert_eq!(rule.probability, Some(p), "{}", rule.statement);
+        let mcse = rule.mcse.expect("mcse");
+        assert!((0.0..=0.5).contains(&mcse), "{mcse}");
+        let met = match c.probability_comparison {
+            Comparison::Less => p < c.probability,
+            Comparison::LessEqual => p <= c.probability,
+            Comparison::Greater => p > c.probability,
+            Comparison::GreaterEqual => p >= c.probability,
+        };
+        let periods_ok = match kind {
+            RuleKind::StopEarly {
+                after_periods: Some(n),
+            } => complete >= *n,
+            _ => true,
+        };
+        assert_eq!(rule.fires, met && periods_ok, "{}", rule.statement);
+        assert_eq!(rule.periods_complete, complete);
+    }
+    // The conclusion follows the first firing recommend rule.
+    let first = r
+        .rules
+        .iter()
+        .position(|x| x.kind == "recommend" && x.fires);
+    assert_eq!(r.conclusion.rule, first);
+    match first {
+        Some(i) => {
+            assert!(r.conclusion.text.starts_with(&format!(
+                "The data support {}",
+                r.rules[i].recommends.as_deref().expect("arm")
+            )));
+        }
+        None => assert!(r.conclusion.text.contains("do not yet support")),
+    }
+}
+
+/// Moves the required probability of every rule to just at / just above
+/// the observed probability: the rule must fire at, and not above.
+#[test]
+fn rule_fires_exactly_at_the_threshold_and_waits_for_periods() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 150, 150, 3);
+    let f = fits(&ex, &s);
+    let base = report_for(&ex, &f, &s);
+    for (delta, expect) in [(0.0, true), (1e-9, false)] {
+        let mut spec = ex.spec.clone();
+        let mut i = 0;
+        for rule in &mut spec.rules {
+            if let Rule::When {
+                kind, condition, ..
+            } = rule
+            {
+                let p = base.rules[i].probability.expect("p");
+                condition.probability_comparison = Comparison::GreaterEqual;
+                condition.probability = p + delta;
+                if let RuleKind::StopEarly { after_periods } = kind {
+                    *after_periods = Some(1);
+                }
+                i += 1;
+            }
+        }
+        let r = report::build(&spec, &ex.schedule, &ex.diary, &f, &s);
+        for rule in &r.rules {
+            assert_eq!(rule.fires, expect, "delta {delta}: {}", rule.statement);
+        }
+        assert_eq!(
+            r.conclusion.kind == report::ConclusionKind::Recommend,
+            expect
+        );
+    }
+    // A stop-early rule needing more periods than the diary has never fires,
+    // whatever its probability, and says why.
+    let mut spec = ex.spec.clone();
+    for rule in &mut spec.rules {
+        if let Rule::When {
+            kind: RuleKind::StopEarly { after_periods },
+            condition,
+            ..
+        } = rule
+        {
+            *after_periods = Some(1000);
+            condition.probability_comparison = Comparison::GreaterEqual;
+            condition.probability = 0.0;
+        }
+    }
+    let r = report::build(&spec, &ex.schedule, &ex.diary, &f, &s);
+    let stop: Vec<_> = r.rules.iter().filter(|x| x.kind == "stop early").collect();
+    assert!(!stop.is_empty());
+    for x in stop {
+        assert!(!x.fires);
+        assert!(
+            x.note
+                .as_deref()
+                .is_some_and(|n| n.contains("1000 complete periods")),
+            "{:?}",
+            x.note
+        );
+    }
+}
+
+#[test]
+fn odds_ratio_and_risk_difference_match_the_draws() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 150, 150, 5);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let j = ex
+        .spec
+        .outcomes
+        .iter()
+        .position(|o| o.name == "attack")
+        .expect("binary outcome");
+    let (_, post) = f.iter().find(|(l, _)| l.outcome == j).expect("fit");
+    let o = r
+        .outcomes
+        .iter()
+        .find(|o| o.name == "attack")
+        .expect("report");
+    let e = &o.effects[0];
+    assert_eq!(e.measure, "odds ratio");
+    let delta = all_draws(post, index(post, "effect[magnesium]"));
+    let alpha = all_draws(post, index(post, "intercept"));
+    let or: Vec<f64> = delta.iter().map(|d| d.exp()).collect();
+    let n = or.len() as f64;
+    assert!(close(
+        e.interpretable.mean,
+        or.iter().sum::<f64>() / n,
+        1e-12
+    ));
+    assert!(close(e.interpretable.q5, q7(&or, 0.05), 1e-12));
+    assert!(close(e.interpretable.q95, q7(&or, 0.95), 1e-12));
+    assert!(close(e.interpretable.median, q7(&or, 0.5), 1e-12));
+    let inv = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let rd: Vec<f64> = alpha
+        .iter()
+        .zip(&delta)
+        .map(|(a, d)| inv(a + d) - inv(*a))
+        .collect();
+    let rdr = e.risk_difference.as_ref().expect("risk difference");
+    assert!(close(rdr.mean, rd.iter().sum::<f64>() / n, 1e-12));
+    assert!(close(rdr.q5, q7(&rd, 0.05), 1e-12));
+    assert!(close(rdr.q95, q7(&rd, 0.95), 1e-12));
+    // The risk difference has the odds ratio's sign, draw by draw.
+    assert!(rd
+        .iter()
+        .zip(&or)
+        .all(|(r, o)| (*r < 0.0) == (*o < 1.0) || r.abs() < 1e-15));
+    // The ordinal outcome reports cumulative odds ratios, no risk difference;
+    // the continuous one reports the effect itself.
+    let sleep = r
+        .outcomes
+        .iter()
+        .find(|o| o.name == "sleep_quality")
+        .expect("ordinal");
+    assert_eq!(sleep.effects[0].measure, "cumulative odds ratio");
+    assert!(sleep.effects[0].risk_difference.is_none());
+    let pain = r
+        .outcomes
+        .iter()
+        .find(|o| o.name == "pain")
+        .expect("continuous");
+    assert_eq!(pain.effects[0].interpretable, pain.effects[0].effect);
+    // P(better): pain is `better lower`.
+    let jp = ex
+        .spec
+        .outcomes
+        .iter()
+        .position(|o| o.name == "pain")
+        .expect("pain");
+    let (_, pp) = f.iter().find(|(l, _)| l.outcome == jp).expect("fit");
+    let d = all_draws(pp, index(pp, "effect[magnesium]"));
+    assert_eq!(
+        pain.effects[0].p_better,
+        d.iter().filter(|x| **x < 0.0).count() as f64 / d.len() as f64
+    );
+    // The robust prior of pain's effect reports its component weights.
+    let c = pain.effects[0]
+        .prior_conflict
+        .as_ref()
+        .expect("robust prior weights");
+    assert_eq!(c.prior_vague_weight, 0.2);
+    assert!((0.0..=1.0).contains(&c.posterior_vague_weight));
+    assert_eq!(c.conflict, c.posterior_vague_weight > 0.2);
+}
+
+#[test]
+fn same_inputs_give_byte_identical_reports_and_files() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 100, 100, 9);
+    let a = fits(&ex, &s);
+    let b = fits(&ex, &s);
+    let ra = report_for(&ex, &a, &s);
+    // Fits given in another order still give the same report.
+    let mut b_rev = b.clone();
+    b_rev.reverse();
+    let rb = report_for(&ex, &b_rev, &s);
+    assert_eq!(report::json(&ra), report::json(&rb));
+    assert_eq!(report::text(&ra), report::text(&rb));
+    let fa = report::output_files(&ra, &ex.spec, &ex.schedule, &ex.diary, &a);
+    let fb = report::output_files(&rb, &ex.spec, &ex.schedule, &ex.diary, &b_rev);
+    assert_eq!(fa, fb);
+    // A different seed changes the draws, so the check above can fail.
+    let s2 = settings(2, 100, 100, 10);
+    let c = fits(&ex, &s2);
+    assert_ne!(report::json(&ra), report::json(&report_for(&ex, &c, &s2)));
+    // JSON: the documented format field, and it parses.
+    let v: serde_json::Value = serde_json::from_str(&report::json(&ra)).expect("valid JSON");
+    assert_eq!(v["format"], "trialc-report/1");
+    assert_eq!(v["outcomes"].as_array().map(Vec::len), Some(3));
+}
+
+#[test]
+fn write_outputs_writes_every_file() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 60, 40, 2);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let dir = std::env::temp_dir().join(format!("trialc-report-test-{}", std::process::id()));
+    let written =
+        report::write_outputs(&dir, &r, &ex.spec, &ex.schedule, &ex.diary, &f).expect("write");
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    for expected in [
+        "report.json",
+        "pain-1.csv",
+        "pain-2.csv",
+        "attack-2.csv",
+        "sleep_quality-1.csv",
+        "pain-timeline.svg",
+        "pain-effect-magnesium.svg",
+        "pain-trace.svg",
+        "pain-rank.svg",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for p in &written {
+        assert!(
+            std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false),
+            "{}",
+            p.display()
+        );
+    }
+    let json = std::fs::read_to_string(dir.join("report.json")).expect("report.json");
+    assert_eq!(json, report::json(&r));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cmdstan_csv_layout_and_means() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 100, 120, 4);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &f);
+    for (l, post) in &f {
+        let outcome = &ex.spec.outcomes[l.outcome];
+        let rep = r
+            .outcomes
+            .iter()
+            .find(|o| o.name == outcome.name)
+            .expect("outcome report");
+        let mut sums = vec![0.0; post.names.len()];
+        let mut n = 0usize;
+        for chain in 1..=post.num_chains {
+            let name = format!("{}-{chain}.csv", outcome.name);
+            let (_, csv) = files
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap_or_else(|| panic!("{name}"));
+            let lines: Vec<&str> = csv.lines().collect();
+            let header_at = lines
+                .iter()
+                .position(|l| !l.starts_with('#'))
+                .expect("header row");
+            let config = &lines[..header_at];
+            for key in [
+                "# model = ",
+                "# method = sample",
+                "num_samples = 120",
+                "num_warmup = 100",
+                "# id = ",
+                "seed = 4",
+                "metric = diag_e",
+                "engine = nuts",
+                "max_depth = 10",
+            ] {
+                assert!(
+                    config.iter().any(|l| l.contains(key)),
+                    "{name}: no `{key}` in the config block"
+                );
+            }
+            assert!(config.iter().any(|l| *l == format!("# id = {chain}")));
+            let header: Vec<&str> = lines[header_at].split(',').collect();
+            assert_eq!(&header[..7], &cmdstan::STAT_COLUMNS[..]);
+            assert_eq!(header.len(), 7 + post.names.len());
+            let expected: Vec<String> =
+                post.names.iter().map(|n| cmdstan::column_name(n)).collect();
+            assert_eq!(
+                &header[7..],
+                expected
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice()
+            );
+            assert!(lines[header_at + 1].starts_with("# Adaptation terminated"));
+            assert!(lines[header_at + 2].starts_with("# Step size = "));
+            assert_eq!(
+                lines[header_at + 3],
+                "# Diagonal elements of inverse mass matrix:"
+            );
+            assert_eq!(lines[header_at + 4].split(',').count(), post.names.len());
+            let rows: Vec<&str> = lines[header_at + 5..]
+                .iter()
+                .copied()
+                .take_while(|l| !l.starts_with('#'))
+                .collect();
+            assert_eq!(rows.len(), 120, "{name}: draw count");
+            assert!(lines[header_at + 5 + rows.len()..]
+                .iter()
+                .all(|l| l.starts_with('#')));
+            assert!(csv.contains("Elapsed Time"));
+            for row in rows {
+                let cells: Vec<f64> = row.split(',').map(|c| c.parse().expect("number")).collect();
+                assert_eq!(cells.len(), header.len());
+                assert!(cells[5] == 0.0 || cells[5] == 1.0);
+                for (k, v) in cells[7..].iter().enumerate() {
+                    sums[k] += v;
+                }
+                n += 1;
+            }
+        }
+        // Means from the CSV are the report's means: the values round-trip.
+        for (k, row) in rep.parameters.iter().enumerate() {
+            assert_eq!(row.name, post.names[k]);
+            assert!(
+                close(sums[k] / n as f64, row.mean, 1e-12),
+                "{}: {} vs {}",
+                row.name,
+                sums[k] / n as f64,
+                row.mean
+            );
+        }
+    }
+}
+
+#[test]
+fn cmdstan_names_round_trip() {
+    assert_eq!(cmdstan::column_name("sigma"), "sigma");
+    assert_eq!(cmdstan::column_name("cutpoints[2]"), "cutpoints.2");
+    assert_eq!(
+        cmdstan::column_name("effect[magnesium]"),
+        "effect_magnesium"
+    );
+    assert_eq!(
+        cmdstan::column_name("carryover[naproxen_500]"),
+        "carryover_naproxen_500"
+    );
+    assert_eq!(
+        cmdstan::model_name("magnesium-migraine", "pain"),
+        "magnesium_migraine_pain"
+    );
+}
+
+/// A minimal XML well-formedness check: balanced, properly nested tags,
+/// quoted attributes, only the five predefined entities, one root.
+fn well_formed(xml: &str) -> Result<(), String> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut roots = 0;
+    let mut rest = xml;
+    while let Some(i) = rest.find(['<', '&']) {
+        let (text, tail) = rest.split_at(i);
+        if stack.is_empty() && !text.trim().is_empty() {
+            return Err(format!("text outside the root: {text:?}"));
+        }
+        if tail.starts_with('&') {
+            let end = tail.find(';').ok_or("unterminated entity")?;
+            if !["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].contains(&&tail[..=end]) {
+                return Err(format!("unknown entity {}", &tail[..=end]));
+            }
+            rest = &tail[end + 1..];
+            continue;
+        }
+        let end = tail.find('>').ok_or("unterminated tag")?;
+        let tag = &tail[1..end];
+        if tag.contains('<') {
+            return Err(format!("`<` inside a tag: {tag}"));
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            let open = stack
+                .pop()
+                .ok_or(format!("closing {name} with nothing open"))?;
+            if open != name.trim() {
+                return Err(format!("</{name}> closes <{open}>"));
+            }
+        } else {
+            let self_closing = tag.ends_with('/');
+            let body = tag.trim_end_matches('/');
+            let name: String = body.chars().take_while(|c| !c.is_whitespace()).collect();
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == ':')
+            {
+                return Err(format!("bad tag name {name:?}"));
+            }
+            // Attributes: name="value" pairs, values without `<`, `&` unescaped.
+            let mut attrs = body[name.len()..].trim();
+            while !attrs.is_empty() {
+                let eq = attrs
+                    .find('=')
+                    .ok_or(format!("attribute without value in <{name}>"))?;
+                let after = &attrs[eq + 1..];
+                if !after.starts_with('"') {
+                    return Err(format!("unquoted attribute in <{name}>"));
+                }
+                let close = after[1..].find('"').ok_or("unterminated attribute")?;
+                let value = &after[1..=close];
+                if value.contains('<')
+                    || value
+                        .replace("&amp;", "")
+                        .replace("&quot;", "")
+                        .replace("&lt;", "")
+                        .replace("&gt;", "")
+                        .replace("&apos;", "")
+                        .contains('&')
+                {
+                    return Err(format!("unescaped value {value:?}"));
+                }
+                attrs = after[close + 2..].trim();
+            }
+            if stack.is_empty() {
+                roots += 1;
+            }
+            if !self_closing {
+                stack.push(name);
+            }
+        }
+        rest = &tail[end + 1..];
+    }
+    if !rest.trim().is_empty() && stack.is_empty() {
+        return Err("text after the root".into());
+    }
+    if !stack.is_empty() {
+        return Err(format!("unclosed {stack:?}"));
+    }
+    if roots != 1 {
+        return Err(format!("{roots} root elements"));
+    }
+    Ok(())
+}
+
+#[test]
+fn xml_checker_rejects_broken_documents() {
+    assert!(well_formed("<svg><g/></svg>").is_ok());
+    assert!(well_formed("<svg><g></svg>").is_err());
+    assert!(well_formed("<svg a=1></svg>").is_err());
+    assert!(well_formed("<svg>a & b</svg>").is_err());
+    assert!(well_formed("<svg></svg><svg></svg>").is_err());
+}
+
+#[test]
+fn every_svg_is_well_formed() {
+    for name in ["magnesium-migraine", "naproxen-dose", "sleep-coach-styles"] {
+        let ex = example(name);
+        let s = settings(2, 50, 40, 1);
+        let f = fits(&ex, &s);
+        let r = report_for(&ex, &f, &s);
+        let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &f);
+        let svgs: Vec<&(String, String)> =
+            files.iter().filter(|(n, _)| n.ends_with(".svg")).collect();
+        // timeline, trace, rank per outcome and one density per effect.
+        let effects: usize = ex
+            .lowered
+            .iter()
+            .map(|l| {
+                l.params
+                    .iter()
+                    .filter(|p| matches!(p.role, Role::Effect { .. }))
+                    .count()
+            })
+            .sum();
+        assert_eq!(svgs.len(), 3 * ex.lowered.len() + effects, "{name}");
+        for (file, svg) in svgs {
+            well_formed(svg).unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
+            assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+            assert!(svg.len() < 400_000, "{file}: {} bytes", svg.len());
+        }
+    }
+}
+
+#[test]
+fn short_fit_raises_convergence_warnings_at_the_parameter_span() {
+    let ex = example("magnesium-migraine");
+    let s = settings(1, 20, 20, 1);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    assert!(report::has_convergence_problems(&r));
+    let ess: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.code == "W0902").collect();
+    assert!(!ess.is_empty(), "{:#?}", r.diagnostics);
+    for d in &r.diagnostics {
+        assert!(d.code.starts_with("W09"));
+        assert!(!d.is_error());
+        assert!(
+            trialc::codes::explain(d.code).is_some(),
+            "{} has no docs page",
+            d.code
+        );
+        assert!(d.primary_span().is_some());
+    }
+    // Every W0902 points at the prior of a parameter whose worst element is
+    // below 400 bulk-ESS.
+    for d in ess {
+        let span = d.primary_span().expect("span");
+        let (l, post) = f
+            .iter()
+            .find(|(l, _)| l.params.iter().any(|p| p.span == span))
+            .expect("span of a parameter");
+        let p = l.params.iter().find(|p| p.span == span).expect("param");
+        let size = l.model.params[p.id].size;
+        let first = l.model.params[..p.id].iter().map(|q| q.size).sum::<usize>();
+        assert!((first..first + size)
+            .any(|k| post.summaries[k].ess_bulk < 400.0 || post.summaries[k].ess_bulk.is_nan()));
+    }
+    assert!(r.conclusion.text.contains("provisional"));
+    let t = report::text(&r);
+    assert!(t.contains("W0902"));
+}
+
+#[test]
+fn long_enough_fit_has_no_element_warnings() {
+    // The hpi-milk-sleep model is small and well identified: a default-sized
+    // run must not warn, so the warnings above are not raised unconditionally.
+    let ex = example("hpi-milk-sleep");
+    let s = settings(4, 1000, 1000, 20230727);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code).collect();
+    assert!(
+        !codes.contains(&"W0901") && !codes.contains(&"W0902"),
+        "{codes:?}"
+    );
+}
+
+#[test]
+fn text_report_has_every_section() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 150, 150, 8);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let t = report::text(&r);
+    for needle in [
+        "Trial magnesium-migraine",
+        "Data",
+        "Outcome pain (primary",
+        "washout:",
+        "run-in:",
+        "parameter",
+        "R-hat",
+        "ESS-bulk",
+        "odds ratio",
+        "risk difference",
+        "cumulative odds ratio",
+        "Decision rules",
+        "recommend magnesium if P(effect of magnesium on pain < -mcid)",
+        "Conclusion",
+    ] {
+        assert!(t.contains(needle), "missing `{needle}` in\n{t}");
+    }
+    let defaults = r
+        .outcomes
+        .iter()
+        .flat_map(|o| &o.parameters)
+        .any(|p| p.prior_default);
+    assert_eq!(t.contains("(default)"), defaults);
+    for rule in &r.rules {
+        let verdict = if rule.fires { "FIRES" } else { "does not fire" };
+        assert!(t.contains(verdict));
+    }
+    // Aligned table: every row of the pain table starts its columns at the
+    // same offsets as the header.
+    let lines: Vec<&str> = t.lines().collect();
+    let h = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("parameter"))
+        .expect("table");
+    let col = lines[h].find("R-hat").expect("R-hat column") + "R-hat".len();
+    for l in lines[h + 1..].iter().take_while(|l| !l.trim().is_empty()) {
+        assert_eq!(
+            l.as_bytes()
+                .get(col - 1)
+                .map(|b| b.is_ascii_digit() || *b == b'N' || *b == b'f'),
+            Some(true),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn exclusions_are_counted_by_reason() {
+    let ex = example("magnesium-migraine");
+    let s = settings(1, 30, 30, 1);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    for (l, _) in &f {
+        let o = r
+            .outcomes
+            .iter()
+            .find(|o| o.name == ex.spec.outcomes[l.outcome].name)
+            .expect("outcome");
+        assert_eq!(o.analysis.analysed, l.analysis.days.len());
+        let get = |reason: &str| {
+            o.analysis
+                .exclusions
+                .iter()
+                .find(|e| e.reason == reason)
+                .map_or(0, |e| e.count)
+        };
+        assert_eq!(get("run-in"), l.analysis.run_in.len());
+        assert_eq!(get("washout"), l.analysis.washout.len());
+        assert_eq!(get("missing"), l.analysis.missing.len());
+        assert_eq!(get("no arm taken"), l.analysis.no_arm.len());
+        assert_eq!(
+            o.analysis.per_arm.iter().map(|a| a.days).sum::<usize>(),
+            o.analysis.analysed
+        );
+    }
+    assert_eq!(r.data.rows, ex.diary.rows.len());
+    assert_eq!(r.data.deviations.len(), ex.diary.deviations.len());
+}
+
+#[test]
+#[ignore = "prints the report for a person to read"]
+fn print_report() {
+    let ex = example("magnesium-migraine");
+    let s = settings(4, 1000, 1000, 1);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    println!("{}", report::text(&r));
+}
