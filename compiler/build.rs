@@ -28,7 +28,11 @@ fn main() {
     entries.sort();
     let mut out = String::from("/// (code, name, documentation page) for every code in docs/codes.\npub static CODES: &[(&str, &str, &str)] = &[\n");
     for (code, name, path) in &entries {
-        let _ = writeln!(out, "    ({code:?}, {name:?}, include_str!({:?})),", path.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({code:?}, {name:?}, include_str!({:?})),",
+            path.display().to_string()
+        );
     }
     out.push_str("];\n");
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());

@@ -16,5 +16,8 @@ pub fn explain(code: &str) -> Option<&'static str> {
 
 /// The kebab-case name of a code.
 pub fn name(code: &str) -> Option<&'static str> {
-    CODES.iter().find(|(c, _, _)| *c == code).map(|(_, n, _)| *n)
+    CODES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, n, _)| *n)
 }

@@ -54,7 +54,10 @@ impl<'a> Formatter<'a> {
 
     /// A number as written, with any space after a unary minus removed.
     fn number(&self, span: Span) -> String {
-        self.text(span).split_whitespace().collect::<Vec<_>>().join("")
+        self.text(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("")
     }
 
     fn string(&self, s: &ast::Spanned<String>) -> String {
@@ -68,9 +71,15 @@ impl<'a> Formatter<'a> {
 
     /// Is there an empty line in the source between these offsets?
     fn blank_lines_between(&self, from: usize, to: usize) -> bool {
-        let between = self.source.get(from..to.min(self.source.len())).unwrap_or("");
+        let between = self
+            .source
+            .get(from..to.min(self.source.len()))
+            .unwrap_or("");
         let lines: Vec<&str> = between.split('\n').collect();
-        lines.len() >= 3 && lines[1..lines.len() - 1].iter().any(|l| l.trim().is_empty())
+        lines.len() >= 3
+            && lines[1..lines.len() - 1]
+                .iter()
+                .any(|l| l.trim().is_empty())
     }
 
     /// Comments that start before `before`, printed on their own lines at `indent`.
@@ -158,12 +167,21 @@ impl<'a> Formatter<'a> {
     fn item(&mut self, item: &ast::Item) {
         match &item.kind {
             ast::ItemKind::Use(decl) => {
-                let path = decl.path.iter().map(|s| s.node.as_str()).collect::<Vec<_>>().join(".");
+                let path = decl
+                    .path
+                    .iter()
+                    .map(|s| s.node.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 let glob = if decl.glob { ".*" } else { "" };
                 self.single(format!("use {path}{glob}"), item.span);
             }
             ast::ItemKind::Hypotheses(decl) => {
-                let line = format!("hypotheses {} from {}", decl.name.node, self.string(&decl.path));
+                let line = format!(
+                    "hypotheses {} from {}",
+                    decl.name.node,
+                    self.string(&decl.path)
+                );
                 self.single(line, item.span);
             }
             ast::ItemKind::Data(path) => {
@@ -189,7 +207,13 @@ impl<'a> Formatter<'a> {
                 let lines = block
                     .fields
                     .iter()
-                    .map(|f| (f.key.node.clone(), self.string(&f.value), f.key.span.to(f.value.span)))
+                    .map(|f| {
+                        (
+                            f.key.node.clone(),
+                            self.string(&f.value),
+                            f.key.span.to(f.value.span),
+                        )
+                    })
                     .collect::<Vec<_>>();
                 let header = format!("trial {}", self.string(&block.id));
                 self.block(&header, aligned(lines), item.span);
@@ -323,7 +347,10 @@ impl<'a> Formatter<'a> {
             .iter()
             .map(|f| {
                 let (key, value) = match &f.kind {
-                    K::Start(d) => ("start", format!("{:04}-{:02}-{:02}", d.node.year, d.node.month, d.node.day)),
+                    K::Start(d) => (
+                        "start",
+                        format!("{:04}-{:02}-{:02}", d.node.year, d.node.month, d.node.day),
+                    ),
                     K::RunIn(d) => ("run_in", self.duration(d)),
                     K::Period(d) => ("period", self.duration(d)),
                     K::Cycles(n) => ("cycles", n.node.to_string()),
@@ -335,7 +362,9 @@ impl<'a> Formatter<'a> {
                             ast::SequenceDesign::Counterbalanced => "counterbalanced".to_string(),
                             ast::SequenceDesign::Fixed(p) => format!("fixed {}", self.string(p)),
                             ast::SequenceDesign::RandomizedPairs => "randomized pairs".to_string(),
-                            ast::SequenceDesign::RandomizedBlocks => "randomized blocks".to_string(),
+                            ast::SequenceDesign::RandomizedBlocks => {
+                                "randomized blocks".to_string()
+                            }
                         },
                     ),
                     K::MaxRun(n) => ("max_run", n.node.to_string()),
@@ -369,8 +398,12 @@ impl<'a> Formatter<'a> {
                         format!("continuous in {}", self.bracketed(b.span))
                     }
                     ast::OutcomeType::Binary => "binary".to_string(),
-                    ast::OutcomeType::Count { overdispersed: false } => "count".to_string(),
-                    ast::OutcomeType::Count { overdispersed: true } => "count overdispersed".to_string(),
+                    ast::OutcomeType::Count {
+                        overdispersed: false,
+                    } => "count".to_string(),
+                    ast::OutcomeType::Count {
+                        overdispersed: true,
+                    } => "count overdispersed".to_string(),
                     ast::OutcomeType::Ordinal { levels } => {
                         format!("ordinal {}..{}", levels.node.0, levels.node.1)
                     }
@@ -384,7 +417,10 @@ impl<'a> Formatter<'a> {
                     ast::Measured::PerPeriod => "per period".to_string(),
                     ast::Measured::OnDays(days) => format!(
                         "on days [{}]",
-                        days.iter().map(|d| d.node.to_string()).collect::<Vec<_>>().join(", ")
+                        days.iter()
+                            .map(|d| d.node.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 },
             ),
@@ -405,7 +441,11 @@ impl<'a> Formatter<'a> {
 
     /// `[0, 10]` normalized from the written bounds: numbers as written, one space after the comma.
     fn bracketed(&self, span: Span) -> String {
-        let inner = self.text(span).trim().trim_start_matches('[').trim_end_matches(']');
+        // The span may or may not include the `in` keyword: take what is between the brackets.
+        let text = self.text(span);
+        let open = text.find('[').map(|i| i + 1).unwrap_or(0);
+        let close = text.rfind(']').filter(|&i| i >= open).unwrap_or(text.len());
+        let inner = &text[open..close];
         let parts: Vec<String> = inner
             .split(',')
             .map(|p| p.split_whitespace().collect::<Vec<_>>().join(""))
@@ -416,8 +456,14 @@ impl<'a> Formatter<'a> {
     fn model_statement(&self, kind: &ast::ModelStatementKind) -> (String, String) {
         use ast::ModelStatementKind as K;
         match kind {
-            K::Effect { arm, prior } => (format!("effect {}", arm.node), format!("~ {}", self.prior(prior))),
-            K::Carryover { arm, prior } => (format!("carryover {}", arm.node), format!("~ {}", self.prior(prior))),
+            K::Effect { arm, prior } => (
+                format!("effect {}", arm.node),
+                format!("~ {}", self.prior(prior)),
+            ),
+            K::Carryover { arm, prior } => (
+                format!("carryover {}", arm.node),
+                format!("~ {}", self.prior(prior)),
+            ),
             K::Intercept(prior) => ("intercept".into(), format!("~ {}", self.prior(prior))),
             K::Trend { prior, per } => (
                 "trend".into(),
@@ -448,7 +494,10 @@ impl<'a> Formatter<'a> {
             ast::PriorKind::Distribution { name, args } => format!(
                 "{}({})",
                 name.node,
-                args.iter().map(|a| self.number(a.span)).collect::<Vec<_>>().join(", ")
+                args.iter()
+                    .map(|a| self.number(a.span))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             ast::PriorKind::Mixture(parts) => format!(
                 "mixture({})",
@@ -458,7 +507,13 @@ impl<'a> Formatter<'a> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            ast::PriorKind::Hypothesis { source, id, discount, robust, vague } => {
+            ast::PriorKind::Hypothesis {
+                source,
+                id,
+                discount,
+                robust,
+                vague,
+            } => {
                 let mut text = format!("{}.{}", source.node, id.node);
                 if let Some(d) = discount {
                     text.push_str(&format!(" discount {}", self.number(d.span)));
@@ -483,7 +538,11 @@ impl<'a> Formatter<'a> {
             ast::RuleKind::StopEarly { condition, after } => {
                 let mut text = format!("stop early if {}", self.condition(condition));
                 if let Some(n) = after {
-                    text.push_str(&format!(" after {} period{}", n.node, if n.node == 1 { "" } else { "s" }));
+                    text.push_str(&format!(
+                        " after {} period{}",
+                        n.node,
+                        if n.node == 1 { "" } else { "s" }
+                    ));
                 }
                 text
             }
@@ -492,7 +551,11 @@ impl<'a> Formatter<'a> {
     }
 
     fn condition(&self, c: &ast::Condition) -> String {
-        let arm = c.arm.as_ref().map(|a| format!(" of {}", a.node)).unwrap_or_default();
+        let arm = c
+            .arm
+            .as_ref()
+            .map(|a| format!(" of {}", a.node))
+            .unwrap_or_default();
         let threshold = match c.threshold.node {
             ast::Threshold::Value(_) => self.number(c.threshold.span),
             ast::Threshold::Mcid { negative: true } => "-mcid".into(),

@@ -9,6 +9,7 @@ pub mod data;
 pub mod diagnostic;
 pub mod format;
 pub mod hir;
+pub mod hypotheses;
 pub mod lower;
 pub mod markdown;
 pub mod render;

@@ -11,7 +11,11 @@ use trialc::diagnostic::{self, Diagnostic};
 use trialc::{codes, hir, markdown, render, schedule, syntax};
 
 #[derive(Parser)]
-#[command(name = "trialc", version, about = "Compiler and runtime for personalized (N-of-1) clinical trials")]
+#[command(
+    name = "trialc",
+    version,
+    about = "Compiler and runtime for personalized (N-of-1) clinical trials"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -80,7 +84,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { files, format } => check(&files, format),
-        Command::Schedule { file, format, blinded, key } => schedule_command(&file, format, blinded, key),
+        Command::Schedule {
+            file,
+            format,
+            blinded,
+            key,
+        } => schedule_command(&file, format, blinded, key),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Explain { code } => explain(&code),
         Command::Debug { stage, file } => debug(stage, &file),
@@ -185,7 +194,10 @@ fn check(files: &[PathBuf], format: DiagnosticFormat) -> ExitCode {
     }
     if let DiagnosticFormat::Json = format {
         let document = serde_json::json!({ "format": "trialc-diagnostics/1", "files": json_files });
-        println!("{}", serde_json::to_string_pretty(&document).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&document).unwrap_or_default()
+        );
     }
     if failed {
         ExitCode::from(1)
@@ -203,7 +215,12 @@ fn checked_spec(path: &Path) -> Result<hir::Spec, ExitCode> {
         Some(spec) => Ok(spec),
         None => {
             let (errors, _) = summary(&diagnostics);
-            eprintln!("{}: {}; fix them first (`trialc check {}`)", input.name, plural(errors, "error"), input.name);
+            eprintln!(
+                "{}: {}; fix them first (`trialc check {}`)",
+                input.name,
+                plural(errors, "error"),
+                input.name
+            );
             Err(ExitCode::from(1))
         }
     }
@@ -225,7 +242,11 @@ fn schedule_command(path: &Path, format: ScheduleFormat, blinded: bool, key: boo
         print!("{}", schedule::render::blinding_key(&built));
         return ExitCode::SUCCESS;
     }
-    let view = if blinded { schedule::View::Blinded } else { schedule::View::Open };
+    let view = if blinded {
+        schedule::View::Blinded
+    } else {
+        schedule::View::Open
+    };
     let text = match format {
         ScheduleFormat::Table => schedule::render::table(&built, view),
         ScheduleFormat::Csv => schedule::render::csv(&built, view),
@@ -254,7 +275,10 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
             Err(code) => return code,
         };
         if markdown::is_markdown(&input.name) {
-            eprintln!("error: `{}`: trialc fmt formats `.trial` files, not Markdown documents", input.name);
+            eprintln!(
+                "error: `{}`: trialc fmt formats `.trial` files, not Markdown documents",
+                input.name
+            );
             return ExitCode::from(2);
         }
         let formatted = match trialc::format::format(&input.text) {
@@ -270,7 +294,10 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
         }
         if check_only {
             unformatted = true;
-            eprintln!("{}: not formatted (run `trialc fmt {}`)", input.name, input.name);
+            eprintln!(
+                "{}: not formatted (run `trialc fmt {}`)",
+                input.name, input.name
+            );
         } else if let Err(e) = std::fs::write(path, formatted) {
             eprintln!("error: cannot write `{}`: {e}", input.name);
             return ExitCode::from(2);
@@ -291,7 +318,9 @@ fn explain(code: &str) -> ExitCode {
         }
         None => {
             eprintln!("error: there is no diagnostic code `{code}`");
-            eprintln!("help: codes look like E0305 or W0301; every code trialc prints can be explained");
+            eprintln!(
+                "help: codes look like E0305 or W0301; every code trialc prints can be explained"
+            );
             ExitCode::from(2)
         }
     }
@@ -316,16 +345,18 @@ fn debug(stage: Stage, path: &Path) -> ExitCode {
             }
             Err(code) => code,
         },
-        Stage::Schedule => match checked_spec(path).map(|spec| schedule::build(&spec.schedule_spec())) {
-            Ok(Ok(built)) => {
-                println!("{built:#?}");
-                ExitCode::SUCCESS
+        Stage::Schedule => {
+            match checked_spec(path).map(|spec| schedule::build(&spec.schedule_spec())) {
+                Ok(Ok(built)) => {
+                    println!("{built:#?}");
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(e)) => {
+                    eprintln!("error: {}: {e}", path.display());
+                    ExitCode::from(1)
+                }
+                Err(code) => code,
             }
-            Ok(Err(e)) => {
-                eprintln!("error: {}: {e}", path.display());
-                ExitCode::from(1)
-            }
-            Err(code) => code,
-        },
+        }
     }
 }

@@ -32,7 +32,9 @@ pub fn extract(document: &str) -> (String, usize) {
                 }
                 false
             }
-            (Some((ch, len)), Some((c, l, info))) if c == ch && l >= len % 1_000_000 && info.trim().is_empty() && indent <= 3 => {
+            (Some((ch, len)), Some((c, l, info)))
+                if c == ch && l >= len % 1_000_000 && info.trim().is_empty() && indent <= 3 =>
+            {
                 inside = None;
                 false
             }

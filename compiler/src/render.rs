@@ -182,13 +182,29 @@ mod tests {
     fn byte_spans_point_at_the_right_text_after_non_ascii() {
         let source = "arm café \"µg\" referenc\n";
         let start = source.find("referenc").unwrap_or(0);
-        let d = Diagnostic::error("E0101", "typo").with_primary(Span::new(start, start + 8), "this word");
+        let d = Diagnostic::error("E0101", "typo")
+            .with_primary(Span::new(start, start + 8), "this word");
         let text = human(&d, "f.trial", source, false);
         // The label's underline starts under `referenc`: same column as the word.
-        let line = text.lines().find(|l| l.contains("arm café")).unwrap_or_default();
-        let under = text.lines().skip_while(|l| !l.contains("arm café")).nth(1).unwrap_or_default();
-        let word_col = line.chars().position(|c| c == 'r' ).map(|_| line.find("referenc").map(|b| line[..b].chars().count())).flatten().unwrap_or(0);
-        let mark_col = under.chars().position(|c| c == '─' || c == '^' || c == '┬').unwrap_or(usize::MAX);
+        let line = text
+            .lines()
+            .find(|l| l.contains("arm café"))
+            .unwrap_or_default();
+        let under = text
+            .lines()
+            .skip_while(|l| !l.contains("arm café"))
+            .nth(1)
+            .unwrap_or_default();
+        let word_col = line
+            .chars()
+            .position(|c| c == 'r')
+            .map(|_| line.find("referenc").map(|b| line[..b].chars().count()))
+            .flatten()
+            .unwrap_or(0);
+        let mark_col = under
+            .chars()
+            .position(|c| c == '─' || c == '^' || c == '┬')
+            .unwrap_or(usize::MAX);
         assert_eq!(word_col, mark_col, "\n{text}");
     }
 }

@@ -6,11 +6,17 @@
 
 /// Every importable module: its dotted name and its source.
 pub const MODULES: &[(&str, &str)] = &[
-    ("std.designs", include_str!("../../stdlib/std/designs.trial")),
+    (
+        "std.designs",
+        include_str!("../../stdlib/std/designs.trial"),
+    ),
     ("std.priors", include_str!("../../stdlib/std/priors.trial")),
 ];
 
 /// The source of the module with this dotted name.
 pub fn module(name: &str) -> Option<&'static str> {
-    MODULES.iter().find(|(n, _)| *n == name).map(|(_, source)| *source)
+    MODULES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
 }

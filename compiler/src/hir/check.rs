@@ -16,10 +16,7 @@ pub fn check(file: &ast::File) -> (Option<Spec>, Vec<Diagnostic>) {
     let mut checker = Checker::default();
     let spec = checker.run(file);
     let has_error = checker.diagnostics.iter().any(Diagnostic::is_error);
-    (
-        if has_error { None } else { spec },
-        checker.diagnostics,
-    )
+    (if has_error { None } else { spec }, checker.diagnostics)
 }
 
 #[derive(Default)]
@@ -79,7 +76,14 @@ impl Checker {
         let data = self.data(file);
         let schedule = self.schedule(file, &arms);
         let outcomes = self.outcomes(file, schedule.as_ref());
-        let models = self.models(file, &arms, reference, &outcomes, &hypotheses, schedule.as_ref());
+        let models = self.models(
+            file,
+            &arms,
+            reference,
+            &outcomes,
+            &hypotheses,
+            schedule.as_ref(),
+        );
         let rules = self.rules(file, &arms, reference, &outcomes, schedule.as_ref());
 
         Some(Spec {
@@ -104,20 +108,28 @@ impl Checker {
                 ast::ItemKind::Design(design) => {
                     if self.designs.contains_key(&design.name.node) {
                         self.push(
-                            Diagnostic::error("E0204", format!("`{}` is defined twice", design.name.node))
-                                .with_primary(design.name.span, "second definition of this design"),
+                            Diagnostic::error(
+                                "E0204",
+                                format!("`{}` is defined twice", design.name.node),
+                            )
+                            .with_primary(design.name.span, "second definition of this design"),
                         );
                     }
-                    self.designs.insert(design.name.node.clone(), design.fields.clone());
+                    self.designs
+                        .insert(design.name.node.clone(), design.fields.clone());
                 }
                 ast::ItemKind::PriorPreset(preset) => {
                     if self.presets.contains_key(&preset.name.node) {
                         self.push(
-                            Diagnostic::error("E0204", format!("`{}` is defined twice", preset.name.node))
-                                .with_primary(preset.name.span, "second definition of this prior"),
+                            Diagnostic::error(
+                                "E0204",
+                                format!("`{}` is defined twice", preset.name.node),
+                            )
+                            .with_primary(preset.name.span, "second definition of this prior"),
                         );
                     }
-                    self.presets.insert(preset.name.node.clone(), preset.prior.clone());
+                    self.presets
+                        .insert(preset.name.node.clone(), preset.prior.clone());
                 }
                 _ => {}
             }
@@ -135,11 +147,17 @@ impl Checker {
         };
         let module_name = module_path.join(".");
         let Some(source) = stdlib::module(&module_name) else {
-            let known = stdlib::MODULES.iter().map(|(name, _)| *name).collect::<Vec<_>>();
+            let known = stdlib::MODULES
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>();
             self.push(
-                Diagnostic::error("E0205", format!("there is no module `{module_name}` to import"))
-                    .with_primary(span, "this import")
-                    .with_help(suggestion("module", &module_name, &known)),
+                Diagnostic::error(
+                    "E0205",
+                    format!("there is no module `{module_name}` to import"),
+                )
+                .with_primary(span, "this import")
+                .with_help(suggestion("module", &module_name, &known)),
             );
             return;
         };
@@ -150,8 +168,14 @@ impl Checker {
         let mut names = Vec::new();
         for item in module.items {
             let (name, is_match) = match &item.kind {
-                ast::ItemKind::Design(d) => (d.name.node.clone(), item_name.is_none_or(|n| n == d.name.node)),
-                ast::ItemKind::PriorPreset(p) => (p.name.node.clone(), item_name.is_none_or(|n| n == p.name.node)),
+                ast::ItemKind::Design(d) => (
+                    d.name.node.clone(),
+                    item_name.is_none_or(|n| n == d.name.node),
+                ),
+                ast::ItemKind::PriorPreset(p) => (
+                    p.name.node.clone(),
+                    item_name.is_none_or(|n| n == p.name.node),
+                ),
                 _ => continue,
             };
             names.push(name);
@@ -182,9 +206,12 @@ impl Checker {
             if let Some(item_name) = item_name {
                 let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
                 self.push(
-                    Diagnostic::error("E0205", format!("module `{module_name}` has no `{item_name}`"))
-                        .with_primary(span, "this import")
-                        .with_help(suggestion("name", item_name, &candidates)),
+                    Diagnostic::error(
+                        "E0205",
+                        format!("module `{module_name}` has no `{item_name}`"),
+                    )
+                    .with_primary(span, "this import")
+                    .with_help(suggestion("name", item_name, &candidates)),
                 );
             }
         }
@@ -195,7 +222,9 @@ impl Checker {
     fn trial(&mut self, file: &ast::File) -> Option<TrialMeta> {
         let mut result: Option<TrialMeta> = None;
         for item in &file.items {
-            let ast::ItemKind::Trial(block) = &item.kind else { continue };
+            let ast::ItemKind::Trial(block) = &item.kind else {
+                continue;
+            };
             if let Some(first) = &result {
                 self.push(
                     Diagnostic::error("E0204", "the spec has two `trial` blocks")
@@ -218,7 +247,9 @@ impl Checker {
                 self.push(
                     Diagnostic::error("E0211", "the trial id is empty")
                         .with_primary(block.id.span, "empty id")
-                        .with_help("give the trial a short stable id, e.g. `trial \"magnesium-migraine\"`"),
+                        .with_help(
+                            "give the trial a short stable id, e.g. `trial \"magnesium-migraine\"`",
+                        ),
                 );
             }
             let mut seen = HashMap::new();
@@ -235,9 +266,12 @@ impl Checker {
                     other => {
                         let known = ["title", "version", "sponsor", "registry"];
                         self.push(
-                            Diagnostic::error("E0209", format!("`{other}` is not a field of a trial block"))
-                                .with_primary(field.key.span, "unknown field")
-                                .with_help(suggestion("field", other, &known)),
+                            Diagnostic::error(
+                                "E0209",
+                                format!("`{other}` is not a field of a trial block"),
+                            )
+                            .with_primary(field.key.span, "unknown field")
+                            .with_help(suggestion("field", other, &known)),
                         );
                         continue;
                     }
@@ -281,14 +315,19 @@ impl Checker {
         let mut seen = HashMap::new();
         let mut last_span = Span::new(0, 0);
         for item in &file.items {
-            let ast::ItemKind::Arm(decl) = &item.kind else { continue };
+            let ast::ItemKind::Arm(decl) = &item.kind else {
+                continue;
+            };
             last_span = item.span;
             if let Some(first) = find_duplicate(&mut seen, &decl.name) {
                 self.push(
-                    Diagnostic::error("E0204", format!("arm `{}` is declared twice", decl.name.node))
-                        .with_primary(decl.name.span, "declared again here")
-                        .with_secondary(first, "first declared here")
-                        .with_help("give each arm its own name"),
+                    Diagnostic::error(
+                        "E0204",
+                        format!("arm `{}` is declared twice", decl.name.node),
+                    )
+                    .with_primary(decl.name.span, "declared again here")
+                    .with_secondary(first, "first declared here")
+                    .with_help("give each arm its own name"),
                 );
                 continue;
             }
@@ -344,12 +383,17 @@ impl Checker {
         let mut sources = Vec::new();
         let mut seen = HashMap::new();
         for item in &file.items {
-            let ast::ItemKind::Hypotheses(decl) = &item.kind else { continue };
+            let ast::ItemKind::Hypotheses(decl) = &item.kind else {
+                continue;
+            };
             if let Some(first) = find_duplicate(&mut seen, &decl.name) {
                 self.push(
-                    Diagnostic::error("E0204", format!("hypotheses `{}` are declared twice", decl.name.node))
-                        .with_primary(decl.name.span, "declared again here")
-                        .with_secondary(first, "first declared here"),
+                    Diagnostic::error(
+                        "E0204",
+                        format!("hypotheses `{}` are declared twice", decl.name.node),
+                    )
+                    .with_primary(decl.name.span, "declared again here")
+                    .with_secondary(first, "first declared here"),
                 );
                 continue;
             }
@@ -366,7 +410,9 @@ impl Checker {
     fn data(&mut self, file: &ast::File) -> Option<Located<String>> {
         let mut result: Option<Located<String>> = None;
         for item in &file.items {
-            let ast::ItemKind::Data(path) = &item.kind else { continue };
+            let ast::ItemKind::Data(path) = &item.kind else {
+                continue;
+            };
             if let Some(first) = &result {
                 self.duplicate_field_span("data", path.span, first.span);
                 continue;
@@ -398,13 +444,21 @@ impl Checker {
             let _ = extra;
             self.duplicate_field_span("schedule", extra_span, block_span);
         }
-        let header_span = Span::new(block_span.start, block_span.start + "schedule".len().min(block_span.end - block_span.start));
+        let header_span = Span::new(
+            block_span.start,
+            block_span.start + "schedule".len().min(block_span.end - block_span.start),
+        );
 
         // Fields from the design come first; the block's own fields override them.
         let mut fields: Vec<ast::ScheduleField> = Vec::new();
         if let Some(from) = &block.from {
             match self.designs.get(&from.node) {
-                Some(design_fields) => fields.extend(design_fields.iter().cloned().map(|f| reanchor_field(f, from.span))),
+                Some(design_fields) => fields.extend(
+                    design_fields
+                        .iter()
+                        .cloned()
+                        .map(|f| reanchor_field(f, from.span)),
+                ),
                 None => {
                     let known: Vec<&str> = self.designs.keys().map(String::as_str).collect();
                     self.push(
@@ -447,21 +501,35 @@ impl Checker {
             }
             seen.insert(key, field.span);
             match &field.kind {
-                ast::ScheduleFieldKind::Start(date) => match chrono::NaiveDate::from_ymd_opt(date.node.year, date.node.month, date.node.day) {
+                ast::ScheduleFieldKind::Start(date) => match chrono::NaiveDate::from_ymd_opt(
+                    date.node.year,
+                    date.node.month,
+                    date.node.day,
+                ) {
                     Some(d) => start = Some(d),
                     None => self.push(
-                        Diagnostic::error("E0312", format!("{:04}-{:02}-{:02} is not a calendar date", date.node.year, date.node.month, date.node.day))
-                            .with_primary(date.span, "no such day")
-                            .with_help("write the date as YYYY-MM-DD with a valid month and day"),
+                        Diagnostic::error(
+                            "E0312",
+                            format!(
+                                "{:04}-{:02}-{:02} is not a calendar date",
+                                date.node.year, date.node.month, date.node.day
+                            ),
+                        )
+                        .with_primary(date.span, "no such day")
+                        .with_help("write the date as YYYY-MM-DD with a valid month and day"),
                     ),
                 },
                 ast::ScheduleFieldKind::RunIn(d) => run_in = self.duration_days(d, "run-in"),
-                ast::ScheduleFieldKind::Period(d) => period = self.duration_days(d, "period").map(|days| (days, d.span)),
+                ast::ScheduleFieldKind::Period(d) => {
+                    period = self.duration_days(d, "period").map(|days| (days, d.span))
+                }
                 ast::ScheduleFieldKind::Cycles(n) => cycles = Some((n.node, n.span)),
                 ast::ScheduleFieldKind::Periods(n) => periods = Some((n.node, n.span)),
                 ast::ScheduleFieldKind::Sequence(s) => sequence = Some(s.clone()),
                 ast::ScheduleFieldKind::MaxRun(n) => max_run = Some((n.node, n.span)),
-                ast::ScheduleFieldKind::Washout(d) => washout = self.duration_days(d, "washout").map(|days| (days, d.span)),
+                ast::ScheduleFieldKind::Washout(d) => {
+                    washout = self.duration_days(d, "washout").map(|days| (days, d.span))
+                }
                 ast::ScheduleFieldKind::Carryover(span) => carryover = Some(*span),
                 ast::ScheduleFieldKind::Blinding(b) => {
                     blinding = Some(match b.node {
@@ -504,7 +572,9 @@ impl Checker {
             ast::SequenceDesign::Counterbalanced => SequenceDesign::Counterbalanced,
             ast::SequenceDesign::RandomizedPairs => SequenceDesign::RandomizedPairs,
             ast::SequenceDesign::RandomizedBlocks => SequenceDesign::RandomizedBlocks,
-            ast::SequenceDesign::Fixed(pattern) => SequenceDesign::Fixed(self.fixed_pattern(pattern, arms)?),
+            ast::SequenceDesign::Fixed(pattern) => {
+                SequenceDesign::Fixed(self.fixed_pattern(pattern, arms)?)
+            }
         };
         if matches!(design, SequenceDesign::RandomizedPairs) && n_arms != 2 && n_arms >= 2 {
             self.push(
@@ -545,9 +615,14 @@ impl Checker {
             (design, None, Some((p, p_span))) => {
                 if design.is_randomized() && n_arms > 0 && p % n_arms != 0 {
                     self.push(
-                        Diagnostic::error("E0308", format!("{p} periods do not make whole cycles of {n_arms} arms"))
-                            .with_primary(p_span, "not a multiple of the number of arms")
-                            .with_help(format!("randomized designs allocate whole cycles: use a multiple of {n_arms}")),
+                        Diagnostic::error(
+                            "E0308",
+                            format!("{p} periods do not make whole cycles of {n_arms} arms"),
+                        )
+                        .with_primary(p_span, "not a multiple of the number of arms")
+                        .with_help(format!(
+                            "randomized designs allocate whole cycles: use a multiple of {n_arms}"
+                        )),
                     );
                     return None;
                 }
@@ -555,9 +630,12 @@ impl Checker {
             }
             (_, None, None) => {
                 self.push(
-                    Diagnostic::error("E0304", "the schedule does not say how many periods there are")
-                        .with_primary(header_span, "this schedule")
-                        .with_help("add `cycles 3` (each arm given 3 times) or `periods 6`"),
+                    Diagnostic::error(
+                        "E0304",
+                        "the schedule does not say how many periods there are",
+                    )
+                    .with_primary(header_span, "this schedule")
+                    .with_help("add `cycles 3` (each arm given 3 times) or `periods 6`"),
                 );
                 return None;
             }
@@ -592,23 +670,41 @@ impl Checker {
                 );
             } else if period_days - w < 3 {
                 self.push(
-                    Diagnostic::warning("W0302", format!("only {} analysed day{} per period after the washout", period_days - w, if period_days - w == 1 { "" } else { "s" }))
-                        .with_primary(w_span, "washout")
-                        .with_secondary(period_span, "period")
-                        .with_note("with fewer than 3 analysed days a period tells little about the treatment")
-                        .with_help("lengthen the period"),
+                    Diagnostic::warning(
+                        "W0302",
+                        format!(
+                            "only {} analysed day{} per period after the washout",
+                            period_days - w,
+                            if period_days - w == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .with_primary(w_span, "washout")
+                    .with_secondary(period_span, "period")
+                    .with_note(
+                        "with fewer than 3 analysed days a period tells little about the treatment",
+                    )
+                    .with_help("lengthen the period"),
                 );
             }
         } else if period_days < 3 {
             self.push(
-                Diagnostic::warning("W0302", format!("periods of {period_days} day{} give fewer than 3 analysed days", if period_days == 1 { "" } else { "s" }))
-                    .with_primary(period_span, "period")
-                    .with_help("lengthen the period"),
+                Diagnostic::warning(
+                    "W0302",
+                    format!(
+                        "periods of {period_days} day{} give fewer than 3 analysed days",
+                        if period_days == 1 { "" } else { "s" }
+                    ),
+                )
+                .with_primary(period_span, "period")
+                .with_help("lengthen the period"),
             );
         }
 
         if washout.is_none() && carryover.is_none() {
-            if let Some(arm) = arms.iter().find(|a| !a.is_reference && a.description.as_deref().is_some_and(mentions_dose)) {
+            if let Some(arm) = arms
+                .iter()
+                .find(|a| !a.is_reference && a.description.as_deref().is_some_and(mentions_dose))
+            {
                 self.push(
                     Diagnostic::warning("W0301", format!("arm `{}` looks like a drug but the schedule has no washout", arm.name))
                         .with_primary(header_span, "no washout here")
@@ -634,9 +730,15 @@ impl Checker {
             }
             (Some((s, s_span)), false) => {
                 self.push(
-                    Diagnostic::warning("W0303", format!("the seed has no effect: `{}` is not randomized", design.name()))
-                        .with_primary(s_span, "unused seed")
-                        .with_help("remove the seed, or use a randomized sequence"),
+                    Diagnostic::warning(
+                        "W0303",
+                        format!(
+                            "the seed has no effect: `{}` is not randomized",
+                            design.name()
+                        ),
+                    )
+                    .with_primary(s_span, "unused seed")
+                    .with_help("remove the seed, or use a randomized sequence"),
                 );
                 s
             }
@@ -648,7 +750,13 @@ impl Checker {
             // the limit cannot be met by this design.
             let probe = crate::schedule::ScheduleSpec {
                 trial_id: String::new(),
-                arms: arms.iter().map(|a| crate::schedule::ArmInfo { name: a.name.clone(), description: None }).collect(),
+                arms: arms
+                    .iter()
+                    .map(|a| crate::schedule::ArmInfo {
+                        name: a.name.clone(),
+                        description: None,
+                    })
+                    .collect(),
                 reference: 0,
                 run_in_days: 0,
                 period_days,
@@ -708,15 +816,22 @@ impl Checker {
             Some(days) => Some(days),
             None => {
                 self.push(
-                    Diagnostic::error("E0311", format!("the {what} is too long to be a real duration"))
-                        .with_primary(duration.span, "this duration"),
+                    Diagnostic::error(
+                        "E0311",
+                        format!("the {what} is too long to be a real duration"),
+                    )
+                    .with_primary(duration.span, "this duration"),
                 );
                 None
             }
         }
     }
 
-    fn fixed_pattern(&mut self, pattern: &ast::Spanned<String>, arms: &[Arm]) -> Option<Vec<usize>> {
+    fn fixed_pattern(
+        &mut self,
+        pattern: &ast::Spanned<String>,
+        arms: &[Arm],
+    ) -> Option<Vec<usize>> {
         let mut result = Vec::new();
         let mut ok = true;
         // The pattern's text starts one byte after the opening quote.
@@ -732,15 +847,23 @@ impl Checker {
                 Some(i) if i < arms.len() => result.push(i),
                 _ => {
                     ok = false;
-                    let letters: String = (0..arms.len()).map(|i| (b'A' + i as u8) as char).collect();
+                    let letters: String =
+                        (0..arms.len()).map(|i| (b'A' + i as u8) as char).collect();
                     self.push(
-                        Diagnostic::error("E0309", format!("`{ch}` in the fixed pattern does not name an arm"))
-                            .with_primary(Span::new(offset, offset + width), "not an arm letter")
-                            .with_note(format!(
-                                "letters name arms in declaration order: {}",
-                                arms.iter().enumerate().map(|(i, a)| format!("{} = {}", (b'A' + i as u8) as char, a.name)).collect::<Vec<_>>().join(", ")
-                            ))
-                            .with_help(format!("use only the letters {letters}")),
+                        Diagnostic::error(
+                            "E0309",
+                            format!("`{ch}` in the fixed pattern does not name an arm"),
+                        )
+                        .with_primary(Span::new(offset, offset + width), "not an arm letter")
+                        .with_note(format!(
+                            "letters name arms in declaration order: {}",
+                            arms.iter()
+                                .enumerate()
+                                .map(|(i, a)| format!("{} = {}", (b'A' + i as u8) as char, a.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                        .with_help(format!("use only the letters {letters}")),
                     );
                 }
             }
@@ -764,12 +887,17 @@ impl Checker {
         let mut seen = HashMap::new();
         let mut primaries: Vec<Span> = Vec::new();
         for item in &file.items {
-            let ast::ItemKind::Outcome(block) = &item.kind else { continue };
+            let ast::ItemKind::Outcome(block) = &item.kind else {
+                continue;
+            };
             if let Some(first) = find_duplicate(&mut seen, &block.name) {
                 self.push(
-                    Diagnostic::error("E0204", format!("outcome `{}` is declared twice", block.name.node))
-                        .with_primary(block.name.span, "declared again here")
-                        .with_secondary(first, "first declared here"),
+                    Diagnostic::error(
+                        "E0204",
+                        format!("outcome `{}` is declared twice", block.name.node),
+                    )
+                    .with_primary(block.name.span, "declared again here")
+                    .with_secondary(first, "first declared here"),
                 );
                 continue;
             }
@@ -784,7 +912,9 @@ impl Checker {
             [_] => {}
             [] => {
                 let d = Diagnostic::error("E0401", "no outcome is marked primary")
-                    .with_note("the protocol's conclusion rests on one pre-specified primary outcome")
+                    .with_note(
+                        "the protocol's conclusion rests on one pre-specified primary outcome",
+                    )
                     .with_help("add `primary` to the outcome the trial is powered for");
                 self.push(match outcomes.first() {
                     Some(o) => d.with_primary(o.span, "an outcome without `primary`"),
@@ -806,7 +936,11 @@ impl Checker {
         outcomes
     }
 
-    fn outcome(&mut self, block: &ast::OutcomeBlock, schedule: Option<&ScheduleDecl>) -> Option<Outcome> {
+    fn outcome(
+        &mut self,
+        block: &ast::OutcomeBlock,
+        schedule: Option<&ScheduleDecl>,
+    ) -> Option<Outcome> {
         let mut kind = None;
         let mut measured = None;
         let mut better = None;
@@ -835,13 +969,20 @@ impl Checker {
                         ast::Measured::PerPeriod => Measured::PerPeriod,
                         ast::Measured::OnDays(days) => {
                             for day in days {
-                                let period_days = schedule.map(|s| s.period_days).unwrap_or(u64::MAX);
+                                let period_days =
+                                    schedule.map(|s| s.period_days).unwrap_or(u64::MAX);
                                 if day.node == 0 || day.node > period_days {
                                     ok = false;
                                     self.push(
-                                        Diagnostic::error("E0411", format!("day {} is not a day of a {}-day period", day.node, period_days))
-                                            .with_primary(day.span, "outside the period")
-                                            .with_help("days are counted from 1 within each period"),
+                                        Diagnostic::error(
+                                            "E0411",
+                                            format!(
+                                                "day {} is not a day of a {}-day period",
+                                                day.node, period_days
+                                            ),
+                                        )
+                                        .with_primary(day.span, "outside the period")
+                                        .with_help("days are counted from 1 within each period"),
                                     );
                                 }
                             }
@@ -864,29 +1005,48 @@ impl Checker {
         if let (Some(p), Some(s)) = (primary, secondary) {
             ok = false;
             self.push(
-                Diagnostic::error("E0412", format!("outcome `{}` is marked both primary and secondary", block.name.node))
-                    .with_primary(s, "secondary")
-                    .with_secondary(p, "primary")
-                    .with_help("keep one of the two"),
+                Diagnostic::error(
+                    "E0412",
+                    format!(
+                        "outcome `{}` is marked both primary and secondary",
+                        block.name.node
+                    ),
+                )
+                .with_primary(s, "secondary")
+                .with_secondary(p, "primary")
+                .with_help("keep one of the two"),
             );
         }
         let Some(kind) = kind else {
             if !seen.contains_key("type") {
                 self.push(
-                    Diagnostic::error("E0403", format!("outcome `{}` has no type", block.name.node))
-                        .with_primary(block.name.span, "this outcome")
-                        .with_note("the type fixes the likelihood: continuous, binary, count or ordinal")
-                        .with_help("add e.g. `type continuous in [0, 10]`"),
+                    Diagnostic::error(
+                        "E0403",
+                        format!("outcome `{}` has no type", block.name.node),
+                    )
+                    .with_primary(block.name.span, "this outcome")
+                    .with_note(
+                        "the type fixes the likelihood: continuous, binary, count or ordinal",
+                    )
+                    .with_help("add e.g. `type continuous in [0, 10]`"),
                 );
             }
             return None;
         };
         let Some(better) = better else {
             self.push(
-                Diagnostic::error("E0408", format!("outcome `{}` does not say which direction is better", block.name.node))
-                    .with_primary(block.name.span, "this outcome")
-                    .with_note("decision rules read benefit through this direction")
-                    .with_help("add `better lower` (e.g. pain) or `better higher` (e.g. sleep quality)"),
+                Diagnostic::error(
+                    "E0408",
+                    format!(
+                        "outcome `{}` does not say which direction is better",
+                        block.name.node
+                    ),
+                )
+                .with_primary(block.name.span, "this outcome")
+                .with_note("decision rules read benefit through this direction")
+                .with_help(
+                    "add `better lower` (e.g. pain) or `better higher` (e.g. sleep quality)",
+                ),
             );
             return None;
         };
@@ -896,22 +1056,31 @@ impl Checker {
                 self.push(
                     Diagnostic::error("E0406", "the MCID must be a positive number")
                         .with_primary(m.span, "not positive")
-                        .with_note("the MCID is a size of change; its direction comes from `better`")
+                        .with_note(
+                            "the MCID is a size of change; its direction comes from `better`",
+                        )
                         .with_help("write the MCID as a positive amount, e.g. `mcid 1.0`"),
                 );
             } else {
                 let range = match kind {
-                    OutcomeType::Continuous { bounds: Some((lo, hi)) } => Some((hi - lo, "the outcome's range")),
-                    OutcomeType::Ordinal { low, high } => Some(((high - low) as f64, "the span of the levels")),
+                    OutcomeType::Continuous {
+                        bounds: Some((lo, hi)),
+                    } => Some((hi - lo, "the outcome's range")),
+                    OutcomeType::Ordinal { low, high } => {
+                        Some(((high - low) as f64, "the span of the levels"))
+                    }
                     _ => None,
                 };
                 if let Some((range, what)) = range {
                     if m.node >= range {
                         ok = false;
                         self.push(
-                            Diagnostic::error("E0407", format!("the MCID {} is not smaller than {what} ({range})", m.node))
-                                .with_primary(m.span, "too large for this scale")
-                                .with_help("give the MCID in the outcome's own units"),
+                            Diagnostic::error(
+                                "E0407",
+                                format!("the MCID {} is not smaller than {what} ({range})", m.node),
+                            )
+                            .with_primary(m.span, "too large for this scale")
+                            .with_help("give the MCID in the outcome's own units"),
                         );
                     }
                 }
@@ -937,17 +1106,24 @@ impl Checker {
                     let (lo, hi) = b.node;
                     if !(lo < hi) {
                         self.push(
-                            Diagnostic::error("E0404", format!("the bounds [{lo}, {hi}] are empty"))
-                                .with_primary(b.span, "lower bound is not below the upper bound")
-                                .with_help("write the lowest possible value first, e.g. `in [0, 10]`"),
+                            Diagnostic::error(
+                                "E0404",
+                                format!("the bounds [{lo}, {hi}] are empty"),
+                            )
+                            .with_primary(b.span, "lower bound is not below the upper bound")
+                            .with_help("write the lowest possible value first, e.g. `in [0, 10]`"),
                         );
                         return None;
                     }
                 }
-                OutcomeType::Continuous { bounds: bounds.as_ref().map(|b| b.node) }
+                OutcomeType::Continuous {
+                    bounds: bounds.as_ref().map(|b| b.node),
+                }
             }
             ast::OutcomeType::Binary => OutcomeType::Binary,
-            ast::OutcomeType::Count { overdispersed } => OutcomeType::Count { overdispersed: *overdispersed },
+            ast::OutcomeType::Count { overdispersed } => OutcomeType::Count {
+                overdispersed: *overdispersed,
+            },
             ast::OutcomeType::Ordinal { levels } => {
                 let (low, high) = levels.node;
                 if high <= low {
@@ -979,15 +1155,20 @@ impl Checker {
         let mut blocks: Vec<Option<(&ast::ModelBlock, Span)>> = vec![None; outcomes.len()];
         let outcome_names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
         for item in &file.items {
-            let ast::ItemKind::Model(block) = &item.kind else { continue };
+            let ast::ItemKind::Model(block) = &item.kind else {
+                continue;
+            };
             match outcomes.iter().position(|o| o.name == block.outcome.node) {
                 Some(i) => {
                     if let Some((_, first)) = blocks[i] {
                         self.push(
-                            Diagnostic::error("E0204", format!("outcome `{}` has two model blocks", block.outcome.node))
-                                .with_primary(block.outcome.span, "second model")
-                                .with_secondary(first, "first model")
-                                .with_help("merge the statements into one model block"),
+                            Diagnostic::error(
+                                "E0204",
+                                format!("outcome `{}` has two model blocks", block.outcome.node),
+                            )
+                            .with_primary(block.outcome.span, "second model")
+                            .with_secondary(first, "first model")
+                            .with_help("merge the statements into one model block"),
                         );
                     } else {
                         blocks[i] = Some((block, block.outcome.span));
@@ -995,9 +1176,16 @@ impl Checker {
                 }
                 None => {
                     self.push(
-                        Diagnostic::error("E0202", format!("there is no outcome `{}`", block.outcome.node))
-                            .with_primary(block.outcome.span, "unknown outcome")
-                            .with_help(suggestion("outcome", &block.outcome.node, &outcome_names)),
+                        Diagnostic::error(
+                            "E0202",
+                            format!("there is no outcome `{}`", block.outcome.node),
+                        )
+                        .with_primary(block.outcome.span, "unknown outcome")
+                        .with_help(suggestion(
+                            "outcome",
+                            &block.outcome.node,
+                            &outcome_names,
+                        )),
                     );
                 }
             }
@@ -1007,7 +1195,13 @@ impl Checker {
         let mut models = Vec::new();
         let mut ok = true;
         for (index, outcome) in outcomes.iter().enumerate() {
-            let context = ModelContext { arms, reference, outcome, hypotheses, schedule };
+            let context = ModelContext {
+                arms,
+                reference,
+                outcome,
+                hypotheses,
+                schedule,
+            };
             match self.model(index, blocks[index].map(|(b, _)| b), &context) {
                 Some(model) => models.push(model),
                 None => ok = false,
@@ -1016,7 +1210,12 @@ impl Checker {
         ok.then_some(models)
     }
 
-    fn model(&mut self, outcome_index: usize, block: Option<&ast::ModelBlock>, cx: &ModelContext) -> Option<Model> {
+    fn model(
+        &mut self,
+        outcome_index: usize,
+        block: Option<&ast::ModelBlock>,
+        cx: &ModelContext,
+    ) -> Option<Model> {
         let outcome = cx.outcome;
         let anchor = block.map(|b| b.outcome.span).unwrap_or(outcome.span);
         let defaults = DefaultPriors::for_outcome(outcome);
@@ -1040,10 +1239,13 @@ impl Checker {
             if let Some(first) = seen.get(&key) {
                 ok = false;
                 self.push(
-                    Diagnostic::error("E0508", format!("`{key}` is given twice in the model of `{}`", outcome.name))
-                        .with_primary(statement.span, "given again here")
-                        .with_secondary(*first, "first given here")
-                        .with_help("keep one prior per parameter"),
+                    Diagnostic::error(
+                        "E0508",
+                        format!("`{key}` is given twice in the model of `{}`", outcome.name),
+                    )
+                    .with_primary(statement.span, "given again here")
+                    .with_secondary(*first, "first given here")
+                    .with_help("keep one prior per parameter"),
                 );
                 continue;
             }
@@ -1053,14 +1255,19 @@ impl Checker {
                 self.push(
                     Diagnostic::error("E0507", problem.0)
                         .with_primary(statement.span, "not for this outcome")
-                        .with_secondary(outcome.span, format!("`{}` is {}", outcome.name, outcome.kind.name()))
+                        .with_secondary(
+                            outcome.span,
+                            format!("`{}` is {}", outcome.name, outcome.kind.name()),
+                        )
                         .with_help(problem.1),
                 );
                 continue;
             }
             match &statement.kind {
-                ast::ModelStatementKind::Effect { arm, prior } | ast::ModelStatementKind::Carryover { arm, prior } => {
-                    let is_effect = matches!(statement.kind, ast::ModelStatementKind::Effect { .. });
+                ast::ModelStatementKind::Effect { arm, prior }
+                | ast::ModelStatementKind::Carryover { arm, prior } => {
+                    let is_effect =
+                        matches!(statement.kind, ast::ModelStatementKind::Effect { .. });
                     let Some(arm_index) = cx.arms.iter().position(|a| a.name == arm.node) else {
                         ok = false;
                         self.push(
@@ -1086,10 +1293,12 @@ impl Checker {
                         None => ok = false,
                     }
                 }
-                ast::ModelStatementKind::Intercept(prior) => match self.prior(prior, Support::Real, false, cx.hypotheses) {
-                    Some(p) => intercept = Some(p),
-                    None => ok = false,
-                },
+                ast::ModelStatementKind::Intercept(prior) => {
+                    match self.prior(prior, Support::Real, false, cx.hypotheses) {
+                        Some(p) => intercept = Some(p),
+                        None => ok = false,
+                    }
+                }
                 ast::ModelStatementKind::Trend { prior, per } => {
                     let prior = self.prior(prior, Support::Real, false, cx.hypotheses);
                     let per_days = match per {
@@ -1105,44 +1314,63 @@ impl Checker {
                         }
                     };
                     match (prior, per_days) {
-                        (Some(prior), Some(per_days)) if per_days > 0 => trend = Some(Trend { prior, per_days }),
+                        (Some(prior), Some(per_days)) if per_days > 0 => {
+                            trend = Some(Trend { prior, per_days })
+                        }
                         (_, Some(0)) => {
                             ok = false;
-                            self.push(Diagnostic::error("E0311", "a trend cannot be per zero days").with_primary(statement.span, "zero-length unit"));
+                            self.push(
+                                Diagnostic::error("E0311", "a trend cannot be per zero days")
+                                    .with_primary(statement.span, "zero-length unit"),
+                            );
                         }
                         _ => ok = false,
                     }
                 }
-                ast::ModelStatementKind::Errors { structure, params } => match self.errors(structure, params, cx.hypotheses, &defaults) {
-                    Some(e) => errors = Some(e),
-                    None => ok = false,
-                },
-                ast::ModelStatementKind::Cutpoints(prior) => match self.prior(prior, Support::Cutpoints, false, cx.hypotheses) {
-                    Some(p) => cutpoints = Some(p),
-                    None => ok = false,
-                },
-                ast::ModelStatementKind::Dispersion(prior) => match self.prior(prior, Support::Positive, false, cx.hypotheses) {
-                    Some(p) => dispersion = Some(p),
-                    None => ok = false,
-                },
+                ast::ModelStatementKind::Errors { structure, params } => {
+                    match self.errors(structure, params, cx.hypotheses, &defaults) {
+                        Some(e) => errors = Some(e),
+                        None => ok = false,
+                    }
+                }
+                ast::ModelStatementKind::Cutpoints(prior) => {
+                    match self.prior(prior, Support::Cutpoints, false, cx.hypotheses) {
+                        Some(p) => cutpoints = Some(p),
+                        None => ok = false,
+                    }
+                }
+                ast::ModelStatementKind::Dispersion(prior) => {
+                    match self.prior(prior, Support::Positive, false, cx.hypotheses) {
+                        Some(p) => dispersion = Some(p),
+                        None => ok = false,
+                    }
+                }
             }
         }
         if !ok {
             return None;
         }
-        let default = |dist: PriorDist| Prior { dist, default: true, span: anchor };
+        let default = |dist: PriorDist| Prior {
+            dist,
+            default: true,
+            span: anchor,
+        };
         let effects = (0..cx.arms.len())
             .filter(|&i| i != cx.reference)
             .map(|arm| Effect {
                 arm,
-                prior: effects[arm].take().unwrap_or_else(|| default(defaults.effect.clone())),
+                prior: effects[arm]
+                    .take()
+                    .unwrap_or_else(|| default(defaults.effect.clone())),
             })
             .collect();
         let carryover = if cx.schedule.carryover_modelled {
             (0..cx.arms.len())
                 .map(|arm| Effect {
                     arm,
-                    prior: carryover[arm].take().unwrap_or_else(|| default(defaults.effect.clone())),
+                    prior: carryover[arm]
+                        .take()
+                        .unwrap_or_else(|| default(defaults.effect.clone())),
                 })
                 .collect()
         } else {
@@ -1152,7 +1380,11 @@ impl Checker {
         Some(Model {
             outcome: outcome_index,
             effects,
-            intercept: if is_ordinal { None } else { Some(intercept.unwrap_or_else(|| default(defaults.intercept.clone()))) },
+            intercept: if is_ordinal {
+                None
+            } else {
+                Some(intercept.unwrap_or_else(|| default(defaults.intercept.clone())))
+            },
             trend,
             errors: match outcome.kind {
                 OutcomeType::Continuous { .. } => Some(errors.unwrap_or_else(|| Errors {
@@ -1162,9 +1394,23 @@ impl Checker {
                 })),
                 _ => None,
             },
-            cutpoints: if is_ordinal { Some(cutpoints.unwrap_or_else(|| default(PriorDist::InducedDirichlet { alpha: 1.0 }))) } else { None },
+            cutpoints: if is_ordinal {
+                Some(
+                    cutpoints
+                        .unwrap_or_else(|| default(PriorDist::InducedDirichlet { alpha: 1.0 })),
+                )
+            } else {
+                None
+            },
             dispersion: match outcome.kind {
-                OutcomeType::Count { overdispersed: true } => Some(dispersion.unwrap_or_else(|| default(PriorDist::Gamma { shape: 2.0, rate: 0.1 }))),
+                OutcomeType::Count {
+                    overdispersed: true,
+                } => Some(dispersion.unwrap_or_else(|| {
+                    default(PriorDist::Gamma {
+                        shape: 2.0,
+                        rate: 0.1,
+                    })
+                })),
                 _ => None,
             },
             carryover,
@@ -1194,15 +1440,23 @@ impl Checker {
                 continue;
             }
             match param.name.node.as_str() {
-                "sigma" => sigma = self.prior(&param.prior, Support::Positive, false, hypotheses).map(Some).unwrap_or_else(|| {
-                    ok = false;
-                    None
-                }),
+                "sigma" => {
+                    sigma = self
+                        .prior(&param.prior, Support::Positive, false, hypotheses)
+                        .map(Some)
+                        .unwrap_or_else(|| {
+                            ok = false;
+                            None
+                        })
+                }
                 "phi" if structure.node == ast::ErrorStructure::Ar1 => {
-                    phi = self.prior(&param.prior, Support::Correlation, false, hypotheses).map(Some).unwrap_or_else(|| {
-                        ok = false;
-                        None
-                    })
+                    phi = self
+                        .prior(&param.prior, Support::Correlation, false, hypotheses)
+                        .map(Some)
+                        .unwrap_or_else(|| {
+                            ok = false;
+                            None
+                        })
                 }
                 other => {
                     ok = false;
@@ -1211,9 +1465,12 @@ impl Checker {
                         ast::ErrorStructure::Ar1 => "ar1",
                     };
                     self.push(
-                        Diagnostic::error("E0512", format!("`{kind}` errors have no parameter `{other}`"))
-                            .with_primary(param.name.span, "unknown parameter")
-                            .with_help(suggestion("parameter", other, allowed)),
+                        Diagnostic::error(
+                            "E0512",
+                            format!("`{kind}` errors have no parameter `{other}`"),
+                        )
+                        .with_primary(param.name.span, "unknown parameter")
+                        .with_help(suggestion("parameter", other, allowed)),
                     );
                 }
             }
@@ -1221,7 +1478,11 @@ impl Checker {
         if !ok {
             return None;
         }
-        let default = |dist: PriorDist| Prior { dist, default: true, span: structure.span };
+        let default = |dist: PriorDist| Prior {
+            dist,
+            default: true,
+            span: structure.span,
+        };
         Some(Errors {
             structure: match structure.node {
                 ast::ErrorStructure::Independent => ErrorStructure::Independent,
@@ -1229,7 +1490,12 @@ impl Checker {
             },
             sigma: sigma.unwrap_or_else(|| default(defaults.sigma.clone())),
             phi: match structure.node {
-                ast::ErrorStructure::Ar1 => Some(phi.unwrap_or_else(|| default(PriorDist::Uniform { lower: -1.0, upper: 1.0 }))),
+                ast::ErrorStructure::Ar1 => Some(phi.unwrap_or_else(|| {
+                    default(PriorDist::Uniform {
+                        lower: -1.0,
+                        upper: 1.0,
+                    })
+                })),
                 ast::ErrorStructure::Independent => None,
             },
         })
@@ -1237,13 +1503,28 @@ impl Checker {
 
     // ----- priors -----------------------------------------------------------
 
-    fn prior(&mut self, prior: &ast::Prior, support: Support, effect: bool, hypotheses: &[HypothesesSource]) -> Option<Prior> {
+    fn prior(
+        &mut self,
+        prior: &ast::Prior,
+        support: Support,
+        effect: bool,
+        hypotheses: &[HypothesesSource],
+    ) -> Option<Prior> {
         self.prior_depth(prior, support, effect, hypotheses, 0)
     }
 
-    fn prior_depth(&mut self, prior: &ast::Prior, support: Support, effect: bool, hypotheses: &[HypothesesSource], depth: usize) -> Option<Prior> {
+    fn prior_depth(
+        &mut self,
+        prior: &ast::Prior,
+        support: Support,
+        effect: bool,
+        hypotheses: &[HypothesesSource],
+        depth: usize,
+    ) -> Option<Prior> {
         let dist = match &prior.kind {
-            ast::PriorKind::Distribution { name, args } => self.distribution(name, args, prior.span, support)?,
+            ast::PriorKind::Distribution { name, args } => {
+                self.distribution(name, args, prior.span, support)?
+            }
             ast::PriorKind::Preset(name) => {
                 let Some(preset) = self.presets.get(&name.node).cloned() else {
                     let known: Vec<&str> = self.presets.keys().map(String::as_str).collect();
@@ -1259,10 +1540,17 @@ impl Checker {
                     return None;
                 };
                 if depth > 8 {
-                    self.push(Diagnostic::error("E0206", format!("prior `{}` refers to itself", name.node)).with_primary(name.span, "circular prior"));
+                    self.push(
+                        Diagnostic::error(
+                            "E0206",
+                            format!("prior `{}` refers to itself", name.node),
+                        )
+                        .with_primary(name.span, "circular prior"),
+                    );
                     return None;
                 }
-                let mut resolved = self.prior_depth(&preset, support, effect, hypotheses, depth + 1)?;
+                let mut resolved =
+                    self.prior_depth(&preset, support, effect, hypotheses, depth + 1)?;
                 resolved.span = prior.span;
                 return Some(resolved);
             }
@@ -1275,22 +1563,31 @@ impl Checker {
                     if !(w > 0.0 && w < 1.0) {
                         ok = false;
                         self.push(
-                            Diagnostic::error("E0509", format!("mixture weight {w} is not between 0 and 1"))
-                                .with_primary(component.weight.span, "weight")
-                                .with_help("each weight must be in (0, 1) and the weights must add up to 1"),
+                            Diagnostic::error(
+                                "E0509",
+                                format!("mixture weight {w} is not between 0 and 1"),
+                            )
+                            .with_primary(component.weight.span, "weight")
+                            .with_help(
+                                "each weight must be in (0, 1) and the weights must add up to 1",
+                            ),
                         );
                     }
                     total += w;
-                    match self.prior_depth(&component.prior, support, effect, hypotheses, depth + 1) {
+                    match self.prior_depth(&component.prior, support, effect, hypotheses, depth + 1)
+                    {
                         Some(p) => parts.push((w, p)),
                         None => ok = false,
                     }
                 }
                 if ok && (total - 1.0).abs() > 1e-9 {
                     self.push(
-                        Diagnostic::error("E0509", format!("the mixture weights add up to {total}, not 1"))
-                            .with_primary(prior.span, "this mixture")
-                            .with_help("make the weights add up to exactly 1"),
+                        Diagnostic::error(
+                            "E0509",
+                            format!("the mixture weights add up to {total}, not 1"),
+                        )
+                        .with_primary(prior.span, "this mixture")
+                        .with_help("make the weights add up to exactly 1"),
                     );
                     return None;
                 }
@@ -1299,7 +1596,13 @@ impl Checker {
                 }
                 PriorDist::Mixture(parts)
             }
-            ast::PriorKind::Hypothesis { source, id, discount, robust, vague } => {
+            ast::PriorKind::Hypothesis {
+                source,
+                id,
+                discount,
+                robust,
+                vague,
+            } => {
                 if !effect {
                     self.push(
                         Diagnostic::error("E0515", "an LFM hypothesis can only be the prior of a treatment effect")
@@ -1314,13 +1617,19 @@ impl Checker {
                     ok = false;
                     let names: Vec<&str> = hypotheses.iter().map(|h| h.name.as_str()).collect();
                     self.push(
-                        Diagnostic::error("E0203", format!("there are no hypotheses named `{}`", source.node))
-                            .with_primary(source.span, "unknown hypotheses source")
-                            .with_help(if names.is_empty() {
-                                format!("declare them: `hypotheses {} from \"file.json\"`", source.node)
-                            } else {
-                                suggestion("hypotheses source", &source.node, &names)
-                            }),
+                        Diagnostic::error(
+                            "E0203",
+                            format!("there are no hypotheses named `{}`", source.node),
+                        )
+                        .with_primary(source.span, "unknown hypotheses source")
+                        .with_help(if names.is_empty() {
+                            format!(
+                                "declare them: `hypotheses {} from \"file.json\"`",
+                                source.node
+                            )
+                        } else {
+                            suggestion("hypotheses source", &source.node, &names)
+                        }),
                     );
                 }
                 if let Some(w) = discount {
@@ -1346,13 +1655,15 @@ impl Checker {
                     }
                 }
                 let vague = match vague {
-                    Some(v) => match self.prior_depth(v, Support::Real, false, hypotheses, depth + 1) {
-                        Some(p) => Some(Box::new(p)),
-                        None => {
-                            ok = false;
-                            None
+                    Some(v) => {
+                        match self.prior_depth(v, Support::Real, false, hypotheses, depth + 1) {
+                            Some(p) => Some(Box::new(p)),
+                            None => {
+                                ok = false;
+                                None
+                            }
                         }
-                    },
+                    }
                     None => None,
                 };
                 if !ok {
@@ -1367,10 +1678,20 @@ impl Checker {
                 }
             }
         };
-        Some(Prior { dist, default: false, span: prior.span })
+        Some(Prior {
+            dist,
+            default: false,
+            span: prior.span,
+        })
     }
 
-    fn distribution(&mut self, name: &ast::Ident, args: &[ast::Spanned<f64>], span: Span, support: Support) -> Option<PriorDist> {
+    fn distribution(
+        &mut self,
+        name: &ast::Ident,
+        args: &[ast::Spanned<f64>],
+        span: Span,
+        support: Support,
+    ) -> Option<PriorDist> {
         let Some(spec) = DISTRIBUTIONS.iter().find(|d| d.name == name.node) else {
             let known: Vec<&str> = DISTRIBUTIONS.iter().map(|d| d.name).collect();
             self.push(
@@ -1382,9 +1703,22 @@ impl Checker {
         };
         if args.len() != spec.params.len() {
             self.push(
-                Diagnostic::error("E0502", format!("`{}` takes {} argument{}, not {}", spec.name, spec.params.len(), if spec.params.len() == 1 { "" } else { "s" }, args.len()))
-                    .with_primary(span, format!("{} given", args.len()))
-                    .with_help(format!("write `{}({})`", spec.name, spec.params.join(", "))),
+                Diagnostic::error(
+                    "E0502",
+                    format!(
+                        "`{}` takes {} argument{}, not {}",
+                        spec.name,
+                        spec.params.len(),
+                        if spec.params.len() == 1 { "" } else { "s" },
+                        args.len()
+                    ),
+                )
+                .with_primary(span, format!("{} given", args.len()))
+                .with_help(format!(
+                    "write `{}({})`",
+                    spec.name,
+                    spec.params.join(", ")
+                )),
             );
             return None;
         }
@@ -1398,9 +1732,17 @@ impl Checker {
             if !valid {
                 ok = false;
                 self.push(
-                    Diagnostic::error("E0503", format!("`{param}` of `{}` must be {}; it is {}", spec.name, rule.describe(), arg.node))
-                        .with_primary(arg.span, format!("invalid {param}"))
-                        .with_help(format!("give `{param}` a {} value", rule.describe())),
+                    Diagnostic::error(
+                        "E0503",
+                        format!(
+                            "`{param}` of `{}` must be {}; it is {}",
+                            spec.name,
+                            rule.describe(),
+                            arg.node
+                        ),
+                    )
+                    .with_primary(arg.span, format!("invalid {param}"))
+                    .with_help(format!("give `{param}` a {} value", rule.describe())),
                 );
             }
         }
@@ -1409,25 +1751,54 @@ impl Checker {
         }
         let a = |i: usize| args[i].node;
         let dist = match spec.name {
-            "normal" => PriorDist::Normal { mu: a(0), sigma: a(1) },
-            "student_t" => PriorDist::StudentT { nu: a(0), mu: a(1), sigma: a(2) },
-            "cauchy" => PriorDist::Cauchy { mu: a(0), sigma: a(1) },
-            "lognormal" => PriorDist::LogNormal { mu: a(0), sigma: a(1) },
+            "normal" => PriorDist::Normal {
+                mu: a(0),
+                sigma: a(1),
+            },
+            "student_t" => PriorDist::StudentT {
+                nu: a(0),
+                mu: a(1),
+                sigma: a(2),
+            },
+            "cauchy" => PriorDist::Cauchy {
+                mu: a(0),
+                sigma: a(1),
+            },
+            "lognormal" => PriorDist::LogNormal {
+                mu: a(0),
+                sigma: a(1),
+            },
             "half_normal" => PriorDist::HalfNormal { sigma: a(0) },
-            "half_student_t" => PriorDist::HalfStudentT { nu: a(0), sigma: a(1) },
+            "half_student_t" => PriorDist::HalfStudentT {
+                nu: a(0),
+                sigma: a(1),
+            },
             "exponential" => PriorDist::Exponential { rate: a(0) },
-            "gamma" => PriorDist::Gamma { shape: a(0), rate: a(1) },
+            "gamma" => PriorDist::Gamma {
+                shape: a(0),
+                rate: a(1),
+            },
             "beta" => PriorDist::Beta { a: a(0), b: a(1) },
             "uniform" => {
                 if a(0) >= a(1) {
                     self.push(
-                        Diagnostic::error("E0503", format!("`uniform({}, {})` is empty: the lower end must be below the upper", a(0), a(1)))
-                            .with_primary(span, "empty interval")
-                            .with_help("write the lower end first"),
+                        Diagnostic::error(
+                            "E0503",
+                            format!(
+                                "`uniform({}, {})` is empty: the lower end must be below the upper",
+                                a(0),
+                                a(1)
+                            ),
+                        )
+                        .with_primary(span, "empty interval")
+                        .with_help("write the lower end first"),
                     );
                     return None;
                 }
-                PriorDist::Uniform { lower: a(0), upper: a(1) }
+                PriorDist::Uniform {
+                    lower: a(0),
+                    upper: a(1),
+                }
             }
             _ => PriorDist::InducedDirichlet { alpha: a(0) },
         };
@@ -1435,11 +1806,23 @@ impl Checker {
         let fits = match (support, &dist) {
             (Support::Cutpoints, PriorDist::InducedDirichlet { .. }) => true,
             (Support::Cutpoints, _) | (_, PriorDist::InducedDirichlet { .. }) => false,
-            (Support::Real, PriorDist::Normal { .. } | PriorDist::StudentT { .. } | PriorDist::Cauchy { .. }) => true,
+            (
+                Support::Real,
+                PriorDist::Normal { .. } | PriorDist::StudentT { .. } | PriorDist::Cauchy { .. },
+            ) => true,
             (Support::Real, _) => false,
-            (Support::Positive, PriorDist::HalfNormal { .. } | PriorDist::HalfStudentT { .. } | PriorDist::Exponential { .. } | PriorDist::Gamma { .. } | PriorDist::LogNormal { .. }) => true,
+            (
+                Support::Positive,
+                PriorDist::HalfNormal { .. }
+                | PriorDist::HalfStudentT { .. }
+                | PriorDist::Exponential { .. }
+                | PriorDist::Gamma { .. }
+                | PriorDist::LogNormal { .. },
+            ) => true,
             (Support::Positive, _) => false,
-            (Support::Correlation, PriorDist::Uniform { lower, upper }) => *lower >= -1.0 && *upper <= 1.0,
+            (Support::Correlation, PriorDist::Uniform { lower, upper }) => {
+                *lower >= -1.0 && *upper <= 1.0
+            }
             (Support::Correlation, PriorDist::Beta { .. }) => true,
             (Support::Correlation, _) => false,
         };
@@ -1463,12 +1846,21 @@ impl Checker {
 
     // ----- decision rules -----------------------------------------------------
 
-    fn rules(&mut self, file: &ast::File, arms: &[Arm], reference: Option<usize>, outcomes: &[Outcome], schedule: Option<&ScheduleDecl>) -> Vec<Rule> {
+    fn rules(
+        &mut self,
+        file: &ast::File,
+        arms: &[Arm],
+        reference: Option<usize>,
+        outcomes: &[Outcome],
+        schedule: Option<&ScheduleDecl>,
+    ) -> Vec<Rule> {
         let mut rules = Vec::new();
         let mut first_block: Option<Span> = None;
         let mut otherwise: Option<Span> = None;
         for item in &file.items {
-            let ast::ItemKind::Decide(block) = &item.kind else { continue };
+            let ast::ItemKind::Decide(block) = &item.kind else {
+                continue;
+            };
             if let Some(first) = first_block {
                 self.duplicate_field_span("decide", item.span, first);
                 continue;
@@ -1485,7 +1877,9 @@ impl Checker {
                         rules.push(Rule::Otherwise { span: rule.span });
                     }
                     ast::RuleKind::Recommend { arm, condition } => {
-                        let Some(arm_index) = self.arm_ref(arm, arms) else { continue };
+                        let Some(arm_index) = self.arm_ref(arm, arms) else {
+                            continue;
+                        };
                         if Some(arm_index) == reference {
                             self.push(
                                 Diagnostic::error("E0604", format!("`{}` is the reference arm; a rule cannot recommend it by its own effect", arm.node))
@@ -1494,20 +1888,38 @@ impl Checker {
                             );
                             continue;
                         }
-                        let Some(condition) = self.condition(condition, arms, reference, outcomes) else { continue };
+                        let Some(condition) = self.condition(condition, arms, reference, outcomes)
+                        else {
+                            continue;
+                        };
                         if condition.arm != arm_index {
                             self.push(
-                                Diagnostic::warning("W0604", format!("the rule recommends `{}` on the effect of `{}`", arm.node, arms[condition.arm].name))
-                                    .with_primary(arm.span, "recommended arm")
-                                    .with_secondary(condition.span, "condition about another arm")
-                                    .with_help("make the rule test the effect of the arm it recommends"),
+                                Diagnostic::warning(
+                                    "W0604",
+                                    format!(
+                                        "the rule recommends `{}` on the effect of `{}`",
+                                        arm.node, arms[condition.arm].name
+                                    ),
+                                )
+                                .with_primary(arm.span, "recommended arm")
+                                .with_secondary(condition.span, "condition about another arm")
+                                .with_help(
+                                    "make the rule test the effect of the arm it recommends",
+                                ),
                             );
                         }
                         self.benefit_direction(&condition, &outcomes[condition.outcome]);
-                        rules.push(Rule::When { kind: RuleKind::Recommend { arm: arm_index }, condition, span: rule.span });
+                        rules.push(Rule::When {
+                            kind: RuleKind::Recommend { arm: arm_index },
+                            condition,
+                            span: rule.span,
+                        });
                     }
                     ast::RuleKind::StopEarly { condition, after } => {
-                        let Some(condition) = self.condition(condition, arms, reference, outcomes) else { continue };
+                        let Some(condition) = self.condition(condition, arms, reference, outcomes)
+                        else {
+                            continue;
+                        };
                         if let (Some(after), Some(schedule)) = (after, schedule) {
                             if after.node == 0 || after.node > schedule.n_periods {
                                 self.push(
@@ -1519,7 +1931,9 @@ impl Checker {
                             }
                         }
                         rules.push(Rule::When {
-                            kind: RuleKind::StopEarly { after_periods: after.as_ref().map(|a| a.node) },
+                            kind: RuleKind::StopEarly {
+                                after_periods: after.as_ref().map(|a| a.node),
+                            },
                             condition,
                             span: rule.span,
                         });
@@ -1551,16 +1965,31 @@ impl Checker {
         found
     }
 
-    fn condition(&mut self, condition: &ast::Condition, arms: &[Arm], reference: Option<usize>, outcomes: &[Outcome]) -> Option<Condition> {
+    fn condition(
+        &mut self,
+        condition: &ast::Condition,
+        arms: &[Arm],
+        reference: Option<usize>,
+        outcomes: &[Outcome],
+    ) -> Option<Condition> {
         let mut ok = true;
         let outcome_names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
-        let outcome_index = outcomes.iter().position(|o| o.name == condition.outcome.node);
+        let outcome_index = outcomes
+            .iter()
+            .position(|o| o.name == condition.outcome.node);
         if outcome_index.is_none() {
             ok = false;
             self.push(
-                Diagnostic::error("E0202", format!("there is no outcome `{}`", condition.outcome.node))
-                    .with_primary(condition.outcome.span, "unknown outcome")
-                    .with_help(suggestion("outcome", &condition.outcome.node, &outcome_names)),
+                Diagnostic::error(
+                    "E0202",
+                    format!("there is no outcome `{}`", condition.outcome.node),
+                )
+                .with_primary(condition.outcome.span, "unknown outcome")
+                .with_help(suggestion(
+                    "outcome",
+                    &condition.outcome.node,
+                    &outcome_names,
+                )),
             );
         }
         let reference = reference?;
@@ -1569,9 +1998,15 @@ impl Checker {
                 let index = self.arm_ref(arm, arms);
                 if index == Some(reference) {
                     self.push(
-                        Diagnostic::error("E0604", format!("`{}` is the reference arm; its effect is zero by definition", arm.node))
-                            .with_primary(arm.span, "reference arm")
-                            .with_help("test the effect of a treatment arm against the reference"),
+                        Diagnostic::error(
+                            "E0604",
+                            format!(
+                                "`{}` is the reference arm; its effect is zero by definition",
+                                arm.node
+                            ),
+                        )
+                        .with_primary(arm.span, "reference arm")
+                        .with_help("test the effect of a treatment arm against the reference"),
                     );
                     return None;
                 }
@@ -1611,13 +2046,26 @@ impl Checker {
         let (threshold, threshold_text) = match condition.threshold.node {
             ast::Threshold::Value(v) => (v, format_number(v)),
             ast::Threshold::Mcid { negative } => match outcome.mcid {
-                Some(m) => (if negative { -m } else { m }, if negative { "-mcid".to_string() } else { "mcid".to_string() }),
+                Some(m) => (
+                    if negative { -m } else { m },
+                    if negative {
+                        "-mcid".to_string()
+                    } else {
+                        "mcid".to_string()
+                    },
+                ),
                 None => {
                     self.push(
-                        Diagnostic::error("E0602", format!("the rule uses the MCID of `{}`, which has none", outcome.name))
-                            .with_primary(condition.threshold.span, "mcid")
-                            .with_secondary(outcome.span, "no `mcid` in this outcome")
-                            .with_help("add `mcid N` to the outcome, or compare with a number"),
+                        Diagnostic::error(
+                            "E0602",
+                            format!(
+                                "the rule uses the MCID of `{}`, which has none",
+                                outcome.name
+                            ),
+                        )
+                        .with_primary(condition.threshold.span, "mcid")
+                        .with_secondary(outcome.span, "no `mcid` in this outcome")
+                        .with_help("add `mcid N` to the outcome, or compare with a number"),
                     );
                     return None;
                 }
@@ -1640,7 +2088,10 @@ impl Checker {
 
     /// A recommendation whose condition describes harm is almost always a sign error.
     fn benefit_direction(&mut self, condition: &Condition, outcome: &Outcome) {
-        let towards_higher = matches!(condition.comparison, Comparison::Greater | Comparison::GreaterEqual);
+        let towards_higher = matches!(
+            condition.comparison,
+            Comparison::Greater | Comparison::GreaterEqual
+        );
         let harmful = match outcome.better {
             Direction::Lower => towards_higher && condition.threshold >= 0.0,
             Direction::Higher => !towards_higher && condition.threshold <= 0.0,
@@ -1651,13 +2102,23 @@ impl Checker {
                 Direction::Higher => "higher",
             };
             self.push(
-                Diagnostic::warning("W0602", format!("this rule recommends an arm when `{}` gets worse", outcome.name))
-                    .with_primary(condition.span, "tests for harm")
-                    .with_secondary(outcome.span, format!("`better {better}`"))
-                    .with_help(match outcome.better {
-                        Direction::Lower => "for `better lower`, benefit is `effect < -mcid` (or `< 0`)",
-                        Direction::Higher => "for `better higher`, benefit is `effect > mcid` (or `> 0`)",
-                    }),
+                Diagnostic::warning(
+                    "W0602",
+                    format!(
+                        "this rule recommends an arm when `{}` gets worse",
+                        outcome.name
+                    ),
+                )
+                .with_primary(condition.span, "tests for harm")
+                .with_secondary(outcome.span, format!("`better {better}`"))
+                .with_help(match outcome.better {
+                    Direction::Lower => {
+                        "for `better lower`, benefit is `effect < -mcid` (or `< 0`)"
+                    }
+                    Direction::Higher => {
+                        "for `better higher`, benefit is `effect > mcid` (or `> 0`)"
+                    }
+                }),
             );
         }
     }
@@ -1681,32 +2142,64 @@ struct DefaultPriors {
 impl DefaultPriors {
     fn for_outcome(outcome: &Outcome) -> Self {
         match outcome.kind {
-            OutcomeType::Continuous { bounds: Some((lo, hi)) } => {
+            OutcomeType::Continuous {
+                bounds: Some((lo, hi)),
+            } => {
                 let range = hi - lo;
                 DefaultPriors {
-                    intercept: PriorDist::Normal { mu: (lo + hi) / 2.0, sigma: range / 2.0 },
-                    effect: PriorDist::Normal { mu: 0.0, sigma: range / 4.0 },
+                    intercept: PriorDist::Normal {
+                        mu: (lo + hi) / 2.0,
+                        sigma: range / 2.0,
+                    },
+                    effect: PriorDist::Normal {
+                        mu: 0.0,
+                        sigma: range / 4.0,
+                    },
                     sigma: PriorDist::HalfNormal { sigma: range / 4.0 },
                 }
             }
             OutcomeType::Continuous { bounds: None } => DefaultPriors {
-                intercept: PriorDist::Normal { mu: 0.0, sigma: 10.0 },
-                effect: PriorDist::Normal { mu: 0.0, sigma: 2.5 },
+                intercept: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 10.0,
+                },
+                effect: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 2.5,
+                },
                 sigma: PriorDist::HalfNormal { sigma: 5.0 },
             },
             OutcomeType::Binary => DefaultPriors {
-                intercept: PriorDist::Normal { mu: 0.0, sigma: 1.5 },
-                effect: PriorDist::Normal { mu: 0.0, sigma: 1.0 },
+                intercept: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 1.5,
+                },
+                effect: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 1.0,
+                },
                 sigma: PriorDist::HalfNormal { sigma: 1.0 },
             },
             OutcomeType::Count { .. } => DefaultPriors {
-                intercept: PriorDist::Normal { mu: 0.0, sigma: 2.5 },
-                effect: PriorDist::Normal { mu: 0.0, sigma: 1.0 },
+                intercept: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 2.5,
+                },
+                effect: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 1.0,
+                },
                 sigma: PriorDist::HalfNormal { sigma: 1.0 },
             },
             OutcomeType::Ordinal { .. } => DefaultPriors {
-                intercept: PriorDist::Normal { mu: 0.0, sigma: 2.5 },
-                effect: PriorDist::Normal { mu: 0.0, sigma: 1.0 },
+                intercept: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 2.5,
+                },
+                effect: PriorDist::Normal {
+                    mu: 0.0,
+                    sigma: 1.0,
+                },
                 sigma: PriorDist::HalfNormal { sigma: 1.0 },
             },
         }
@@ -1738,17 +2231,61 @@ use ParamRule::{Any, Positive};
 
 /// Every distribution a prior may name, with its parameters in order.
 const DISTRIBUTIONS: &[DistributionSpec] = &[
-    DistributionSpec { name: "normal", params: &["mu", "sigma"], rules: &[Any, Positive] },
-    DistributionSpec { name: "student_t", params: &["nu", "mu", "sigma"], rules: &[Positive, Any, Positive] },
-    DistributionSpec { name: "cauchy", params: &["mu", "sigma"], rules: &[Any, Positive] },
-    DistributionSpec { name: "lognormal", params: &["mu", "sigma"], rules: &[Any, Positive] },
-    DistributionSpec { name: "half_normal", params: &["sigma"], rules: &[Positive] },
-    DistributionSpec { name: "half_student_t", params: &["nu", "sigma"], rules: &[Positive, Positive] },
-    DistributionSpec { name: "exponential", params: &["rate"], rules: &[Positive] },
-    DistributionSpec { name: "gamma", params: &["shape", "rate"], rules: &[Positive, Positive] },
-    DistributionSpec { name: "beta", params: &["a", "b"], rules: &[Positive, Positive] },
-    DistributionSpec { name: "uniform", params: &["lower", "upper"], rules: &[Any, Any] },
-    DistributionSpec { name: "induced_dirichlet", params: &["alpha"], rules: &[Positive] },
+    DistributionSpec {
+        name: "normal",
+        params: &["mu", "sigma"],
+        rules: &[Any, Positive],
+    },
+    DistributionSpec {
+        name: "student_t",
+        params: &["nu", "mu", "sigma"],
+        rules: &[Positive, Any, Positive],
+    },
+    DistributionSpec {
+        name: "cauchy",
+        params: &["mu", "sigma"],
+        rules: &[Any, Positive],
+    },
+    DistributionSpec {
+        name: "lognormal",
+        params: &["mu", "sigma"],
+        rules: &[Any, Positive],
+    },
+    DistributionSpec {
+        name: "half_normal",
+        params: &["sigma"],
+        rules: &[Positive],
+    },
+    DistributionSpec {
+        name: "half_student_t",
+        params: &["nu", "sigma"],
+        rules: &[Positive, Positive],
+    },
+    DistributionSpec {
+        name: "exponential",
+        params: &["rate"],
+        rules: &[Positive],
+    },
+    DistributionSpec {
+        name: "gamma",
+        params: &["shape", "rate"],
+        rules: &[Positive, Positive],
+    },
+    DistributionSpec {
+        name: "beta",
+        params: &["a", "b"],
+        rules: &[Positive, Positive],
+    },
+    DistributionSpec {
+        name: "uniform",
+        params: &["lower", "upper"],
+        rules: &[Any, Any],
+    },
+    DistributionSpec {
+        name: "induced_dirichlet",
+        params: &["alpha"],
+        rules: &[Positive],
+    },
 ];
 
 fn comparison(c: ast::Comparison) -> Comparison {
@@ -1806,7 +2343,11 @@ fn model_statement_name(kind: &ast::ModelStatementKind) -> &'static str {
 
 /// Whether a model statement makes sense for the outcome's type; if not, the
 /// headline and the help.
-fn statement_fits_outcome(kind: &ast::ModelStatementKind, outcome: &Outcome, schedule: &ScheduleDecl) -> Option<(String, String)> {
+fn statement_fits_outcome(
+    kind: &ast::ModelStatementKind,
+    outcome: &Outcome,
+    schedule: &ScheduleDecl,
+) -> Option<(String, String)> {
     let name = &outcome.name;
     match (kind, outcome.kind) {
         (ast::ModelStatementKind::Errors { .. }, OutcomeType::Continuous { .. }) => None,
@@ -1859,11 +2400,18 @@ fn periods_per_arm(design: &SequenceDesign, n_periods: u64, n_arms: usize) -> Ve
 /// A dose written in an arm's description (`600 mg`, `50 µg`, `2 ml`).
 fn mentions_dose(description: &str) -> bool {
     let lower = description.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter(|w| !w.is_empty())
+        .collect();
     const UNITS: [&str; 8] = ["mg", "µg", "mcg", "g", "ml", "iu", "mmol", "mg/day"];
-    words.windows(2).any(|pair| pair[0].chars().any(|c| c.is_ascii_digit()) && UNITS.contains(&pair[1]))
+    words
+        .windows(2)
+        .any(|pair| pair[0].chars().any(|c| c.is_ascii_digit()) && UNITS.contains(&pair[1]))
         || words.iter().any(|w| {
-            let digits_end = w.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(w.len());
+            let digits_end = w
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(w.len());
             digits_end > 0 && UNITS.contains(&&w[digits_end..])
         })
 }
@@ -1914,7 +2462,13 @@ fn reanchor_prior(prior: &mut ast::Prior, anchor: Span) {
                 reanchor_prior(&mut p.prior, anchor);
             }
         }
-        ast::PriorKind::Hypothesis { source, id, discount, robust, vague } => {
+        ast::PriorKind::Hypothesis {
+            source,
+            id,
+            discount,
+            robust,
+            vague,
+        } => {
             source.span = anchor;
             id.span = anchor;
             if let Some(d) = discount {
@@ -1943,5 +2497,4 @@ mod tests {
         assert!(!mentions_dose("Matching placebo capsule"));
         assert!(!mentions_dose("Coaching style 2 (motivational)"));
     }
-
 }

@@ -12,8 +12,8 @@ pub mod names;
 pub use check::check;
 
 use crate::diagnostic::Span;
-pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured};
 use crate::schedule::{ArmInfo, MeasurementPlan, ScheduleSpec};
+pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
@@ -127,11 +127,18 @@ pub struct ScheduleSpans {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum OutcomeType {
-    Continuous { bounds: Option<(f64, f64)> },
+    Continuous {
+        bounds: Option<(f64, f64)>,
+    },
     Binary,
-    Count { overdispersed: bool },
+    Count {
+        overdispersed: bool,
+    },
     /// Levels `low..=high`, so `high - low + 1` categories.
-    Ordinal { low: i64, high: i64 },
+    Ordinal {
+        low: i64,
+        high: i64,
+    },
 }
 
 impl OutcomeType {
@@ -176,17 +183,48 @@ pub struct Outcome {
 /// A prior, resolved: presets expanded, parameters checked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PriorDist {
-    Normal { mu: f64, sigma: f64 },
-    StudentT { nu: f64, mu: f64, sigma: f64 },
-    Cauchy { mu: f64, sigma: f64 },
-    LogNormal { mu: f64, sigma: f64 },
-    HalfNormal { sigma: f64 },
-    HalfStudentT { nu: f64, sigma: f64 },
-    Exponential { rate: f64 },
-    Gamma { shape: f64, rate: f64 },
-    Beta { a: f64, b: f64 },
-    Uniform { lower: f64, upper: f64 },
-    InducedDirichlet { alpha: f64 },
+    Normal {
+        mu: f64,
+        sigma: f64,
+    },
+    StudentT {
+        nu: f64,
+        mu: f64,
+        sigma: f64,
+    },
+    Cauchy {
+        mu: f64,
+        sigma: f64,
+    },
+    LogNormal {
+        mu: f64,
+        sigma: f64,
+    },
+    HalfNormal {
+        sigma: f64,
+    },
+    HalfStudentT {
+        nu: f64,
+        sigma: f64,
+    },
+    Exponential {
+        rate: f64,
+    },
+    Gamma {
+        shape: f64,
+        rate: f64,
+    },
+    Beta {
+        a: f64,
+        b: f64,
+    },
+    Uniform {
+        lower: f64,
+        upper: f64,
+    },
+    InducedDirichlet {
+        alpha: f64,
+    },
     Mixture(Vec<(f64, Prior)>),
     /// An LFM hypothesis, resolved against its file by a later stage.
     Hypothesis {

@@ -1,7 +1,10 @@
 //! Name suggestions ("did you mean") for undefined names.
 
 /// The candidate closest to `name`, if it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(f64, &str)> = None;
     for candidate in candidates {
         let score = strsim::jaro_winkler(&name.to_lowercase(), &candidate.to_lowercase());
@@ -44,6 +47,9 @@ mod tests {
     fn suggestion_lists_candidates_when_nothing_is_close() {
         let text = suggestion("arm", "zzz", &["a1", "b2"]);
         assert_eq!(text, "the declared arms are `a1`, `b2`");
-        assert_eq!(suggestion("arm", "zzz", &[]), "no arm is declared in this spec");
+        assert_eq!(
+            suggestion("arm", "zzz", &[]),
+            "no arm is declared in this spec"
+        );
     }
 }

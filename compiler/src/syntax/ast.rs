@@ -317,7 +317,10 @@ pub struct Prior {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum PriorKind {
     /// `normal(0, 1)`: a distribution name and its numeric arguments.
-    Distribution { name: Ident, args: Vec<Spanned<f64>> },
+    Distribution {
+        name: Ident,
+        args: Vec<Spanned<f64>>,
+    },
     /// `mixture(0.8: normal(0, 1), 0.2: normal(0, 5))`
     Mixture(Vec<MixtureComponent>),
     /// `lfm.H1 discount 0.5 robust 0.2 vague normal(0, 3)`
@@ -360,7 +363,10 @@ pub enum RuleKind {
     /// `recommend ARM if CONDITION`
     Recommend { arm: Ident, condition: Condition },
     /// `stop early if CONDITION [after N periods]`
-    StopEarly { condition: Condition, after: Option<Spanned<u64>> },
+    StopEarly {
+        condition: Condition,
+        after: Option<Spanned<u64>>,
+    },
     /// `otherwise inconclusive`
     Otherwise,
 }
