@@ -956,9 +956,13 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
                 format!("{size}{}", transform_text(&q.transform))
             });
             let default = if p.default { "  (default)" } else { "" };
+            let per = match (p.role, l.per_days) {
+                (Role::Trend, Some(days)) => format!(" per {days} days"),
+                _ => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "    {:<width$}  {:<16}  ~ {}{default}",
+                "    {:<width$}  {:<16}  ~ {}{per}{default}",
                 p.name, transform, p.prior_text
             );
         }

@@ -776,3 +776,84 @@ fn carryover_columns_follow_the_previous_period() {
         assert_eq!(column.values, want, "{}", info.name);
     }
 }
+
+#[test]
+fn hpi_sensitivity_analysis_washout_and_ar1_gaps() {
+    // The README's sensitivity analysis: 1-day washout, AR(1), trend.
+    let base = example("hpi-milk-sleep");
+    let text = base
+        .text
+        .replace("  blinding  open\n", "  washout   1 day\n  blinding  open\n")
+        .replace(
+            "  errors           independent(sigma ~ half_normal(3))\n",
+            "  trend            ~ normal(0, 1) per 28 days\n  errors           ar1(phi ~ uniform(-1, 1), sigma ~ half_normal(3))\n",
+        );
+    assert_ne!(text, base.text);
+    let ex = build(base.dir.clone(), text, base.csv.clone());
+    let all = lowered(&ex);
+    let l = &all[0];
+    // Days 8, 15 and 22 open a period after a switch; day 8 is missing anyway.
+    assert_eq!(l.analysis.washout, [15, 22]);
+    assert_eq!(
+        l.analysis.missing,
+        [1, 3, 6],
+        "day 8 is a washout day, not a missing treatment day"
+    );
+    assert_eq!(l.analysis.n(), 22);
+    let e = expected(&ex, 0);
+    assert_eq!(
+        (e.days.clone(), e.washout.clone(), e.missing.clone()),
+        (
+            l.analysis.days.clone(),
+            l.analysis.washout.clone(),
+            l.analysis.missing.clone()
+        )
+    );
+    let lik = &l.model.likelihoods[0];
+    assert!(matches!(lik.family, Family::NormalAr1 { .. }));
+    // The AR(1) sees the real gaps: 2 -> 4 (day 3 missing), 7 -> 9, 14 -> 16, 21 -> 23.
+    let gaps: Vec<i64> = lik.days.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(
+        gaps.iter().filter(|&&g| g > 1).count(),
+        5,
+        "days {:?}",
+        lik.days
+    );
+    assert_eq!(lik.days.first(), Some(&2));
+    assert_eq!(l.per_days, Some(28));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any diary the reader accepts lowers either to a model the runtime
+    /// accepts, with a finite log density at 0, or to E0716 only.
+    #[test]
+    fn lowering_never_panics_and_yields_valid_models(
+        cells in proptest::collection::vec(proptest::option::of(0u32..=10), 28),
+        arms in proptest::collection::vec(0u8..4, 28),
+    ) {
+        let base = example("hpi-milk-sleep");
+        let mut csv = String::from("day,arm,sleep_quality\n");
+        for (i, (value, arm)) in cells.iter().zip(&arms).enumerate() {
+            let arm = match arm { 0 => "", 1 => "none", 2 => "cold_milk", _ => "warm_milk" };
+            let value = value.map_or(String::new(), |v| v.to_string());
+            csv.push_str(&format!("{},{arm},{value}\n", i + 1));
+        }
+        let (diary, diagnostics) = read_diary(&csv, &base.spec, &base.schedule);
+        let diary = diary.ok_or_else(|| proptest::test_runner::TestCaseError::fail(format!("{diagnostics:?}")))?;
+        match lower(&base.spec, &base.schedule, &diary, &NoHypotheses) {
+            Ok(all) => {
+                for l in all {
+                    let d = MirDensity::new(l.model.clone()).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                    let mut g = vec![0.0; d.dim()];
+                    proptest::prop_assert!(d.logp_grad(&vec![0.0; d.dim()], &mut g).is_finite());
+                    let e = expected(&Example { dir: base.dir.clone(), text: base.text.clone(), spec: base.spec.clone(), schedule: base.schedule.clone(), csv: csv.clone(), diary: diary.clone() }, 0);
+                    proptest::prop_assert_eq!(&l.analysis.days, &e.days);
+                    proptest::prop_assert_eq!(&l.analysis.no_arm, &e.no_arm);
+                }
+            }
+            Err(errors) => proptest::prop_assert!(errors.iter().all(|e| e.code == "E0716"), "{:?}", errors),
+        }
+    }
+}
