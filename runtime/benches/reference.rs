@@ -6,7 +6,10 @@
 //! Run: `cargo bench -p trialc-runtime --bench reference` (optional argument:
 //! a model name to run only that one; `--seed N`; `--reps N` runs with seeds
 //! N.. and reports medians, default 3; `--grad-metric` uses the opt-in
-//! Fisher-divergence diagonal metric instead of Stan's).
+//! Fisher-divergence diagonal metric instead of Stan's; `--json PATH` writes
+//! the per-model figures for `scripts/bench-stan.sh`). CPU time is the sum
+//! over this process's threads of their on-CPU time (`/proc/self/task/*/schedstat`),
+//! comparable with Stan's summed per-chain elapsed times.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -52,6 +55,22 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
+/// Nanoseconds on CPU of all threads of this process (0 where unreadable).
+fn cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path().join("schedstat")).ok())
+        .filter_map(|t| {
+            t.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .sum::<f64>()
+        * 1e-9
+}
+
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -82,9 +101,18 @@ fn us_per_grad<D: LogDensity>(d: &D, x: &[f64]) -> f64 {
     best
 }
 
-fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: MetricEstimator) {
+fn run<D: LogDensity>(
+    model: &str,
+    d: &D,
+    seed: u64,
+    reps: usize,
+    metric: MetricEstimator,
+) -> serde_json::Value {
     let stan = common::read_json("stan_summary.json");
+    let mut out = serde_json::json!({ "model": model, "dim": d.dim(), "seed": seed, "metric": format!("{metric:?}") });
     let mut walls = Vec::new();
+    let mut cpus = Vec::new();
+    let mut ess_cpu: Vec<Vec<f64>> = Vec::new();
     let mut ess_s: Vec<Vec<f64>> = Vec::new();
     let mut ess_per_grad: Vec<Vec<f64>> = Vec::new();
     let mut names: Vec<String> = Vec::new();
@@ -95,16 +123,20 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
             metric,
             ..NutsConfig::default()
         };
+        let cpu0 = cpu_seconds();
         let t = Instant::now();
         let fit = match sample(d, &cfg) {
             Ok(f) => f,
             Err(e) => {
                 println!("{model}: sampling failed: {e}");
-                return;
+                out["error"] = serde_json::json!(e.to_string());
+                return out;
             }
         };
         let wall = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds() - cpu0;
         walls.push(wall);
+        cpus.push(cpu);
         divs.push(
             fit.chains
                 .iter()
@@ -121,6 +153,7 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
         names = draws.iter().map(|(n, _)| n.clone()).collect();
         let sums: Vec<_> = draws.iter().map(|(_, x)| summarise(x)).collect();
         ess_s.push(sums.iter().map(|s| s.ess_bulk / wall).collect());
+        ess_cpu.push(sums.iter().map(|s| s.ess_bulk / cpu).collect());
         ess_per_grad.push(
             sums.iter()
                 .map(|s| 1000.0 * s.ess_bulk / post_grads)
@@ -140,6 +173,10 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
         let div: usize = health.iter().map(|h| h.divergences).sum();
         let sat: usize = health.iter().map(|h| h.max_treedepth_hits).sum();
         let leap = post_grads / (fit.chains.len() * cfg.num_draws) as f64;
+        out["first_run"] = serde_json::json!({
+            "wall_s": wall, "cpu_s": cpu, "grad_evals": grads, "us_per_grad": us,
+            "mean_leapfrog": leap, "divergences": div, "treedepth_hits": sat,
+        });
         let steps: Vec<String> = fit
             .chains
             .iter()
@@ -190,8 +227,12 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
     );
     println!("|---|---|---|---|---|---|---|");
     let mut lowest = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
+    let mut lowest_cpu = f64::INFINITY;
+    let mut params = serde_json::Map::new();
     for (k, name) in names.iter().enumerate() {
         let ours = median(ess_s.iter().map(|r| r[k]).collect());
+        let ours_cpu = median(ess_cpu.iter().map(|r| r[k]).collect());
+        lowest_cpu = lowest_cpu.min(ours_cpu);
         let per_grad = median(ess_per_grad.iter().map(|r| r[k]).collect());
         let mor = &stan[format!("stan_{model}")]["median_over_runs"];
         let stan_ess_s = mor["ess_bulk_per_wall_s"][name]
@@ -206,6 +247,10 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
         lowest.0 = lowest.0.min(ours);
         lowest.1 = lowest.1.min(stan_ess_s);
         lowest.2 = lowest.2.min(per_grad / nut_pg);
+        params.insert(
+            name.clone(),
+            serde_json::json!({ "ess_bulk_per_wall_s": ours, "ess_bulk_per_cpu_s": ours_cpu, "ess_per_1000_grads": per_grad }),
+        );
         println!(
             "| {name} | {ours:.0} | {stan_ess_s:.0} | {:.1}x | {per_grad:.1} | {stan_pg:.1} | {nut_pg:.1} |",
             ours / stan_ess_s
@@ -219,6 +264,13 @@ fn run<D: LogDensity>(model: &str, d: &D, seed: u64, reps: usize, metric: Metric
         lowest.2,
         peak_rss_mb()
     );
+    out["median_over_runs"] = serde_json::json!({
+        "n_runs": walls.len(), "wall_s": median(walls.clone()), "cpu_s": median(cpus),
+        "lowest_ess_bulk_per_wall_s": lowest.0, "lowest_ess_bulk_per_cpu_s": lowest_cpu,
+        "divergences_per_run": divs, "params": params,
+    });
+    out["peak_rss_mb"] = serde_json::json!(peak_rss_mb());
+    out
 }
 
 fn main() {
@@ -227,6 +279,7 @@ fn main() {
     let mut only: Option<String> = None;
     let mut reps = 3usize;
     let mut metric = MetricEstimator::Variance;
+    let mut json_path: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -239,6 +292,10 @@ fn main() {
                 i += 1;
             }
             "--grad-metric" => metric = MetricEstimator::GradVariance,
+            "--json" => {
+                json_path = args.get(i + 1).cloned();
+                i += 1;
+            }
             "--bench" => {}
             a if !a.starts_with('-') => only = Some(a.to_string()),
             _ => {}
@@ -249,6 +306,7 @@ fn main() {
         "threads: {} | metric estimator: {metric:?}",
         rayon::current_num_threads()
     );
+    let mut results = serde_json::Map::new();
     // count_ar1 runs through the MIR's latent AR(1); `count_ar1_hand` (only
     // when named) runs the hand-written density of tests/common instead.
     for model in [
@@ -265,13 +323,25 @@ fn main() {
         if !selected {
             continue;
         }
-        if model == "count_ar1_hand" {
-            run("count_ar1", &common::CountAr1::new(), seed, reps, metric);
+        let r = if model == "count_ar1_hand" {
+            run("count_ar1", &common::CountAr1::new(), seed, reps, metric)
         } else {
             match MirDensity::new(common::reference_mir(model)) {
                 Ok(d) => run(model, &d, seed, reps, metric),
-                Err(e) => println!("{model}: invalid model: {e}"),
+                Err(e) => {
+                    println!("{model}: invalid model: {e}");
+                    serde_json::json!({ "model": model, "error": e.to_string() })
+                }
             }
+        };
+        results.insert(model.to_string(), r);
+    }
+    if let Some(path) = json_path {
+        let text =
+            serde_json::to_string_pretty(&serde_json::Value::Object(results)).unwrap_or_default();
+        match std::fs::write(&path, text) {
+            Ok(()) => println!("\nwrote {path}"),
+            Err(e) => println!("\ncannot write {path}: {e}"),
         }
     }
 }
