@@ -810,3 +810,27 @@ fn print_report() {
     let r = report_for(&ex, &f, &s);
     println!("{}", report::text(&r));
 }
+
+/// Writes `--out` files for the magnesium example into `$TRIALC_REPORT_OUT`
+/// (2 chains x (200 + 200), seed 1), for `scripts/python-check.sh --from-test`
+/// when the CLI is not at hand.
+#[test]
+#[ignore = "writes files for the Python check"]
+fn write_example_outputs() {
+    let Ok(dir) = std::env::var("TRIALC_REPORT_OUT") else {
+        return;
+    };
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 200, 200, 1);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    report::write_outputs(
+        std::path::Path::new(&dir),
+        &r,
+        &ex.spec,
+        &ex.schedule,
+        &ex.diary,
+        &f,
+    )
+    .expect("write outputs");
+}

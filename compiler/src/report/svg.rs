@@ -366,6 +366,9 @@ pub fn effect_density(
     if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
         (lo, hi) = (-1.0, 1.0);
     }
+    // A margin so the marker labels at the range's ends stay inside.
+    let margin = 0.06 * (hi - lo);
+    (lo, hi) = (lo - margin, hi + margin);
     let bins = 40usize;
     let width = (hi - lo) / bins as f64;
     let mut counts = vec![0usize; bins];

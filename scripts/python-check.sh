@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Reads trialc's CmdStan-format draws back with the real cmdstanpy and ArviZ
+# and checks parameter columns, draw counts, means and divergences against
+# report.json (scripts/python_check.py). Run by CI; exits non-zero on any
+# mismatch.
+#
+#   scripts/python-check.sh              # trialc run on the magnesium example
+#   scripts/python-check.sh --from-test  # outputs written by the Rust test
+#                                        # `write_example_outputs` instead of the CLI
+#
+# The virtual environment lives in $TRIALC_PYCHECK_VENV (default
+# /tmp/trialc-pycheck) with pinned versions, so reruns are fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CMDSTANPY_VERSION=1.3.2
+ARVIZ_VERSION=0.23.4
+VENV="${TRIALC_PYCHECK_VENV:-/tmp/trialc-pycheck}"
+OUT="$(mktemp -d /tmp/trialc-pycheck-out.XXXXXX)"
+trap 'rm -rf "$OUT"' EXIT
+
+PYTHON="${PYTHON:-python3}"
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  echo "python-check: $PYTHON is required" >&2
+  exit 2
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" -c "import cmdstanpy, arviz, sys; sys.exit(not (cmdstanpy.__version__ == '$CMDSTANPY_VERSION' and arviz.__version__ == '$ARVIZ_VERSION'))" 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "cmdstanpy==$CMDSTANPY_VERSION" "arviz==$ARVIZ_VERSION"
+fi
+
+if [ "${1:-}" = "--from-test" ]; then
+  TRIALC_REPORT_OUT="$OUT" cargo test --quiet -p trialc --test report write_example_outputs -- --ignored
+else
+  cargo build --quiet --release -p trialc
+  status=0
+  ./target/release/trialc run examples/magnesium-migraine/magnesium-migraine.trial \
+    --chains 2 --warmup 200 --draws 200 --seed 1 --out "$OUT" >/dev/null || status=$?
+  # 3 = convergence warnings, expected with chains this short; the files are written either way.
+  if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+    echo "python-check: trialc run failed with exit code $status" >&2
+    exit 1
+  fi
+fi
+
+PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check.py "$OUT"
