@@ -857,3 +857,79 @@ proptest::proptest! {
         }
     }
 }
+
+/// The default vague component of a robust hypothesis prior is normal(0, U)
+/// with U the unit-information scale of the module doc: half the bounds'
+/// range when bounded, 2.5 sample SDs of the analysed values otherwise.
+#[test]
+fn default_vague_component_uses_the_unit_information_scale() {
+    let base = example("hpi-milk-sleep");
+    let with_hypothesis = base
+        .text
+        .replace(
+            "data \"diary.csv\"\n",
+            "data \"diary.csv\"\nhypotheses lfm from \"h.json\"\n",
+        )
+        .replace(
+            "  effect warm_milk ~ normal(0, 3)\n",
+            "  effect warm_milk ~ lfm.H1 discount 0.25 robust 0.4\n",
+        );
+    let unbounded = with_hypothesis.replace(
+        "  type      continuous in [0, 10]\n",
+        "  type      continuous\n",
+    );
+    assert_ne!(with_hypothesis, base.text);
+    assert_ne!(unbounded, with_hypothesis);
+    let mut h = HashMap::new();
+    h.insert(("lfm".to_string(), "H1".to_string()), (-1.0, 0.5));
+    for (text, bounded) in [(with_hypothesis, true), (unbounded, false)] {
+        let ex = build(base.dir.clone(), text, base.csv.clone());
+        let all = lower(&ex.spec, &ex.schedule, &ex.diary, &h).expect("lowered");
+        let l = &all[0];
+        let y = &l.model.likelihoods[0].y;
+        let n = y.len() as f64;
+        let mean = y.iter().sum::<f64>() / n;
+        let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let u = if bounded { 5.0 } else { 2.5 * sd };
+        assert!((l.unit_scale - u).abs() < 1e-12, "{} vs {u}", l.unit_scale);
+        let effect = l.effect(1).expect("effect");
+        match &l.model.priors[effect.id].prior {
+            Prior::Mixture(c) => {
+                assert!((c[0].weight - 0.6).abs() < 1e-12 && (c[1].weight - 0.4).abs() < 1e-12);
+                // discount 0.25: sd 0.5 / sqrt(0.25) = 1.
+                assert_eq!(
+                    c[0].dist,
+                    Dist::Normal {
+                        mu: -1.0,
+                        sigma: 1.0
+                    }
+                );
+                assert_eq!(c[1].dist, Dist::Normal { mu: 0.0, sigma: u });
+            }
+            other => panic!("expected a mixture, got {other:?}"),
+        }
+        assert!(
+            effect
+                .hypothesis
+                .as_ref()
+                .expect("provenance")
+                .vague_default
+        );
+    }
+}
+
+#[test]
+fn a_beta_prior_puts_phi_on_zero_one() {
+    let ex = example("sleep-coach-styles");
+    let all = lowered(&ex);
+    let l = all
+        .iter()
+        .find(|l| matches!(l.model.likelihoods[0].family, Family::NormalAr1 { .. }))
+        .expect("AR(1) outcome");
+    let phi = l.params.iter().find(|p| p.role == Role::Phi).expect("phi");
+    assert!(phi.prior_text.starts_with("beta("), "{}", phi.prior_text);
+    assert_eq!(
+        l.model.params[phi.id].transform,
+        Transform::Interval(0.0, 1.0)
+    );
+}
