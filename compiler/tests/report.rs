@@ -632,12 +632,30 @@ fn xml_checker_rejects_broken_documents() {
 }
 
 #[test]
-fn every_svg_is_well_formed() {
-    for name in ["magnesium-migraine", "naproxen-dose", "sleep-coach-styles"] {
+fn every_example_reports_and_every_svg_is_well_formed() {
+    for name in [
+        "magnesium-migraine",
+        "naproxen-dose",
+        "sleep-coach-styles",
+        "bp-chronotherapy",
+        "hpi-milk-sleep",
+    ] {
         let ex = example(name);
         let s = settings(2, 50, 40, 1);
         let f = fits(&ex, &s);
         let r = report_for(&ex, &f, &s);
+        // Every example also reports in words and as JSON.
+        let t = report::text(&r);
+        assert!(
+            t.contains("Conclusion") && t.contains("Decision rules"),
+            "{name}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&report::json(&r)).expect("JSON");
+        assert_eq!(
+            v["outcomes"].as_array().map(Vec::len),
+            Some(ex.lowered.len()),
+            "{name}"
+        );
         let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &f);
         let svgs: Vec<&(String, String)> =
             files.iter().filter(|(n, _)| n.ends_with(".svg")).collect();
@@ -804,7 +822,8 @@ fn exclusions_are_counted_by_reason() {
 #[test]
 #[ignore = "prints the report for a person to read"]
 fn print_report() {
-    let ex = example("magnesium-migraine");
+    let name = std::env::var("TRIALC_EXAMPLE").unwrap_or_else(|_| "magnesium-migraine".into());
+    let ex = example(&name);
     let s = settings(4, 1000, 1000, 1);
     let f = fits(&ex, &s);
     let r = report_for(&ex, &f, &s);
@@ -833,4 +852,34 @@ fn write_example_outputs() {
         &f,
     )
     .expect("write outputs");
+}
+
+#[test]
+fn saturated_tree_depth_is_w0904_at_the_model_block() {
+    let ex = example("magnesium-migraine");
+    // Max tree depth 1: nearly every transition saturates.
+    let s = RunSettings {
+        max_depth: 1,
+        ..settings(1, 100, 100, 1)
+    };
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let w: Vec<&Diagnostic> = r.diagnostics.iter().filter(|d| d.code == "W0904").collect();
+    assert_eq!(w.len(), f.len(), "{:#?}", r.diagnostics);
+    for (d, (l, post)) in w.iter().zip(&f) {
+        let model = ex
+            .spec
+            .models
+            .iter()
+            .find(|m| m.outcome == l.outcome)
+            .expect("model");
+        assert_eq!(d.primary_span(), Some(model.span));
+        let hits: usize = post.health.iter().map(|h| h.max_treedepth_hits).sum();
+        assert!(
+            d.message.starts_with(&format!("{hits} transition")),
+            "{}",
+            d.message
+        );
+    }
+    assert!(report::has_convergence_problems(&r));
 }

@@ -236,7 +236,12 @@ pub fn conclude(rules: &[RuleReport], caveat: bool) -> Conclusion {
     let stop = rules.iter().find(|r| r.kind == "stop early" && r.fires);
     if let Some(r) = stop {
         text.push_str(&format!(
-            " The early-stopping criterion is met after {} complete period{}: {} has probability {}.",
+            " The early-stopping criterion{} is met after {} complete period{}: {} has probability {}.",
+            match r.benefit {
+                Some(true) => " for benefit",
+                Some(false) => " for harm",
+                None => "",
+            },
             r.periods_complete,
             if r.periods_complete == 1 { "" } else { "s" },
             r.meaning,

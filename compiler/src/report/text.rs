@@ -141,8 +141,9 @@ fn data(out: &mut String, r: &Report) {
     } else {
         let _ = writeln!(
             out,
-            "  arm deviations ({} days, analysed as taken):",
-            d.deviations.len()
+            "  arm deviations ({} day{}, analysed as taken):",
+            d.deviations.len(),
+            if d.deviations.len() == 1 { "" } else { "s" }
         );
         for dev in &d.deviations {
             let _ = writeln!(
@@ -168,11 +169,14 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
     ];
     tags.push(format!("better {}", o.better));
     if let Some(m) = o.mcid {
-        tags.push(format!(
-            "MCID {} {}",
-            num(m),
-            o.unit.as_deref().unwrap_or("units")
-        ));
+        let unit = o.unit.as_deref().unwrap_or("units");
+        // "1 points" reads wrong: a plural unit loses its `s` at exactly 1.
+        let unit = if m == 1.0 {
+            unit.strip_suffix('s').unwrap_or(unit)
+        } else {
+            unit
+        };
+        tags.push(format!("MCID {} {unit}", num(m)));
     }
     let _ = writeln!(out, "Outcome {} ({})", o.name, tags.join(", "));
     if let Some(d) = &o.description {
