@@ -13,10 +13,10 @@
 //! --bench nuts_rs [-- MODEL --reps N --seed S]` (default: all four models,
 //! 3 seeds, medians reported; `--ablation` adds nuts-rs with Stan's
 //! variance estimator, nuts-rs without step-size jitter, and ours with
-//! `target_accept` = `--ours-accept X`, default 0.7).
+//! `target_accept` = `--ours-accept X`, default 0.7, and nuts-rs with
+//! `target_accept` = `--nuts-rs-accept X`, default 0.9).
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use nuts_rs::rand::rngs::ChaCha8Rng;
@@ -121,6 +121,9 @@ fn nuts_rs_chain<D: LogDensity>(
                 .use_grad_based_estimate = false
         }
         NutsRsVariant::NoJitter => settings.adapt_options.step_size_settings.jitter = None,
+        NutsRsVariant::TargetAccept(t) => {
+            settings.adapt_options.step_size_settings.target_accept = t
+        }
     }
     settings.num_tune = 1000;
     settings.num_draws = 1000;
@@ -183,10 +186,13 @@ fn nuts_rs_chain<D: LogDensity>(
     })
 }
 
-/// nuts-rs settings compared (`--ablation` adds the last two).
+/// nuts-rs settings compared (`--ablation` adds all but `Default`).
 #[derive(Debug, Clone, Copy)]
 enum NutsRsVariant {
     Default,
+    /// `target_accept` raised (`--nuts-rs-accept X`, default 0.9), to see
+    /// whether nuts-rs at our step size needs as many gradients as we do.
+    TargetAccept(f64),
     /// `use_grad_based_estimate = false`: windowed sample variance, as Stan.
     VarianceMetric,
     /// no +-10% step-size jitter.
@@ -280,6 +286,7 @@ fn main() {
     let mut only: Option<String> = None;
     let mut ablation = false;
     let mut ours_accept = 0.7f64;
+    let mut nuts_rs_accept = 0.9f64;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -298,6 +305,13 @@ fn main() {
                     .get(i + 1)
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(ours_accept);
+                i += 1;
+            }
+            "--nuts-rs-accept" => {
+                nuts_rs_accept = args
+                    .get(i + 1)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(nuts_rs_accept);
                 i += 1;
             }
             a if !a.starts_with('-') => only = Some(a.to_string()),
@@ -328,6 +342,7 @@ fn main() {
             engines.push("nuts-rs, variance metric (use_grad_based_estimate = false)");
             engines.push("nuts-rs, no step-size jitter");
             engines.push("ours (Stan adaptation), target_accept from --ours-accept");
+            engines.push("nuts-rs, target_accept from --nuts-rs-accept");
         }
         let mut rows: Vec<Vec<Row>> = engines.iter().map(|_| Vec::new()).collect();
         let mut names = Vec::new();
@@ -335,11 +350,12 @@ fn main() {
             let s = seed + rep as u64;
             for (e, out) in rows.iter_mut().enumerate() {
                 let t = Instant::now();
-                let fit = if e == 0 || e == 3 || e == 4 {
+                let fit = if e != 1 && e != 2 && e != 5 {
                     let variant = match e {
                         0 => NutsRsVariant::Default,
                         3 => NutsRsVariant::VarianceMetric,
-                        _ => NutsRsVariant::NoJitter,
+                        4 => NutsRsVariant::NoJitter,
+                        _ => NutsRsVariant::TargetAccept(nuts_rs_accept),
                     };
                     nuts_rs_fit(&d, s, variant)
                 } else {
