@@ -151,8 +151,9 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
                 .with_help("ranks order the hypotheses: make them distinct"),
             );
         }
-        if !(hypothesis.effect.sd > 0.0 && hypothesis.effect.sd.is_finite())
-            || !hypothesis.effect.mean.is_finite()
+        if !(hypothesis.effect.sd > 0.0
+            && hypothesis.effect.sd.is_finite()
+            && hypothesis.effect.mean.is_finite())
         {
             diagnostics.push(
                 Diagnostic::error(

@@ -1,14 +1,17 @@
 //! The `trialc` command line: the only place that touches files, the terminal and the environment.
 //!
-//! Exit codes: 0 success, 1 the spec has errors (or `fmt --check` found
-//! unformatted files), 2 usage or input/output problems.
+//! Exit codes: 0 success, 1 the spec or its data have errors (or `fmt
+//! --check` found unformatted files), 2 usage or input/output problems, 3 the
+//! fit finished but did not converge well enough to trust (see the warnings).
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use trialc::diagnostic::{self, Diagnostic};
-use trialc::{codes, hir, markdown, render, schedule, syntax};
+use trialc::{codes, data, hir, hypotheses, lower, markdown, render, report, schedule, syntax};
+use trialc_runtime::nuts::NutsConfig;
+use trialc_runtime::posterior::{self, Posterior};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +45,31 @@ enum Command {
         #[arg(long)]
         key: bool,
     },
+    /// Fit the spec's models to the participant's diary and report the decision.
+    Run {
+        file: PathBuf,
+        /// The diary CSV (default: the spec's `data "…"`, relative to the spec).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long, default_value_t = 4)]
+        chains: usize,
+        #[arg(long, default_value_t = 1000)]
+        warmup: usize,
+        #[arg(long, default_value_t = 1000)]
+        draws: usize,
+        /// Sampler seed; the same inputs and seed give byte-identical outputs.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads (default: all cores); results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// `text` for people, `json` for programs (schema: docs/report.md).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Also write report.json, CmdStan CSV draws and SVG plots here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Format specs in place (or check that they are formatted).
     Fmt {
         files: Vec<PathBuf>,
@@ -66,6 +94,12 @@ enum DiagnosticFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum ScheduleFormat {
     Table,
     Csv,
@@ -78,6 +112,8 @@ enum Stage {
     Ast,
     Hir,
     Schedule,
+    /// The model IR per outcome (needs the diary).
+    Mir,
 }
 
 fn main() -> ExitCode {
@@ -90,6 +126,33 @@ fn main() -> ExitCode {
             blinded,
             key,
         } => schedule_command(&file, format, blinded, key),
+        Command::Run {
+            file,
+            data,
+            chains,
+            warmup,
+            draws,
+            seed,
+            threads,
+            format,
+            out,
+        } => {
+            let settings = report::RunSettings {
+                chains,
+                warmup,
+                draws,
+                seed,
+                ..report::RunSettings::default()
+            };
+            run(
+                &file,
+                data.as_deref(),
+                &settings,
+                threads,
+                format,
+                out.as_deref(),
+            )
+        }
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Explain { code } => explain(&code),
         Command::Debug { stage, file } => debug(stage, &file),
@@ -345,6 +408,13 @@ fn debug(stage: Stage, path: &Path) -> ExitCode {
             }
             Err(code) => code,
         },
+        Stage::Mir => match prepare(path, None) {
+            Ok(prepared) => {
+                print!("{}", lower::dump(&prepared.lowered, &prepared.spec));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
         Stage::Schedule => {
             match checked_spec(path).map(|spec| schedule::build(&spec.schedule_spec())) {
                 Ok(Ok(built)) => {
@@ -358,5 +428,259 @@ fn debug(stage: Stage, path: &Path) -> ExitCode {
                 Err(code) => code,
             }
         }
+    }
+}
+
+/// Everything `run` needs before sampling: the checked spec, its schedule, the
+/// diary and one lowered model per outcome.
+struct Prepared {
+    spec_input: Input,
+    spec: hir::Spec,
+    schedule: schedule::Schedule,
+    diary: data::Diary,
+    lowered: Vec<lower::LoweredOutcome>,
+}
+
+/// Print diagnostics found in another file (diary, hypotheses) against that file.
+fn print_for_file(name: &str, text: &str, diagnostics: &[Diagnostic]) {
+    let color = use_color();
+    let mut stderr = std::io::stderr().lock();
+    for d in diagnostics {
+        let _ = stderr.write_all(render::human(d, name, text, color).as_bytes());
+    }
+}
+
+/// A file named in the spec, relative to the spec's folder.
+fn beside(spec_path: &Path, relative: &str) -> PathBuf {
+    let relative = Path::new(relative);
+    if relative.is_absolute() {
+        return relative.to_path_buf();
+    }
+    spec_path.parent().unwrap_or(Path::new(".")).join(relative)
+}
+
+/// `(hypotheses source, hypothesis id) -> (effect mean, effect sd)`.
+type HypothesisEffects = std::collections::HashMap<(String, String), (f64, f64)>;
+
+/// Reads every hypotheses file the spec names.
+fn load_hypotheses(
+    spec_path: &Path,
+    spec_input: &Input,
+    spec: &hir::Spec,
+) -> Result<HypothesisEffects, ExitCode> {
+    let mut effects = std::collections::HashMap::new();
+    let mut failed = false;
+    for source in &spec.hypotheses {
+        let path = beside(spec_path, &source.path);
+        let name = path.display().to_string();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                let d = Diagnostic::error(
+                    "E0807",
+                    format!("cannot read the hypotheses file `{name}`: {e}"),
+                )
+                .with_primary(source.path_span, "named here")
+                .with_help(
+                    "the path is relative to the spec's folder; check it, or export the file there",
+                );
+                print_human(spec_input, &[d]);
+                failed = true;
+                continue;
+            }
+        };
+        let (file, diagnostics) = hypotheses::read(&text);
+        print_for_file(&name, &text, &diagnostics);
+        match file {
+            Some(file) => {
+                for h in file.hypotheses {
+                    effects.insert((source.name.clone(), h.id), (h.effect.mean, h.effect.sd));
+                }
+            }
+            None => failed = true,
+        }
+    }
+    if failed {
+        Err(ExitCode::from(1))
+    } else {
+        Ok(effects)
+    }
+}
+
+fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCode> {
+    let spec_input = read_input(path)?;
+    let (_, spec, diagnostics) = compile(&spec_input);
+    print_human(&spec_input, &diagnostics);
+    let Some(spec) = spec else {
+        let (errors, _) = summary(&diagnostics);
+        eprintln!(
+            "{}: {}; fix them first (`trialc check {}`)",
+            spec_input.name,
+            plural(errors, "error"),
+            spec_input.name
+        );
+        return Err(ExitCode::from(1));
+    };
+    let built = schedule::build(&spec.schedule_spec()).map_err(|e| {
+        eprintln!("error: {}: {e}", path.display());
+        ExitCode::from(1)
+    })?;
+    let diary_path = match (data_override, &spec.data) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(data)) => beside(path, &data.value),
+        (None, None) => {
+            eprintln!("error: no diary for `{}`", spec_input.name);
+            eprintln!("help: name it in the spec (`data \"diary.csv\"`) or pass `--data FILE`");
+            return Err(ExitCode::from(2));
+        }
+    };
+    let diary_name = diary_path.display().to_string();
+    let diary_text = std::fs::read_to_string(&diary_path).map_err(|e| {
+        eprintln!("error: cannot read the diary `{diary_name}`: {e}");
+        eprintln!("help: the spec's `data` path is relative to the spec's folder; `--data FILE` overrides it");
+        ExitCode::from(2)
+    })?;
+    let (diary, diagnostics) = data::read_diary(&diary_text, &spec, &built);
+    print_for_file(&diary_name, &diary_text, &diagnostics);
+    let Some(diary) = diary else {
+        let (errors, _) = summary(&diagnostics);
+        eprintln!(
+            "{diary_name}: {}; nothing was analysed",
+            plural(errors, "error")
+        );
+        return Err(ExitCode::from(1));
+    };
+    let effects = load_hypotheses(path, &spec_input, &spec)?;
+    let lowered = match lower::lower(&spec, &built, &diary, &effects) {
+        Ok(lowered) => lowered,
+        Err(diagnostics) => {
+            print_human(&spec_input, &diagnostics);
+            return Err(ExitCode::from(1));
+        }
+    };
+    Ok(Prepared {
+        spec_input,
+        spec,
+        schedule: built,
+        diary,
+        lowered,
+    })
+}
+
+/// Each outcome gets its own sampler seed, derived from the run's seed, so
+/// outcomes never share a random stream.
+fn outcome_seed(seed: u64, outcome: usize) -> u64 {
+    seed.wrapping_add((outcome as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+fn run(
+    path: &Path,
+    data_override: Option<&Path>,
+    settings: &report::RunSettings,
+    threads: Option<usize>,
+    format: ReportFormat,
+    out: Option<&Path>,
+) -> ExitCode {
+    if settings.chains == 0 || settings.draws == 0 {
+        eprintln!("error: `--chains` and `--draws` must be at least 1");
+        return ExitCode::from(2);
+    }
+    let prepared = match prepare(path, data_override) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        builder = builder.num_threads(n.max(1));
+    }
+    let pool = match builder.build() {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let progress = std::io::stderr().is_terminal();
+    if progress {
+        eprintln!(
+            "fitting {} with {} chains x ({} warmup + {} draws)…",
+            plural(prepared.lowered.len(), "outcome"),
+            settings.chains,
+            settings.warmup,
+            settings.draws
+        );
+    }
+    let results: Vec<Result<Posterior, String>> = pool.install(|| {
+        use rayon::prelude::*;
+        prepared
+            .lowered
+            .par_iter()
+            .map(|l| {
+                let config = NutsConfig {
+                    num_chains: settings.chains,
+                    num_warmup: settings.warmup,
+                    num_draws: settings.draws,
+                    seed: outcome_seed(settings.seed, l.outcome),
+                    max_depth: settings.max_depth,
+                    ..NutsConfig::default()
+                };
+                posterior::fit(l.model.clone(), &config).map_err(|e| e.to_string())
+            })
+            .collect()
+    });
+    let mut fits = Vec::new();
+    let mut failed = false;
+    for (lowered, result) in prepared.lowered.iter().zip(results) {
+        match result {
+            Ok(post) => fits.push((lowered.clone(), post)),
+            Err(message) => {
+                failed = true;
+                let name = &prepared.spec.outcomes[lowered.outcome].name;
+                let d = Diagnostic::error("E0910", format!("the model of `{name}` could not be fitted: {message}"))
+                    .with_primary(prepared.spec.outcomes[lowered.outcome].span, "this outcome")
+                    .with_help("check the priors and the data of this outcome; `trialc debug mir` shows the model");
+                print_human(&prepared.spec_input, &[d]);
+            }
+        }
+    }
+    if failed {
+        return ExitCode::from(1);
+    }
+    let built = report::build(
+        &prepared.spec,
+        &prepared.schedule,
+        &prepared.diary,
+        &fits,
+        settings,
+    );
+    print_human(&prepared.spec_input, &built.diagnostics);
+    match format {
+        ReportFormat::Text => print!("{}", report::text(&built)),
+        ReportFormat::Json => print!("{}", report::json(&built)),
+    }
+    if let Some(dir) = out {
+        match report::write_outputs(
+            dir,
+            &built,
+            &prepared.spec,
+            &prepared.schedule,
+            &prepared.diary,
+            &fits,
+        ) {
+            Ok(files) => {
+                if progress {
+                    eprintln!("wrote {} to {}", plural(files.len(), "file"), dir.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("error: cannot write outputs to `{}`: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if report::has_convergence_problems(&built) {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -30,7 +30,11 @@ pub fn human(diagnostic: &Diagnostic, file_name: &str, source: &str, color: bool
         )
         .with_code(diagnostic.code)
         .with_message(&diagnostic.message);
-    for (order, label) in diagnostic.labels.iter().enumerate() {
+    // ariadne starts a new snippet (with a repeated header) whenever a label
+    // lies above the previous one, so labels go in source order.
+    let mut labels: Vec<_> = diagnostic.labels.iter().collect();
+    labels.sort_by_key(|l| (l.span.start, l.span.end));
+    for label in labels {
         let color = if label.primary {
             match diagnostic.severity {
                 Severity::Error => Color::Red,
@@ -42,8 +46,7 @@ pub fn human(diagnostic: &Diagnostic, file_name: &str, source: &str, color: bool
         report = report.with_label(
             Label::new((file_name, clamp(label.span)))
                 .with_message(&label.message)
-                .with_color(color)
-                .with_order(order as i32),
+                .with_color(color),
         );
     }
     for note in &diagnostic.notes {
@@ -196,10 +199,8 @@ mod tests {
             .nth(1)
             .unwrap_or_default();
         let word_col = line
-            .chars()
-            .position(|c| c == 'r')
-            .map(|_| line.find("referenc").map(|b| line[..b].chars().count()))
-            .flatten()
+            .find("referenc")
+            .map(|b| line[..b].chars().count())
             .unwrap_or(0);
         let mark_col = under
             .chars()

@@ -70,7 +70,7 @@ fn every_ui_input_reports_something() {
 /// need data or a fit, not just a spec, and are tested in `data.rs`,
 /// `lower.rs`, `hypotheses` unit tests and `report.rs`.
 fn checked_after_the_spec(code: &str) -> bool {
-    ["E07", "W07", "E08", "W08", "W09", "E0520"]
+    ["E07", "W07", "E08", "W08", "E09", "W09", "E0520"]
         .iter()
         .any(|prefix| code.starts_with(prefix))
 }

@@ -26,6 +26,9 @@ struct Checker {
     presets: HashMap<String, ast::Prior>,
     /// Designs visible to the spec: imported and declared.
     designs: HashMap<String, Vec<ast::ScheduleField>>,
+    /// Outcomes that are declared but had errors of their own: references to
+    /// them are not reported again as undefined.
+    invalid_outcomes: std::collections::HashSet<String>,
 }
 
 /// What a parameter's prior must support.
@@ -52,7 +55,7 @@ impl Support {
     }
 }
 
-fn find_duplicate<'a>(seen: &mut HashMap<String, Span>, name: &'a ast::Ident) -> Option<Span> {
+fn find_duplicate(seen: &mut HashMap<String, Span>, name: &ast::Ident) -> Option<Span> {
     match seen.get(&name.node) {
         Some(first) => Some(*first),
         None => {
@@ -450,6 +453,9 @@ impl Checker {
         );
 
         // Fields from the design come first; the block's own fields override them.
+        // When the design does not resolve (E0207), fields it would have given
+        // are not reported again as missing.
+        let mut from_failed = false;
         let mut fields: Vec<ast::ScheduleField> = Vec::new();
         if let Some(from) = &block.from {
             match self.designs.get(&from.node) {
@@ -460,6 +466,7 @@ impl Checker {
                         .map(|f| reanchor_field(f, from.span)),
                 ),
                 None => {
+                    from_failed = true;
                     let known: Vec<&str> = self.designs.keys().map(String::as_str).collect();
                     self.push(
                         Diagnostic::error("E0207", format!("there is no design `{}`", from.node))
@@ -544,6 +551,11 @@ impl Checker {
 
         let n_arms = arms.len() as u64;
         let Some((period_days, period_span)) = period else {
+            // A period field that was written but did not parse (e.g. no unit)
+            // has been reported already.
+            if from_failed || seen.contains_key("period") {
+                return None;
+            }
             self.push(
                 Diagnostic::error("E0304", "the schedule does not say how long a period is")
                     .with_primary(header_span, "this schedule")
@@ -560,6 +572,9 @@ impl Checker {
             return None;
         }
         let Some(sequence) = sequence else {
+            if from_failed {
+                return None;
+            }
             self.push(
                 Diagnostic::error("E0304", "the schedule does not say how periods are ordered")
                     .with_primary(header_span, "this schedule")
@@ -628,6 +643,7 @@ impl Checker {
                 }
                 p
             }
+            (_, None, None) if from_failed => return None,
             (_, None, None) => {
                 self.push(
                     Diagnostic::error(
@@ -716,15 +732,26 @@ impl Checker {
         }
 
         let randomized = design.is_randomized();
-        let seed_value = match (seed, randomized) {
+        // The seed draws the sequence of a randomized design and the blinding
+        // codes of a blinded one.
+        let blinded = matches!(blinding, Some(Blinding::Single | Blinding::Double));
+        let seed_value = match (seed, randomized || blinded) {
             (Some((s, _)), true) => s,
             (None, true) => {
                 ok = false;
+                let (headline, label) = if randomized {
+                    ("a randomized schedule needs a seed", "randomized here")
+                } else {
+                    (
+                        "a blinded schedule needs a seed to draw its blinding codes",
+                        "blinded, not randomized",
+                    )
+                };
                 self.push(
-                    Diagnostic::error("E0313", "a randomized schedule needs a seed")
-                        .with_primary(sequence.span, "randomized here")
-                        .with_note("the seed makes the allocation reproducible for the pharmacy, the statistician and the ethics board")
-                        .with_help("add `seed N` with a number chosen once and recorded in the protocol"),
+                    Diagnostic::error("E0313", headline)
+                        .with_primary(sequence.span, label)
+                        .with_note("the seed makes the allocation reproducible for the pharmacy and the unblinded statistician; it also recomputes the allocation, so keep it with the blinding key")
+                        .with_help("add `seed N` with a number chosen once, and keep the spec away from blinded staff and the participant"),
                 );
                 0
             }
@@ -901,11 +928,26 @@ impl Checker {
                 );
                 continue;
             }
-            if let Some(outcome) = self.outcome(block, schedule) {
-                if outcome.primary {
-                    primaries.push(outcome.span);
+            match self.outcome(block, schedule) {
+                Some(outcome) => {
+                    if outcome.primary {
+                        primaries.push(outcome.span);
+                    }
+                    outcomes.push(outcome);
                 }
-                outcomes.push(outcome);
+                None => {
+                    // Already reported; it still counts as declared (and as
+                    // primary if it says so), so nothing cascades from it.
+                    self.invalid_outcomes.insert(block.name.node.clone());
+                    let marked = |want: fn(&ast::OutcomeFieldKind) -> bool| {
+                        block.fields.iter().any(|f| want(&f.kind))
+                    };
+                    let primary = marked(|k| matches!(k, ast::OutcomeFieldKind::Primary))
+                        && !marked(|k| matches!(k, ast::OutcomeFieldKind::Secondary));
+                    if primary {
+                        primaries.push(block.name.span);
+                    }
+                }
             }
         }
         match primaries.as_slice() {
@@ -969,20 +1011,27 @@ impl Checker {
                         ast::Measured::PerPeriod => Measured::PerPeriod,
                         ast::Measured::OnDays(days) => {
                             for day in days {
-                                let period_days =
-                                    schedule.map(|s| s.period_days).unwrap_or(u64::MAX);
-                                if day.node == 0 || day.node > period_days {
+                                // Without a valid schedule only day 0 is known to be wrong.
+                                let period_days = schedule.map(|s| s.period_days);
+                                let outside =
+                                    day.node == 0 || period_days.is_some_and(|p| day.node > p);
+                                if outside {
                                     ok = false;
+                                    let headline = match period_days {
+                                        Some(p) => format!(
+                                            "day {} is not a day of a {p}-day period",
+                                            day.node
+                                        ),
+                                        None => {
+                                            format!("day {} is not a day of a period", day.node)
+                                        }
+                                    };
                                     self.push(
-                                        Diagnostic::error(
-                                            "E0411",
-                                            format!(
-                                                "day {} is not a day of a {}-day period",
-                                                day.node, period_days
+                                        Diagnostic::error("E0411", headline)
+                                            .with_primary(day.span, "outside the period")
+                                            .with_help(
+                                                "days are counted from 1 within each period",
                                             ),
-                                        )
-                                        .with_primary(day.span, "outside the period")
-                                        .with_help("days are counted from 1 within each period"),
                                     );
                                 }
                             }
@@ -1051,7 +1100,8 @@ impl Checker {
             return None;
         };
         if let Some(m) = &mcid {
-            if !(m.node > 0.0) || !m.node.is_finite() {
+            if m.node.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !m.node.is_finite()
+            {
                 ok = false;
                 self.push(
                     Diagnostic::error("E0406", "the MCID must be a positive number")
@@ -1066,9 +1116,8 @@ impl Checker {
                     OutcomeType::Continuous {
                         bounds: Some((lo, hi)),
                     } => Some((hi - lo, "the outcome's range")),
-                    OutcomeType::Ordinal { low, high } => {
-                        Some(((high - low) as f64, "the span of the levels"))
-                    }
+                    // Binary, count and ordinal MCIDs are on the effect's
+                    // (log odds / log rate) scale, which has no fixed range.
                     _ => None,
                 };
                 if let Some((range, what)) = range {
@@ -1104,7 +1153,7 @@ impl Checker {
             ast::OutcomeType::Continuous { bounds } => {
                 if let Some(b) = bounds {
                     let (lo, hi) = b.node;
-                    if !(lo < hi) {
+                    if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
                         self.push(
                             Diagnostic::error(
                                 "E0404",
@@ -1174,6 +1223,7 @@ impl Checker {
                         blocks[i] = Some((block, block.outcome.span));
                     }
                 }
+                None if self.invalid_outcomes.contains(&block.outcome.node) => {}
                 None => {
                     self.push(
                         Diagnostic::error(
@@ -1287,7 +1337,7 @@ impl Checker {
                         );
                         continue;
                     }
-                    match self.prior(prior, Support::Real, true, cx.hypotheses) {
+                    match self.prior(prior, Support::Real, is_effect, cx.hypotheses) {
                         Some(p) if is_effect => effects[arm_index] = Some(p),
                         Some(p) => carryover[arm_index] = Some(p),
                         None => ok = false,
@@ -1584,7 +1634,10 @@ impl Checker {
                     self.push(
                         Diagnostic::error(
                             "E0509",
-                            format!("the mixture weights add up to {total}, not 1"),
+                            format!(
+                                "the mixture weights add up to {}, not 1",
+                                (total * 1e9).round() / 1e9
+                            ),
                         )
                         .with_primary(prior.span, "this mixture")
                         .with_help("make the weights add up to exactly 1"),
@@ -1977,7 +2030,9 @@ impl Checker {
         let outcome_index = outcomes
             .iter()
             .position(|o| o.name == condition.outcome.node);
-        if outcome_index.is_none() {
+        if outcome_index.is_none() && self.invalid_outcomes.contains(&condition.outcome.node) {
+            ok = false;
+        } else if outcome_index.is_none() {
             ok = false;
             self.push(
                 Diagnostic::error(
@@ -2016,6 +2071,8 @@ impl Checker {
                 let others: Vec<usize> = (0..arms.len()).filter(|&i| i != reference).collect();
                 match others.as_slice() {
                     [only] => Some(*only),
+                    // No arm besides the reference: E0301 has said so.
+                    [] => None,
                     _ => {
                         self.push(
                             Diagnostic::error("E0603", "with more than two arms the rule must say which arm's effect it tests")
