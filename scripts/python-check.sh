@@ -17,7 +17,7 @@ CMDSTANPY_VERSION=1.3.2
 ARVIZ_VERSION=0.23.4
 VENV="${TRIALC_PYCHECK_VENV:-/tmp/trialc-pycheck}"
 OUT="$(mktemp -d /tmp/trialc-pycheck-out.XXXXXX)"
-trap 'rm -rf "$OUT"' EXIT
+trap 'rm -rf "$OUT" "$OUT.log"' EXIT
 
 PYTHON="${PYTHON:-python3}"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
@@ -37,9 +37,10 @@ else
   cargo build --quiet --release -p trialc
   status=0
   ./target/release/trialc run examples/magnesium-migraine/magnesium-migraine.trial \
-    --chains 2 --warmup 200 --draws 200 --seed 1 --out "$OUT" >/dev/null || status=$?
+    --chains 2 --warmup 200 --draws 200 --seed 1 --out "$OUT" >"$OUT.log" 2>&1 || status=$?
   # 3 = convergence warnings, expected with chains this short; the files are written either way.
   if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+    cat "$OUT.log" >&2
     echo "python-check: trialc run failed with exit code $status" >&2
     exit 1
   fi

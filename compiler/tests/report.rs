@@ -83,7 +83,13 @@ fn fits(ex: &Example, s: &RunSettings) -> Vec<(LoweredOutcome, Posterior)> {
     };
     ex.lowered
         .iter()
-        .map(|l| (l.clone(), fit(l.model.clone(), &cfg).expect("fit")))
+        .map(|l| {
+            let cfg = NutsConfig {
+                seed: report::outcome_seed(s.seed, l.outcome),
+                ..cfg.clone()
+            };
+            (l.clone(), fit(l.model.clone(), &cfg).expect("fit"))
+        })
         .collect()
 }
 
@@ -451,7 +457,7 @@ fn cmdstan_csv_layout_and_means() {
                 "num_samples = 120",
                 "num_warmup = 100",
                 "# id = ",
-                "seed = 4",
+                "trialc_run_seed = 4",
                 "metric = diag_e",
                 "engine = nuts",
                 "max_depth = 10",
@@ -462,6 +468,8 @@ fn cmdstan_csv_layout_and_means() {
                 );
             }
             assert!(config.iter().any(|l| *l == format!("# id = {chain}")));
+            let seed = report::outcome_seed(4, l.outcome);
+            assert!(config.iter().any(|l| *l == format!("#   seed = {seed}")));
             let header: Vec<&str> = lines[header_at].split(',').collect();
             assert_eq!(&header[..7], &cmdstan::STAT_COLUMNS[..]);
             assert_eq!(header.len(), 7 + post.names.len());

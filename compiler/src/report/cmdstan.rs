@@ -140,11 +140,18 @@ pub fn chain_csv(
         format!("# id = {}", chain + 1),
         "# init = 2 (Default)".to_string(),
         "# random".to_string(),
-        format!("#   seed = {}", settings.seed),
+        format!(
+            "#   seed = {}",
+            super::outcome_seed(settings.seed, lowered.outcome)
+        ),
         "# output".to_string(),
         format!("#   file = {}-{}.csv", outcome.name, chain + 1),
         "#   sig_figs = -1 (Default)".to_string(),
         format!("# trialc_version = {}", env!("CARGO_PKG_VERSION")),
+        format!(
+            "# trialc_run_seed = {} (the outcome's seed above is derived from it)",
+            settings.seed
+        ),
         "# written by trialc in the CmdStan 2.36 CSV layout (not by Stan): lp__ keeps all"
             .to_string(),
         "# normalising constants; the inverse metric is not recorded (nan); no wall times"

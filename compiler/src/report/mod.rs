@@ -381,6 +381,13 @@ pub fn output_files(
     files
 }
 
+/// The sampler seed of outcome `outcome` (spec index) in a run with `seed`:
+/// each outcome gets its own stream, so outcomes never share random numbers.
+/// The CLI seeds each fit with it, and the CmdStan CSV records it.
+pub fn outcome_seed(seed: u64, outcome: usize) -> u64 {
+    seed.wrapping_add((outcome as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
 /// Offset of each parameter's first element in the posterior's element
 /// vector (parameters are laid out in `model.params` order).
 pub(crate) fn offsets(lowered: &LoweredOutcome) -> Vec<usize> {
