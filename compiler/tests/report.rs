@@ -891,3 +891,37 @@ fn saturated_tree_depth_is_w0904_at_the_model_block() {
     }
     assert!(report::has_convergence_problems(&r));
 }
+
+#[test]
+fn hypotheses_provenance_names_the_priors_they_became() {
+    let ex = example("magnesium-migraine");
+    let s = settings(1, 50, 50, 1);
+    let f = fits(&ex, &s);
+    let dir = format!(
+        "{}/../examples/magnesium-migraine",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let source = &ex.spec.hypotheses[0];
+    let text = std::fs::read_to_string(format!("{dir}/{}", source.path)).expect("hypotheses file");
+    let (file, diagnostics) = trialc::hypotheses::read(&text);
+    let file = file.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    let r = report_for(&ex, &f, &s).with_hypotheses(&ex.spec, &[(source.name.as_str(), &file)]);
+    assert_eq!(r.hypotheses.len(), 1);
+    let h = &r.hypotheses[0];
+    assert_eq!(h.prompt_sha256, file.generator.prompt_sha256);
+    assert_eq!(h.generator_model, file.generator.model);
+    assert_eq!(h.hypotheses.len(), file.hypotheses.len());
+    // The spec uses lfm.H1 for pain and lfm.H2 for attack.
+    let used = |id: &str| {
+        h.hypotheses
+            .iter()
+            .find(|u| u.id == id)
+            .map(|u| u.used_by.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(used("H1"), vec!["effect[magnesium] on pain".to_string()]);
+    assert_eq!(used("H2"), vec!["effect[magnesium] on attack".to_string()]);
+    let t = report::text(&r);
+    assert!(t.contains(&format!("prompt sha256 {}", file.generator.prompt_sha256)));
+    assert!(t.contains("prior of effect[magnesium] on pain"));
+}

@@ -84,6 +84,92 @@ pub struct Report {
     pub conclusion: decide::Conclusion,
     /// Convergence warnings W0901–W0905, with labels into the spec.
     pub diagnostics: Vec<Diagnostic>,
+    /// Provenance of the LFM hypotheses files the priors came from (filled by
+    /// [`Report::with_hypotheses`]; empty when the CLI does not add them).
+    pub hypotheses: Vec<HypothesesProvenance>,
+}
+
+/// Where an LFM hypotheses file came from, and which of its hypotheses
+/// became priors.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HypothesesProvenance {
+    /// The name the spec gives the source (`hypotheses lfm from …`).
+    pub source: String,
+    pub path: String,
+    pub generator_model: String,
+    pub generator_version: String,
+    pub prompt_sha256: String,
+    pub created: String,
+    pub participant: Option<String>,
+    pub hypotheses: Vec<HypothesisUse>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HypothesisUse {
+    pub id: String,
+    pub rank: u32,
+    pub intervention: String,
+    pub outcome: String,
+    pub mean: f64,
+    pub sd: f64,
+    pub rationale: Option<String>,
+    /// `effect[ARM] on OUTCOME` for each prior built from it.
+    pub used_by: Vec<String>,
+}
+
+impl Report {
+    /// Adds the provenance of the hypotheses files, given as (source name
+    /// in the spec, file as read), in the spec's order. Every hypothesis of
+    /// a file is listed; `used_by` says which priors it became.
+    pub fn with_hypotheses(
+        mut self,
+        spec: &hir::Spec,
+        files: &[(&str, &crate::hypotheses::HypothesesFile)],
+    ) -> Report {
+        self.hypotheses = files
+            .iter()
+            .map(|(source, file)| HypothesesProvenance {
+                source: (*source).to_string(),
+                path: spec
+                    .hypotheses
+                    .iter()
+                    .find(|h| h.name == *source)
+                    .map_or_else(String::new, |h| h.path.clone()),
+                generator_model: file.generator.model.clone(),
+                generator_version: file.generator.version.clone(),
+                prompt_sha256: file.generator.prompt_sha256.clone(),
+                created: file.generator.created.clone(),
+                participant: file.participant.clone(),
+                hypotheses: file
+                    .hypotheses
+                    .iter()
+                    .map(|h| {
+                        let key = format!("{source}.{}", h.id);
+                        HypothesisUse {
+                            id: h.id.clone(),
+                            rank: h.rank,
+                            intervention: h.intervention.clone(),
+                            outcome: h.outcome.clone(),
+                            mean: h.effect.mean,
+                            sd: h.effect.sd,
+                            rationale: h.rationale.clone(),
+                            used_by: self
+                                .outcomes
+                                .iter()
+                                .flat_map(|o| {
+                                    o.effects
+                                        .iter()
+                                        .filter(|e| e.hypothesis.as_deref() == Some(key.as_str()))
+                                        .map(move |e| format!("{} on {}", e.parameter, o.name))
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -230,6 +316,8 @@ pub struct EffectReport {
     /// P(effect is in the `better` direction): P(effect < 0) for `better lower`.
     pub p_better: f64,
     pub prior_conflict: Option<PriorConflict>,
+    /// `source.id` of the LFM hypothesis the prior came from.
+    pub hypothesis: Option<String>,
 }
 
 /// Sampler health of one outcome's fit.
@@ -297,6 +385,7 @@ pub fn build(
         rules,
         conclusion,
         diagnostics,
+        hypotheses: Vec::new(),
     }
 }
 
@@ -659,6 +748,10 @@ fn outcome_report(
             risk_difference,
             p_better,
             prior_conflict,
+            hypothesis: p
+                .hypothesis
+                .as_ref()
+                .map(|h| format!("{}.{}", h.source, h.id)),
         });
     }
     let health = &post.health;
