@@ -204,9 +204,16 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         } else {
             e.reason
         };
-        for (i, line) in wrap(&format!("days {}", day_ranges(&e.days)), 56)
-            .into_iter()
-            .enumerate()
+        for (i, line) in wrap(
+            &format!(
+                "{} {}",
+                if e.days.len() == 1 { "day" } else { "days" },
+                day_ranges(&e.days)
+            ),
+            56,
+        )
+        .into_iter()
+        .enumerate()
         {
             if i == 0 {
                 let _ = writeln!(out, "  {:<34} {:>4}  {line}", format!("{what}:"), e.count);
@@ -279,9 +286,28 @@ fn table(out: &mut String, rows: &[ParamRow]) {
         "MCSE",
         "prior",
     ];
+    // Long priors (mixtures, LFM hypotheses) go below the table as numbered
+    // notes so the numeric columns stay within a terminal's width; a vector
+    // parameter shows its prior on its first element only.
+    let mut notes: Vec<String> = Vec::new();
+    let mut previous: Option<&str> = None;
     let cells: Vec<[String; 10]> = rows
         .iter()
         .map(|p| {
+            let prior = if p.prior_default {
+                format!("{} (default)", p.prior)
+            } else {
+                p.prior.clone()
+            };
+            let prior = if previous == Some(p.parameter.as_str()) {
+                String::new()
+            } else if prior.len() > PRIOR_WIDTH {
+                notes.push(format!("[{}] {} ~ {prior}", notes.len() + 1, p.parameter));
+                format!("see [{}]", notes.len())
+            } else {
+                prior
+            };
+            previous = Some(p.parameter.as_str());
             [
                 p.name.clone(),
                 val(p.mean),
@@ -292,11 +318,7 @@ fn table(out: &mut String, rows: &[ParamRow]) {
                 fmt_stat(p.ess_bulk, 0),
                 fmt_stat(p.ess_tail, 0),
                 val(p.mcse_mean),
-                if p.prior_default {
-                    format!("{} (default)", p.prior)
-                } else {
-                    p.prior.clone()
-                },
+                prior,
             ]
         })
         .collect();
@@ -322,7 +344,15 @@ fn table(out: &mut String, rows: &[ParamRow]) {
         let cols: [&str; 10] = std::array::from_fn(|i| row[i].as_str());
         let _ = writeln!(out, "{}", line(cols));
     }
+    for note in notes {
+        for (i, l) in wrap(&note, 74).into_iter().enumerate() {
+            let _ = writeln!(out, "  {}{l}", if i == 0 { "" } else { "    " });
+        }
+    }
 }
+
+/// Priors longer than this are printed as notes below the parameter table.
+const PRIOR_WIDTH: usize = 32;
 
 fn interval(i: &Interval) -> String {
     format!("{} ({} to {})", val(i.mean), val(i.q5), val(i.q95))
