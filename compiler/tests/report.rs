@@ -783,7 +783,16 @@ fn text_report_has_every_section() {
         .position(|l| l.trim_start().starts_with("parameter"))
         .expect("table");
     let col = lines[h].find("R-hat").expect("R-hat column") + "R-hat".len();
-    for l in lines[h + 1..].iter().take_while(|l| !l.trim().is_empty()) {
+    // Rows run until the blank line or the prior notes (`[1] …`).
+    let rows: Vec<&&str> = lines[h + 1..]
+        .iter()
+        .take_while(|l| !l.trim().is_empty() && !l.trim_start().starts_with('['))
+        .collect();
+    assert_eq!(rows.len(), 5, "pain has 5 parameters");
+    assert!(lines[h + 1 + rows.len()]
+        .trim_start()
+        .starts_with("[1] effect[magnesium] ~ lfm.H1"));
+    for l in rows {
         assert_eq!(
             l.as_bytes()
                 .get(col - 1)
