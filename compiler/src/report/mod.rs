@@ -834,7 +834,11 @@ fn convergence_diagnostics(
             out.push(
                 Diagnostic::warning(
                     "W0901",
-                    format!("R-hat of `{name}` in the model of `{}` is {} (above {RHAT_MAX})", outcome.name, fmt_stat(*rhat, 3)),
+                    if rhat.is_nan() {
+                        format!("R-hat of `{name}` in the model of `{}` could not be computed (constant or too few draws)", outcome.name)
+                    } else {
+                        format!("R-hat of `{name}` in the model of `{}` is {} (above {RHAT_MAX})", outcome.name, fmt_stat(*rhat, 3))
+                    },
                 )
                 .with_primary(p.span, format!("the chains disagree about `{}`", p.name))
                 .with_note("R-hat compares the chains with each other; above 1.01 they have not converged to the same distribution")
@@ -844,7 +848,11 @@ fn convergence_diagnostics(
         let worst_ess = elements
             .iter()
             .filter(|(_, _, e)| e.is_nan() || *e < ESS_BULK_MIN)
-            .min_by(|a, b| a.2.total_cmp(&b.2));
+            // NaN (not computable) counts as the worst.
+            .min_by(|a, b| {
+                let key = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+                key(a.2).total_cmp(&key(b.2))
+            });
         if let Some((name, _, ess)) = worst_ess {
             out.push(
                 Diagnostic::warning(
