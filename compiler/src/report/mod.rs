@@ -857,14 +857,22 @@ fn convergence_diagnostics(
             out.push(
                 Diagnostic::warning(
                     "W0902",
-                    format!("bulk-ESS of `{name}` in the model of `{}` is {} (below {ESS_BULK_MIN:.0})", outcome.name, fmt_stat(*ess, 0)),
+                    if ess.is_nan() {
+                        format!("bulk-ESS of `{name}` in the model of `{}` could not be computed (constant or too few draws)", outcome.name)
+                    } else {
+                        format!("bulk-ESS of `{name}` in the model of `{}` is {} (below {ESS_BULK_MIN:.0})", outcome.name, fmt_stat(*ess, 0))
+                    },
                 )
                 .with_primary(p.span, format!("too few effective draws of `{}`", p.name))
-                .with_note(format!(
-                    "{} draws in total are worth about {} independent ones; MCSEs and probabilities near a threshold are unreliable",
-                    post.num_chains * post.num_draws,
-                    fmt_stat(*ess, 0)
-                ))
+                .with_note(if ess.is_nan() {
+                    "without an effective sample size the MCSEs and the probabilities near a threshold are unknown".to_string()
+                } else {
+                    format!(
+                        "{} draws in total are worth about {} independent ones; MCSEs and probabilities near a threshold are unreliable",
+                        post.num_chains * post.num_draws,
+                        fmt_stat(*ess, 0)
+                    )
+                })
                 .with_help(more_draws.clone()),
             );
         }
