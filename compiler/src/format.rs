@@ -29,6 +29,9 @@ struct Formatter<'a> {
     comments: &'a [ast::Comment],
     /// Index of the next comment not yet printed.
     next_comment: usize,
+    /// Width of the longest arm name in the current run of `arm` lines, so
+    /// that their descriptions line up.
+    arm_name_width: usize,
     out: String,
 }
 
@@ -44,6 +47,7 @@ impl<'a> Formatter<'a> {
             source,
             comments: &file.comments,
             next_comment: 0,
+            arm_name_width: 0,
             out: String::new(),
         }
     }
@@ -131,7 +135,7 @@ impl<'a> Formatter<'a> {
 
     fn file(mut self, file: &ast::File) -> String {
         let mut previous: Option<(&ast::Item, bool)> = None;
-        for item in &file.items {
+        for (index, item) in file.items.iter().enumerate() {
             let one_line = is_one_line(&item.kind);
             if let Some((prev, prev_one_line)) = previous {
                 // Where the item's own leading comments start, for blank-line detection.
@@ -144,6 +148,12 @@ impl<'a> Formatter<'a> {
                 let separated = self.blank_lines_between(prev.span.end, start);
                 if separated || !(one_line && prev_one_line && same_kind(&prev.kind, &item.kind)) {
                     self.out.push('\n');
+                    self.arm_name_width = 0;
+                }
+            }
+            if let ast::ItemKind::Arm(_) = item.kind {
+                if self.arm_name_width == 0 {
+                    self.arm_name_width = arm_run_width(&file.items[index..], self.source);
                 }
             }
             self.leading_comments(item.span.start, "");
@@ -189,9 +199,11 @@ impl<'a> Formatter<'a> {
                 self.single(line, item.span);
             }
             ast::ItemKind::Arm(arm) => {
+                let width = self.arm_name_width;
                 let mut line = format!("arm {}", arm.name.node);
                 if let Some(d) = &arm.description {
-                    line.push(' ');
+                    let pad = width.saturating_sub(arm.name.node.chars().count());
+                    line.push_str(&" ".repeat(pad + 1));
                     line.push_str(&self.string(d));
                 }
                 if arm.reference.is_some() {
@@ -260,12 +272,33 @@ impl<'a> Formatter<'a> {
                 self.block(&header, aligned_at_tilde(lines), item.span);
             }
             ast::ItemKind::Decide(block) => {
-                let lines = block
+                // `recommend X` and `stop early` padded so that every `if` lines up.
+                let heads: Vec<(String, String, Span)> = block
                     .rules
                     .iter()
-                    .map(|r| Line {
-                        text: self.rule(&r.kind),
-                        span: r.span,
+                    .map(|r| {
+                        let text = self.rule(&r.kind);
+                        match text.split_once(" if ") {
+                            Some((head, rest)) => (head.to_string(), format!("if {rest}"), r.span),
+                            None => (text, String::new(), r.span),
+                        }
+                    })
+                    .collect();
+                let width = heads
+                    .iter()
+                    .filter(|(_, rest, _)| !rest.is_empty())
+                    .map(|(head, _, _)| head.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let lines = heads
+                    .into_iter()
+                    .map(|(head, rest, span)| Line {
+                        text: if rest.is_empty() {
+                            head
+                        } else {
+                            format!("{head:width$} {rest}")
+                        },
+                        span,
                     })
                     .collect();
                 self.block("decide", lines, item.span);
@@ -591,11 +624,37 @@ fn is_one_line(kind: &ast::ItemKind) -> bool {
     )
 }
 
+/// The longest arm name among consecutive `arm` items (no blank line between).
+fn arm_run_width(items: &[ast::Item], source: &str) -> usize {
+    let mut width = 0;
+    for (i, item) in items.iter().enumerate() {
+        let ast::ItemKind::Arm(arm) = &item.kind else {
+            break;
+        };
+        if i > 0 {
+            let between = source
+                .get(items[i - 1].span.end..item.span.start)
+                .unwrap_or("");
+            let lines: Vec<&str> = between.split('\n').collect();
+            if lines.len() >= 3
+                && lines[1..lines.len() - 1]
+                    .iter()
+                    .any(|l| l.trim().is_empty())
+            {
+                break;
+            }
+        }
+        width = width.max(arm.name.node.chars().count());
+    }
+    width
+}
+
 fn same_kind(a: &ast::ItemKind, b: &ast::ItemKind) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
 }
 
-/// `key value` lines with values aligned one space after the longest key.
+/// `key  value` lines with values aligned two spaces after the longest key
+/// (the layout of the protocol sketches: keys read as a column).
 fn aligned(lines: Vec<(String, String, Span)>) -> Vec<Line> {
     let width = lines
         .iter()
@@ -609,29 +668,24 @@ fn aligned(lines: Vec<(String, String, Span)>) -> Vec<Line> {
             text: if value.is_empty() {
                 key
             } else {
-                format!("{key:width$} {value}")
+                format!("{key:width$}  {value}")
             },
             span,
         })
         .collect()
 }
 
-/// Model statements with `~` aligned; `errors` lines (no `~`) are not padded.
+/// Model statements in two columns: `~` (or the error structure) aligned.
 fn aligned_at_tilde(lines: Vec<(String, String, Span)>) -> Vec<Line> {
     let width = lines
         .iter()
-        .filter(|(_, right, _)| right.starts_with('~'))
         .map(|(left, _, _)| left.chars().count())
         .max()
         .unwrap_or(0);
     lines
         .into_iter()
         .map(|(left, right, span)| Line {
-            text: if right.starts_with('~') {
-                format!("{left:width$} {right}")
-            } else {
-                format!("{left} {right}")
-            },
+            text: format!("{left:width$} {right}"),
             span,
         })
         .collect()

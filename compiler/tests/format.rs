@@ -95,10 +95,33 @@ fn repository_specs_keep_their_meaning() {
     );
 }
 
+/// The bundled examples and the standard library are in the canonical layout
+/// (`trialc fmt --check` passes on them), so the formatter's output is what
+/// trialists see in every example.
+#[test]
+fn examples_and_stdlib_are_formatted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for dir in ["examples", "stdlib"] {
+        trial_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() >= 5);
+    for path in &files {
+        let source = std::fs::read_to_string(path).unwrap_or_default();
+        let formatted = format(&source).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        assert_eq!(
+            formatted,
+            source,
+            "{} is not formatted (run `trialc fmt`)",
+            path.display()
+        );
+    }
+}
+
 #[test]
 fn canonical_layout() {
     let source = "// header comment\ntrial \"t\" {title \"T\"   version \"1\"}\narm a \"A 5 mg\"   // the drug\narm b \"B\" reference\n\n\nschedule {\n period 14 days\n\n  seed 3 // fixed\n cycles 2 sequence randomized pairs\n}\nmodel pain {\n effect a ~ normal(0,  1.0)\n errors ar1(phi ~ uniform(-1, 1), sigma ~ half_normal(2))\n}\n";
-    let expected = "// header comment\ntrial \"t\" {\n  title   \"T\"\n  version \"1\"\n}\n\narm a \"A 5 mg\"  // the drug\narm b \"B\" reference\n\nschedule {\n  period   14 days\n\n  seed     3  // fixed\n  cycles   2\n  sequence randomized pairs\n}\n\nmodel pain {\n  effect a ~ normal(0, 1.0)\n  errors ar1(phi ~ uniform(-1, 1), sigma ~ half_normal(2))\n}\n";
+    let expected = "// header comment\ntrial \"t\" {\n  title    \"T\"\n  version  \"1\"\n}\n\narm a \"A 5 mg\"  // the drug\narm b \"B\" reference\n\nschedule {\n  period    14 days\n\n  seed      3  // fixed\n  cycles    2\n  sequence  randomized pairs\n}\n\nmodel pain {\n  effect a ~ normal(0, 1.0)\n  errors   ar1(phi ~ uniform(-1, 1), sigma ~ half_normal(2))\n}\n";
     let formatted = format(source).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(formatted, expected);
 }
