@@ -434,6 +434,7 @@ fn debug(stage: Stage, path: &Path) -> ExitCode {
 /// Everything `run` needs before sampling: the checked spec, its schedule, the
 /// diary and one lowered model per outcome.
 struct Prepared {
+    hypothesis_files: HypothesisFiles,
     spec_input: Input,
     spec: hir::Spec,
     schedule: schedule::Schedule,
@@ -459,16 +460,16 @@ fn beside(spec_path: &Path, relative: &str) -> PathBuf {
     spec_path.parent().unwrap_or(Path::new(".")).join(relative)
 }
 
-/// `(hypotheses source, hypothesis id) -> (effect mean, effect sd)`.
-type HypothesisEffects = std::collections::HashMap<(String, String), (f64, f64)>;
+/// The hypotheses files the spec names, by source name, in spec order.
+type HypothesisFiles = Vec<(String, hypotheses::HypothesesFile)>;
 
 /// Reads every hypotheses file the spec names.
 fn load_hypotheses(
     spec_path: &Path,
     spec_input: &Input,
     spec: &hir::Spec,
-) -> Result<HypothesisEffects, ExitCode> {
-    let mut effects = std::collections::HashMap::new();
+) -> Result<HypothesisFiles, ExitCode> {
+    let mut files = Vec::new();
     let mut failed = false;
     for source in &spec.hypotheses {
         let path = beside(spec_path, &source.path);
@@ -492,19 +493,28 @@ fn load_hypotheses(
         let (file, diagnostics) = hypotheses::read(&text);
         print_for_file(&name, &text, &diagnostics);
         match file {
-            Some(file) => {
-                for h in file.hypotheses {
-                    effects.insert((source.name.clone(), h.id), (h.effect.mean, h.effect.sd));
-                }
-            }
+            Some(file) => files.push((source.name.clone(), file)),
             None => failed = true,
         }
     }
     if failed {
         Err(ExitCode::from(1))
     } else {
-        Ok(effects)
+        Ok(files)
     }
+}
+
+/// `(hypotheses source, hypothesis id) -> (effect mean, effect sd)` for lowering.
+fn hypothesis_effects(
+    files: &HypothesisFiles,
+) -> std::collections::HashMap<(String, String), (f64, f64)> {
+    let mut effects = std::collections::HashMap::new();
+    for (source, file) in files {
+        for h in &file.hypotheses {
+            effects.insert((source.clone(), h.id.clone()), (h.effect.mean, h.effect.sd));
+        }
+    }
+    effects
 }
 
 fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCode> {
@@ -550,8 +560,13 @@ fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCo
         );
         return Err(ExitCode::from(1));
     };
-    let effects = load_hypotheses(path, &spec_input, &spec)?;
-    let lowered = match lower::lower(&spec, &built, &diary, &effects) {
+    let hypothesis_files = load_hypotheses(path, &spec_input, &spec)?;
+    let lowered = match lower::lower(
+        &spec,
+        &built,
+        &diary,
+        &hypothesis_effects(&hypothesis_files),
+    ) {
         Ok(lowered) => lowered,
         Err(diagnostics) => {
             print_human(&spec_input, &diagnostics);
@@ -559,18 +574,13 @@ fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCo
         }
     };
     Ok(Prepared {
+        hypothesis_files,
         spec_input,
         spec,
         schedule: built,
         diary,
         lowered,
     })
-}
-
-/// Each outcome gets its own sampler seed, derived from the run's seed, so
-/// outcomes never share a random stream.
-fn outcome_seed(seed: u64, outcome: usize) -> u64 {
-    seed.wrapping_add((outcome as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 fn run(
@@ -620,7 +630,7 @@ fn run(
                     num_chains: settings.chains,
                     num_warmup: settings.warmup,
                     num_draws: settings.draws,
-                    seed: outcome_seed(settings.seed, l.outcome),
+                    seed: report::outcome_seed(settings.seed, l.outcome),
                     max_depth: settings.max_depth,
                     ..NutsConfig::default()
                 };
@@ -646,13 +656,19 @@ fn run(
     if failed {
         return ExitCode::from(1);
     }
+    let sources: Vec<(&str, &hypotheses::HypothesesFile)> = prepared
+        .hypothesis_files
+        .iter()
+        .map(|(name, file)| (name.as_str(), file))
+        .collect();
     let built = report::build(
         &prepared.spec,
         &prepared.schedule,
         &prepared.diary,
         &fits,
         settings,
-    );
+    )
+    .with_hypotheses(&prepared.spec, &sources);
     print_human(&prepared.spec_input, &built.diagnostics);
     match format {
         ReportFormat::Text => print!("{}", report::text(&built)),

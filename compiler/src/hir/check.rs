@@ -1035,6 +1035,22 @@ impl Checker {
                                     );
                                 }
                             }
+                            let washout = schedule.map(|s| s.washout_days).unwrap_or(0);
+                            if washout > 0
+                                && !days.is_empty()
+                                && days.iter().all(|d| d.node <= washout)
+                            {
+                                let span = days[0].span.to(days[days.len() - 1].span);
+                                self.push(
+                                    Diagnostic::warning(
+                                        "W0304",
+                                        format!("every measurement day of `{}` falls in the washout after a switch", block.name.node),
+                                    )
+                                    .with_primary(span, format!("days within the first {washout} of a period"))
+                                    .with_note("washout days are not analysed, so periods that follow a switch contribute no measurement of this outcome")
+                                    .with_help(format!("measure on a later day of the period (after day {washout})")),
+                                );
+                            }
                             Measured::OnDays(days.iter().map(|d| d.node).collect())
                         }
                     })
@@ -1599,8 +1615,18 @@ impl Checker {
                     );
                     return None;
                 }
-                let mut resolved =
-                    self.prior_depth(&preset, support, effect, hypotheses, depth + 1)?;
+                let before = self.diagnostics.len();
+                let resolved = self.prior_depth(&preset, support, effect, hypotheses, depth + 1);
+                // Problems inside a preset point at its definition (or import);
+                // also show where this spec uses it.
+                for d in &mut self.diagnostics[before..] {
+                    d.labels.push(crate::diagnostic::Label {
+                        span: name.span,
+                        message: format!("`{}` used here", name.node),
+                        primary: false,
+                    });
+                }
+                let mut resolved = resolved?;
                 resolved.span = prior.span;
                 return Some(resolved);
             }
@@ -1962,6 +1988,23 @@ impl Checker {
                             );
                         }
                         self.benefit_direction(&condition, &outcomes[condition.outcome]);
+                        if matches!(
+                            condition.probability_comparison,
+                            Comparison::Less | Comparison::LessEqual
+                        ) {
+                            self.push(
+                                Diagnostic::warning(
+                                    "W0603",
+                                    "this rule recommends the arm when its condition is unlikely",
+                                )
+                                .with_primary(condition.span, "probability compared with `<`")
+                                .with_note("a recommendation needs the posterior probability of benefit to be high, not low")
+                                .with_help(format!(
+                                    "write `P(…) >= {}`",
+                                    format_number(condition.probability)
+                                )),
+                            );
+                        }
                         rules.push(Rule::When {
                             kind: RuleKind::Recommend { arm: arm_index },
                             condition,
