@@ -610,16 +610,7 @@ fn run(
             return ExitCode::from(2);
         }
     };
-    let progress = std::io::stderr().is_terminal();
-    if progress {
-        eprintln!(
-            "fitting {} with {} chains x ({} warmup + {} draws)…",
-            plural(prepared.lowered.len(), "outcome"),
-            settings.chains,
-            settings.warmup,
-            settings.draws
-        );
-    }
+    let progress = Progress::new(std::io::stderr().is_terminal(), prepared.lowered.len());
     let results: Vec<Result<Posterior, String>> = pool.install(|| {
         use rayon::prelude::*;
         prepared
@@ -634,10 +625,13 @@ fn run(
                     max_depth: settings.max_depth,
                     ..NutsConfig::default()
                 };
-                posterior::fit(l.model.clone(), &config).map_err(|e| e.to_string())
+                let result = posterior::fit(l.model.clone(), &config).map_err(|e| e.to_string());
+                progress.finished(&prepared.spec.outcomes[l.outcome].name);
+                result
             })
             .collect()
     });
+    progress.clear();
     let mut fits = Vec::new();
     let mut failed = false;
     for (lowered, result) in prepared.lowered.iter().zip(results) {
@@ -684,7 +678,7 @@ fn run(
             &fits,
         ) {
             Ok(files) => {
-                if progress {
+                if progress.enabled {
                     eprintln!("wrote {} to {}", plural(files.len(), "file"), dir.display());
                 }
             }
@@ -698,5 +692,57 @@ fn run(
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// A one-line progress bar on stderr, only when stderr is a terminal: one
+/// step per fitted outcome. Silent otherwise, so logs and pipes stay clean.
+struct Progress {
+    enabled: bool,
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: usize) -> Self {
+        let progress = Progress {
+            enabled,
+            total,
+            done: std::sync::atomic::AtomicUsize::new(0),
+        };
+        progress.draw(0, "");
+        progress
+    }
+
+    fn draw(&self, done: usize, last: &str) {
+        if !self.enabled {
+            return;
+        }
+        const WIDTH: usize = 24;
+        let filled = (done * WIDTH).checked_div(self.total).unwrap_or(WIDTH);
+        let bar: String = "#".repeat(filled) + &"-".repeat(WIDTH - filled);
+        let last = if last.is_empty() {
+            String::new()
+        } else {
+            format!(" ({last} done)")
+        };
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(
+            stderr,
+            "\r\x1b[2Kfitting [{bar}] {done}/{} outcomes{last}",
+            self.total
+        );
+        let _ = stderr.flush();
+    }
+
+    fn finished(&self, outcome: &str) {
+        let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        self.draw(done, outcome);
+    }
+
+    fn clear(&self) {
+        if self.enabled {
+            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        }
     }
 }
