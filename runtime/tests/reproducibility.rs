@@ -1,0 +1,181 @@
+//! Bit-for-bit reproducibility of the sampler and the summaries: a hash of
+//! everything a fit returns (draws, per-draw statistics, warmup statistics,
+//! step sizes, metrics, gradient counts, constrained draws, summaries,
+//! warnings) for fixed seeds, pinned before any performance work. A change to
+//! the sampler or the diagnostics that moves a single bit of any result fails
+//! here; an intended change of results must update the pins deliberately.
+//!
+//! Models: the three outcomes of the magnesium-migraine example as the
+//! compiler lowers them (`fixtures/migraine/*.json`: AR(1) normal,
+//! Bernoulli-logit, ordinal with 11 observations) and the 89-dimensional
+//! latent AR(1) Poisson reference model.
+
+mod common;
+
+use trialc_runtime::mir::{MirDensity, Model};
+use trialc_runtime::nuts::{sample, Fit, NutsConfig, SampleStats};
+use trialc_runtime::posterior::Posterior;
+
+/// FNV-1a over 64-bit words.
+struct Hash(u64);
+
+impl Hash {
+    fn new() -> Self {
+        Hash(0xcbf2_9ce4_8422_2325)
+    }
+    fn word(&mut self, w: u64) {
+        for b in w.to_le_bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn f(&mut self, x: f64) {
+        self.word(x.to_bits());
+    }
+    fn fs(&mut self, xs: &[f64]) {
+        self.word(xs.len() as u64);
+        for &x in xs {
+            self.f(x);
+        }
+    }
+    fn stats(&mut self, s: &[SampleStats]) {
+        self.word(s.len() as u64);
+        for s in s {
+            self.f(s.lp);
+            self.f(s.accept_stat);
+            self.f(s.stepsize);
+            self.word(u64::from(s.treedepth));
+            self.word(u64::from(s.n_leapfrog));
+            self.word(u64::from(s.divergent));
+            self.f(s.energy);
+        }
+    }
+    fn text(&mut self, s: &str) {
+        self.word(s.len() as u64);
+        for b in s.bytes() {
+            self.word(u64::from(b));
+        }
+    }
+}
+
+fn sampler_hash(fit: &Fit) -> u64 {
+    let mut h = Hash::new();
+    for c in &fit.chains {
+        h.fs(&c.draws);
+        h.stats(&c.stats);
+        h.stats(&c.warmup_stats);
+        h.f(c.stepsize);
+        h.fs(&c.inv_metric);
+        h.word(c.n_grad_evals);
+    }
+    h.0
+}
+
+fn posterior_hash(p: &Posterior) -> u64 {
+    let mut h = Hash::new();
+    for d in p.iter_draws() {
+        h.fs(d);
+    }
+    for s in &p.summaries {
+        h.fs(&[
+            s.mean,
+            s.sd,
+            s.rhat,
+            s.rhat_bulk,
+            s.rhat_tail,
+            s.ess_bulk,
+            s.ess_tail,
+            s.ess_mean,
+            s.mcse_mean,
+        ]);
+    }
+    for c in &p.health {
+        h.word(c.divergences as u64);
+        h.word(c.max_treedepth_hits as u64);
+        h.f(c.e_bfmi);
+        h.f(c.mean_accept);
+    }
+    for w in &p.warnings {
+        h.text(w);
+    }
+    h.word(p.grad_evals);
+    h.fs(&p.stepsizes);
+    h.0
+}
+
+fn migraine(name: &str) -> Model {
+    let text = std::fs::read_to_string(common::fixture(&format!("migraine/{name}.json")))
+        .expect("fixture is readable");
+    serde_json::from_str(&text).expect("fixture is a model")
+}
+
+/// (sampler hash, posterior hash) of a fit of `model` under `cfg`.
+fn hashes(model: Model, cfg: &NutsConfig) -> (u64, u64) {
+    let d = MirDensity::new(model).expect("valid model");
+    let fit = sample(&d, cfg).expect("sampling runs");
+    let p = Posterior::from_fit(&d, &fit, cfg.max_depth).expect("summaries");
+    (sampler_hash(&fit), posterior_hash(&p))
+}
+
+fn check(label: &str, model: Model, cfg: &NutsConfig, expect: (u64, u64)) {
+    let got = hashes(model, cfg);
+    assert_eq!(
+        got, expect,
+        "{label}: results changed: got ({:#018x}, {:#018x})",
+        got.0, got.1
+    );
+}
+
+fn default_cfg() -> NutsConfig {
+    NutsConfig {
+        keep_warmup_stats: true,
+        ..NutsConfig::default()
+    }
+}
+
+#[test]
+fn migraine_pain_is_bit_identical() {
+    check(
+        "pain",
+        migraine("pain"),
+        &default_cfg(),
+        (0xe86c9d1fa92105f4, 0xe914ed5da173358f),
+    );
+}
+
+#[test]
+fn migraine_attack_is_bit_identical() {
+    check(
+        "attack",
+        migraine("attack"),
+        &default_cfg(),
+        (0xbf1c16909c09de07, 0x6b4cb7a3c07a3de3),
+    );
+}
+
+#[test]
+fn migraine_sleep_quality_is_bit_identical() {
+    check(
+        "sleep_quality",
+        migraine("sleep_quality"),
+        &default_cfg(),
+        (0x156d96a5e6a192c7, 0xf28f0c2fd9624033),
+    );
+}
+
+#[test]
+fn latent_ar1_count_is_bit_identical() {
+    let cfg = NutsConfig {
+        num_chains: 2,
+        num_warmup: 300,
+        num_draws: 300,
+        seed: 20261129,
+        ..default_cfg()
+    };
+    check(
+        "count_ar1",
+        common::reference_mir("count_ar1"),
+        &cfg,
+        (0xf0c7ea112496c729, 0x0965653e7d9b55f4),
+    );
+}
