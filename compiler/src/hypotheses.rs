@@ -1,23 +1,40 @@
 //! LFM hypotheses files (`hypotheses NAME from "file.json"`): the interchange
-//! format `trialc-hypotheses/1`, read and checked. trialc never calls a model;
-//! it reads what one produced.
+//! format `trialc-hypotheses/1` (docs/hypotheses.md, schema
+//! docs/hypotheses.schema.json), read and checked, and checked against the
+//! spec that uses them. trialc never calls a model; it reads what one
+//! produced.
 //!
-//! Pure: the CLI reads the file and passes its text. Diagnostics carry byte
-//! spans into the JSON text, so they render against the JSON file.
+//! Pure: the CLI reads the files and passes their text (or a reader
+//! closure to [`load`]). Diagnostics about a JSON file carry byte spans into
+//! that file's text and render against it; diagnostics about the spec's use
+//! of a hypothesis carry spans into the spec. When a problem involves both
+//! (E0809, E0810), one diagnostic is emitted in each file, each with a note
+//! giving the other's `file:line:column`.
+//!
+//! Codes: E0801 not JSON, E0802 not the format, E0803 wrong version, E0804
+//! empty provenance, E0805 duplicate id or rank, E0806 unusable effect, E0807
+//! file missing, E0809 outcome mismatch, E0810 intervention mismatch, E0811
+//! unknown id, W0808 hypotheses never used.
 
 use crate::diagnostic::{Diagnostic, Span};
+use crate::hir::{self, PriorDist};
+use crate::render::line_column;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// The only format version this trialc reads.
+/// The only format version this trialc reads (and writes).
 pub const FORMAT: &str = "trialc-hypotheses/1";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HypothesesFile {
     pub format: String,
     pub generator: Generator,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
+    /// Set when the file is evidence exported by `trialc run
+    /// --export-evidence`: which trial and spec the posterior came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial: Option<TrialProvenance>,
     pub hypotheses: Vec<Hypothesis>,
 }
 
@@ -30,6 +47,21 @@ pub struct Generator {
     pub created: String,
 }
 
+/// Where exported evidence came from (optional in the format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrialProvenance {
+    /// The spec's `trial "…"` id.
+    pub id: String,
+    /// SHA-256 of the spec text, lower-case hex.
+    pub spec_sha256: String,
+    /// First and last diary dates (`YYYY-MM-DD`), or "unknown".
+    pub first_date: String,
+    pub last_date: String,
+    /// The spec's `version`, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec_version: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hypothesis {
     pub id: String,
@@ -37,7 +69,7 @@ pub struct Hypothesis {
     pub intervention: String,
     pub outcome: String,
     pub effect: EffectSize,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
 }
 
@@ -45,8 +77,174 @@ pub struct Hypothesis {
 pub struct EffectSize {
     pub mean: f64,
     pub sd: f64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<String>,
+    /// Optional finer description of a non-normal effect distribution: a
+    /// normal mixture whose weights sum to 1. trialc's priors use `mean` and
+    /// `sd` (the mixture's own moments); the mixture is informational.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mixture: Option<Vec<MixtureComponent>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixtureComponent {
+    pub weight: f64,
+    pub mean: f64,
+    pub sd: f64,
+}
+
+impl HypothesesFile {
+    pub fn get(&self, id: &str) -> Option<&Hypothesis> {
+        self.hypotheses.iter().find(|h| h.id == id)
+    }
+}
+
+// ----- spans into the JSON text ---------------------------------------------
+
+/// Byte spans of every value (and member key) of a JSON text, by path:
+/// `format`, `generator.model`, `hypotheses[0].effect.sd`. A small scanner
+/// that follows the JSON grammar; on malformed input it stops early and
+/// keeps what it found.
+#[derive(Debug, Default, Clone)]
+pub struct JsonSpans {
+    values: HashMap<String, Span>,
+    keys: HashMap<String, Span>,
+}
+
+impl JsonSpans {
+    pub fn scan(text: &str) -> JsonSpans {
+        let mut spans = JsonSpans::default();
+        let mut scanner = Scanner {
+            bytes: text.as_bytes(),
+            text,
+            pos: 0,
+        };
+        let _ = scanner.value(String::new(), &mut spans, 0);
+        spans
+    }
+    /// The span of the value at `path`.
+    pub fn value(&self, path: &str) -> Option<Span> {
+        self.values.get(path).copied()
+    }
+    /// The span of the key of the member at `path`.
+    pub fn key(&self, path: &str) -> Option<Span> {
+        self.keys.get(path).copied()
+    }
+    /// The value's span, else the object's that should hold it, else (0, 0).
+    fn best(&self, path: &str) -> Span {
+        let mut p = path;
+        loop {
+            if let Some(s) = self.value(p) {
+                return s;
+            }
+            match p.rfind(['.', '[']) {
+                Some(i) => p = &p[..i],
+                None => return Span::new(0, 0),
+            }
+        }
+    }
+}
+
+struct Scanner<'a> {
+    bytes: &'a [u8],
+    text: &'a str,
+    pos: usize,
+}
+
+impl Scanner<'_> {
+    fn ws(&mut self) {
+        while self
+            .bytes
+            .get(self.pos)
+            .is_some_and(|b| b.is_ascii_whitespace())
+        {
+            self.pos += 1;
+        }
+    }
+    fn eat(&mut self, b: u8) -> Option<()> {
+        self.ws();
+        (self.bytes.get(self.pos) == Some(&b)).then(|| self.pos += 1)
+    }
+    /// A string starting at `pos` (the quote); returns its span with quotes.
+    fn string(&mut self) -> Option<Span> {
+        let start = self.pos;
+        if self.bytes.get(self.pos) != Some(&b'"') {
+            return None;
+        }
+        self.pos += 1;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            self.pos += 1;
+            match b {
+                b'\\' => self.pos += 1,
+                b'"' => return Some(Span::new(start, self.pos)),
+                _ => {}
+            }
+        }
+        None
+    }
+    fn value(&mut self, path: String, spans: &mut JsonSpans, depth: usize) -> Option<()> {
+        if depth > 64 {
+            return None;
+        }
+        self.ws();
+        let start = self.pos;
+        match self.bytes.get(self.pos)? {
+            b'{' => {
+                self.pos += 1;
+                if self.eat(b'}').is_none() {
+                    loop {
+                        self.ws();
+                        let key_span = self.string()?;
+                        let raw = &self.text[key_span.range()];
+                        let key: String = serde_json::from_str(raw).unwrap_or_default();
+                        let child = if path.is_empty() {
+                            key
+                        } else {
+                            format!("{path}.{key}")
+                        };
+                        self.eat(b':')?;
+                        spans.keys.insert(child.clone(), key_span);
+                        self.value(child, spans, depth + 1)?;
+                        if self.eat(b',').is_none() {
+                            self.eat(b'}')?;
+                            break;
+                        }
+                    }
+                }
+            }
+            b'[' => {
+                self.pos += 1;
+                if self.eat(b']').is_none() {
+                    let mut i = 0;
+                    loop {
+                        self.value(format!("{path}[{i}]"), spans, depth + 1)?;
+                        i += 1;
+                        if self.eat(b',').is_none() {
+                            self.eat(b']')?;
+                            break;
+                        }
+                    }
+                }
+            }
+            b'"' => {
+                self.string()?;
+            }
+            _ => {
+                while self
+                    .bytes
+                    .get(self.pos)
+                    .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+                {
+                    self.pos += 1;
+                }
+                if self.pos == start {
+                    return None;
+                }
+            }
+        }
+        spans.values.insert(path, Span::new(start, self.pos));
+        Some(())
+    }
 }
 
 /// Byte offset of a 1-based line and column (serde_json's error position).
@@ -59,16 +257,16 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(text.len())
 }
 
-/// The span of the first occurrence of `"key": <value>` for this value text,
-/// or of the key alone; used to point semantic errors at the JSON.
-fn find_span(text: &str, needle: &str, after: usize) -> Span {
-    match text.get(after..).and_then(|rest| rest.find(needle)) {
-        Some(i) => Span::new(after + i, after + i + needle.len()),
-        None => Span::new(0, 0),
-    }
+/// `file:line:column` of a byte offset, for notes that point at another file.
+fn position(name: &str, text: &str, offset: usize) -> String {
+    let (line, column) = line_column(text, offset);
+    format!("{name}:{line}:{column}")
 }
 
-/// Parse and check a hypotheses file.
+// ----- reading one file -----------------------------------------------------
+
+/// Parse and check a hypotheses file (E0801–E0806). The file comes back only
+/// when it has no errors.
 pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let file: HypothesesFile = match serde_json::from_str(text) {
@@ -92,16 +290,14 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
             return (None, diagnostics);
         }
     };
+    let spans = JsonSpans::scan(text);
     if file.format != FORMAT {
         diagnostics.push(
             Diagnostic::error(
                 "E0803",
                 format!("unsupported hypotheses format `{}`", file.format),
             )
-            .with_primary(
-                find_span(text, &format!("\"{}\"", file.format), 0),
-                "format version",
-            )
+            .with_primary(spans.best("format"), "format version")
             .with_help(format!(
                 "this trialc reads `{FORMAT}`; export the hypotheses in that format"
             )),
@@ -116,54 +312,67 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
         if value.trim().is_empty() {
             diagnostics.push(
                 Diagnostic::error("E0804", format!("the provenance field `generator.{field}` is empty"))
-                    .with_primary(find_span(text, &format!("\"{field}\""), 0), "empty provenance")
+                    .with_primary(spans.best(&format!("generator.{field}")), "empty provenance")
                     .with_note("the protocol must say which model produced a prior, when, and from which prompt")
                     .with_help("fill in the generator's model, version, prompt hash and creation date"),
             );
         }
     }
     let mut ids: HashMap<&str, usize> = HashMap::new();
-    let mut ranks: HashMap<u32, &str> = HashMap::new();
-    let mut cursor = 0;
-    for hypothesis in &file.hypotheses {
-        let id_span = find_span(text, &format!("\"{}\"", hypothesis.id), cursor);
-        cursor = id_span.end.max(cursor);
-        if ids.insert(&hypothesis.id, 0).is_some() {
+    let mut ranks: HashMap<u32, usize> = HashMap::new();
+    for (i, hypothesis) in file.hypotheses.iter().enumerate() {
+        let at = |field: &str| spans.best(&format!("hypotheses[{i}].{field}"));
+        if let Some(&first) = ids.get(hypothesis.id.as_str()) {
             diagnostics.push(
                 Diagnostic::error(
                     "E0805",
                     format!("hypothesis id `{}` appears twice", hypothesis.id),
                 )
-                .with_primary(id_span, "duplicate id")
+                .with_primary(at("id"), "duplicate id")
+                .with_secondary(
+                    spans.best(&format!("hypotheses[{first}].id")),
+                    "first used here",
+                )
                 .with_help("give every hypothesis its own id"),
             );
+        } else {
+            ids.insert(&hypothesis.id, i);
         }
-        if let Some(other) = ranks.insert(hypothesis.rank, &hypothesis.id) {
+        if let Some(&first) = ranks.get(&hypothesis.rank) {
             diagnostics.push(
                 Diagnostic::error(
                     "E0805",
                     format!(
-                        "hypotheses `{other}` and `{}` have the same rank {}",
-                        hypothesis.id, hypothesis.rank
+                        "hypotheses `{}` and `{}` have the same rank {}",
+                        file.hypotheses[first].id, hypothesis.id, hypothesis.rank
                     ),
                 )
-                .with_primary(id_span, "same rank as another hypothesis")
+                .with_primary(at("rank"), "same rank as another hypothesis")
+                .with_secondary(
+                    spans.best(&format!("hypotheses[{first}].rank")),
+                    "this rank",
+                )
                 .with_help("ranks order the hypotheses: make them distinct"),
             );
+        } else {
+            ranks.insert(hypothesis.rank, i);
         }
-        if !(hypothesis.effect.sd > 0.0
-            && hypothesis.effect.sd.is_finite()
-            && hypothesis.effect.mean.is_finite())
-        {
+        let effect = &hypothesis.effect;
+        if !(effect.sd > 0.0 && effect.sd.is_finite() && effect.mean.is_finite()) {
+            let (field, what) = if effect.mean.is_finite() {
+                ("sd", "effect sd")
+            } else {
+                ("mean", "effect mean")
+            };
             diagnostics.push(
                 Diagnostic::error(
                     "E0806",
                     format!(
                         "hypothesis `{}` has an effect sd of {}; it must be positive",
-                        hypothesis.id, hypothesis.effect.sd
+                        hypothesis.id, effect.sd
                     ),
                 )
-                .with_primary(find_span(text, "\"sd\"", cursor), "effect sd")
+                .with_primary(at(&format!("effect.{field}")), what)
                 .with_help("a hypothesis states its uncertainty as a positive sd"),
             );
         }
@@ -172,9 +381,405 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
     (if has_error { None } else { Some(file) }, diagnostics)
 }
 
-impl HypothesesFile {
-    pub fn get(&self, id: &str) -> Option<&Hypothesis> {
-        self.hypotheses.iter().find(|h| h.id == id)
+// ----- the spec's use of its hypotheses --------------------------------------
+
+/// One hypotheses file named by the spec, as read.
+#[derive(Debug, Clone)]
+pub struct LoadedFile {
+    /// The name the spec gives it (`hypotheses lfm from …`).
+    pub source: String,
+    /// The file's name as shown in diagnostics (its path).
+    pub name: String,
+    /// The file's text (empty when it could not be read).
+    pub text: String,
+    /// The file, when it was read without errors.
+    pub file: Option<HypothesesFile>,
+    /// Diagnostics with spans into `text`.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Every hypotheses file of a spec, and what the spec's use of them raised.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub files: Vec<LoadedFile>,
+    /// Diagnostics with spans into the spec (E0807, E0809–E0811).
+    pub spec_diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    /// Whether any file or the spec's use of them has an error.
+    pub fn has_errors(&self) -> bool {
+        self.spec_diagnostics.iter().any(Diagnostic::is_error)
+            || self
+                .files
+                .iter()
+                .any(|f| f.file.is_none() || f.diagnostics.iter().any(Diagnostic::is_error))
+    }
+    /// The files read without errors, by source name, in spec order.
+    pub fn usable(&self) -> Vec<(String, HypothesesFile)> {
+        self.files
+            .iter()
+            .filter_map(|f| f.file.clone().map(|file| (f.source.clone(), file)))
+            .collect()
+    }
+    /// `(source, id) -> (effect mean, effect sd)`, what lowering needs.
+    pub fn effects(&self) -> HashMap<(String, String), (f64, f64)> {
+        effects(&self.usable())
+    }
+}
+
+/// `(source, id) -> (effect mean, effect sd)` of files read.
+pub fn effects(files: &[(String, HypothesesFile)]) -> HashMap<(String, String), (f64, f64)> {
+    let mut map = HashMap::new();
+    for (source, file) in files {
+        for h in &file.hypotheses {
+            map.insert((source.clone(), h.id.clone()), (h.effect.mean, h.effect.sd));
+        }
+    }
+    map
+}
+
+/// Given a path as written in the spec: the name to show, and the file's
+/// text or why it cannot be read.
+pub type FileReader<'a> = dyn FnMut(&str) -> (String, Result<String, String>) + 'a;
+
+/// Reads every hypotheses file the spec names through `read_file` (given the
+/// path as written in the spec, it returns the name to show and the text or
+/// an error message), checks each (E0801–E0806, E0807 when it cannot be
+/// read) and then the spec's use of them ([`check_uses`]).
+pub fn load(
+    spec: &hir::Spec,
+    spec_name: &str,
+    spec_text: &str,
+    read_file: &mut FileReader<'_>,
+) -> Loaded {
+    let mut loaded = Loaded::default();
+    for source in &spec.hypotheses {
+        let (name, result) = read_file(&source.path);
+        match result {
+            Ok(text) => {
+                let (file, diagnostics) = read(&text);
+                loaded.files.push(LoadedFile {
+                    source: source.name.clone(),
+                    name,
+                    text,
+                    file,
+                    diagnostics,
+                });
+            }
+            Err(e) => {
+                loaded.spec_diagnostics.push(
+                    Diagnostic::error(
+                        "E0807",
+                        format!("cannot read the hypotheses file `{name}`: {e}"),
+                    )
+                    .with_primary(source.path_span, "named here")
+                    .with_help(
+                        "the path is relative to the spec's folder; check it, or export the file there",
+                    ),
+                );
+            }
+        }
+    }
+    check_uses(spec, spec_name, spec_text, &mut loaded);
+    loaded
+}
+
+/// One use of a hypothesis as a prior in the spec.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Use {
+    pub source: String,
+    pub id: String,
+    /// Index into the spec's models.
+    pub model: usize,
+    /// The arm whose effect (or carryover) the prior is of.
+    pub arm: usize,
+    pub carryover: bool,
+    /// The whole prior.
+    pub span: Span,
+}
+
+/// Every hypothesis the spec's models use, in spec order (through mixtures).
+pub fn uses(spec: &hir::Spec) -> Vec<Use> {
+    fn walk(prior: &hir::Prior, out: &mut Vec<(String, String, Span)>) {
+        match &prior.dist {
+            PriorDist::Hypothesis { source, id, .. } => {
+                out.push((source.clone(), id.clone(), prior.span))
+            }
+            PriorDist::Mixture(parts) => {
+                for (_, p) in parts {
+                    walk(p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut uses = Vec::new();
+    for (m, model) in spec.models.iter().enumerate() {
+        let effects = model.effects.iter().map(|e| (e, false));
+        let carry = model.carryover.iter().map(|e| (e, true));
+        for (effect, carryover) in effects.chain(carry) {
+            let mut found = Vec::new();
+            walk(&effect.prior, &mut found);
+            uses.extend(found.into_iter().map(|(source, id, span)| Use {
+                source,
+                id,
+                model: m,
+                arm: effect.arm,
+                carryover,
+                span,
+            }));
+        }
+    }
+    uses
+}
+
+/// The span of `word` (as a whole word) inside `within`, else `within`.
+fn word_span(text: &str, within: Span, word: &str) -> Span {
+    let Some(hay) = text.get(within.range()) else {
+        return within;
+    };
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(word) {
+        let start = from + i;
+        let end = start + word.len();
+        let before = hay[..start].chars().next_back().is_some_and(is_ident);
+        let after = hay[end..].chars().next().is_some_and(is_ident);
+        if !before && !after {
+            return Span::new(within.start + start, within.start + end);
+        }
+        from = end;
+    }
+    within
+}
+
+/// The span of `source.id` inside a prior, else the prior.
+fn reference_span(text: &str, prior: Span, source: &str, id: &str) -> Span {
+    let s = word_span(text, prior, source);
+    if s == prior {
+        return prior;
+    }
+    let rest = Span::new(s.end, prior.end);
+    let i = word_span(text, rest, id);
+    if i == rest {
+        prior
+    } else {
+        s.to(i)
+    }
+}
+
+/// Checks every use of a hypothesis against the spec and the files:
+/// E0811 unknown id, E0809 the hypothesis is about another outcome, E0810
+/// about another intervention (each in the spec and in the JSON file, with
+/// notes pointing at each other), W0808 hypotheses of a file the spec never
+/// uses. Files that could not be read are skipped (their errors stand).
+pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &mut Loaded) {
+    let mut used: HashSet<(String, String)> = HashSet::new();
+    for u in uses(spec) {
+        let Some(f) = loaded.files.iter_mut().find(|f| f.source == u.source) else {
+            continue;
+        };
+        let Some(file) = &f.file else {
+            continue;
+        };
+        let at = reference_span(spec_text, u.span, &u.source, &u.id);
+        let here = position(spec_name, spec_text, at.start);
+        let reference = format!("{}.{}", u.source, u.id);
+        let Some((index, h)) = file
+            .hypotheses
+            .iter()
+            .enumerate()
+            .find(|(_, h)| h.id == u.id)
+        else {
+            let ids: Vec<&str> = file.hypotheses.iter().map(|h| h.id.as_str()).collect();
+            let mut d = Diagnostic::error(
+                "E0811",
+                format!("hypothesis `{reference}` is not in `{}`", f.name),
+            )
+            .with_primary(at, "unknown hypothesis id")
+            .with_note(if ids.is_empty() {
+                format!("`{}` has no hypotheses", f.name)
+            } else {
+                format!("`{}` has {}", f.name, ids.join(", "))
+            });
+            let close = ids
+                .iter()
+                .map(|id| {
+                    let score = if id.eq_ignore_ascii_case(&u.id) {
+                        1.0
+                    } else {
+                        strsim::jaro_winkler(id, &u.id)
+                    };
+                    (score, *id)
+                })
+                .filter(|(s, _)| *s > 0.8)
+                .max_by(|a, b| a.0.total_cmp(&b.0));
+            d = match close {
+                Some((_, id)) => d.with_help(format!("did you mean `{}.{id}`?", u.source)),
+                None => {
+                    d.with_help("use one of the file's ids, or export the hypothesis into the file")
+                }
+            };
+            loaded.spec_diagnostics.push(d);
+            continue;
+        };
+        used.insert((u.source.clone(), u.id.clone()));
+        let spans = JsonSpans::scan(&f.text);
+        let json_at = |field: &str| spans.best(&format!("hypotheses[{index}].{field}"));
+        let Some(model) = spec.models.get(u.model) else {
+            continue;
+        };
+        let Some(outcome) = spec.outcomes.get(model.outcome) else {
+            continue;
+        };
+        let parameter = match spec.arms.get(u.arm) {
+            Some(arm) if u.carryover => format!("carryover[{}]", arm.name),
+            Some(arm) => format!("effect[{}]", arm.name),
+            None => "an effect".to_string(),
+        };
+        if h.outcome != outcome.name {
+            let there = json_at("outcome");
+            let elsewhere = spec.outcomes.iter().find(|o| o.name == h.outcome);
+            let headline = match elsewhere {
+                Some(_) => format!(
+                    "hypothesis `{reference}` is about `{}`, but it is the prior of {parameter} on `{}`",
+                    h.outcome, outcome.name
+                ),
+                None => format!(
+                    "hypothesis `{reference}` is about an outcome `{}` that the spec does not have",
+                    h.outcome
+                ),
+            };
+            let mut d = Diagnostic::error("E0809", headline.clone())
+                .with_primary(at, format!("a hypothesis about `{}`", h.outcome))
+                .with_secondary(
+                    word_span(spec_text, outcome.span, &outcome.name),
+                    format!("the model is of `{}`", outcome.name),
+                )
+                .with_note(format!(
+                    "the hypothesis is at {}",
+                    position(&f.name, &f.text, there.start)
+                ));
+            if let Some(o) = elsewhere {
+                d = d.with_secondary(
+                    word_span(spec_text, o.span, &o.name),
+                    "the outcome the hypothesis is about",
+                );
+            }
+            d = d.with_help(match elsewhere {
+                Some(o) => format!(
+                    "use a hypothesis about `{}` here, or move this prior to the model of `{}`",
+                    outcome.name, o.name
+                ),
+                None => format!(
+                    "the file's `outcome` must be an outcome name of the spec (here `{}`)",
+                    outcome.name
+                ),
+            });
+            loaded.spec_diagnostics.push(d);
+            f.diagnostics.push(
+                Diagnostic::error("E0809", headline)
+                    .with_primary(there, format!("the spec has it as the prior of {parameter} on `{}`", outcome.name))
+                    .with_note(format!("used at {here}"))
+                    .with_help("the outcome must be the spec's name for the outcome the hypothesis is about"),
+            );
+        }
+        if let Some(arm) = spec.arms.get(u.arm) {
+            if h.intervention != arm.name {
+                let there = json_at("intervention");
+                let elsewhere = spec.arms.iter().find(|a| a.name == h.intervention);
+                let headline = match elsewhere {
+                    Some(_) => format!(
+                        "hypothesis `{reference}` is about `{}`, but it is the prior of {parameter}",
+                        h.intervention
+                    ),
+                    None => format!(
+                        "hypothesis `{reference}` is about an intervention `{}` that the spec has no arm for",
+                        h.intervention
+                    ),
+                };
+                let d = Diagnostic::error("E0810", headline.clone())
+                    .with_primary(at, format!("a hypothesis about `{}`", h.intervention))
+                    .with_secondary(
+                        word_span(spec_text, arm.span, &arm.name),
+                        format!("the effect is of arm `{}`", arm.name),
+                    )
+                    .with_note(format!(
+                        "the hypothesis is at {}",
+                        position(&f.name, &f.text, there.start)
+                    ))
+                    .with_note(
+                        "a hypothesis names its intervention by the arm's name, so the prior cannot go to the wrong arm",
+                    )
+                    .with_help(match elsewhere {
+                        Some(a) => format!(
+                            "use it as the prior of `effect {}`, or use a hypothesis about `{}` here",
+                            a.name, arm.name
+                        ),
+                        None => format!(
+                            "write the arm's name (`{}`) as the hypothesis' `intervention` if it is that arm",
+                            arm.name
+                        ),
+                    });
+                loaded.spec_diagnostics.push(d);
+                f.diagnostics.push(
+                    Diagnostic::error("E0810", headline)
+                        .with_primary(
+                            there,
+                            format!("the spec has it as the prior of {parameter}"),
+                        )
+                        .with_note(format!("used at {here}"))
+                        .with_help(
+                            "the intervention must be the name of the spec's arm it is about",
+                        ),
+                );
+            }
+        }
+    }
+    for f in &mut loaded.files {
+        let Some(file) = &f.file else {
+            continue;
+        };
+        let unused: Vec<(usize, &Hypothesis)> = file
+            .hypotheses
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !used.contains(&(f.source.clone(), h.id.clone())))
+            .collect();
+        let Some(&(first, _)) = unused.first() else {
+            continue;
+        };
+        let spans = JsonSpans::scan(&f.text);
+        let ids: Vec<String> = unused.iter().map(|(_, h)| format!("`{}`", h.id)).collect();
+        let headline = if unused.len() == file.hypotheses.len() {
+            format!("no hypothesis of `{}` is used by the spec", f.source)
+        } else if unused.len() == 1 {
+            format!("hypothesis {} of `{}` is never used", ids[0], f.source)
+        } else {
+            format!(
+                "hypotheses {} of `{}` are never used",
+                ids.join(", "),
+                f.source
+            )
+        };
+        let mut d = Diagnostic::warning("W0808", headline).with_primary(
+            spans.best(&format!("hypotheses[{first}].id")),
+            "not the prior of any effect",
+        );
+        for (i, _) in unused.iter().skip(1) {
+            d = d.with_secondary(
+                spans.best(&format!("hypotheses[{i}].id")),
+                "not used either",
+            );
+        }
+        f.diagnostics.push(
+            d.with_note("the protocol reports every hypothesis the model proposed; a hypothesis the trial does not test is not evidence either way")
+                .with_help(format!(
+                    "use it as a prior (`effect ARM ~ {}.ID …`), or leave it and accept the warning",
+                    f.source
+                )),
+        );
     }
 }
 
@@ -221,5 +826,47 @@ mod tests {
         assert!(file.is_none());
         let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, vec!["E0803", "E0804", "E0806"]);
+        // Each points at the value itself.
+        let at = |i: usize| {
+            let s = diagnostics[i].primary_span().expect("span");
+            &text[s.range()]
+        };
+        assert_eq!(at(0), "\"trialc-hypotheses/9\"");
+        assert_eq!(at(1), "\"\"");
+        assert_eq!(at(2), "0");
+    }
+
+    #[test]
+    fn json_spans_find_nested_values() {
+        let spans = JsonSpans::scan(GOOD);
+        let at = |p: &str| &GOOD[spans.value(p).expect(p).range()];
+        assert_eq!(at("format"), "\"trialc-hypotheses/1\"");
+        assert_eq!(at("generator.created"), "\"2026-11-20\"");
+        assert_eq!(at("hypotheses[0].effect.sd"), "0.6");
+        assert_eq!(at("hypotheses[0].id"), "\"H1\"");
+        assert_eq!(
+            &GOOD[spans.key("hypotheses[0].rank").expect("key").range()],
+            "\"rank\""
+        );
+        assert!(spans.value("hypotheses[1]").is_none());
+    }
+
+    #[test]
+    fn duplicates_point_at_both_values() {
+        let text = GOOD.replace(
+            "]}",
+            r#", {"id": "H1", "rank": 1, "intervention": "a", "outcome": "pain", "effect": {"mean": 0, "sd": 1}}]}"#,
+        );
+        let (_, diagnostics) = read(&text);
+        let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, vec!["E0805", "E0805"]);
+        let primary = diagnostics[0].primary_span().expect("span");
+        let secondary = diagnostics[0].labels[1].span;
+        assert_eq!(&text[primary.range()], "\"H1\"");
+        assert!(secondary.start < primary.start);
+        assert_eq!(
+            &text[diagnostics[1].primary_span().expect("span").range()],
+            "1"
+        );
     }
 }

@@ -235,12 +235,30 @@ fn check(files: &[PathBuf], format: DiagnosticFormat) -> ExitCode {
             Ok(input) => input,
             Err(code) => return code,
         };
-        let (_, _, diagnostics) = compile(&input);
+        let (_, spec, mut diagnostics) = compile(&input);
+        let loaded = spec
+            .as_ref()
+            .map(|spec| {
+                hypotheses::load(spec, &input.name, &input.text, &mut |relative| {
+                    let path = beside(path, relative);
+                    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+                    (path.display().to_string(), text)
+                })
+            })
+            .unwrap_or_default();
+        diagnostics.extend(loaded.spec_diagnostics.iter().cloned());
+        diagnostic::sort(&mut diagnostics);
+        let in_files = loaded.files.iter().flat_map(|f| &f.diagnostics);
+        let (file_errors, file_warnings) = summary(&in_files.cloned().collect::<Vec<_>>());
         let (errors, warnings) = summary(&diagnostics);
+        let (errors, warnings) = (errors + file_errors, warnings + file_warnings);
         failed |= errors > 0;
         match format {
             DiagnosticFormat::Human => {
                 print_human(&input, &diagnostics);
+                for f in &loaded.files {
+                    print_for_file(&f.name, &f.text, &f.diagnostics);
+                }
                 if errors > 0 {
                     eprintln!("{}: {} and {}", input.name, plural(errors, "error"), plural(warnings, "warning"));
                 } else {
@@ -251,7 +269,9 @@ fn check(files: &[PathBuf], format: DiagnosticFormat) -> ExitCode {
                 "file": input.name,
                 "errors": errors,
                 "warnings": warnings,
-                "diagnostics": diagnostics.iter().map(|d| render::json_value(d, &input.name, &input.text)).collect::<Vec<_>>(),
+                "diagnostics": diagnostics.iter().map(|d| render::json_value(d, &input.name, &input.text))
+                    .chain(loaded.files.iter().flat_map(|f| f.diagnostics.iter().map(|d| render::json_value(d, &f.name, &f.text))))
+                    .collect::<Vec<_>>(),
             })),
         }
     }
@@ -463,64 +483,34 @@ fn beside(spec_path: &Path, relative: &str) -> PathBuf {
 /// The hypotheses files the spec names, by source name, in spec order.
 type HypothesisFiles = Vec<(String, hypotheses::HypothesesFile)>;
 
-/// Reads every hypotheses file the spec names.
-fn load_hypotheses(
-    spec_path: &Path,
-    spec_input: &Input,
-    spec: &hir::Spec,
-) -> Result<HypothesisFiles, ExitCode> {
-    let mut files = Vec::new();
-    let mut failed = false;
-    for source in &spec.hypotheses {
-        let path = beside(spec_path, &source.path);
-        let name = path.display().to_string();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) => {
-                let d = Diagnostic::error(
-                    "E0807",
-                    format!("cannot read the hypotheses file `{name}`: {e}"),
-                )
-                .with_primary(source.path_span, "named here")
-                .with_help(
-                    "the path is relative to the spec's folder; check it, or export the file there",
-                );
-                print_human(spec_input, &[d]);
-                failed = true;
-                continue;
-            }
-        };
-        let (file, diagnostics) = hypotheses::read(&text);
-        print_for_file(&name, &text, &diagnostics);
-        match file {
-            Some(file) => files.push((source.name.clone(), file)),
-            None => failed = true,
-        }
+/// Reads every hypotheses file the spec names and checks the spec's use of
+/// them (E0801–E0811, W0808). The spec's diagnostics come back in
+/// `spec_diagnostics` for the caller to print with the others; the files'
+/// own are printed here, against each file.
+fn load_hypotheses(spec_path: &Path, spec_input: &Input, spec: &hir::Spec) -> hypotheses::Loaded {
+    let loaded = hypotheses::load(spec, &spec_input.name, &spec_input.text, &mut |relative| {
+        let path = beside(spec_path, relative);
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
+        (path.display().to_string(), text)
+    });
+    for f in &loaded.files {
+        print_for_file(&f.name, &f.text, &f.diagnostics);
     }
-    if failed {
-        Err(ExitCode::from(1))
-    } else {
-        Ok(files)
-    }
-}
-
-/// `(hypotheses source, hypothesis id) -> (effect mean, effect sd)` for lowering.
-fn hypothesis_effects(
-    files: &HypothesisFiles,
-) -> std::collections::HashMap<(String, String), (f64, f64)> {
-    let mut effects = std::collections::HashMap::new();
-    for (source, file) in files {
-        for h in &file.hypotheses {
-            effects.insert((source.clone(), h.id.clone()), (h.effect.mean, h.effect.sd));
-        }
-    }
-    effects
+    loaded
 }
 
 fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCode> {
     let spec_input = read_input(path)?;
-    let (_, spec, diagnostics) = compile(&spec_input);
+    let (_, spec, mut diagnostics) = compile(&spec_input);
+    let loaded = spec
+        .as_ref()
+        .map(|spec| load_hypotheses(path, &spec_input, spec));
+    if let Some(loaded) = &loaded {
+        diagnostics.extend(loaded.spec_diagnostics.iter().cloned());
+        diagnostic::sort(&mut diagnostics);
+    }
     print_human(&spec_input, &diagnostics);
+    let spec = spec.filter(|_| !loaded.as_ref().is_some_and(hypotheses::Loaded::has_errors));
     let Some(spec) = spec else {
         let (errors, _) = summary(&diagnostics);
         eprintln!(
@@ -560,12 +550,12 @@ fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCo
         );
         return Err(ExitCode::from(1));
     };
-    let hypothesis_files = load_hypotheses(path, &spec_input, &spec)?;
+    let hypothesis_files = loaded.map(|l| l.usable()).unwrap_or_default();
     let lowered = match lower::lower(
         &spec,
         &built,
         &diary,
-        &hypothesis_effects(&hypothesis_files),
+        &hypotheses::effects(&hypothesis_files),
     ) {
         Ok(lowered) => lowered,
         Err(diagnostics) => {

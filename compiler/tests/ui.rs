@@ -31,12 +31,38 @@ fn relative_name(path: &Path) -> String {
 fn rendered(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let name = relative_name(path);
-    let diagnostics = diagnostics_of(&text, &name);
+    let mut diagnostics = diagnostics_of(&text, &name);
+    let loaded = hypotheses_of(path, &text, &name);
+    diagnostics.extend(loaded.spec_diagnostics.iter().cloned());
+    diagnostic::sort(&mut diagnostics);
     let mut out = String::new();
     for d in &diagnostics {
         out.push_str(&render::human(d, &name, &text, false));
     }
+    for f in &loaded.files {
+        for d in &f.diagnostics {
+            out.push_str(&render::human(d, &f.name, &f.text, false));
+        }
+    }
     out
+}
+
+/// Inputs under `tests/ui/hypotheses/` also read the hypotheses files they
+/// name (next to them) and check their use, as `trialc check` does.
+fn hypotheses_of(path: &Path, text: &str, name: &str) -> trialc::hypotheses::Loaded {
+    if !name.starts_with("tests/ui/hypotheses/") || markdown::is_markdown(name) {
+        return trialc::hypotheses::Loaded::default();
+    }
+    let (file, _) = syntax::parse(text);
+    let Some(spec) = hir::check(&file).0 else {
+        return trialc::hypotheses::Loaded::default();
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    trialc::hypotheses::load(&spec, name, text, &mut |relative| {
+        let shown = format!("tests/ui/hypotheses/{relative}");
+        let read = std::fs::read_to_string(dir.join(relative)).map_err(|_| "not found".to_string());
+        (shown, read)
+    })
 }
 
 #[test]
