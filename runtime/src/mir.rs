@@ -14,7 +14,7 @@
 //! the job. The buffers live in per-thread scratch reused across calls, so
 //! an evaluation allocates nothing (after the first on a thread).
 
-use crate::density::{inv_logit, log1m_exp, log1p_exp, LogDensity, Transform, LN_2PI};
+use crate::density::{log1m_exp_with, Logistic, LogDensity, Transform, LN_2PI};
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 use std::cell::RefCell;
@@ -535,21 +535,26 @@ fn induced_dirichlet(alpha: &[f64], log_const: f64, c: &[f64], g: &mut [f64]) ->
         return f64::NAN;
     }
     let mut lp = log_const;
-    // p_k for k = 0..K-1 uses s_{k-1} (1 for k = 0) and s_k (0 for k = K-1).
-    let s_at = |k: usize| inv_logit(-c[k]);
+    // p_k for k = 0..K-1 uses s_{k-1} (1 for k = 0) and s_k (0 for k = K-1);
+    // s_k is computed once and carried to the next k.
+    let mut s_prev = 1.0;
     for (k, &alpha_k) in alpha.iter().enumerate() {
+        let s_k = if k == km1 {
+            0.0
+        } else {
+            Logistic::new(c[k]).inv_logit_neg()
+        };
         let (hi, dhi) = if k == 0 {
             (1.0, None)
         } else {
-            let s = s_at(k - 1);
-            (s, Some((k - 1, s)))
+            (s_prev, Some((k - 1, s_prev)))
         };
         let (lo, dlo) = if k == km1 {
             (0.0, None)
         } else {
-            let s = s_at(k);
-            (s, Some((k, s)))
+            (s_k, Some((k, s_k)))
         };
+        s_prev = s_k;
         let p = hi - lo;
         if p <= 0.0 {
             return f64::NEG_INFINITY;
@@ -565,9 +570,12 @@ fn induced_dirichlet(alpha: &[f64], log_const: f64, c: &[f64], g: &mut [f64]) ->
         }
     }
     for (k, &ck) in c.iter().enumerate() {
-        let s = s_at(k);
+        // One exp and one log1p for s, log1p(e^c) and log1p(e^-c).
+        let e = Logistic::new(ck);
+        let s = e.inv_logit_neg();
+        let l = e.l();
         // log(s(1-s)) = -log1p(e^c) - log1p(e^-c); derivative 2s - 1.
-        lp += -log1p_exp(ck) - log1p_exp(-ck);
+        lp += -e.log1p_exp_with(l) - e.log1p_exp_neg_with(l);
         g[k] += 2.0 * s - 1.0;
     }
     lp
@@ -1254,25 +1262,33 @@ impl LikKernel {
             KFamily::Ordinal { cut, k } => {
                 for ((di, &eta), &yv) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
                     let y = yv as usize; // validated: 1..=k
+                    // Each logistic argument costs one exp and one log1p
+                    // (`Logistic`), the difference one exp and one expm1,
+                    // shared by log1m_exp and the derivatives: the values are
+                    // bit for bit those of the separate functions.
                     let (v, dv) = if y == 1 {
-                        let a = eta - theta[cut];
-                        let f = inv_logit(a);
+                        let a = Logistic::new(eta - theta[cut]);
+                        let f = a.inv_logit();
                         g[cut] += f;
-                        (-log1p_exp(a), -f)
+                        (-a.log1p_exp_with(a.l()), -f)
                     } else if y == k {
-                        let a = eta - theta[cut + k - 2];
-                        let f = inv_logit(a);
+                        let a = Logistic::new(eta - theta[cut + k - 2]);
+                        let f = a.inv_logit();
                         g[cut + k - 2] -= 1.0 - f;
-                        (-log1p_exp(-a), 1.0 - f)
+                        (-a.log1p_exp_neg_with(a.l()), 1.0 - f)
                     } else {
                         // log(F(a) - F(b)), a = eta - c_{y-1} > b = eta - c_y.
                         let a = eta - theta[cut + y - 2];
                         let b = eta - theta[cut + y - 1];
                         let dlt = b - a;
-                        let v = a + log1m_exp(dlt) - log1p_exp(a) - log1p_exp(b);
                         let em1 = dlt.exp_m1();
-                        let da = -1.0 / em1 - inv_logit(a);
-                        let db = dlt.exp() / em1 - inv_logit(b);
+                        let edlt = dlt.exp();
+                        let (la, lb) = (Logistic::new(a), Logistic::new(b));
+                        let v = a + log1m_exp_with(dlt, em1, edlt)
+                            - la.log1p_exp_with(la.l())
+                            - lb.log1p_exp_with(lb.l());
+                        let da = -1.0 / em1 - la.inv_logit();
+                        let db = edlt / em1 - lb.inv_logit();
                         g[cut + y - 2] -= da;
                         g[cut + y - 1] -= db;
                         (v, da + db)
