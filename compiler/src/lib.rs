@@ -7,9 +7,11 @@
 pub mod codes;
 pub mod data;
 pub mod diagnostic;
+pub mod evidence;
 pub mod format;
 pub mod hir;
 pub mod hypotheses;
+pub mod init;
 pub mod lower;
 pub mod markdown;
 pub mod render;

@@ -87,6 +87,12 @@ pub struct Report {
     /// Provenance of the LFM hypotheses files the priors came from (filled by
     /// [`Report::with_hypotheses`]; empty when the CLI does not add them).
     pub hypotheses: Vec<HypothesesProvenance>,
+    /// The decision rules under the sceptical reference prior (each LFM
+    /// hypothesis prior replaced by its vague component), side by side with
+    /// the LFM prior's; filled by the CLI (`evidence::compare`), absent when
+    /// no prior comes from a hypothesis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<crate::evidence::Sensitivity>,
 }
 
 /// Where an LFM hypotheses file came from, and which of its hypotheses
@@ -386,6 +392,7 @@ pub fn build(
         conclusion,
         diagnostics,
         hypotheses: Vec::new(),
+        sensitivity: None,
     }
 }
 

@@ -21,6 +21,7 @@ pub fn text(r: &Report) -> String {
         outcome(&mut out, o, r);
     }
     rules(&mut out, r);
+    sensitivity(&mut out, r);
     let _ = writeln!(out, "Conclusion");
     for line in wrap(&r.conclusion.text, 76) {
         let _ = writeln!(out, "  {line}");
@@ -537,4 +538,61 @@ fn hypotheses(out: &mut String, r: &Report) {
         }
         let _ = writeln!(out);
     }
+}
+
+/// The decision rules under the LFM prior and under the sceptical reference
+/// prior (each hypothesis prior replaced by its vague component), side by side.
+fn sensitivity(out: &mut String, r: &Report) {
+    let Some(s) = &r.sensitivity else {
+        return;
+    };
+    let _ = writeln!(out, "Sensitivity to the LFM prior");
+    for line in wrap(
+        "The same rules under the sceptical reference prior: each prior from an LFM hypothesis replaced by its vague component alone, fitted again with the same settings.",
+        76,
+    ) {
+        let _ = writeln!(out, "  {line}");
+    }
+    for replaced in &s.replaced {
+        for line in wrap(replaced, 74) {
+            let _ = writeln!(out, "    {line}");
+        }
+    }
+    let p = |p: Option<f64>, fires: bool| {
+        format!(
+            "P = {} {}",
+            p.map_or_else(|| "n/a".to_string(), |p| format!("{p:.3}")),
+            if fires { "FIRES" } else { "does not fire" }
+        )
+    };
+    for rule in &s.rules {
+        let head = match (&rule.recommends, rule.after_periods) {
+            (Some(arm), _) => format!("recommend {arm} if {}", rule.statement),
+            (None, Some(n)) => format!("stop early if {} after {n} periods", rule.statement),
+            (None, None) => format!("stop early if {}", rule.statement),
+        };
+        let _ = writeln!(
+            out,
+            "  {head} (required {} {})",
+            rule.required_comparison,
+            required(rule.required_probability)
+        );
+        let _ = writeln!(
+            out,
+            "    LFM prior:       {}",
+            p(rule.probability_lfm, rule.fires_lfm)
+        );
+        let _ = writeln!(
+            out,
+            "    sceptical prior: {}",
+            p(rule.probability_sceptical, rule.fires_sceptical)
+        );
+    }
+    if s.depends_on_lfm_prior {
+        let _ = writeln!(out, "  !! THE DECISION DEPENDS ON THE LFM PRIOR");
+    }
+    for line in wrap(&s.verdict, 76) {
+        let _ = writeln!(out, "  {line}");
+    }
+    let _ = writeln!(out);
 }

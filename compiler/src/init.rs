@@ -1,0 +1,1 @@
+//! `trialc init --from hypotheses.json` (in progress).
