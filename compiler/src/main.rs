@@ -69,6 +69,10 @@ enum Command {
         /// Also write report.json, CmdStan CSV draws and SVG plots here.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write each effect's posterior as a `trialc-hypotheses/1` file
+        /// (docs/hypotheses.md), to be the next trial's prior.
+        #[arg(long, value_name = "FILE")]
+        export_evidence: Option<PathBuf>,
     },
     /// Format specs in place (or check that they are formatted).
     Fmt {
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
             threads,
             format,
             out,
+            export_evidence,
         } => {
             let settings = report::RunSettings {
                 chains,
@@ -151,6 +156,7 @@ fn main() -> ExitCode {
                 threads,
                 format,
                 out.as_deref(),
+                export_evidence.as_deref(),
             )
         }
         Command::Fmt { files, check } => fmt(&files, check),
@@ -580,6 +586,7 @@ fn run(
     threads: Option<usize>,
     format: ReportFormat,
     out: Option<&Path>,
+    export_evidence: Option<&Path>,
 ) -> ExitCode {
     if settings.chains == 0 || settings.draws == 0 {
         eprintln!("error: `--chains` and `--draws` must be at least 1");
@@ -645,7 +652,7 @@ fn run(
         .iter()
         .map(|(name, file)| (name.as_str(), file))
         .collect();
-    let built = report::build(
+    let mut built = report::build(
         &prepared.spec,
         &prepared.schedule,
         &prepared.diary,
@@ -653,6 +660,39 @@ fn run(
         settings,
     )
     .with_hypotheses(&prepared.spec, &sources);
+    match fit_sceptical(&prepared, &fits, settings, &pool) {
+        Ok(Some(sceptical)) => {
+            built.sensitivity = Some(trialc::evidence::compare(
+                &prepared.spec,
+                &fits,
+                &sceptical,
+                built.data.periods_complete,
+            ));
+        }
+        Ok(None) => {}
+        Err(d) => {
+            print_human(&prepared.spec_input, &d);
+            return ExitCode::from(1);
+        }
+    }
+    if let Some(file) = export_evidence {
+        let participant = sources.iter().find_map(|(_, f)| f.participant.as_deref());
+        let exported = trialc::evidence::export(
+            &prepared.spec,
+            &prepared.spec_input.text,
+            &prepared.schedule,
+            &prepared.diary,
+            &fits,
+            participant,
+        );
+        if let Err(e) = std::fs::write(file, trialc::evidence::to_json(&exported)) {
+            eprintln!(
+                "error: cannot write the evidence file `{}`: {e}",
+                file.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
     print_human(&prepared.spec_input, &built.diagnostics);
     match format {
         ReportFormat::Text => print!("{}", report::text(&built)),
@@ -683,6 +723,71 @@ fn run(
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The sensitivity refit: every outcome whose model has a prior from an LFM
+/// hypothesis, fitted again with that prior replaced by its vague component
+/// (same settings, a derived seed); other outcomes reuse their fit. `None`
+/// when no prior comes from a hypothesis.
+fn fit_sceptical(
+    prepared: &Prepared,
+    fits: &[(lower::LoweredOutcome, Posterior)],
+    settings: &report::RunSettings,
+    pool: &rayon::ThreadPool,
+) -> Result<Option<Vec<(lower::LoweredOutcome, Posterior)>>, Vec<Diagnostic>> {
+    use trialc::evidence;
+    let Some(spec) = evidence::sceptical_spec(&prepared.spec, &prepared.lowered) else {
+        return Ok(None);
+    };
+    let lowered = lower::lower(
+        &spec,
+        &prepared.schedule,
+        &prepared.diary,
+        &lower::NoHypotheses,
+    )?;
+    let refit: Vec<Result<Option<(lower::LoweredOutcome, Posterior)>, String>> =
+        pool.install(|| {
+            use rayon::prelude::*;
+            lowered
+                .par_iter()
+                .map(|l| {
+                    let uses = fits
+                        .iter()
+                        .any(|(f, _)| f.outcome == l.outcome && evidence::uses_hypotheses(f));
+                    if !uses {
+                        return Ok(None);
+                    }
+                    let config = NutsConfig {
+                        num_chains: settings.chains,
+                        num_warmup: settings.warmup,
+                        num_draws: settings.draws,
+                        seed: evidence::sceptical_seed(settings.seed, l.outcome),
+                        max_depth: settings.max_depth,
+                        ..NutsConfig::default()
+                    };
+                    posterior::fit(l.model.clone(), &config)
+                        .map(|post| Some((l.clone(), post)))
+                        .map_err(|e| e.to_string())
+                })
+                .collect()
+        });
+    let mut out = Vec::new();
+    for ((lowered, post), result) in fits.iter().zip(refit) {
+        match result {
+            Ok(Some(fit)) => out.push(fit),
+            Ok(None) => out.push((lowered.clone(), post.clone())),
+            Err(message) => {
+                let outcome = &prepared.spec.outcomes[lowered.outcome];
+                return Err(vec![Diagnostic::error(
+                    "E0910",
+                    format!("the sceptical sensitivity model of `{}` could not be fitted: {message}", outcome.name),
+                )
+                .with_primary(outcome.span, "this outcome")
+                .with_help("the sensitivity analysis replaces each LFM prior by its vague component; check that component")]);
+            }
+        }
+    }
+    Ok(Some(out))
 }
 
 /// A one-line progress bar on stderr, only when stderr is a terminal: one
