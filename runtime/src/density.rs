@@ -144,7 +144,10 @@ pub fn log_sum_exp(a: f64, b: f64) -> f64 {
         return a;
     }
     let m = a.max(b);
-    m + ((a - m).exp() + (b - m).exp()).ln()
+    // One of the two differences is 0 and exp(0) = 1 exactly: skipping that
+    // libm call changes no bit.
+    let exp = |x: f64| if x == 0.0 { 1.0 } else { x.exp() };
+    m + (exp(a - m) + exp(b - m)).ln()
 }
 
 /// log(1 - exp(x)) for x < 0 (Mächler's switch between expm1 and log1p).

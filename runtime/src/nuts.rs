@@ -378,15 +378,17 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
     /// Leapfrog (Stan's `expl_leapfrog`).
     fn leapfrog(&mut self, eps: f64) {
         let half = 0.5 * eps;
-        for i in 0..self.n {
-            self.z.p[i] += half * self.z.g[i];
-        }
-        for i in 0..self.n {
-            self.z.q[i] += eps * self.inv_metric[i] * self.z.p[i];
+        // Half step in p and full step in q fused: element i of q only
+        // needs element i of the updated p (same operations, same values).
+        let z = &mut self.z;
+        for (((q, p), g), m) in z.q.iter_mut().zip(&mut z.p).zip(&z.g).zip(&self.inv_metric) {
+            *p += half * g;
+            *q += eps * m * *p;
         }
         self.update_gradient();
-        for i in 0..self.n {
-            self.z.p[i] += half * self.z.g[i];
+        let z = &mut self.z;
+        for (p, g) in z.p.iter_mut().zip(&z.g) {
+            *p += half * g;
         }
     }
 
@@ -441,7 +443,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         top.z_fwd.copy_from(&self.z);
         top.z_bck.copy_from(&self.z);
         top.z_sample.copy_from(&self.z);
-        top.z_propose.copy_from(&self.z);
+        // z_propose is written by the first leaf before it is read.
         top.p_fwd_fwd.copy_from_slice(&self.z.p);
         Self::p_sharp(&self.inv_metric, &self.z.p, &mut top.ps_fwd_fwd);
         top.p_fwd_bck.copy_from_slice(&self.z.p);
@@ -461,8 +463,10 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             top.rho_fwd.fill(0.0);
             top.rho_bck.fill(0.0);
             let mut lsw_subtree = f64::NEG_INFINITY;
+            // The trajectory end moves into self.z and back by swapping
+            // buffers (the state left in the end's slot is overwritten).
             let valid = if self.rng.uniform() > 0.5 {
-                self.z.copy_from(&top.z_fwd);
+                std::mem::swap(&mut self.z, &mut top.z_fwd);
                 top.rho_bck.copy_from_slice(&top.rho);
                 top.p_bck_fwd.copy_from_slice(&top.p_fwd_bck);
                 top.ps_bck_fwd.copy_from_slice(&top.ps_fwd_bck);
@@ -481,10 +485,10 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                     &mut lsw_subtree,
                     &mut sum_metro,
                 );
-                top.z_fwd.copy_from(&self.z);
+                std::mem::swap(&mut self.z, &mut top.z_fwd);
                 v
             } else {
-                self.z.copy_from(&top.z_bck);
+                std::mem::swap(&mut self.z, &mut top.z_bck);
                 top.rho_fwd.copy_from_slice(&top.rho);
                 top.p_fwd_bck.copy_from_slice(&top.p_bck_fwd);
                 top.ps_fwd_bck.copy_from_slice(&top.ps_bck_fwd);
@@ -503,7 +507,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                     &mut lsw_subtree,
                     &mut sum_metro,
                 );
-                top.z_bck.copy_from(&self.z);
+                std::mem::swap(&mut self.z, &mut top.z_bck);
                 v
             };
             if !valid {
@@ -511,12 +515,13 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             }
             depth += 1;
             // Biased progressive sampling: favour the new subtree.
+            // (Swaps, not copies: z_propose is rewritten before it is read.)
             if lsw_subtree > log_sum_weight {
-                top.z_sample.copy_from(&top.z_propose);
+                std::mem::swap(&mut top.z_sample, &mut top.z_propose);
             } else {
                 let accept = (lsw_subtree - log_sum_weight).exp();
                 if self.rng.uniform() < accept {
-                    top.z_sample.copy_from(&top.z_propose);
+                    std::mem::swap(&mut top.z_sample, &mut top.z_propose);
                 }
             }
             log_sum_weight = log_sum_exp(log_sum_weight, lsw_subtree);
@@ -548,7 +553,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         } else {
             0.0
         };
-        self.z.copy_from(&top.z_sample);
+        std::mem::swap(&mut self.z, &mut top.z_sample);
         let energy = self.hamiltonian();
         self.top = top;
         self.levels = levels;
@@ -624,8 +629,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         if !valid_init {
             return false;
         }
-        // Final subtree.
-        lv.z_final.copy_from(&self.z);
+        // Final subtree (its proposal is written by its first leaf).
         let mut lsw_final = f64::NEG_INFINITY;
         lv.rho_final.fill(0.0);
         let valid_final = self.build_tree(
@@ -649,12 +653,13 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         // Multinomial (uniform, not biased) sample within the subtree.
         let lsw_subtree = log_sum_exp(lsw_init, lsw_final);
         *log_sum_weight = log_sum_exp(*log_sum_weight, lsw_subtree);
+        // (Swaps, not copies: z_final is rewritten before it is read.)
         if lsw_final > lsw_subtree {
-            z_propose.copy_from(&lv.z_final);
+            std::mem::swap(z_propose, &mut lv.z_final);
         } else {
             let accept = (lsw_final - lsw_subtree).exp();
             if self.rng.uniform() < accept {
-                z_propose.copy_from(&lv.z_final);
+                std::mem::swap(z_propose, &mut lv.z_final);
             }
         }
         for ((r, a), b) in rho.iter_mut().zip(&lv.rho_init).zip(&lv.rho_final) {
