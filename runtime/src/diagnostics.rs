@@ -150,27 +150,32 @@ pub fn rhat_raw(x: &[Vec<f64>]) -> f64 {
 pub fn z_scale(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
     let s = flat.len();
-    let mut idx: Vec<usize> = (0..s).collect();
-    idx.sort_by(|&a, &b| flat[a].total_cmp(&flat[b]));
-    let mut ranks = vec![0.0; s];
+    // The order of a stable sort of the indices by `total_cmp`: ascending
+    // (total-order key, index) pairs, which sort without indirection.
+    let mut keyed: Vec<(i64, usize)> = flat
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (total_order_key(*v), i))
+        .collect();
+    keyed.sort_unstable();
+    let mut z = vec![0.0; s];
+    let std = Normal::standard();
+    let denom = s as f64 + 0.25;
     let mut i = 0;
     while i < s {
         let mut j = i;
-        while j + 1 < s && flat[idx[j + 1]] == flat[idx[i]] {
+        while j + 1 < s && flat[keyed[j + 1].1] == flat[keyed[i].1] {
             j += 1;
         }
-        // Positions i..=j (0-based) share the average 1-based rank.
-        let r = (i + j) as f64 / 2.0 + 1.0;
-        for &k in &idx[i..=j] {
-            ranks[k] = r;
+        // Positions i..=j (0-based) share the average 1-based rank (and so
+        // its normal score, computed once).
+        let r: f64 = (i + j) as f64 / 2.0 + 1.0;
+        let score = std.inverse_cdf((r - 0.375) / denom);
+        for &(_, k) in &keyed[i..=j] {
+            z[k] = score;
         }
         i = j + 1;
     }
-    let std = Normal::standard();
-    let z: Vec<f64> = ranks
-        .iter()
-        .map(|r| std.inverse_cdf((r - 0.375) / (s as f64 + 0.25)))
-        .collect();
     let mut out = Vec::with_capacity(x.len());
     let mut off = 0;
     for c in x {
@@ -180,11 +185,24 @@ pub fn z_scale(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
     out
 }
 
+/// An integer whose order is `f64::total_cmp`'s (the same bit trick).
+#[inline]
+fn total_order_key(v: f64) -> i64 {
+    let b = v.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
+/// A sorted copy (by `total_cmp`; equal keys are equal bit patterns, so an
+/// unstable sort gives the same sequence as a stable one).
+fn sorted(x: &[f64]) -> Vec<f64> {
+    let mut v = x.to_vec();
+    v.sort_unstable_by(|a, b| a.total_cmp(b));
+    v
+}
+
 /// Quantile with linear interpolation (R type 7, numpy's default).
 pub fn quantile(x: &[f64], p: f64) -> f64 {
-    let mut v: Vec<f64> = x.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    quantile_sorted(&v, p)
+    quantile_sorted(&sorted(x), p)
 }
 
 fn quantile_sorted(v: &[f64], p: f64) -> f64 {
@@ -202,6 +220,11 @@ pub fn rhat(x: &[Vec<f64>]) -> (f64, f64, f64) {
     let bulk = rhat_raw(&z_scale(&split_chains(x)));
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
     let med = quantile(&flat, 0.5);
+    rhat_with(x, bulk, med)
+}
+
+/// `rhat` given the bulk R-hat and the median.
+fn rhat_with(x: &[Vec<f64>], bulk: f64, med: f64) -> (f64, f64, f64) {
     let folded: Vec<Vec<f64>> = x
         .iter()
         .map(|c| c.iter().map(|v| (v - med).abs()).collect())
@@ -218,8 +241,12 @@ pub fn ess_bulk(x: &[Vec<f64>]) -> f64 {
 pub fn ess_tail(x: &[Vec<f64>]) -> f64 {
     let s = split_chains(x);
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
-    let q05 = quantile(&flat, 0.05);
-    let q95 = quantile(&flat, 0.95);
+    let v = sorted(&flat);
+    ess_tail_with(&s, quantile_sorted(&v, 0.05), quantile_sorted(&v, 0.95))
+}
+
+/// `ess_tail` of the split chains `s` given the 5% and 95% quantiles.
+fn ess_tail_with(s: &[Vec<f64>], q05: f64, q95: f64) -> f64 {
     let ind = |f: &dyn Fn(f64) -> bool| -> Vec<Vec<f64>> {
         s.iter()
             .map(|c| c.iter().map(|&v| if f(v) { 1.0 } else { 0.0 }).collect())
@@ -268,7 +295,8 @@ pub fn mcse_quantile(x: &[Vec<f64>], p: f64) -> f64 {
     if flat.is_empty() || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
-    let q = quantile(&flat, p);
+    let v = sorted(&flat);
+    let q = quantile_sorted(&v, p);
     let ind: Vec<Vec<f64>> = split_chains(x)
         .iter()
         .map(|c| c.iter().map(|&v| if v <= q { 1.0 } else { 0.0 }).collect())
@@ -283,28 +311,34 @@ pub fn mcse_quantile(x: &[Vec<f64>], p: f64) -> f64 {
     let std = Normal::standard();
     let lo = beta.inverse_cdf(std.cdf(-1.0));
     let hi = beta.inverse_cdf(std.cdf(1.0));
-    let mut v = flat;
-    v.sort_by(|a, b| a.total_cmp(b));
     // posterior's 1-based indices: max(floor(a1 S), 1) and min(ceil(a2 S), S).
     let i_lo = ((lo * s).floor() as usize).clamp(1, v.len()) - 1;
     let i_hi = ((hi * s).ceil() as usize).clamp(1, v.len()) - 1;
     (v[i_hi] - v[i_lo]) / 2.0
 }
 
-/// All of diag.py's `summarise`.
+/// All of diag.py's `summarise`. Shares the intermediate results of the
+/// separate functions (one split, one sort for the quantiles, one bulk
+/// rank-normalisation for R-hat and ESS, one mean ESS for ESS and MCSE): the
+/// same operations on the same values, so the same bits.
 pub fn summarise(x: &[Vec<f64>]) -> Summary {
-    let (r, rb, rt) = rhat(x);
+    let split = split_chains(x);
     let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let v = sorted(&flat);
+    let z_bulk = z_scale(&split);
+    let (r, rb, rt) = rhat_with(x, rhat_raw(&z_bulk), quantile_sorted(&v, 0.5));
+    let ess_m = ess_raw(&split);
+    let var_flat = var(&flat, 1.0);
     Summary {
         mean: mean(&flat),
-        sd: var(&flat, 1.0).sqrt(),
+        sd: var_flat.sqrt(),
         rhat: r,
         rhat_bulk: rb,
         rhat_tail: rt,
-        ess_bulk: ess_bulk(x),
-        ess_tail: ess_tail(x),
-        ess_mean: ess_mean(x),
-        mcse_mean: mcse_mean(x),
+        ess_bulk: ess_raw(&z_bulk),
+        ess_tail: ess_tail_with(&split, quantile_sorted(&v, 0.05), quantile_sorted(&v, 0.95)),
+        ess_mean: ess_m,
+        mcse_mean: (var_flat / ess_m).sqrt(),
     }
 }
 

@@ -14,7 +14,7 @@
 //! the job. The buffers live in per-thread scratch reused across calls, so
 //! an evaluation allocates nothing (after the first on a thread).
 
-use crate::density::{log1m_exp_with, Logistic, LogDensity, Transform, LN_2PI};
+use crate::density::{log1m_exp_with, LogDensity, Logistic, Transform, LN_2PI};
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::{digamma, ln_gamma};
 use std::cell::RefCell;
@@ -1261,11 +1261,11 @@ impl LikKernel {
             }
             KFamily::Ordinal { cut, k } => {
                 for ((di, &eta), &yv) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
-                    let y = yv as usize; // validated: 1..=k
                     // Each logistic argument costs one exp and one log1p
                     // (`Logistic`), the difference one exp and one expm1,
                     // shared by log1m_exp and the derivatives: the values are
                     // bit for bit those of the separate functions.
+                    let y = yv as usize; // validated: 1..=k
                     let (v, dv) = if y == 1 {
                         let a = Logistic::new(eta - theta[cut]);
                         let f = a.inv_logit();

@@ -179,3 +179,87 @@ fn latent_ar1_count_is_bit_identical() {
         (0xf0c7ea112496c729, 0x0965653e7d9b55f4),
     );
 }
+
+/// The rank normalisation as first written (stable sort of indices): the
+/// faster one must give the same bits, ties and signed zeros included.
+fn z_scale_reference(x: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    let flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let s = flat.len();
+    let mut idx: Vec<usize> = (0..s).collect();
+    idx.sort_by(|&a, &b| flat[a].total_cmp(&flat[b]));
+    let mut ranks = vec![0.0; s];
+    let mut i = 0;
+    while i < s {
+        let mut j = i;
+        while j + 1 < s && flat[idx[j + 1]] == flat[idx[i]] {
+            j += 1;
+        }
+        let r = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            ranks[k] = r;
+        }
+        i = j + 1;
+    }
+    let std = Normal::standard();
+    let z: Vec<f64> = ranks
+        .iter()
+        .map(|r| std.inverse_cdf((r - 0.375) / (s as f64 + 0.25)))
+        .collect();
+    let mut out = Vec::new();
+    let mut off = 0;
+    for c in x {
+        out.push(z[off..off + c.len()].to_vec());
+        off += c.len();
+    }
+    out
+}
+
+fn bits(x: &[Vec<f64>]) -> Vec<Vec<u64>> {
+    x.iter()
+        .map(|c| c.iter().map(|v| v.to_bits()).collect())
+        .collect()
+}
+
+#[test]
+fn summaries_equal_the_separate_diagnostics_bit_for_bit() {
+    use trialc_runtime::diagnostics::*;
+    // Continuous draws, heavy ties (a discrete quantity), signed zeros and
+    // infinities, an odd number of draws.
+    let mut state = 12345u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let smooth: Vec<Vec<f64>> = (0..4)
+        .map(|_| (0..501).map(|_| next() * 2.0 - 1.0).collect())
+        .collect();
+    let ties: Vec<Vec<f64>> = (0..4)
+        .map(|_| (0..400).map(|_| (next() * 5.0).floor()).collect())
+        .collect();
+    let zeros: Vec<Vec<f64>> = (0..3)
+        .map(|_| {
+            (0..300)
+                .map(|i| match i % 5 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    2 => f64::INFINITY,
+                    _ => next(),
+                })
+                .collect()
+        })
+        .collect();
+    for x in [&smooth, &ties, &zeros] {
+        assert_eq!(bits(&z_scale(x)), bits(&z_scale_reference(x)));
+        let s = summarise(x);
+        let (r, rb, rt) = rhat(x);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan());
+        assert!(same(s.rhat, r) && same(s.rhat_bulk, rb) && same(s.rhat_tail, rt));
+        assert!(same(s.ess_bulk, ess_bulk(x)));
+        assert!(same(s.ess_tail, ess_tail(x)));
+        assert!(same(s.ess_mean, ess_mean(x)));
+        assert!(same(s.mcse_mean, mcse_mean(x)));
+    }
+}
