@@ -74,6 +74,21 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         export_evidence: Option<PathBuf>,
     },
+    /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
+    Init {
+        /// The hypotheses file (`trialc-hypotheses/1`).
+        #[arg(long)]
+        from: PathBuf,
+        /// How many hypotheses to test, best rank first.
+        #[arg(long, default_value_t = 1)]
+        top: usize,
+        /// Only hypotheses about this outcome.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// Write the spec here instead of stdout (not overwritten if it exists).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Format specs in place (or check that they are formatted).
     Fmt {
         files: Vec<PathBuf>,
@@ -159,6 +174,12 @@ fn main() -> ExitCode {
                 export_evidence.as_deref(),
             )
         }
+        Command::Init {
+            from,
+            top,
+            outcome,
+            output,
+        } => init(&from, top, outcome.as_deref(), output.as_deref()),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Explain { code } => explain(&code),
         Command::Debug { stage, file } => debug(stage, &file),
@@ -396,6 +417,77 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+fn init(from: &Path, top: usize, outcome: Option<&str>, output: Option<&Path>) -> ExitCode {
+    let name = from.display().to_string();
+    let text = match std::fs::read_to_string(from) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("error: cannot read the hypotheses file `{name}`: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let (file, diagnostics) = hypotheses::read(&text);
+    print_for_file(&name, &text, &diagnostics);
+    let Some(file) = file else {
+        return ExitCode::from(1);
+    };
+    // The spec names the file relative to its own folder.
+    let path = match output.and_then(|o| o.parent()) {
+        Some(dir) => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            match (dir.canonicalize(), from.canonicalize()) {
+                (Ok(d), Ok(f)) => f.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(f),
+                _ => from.to_path_buf(),
+            }
+        }
+        None => from.to_path_buf(),
+    };
+    let path = path.display().to_string().replace('\\', "/");
+    let options = trialc::init::Options {
+        path: &path,
+        top,
+        outcome,
+    };
+    let spec = match trialc::init::generate(&file, &options) {
+        Ok(spec) => spec,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match output {
+        None => {
+            print!("{spec}");
+            ExitCode::SUCCESS
+        }
+        Some(o) if o.exists() => {
+            eprintln!(
+                "error: `{}` exists; trialc init does not overwrite files",
+                o.display()
+            );
+            ExitCode::from(2)
+        }
+        Some(o) => match std::fs::write(o, spec) {
+            Ok(()) => {
+                eprintln!(
+                    "wrote {}; now `trialc check {}` and resolve its TODOs",
+                    o.display(),
+                    o.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot write `{}`: {e}", o.display());
+                ExitCode::from(2)
+            }
+        },
     }
 }
 

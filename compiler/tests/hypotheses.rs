@@ -1,0 +1,630 @@
+//! LFM hypotheses end to end: the interchange format against its JSON
+//! Schema; the checks of their use against a spec (E0809–E0811, W0808) with
+//! spans into both files; the robust mixture prior through the real lowering
+//! and NUTS on a synthetic diary (agreement keeps the informative
+//! component's weight, conflict moves it onto the vague component); the
+//! sensitivity refit; `trialc init` output through the real checker; and the
+//! evidence round trip (export, import as the next spec's prior).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use trialc::data::{read_diary, Diary};
+use trialc::diagnostic::Diagnostic;
+use trialc::evidence;
+use trialc::hir::{self, Spec};
+use trialc::hypotheses::{self, HypothesesFile, Loaded};
+use trialc::lower::{lower, LoweredOutcome, NoHypotheses, Role};
+use trialc::schedule::{self, Phase, Schedule};
+use trialc::{init, syntax};
+use trialc_runtime::mir::{MirDensity, Prior};
+use trialc_runtime::nuts::NutsConfig;
+use trialc_runtime::posterior::{fit, Posterior};
+
+fn root() -> String {
+    format!("{}/..", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(relative: &str) -> String {
+    std::fs::read_to_string(format!("{}/{relative}", root())).expect(relative)
+}
+
+// ----- the JSON Schema, walked structurally ------------------------------------
+
+/// Checks `value` against the parts of JSON Schema the format's schema uses:
+/// type, required, properties, items, const, minLength, minimum, maximum,
+/// exclusiveMinimum. Returns every violation with its JSON path.
+fn validate(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
+    if let Some(t) = schema.get("type").and_then(Value::as_str) {
+        let ok = match t {
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "number" => value.is_number(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "boolean" => value.is_boolean(),
+            _ => true,
+        };
+        if !ok {
+            errors.push(format!("{path}: not of type {t}"));
+            return;
+        }
+    }
+    if let Some(c) = schema.get("const") {
+        if c != value {
+            errors.push(format!("{path}: must be {c}"));
+        }
+    }
+    if let (Some(min), Some(s)) = (
+        schema.get("minLength").and_then(Value::as_u64),
+        value.as_str(),
+    ) {
+        if (s.chars().count() as u64) < min {
+            errors.push(format!("{path}: shorter than {min}"));
+        }
+    }
+    if let Some(x) = value.as_f64() {
+        let bound = |k: &str| schema.get(k).and_then(Value::as_f64);
+        if bound("minimum").is_some_and(|m| x < m)
+            || bound("maximum").is_some_and(|m| x > m)
+            || bound("exclusiveMinimum").is_some_and(|m| x <= m)
+        {
+            errors.push(format!("{path}: {x} out of range"));
+        }
+    }
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        for key in required.iter().filter_map(Value::as_str) {
+            if value.get(key).is_none() {
+                errors.push(format!("{path}: missing `{key}`"));
+            }
+        }
+    }
+    if let (Some(props), Some(obj)) = (
+        schema.get("properties").and_then(Value::as_object),
+        value.as_object(),
+    ) {
+        for (key, sub) in props {
+            if let Some(v) = obj.get(key) {
+                validate(sub, v, &format!("{path}.{key}"), errors);
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            validate(items, v, &format!("{path}[{i}]"), errors);
+        }
+    }
+}
+
+fn schema() -> Value {
+    serde_json::from_str(&read("docs/hypotheses.schema.json")).expect("schema is JSON")
+}
+
+fn schema_errors(text: &str) -> Vec<String> {
+    let value: Value = serde_json::from_str(text).expect("JSON");
+    let mut errors = Vec::new();
+    validate(&schema(), &value, "$", &mut errors);
+    errors
+}
+
+#[test]
+fn example_files_follow_the_schema_and_read_cleanly() {
+    let schema = schema();
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(schema["properties"]["format"]["const"], hypotheses::FORMAT);
+    let mut files = vec!["tests/ui/hypotheses/h.json".to_string()];
+    for entry in std::fs::read_dir(format!("{}/examples", root())).expect("examples") {
+        let dir = entry.expect("entry").path().join("hypotheses");
+        if let Ok(inner) = std::fs::read_dir(&dir) {
+            for f in inner.flatten() {
+                if f.path().extension().and_then(|e| e.to_str()) == Some("json") {
+                    files.push(
+                        f.path()
+                            .display()
+                            .to_string()
+                            .replace(&format!("{}/", root()), ""),
+                    );
+                }
+            }
+        }
+    }
+    assert!(files.len() >= 2, "{files:?}");
+    for f in &files {
+        let text = read(f);
+        assert_eq!(schema_errors(&text), Vec::<String>::new(), "{f}");
+        let (file, diagnostics) = hypotheses::read(&text);
+        assert!(
+            file.is_some() && diagnostics.is_empty(),
+            "{f}: {diagnostics:?}"
+        );
+    }
+}
+
+#[test]
+fn the_schema_walker_catches_what_the_reader_rejects() {
+    let good = read("tests/ui/hypotheses/h.json");
+    for (from, to, expect) in [
+        (
+            "\"prompt_sha256\": \"e46ad168\", ",
+            "",
+            "missing `prompt_sha256`",
+        ),
+        ("trialc-hypotheses/1", "trialc-hypotheses/2", "must be"),
+        ("\"sd\": 0.6", "\"sd\": 0", "out of range"),
+        ("\"rank\": 1", "\"rank\": \"1\"", "not of type integer"),
+        (
+            "\"created\": \"2026-11-20\"",
+            "\"created\": \"\"",
+            "shorter than 1",
+        ),
+    ] {
+        let bad = good.replacen(from, to, 1);
+        assert_ne!(bad, good, "{from}");
+        let errors = schema_errors(&bad);
+        assert!(
+            errors.iter().any(|e| e.contains(expect)),
+            "{from}: {errors:?}"
+        );
+        let (file, _) = hypotheses::read(&bad);
+        assert!(file.is_none(), "the reader rejects it too: {from}");
+    }
+}
+
+// ----- checks of the use against the spec ------------------------------------------
+
+fn check(spec_text: &str) -> (Option<Spec>, Vec<Diagnostic>) {
+    let (file, mut diagnostics) = syntax::parse(spec_text);
+    let (spec, more) = hir::check(&file);
+    diagnostics.extend(more);
+    (spec, diagnostics)
+}
+
+fn load(spec: &Spec, spec_text: &str, files: &[(&str, &str)]) -> Loaded {
+    let files: HashMap<String, String> = files
+        .iter()
+        .map(|(p, t)| (p.to_string(), t.to_string()))
+        .collect();
+    hypotheses::load(spec, "spec.trial", spec_text, &mut |path| {
+        (
+            path.to_string(),
+            files
+                .get(path)
+                .cloned()
+                .ok_or_else(|| "not found".to_string()),
+        )
+    })
+}
+
+fn ui(name: &str) -> String {
+    read(&format!("tests/ui/hypotheses/{name}.trial"))
+}
+
+#[test]
+fn outcome_and_intervention_mismatches_are_reported_in_both_files() {
+    let json = read("tests/ui/hypotheses/h.json");
+    for (name, code, json_value) in [
+        ("hypothesis-outcome-mismatch", "E0809", "\"attack\""),
+        (
+            "hypothesis-intervention-mismatch",
+            "E0810",
+            "\"riboflavin\"",
+        ),
+    ] {
+        let text = ui(name);
+        let (spec, diagnostics) = check(&text);
+        assert!(diagnostics.iter().all(|d| !d.is_error()), "{diagnostics:?}");
+        let loaded = load(&spec.expect("spec"), &text, &[("h.json", &json)]);
+        assert!(loaded.has_errors());
+        let in_spec = loaded
+            .spec_diagnostics
+            .iter()
+            .find(|d| d.code == code)
+            .expect("spec diagnostic");
+        let at = in_spec.primary_span().expect("span");
+        assert!(
+            text[at.range()].starts_with("lfm.H"),
+            "{}",
+            &text[at.range()]
+        );
+        assert!(
+            in_spec.labels.iter().any(|l| !l.primary),
+            "a secondary label"
+        );
+        assert!(in_spec.notes[0].starts_with("the hypothesis is at h.json:"));
+        let in_json = loaded.files[0]
+            .diagnostics
+            .iter()
+            .find(|d| d.code == code)
+            .expect("JSON diagnostic");
+        let at = in_json.primary_span().expect("span");
+        assert_eq!(&json[at.range()], json_value, "the exact value");
+        assert!(in_json.notes[0].starts_with("used at spec.trial:"));
+    }
+}
+
+#[test]
+fn unknown_ids_unused_hypotheses_and_missing_files() {
+    let json = read("tests/ui/hypotheses/h.json");
+    let text = ui("unknown-hypothesis-id");
+    let (spec, _) = check(&text);
+    let loaded = load(&spec.expect("spec"), &text, &[("h.json", &json)]);
+    let codes: Vec<&str> = loaded.spec_diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0811"]);
+    assert_eq!(
+        loaded.spec_diagnostics[0].help.as_deref(),
+        Some("did you mean `lfm.H1`?")
+    );
+
+    let text = ui("unused-hypotheses");
+    let (spec, _) = check(&text);
+    let spec = spec.expect("spec");
+    let loaded = load(&spec, &text, &[("h.json", &json)]);
+    assert!(!loaded.has_errors());
+    let warnings: Vec<&Diagnostic> = loaded.files[0].diagnostics.iter().collect();
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].code, "W0808");
+    assert_eq!(warnings[0].labels.len(), 2, "H3 and H4");
+    assert_eq!(&json[warnings[0].labels[0].span.range()], "\"H3\"");
+    assert_eq!(loaded.effects().len(), 4);
+
+    let loaded = load(&spec, &text, &[]);
+    assert_eq!(loaded.spec_diagnostics[0].code, "E0807");
+    assert!(loaded.has_errors());
+}
+
+// ----- the robust prior through lowering and NUTS ----------------------------------
+
+const SYNTHETIC: &str = r#"trial "robust-synthetic" {
+  title "Synthetic robust-prior check"
+}
+
+hypotheses lfm from "h.json"
+
+arm active  "Active" 
+arm placebo "Placebo" reference
+
+schedule {
+  start     2026-01-01
+  period    14 days
+  cycles    4
+  sequence  randomized pairs
+  washout   2 days
+  seed      7
+}
+
+outcome pain "Daily pain" {
+  type      continuous
+  measured  daily
+  better    lower
+  mcid      0.5
+  primary
+}
+
+model pain {
+  effect active ~ lfm.H1 discount 1 robust 0.2 vague normal(0, 5)
+  intercept     ~ normal(5, 5)
+  errors        independent(sigma ~ half_normal(2))
+}
+
+decide {
+  recommend active if P(effect on pain < -mcid) >= 0.80
+  otherwise inconclusive
+}
+"#;
+
+fn hypotheses_json(id: &str, mean: f64, sd: f64) -> String {
+    format!(
+        r#"{{"format": "trialc-hypotheses/1",
+ "generator": {{"model": "m", "version": "1", "prompt_sha256": "ab", "created": "2026-01-01"}},
+ "participant": "P-1",
+ "hypotheses": [{{"id": "{id}", "rank": 1, "intervention": "active", "outcome": "pain",
+   "effect": {{"mean": {mean}, "sd": {sd}, "scale": "outcome units"}}}}]}}"#
+    )
+}
+
+/// A diary where the active arm lowers pain by `effect` (noise sd 1, fixed stream).
+fn synthetic_diary(schedule: &Schedule, effect: f64) -> String {
+    let mut state: u64 = 42;
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    let mut csv = String::from("day,pain\n");
+    let mut day = 1;
+    while schedule.phase_on_day(day).is_some() {
+        let z = (-2.0 * uniform().ln()).sqrt() * (2.0 * std::f64::consts::PI * uniform()).cos();
+        let on_active =
+            schedule.arm_on_day(day) == Some(0) && schedule.phase_on_day(day) != Some(Phase::RunIn);
+        let y = 5.0 + if on_active { effect } else { 0.0 } + z;
+        csv.push_str(&format!("{day},{:.3}\n", y));
+        day += 1;
+    }
+    csv
+}
+
+struct Synthetic {
+    spec: Spec,
+    text: String,
+    schedule: Schedule,
+    diary: Diary,
+}
+
+fn synthetic(text: &str, effect: f64) -> Synthetic {
+    let (spec, diagnostics) = check(text);
+    let spec = spec.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    let schedule = schedule::build(&spec.schedule_spec()).expect("schedule");
+    let csv = synthetic_diary(&schedule, effect);
+    let (diary, diagnostics) = read_diary(&csv, &spec, &schedule);
+    let diary = diary.unwrap_or_else(|| panic!("{diagnostics:#?}"));
+    Synthetic {
+        spec,
+        text: text.to_string(),
+        schedule,
+        diary,
+    }
+}
+
+fn config(seed: u64) -> NutsConfig {
+    NutsConfig {
+        num_chains: 2,
+        num_warmup: 400,
+        num_draws: 500,
+        seed,
+        ..NutsConfig::default()
+    }
+}
+
+fn fitted(s: &Synthetic, json: &str) -> Vec<(LoweredOutcome, Posterior)> {
+    let loaded = load(&s.spec, &s.text, &[("h.json", json)]);
+    assert!(!loaded.has_errors(), "{:?}", loaded.spec_diagnostics);
+    let lowered = lower(&s.spec, &s.schedule, &s.diary, &loaded.effects()).expect("lowered");
+    lowered
+        .into_iter()
+        .map(|l| {
+            let post = fit(l.model.clone(), &config(11)).expect("fit");
+            (l, post)
+        })
+        .collect()
+}
+
+/// Posterior weight of the vague component of the effect's robust prior.
+fn vague_weight(fits: &[(LoweredOutcome, Posterior)]) -> f64 {
+    let (l, post) = &fits[0];
+    let p = l.effect(0).expect("effect");
+    let density = MirDensity::new(l.model.clone()).expect("density");
+    let w = post
+        .mixture_weights(&density, p.id)
+        .expect("a mixture prior");
+    assert_eq!(w.len(), 2);
+    assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    w[1]
+}
+
+#[test]
+fn agreeing_data_keep_the_informative_component_conflicting_data_move_to_the_vague_one() {
+    let s = synthetic(SYNTHETIC, -1.0);
+    // The hypothesis says what the data say.
+    let agree = fitted(&s, &hypotheses_json("H1", -1.0, 0.5));
+    let w_agree = vague_weight(&agree);
+    assert!(
+        w_agree < 0.2,
+        "agreement: the vague weight falls below its prior 0.2, got {w_agree}"
+    );
+    // The hypothesis says +2.5 where the data say -1.
+    let conflict = fitted(&s, &hypotheses_json("H1", 2.5, 0.5));
+    let w_conflict = vague_weight(&conflict);
+    assert!(
+        w_conflict > 0.5,
+        "conflict: most weight moves onto the vague component, got {w_conflict}"
+    );
+    // The report says so in words.
+    let settings = trialc::report::RunSettings::default();
+    for (fits, conflicts) in [(&agree, false), (&conflict, true)] {
+        let report = trialc::report::build(&s.spec, &s.schedule, &s.diary, fits, &settings);
+        let c = report.outcomes[0].effects[0]
+            .prior_conflict
+            .as_ref()
+            .expect("prior conflict");
+        assert_eq!(c.conflict, conflicts);
+    }
+    // Under conflict the posterior follows the data, not the hypothesis.
+    let (l, post) = &conflict[0];
+    let k = post.index("effect[active]").expect("effect draws");
+    assert!(post.summaries[k].mean < -0.5, "{}", post.summaries[k].mean);
+    assert!(l.params.iter().any(|p| p.role == Role::Effect { arm: 0 }));
+}
+
+#[test]
+fn sensitivity_replaces_each_hypothesis_prior_by_its_vague_component() {
+    let s = synthetic(SYNTHETIC, -1.0);
+    let json = hypotheses_json("H1", -1.0, 0.5);
+    let loaded = load(&s.spec, &s.text, &[("h.json", &json)]);
+    let lowered = lower(&s.spec, &s.schedule, &s.diary, &loaded.effects()).expect("lowered");
+    let sceptical = evidence::sceptical_spec(&s.spec, &lowered).expect("a hypothesis prior");
+    let again =
+        lower(&sceptical, &s.schedule, &s.diary, &NoHypotheses).expect("no hypotheses left");
+    let p = again[0].effect(0).expect("effect");
+    assert!(p.hypothesis.is_none());
+    assert_eq!(p.prior_text, "normal(0, 5)");
+    // Without a written vague component: normal(0, U), U as lowering chose it.
+    let bare = SYNTHETIC.replace(" vague normal(0, 5)", "");
+    let b = synthetic(&bare, -1.0);
+    let lowered = lower(&b.spec, &b.schedule, &b.diary, &loaded.effects()).expect("lowered");
+    let sceptical = evidence::sceptical_spec(&b.spec, &lowered).expect("a hypothesis prior");
+    let again = lower(&sceptical, &b.schedule, &b.diary, &NoHypotheses).expect("lowered");
+    match &again[0].model.priors[again[0].effect(0).expect("effect").id].prior {
+        Prior::Dist(trialc_runtime::mir::Dist::Normal { mu, sigma }) => {
+            assert_eq!(*mu, 0.0);
+            assert!((sigma - lowered[0].unit_scale).abs() < 1e-12);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A spec without hypotheses has nothing to replace.
+    let plain = SYNTHETIC
+        .replace("hypotheses lfm from \"h.json\"\n", "")
+        .replace(
+            "lfm.H1 discount 1 robust 0.2 vague normal(0, 5)",
+            "normal(0, 5)",
+        );
+    let p = synthetic(&plain, -1.0);
+    let lowered = lower(&p.spec, &p.schedule, &p.diary, &NoHypotheses).expect("lowered");
+    assert!(evidence::sceptical_spec(&p.spec, &lowered).is_none());
+}
+
+#[test]
+fn the_decision_is_flagged_when_it_depends_on_the_lfm_prior() {
+    // Little data (two cycles of 7 days), a confident hypothesis of a
+    // benefit: the LFM prior carries the recommendation.
+    let text = SYNTHETIC
+        .replace("cycles    4", "cycles    2")
+        .replace("period    14 days", "period    7 days")
+        .replace("robust 0.2", "robust 0.05");
+    let s = synthetic(&text, -0.8);
+    let json = hypotheses_json("H1", -1.2, 0.25);
+    let lfm = fitted(&s, &json);
+    let lowered: Vec<LoweredOutcome> = lfm.iter().map(|(l, _)| l.clone()).collect();
+    let sceptical = evidence::sceptical_spec(&s.spec, &lowered).expect("sceptical");
+    let sceptical: Vec<(LoweredOutcome, Posterior)> =
+        lower(&sceptical, &s.schedule, &s.diary, &NoHypotheses)
+            .expect("lowered")
+            .into_iter()
+            .map(|l| {
+                let post =
+                    fit(l.model.clone(), &config(evidence::sceptical_seed(11, 0))).expect("fit");
+                (l, post)
+            })
+            .collect();
+    let result = evidence::compare(&s.spec, &lfm, &sceptical, 2);
+    assert_eq!(result.rules.len(), 1);
+    assert!(result.rules[0].fires_lfm, "{result:?}");
+    assert!(!result.rules[0].fires_sceptical, "{result:?}");
+    assert!(result.depends_on_lfm_prior);
+    assert_eq!(result.recommendation_lfm.as_deref(), Some("active"));
+    assert_eq!(result.recommendation_sceptical, None);
+    assert!(
+        result.verdict.contains("depends on the LFM prior"),
+        "{}",
+        result.verdict
+    );
+    // The same fit on both sides: nothing depends on the prior.
+    let same = evidence::compare(&s.spec, &lfm, &lfm, 2);
+    assert!(!same.depends_on_lfm_prior);
+}
+
+// ----- init --------------------------------------------------------------------------
+
+#[test]
+fn init_writes_a_spec_that_passes_the_checker() {
+    let json = read("examples/magnesium-migraine/hypotheses/p0042.json");
+    let (file, _) = hypotheses::read(&json);
+    let file: HypothesesFile = file.expect("example file");
+    for (top, outcome) in [(1, None), (2, None), (3, None), (5, Some("attack"))] {
+        let options = init::Options {
+            path: "p0042.json",
+            top,
+            outcome,
+        };
+        let text = init::generate(&file, &options).expect("scaffold");
+        let (spec, diagnostics) = check(&text);
+        let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert!(errors.is_empty(), "{text}\n{errors:#?}");
+        let spec = spec.expect("spec");
+        let loaded = load(&spec, &text, &[("p0042.json", &json)]);
+        assert!(
+            !loaded.has_errors(),
+            "{text}\n{:#?}",
+            loaded.spec_diagnostics
+        );
+        let used = hypotheses::uses(&spec);
+        assert_eq!(used.len(), if outcome.is_some() { 1 } else { top.min(3) });
+        for what in ["washout", "period length", "MCID"] {
+            assert!(
+                text.lines()
+                    .any(|l| l.contains("TODO:") && l.contains(what))
+                    || (what == "MCID" && !text.contains("mcid")),
+                "a TODO about {what}:\n{text}"
+            );
+        }
+        // Already in `trialc fmt`'s layout.
+        assert_eq!(trialc::format::format(&text).expect("formats"), text);
+    }
+    let none = init::generate(
+        &file,
+        &init::Options {
+            path: "p0042.json",
+            top: 1,
+            outcome: Some("nausea"),
+        },
+    );
+    assert!(none.is_err());
+}
+
+// ----- evidence round trip ---------------------------------------------------------
+
+#[test]
+fn exported_evidence_is_the_next_trials_prior() {
+    let s = synthetic(SYNTHETIC, -1.0);
+    let json = hypotheses_json("H1", -1.0, 0.5);
+    let fits = fitted(&s, &json);
+    let file = evidence::export(&s.spec, &s.text, &s.schedule, &s.diary, &fits, Some("P-1"));
+    let exported = evidence::to_json(&file);
+    assert_eq!(schema_errors(&exported), Vec::<String>::new());
+    let (read_back, diagnostics) = hypotheses::read(&exported);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let read_back = read_back.expect("reads");
+    assert_eq!(read_back.hypotheses.len(), file.hypotheses.len());
+    assert_eq!(read_back.trial, file.trial);
+    // Provenance: trialc, the spec's hash, the diary's dates, no wall clock.
+    assert_eq!(file.generator.model, "trialc");
+    assert_eq!(file.generator.version, env!("CARGO_PKG_VERSION"));
+    let trial = file.trial.as_ref().expect("trial provenance");
+    assert_eq!(trial.id, "robust-synthetic");
+    assert_eq!(trial.spec_sha256, evidence::sha256_hex(&s.text));
+    assert_eq!(trial.spec_sha256.len(), 64);
+    assert_eq!(trial.first_date, "2026-01-01");
+    assert_eq!(file.generator.created, trial.last_date);
+    assert_eq!(
+        trial.last_date, "2026-04-22",
+        "day 112 of a 2026-01-01 start"
+    );
+    assert_eq!(file.participant.as_deref(), Some("P-1"));
+    // The exported effect is the posterior's mean and sd.
+    let h = file.get("E1").expect("E1");
+    let (l, post) = &fits[0];
+    let k = post.index("effect[active]").expect("draws");
+    let draws: Vec<f64> = post.element(k).into_iter().flatten().collect();
+    let m = evidence::moments(&draws);
+    assert_eq!((h.effect.mean, h.effect.sd), (m.mean, m.sd));
+    // As written in the file (JSON keeps 17 significant digits, the last
+    // one may differ when read back).
+    let written = &read_back.get("E1").expect("E1").effect;
+    assert!((written.mean - m.mean).abs() <= 1e-14 * m.mean.abs().max(1.0));
+    assert!((written.sd - m.sd).abs() <= 1e-14 * m.sd);
+    assert_eq!(
+        (h.intervention.as_str(), h.outcome.as_str()),
+        ("active", "pain")
+    );
+    assert!(l.effect(0).is_some());
+    // Import it into a new spec as the prior, check and lower.
+    let next = SYNTHETIC
+        .replace("\"h.json\"", "\"evidence.json\"")
+        .replace("lfm.H1 discount 1 robust 0.2 vague normal(0, 5)", "lfm.E1");
+    let n = synthetic(&next, -1.0);
+    let loaded = load(&n.spec, &n.text, &[("evidence.json", &exported)]);
+    assert!(!loaded.has_errors(), "{:?}", loaded.spec_diagnostics);
+    let lowered = lower(&n.spec, &n.schedule, &n.diary, &loaded.effects()).expect("lowered");
+    let p = lowered[0].effect(0).expect("effect");
+    let hp = p.hypothesis.as_ref().expect("provenance");
+    assert_eq!((hp.mean, hp.sd), (written.mean, written.sd));
+    match &lowered[0].model.priors[p.id].prior {
+        Prior::Dist(trialc_runtime::mir::Dist::Normal { mu, sigma }) => {
+            assert_eq!((*mu, *sigma), (written.mean, written.sd));
+        }
+        other => panic!("{other:?}"),
+    }
+}
