@@ -638,6 +638,34 @@ impl Scratch {
 /// Largest gap between analysed days accepted by the AR(1) terms.
 const MAX_GAP: i64 = 100_000;
 
+/// What the AR(1) likelihood needs of a gap of `g` days: phi^g, the
+/// variance ratio and its derivative, half its log, the conditional SD and
+/// d phi^g / d phi.
+#[derive(Debug, Clone, Copy, Default)]
+struct GapTerms {
+    pg: f64,
+    ratio: f64,
+    dratio: f64,
+    half_lr: f64,
+    s: f64,
+    dmean: f64,
+}
+
+impl GapTerms {
+    fn new(phi: f64, omp2: f64, sigma: f64, gap: u32) -> Self {
+        let gi = gap as i32;
+        let (ratio, dratio) = gap_ratio(phi, omp2, gap);
+        GapTerms {
+            pg: phi.powi(gi),
+            ratio,
+            dratio,
+            half_lr: 0.5 * ratio.ln(),
+            s: sigma * ratio.sqrt(),
+            dmean: gi as f64 * phi.powi(gi - 1), // d phi^g / d phi
+        }
+    }
+}
+
 /// (1 - phi^(2g)) / (1 - phi^2) = sum_{j<g} phi^(2j) and its derivative in
 /// phi: by the sum for short gaps (no cancellation near |phi| = 1), by the
 /// closed form for long ones.
@@ -1418,6 +1446,8 @@ impl LikKernel {
         d[0] = -e0 * omp2 * inv_s2; // d/de_0 for now
         let mut sum_r2m1 = q0 - 1.0; // sum of (r^2 - 1): d/dsigma = that / sigma
         dphi += -phi / omp2 + e0 * e0 * phi * inv_s2;
+        let mut cache = [(0u32, GapTerms::default()); 8];
+        let mut n_cached = 0;
         for i in 1..n {
             let e = res[i];
             let e_prev = res[i - 1];
@@ -1433,12 +1463,27 @@ impl LikKernel {
                 dphi += rs * e_prev;
                 continue;
             }
-            let gi = gap as i32;
-            let pg = phi.powi(gi);
-            let (ratio, dratio) = gap_ratio(phi, omp2, gap);
-            let half_lr = 0.5 * ratio.ln();
-            let s = sigma * ratio.sqrt();
-            let dmean = gi as f64 * phi.powi(gi - 1); // d phi^g / d phi
+            // The terms of a gap depend on the gap only (and the
+            // parameters): computed once per distinct gap and evaluation.
+            let t = match cache[..n_cached].iter().find(|c| c.0 == gap) {
+                Some(c) => c.1,
+                None => {
+                    let t = GapTerms::new(phi, omp2, sigma, gap);
+                    if n_cached < cache.len() {
+                        cache[n_cached] = (gap, t);
+                        n_cached += 1;
+                    }
+                    t
+                }
+            };
+            let GapTerms {
+                pg,
+                ratio,
+                dratio,
+                half_lr,
+                s,
+                dmean,
+            } = t;
             let r = (e - pg * e_prev) / s;
             let rs = r / s;
             // -log s = -log sigma - log(ratio)/2; the -log sigma of all terms is added below.
