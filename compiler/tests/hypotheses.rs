@@ -628,3 +628,141 @@ fn exported_evidence_is_the_next_trials_prior() {
         other => panic!("{other:?}"),
     }
 }
+
+// ----- the binary -------------------------------------------------------------------
+
+fn trialc(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_trialc"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the trialc binary runs")
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("trialc-hyp-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn check_shows_mismatches_against_the_spec_and_the_json_file() {
+    let spec = format!(
+        "{}/tests/ui/hypotheses/hypothesis-outcome-mismatch.trial",
+        root()
+    );
+    let out = trialc(&["check", &spec]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("hypothesis-outcome-mismatch.trial:36:22"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("h.json:7:69"), "{stderr}");
+    assert!(stderr.contains("W0808"), "{stderr}");
+    let out = trialc(&["check", "--format", "json", &spec]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let files: Vec<&str> = json["files"][0]["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["file"].as_str())
+        .collect();
+    assert!(
+        files.iter().any(|f| f.ends_with(".trial")) && files.iter().any(|f| f.ends_with("h.json")),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn init_then_check_then_run_with_evidence_export() {
+    let dir = scratch("init");
+    let json = dir.join("p0042.json");
+    std::fs::copy(
+        format!(
+            "{}/examples/magnesium-migraine/hypotheses/p0042.json",
+            root()
+        ),
+        &json,
+    )
+    .expect("copy");
+    let spec = dir.join("spec.trial");
+    let out = trialc(&[
+        "init",
+        "--from",
+        &json.display().to_string(),
+        "--top",
+        "2",
+        "-o",
+        &spec.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&spec).expect("spec written");
+    assert!(
+        text.contains("hypotheses lfm from \"p0042.json\""),
+        "{text}"
+    );
+    let out = trialc(&["check", &spec.display().to_string()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("ok (1 warning)"), "H3 unused: {stderr}");
+    // Not overwritten.
+    let again = trialc(&[
+        "init",
+        "--from",
+        &json.display().to_string(),
+        "-o",
+        &spec.display().to_string(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+
+    // The example, run short, with the sensitivity section and the export.
+    let example = format!(
+        "{}/examples/magnesium-migraine/magnesium-migraine.trial",
+        root()
+    );
+    let evidence = dir.join("evidence.json");
+    let out = trialc(&[
+        "run",
+        &example,
+        "--chains",
+        "2",
+        "--warmup",
+        "200",
+        "--draws",
+        "200",
+        "--export-evidence",
+        &evidence.display().to_string(),
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(report.contains("Sensitivity to the LFM prior"), "{report}");
+    assert!(report.contains("sceptical prior: P ="), "{report}");
+    let exported = std::fs::read_to_string(&evidence).expect("evidence written");
+    assert_eq!(schema_errors(&exported), Vec::<String>::new());
+    let (file, diagnostics) = hypotheses::read(&exported);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let file = file.expect("evidence reads");
+    assert_eq!(file.participant.as_deref(), Some("P-0042"));
+    assert_eq!(
+        file.hypotheses.len(),
+        3,
+        "one per effect: pain, attack, sleep_quality"
+    );
+    let spec_text = std::fs::read_to_string(&example).expect("spec");
+    assert_eq!(
+        file.trial.as_ref().map(|t| t.spec_sha256.clone()),
+        Some(evidence::sha256_hex(&spec_text))
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
