@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""Fit the same model and data with Stan (pystan 3 / httpstan) and with trialc,
+and check agreement (issue 4, "Agreement and speed", first bullet):
+
+  posterior means   |m_t - m_s| <= 4 sqrt(mcse_t^2 + mcse_s^2)
+  posterior sds     |sd_t / sd_s - 1| <= 0.10
+  decision probs    |p_t - p_s| <= 4 sqrt(mcse_t^2 + mcse_s^2)
+
+Data: the lowered MIR of each outcome (mirdump, which runs the compiler's own
+pipeline: parse, check, hypotheses, schedule, diary, lower) gives y, the trial
+days and the linear-predictor columns; they are re-derived here where possible
+(dbar = mean analysed day, trend = (d - dbar) / L, 0/1 indicators) as a check on
+the lowering. Priors are written by hand in each Stan program from the spec.
+
+trialc side: `trialc run SPEC --format json --out DIR`; means, sds and MCSEs
+come from its report.json; decision probabilities of the spec's rules from
+report.json (its own MCSE); the other decision probabilities (P(effect < 0) in
+the benefit direction, P(effect beyond the MCID)) from its CmdStan-format
+draws, with the same MCSE estimator as the Stan side (diag.py: Stan's ess_mean).
+
+A negative control must FAIL at least one check, otherwise the run fails.
+
+usage: compare.py --trialc BIN --mirdump BIN --work DIR [--only CASE ...]
+"""
+import argparse
+import csv
+import glob
+import io
+import json
+import math
+import os
+import subprocess
+import sys
+import contextlib
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+import diag  # noqa: E402
+
+CHAINS, WARMUP, DRAWS = 4, 1000, 1000
+TRIALC_SEED = 20261129
+STAN_SEED = 4242
+Z = 4.0          # combined-MCSE multiple for means and probabilities
+SD_TOL = 0.10    # relative sd tolerance
+
+EX = os.path.join(ROOT, "examples")
+CASES = [
+    # name, spec, outcome, stan program, kind, data tweak
+    ("ar1_gaps", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "continuous AR(1), washout gaps + missing days, robust LFM mixture, trend", None),
+    ("ar1_beta_phi", f"{EX}/sleep-coach-styles/sleep-coach-styles.trial", "sleep_efficiency", "ar1_sleep_coach", "continuous AR(1), phi ~ beta(2,2) on (0,1), trend, arm deviation", None),
+    ("normal_iid", f"{EX}/hpi-milk-sleep/hpi-milk-sleep.trial", "sleep_quality", "normal_milk", "continuous iid normal (real StudyU data)", None),
+    ("normal_iid_mix", f"{EX}/bp-chronotherapy/bp-chronotherapy.trial", "sbp", "normal_bp", "continuous iid normal, student-t intercept, mixture effect prior", None),
+    ("binary", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "attack", "binary_migraine", "bernoulli-logit, robust LFM mixture", None),
+    ("poisson", f"{EX}/naproxen-dose/naproxen-dose.trial", "rescue", "poisson_naproxen", "poisson-log, 3 arms", None),
+    ("negbin", f"{EX}/sleep-coach-styles/sleep-coach-styles.trial", "awakenings", "negbin_sleep_coach", "neg_binomial_2-log, gamma(2, 0.1) dispersion, trend", None),
+    ("ordinal_7", f"{EX}/naproxen-dose/naproxen-dose.trial", "pgic", "ordinal", "ordered logistic 1..7, induced_dirichlet(1), 3 arms", None),
+    ("ordinal_5", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "sleep_quality", "ordinal", "ordered logistic 1..5, induced_dirichlet(1)", None),
+    # negative controls: Stan deliberately fitted to a different model or data
+    ("NEG_ignore_gaps", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "NEGATIVE CONTROL: AR(1) with the gaps ignored (days renumbered 1..N)", "ignore_gaps"),
+    ("NEG_no_robust", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "neg_ar1_migraine_norobust", "NEGATIVE CONTROL: effect prior without the robust component", None),
+    ("NEG_shift", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "NEGATIVE CONTROL: y + 0.1 on magnesium days (true effect shift 0.1)", "shift"),
+]
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- trialc side
+_mir_cache, _run_cache = {}, {}
+
+
+def mir(mirdump, spec):
+    if spec not in _mir_cache:
+        out = subprocess.run([mirdump, spec], check=True, capture_output=True, text=True).stdout
+        _mir_cache[spec] = {o["outcome"]: o for o in json.loads(out)}
+    return _mir_cache[spec]
+
+
+def trialc_run(trialc, spec, work):
+    if spec in _run_cache:
+        return _run_cache[spec]
+    out = os.path.join(work, "trialc", os.path.basename(spec).replace(".trial", ""))
+    os.makedirs(out, exist_ok=True)
+    cmd = [trialc, "run", spec, "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(DRAWS),
+           "--seed", str(TRIALC_SEED), "--format", "json", "--out", out]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode not in (0, 3):
+        raise SystemExit(f"trialc run failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
+    rep = json.load(open(os.path.join(out, "report.json")))
+    _run_cache[spec] = (rep, out, p.returncode, " ".join(os.path.relpath(c, ROOT) if os.path.isabs(c) else c for c in cmd))
+    return _run_cache[spec]
+
+
+def read_cmdstan(out, outcome):
+    """{column: (chains, draws) array} from trialc's CmdStan CSVs."""
+    files = sorted(glob.glob(os.path.join(out, f"{outcome}-[0-9]*.csv")),
+                   key=lambda f: int(f.rsplit("-", 1)[1].split(".")[0]))
+    chains = []
+    for f in files:
+        rows = [r for r in csv.reader(line for line in open(f) if not line.startswith("#")) if r]
+        head, body = rows[0], np.array(rows[1:], dtype=float)
+        chains.append(body)
+    arr = np.stack(chains)  # (chains, draws, cols)
+    return {h: arr[:, :, i] for i, h in enumerate(head)}
+
+
+def csv_name(mir_name):
+    # effect[magnesium] -> effect_magnesium ; cutpoints[2] -> cutpoints.2
+    if mir_name.startswith("cutpoints["):
+        return "cutpoints." + mir_name[len("cutpoints["):-1]
+    return mir_name.replace("[", "_").replace("]", "")
+
+
+# ------------------------------------------------------------------ Stan side
+def stan_data(o, tweak):
+    """Stan data from the lowered MIR, with independent re-derivations checked."""
+    lik = o["model"]["likelihoods"][0]
+    pred = lik["predictor"]
+    y = np.array(lik["y"], dtype=float)
+    days = np.array(o["days"], dtype=int)
+    n = len(y)
+    assert len(days) == n and np.all(np.diff(days) > 0), "days must be strictly increasing"
+    assert list(lik["days"]) in ([], list(days)), "likelihood days differ from the analysis set"
+    assert abs(o["dbar"] - days.mean()) < 1e-9, "dbar is not the mean analysed day"
+    assert not pred["carryover"] and not pred.get("latent_ar1"), "case uses carryover/latent terms"
+    cols = [np.array(c["values"], dtype=float) for c in pred["arm_effects"]]
+    for c in cols:
+        assert set(np.unique(c)) <= {0.0, 1.0}
+    X = np.stack(cols, axis=1)
+    assert np.all(X.sum(axis=1) <= 1), "an observation on two arms"
+    # indicator columns agree with the arms of the analysis set
+    arms = np.array(o["arms"])
+    for c in cols:
+        on = np.unique(arms[c == 1])
+        assert len(on) == 1 and not np.any(arms[c == 0] == on[0]), "indicator does not match the arm taken"
+    t = None
+    if pred.get("trend"):
+        t = np.array(pred["trend"]["values"], dtype=float)
+        assert np.allclose(t, (days - days.mean()) / o["per_days"]), "trend covariate is not (d - dbar)/L"
+    fam = lik["family"]
+    famname = fam if isinstance(fam, str) else next(iter(fam))
+    if tweak == "ignore_gaps":
+        days = np.arange(1, n + 1)
+    if tweak == "shift":
+        y = y + 0.1 * X[:, 0]
+    d = {"N": n}
+    if famname in ("Normal", "NormalAr1"):
+        d["y"] = y.tolist()
+    else:
+        assert np.all(y == np.round(y))
+        d["y"] = [int(v) for v in y]
+    if X.shape[1] == 1 and famname != "OrderedLogistic":
+        d["x"] = X[:, 0].tolist()
+    else:
+        d["X"] = X.tolist()
+    if t is not None:
+        d["t"] = t.tolist()
+    if famname == "NormalAr1":
+        d["day"] = [int(v) for v in days]
+    if famname == "OrderedLogistic":
+        assert o["model"]["params"][0]["name"] == "cutpoints"
+        d["K"] = o["model"]["params"][0]["size"] + 1
+        d["P"] = X.shape[1]
+        assert np.all((np.array(d["y"]) >= 1) & (np.array(d["y"]) <= d["K"]))
+    return d, famname
+
+
+def stan_names(o):
+    """MIR parameter names (as the report prints them) -> Stan names."""
+    lik = o["model"]["likelihoods"][0]
+    eff_ids = [c["param"] for c in lik["predictor"]["arm_effects"]]
+    names = {}
+    for pid, p in enumerate(o["model"]["params"]):
+        n = p["name"]
+        if n == "intercept":
+            names[n] = ["alpha"]
+        elif n.startswith("effect["):
+            k = eff_ids.index(pid) + 1
+            names[n] = ["delta", f"delta.{k}"]
+        elif n == "trend":
+            names[n] = ["beta"]
+        elif n in ("sigma", "phi"):
+            names[n] = [n]
+        elif n == "dispersion":
+            names[n] = ["psi"]
+        elif n == "cutpoints":
+            for j in range(1, p["size"] + 1):
+                names[f"cutpoints[{j}]"] = [f"c.{j}"]
+        else:
+            raise SystemExit(f"no Stan name for {n}")
+    return names
+
+
+def fit_stan(program, data):
+    import stan
+    code = open(os.path.join(HERE, "stan", program + ".stan")).read()
+    buf = io.StringIO()
+    saved = os.dup(2), os.dup(1)
+    sink = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(sink, 2)
+    os.dup2(sink, 1)
+    try:
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            post = stan.build(code, data=data, random_seed=STAN_SEED)
+            fit = post.sample(num_chains=CHAINS, num_warmup=WARMUP, num_samples=DRAWS)
+    finally:
+        os.dup2(saved[0], 2)
+        os.dup2(saved[1], 1)
+        os.close(sink)
+    names = list(fit.sample_and_sampler_param_names) + list(fit.constrained_param_names)
+    draws = fit._draws  # (names, draws, chains)
+    out = {nm: draws[i].T for i, nm in enumerate(names)}
+    return out
+
+
+# ------------------------------------------------------------------- checks
+def prob_mcse(ind):
+    ind = np.asarray(ind, dtype=float)
+    p = float(ind.mean())
+    if ind.var() == 0:
+        return p, 0.0
+    return p, float(diag.mcse_mean(ind))
+
+
+def decisions(o_rep, arm_names, rules, outcome):
+    """[(label, param, cmp, threshold, rule-or-None)] for this outcome."""
+    better, mcid = o_rep.get("better"), o_rep.get("mcid")
+    out = []
+    for arm, pname in arm_names:
+        benefit = "<" if better == "lower" else ">"
+        out.append((f"P({pname} {benefit} 0)", pname, benefit, 0.0, None))
+        if mcid:
+            thr = -mcid if benefit == "<" else mcid
+            out.append((f"P({pname} {benefit} {thr:g})", pname, benefit, thr, None))
+        for r in rules:
+            if r.get("outcome") == outcome and r.get("arm") == arm:
+                lab = f"rule: {r['statement']}"
+                # replace the generic one with the rule's own (report) probability
+                out = [d for d in out if not (d[1] == pname and d[2] == r["comparison"] and abs(d[3] - r["threshold"]) < 1e-12)]
+                out.append((lab, pname, r["comparison"], float(r["threshold"]), r))
+    return out
+
+
+def compare_case(case, args):
+    name, spec, outcome, program, kind, tweak = case
+    o = mir(args.mirdump, spec)[outcome]
+    rep, out, rc, cmd = trialc_run(args.trialc, spec, args.work)
+    o_rep = next(x for x in rep["outcomes"] if x["name"] == outcome)
+    data, fam = stan_data(o, tweak)
+    log(f"[{name}] Stan fit of {program}.stan on {outcome} (n={data['N']}) ...")
+    s = fit_stan(program, data)
+    t_draws = read_cmdstan(out, outcome)
+    smap = stan_names(o)
+    rows, drows = [], []
+    for prm in o_rep["parameters"]:
+        pname = prm["name"]
+        sname = next(n for n in smap[pname] if n in s)
+        x = s[sname]
+        sm = diag.summarise(x)
+        mt, st, et = prm["mean"], prm["sd"], prm["mcse_mean"]
+        ms, ss, es = float(sm["mean"]), float(sm["sd"]), float(sm["mcse_mean"])
+        comb = math.sqrt(et ** 2 + es ** 2)
+        z = abs(mt - ms) / comb
+        ratio = st / ss
+        rows.append({"param": pname, "trialc_mean": mt, "trialc_mcse": et, "stan_mean": ms, "stan_mcse": es,
+                     "z": z, "mean_ok": z <= Z, "trialc_sd": st, "stan_sd": ss, "sd_ratio": ratio,
+                     "sd_ok": abs(ratio - 1) <= SD_TOL, "trialc_rhat": prm["rhat"], "stan_rhat": float(sm["rhat"]),
+                     "trialc_ess_bulk": prm["ess_bulk"], "stan_ess_bulk": float(sm["ess_bulk"])})
+    arm_names = [(e["arm"], e["parameter"]) for e in o_rep["effects"]]
+    for lab, pname, cmp, thr, rule in decisions(o_rep, arm_names, rep.get("rules", []), outcome):
+        xs = s[next(n for n in smap[pname] if n in s)]
+        ind_s = (xs < thr) if cmp == "<" else (xs > thr)
+        ps, es = prob_mcse(ind_s)
+        if rule is not None:
+            pt, et, src = float(rule["probability"]), float(rule["mcse"]), "report"
+        else:
+            xt = t_draws[csv_name(pname)]
+            pt, et = prob_mcse((xt < thr) if cmp == "<" else (xt > thr))
+            src = "draws"
+        comb = math.sqrt(et ** 2 + es ** 2)
+        diff = abs(pt - ps)
+        ok = diff <= Z * comb if comb > 0 else diff == 0
+        drows.append({"label": lab, "trialc_p": pt, "trialc_mcse": et, "trialc_src": src, "stan_p": ps,
+                      "stan_mcse": es, "diff": diff, "z": diff / comb if comb > 0 else (0.0 if diff == 0 else math.inf),
+                      "ok": ok})
+    # sampler health on the Stan side
+    div = int(s["divergent__"].sum())
+    checks = [r["mean_ok"] for r in rows] + [r["sd_ok"] for r in rows] + [d["ok"] for d in drows]
+    return {"case": name, "spec": os.path.relpath(spec, ROOT), "outcome": outcome, "stan": f"stan/{program}.stan",
+            "kind": kind, "negative": name.startswith("NEG"), "n": data["N"], "family": fam,
+            "trialc_cmd": cmd, "trialc_rc": rc, "stan_divergences": div,
+            "params": rows, "decisions": drows, "n_checks": len(checks), "n_pass": int(sum(checks)),
+            "all_pass": all(checks)}
+
+
+# ------------------------------------------------------------------- output
+def fmt(v, d=3):
+    return f"{v:.{d}f}"
+
+
+def table(results):
+    L = []
+    L.append("| case | parameter | trialc mean (MCSE) | Stan mean (MCSE) | \\|Δ\\|/MCSE_c | trialc sd | Stan sd | sd ratio | mean | sd |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        for p in r["params"]:
+            L.append(f"| {r['case']} | {p['param']} | {p['trialc_mean']:.4f} ({p['trialc_mcse']:.4f}) | "
+                     f"{p['stan_mean']:.4f} ({p['stan_mcse']:.4f}) | {p['z']:.2f} | {p['trialc_sd']:.4f} | "
+                     f"{p['stan_sd']:.4f} | {p['sd_ratio']:.3f} | {'ok' if p['mean_ok'] else '**FAIL**'} | "
+                     f"{'ok' if p['sd_ok'] else '**FAIL**'} |")
+    L.append("")
+    L.append("| case | decision probability | trialc p (MCSE, from) | Stan p (MCSE) | \\|Δ\\| | \\|Δ\\|/MCSE_c | check |")
+    L.append("|---|---|---|---|---|---|---|")
+    for r in results:
+        for d in r["decisions"]:
+            L.append(f"| {r['case']} | {d['label']} | {d['trialc_p']:.4f} ({d['trialc_mcse']:.4f}, {d['trialc_src']}) | "
+                     f"{d['stan_p']:.4f} ({d['stan_mcse']:.4f}) | {d['diff']:.4f} | {d['z']:.2f} | "
+                     f"{'ok' if d['ok'] else '**FAIL**'} |")
+    return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trialc", required=True)
+    ap.add_argument("--mirdump", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--results", default=os.path.join(HERE, "results.md"))
+    args = ap.parse_args()
+    results = []
+    for case in CASES:
+        if args.only and case[0] not in args.only:
+            continue
+        results.append(compare_case(case, args))
+        r = results[-1]
+        log(f"[{r['case']}] {r['n_pass']}/{r['n_checks']} checks pass; Stan divergences {r['stan_divergences']}")
+    pos = [r for r in results if not r["negative"]]
+    neg = [r for r in results if r["negative"]]
+    pos_ok = all(r["all_pass"] for r in pos)
+    neg_ok = all(not r["all_pass"] for r in neg)
+    summary = []
+    summary.append(f"positive cases: {sum(r['n_pass'] for r in pos)}/{sum(r['n_checks'] for r in pos)} checks pass "
+                   f"in {sum(r['all_pass'] for r in pos)}/{len(pos)} cases")
+    for r in neg:
+        summary.append(f"negative control {r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail "
+                       f"({'rejected, as it must be' if not r['all_pass'] else 'NOT REJECTED'})")
+    tab = table(results)
+    print(tab)
+    print()
+    print("\n".join(summary))
+    md = ["# Stan vs trialc agreement: results", "",
+          f"Generated by `scripts/stan-compare/run.sh` (compare.py). {CHAINS} chains x ({WARMUP} warmup + {DRAWS} draws) "
+          f"on both sides; trialc seed {TRIALC_SEED}, Stan seed {STAN_SEED}. Checks: means within {Z:g} combined MCSE, "
+          f"sd ratio within {SD_TOL:.0%}, decision probabilities within {Z:g} combined MCSE. "
+          "Negative controls (NEG_*) fit Stan to a deliberately different model or data and must fail.", "",
+          "## Cases", "", "| case | spec / outcome | Stan program | n | model | trialc exit | Stan divergences | checks passed |",
+          "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        md.append(f"| {r['case']} | `{r['spec']}` / {r['outcome']} | `{r['stan']}` | {r['n']} | {r['kind']} | "
+                  f"{r['trialc_rc']} | {r['stan_divergences']} | {r['n_pass']}/{r['n_checks']} |")
+    md += ["", "## Checks", "", tab, "", "## Summary", ""] + [f"- {s}" for s in summary]
+    md += ["", f"Overall: {'PASS' if pos_ok and neg_ok else 'FAIL'}", ""]
+    open(args.results, "w").write("\n".join(md))
+    json.dump(results, open(os.path.join(args.work, "results.json"), "w"), indent=1, default=float)
+    log(f"wrote {args.results}")
+    sys.exit(0 if pos_ok and neg_ok else 1)
+
+
+if __name__ == "__main__":
+    main()

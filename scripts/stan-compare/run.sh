@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Stan vs trialc agreement (issue 4, "Agreement and speed", first bullet).
+# Fits every case with trialc and with Stan (pystan 3.10 / httpstan 4.13,
+# Stan 2.35), prints the table of checks, writes results.md next to this
+# script, and exits non-zero if any check fails on a real case or if a
+# negative control is not rejected.
+#
+# usage: scripts/stan-compare/run.sh [--only CASE ...]
+# env:   STAN_VENV   python venv with pystan (default: the reference harness's
+#                    /tmp/trialc-stan-reference/venv, else created in WORK)
+#        WORK        scratch dir for draws, builds and caches
+#                    (default /tmp/trialc-stan-compare)
+set -euo pipefail
+HERE="$(cd "$(dirname "$(readlink -f "$0")")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+WORK="${WORK:-/tmp/trialc-stan-compare}"
+mkdir -p "$WORK"
+
+VENV="${STAN_VENV:-/tmp/trialc-stan-reference/venv}"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import stan' 2>/dev/null; then
+  VENV="$WORK/venv"
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "creating $VENV (pystan 3.10.0, httpstan 4.13.0)" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -U pip wheel
+    # setuptools<80: pystan 3.10 imports pkg_resources
+    "$VENV/bin/pip" install -q "setuptools<80" pystan==3.10.0 httpstan==4.13.0 numpy scipy
+  fi
+fi
+
+# trialc (release) and the MIR dumper (a standalone crate linking the compiler
+# library; its own target dir so it never fights the workspace build)
+( cd "$ROOT" && cargo build -q --release -p trialc )
+( cd "$HERE/mirdump" && CARGO_TARGET_DIR="$WORK/target" cargo build -q --release )
+
+# keep compiled Stan models between runs (httpstan caches by program text)
+export XDG_CACHE_HOME="$WORK/cache"
+export PYTHONWARNINGS=ignore
+exec "$VENV/bin/python" "$HERE/compare.py" \
+  --trialc "$ROOT/target/release/trialc" \
+  --mirdump "$WORK/target/release/stan-compare-mirdump" \
+  --work "$WORK" "$@"
