@@ -462,6 +462,37 @@ pub fn compare(
     }
 }
 
+/// W0809 at each rule whose verdict differs between the LFM prior and the
+/// sceptical reference prior (spans into the spec).
+pub fn warnings(spec: &hir::Spec, sensitivity: &Sensitivity) -> Vec<crate::diagnostic::Diagnostic> {
+    let spans = spec.rules.iter().filter_map(|r| match r {
+        hir::Rule::When { span, .. } => Some(*span),
+        hir::Rule::Otherwise { .. } => None,
+    });
+    let p = |p: Option<f64>| p.map_or_else(|| "n/a".to_string(), |p| format!("{p:.3}"));
+    sensitivity
+        .rules
+        .iter()
+        .zip(spans)
+        .filter(|(r, _)| r.fires_lfm != r.fires_sceptical)
+        .map(|(r, span)| {
+            let (with, without) = if r.fires_lfm {
+                ("fires", "does not")
+            } else {
+                ("does not fire", "does")
+            };
+            crate::diagnostic::Diagnostic::warning(
+                "W0809",
+                format!("this rule {with} with the LFM prior and {without} under the sceptical reference prior"),
+            )
+            .with_primary(span, format!("P = {} with the LFM prior, {} without", p(r.probability_lfm), p(r.probability_sceptical)))
+            .with_note("the sceptical reference prior replaces each prior from an LFM hypothesis by its vague component alone")
+            .with_note(sensitivity.verdict.clone())
+            .with_help("the decision rests on the population model's hypothesis, not on this participant's data alone: say so when reporting it, or continue the trial until the data decide")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

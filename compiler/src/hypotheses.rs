@@ -130,6 +130,14 @@ impl JsonSpans {
     pub fn key(&self, path: &str) -> Option<Span> {
         self.keys.get(path).copied()
     }
+    /// The innermost object whose closing brace is at `offset`: its path.
+    fn object_closing_at(&self, text: &str, offset: usize) -> Option<&str> {
+        self.values
+            .iter()
+            .filter(|(_, s)| s.end == offset + 1 && text.as_bytes().get(s.start) == Some(&b'{'))
+            .max_by_key(|(_, s)| s.start)
+            .map(|(p, _)| p.as_str())
+    }
     /// The value's span, else the object's that should hold it, else (0, 0).
     fn best(&self, path: &str) -> Span {
         let mut p = path;
@@ -282,11 +290,36 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
             } else {
                 ("E0802", "the hypotheses file does not follow the trialc-hypotheses/1 format", "see docs/hypotheses.md for the fields each hypothesis needs (provenance is mandatory)")
             };
-            diagnostics.push(
-                Diagnostic::error(code, headline)
-                    .with_primary(Span::new(at, (at + 1).min(text.len())), e.to_string())
-                    .with_help(help),
-            );
+            // serde's message without its " at line L column C" (the label shows where).
+            let message = e.to_string();
+            let message = message
+                .rfind(" at line ")
+                .map_or(message.as_str(), |i| &message[..i])
+                .to_string();
+            let mut d = Diagnostic::error(code, headline)
+                .with_primary(Span::new(at, (at + 1).min(text.len())), message)
+                .with_help(help);
+            // serde reports a missing field at the closing brace of the
+            // object that lacks it: name that object.
+            let missing = e.to_string();
+            let field = missing
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            if let (Some(field), "E0802") = (field, code) {
+                let spans = JsonSpans::scan(text);
+                if let Some(path) = spans.object_closing_at(text, at) {
+                    let brace = spans.best(path).start;
+                    let (span, name) = match spans.key(path) {
+                        Some(key) => (key, format!("`{path}`")),
+                        None if path.is_empty() => {
+                            (Span::new(brace, brace + 1), "the file".to_string())
+                        }
+                        None => (Span::new(brace, brace + 1), format!("`{path}`")),
+                    };
+                    d = d.with_secondary(span, format!("{name} has no `{field}`"));
+                }
+            }
+            diagnostics.push(d);
             return (None, diagnostics);
         }
     };
@@ -814,6 +847,11 @@ mod tests {
         let (_, diagnostics) = read(&text);
         assert_eq!(diagnostics[0].code, "E0802");
         assert!(diagnostics[0].labels[0].message.contains("prompt_sha256"));
+        assert!(!diagnostics[0].labels[0].message.contains(" at line "));
+        // The object that lacks the field is named, at its key.
+        let lacking = &diagnostics[0].labels[1];
+        assert_eq!(&text[lacking.span.range()], "\"generator\"");
+        assert_eq!(lacking.message, "`generator` has no `prompt_sha256`");
     }
 
     #[test]

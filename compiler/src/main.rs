@@ -754,12 +754,17 @@ fn run(
     .with_hypotheses(&prepared.spec, &sources);
     match fit_sceptical(&prepared, &fits, settings, &pool) {
         Ok(Some(sceptical)) => {
-            built.sensitivity = Some(trialc::evidence::compare(
+            let sensitivity = trialc::evidence::compare(
                 &prepared.spec,
                 &fits,
                 &sceptical,
                 built.data.periods_complete,
-            ));
+            );
+            print_human(
+                &prepared.spec_input,
+                &trialc::evidence::warnings(&prepared.spec, &sensitivity),
+            );
+            built.sensitivity = Some(sensitivity);
         }
         Ok(None) => {}
         Err(d) => {

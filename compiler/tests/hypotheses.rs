@@ -511,9 +511,19 @@ fn the_decision_is_flagged_when_it_depends_on_the_lfm_prior() {
         "{}",
         result.verdict
     );
+    let w = evidence::warnings(&s.spec, &result);
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].code, "W0809");
+    let at = w[0].primary_span().expect("span");
+    assert!(
+        s.text[at.range()].starts_with("recommend active"),
+        "{}",
+        &s.text[at.range()]
+    );
     // The same fit on both sides: nothing depends on the prior.
     let same = evidence::compare(&s.spec, &lfm, &lfm, 2);
     assert!(!same.depends_on_lfm_prior);
+    assert!(evidence::warnings(&s.spec, &same).is_empty());
 }
 
 // ----- init --------------------------------------------------------------------------
