@@ -265,13 +265,7 @@ fn check(files: &[PathBuf], format: DiagnosticFormat) -> ExitCode {
         let (_, spec, mut diagnostics) = compile(&input);
         let loaded = spec
             .as_ref()
-            .map(|spec| {
-                hypotheses::load(spec, &input.name, &input.text, &mut |relative| {
-                    let path = beside(path, relative);
-                    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
-                    (path.display().to_string(), text)
-                })
-            })
+            .map(|spec| load_hypotheses(path, &input, spec))
             .unwrap_or_default();
         diagnostics.extend(loaded.spec_diagnostics.iter().cloned());
         diagnostic::sort(&mut diagnostics);
@@ -582,19 +576,14 @@ fn beside(spec_path: &Path, relative: &str) -> PathBuf {
 type HypothesisFiles = Vec<(String, hypotheses::HypothesesFile)>;
 
 /// Reads every hypotheses file the spec names and checks the spec's use of
-/// them (E0801–E0811, W0808). The spec's diagnostics come back in
-/// `spec_diagnostics` for the caller to print with the others; the files'
-/// own are printed here, against each file.
+/// them (E0801–E0811, W0808); nothing is printed. The spec's diagnostics
+/// are in `spec_diagnostics`, each file's with the file.
 fn load_hypotheses(spec_path: &Path, spec_input: &Input, spec: &hir::Spec) -> hypotheses::Loaded {
-    let loaded = hypotheses::load(spec, &spec_input.name, &spec_input.text, &mut |relative| {
+    hypotheses::load(spec, &spec_input.name, &spec_input.text, &mut |relative| {
         let path = beside(spec_path, relative);
         let text = std::fs::read_to_string(&path).map_err(|e| e.to_string());
         (path.display().to_string(), text)
-    });
-    for f in &loaded.files {
-        print_for_file(&f.name, &f.text, &f.diagnostics);
-    }
-    loaded
+    })
 }
 
 fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCode> {
@@ -608,9 +597,18 @@ fn prepare(path: &Path, data_override: Option<&Path>) -> Result<Prepared, ExitCo
         diagnostic::sort(&mut diagnostics);
     }
     print_human(&spec_input, &diagnostics);
+    let in_files: Vec<Diagnostic> = loaded
+        .iter()
+        .flat_map(|l| &l.files)
+        .flat_map(|f| {
+            print_for_file(&f.name, &f.text, &f.diagnostics);
+            f.diagnostics.iter().cloned()
+        })
+        .collect();
     let spec = spec.filter(|_| !loaded.as_ref().is_some_and(hypotheses::Loaded::has_errors));
     let Some(spec) = spec else {
         let (errors, _) = summary(&diagnostics);
+        let errors = errors + summary(&in_files).0;
         eprintln!(
             "{}: {}; fix them first (`trialc check {}`)",
             spec_input.name,
