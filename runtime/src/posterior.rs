@@ -5,7 +5,7 @@
 
 use crate::density::LogDensity;
 use crate::diagnostics::{
-    chain_health, mcse_probability, mcse_quantile, quantile, quantity_warnings, sampler_warnings,
+    chain_health, mcse_probability, quantile_and_mcse, quantity_warnings, sampler_warnings,
     summarise, ChainHealth, Summary,
 };
 use crate::mir::{MirDensity, MirError, Model, ParamId};
@@ -178,9 +178,7 @@ impl Posterior {
 
     /// Quantile `q` of element `k` and its MCSE.
     pub fn quantile(&self, k: usize, q: f64) -> (f64, f64) {
-        let x = self.element(k);
-        let flat: Vec<f64> = x.iter().flatten().copied().collect();
-        (quantile(&flat, q), mcse_quantile(&x, q))
+        quantile_and_mcse(&self.element(k), q)
     }
 
     /// Posterior weight of each component of the mixture prior on the scalar

@@ -1,7 +1,8 @@
 //! Bit-for-bit reproducibility of the sampler and the summaries: a hash of
 //! everything a fit returns (draws, per-draw statistics, warmup statistics,
 //! step sizes, metrics, gradient counts, constrained draws, summaries,
-//! warnings) for fixed seeds, pinned before any performance work. A change to
+//! warnings, and the quantiles and probabilities the report asks for) for
+//! fixed seeds, pinned on the code before any performance work. A change to
 //! the sampler or the diagnostics that moves a single bit of any result fails
 //! here; an intended change of results must update the pins deliberately.
 //!
@@ -103,26 +104,43 @@ fn posterior_hash(p: &Posterior) -> u64 {
     h.0
 }
 
+/// What the report asks of a posterior: quantiles with their MCSE and a
+/// probability with its MCSE.
+fn report_hash(p: &Posterior) -> u64 {
+    let mut h = Hash::new();
+    for k in 0..p.names.len() {
+        for q in [0.05, 0.5, 0.95] {
+            let (v, se) = p.quantile(k, q);
+            h.f(v);
+            h.f(se);
+        }
+        let (pr, se) = p.probability(|t| t[k] > 0.0);
+        h.f(pr);
+        h.f(se);
+    }
+    h.0
+}
+
 fn migraine(name: &str) -> Model {
     let text = std::fs::read_to_string(common::fixture(&format!("migraine/{name}.json")))
         .expect("fixture is readable");
     serde_json::from_str(&text).expect("fixture is a model")
 }
 
-/// (sampler hash, posterior hash) of a fit of `model` under `cfg`.
-fn hashes(model: Model, cfg: &NutsConfig) -> (u64, u64) {
+/// (sampler hash, posterior hash, report hash) of a fit of `model` under `cfg`.
+fn hashes(model: Model, cfg: &NutsConfig) -> (u64, u64, u64) {
     let d = MirDensity::new(model).expect("valid model");
     let fit = sample(&d, cfg).expect("sampling runs");
     let p = Posterior::from_fit(&d, &fit, cfg.max_depth).expect("summaries");
-    (sampler_hash(&fit), posterior_hash(&p))
+    (sampler_hash(&fit), posterior_hash(&p), report_hash(&p))
 }
 
-fn check(label: &str, model: Model, cfg: &NutsConfig, expect: (u64, u64)) {
+fn check(label: &str, model: Model, cfg: &NutsConfig, expect: (u64, u64, u64)) {
     let got = hashes(model, cfg);
     assert_eq!(
         got, expect,
-        "{label}: results changed: got ({:#018x}, {:#018x})",
-        got.0, got.1
+        "{label}: results changed: got ({:#018x}, {:#018x}, {:#018x})",
+        got.0, got.1, got.2
     );
 }
 
@@ -139,7 +157,7 @@ fn migraine_pain_is_bit_identical() {
         "pain",
         migraine("pain"),
         &default_cfg(),
-        (0xe86c9d1fa92105f4, 0xe914ed5da173358f),
+        (0xe86c9d1fa92105f4, 0xe914ed5da173358f, 0xae279620d403fd1f),
     );
 }
 
@@ -149,7 +167,7 @@ fn migraine_attack_is_bit_identical() {
         "attack",
         migraine("attack"),
         &default_cfg(),
-        (0xbf1c16909c09de07, 0x6b4cb7a3c07a3de3),
+        (0xbf1c16909c09de07, 0x6b4cb7a3c07a3de3, 0xe41137efdad87df9),
     );
 }
 
@@ -159,7 +177,7 @@ fn migraine_sleep_quality_is_bit_identical() {
         "sleep_quality",
         migraine("sleep_quality"),
         &default_cfg(),
-        (0x156d96a5e6a192c7, 0xf28f0c2fd9624033),
+        (0x156d96a5e6a192c7, 0xf28f0c2fd9624033, 0x1d008332957dc1af),
     );
 }
 
@@ -176,7 +194,7 @@ fn latent_ar1_count_is_bit_identical() {
         "count_ar1",
         common::reference_mir("count_ar1"),
         &cfg,
-        (0xf0c7ea112496c729, 0x0965653e7d9b55f4),
+        (0xf0c7ea112496c729, 0x0965653e7d9b55f4, 0xfe97efaa81a1f472),
     );
 }
 
@@ -261,5 +279,16 @@ fn summaries_equal_the_separate_diagnostics_bit_for_bit() {
         assert!(same(s.ess_tail, ess_tail(x)));
         assert!(same(s.ess_mean, ess_mean(x)));
         assert!(same(s.mcse_mean, mcse_mean(x)));
+        let mut v: Vec<f64> = x.iter().flatten().copied().collect();
+        v.sort_by(|a, b| a.total_cmp(b));
+        for p in [0.0, 0.05, 0.5, 0.95, 1.0] {
+            let h = (v.len() - 1) as f64 * p;
+            let lo = h.floor() as usize;
+            let hi = (lo + 1).min(v.len() - 1);
+            let expect = v[lo] + (h - lo as f64) * (v[hi] - v[lo]);
+            assert!(same(quantile(&v, p), expect));
+            let (q, se) = quantile_and_mcse(x, p);
+            assert!(same(q, expect) && same(se, mcse_quantile(x, p)));
+        }
     }
 }
