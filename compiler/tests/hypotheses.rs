@@ -776,3 +776,50 @@ fn init_then_check_then_run_with_evidence_export() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With the intercept and sigma pinned by very tight priors, the effect's
+/// likelihood is normal(d, 1/sqrt(n)) with d the mean of (y - 5) over the
+/// analysed active days, so the posterior of a two-component normal mixture
+/// prior is again a mixture with weights proportional to
+/// w_k N(d | m_k, sqrt(s_k^2 + 1/n)). The mean responsibility of the vague
+/// component over NUTS draws must match that exact posterior weight.
+#[test]
+fn posterior_vague_weight_matches_the_conjugate_answer() {
+    let text = SYNTHETIC
+        .replace(
+            "lfm.H1 discount 1 robust 0.2 vague normal(0, 5)",
+            "lfm.H1 discount 1 robust 0.5 vague normal(0, 5)",
+        )
+        .replace(
+            "intercept     ~ normal(5, 5)",
+            "intercept     ~ normal(5, 0.002)",
+        )
+        .replace("sigma ~ half_normal(2)", "sigma ~ lognormal(0, 0.002)");
+    let s = synthetic(&text, -1.0);
+    let (m, sd) = (-0.3, 0.3);
+    let fits = fitted(&s, &hypotheses_json("H1", m, sd));
+    let (l, _) = &fits[0];
+    let active: Vec<f64> = l
+        .analysis
+        .days
+        .iter()
+        .zip(&l.analysis.arms)
+        .filter(|(_, a)| **a == 0)
+        .filter_map(|(d, _)| s.diary.value(0, *d))
+        .map(|y| y - 5.0)
+        .collect();
+    let n = active.len() as f64;
+    let d = active.iter().sum::<f64>() / n;
+    let normal = |x: f64, mu: f64, s: f64| {
+        (-0.5 * ((x - mu) / s).powi(2)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())
+    };
+    let informative = 0.5 * normal(d, m, (sd * sd + 1.0 / n).sqrt());
+    let vague = 0.5 * normal(d, 0.0, (25.0 + 1.0 / n).sqrt());
+    let exact = vague / (informative + vague);
+    assert!(exact > 0.1 && exact < 0.9, "an informative case: {exact}");
+    let estimated = vague_weight(&fits);
+    assert!(
+        (estimated - exact).abs() < 0.05,
+        "NUTS {estimated} vs exact {exact} (d = {d}, n = {n})"
+    );
+}
