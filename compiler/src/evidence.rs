@@ -368,6 +368,9 @@ pub struct Sensitivity {
     pub depends_on_lfm_prior: bool,
     /// One plain sentence.
     pub verdict: String,
+    /// The refitted models' convergence warnings (`OUTCOME: warning`): when
+    /// any, the sceptical side is provisional.
+    pub convergence_warnings: Vec<String>,
 }
 
 /// Evaluates the spec's rules under both fits. `lfm` and `sceptical` hold
@@ -427,6 +430,19 @@ pub fn compare(
             }
         }
     }
+    let mut convergence_warnings = Vec::new();
+    for (l, post) in sceptical {
+        let refitted = lfm
+            .iter()
+            .any(|(m, _)| m.outcome == l.outcome && uses_hypotheses(m));
+        if refitted {
+            let name = spec
+                .outcomes
+                .get(l.outcome)
+                .map_or("?", |o| o.name.as_str());
+            convergence_warnings.extend(post.warnings.iter().map(|w| format!("{name}: {w}")));
+        }
+    }
     let (ra, rb) = (recommendation(&a), recommendation(&b));
     let depends = ra != rb || rules.iter().any(|r| r.fires_lfm != r.fires_sceptical);
     let name = |r: &Option<String>| {
@@ -459,6 +475,7 @@ pub fn compare(
         recommendation_sceptical: rb,
         depends_on_lfm_prior: depends,
         verdict,
+        convergence_warnings,
     }
 }
 

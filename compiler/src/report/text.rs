@@ -594,5 +594,17 @@ fn sensitivity(out: &mut String, r: &Report) {
     for line in wrap(&s.verdict, 76) {
         let _ = writeln!(out, "  {line}");
     }
+    if !s.convergence_warnings.is_empty() {
+        let n = s.convergence_warnings.len();
+        for line in wrap(
+            &format!(
+                "The sceptical refit had {n} convergence warning{}: its probabilities are provisional.",
+                if n == 1 { "" } else { "s" }
+            ),
+            76,
+        ) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let _ = writeln!(out);
 }
