@@ -1245,17 +1245,30 @@ impl LikKernel {
                 lp += self.ar1(theta, g, sigma, phi, eta, d);
             }
             KFamily::Bernoulli => {
+                // Without a trend the linear predictor takes a handful of
+                // values, in runs (days on one arm): the exp and log of the
+                // previous observation are reused when eta is the same bit
+                // pattern (the same operations on the same value).
+                let mut last: Option<(u64, f64, f64)> = None;
                 for ((di, &e), &y) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
                     // log p(y) = y eta - log(1 + exp(eta)) with one exp and one
                     // log: t = exp(-|eta|), log(1 + exp(eta)) = max(eta, 0) +
                     // log(1 + t). log(1 + t) for t in (0, 1] has an absolute
                     // error of an ulp, all a sum of log terms needs (log1p
                     // would only add relative accuracy, at twice the cost).
-                    let t = (-e.abs()).exp();
-                    let u = 1.0 + t;
-                    let inv = 1.0 / u;
-                    let p = if e >= 0.0 { inv } else { t * inv };
-                    lp += y * e - e.max(0.0) - u.ln();
+                    let (p, log_u) = match last {
+                        Some((bits, p, log_u)) if bits == e.to_bits() => (p, log_u),
+                        _ => {
+                            let t = (-e.abs()).exp();
+                            let u = 1.0 + t;
+                            let inv = 1.0 / u;
+                            let p = if e >= 0.0 { inv } else { t * inv };
+                            let log_u = u.ln();
+                            last = Some((e.to_bits(), p, log_u));
+                            (p, log_u)
+                        }
+                    };
+                    lp += y * e - e.max(0.0) - log_u;
                     *di = y - p;
                 }
             }
