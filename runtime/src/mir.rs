@@ -638,6 +638,36 @@ impl Scratch {
 /// Largest gap between analysed days accepted by the AR(1) terms.
 const MAX_GAP: i64 = 100_000;
 
+/// Log probability of level `y` of an ordinal observation with predictor
+/// `eta`, with (for the end levels) F = inv_logit(eta - cut) or (for the
+/// middle levels) the derivatives in the two logistic arguments. Each
+/// logistic argument costs one exp and one log1p (`Logistic`), the
+/// difference one exp and one expm1, shared by log1m_exp and the
+/// derivatives: the values are bit for bit those of the separate functions.
+fn ordinal_terms(theta: &[f64], cut: usize, k: usize, eta: f64, y: usize) -> (f64, f64, f64) {
+    if y == 1 {
+        let a = Logistic::new(eta - theta[cut]);
+        (-a.log1p_exp_with(a.l()), a.inv_logit(), 0.0)
+    } else if y == k {
+        let a = Logistic::new(eta - theta[cut + k - 2]);
+        (-a.log1p_exp_neg_with(a.l()), a.inv_logit(), 0.0)
+    } else {
+        // log(F(a) - F(b)), a = eta - c_{y-1} > b = eta - c_y.
+        let a = eta - theta[cut + y - 2];
+        let b = eta - theta[cut + y - 1];
+        let dlt = b - a;
+        let em1 = dlt.exp_m1();
+        let edlt = dlt.exp();
+        let (la, lb) = (Logistic::new(a), Logistic::new(b));
+        let v = a + log1m_exp_with(dlt, em1, edlt)
+            - la.log1p_exp_with(la.l())
+            - lb.log1p_exp_with(lb.l());
+        let da = -1.0 / em1 - la.inv_logit();
+        let db = edlt / em1 - lb.inv_logit();
+        (v, da, db)
+    }
+}
+
 /// What the AR(1) likelihood needs of a gap of `g` days: phi^g, the
 /// variance ratio and its derivative, half its log, the conditional SD and
 /// d phi^g / d phi.
@@ -1301,38 +1331,35 @@ impl LikKernel {
                 g[psi] += dpsi;
             }
             KFamily::Ordinal { cut, k } => {
+                // The terms of an observation depend on (eta, y) only; eta
+                // takes few values without a trend, so recent terms are kept
+                // by (eta bits, y) and reused (the same values, bit for bit).
+                let mut memo = [(0u64, 0usize, 0.0, 0.0, 0.0); 8];
+                let (mut n_memo, mut next) = (0, 0);
                 for ((di, &eta), &yv) in d.iter_mut().zip(eta.iter()).zip(&self.y) {
-                    // Each logistic argument costs one exp and one log1p
-                    // (`Logistic`), the difference one exp and one expm1,
-                    // shared by log1m_exp and the derivatives: the values are
-                    // bit for bit those of the separate functions.
                     let y = yv as usize; // validated: 1..=k
-                    let (v, dv) = if y == 1 {
-                        let a = Logistic::new(eta - theta[cut]);
-                        let f = a.inv_logit();
-                        g[cut] += f;
-                        (-a.log1p_exp_with(a.l()), -f)
+                    let bits = eta.to_bits();
+                    let (v, x1, x2) = match memo[..n_memo].iter().find(|m| m.0 == bits && m.1 == y)
+                    {
+                        Some(m) => (m.2, m.3, m.4),
+                        None => {
+                            let t = ordinal_terms(theta, cut, k, eta, y);
+                            memo[next] = (bits, y, t.0, t.1, t.2);
+                            next = (next + 1) % memo.len();
+                            n_memo = (n_memo + 1).min(memo.len());
+                            t
+                        }
+                    };
+                    let dv = if y == 1 {
+                        g[cut] += x1;
+                        -x1
                     } else if y == k {
-                        let a = Logistic::new(eta - theta[cut + k - 2]);
-                        let f = a.inv_logit();
-                        g[cut + k - 2] -= 1.0 - f;
-                        (-a.log1p_exp_neg_with(a.l()), 1.0 - f)
+                        g[cut + k - 2] -= 1.0 - x1;
+                        1.0 - x1
                     } else {
-                        // log(F(a) - F(b)), a = eta - c_{y-1} > b = eta - c_y.
-                        let a = eta - theta[cut + y - 2];
-                        let b = eta - theta[cut + y - 1];
-                        let dlt = b - a;
-                        let em1 = dlt.exp_m1();
-                        let edlt = dlt.exp();
-                        let (la, lb) = (Logistic::new(a), Logistic::new(b));
-                        let v = a + log1m_exp_with(dlt, em1, edlt)
-                            - la.log1p_exp_with(la.l())
-                            - lb.log1p_exp_with(lb.l());
-                        let da = -1.0 / em1 - la.inv_logit();
-                        let db = edlt / em1 - lb.inv_logit();
-                        g[cut + y - 2] -= da;
-                        g[cut + y - 1] -= db;
-                        (v, da + db)
+                        g[cut + y - 2] -= x1;
+                        g[cut + y - 1] -= x2;
+                        x1 + x2
                     };
                     lp += v;
                     *di = dv;
