@@ -219,6 +219,8 @@ impl Transform {
     pub fn constrain(&self, x: &[f64], theta: &mut [f64]) -> f64 {
         let mut lj = 0.0;
         match *self {
+            // Scalars are the common case: no memcpy call for one value.
+            Transform::Identity if x.len() == 1 => theta[0] = x[0],
             Transform::Identity => theta.copy_from_slice(x),
             Transform::Lower(a) => {
                 for (t, &u) in theta.iter_mut().zip(x) {
@@ -311,6 +313,7 @@ impl Transform {
     /// of the log-Jacobian.
     pub fn backprop(&self, x: &[f64], theta: &[f64], gtheta: &[f64], gx: &mut [f64]) {
         match *self {
+            Transform::Identity if gtheta.len() == 1 => gx[0] = gtheta[0],
             Transform::Identity => gx.copy_from_slice(gtheta),
             Transform::Lower(a) => {
                 for i in 0..x.len() {

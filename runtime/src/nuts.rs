@@ -312,15 +312,92 @@ impl Top {
     }
 }
 
+impl Top {
+    /// Sets rho = rho_bck + rho_fwd and evaluates
+    /// `criterion(ps_bck_bck, ps_fwd_fwd, rho, [])`,
+    /// `criterion(ps_bck_bck, ps_fwd_bck, rho_bck, p_fwd_bck)` and
+    /// `criterion(ps_bck_fwd, ps_fwd_fwd, rho_fwd, p_bck_fwd)` in one pass,
+    /// each dot product accumulated in index order from -0.0 as `dot` does
+    /// (the empty dot of the first check is a signed zero, which changes no
+    /// comparison with 0).
+    fn merge(&mut self, n: usize) -> bool {
+        let rho = &mut self.rho[..n];
+        let (rho_bck, rho_fwd) = (&self.rho_bck[..n], &self.rho_fwd[..n]);
+        let (ps_ff, ps_fb) = (&self.ps_fwd_fwd[..n], &self.ps_fwd_bck[..n]);
+        let (ps_bf, ps_bb) = (&self.ps_bck_fwd[..n], &self.ps_bck_bck[..n]);
+        let (p_fb, p_bf) = (&self.p_fwd_bck[..n], &self.p_bck_fwd[..n]);
+        let mut d = [-0.0f64; 10];
+        for i in 0..n {
+            rho[i] = rho_bck[i] + rho_fwd[i];
+            d[0] += ps_ff[i] * rho[i];
+            d[1] += ps_bb[i] * rho[i];
+            d[2] += ps_fb[i] * rho_bck[i];
+            d[3] += ps_fb[i] * p_fb[i];
+            d[4] += ps_bb[i] * rho_bck[i];
+            d[5] += ps_bb[i] * p_fb[i];
+            d[6] += ps_ff[i] * rho_fwd[i];
+            d[7] += ps_ff[i] * p_bf[i];
+            d[8] += ps_bf[i] * rho_fwd[i];
+            d[9] += ps_bf[i] * p_bf[i];
+        }
+        let whole = d[0] > 0.0 && d[1] > 0.0;
+        let bck = d[2] + d[3] > 0.0 && d[4] + d[5] > 0.0;
+        let fwd = d[6] + d[7] > 0.0 && d[8] + d[9] > 0.0;
+        whole & bck & fwd
+    }
+}
+
+#[cfg(test)]
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Generalized no-U-turn criterion on rho = rho1 + rho2 (summed lazily).
-#[inline]
+#[cfg(test)]
 fn criterion(ps_minus: &[f64], ps_plus: &[f64], rho1: &[f64], rho2: &[f64]) -> bool {
     dot(ps_plus, rho1) + dot(ps_plus, rho2) > 0.0 && dot(ps_minus, rho1) + dot(ps_minus, rho2) > 0.0
+}
+
+/// The three checks of a merge of an initial and a final subtree:
+/// `criterion(ps_beg, ps_end, rho_init, rho_final)` (the whole tree),
+/// `criterion(ps_beg, ps_final_beg, rho_init, p_final_beg)` and
+/// `criterion(ps_init_end, ps_end, rho_final, p_init_end)` (across the
+/// halves), with the ten distinct dot products accumulated in one pass, each
+/// in index order from -0.0 as `dot` does: the same sums, the same answer.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn merge_criteria(
+    ps_beg: &[f64],
+    ps_end: &[f64],
+    ps_final_beg: &[f64],
+    ps_init_end: &[f64],
+    rho_init: &[f64],
+    rho_final: &[f64],
+    p_final_beg: &[f64],
+    p_init_end: &[f64],
+) -> bool {
+    let n = ps_beg.len();
+    let (ps_end, ps_final_beg, ps_init_end) = (&ps_end[..n], &ps_final_beg[..n], &ps_init_end[..n]);
+    let (rho_init, rho_final) = (&rho_init[..n], &rho_final[..n]);
+    let (p_final_beg, p_init_end) = (&p_final_beg[..n], &p_init_end[..n]);
+    let mut d = [-0.0f64; 10];
+    for i in 0..n {
+        d[0] += ps_end[i] * rho_init[i];
+        d[1] += ps_end[i] * rho_final[i];
+        d[2] += ps_beg[i] * rho_init[i];
+        d[3] += ps_beg[i] * rho_final[i];
+        d[4] += ps_final_beg[i] * rho_init[i];
+        d[5] += ps_final_beg[i] * p_final_beg[i];
+        d[6] += ps_beg[i] * p_final_beg[i];
+        d[7] += ps_end[i] * p_init_end[i];
+        d[8] += ps_init_end[i] * rho_final[i];
+        d[9] += ps_init_end[i] * p_init_end[i];
+    }
+    let whole = d[0] + d[1] > 0.0 && d[2] + d[3] > 0.0;
+    let left = d[4] + d[5] > 0.0 && d[2] + d[6] > 0.0;
+    let right = d[7] + d[1] > 0.0 && d[8] + d[9] > 0.0;
+    whole & left & right
 }
 
 struct Sampler<'a, D: LogDensity> {
@@ -366,12 +443,6 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
     fn sample_momentum(&mut self) {
         for i in 0..self.n {
             self.z.p[i] = self.rng.normal() / self.inv_metric[i].sqrt();
-        }
-    }
-
-    fn p_sharp(inv_metric: &[f64], p: &[f64], out: &mut [f64]) {
-        for ((o, m), p) in out.iter_mut().zip(inv_metric).zip(p) {
-            *o = m * p;
         }
     }
 
@@ -444,15 +515,23 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         top.z_bck.copy_from(&self.z);
         top.z_sample.copy_from(&self.z);
         // z_propose is written by the first leaf before it is read.
-        top.p_fwd_fwd.copy_from_slice(&self.z.p);
-        Self::p_sharp(&self.inv_metric, &self.z.p, &mut top.ps_fwd_fwd);
-        top.p_fwd_bck.copy_from_slice(&self.z.p);
-        top.ps_fwd_bck.copy_from_slice(&top.ps_fwd_fwd);
-        top.p_bck_fwd.copy_from_slice(&self.z.p);
-        top.ps_bck_fwd.copy_from_slice(&top.ps_fwd_fwd);
-        top.p_bck_bck.copy_from_slice(&self.z.p);
-        top.ps_bck_bck.copy_from_slice(&top.ps_fwd_fwd);
-        top.rho.copy_from_slice(&self.z.p);
+        // Every end momentum is p, every sharp momentum M^-1 p, rho is p
+        // (one pass).
+        {
+            let t = &mut top;
+            let (p, m) = (&self.z.p[..n], &self.inv_metric[..n]);
+            let (p_ff, p_fb) = (&mut t.p_fwd_fwd[..n], &mut t.p_fwd_bck[..n]);
+            let (p_bf, p_bb) = (&mut t.p_bck_fwd[..n], &mut t.p_bck_bck[..n]);
+            let (ps_ff, ps_fb) = (&mut t.ps_fwd_fwd[..n], &mut t.ps_fwd_bck[..n]);
+            let (ps_bf, ps_bb) = (&mut t.ps_bck_fwd[..n], &mut t.ps_bck_bck[..n]);
+            let rho = &mut t.rho[..n];
+            for i in 0..n {
+                let (pi, psi) = (p[i], m[i] * p[i]);
+                (p_ff[i], p_fb[i], p_bf[i], p_bb[i]) = (pi, pi, pi, pi);
+                (ps_ff[i], ps_fb[i], ps_bf[i], ps_bb[i]) = (psi, psi, psi, psi);
+                rho[i] = pi;
+            }
+        }
         let mut log_sum_weight = 0.0;
         let h0 = self.hamiltonian();
         let mut n_leapfrog = 0u32;
@@ -460,16 +539,23 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         let mut depth = 0usize;
         self.divergent = false;
         while depth < self.max_depth {
-            top.rho_fwd.fill(0.0);
-            top.rho_bck.fill(0.0);
             let mut lsw_subtree = f64::NEG_INFINITY;
             // The trajectory end moves into self.z and back by swapping
             // buffers (the state left in the end's slot is overwritten).
             let valid = if self.rng.uniform() > 0.5 {
                 std::mem::swap(&mut self.z, &mut top.z_fwd);
-                top.rho_bck.copy_from_slice(&top.rho);
-                top.p_bck_fwd.copy_from_slice(&top.p_fwd_bck);
-                top.ps_bck_fwd.copy_from_slice(&top.ps_fwd_bck);
+                // The old trajectory becomes the backward half.
+                let t = &mut top;
+                let (rho, rho_fwd, rho_bck) =
+                    (&t.rho[..n], &mut t.rho_fwd[..n], &mut t.rho_bck[..n]);
+                let (p_bf, p_fb) = (&mut t.p_bck_fwd[..n], &t.p_fwd_bck[..n]);
+                let (ps_bf, ps_fb) = (&mut t.ps_bck_fwd[..n], &t.ps_fwd_bck[..n]);
+                for i in 0..n {
+                    rho_fwd[i] = 0.0;
+                    rho_bck[i] = rho[i];
+                    p_bf[i] = p_fb[i];
+                    ps_bf[i] = ps_fb[i];
+                }
                 let v = self.build_tree(
                     depth,
                     &mut levels,
@@ -489,9 +575,18 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                 v
             } else {
                 std::mem::swap(&mut self.z, &mut top.z_bck);
-                top.rho_fwd.copy_from_slice(&top.rho);
-                top.p_fwd_bck.copy_from_slice(&top.p_bck_fwd);
-                top.ps_fwd_bck.copy_from_slice(&top.ps_bck_fwd);
+                // The old trajectory becomes the forward half.
+                let t = &mut top;
+                let (rho, rho_fwd, rho_bck) =
+                    (&t.rho[..n], &mut t.rho_fwd[..n], &mut t.rho_bck[..n]);
+                let (p_fb, p_bf) = (&mut t.p_fwd_bck[..n], &t.p_bck_fwd[..n]);
+                let (ps_fb, ps_bf) = (&mut t.ps_fwd_bck[..n], &t.ps_bck_fwd[..n]);
+                for i in 0..n {
+                    rho_bck[i] = 0.0;
+                    rho_fwd[i] = rho[i];
+                    p_fb[i] = p_bf[i];
+                    ps_fb[i] = ps_bf[i];
+                }
                 let v = self.build_tree(
                     depth,
                     &mut levels,
@@ -525,26 +620,10 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                 }
             }
             log_sum_weight = log_sum_exp(log_sum_weight, lsw_subtree);
-            for i in 0..n {
-                top.rho[i] = top.rho_bck[i] + top.rho_fwd[i];
-            }
-            // Around the merged trajectory...
-            let mut persist = criterion(&top.ps_bck_bck, &top.ps_fwd_fwd, &top.rho, &[]);
-            // ...and across the two halves (rho of one side plus the
+            // rho = rho_bck + rho_fwd, and the checks around the merged
+            // trajectory and across the two halves (rho of one side plus the
             // neighbouring end momentum of the other).
-            persist &= criterion(
-                &top.ps_bck_bck,
-                &top.ps_fwd_bck,
-                &top.rho_bck,
-                &top.p_fwd_bck,
-            );
-            persist &= criterion(
-                &top.ps_bck_fwd,
-                &top.ps_fwd_fwd,
-                &top.rho_fwd,
-                &top.p_bck_fwd,
-            );
-            if !persist {
+            if !top.merge(n) {
                 break;
             }
         }
@@ -595,13 +674,19 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             *log_sum_weight = log_sum_exp(*log_sum_weight, h0 - h);
             *sum_metro += if h0 - h > 0.0 { 1.0 } else { (h0 - h).exp() };
             z_propose.copy_from(&self.z);
-            Self::p_sharp(&self.inv_metric, &self.z.p, ps_beg);
-            ps_end.copy_from_slice(ps_beg);
-            for (r, p) in rho.iter_mut().zip(&self.z.p) {
-                *r += p;
+            // A one-point subtree: both ends are this point (one pass).
+            let n = self.n;
+            let (p, m) = (&self.z.p[..n], &self.inv_metric[..n]);
+            let (ps_beg, ps_end, rho) = (&mut ps_beg[..n], &mut ps_end[..n], &mut rho[..n]);
+            let (p_beg, p_end) = (&mut p_beg[..n], &mut p_end[..n]);
+            for i in 0..n {
+                let psi = m[i] * p[i];
+                ps_beg[i] = psi;
+                ps_end[i] = psi;
+                rho[i] += p[i];
+                p_beg[i] = p[i];
+                p_end[i] = p[i];
             }
-            p_beg.copy_from_slice(&self.z.p);
-            p_end.copy_from_slice(&self.z.p);
             return !self.divergent;
         }
         let (lower, rest) = levels.split_at_mut(depth - 1);
@@ -665,10 +750,16 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         for ((r, a), b) in rho.iter_mut().zip(&lv.rho_init).zip(&lv.rho_final) {
             *r += a + b;
         }
-        let mut persist = criterion(ps_beg, ps_end, &lv.rho_init, &lv.rho_final);
-        persist &= criterion(ps_beg, &lv.ps_final_beg, &lv.rho_init, &lv.p_final_beg);
-        persist &= criterion(&lv.ps_init_end, ps_end, &lv.rho_final, &lv.p_init_end);
-        persist
+        merge_criteria(
+            ps_beg,
+            ps_end,
+            &lv.ps_final_beg,
+            &lv.ps_init_end,
+            &lv.rho_init,
+            &lv.rho_final,
+            &lv.p_final_beg,
+            &lv.p_init_end,
+        )
     }
 }
 
@@ -792,4 +883,57 @@ fn initialise<D: LogDensity>(
         attempts,
         terms,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Vectors with mixed signs, zeros and signed zeros, so that the
+    /// criteria land on both sides of 0.
+    fn vectors(seed: u64, n: usize, k: usize) -> Vec<Vec<f64>> {
+        let mut rng = ChainRng::new(seed, 0);
+        (0..k)
+            .map(|_| {
+                (0..n)
+                    .map(|_| match (rng.uniform() * 8.0) as u32 {
+                        0 => 0.0,
+                        1 => -0.0,
+                        _ => rng.normal(),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fused_merge_checks_equal_the_separate_criteria() {
+        for seed in 0..2000 {
+            let n = 1 + (seed as usize % 5);
+            let v = vectors(seed, n, 8);
+            let expect = criterion(&v[0], &v[1], &v[4], &v[5])
+                & criterion(&v[0], &v[2], &v[4], &v[6])
+                & criterion(&v[3], &v[1], &v[5], &v[7]);
+            let got = merge_criteria(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+            assert_eq!(got, expect, "seed {seed}");
+
+            let mut top = Top::new(n);
+            let w = vectors(seed + 10_000, n, 8);
+            top.rho_bck.copy_from_slice(&w[0]);
+            top.rho_fwd.copy_from_slice(&w[1]);
+            top.ps_fwd_fwd.copy_from_slice(&w[2]);
+            top.ps_fwd_bck.copy_from_slice(&w[3]);
+            top.ps_bck_fwd.copy_from_slice(&w[4]);
+            top.ps_bck_bck.copy_from_slice(&w[5]);
+            top.p_fwd_bck.copy_from_slice(&w[6]);
+            top.p_bck_fwd.copy_from_slice(&w[7]);
+            let rho: Vec<f64> = w[0].iter().zip(&w[1]).map(|(a, b)| a + b).collect();
+            let expect = criterion(&w[5], &w[2], &rho, &[])
+                & criterion(&w[5], &w[3], &w[0], &w[6])
+                & criterion(&w[4], &w[2], &w[1], &w[7]);
+            assert_eq!(top.merge(n), expect, "seed {seed}");
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&top.rho), bits(&rho));
+        }
+    }
 }
