@@ -411,8 +411,9 @@ struct Sampler<'a, D: LogDensity> {
     n_grad: u64,
     z: Point,
     divergent: bool,
-    levels: Vec<Level>,
-    top: Top,
+    /// Per-transition buffers (allocated once per chain; taken out of the
+    /// sampler for the duration of a transition, which needs `&mut self`).
+    scratch: Option<Box<(Top, Vec<Level>)>>,
 }
 
 impl<'a, D: LogDensity> Sampler<'a, D> {
@@ -508,8 +509,14 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
     /// One NUTS transition from `self.z` (position and gradient set).
     fn transition(&mut self) -> SampleStats {
         self.sample_momentum();
-        let mut top = std::mem::replace(&mut self.top, Top::new(0));
-        let mut levels = std::mem::take(&mut self.levels);
+        let mut scratch = self
+            .scratch
+            .take()
+            .unwrap_or_else(|| Box::new((Top::new(self.n), Vec::new())));
+        if scratch.1.len() < self.max_depth {
+            scratch.1 = (0..self.max_depth).map(|_| Level::new(self.n)).collect();
+        }
+        let (top, levels) = &mut *scratch;
         let n = self.n;
         top.z_fwd.copy_from(&self.z);
         top.z_bck.copy_from(&self.z);
@@ -518,7 +525,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         // Every end momentum is p, every sharp momentum M^-1 p, rho is p
         // (one pass).
         {
-            let t = &mut top;
+            let t = &mut *top;
             let (p, m) = (&self.z.p[..n], &self.inv_metric[..n]);
             let (p_ff, p_fb) = (&mut t.p_fwd_fwd[..n], &mut t.p_fwd_bck[..n]);
             let (p_bf, p_bb) = (&mut t.p_bck_fwd[..n], &mut t.p_bck_bck[..n]);
@@ -545,7 +552,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             let valid = if self.rng.uniform() > 0.5 {
                 std::mem::swap(&mut self.z, &mut top.z_fwd);
                 // The old trajectory becomes the backward half.
-                let t = &mut top;
+                let t = &mut *top;
                 let (rho, rho_fwd, rho_bck) =
                     (&t.rho[..n], &mut t.rho_fwd[..n], &mut t.rho_bck[..n]);
                 let (p_bf, p_fb) = (&mut t.p_bck_fwd[..n], &t.p_fwd_bck[..n]);
@@ -558,7 +565,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                 }
                 let v = self.build_tree(
                     depth,
-                    &mut levels,
+                    levels,
                     &mut top.z_propose,
                     &mut top.ps_fwd_bck,
                     &mut top.ps_fwd_fwd,
@@ -576,7 +583,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             } else {
                 std::mem::swap(&mut self.z, &mut top.z_bck);
                 // The old trajectory becomes the forward half.
-                let t = &mut top;
+                let t = &mut *top;
                 let (rho, rho_fwd, rho_bck) =
                     (&t.rho[..n], &mut t.rho_fwd[..n], &mut t.rho_bck[..n]);
                 let (p_fb, p_bf) = (&mut t.p_fwd_bck[..n], &t.p_bck_fwd[..n]);
@@ -589,7 +596,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                 }
                 let v = self.build_tree(
                     depth,
-                    &mut levels,
+                    levels,
                     &mut top.z_propose,
                     &mut top.ps_bck_fwd,
                     &mut top.ps_bck_bck,
@@ -634,8 +641,7 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         };
         std::mem::swap(&mut self.z, &mut top.z_sample);
         let energy = self.hamiltonian();
-        self.top = top;
-        self.levels = levels;
+        self.scratch = Some(scratch);
         SampleStats {
             lp: self.z.lp,
             accept_stat,
@@ -782,8 +788,10 @@ pub fn run_chain<D: LogDensity>(
         n_grad: 0,
         z: Point::new(n),
         divergent: false,
-        levels: (0..cfg.max_depth).map(|_| Level::new(n)).collect(),
-        top: Top::new(n),
+        scratch: Some(Box::new((
+            Top::new(n),
+            (0..cfg.max_depth).map(|_| Level::new(n)).collect(),
+        ))),
     };
     initialise(&mut s, cfg, chain)?;
 
