@@ -1483,22 +1483,24 @@ impl LikKernel {
         let e0 = res[0];
         let q0 = e0 * e0 * omp2 * inv_s2;
         lp += -lsig + 0.5 * omp2.ln() - 0.5 * q0;
-        d[0] = -e0 * omp2 * inv_s2; // d/de_0 for now
+        // d/de_i is built as (own term) + (term i+1's conditional mean) and
+        // stored negated (d logp / d eta = -d logp / d e); the running
+        // element stays in a register until term i+1 has added to it.
+        let mut d_prev = -e0 * omp2 * inv_s2; // d/de_0 for now
         let mut sum_r2m1 = q0 - 1.0; // sum of (r^2 - 1): d/dsigma = that / sigma
         dphi += -phi / omp2 + e0 * e0 * phi * inv_s2;
         let mut cache = [(0u32, GapTerms::default()); 8];
         let mut n_cached = 0;
-        for i in 1..n {
-            let e = res[i];
-            let e_prev = res[i - 1];
-            let gap = self.gaps[i];
+        let pairs = res.windows(2).zip(&self.gaps[1..n]);
+        for ((w, &gap), di) in pairs.zip(d.iter_mut()) {
+            let (e_prev, e) = (w[0], w[1]);
             if gap == 1 {
                 // The common case: e_i | e_{i-1} ~ N(phi e_{i-1}, sigma).
                 let r = (e - phi * e_prev) * inv_sig;
                 let rs = r * inv_sig;
                 lp -= 0.5 * r * r;
-                d[i] = -rs;
-                d[i - 1] += rs * phi;
+                *di = -(d_prev + rs * phi);
+                d_prev = -rs;
                 sum_r2m1 += r * r - 1.0;
                 dphi += rs * e_prev;
                 continue;
@@ -1528,16 +1530,14 @@ impl LikKernel {
             let rs = r / s;
             // -log s = -log sigma - log(ratio)/2; the -log sigma of all terms is added below.
             lp += -half_lr - 0.5 * r * r;
-            d[i] = -rs;
-            d[i - 1] += rs * pg;
+            *di = -(d_prev + rs * pg);
+            d_prev = -rs;
             sum_r2m1 += r * r - 1.0;
             dphi += rs * dmean * e_prev + (r * r - 1.0) * 0.5 * dratio / ratio;
         }
+        d[n - 1] = -d_prev;
         // Every term has -log sigma in -log s; the first term's is counted above.
         lp -= (n - 1) as f64 * lsig;
-        for v in d.iter_mut() {
-            *v = -*v;
-        }
         g[isig] += sum_r2m1 * inv_sig;
         g[iphi] += dphi;
         lp
