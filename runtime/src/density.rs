@@ -65,7 +65,7 @@ pub fn log1p_exp(x: f64) -> f64 {
 /// gives results bit for bit equal to the separate calls at a third of the
 /// libm calls (the ordinal likelihood, the induced Dirichlet and the interval
 /// transform need several of them at the same argument).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Logistic {
     x: f64,
     t: f64,

@@ -538,11 +538,18 @@ fn induced_dirichlet(alpha: &[f64], log_const: f64, c: &[f64], g: &mut [f64]) ->
     // p_k for k = 0..K-1 uses s_{k-1} (1 for k = 0) and s_k (0 for k = K-1);
     // s_k is computed once and carried to the next k.
     let mut s_prev = 1.0;
+    // The exp of each cutpoint, kept for the Jacobian loop below.
+    const KEPT: usize = 16;
+    let mut kept = [Logistic::default(); KEPT];
     for (k, &alpha_k) in alpha.iter().enumerate() {
         let s_k = if k == km1 {
             0.0
         } else {
-            Logistic::new(c[k]).inv_logit_neg()
+            let e = Logistic::new(c[k]);
+            if k < KEPT {
+                kept[k] = e;
+            }
+            e.inv_logit_neg()
         };
         let (hi, dhi) = if k == 0 {
             (1.0, None)
@@ -560,7 +567,18 @@ fn induced_dirichlet(alpha: &[f64], log_const: f64, c: &[f64], g: &mut [f64]) ->
             return f64::NEG_INFINITY;
         }
         let a1 = alpha_k - 1.0;
-        lp += a1 * p.ln();
+        // alpha_k = 1 (the default uniform prior): the term is 0 * log p
+        // with p in (0, 1], i.e. -0.0 for p < 1 and +0.0 for p = 1; that
+        // zero is added without computing the log (same bits).
+        lp += if a1 == 0.0 && p <= 1.0 {
+            if p == 1.0 {
+                0.0
+            } else {
+                -0.0
+            }
+        } else {
+            a1 * p.ln()
+        };
         // d s_j / d c_j = -s_j (1 - s_j).
         if let Some((j, s)) = dhi {
             g[j] += a1 / p * (-s * (1.0 - s));
@@ -570,8 +588,9 @@ fn induced_dirichlet(alpha: &[f64], log_const: f64, c: &[f64], g: &mut [f64]) ->
         }
     }
     for (k, &ck) in c.iter().enumerate() {
-        // One exp and one log1p for s, log1p(e^c) and log1p(e^-c).
-        let e = Logistic::new(ck);
+        // One log1p (the exp is kept from above) for s, log1p(e^c) and
+        // log1p(e^-c).
+        let e = if k < KEPT { kept[k] } else { Logistic::new(ck) };
         let s = e.inv_logit_neg();
         let l = e.l();
         // log(s(1-s)) = -log1p(e^c) - log1p(e^-c); derivative 2s - 1.
@@ -1547,6 +1566,80 @@ impl LikKernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `induced_dirichlet` as first written (three logistic evaluations per
+    /// cutpoint, every log computed): the faster one must match it bit for bit.
+    fn induced_dirichlet_reference(alpha: &[f64], log_const: f64, c: &[f64], g: &mut [f64]) -> f64 {
+        use crate::density::{inv_logit, log1p_exp};
+        let km1 = c.len();
+        let mut lp = log_const;
+        let s_at = |k: usize| inv_logit(-c[k]);
+        for (k, &alpha_k) in alpha.iter().enumerate() {
+            let (hi, dhi) = if k == 0 {
+                (1.0, None)
+            } else {
+                let s = s_at(k - 1);
+                (s, Some((k - 1, s)))
+            };
+            let (lo, dlo) = if k == km1 {
+                (0.0, None)
+            } else {
+                let s = s_at(k);
+                (s, Some((k, s)))
+            };
+            let p = hi - lo;
+            if p <= 0.0 {
+                return f64::NEG_INFINITY;
+            }
+            let a1 = alpha_k - 1.0;
+            lp += a1 * p.ln();
+            if let Some((j, s)) = dhi {
+                g[j] += a1 / p * (-s * (1.0 - s));
+            }
+            if let Some((j, s)) = dlo {
+                g[j] -= a1 / p * (-s * (1.0 - s));
+            }
+        }
+        for (k, &ck) in c.iter().enumerate() {
+            let s = s_at(k);
+            lp += -log1p_exp(ck) - log1p_exp(-ck);
+            g[k] += 2.0 * s - 1.0;
+        }
+        lp
+    }
+
+    #[test]
+    fn induced_dirichlet_matches_the_reference_bit_for_bit() {
+        let mut rng = crate::rng::ChainRng::new(7, 0);
+        for case in 0..3000 {
+            let km1 = 1 + case % 6;
+            let mut c: Vec<f64> = Vec::new();
+            let mut prev = -3.0 * rng.uniform() - if case % 7 == 0 { 800.0 } else { 0.0 };
+            for _ in 0..km1 {
+                c.push(prev);
+                prev += if case % 11 == 0 {
+                    0.0
+                } else {
+                    3.0 * rng.uniform()
+                };
+            }
+            if case % 5 == 0 {
+                c[0] = 800.0;
+            }
+            let alpha: Vec<f64> = (0..=km1)
+                .map(|k| if case % 3 == 0 { 0.5 + k as f64 } else { 1.0 })
+                .collect();
+            let mut g1 = vec![0.25; km1];
+            let mut g2 = g1.clone();
+            let a = induced_dirichlet(&alpha, 0.5, &c, &mut g1);
+            let b = induced_dirichlet_reference(&alpha, 0.5, &c, &mut g2);
+            assert_eq!(a.to_bits(), b.to_bits(), "case {case}: {a} vs {b}");
+            if a.is_finite() {
+                let bits = |g: &[f64]| g.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&g1), bits(&g2), "case {case}");
+            }
+        }
+    }
 
     fn scalar(name: &str, t: Transform) -> Parameter {
         Parameter {
