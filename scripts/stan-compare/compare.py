@@ -294,7 +294,7 @@ def compare_case(case, args, draws=DRAWS):
     div = int(s["divergent__"].sum())
     checks = [r["mean_ok"] for r in rows] + [r["sd_ok"] for r in rows] + [d["ok"] for d in drows]
     return {"case": name + ("" if draws == DRAWS else f" (x{draws // DRAWS} draws)"), "draws": draws, "spec": os.path.relpath(spec, ROOT), "outcome": outcome, "stan": f"stan/{program}.stan",
-            "kind": kind, "negative": name.startswith("NEG"), "n": data["N"], "family": fam,
+            "kind": kind, "negative": name.startswith("NEG"), "probe": name.startswith("PROBE"), "n": data["N"], "family": fam,
             "trialc_cmd": cmd, "trialc_rc": rc, "stan_divergences": div,
             "params": rows, "decisions": drows, "n_checks": len(checks), "n_pass": int(sum(checks)),
             "all_pass": all(checks)}
