@@ -291,6 +291,23 @@ pub fn uses_hypotheses(lowered: &LoweredOutcome) -> bool {
     lowered.params.iter().any(|p| p.hypothesis.is_some())
 }
 
+/// Whether some decision rule is about `outcome`.
+pub fn decided_on(spec: &hir::Spec, outcome: usize) -> bool {
+    spec.rules.iter().any(|r| match r {
+        hir::Rule::When { condition, .. } => condition.outcome == outcome,
+        hir::Rule::Otherwise { .. } => false,
+    })
+}
+
+/// Whether the sensitivity analysis refits this outcome: it has a prior
+/// from a hypothesis and a decision rule reads it. Rules are all the
+/// sensitivity analysis compares, so an outcome no rule reads keeps its fit
+/// (its prior and posterior, and the robust prior's conflict check, are in
+/// the outcome's own section).
+pub fn needs_refit(spec: &hir::Spec, lowered: &LoweredOutcome) -> bool {
+    uses_hypotheses(lowered) && decided_on(spec, lowered.outcome)
+}
+
 /// The spec with every hypothesis prior replaced by its vague component
 /// alone: the written `vague` prior, or `normal(0, U)` with U the outcome's
 /// unit-information scale as lowering used it (`lowered`). `None` when no
@@ -371,6 +388,9 @@ pub struct Sensitivity {
     /// The refitted models' convergence warnings (`OUTCOME: warning`): when
     /// any, the sceptical side is provisional.
     pub convergence_warnings: Vec<String>,
+    /// Outcomes with a prior from a hypothesis that no decision rule reads,
+    /// so not refitted (see [`needs_refit`]).
+    pub not_refitted: Vec<String>,
 }
 
 /// Evaluates the spec's rules under both fits. `lfm` and `sceptical` hold
@@ -409,10 +429,17 @@ pub fn compare(
     let mut replaced = Vec::new();
     let mut ordered: Vec<&(LoweredOutcome, Posterior)> = sceptical.iter().collect();
     ordered.sort_by_key(|(l, _)| l.outcome);
+    let mut not_refitted = Vec::new();
     for (l, _) in ordered {
         let Some(main) = lfm.iter().find(|(m, _)| m.outcome == l.outcome) else {
             continue;
         };
+        if !needs_refit(spec, &main.0) {
+            if uses_hypotheses(&main.0) {
+                not_refitted.extend(spec.outcomes.get(l.outcome).map(|o| o.name.clone()));
+            }
+            continue;
+        }
         for p in &main.0.params {
             if p.hypothesis.is_none() {
                 continue;
@@ -434,7 +461,7 @@ pub fn compare(
     for (l, post) in sceptical {
         let refitted = lfm
             .iter()
-            .any(|(m, _)| m.outcome == l.outcome && uses_hypotheses(m));
+            .any(|(m, _)| m.outcome == l.outcome && needs_refit(spec, m));
         if refitted {
             let name = spec
                 .outcomes
@@ -476,6 +503,7 @@ pub fn compare(
         depends_on_lfm_prior: depends,
         verdict,
         convergence_warnings,
+        not_refitted,
     }
 }
 

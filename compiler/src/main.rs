@@ -821,9 +821,9 @@ fn run(
 }
 
 /// The sensitivity refit: every outcome whose model has a prior from an LFM
-/// hypothesis, fitted again with that prior replaced by its vague component
-/// (same settings, a derived seed); other outcomes reuse their fit. `None`
-/// when no prior comes from a hypothesis.
+/// hypothesis and that a decision rule reads, fitted again with that prior
+/// replaced by its vague component (same settings, a derived seed); other
+/// outcomes reuse their fit. `None` when no prior comes from a hypothesis.
 fn fit_sceptical(
     prepared: &Prepared,
     fits: &[(lower::LoweredOutcome, Posterior)],
@@ -846,9 +846,9 @@ fn fit_sceptical(
             lowered
                 .par_iter()
                 .map(|l| {
-                    let uses = fits
-                        .iter()
-                        .any(|(f, _)| f.outcome == l.outcome && evidence::uses_hypotheses(f));
+                    let uses = fits.iter().any(|(f, _)| {
+                        f.outcome == l.outcome && evidence::needs_refit(&prepared.spec, f)
+                    });
                     if !uses {
                         return Ok(None);
                     }

@@ -758,6 +758,19 @@ fn init_then_check_then_run_with_evidence_export() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("Sensitivity to the LFM prior"), "{report}");
     assert!(report.contains("sceptical prior: P ="), "{report}");
+    // Only pain is decided on: the other LFM-prior outcomes keep their fit.
+    assert!(
+        report.contains("Not refitted, as no decision rule reads them: attack, sleep_quality"),
+        "{report}"
+    );
+    assert!(
+        report.contains("effect[magnesium] on pain: lfm.H1"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("effect[magnesium] on attack: lfm.H2"),
+        "{report}"
+    );
     let exported = std::fs::read_to_string(&evidence).expect("evidence written");
     assert_eq!(schema_errors(&exported), Vec::<String>::new());
     let (file, diagnostics) = hypotheses::read(&exported);

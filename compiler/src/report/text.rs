@@ -558,6 +558,15 @@ fn sensitivity(out: &mut String, r: &Report) {
             let _ = writeln!(out, "    {line}");
         }
     }
+    if !s.not_refitted.is_empty() {
+        let text = format!(
+            "Not refitted, as no decision rule reads them: {} (their priors and posteriors are in their own sections).",
+            s.not_refitted.join(", ")
+        );
+        for line in wrap(&text, 76) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let p = |p: Option<f64>, fires: bool| {
         format!(
             "P = {} {}",
