@@ -8,7 +8,7 @@ use pest_derive::Parser;
 
 /// The pest parser generated from `trial.pest`.
 #[derive(Parser)]
-#[grammar = "trial.pest"]
+#[grammar = "../trial.pest"]
 pub struct TrialGrammar;
 
 pub use pest::Parser;

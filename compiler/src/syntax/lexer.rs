@@ -1,6 +1,6 @@
 //! The lexer: source text to tokens with byte spans (logos).
 //!
-//! The token classes mirror the lexical rules of `grammar/src/trial.pest`
+//! The token classes mirror the lexical rules of `grammar/trial.pest`
 //! exactly (the conformance test depends on it): a number is digits with an
 //! optional `.digits` and an optional exponent, each taken only when complete,
 //! so `1..5` is `1`, `..`, `5` and `3e` is `3`, `e`. Keywords are contextual,

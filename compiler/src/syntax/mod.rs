@@ -3,7 +3,7 @@
 //! `parse` is a pure function `&str -> (ast::File, Vec<Diagnostic>)`: a logos
 //! lexer and a recursive-descent parser that recovers from errors, so that one
 //! run reports every syntax error and the checker still sees what parsed.
-//! The normative grammar is `grammar/src/trial.pest`; `tests/conformance.rs`
+//! The normative grammar is `grammar/trial.pest`; `tests/conformance.rs`
 //! keeps this parser accepting exactly what that grammar accepts.
 
 pub mod ast;

@@ -1,6 +1,6 @@
 //! The recursive-descent parser: tokens to `ast::File`, recovering from errors.
 //!
-//! The parser follows `grammar/src/trial.pest` rule by rule and makes the same
+//! The parser follows `grammar/trial.pest` rule by rule and makes the same
 //! choices a PEG makes (optional parts are greedy, alternatives are tried in
 //! the grammar's order), so that it accepts exactly what the grammar accepts;
 //! `tests/conformance.rs` checks that. Unlike pest it does not stop at the
