@@ -1,6 +1,43 @@
 //! Warmup adaptation as in Stan: dual averaging of the step size
 //! (`stepsize_adaptation.hpp`) and windowed diagonal metric estimation
 //! (`windowed_adaptation.hpp`, `var_adaptation.hpp`), with Stan's constants.
+//!
+//! Opt-in alternative ([`Adaptation::Nutpie`]): the design of the warmup
+//! schedule of nutpie / nuts-rs 0.19 (its `adapt_strategy.rs`; Seyboldt et
+//! al. 2024), reimplemented here on our own streams: the Fisher-divergence
+//! diagonal updated after every draw from overlapping growing windows, one
+//! dual averaging run through the whole warmup, and the symmetric acceptance
+//! statistic ([`symmetric_accept`]) in the late phase.
+
+/// Which warmup schedule adapts the step size and the diagonal metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Adaptation {
+    /// Stan's: dual averaging restarted after each of the windows
+    /// 75 / 25, 50, 100, 200, 500 / 50 of `VarAdapter`, on
+    /// min(1, e^-dH); the metric estimator is `NutsConfig::metric`.
+    #[default]
+    Stan,
+    /// nutpie's schedule ([`NutpieSchedule`]): the Fisher-divergence diagonal
+    /// (whatever `NutsConfig::metric` says) re-estimated after every warmup
+    /// draw, dual averaging never restarted, the symmetric acceptance
+    /// statistic once the metric windows stop growing and in the final 15%
+    /// of warmup, which adapts the step size only. Opt-in: not Stan's
+    /// algorithm, and its draws are not pinned.
+    Nutpie,
+}
+
+/// Symmetric acceptance statistic of one leapfrog state with energy error
+/// `delta_h = H(state) - H(start)`: `2 / (1 + e^|delta_h|)`, i.e.
+/// `2 min(1, e^-dH) / (1 + e^-dH)`. It equals 1 only without an energy
+/// error and penalises energy gains as much as losses, so averaged over a
+/// trajectory it does not reward the cancellation of large errors of both
+/// signs. 0 for a divergent (infinite or NaN) error.
+pub fn symmetric_accept(delta_h: f64) -> f64 {
+    if delta_h.is_nan() {
+        return 0.0;
+    }
+    2.0 / (1.0 + delta_h.abs().exp())
+}
 
 /// Nesterov dual averaging of log step size toward a target acceptance.
 #[derive(Debug, Clone)]
@@ -10,6 +47,8 @@ pub struct StepSizeAdapter {
     pub gamma: f64,
     pub kappa: f64,
     pub t0: f64,
+    /// Upper bound on the step size of every iterate (infinite for Stan).
+    pub max_stepsize: f64,
     counter: f64,
     s_bar: f64,
     x_bar: f64,
@@ -24,6 +63,7 @@ impl StepSizeAdapter {
             gamma: 0.05,
             kappa: 0.75,
             t0: 10.0,
+            max_stepsize: f64::INFINITY,
             counter: 0.0,
             s_bar: 0.0,
             x_bar: 0.0,
@@ -46,7 +86,9 @@ impl StepSizeAdapter {
         let eta = 1.0 / (self.counter + self.t0);
         self.s_bar = (1.0 - eta) * self.s_bar + eta * (self.delta - a);
         // ...shrunk toward mu...
-        let x = self.mu - self.s_bar * self.counter.sqrt() / self.gamma;
+        // (min with ln(inf) = inf leaves Stan's iterate untouched.)
+        let x =
+            (self.mu - self.s_bar * self.counter.sqrt() / self.gamma).min(self.max_stepsize.ln());
         // ...and a polynomially weighted average of the iterates.
         let x_eta = self.counter.powf(-self.kappa);
         self.x_bar = (1.0 - x_eta) * self.x_bar + x_eta * x;
@@ -56,6 +98,14 @@ impl StepSizeAdapter {
     /// Step size used after warmup: exp of the averaged iterate.
     pub fn final_stepsize(&self) -> f64 {
         self.x_bar.exp()
+    }
+
+    /// Re-centres on a new initial step size (mu = log(10 eps), averaged
+    /// iterate = log eps) but keeps the accumulated acceptance error and the
+    /// iteration count: nutpie's response to its first metric update.
+    pub fn recentre(&mut self, stepsize: f64) {
+        self.mu = (10.0 * stepsize).ln();
+        self.x_bar = stepsize.ln();
     }
 }
 
@@ -237,6 +287,139 @@ impl VarAdapter {
     }
 }
 
+/// nutpie's warmup schedule for the metric, and which acceptance statistic
+/// the step size adapts on. With `N` warmup draws: the final
+/// `floor(0.15 N)` draws adapt the step size only; before them, the metric
+/// is re-estimated after every draw from a foreground estimator while a
+/// background estimator collects the same draws; when the background holds
+/// a full window it becomes the foreground and a new background starts
+/// (windows of 10 draws in the first `floor(0.3 N)`, then 80 growing by 1.5x).
+/// A window that would end inside the final phase is not started: from
+/// then on the phase is "late" (symmetric acceptance statistic) and the
+/// foreground keeps growing. The estimate is sqrt(var(q) / var(grad)) per
+/// coordinate, unshrunk (clamped to [1e-20, 1e20]); the initial metric is
+/// 1 / |grad| at the initial point.
+#[derive(Debug, Clone)]
+pub struct NutpieSchedule {
+    early_end: usize,
+    final_start: usize,
+    early_window: usize,
+    window: usize,
+    growth: f64,
+    last_update: usize,
+    fg_q: Welford,
+    fg_g: Welford,
+    bg_q: Welford,
+    bg_g: Welford,
+}
+
+/// What one warmup draw did to the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NutpieStep {
+    /// Adapt the step size on the symmetric statistic.
+    pub late: bool,
+    /// The metric was re-estimated.
+    pub metric_changed: bool,
+}
+
+impl NutpieSchedule {
+    pub fn new(dim: usize, num_warmup: usize) -> Self {
+        let n = num_warmup as f64;
+        NutpieSchedule {
+            early_end: (0.3 * n) as usize,
+            final_start: num_warmup - (0.15 * n) as usize,
+            early_window: 10,
+            window: 80,
+            growth: 1.5,
+            last_update: 0,
+            fg_q: Welford::new(dim),
+            fg_g: Welford::new(dim),
+            bg_q: Welford::new(dim),
+            bg_g: Welford::new(dim),
+        }
+    }
+
+    /// First warmup draw of the step-size-only phase.
+    pub fn final_start(&self) -> usize {
+        self.final_start
+    }
+
+    /// Counts the initial point in both estimators and sets the initial
+    /// metric to 1 / |grad| (1 where the gradient is zero or not finite).
+    pub fn init(&mut self, inv_metric: &mut [f64], q: &[f64], grad: &[f64]) {
+        self.add(q, grad);
+        for (m, g) in inv_metric.iter_mut().zip(grad) {
+            let a = g.abs();
+            *m = if a.is_finite() && a > 0.0 {
+                1.0 / a.clamp(1e-20, 1e20)
+            } else {
+                1.0
+            };
+        }
+    }
+
+    fn add(&mut self, q: &[f64], grad: &[f64]) {
+        self.fg_q.add(q);
+        self.fg_g.add(grad);
+        self.bg_q.add(q);
+        self.bg_g.add(grad);
+    }
+
+    /// Warmup draw `i` (`i < final_start()`) ended at `q` with gradient
+    /// `grad`; `good` is false when the chain did not move (or diverged
+    /// within 4 steps of the start), and such a draw is not counted.
+    pub fn learn(
+        &mut self,
+        i: usize,
+        inv_metric: &mut [f64],
+        q: &[f64],
+        grad: &[f64],
+        good: bool,
+    ) -> NutpieStep {
+        let early = i < self.early_end;
+        if i == self.early_end {
+            // Never shrink the window below what the background holds.
+            self.window = self.window.max(self.bg_q.n as usize);
+        }
+        if good {
+            self.add(q, grad);
+        }
+        let (size, next) = if early {
+            (self.early_window, self.early_window)
+        } else {
+            let grown = (self.window as f64 * self.growth).round() as usize;
+            (self.window, grown.max(self.window + 1))
+        };
+        let late = i + next > self.final_start;
+        let mut switched = false;
+        if !late && self.bg_q.n as usize >= size {
+            std::mem::swap(&mut self.fg_q, &mut self.bg_q);
+            std::mem::swap(&mut self.fg_g, &mut self.bg_g);
+            self.bg_q.restart();
+            self.bg_g.restart();
+            if !early {
+                self.window = next;
+            }
+            switched = true;
+        }
+        let mut metric_changed = false;
+        if (switched || i > self.last_update) && self.fg_q.n >= 3.0 {
+            for (k, m) in inv_metric.iter_mut().enumerate() {
+                let r = (self.fg_q.m2[k] / self.fg_g.m2[k]).sqrt();
+                if r.is_finite() && r > 0.0 {
+                    *m = r.clamp(1e-20, 1e20);
+                }
+            }
+            metric_changed = true;
+            self.last_update = i;
+        }
+        NutpieStep {
+            late,
+            metric_changed,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +484,111 @@ mod tests {
         let mean = xs.iter().sum::<f64>() / n;
         let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
         assert!((m[1] - shrink(var)).abs() < 1e-9);
+    }
+
+    /// Runs the schedule with every draw good; returns the draws at which the
+    /// phase turned late and at which the metric changed.
+    fn nutpie_phases(num_warmup: usize) -> (Option<usize>, Vec<usize>, NutpieSchedule) {
+        let mut s = NutpieSchedule::new(1, num_warmup);
+        let mut m = [1.0];
+        s.init(&mut m, &[18.0], &[-2.0]);
+        assert_eq!(m[0], 0.5, "initial metric 1 / |grad|");
+        let mut first_late = None;
+        let mut changes = Vec::new();
+        for i in 0..s.final_start() {
+            let q = [((i * 7919) % 101) as f64];
+            let out = s.learn(i, &mut m, &q, &[-q[0] / 9.0], true);
+            if out.late && first_late.is_none() {
+                first_late = Some(i);
+            }
+            if !out.late {
+                assert!(first_late.is_none(), "late is final");
+            }
+            if out.metric_changed {
+                changes.push(i);
+                // Gaussian with variance 9: var(q) / var(grad) = 81.
+                assert!((m[0] - 9.0).abs() < 1e-9, "{}", m[0]);
+            }
+        }
+        (first_late, changes, s)
+    }
+
+    #[test]
+    fn nutpie_schedule_phases_by_hand() {
+        // 1000 warmup: step size only from 850; early windows of 10 until
+        // 300, then windows of 80, 120, 180: the next one (270) would end
+        // after 850, so the phase is late from draw 851 - 270 = 581.
+        let (late, changes, s) = nutpie_phases(1000);
+        assert_eq!(s.final_start(), 850);
+        assert_eq!(late, Some(581));
+        // The foreground holds the initial point and draw 0 after draw 0;
+        // from draw 1 on (3 points) the metric is re-estimated every draw.
+        assert_eq!(changes, (1..850).collect::<Vec<_>>());
+        // 150 warmup: final phase from 128; the first main window (120)
+        // cannot fit after draw 45, so the phase is late from there.
+        let (late, _, s) = nutpie_phases(150);
+        assert_eq!(s.final_start(), 128);
+        assert_eq!(late, Some(45));
+        // 10 warmup: final phase from 9, late from draw 0 (0 + 10 > 9).
+        let (late, changes, s) = nutpie_phases(10);
+        assert_eq!(s.final_start(), 9);
+        assert_eq!(late, Some(0));
+        assert_eq!(changes, (1..9).collect::<Vec<_>>());
+        // 1 warmup: no metric phase at all.
+        let (late, changes, s) = nutpie_phases(1);
+        assert_eq!((s.final_start(), late, changes.len()), (1, Some(0), 0));
+    }
+
+    #[test]
+    fn nutpie_schedule_skips_bad_draws_and_keeps_invalid_estimates_out() {
+        let mut s = NutpieSchedule::new(2, 1000);
+        let mut m = [1.0, 1.0];
+        // A zero gradient gives the unit metric, not 1 / 0.
+        s.init(&mut m, &[0.0, 0.0], &[2.0, 0.0]);
+        assert_eq!(m, [0.5, 1.0]);
+        // Draws that did not move are not counted: no estimate from 2 points.
+        for i in 0..5 {
+            let out = s.learn(i, &mut m, &[9.0, 9.0], &[1.0, 1.0], false);
+            assert!(!out.metric_changed);
+        }
+        // Second coordinate: a gradient that is always 0 (no variance)
+        // keeps its old value.
+        s.learn(5, &mut m, &[1.0, 1.0], &[-1.0, 0.0], true);
+        let out = s.learn(6, &mut m, &[2.0, 2.0], &[-2.0, 0.0], true);
+        assert!(out.metric_changed);
+        // q: 0, 1, 2; grad: 2, -1, -2 (var of q 1, of grad 13/3).
+        assert!((m[0] - (3.0f64 / 13.0).sqrt()).abs() < 1e-12, "{}", m[0]);
+        assert_eq!(m[1], 1.0);
+    }
+
+    #[test]
+    fn symmetric_accept_by_hand() {
+        assert_eq!(symmetric_accept(0.0), 1.0);
+        // e^|dH| = 3: 2 / 4.
+        assert!((symmetric_accept(3f64.ln()) - 0.5).abs() < 1e-15);
+        assert!((symmetric_accept(-(3f64.ln())) - 0.5).abs() < 1e-15);
+        assert_eq!(symmetric_accept(f64::INFINITY), 0.0);
+        assert_eq!(symmetric_accept(f64::NAN), 0.0);
+    }
+
+    #[test]
+    fn recentre_keeps_the_accumulated_error() {
+        let mut a = StepSizeAdapter::new(0.8);
+        a.mu = 10f64.ln();
+        a.learn(0.5);
+        let mut b = a.clone();
+        b.recentre(0.1);
+        assert!((b.final_stepsize() - 0.1).abs() < 1e-15);
+        // Second update: counter 2, s_bar from both errors, new mu.
+        let e = b.learn(0.9);
+        let s_bar = (1.0 - 1.0 / 12.0) * (0.3 / 11.0) + (0.8 - 0.9) / 12.0;
+        let x = 1f64.ln() - s_bar * 2f64.sqrt() / 0.05;
+        assert!((e - x.exp()).abs() < 1e-12, "{e} vs {}", x.exp());
+        // The cap applies to every iterate.
+        let mut c = StepSizeAdapter::new(0.8);
+        c.max_stepsize = std::f64::consts::PI;
+        c.mu = 1000f64.ln();
+        assert_eq!(c.learn(1.0), std::f64::consts::PI.ln().exp());
     }
 
     #[test]

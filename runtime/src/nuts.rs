@@ -4,7 +4,9 @@
 //! subtrees; Stan's warmup (`adapt_diag_e_nuts`) and initialisation; several
 //! chains in parallel, each on its own random stream.
 
-use crate::adapt::{MetricEstimator, StepSizeAdapter, VarAdapter};
+use crate::adapt::{
+    symmetric_accept, Adaptation, MetricEstimator, NutpieSchedule, StepSizeAdapter, VarAdapter,
+};
 use crate::density::{log_sum_exp, LogDensity};
 use crate::rng::ChainRng;
 use rayon::prelude::*;
@@ -34,6 +36,9 @@ pub struct NutsConfig {
     pub keep_warmup_stats: bool,
     /// Metric estimator of the slow windows; Stan's by default.
     pub metric: MetricEstimator,
+    /// Warmup schedule; Stan's by default. `Adaptation::Nutpie` ignores
+    /// `metric`, `init_buffer`, `term_buffer` and `base_window`.
+    pub adaptation: Adaptation,
 }
 
 impl Default for NutsConfig {
@@ -55,6 +60,7 @@ impl Default for NutsConfig {
             base_window: 25,
             keep_warmup_stats: false,
             metric: MetricEstimator::Variance,
+            adaptation: Adaptation::Stan,
         }
     }
 }
@@ -223,6 +229,8 @@ struct Point {
     g: Vec<f64>,
     /// Log density (= -V); non-finite means outside the support.
     lp: f64,
+    /// Signed number of leapfrog steps from the start of the transition.
+    idx: i64,
 }
 
 impl Point {
@@ -232,6 +240,7 @@ impl Point {
             p: vec![0.0; n],
             g: vec![0.0; n],
             lp: 0.0,
+            idx: 0,
         }
     }
     fn copy_from(&mut self, o: &Point) {
@@ -239,6 +248,7 @@ impl Point {
         self.p.copy_from_slice(&o.p);
         self.g.copy_from_slice(&o.g);
         self.lp = o.lp;
+        self.idx = o.idx;
     }
 }
 
@@ -411,6 +421,13 @@ struct Sampler<'a, D: LogDensity> {
     n_grad: u64,
     z: Point,
     divergent: bool,
+    /// Accumulate the symmetric acceptance statistic (nutpie warmup only:
+    /// the default path does not pay for its exp).
+    track_sym: bool,
+    sum_sym: f64,
+    /// Mean symmetric acceptance statistic of the last transition (when
+    /// `track_sym`).
+    sym_accept: f64,
     /// Per-transition buffers (allocated once per chain; taken out of the
     /// sampler for the duration of a transition, which needs `&mut self`).
     scratch: Option<Box<(Top, Vec<Level>)>>,
@@ -509,6 +526,8 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
     /// One NUTS transition from `self.z` (position and gradient set).
     fn transition(&mut self) -> SampleStats {
         self.sample_momentum();
+        self.z.idx = 0;
+        self.sum_sym = 0.0;
         let mut scratch = self
             .scratch
             .take()
@@ -639,6 +658,13 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         } else {
             0.0
         };
+        if self.track_sym {
+            self.sym_accept = if n_leapfrog > 0 {
+                self.sum_sym / n_leapfrog as f64
+            } else {
+                0.0
+            };
+        }
         std::mem::swap(&mut self.z, &mut top.z_sample);
         let energy = self.hamiltonian();
         self.scratch = Some(scratch);
@@ -679,6 +705,10 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             }
             *log_sum_weight = log_sum_exp(*log_sum_weight, h0 - h);
             *sum_metro += if h0 - h > 0.0 { 1.0 } else { (h0 - h).exp() };
+            self.z.idx += if sign > 0.0 { 1 } else { -1 };
+            if self.track_sym {
+                self.sum_sym += symmetric_accept(h - h0);
+            }
             z_propose.copy_from(&self.z);
             // A one-point subtree: both ends are this point (one pass).
             let n = self.n;
@@ -788,6 +818,9 @@ pub fn run_chain<D: LogDensity>(
         n_grad: 0,
         z: Point::new(n),
         divergent: false,
+        track_sym: false,
+        sum_sym: 0.0,
+        sym_accept: 0.0,
         scratch: Some(Box::new((
             Top::new(n),
             (0..cfg.max_depth).map(|_| Level::new(n)).collect(),
@@ -795,6 +828,42 @@ pub fn run_chain<D: LogDensity>(
     };
     initialise(&mut s, cfg, chain)?;
 
+    let mut warmup_stats = Vec::with_capacity(if cfg.keep_warmup_stats {
+        cfg.num_warmup
+    } else {
+        0
+    });
+    match cfg.adaptation {
+        Adaptation::Stan => warmup_stan(&mut s, cfg, chain, &mut warmup_stats)?,
+        Adaptation::Nutpie => warmup_nutpie(&mut s, cfg, chain, &mut warmup_stats)?,
+    }
+
+    let mut draws = Vec::with_capacity(cfg.num_draws * n);
+    let mut stats = Vec::with_capacity(cfg.num_draws);
+    for _ in 0..cfg.num_draws {
+        let st = s.transition();
+        draws.extend_from_slice(&s.z.q);
+        stats.push(st);
+    }
+    Ok(Chain {
+        draws,
+        stats,
+        warmup_stats,
+        stepsize: s.eps,
+        inv_metric: s.inv_metric,
+        n_grad_evals: s.n_grad,
+    })
+}
+
+/// Stan's warmup (`adapt_diag_e_nuts`): windowed metric, dual averaging
+/// restarted after each metric update.
+fn warmup_stan<D: LogDensity>(
+    s: &mut Sampler<'_, D>,
+    cfg: &NutsConfig,
+    chain: usize,
+    warmup_stats: &mut Vec<SampleStats>,
+) -> Result<(), SampleError> {
+    let n = s.n;
     let mut step = StepSizeAdapter::new(cfg.target_accept);
     // Stan sets mu from the user's step size before init_stepsize.
     step.mu = (10.0 * cfg.init_stepsize).ln();
@@ -808,11 +877,6 @@ pub fn run_chain<D: LogDensity>(
     .with_estimator(cfg.metric);
     s.init_stepsize(chain)?;
 
-    let mut warmup_stats = Vec::with_capacity(if cfg.keep_warmup_stats {
-        cfg.num_warmup
-    } else {
-        0
-    });
     for _ in 0..cfg.num_warmup {
         let st = s.transition();
         if cfg.keep_warmup_stats {
@@ -831,22 +895,69 @@ pub fn run_chain<D: LogDensity>(
     if cfg.num_warmup > 0 {
         s.eps = step.final_stepsize();
     }
+    Ok(())
+}
 
-    let mut draws = Vec::with_capacity(cfg.num_draws * n);
-    let mut stats = Vec::with_capacity(cfg.num_draws);
-    for _ in 0..cfg.num_draws {
-        let st = s.transition();
-        draws.extend_from_slice(&s.z.q);
-        stats.push(st);
+/// nutpie's warmup (see `NutpieSchedule`): one dual averaging run, step
+/// size re-initialised only at the first metric update, the symmetric
+/// acceptance statistic in the late phase, the averaged iterate after the
+/// last warmup draw.
+fn warmup_nutpie<D: LogDensity>(
+    s: &mut Sampler<'_, D>,
+    cfg: &NutsConfig,
+    chain: usize,
+    warmup_stats: &mut Vec<SampleStats>,
+) -> Result<(), SampleError> {
+    let nw = cfg.num_warmup;
+    if nw == 0 {
+        // Nothing to adapt: unit metric, the step size of init_stepsize.
+        return s.init_stepsize(chain);
     }
-    Ok(Chain {
-        draws,
-        stats,
-        warmup_stats,
-        stepsize: s.eps,
-        inv_metric: s.inv_metric,
-        n_grad_evals: s.n_grad,
-    })
+    let mut sched = NutpieSchedule::new(s.n, nw);
+    let mut metric = std::mem::take(&mut s.inv_metric);
+    sched.init(&mut metric, &s.z.q, &s.z.g);
+    s.inv_metric = metric;
+    s.init_stepsize(chain)?;
+    let mut step = StepSizeAdapter::new(cfg.target_accept);
+    step.max_stepsize = std::f64::consts::PI;
+    step.recentre(s.eps);
+    s.track_sym = true;
+    let mut first_update = true;
+    for i in 0..nw {
+        let st = s.transition();
+        if cfg.keep_warmup_stats {
+            warmup_stats.push(st);
+        }
+        if i < sched.final_start() {
+            // A draw that stayed at the start (or diverged next to it) says
+            // little about the spread of the posterior.
+            let good = if st.divergent {
+                s.z.idx.abs() > 4
+            } else {
+                s.z.idx != 0
+            };
+            let mut metric = std::mem::take(&mut s.inv_metric);
+            let out = sched.learn(i, &mut metric, &s.z.q, &s.z.g, good);
+            s.inv_metric = metric;
+            let eps = step.learn(if out.late {
+                s.sym_accept
+            } else {
+                st.accept_stat
+            });
+            if out.metric_changed && first_update {
+                first_update = false;
+                s.init_stepsize(chain)?;
+                step.recentre(s.eps);
+            } else {
+                s.eps = eps;
+            }
+        } else {
+            s.eps = step.learn(s.sym_accept);
+        }
+    }
+    s.track_sym = false;
+    s.eps = step.final_stepsize();
+    Ok(())
 }
 
 /// Stan's initialisation: uniform(-R, R) until the log density and its
