@@ -2,8 +2,9 @@
 //! density: the four reference models' `MirDensity`, wrapped in nuts-rs's
 //! `CpuLogpFunc`. 4 chains x (1000 warmup + 1000 draws) each, nuts-rs with its
 //! default `DiagNutsSettings` (only `num_tune` / `num_draws` set to 1000;
-//! its default is 400 warmup), ours with Stan's adaptation (default) and with
-//! the opt-in Fisher-divergence metric (`MetricEstimator::GradVariance`).
+//! its default is 400 warmup), ours with Stan's adaptation (default), with
+//! the opt-in Fisher-divergence metric (`MetricEstimator::GradVariance`) and
+//! with the opt-in nutpie-style warmup schedule (`Adaptation::Nutpie`).
 //! ESS is computed by our `diagnostics` module for all three, on the same
 //! constrained quantities as `benches/reference.rs`; ESS per 1000 gradients
 //! divides bulk-ESS by the post-warmup leapfrog steps (as `reference.rs`
@@ -13,8 +14,12 @@
 //! --bench nuts_rs [-- MODEL --reps N --seed S]` (default: all four models,
 //! 3 seeds, medians reported; `--ablation` adds nuts-rs with Stan's
 //! variance estimator, nuts-rs without step-size jitter, and ours with
-//! `target_accept` = `--ours-accept X`, default 0.7, and nuts-rs with
-//! `target_accept` = `--nuts-rs-accept X`, default 0.9).
+//! `target_accept` = `--ours-accept X`, default 0.7, nuts-rs with
+//! `target_accept` = `--nuts-rs-accept X`, default 0.9, and ours with
+//! Stan's adaptation but a final step-size window of 150 draws).
+//! "mean accept_stat" is the post-warmup mean of Stan's statistic
+//! (mean over the trajectory of min(1, e^-dH)); for nuts-rs its
+//! `mean_tree_accept`, the same quantity.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -28,7 +33,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
-use trialc_runtime::adapt::MetricEstimator;
+use trialc_runtime::adapt::{Adaptation, MetricEstimator};
 use trialc_runtime::density::LogDensity;
 use trialc_runtime::diagnostics::ess_bulk;
 use trialc_runtime::mir::MirDensity;
@@ -110,7 +115,7 @@ fn nuts_rs_chain<D: LogDensity>(
     seed: u64,
     chain: u64,
     variant: NutsRsVariant,
-) -> Result<Chain, String> {
+) -> Result<(Chain, u64), String> {
     let mut settings = DiagNutsSettings::default();
     match variant {
         NutsRsVariant::Default => {}
@@ -155,14 +160,21 @@ fn nuts_rs_chain<D: LogDensity>(
     let mut stats = Vec::with_capacity(1000);
     let mut warmup_stats = Vec::new();
     let mut stepsize = f64::NAN;
+    let mut tree_steps = 0u64;
     for _ in 0..total {
-        let (x, p) = sampler.draw().map_err(|e| format!("draw: {e}"))?;
+        let before = evals.load(Ordering::Relaxed);
+        let (x, _, st, p) = sampler.expanded_draw().map_err(|e| format!("draw: {e}"))?;
+        // Every log-density evaluation of this draw: nuts-rs's `num_steps`
+        // counts only the leapfrog steps of the subtrees merged into the
+        // trajectory, not those of a subtree abandoned at an inner U-turn
+        // or divergence (ours and Stan's `n_leapfrog` count them all).
+        let grads = evals.load(Ordering::Relaxed) - before;
         let s = SampleStats {
             lp: f64::NAN,
-            accept_stat: f64::NAN,
+            accept_stat: st.adapt.step_size.mean_tree_accept,
             stepsize: p.step_size,
             treedepth: 0,
-            n_leapfrog: p.num_steps as u32,
+            n_leapfrog: grads as u32,
             divergent: p.diverging,
             energy: f64::NAN,
         };
@@ -172,18 +184,22 @@ fn nuts_rs_chain<D: LogDensity>(
             draws.extend_from_slice(&x);
             stats.push(s);
             stepsize = p.step_size;
+            tree_steps += p.num_steps;
         }
     }
     drop(sampler);
     let n_grad_evals = evals.load(Ordering::Relaxed);
-    Ok(Chain {
-        draws,
-        stats,
-        warmup_stats,
-        stepsize,
-        inv_metric: Vec::new(),
-        n_grad_evals,
-    })
+    Ok((
+        Chain {
+            draws,
+            stats,
+            warmup_stats,
+            stepsize,
+            inv_metric: Vec::new(),
+            n_grad_evals,
+        },
+        tree_steps,
+    ))
 }
 
 /// nuts-rs settings compared (`--ablation` adds all but `Default`).
@@ -199,16 +215,26 @@ enum NutsRsVariant {
     NoJitter,
 }
 
-fn nuts_rs_fit<D: LogDensity>(d: &D, seed: u64, variant: NutsRsVariant) -> Result<Fit, String> {
-    let chains = (0..4u64)
+/// The fit and nuts-rs's own count of post-warmup leapfrog steps
+/// (`num_steps`, summed over chains).
+fn nuts_rs_fit<D: LogDensity>(
+    d: &D,
+    seed: u64,
+    variant: NutsRsVariant,
+) -> Result<(Fit, u64), String> {
+    let out = (0..4u64)
         .into_par_iter()
         .map(|c| nuts_rs_chain(d, seed, c, variant))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Fit {
-        dim: d.dim(),
-        names: d.coordinate_names(),
-        chains,
-    })
+    let steps = out.iter().map(|(_, s)| s).sum();
+    Ok((
+        Fit {
+            dim: d.dim(),
+            names: d.coordinate_names(),
+            chains: out.into_iter().map(|(c, _)| c).collect(),
+        },
+        steps,
+    ))
 }
 
 /// What one fit yields.
@@ -224,6 +250,11 @@ struct Row {
     leapfrog: f64,
     /// mean post-warmup step size (nuts-rs: jittered)
     stepsize: f64,
+    /// mean post-warmup acceptance statistic
+    accept: f64,
+    /// nuts-rs only: its `num_steps` per draw (leapfrog steps of the merged
+    /// trajectory, fewer than the gradients it evaluates)
+    tree_steps: Option<f64>,
     divergences: usize,
     warmup_divergences: usize,
 }
@@ -253,6 +284,14 @@ fn measure(model: &str, fit: &Fit, wall: f64) -> Row {
             .iter()
             .flat_map(|c| c.stats.iter())
             .map(|s| s.stepsize)
+            .sum::<f64>()
+            / fit.chains.iter().map(|c| c.stats.len()).sum::<usize>() as f64,
+        tree_steps: None,
+        accept: fit
+            .chains
+            .iter()
+            .flat_map(|c| c.stats.iter())
+            .map(|s| s.accept_stat)
             .sum::<f64>()
             / fit.chains.iter().map(|c| c.stats.len()).sum::<usize>() as f64,
         divergences: fit
@@ -337,12 +376,18 @@ fn main() {
                 continue;
             }
         };
-        let mut engines = vec!["nuts-rs", "ours (Stan adaptation)", "ours --grad-metric"];
+        let mut engines = vec![
+            Engine::NutsRs(NutsRsVariant::Default),
+            Engine::Ours(Ours::Stan),
+            Engine::Ours(Ours::GradMetric),
+            Engine::Ours(Ours::Nutpie),
+        ];
         if ablation {
-            engines.push("nuts-rs, variance metric (use_grad_based_estimate = false)");
-            engines.push("nuts-rs, no step-size jitter");
-            engines.push("ours (Stan adaptation), target_accept from --ours-accept");
-            engines.push("nuts-rs, target_accept from --nuts-rs-accept");
+            engines.push(Engine::NutsRs(NutsRsVariant::VarianceMetric));
+            engines.push(Engine::NutsRs(NutsRsVariant::NoJitter));
+            engines.push(Engine::Ours(Ours::TargetAccept(ours_accept)));
+            engines.push(Engine::NutsRs(NutsRsVariant::TargetAccept(nuts_rs_accept)));
+            engines.push(Engine::Ours(Ours::StanLongTerm));
         }
         let mut rows: Vec<Vec<Row>> = engines.iter().map(|_| Vec::new()).collect();
         let mut names = Vec::new();
@@ -350,29 +395,30 @@ fn main() {
             let s = seed + rep as u64;
             for (e, out) in rows.iter_mut().enumerate() {
                 let t = Instant::now();
-                let fit = if e != 1 && e != 2 && e != 5 {
-                    let variant = match e {
-                        0 => NutsRsVariant::Default,
-                        3 => NutsRsVariant::VarianceMetric,
-                        4 => NutsRsVariant::NoJitter,
-                        _ => NutsRsVariant::TargetAccept(nuts_rs_accept),
-                    };
-                    nuts_rs_fit(&d, s, variant)
-                } else {
-                    let metric = if e == 2 {
-                        MetricEstimator::GradVariance
-                    } else {
-                        MetricEstimator::Variance
-                    };
-                    let target_accept = if e == 5 { ours_accept } else { 0.8 };
-                    let cfg = NutsConfig {
-                        seed: s,
-                        metric,
-                        target_accept,
-                        keep_warmup_stats: true,
-                        ..NutsConfig::default()
-                    };
-                    sample(&d, &cfg).map_err(|err| err.to_string())
+                let mut tree_steps = None;
+                let fit = match engines[e] {
+                    Engine::NutsRs(variant) => nuts_rs_fit(&d, s, variant).map(|(f, st)| {
+                        tree_steps = Some(
+                            st as f64
+                                / f.chains.iter().map(|c| c.stats.len()).sum::<usize>() as f64,
+                        );
+                        f
+                    }),
+                    Engine::Ours(ours) => {
+                        let mut cfg = NutsConfig {
+                            seed: s,
+                            keep_warmup_stats: true,
+                            ..NutsConfig::default()
+                        };
+                        match ours {
+                            Ours::Stan => {}
+                            Ours::GradMetric => cfg.metric = MetricEstimator::GradVariance,
+                            Ours::Nutpie => cfg.adaptation = Adaptation::Nutpie,
+                            Ours::TargetAccept(t) => cfg.target_accept = t,
+                            Ours::StanLongTerm => cfg.term_buffer = 150,
+                        }
+                        sample(&d, &cfg).map_err(|err| err.to_string())
+                    }
                 };
                 let wall = t.elapsed().as_secs_f64();
                 match fit {
@@ -383,15 +429,17 @@ fn main() {
                                 .map(|(n, _)| n)
                                 .collect();
                         }
-                        out.push(measure(model, &f, wall));
+                        let mut row = measure(model, &f, wall);
+                        row.tree_steps = tree_steps;
+                        out.push(row);
                     }
-                    Err(err) => println!("{model} {} seed {s}: failed: {err}", engines[e]),
+                    Err(err) => println!("{model} {} seed {s}: failed: {err}", engines[e].label()),
                 }
             }
         }
         println!("\n## {model} (dim {}), medians over {reps} seeds", d.dim());
         println!(
-            "| engine | wall s | mean step size | mean leapfrog | divergences (post / warmup, per run) | min bulk-ESS (per draw) | {} | min over params | min over all {} coords | min per 1000 grads incl. warmup |",
+            "| engine | wall s | mean step size | mean accept_stat | mean leapfrog (gradients per draw) | nuts-rs num_steps per draw | divergences (post / warmup, per run) | min bulk-ESS (per draw) | {} | min over params | min over all {} coords | min per 1000 grads incl. warmup |",
             names
                 .iter()
                 .map(|n| format!("{n} ESS/1000 grads"))
@@ -400,7 +448,7 @@ fn main() {
             d.dim()
         );
         println!(
-            "|---|---|---|---|---|---|{}---|---|---|",
+            "|---|---|---|---|---|---|---|---|{}---|---|---|",
             "---|".repeat(names.len())
         );
         let mut mins = Vec::new();
@@ -416,11 +464,20 @@ fn main() {
             let min_coord = median(r.iter().map(|x| x.min_coord_per_grad).collect());
             mins.push((min_param, min_coord));
             println!(
-                "| {} | {:.3} | {:.3} | {:.2} | {} | {:.0} ({:.2}) | {} | {:.1} | {:.1} | {:.1} |",
-                engines[e],
+                "| {} | {:.3} | {:.3} | {:.3} | {:.2} | {} | {} | {:.0} ({:.2}) | {} | {:.1} | {:.1} | {:.1} |",
+                engines[e].label(),
                 median(r.iter().map(|x| x.wall).collect()),
                 median(r.iter().map(|x| x.stepsize).collect()),
+                median(r.iter().map(|x| x.accept).collect()),
                 median(r.iter().map(|x| x.leapfrog).collect()),
+                if r.iter().all(|x| x.tree_steps.is_some()) && !r.is_empty() {
+                    format!(
+                        "{:.2}",
+                        median(r.iter().filter_map(|x| x.tree_steps).collect())
+                    )
+                } else {
+                    "".into()
+                },
                 r.iter()
                     .map(|x| format!("{}/{}", x.divergences, x.warmup_divergences))
                     .collect::<Vec<_>>()
@@ -439,17 +496,63 @@ fn main() {
         summary.push((model, mins));
     }
     println!("\n## ratio of min ESS per 1000 post-warmup gradients, ours / nuts-rs (>= 1 meets the target)");
-    println!("| model | Stan adaptation (params) | --grad-metric (params) | Stan adaptation (all coords) | --grad-metric (all coords) |");
-    println!("|---|---|---|---|---|");
+    println!("| model | Stan adaptation (params) | --grad-metric (params) | --adapt nutpie (params) | Stan adaptation (all coords) | --grad-metric (all coords) | --adapt nutpie (all coords) |");
+    println!("|---|---|---|---|---|---|---|");
     for (model, m) in summary {
-        if m.len() >= 3 {
+        if m.len() >= 4 {
             println!(
-                "| {model} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                "| {model} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 m[1].0 / m[0].0,
                 m[2].0 / m[0].0,
+                m[3].0 / m[0].0,
                 m[1].1 / m[0].1,
-                m[2].1 / m[0].1
+                m[2].1 / m[0].1,
+                m[3].1 / m[0].1
             );
+        }
+    }
+}
+
+/// One row of the tables.
+#[derive(Debug, Clone, Copy)]
+enum Engine {
+    NutsRs(NutsRsVariant),
+    Ours(Ours),
+}
+
+/// Our sampler's settings compared.
+#[derive(Debug, Clone, Copy)]
+enum Ours {
+    /// `NutsConfig::default()`: Stan's warmup.
+    Stan,
+    /// `metric = MetricEstimator::GradVariance` (Stan's windows).
+    GradMetric,
+    /// `adaptation = Adaptation::Nutpie`.
+    Nutpie,
+    /// Stan's warmup with `target_accept` from `--ours-accept`.
+    TargetAccept(f64),
+    /// Stan's warmup with a 150-draw final step-size window (`term_buffer`).
+    StanLongTerm,
+}
+
+impl Engine {
+    fn label(&self) -> String {
+        match self {
+            Engine::NutsRs(NutsRsVariant::Default) => "nuts-rs".into(),
+            Engine::NutsRs(NutsRsVariant::VarianceMetric) => {
+                "nuts-rs, variance metric (use_grad_based_estimate = false)".into()
+            }
+            Engine::NutsRs(NutsRsVariant::NoJitter) => "nuts-rs, no step-size jitter".into(),
+            Engine::NutsRs(NutsRsVariant::TargetAccept(t)) => {
+                format!("nuts-rs, target_accept {t}")
+            }
+            Engine::Ours(Ours::Stan) => "ours (Stan adaptation)".into(),
+            Engine::Ours(Ours::GradMetric) => "ours --grad-metric".into(),
+            Engine::Ours(Ours::Nutpie) => "ours --adapt nutpie".into(),
+            Engine::Ours(Ours::TargetAccept(t)) => {
+                format!("ours (Stan adaptation), target_accept {t}")
+            }
+            Engine::Ours(Ours::StanLongTerm) => "ours (Stan adaptation), term_buffer 150".into(),
         }
     }
 }
