@@ -7,9 +7,10 @@
 #       3 seeds, medians) right after it,
 # and prints a table of ratios from the two result files.
 #
-# Usage: scripts/bench-stan.sh [--skip-stan] [--grad-metric]
+# Usage: scripts/bench-stan.sh [--skip-stan] [--grad-metric] [--adapt-nutpie]
 #   --skip-stan    reuse the harness results already in $STAN_REF_WORK/results
 #   --grad-metric  run our bench with the opt-in Fisher-divergence metric
+#   --adapt-nutpie run our bench with the opt-in nutpie-style warmup
 # Env: STAN_REF_WORK (default /tmp/trialc-stan-reference), BENCH_OUT (default
 #   /tmp/trialc-bench-stan), CARGO_TARGET_DIR (as usual), NICE (default 10).
 # Needs python3 (the harness installs its own venv from PyPI on first use).
@@ -26,6 +27,7 @@ for a in "$@"; do
   case "$a" in
     --skip-stan) skip_stan=1 ;;
     --grad-metric) ours_args+=(--grad-metric) ;;
+    --adapt-nutpie) ours_args+=(--adapt nutpie) ;;
     *) echo "unknown argument: $a" >&2; exit 2 ;;
   esac
 done

@@ -6,7 +6,9 @@
 //! Run: `cargo bench -p trialc-runtime --bench reference` (optional argument:
 //! a model name to run only that one; `--seed N`; `--reps N` runs with seeds
 //! N.. and reports medians, default 3; `--grad-metric` uses the opt-in
-//! Fisher-divergence diagonal metric instead of Stan's; `--json PATH` writes
+//! Fisher-divergence diagonal metric instead of Stan's; `--adapt nutpie` the
+//! opt-in nutpie-style warmup schedule (`Adaptation::Nutpie`, which always
+//! uses that metric); `--json PATH` writes
 //! the per-model figures for `scripts/bench-stan.sh`). CPU time is the sum
 //! over this process's threads of their on-CPU time (`/proc/self/task/*/schedstat`),
 //! comparable with Stan's summed per-chain elapsed times.
@@ -15,7 +17,7 @@
 mod common;
 
 use std::time::Instant;
-use trialc_runtime::adapt::MetricEstimator;
+use trialc_runtime::adapt::{Adaptation, MetricEstimator};
 use trialc_runtime::density::LogDensity;
 use trialc_runtime::diagnostics::{chain_health, summarise};
 use trialc_runtime::mir::MirDensity;
@@ -107,9 +109,10 @@ fn run<D: LogDensity>(
     seed: u64,
     reps: usize,
     metric: MetricEstimator,
+    adaptation: Adaptation,
 ) -> serde_json::Value {
     let stan = common::read_json("stan_summary.json");
-    let mut out = serde_json::json!({ "model": model, "dim": d.dim(), "seed": seed, "metric": format!("{metric:?}") });
+    let mut out = serde_json::json!({ "model": model, "dim": d.dim(), "seed": seed, "metric": format!("{metric:?}"), "adaptation": format!("{adaptation:?}") });
     let mut walls = Vec::new();
     let mut cpus = Vec::new();
     let mut ess_cpu: Vec<Vec<f64>> = Vec::new();
@@ -121,6 +124,7 @@ fn run<D: LogDensity>(
         let cfg = NutsConfig {
             seed: seed + rep as u64,
             metric,
+            adaptation,
             ..NutsConfig::default()
         };
         let cpu0 = cpu_seconds();
@@ -279,6 +283,7 @@ fn main() {
     let mut only: Option<String> = None;
     let mut reps = 3usize;
     let mut metric = MetricEstimator::Variance;
+    let mut adaptation = Adaptation::Stan;
     let mut json_path: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
@@ -292,6 +297,14 @@ fn main() {
                 i += 1;
             }
             "--grad-metric" => metric = MetricEstimator::GradVariance,
+            "--adapt" => {
+                match args.get(i + 1).map(String::as_str) {
+                    Some("stan") => adaptation = Adaptation::Stan,
+                    Some("nutpie") => adaptation = Adaptation::Nutpie,
+                    other => println!("--adapt takes stan or nutpie, not {other:?}"),
+                }
+                i += 1;
+            }
             "--json" => {
                 json_path = args.get(i + 1).cloned();
                 i += 1;
@@ -303,7 +316,7 @@ fn main() {
         i += 1;
     }
     println!(
-        "threads: {} | metric estimator: {metric:?}",
+        "threads: {} | metric estimator: {metric:?} | adaptation: {adaptation:?}",
         rayon::current_num_threads()
     );
     let mut results = serde_json::Map::new();
@@ -324,10 +337,17 @@ fn main() {
             continue;
         }
         let r = if model == "count_ar1_hand" {
-            run("count_ar1", &common::CountAr1::new(), seed, reps, metric)
+            run(
+                "count_ar1",
+                &common::CountAr1::new(),
+                seed,
+                reps,
+                metric,
+                adaptation,
+            )
         } else {
             match MirDensity::new(common::reference_mir(model)) {
-                Ok(d) => run(model, &d, seed, reps, metric),
+                Ok(d) => run(model, &d, seed, reps, metric, adaptation),
                 Err(e) => {
                     println!("{model}: invalid model: {e}");
                     serde_json::json!({ "model": model, "error": e.to_string() })
