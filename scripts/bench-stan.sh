@@ -7,10 +7,11 @@
 #       3 seeds, medians) right after it,
 # and prints a table of ratios from the two result files.
 #
-# Usage: scripts/bench-stan.sh [--skip-stan] [--grad-metric] [--adapt-nutpie]
+# Usage: scripts/bench-stan.sh [--skip-stan] [--grad-metric] [--adapt-nutpie] [--uturn-displacement]
 #   --skip-stan    reuse the harness results already in $STAN_REF_WORK/results
 #   --grad-metric  run our bench with the opt-in Fisher-divergence metric
 #   --adapt-nutpie run our bench with the opt-in nutpie-style warmup
+#   --uturn-displacement  ... and/or the opt-in displacement U-turn criterion
 # Env: STAN_REF_WORK (default /tmp/trialc-stan-reference), BENCH_OUT (default
 #   /tmp/trialc-bench-stan), CARGO_TARGET_DIR (as usual), NICE (default 10).
 # Needs python3 (the harness installs its own venv from PyPI on first use).
@@ -28,6 +29,7 @@ for a in "$@"; do
     --skip-stan) skip_stan=1 ;;
     --grad-metric) ours_args+=(--grad-metric) ;;
     --adapt-nutpie) ours_args+=(--adapt nutpie) ;;
+    --uturn-displacement) ours_args+=(--uturn displacement) ;;
     *) echo "unknown argument: $a" >&2; exit 2 ;;
   esac
 done

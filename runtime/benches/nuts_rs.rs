@@ -37,7 +37,7 @@ use trialc_runtime::adapt::{Adaptation, MetricEstimator};
 use trialc_runtime::density::LogDensity;
 use trialc_runtime::diagnostics::ess_bulk;
 use trialc_runtime::mir::MirDensity;
-use trialc_runtime::nuts::{sample, Chain, Fit, NutsConfig, SampleStats};
+use trialc_runtime::nuts::{sample, Chain, Fit, NutsConfig, SampleStats, UTurn};
 
 /// A non-finite log density or gradient: nuts-rs treats a recoverable error
 /// as a divergence, as our sampler treats a non-finite value.
@@ -381,6 +381,7 @@ fn main() {
             Engine::Ours(Ours::Stan),
             Engine::Ours(Ours::GradMetric),
             Engine::Ours(Ours::Nutpie),
+            Engine::Ours(Ours::NutpieDisplacement),
         ];
         if ablation {
             engines.push(Engine::NutsRs(NutsRsVariant::VarianceMetric));
@@ -388,6 +389,7 @@ fn main() {
             engines.push(Engine::Ours(Ours::TargetAccept(ours_accept)));
             engines.push(Engine::NutsRs(NutsRsVariant::TargetAccept(nuts_rs_accept)));
             engines.push(Engine::Ours(Ours::StanLongTerm));
+            engines.push(Engine::Ours(Ours::StanDisplacement));
         }
         let mut rows: Vec<Vec<Row>> = engines.iter().map(|_| Vec::new()).collect();
         let mut names = Vec::new();
@@ -416,6 +418,11 @@ fn main() {
                             Ours::Nutpie => cfg.adaptation = Adaptation::Nutpie,
                             Ours::TargetAccept(t) => cfg.target_accept = t,
                             Ours::StanLongTerm => cfg.term_buffer = 150,
+                            Ours::NutpieDisplacement => {
+                                cfg.adaptation = Adaptation::Nutpie;
+                                cfg.uturn = UTurn::Displacement;
+                            }
+                            Ours::StanDisplacement => cfg.uturn = UTurn::Displacement,
                         }
                         sample(&d, &cfg).map_err(|err| err.to_string())
                     }
@@ -496,18 +503,28 @@ fn main() {
         summary.push((model, mins));
     }
     println!("\n## ratio of min ESS per 1000 post-warmup gradients, ours / nuts-rs (>= 1 meets the target)");
-    println!("| model | Stan adaptation (params) | --grad-metric (params) | --adapt nutpie (params) | Stan adaptation (all coords) | --grad-metric (all coords) | --adapt nutpie (all coords) |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| model | Stan adaptation (params) | --grad-metric (params) | --adapt nutpie (params) | --adapt nutpie --uturn displacement (params) | Stan adaptation (all coords) | --grad-metric (all coords) | --adapt nutpie (all coords) | --adapt nutpie --uturn displacement (all coords) |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for (model, m) in summary {
-        if m.len() >= 4 {
+        if m.len() >= 5 {
+            let r = |e: usize, k: usize| {
+                let (a, b) = (m[e], m[0]);
+                if k == 0 {
+                    a.0 / b.0
+                } else {
+                    a.1 / b.1
+                }
+            };
             println!(
-                "| {model} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
-                m[1].0 / m[0].0,
-                m[2].0 / m[0].0,
-                m[3].0 / m[0].0,
-                m[1].1 / m[0].1,
-                m[2].1 / m[0].1,
-                m[3].1 / m[0].1
+                "| {model} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                r(1, 0),
+                r(2, 0),
+                r(3, 0),
+                r(4, 0),
+                r(1, 1),
+                r(2, 1),
+                r(3, 1),
+                r(4, 1)
             );
         }
     }
@@ -533,6 +550,10 @@ enum Ours {
     TargetAccept(f64),
     /// Stan's warmup with a 150-draw final step-size window (`term_buffer`).
     StanLongTerm,
+    /// `adaptation = Adaptation::Nutpie`, `uturn = UTurn::Displacement`.
+    NutpieDisplacement,
+    /// Stan's warmup, `uturn = UTurn::Displacement`.
+    StanDisplacement,
 }
 
 impl Engine {
@@ -553,6 +574,12 @@ impl Engine {
                 format!("ours (Stan adaptation), target_accept {t}")
             }
             Engine::Ours(Ours::StanLongTerm) => "ours (Stan adaptation), term_buffer 150".into(),
+            Engine::Ours(Ours::NutpieDisplacement) => {
+                "ours --adapt nutpie --uturn displacement".into()
+            }
+            Engine::Ours(Ours::StanDisplacement) => {
+                "ours (Stan adaptation), --uturn displacement".into()
+            }
         }
     }
 }

@@ -8,7 +8,8 @@
 //! N.. and reports medians, default 3; `--grad-metric` uses the opt-in
 //! Fisher-divergence diagonal metric instead of Stan's; `--adapt nutpie` the
 //! opt-in nutpie-style warmup schedule (`Adaptation::Nutpie`, which always
-//! uses that metric); `--json PATH` writes
+//! uses that metric); `--uturn displacement` the opt-in displacement
+//! no-U-turn criterion (`UTurn::Displacement`); `--json PATH` writes
 //! the per-model figures for `scripts/bench-stan.sh`). CPU time is the sum
 //! over this process's threads of their on-CPU time (`/proc/self/task/*/schedstat`),
 //! comparable with Stan's summed per-chain elapsed times.
@@ -21,7 +22,7 @@ use trialc_runtime::adapt::{Adaptation, MetricEstimator};
 use trialc_runtime::density::LogDensity;
 use trialc_runtime::diagnostics::{chain_health, summarise};
 use trialc_runtime::mir::MirDensity;
-use trialc_runtime::nuts::{sample, NutsConfig};
+use trialc_runtime::nuts::{sample, NutsConfig, UTurn};
 
 /// Figures only in results/summary.md (not in summary.json): Stan's
 /// divergences, and the mean leapfrog steps per post-warmup draw of Stan and
@@ -110,9 +111,10 @@ fn run<D: LogDensity>(
     reps: usize,
     metric: MetricEstimator,
     adaptation: Adaptation,
+    uturn: UTurn,
 ) -> serde_json::Value {
     let stan = common::read_json("stan_summary.json");
-    let mut out = serde_json::json!({ "model": model, "dim": d.dim(), "seed": seed, "metric": format!("{metric:?}"), "adaptation": format!("{adaptation:?}") });
+    let mut out = serde_json::json!({ "model": model, "dim": d.dim(), "seed": seed, "metric": format!("{metric:?}"), "adaptation": format!("{adaptation:?}"), "uturn": format!("{uturn:?}") });
     let mut walls = Vec::new();
     let mut cpus = Vec::new();
     let mut ess_cpu: Vec<Vec<f64>> = Vec::new();
@@ -125,6 +127,7 @@ fn run<D: LogDensity>(
             seed: seed + rep as u64,
             metric,
             adaptation,
+            uturn,
             ..NutsConfig::default()
         };
         let cpu0 = cpu_seconds();
@@ -284,6 +287,7 @@ fn main() {
     let mut reps = 3usize;
     let mut metric = MetricEstimator::Variance;
     let mut adaptation = Adaptation::Stan;
+    let mut uturn = UTurn::Generalized;
     let mut json_path: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
@@ -305,6 +309,14 @@ fn main() {
                 }
                 i += 1;
             }
+            "--uturn" => {
+                match args.get(i + 1).map(String::as_str) {
+                    Some("generalized") => uturn = UTurn::Generalized,
+                    Some("displacement") => uturn = UTurn::Displacement,
+                    other => println!("--uturn takes generalized or displacement, not {other:?}"),
+                }
+                i += 1;
+            }
             "--json" => {
                 json_path = args.get(i + 1).cloned();
                 i += 1;
@@ -316,7 +328,7 @@ fn main() {
         i += 1;
     }
     println!(
-        "threads: {} | metric estimator: {metric:?} | adaptation: {adaptation:?}",
+        "threads: {} | metric estimator: {metric:?} | adaptation: {adaptation:?} | uturn: {uturn:?}",
         rayon::current_num_threads()
     );
     let mut results = serde_json::Map::new();
@@ -344,10 +356,11 @@ fn main() {
                 reps,
                 metric,
                 adaptation,
+                uturn,
             )
         } else {
             match MirDensity::new(common::reference_mir(model)) {
-                Ok(d) => run(model, &d, seed, reps, metric, adaptation),
+                Ok(d) => run(model, &d, seed, reps, metric, adaptation, uturn),
                 Err(e) => {
                     println!("{model}: invalid model: {e}");
                     serde_json::json!({ "model": model, "error": e.to_string() })

@@ -7,6 +7,22 @@
 use crate::adapt::{
     symmetric_accept, Adaptation, MetricEstimator, NutpieSchedule, StepSizeAdapter, VarAdapter,
 };
+
+/// When a trajectory (and each of its subtrees) stops growing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UTurn {
+    /// Stan's generalized criterion on the summed momenta (rho) of the
+    /// trajectory, with the extra checks across merged subtrees.
+    #[default]
+    Generalized,
+    /// The original criterion of Hoffman & Gelman (2014) on the end-to-end
+    /// displacement, (q_end - q_beg) . p >= 0 at both ends (in the metric's
+    /// scaled coordinates this is the dot product with the velocity), with
+    /// the same extra checks across merged subtrees: what nuts-rs / nutpie
+    /// use. It stops slightly earlier than Stan's, which counts both end
+    /// momenta fully in rho. Opt-in: not Stan's algorithm.
+    Displacement,
+}
 use crate::density::{log_sum_exp, LogDensity};
 use crate::rng::ChainRng;
 use rayon::prelude::*;
@@ -39,6 +55,8 @@ pub struct NutsConfig {
     /// Warmup schedule; Stan's by default. `Adaptation::Nutpie` ignores
     /// `metric`, `init_buffer`, `term_buffer` and `base_window`.
     pub adaptation: Adaptation,
+    /// No-U-turn criterion; Stan's by default.
+    pub uturn: UTurn,
 }
 
 impl Default for NutsConfig {
@@ -61,6 +79,7 @@ impl Default for NutsConfig {
             keep_warmup_stats: false,
             metric: MetricEstimator::Variance,
             adaptation: Adaptation::Stan,
+            uturn: UTurn::Generalized,
         }
     }
 }
@@ -263,6 +282,10 @@ struct Level {
     p_final_beg: Vec<f64>,
     ps_final_beg: Vec<f64>,
     rho_final: Vec<f64>,
+    /// Positions at the same points as p_init_end / p_final_beg
+    /// (`UTurn::Displacement` only).
+    q_init_end: Vec<f64>,
+    q_final_beg: Vec<f64>,
 }
 
 impl Level {
@@ -275,6 +298,8 @@ impl Level {
             p_final_beg: vec![0.0; n],
             ps_final_beg: vec![0.0; n],
             rho_final: vec![0.0; n],
+            q_init_end: vec![0.0; n],
+            q_final_beg: vec![0.0; n],
         }
     }
 }
@@ -297,6 +322,12 @@ struct Top {
     rho: Vec<f64>,
     rho_fwd: Vec<f64>,
     rho_bck: Vec<f64>,
+    /// `UTurn::Displacement`: position and momentum of the old trajectory's
+    /// end on the side being extended, positions of the new subtree's ends.
+    q_old: Vec<f64>,
+    p_old: Vec<f64>,
+    q_sub_beg: Vec<f64>,
+    q_sub_end: Vec<f64>,
 }
 
 impl Top {
@@ -318,6 +349,10 @@ impl Top {
             rho: v(),
             rho_fwd: v(),
             rho_bck: v(),
+            q_old: v(),
+            p_old: v(),
+            q_sub_beg: v(),
+            q_sub_end: v(),
         }
     }
 }
@@ -410,6 +445,23 @@ fn merge_criteria(
     whole & left & right
 }
 
+/// No U-turn on the span from `a` to `b` (`a` built first; `sign` is the
+/// direction of time the span was built in): the displacement in forward
+/// time, `sign (q_b - q_a)`, has a non-negative dot product with the
+/// momentum at both ends.
+#[inline]
+fn no_turn(sign: f64, q_a: &[f64], q_b: &[f64], p_a: &[f64], p_b: &[f64]) -> bool {
+    let n = q_a.len();
+    let (q_b, p_a, p_b) = (&q_b[..n], &p_a[..n], &p_b[..n]);
+    let (mut da, mut db) = (0.0, 0.0);
+    for i in 0..n {
+        let d = q_b[i] - q_a[i];
+        da += d * p_a[i];
+        db += d * p_b[i];
+    }
+    sign * da >= 0.0 && sign * db >= 0.0
+}
+
 struct Sampler<'a, D: LogDensity> {
     d: &'a D,
     n: usize,
@@ -424,6 +476,8 @@ struct Sampler<'a, D: LogDensity> {
     /// Accumulate the symmetric acceptance statistic (nutpie warmup only:
     /// the default path does not pay for its exp).
     track_sym: bool,
+    /// `UTurn::Displacement`: track the positions of subtree ends.
+    displacement: bool,
     sum_sym: f64,
     /// Mean symmetric acceptance statistic of the last transition (when
     /// `track_sym`).
@@ -568,7 +622,14 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             let mut lsw_subtree = f64::NEG_INFINITY;
             // The trajectory end moves into self.z and back by swapping
             // buffers (the state left in the end's slot is overwritten).
-            let valid = if self.rng.uniform() > 0.5 {
+            let forward = self.rng.uniform() > 0.5;
+            if self.displacement {
+                // self.z is about to hold the end being extended.
+                let old = if forward { &top.z_fwd } else { &top.z_bck };
+                top.q_old.copy_from_slice(&old.q);
+                top.p_old.copy_from_slice(&old.p);
+            }
+            let valid = if forward {
                 std::mem::swap(&mut self.z, &mut top.z_fwd);
                 // The old trajectory becomes the backward half.
                 let t = &mut *top;
@@ -591,6 +652,8 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                     &mut top.rho_fwd,
                     &mut top.p_fwd_bck,
                     &mut top.p_fwd_fwd,
+                    &mut top.q_sub_beg,
+                    &mut top.q_sub_end,
                     h0,
                     1.0,
                     &mut n_leapfrog,
@@ -622,6 +685,8 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                     &mut top.rho_bck,
                     &mut top.p_bck_fwd,
                     &mut top.p_bck_bck,
+                    &mut top.q_sub_beg,
+                    &mut top.q_sub_end,
                     h0,
                     -1.0,
                     &mut n_leapfrog,
@@ -649,7 +714,23 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             // rho = rho_bck + rho_fwd, and the checks around the merged
             // trajectory and across the two halves (rho of one side plus the
             // neighbouring end momentum of the other).
-            if !top.merge(n) {
+            if self.displacement {
+                // The whole trajectory, and each half with the neighbouring
+                // point of the other (in forward time: back end first).
+                let t = &*top;
+                let (bck, fwd) = (&t.z_bck, &t.z_fwd);
+                let ok = no_turn(1.0, &bck.q, &fwd.q, &bck.p, &fwd.p)
+                    && if forward {
+                        no_turn(1.0, &t.q_old, &fwd.q, &t.p_old, &fwd.p)
+                            && no_turn(1.0, &bck.q, &t.q_sub_beg, &bck.p, &t.p_fwd_bck)
+                    } else {
+                        no_turn(1.0, &bck.q, &t.q_old, &bck.p, &t.p_old)
+                            && no_turn(1.0, &t.q_sub_beg, &fwd.q, &t.p_bck_fwd, &fwd.p)
+                    };
+                if !ok {
+                    break;
+                }
+            } else if !top.merge(n) {
                 break;
             }
         }
@@ -690,6 +771,8 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         rho: &mut [f64],
         p_beg: &mut [f64],
         p_end: &mut [f64],
+        q_beg: &mut [f64],
+        q_end: &mut [f64],
         h0: f64,
         sign: f64,
         n_leapfrog: &mut u32,
@@ -723,6 +806,10 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                 p_beg[i] = p[i];
                 p_end[i] = p[i];
             }
+            if self.displacement {
+                q_beg[..n].copy_from_slice(&self.z.q);
+                q_end[..n].copy_from_slice(&self.z.q);
+            }
             return !self.divergent;
         }
         let (lower, rest) = levels.split_at_mut(depth - 1);
@@ -741,6 +828,8 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             &mut lv.rho_init,
             p_beg,
             &mut lv.p_init_end,
+            q_beg,
+            &mut lv.q_init_end,
             h0,
             sign,
             n_leapfrog,
@@ -762,6 +851,8 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             &mut lv.rho_final,
             &mut lv.p_final_beg,
             p_end,
+            &mut lv.q_final_beg,
+            q_end,
             h0,
             sign,
             n_leapfrog,
@@ -785,6 +876,11 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
         }
         for ((r, a), b) in rho.iter_mut().zip(&lv.rho_init).zip(&lv.rho_final) {
             *r += a + b;
+        }
+        if self.displacement {
+            return no_turn(sign, q_beg, q_end, p_beg, p_end)
+                && no_turn(sign, q_beg, &lv.q_final_beg, p_beg, &lv.p_final_beg)
+                && no_turn(sign, &lv.q_init_end, q_end, &lv.p_init_end, p_end);
         }
         merge_criteria(
             ps_beg,
@@ -819,6 +915,7 @@ pub fn run_chain<D: LogDensity>(
         z: Point::new(n),
         divergent: false,
         track_sym: false,
+        displacement: cfg.uturn == UTurn::Displacement,
         sum_sym: 0.0,
         sym_accept: 0.0,
         scratch: Some(Box::new((
@@ -1023,6 +1120,22 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn no_turn_by_hand() {
+        // Forward in time from a = (0, 0) to b = (2, 1).
+        let (qa, qb) = ([0.0, 0.0], [2.0, 1.0]);
+        assert!(no_turn(1.0, &qa, &qb, &[1.0, 0.0], &[0.0, 1.0]));
+        // The momentum at b points back along the displacement: U-turn.
+        assert!(!no_turn(1.0, &qa, &qb, &[1.0, 0.0], &[-1.0, 1.0]));
+        // Orthogonal counts as no U-turn (nuts-rs: turning iff < 0).
+        assert!(no_turn(1.0, &qa, &qb, &[1.0, -2.0], &[1.0, 0.0]));
+        // Built backward in time (b is earlier than a): the forward-time
+        // displacement is a - b, so forward momenta at both ends mean a
+        // U-turn of the span and backward ones none.
+        assert!(!no_turn(-1.0, &qa, &qb, &[1.0, 0.0], &[1.0, 0.0]));
+        assert!(no_turn(-1.0, &qa, &qb, &[-1.0, 0.0], &[-1.0, 0.0]));
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! The opt-in nutpie-style warmup (`Adaptation::Nutpie`): exact posteriors,
-//! the reference models against Stan's posterior summaries, bit-for-bit
-//! reproducibility whatever the thread count, and short warmups.
+//! The opt-in nutpie-style warmup (`Adaptation::Nutpie`) and the opt-in
+//! displacement no-U-turn criterion (`UTurn::Displacement`), alone and
+//! together: exact posteriors, the reference models against Stan's
+//! posterior summaries, bit-for-bit reproducibility whatever the thread
+//! count, and short warmups.
 
 mod common;
 
@@ -8,7 +10,7 @@ use trialc_runtime::adapt::Adaptation;
 use trialc_runtime::density::LogDensity;
 use trialc_runtime::diagnostics::{chain_health, ess_mean, mcse_mean, summarise};
 use trialc_runtime::mir::MirDensity;
-use trialc_runtime::nuts::{sample, Fit, NutsConfig};
+use trialc_runtime::nuts::{sample, Fit, NutsConfig, UTurn};
 
 /// mu ~ normal(m0, s0); y_i ~ normal(mu, s), s known; plus two independent
 /// normal coordinates on very different scales (0.01 and 30), which the
@@ -100,14 +102,34 @@ fn check_exact(fit: &Fit, k: usize, mean: f64, sd: f64) {
     );
 }
 
+/// The opt-in combinations.
+const VARIANTS: [(Adaptation, UTurn); 3] = [
+    (Adaptation::Nutpie, UTurn::Generalized),
+    (Adaptation::Nutpie, UTurn::Displacement),
+    (Adaptation::Stan, UTurn::Displacement),
+];
+
 #[test]
 fn conjugate_normal_posterior_is_exact() {
+    for (adaptation, uturn) in VARIANTS {
+        let cfg = NutsConfig {
+            adaptation,
+            uturn,
+            ..nutpie(11)
+        };
+        check_conjugate(&sample(&model(), &cfg).expect("sampling runs"), adaptation);
+    }
+}
+
+fn check_conjugate(fit: &Fit, adaptation: Adaptation) {
     let d = model();
-    let fit = sample(&d, &nutpie(11)).expect("sampling runs");
     let (m, s) = d.exact();
-    check_exact(&fit, 0, m, s);
-    check_exact(&fit, 1, 0.0, SCALES[0]);
-    check_exact(&fit, 2, 0.0, SCALES[1]);
+    check_exact(fit, 0, m, s);
+    check_exact(fit, 1, 0.0, SCALES[0]);
+    check_exact(fit, 2, 0.0, SCALES[1]);
+    if adaptation != Adaptation::Nutpie {
+        return;
+    }
     for c in &fit.chains {
         // The metric found the scales (variances 1e-4 and 900) within 30%.
         for (k, s) in SCALES.iter().enumerate() {
@@ -123,12 +145,19 @@ fn conjugate_normal_posterior_is_exact() {
 
 #[test]
 fn same_seed_same_draws_for_one_and_two_threads() {
+    for (adaptation, uturn) in VARIANTS {
+        same_draws(NutsConfig {
+            num_warmup: 200,
+            num_draws: 100,
+            adaptation,
+            uturn,
+            ..nutpie(5)
+        });
+    }
+}
+
+fn same_draws(cfg: NutsConfig) {
     let d = model();
-    let cfg = NutsConfig {
-        num_warmup: 200,
-        num_draws: 100,
-        ..nutpie(5)
-    };
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -153,7 +182,7 @@ fn same_seed_same_draws_for_one_and_two_threads() {
     let one = run(1);
     assert_eq!(bits(&one), bits(&run(2)));
     assert_eq!(bits(&one), bits(&run(1)));
-    // A different seed gives different draws, and the schedule is not
+    // A different seed gives different draws, and the sampler is not
     // Stan's.
     let other = sample(
         &d,
@@ -168,6 +197,7 @@ fn same_seed_same_draws_for_one_and_two_threads() {
         &d,
         &NutsConfig {
             adaptation: Adaptation::Stan,
+            uturn: UTurn::Generalized,
             ..cfg.clone()
         },
     )
@@ -183,6 +213,11 @@ fn short_warmups_run() {
             num_chains: 2,
             num_warmup,
             num_draws: 20,
+            uturn: if num_warmup % 2 == 0 {
+                UTurn::Generalized
+            } else {
+                UTurn::Displacement
+            },
             ..nutpie(3)
         };
         let fit = sample(&d, &cfg).expect("sampling runs");
@@ -209,21 +244,26 @@ fn short_warmups_run() {
     assert!(fit.chains.iter().all(|c| c.draws.is_empty()));
 }
 
-/// The four reference models fitted with the nutpie schedule agree with
-/// Stan's posterior summaries as the default sampler does
-/// (`reference_models.rs`: mean within 4 combined MCSE, sd within 10%).
+/// The four reference models fitted with the nutpie schedule (with each
+/// criterion) agree with Stan's posterior summaries as the default sampler
+/// does (`reference_models.rs`: mean within 4 combined MCSE, sd within 10%).
 #[test]
 fn reference_models_agree_with_stan() {
-    for (model, max_divergences) in [
-        ("continuous", 0),
-        ("binary", 0),
-        ("count", 0),
-        ("count_ar1", 20),
+    for (model, max_divergences, uturn) in [
+        ("continuous", 0, UTurn::Generalized),
+        ("binary", 0, UTurn::Generalized),
+        ("count", 0, UTurn::Generalized),
+        ("count_ar1", 20, UTurn::Generalized),
+        ("continuous", 0, UTurn::Displacement),
+        ("binary", 0, UTurn::Displacement),
+        ("count", 0, UTurn::Displacement),
+        ("count_ar1", 20, UTurn::Displacement),
     ] {
         let d = MirDensity::new(common::reference_mir(model)).expect("valid model");
         let cfg = NutsConfig {
             seed: 314,
             adaptation: Adaptation::Nutpie,
+            uturn,
             ..NutsConfig::default()
         };
         let fit = sample(&d, &cfg).expect("sampling runs");
