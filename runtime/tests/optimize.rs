@@ -171,3 +171,108 @@ fn failures_are_errors() {
         Err(OptimizeError::NotConcave)
     ));
 }
+
+/// Log density of a log-scale `tau` (Jacobian included) and an independent
+/// normal coordinate: lp = -k tau - s/2 exp(-2 tau) - (x - 3)^2 / (2 * 0.25).
+/// Mode: tau = ln(s / k) / 2, x = 3; curvature -2k and -4, so the Laplace
+/// sds are 1/sqrt(2k) and 0.5. From 0 the gradient in tau is s - k = -999:
+/// a first L-BFGS step of that length overflows exp(-2 tau).
+struct Steep {
+    k: f64,
+    s: f64,
+}
+
+impl LogDensity for Steep {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn logp_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        let e = (-2.0 * x[0]).exp();
+        g[0] = -self.k + self.s * e;
+        g[1] = -(x[1] - 3.0) / 0.25;
+        -self.k * x[0] - 0.5 * self.s * e - 0.5 * (x[1] - 3.0).powi(2) / 0.25
+    }
+}
+
+#[test]
+fn a_first_step_into_overflow_is_backed_off_not_reported_as_a_mode() {
+    let d = Steep { k: 1000.0, s: 1.0 };
+    let mut g = [0.0; 2];
+    d.logp_grad(&[-999.0, 0.0], &mut g);
+    assert!(!g[0].is_finite(), "the plain first step overflows");
+    let lap = laplace(&d, &[0.0, 0.0], &OptimizeConfig::default()).expect("mode and Laplace");
+    let tau = 0.5 * (1.0f64 / 1000.0).ln();
+    assert!(
+        (lap.mode.x[0] - tau).abs() < 1e-6,
+        "{} vs {tau}",
+        lap.mode.x[0]
+    );
+    assert!((lap.mode.x[1] - 3.0).abs() < 1e-6);
+    assert!(lap.mode.grad_norm <= 1e-3);
+    let sd = lap.sd();
+    assert!((sd[0] * 2000f64.sqrt() - 1.0).abs() < 1e-4, "{}", sd[0]);
+    assert!((sd[1] - 0.5).abs() < 1e-5);
+}
+
+/// lp = x has no mode; Rosenbrock has one that 3 iterations do not reach.
+struct Unbounded;
+
+impl LogDensity for Unbounded {
+    fn dim(&self) -> usize {
+        1
+    }
+    fn logp_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        g[0] = 1.0;
+        x[0]
+    }
+}
+
+struct Rosenbrock;
+
+impl LogDensity for Rosenbrock {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn logp_grad(&self, x: &[f64], g: &mut [f64]) -> f64 {
+        let (a, b) = (x[0], x[1]);
+        g[0] = 2.0 * (1.0 - a) + 400.0 * a * (b - a * a);
+        g[1] = -200.0 * (b - a * a);
+        -((1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2))
+    }
+}
+
+#[test]
+fn no_convergence_is_an_error_that_says_how_far_it_got() {
+    match find_mode(&Unbounded, &[0.0], &OptimizeConfig::default()) {
+        Err(e @ OptimizeError::NotConverged { grad_norm, .. }) => {
+            assert_eq!(grad_norm, 1.0);
+            let text = e.to_string();
+            assert!(
+                text.contains("did not converge") && text.contains("iterations"),
+                "{text}"
+            );
+        }
+        other => panic!("expected NotConverged, got {other:?}"),
+    }
+    let short = OptimizeConfig {
+        max_iters: 3,
+        ..OptimizeConfig::default()
+    };
+    match find_mode(&Rosenbrock, &[-1.2, 1.0], &short) {
+        Err(OptimizeError::NotConverged {
+            iterations,
+            grad_norm,
+            ..
+        }) => {
+            assert!(iterations <= 3, "{iterations}");
+            assert!(grad_norm > 1e-3);
+        }
+        other => panic!("expected NotConverged, got {other:?}"),
+    }
+    // With the default budget it converges to (1, 1).
+    let m = find_mode(&Rosenbrock, &[-1.2, 1.0], &OptimizeConfig::default()).expect("mode");
+    assert!(
+        (m.x[0] - 1.0).abs() < 1e-5 && (m.x[1] - 1.0).abs() < 1e-5,
+        "{m:?}"
+    );
+}
