@@ -1,8 +1,9 @@
-// Ordinal outcomes (naproxen-dose / pgic 1..7, magnesium-migraine /
-// sleep_quality 1..5): ordered logistic, P(y <= k) = inv_logit(c_k - eta), no
-// intercept, effects of the P non-reference arms, cutpoints ~
-// induced_dirichlet(1) (Betancourt 2019, anchor 0); both specs write
-// `effect ~ normal(0, 1)` for every arm.
+// Ordinal outcome naproxen-dose / pgic 1..7: ordered logistic,
+// P(y <= k) = inv_logit(c_k - eta), no intercept, effects of the P
+// non-reference arms, cutpoints ~ induced_dirichlet(1) (Betancourt 2019,
+// anchor 0); the spec writes `effect ~ normal(0, 1)` for every arm.
+// (magnesium-migraine / sleep_quality has a robust LFM prior:
+// ordinal_magnesium.stan.)
 functions {
   // Betancourt, "Ordinal Regression" case study (2019), verbatim.
   real induced_dirichlet_lpdf(vector c, vector alpha, real phi) {
