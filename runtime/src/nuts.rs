@@ -631,17 +631,19 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
             }
             let valid = if forward {
                 std::mem::swap(&mut self.z, &mut top.z_fwd);
-                // The old trajectory becomes the backward half.
+                // The old trajectory becomes the backward half: its
+                // forward end is the old forward end (Stan's base_nuts:
+                // p_bck_fwd = p_fwd_fwd).
                 let t = &mut *top;
                 let (rho, rho_fwd, rho_bck) =
                     (&t.rho[..n], &mut t.rho_fwd[..n], &mut t.rho_bck[..n]);
-                let (p_bf, p_fb) = (&mut t.p_bck_fwd[..n], &t.p_fwd_bck[..n]);
-                let (ps_bf, ps_fb) = (&mut t.ps_bck_fwd[..n], &t.ps_fwd_bck[..n]);
+                let (p_bf, p_ff) = (&mut t.p_bck_fwd[..n], &t.p_fwd_fwd[..n]);
+                let (ps_bf, ps_ff) = (&mut t.ps_bck_fwd[..n], &t.ps_fwd_fwd[..n]);
                 for i in 0..n {
                     rho_fwd[i] = 0.0;
                     rho_bck[i] = rho[i];
-                    p_bf[i] = p_fb[i];
-                    ps_bf[i] = ps_fb[i];
+                    p_bf[i] = p_ff[i];
+                    ps_bf[i] = ps_ff[i];
                 }
                 let v = self.build_tree(
                     depth,
@@ -664,17 +666,19 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
                 v
             } else {
                 std::mem::swap(&mut self.z, &mut top.z_bck);
-                // The old trajectory becomes the forward half.
+                // The old trajectory becomes the forward half: its
+                // backward end is the old backward end (p_fwd_bck =
+                // p_bck_bck).
                 let t = &mut *top;
                 let (rho, rho_fwd, rho_bck) =
                     (&t.rho[..n], &mut t.rho_fwd[..n], &mut t.rho_bck[..n]);
-                let (p_fb, p_bf) = (&mut t.p_fwd_bck[..n], &t.p_bck_fwd[..n]);
-                let (ps_fb, ps_bf) = (&mut t.ps_fwd_bck[..n], &t.ps_bck_fwd[..n]);
+                let (p_fb, p_bb) = (&mut t.p_fwd_bck[..n], &t.p_bck_bck[..n]);
+                let (ps_fb, ps_bb) = (&mut t.ps_fwd_bck[..n], &t.ps_bck_bck[..n]);
                 for i in 0..n {
                     rho_bck[i] = 0.0;
                     rho_fwd[i] = rho[i];
-                    p_fb[i] = p_bf[i];
-                    ps_fb[i] = ps_bf[i];
+                    p_fb[i] = p_bb[i];
+                    ps_fb[i] = ps_bb[i];
                 }
                 let v = self.build_tree(
                     depth,

@@ -2,7 +2,9 @@
 //! everything a fit returns (draws, per-draw statistics, warmup statistics,
 //! step sizes, metrics, gradient counts, constrained draws, summaries,
 //! warnings, and the quantiles and probabilities the report asks for) for
-//! fixed seeds, pinned on the code before any performance work. A change to
+//! fixed seeds, pinned on the code before any performance work (and re-pinned
+//! once, deliberately, when the momenta of the cross-subtree U-turn checks
+//! were corrected to Stan's: p_bck_fwd = p_fwd_fwd). A change to
 //! the sampler or the diagnostics that moves a single bit of any result fails
 //! here; an intended change of results must update the pins deliberately.
 //!
@@ -157,7 +159,7 @@ fn migraine_pain_is_bit_identical() {
         "pain",
         migraine("pain"),
         &default_cfg(),
-        (0xe86c9d1fa92105f4, 0xe914ed5da173358f, 0xae279620d403fd1f),
+        (0x63257f95aa14bda1, 0x29032fefd4e0e27b, 0x0bfd95b7fa8a75d5),
     );
 }
 
@@ -167,7 +169,7 @@ fn migraine_attack_is_bit_identical() {
         "attack",
         migraine("attack"),
         &default_cfg(),
-        (0xbf1c16909c09de07, 0x6b4cb7a3c07a3de3, 0xe41137efdad87df9),
+        (0x3730be4c98ca894a, 0xa57f90a8dcfd1a99, 0xabc61f3c3cafc86d),
     );
 }
 
@@ -177,7 +179,7 @@ fn migraine_sleep_quality_is_bit_identical() {
         "sleep_quality",
         migraine("sleep_quality"),
         &default_cfg(),
-        (0x156d96a5e6a192c7, 0xf28f0c2fd9624033, 0x1d008332957dc1af),
+        (0x1f933346d01fe859, 0x3dc9529e4e1e9df8, 0xac2005a96acaa67f),
     );
 }
 
@@ -194,7 +196,7 @@ fn latent_ar1_count_is_bit_identical() {
         "count_ar1",
         common::reference_mir("count_ar1"),
         &cfg,
-        (0xf0c7ea112496c729, 0x0965653e7d9b55f4, 0xfe97efaa81a1f472),
+        (0x322c42524456fa2c, 0x1a0566e33ccf1bca, 0x954cc99da281e434),
     );
 }
 
