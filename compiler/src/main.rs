@@ -73,6 +73,14 @@ enum Command {
         /// (docs/hypotheses.md), to be the next trial's prior.
         #[arg(long, value_name = "FILE")]
         export_evidence: Option<PathBuf>,
+        /// `nuts` (MCMC), or `laplace`: a fast Gaussian approximation at the
+        /// posterior mode with `--draws` iid draws (confirm decisions with NUTS).
+        #[arg(long, value_enum, default_value_t = FitMethod::Nuts)]
+        method: FitMethod,
+        /// Where NUTS chains start: `random` (Stan's uniform(-2, 2)) or `map`
+        /// (each chain at its own draw from the Laplace approximation at the mode).
+        #[arg(long, value_enum, default_value_t = InitMethod::Random)]
+        init: InitMethod,
     },
     /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
     Init {
@@ -110,6 +118,18 @@ enum Command {
 enum DiagnosticFormat {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum FitMethod {
+    Nuts,
+    Laplace,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum InitMethod {
+    Random,
+    Map,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -156,12 +176,25 @@ fn main() -> ExitCode {
             format,
             out,
             export_evidence,
+            method,
+            init,
         } => {
+            let laplace = method == FitMethod::Laplace;
             let settings = report::RunSettings {
-                chains,
-                warmup,
+                chains: if laplace { 1 } else { chains },
+                warmup: if laplace { 0 } else { warmup },
                 draws,
                 seed,
+                method: if laplace {
+                    posterior::Method::Laplace
+                } else {
+                    posterior::Method::Nuts
+                },
+                init: match (laplace, init) {
+                    (true, _) => posterior::Init::None,
+                    (false, InitMethod::Random) => posterior::Init::Random,
+                    (false, InitMethod::Map) => posterior::Init::Map,
+                },
                 ..report::RunSettings::default()
             };
             run(
@@ -712,7 +745,7 @@ fn run(
                     max_depth: settings.max_depth,
                     ..NutsConfig::default()
                 };
-                let result = posterior::fit(l.model.clone(), &config).map_err(|e| e.to_string());
+                let result = fit_outcome(l.model.clone(), &config, settings);
                 progress.finished(&prepared.spec.outcomes[l.outcome].name);
                 result
             })
@@ -820,6 +853,30 @@ fn run(
     }
 }
 
+/// One outcome's fit as `--method` and `--init` ask: NUTS from random inits
+/// (`fit`), NUTS from draws at the mode, or the Laplace approximation with
+/// `settings.draws` iid draws seeded like the sampler would be.
+fn fit_outcome(
+    model: trialc_runtime::mir::Model,
+    config: &NutsConfig,
+    settings: &report::RunSettings,
+) -> Result<Posterior, String> {
+    use trialc_runtime::optimize::OptimizeConfig;
+    let result = match (settings.method, settings.init) {
+        (posterior::Method::Laplace, _) => posterior::fit_laplace(
+            model,
+            &OptimizeConfig::default(),
+            config.num_draws,
+            config.seed,
+        ),
+        (posterior::Method::Nuts, posterior::Init::Map) => {
+            posterior::fit_from_mode(model, config, &OptimizeConfig::default())
+        }
+        _ => posterior::fit(model, config),
+    };
+    result.map_err(|e| e.to_string())
+}
+
 /// The sensitivity refit: every outcome whose model has a prior from an LFM
 /// hypothesis and that a decision rule reads, fitted again with that prior
 /// replaced by its vague component (same settings, a derived seed); other
@@ -860,9 +917,8 @@ fn fit_sceptical(
                         max_depth: settings.max_depth,
                         ..NutsConfig::default()
                     };
-                    posterior::fit(l.model.clone(), &config)
+                    fit_outcome(l.model.clone(), &config, settings)
                         .map(|post| Some((l.clone(), post)))
-                        .map_err(|e| e.to_string())
                 })
                 .collect()
         });

@@ -69,6 +69,7 @@ fn settings(chains: usize, warmup: usize, draws: usize, seed: u64) -> RunSetting
         draws,
         seed,
         max_depth: 10,
+        ..RunSettings::default()
     }
 }
 

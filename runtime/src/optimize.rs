@@ -435,22 +435,27 @@ impl Laplace {
     }
 
     /// `n` draws (row-major n x dim, unconstrained) from the approximation,
-    /// reproducible from `seed`.
+    /// reproducible from `seed` (ChaCha20 stream `u64::MAX` of the seed).
     pub fn draws(&self, n: usize, seed: u64) -> Vec<f64> {
-        let dim = self.dim();
         let mut rng = ChainRng::new(seed, u64::MAX);
-        let mut out = Vec::with_capacity(n * dim);
-        let mut z = vec![0.0; dim];
+        let mut out = Vec::with_capacity(n * self.dim());
         for _ in 0..n {
-            for v in z.iter_mut() {
-                *v = rng.normal();
-            }
-            for i in 0..dim {
-                let row = &self.chol[i * dim..i * dim + i + 1];
-                out.push(self.mode.x[i] + row.iter().zip(&z).map(|(l, z)| l * z).sum::<f64>());
-            }
+            out.extend(self.draw(&mut rng));
         }
         out
+    }
+
+    /// One draw (unconstrained) from the approximation: mode + L z with
+    /// z ~ N(0, I) from `rng`.
+    pub fn draw(&self, rng: &mut ChainRng) -> Vec<f64> {
+        let dim = self.dim();
+        let z: Vec<f64> = (0..dim).map(|_| rng.normal()).collect();
+        (0..dim)
+            .map(|i| {
+                let row = &self.chol[i * dim..i * dim + i + 1];
+                self.mode.x[i] + row.iter().zip(&z).map(|(l, z)| l * z).sum::<f64>()
+            })
+            .collect()
     }
 }
 

@@ -2,6 +2,12 @@
 //! constrained draws with their summaries, sampler health, model.md's
 //! warnings, and helpers for decision rules (probabilities with MCSE) and
 //! robust-prior conflict reporting (posterior mixture weights).
+//!
+//! Three ways to get a [`Posterior`]: [`fit`] (NUTS from Stan's random
+//! inits), [`fit_from_mode`] (NUTS with each chain started at a draw from the
+//! Laplace approximation at the posterior mode) and [`fit_laplace`] (iid
+//! draws from the Laplace approximation itself: fast, approximate, no
+//! sampler). All three give the same type, so the report code is the same.
 
 use crate::density::LogDensity;
 use crate::diagnostics::{
@@ -9,8 +15,10 @@ use crate::diagnostics::{
     summarise, ChainHealth, Summary,
 };
 use crate::mir::{MirDensity, MirError, Model, ParamId};
-use crate::nuts::{sample, Fit, NutsConfig, SampleError, SampleStats};
-use crate::optimize::{laplace, Laplace, OptimizeConfig, OptimizeError};
+use crate::nuts::{run_chain, sample, Fit, NutsConfig, SampleError, SampleStats};
+use crate::optimize::{find_mode, laplace, Laplace, OptimizeConfig, OptimizeError};
+use crate::rng::ChainRng;
+use rayon::prelude::*;
 use std::fmt;
 
 /// Any failure of a fit.
@@ -19,6 +27,8 @@ pub enum RuntimeError {
     Model(MirError),
     Sample(SampleError),
     Optimize(OptimizeError),
+    /// Invalid settings (e.g. no draws asked for).
+    Config(String),
 }
 
 impl fmt::Display for RuntimeError {
@@ -27,6 +37,7 @@ impl fmt::Display for RuntimeError {
             RuntimeError::Model(e) => write!(f, "invalid model: {e}"),
             RuntimeError::Sample(e) => write!(f, "sampling failed: {e}"),
             RuntimeError::Optimize(e) => write!(f, "optimisation failed: {e}"),
+            RuntimeError::Config(m) => write!(f, "invalid settings: {m}"),
         }
     }
 }
@@ -49,9 +60,61 @@ impl From<OptimizeError> for RuntimeError {
     }
 }
 
+/// How the draws of a [`Posterior`] were made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// NUTS chains (Markov chain Monte Carlo, exact in the limit).
+    Nuts,
+    /// Independent draws from the Laplace approximation (a Gaussian at the
+    /// mode, on the unconstrained scale), constrained: approximate.
+    Laplace,
+}
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Nuts => "nuts",
+            Method::Laplace => "laplace",
+        }
+    }
+}
+
+/// Where the NUTS chains started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Init {
+    /// Stan's: uniform(-2, 2) on the unconstrained scale, from each chain's stream.
+    Random,
+    /// A draw from the Laplace approximation at the mode ([`mode_inits`]).
+    Map,
+    /// The one point given in `NutsConfig::init`.
+    Given,
+    /// No chains (the Laplace method): the mode search starts at 0.
+    None,
+}
+
+impl Init {
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::Random => "random",
+            Init::Map => "map",
+            Init::Given => "given",
+            Init::None => "none",
+        }
+    }
+}
+
 /// Posterior draws on the constrained scale, with diagnostics.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Posterior {
+    /// NUTS or the Laplace approximation.
+    pub method: Method,
+    /// Where the chains started.
+    pub init: Init,
+    /// Why the asked-for init could not be used (e.g. `--init map` without a
+    /// mode: the chains fell back to random inits), for the report.
+    pub init_note: Option<String>,
     /// One name per constrained element (`sigma`, `cut[2]`, ...).
     pub names: Vec<String>,
     pub num_chains: usize,
@@ -67,6 +130,9 @@ pub struct Posterior {
     pub warnings: Vec<String>,
     pub grad_evals: u64,
     pub stepsizes: Vec<f64>,
+    /// Each chain's adapted diagonal inverse metric (unconstrained scale);
+    /// empty for the Laplace method.
+    pub inv_metrics: Vec<Vec<f64>>,
 }
 
 /// Validates and compiles `model`, runs NUTS, summarises.
@@ -78,7 +144,147 @@ pub fn fit(model: Model, cfg: &NutsConfig) -> Result<Posterior, RuntimeError> {
 /// As [`fit`] for an already compiled density.
 pub fn fit_density(d: &MirDensity, cfg: &NutsConfig) -> Result<Posterior, RuntimeError> {
     let f = sample(d, cfg)?;
-    Posterior::from_fit(d, &f, cfg.max_depth)
+    let mut p = Posterior::from_fit(d, &f, cfg.max_depth)?;
+    if cfg.init.is_some() {
+        p.init = Init::Given;
+    }
+    Ok(p)
+}
+
+/// ChaCha20 streams of the MAP inits: chain `c` draws its start point from
+/// stream `INIT_STREAM + c` of the seed (stream `c` stays the sampler's).
+pub const INIT_STREAM: u64 = 1 << 40;
+
+/// NUTS started at the mode: as [`fit`], but each chain starts at its own
+/// draw from the Laplace approximation at the posterior mode
+/// ([`mode_inits`]). The mode search is deterministic and each chain's
+/// start comes from its own stream, so the result does not depend on the
+/// number of threads. Without a mode the chains start from Stan's random
+/// inits and `init_note` says why.
+pub fn fit_from_mode(
+    model: Model,
+    cfg: &NutsConfig,
+    opt: &OptimizeConfig,
+) -> Result<Posterior, RuntimeError> {
+    let d = MirDensity::new(model)?;
+    fit_density_from_mode(&d, cfg, opt)
+}
+
+/// As [`fit_from_mode`] for an already compiled density.
+pub fn fit_density_from_mode(
+    d: &MirDensity,
+    cfg: &NutsConfig,
+    opt: &OptimizeConfig,
+) -> Result<Posterior, RuntimeError> {
+    let inits = match mode_inits(d, cfg.num_chains, cfg.seed, opt) {
+        Ok(inits) => inits,
+        Err(e) => {
+            let random = NutsConfig {
+                init: None,
+                ..cfg.clone()
+            };
+            let mut p = fit_density(d, &random)?;
+            p.init_note = Some(format!(
+                "no posterior mode to start from ({e}); the chains started from Stan's random inits"
+            ));
+            return Ok(p);
+        }
+    };
+    let chains: Vec<Result<_, SampleError>> = inits
+        .into_par_iter()
+        .enumerate()
+        .map(|(c, x)| {
+            let one = NutsConfig {
+                init: Some(x),
+                ..cfg.clone()
+            };
+            run_chain(d, &one, c)
+        })
+        .collect();
+    let f = Fit {
+        dim: d.dim(),
+        names: d.coordinate_names(),
+        chains: chains.into_iter().collect::<Result<Vec<_>, _>>()?,
+    };
+    let mut p = Posterior::from_fit(d, &f, cfg.max_depth)?;
+    p.init = Init::Map;
+    Ok(p)
+}
+
+/// One start point per chain near the posterior mode (unconstrained): the
+/// mode is found from 0 (deterministic), then chain `c` takes a draw from
+/// the Laplace approximation there, from stream [`INIT_STREAM`]` + c` of
+/// `seed`, so that the chains are dispersed on the posterior's own scale
+/// (R-hat stays meaningful). When the Hessian is not negative definite the
+/// jitter is uniform(-0.1, 0.1) per coordinate instead; a start with a
+/// non-finite density is redrawn (10 tries, then the mode itself). Fails
+/// only when there is no mode.
+pub fn mode_inits(
+    d: &MirDensity,
+    num_chains: usize,
+    seed: u64,
+    opt: &OptimizeConfig,
+) -> Result<Vec<Vec<f64>>, OptimizeError> {
+    let dim = d.dim();
+    let start = vec![0.0; dim];
+    let (mode, lap) = match laplace(d, &start, opt) {
+        Ok(lap) => (lap.mode.x.clone(), Some(lap)),
+        Err(OptimizeError::NotConcave | OptimizeError::NotFinite) => {
+            (find_mode(d, &start, opt)?.x, None)
+        }
+        Err(e) => return Err(e),
+    };
+    let mut g = vec![0.0; dim];
+    Ok((0..num_chains)
+        .map(|c| {
+            let mut rng = ChainRng::new(seed, INIT_STREAM + c as u64);
+            for _ in 0..10 {
+                let x = match &lap {
+                    Some(lap) => lap.draw(&mut rng),
+                    None => mode
+                        .iter()
+                        .map(|m| m + 0.1 * (2.0 * rng.uniform() - 1.0))
+                        .collect(),
+                };
+                let lp = d.logp_grad(&x, &mut g);
+                if lp.is_finite() && g.iter().all(|v| v.is_finite()) {
+                    return x;
+                }
+            }
+            mode.clone()
+        })
+        .collect())
+}
+
+/// The fast approximate mode: the Laplace approximation of `model` at its
+/// mode (found from 0 on the unconstrained scale), and `num_draws`
+/// independent draws from it (stream `u64::MAX` of `seed`), constrained.
+/// Deterministic and single-threaded. Its `summaries` have no R-hat or ESS
+/// (NaN: not applicable to iid draws); `mcse_mean` is sd / sqrt(n).
+pub fn fit_laplace(
+    model: Model,
+    opt: &OptimizeConfig,
+    num_draws: usize,
+    seed: u64,
+) -> Result<Posterior, RuntimeError> {
+    let d = MirDensity::new(model)?;
+    fit_density_laplace(&d, opt, num_draws, seed)
+}
+
+/// As [`fit_laplace`] for an already compiled density.
+pub fn fit_density_laplace(
+    d: &MirDensity,
+    opt: &OptimizeConfig,
+    num_draws: usize,
+    seed: u64,
+) -> Result<Posterior, RuntimeError> {
+    if num_draws < 2 {
+        return Err(RuntimeError::Config(
+            "the Laplace method needs at least 2 draws".into(),
+        ));
+    }
+    let lap = laplace(d, &vec![0.0; d.dim()], opt)?;
+    Posterior::from_laplace(d, &lap, num_draws, seed)
 }
 
 /// MAP and Laplace approximation of `model`, started at 0 (the centre of the
@@ -105,6 +311,9 @@ impl Posterior {
             }
         }
         let mut p = Posterior {
+            method: Method::Nuts,
+            init: Init::Random,
+            init_note: None,
             names: d.coordinate_names(),
             num_chains,
             num_draws,
@@ -119,12 +328,65 @@ impl Posterior {
             warnings: Vec::new(),
             grad_evals: fit.total_grad_evals(),
             stepsizes: fit.chains.iter().map(|c| c.stepsize).collect(),
+            inv_metrics: fit.chains.iter().map(|c| c.inv_metric.clone()).collect(),
         };
         p.summaries = (0..dim).map(|k| summarise(&p.element(k))).collect();
         for (name, s) in p.names.iter().zip(&p.summaries) {
             p.warnings.extend(quantity_warnings(name, s));
         }
         p.warnings.extend(sampler_warnings(&p.health));
+        Ok(p)
+    }
+
+    /// `num_draws` iid draws from `lap`, constrained through `d`, as one
+    /// "chain". R-hat and ESS are NaN (not applicable); no sampler stats.
+    pub fn from_laplace(
+        d: &MirDensity,
+        lap: &Laplace,
+        num_draws: usize,
+        seed: u64,
+    ) -> Result<Self, RuntimeError> {
+        let dim = d.dim();
+        let mut draws = Vec::with_capacity(num_draws * dim);
+        for x in lap.draws(num_draws, seed).chunks(dim.max(1)) {
+            draws.extend(d.constrain(x)?);
+        }
+        let mut p = Posterior {
+            method: Method::Laplace,
+            init: Init::None,
+            init_note: None,
+            names: d.coordinate_names(),
+            num_chains: 1,
+            num_draws,
+            draws,
+            stats: vec![Vec::new()],
+            health: Vec::new(),
+            summaries: Vec::new(),
+            warnings: Vec::new(),
+            // The mode search plus two gradients per coordinate for the Hessian.
+            grad_evals: lap.mode.grad_evals + 2 * dim as u64,
+            stepsizes: Vec::new(),
+            inv_metrics: Vec::new(),
+        };
+        let n = num_draws as f64;
+        p.summaries = (0..dim)
+            .map(|k| {
+                let x = p.element(k).concat();
+                let mean = x.iter().sum::<f64>() / n;
+                let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+                Summary {
+                    mean,
+                    sd,
+                    rhat: f64::NAN,
+                    rhat_bulk: f64::NAN,
+                    rhat_tail: f64::NAN,
+                    ess_bulk: f64::NAN,
+                    ess_tail: f64::NAN,
+                    ess_mean: f64::NAN,
+                    mcse_mean: sd / n.sqrt(),
+                }
+            })
+            .collect();
         Ok(p)
     }
 
@@ -173,7 +435,12 @@ impl Posterior {
             .collect();
         let total = ind.iter().flatten().filter(|b| **b).count() as f64;
         let n = (self.num_chains * self.num_draws) as f64;
-        (total / n, mcse_probability(&ind))
+        let p = total / n;
+        match self.method {
+            Method::Nuts => (p, mcse_probability(&ind)),
+            // Independent draws: the binomial standard error.
+            Method::Laplace => (p, (p * (1.0 - p) / n).sqrt()),
+        }
     }
 
     /// Quantile `q` of element `k` and its MCSE.

@@ -21,10 +21,10 @@
 //! * `lp__` is trialc's log density on the unconstrained scale, Jacobian
 //!   included, *with* all normalising constants (Stan drops them), so it
 //!   differs from Stan's by a constant.
-//! * The runtime's `Posterior` does not keep the adapted inverse metric, so
-//!   its values are written as `nan` (readers parse them as missing); and
-//!   wall times are not recorded (`nan` seconds) so that the same inputs
-//!   give byte-identical files.
+//! * The adapted diagonal inverse metric is each chain's own (on the
+//!   unconstrained scale, one value per unconstrained coordinate, as Stan
+//!   writes it); wall times are not recorded (`nan` seconds) so that the
+//!   same inputs give byte-identical files.
 //! * Values are written in Rust's shortest round-trip form, not CmdStan's six
 //!   significant digits, so means computed from the CSV equal the report's.
 
@@ -138,7 +138,11 @@ pub fn chain_csv(
         "#         stepsize_jitter = 0 (Default)".to_string(),
         format!("#     num_chains = {}", post.num_chains),
         format!("# id = {}", chain + 1),
-        "# init = 2 (Default)".to_string(),
+        if post.init == trialc_runtime::posterior::Init::Map {
+            "# init = map".to_string()
+        } else {
+            "# init = 2 (Default)".to_string()
+        },
         "# random".to_string(),
         format!(
             "#   seed = {}",
@@ -154,8 +158,7 @@ pub fn chain_csv(
         ),
         "# written by trialc in the CmdStan 2.36 CSV layout (not by Stan): lp__ keeps all"
             .to_string(),
-        "# normalising constants; the inverse metric is not recorded (nan); no wall times"
-            .to_string(),
+        "# normalising constants; no wall times".to_string(),
     ];
     for line in lines {
         s.push_str(&line);
@@ -177,7 +180,6 @@ pub fn chain_csv(
     s.push_str(&columns.join(","));
     s.push('\n');
 
-    let dim = post.names.len();
     s.push_str("# Adaptation terminated\n");
     let _ = writeln!(
         s,
@@ -185,7 +187,11 @@ pub fn chain_csv(
         number(post.stepsizes.get(chain).copied().unwrap_or(f64::NAN))
     );
     s.push_str("# Diagonal elements of inverse mass matrix:\n");
-    let _ = writeln!(s, "# {}", vec!["nan"; dim.max(1)].join(", "));
+    let metric: Vec<String> = match post.inv_metrics.get(chain) {
+        Some(m) if !m.is_empty() => m.iter().map(|v| number(*v)).collect(),
+        _ => vec!["nan".to_string(); post.names.len().max(1)],
+    };
+    let _ = writeln!(s, "# {}", metric.join(", "));
 
     let draws: Vec<&[f64]> = post
         .iter_draws()

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use trialc_runtime::diagnostics::quantile;
 use trialc_runtime::mir::MirDensity;
-use trialc_runtime::posterior::Posterior;
+use trialc_runtime::posterior::{Init, Method, Posterior};
 
 use crate::data::Diary;
 use crate::diagnostic::{Diagnostic, Span};
@@ -56,6 +56,10 @@ pub struct RunSettings {
     pub seed: u64,
     /// NUTS maximum tree depth (10 as in Stan); saturation is W0904.
     pub max_depth: usize,
+    /// `--method`: NUTS (default) or the Laplace approximation.
+    pub method: Method,
+    /// `--init`: where NUTS chains start (`random`, Stan's, by default; `map`).
+    pub init: Init,
 }
 
 impl Default for RunSettings {
@@ -66,6 +70,8 @@ impl Default for RunSettings {
             draws: 1000,
             seed: 1,
             max_depth: 10,
+            method: Method::Nuts,
+            init: Init::Random,
         }
     }
 }
@@ -75,6 +81,12 @@ impl Default for RunSettings {
 pub struct Report {
     /// Always [`FORMAT`].
     pub format: &'static str,
+    /// `nuts`, or `laplace` for the fast approximation (`--method laplace`).
+    pub method: &'static str,
+    /// For the Laplace approximation: what it is and that decisions should
+    /// be confirmed with NUTS. Absent for NUTS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approximation: Option<String>,
     pub trial: TrialSummary,
     pub settings: RunSettings,
     pub data: DataSummary,
@@ -336,6 +348,13 @@ pub struct SamplerSummary {
     /// Adapted step size per chain.
     pub stepsizes: Vec<f64>,
     pub grad_evals: u64,
+    /// Where the chains started: `random` (Stan's uniform(-2, 2)), `map`
+    /// (draws from the Laplace approximation at the mode), `none` (Laplace
+    /// method: no chains).
+    pub init: &'static str,
+    /// Why the init asked for was not used (`--init map` without a mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -376,14 +395,25 @@ pub fn build(
             continue;
         };
         outcomes.push(outcome_report(spec, outcome, lowered, post));
-        diagnostics.extend(convergence_diagnostics(
-            spec, outcome, lowered, post, settings,
-        ));
+        // Convergence diagnostics are about Markov chains; iid draws from
+        // the Laplace approximation have none (and no R-hat or ESS).
+        if post.method == Method::Nuts {
+            diagnostics.extend(convergence_diagnostics(
+                spec, outcome, lowered, post, settings,
+            ));
+        }
     }
     let rules = decide::evaluate_rules(spec, fits, data.periods_complete);
     let conclusion = decide::conclude(&rules, !diagnostics.is_empty());
     Report {
         format: FORMAT,
+        method: settings.method.name(),
+        approximation: (settings.method == Method::Laplace).then(|| {
+            format!(
+                "Laplace approximation, not MCMC: {} independent draws from a Gaussian at the posterior mode on the unconstrained scale, transformed back. Fast but approximate (skewed or bounded posteriors are not Gaussian), with no convergence diagnostics; confirm any decision with NUTS (`trialc run` without `--method laplace`).",
+                settings.draws
+            )
+        }),
         trial: trial_summary(spec, schedule),
         settings: *settings,
         data,
@@ -445,7 +475,14 @@ pub fn output_files(
             continue;
         };
         let name = &outcome.name;
-        for chain in 0..post.num_chains {
+        // Laplace draws are not Markov chains: no CmdStan sampler CSV, trace
+        // or rank plots (they would pass for NUTS output).
+        let chains = if post.method == Method::Nuts {
+            post.num_chains
+        } else {
+            0
+        };
+        for chain in 0..chains {
             files.push((
                 format!("{name}-{}.csv", chain + 1),
                 cmdstan::chain_csv(
@@ -471,8 +508,10 @@ pub fn output_files(
                 ));
             }
         }
-        files.push((format!("{name}-trace.svg"), svg::trace(outcome, post)));
-        files.push((format!("{name}-rank.svg"), svg::rank(outcome, post)));
+        if post.method == Method::Nuts {
+            files.push((format!("{name}-trace.svg"), svg::trace(outcome, post)));
+            files.push((format!("{name}-rank.svg"), svg::rank(outcome, post)));
+        }
     }
     files
 }
@@ -782,6 +821,8 @@ fn outcome_report(
             e_bfmi: health.iter().map(|h| h.e_bfmi).collect(),
             stepsizes: post.stepsizes.clone(),
             grad_evals: post.grad_evals,
+            init: post.init.name(),
+            init_note: post.init_note.clone(),
         },
     }
 }

@@ -28,7 +28,12 @@ pub fn text(r: &Report) -> String {
     }
     let _ = writeln!(out);
     let n = r.diagnostics.len();
-    if n == 0 {
+    if let Some(note) = &r.approximation {
+        let _ = writeln!(out, "Convergence: not applicable (no Markov chains).");
+        for line in wrap(&format!("Note: {note}"), 78) {
+            let _ = writeln!(out, "{line}");
+        }
+    } else if n == 0 {
         let _ = writeln!(
             out,
             "Convergence: no warnings (R-hat <= {}, bulk-ESS >= {:.0}, no divergences, no tree-depth saturation, E-BFMI >= {}).",
@@ -110,11 +115,27 @@ fn trial(out: &mut String, r: &Report) {
         let _ = writeln!(out, "  {line}");
     }
     let s = &r.settings;
-    let _ = writeln!(
-        out,
-        "  sampler NUTS, {} chains x ({} warmup + {} draws), seed {}",
-        s.chains, s.warmup, s.draws, s.seed
-    );
+    if r.approximation.is_some() {
+        let _ = writeln!(
+            out,
+            "  method LAPLACE APPROXIMATION (not NUTS): {} iid draws at the posterior mode, seed {}",
+            s.draws, s.seed
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  sampler NUTS, {} chains x ({} warmup + {} draws), seed {}{}",
+            s.chains,
+            s.warmup,
+            s.draws,
+            s.seed,
+            if s.init == trialc_runtime::posterior::Init::Map {
+                ", chains started near the posterior mode (--init map)"
+            } else {
+                ""
+            }
+        );
+    }
     let _ = writeln!(out);
 }
 
@@ -224,7 +245,7 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         }
     }
     let _ = writeln!(out);
-    table(out, &o.parameters);
+    table(out, &o.parameters, r.approximation.is_some());
     let reference = r
         .trial
         .arms
@@ -242,17 +263,29 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         }
     }
     let s = &o.sampler;
-    let _ = writeln!(
-        out,
-        "  sampler: {} divergences, {} at max tree depth, E-BFMI {}",
-        s.divergences,
-        s.max_treedepth_hits,
-        s.e_bfmi
-            .iter()
-            .map(|v| fmt_stat(*v, 2))
-            .collect::<Vec<_>>()
-            .join(" / ")
-    );
+    if r.approximation.is_some() {
+        let _ = writeln!(
+            out,
+            "  Laplace approximation: R-hat and ESS not applicable (iid draws); MCSE = sd / sqrt(draws)"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  sampler: {} divergences, {} at max tree depth, E-BFMI {}",
+            s.divergences,
+            s.max_treedepth_hits,
+            s.e_bfmi
+                .iter()
+                .map(|v| fmt_stat(*v, 2))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        );
+    }
+    if let Some(note) = &s.init_note {
+        for line in wrap(&format!("warning: {note}"), 76) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let _ = writeln!(out);
 }
 
@@ -274,7 +307,15 @@ fn val(v: f64) -> String {
     }
 }
 
-fn table(out: &mut String, rows: &[ParamRow]) {
+/// `approximate`: iid draws (Laplace), whose R-hat and ESS are `n/a`.
+fn table(out: &mut String, rows: &[ParamRow], approximate: bool) {
+    let stat = |v: f64, digits: usize| {
+        if approximate {
+            "n/a".to_string()
+        } else {
+            fmt_stat(v, digits)
+        }
+    };
     let header = [
         "parameter",
         "mean",
@@ -315,9 +356,9 @@ fn table(out: &mut String, rows: &[ParamRow]) {
                 val(p.sd),
                 val(p.q5),
                 val(p.q95),
-                fmt_stat(p.rhat, 3),
-                fmt_stat(p.ess_bulk, 0),
-                fmt_stat(p.ess_tail, 0),
+                stat(p.rhat, 3),
+                stat(p.ess_bulk, 0),
+                stat(p.ess_tail, 0),
                 val(p.mcse_mean),
                 prior,
             ]
