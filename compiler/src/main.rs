@@ -81,6 +81,11 @@ enum Command {
         /// (each chain at its own draw from the Laplace approximation at the mode).
         #[arg(long, value_enum, default_value_t = InitMethod::Random)]
         init: InitMethod,
+        /// NUTS variant: `stan` (Stan's windowed warmup and U-turn criterion,
+        /// the model contract) or `nutpie` (nutpie's warmup and the
+        /// displacement U-turn: about 1.4x fewer gradients per effective draw).
+        #[arg(long, value_enum, default_value_t = AdaptMethod::Stan)]
+        adapt: AdaptMethod,
     },
     /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
     Init {
@@ -132,6 +137,12 @@ enum InitMethod {
     Map,
 }
 
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum AdaptMethod {
+    Stan,
+    Nutpie,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ReportFormat {
     Text,
@@ -178,6 +189,7 @@ fn main() -> ExitCode {
             export_evidence,
             method,
             init,
+            adapt,
         } => {
             let laplace = method == FitMethod::Laplace;
             let settings = report::RunSettings {
@@ -194,6 +206,10 @@ fn main() -> ExitCode {
                     (true, _) => posterior::Init::None,
                     (false, InitMethod::Random) => posterior::Init::Random,
                     (false, InitMethod::Map) => posterior::Init::Map,
+                },
+                adapt: match adapt {
+                    AdaptMethod::Stan => report::Adapt::Stan,
+                    AdaptMethod::Nutpie => report::Adapt::Nutpie,
                 },
                 ..report::RunSettings::default()
             };
@@ -737,14 +753,7 @@ fn run(
             .lowered
             .par_iter()
             .map(|l| {
-                let config = NutsConfig {
-                    num_chains: settings.chains,
-                    num_warmup: settings.warmup,
-                    num_draws: settings.draws,
-                    seed: report::outcome_seed(settings.seed, l.outcome),
-                    max_depth: settings.max_depth,
-                    ..NutsConfig::default()
-                };
+                let config = settings.nuts_config(report::outcome_seed(settings.seed, l.outcome));
                 let result = fit_outcome(l.model.clone(), &config, settings);
                 progress.finished(&prepared.spec.outcomes[l.outcome].name);
                 result
@@ -909,14 +918,8 @@ fn fit_sceptical(
                     if !uses {
                         return Ok(None);
                     }
-                    let config = NutsConfig {
-                        num_chains: settings.chains,
-                        num_warmup: settings.warmup,
-                        num_draws: settings.draws,
-                        seed: evidence::sceptical_seed(settings.seed, l.outcome),
-                        max_depth: settings.max_depth,
-                        ..NutsConfig::default()
-                    };
+                    let config =
+                        settings.nuts_config(evidence::sceptical_seed(settings.seed, l.outcome));
                     fit_outcome(l.model.clone(), &config, settings)
                         .map(|post| Some((l.clone(), post)))
                 })

@@ -429,3 +429,77 @@ fn cli_init_map_is_reported() {
         String::from_utf8_lossy(&text.stdout).contains("chains started near the posterior mode")
     );
 }
+
+/// `--adapt nutpie` (nutpie's warmup and the displacement U-turn) is another
+/// way to the same posterior: every parameter's mean agrees with the default
+/// (Stan's warmup) within 4 combined MCSE, the report says which sampler ran,
+/// the output does not depend on `--threads`, and it spends fewer gradients
+/// on the AR(1) pain model (its point: larger steps for the same accuracy).
+#[test]
+fn cli_adapt_nutpie_reaches_the_same_posterior_and_is_reported() {
+    let spec = format!(
+        "{}/../examples/magnesium-migraine/magnesium-migraine.trial",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let run = |adapt: &str, threads: &str| {
+        let out = trialc(&[
+            "run",
+            &spec,
+            "--adapt",
+            adapt,
+            "--format",
+            "json",
+            "--threads",
+            threads,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let nutpie = run("nutpie", "1");
+    assert_eq!(nutpie, run("nutpie", "2"), "depends on --threads");
+    let stan = run("stan", "2");
+    let a: serde_json::Value = serde_json::from_slice(&nutpie).expect("JSON");
+    let b: serde_json::Value = serde_json::from_slice(&stan).expect("JSON");
+    assert_eq!(a["settings"]["adapt"], "nutpie");
+    assert_eq!(b["settings"]["adapt"], "stan");
+    let outcomes = |v: &serde_json::Value| v["outcomes"].as_array().cloned().expect("outcomes");
+    let (oa, ob) = (outcomes(&a), outcomes(&b));
+    assert_eq!(oa.len(), 3);
+    let mut compared = 0;
+    for (x, y) in oa.iter().zip(&ob) {
+        assert_eq!(x["name"], y["name"]);
+        for (p, q) in x["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .zip(y["parameters"].as_array().expect("parameters"))
+        {
+            assert_eq!(p["name"], q["name"]);
+            let f = |v: &serde_json::Value, k: &str| v[k].as_f64().expect("number");
+            let tol = 4.0 * f(p, "mcse_mean").hypot(f(q, "mcse_mean"));
+            let diff = (f(p, "mean") - f(q, "mean")).abs();
+            assert!(
+                diff <= tol,
+                "{} {}: nutpie {} vs stan {} (4 combined MCSE {tol})",
+                x["name"],
+                p["name"],
+                f(p, "mean"),
+                f(q, "mean")
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "{compared}");
+    let grads = |o: &serde_json::Value| o["sampler"]["grad_evals"].as_u64().expect("grad_evals");
+    assert!(
+        grads(&oa[0]) < grads(&ob[0]),
+        "pain: nutpie {} gradients, stan {}",
+        grads(&oa[0]),
+        grads(&ob[0])
+    );
+}

@@ -152,6 +152,12 @@ pub fn chain_csv(
         format!("#   file = {}-{}.csv", outcome.name, chain + 1),
         "#   sig_figs = -1 (Default)".to_string(),
         format!("# trialc_version = {}", env!("CARGO_PKG_VERSION")),
+        match settings.adapt {
+            super::Adapt::Stan => {
+                "# trialc_adapt = stan (the adapt settings above are the ones used)".to_string()
+            }
+            super::Adapt::Nutpie => "# trialc_adapt = nutpie (nutpie's warmup and the displacement U-turn criterion, not the adapt windows above)".to_string(),
+        },
         format!(
             "# trialc_run_seed = {} (the outcome's seed above is derived from it)",
             settings.seed

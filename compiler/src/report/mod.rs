@@ -60,6 +60,41 @@ pub struct RunSettings {
     pub method: Method,
     /// `--init`: where NUTS chains start (`random`, Stan's, by default; `map`).
     pub init: Init,
+    /// `--adapt`: Stan's warmup and U-turn criterion (default), or nutpie's.
+    pub adapt: Adapt,
+}
+
+/// The NUTS variant: `stan` (model.md's contract: Stan's windowed warmup and
+/// generalized U-turn criterion) or `nutpie` (opt-in: nutpie's warmup
+/// schedule with the Fisher-divergence metric and the displacement U-turn
+/// criterion, as nuts-rs; runtime/BENCH.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Adapt {
+    Stan,
+    Nutpie,
+}
+
+impl RunSettings {
+    /// The sampler configuration of one fit with the stream seeded by `seed`.
+    pub fn nuts_config(&self, seed: u64) -> trialc_runtime::nuts::NutsConfig {
+        use trialc_runtime::adapt::Adaptation;
+        use trialc_runtime::nuts::{NutsConfig, UTurn};
+        let (adaptation, uturn) = match self.adapt {
+            Adapt::Stan => (Adaptation::Stan, UTurn::Generalized),
+            Adapt::Nutpie => (Adaptation::Nutpie, UTurn::Displacement),
+        };
+        NutsConfig {
+            num_chains: self.chains,
+            num_warmup: self.warmup,
+            num_draws: self.draws,
+            seed,
+            max_depth: self.max_depth,
+            adaptation,
+            uturn,
+            ..NutsConfig::default()
+        }
+    }
 }
 
 impl Default for RunSettings {
@@ -72,6 +107,7 @@ impl Default for RunSettings {
             max_depth: 10,
             method: Method::Nuts,
             init: Init::Random,
+            adapt: Adapt::Stan,
         }
     }
 }

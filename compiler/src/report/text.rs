@@ -129,10 +129,17 @@ fn trial(out: &mut String, r: &Report) {
             s.warmup,
             s.draws,
             s.seed,
-            if s.init == trialc_runtime::posterior::Init::Map {
-                ", chains started near the posterior mode (--init map)"
-            } else {
-                ""
+            match (s.init == trialc_runtime::posterior::Init::Map, s.adapt) {
+                (false, super::Adapt::Stan) => "",
+                (true, super::Adapt::Stan) => {
+                    ", chains started near the posterior mode (--init map)"
+                }
+                (false, super::Adapt::Nutpie) => {
+                    ", nutpie warmup and displacement U-turn (--adapt nutpie)"
+                }
+                (true, super::Adapt::Nutpie) => {
+                    ", chains started near the posterior mode (--init map), nutpie warmup and displacement U-turn (--adapt nutpie)"
+                }
             }
         );
     }
