@@ -29,6 +29,11 @@ struct Checker {
     /// Outcomes that are declared but had errors of their own: references to
     /// them are not reported again as undefined.
     invalid_outcomes: std::collections::HashSet<String>,
+    /// Indices into `diagnostics` of the imports that failed (E0205). A
+    /// preset or design name that does not resolve may be one of theirs:
+    /// it is labelled on the import's error instead of raising its own
+    /// E0206/E0207 (no cascade of errors from one wrong `use`).
+    failed_imports: Vec<usize>,
 }
 
 /// What a parameter's prior must support.
@@ -68,6 +73,32 @@ fn find_duplicate(seen: &mut HashMap<String, Span>, name: &ast::Ident) -> Option
 impl Checker {
     fn push(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
+    }
+
+    /// E0205 for an import, remembered so that names it may have provided
+    /// are attached to it rather than reported again.
+    fn push_failed_import(&mut self, diagnostic: Diagnostic) {
+        self.failed_imports.push(self.diagnostics.len());
+        self.diagnostics.push(diagnostic);
+    }
+
+    /// When an import failed, an unresolved `kind` name becomes a label on
+    /// that import's error (true); otherwise the caller reports it (false).
+    fn blame_failed_import(&mut self, kind: &str, name: &ast::Ident) -> bool {
+        let Some(&first) = self.failed_imports.first() else {
+            return false;
+        };
+        if let Some(d) = self.diagnostics.get_mut(first) {
+            d.labels.push(crate::diagnostic::Label {
+                span: name.span,
+                message: format!(
+                    "{kind} `{}` unresolved, perhaps from this import",
+                    name.node
+                ),
+                primary: false,
+            });
+        }
+        true
     }
 
     fn run(&mut self, file: &ast::File) -> Option<Spec> {
@@ -154,7 +185,7 @@ impl Checker {
                 .iter()
                 .map(|(name, _)| *name)
                 .collect::<Vec<_>>();
-            self.push(
+            self.push_failed_import(
                 Diagnostic::error(
                     "E0205",
                     format!("there is no module `{module_name}` to import"),
@@ -208,7 +239,7 @@ impl Checker {
         if !found {
             if let Some(item_name) = item_name {
                 let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
-                self.push(
+                self.push_failed_import(
                     Diagnostic::error(
                         "E0205",
                         format!("module `{module_name}` has no `{item_name}`"),
@@ -458,13 +489,13 @@ impl Checker {
         let mut from_failed = false;
         let mut fields: Vec<ast::ScheduleField> = Vec::new();
         if let Some(from) = &block.from {
-            match self.designs.get(&from.node) {
+            match self.designs.get(&from.node).cloned() {
                 Some(design_fields) => fields.extend(
                     design_fields
-                        .iter()
-                        .cloned()
+                        .into_iter()
                         .map(|f| reanchor_field(f, from.span)),
                 ),
+                None if self.blame_failed_import("design", from) => from_failed = true,
                 None => {
                     from_failed = true;
                     let known: Vec<&str> = self.designs.keys().map(String::as_str).collect();
@@ -1593,6 +1624,9 @@ impl Checker {
             }
             ast::PriorKind::Preset(name) => {
                 let Some(preset) = self.presets.get(&name.node).cloned() else {
+                    if self.blame_failed_import("prior", name) {
+                        return None;
+                    }
                     let known: Vec<&str> = self.presets.keys().map(String::as_str).collect();
                     self.push(
                         Diagnostic::error("E0206", format!("there is no prior `{}`", name.node))
