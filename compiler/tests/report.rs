@@ -934,4 +934,16 @@ fn hypotheses_provenance_names_the_priors_they_became() {
     let t = report::text(&r);
     assert!(t.contains(&format!("prompt sha256 {}", file.generator.prompt_sha256)));
     assert!(t.contains("prior of effect[magnesium] on pain"));
+    // Where each prior came from, in the model's own words.
+    let h1 = file
+        .hypotheses
+        .iter()
+        .find(|h| h.id == "H1")
+        .and_then(|h| h.rationale.clone())
+        .expect("H1 has a rationale");
+    let first_words: String = h1.split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+    assert!(
+        t.contains(&format!("rationale: {first_words}")),
+        "{first_words}\n{t}"
+    );
 }

@@ -583,6 +583,11 @@ fn hypotheses(out: &mut String, r: &Report) {
                 num(u.mean),
                 num(u.sd)
             );
+            if let Some(rationale) = u.rationale.as_deref().filter(|r| !r.trim().is_empty()) {
+                for line in wrap(&format!("rationale: {rationale}"), 72) {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
         }
         let _ = writeln!(out);
     }
