@@ -758,6 +758,10 @@ fn init_then_check_then_run_with_evidence_export() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(report.contains("Sensitivity to the LFM prior"), "{report}");
     assert!(report.contains("sceptical prior: P ="), "{report}");
+    assert!(
+        report.contains("prior vs posterior (outcome units): prior lfm.H1 tempered -0.960"),
+        "{report}"
+    );
     // Only pain is decided on: the other LFM-prior outcomes keep their fit.
     assert!(
         report.contains("Not refitted, as no decision rule reads them: attack, sleep_quality"),

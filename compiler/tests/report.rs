@@ -947,3 +947,148 @@ fn hypotheses_provenance_names_the_priors_they_became() {
         "{first_words}\n{t}"
     );
 }
+
+/// The effect's density plot draws its prior over the posterior: the dashed
+/// curve is there, its heights are proportional to the prior density, and
+/// its peak sits on the hypothesis' side of 0 (H1: -1.2 for pain, H3: +0.3
+/// for sleep quality), so a mis-signed or misplaced prior would fail.
+#[test]
+fn effect_plots_draw_the_prior_where_the_hypothesis_puts_it() {
+    let ex = example("magnesium-migraine");
+    let s = settings(2, 100, 100, 1);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &f);
+    let svg = |name: &str| {
+        files
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    // "M x y L x y ..." of the path with the given attributes.
+    let points = |svg: &str, attrs: &str| -> Vec<(f64, f64)> {
+        let line = svg
+            .lines()
+            .find(|l| l.contains(attrs) && l.contains('L'))
+            .unwrap_or_else(|| panic!("no path with {attrs}"));
+        let d = line
+            .split("d=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("d");
+        d.split(['M', 'L'])
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| {
+                let mut xy = p.split_whitespace().map(|v| v.parse::<f64>().expect("num"));
+                (xy.next().expect("x"), xy.next().expect("y"))
+            })
+            .collect()
+    };
+    let zero_x = |svg: &str| -> f64 {
+        let line = svg
+            .lines()
+            .find(|l| l.contains("stroke=\"black\" stroke-width=\"1.5\""))
+            .expect("0 line");
+        line.split("d=\"M")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .expect("x of 0")
+    };
+    let prior_attrs = "stroke=\"#55a868\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>";
+    for (file, left_of_zero) in [
+        ("pain-effect-magnesium.svg", true),
+        ("sleep_quality-effect-magnesium.svg", false),
+    ] {
+        let text = svg(file);
+        assert!(text.contains(">prior</text>"), "{file}: no legend");
+        let pts = points(&text, prior_attrs);
+        assert_eq!(pts.len(), 201, "{file}");
+        // Baseline y = 255 (plot height 300 - 45); heights above it.
+        let heights: Vec<f64> = pts.iter().map(|(_, y)| 255.0 - y).collect();
+        assert!(heights.iter().all(|h| *h >= -0.05), "{file}: {heights:?}");
+        let (peak_x, _) =
+            pts.iter()
+                .copied()
+                .fold((f64::NAN, f64::INFINITY), |(bx, by), (x, y)| {
+                    if y < by {
+                        (x, y)
+                    } else {
+                        (bx, by)
+                    }
+                });
+        assert_eq!(
+            peak_x < zero_x(&text),
+            left_of_zero,
+            "{file}: prior peak at x = {peak_x}, 0 at {}",
+            zero_x(&text)
+        );
+    }
+}
+
+/// The prior summary the report sets against the posterior: mean and sd
+/// exact, the 90% interval at the 5% and 95% points of the exact CDF (statrs
+/// normals), for a normal and for an LFM robust mixture; nothing for priors
+/// it does not summarise.
+#[test]
+fn prior_summary_matches_the_exact_mixture_cdf() {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    use trialc_runtime::mir::{Dist, MixtureComponent, Prior};
+    let n = |mu: f64, sigma: f64| Dist::Normal { mu, sigma };
+    let one = report::prior_summary(&Prior::Dist(n(0.3, 0.5))).expect("normal");
+    assert!((one.mean - 0.3).abs() < 1e-15 && (one.sd - 0.5).abs() < 1e-15);
+    assert!(
+        (one.q5 - (0.3 - 1.644_853_626_951_472_2 * 0.5)).abs() < 1e-6,
+        "{one:?}"
+    );
+    assert!(
+        (one.q95 - (0.3 + 1.644_853_626_951_472_2 * 0.5)).abs() < 1e-6,
+        "{one:?}"
+    );
+    let comps = [(0.8, -1.2, 0.6 / 0.5f64.sqrt()), (0.2, 0.0, 3.0)];
+    let mix = Prior::Mixture(
+        comps
+            .iter()
+            .map(|&(weight, mu, sigma)| MixtureComponent {
+                weight,
+                dist: n(mu, sigma),
+            })
+            .collect(),
+    );
+    let s = report::prior_summary(&mix).expect("mixture");
+    let cdf = |x: f64| -> f64 {
+        comps
+            .iter()
+            .map(|&(w, m, sd)| w * Normal::new(m, sd).expect("normal").cdf(x))
+            .sum()
+    };
+    let mean: f64 = comps.iter().map(|(w, m, _)| w * m).sum();
+    let var: f64 = comps
+        .iter()
+        .map(|(w, m, sd)| w * (sd * sd + m * m))
+        .sum::<f64>()
+        - mean * mean;
+    assert!(
+        (s.mean - mean).abs() < 1e-12 && (s.sd - var.sqrt()).abs() < 1e-12,
+        "{s:?}"
+    );
+    assert!(
+        (cdf(s.q5) - 0.05).abs() < 1e-6,
+        "{s:?}: F(q5) = {}",
+        cdf(s.q5)
+    );
+    assert!(
+        (cdf(s.q95) - 0.95).abs() < 1e-6,
+        "{s:?}: F(q95) = {}",
+        cdf(s.q95)
+    );
+    assert_eq!(
+        report::prior_summary(&Prior::Dist(Dist::StudentT {
+            nu: 3.0,
+            mu: 0.0,
+            sigma: 1.0
+        })),
+        None
+    );
+}

@@ -106,6 +106,24 @@ pub enum Prior {
     },
 }
 
+impl Prior {
+    /// The normalised density of a scalar prior at `x` (a mixture's is the
+    /// weighted sum of its components'); `None` for the joint induced
+    /// Dirichlet on cutpoints.
+    pub fn density(&self, x: f64) -> Option<f64> {
+        match self {
+            Prior::Dist(d) => Some(d.log_density(x).0.exp()),
+            Prior::Mixture(components) => Some(
+                components
+                    .iter()
+                    .map(|c| c.weight * c.dist.log_density(x).0.exp())
+                    .sum(),
+            ),
+            Prior::InducedDirichlet { .. } => None,
+        }
+    }
+}
+
 /// A prior statement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PriorTerm {

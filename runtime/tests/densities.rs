@@ -508,6 +508,59 @@ fn prior_values_match_statrs() {
     );
 }
 
+/// `Prior::density` (what the report plots) is the normalised density: a
+/// mixture's is the weighted sum of statrs normals, and it integrates to 1.
+#[test]
+fn prior_density_for_plots_is_normalised() {
+    let mix = Prior::Mixture(vec![
+        MixtureComponent {
+            weight: 0.8,
+            dist: Dist::Normal {
+                mu: -1.2,
+                sigma: 0.85,
+            },
+        },
+        MixtureComponent {
+            weight: 0.2,
+            dist: Dist::Normal {
+                mu: 0.0,
+                sigma: 3.0,
+            },
+        },
+    ]);
+    for x in [-3.0, -1.2, 0.0, 2.5] {
+        let want = 0.8 * Normal::new(-1.2, 0.85).expect("d").pdf(x)
+            + 0.2 * Normal::new(0.0, 3.0).expect("d").pdf(x);
+        let got = mix.density(x).expect("scalar");
+        assert!((got - want).abs() < 1e-14, "{x}: {got} vs {want}");
+    }
+    // Trapezoid rule over +-10 sd of the wide component.
+    let (lo, hi, n) = (-30.0, 30.0, 60_000);
+    let h = (hi - lo) / n as f64;
+    let total: f64 = (0..=n)
+        .map(|i| {
+            let w = if i == 0 || i == n { 0.5 } else { 1.0 };
+            w * mix.density(lo + h * i as f64).expect("scalar")
+        })
+        .sum::<f64>()
+        * h;
+    assert!((total - 1.0).abs() < 1e-9, "{total}");
+    let t = Prior::Dist(Dist::StudentT {
+        nu: 3.0,
+        mu: 140.0,
+        sigma: 15.0,
+    });
+    let want = StudentsT::new(140.0, 15.0, 3.0).expect("d").pdf(120.0);
+    assert!((t.density(120.0).expect("scalar") - want).abs() < 1e-15);
+    assert_eq!(
+        Prior::InducedDirichlet {
+            alpha: vec![1.0; 4]
+        }
+        .density(0.0),
+        None
+    );
+}
+
 #[test]
 fn mixture_prior_value_and_component_weights() {
     let comps = vec![

@@ -372,6 +372,76 @@ pub struct EffectReport {
     pub prior_conflict: Option<PriorConflict>,
     /// `source.id` of the LFM hypothesis the prior came from.
     pub hypothesis: Option<String>,
+    /// The prior on the same scale, to set against `effect` (normal and
+    /// normal-mixture priors, which every LFM-derived prior is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prior: Option<PriorSummary>,
+}
+
+/// Mean, sd and 90% interval of a prior.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PriorSummary {
+    pub mean: f64,
+    pub sd: f64,
+    pub q5: f64,
+    pub q95: f64,
+}
+
+/// The summary of a normal or normal-mixture prior: mean and sd exactly,
+/// the 5% and 95% quantiles from its CDF by the trapezoid rule on a grid of
+/// 20,000 steps over every component's mean ± 10 sd. `None` for other
+/// priors.
+pub fn prior_summary(prior: &trialc_runtime::mir::Prior) -> Option<PriorSummary> {
+    use trialc_runtime::mir::{Dist, MixtureComponent, Prior};
+    let components: Vec<(f64, f64, f64)> = match prior {
+        Prior::Dist(Dist::Normal { mu, sigma }) => vec![(1.0, *mu, *sigma)],
+        Prior::Mixture(cs) => cs
+            .iter()
+            .map(|MixtureComponent { weight, dist }| match dist {
+                Dist::Normal { mu, sigma } => Some((*weight, *mu, *sigma)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?,
+        _ => return None,
+    };
+    let mean: f64 = components.iter().map(|(w, m, _)| w * m).sum();
+    let second: f64 = components.iter().map(|(w, m, s)| w * (s * s + m * m)).sum();
+    let sd = (second - mean * mean).max(0.0).sqrt();
+    let lo = components
+        .iter()
+        .map(|(_, m, s)| m - 10.0 * s)
+        .fold(f64::INFINITY, f64::min);
+    let hi = components
+        .iter()
+        .map(|(_, m, s)| m + 10.0 * s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !(lo.is_finite() && hi.is_finite() && sd.is_finite()) {
+        return None;
+    }
+    let n = 20_000usize;
+    let h = (hi - lo) / n as f64;
+    let (mut q5, mut q95) = (f64::NAN, f64::NAN);
+    let mut cdf = 0.0;
+    let mut prev = prior.density(lo)?;
+    for i in 1..=n {
+        let x = lo + h * i as f64;
+        let cur = prior.density(x)?;
+        let next = cdf + 0.5 * h * (prev + cur);
+        // Linear interpolation inside the step that crosses the level.
+        for (level, q) in [(0.05, &mut q5), (0.95, &mut q95)] {
+            if q.is_nan() && next >= level {
+                let t = if next > cdf {
+                    (level - cdf) / (next - cdf)
+                } else {
+                    0.0
+                };
+                *q = x - h + t * h;
+            }
+        }
+        cdf = next;
+        prev = cur;
+    }
+    Some(PriorSummary { mean, sd, q5, q95 })
 }
 
 /// Sampler health of one outcome's fit.
@@ -834,6 +904,12 @@ fn outcome_report(
                 .hypothesis
                 .as_ref()
                 .map(|h| format!("{}.{}", h.source, h.id)),
+            prior: lowered
+                .model
+                .priors
+                .iter()
+                .find(|t| t.param == p.id)
+                .and_then(|t| prior_summary(&t.prior)),
         });
     }
     let health = &post.health;

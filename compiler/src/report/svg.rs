@@ -341,7 +341,8 @@ pub fn timeline(
     s
 }
 
-/// Histogram density of one effect's draws, with 0 and ±MCID marked.
+/// Histogram density of one effect's draws with its prior's density over
+/// it, 0 and ±MCID marked.
 pub fn effect_density(
     outcome: &hir::Outcome,
     lowered: &LoweredOutcome,
@@ -411,6 +412,47 @@ pub fn effect_density(
         s,
         "<path d=\"{path}\" fill=\"#4c72b0\" fill-opacity=\"0.6\" stroke=\"#4c72b0\"/>"
     );
+    // The prior's density over the same range (clipped at the top), so the
+    // reader sees what the data changed; an LFM prior shows both components.
+    let prior = lowered
+        .model
+        .priors
+        .iter()
+        .find(|t| t.param == param.id)
+        .map(|t| &t.prior);
+    if let Some(prior) = prior {
+        let steps = 200usize;
+        let mut curve = String::new();
+        for i in 0..=steps {
+            let v = lo + (hi - lo) * i as f64 / steps as f64;
+            let Some(p) = prior.density(v).filter(|p| p.is_finite()) else {
+                curve.clear();
+                break;
+            };
+            let _ = write!(
+                curve,
+                "{}{} {}",
+                if i == 0 { "M" } else { "L" },
+                c(x.at(v)),
+                c(y.at(p.min(top * 1.1)))
+            );
+        }
+        if !curve.is_empty() {
+            let _ = writeln!(
+                s,
+                "<path d=\"{curve}\" fill=\"none\" stroke=\"#55a868\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>"
+            );
+            let _ = writeln!(
+                s,
+                "<rect x=\"{}\" y=\"24\" width=\"10\" height=\"10\" fill=\"#4c72b0\" fill-opacity=\"0.6\"/><text x=\"{}\" y=\"33\">posterior</text><path d=\"M{} 29H{}\" stroke=\"#55a868\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/><text x=\"{}\" y=\"33\">prior</text>",
+                c(w - 190.0),
+                c(w - 176.0),
+                c(w - 105.0),
+                c(w - 85.0),
+                c(w - 80.0)
+            );
+        }
+    }
     let vline = |s: &mut String, v: f64, colour: &str, dash: &str, label: &str| {
         let _ = writeln!(
             s,

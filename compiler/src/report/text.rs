@@ -453,6 +453,21 @@ fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str
         e.arm,
         prob_text(Some(e.p_better))
     );
+    if let (Some(h), Some(prior)) = (&e.hypothesis, &e.prior) {
+        for line in wrap(
+            &format!(
+                "prior vs posterior ({}): prior {h} tempered {} ({} to {}), posterior {}",
+                e.scale,
+                val(prior.mean),
+                val(prior.q5),
+                val(prior.q95),
+                interval(&e.effect)
+            ),
+            70,
+        ) {
+            let _ = writeln!(out, "      {line}");
+        }
+    }
     if let Some(c) = &e.prior_conflict {
         let verdict = if c.conflict {
             "the data pulled weight onto the vague component: they conflict with the hypothesis"
