@@ -29,11 +29,39 @@ struct Checker {
     /// Outcomes that are declared but had errors of their own: references to
     /// them are not reported again as undefined.
     invalid_outcomes: std::collections::HashSet<String>,
-    /// Indices into `diagnostics` of the imports that failed (E0205). A
-    /// preset or design name that does not resolve may be one of theirs:
-    /// it is labelled on the import's error instead of raising its own
+    /// The imports that failed (E0205), with the index of their error. A
+    /// preset or design name that one of them would have provided is
+    /// labelled on that import's error instead of raising its own
     /// E0206/E0207 (no cascade of errors from one wrong `use`).
-    failed_imports: Vec<usize>,
+    failed_imports: Vec<FailedImport>,
+}
+
+/// A `use` that did not resolve.
+struct FailedImport {
+    /// Index of its E0205 in `Checker::diagnostics`.
+    diagnostic: usize,
+    /// The module path as written (`std.prior`).
+    module: String,
+    /// `None` for a glob import.
+    item: Option<String>,
+    /// Whether the module itself does not exist (else: it lacks `item`).
+    module_missing: bool,
+}
+
+impl FailedImport {
+    /// Whether this import could have provided the `kind` (`prior` or
+    /// `design`) called `name`: a named import of exactly that name, or a
+    /// glob over a module that does not exist and whose name does not say
+    /// it holds the other kind.
+    fn could_provide(&self, kind: &str, name: &str) -> bool {
+        match &self.item {
+            Some(item) => item == name,
+            None => {
+                let other = if kind == "prior" { "design" } else { "prior" };
+                self.module_missing && !self.module.contains(other)
+            }
+        }
+    }
 }
 
 /// What a parameter's prior must support.
@@ -77,18 +105,35 @@ impl Checker {
 
     /// E0205 for an import, remembered so that names it may have provided
     /// are attached to it rather than reported again.
-    fn push_failed_import(&mut self, diagnostic: Diagnostic) {
-        self.failed_imports.push(self.diagnostics.len());
+    fn push_failed_import(
+        &mut self,
+        diagnostic: Diagnostic,
+        module: &str,
+        item: Option<&str>,
+        module_missing: bool,
+    ) {
+        self.failed_imports.push(FailedImport {
+            diagnostic: self.diagnostics.len(),
+            module: module.to_string(),
+            item: item.map(str::to_string),
+            module_missing,
+        });
         self.diagnostics.push(diagnostic);
     }
 
-    /// When an import failed, an unresolved `kind` name becomes a label on
-    /// that import's error (true); otherwise the caller reports it (false).
+    /// When a failed import could have provided the unresolved `kind` name,
+    /// the name becomes a label on that import's error (true); otherwise the
+    /// caller reports it with its own code and suggestions (false).
     fn blame_failed_import(&mut self, kind: &str, name: &ast::Ident) -> bool {
-        let Some(&first) = self.failed_imports.first() else {
+        let Some(index) = self
+            .failed_imports
+            .iter()
+            .find(|f| f.could_provide(kind, &name.node))
+            .map(|f| f.diagnostic)
+        else {
             return false;
         };
-        if let Some(d) = self.diagnostics.get_mut(first) {
+        if let Some(d) = self.diagnostics.get_mut(index) {
             d.labels.push(crate::diagnostic::Label {
                 span: name.span,
                 message: format!(
@@ -192,6 +237,9 @@ impl Checker {
                 )
                 .with_primary(span, "this import")
                 .with_help(suggestion("module", &module_name, &known)),
+                &module_name,
+                item_name,
+                true,
             );
             return;
         };
@@ -246,6 +294,9 @@ impl Checker {
                     )
                     .with_primary(span, "this import")
                     .with_help(suggestion("name", item_name, &candidates)),
+                    &module_name,
+                    Some(item_name),
+                    false,
                 );
             }
         }
