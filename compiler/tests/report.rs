@@ -1083,6 +1083,26 @@ fn prior_summary_matches_the_exact_mixture_cdf() {
         "{s:?}: F(q95) = {}",
         cdf(s.q95)
     );
+    // Components of very different widths (a grid would miss the narrow
+    // one): 0.5 N(0.3, 0.01) + 0.5 N(0, 100).
+    let wild = Prior::Mixture(vec![
+        MixtureComponent {
+            weight: 0.5,
+            dist: n(0.3, 0.01),
+        },
+        MixtureComponent {
+            weight: 0.5,
+            dist: n(0.0, 100.0),
+        },
+    ]);
+    let w = report::prior_summary(&wild).expect("mixture");
+    let wcdf = |x: f64| {
+        0.5 * Normal::new(0.3, 0.01).expect("n").cdf(x)
+            + 0.5 * Normal::new(0.0, 100.0).expect("n").cdf(x)
+    };
+    assert!((wcdf(w.q5) - 0.05).abs() < 1e-9, "{w:?}");
+    assert!((wcdf(w.q95) - 0.95).abs() < 1e-9, "{w:?}");
+    assert!(w.q95 > 100.0, "{w:?}");
     assert_eq!(
         report::prior_summary(&Prior::Dist(Dist::StudentT {
             nu: 3.0,

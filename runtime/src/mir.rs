@@ -122,6 +122,25 @@ impl Prior {
             Prior::InducedDirichlet { .. } => None,
         }
     }
+
+    /// The exact CDF at `x` of a normal or normal-mixture prior (every LFM
+    /// prior is one); `None` for other priors.
+    pub fn normal_mixture_cdf(&self, x: f64) -> Option<f64> {
+        let phi = |mu: f64, sigma: f64| {
+            0.5 * statrs::function::erf::erfc(-(x - mu) / (sigma * std::f64::consts::SQRT_2))
+        };
+        match self {
+            Prior::Dist(Dist::Normal { mu, sigma }) => Some(phi(*mu, *sigma)),
+            Prior::Mixture(components) => components
+                .iter()
+                .map(|c| match c.dist {
+                    Dist::Normal { mu, sigma } => Some(c.weight * phi(mu, sigma)),
+                    _ => None,
+                })
+                .sum(),
+            _ => None,
+        }
+    }
 }
 
 /// A prior statement.

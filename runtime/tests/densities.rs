@@ -7,8 +7,8 @@ mod common;
 use nalgebra::{DMatrix, DVector};
 use proptest::prelude::*;
 use statrs::distribution::{
-    Bernoulli, Beta, Cauchy, Continuous, Discrete, Exp, Gamma, LogNormal, NegativeBinomial, Normal,
-    Poisson, StudentsT, Uniform,
+    Bernoulli, Beta, Cauchy, Continuous, ContinuousCDF, Discrete, Exp, Gamma, LogNormal,
+    NegativeBinomial, Normal, Poisson, StudentsT, Uniform,
 };
 use trialc_runtime::density::{inv_logit, LogDensity, Transform};
 use trialc_runtime::mir::*;
@@ -534,6 +534,12 @@ fn prior_density_for_plots_is_normalised() {
         let got = mix.density(x).expect("scalar");
         assert!((got - want).abs() < 1e-14, "{x}: {got} vs {want}");
     }
+    for x in [-3.0, -1.2, 0.0, 2.5] {
+        let want = 0.8 * Normal::new(-1.2, 0.85).expect("d").cdf(x)
+            + 0.2 * Normal::new(0.0, 3.0).expect("d").cdf(x);
+        let got = mix.normal_mixture_cdf(x).expect("normal mixture");
+        assert!((got - want).abs() < 1e-14, "cdf {x}: {got} vs {want}");
+    }
     // Trapezoid rule over +-10 sd of the wide component.
     let (lo, hi, n) = (-30.0, 30.0, 60_000);
     let h = (hi - lo) / n as f64;
@@ -559,6 +565,7 @@ fn prior_density_for_plots_is_normalised() {
         .density(0.0),
         None
     );
+    assert_eq!(t.normal_mixture_cdf(0.0), None);
 }
 
 #[test]

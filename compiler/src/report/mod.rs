@@ -388,9 +388,8 @@ pub struct PriorSummary {
 }
 
 /// The summary of a normal or normal-mixture prior: mean and sd exactly,
-/// the 5% and 95% quantiles from its CDF by the trapezoid rule on a grid of
-/// 20,000 steps over every component's mean ± 10 sd. `None` for other
-/// priors.
+/// the 5% and 95% quantiles by bisection on its exact CDF (to 1e-12 of the
+/// range, whatever the components' widths). `None` for other priors.
 pub fn prior_summary(prior: &trialc_runtime::mir::Prior) -> Option<PriorSummary> {
     use trialc_runtime::mir::{Dist, MixtureComponent, Prior};
     let components: Vec<(f64, f64, f64)> = match prior {
@@ -407,6 +406,7 @@ pub fn prior_summary(prior: &trialc_runtime::mir::Prior) -> Option<PriorSummary>
     let mean: f64 = components.iter().map(|(w, m, _)| w * m).sum();
     let second: f64 = components.iter().map(|(w, m, s)| w * (s * s + m * m)).sum();
     let sd = (second - mean * mean).max(0.0).sqrt();
+    // Every quantile in (0.05, 0.95) lies inside the components' mean ± 10 sd.
     let lo = components
         .iter()
         .map(|(_, m, s)| m - 10.0 * s)
@@ -418,30 +418,27 @@ pub fn prior_summary(prior: &trialc_runtime::mir::Prior) -> Option<PriorSummary>
     if !(lo.is_finite() && hi.is_finite() && sd.is_finite()) {
         return None;
     }
-    let n = 20_000usize;
-    let h = (hi - lo) / n as f64;
-    let (mut q5, mut q95) = (f64::NAN, f64::NAN);
-    let mut cdf = 0.0;
-    let mut prev = prior.density(lo)?;
-    for i in 1..=n {
-        let x = lo + h * i as f64;
-        let cur = prior.density(x)?;
-        let next = cdf + 0.5 * h * (prev + cur);
-        // Linear interpolation inside the step that crosses the level.
-        for (level, q) in [(0.05, &mut q5), (0.95, &mut q95)] {
-            if q.is_nan() && next >= level {
-                let t = if next > cdf {
-                    (level - cdf) / (next - cdf)
-                } else {
-                    0.0
-                };
-                *q = x - h + t * h;
+    let quantile = |level: f64| -> Option<f64> {
+        let (mut a, mut b) = (lo, hi);
+        for _ in 0..200 {
+            let m = 0.5 * (a + b);
+            if prior.normal_mixture_cdf(m)? < level {
+                a = m;
+            } else {
+                b = m;
+            }
+            if b - a <= 1e-12 * (hi - lo) {
+                break;
             }
         }
-        cdf = next;
-        prev = cur;
-    }
-    Some(PriorSummary { mean, sd, q5, q95 })
+        Some(0.5 * (a + b))
+    };
+    Some(PriorSummary {
+        mean,
+        sd,
+        q5: quantile(0.05)?,
+        q95: quantile(0.95)?,
+    })
 }
 
 /// Sampler health of one outcome's fit.
