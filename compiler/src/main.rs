@@ -889,7 +889,8 @@ fn fit_outcome(
 /// The sensitivity refit: every outcome whose model has a prior from an LFM
 /// hypothesis and that a decision rule reads, fitted again with that prior
 /// replaced by its vague component (same settings, a derived seed); other
-/// outcomes reuse their fit. `None` when no prior comes from a hypothesis.
+/// outcomes reuse their fit. `None` when no decision rule reads an outcome
+/// with a prior from a hypothesis.
 fn fit_sceptical(
     prepared: &Prepared,
     fits: &[(lower::LoweredOutcome, Posterior)],
@@ -897,6 +898,14 @@ fn fit_sceptical(
     pool: &rayon::ThreadPool,
 ) -> Result<Option<Vec<(lower::LoweredOutcome, Posterior)>>, Vec<Diagnostic>> {
     use trialc::evidence;
+    // No rule reads an outcome with an LFM prior: the rules cannot depend on
+    // those priors, and there is nothing to compare.
+    if !fits
+        .iter()
+        .any(|(f, _)| evidence::needs_refit(&prepared.spec, f))
+    {
+        return Ok(None);
+    }
     let Some(spec) = evidence::sceptical_spec(&prepared.spec, &prepared.lowered) else {
         return Ok(None);
     };

@@ -840,3 +840,52 @@ fn posterior_vague_weight_matches_the_conjugate_answer() {
         "NUTS {estimated} vs exact {exact} (d = {d}, n = {n})"
     );
 }
+
+/// When no decision rule reads an outcome with an LFM prior, the rules
+/// cannot depend on those priors: no sceptical refit and no sensitivity
+/// section (the outcomes' own sections still show prior against posterior).
+#[test]
+fn no_sensitivity_section_when_no_rule_reads_an_lfm_prior() {
+    let dir = scratch("no-sensitivity");
+    let src = format!("{}/examples/magnesium-migraine", root());
+    std::fs::create_dir_all(dir.join("hypotheses")).expect("dir");
+    for f in ["diary.csv", "hypotheses/p0042.json"] {
+        std::fs::copy(format!("{src}/{f}"), dir.join(f)).expect("copy");
+    }
+    let spec = std::fs::read_to_string(format!("{src}/magnesium-migraine.trial"))
+        .expect("spec")
+        .replace(
+            "effect magnesium ~ lfm.H1 discount 0.5 robust 0.2 vague normal(0, 3)",
+            "effect magnesium ~ normal(0, 2)",
+        );
+    assert!(!spec.contains("lfm.H1"));
+    let path = dir.join("spec.trial");
+    std::fs::write(&path, spec).expect("write");
+    let out = trialc(&[
+        "run",
+        &path.display().to_string(),
+        "--chains",
+        "2",
+        "--warmup",
+        "150",
+        "--draws",
+        "150",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(json.get("sensitivity").is_none(), "{json:#}");
+    // attack still reports its LFM prior against its posterior.
+    let attack = json["outcomes"]
+        .as_array()
+        .and_then(|o| o.iter().find(|o| o["name"] == "attack"))
+        .expect("attack");
+    assert_eq!(attack["effects"][0]["hypothesis"], "lfm.H2");
+    assert!(attack["effects"][0]["prior"]["q95"].as_f64().is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
