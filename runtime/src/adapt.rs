@@ -86,9 +86,11 @@ impl StepSizeAdapter {
         let eta = 1.0 / (self.counter + self.t0);
         self.s_bar = (1.0 - eta) * self.s_bar + eta * (self.delta - a);
         // ...shrunk toward mu...
-        // (min with ln(inf) = inf leaves Stan's iterate untouched.)
-        let x =
-            (self.mu - self.s_bar * self.counter.sqrt() / self.gamma).min(self.max_stepsize.ln());
+        // (A cap of ln(inf) = inf leaves Stan's iterate untouched; a NaN
+        // iterate stays NaN, as in Stan, instead of becoming the cap.)
+        let x = self.mu - self.s_bar * self.counter.sqrt() / self.gamma;
+        let cap = self.max_stepsize.ln();
+        let x = if x > cap { cap } else { x };
         // ...and a polynomially weighted average of the iterates.
         let x_eta = self.counter.powf(-self.kappa);
         self.x_bar = (1.0 - x_eta) * self.x_bar + x_eta * x;
@@ -105,7 +107,9 @@ impl StepSizeAdapter {
     /// iteration count: nutpie's response to its first metric update.
     pub fn recentre(&mut self, stepsize: f64) {
         self.mu = (10.0 * stepsize).ln();
-        self.x_bar = stepsize.ln();
+        let cap = self.max_stepsize.ln();
+        let x = stepsize.ln();
+        self.x_bar = if x > cap { cap } else { x };
     }
 }
 

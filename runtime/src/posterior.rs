@@ -176,6 +176,11 @@ pub fn fit_density_from_mode(
     cfg: &NutsConfig,
     opt: &OptimizeConfig,
 ) -> Result<Posterior, RuntimeError> {
+    if cfg.num_chains == 0 {
+        return Err(RuntimeError::Config(
+            "at least one chain is needed".to_string(),
+        ));
+    }
     let inits = match mode_inits(d, cfg.num_chains, cfg.seed, opt) {
         Ok(inits) => inits,
         Err(e) => {
