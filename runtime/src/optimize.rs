@@ -76,7 +76,9 @@ pub struct OptimizeConfig {
     pub tol_grad: f64,
     /// The point reached is reported as a mode only if its gradient norm is
     /// at most this (L-BFGS may stall slightly above `tol_grad` in rounding
-    /// noise); otherwise [`OptimizeError::NotConverged`].
+    /// noise); otherwise [`OptimizeError::NotConverged`]. It is an absolute
+    /// norm on the unconstrained scale: near a Gaussian mode the position
+    /// error is about sd^2 times it (1e-3 sd for sd 1, 0.1 sd for sd 100).
     pub accept_grad: f64,
     /// L-BFGS memory.
     pub memory: usize,
