@@ -3,74 +3,20 @@
 //! mode give the posterior of random inits, `--method laplace` against NUTS
 //! and its labelling, the inverse metric in the CmdStan CSV, and the CLI.
 
-use std::collections::HashMap;
-use trialc::data::read_diary;
-use trialc::diagnostic::Diagnostic;
-use trialc::hir;
-
-use trialc::lower::{lower, LoweredOutcome};
+use trialc::lower::LoweredOutcome;
 use trialc::report::{self, cmdstan, RunSettings};
-use trialc::schedule;
-use trialc::syntax;
 use trialc_runtime::density::LogDensity;
 use trialc_runtime::mir::MirDensity;
 use trialc_runtime::nuts::NutsConfig;
 use trialc_runtime::optimize::{find_mode, laplace, OptimizeConfig};
 use trialc_runtime::posterior::{fit, fit_from_mode, fit_laplace, Init, Method, Posterior};
 
-const EXAMPLES: [&str; 5] = [
-    "magnesium-migraine",
-    "hpi-milk-sleep",
-    "naproxen-dose",
-    "bp-chronotherapy",
-    "sleep-coach-styles",
-];
+mod common;
 
-struct Example {
-    spec: hir::Spec,
-    schedule: schedule::Schedule,
-    diary: trialc::data::Diary,
-    lowered: Vec<LoweredOutcome>,
-}
+use common::{lowered_example as example, EXAMPLES};
 
 fn lowered(name: &str) -> Vec<LoweredOutcome> {
     example(name).lowered
-}
-
-fn example(name: &str) -> Example {
-    let dir = format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(format!("{dir}/{name}.trial")).expect("spec");
-    let csv = std::fs::read_to_string(format!("{dir}/diary.csv")).expect("diary");
-    let (file, mut diagnostics) = syntax::parse(&text);
-    let (spec, more) = hir::check(&file);
-    diagnostics.extend(more);
-    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{name}: {errors:#?}");
-    let spec = spec.expect("checked spec");
-    let schedule = schedule::build(&spec.schedule_spec()).expect("schedule");
-    let (diary, diagnostics) = read_diary(&csv, &spec, &schedule);
-    let diary = diary.unwrap_or_else(|| panic!("{name}: {diagnostics:#?}"));
-    // The hypotheses files the spec names, read as the CLI would.
-    let mut hyp: HashMap<(String, String), (f64, f64)> = HashMap::new();
-    for source in &spec.hypotheses {
-        let text =
-            std::fs::read_to_string(format!("{dir}/{}", source.path)).expect("hypotheses file");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        for h in json["hypotheses"].as_array().expect("hypotheses array") {
-            let id = h["id"].as_str().expect("id").to_string();
-            let mean = h["effect"]["mean"].as_f64().expect("mean");
-            let sd = h["effect"]["sd"].as_f64().expect("sd");
-            hyp.insert((source.name.clone(), id), (mean, sd));
-        }
-    }
-    let lowered =
-        lower(&spec, &schedule, &diary, &hyp).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
-    Example {
-        spec,
-        schedule,
-        diary,
-        lowered,
-    }
 }
 
 fn nuts(chains: usize, warmup: usize, draws: usize, seed: u64) -> NutsConfig {

@@ -8,87 +8,19 @@
 
 use std::collections::HashMap;
 
-use trialc::data::{read_diary, Diary};
-use trialc::diagnostic::Diagnostic;
-use trialc::hir::{self, Measured, Spec};
+use trialc::data::read_diary;
+use trialc::hir::Measured;
 use trialc::lower::{dump, lower, LoweredOutcome, NoHypotheses, Role};
-use trialc::schedule::{self, Schedule};
-use trialc::syntax;
+use trialc::schedule::Schedule;
 use trialc_runtime::density::{LogDensity, Transform};
 use trialc_runtime::mir::{Dist, Family, MirDensity, Prior};
 use trialc_runtime::nuts::NutsConfig;
 use trialc_runtime::optimize::{find_mode, OptimizeConfig};
 use trialc_runtime::posterior::fit;
 
-const EXAMPLES: [&str; 5] = [
-    "magnesium-migraine",
-    "hpi-milk-sleep",
-    "naproxen-dose",
-    "bp-chronotherapy",
-    "sleep-coach-styles",
-];
+mod common;
 
-struct Example {
-    dir: String,
-    text: String,
-    spec: Spec,
-    schedule: Schedule,
-    csv: String,
-    diary: Diary,
-}
-
-fn dir(name: &str) -> String {
-    format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn build(dir: String, text: String, csv: String) -> Example {
-    let (file, mut diagnostics) = syntax::parse(&text);
-    let (spec, more) = hir::check(&file);
-    diagnostics.extend(more);
-    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{dir}: {errors:#?}");
-    let spec = spec.expect("checked spec");
-    let schedule = schedule::build(&spec.schedule_spec()).expect("schedule");
-    let (diary, diagnostics) = read_diary(&csv, &spec, &schedule);
-    let diary = diary.unwrap_or_else(|| panic!("{dir}: {diagnostics:#?}"));
-    Example {
-        dir,
-        text,
-        spec,
-        schedule,
-        csv,
-        diary,
-    }
-}
-
-fn example(name: &str) -> Example {
-    let d = dir(name);
-    let text = std::fs::read_to_string(format!("{d}/{name}.trial")).expect("spec");
-    let csv = std::fs::read_to_string(format!("{d}/diary.csv")).expect("diary");
-    build(d, text, csv)
-}
-
-/// The hypotheses files the spec names, as the CLI would read them.
-fn hypotheses(ex: &Example) -> HashMap<(String, String), (f64, f64)> {
-    let mut map = HashMap::new();
-    for source in &ex.spec.hypotheses {
-        let text = std::fs::read_to_string(format!("{}/{}", ex.dir, source.path))
-            .expect("hypotheses file");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        for h in json["hypotheses"].as_array().expect("hypotheses array") {
-            let id = h["id"].as_str().expect("id").to_string();
-            let mean = h["effect"]["mean"].as_f64().expect("mean");
-            let sd = h["effect"]["sd"].as_f64().expect("sd");
-            map.insert((source.name.clone(), id), (mean, sd));
-        }
-    }
-    map
-}
-
-fn lowered(ex: &Example) -> Vec<LoweredOutcome> {
-    lower(&ex.spec, &ex.schedule, &ex.diary, &hypotheses(ex))
-        .unwrap_or_else(|d| panic!("{}: {d:#?}", ex.dir))
-}
+use common::{build, example, hypotheses, lowered, Example, EXAMPLES};
 
 /// The raw CSV as (day, arm cell, column → cell), split by hand.
 fn raw_rows(csv: &str) -> Vec<(u64, String, HashMap<String, String>)> {

@@ -7,60 +7,16 @@
 //! every SVG well-formed XML; and W0901–W0905 raised on a deliberately short
 //! fit with the primary label at the parameter's span in the spec.
 
-use std::collections::HashMap;
-
-use trialc::data::{read_diary, Diary};
 use trialc::diagnostic::Diagnostic;
-use trialc::hir::{self, Comparison, Rule, RuleKind, Spec};
-use trialc::lower::{lower, LoweredOutcome, Role};
+use trialc::hir::{self, Comparison, Rule, RuleKind};
+use trialc::lower::{LoweredOutcome, Role};
 use trialc::report::{self, cmdstan, Report, RunSettings};
-use trialc::schedule::{self, Schedule};
-use trialc::syntax;
 use trialc_runtime::nuts::NutsConfig;
 use trialc_runtime::posterior::{fit, Posterior};
 
-struct Example {
-    spec: Spec,
-    schedule: Schedule,
-    diary: Diary,
-    lowered: Vec<LoweredOutcome>,
-}
+mod common;
 
-fn example(name: &str) -> Example {
-    let dir = format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(format!("{dir}/{name}.trial")).expect("spec");
-    let csv = std::fs::read_to_string(format!("{dir}/diary.csv")).expect("diary");
-    let (file, mut diagnostics) = syntax::parse(&text);
-    let (spec, more) = hir::check(&file);
-    diagnostics.extend(more);
-    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{name}: {errors:#?}");
-    let spec = spec.expect("checked spec");
-    let schedule = schedule::build(&spec.schedule_spec()).expect("schedule");
-    let (diary, diagnostics) = read_diary(&csv, &spec, &schedule);
-    let diary = diary.unwrap_or_else(|| panic!("{name}: {diagnostics:#?}"));
-    // The hypotheses files the spec names, read as the CLI would.
-    let mut hyp: HashMap<(String, String), (f64, f64)> = HashMap::new();
-    for source in &spec.hypotheses {
-        let text =
-            std::fs::read_to_string(format!("{dir}/{}", source.path)).expect("hypotheses file");
-        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        for h in json["hypotheses"].as_array().expect("hypotheses array") {
-            let id = h["id"].as_str().expect("id").to_string();
-            let mean = h["effect"]["mean"].as_f64().expect("mean");
-            let sd = h["effect"]["sd"].as_f64().expect("sd");
-            hyp.insert((source.name.clone(), id), (mean, sd));
-        }
-    }
-    let lowered =
-        lower(&spec, &schedule, &diary, &hyp).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
-    Example {
-        spec,
-        schedule,
-        diary,
-        lowered,
-    }
-}
+use common::{lowered_example as example, Lowered as Example};
 
 fn settings(chains: usize, warmup: usize, draws: usize, seed: u64) -> RunSettings {
     RunSettings {
@@ -642,13 +598,7 @@ fn xml_checker_rejects_broken_documents() {
 
 #[test]
 fn every_example_reports_and_every_svg_is_well_formed() {
-    for name in [
-        "magnesium-migraine",
-        "naproxen-dose",
-        "sleep-coach-styles",
-        "bp-chronotherapy",
-        "hpi-milk-sleep",
-    ] {
+    for name in common::EXAMPLES {
         let ex = example(name);
         let s = settings(2, 50, 40, 1);
         let f = fits(&ex, &s);
