@@ -8,7 +8,7 @@ mod common;
 
 use trialc_runtime::adapt::Adaptation;
 use trialc_runtime::density::LogDensity;
-use trialc_runtime::diagnostics::{chain_health, ess_mean, mcse_mean, summarise};
+use trialc_runtime::diagnostics::{ess_mean, mcse_mean, summarise};
 use trialc_runtime::mir::MirDensity;
 use trialc_runtime::nuts::{sample, Fit, NutsConfig, UTurn};
 
@@ -266,28 +266,6 @@ fn reference_models_agree_with_stan() {
             uturn,
             ..NutsConfig::default()
         };
-        let fit = sample(&d, &cfg).expect("sampling runs");
-        let div: usize = fit
-            .chains
-            .iter()
-            .map(|c| chain_health(&c.stats, 10).divergences)
-            .sum();
-        assert!(div <= max_divergences, "{model}: {div} divergences");
-        for (name, draws) in common::reference_draws(model, &fit) {
-            let s = summarise(&draws);
-            let (mean, sd, mcse) = common::stan_summary(model, &name);
-            let z = (s.mean - mean) / (s.mcse_mean.powi(2) + mcse.powi(2)).sqrt();
-            assert!(
-                z.abs() < 4.0,
-                "{model}/{name}: mean {} vs Stan {mean} (z = {z:.2})",
-                s.mean
-            );
-            assert!(
-                (s.sd / sd - 1.0).abs() < 0.1,
-                "{model}/{name}: sd {} vs Stan {sd}",
-                s.sd
-            );
-            assert!(s.rhat < 1.02, "{model}/{name}: R-hat {}", s.rhat);
-        }
+        common::assert_agrees_with_stan(model, &d, &cfg, max_divergences);
     }
 }

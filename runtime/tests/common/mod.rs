@@ -299,3 +299,38 @@ pub fn stan_summary(model: &str, param: &str) -> (f64, f64, f64) {
     let f = |k: &str| p[k].as_f64().expect("number");
     (f("mean"), f("sd"), f("mcse_mean"))
 }
+
+/// Fits the reference model `model` with `cfg` and asserts Stan's answer:
+/// at most `max_divergences`, every reported quantity's mean within 4
+/// combined MCSE of Stan's stored mean, sd within 10%, R-hat below 1.02.
+pub fn assert_agrees_with_stan<D: LogDensity>(
+    model: &str,
+    d: &D,
+    cfg: &trialc_runtime::nuts::NutsConfig,
+    max_divergences: usize,
+) {
+    use trialc_runtime::diagnostics::{chain_health, summarise};
+    let fit = trialc_runtime::nuts::sample(d, cfg).expect("sampling runs");
+    let div: usize = fit
+        .chains
+        .iter()
+        .map(|c| chain_health(&c.stats, 10).divergences)
+        .sum();
+    assert!(div <= max_divergences, "{model}: {div} divergences");
+    for (name, draws) in reference_draws(model, &fit) {
+        let s = summarise(&draws);
+        let (mean, sd, mcse) = stan_summary(model, &name);
+        let z = (s.mean - mean) / (s.mcse_mean.powi(2) + mcse.powi(2)).sqrt();
+        assert!(
+            z.abs() < 4.0,
+            "{model}/{name}: mean {} vs Stan {mean} (z = {z:.2})",
+            s.mean
+        );
+        assert!(
+            (s.sd / sd - 1.0).abs() < 0.1,
+            "{model}/{name}: sd {} vs Stan {sd}",
+            s.sd
+        );
+        assert!(s.rhat < 1.02, "{model}/{name}: R-hat {}", s.rhat);
+    }
+}
