@@ -123,23 +123,37 @@ impl Prior {
         }
     }
 
-    /// The exact CDF at `x` of a normal or normal-mixture prior (every LFM
-    /// prior is one); `None` for other priors.
-    pub fn normal_mixture_cdf(&self, x: f64) -> Option<f64> {
-        let phi = |mu: f64, sigma: f64| {
-            0.5 * statrs::function::erf::erfc(-(x - mu) / (sigma * std::f64::consts::SQRT_2))
+    /// `(weight, mu, sigma)` of each component of a normal or normal-mixture
+    /// prior (every LFM prior is one); `None` for other priors.
+    pub fn normal_components(&self) -> Option<Vec<(f64, f64, f64)>> {
+        let normal = |w: f64, d: &Dist| match *d {
+            Dist::Normal { mu, sigma } => Some((w, mu, sigma)),
+            _ => None,
         };
         match self {
-            Prior::Dist(Dist::Normal { mu, sigma }) => Some(phi(*mu, *sigma)),
+            Prior::Dist(d) => Some(vec![normal(1.0, d)?]),
             Prior::Mixture(components) => components
                 .iter()
-                .map(|c| match c.dist {
-                    Dist::Normal { mu, sigma } => Some(c.weight * phi(mu, sigma)),
-                    _ => None,
+                .map(|c| normal(c.weight, &c.dist))
+                .collect(),
+            Prior::InducedDirichlet { .. } => None,
+        }
+    }
+
+    /// The exact CDF at `x` of a normal or normal-mixture prior; `None` for
+    /// other priors.
+    pub fn normal_mixture_cdf(&self, x: f64) -> Option<f64> {
+        Some(
+            self.normal_components()?
+                .into_iter()
+                .map(|(w, mu, sigma)| {
+                    w * 0.5
+                        * statrs::function::erf::erfc(
+                            -(x - mu) / (sigma * std::f64::consts::SQRT_2),
+                        )
                 })
                 .sum(),
-            _ => None,
-        }
+        )
     }
 }
 

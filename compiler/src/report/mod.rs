@@ -391,18 +391,7 @@ pub struct PriorSummary {
 /// the 5% and 95% quantiles by bisection on its exact CDF (to 1e-12 of the
 /// range, whatever the components' widths). `None` for other priors.
 pub fn prior_summary(prior: &trialc_runtime::mir::Prior) -> Option<PriorSummary> {
-    use trialc_runtime::mir::{Dist, MixtureComponent, Prior};
-    let components: Vec<(f64, f64, f64)> = match prior {
-        Prior::Dist(Dist::Normal { mu, sigma }) => vec![(1.0, *mu, *sigma)],
-        Prior::Mixture(cs) => cs
-            .iter()
-            .map(|MixtureComponent { weight, dist }| match dist {
-                Dist::Normal { mu, sigma } => Some((*weight, *mu, *sigma)),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()?,
-        _ => return None,
-    };
+    let components = prior.normal_components()?;
     let mean: f64 = components.iter().map(|(w, m, _)| w * m).sum();
     let second: f64 = components.iter().map(|(w, m, s)| w * (s * s + m * m)).sum();
     let sd = (second - mean * mean).max(0.0).sqrt();
