@@ -34,7 +34,14 @@ fn main() {
             path.display().to_string()
         );
     }
-    out.push_str("];\n");
+    out.push_str("];\n\n");
+    // One typed constant per code, so a misspelt code fails to compile.
+    for (code, name, _) in &entries {
+        let _ = writeln!(
+            out,
+            "/// `{code}`: {name}.\npub const {code}: Code = Code({code:?});"
+        );
+    }
     let out_dir = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
     let _ = std::fs::write(Path::new(&out_dir).join("codes.rs"), out);
 }

@@ -17,6 +17,7 @@
 //! `arm` column disagrees with the schedule, one warning (W0701) lists the
 //! days; the analysis then uses what was taken.
 
+use crate::codes;
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -159,7 +160,7 @@ impl DiaryReader<'_> {
         records.retain(|r| !(r.fields.len() == 1 && r.fields.iter().all(String::is_empty)));
         let Some((header, rows)) = records.split_first() else {
             self.push(
-                Diagnostic::error("E0701", "the diary is empty")
+                Diagnostic::error(codes::E0701, "the diary is empty")
                     .with_primary(Span::new(0, self.text.len()), "no header row here")
                     .with_help(header_help(self.spec)),
             );
@@ -173,7 +174,7 @@ impl DiaryReader<'_> {
             let span = column_span(header, &columns, Column::Date);
             self.push(
                 Diagnostic::error(
-                    "E0718",
+                    codes::E0718,
                     "the diary gives dates but the schedule has no start date",
                 )
                 .with_primary(span, "dates need `start` in the schedule")
@@ -184,7 +185,7 @@ impl DiaryReader<'_> {
         }
         if rows.is_empty() {
             self.push(
-                Diagnostic::error("E0701", "the diary has a header but no rows")
+                Diagnostic::error(codes::E0701, "the diary has a header but no rows")
                     .with_primary(header.line_span, "only this header row")
                     .with_help("add one row per observation day below the header"),
             );
@@ -197,7 +198,7 @@ impl DiaryReader<'_> {
             if record.fields.len() != header.fields.len() {
                 self.push(
                     Diagnostic::error(
-                        "E0702",
+                        codes::E0702,
                         format!(
                             "row {} has {} fields but the header has {}",
                             record.line,
@@ -249,7 +250,7 @@ impl DiaryReader<'_> {
             if let Some(&first) = first_row_of_day.get(&day) {
                 self.push(
                     Diagnostic::error(
-                        "E0712",
+                        codes::E0712,
                         format!("day {day} appears twice in the diary (row {})", record.line),
                     )
                     .with_primary(day_span, "second row for this day")
@@ -335,7 +336,7 @@ impl DiaryReader<'_> {
                     let line = e.position().map_or(0, csv::Position::line);
                     self.push(
                         Diagnostic::error(
-                            "E0701",
+                            codes::E0701,
                             format!("the diary cannot be read as CSV (row {line}): {e}"),
                         )
                         .with_primary(Span::new(at + offset, at + offset), "reading stopped here"),
@@ -358,10 +359,13 @@ impl DiaryReader<'_> {
         for (name, &span) in header.fields.iter().zip(&header.spans) {
             if let Some(&first) = seen.get(name.as_str()) {
                 self.push(
-                    Diagnostic::error("E0717", format!("the diary has two columns named `{name}`"))
-                        .with_primary(span, "second column with this name")
-                        .with_secondary(first, "first column with this name")
-                        .with_help("remove or rename one of the two columns"),
+                    Diagnostic::error(
+                        codes::E0717,
+                        format!("the diary has two columns named `{name}`"),
+                    )
+                    .with_primary(span, "second column with this name")
+                    .with_secondary(first, "first column with this name")
+                    .with_help("remove or rename one of the two columns"),
                 );
                 columns.push(Column::Ignored);
                 continue;
@@ -386,7 +390,7 @@ impl DiaryReader<'_> {
                             )
                         };
                         self.push(
-                            Diagnostic::error("E0704", message)
+                            Diagnostic::error(codes::E0704, message)
                                 .with_primary(span, label)
                                 .with_help(crate::hir::names::suggestion(
                                     "column",
@@ -404,7 +408,7 @@ impl DiaryReader<'_> {
             if !columns.contains(&Column::Outcome(j)) {
                 self.push(
                     Diagnostic::error(
-                        "E0705",
+                        codes::E0705,
                         format!("the diary has no column for outcome `{name}`"),
                     )
                     .with_primary(
@@ -422,7 +426,7 @@ impl DiaryReader<'_> {
         match (has_day, has_date) {
             (false, false) => {
                 self.push(
-                    Diagnostic::error("E0703", "the diary has no `day` or `date` column")
+                    Diagnostic::error(codes::E0703, "the diary has no `day` or `date` column")
                         .with_primary(header.line_span, "header without `day` or `date`")
                         .with_help(header_help(self.spec)),
                 );
@@ -430,10 +434,13 @@ impl DiaryReader<'_> {
             }
             (true, true) => {
                 self.push(
-                    Diagnostic::error("E0703", "the diary has both a `day` and a `date` column")
-                        .with_primary(column_span(header, &columns, Column::Date), "`date` column")
-                        .with_secondary(column_span(header, &columns, Column::Day), "`day` column")
-                        .with_help("keep one of the two: each row's day must come from one place"),
+                    Diagnostic::error(
+                        codes::E0703,
+                        "the diary has both a `day` and a `date` column",
+                    )
+                    .with_primary(column_span(header, &columns, Column::Date), "`date` column")
+                    .with_secondary(column_span(header, &columns, Column::Day), "`day` column")
+                    .with_help("keep one of the two: each row's day must come from one place"),
                 );
                 None
             }
@@ -449,7 +456,7 @@ impl DiaryReader<'_> {
             Ok(day) if day > total => {
                 self.push(
                     Diagnostic::error(
-                        "E0713",
+                        codes::E0713,
                         format!("day {day} in row {line} is after the end of the schedule"),
                     )
                     .with_primary(span, format!("the schedule has days 1 to {total}"))
@@ -464,14 +471,17 @@ impl DiaryReader<'_> {
                     format!("`{cell}`")
                 };
                 self.push(
-                    Diagnostic::error("E0711", format!("row {line} has an invalid day: {what}"))
-                        .with_primary(
-                            span,
-                            "expected a whole number from 1 (the first run-in day)",
-                        )
-                        .with_help(format!(
-                            "give the trial day as a whole number from 1 to {total}"
-                        )),
+                    Diagnostic::error(
+                        codes::E0711,
+                        format!("row {line} has an invalid day: {what}"),
+                    )
+                    .with_primary(
+                        span,
+                        "expected a whole number from 1 (the first run-in day)",
+                    )
+                    .with_help(format!(
+                        "give the trial day as a whole number from 1 to {total}"
+                    )),
                 );
                 None
             }
@@ -488,16 +498,19 @@ impl DiaryReader<'_> {
                 format!("`{cell}`")
             };
             self.push(
-                Diagnostic::error("E0711", format!("row {line} has an invalid date: {what}"))
-                    .with_primary(span, "expected a date written YYYY-MM-DD")
-                    .with_help("write dates as YYYY-MM-DD, e.g. 2026-12-01"),
+                Diagnostic::error(
+                    codes::E0711,
+                    format!("row {line} has an invalid date: {what}"),
+                )
+                .with_primary(span, "expected a date written YYYY-MM-DD")
+                .with_help("write dates as YYYY-MM-DD, e.g. 2026-12-01"),
             );
             return None;
         };
         let offset = (date - start).num_days();
         if offset < 0 {
             self.push(
-                Diagnostic::error("E0714", format!("the date {date} in row {line} is before the trial's start ({start})"))
+                Diagnostic::error(codes::E0714, format!("the date {date} in row {line} is before the trial's start ({start})"))
                     .with_primary(span, format!("the schedule starts on {start}"))
                     .with_help("remove rows from before the trial, or correct the date or the schedule's `start`"),
             );
@@ -511,7 +524,7 @@ impl DiaryReader<'_> {
                 |d| format!("the schedule ends on {d}"),
             );
             self.push(
-                Diagnostic::error("E0713", format!("the date {date} in row {line} (day {day}) is after the end of the schedule"))
+                Diagnostic::error(codes::E0713, format!("the date {date} in row {line} (day {day}) is after the end of the schedule"))
                     .with_primary(span, label)
                     .with_help("check the date; rows after the last day cannot be analysed"),
             );
@@ -534,12 +547,15 @@ impl DiaryReader<'_> {
         }
         let names: Vec<&str> = self.spec.arms.iter().map(|a| a.name.as_str()).collect();
         self.push(
-            Diagnostic::error("E0715", format!("row {line} names an unknown arm `{cell}`"))
-                .with_primary(span, "not an arm of the spec")
-                .with_help(format!(
-                    "{} (write `none` when nothing was taken)",
-                    crate::hir::names::suggestion("arm", cell, &names)
-                )),
+            Diagnostic::error(
+                codes::E0715,
+                format!("row {line} names an unknown arm `{cell}`"),
+            )
+            .with_primary(span, "not an arm of the spec")
+            .with_help(format!(
+                "{} (write `none` when nothing was taken)",
+                crate::hir::names::suggestion("arm", cell, &names)
+            )),
         );
         ArmRecord::NotRecorded
     }
@@ -556,7 +572,7 @@ impl DiaryReader<'_> {
         let Some(v) = cell.parse::<f64>().ok().filter(|v| v.is_finite()) else {
             self.push(
                 Diagnostic::error(
-                    "E0706",
+                    codes::E0706,
                     format!("row {line}, column `{name}`: `{cell}` is not a number"),
                 )
                 .with_primary(span, format!("expected {}", expected(kind)))
@@ -569,7 +585,7 @@ impl DiaryReader<'_> {
                 bounds: Some((lo, hi)),
             } if v < lo || v > hi => {
                 self.push(
-                    Diagnostic::error("E0707", format!("row {line}, column `{name}`: {cell} is outside the outcome's bounds [{lo}, {hi}]"))
+                    Diagnostic::error(codes::E0707, format!("row {line}, column `{name}`: {cell} is outside the outcome's bounds [{lo}, {hi}]"))
                         .with_primary(span, format!("expected a number from {lo} to {hi}"))
                         .with_help("correct the value; values are never clipped to the bounds"),
                 );
@@ -580,7 +596,7 @@ impl DiaryReader<'_> {
             OutcomeType::Binary => {
                 self.push(
                     Diagnostic::error(
-                        "E0708",
+                        codes::E0708,
                         format!("row {line}, column `{name}`: {cell} is not 0 or 1"),
                     )
                     .with_primary(span, "a binary outcome is 0 (no) or 1 (yes)")
@@ -597,7 +613,7 @@ impl DiaryReader<'_> {
                 };
                 self.push(
                     Diagnostic::error(
-                        "E0709",
+                        codes::E0709,
                         format!("row {line}, column `{name}`: the count {cell} is {what}"),
                     )
                     .with_primary(span, "expected a whole number 0, 1, 2, …")
@@ -612,7 +628,7 @@ impl DiaryReader<'_> {
                 } else {
                     self.push(
                         Diagnostic::error(
-                            "E0710",
+                            codes::E0710,
                             format!(
                                 "row {line}, column `{name}`: {cell} is not a level of the outcome"
                             ),
@@ -671,7 +687,7 @@ impl DiaryReader<'_> {
             .collect();
         let first_dev = deviations.first().copied();
         let mut diagnostic = Diagnostic::warning(
-            "W0701",
+            codes::W0701,
             format!(
                 "the arm taken differs from the schedule on {} day{}: {}",
                 deviations.len(),

@@ -4,6 +4,7 @@
 //! source they were given; the CLI decides how to show them (ariadne for
 //! people, JSON for editors and scripts).
 
+use crate::codes::Code;
 use serde::Serialize;
 use std::ops::Range;
 
@@ -53,7 +54,8 @@ pub struct Label {
 /// A problem found in a spec, its data or its fit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
-    /// Stable code, e.g. `E0201`; see `codes` and `docs/codes/`.
+    /// Stable code, e.g. `E0201`; see `codes` and `docs/codes/`. Set only
+    /// through the constructors, which take a typed [`Code`].
     pub code: &'static str,
     pub severity: Severity,
     /// The headline: what is wrong, in one sentence without a full stop.
@@ -64,9 +66,9 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
-            code,
+            code: code.as_str(),
             severity: Severity::Error,
             message: message.into(),
             labels: Vec::new(),
@@ -74,7 +76,7 @@ impl Diagnostic {
             help: None,
         }
     }
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
             ..Diagnostic::error(code, message)

@@ -17,6 +17,7 @@
 //!
 //! Pure: no files, no clock.
 
+use crate::codes;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use trialc_runtime::posterior::Posterior;
@@ -527,7 +528,7 @@ pub fn warnings(spec: &hir::Spec, sensitivity: &Sensitivity) -> Vec<crate::diagn
                 ("does not fire", "does")
             };
             crate::diagnostic::Diagnostic::warning(
-                "W0809",
+                codes::W0809,
                 format!("this rule {with} with the LFM prior and {without} under the sceptical reference prior"),
             )
             .with_primary(span, format!("P = {} with the LFM prior, {} without", p(r.probability_lfm), p(r.probability_sceptical)))

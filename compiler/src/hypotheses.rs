@@ -16,6 +16,7 @@
 //! file missing, E0809 outcome mismatch, E0810 intervention mismatch, E0811
 //! unknown id, W0808 hypotheses never used.
 
+use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::hir::{self, PriorDist};
 use crate::render::line_column;
@@ -283,12 +284,12 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
             let at = offset_of(text, e.line(), e.column());
             let (code, headline, help) = if e.is_syntax() || e.is_eof() {
                 (
-                    "E0801",
+                    codes::E0801,
                     "the hypotheses file is not valid JSON",
                     "check brackets, commas and quotes at the marked place",
                 )
             } else {
-                ("E0802", "the hypotheses file does not follow the trialc-hypotheses/1 format", "see docs/hypotheses.md for the fields each hypothesis needs (provenance is mandatory)")
+                (codes::E0802, "the hypotheses file does not follow the trialc-hypotheses/1 format", "see docs/hypotheses.md for the fields each hypothesis needs (provenance is mandatory)")
             };
             // serde's message without its " at line L column C" (the label shows where).
             let message = e.to_string();
@@ -305,7 +306,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
             let field = missing
                 .strip_prefix("missing field `")
                 .and_then(|rest| rest.split('`').next());
-            if let (Some(field), "E0802") = (field, code) {
+            if let (Some(field), codes::E0802) = (field, code) {
                 let spans = JsonSpans::scan(text);
                 if let Some(path) = spans.object_closing_at(text, at) {
                     let brace = spans.best(path).start;
@@ -327,7 +328,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
     if file.format != FORMAT {
         diagnostics.push(
             Diagnostic::error(
-                "E0803",
+                codes::E0803,
                 format!("unsupported hypotheses format `{}`", file.format),
             )
             .with_primary(spans.best("format"), "format version")
@@ -344,7 +345,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
     ] {
         if value.trim().is_empty() {
             diagnostics.push(
-                Diagnostic::error("E0804", format!("the provenance field `generator.{field}` is empty"))
+                Diagnostic::error(codes::E0804, format!("the provenance field `generator.{field}` is empty"))
                     .with_primary(spans.best(&format!("generator.{field}")), "empty provenance")
                     .with_note("the protocol must say which model produced a prior, when, and from which prompt")
                     .with_help("fill in the generator's model, version, prompt hash and creation date"),
@@ -358,7 +359,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
         if let Some(&first) = ids.get(hypothesis.id.as_str()) {
             diagnostics.push(
                 Diagnostic::error(
-                    "E0805",
+                    codes::E0805,
                     format!("hypothesis id `{}` appears twice", hypothesis.id),
                 )
                 .with_primary(at("id"), "duplicate id")
@@ -374,7 +375,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
         if let Some(&first) = ranks.get(&hypothesis.rank) {
             diagnostics.push(
                 Diagnostic::error(
-                    "E0805",
+                    codes::E0805,
                     format!(
                         "hypotheses `{}` and `{}` have the same rank {}",
                         file.hypotheses[first].id, hypothesis.id, hypothesis.rank
@@ -399,7 +400,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
             };
             diagnostics.push(
                 Diagnostic::error(
-                    "E0806",
+                    codes::E0806,
                     format!(
                         "hypothesis `{}` has an effect sd of {}; it must be positive",
                         hypothesis.id, effect.sd
@@ -503,7 +504,7 @@ pub fn load(
             Err(e) => {
                 loaded.spec_diagnostics.push(
                     Diagnostic::error(
-                        "E0807",
+                        codes::E0807,
                         format!("cannot read the hypotheses file `{name}`: {e}"),
                     )
                     .with_primary(source.path_span, "named here")
@@ -627,7 +628,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
         else {
             let ids: Vec<&str> = file.hypotheses.iter().map(|h| h.id.as_str()).collect();
             let mut d = Diagnostic::error(
-                "E0811",
+                codes::E0811,
                 format!("hypothesis `{reference}` is not in `{}`", f.name),
             )
             .with_primary(at, "unknown hypothesis id")
@@ -684,7 +685,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                     h.outcome
                 ),
             };
-            let mut d = Diagnostic::error("E0809", headline.clone())
+            let mut d = Diagnostic::error(codes::E0809, headline.clone())
                 .with_primary(at, format!("a hypothesis about `{}`", h.outcome))
                 .with_secondary(
                     word_span(spec_text, outcome.span, &outcome.name),
@@ -712,7 +713,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
             });
             loaded.spec_diagnostics.push(d);
             f.diagnostics.push(
-                Diagnostic::error("E0809", headline)
+                Diagnostic::error(codes::E0809, headline)
                     .with_primary(there, format!("the spec has it as the prior of {parameter} on `{}`", outcome.name))
                     .with_note(format!("used at {here}"))
                     .with_help("the outcome must be the spec's name for the outcome the hypothesis is about"),
@@ -732,7 +733,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                         h.intervention
                     ),
                 };
-                let d = Diagnostic::error("E0810", headline.clone())
+                let d = Diagnostic::error(codes::E0810, headline.clone())
                     .with_primary(at, format!("a hypothesis about `{}`", h.intervention))
                     .with_secondary(
                         word_span(spec_text, arm.span, &arm.name),
@@ -757,7 +758,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                     });
                 loaded.spec_diagnostics.push(d);
                 f.diagnostics.push(
-                    Diagnostic::error("E0810", headline)
+                    Diagnostic::error(codes::E0810, headline)
                         .with_primary(
                             there,
                             format!("the spec has it as the prior of {parameter}"),
@@ -796,7 +797,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                 f.source
             )
         };
-        let mut d = Diagnostic::warning("W0808", headline).with_primary(
+        let mut d = Diagnostic::warning(codes::W0808, headline).with_primary(
             spans.best(&format!("hypotheses[{first}].id")),
             "not the prior of any effect",
         );

@@ -50,6 +50,7 @@
 //! is E0716. Spans of the spec travel into `Parameter::origin` so runtime
 //! errors and warnings point at the spec line that declared the parameter.
 
+use crate::codes;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::BuildHasher;
@@ -409,7 +410,7 @@ impl Builder<'_> {
                     let found = self.hypotheses.effect(source, id).is_some();
                     self.diagnostics.push(
                         Diagnostic::error(
-                            "E0520",
+                            codes::E0520,
                             if found {
                                 format!("hypothesis `{source}.{id}` has no usable effect (its mean must be finite and its sd positive)")
                             } else {
@@ -473,7 +474,7 @@ impl Builder<'_> {
             PriorDist::InducedDirichlet { .. } => {
                 self.diagnostics.push(
                     Diagnostic::error(
-                        "E0719",
+                        codes::E0719,
                         "`induced_dirichlet` can only be the prior of the cutpoints",
                     )
                     .with_primary(prior.span, "used here")
@@ -553,7 +554,7 @@ fn lower_outcome(
     let j = model.outcome;
     let Some(outcome) = spec.outcomes.get(j) else {
         return Err(vec![Diagnostic::error(
-            "E0719",
+            codes::E0001,
             "a model refers to an outcome the spec does not have",
         )
         .with_primary(model.span, "this model")]);
@@ -572,7 +573,7 @@ fn lower_outcome(
                 .map_or(model.span, |e| e.prior.span);
             too_few.push(
                 Diagnostic::error(
-                    "E0716",
+                    codes::E0716,
                     format!(
                         "outcome `{}` has {n} analysed day{} on arm `{}`; at least 2 are needed",
                         outcome.name,
@@ -790,7 +791,7 @@ fn lower_outcome(
     }
     let Some(family) = family else {
         return Err(vec![Diagnostic::error(
-            "E0719",
+            codes::E0001,
             format!("the model of `{}` could not be lowered", outcome.name),
         )
         .with_primary(model.span, "this model")]);

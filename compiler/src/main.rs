@@ -769,7 +769,7 @@ fn run(
             Err(message) => {
                 failed = true;
                 let name = &prepared.spec.outcomes[lowered.outcome].name;
-                let d = Diagnostic::error("E0910", format!("the model of `{name}` could not be fitted: {message}"))
+                let d = Diagnostic::error(codes::E0910, format!("the model of `{name}` could not be fitted: {message}"))
                     .with_primary(prepared.spec.outcomes[lowered.outcome].span, "this outcome")
                     .with_help("check the priors and the data of this outcome; `trialc debug mir` shows the model");
                 print_human(&prepared.spec_input, &[d]);
@@ -942,7 +942,7 @@ fn fit_sceptical(
             Err(message) => {
                 let outcome = &prepared.spec.outcomes[lowered.outcome];
                 return Err(vec![Diagnostic::error(
-                    "E0910",
+                    codes::E0910,
                     format!("the sceptical sensitivity model of `{}` could not be fitted: {message}", outcome.name),
                 )
                 .with_primary(outcome.span, "this outcome")

@@ -176,7 +176,7 @@ mod tests {
 
     #[test]
     fn labels_past_the_end_are_clamped() {
-        let d = Diagnostic::error("E0101", "x").with_primary(Span::new(3, 99), "here");
+        let d = Diagnostic::error(crate::codes::E0101, "x").with_primary(Span::new(3, 99), "here");
         let text = human(&d, "f.trial", "abc", false);
         assert!(text.contains("E0101"), "{text}");
     }
@@ -185,7 +185,7 @@ mod tests {
     fn byte_spans_point_at_the_right_text_after_non_ascii() {
         let source = "arm café \"µg\" referenc\n";
         let start = source.find("referenc").unwrap_or(0);
-        let d = Diagnostic::error("E0101", "typo")
+        let d = Diagnostic::error(crate::codes::E0101, "typo")
             .with_primary(Span::new(start, start + 8), "this word");
         let text = human(&d, "f.trial", source, false);
         // The label's underline starts under `referenc`: same column as the word.

@@ -6,6 +6,7 @@
 
 use super::names::suggestion;
 use super::*;
+use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::stdlib;
 use crate::syntax::ast;
@@ -188,7 +189,7 @@ impl Checker {
                     if self.designs.contains_key(&design.name.node) {
                         self.push(
                             Diagnostic::error(
-                                "E0204",
+                                codes::E0204,
                                 format!("`{}` is defined twice", design.name.node),
                             )
                             .with_primary(design.name.span, "second definition of this design"),
@@ -201,7 +202,7 @@ impl Checker {
                     if self.presets.contains_key(&preset.name.node) {
                         self.push(
                             Diagnostic::error(
-                                "E0204",
+                                codes::E0204,
                                 format!("`{}` is defined twice", preset.name.node),
                             )
                             .with_primary(preset.name.span, "second definition of this prior"),
@@ -232,7 +233,7 @@ impl Checker {
                 .collect::<Vec<_>>();
             self.push_failed_import(
                 Diagnostic::error(
-                    "E0205",
+                    codes::E0205,
                     format!("there is no module `{module_name}` to import"),
                 )
                 .with_primary(span, "this import")
@@ -289,7 +290,7 @@ impl Checker {
                 let candidates: Vec<&str> = names.iter().map(String::as_str).collect();
                 self.push_failed_import(
                     Diagnostic::error(
-                        "E0205",
+                        codes::E0205,
                         format!("module `{module_name}` has no `{item_name}`"),
                     )
                     .with_primary(span, "this import")
@@ -312,7 +313,7 @@ impl Checker {
             };
             if let Some(first) = &result {
                 self.push(
-                    Diagnostic::error("E0204", "the spec has two `trial` blocks")
+                    Diagnostic::error(codes::E0204, "the spec has two `trial` blocks")
                         .with_primary(block.id.span, "second trial block")
                         .with_secondary(first.span, "first trial block")
                         .with_help("a spec describes one trial: merge the blocks"),
@@ -330,7 +331,7 @@ impl Checker {
             };
             if block.id.node.trim().is_empty() {
                 self.push(
-                    Diagnostic::error("E0211", "the trial id is empty")
+                    Diagnostic::error(codes::E0211, "the trial id is empty")
                         .with_primary(block.id.span, "empty id")
                         .with_help(
                             "give the trial a short stable id, e.g. `trial \"magnesium-migraine\"`",
@@ -352,7 +353,7 @@ impl Checker {
                         let known = ["title", "version", "sponsor", "registry"];
                         self.push(
                             Diagnostic::error(
-                                "E0209",
+                                codes::E0209,
                                 format!("`{other}` is not a field of a trial block"),
                             )
                             .with_primary(field.key.span, "unknown field")
@@ -367,7 +368,7 @@ impl Checker {
         }
         if result.is_none() {
             self.push(
-                Diagnostic::error("E0210", "the spec has no `trial` block")
+                Diagnostic::error(codes::E0210, "the spec has no `trial` block")
                     .with_primary(Span::new(0, 0), "expected a trial block in this file")
                     .with_help("start the spec with `trial \"my-trial-id\" { title \"…\" }`"),
             );
@@ -377,7 +378,7 @@ impl Checker {
 
     fn duplicate_field(&mut self, name: &ast::Ident, first: Span) {
         self.push(
-            Diagnostic::error("E0208", format!("`{}` is given twice", name.node))
+            Diagnostic::error(codes::E0208, format!("`{}` is given twice", name.node))
                 .with_primary(name.span, "given again here")
                 .with_secondary(first, "first given here")
                 .with_help("keep one of them"),
@@ -386,7 +387,7 @@ impl Checker {
 
     fn duplicate_field_span(&mut self, what: &str, span: Span, first: Span) {
         self.push(
-            Diagnostic::error("E0208", format!("`{what}` is given twice"))
+            Diagnostic::error(codes::E0208, format!("`{what}` is given twice"))
                 .with_primary(span, "given again here")
                 .with_secondary(first, "first given here")
                 .with_help("keep one of them"),
@@ -407,7 +408,7 @@ impl Checker {
             if let Some(first) = find_duplicate(&mut seen, &decl.name) {
                 self.push(
                     Diagnostic::error(
-                        "E0204",
+                        codes::E0204,
                         format!("arm `{}` is declared twice", decl.name.node),
                     )
                     .with_primary(decl.name.span, "declared again here")
@@ -424,7 +425,7 @@ impl Checker {
             });
         }
         if arms.len() < 2 {
-            let d = Diagnostic::error("E0301", format!("an N-of-1 trial needs at least two arms; this spec declares {}", arms.len()))
+            let d = Diagnostic::error(codes::E0301, format!("an N-of-1 trial needs at least two arms; this spec declares {}", arms.len()))
                 .with_note("the trial compares treatments within one person: without a second arm there is nothing to compare")
                 .with_help("declare the comparator, e.g. `arm placebo \"Matching placebo\" reference`");
             let d = match arms.first() {
@@ -439,7 +440,7 @@ impl Checker {
             [] => {
                 if !arms.is_empty() {
                     self.push(
-                        Diagnostic::error("E0302", "no arm is marked as the reference")
+                        Diagnostic::error(codes::E0302, "no arm is marked as the reference")
                             .with_primary(last_span, "arms declared here")
                             .with_note("effects are estimated against the reference arm (placebo or usual care)")
                             .with_help("add `reference` after the comparator arm's description"),
@@ -450,10 +451,13 @@ impl Checker {
             [first, rest @ ..] => {
                 for &other in rest {
                     self.push(
-                        Diagnostic::error("E0303", "more than one arm is marked as the reference")
-                            .with_primary(arms[other].span, "also marked `reference`")
-                            .with_secondary(arms[*first].span, "first reference arm")
-                            .with_help("keep `reference` on exactly one arm"),
+                        Diagnostic::error(
+                            codes::E0303,
+                            "more than one arm is marked as the reference",
+                        )
+                        .with_primary(arms[other].span, "also marked `reference`")
+                        .with_secondary(arms[*first].span, "first reference arm")
+                        .with_help("keep `reference` on exactly one arm"),
                     );
                 }
                 None
@@ -474,7 +478,7 @@ impl Checker {
             if let Some(first) = find_duplicate(&mut seen, &decl.name) {
                 self.push(
                     Diagnostic::error(
-                        "E0204",
+                        codes::E0204,
                         format!("hypotheses `{}` are declared twice", decl.name.node),
                     )
                     .with_primary(decl.name.span, "declared again here")
@@ -519,7 +523,7 @@ impl Checker {
         });
         let Some((block, block_span)) = blocks.next() else {
             self.push(
-                Diagnostic::error("E0304", "the spec has no `schedule` block")
+                Diagnostic::error(codes::E0304, "the spec has no `schedule` block")
                     .with_primary(Span::new(0, 0), "expected a schedule in this file")
                     .with_help("add `schedule { period 14 days  cycles 3  sequence randomized pairs  seed 1 }`"),
             );
@@ -551,13 +555,16 @@ impl Checker {
                     from_failed = true;
                     let known: Vec<&str> = self.designs.keys().map(String::as_str).collect();
                     self.push(
-                        Diagnostic::error("E0207", format!("there is no design `{}`", from.node))
-                            .with_primary(from.span, "unknown design")
-                            .with_help(if known.is_empty() {
-                                "import one first, e.g. `use std.designs.*`".to_string()
-                            } else {
-                                suggestion("design", &from.node, &known)
-                            }),
+                        Diagnostic::error(
+                            codes::E0207,
+                            format!("there is no design `{}`", from.node),
+                        )
+                        .with_primary(from.span, "unknown design")
+                        .with_help(if known.is_empty() {
+                            "import one first, e.g. `use std.designs.*`".to_string()
+                        } else {
+                            suggestion("design", &from.node, &known)
+                        }),
                     );
                 }
             }
@@ -598,7 +605,7 @@ impl Checker {
                     Some(d) => start = Some(d),
                     None => self.push(
                         Diagnostic::error(
-                            "E0312",
+                            codes::E0312,
                             format!(
                                 "{:04}-{:02}-{:02} is not a calendar date",
                                 date.node.year, date.node.month, date.node.day
@@ -639,15 +646,18 @@ impl Checker {
                 return None;
             }
             self.push(
-                Diagnostic::error("E0304", "the schedule does not say how long a period is")
-                    .with_primary(header_span, "this schedule")
-                    .with_help("add `period 14 days` (or the length the protocol gives)"),
+                Diagnostic::error(
+                    codes::E0304,
+                    "the schedule does not say how long a period is",
+                )
+                .with_primary(header_span, "this schedule")
+                .with_help("add `period 14 days` (or the length the protocol gives)"),
             );
             return None;
         };
         if period_days == 0 {
             self.push(
-                Diagnostic::error("E0311", "a period cannot last zero days")
+                Diagnostic::error(codes::E0311, "a period cannot last zero days")
                     .with_primary(period_span, "zero-length period")
                     .with_help("give the period length in days or weeks, e.g. `period 14 days`"),
             );
@@ -658,7 +668,7 @@ impl Checker {
                 return None;
             }
             self.push(
-                Diagnostic::error("E0304", "the schedule does not say how periods are ordered")
+                Diagnostic::error(codes::E0304, "the schedule does not say how periods are ordered")
                     .with_primary(header_span, "this schedule")
                     .with_help("add `sequence randomized pairs` (or alternating, counterbalanced, fixed \"ABBA\", randomized blocks)"),
             );
@@ -675,7 +685,7 @@ impl Checker {
         };
         if matches!(design, SequenceDesign::RandomizedPairs) && n_arms != 2 && n_arms >= 2 {
             self.push(
-                Diagnostic::error("E0310", format!("randomized pairs need exactly two arms; this spec has {n_arms}"))
+                Diagnostic::error(codes::E0310, format!("randomized pairs need exactly two arms; this spec has {n_arms}"))
                     .with_primary(sequence.span, "pairs of two arms")
                     .with_help("use `sequence randomized blocks` to randomize the order of all arms in each cycle"),
             );
@@ -685,10 +695,13 @@ impl Checker {
         let n_periods = match (&design, cycles, periods) {
             (_, Some((_, c_span)), Some((_, p_span))) => {
                 self.push(
-                    Diagnostic::error("E0308", "the schedule gives both `cycles` and `periods`")
-                        .with_primary(p_span, "periods given here")
-                        .with_secondary(c_span, "cycles given here")
-                        .with_help("keep one: `cycles N` means N periods per arm"),
+                    Diagnostic::error(
+                        codes::E0308,
+                        "the schedule gives both `cycles` and `periods`",
+                    )
+                    .with_primary(p_span, "periods given here")
+                    .with_secondary(c_span, "cycles given here")
+                    .with_help("keep one: `cycles N` means N periods per arm"),
                 );
                 return None;
             }
@@ -698,7 +711,7 @@ impl Checker {
                 if let Some((given, span)) = given {
                     if given != n {
                         self.push(
-                            Diagnostic::error("E0309", format!("the fixed pattern has {n} periods but the schedule asks for {given}"))
+                            Diagnostic::error(codes::E0309, format!("the fixed pattern has {n} periods but the schedule asks for {given}"))
                                 .with_primary(span, format!("{given} periods"))
                                 .with_secondary(sequence.span, format!("{n} periods"))
                                 .with_help("drop `cycles`/`periods` (the pattern gives the length) or make them agree"),
@@ -713,7 +726,7 @@ impl Checker {
                 if design.is_randomized() && n_arms > 0 && p % n_arms != 0 {
                     self.push(
                         Diagnostic::error(
-                            "E0308",
+                            codes::E0308,
                             format!("{p} periods do not make whole cycles of {n_arms} arms"),
                         )
                         .with_primary(p_span, "not a multiple of the number of arms")
@@ -729,7 +742,7 @@ impl Checker {
             (_, None, None) => {
                 self.push(
                     Diagnostic::error(
-                        "E0304",
+                        codes::E0304,
                         "the schedule does not say how many periods there are",
                     )
                     .with_primary(header_span, "this schedule")
@@ -747,7 +760,7 @@ impl Checker {
             if count < 2 {
                 ok = false;
                 self.push(
-                    Diagnostic::error("E0305", format!("arm `{}` is given in {count} period{}; it needs at least two", arm.name, if count == 1 { "" } else { "s" }))
+                    Diagnostic::error(codes::E0305, format!("arm `{}` is given in {count} period{}; it needs at least two", arm.name, if count == 1 { "" } else { "s" }))
                         .with_primary(sequence.span, "this sequence")
                         .with_secondary(arm.span, "this arm")
                         .with_note("with one period per arm, the treatment effect cannot be told apart from what else changed between the periods")
@@ -761,7 +774,7 @@ impl Checker {
             if w >= period_days {
                 ok = false;
                 self.push(
-                    Diagnostic::error("E0306", format!("the washout ({w} days) leaves no analysed day in a {period_days}-day period"))
+                    Diagnostic::error(codes::E0306, format!("the washout ({w} days) leaves no analysed day in a {period_days}-day period"))
                         .with_primary(w_span, "washout")
                         .with_secondary(period_span, "period")
                         .with_help("make the washout shorter than the period, or the period longer"),
@@ -769,7 +782,7 @@ impl Checker {
             } else if period_days - w < 3 {
                 self.push(
                     Diagnostic::warning(
-                        "W0302",
+                        codes::W0302,
                         format!(
                             "only {} analysed day{} per period after the washout",
                             period_days - w,
@@ -787,7 +800,7 @@ impl Checker {
         } else if period_days < 3 {
             self.push(
                 Diagnostic::warning(
-                    "W0302",
+                    codes::W0302,
                     format!(
                         "periods of {period_days} day{} give fewer than 3 analysed days",
                         if period_days == 1 { "" } else { "s" }
@@ -804,7 +817,7 @@ impl Checker {
                 .find(|a| !a.is_reference && a.description.as_deref().is_some_and(mentions_dose))
             {
                 self.push(
-                    Diagnostic::warning("W0301", format!("arm `{}` looks like a drug but the schedule has no washout", arm.name))
+                    Diagnostic::warning(codes::W0301, format!("arm `{}` looks like a drug but the schedule has no washout", arm.name))
                         .with_primary(header_span, "no washout here")
                         .with_secondary(arm.span, "dosed arm")
                         .with_note("a drug's effect can carry over into the next period and bias the comparison")
@@ -830,7 +843,7 @@ impl Checker {
                     )
                 };
                 self.push(
-                    Diagnostic::error("E0313", headline)
+                    Diagnostic::error(codes::E0313, headline)
                         .with_primary(sequence.span, label)
                         .with_note("the seed makes the allocation reproducible for the pharmacy and the unblinded statistician; it also recomputes the allocation, so keep it with the blinding key")
                         .with_help("add `seed N` with a number chosen once, and keep the spec away from blinded staff and the participant"),
@@ -840,7 +853,7 @@ impl Checker {
             (Some((s, s_span)), false) => {
                 self.push(
                     Diagnostic::warning(
-                        "W0303",
+                        codes::W0303,
                         format!(
                             "the seed has no effect: `{}` is not randomized",
                             design.name()
@@ -887,7 +900,7 @@ impl Checker {
             if let Some(message) = problem {
                 ok = false;
                 self.push(
-                    Diagnostic::error("E0307", message)
+                    Diagnostic::error(codes::E0307, message)
                         .with_primary(m_span, "this limit")
                         .with_secondary(sequence.span, "this sequence")
                         .with_help("raise `max_run`, or change the sequence design"),
@@ -926,7 +939,7 @@ impl Checker {
             None => {
                 self.push(
                     Diagnostic::error(
-                        "E0311",
+                        codes::E0311,
                         format!("the {what} is too long to be a real duration"),
                     )
                     .with_primary(duration.span, "this duration"),
@@ -960,7 +973,7 @@ impl Checker {
                         (0..arms.len()).map(|i| (b'A' + i as u8) as char).collect();
                     self.push(
                         Diagnostic::error(
-                            "E0309",
+                            codes::E0309,
                             format!("`{ch}` in the fixed pattern does not name an arm"),
                         )
                         .with_primary(Span::new(offset, offset + width), "not an arm letter")
@@ -980,7 +993,7 @@ impl Checker {
         }
         if result.is_empty() && ok {
             self.push(
-                Diagnostic::error("E0309", "the fixed pattern is empty")
+                Diagnostic::error(codes::E0309, "the fixed pattern is empty")
                     .with_primary(pattern.span, "empty pattern")
                     .with_help("write one letter per period, e.g. `fixed \"ABBA BAAB\"`"),
             );
@@ -1002,7 +1015,7 @@ impl Checker {
             if let Some(first) = find_duplicate(&mut seen, &block.name) {
                 self.push(
                     Diagnostic::error(
-                        "E0204",
+                        codes::E0204,
                         format!("outcome `{}` is declared twice", block.name.node),
                     )
                     .with_primary(block.name.span, "declared again here")
@@ -1035,7 +1048,7 @@ impl Checker {
         match primaries.as_slice() {
             [_] => {}
             [] => {
-                let d = Diagnostic::error("E0401", "no outcome is marked primary")
+                let d = Diagnostic::error(codes::E0401, "no outcome is marked primary")
                     .with_note(
                         "the protocol's conclusion rests on one pre-specified primary outcome",
                     )
@@ -1048,7 +1061,7 @@ impl Checker {
             [first, rest @ ..] => {
                 for span in rest {
                     self.push(
-                        Diagnostic::error("E0402", "more than one outcome is marked primary")
+                        Diagnostic::error(codes::E0402, "more than one outcome is marked primary")
                             .with_primary(*span, "also primary")
                             .with_secondary(*first, "first primary outcome")
                             .with_note("several primary outcomes inflate the chance of a false recommendation")
@@ -1109,7 +1122,7 @@ impl Checker {
                                         }
                                     };
                                     self.push(
-                                        Diagnostic::error("E0411", headline)
+                                        Diagnostic::error(codes::E0411, headline)
                                             .with_primary(day.span, "outside the period")
                                             .with_help(
                                                 "days are counted from 1 within each period",
@@ -1125,7 +1138,7 @@ impl Checker {
                                 let span = days[0].span.to(days[days.len() - 1].span);
                                 self.push(
                                     Diagnostic::warning(
-                                        "W0304",
+                                        codes::W0304,
                                         format!("every measurement day of `{}` falls in the washout after a switch", block.name.node),
                                     )
                                     .with_primary(span, format!("days within the first {washout} of a period"))
@@ -1153,7 +1166,7 @@ impl Checker {
             ok = false;
             self.push(
                 Diagnostic::error(
-                    "E0412",
+                    codes::E0412,
                     format!(
                         "outcome `{}` is marked both primary and secondary",
                         block.name.node
@@ -1168,7 +1181,7 @@ impl Checker {
             if !seen.contains_key("type") {
                 self.push(
                     Diagnostic::error(
-                        "E0403",
+                        codes::E0403,
                         format!("outcome `{}` has no type", block.name.node),
                     )
                     .with_primary(block.name.span, "this outcome")
@@ -1183,7 +1196,7 @@ impl Checker {
         let Some(better) = better else {
             self.push(
                 Diagnostic::error(
-                    "E0408",
+                    codes::E0408,
                     format!(
                         "outcome `{}` does not say which direction is better",
                         block.name.node
@@ -1202,7 +1215,7 @@ impl Checker {
             {
                 ok = false;
                 self.push(
-                    Diagnostic::error("E0406", "the MCID must be a positive number")
+                    Diagnostic::error(codes::E0406, "the MCID must be a positive number")
                         .with_primary(m.span, "not positive")
                         .with_note(
                             "the MCID is a size of change; its direction comes from `better`",
@@ -1223,7 +1236,7 @@ impl Checker {
                         ok = false;
                         self.push(
                             Diagnostic::error(
-                                "E0407",
+                                codes::E0407,
                                 format!("the MCID {} is not smaller than {what} ({range})", m.node),
                             )
                             .with_primary(m.span, "too large for this scale")
@@ -1254,7 +1267,7 @@ impl Checker {
                     if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
                         self.push(
                             Diagnostic::error(
-                                "E0404",
+                                codes::E0404,
                                 format!("the bounds [{lo}, {hi}] are empty"),
                             )
                             .with_primary(b.span, "lower bound is not below the upper bound")
@@ -1275,7 +1288,7 @@ impl Checker {
                 let (low, high) = levels.node;
                 if high <= low {
                     self.push(
-                        Diagnostic::error("E0405", format!("an ordinal outcome needs at least two levels; `{low}..{high}` has {}", if high < low { 0 } else { 1 }))
+                        Diagnostic::error(codes::E0405, format!("an ordinal outcome needs at least two levels; `{low}..{high}` has {}", if high < low { 0 } else { 1 }))
                             .with_primary(levels.span, "levels")
                             .with_help("write the lowest and highest level, e.g. `ordinal 1..5`"),
                     );
@@ -1310,7 +1323,7 @@ impl Checker {
                     if let Some((_, first)) = blocks[i] {
                         self.push(
                             Diagnostic::error(
-                                "E0204",
+                                codes::E0204,
                                 format!("outcome `{}` has two model blocks", block.outcome.node),
                             )
                             .with_primary(block.outcome.span, "second model")
@@ -1325,7 +1338,7 @@ impl Checker {
                 None => {
                     self.push(
                         Diagnostic::error(
-                            "E0202",
+                            codes::E0202,
                             format!("there is no outcome `{}`", block.outcome.node),
                         )
                         .with_primary(block.outcome.span, "unknown outcome")
@@ -1388,7 +1401,7 @@ impl Checker {
                 ok = false;
                 self.push(
                     Diagnostic::error(
-                        "E0508",
+                        codes::E0508,
                         format!("`{key}` is given twice in the model of `{}`", outcome.name),
                     )
                     .with_primary(statement.span, "given again here")
@@ -1401,7 +1414,7 @@ impl Checker {
             if let Some(problem) = statement_fits_outcome(&statement.kind, outcome, cx.schedule) {
                 ok = false;
                 self.push(
-                    Diagnostic::error("E0507", problem.0)
+                    Diagnostic::error(codes::E0507, problem.0)
                         .with_primary(statement.span, "not for this outcome")
                         .with_secondary(
                             outcome.span,
@@ -1419,16 +1432,19 @@ impl Checker {
                     let Some(arm_index) = cx.arms.iter().position(|a| a.name == arm.node) else {
                         ok = false;
                         self.push(
-                            Diagnostic::error("E0201", format!("there is no arm `{}`", arm.node))
-                                .with_primary(arm.span, "unknown arm")
-                                .with_help(suggestion("arm", &arm.node, &arm_names)),
+                            Diagnostic::error(
+                                codes::E0201,
+                                format!("there is no arm `{}`", arm.node),
+                            )
+                            .with_primary(arm.span, "unknown arm")
+                            .with_help(suggestion("arm", &arm.node, &arm_names)),
                         );
                         continue;
                     };
                     if arm_index == cx.reference && is_effect {
                         ok = false;
                         self.push(
-                            Diagnostic::error("E0506", format!("`{}` is the reference arm; its effect is zero by definition", arm.node))
+                            Diagnostic::error(codes::E0506, format!("`{}` is the reference arm; its effect is zero by definition", arm.node))
                                 .with_primary(arm.span, "reference arm")
                                 .with_secondary(cx.arms[cx.reference].span, "declared `reference` here")
                                 .with_help("give priors to the effects of the other arms; the intercept is the reference arm's level"),
@@ -1453,7 +1469,7 @@ impl Checker {
                         Some(d) => self.duration_days(d, "trend unit"),
                         None => {
                             self.push(
-                                Diagnostic::error("E0514", "the trend needs a time unit")
+                                Diagnostic::error(codes::E0514, "the trend needs a time unit")
                                     .with_primary(statement.span, "trend without `per`")
                                     .with_note("a trend coefficient means nothing without the time it spans")
                                     .with_help("add the unit, e.g. `trend ~ normal(0, 0.5) per 28 days`"),
@@ -1468,7 +1484,7 @@ impl Checker {
                         (_, Some(0)) => {
                             ok = false;
                             self.push(
-                                Diagnostic::error("E0311", "a trend cannot be per zero days")
+                                Diagnostic::error(codes::E0311, "a trend cannot be per zero days")
                                     .with_primary(statement.span, "zero-length unit"),
                             );
                         }
@@ -1614,7 +1630,7 @@ impl Checker {
                     };
                     self.push(
                         Diagnostic::error(
-                            "E0512",
+                            codes::E0512,
                             format!("`{kind}` errors have no parameter `{other}`"),
                         )
                         .with_primary(param.name.span, "unknown parameter")
@@ -1680,7 +1696,7 @@ impl Checker {
                     }
                     let known: Vec<&str> = self.presets.keys().map(String::as_str).collect();
                     self.push(
-                        Diagnostic::error("E0206", format!("there is no prior `{}`", name.node))
+                        Diagnostic::error(codes::E0206, format!("there is no prior `{}`", name.node))
                             .with_primary(name.span, "unknown prior")
                             .with_help(if known.is_empty() {
                                 "import presets with `use std.priors.*`, or write a distribution such as `normal(0, 1)`".to_string()
@@ -1693,7 +1709,7 @@ impl Checker {
                 if depth > 8 {
                     self.push(
                         Diagnostic::error(
-                            "E0206",
+                            codes::E0206,
                             format!("prior `{}` refers to itself", name.node),
                         )
                         .with_primary(name.span, "circular prior"),
@@ -1725,7 +1741,7 @@ impl Checker {
                         ok = false;
                         self.push(
                             Diagnostic::error(
-                                "E0509",
+                                codes::E0509,
                                 format!("mixture weight {w} is not between 0 and 1"),
                             )
                             .with_primary(component.weight.span, "weight")
@@ -1744,7 +1760,7 @@ impl Checker {
                 if ok && (total - 1.0).abs() > 1e-9 {
                     self.push(
                         Diagnostic::error(
-                            "E0509",
+                            codes::E0509,
                             format!(
                                 "the mixture weights add up to {}, not 1",
                                 (total * 1e9).round() / 1e9
@@ -1769,7 +1785,7 @@ impl Checker {
             } => {
                 if !effect {
                     self.push(
-                        Diagnostic::error("E0515", "an LFM hypothesis can only be the prior of a treatment effect")
+                        Diagnostic::error(codes::E0515, "an LFM hypothesis can only be the prior of a treatment effect")
                             .with_primary(prior.span, "hypothesis used here")
                             .with_note("hypotheses state how much an intervention changes the outcome, not the outcome's level or noise")
                             .with_help("use it as `effect ARM ~ lfm.H1 …`"),
@@ -1782,7 +1798,7 @@ impl Checker {
                     let names: Vec<&str> = hypotheses.iter().map(|h| h.name.as_str()).collect();
                     self.push(
                         Diagnostic::error(
-                            "E0203",
+                            codes::E0203,
                             format!("there are no hypotheses named `{}`", source.node),
                         )
                         .with_primary(source.span, "unknown hypotheses source")
@@ -1800,7 +1816,7 @@ impl Checker {
                     if !(w.node > 0.0 && w.node <= 1.0) {
                         ok = false;
                         self.push(
-                            Diagnostic::error("E0510", format!("discount {} is not in (0, 1]", w.node))
+                            Diagnostic::error(codes::E0510, format!("discount {} is not in (0, 1]", w.node))
                                 .with_primary(w.span, "discount")
                                 .with_note("the discount w inflates the hypothesis' variance: sd becomes sd / sqrt(w); 1 keeps it")
                                 .with_help("use a value such as 0.5 (half the information)"),
@@ -1811,7 +1827,7 @@ impl Checker {
                     if !(r.node >= 0.0 && r.node < 1.0) {
                         ok = false;
                         self.push(
-                            Diagnostic::error("E0511", format!("robust weight {} is not in [0, 1)", r.node))
+                            Diagnostic::error(codes::E0511, format!("robust weight {} is not in [0, 1)", r.node))
                                 .with_primary(r.span, "robust weight")
                                 .with_note("the robust weight is the prior probability that the hypothesis does not apply to this person")
                                 .with_help("use a value such as 0.2"),
@@ -1859,16 +1875,19 @@ impl Checker {
         let Some(spec) = DISTRIBUTIONS.iter().find(|d| d.name == name.node) else {
             let known: Vec<&str> = DISTRIBUTIONS.iter().map(|d| d.name).collect();
             self.push(
-                Diagnostic::error("E0501", format!("there is no distribution `{}`", name.node))
-                    .with_primary(name.span, "unknown distribution")
-                    .with_help(suggestion("distribution", &name.node, &known)),
+                Diagnostic::error(
+                    codes::E0501,
+                    format!("there is no distribution `{}`", name.node),
+                )
+                .with_primary(name.span, "unknown distribution")
+                .with_help(suggestion("distribution", &name.node, &known)),
             );
             return None;
         };
         if args.len() != spec.params.len() {
             self.push(
                 Diagnostic::error(
-                    "E0502",
+                    codes::E0502,
                     format!(
                         "`{}` takes {} argument{}, not {}",
                         spec.name,
@@ -1897,7 +1916,7 @@ impl Checker {
                 ok = false;
                 self.push(
                     Diagnostic::error(
-                        "E0503",
+                        codes::E0503,
                         format!(
                             "`{param}` of `{}` must be {}; it is {}",
                             spec.name,
@@ -1947,7 +1966,7 @@ impl Checker {
                 if a(0) >= a(1) {
                     self.push(
                         Diagnostic::error(
-                            "E0503",
+                            codes::E0503,
                             format!(
                                 "`uniform({}, {})` is empty: the lower end must be below the upper",
                                 a(0),
@@ -1998,7 +2017,7 @@ impl Checker {
                 Support::Cutpoints => "use `cutpoints ~ induced_dirichlet(alpha)`",
             };
             self.push(
-                Diagnostic::error("E0504", format!("`{}` does not fit a parameter that takes {}", spec.name, support.describe()))
+                Diagnostic::error(codes::E0504, format!("`{}` does not fit a parameter that takes {}", spec.name, support.describe()))
                     .with_primary(span, "prior with the wrong support")
                     .with_note("a prior that puts mass where the parameter cannot go, or none where it can, changes the analysis silently")
                     .with_help(help),
@@ -2046,7 +2065,7 @@ impl Checker {
                         };
                         if Some(arm_index) == reference {
                             self.push(
-                                Diagnostic::error("E0604", format!("`{}` is the reference arm; a rule cannot recommend it by its own effect", arm.node))
+                                Diagnostic::error(codes::E0604, format!("`{}` is the reference arm; a rule cannot recommend it by its own effect", arm.node))
                                     .with_primary(arm.span, "reference arm")
                                     .with_help("recommend the arm whose effect against the reference the rule tests"),
                             );
@@ -2059,7 +2078,7 @@ impl Checker {
                         if condition.arm != arm_index {
                             self.push(
                                 Diagnostic::warning(
-                                    "W0604",
+                                    codes::W0604,
                                     format!(
                                         "the rule recommends `{}` on the effect of `{}`",
                                         arm.node, arms[condition.arm].name
@@ -2079,7 +2098,7 @@ impl Checker {
                         ) {
                             self.push(
                                 Diagnostic::warning(
-                                    "W0603",
+                                    codes::W0603,
                                     "this rule recommends the arm when its condition is unlikely",
                                 )
                                 .with_primary(condition.span, "probability compared with `<`")
@@ -2104,7 +2123,7 @@ impl Checker {
                         if let (Some(after), Some(schedule)) = (after, schedule) {
                             if after.node == 0 || after.node > schedule.n_periods {
                                 self.push(
-                                    Diagnostic::error("E0605", format!("the trial has {} periods; `after {}` can never be reached", schedule.n_periods, after.node))
+                                    Diagnostic::error(codes::E0605, format!("the trial has {} periods; `after {}` can never be reached", schedule.n_periods, after.node))
                                         .with_primary(after.span, "never reached")
                                         .with_help(format!("give a number of completed periods between 1 and {}", schedule.n_periods)),
                                 );
@@ -2123,7 +2142,7 @@ impl Checker {
             }
             if otherwise.is_none() && !block.rules.is_empty() {
                 self.push(
-                    Diagnostic::warning("W0601", "the decision rules have no `otherwise`")
+                    Diagnostic::warning(codes::W0601, "the decision rules have no `otherwise`")
                         .with_primary(Span::new(item.span.start, item.span.start + "decide".len().min(item.span.end - item.span.start)), "this decide block")
                         .with_note("when no rule fires the trial is inconclusive; the protocol should say so")
                         .with_help("add `otherwise inconclusive` as the last rule"),
@@ -2138,7 +2157,7 @@ impl Checker {
         if found.is_none() {
             let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
             self.push(
-                Diagnostic::error("E0201", format!("there is no arm `{}`", arm.node))
+                Diagnostic::error(codes::E0201, format!("there is no arm `{}`", arm.node))
                     .with_primary(arm.span, "unknown arm")
                     .with_help(suggestion("arm", &arm.node, &names)),
             );
@@ -2164,7 +2183,7 @@ impl Checker {
             ok = false;
             self.push(
                 Diagnostic::error(
-                    "E0202",
+                    codes::E0202,
                     format!("there is no outcome `{}`", condition.outcome.node),
                 )
                 .with_primary(condition.outcome.span, "unknown outcome")
@@ -2182,7 +2201,7 @@ impl Checker {
                 if index == Some(reference) {
                     self.push(
                         Diagnostic::error(
-                            "E0604",
+                            codes::E0604,
                             format!(
                                 "`{}` is the reference arm; its effect is zero by definition",
                                 arm.node
@@ -2203,7 +2222,7 @@ impl Checker {
                     [] => None,
                     _ => {
                         self.push(
-                            Diagnostic::error("E0603", "with more than two arms the rule must say which arm's effect it tests")
+                            Diagnostic::error(codes::E0603, "with more than two arms the rule must say which arm's effect it tests")
                                 .with_primary(condition.span, "effect of which arm?")
                                 .with_help(format!(
                                     "write `P(effect of {} on {} …)`",
@@ -2220,7 +2239,7 @@ impl Checker {
         if !(p > 0.0 && p < 1.0) {
             ok = false;
             self.push(
-                Diagnostic::error("E0601", format!("the probability threshold {p} is not strictly between 0 and 1"))
+                Diagnostic::error(codes::E0601, format!("the probability threshold {p} is not strictly between 0 and 1"))
                     .with_primary(condition.probability.span, "threshold")
                     .with_note("a posterior probability of exactly 0 or 1 is never reached from finitely many draws")
                     .with_help("use a threshold such as 0.8 or 0.95"),
@@ -2242,7 +2261,7 @@ impl Checker {
                 None => {
                     self.push(
                         Diagnostic::error(
-                            "E0602",
+                            codes::E0602,
                             format!(
                                 "the rule uses the MCID of `{}`, which has none",
                                 outcome.name
@@ -2288,7 +2307,7 @@ impl Checker {
             };
             self.push(
                 Diagnostic::warning(
-                    "W0602",
+                    codes::W0602,
                     format!(
                         "this rule recommends an arm when `{}` gets worse",
                         outcome.name

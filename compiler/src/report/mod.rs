@@ -22,6 +22,7 @@ pub mod json;
 pub mod svg;
 pub mod text;
 
+use crate::codes;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -979,7 +980,7 @@ fn convergence_diagnostics(
         if let Some((name, rhat, _)) = worst_rhat {
             out.push(
                 Diagnostic::warning(
-                    "W0901",
+                    codes::W0901,
                     if rhat.is_nan() {
                         format!("R-hat of `{name}` in the model of `{}` could not be computed (constant or too few draws)", outcome.name)
                     } else {
@@ -1002,7 +1003,7 @@ fn convergence_diagnostics(
         if let Some((name, _, ess)) = worst_ess {
             out.push(
                 Diagnostic::warning(
-                    "W0902",
+                    codes::W0902,
                     if ess.is_nan() {
                         format!("bulk-ESS of `{name}` in the model of `{}` could not be computed (constant or too few draws)", outcome.name)
                     } else {
@@ -1030,7 +1031,7 @@ fn convergence_diagnostics(
     let divergences: usize = post.health.iter().map(|h| h.divergences).sum();
     if divergences > 0 {
         let mut d = Diagnostic::warning(
-            "W0903",
+            codes::W0903,
             format!(
                 "{divergences} divergent transition{} in the fit of `{}`",
                 if divergences == 1 { "" } else { "s" },
@@ -1057,7 +1058,7 @@ fn convergence_diagnostics(
     let hits: usize = post.health.iter().map(|h| h.max_treedepth_hits).sum();
     if hits > 0 {
         let mut d = Diagnostic::warning(
-            "W0904",
+            codes::W0904,
             format!("{hits} transition{} hit the maximum tree depth {} in the fit of `{}`", if hits == 1 { "" } else { "s" }, settings.max_depth, outcome.name),
         )
         .with_primary(span, "trajectories were cut short in this model")
@@ -1084,7 +1085,7 @@ fn convergence_diagnostics(
     });
     if !low.is_empty() {
         let mut d = Diagnostic::warning(
-            "W0905",
+            codes::W0905,
             format!("E-BFMI below {E_BFMI_MIN} in {} chain{} of the fit of `{}`", low.len(), if low.len() == 1 { "" } else { "s" }, outcome.name),
         )
         .with_primary(span, "the sampler's momentum resampling explores this posterior poorly")

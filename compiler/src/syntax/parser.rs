@@ -14,6 +14,7 @@
 
 use super::ast::{self, Ident, Spanned};
 use super::lexer::{self, Lexeme, Token};
+use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 
 /// Words that start an item. Keywords are contextual; these matter for
@@ -132,7 +133,7 @@ impl<'s> Parser<'s> {
                     parser.stray_characters.push(lexeme.span);
                     let written = parser.text(lexeme.span);
                     let mut d = Diagnostic::error(
-                        "E0108",
+                        codes::E0108,
                         format!("unexpected character `{}`", written.escape_debug()),
                     )
                     .with_primary(lexeme.span, "not part of the language");
@@ -143,7 +144,7 @@ impl<'s> Parser<'s> {
                 }
                 Token::Bom if parser.tokens.is_empty() => {}
                 Token::Bom => parser.diagnostics.push(
-                    Diagnostic::error("E0108", "unexpected byte-order mark")
+                    Diagnostic::error(codes::E0108, "unexpected byte-order mark")
                         .with_primary(
                             lexeme.span,
                             "a byte-order mark is allowed only at the start of the file",
@@ -185,8 +186,9 @@ impl<'s> Parser<'s> {
             } else {
                 let d = match word {
                     Some(word) => {
-                        let mut d = Diagnostic::error("E0107", format!("unknown item `{word}`"))
-                            .with_primary(token.span, "not an item keyword");
+                        let mut d =
+                            Diagnostic::error(codes::E0107, format!("unknown item `{word}`"))
+                                .with_primary(token.span, "not an item keyword");
                         if let Some(best) = suggest(word, ITEM_KEYWORDS) {
                             d = d.with_help(format!("did you mean `{best}`?"));
                         } else {
@@ -198,7 +200,7 @@ impl<'s> Parser<'s> {
                         d
                     }
                     None => Diagnostic::error(
-                        "E0101",
+                        codes::E0101,
                         format!("expected an item, found {}", self.describe(token)),
                     )
                     .with_primary(token.span, "an item must start here")
@@ -398,7 +400,7 @@ impl<'s> Parser<'s> {
                     entry(self, token.span)
                 }
                 (Entries::Keywords { kind, words }, Some(w)) => {
-                    let mut d = Diagnostic::error("E0110", format!("unknown {kind} `{w}`"))
+                    let mut d = Diagnostic::error(codes::E0110, format!("unknown {kind} `{w}`"))
                         .with_primary(token.span, format!("not a {kind}"));
                     d = match suggest(w, words) {
                         Some(best) => d.with_help(format!("did you mean `{best}`?")),
@@ -423,7 +425,7 @@ impl<'s> Parser<'s> {
     }
 
     fn unclosed(&mut self, open: Span, next_item: Option<Span>) {
-        let mut d = Diagnostic::error("E0109", "unclosed block: `{` has no matching `}`")
+        let mut d = Diagnostic::error(codes::E0109, "unclosed block: `{` has no matching `}`")
             .with_primary(open, "this block is never closed");
         if let Some(span) = next_item {
             d = d.with_secondary(span, "the next item starts here");
@@ -514,7 +516,7 @@ impl<'s> Parser<'s> {
                 if self.word_at(self.pos) == Some("modeled") {
                     let span = self.peek().map(|t| t.span).unwrap_or_default();
                     self.diagnostics.push(
-                        Diagnostic::error("E0101", "expected `modelled`, found `modeled`")
+                        Diagnostic::error(codes::E0101, "expected `modelled`, found `modeled`")
                             .with_primary(span, "spelled differently from the keyword")
                             .with_help("write `carryover modelled` (British spelling)"),
                     );
@@ -576,9 +578,10 @@ impl<'s> Parser<'s> {
                     self.bump();
                     unit = Some(Spanned::new(time_unit, token.span));
                 } else if !self.line_start[self.pos] && !is_keyword(word) {
-                    let mut d = Diagnostic::error("E0106", format!("unknown time unit `{word}`"))
-                        .with_primary(token.span, "not a time unit")
-                        .with_secondary(amount.span, "this duration");
+                    let mut d =
+                        Diagnostic::error(codes::E0106, format!("unknown time unit `{word}`"))
+                            .with_primary(token.span, "not a time unit")
+                            .with_secondary(amount.span, "this duration");
                     d = match suggest(word, TIME_UNITS) {
                         Some(best) => d.with_help(format!("did you mean `{best}`?")),
                         None => d.with_help(format!(
@@ -600,7 +603,7 @@ impl<'s> Parser<'s> {
 
     fn missing_unit(&mut self, amount: &Spanned<u64>) {
         self.diagnostics.push(
-            Diagnostic::error("E0106", "duration without a unit")
+            Diagnostic::error(codes::E0106, "duration without a unit")
                 .with_primary(amount.span, "days or weeks?")
                 .with_note("a protocol must not leave the unit of a duration to the reader")
                 .with_help(format!(
@@ -631,7 +634,7 @@ impl<'s> Parser<'s> {
                 };
                 if let Some(problem) = problem {
                     self.diagnostics.push(
-                        Diagnostic::error("E0105", format!("invalid date `{text}`"))
+                        Diagnostic::error(codes::E0105, format!("invalid date `{text}`"))
                             .with_primary(span, problem)
                             .with_help("write the date as YYYY-MM-DD, e.g. `2026-12-01`"),
                     );
@@ -661,7 +664,7 @@ impl<'s> Parser<'s> {
                 }
                 let span = self.since(start);
                 self.diagnostics.push(
-                    Diagnostic::error("E0105", format!("invalid date `{}`", self.text(span)))
+                    Diagnostic::error(codes::E0105, format!("invalid date `{}`", self.text(span)))
                         .with_primary(span, "not a YYYY-MM-DD date")
                         .with_help("write the date as YYYY-MM-DD, e.g. `2026-12-01`"),
                 );
@@ -835,7 +838,7 @@ impl<'s> Parser<'s> {
         if self.prior_depth >= MAX_PRIOR_DEPTH {
             let span = self.peek().map(|t| t.span).unwrap_or(self.eof_span());
             self.diagnostics.push(
-                Diagnostic::error("E0101", "priors nested too deeply")
+                Diagnostic::error(codes::E0101, "priors nested too deeply")
                     .with_primary(
                         span,
                         format!("more than {MAX_PRIOR_DEPTH} levels of nesting"),
@@ -1079,7 +1082,7 @@ impl<'s> Parser<'s> {
 
     fn minus_not_adjacent(&mut self, minus: Span) {
         self.diagnostics.push(
-            Diagnostic::error("E0101", "space after a minus sign")
+            Diagnostic::error(codes::E0101, "space after a minus sign")
                 .with_primary(minus, "this minus sign is separated from what it negates")
                 .with_help("write the sign directly before the number, e.g. `-1.5`, `-mcid`"),
         );
@@ -1095,16 +1098,19 @@ impl<'s> Parser<'s> {
         let text = self.text(span);
         if !text.bytes().all(|b| b.is_ascii_digit()) {
             self.diagnostics.push(
-                Diagnostic::error("E0104", format!("expected a whole number, found `{text}`"))
-                    .with_primary(span, format!("{what}: must be a whole number"))
-                    .with_help("counts, days, durations and seeds are whole numbers"),
+                Diagnostic::error(
+                    codes::E0104,
+                    format!("expected a whole number, found `{text}`"),
+                )
+                .with_primary(span, format!("{what}: must be a whole number"))
+                .with_help("counts, days, durations and seeds are whole numbers"),
             );
             return None;
         }
         if text.len() > MAX_INTEGER_DIGITS {
             self.diagnostics.push(
                 Diagnostic::error(
-                    "E0104",
+                    codes::E0104,
                     format!("number too long: `{text}` has {} digits", text.len()),
                 )
                 .with_primary(span, format!("{what}: at most {MAX_INTEGER_DIGITS} digits"))
@@ -1165,7 +1171,7 @@ impl<'s> Parser<'s> {
     fn check_string(&mut self, span: Span, terminated: bool) {
         if !terminated {
             self.diagnostics.push(
-                Diagnostic::error("E0102", "unterminated string")
+                Diagnostic::error(codes::E0102, "unterminated string")
                     .with_primary(span, "this string has no closing `\"` on its line")
                     .with_help("close the string with `\"`; a string cannot span lines (write `\\n` for a line break)"),
             );
@@ -1182,7 +1188,7 @@ impl<'s> Parser<'s> {
                     let start = span.start + offset;
                     let escape = Span::new(start, span.start + next_offset + next.len_utf8());
                     self.diagnostics.push(
-                        Diagnostic::error("E0103", format!("invalid escape `\\{}` in a string", next.escape_debug()))
+                        Diagnostic::error(codes::E0103, format!("invalid escape `\\{}` in a string", next.escape_debug()))
                             .with_primary(escape, "not a known escape")
                             .with_help("the escapes are `\\\"`, `\\\\` and `\\n`; write `\\\\` for a backslash"),
                     );
@@ -1190,7 +1196,7 @@ impl<'s> Parser<'s> {
                 None => {
                     let start = span.start + offset;
                     self.diagnostics.push(
-                        Diagnostic::error("E0103", "a backslash at the end of a string")
+                        Diagnostic::error(codes::E0103, "a backslash at the end of a string")
                             .with_primary(Span::new(start, start + 1), "escapes nothing")
                             .with_help("write `\\\\` for a backslash"),
                     );
@@ -1284,7 +1290,7 @@ impl<'s> Parser<'s> {
             .peek()
             .map(|t| self.describe(t))
             .unwrap_or_else(|| "the end of the file".into());
-        let mut d = Diagnostic::error("E0101", format!("expected {what}, found {found}"))
+        let mut d = Diagnostic::error(codes::E0101, format!("expected {what}, found {found}"))
             .with_primary(span, format!("expected one of {}", list(words)));
         if let Some(best) = current.and_then(|c| suggest(c, words)) {
             d = d.with_help(format!("did you mean `{best}`?"));
@@ -1311,7 +1317,7 @@ impl<'s> Parser<'s> {
             None => (self.eof_span(), "the end of the file".to_string()),
         };
         self.diagnostics.push(
-            Diagnostic::error("E0101", format!("expected {what}, found {found}"))
+            Diagnostic::error(codes::E0101, format!("expected {what}, found {found}"))
                 .with_primary(span, format!("expected {what} here")),
         );
     }
