@@ -823,6 +823,32 @@ fn lower_outcome(
     })
 }
 
+/// The lowered models as JSON, for the Stan comparison
+/// (`scripts/stan-compare`): per outcome the runtime model, the trend's
+/// centre and unit, the unit-information scale, the analysed days and arms,
+/// and each parameter's name and prior as text.
+pub fn dump_json(lowered: &[LoweredOutcome], spec: &hir::Spec) -> serde_json::Value {
+    serde_json::Value::Array(
+        lowered
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "outcome": spec.outcomes.get(l.outcome).map_or("?", |o| o.name.as_str()),
+                    "model": l.model,
+                    "dbar": l.dbar,
+                    "per_days": l.per_days,
+                    "unit_scale": l.unit_scale,
+                    "days": l.analysis.days,
+                    "arms": l.analysis.arms,
+                    "params": l.params.iter().map(|p| serde_json::json!({
+                        "id": p.id, "name": p.name, "prior": p.prior_text,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
 /// A number as a person writes it: `0`, `2.5`, `0.8485`.
 fn num(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {

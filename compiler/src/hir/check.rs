@@ -136,6 +136,7 @@ impl Checker {
         };
         if let Some(d) = self.diagnostics.get_mut(index) {
             d.labels.push(crate::diagnostic::Label {
+                file: None,
                 span: name.span,
                 message: format!(
                     "{kind} `{}` unresolved, perhaps from this import",
@@ -1722,6 +1723,7 @@ impl Checker {
                 // also show where this spec uses it.
                 for d in &mut self.diagnostics[before..] {
                     d.labels.push(crate::diagnostic::Label {
+                        file: None,
                         span: name.span,
                         message: format!("`{}` used here", name.node),
                         primary: false,
