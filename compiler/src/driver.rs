@@ -350,6 +350,33 @@ impl<S: Sources> Session<S> {
     /// Reads the diary, checks it against the spec and its schedule, and
     /// lowers one model per outcome.
     pub fn prepare(&mut self, checked: Checked, diary: DiarySource<'_>) -> Result<Prepared, Stop> {
+        let (diary_file, diary) = self.read_diary(&checked, diary)?;
+        let lowered = match lower::lower(
+            &checked.spec,
+            &checked.schedule,
+            &diary,
+            &hypotheses::effects(&checked.hypotheses),
+        ) {
+            Ok(lowered) => lowered,
+            Err(diagnostics) => {
+                self.raise(checked.file, diagnostics);
+                return Err(Stop::Invalid);
+            }
+        };
+        Ok(Prepared {
+            checked,
+            diary_file,
+            diary,
+            lowered,
+        })
+    }
+
+    /// Reads the diary and checks it against the spec and its schedule.
+    pub fn read_diary(
+        &mut self,
+        checked: &Checked,
+        diary: DiarySource<'_>,
+    ) -> Result<(FileId, Diary), Stop> {
         let spec_file = checked.file;
         let spec_name = self.map.name(spec_file).to_string();
         let diary_file = match (diary, &checked.spec.data) {
@@ -394,24 +421,7 @@ impl<S: Sources> Session<S> {
         self.raise(diary_file, diagnostics);
         self.stop_if_errors()?;
         let diary = read.ok_or(Stop::Invalid)?;
-        let lowered = match lower::lower(
-            &checked.spec,
-            &checked.schedule,
-            &diary,
-            &hypotheses::effects(&checked.hypotheses),
-        ) {
-            Ok(lowered) => lowered,
-            Err(diagnostics) => {
-                self.raise(spec_file, diagnostics);
-                return Err(Stop::Invalid);
-            }
-        };
-        Ok(Prepared {
-            checked,
-            diary_file,
-            diary,
-            lowered,
-        })
+        Ok((diary_file, diary))
     }
 
     /// Fits every outcome's model as `options` say (NUTS from random or MAP

@@ -153,6 +153,13 @@ impl OutDir {
     }
 }
 
+/// `--out DIR`: checks the folder ([`OutDir::check`]) and writes `files`.
+pub fn write_outputs(dir: &Path, files: &[(String, String)]) -> Result<Vec<PathBuf>, String> {
+    OutDir::check(dir)?
+        .write(files)
+        .map_err(|e| format!("cannot write outputs to `{}`: {e}", dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -493,15 +493,14 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
         return code;
     }
     if let (Some(dir), Some(path)) = (out_dir, &args.out) {
-        let mut files = vec![("report.json".to_string(), report::json(&analysed.report))];
         let c = &prepared.checked;
-        files.extend(report::output_files(
+        let files = report::outputs(
             &analysed.report,
             &c.spec,
             &c.schedule,
             &prepared.diary,
             &fits,
-        ));
+        );
         match dir.write(&files) {
             Ok(written) if progress.enabled => eprintln!(
                 "wrote {} to {}",

@@ -2,6 +2,11 @@
 //! mode from a steep start (the issue-3 regression), chains started at the
 //! mode give the posterior of random inits, `--method laplace` against NUTS
 //! and its labelling, the inverse metric in the CmdStan CSV, and the CLI.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use trialc::lower::LoweredOutcome;
 use trialc::report::{self, cmdstan, RunSettings};

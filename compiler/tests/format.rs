@@ -1,6 +1,11 @@
 //! Formatter properties: idempotent, comments kept, and the AST unchanged
 //! (`parse(fmt(x)) == parse(x)` up to spans) on every spec in the repository
 //! and on generated ones.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use proptest::prelude::*;
 use std::path::Path;

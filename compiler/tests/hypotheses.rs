@@ -5,6 +5,11 @@
 //! component's weight, conflict moves it onto the vague component); the
 //! sensitivity refit; `trialc init` output through the real checker; and the
 //! evidence round trip (export, import as the next spec's prior).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::collections::HashMap;
 

@@ -3,6 +3,11 @@
 //!
 //! A new input gets its snapshot with `INSTA_UPDATE=always cargo test -p trialc --test ui`
 //! (review the `.snap` files before committing); CI fails on a missing or changed one.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::path::Path;
 use trialc::codes;
@@ -25,15 +30,20 @@ fn relative_name(path: &Path) -> String {
 /// `tests/ui/hypotheses/` inputs name).
 fn session_of(path: &Path) -> Session<MemorySources> {
     let name = relative_name(path);
-    let mut sources =
-        MemorySources::new().with(name.clone(), std::fs::read_to_string(path).unwrap_or_default());
+    let mut sources = MemorySources::new().with(
+        name.clone(),
+        std::fs::read_to_string(path).unwrap_or_default(),
+    );
     let dir = path.parent().unwrap_or(Path::new("."));
     let folder = name.rsplit_once('/').map_or("", |(f, _)| f);
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
         if p.extension().and_then(|e| e.to_str()) == Some("json") {
             let file = entry.file_name().to_string_lossy().into_owned();
-            sources.insert(format!("{folder}/{file}"), std::fs::read_to_string(&p).unwrap_or_default());
+            sources.insert(
+                format!("{folder}/{file}"),
+                std::fs::read_to_string(&p).unwrap_or_default(),
+            );
         }
     }
     let mut session = Session::new(sources, SessionOptions::default());

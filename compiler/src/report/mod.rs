@@ -10,8 +10,8 @@
 //!
 //! Everything here is a pure function of its inputs, so the same inputs give
 //! a byte-identical report: no clock, no environment, no hash-map iteration,
-//! floats printed by fixed rules ([`text`], [`json`]). The only file IO is
-//! [`write_outputs`], which the CLI calls for `--out DIR`.
+//! floats printed by fixed rules ([`text`], [`json`]). No file IO: the CLI
+//! writes [`output_files`] for `--out DIR` (through `io::OutDir`).
 //!
 //! The JSON schema is documented in `docs/report.md`; its `format` field is
 //! [`FORMAT`].
@@ -23,8 +23,6 @@ pub mod svg;
 pub mod text;
 
 use crate::codes;
-use std::path::{Path, PathBuf};
-
 use serde::Serialize;
 use trialc_runtime::diagnostics::quantile;
 use trialc_runtime::mir::MirDensity;
@@ -525,30 +523,17 @@ pub fn has_convergence_problems(report: &Report) -> bool {
     report.diagnostics.iter().any(|d| d.code.starts_with("W09"))
 }
 
-/// Writes `report.json`, one CmdStan CSV per chain per outcome
-/// (`OUTCOME-CHAIN.csv`) and the SVG plots into `dir` (created if needed).
-/// Returns the files written, in a stable order.
-pub fn write_outputs(
-    dir: &Path,
+/// Every file of `--out`, `report.json` first, as (file name, contents).
+pub fn outputs(
     report: &Report,
     spec: &hir::Spec,
     schedule: &Schedule,
     diary: &Diary,
     fits: &[(LoweredOutcome, Posterior)],
-) -> std::io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    let mut put = |name: String, contents: String| -> std::io::Result<()> {
-        let path = dir.join(name);
-        std::fs::write(&path, contents)?;
-        written.push(path);
-        Ok(())
-    };
-    put("report.json".into(), json(report))?;
-    for (name, contents) in output_files(report, spec, schedule, diary, fits) {
-        put(name, contents)?;
-    }
-    Ok(written)
+) -> Vec<(String, String)> {
+    let mut files = vec![("report.json".to_string(), json(report))];
+    files.extend(output_files(report, spec, schedule, diary, fits));
+    files
 }
 
 /// Every file of `--out` except `report.json`, as (file name, contents):
