@@ -153,11 +153,89 @@ impl OutDir {
     }
 }
 
+/// Where a run writes besides stdout, checked before anything is fitted:
+/// the evidence file must not be one of the run's inputs, and the output
+/// folder must be one trialc may write ([`OutDir::check`]).
+#[derive(Debug)]
+pub struct Outputs {
+    evidence: Option<PathBuf>,
+    dir: Option<(PathBuf, OutDir)>,
+}
+
+impl Outputs {
+    pub fn check(
+        inputs: &[PathBuf],
+        evidence: Option<&Path>,
+        dir: Option<&Path>,
+    ) -> Result<Outputs, String> {
+        if let Some(file) = evidence {
+            if inputs.iter().any(|i| same_file(i, file)) {
+                return Err(format!(
+                    "`{}` is an input of this run; trialc never overwrites its inputs (export the evidence to a new file)",
+                    file.display()
+                ));
+            }
+        }
+        let dir = match dir {
+            Some(d) => Some((d.to_path_buf(), OutDir::check(d)?)),
+            None => None,
+        };
+        Ok(Outputs {
+            evidence: evidence.map(Path::to_path_buf),
+            dir,
+        })
+    }
+
+    /// Writes the evidence file (atomically), if one was asked for.
+    pub fn write_evidence(&self, contents: impl FnOnce() -> String) -> Result<(), String> {
+        match &self.evidence {
+            Some(file) => write_atomic(file, contents().as_bytes())
+                .map_err(|e| format!("cannot write the evidence file `{}`: {e}", file.display())),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the `--out` files, if a folder was asked for: how many, and where.
+    pub fn write_dir(
+        &self,
+        files: impl FnOnce() -> Vec<(String, String)>,
+    ) -> Result<Option<(usize, &Path)>, String> {
+        match &self.dir {
+            Some((path, dir)) => dir
+                .write(&files())
+                .map(|written| Some((written.len(), path.as_path())))
+                .map_err(|e| format!("cannot write outputs to `{}`: {e}", path.display())),
+            None => Ok(None),
+        }
+    }
+}
+
 /// `--out DIR`: checks the folder ([`OutDir::check`]) and writes `files`.
 pub fn write_outputs(dir: &Path, files: &[(String, String)]) -> Result<Vec<PathBuf>, String> {
     OutDir::check(dir)?
         .write(files)
         .map_err(|e| format!("cannot write outputs to `{}`: {e}", dir.display()))
+}
+
+/// `file` as a path relative to the folder `output` will be in (forward
+/// slashes), or as given when it is not below that folder: how a spec
+/// written to `output` names `file`.
+pub fn relative_to_folder_of(file: &Path, output: Option<&Path>) -> String {
+    let path = match output.and_then(|o| o.parent()) {
+        Some(dir) => {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            match (dir.canonicalize(), file.canonicalize()) {
+                (Ok(d), Ok(f)) => f.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(f),
+                _ => file.to_path_buf(),
+            }
+        }
+        None => file.to_path_buf(),
+    };
+    path.display().to_string().replace('\\', "/")
 }
 
 #[cfg(test)]

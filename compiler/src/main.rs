@@ -10,182 +10,19 @@
     clippy::disallowed_macros
 )]
 
-use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+mod cli;
+
+use clap::Parser;
+use cli::args::*;
+use cli::term::{checked, emit, out, plural, print_diagnostics, print_for_text, stopped, Bar};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use trialc::driver::{Checked, DiarySource, FitOptions, Progress, Session, SessionOptions, Stop};
-use trialc::io::{FsSources, OutDir};
-use trialc::render::{self, Renderer, Shown};
-use trialc::report::{self, Adapt, RunSettings};
+use trialc::driver::{DiarySource, Session, SessionOptions, Stop};
+use trialc::io::{FsSources, Outputs};
+use trialc::render;
+use trialc::report;
 use trialc::{codes, hypotheses, lower, markdown, schedule};
-use trialc_runtime::posterior::{Init, Method};
-
-#[derive(Parser)]
-#[command(
-    name = "trialc",
-    version,
-    about = "Compiler and runtime for personalized (N-of-1) clinical trials"
-)]
-struct Cli {
-    /// Let a spec name files outside its own folder (`data`, `hypotheses`).
-    #[arg(long, global = true)]
-    allow_outside: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Check a spec (`.trial`, or the ```trial blocks of a Markdown protocol).
-    Check {
-        files: Vec<PathBuf>,
-        /// How diagnostics are written.
-        #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
-        format: DiagnosticFormat,
-    },
-    /// Print the randomized schedule.
-    Schedule {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = ScheduleFormat::Table)]
-        format: ScheduleFormat,
-        /// Code the arms as "Treatment 1", "Treatment 2", … (the key is printed by --key).
-        /// The default for `--format ics` of a blinded trial.
-        #[arg(long, conflicts_with_all = ["key", "unblinded"])]
-        blinded: bool,
-        /// Arm names even in the calendar of a blinded trial.
-        #[arg(long)]
-        unblinded: bool,
-        /// Print only the blinding key: which code is which arm.
-        #[arg(long)]
-        key: bool,
-    },
-    /// Fit the spec's models to the participant's diary and report the decision.
-    Run(RunArgs),
-    /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
-    Init {
-        /// The hypotheses file (`trialc-hypotheses/1`).
-        #[arg(long)]
-        from: PathBuf,
-        /// How many hypotheses to test, best rank first.
-        #[arg(long, default_value_t = 1)]
-        top: usize,
-        /// Only hypotheses about this outcome.
-        #[arg(long)]
-        outcome: Option<String>,
-        /// Write the spec here instead of stdout (not overwritten if it exists).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
-    /// Format specs in place (or check that they are formatted); `-` formats stdin to stdout.
-    Fmt {
-        files: Vec<PathBuf>,
-        /// Do not write; exit 1 if a file is not formatted.
-        #[arg(long)]
-        check: bool,
-    },
-    /// Explain a diagnostic code, e.g. `trialc explain E0305`.
-    Explain { code: String },
-    /// Print an intermediate representation.
-    Debug {
-        #[arg(value_enum)]
-        stage: Stage,
-        file: PathBuf,
-        /// `mir` only: `json` is the lowered model as the Stan comparison reads it.
-        #[arg(long, value_enum, default_value_t = DebugFormat::Text)]
-        format: DebugFormat,
-    },
-}
-
-#[derive(clap::Args)]
-struct RunArgs {
-    file: PathBuf,
-    /// The diary CSV (default: the spec's `data "…"`, relative to the spec).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    #[arg(long, default_value_t = 4)]
-    chains: usize,
-    #[arg(long, default_value_t = 1000)]
-    warmup: usize,
-    #[arg(long, default_value_t = 1000)]
-    draws: usize,
-    /// Sampler seed; the same inputs and seed give byte-identical outputs.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
-    threads: Option<usize>,
-    /// `text` for people, `json` for programs (schema: docs/report.md).
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    format: ReportFormat,
-    /// Also write report.json, CmdStan CSV draws and SVG plots into this
-    /// folder: a new or empty one, or one an earlier run wrote (its files are replaced).
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Write each effect's posterior as a `trialc-hypotheses/1` file
-    /// (docs/hypotheses.md), to be the next trial's prior. Never an input file.
-    #[arg(long, value_name = "FILE")]
-    export_evidence: Option<PathBuf>,
-    /// `nuts` (MCMC), or `laplace`: a fast Gaussian approximation at the
-    /// posterior mode with `--draws` iid draws (confirm decisions with NUTS).
-    #[arg(long, value_enum, default_value_t = FitMethod::Nuts)]
-    method: FitMethod,
-    /// Where NUTS chains start: `random` (Stan's uniform(-2, 2)) or `map`
-    /// (each chain at its own draw from the Laplace approximation at the mode).
-    #[arg(long, value_enum, default_value_t = InitMethod::Random)]
-    init: InitMethod,
-    /// NUTS variant: `stan` (Stan's windowed warmup and U-turn criterion,
-    /// the model contract) or `nutpie` (nutpie's warmup and the
-    /// displacement U-turn: about 1.4x fewer gradients per effective draw).
-    #[arg(long, value_enum, default_value_t = AdaptMethod::Stan)]
-    adapt: AdaptMethod,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum DiagnosticFormat {
-    Human,
-    Json,
-}
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum FitMethod {
-    Nuts,
-    Laplace,
-}
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum InitMethod {
-    Random,
-    Map,
-}
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum AdaptMethod {
-    Stan,
-    Nutpie,
-}
-#[derive(Clone, Copy, ValueEnum)]
-enum ReportFormat {
-    Text,
-    Json,
-}
-#[derive(Clone, Copy, ValueEnum)]
-enum ScheduleFormat {
-    Table,
-    Csv,
-    Json,
-    Ics,
-}
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum DebugFormat {
-    Text,
-    Json,
-}
-#[derive(Clone, Copy, ValueEnum)]
-enum Stage {
-    Ast,
-    Hir,
-    Schedule,
-    /// The model IR per outcome (needs the diary).
-    Mir,
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -195,106 +32,13 @@ fn main() -> ExitCode {
     let session = || Session::new(FsSources, options);
     match cli.command {
         Command::Check { files, format } => check(&files, format, options),
-        Command::Schedule {
-            file,
-            format,
-            blinded,
-            unblinded,
-            key,
-        } => schedule_command(&mut session(), &file, format, blinded, unblinded, key),
+        Command::Schedule(args) => schedule_command(&mut session(), &args),
         Command::Run(args) => run(&mut session(), &args),
-        Command::Init {
-            from,
-            top,
-            outcome,
-            output,
-        } => init(&from, top, outcome.as_deref(), output.as_deref()),
+        Command::Init(args) => init(&args),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Explain { code } => explain(&code),
-        Command::Debug {
-            stage,
-            file,
-            format,
-        } => debug(&mut session(), stage, &file, format),
+        Command::Debug(args) => debug(&mut session(), &args),
     }
-}
-
-/// Colour on stderr: forced by `CLICOLOR_FORCE`, off for `NO_COLOR`,
-/// `TERM=dumb` and anything that is not a terminal.
-fn use_color() -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
-    if set("CLICOLOR_FORCE") {
-        return true;
-    }
-    std::env::var_os("NO_COLOR").is_none()
-        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        && std::io::stderr().is_terminal()
-}
-
-/// Writes to stdout. A closed pipe (`| head`) ends the output quietly;
-/// any other failure (a full disk) is an error, exit 2.
-fn out(text: &str) -> Result<(), ExitCode> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(render::terminal_safe(text).as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(ExitCode::SUCCESS),
-        Err(e) => {
-            eprintln!("error: cannot write the output: {e}");
-            Err(ExitCode::from(2))
-        }
-    }
-}
-
-/// Prints the session's diagnostics from `from` on (repeats of one code in
-/// one file summarised after 10) and returns how many there are now.
-fn print_diagnostics<S: trialc::source::Sources>(session: &Session<S>, from: usize) -> usize {
-    let all = session.diagnostics();
-    let mut renderer = Renderer::new(session.files(), use_color());
-    let mut stderr = std::io::stderr().lock();
-    for shown in render::summarise(all.get(from..).unwrap_or_default(), 10) {
-        let text = match shown {
-            Shown::One(d) => renderer.human(d),
-            Shown::More { code, file, count } => {
-                render::more_line(session.files(), code, file, count)
-            }
-        };
-        let _ = stderr.write_all(text.as_bytes());
-    }
-    all.len()
-}
-
-fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
-}
-
-/// What a failed stage means for the user, after its diagnostics are printed.
-fn stopped<S: trialc::source::Sources>(session: &Session<S>, spec: &str, stop: Stop) -> ExitCode {
-    match stop {
-        Stop::Invalid => {
-            let (errors, _) = session.counts();
-            eprintln!(
-                "{}: {}; fix them first (`trialc check {spec}`)",
-                render::inline(spec),
-                plural(errors, "error")
-            );
-            ExitCode::from(1)
-        }
-        Stop::Unusable(p) => {
-            eprintln!("error: {}\nhelp: {}", render::inline(&p.message), p.help);
-            ExitCode::from(2)
-        }
-    }
-}
-
-/// Opens and checks a spec, printing its diagnostics.
-fn checked(session: &mut Session<FsSources>, path: &Path) -> Result<Checked, ExitCode> {
-    let name = path.display().to_string();
-    let result = session.open(&name).and_then(|file| session.check(file));
-    print_diagnostics(session, 0);
-    result.map_err(|stop| stopped(session, &name, stop))
 }
 
 fn check(files: &[PathBuf], format: DiagnosticFormat, options: SessionOptions) -> ExitCode {
@@ -329,23 +73,15 @@ fn check(files: &[PathBuf], format: DiagnosticFormat, options: SessionOptions) -
                     eprintln!("{shown}: ok ({})", plural(warnings, "warning"));
                 }
             }
-            DiagnosticFormat::Json => {
-                let mut renderer = Renderer::new(session.files(), false);
-                json_files.push(serde_json::json!({
-                    "file": name,
-                    "errors": errors,
-                    "warnings": warnings,
-                    "diagnostics": session.diagnostics().iter().map(|d| renderer.json(d)).collect::<Vec<_>>(),
-                }));
-            }
+            DiagnosticFormat::Json => json_files.push(render::json_entry(
+                &name,
+                session.files(),
+                session.diagnostics(),
+            )),
         }
     }
     if let DiagnosticFormat::Json = format {
-        let document = serde_json::json!({ "format": "trialc-diagnostics/1", "files": json_files });
-        if let Err(code) = out(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&document).unwrap_or_default()
-        )) {
+        if let Err(code) = out(&render::json_document(json_files)) {
             return code;
         }
     }
@@ -356,27 +92,19 @@ fn check(files: &[PathBuf], format: DiagnosticFormat, options: SessionOptions) -
     }
 }
 
-fn schedule_command(
-    session: &mut Session<FsSources>,
-    path: &Path,
-    format: ScheduleFormat,
-    blinded: bool,
-    unblinded: bool,
-    key: bool,
-) -> ExitCode {
+fn schedule_command(session: &mut Session<FsSources>, args: &ScheduleArgs) -> ExitCode {
+    let (path, format) = (&args.file, args.format);
     let built = match checked(session, path) {
         Ok(c) => c.schedule,
         Err(code) => return code,
     };
-    if key {
-        return out(&schedule::render::blinding_key(&built))
-            .err()
-            .unwrap_or(ExitCode::SUCCESS);
+    if args.key {
+        return emit(&schedule::render::blinding_key(&built));
     }
     // A participant's calendar of a blinded trial is blinded unless asked.
     let blind_calendar =
         matches!(format, ScheduleFormat::Ics) && built.blinding != schedule::Blinding::Open;
-    let view = if blinded || (blind_calendar && !unblinded) {
+    let view = if args.blinded || (blind_calendar && !args.unblinded) {
         schedule::View::Blinded
     } else {
         schedule::View::Open
@@ -393,7 +121,7 @@ fn schedule_command(
             }
         },
     };
-    out(&text).err().unwrap_or(ExitCode::SUCCESS)
+    emit(&text)
 }
 
 fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
@@ -401,32 +129,7 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
         eprintln!("error: `--chains`, `--draws` and `--threads` must be at least 1");
         return ExitCode::from(2);
     }
-    let laplace = args.method == FitMethod::Laplace;
-    let settings = RunSettings {
-        chains: if laplace { 1 } else { args.chains },
-        warmup: if laplace { 0 } else { args.warmup },
-        draws: args.draws,
-        seed: args.seed,
-        method: if laplace {
-            Method::Laplace
-        } else {
-            Method::Nuts
-        },
-        init: match (laplace, args.init) {
-            (true, _) => Init::None,
-            (false, InitMethod::Random) => Init::Random,
-            (false, InitMethod::Map) => Init::Map,
-        },
-        adapt: match args.adapt {
-            AdaptMethod::Stan => Adapt::Stan,
-            AdaptMethod::Nutpie => Adapt::Nutpie,
-        },
-        ..RunSettings::default()
-    };
-    let options = FitOptions {
-        settings,
-        threads: args.threads,
-    };
+    let options = args.fit_options();
     let name = args.file.display().to_string();
     let data = args.data.as_ref().map(|p| p.display().to_string());
     let diary = data.as_deref().map_or(DiarySource::Spec, DiarySource::Path);
@@ -441,21 +144,19 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
             return stopped(session, &name, stop);
         }
     };
-    let mut printed = print_diagnostics(session, 0);
+    let printed = print_diagnostics(session, 0);
     // What can go wrong with the outputs is found before the fit.
     let inputs: Vec<PathBuf> = session
         .files()
         .iter()
         .map(|(_, f)| PathBuf::from(&f.name))
         .collect();
-    if let Some(file) = &args.export_evidence {
-        if inputs.iter().any(|i| trialc::io::same_file(i, file)) {
-            eprintln!("error: `{}` is an input of this run; trialc never overwrites its inputs\nhelp: export the evidence to a new file", file.display());
-            return ExitCode::from(2);
-        }
-    }
-    let out_dir = match args.out.as_deref().map(OutDir::check).transpose() {
-        Ok(dir) => dir,
+    let outputs = match Outputs::check(
+        &inputs,
+        args.export_evidence.as_deref(),
+        args.out.as_deref(),
+    ) {
+        Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
@@ -469,19 +170,32 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
                 .analyse(&prepared, &fits, &options, &progress)
                 .map(|a| (fits, a))
         });
-    printed = print_diagnostics(session, printed);
+    print_diagnostics(session, printed);
     let (fits, analysed) = match result {
         Ok(done) => done,
         Err(stop) => return stopped(session, &name, stop),
     };
-    let _ = printed;
-    if let Some(file) = &args.export_evidence {
-        let exported = trialc::evidence::to_json(&session.export_evidence(&prepared, &fits));
-        if let Err(e) = trialc::io::write_atomic(file, exported.as_bytes()) {
-            eprintln!(
-                "error: cannot write the evidence file `{}`: {e}",
-                file.display()
-            );
+    let c = &prepared.checked;
+    let written = outputs
+        .write_evidence(|| trialc::evidence::to_json(&session.export_evidence(&prepared, &fits)))
+        .and_then(|()| {
+            outputs.write_dir(|| {
+                report::outputs(
+                    &analysed.report,
+                    &c.spec,
+                    &c.schedule,
+                    &prepared.diary,
+                    &fits,
+                )
+            })
+        });
+    match written {
+        Ok(Some((n, dir))) if progress.enabled => {
+            eprintln!("wrote {} to {}", plural(n, "file"), dir.display())
+        }
+        Ok(_) => {}
+        Err(e) => {
+            eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     }
@@ -492,28 +206,6 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
     if let Err(code) = out(&text) {
         return code;
     }
-    if let (Some(dir), Some(path)) = (out_dir, &args.out) {
-        let c = &prepared.checked;
-        let files = report::outputs(
-            &analysed.report,
-            &c.spec,
-            &c.schedule,
-            &prepared.diary,
-            &fits,
-        );
-        match dir.write(&files) {
-            Ok(written) if progress.enabled => eprintln!(
-                "wrote {} to {}",
-                plural(written.len(), "file"),
-                path.display()
-            ),
-            Ok(_) => {}
-            Err(e) => {
-                eprintln!("error: cannot write outputs to `{}`: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        }
-    }
     if report::has_convergence_problems(&analysed.report) {
         ExitCode::from(3)
     } else {
@@ -521,14 +213,20 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
     }
 }
 
+/// Formats each file in turn; a file that cannot be formatted is reported
+/// and the others are still done. `-` is stdin, formatted to stdout.
 fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
     if files.is_empty() {
         eprintln!("error: no file given\nhelp: trialc fmt spec.trial (or `-` for stdin)");
         return ExitCode::from(2);
     }
     let mut worst = 0u8;
+    let mut fail = |code: u8, message: String| {
+        eprintln!("{message}");
+        worst = worst.max(code);
+    };
     for path in files {
-        let name = path.display().to_string();
+        let name = render::inline(&path.display().to_string()).into_owned();
         let stdin = name == "-";
         let text = if stdin {
             trialc::io::read_stdin()
@@ -536,59 +234,48 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
             std::fs::read_to_string(path)
         };
         let text = match text {
+            Ok(_) if markdown::is_markdown(&name) => {
+                fail(2, format!("error: `{name}`: trialc fmt formats `.trial` files, not Markdown documents"));
+                continue;
+            }
             Ok(text) => text,
             Err(e) => {
-                eprintln!("error: cannot read `{}`: {e}", render::inline(&name));
-                worst = worst.max(2);
+                fail(2, format!("error: cannot read `{name}`: {e}"));
                 continue;
             }
         };
-        if markdown::is_markdown(&name) {
-            eprintln!(
-                "error: `{}`: trialc fmt formats `.trial` files, not Markdown documents",
-                render::inline(&name)
-            );
-            worst = worst.max(2);
-            continue;
-        }
-        let formatted = match trialc::format::format(&text) {
-            Ok(formatted) => formatted,
+        match trialc::format::format(&text) {
             Err(diagnostics) => {
-                let mut stderr = std::io::stderr().lock();
-                for d in &diagnostics {
-                    let _ =
-                        stderr.write_all(render::human(d, &name, &text, use_color()).as_bytes());
+                print_for_text(&diagnostics, &name, &text);
+                fail(1, format!("{name}: not formatted, it has syntax errors"));
+            }
+            Ok(formatted) if stdin && !check_only => {
+                if let Err(code) = out(&formatted) {
+                    return code;
                 }
-                eprintln!(
-                    "{}: not formatted, it has syntax errors",
-                    render::inline(&name)
-                );
-                worst = worst.max(1);
-                continue;
             }
-        };
-        if stdin && !check_only {
-            if let Err(code) = out(&formatted) {
-                return code;
-            }
-        } else if formatted != text {
-            if check_only {
-                eprintln!(
-                    "{}: not formatted (run `trialc fmt {}`)",
-                    render::inline(&name),
-                    render::inline(&name)
-                );
-                worst = worst.max(1);
-            } else if let Err(e) = trialc::io::write_atomic(path, formatted.as_bytes()) {
-                eprintln!("error: cannot write `{}`: {e}", render::inline(&name));
-                worst = worst.max(2);
+            Ok(formatted) if formatted == text => {}
+            Ok(_) if check_only => fail(
+                1,
+                format!("{name}: not formatted (run `trialc fmt {name}`)"),
+            ),
+            Ok(formatted) => {
+                if let Err(e) = trialc::io::write_atomic(path, formatted.as_bytes()) {
+                    fail(2, format!("error: cannot write `{name}`: {e}"));
+                }
             }
         }
     }
     ExitCode::from(worst)
 }
 
-fn init(from: &Path, top: usize, outcome: Option<&str>, output: Option<&Path>) -> ExitCode {
+fn init(args: &InitArgs) -> ExitCode {
+    let (from, top, outcome, output) = (
+        &args.from,
+        args.top,
+        args.outcome.as_deref(),
+        args.output.as_deref(),
+    );
     if top == 0 {
         eprintln!("error: `--top` must be at least 1");
         return ExitCode::from(2);
@@ -602,29 +289,12 @@ fn init(from: &Path, top: usize, outcome: Option<&str>, output: Option<&Path>) -
         }
     };
     let (file, diagnostics) = hypotheses::read(&text);
-    let mut stderr = std::io::stderr().lock();
-    for d in &diagnostics {
-        let _ = stderr.write_all(render::human(d, &name, &text, use_color()).as_bytes());
-    }
+    print_for_text(&diagnostics, &name, &text);
     let Some(file) = file else {
         return ExitCode::from(1);
     };
     // The spec names the file relative to its own folder.
-    let path = match output.and_then(|o| o.parent()) {
-        Some(dir) => {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
-            match (dir.canonicalize(), from.canonicalize()) {
-                (Ok(d), Ok(f)) => f.strip_prefix(&d).map(Path::to_path_buf).unwrap_or(f),
-                _ => from.to_path_buf(),
-            }
-        }
-        None => from.to_path_buf(),
-    };
-    let path = path.display().to_string().replace('\\', "/");
+    let path = trialc::io::relative_to_folder_of(from, output);
     let options = trialc::init::Options {
         path: &path,
         top,
@@ -638,7 +308,7 @@ fn init(from: &Path, top: usize, outcome: Option<&str>, output: Option<&Path>) -
         }
     };
     match output {
-        None => out(&spec).err().unwrap_or(ExitCode::SUCCESS),
+        None => emit(&spec),
         Some(o) if o.exists() => {
             eprintln!(
                 "error: `{}` exists; trialc init does not overwrite files",
@@ -665,7 +335,7 @@ fn init(from: &Path, top: usize, outcome: Option<&str>, output: Option<&Path>) -
 
 fn explain(code: &str) -> ExitCode {
     match codes::explain(code) {
-        Some(page) => out(page).err().unwrap_or(ExitCode::SUCCESS),
+        Some(page) => emit(page),
         None => {
             eprintln!(
                 "error: there is no diagnostic code `{}`",
@@ -679,12 +349,8 @@ fn explain(code: &str) -> ExitCode {
     }
 }
 
-fn debug(
-    session: &mut Session<FsSources>,
-    stage: Stage,
-    path: &Path,
-    format: DebugFormat,
-) -> ExitCode {
+fn debug(session: &mut Session<FsSources>, args: &DebugArgs) -> ExitCode {
+    let (path, stage, format) = (&args.file, args.stage, args.format);
     let name = path.display().to_string();
     let text = match stage {
         Stage::Ast => {
@@ -706,8 +372,9 @@ fn debug(
         },
         Stage::Mir => {
             let prepared = match checked(session, path).and_then(|c| {
+                let printed = session.diagnostics().len();
                 let result = session.prepare(c, DiarySource::Spec);
-                print_diagnostics(session, 0);
+                print_diagnostics(session, printed);
                 result.map_err(|stop| stopped(session, &name, stop))
             }) {
                 Ok(p) => p,
@@ -724,66 +391,5 @@ fn debug(
             }
         }
     };
-    out(&text).err().unwrap_or(ExitCode::SUCCESS)
-}
-
-/// A one-line progress bar on stderr, only when stderr is a terminal: one
-/// step per fitted outcome. Silent otherwise, so logs and pipes stay clean.
-struct Bar {
-    enabled: bool,
-    state: std::sync::Mutex<(String, usize, usize)>,
-}
-
-impl Bar {
-    fn new(enabled: bool) -> Self {
-        Bar {
-            enabled,
-            state: std::sync::Mutex::new((String::new(), 0, 0)),
-        }
-    }
-
-    fn draw(&self, phase: &str, done: usize, total: usize, last: &str) {
-        const WIDTH: usize = 24;
-        let filled = (done * WIDTH)
-            .checked_div(total)
-            .unwrap_or(WIDTH)
-            .min(WIDTH);
-        let bar = "#".repeat(filled) + &"-".repeat(WIDTH - filled);
-        let last = if last.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} done)", render::inline(last))
-        };
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(
-            stderr,
-            "\r\x1b[2K{phase} [{bar}] {done}/{total} outcomes{last}"
-        );
-        let _ = stderr.flush();
-    }
-}
-
-impl Progress for Bar {
-    fn start(&self, phase: &str, total: usize) {
-        if let Ok(mut s) = self.state.lock() {
-            *s = (phase.to_string(), 0, total);
-        }
-        if self.enabled {
-            self.draw(phase, 0, total, "");
-        }
-    }
-
-    fn finished(&self, name: &str) {
-        let Ok(mut s) = self.state.lock() else { return };
-        s.1 += 1;
-        if self.enabled {
-            self.draw(&s.0, s.1, s.2, name);
-        }
-    }
-
-    fn end(&self) {
-        if self.enabled {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
-        }
-    }
+    emit(&text)
 }

@@ -412,6 +412,28 @@ pub fn more_line(map: &SourceMap, code: &str, file: Option<FileId>, count: usize
     )
 }
 
+/// One checked file in `trialc check --format json`: its name, counts and
+/// every diagnostic with each label's file.
+pub fn json_entry(name: &str, map: &SourceMap, diagnostics: &[Diagnostic]) -> serde_json::Value {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let mut renderer = Renderer::new(map, false);
+    serde_json::json!({
+        "file": name,
+        "errors": errors,
+        "warnings": diagnostics.len() - errors,
+        "diagnostics": diagnostics.iter().map(|d| renderer.json(d)).collect::<Vec<_>>(),
+    })
+}
+
+/// The document of `trialc check --format json` (`trialc-diagnostics/1`).
+pub fn json_document(entries: Vec<serde_json::Value>) -> String {
+    let document = serde_json::json!({ "format": "trialc-diagnostics/1", "files": entries });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&document).unwrap_or_default()
+    )
+}
+
 #[derive(Serialize)]
 struct JsonPosition {
     line: usize,
