@@ -248,15 +248,23 @@ pub fn resolve_within(
     })
 }
 
-/// Forward slashes, no `./` steps, no doubled separators (the leading `/`
-/// of an absolute path kept).
+/// Forward slashes, no `.` steps, no doubled separators, `x/..` pairs
+/// collapsed (leading `..` kept; the leading `/` of an absolute path kept):
+/// a lexical clean, as Go's `filepath.Clean`.
 pub fn normalise(path: &str) -> String {
     let path = path.replace('\\', "/");
     let absolute = path.starts_with('/');
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect();
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            ".." if absolute => {}
+            p => parts.push(p),
+        }
+    }
     let joined = parts.join("/");
     if absolute {
         format!("/{joined}")
@@ -305,8 +313,13 @@ mod tests {
         );
         assert_eq!(
             resolve_within("a/m.trial", "../b/x.csv", true).map(|r| r.path),
-            Ok("a/../b/x.csv".to_string())
+            Ok("b/x.csv".to_string())
         );
+        assert_eq!(
+            resolve_within("m.trial", "../../x.csv", true).map(|r| r.path),
+            Ok("../../x.csv".to_string())
+        );
+        assert_eq!(normalise("/../a/./b//c/../d"), "/a/b/d");
     }
 
     #[test]
