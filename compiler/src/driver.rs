@@ -19,18 +19,18 @@
 //! nothing is printed or written; callers render [`Session::diagnostics`].
 
 use rayon::prelude::*;
-use trialc_runtime::optimize::OptimizeConfig;
-use trialc_runtime::posterior::{self, Init, Method, Posterior};
+use trialc_runtime::posterior::Posterior;
 
 use crate::codes;
 use crate::data::{self, Diary};
 use crate::diagnostic::{self, Diagnostic};
 use crate::evidence;
+use crate::fit::{self, RunSettings};
 use crate::hir;
 use crate::hypotheses::{self, HypothesesFile, Loaded};
 use crate::lower::{self, LoweredOutcome};
 use crate::markdown;
-use crate::report::{self, Report, RunSettings};
+use crate::report::{self, Report};
 use crate::schedule::{self, Schedule};
 use crate::source::{
     resolve_within, Access, FileId, FileKind, PathProblem, ReadError, SourceMap, Sources,
@@ -442,8 +442,8 @@ impl<S: Sources> Session<S> {
                 .lowered
                 .par_iter()
                 .map(|l| {
-                    let seed = report::outcome_seed(settings.seed, l.outcome);
-                    let result = fit_model(l.model.clone(), settings, seed);
+                    let seed = fit::outcome_seed(settings.seed, l.outcome);
+                    let result = fit::fit_model(l.model.clone(), settings, seed);
                     progress.finished(
                         spec.outcomes
                             .get(l.outcome)
@@ -565,8 +565,8 @@ impl<S: Sources> Session<S> {
                         if !uses {
                             return Ok(None);
                         }
-                        let seed = evidence::sceptical_seed(settings.seed, l.outcome);
-                        let fit = fit_model(l.model.clone(), settings, seed)
+                        let seed = fit::sensitivity_seed(settings.seed, l.outcome);
+                        let fit = fit::fit_model(l.model.clone(), settings, seed)
                             .map(|p| Some((l.clone(), p)));
                         progress.finished(
                             spec.outcomes
@@ -658,28 +658,4 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Stop> {
             "try `--threads 1`",
         )
     })
-}
-
-/// One model fitted as `settings` ask: NUTS from random inits, NUTS from
-/// draws at the mode, or the Laplace approximation with `settings.draws`
-/// iid draws, on the stream seeded by `seed`.
-pub fn fit_model(
-    model: trialc_runtime::mir::Model,
-    settings: &RunSettings,
-    seed: u64,
-) -> Result<Posterior, String> {
-    let config = settings.nuts_config(seed);
-    let result = match (settings.method, settings.init) {
-        (Method::Laplace, _) => posterior::fit_laplace(
-            model,
-            &OptimizeConfig::default(),
-            config.num_draws,
-            config.seed,
-        ),
-        (Method::Nuts, Init::Map) => {
-            posterior::fit_from_mode(model, &config, &OptimizeConfig::default())
-        }
-        _ => posterior::fit(model, &config),
-    };
-    result.map_err(|e| e.to_string())
 }

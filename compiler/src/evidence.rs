@@ -351,12 +351,6 @@ pub fn sceptical_spec(spec: &hir::Spec, lowered: &[LoweredOutcome]) -> Option<hi
     any.then_some(out)
 }
 
-/// The seed of an outcome's sceptical refit: derived from the run's seed,
-/// distinct from the main fit's.
-pub fn sceptical_seed(seed: u64, outcome: usize) -> u64 {
-    crate::report::outcome_seed(seed ^ 0x5CE9_71CA_1D00_0001, outcome)
-}
-
 /// One decision rule under the LFM prior and under the sceptical reference.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SensitivityRule {

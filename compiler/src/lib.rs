@@ -9,6 +9,7 @@ pub mod data;
 pub mod diagnostic;
 pub mod driver;
 pub mod evidence;
+pub mod fit;
 pub mod format;
 pub mod hir;
 pub mod hypotheses;

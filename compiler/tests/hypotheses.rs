@@ -503,8 +503,11 @@ fn the_decision_is_flagged_when_it_depends_on_the_lfm_prior() {
             .expect("lowered")
             .into_iter()
             .map(|l| {
-                let post =
-                    fit(l.model.clone(), &config(evidence::sceptical_seed(11, 0))).expect("fit");
+                let post = fit(
+                    l.model.clone(),
+                    &config(trialc::fit::sensitivity_seed(11, 0)),
+                )
+                .expect("fit");
                 (l, post)
             })
             .collect();

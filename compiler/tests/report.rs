@@ -47,7 +47,7 @@ fn fits(ex: &Example, s: &RunSettings) -> Vec<(LoweredOutcome, Posterior)> {
         .iter()
         .map(|l| {
             let cfg = NutsConfig {
-                seed: report::outcome_seed(s.seed, l.outcome),
+                seed: trialc::fit::outcome_seed(s.seed, l.outcome),
                 ..cfg.clone()
             };
             (l.clone(), fit(l.model.clone(), &cfg).expect("fit"))
@@ -433,7 +433,7 @@ fn cmdstan_csv_layout_and_means() {
                 );
             }
             assert!(config.iter().any(|l| *l == format!("# id = {chain}")));
-            let seed = report::outcome_seed(4, l.outcome);
+            let seed = trialc::fit::outcome_seed(4, l.outcome);
             assert!(config.iter().any(|l| *l == format!("#   seed = {seed}")));
             let header: Vec<&str> = lines[header_at].split(',').collect();
             assert_eq!(&header[..7], &cmdstan::STAT_COLUMNS[..]);

@@ -146,7 +146,7 @@ pub fn chain_csv(
         "# random".to_string(),
         format!(
             "#   seed = {}",
-            super::outcome_seed(settings.seed, lowered.outcome)
+            crate::fit::outcome_seed(settings.seed, lowered.outcome)
         ),
         "# output".to_string(),
         format!("#   file = {}-{}.csv", outcome.name, chain + 1),

@@ -26,7 +26,7 @@ use crate::codes;
 use serde::Serialize;
 use trialc_runtime::diagnostics::quantile;
 use trialc_runtime::mir::MirDensity;
-use trialc_runtime::posterior::{Init, Method, Posterior};
+use trialc_runtime::posterior::{Method, Posterior};
 
 use crate::data::Diary;
 use crate::diagnostic::{Diagnostic, Span};
@@ -46,70 +46,7 @@ pub const RHAT_MAX: f64 = 1.01;
 pub const ESS_BULK_MIN: f64 = 400.0;
 pub const E_BFMI_MIN: f64 = 0.3;
 
-/// How the sampler was run (printed, and written into the CmdStan CSV headers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct RunSettings {
-    pub chains: usize,
-    pub warmup: usize,
-    pub draws: usize,
-    pub seed: u64,
-    /// NUTS maximum tree depth (10 as in Stan); saturation is W0904.
-    pub max_depth: usize,
-    /// `--method`: NUTS (default) or the Laplace approximation.
-    pub method: Method,
-    /// `--init`: where NUTS chains start (`random`, Stan's, by default; `map`).
-    pub init: Init,
-    /// `--adapt`: Stan's warmup and U-turn criterion (default), or nutpie's.
-    pub adapt: Adapt,
-}
-
-/// The NUTS variant: `stan` (model.md's contract: Stan's windowed warmup and
-/// generalized U-turn criterion) or `nutpie` (opt-in: nutpie's warmup
-/// schedule with the Fisher-divergence metric and the displacement U-turn
-/// criterion, as nuts-rs; runtime/BENCH.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Adapt {
-    Stan,
-    Nutpie,
-}
-
-impl RunSettings {
-    /// The sampler configuration of one fit with the stream seeded by `seed`.
-    pub fn nuts_config(&self, seed: u64) -> trialc_runtime::nuts::NutsConfig {
-        use trialc_runtime::adapt::Adaptation;
-        use trialc_runtime::nuts::{NutsConfig, UTurn};
-        let (adaptation, uturn) = match self.adapt {
-            Adapt::Stan => (Adaptation::Stan, UTurn::Generalized),
-            Adapt::Nutpie => (Adaptation::Nutpie, UTurn::Displacement),
-        };
-        NutsConfig {
-            num_chains: self.chains,
-            num_warmup: self.warmup,
-            num_draws: self.draws,
-            seed,
-            max_depth: self.max_depth,
-            adaptation,
-            uturn,
-            ..NutsConfig::default()
-        }
-    }
-}
-
-impl Default for RunSettings {
-    fn default() -> Self {
-        RunSettings {
-            chains: 4,
-            warmup: 1000,
-            draws: 1000,
-            seed: 1,
-            max_depth: 10,
-            method: Method::Nuts,
-            init: Init::Random,
-            adapt: Adapt::Stan,
-        }
-    }
-}
+pub use crate::fit::{Adapt, RunSettings};
 
 /// The whole report; serialises to the documented JSON schema.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -592,13 +529,6 @@ pub fn output_files(
         }
     }
     files
-}
-
-/// The sampler seed of outcome `outcome` (spec index) in a run with `seed`:
-/// each outcome gets its own stream, so outcomes never share random numbers.
-/// The CLI seeds each fit with it, and the CmdStan CSV records it.
-pub fn outcome_seed(seed: u64, outcome: usize) -> u64 {
-    seed.wrapping_add((outcome as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
 /// Offset of each parameter's first element in the posterior's element
