@@ -247,7 +247,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
         match trialc::format::format(&text) {
             Err(diagnostics) => {
                 print_for_text(&diagnostics, &name, &text);
-                fail(1, format!("{name}: not formatted, it has syntax errors"));
+                fail(1, format!("{name}: not formatted (see the errors above)"));
             }
             Ok(formatted) if stdin && !check_only => {
                 if let Err(code) = out(&formatted) {
