@@ -21,6 +21,7 @@
 use rayon::prelude::*;
 use trialc_runtime::posterior::Posterior;
 
+use crate::analysis::{self, sensitivity};
 use crate::codes;
 use crate::data::{self, Diary};
 use crate::diagnostic::{self, Diagnostic};
@@ -490,37 +491,40 @@ impl<S: Sources> Session<S> {
         options: &FitOptions,
         progress: &dyn Progress,
     ) -> Result<Analysed, Stop> {
-        let spec = &prepared.checked.spec;
-        let sources: Vec<(&str, &HypothesesFile)> = prepared
-            .checked
+        let c = &prepared.checked;
+        let settings = &options.settings;
+        let analysis = analysis::analyse(&c.spec, &c.schedule, &prepared.diary, fits, settings);
+        let periods_complete = analysis.periods_complete;
+        let convergence = analysis.diagnostics.clone();
+        let sources: Vec<(&str, &HypothesesFile)> = c
             .hypotheses
             .iter()
             .map(|(name, file)| (name.as_str(), file))
             .collect();
-        let mut built = report::build(
-            spec,
-            &prepared.checked.schedule,
+        let mut built = report::present(
+            &c.spec,
+            &c.schedule,
             &prepared.diary,
             fits,
-            &options.settings,
+            analysis,
+            settings,
         )
-        .with_hypotheses(spec, &sources);
-        if let Some(sceptical) = self.fit_sceptical(prepared, fits, options, progress)? {
-            let sensitivity =
-                evidence::compare(spec, fits, &sceptical, built.data.periods_complete);
-            let warnings = evidence::warnings(spec, &sensitivity);
-            self.raise(prepared.checked.file, warnings);
-            built.sensitivity = Some(sensitivity);
+        .with_hypotheses(&c.spec, &sources);
+        if let Some(refits) = self.fit_sceptical(prepared, fits, options, progress)? {
+            let result = sensitivity::compare(&c.spec, fits, &refits, periods_complete, settings);
+            self.raise(c.file, sensitivity::warnings(&c.spec, &result));
+            built.sensitivity = Some(result);
         }
-        self.raise(prepared.checked.file, built.diagnostics.iter().cloned());
+        self.raise(c.file, convergence);
         Ok(Analysed { report: built })
     }
 
     /// The sensitivity refit: every outcome whose model has a prior from an
-    /// LFM hypothesis and that a decision rule reads, fitted again with that
-    /// prior replaced by its vague component (same settings, a derived
-    /// seed); other outcomes reuse their fit. `None` when no decision rule
-    /// reads an outcome with a prior from a hypothesis.
+    /// LFM hypothesis and that a decision rule reads, fitted again as the
+    /// sceptical reference model (each such prior replaced by its vague
+    /// component; same settings, its own seed); other outcomes reuse their
+    /// fit. `None` when no decision rule reads an outcome with a prior from
+    /// a hypothesis.
     fn fit_sceptical(
         &mut self,
         prepared: &Prepared,
@@ -529,62 +533,43 @@ impl<S: Sources> Session<S> {
         progress: &dyn Progress,
     ) -> Result<Option<Fits>, Stop> {
         let spec = &prepared.checked.spec;
-        if !fits.iter().any(|(f, _)| evidence::needs_refit(spec, f)) {
+        let refit: Vec<&LoweredOutcome> = fits
+            .iter()
+            .map(|(l, _)| l)
+            .filter(|l| sensitivity::needs_refit(spec, l))
+            .collect();
+        if refit.is_empty() {
             return Ok(None);
         }
-        let Some(sceptical) = evidence::sceptical_spec(spec, &prepared.lowered) else {
+        let owned: Vec<LoweredOutcome> = refit.iter().map(|l| (*l).clone()).collect();
+        let Some(sceptical) = sensitivity::sceptical(&owned) else {
             return Ok(None);
-        };
-        let lowered = match lower::lower(
-            &sceptical,
-            &prepared.checked.schedule,
-            &prepared.diary,
-            &lower::NoHypotheses,
-        ) {
-            Ok(l) => l,
-            Err(diagnostics) => {
-                self.raise(prepared.checked.file, diagnostics);
-                return Err(Stop::Invalid);
-            }
         };
         let settings = &options.settings;
         let pool = thread_pool(options.threads)?;
-        let refits = fits
-            .iter()
-            .filter(|(f, _)| evidence::needs_refit(spec, f))
-            .count();
-        progress.start("sensitivity", refits);
-        let results: Vec<Result<Option<(LoweredOutcome, Posterior)>, String>> =
-            pool.install(|| {
-                lowered
-                    .par_iter()
-                    .map(|l| {
-                        let uses = fits
-                            .iter()
-                            .any(|(f, _)| f.outcome == l.outcome && evidence::needs_refit(spec, f));
-                        if !uses {
-                            return Ok(None);
-                        }
-                        let seed = fit::sensitivity_seed(settings.seed, l.outcome);
-                        let fit = fit::fit_model(l.model.clone(), settings, seed)
-                            .map(|p| Some((l.clone(), p)));
-                        progress.finished(
-                            spec.outcomes
-                                .get(l.outcome)
-                                .map_or("?", |o| o.name.as_str()),
-                        );
-                        fit
-                    })
-                    .collect()
-            });
+        progress.start("sensitivity", sceptical.len());
+        let results: Vec<Result<Posterior, String>> = pool.install(|| {
+            sceptical
+                .par_iter()
+                .map(|l| {
+                    let seed = fit::sensitivity_seed(settings.seed, l.outcome);
+                    let fit = fit::fit_model(l.model.clone(), settings, seed);
+                    progress.finished(
+                        spec.outcomes
+                            .get(l.outcome)
+                            .map_or("?", |o| o.name.as_str()),
+                    );
+                    fit
+                })
+                .collect()
+        });
         progress.end();
-        let mut out = Vec::new();
-        for ((lowered, post), result) in fits.iter().zip(results) {
+        let mut refitted = Vec::new();
+        for (l, result) in sceptical.into_iter().zip(results) {
             match result {
-                Ok(Some(fit)) => out.push(fit),
-                Ok(None) => out.push((lowered.clone(), post.clone())),
+                Ok(post) => refitted.push((l, post)),
                 Err(message) => {
-                    let outcome = &spec.outcomes[lowered.outcome];
+                    let outcome = &spec.outcomes[l.outcome];
                     let d = Diagnostic::error(
                         codes::E0910,
                         format!("the sceptical sensitivity model of `{}` could not be fitted: {message}", outcome.name),
@@ -596,7 +581,18 @@ impl<S: Sources> Session<S> {
                 }
             }
         }
-        Ok(Some(out))
+        // One fit per outcome: the refit where there is one, else the fit.
+        Ok(Some(
+            fits.iter()
+                .map(|(l, post)| {
+                    refitted
+                        .iter()
+                        .find(|(r, _)| r.outcome == l.outcome)
+                        .cloned()
+                        .unwrap_or_else(|| (l.clone(), post.clone()))
+                })
+                .collect(),
+        ))
     }
 
     /// Each effect's posterior as a `trialc-hypotheses/1` file, the next

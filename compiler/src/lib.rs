@@ -4,6 +4,7 @@
 //! → schedule (`schedule`) → report. Only `main.rs` touches files, the
 //! terminal, the clock and the environment.
 
+pub mod analysis;
 pub mod codes;
 pub mod data;
 pub mod diagnostic;

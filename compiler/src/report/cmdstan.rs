@@ -32,7 +32,8 @@ use std::fmt::Write as _;
 
 use trialc_runtime::posterior::Posterior;
 
-use super::{offsets, RunSettings};
+use super::RunSettings;
+use crate::analysis::effects::offsets;
 use crate::hir;
 use crate::lower::LoweredOutcome;
 
