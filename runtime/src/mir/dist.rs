@@ -2,12 +2,13 @@
 //! prior kernels built from them: single distributions, marginalised
 //! mixtures and the induced Dirichlet on cutpoints.
 
-use super::Prior;
+use super::{DistKind, Prior};
 use crate::density::{Logistic, LN_2PI};
 use serde::{Deserialize, Serialize};
 use statrs::function::gamma::ln_gamma;
 
-/// A univariate distribution used as a prior.
+/// A univariate distribution used as a prior. Its name, argument order and
+/// rules are those of its row in [`DISTRIBUTIONS`](super::DISTRIBUTIONS).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Dist {
     Normal {
@@ -55,73 +56,6 @@ pub enum Dist {
 }
 
 impl Dist {
-    /// Support (lower, upper) of the distribution.
-    pub fn support(&self) -> (f64, f64) {
-        match *self {
-            Dist::LogNormal { .. }
-            | Dist::HalfNormal { .. }
-            | Dist::HalfStudentT { .. }
-            | Dist::Exponential { .. }
-            | Dist::Gamma { .. } => (0.0, f64::INFINITY),
-            Dist::Beta { .. } => (0.0, 1.0),
-            Dist::Uniform { lower, upper } => (lower, upper),
-            _ => (f64::NEG_INFINITY, f64::INFINITY),
-        }
-    }
-
-    pub(super) fn validate(&self) -> Result<(), String> {
-        let pos = |v: f64, n: &str| {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(format!("{n} = {v} must be finite and > 0"))
-            }
-        };
-        let fin = |v: f64, n: &str| {
-            if v.is_finite() {
-                Ok(())
-            } else {
-                Err(format!("{n} = {v} must be finite"))
-            }
-        };
-        match *self {
-            Dist::Normal { mu, sigma }
-            | Dist::Cauchy { mu, sigma }
-            | Dist::LogNormal { mu, sigma } => {
-                fin(mu, "location")?;
-                pos(sigma, "scale")
-            }
-            Dist::StudentT { nu, mu, sigma } => {
-                pos(nu, "nu")?;
-                fin(mu, "location")?;
-                pos(sigma, "scale")
-            }
-            Dist::HalfNormal { sigma } => pos(sigma, "scale"),
-            Dist::HalfStudentT { nu, sigma } => {
-                pos(nu, "nu")?;
-                pos(sigma, "scale")
-            }
-            Dist::Exponential { rate } => pos(rate, "rate"),
-            Dist::Gamma { shape, rate } => {
-                pos(shape, "shape")?;
-                pos(rate, "rate")
-            }
-            Dist::Beta { a, b } => {
-                pos(a, "a")?;
-                pos(b, "b")
-            }
-            Dist::Uniform { lower, upper } => {
-                if lower.is_finite() && upper.is_finite() && lower < upper {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "uniform({lower}, {upper}) needs finite lower < upper"
-                    ))
-                }
-            }
-        }
-    }
-
     /// Normalising constant of the log density (the part that does not depend
     /// on the argument), computed once at model construction.
     pub(super) fn log_const(&self) -> f64 {
@@ -249,7 +183,7 @@ impl PriorKernel {
     pub(super) fn new(prior: &Prior) -> Result<Self, String> {
         match prior {
             Prior::Dist(d) => {
-                d.validate()?;
+                d.validate().map_err(|e| e.to_string())?;
                 Ok(PriorKernel::Dist(d.clone(), d.log_const()))
             }
             Prior::Mixture(comps) => {
@@ -258,7 +192,7 @@ impl PriorKernel {
                 }
                 let mut total = 0.0;
                 for c in comps {
-                    c.dist.validate()?;
+                    c.dist.validate().map_err(|e| e.to_string())?;
                     if !(c.weight.is_finite() && c.weight > 0.0) {
                         return Err(format!("mixture weight {} must be > 0", c.weight));
                     }
@@ -275,8 +209,12 @@ impl PriorKernel {
                 ))
             }
             Prior::InducedDirichlet { alpha } => {
-                if alpha.len() < 2 || alpha.iter().any(|a| !(a.is_finite() && *a > 0.0)) {
-                    return Err("induced_dirichlet needs at least 2 concentrations, all > 0".into());
+                let rule = DistKind::InducedDirichlet.info().params[0].rule;
+                if alpha.len() < 2 || alpha.iter().any(|a| !rule.holds(*a)) {
+                    return Err(format!(
+                        "induced_dirichlet needs at least 2 concentrations, all {}",
+                        rule.describe()
+                    ));
                 }
                 let sum: f64 = alpha.iter().sum();
                 let log_const = ln_gamma(sum) - alpha.iter().map(|a| ln_gamma(*a)).sum::<f64>()

@@ -16,14 +16,19 @@
 //!
 //! Layout: this module holds the IR types; `dist` the univariate
 //! distributions and the prior kernels, `likelihood` the family kernels and
-//! the AR(1) gap terms, `eval` the evaluator and its scratch buffers.
+//! the AR(1) gap terms, `eval` the evaluator and its scratch buffers, `table`
+//! the table of the distributions a spec can write ([`DISTRIBUTIONS`]).
 
 mod dist;
 mod eval;
 mod likelihood;
+mod table;
 
 pub use dist::Dist;
 pub use eval::MirDensity;
+pub use table::{
+    DistArgError, DistInfo, DistKind, DistSupport, ParamInfo, ParamRule, DISTRIBUTIONS,
+};
 
 use crate::density::Transform;
 use serde::{Deserialize, Serialize};
