@@ -197,29 +197,14 @@ impl MirDensity {
     /// conflict with a robust prior's informative component.
     pub fn mixture_weights(&self, param: ParamId, theta: &[f64]) -> Option<Vec<Vec<f64>>> {
         let pt = self.model.priors.iter().find(|p| p.param == param)?;
-        let Prior::Mixture(comps) = &pt.prior else {
-            return None;
-        };
-        if theta.len() != self.dim {
+        if !matches!(pt.prior, Prior::Mixture(_)) || theta.len() != self.dim {
             return None;
         }
         let (o, size) = (self.offsets[param], self.model.params[param].size);
-        let rows = theta[o..o + size]
+        theta[o..o + size]
             .iter()
-            .map(|&t| {
-                let lw: Vec<f64> = comps
-                    .iter()
-                    .map(|c| {
-                        let mut g = 0.0;
-                        c.weight.ln() + c.dist.lpdf(c.dist.log_const(), t, &mut g)
-                    })
-                    .collect();
-                let m = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                let s: f64 = lw.iter().map(|v| (v - m).exp()).sum();
-                lw.iter().map(|v| (v - m).exp() / s).collect()
-            })
-            .collect();
-        Some(rows)
+            .map(|&t| pt.prior.responsibilities(t))
+            .collect()
     }
 
     fn eval(&self, x: &[f64], grad: &mut [f64], s: &mut Scratch) -> f64 {

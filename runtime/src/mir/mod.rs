@@ -90,6 +90,25 @@ impl Prior {
         }
     }
 
+    /// The responsibility of each component of a mixture prior for the
+    /// value `x`: w_k p_k(x) / sum_j w_j p_j(x), the probability that `x`
+    /// came from component k. `None` for priors that are not mixtures.
+    pub fn responsibilities(&self, x: f64) -> Option<Vec<f64>> {
+        let Prior::Mixture(comps) = self else {
+            return None;
+        };
+        let lw: Vec<f64> = comps
+            .iter()
+            .map(|c| {
+                let mut g = 0.0;
+                c.weight.ln() + c.dist.lpdf(c.dist.log_const(), x, &mut g)
+            })
+            .collect();
+        let m = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = lw.iter().map(|v| (v - m).exp()).sum();
+        Some(lw.iter().map(|v| (v - m).exp() / s).collect())
+    }
+
     /// `(weight, mu, sigma)` of each component of a normal or normal-mixture
     /// prior (every LFM prior is one); `None` for other priors.
     pub fn normal_components(&self) -> Option<Vec<(f64, f64, f64)>> {
