@@ -24,7 +24,7 @@ use trialc::lower::{lower, LoweredOutcome, NoHypotheses, Role};
 use trialc::report::RunSettings;
 use trialc::schedule::{self, Phase, Schedule};
 use trialc::{init, syntax};
-use trialc_runtime::mir::{MirDensity, Prior};
+use trialc_runtime::mir::Prior;
 use trialc_runtime::nuts::NutsConfig;
 use trialc_runtime::posterior::{fit, Posterior};
 
@@ -407,10 +407,7 @@ fn fitted(s: &Synthetic, json: &str) -> Vec<(LoweredOutcome, Posterior)> {
 fn vague_weight(fits: &[(LoweredOutcome, Posterior)]) -> f64 {
     let (l, post) = &fits[0];
     let p = l.effect(0).expect("effect");
-    let density = MirDensity::new(l.model.clone()).expect("density");
-    let w = post
-        .mixture_weights(&density, p.id)
-        .expect("a mixture prior");
+    let w = &post.mixture(p.id).expect("a mixture prior").posterior;
     assert_eq!(w.len(), 2);
     assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     w[1]

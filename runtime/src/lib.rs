@@ -7,6 +7,7 @@
 pub mod adapt;
 pub mod density;
 pub mod diagnostics;
+pub mod fmt;
 pub mod mir;
 pub mod nuts;
 pub mod optimize;

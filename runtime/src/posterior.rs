@@ -11,10 +11,10 @@
 
 use crate::density::LogDensity;
 use crate::diagnostics::{
-    chain_health, mcse_probability, quantile_and_mcse, quantity_warnings, sampler_warnings,
-    summarise, ChainHealth, Summary,
+    chain_health, mcse_mean, mcse_probability, quantile_and_mcse, quantity_warnings,
+    sampler_warnings, summarise, ChainHealth, Summary,
 };
-use crate::mir::{MirDensity, MirError, Model, ParamId};
+use crate::mir::{MirDensity, MirError, Model, ParamId, Prior};
 use crate::nuts::{run_chain, sample, Fit, NutsConfig, SampleError, SampleStats};
 use crate::optimize::{find_mode, laplace, Laplace, OptimizeConfig, OptimizeError};
 use crate::rng::ChainRng;
@@ -133,6 +133,33 @@ pub struct Posterior {
     /// Each chain's adapted diagonal inverse metric (unconstrained scale);
     /// empty for the Laplace method.
     pub inv_metrics: Vec<Vec<f64>>,
+    /// Posterior component weights of every mixture prior, per element, in
+    /// parameter order; computed once when the posterior is built.
+    mixtures: Vec<MixtureWeights>,
+}
+
+/// The posterior weights of the components of a mixture prior on one
+/// element of a parameter. A robust prior whose vague component gains
+/// weight signals data in conflict with the informative component.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MixtureWeights {
+    /// The parameter whose prior is the mixture.
+    pub param: ParamId,
+    /// The element of that parameter (0 for a scalar).
+    pub element: usize,
+    /// The element's name (`delta`, `z[2]`).
+    pub name: String,
+    /// Each component's prior weight, in the prior's order.
+    pub prior: Vec<f64>,
+    /// Each component's posterior weight: the mean over all draws of its
+    /// responsibility w_k p_k(x) / sum_j w_j p_j(x) (which is the posterior
+    /// probability that the parameter came from component k).
+    pub posterior: Vec<f64>,
+    /// Monte Carlo standard error of each posterior weight, as for a
+    /// posterior mean: from the chains' series of responsibilities with the
+    /// ESS of [`mcse_mean`] (NUTS), or sd / sqrt(n) (the Laplace method's
+    /// independent draws).
+    pub mcse: Vec<f64>,
 }
 
 /// Validates and compiles `model`, runs NUTS, summarises.
@@ -334,8 +361,10 @@ impl Posterior {
             grad_evals: fit.total_grad_evals(),
             stepsizes: fit.chains.iter().map(|c| c.stepsize).collect(),
             inv_metrics: fit.chains.iter().map(|c| c.inv_metric.clone()).collect(),
+            mixtures: Vec::new(),
         };
         p.summaries = (0..dim).map(|k| summarise(&p.element(k))).collect();
+        p.mixtures = p.mixture_weights_of(d);
         for (name, s) in p.names.iter().zip(&p.summaries) {
             p.warnings.extend(quantity_warnings(name, s));
         }
@@ -372,6 +401,7 @@ impl Posterior {
             grad_evals: lap.mode.grad_evals + 2 * dim as u64,
             stepsizes: Vec::new(),
             inv_metrics: Vec::new(),
+            mixtures: Vec::new(),
         };
         let n = num_draws as f64;
         p.summaries = (0..dim)
@@ -392,6 +422,7 @@ impl Posterior {
                 }
             })
             .collect();
+        p.mixtures = p.mixture_weights_of(d);
         Ok(p)
     }
 
@@ -453,22 +484,79 @@ impl Posterior {
         quantile_and_mcse(&self.element(k), q)
     }
 
-    /// Posterior weight of each component of the mixture prior on the scalar
-    /// parameter `param`: the average over draws of the components'
-    /// responsibilities. A robust prior whose vague component gains weight
-    /// signals data in conflict with the informative component.
-    pub fn mixture_weights(&self, d: &MirDensity, param: ParamId) -> Option<Vec<f64>> {
-        let mut acc: Option<Vec<f64>> = None;
-        let mut n = 0.0;
-        for theta in self.iter_draws() {
-            let w = d.mixture_weights(param, theta)?;
-            let row = w.first()?;
-            let a = acc.get_or_insert_with(|| vec![0.0; row.len()]);
-            for (s, v) in a.iter_mut().zip(row) {
-                *s += v;
-            }
-            n += 1.0;
+    /// The posterior component weights of the mixture prior on `param`
+    /// (its first element: a scalar's only one); `None` when its prior is
+    /// not a mixture or there are no draws. See [`mixtures`](Self::mixtures)
+    /// for every element of a vector parameter.
+    pub fn mixture(&self, param: ParamId) -> Option<&MixtureWeights> {
+        self.mixtures.iter().find(|m| m.param == param)
+    }
+
+    /// The posterior component weights of every element of every parameter
+    /// with a mixture prior, in parameter then element order.
+    pub fn mixtures(&self) -> &[MixtureWeights] {
+        &self.mixtures
+    }
+
+    /// [`MixtureWeights`] of every mixture prior of `d`'s model, from this
+    /// posterior's draws (which `d` constrained).
+    fn mixture_weights_of(&self, d: &MirDensity) -> Vec<MixtureWeights> {
+        let n_total = self.num_chains * self.num_draws;
+        if n_total == 0 {
+            return Vec::new();
         }
-        acc.map(|a| a.into_iter().map(|s| s / n).collect())
+        let model = d.model();
+        let names = d.coordinate_names();
+        let mut out = Vec::new();
+        for pt in &model.priors {
+            let Prior::Mixture(comps) = &pt.prior else {
+                continue;
+            };
+            let offset = d.offsets()[pt.param];
+            for element in 0..model.params[pt.param].size {
+                let k = offset + element;
+                // responsibilities[component][chain][draw]
+                let mut resp =
+                    vec![vec![Vec::with_capacity(self.num_draws); self.num_chains]; comps.len()];
+                for (i, theta) in self.iter_draws().enumerate() {
+                    let chain = i / self.num_draws;
+                    let r = pt.prior.responsibilities(theta[k]).unwrap_or_default();
+                    for (series, v) in resp.iter_mut().zip(r) {
+                        series[chain].push(v);
+                    }
+                }
+                let n = n_total as f64;
+                let (posterior, mcse) = resp
+                    .iter()
+                    .map(|series| {
+                        // Summed in draw order, as the report did before.
+                        let mut total = 0.0;
+                        for v in series.iter().flatten() {
+                            total += v;
+                        }
+                        let mean = total / n;
+                        let ss: f64 = series.iter().flatten().map(|v| (v - mean).powi(2)).sum();
+                        let se = if ss == 0.0 {
+                            0.0
+                        } else {
+                            match self.method {
+                                Method::Nuts => mcse_mean(series),
+                                Method::Laplace => (ss / (n - 1.0)).sqrt() / n.sqrt(),
+                            }
+                        };
+                        (mean, se)
+                    })
+                    .unzip();
+                out.push(MixtureWeights {
+                    param: pt.param,
+                    element,
+                    name: names[k].clone(),
+                    prior: comps.iter().map(|c| c.weight).collect(),
+                    posterior,
+                    mcse,
+                });
+            }
+        }
+        out
     }
 }

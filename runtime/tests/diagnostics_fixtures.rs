@@ -104,7 +104,7 @@ mod no_panic {
     use trialc_runtime::diagnostics::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #![proptest_config(crate::common::proptest_config(64, 0xd1a6_0001))]
         /// Any shape (ragged, empty, tiny, constant, non-finite) gives numbers
         /// or NaN, never a panic.
         #[test]

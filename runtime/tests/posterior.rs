@@ -14,7 +14,7 @@ use trialc_runtime::diagnostics::mcse_mean;
 use trialc_runtime::mir::*;
 use trialc_runtime::nuts::NutsConfig;
 use trialc_runtime::optimize::OptimizeConfig;
-use trialc_runtime::posterior::{approximate, fit, RuntimeError};
+use trialc_runtime::posterior::{approximate, fit, fit_laplace, RuntimeError};
 
 const W: [f64; 2] = [0.8, 0.2];
 const M: [f64; 2] = [-0.5, 0.0];
@@ -118,7 +118,6 @@ fn check(centre: f64, seed: u64) -> [f64; 2] {
     let y = data(centre);
     let (w_exact, mean_exact, p_exact) = exact(&y);
     let m = model(y);
-    let d = MirDensity::new(m.clone()).expect("valid model");
     let cfg = NutsConfig {
         seed,
         ..NutsConfig::default()
@@ -137,26 +136,132 @@ fn check(centre: f64, seed: u64) -> [f64; 2] {
         (p - p_exact).abs() < 4.0 * p_mcse.max(1e-4),
         "P(delta > 0) {p} vs {p_exact} (mcse {p_mcse})"
     );
-    let w = post.mixture_weights(&d, 0).expect("mixture prior");
-    // MCSE of the averaged responsibility, from its own draws.
-    let resp: Vec<Vec<f64>> = (0..post.num_chains)
-        .map(|c| {
-            post.iter_draws()
-                .skip(c * post.num_draws)
-                .take(post.num_draws)
-                .map(|t| d.mixture_weights(0, t).expect("weights")[0][1])
-                .collect()
-        })
+    let m = post.mixture(0).expect("mixture prior");
+    assert_eq!((m.param, m.element, m.name.as_str()), (0, 0, "delta"));
+    assert_eq!(m.prior, W.to_vec());
+    assert!(post.mixture(1).is_none(), "sigma's prior is not a mixture");
+    assert_eq!(post.mixtures().len(), 1);
+    // The responsibilities recomputed here from statrs densities, per chain:
+    // the stored weights are their means and the MCSEs their mcse_mean.
+    let resp = |k: usize| -> Vec<Vec<f64>> {
+        let pdf = |j: usize, x: f64| {
+            W[j] * statrs::distribution::Continuous::pdf(
+                &Normal::new(M[j], S[j]).expect("normal"),
+                x,
+            )
+        };
+        (0..post.num_chains)
+            .map(|c| {
+                post.iter_draws()
+                    .skip(c * post.num_draws)
+                    .take(post.num_draws)
+                    .map(|t| pdf(k, t[0]) / (pdf(0, t[0]) + pdf(1, t[0])))
+                    .collect()
+            })
+            .collect()
+    };
+    for (k, &exact) in w_exact.iter().enumerate() {
+        let r = resp(k);
+        let n = (post.num_chains * post.num_draws) as f64;
+        let mean = r.iter().flatten().sum::<f64>() / n;
+        assert!(
+            (m.posterior[k] - mean).abs() < 1e-12,
+            "{} vs {mean}",
+            m.posterior[k]
+        );
+        let mc = mcse_mean(&r);
+        assert!((m.mcse[k] - mc).abs() < 1e-9 * mc, "{} vs {mc}", m.mcse[k]);
+        assert!(m.mcse[k] > 0.0 && m.mcse[k] < 0.02, "mcse {}", m.mcse[k]);
+        // The exact answer, within 4 MCSE.
+        assert!(
+            (m.posterior[k] - exact).abs() < 4.0 * m.mcse[k],
+            "weight of component {k}: {} vs exact {exact} (mcse {})",
+            m.posterior[k],
+            m.mcse[k]
+        );
+    }
+    assert!((m.posterior[0] + m.posterior[1] - 1.0).abs() < 1e-12);
+    [m.posterior[0], m.posterior[1]]
+}
+
+/// Without data the posterior is the prior, so each element's posterior
+/// component weights are the prior weights: exact, per element of a vector.
+#[test]
+fn mixture_weights_of_a_prior_alone_are_the_prior_weights() {
+    let prior = Prior::Mixture(vec![
+        MixtureComponent {
+            weight: 0.7,
+            dist: Dist::Normal {
+                mu: 0.0,
+                sigma: 1.0,
+            },
+        },
+        MixtureComponent {
+            weight: 0.3,
+            dist: Dist::Normal {
+                mu: 1.0,
+                sigma: 2.0,
+            },
+        },
+    ]);
+    let m = Model {
+        params: vec![Parameter {
+            name: "z".into(),
+            transform: Transform::Identity,
+            size: 2,
+            origin: None,
+        }],
+        priors: vec![PriorTerm { param: 0, prior }],
+        likelihoods: vec![],
+    };
+    let post = fit(
+        m,
+        &NutsConfig {
+            seed: 5,
+            ..NutsConfig::default()
+        },
+    )
+    .expect("fit runs");
+    let all = post.mixtures();
+    assert_eq!(all.len(), 2);
+    assert_eq!(post.mixture(0), all.first());
+    for (e, w) in all.iter().enumerate() {
+        assert_eq!((w.param, w.element), (0, e));
+        assert_eq!(w.name, format!("z[{}]", e + 1));
+        for k in 0..2 {
+            assert!(w.mcse[k] > 0.0 && w.mcse[k] < 0.02, "mcse {}", w.mcse[k]);
+            assert!(
+                (w.posterior[k] - w.prior[k]).abs() < 4.0 * w.mcse[k],
+                "z[{}] component {k}: {} vs {} (mcse {})",
+                e + 1,
+                w.posterior[k],
+                w.prior[k],
+                w.mcse[k]
+            );
+        }
+    }
+}
+
+/// The Laplace method's independent draws: the weights are the mean
+/// responsibilities of its draws, the MCSE sd / sqrt(n) as for its means.
+#[test]
+fn laplace_posteriors_carry_mixture_weights_too() {
+    let post =
+        fit_laplace(model(data(-0.5)), &OptimizeConfig::default(), 2000, 3).expect("laplace fit");
+    let w = post.mixture(0).expect("mixture prior");
+    let d = MirDensity::new(model(data(-0.5))).expect("valid model");
+    let r: Vec<f64> = post
+        .iter_draws()
+        .map(|t| d.mixture_weights(0, t).expect("mixture")[0][1])
         .collect();
-    let mc = mcse_mean(&resp);
-    assert!(
-        (w[1] - w_exact[1]).abs() < 4.0 * mc + 1e-6,
-        "vague weight {} vs {} (mcse {mc})",
-        w[1],
-        w_exact[1]
-    );
-    assert!((w[0] + w[1] - 1.0).abs() < 1e-12);
-    [w[0], w[1]]
+    let n = r.len() as f64;
+    assert_eq!(n, 2000.0);
+    let mean = r.iter().sum::<f64>() / n;
+    let sd = (r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    assert!((w.posterior[1] - mean).abs() < 1e-12);
+    assert!((w.mcse[1] - sd / n.sqrt()).abs() < 1e-12 * sd);
+    assert!(w.mcse[1] > 0.0);
+    assert!((w.posterior[0] + w.posterior[1] - 1.0).abs() < 1e-12);
 }
 
 #[test]

@@ -6,7 +6,6 @@
 
 use serde::Serialize;
 use trialc_runtime::diagnostics::quantile;
-use trialc_runtime::mir::MirDensity;
 use trialc_runtime::posterior::Posterior;
 
 use crate::hir::{self, Direction, OutcomeType};
@@ -193,16 +192,6 @@ pub fn effects(
     lowered: &LoweredOutcome,
     post: &Posterior,
 ) -> Vec<EffectReport> {
-    // The density is only needed for robust priors' component weights.
-    let density = if lowered
-        .params
-        .iter()
-        .any(|p| p.hypothesis.as_ref().is_some_and(|h| h.robust > 0.0))
-    {
-        MirDensity::new(lowered.model.clone()).ok()
-    } else {
-        None
-    };
     let intercept = lowered
         .params
         .iter()
@@ -241,10 +230,11 @@ pub fn effects(
         };
         let p_better =
             draws.iter().filter(|d| better(**d)).count() as f64 / draws.len().max(1) as f64;
-        let prior_conflict = match (&p.hypothesis, &density) {
-            (Some(h), Some(d)) if h.robust > 0.0 => post.mixture_weights(d, p.id).map(|w| {
+        let prior_conflict = match &p.hypothesis {
+            // The runtime computed the components' posterior weights with the fit.
+            Some(h) if h.robust > 0.0 => post.mixture(p.id).map(|m| {
                 // Components: the informative one first, then the vague part.
-                let vague: f64 = w.iter().skip(1).sum();
+                let vague: f64 = m.posterior.iter().skip(1).sum();
                 PriorConflict {
                     hypothesis: format!("{}.{}", h.source, h.id),
                     prior_vague_weight: h.robust,
