@@ -56,6 +56,7 @@ use std::fmt::Write as _;
 use std::hash::BuildHasher;
 
 use trialc_runtime::density::Transform;
+use trialc_runtime::fmt::num;
 use trialc_runtime::mir::{
     Covariate, Dist, Family, Likelihood, LinearPredictor, MixtureComponent, Model, ParamId,
     Parameter, Prior, PriorTerm,
@@ -876,47 +877,9 @@ pub fn dump_json(lowered: &[LoweredOutcome], spec: &hir::Spec) -> serde_json::Va
     )
 }
 
-/// A number as a person writes it: `0`, `2.5`, `0.8485`.
-fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.4}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
-        if s == "-0" || s.is_empty() {
-            format!("{v:e}")
-        } else {
-            s.to_string()
-        }
-    }
-}
-
-fn dist_text(d: &Dist) -> String {
-    match *d {
-        Dist::Normal { mu, sigma } => format!("normal({}, {})", num(mu), num(sigma)),
-        Dist::StudentT { nu, mu, sigma } => {
-            format!("student_t({}, {}, {})", num(nu), num(mu), num(sigma))
-        }
-        Dist::Cauchy { mu, sigma } => format!("cauchy({}, {})", num(mu), num(sigma)),
-        Dist::LogNormal { mu, sigma } => format!("lognormal({}, {})", num(mu), num(sigma)),
-        Dist::HalfNormal { sigma } => format!("half_normal({})", num(sigma)),
-        Dist::HalfStudentT { nu, sigma } => format!("half_student_t({}, {})", num(nu), num(sigma)),
-        Dist::Exponential { rate } => format!("exponential({})", num(rate)),
-        Dist::Gamma { shape, rate } => format!("gamma({}, {})", num(shape), num(rate)),
-        Dist::Beta { a, b } => format!("beta({}, {})", num(a), num(b)),
-        Dist::Uniform { lower, upper } => format!("uniform({}, {})", num(lower), num(upper)),
-    }
-}
-
+/// A prior's components as text, as the runtime displays the prior.
 fn components_text(components: &[(f64, Dist)]) -> String {
-    match components {
-        [(_, d)] => dist_text(d),
-        _ => components
-            .iter()
-            .map(|(w, d)| format!("{} {}", num(*w), dist_text(d)))
-            .collect::<Vec<_>>()
-            .join(" + "),
-    }
+    prior_of(components.to_vec()).to_string()
 }
 
 fn transform_text(t: &Transform) -> String {

@@ -309,21 +309,10 @@ pub fn required(p: f64) -> String {
     }
 }
 
-/// A number as a person writes it: `0`, `0.8`, `1.5`, `0.85`.
+/// A number as a person writes it: `0`, `0.8`, `1.5`, `0.85` (the one
+/// number formatter, `trialc_runtime::fmt::num`).
 pub fn num(v: f64) -> String {
-    if !v.is_finite() {
-        return super::convergence::fmt_stat(v, 0);
-    }
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        return format!("{v:.0}");
-    }
-    let s = format!("{v:.4}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" || s == "0" {
-        format!("{v:e}")
-    } else {
-        s.to_string()
-    }
+    trialc_runtime::fmt::num(v)
 }
 
 /// Whether the statement describes a benefit, and the statement in words.
