@@ -123,6 +123,9 @@ pub struct ScheduleSpans {
     pub sequence: Option<Span>,
     pub cycles: Option<Span>,
     pub seed: Option<Span>,
+    pub periods: Option<Span>,
+    pub run_in: Option<Span>,
+    pub start: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -90,7 +90,7 @@ impl Checker {
                     date.node.month,
                     date.node.day,
                 ) {
-                    Some(d) => start = Some(d),
+                    Some(d) => start = Some((d, date.span)),
                     None => self.push(
                         Diagnostic::error(
                             codes::E0312,
@@ -103,7 +103,9 @@ impl Checker {
                         .with_help("write the date as YYYY-MM-DD with a valid month and day"),
                     ),
                 },
-                ast::ScheduleFieldKind::RunIn(d) => run_in = self.duration_days(d, "run-in"),
+                ast::ScheduleFieldKind::RunIn(d) => {
+                    run_in = self.duration_days(d, "run-in").map(|days| (days, d.span))
+                }
                 ast::ScheduleFieldKind::Period(d) => {
                     period = self.duration_days(d, "period").map(|days| (days, d.span))
                 }
@@ -171,15 +173,6 @@ impl Checker {
                 SequenceDesign::Fixed(self.fixed_pattern(pattern, arms)?)
             }
         };
-        if matches!(design, SequenceDesign::RandomizedPairs) && n_arms != 2 && n_arms >= 2 {
-            self.push(
-                Diagnostic::error(codes::E0310, format!("randomized pairs need exactly two arms; this spec has {n_arms}"))
-                    .with_primary(sequence.span, "pairs of two arms")
-                    .with_help("use `sequence randomized blocks` to randomize the order of all arms in each cycle"),
-            );
-            return None;
-        }
-
         let n_periods = match (&design, cycles, periods) {
             (_, Some((_, c_span)), Some((_, p_span))) => {
                 self.push(
@@ -195,7 +188,7 @@ impl Checker {
             }
             (SequenceDesign::Fixed(pattern), c, p) => {
                 let n = pattern.len() as u64;
-                let given = c.map(|(c, s)| (c * n_arms, s)).or(p);
+                let given = c.map(|(c, s)| (c.saturating_mul(n_arms), s)).or(p);
                 if let Some((given, span)) = given {
                     if given != n {
                         self.push(
@@ -209,23 +202,9 @@ impl Checker {
                 }
                 n
             }
-            (_, Some((c, _)), None) => c * n_arms,
-            (design, None, Some((p, p_span))) => {
-                if design.is_randomized() && n_arms > 0 && p % n_arms != 0 {
-                    self.push(
-                        Diagnostic::error(
-                            codes::E0308,
-                            format!("{p} periods do not make whole cycles of {n_arms} arms"),
-                        )
-                        .with_primary(p_span, "not a multiple of the number of arms")
-                        .with_help(format!(
-                            "randomized designs allocate whole cycles: use a multiple of {n_arms}"
-                        )),
-                    );
-                    return None;
-                }
-                p
-            }
+            // Saturated, a count too large for a u64 is still too many days.
+            (_, Some((c, _)), None) => c.saturating_mul(n_arms),
+            (_, None, Some((p, _))) => p,
             (_, None, None) if from_failed => return None,
             (_, None, None) => {
                 self.push(
@@ -241,7 +220,7 @@ impl Checker {
         };
 
         // Every arm must be given in at least two periods.
-        let per_arm = periods_per_arm(&design, n_periods, n_arms as usize);
+        let per_arm = crate::schedule::periods_per_arm(&design, arms.len(), n_periods);
         let mut ok = true;
         for (arm_index, arm) in arms.iter().enumerate() {
             let count = per_arm.get(arm_index).copied().unwrap_or(0);
@@ -259,15 +238,8 @@ impl Checker {
 
         let washout_days = washout.map(|(d, _)| d).unwrap_or(0);
         if let Some((w, w_span)) = washout {
-            if w >= period_days {
-                ok = false;
-                self.push(
-                    Diagnostic::error(codes::E0306, format!("the washout ({w} days) leaves no analysed day in a {period_days}-day period"))
-                        .with_primary(w_span, "washout")
-                        .with_secondary(period_span, "period")
-                        .with_help("make the washout shorter than the period, or the period longer"),
-                );
-            } else if period_days - w < 3 {
+            // A washout as long as the period is the schedule's E0306.
+            if w < period_days && period_days - w < 3 {
                 self.push(
                     Diagnostic::warning(
                         codes::W0302,
@@ -355,50 +327,9 @@ impl Checker {
             (None, false) => 0,
         };
 
-        if let Some((m, m_span)) = max_run {
-            // The schedule stage counts admissible sequences exactly; zero means
-            // the limit cannot be met by this design.
-            let probe = crate::schedule::ScheduleSpec {
-                trial_id: String::new(),
-                arms: arms
-                    .iter()
-                    .map(|a| crate::schedule::ArmInfo {
-                        name: a.name.clone(),
-                        description: None,
-                    })
-                    .collect(),
-                reference: 0,
-                run_in_days: 0,
-                period_days,
-                n_periods,
-                design: design.clone(),
-                max_run: Some(m),
-                washout_days: 0,
-                seed: seed_value,
-                start: None,
-                blinding: Blinding::Open,
-                outcomes: Vec::new(),
-            };
-            let problem = match crate::schedule::admissible_count(&probe) {
-                Ok(0) => Some(format!("no {} sequence of {n_periods} periods keeps every run of one arm within `max_run {m}`", design.name())),
-                Ok(_) => None,
-                Err(e @ (crate::schedule::ScheduleError::MaxRunZero | crate::schedule::ScheduleError::CountOverflow { .. } | crate::schedule::ScheduleError::TooManyArmsForBlocks { .. })) => Some(e.to_string()),
-                Err(_) => None,
-            };
-            if let Some(message) = problem {
-                ok = false;
-                self.push(
-                    Diagnostic::error(codes::E0307, message)
-                        .with_primary(m_span, "this limit")
-                        .with_secondary(sequence.span, "this sequence")
-                        .with_help("raise `max_run`, or change the sequence design"),
-                );
-            }
-        }
-
-        ok.then(|| ScheduleDecl {
-            start,
-            run_in_days: run_in.unwrap_or(0),
+        let decl = ScheduleDecl {
+            start: start.map(|(d, _)| d),
+            run_in_days: run_in.map_or(0, |(d, _)| d),
             period_days,
             n_periods,
             design,
@@ -415,8 +346,52 @@ impl Checker {
                 sequence: Some(sequence.span),
                 cycles: cycles.map(|(_, s)| s),
                 seed: seed.map(|(_, s)| s),
+                periods: periods.map(|(_, s)| s),
+                run_in: run_in.map(|(_, s)| s),
+                start: start.map(|(_, s)| s),
             },
-        })
+        };
+        // The schedule's own rules, the ones `schedule::build` applies.
+        // Measurement days are checked with the outcomes, at each day.
+        ok &= self.schedule_problems(&decl, arms);
+        ok.then_some(decl)
+    }
+
+    /// Run [`crate::schedule::validate`] on the schedule as declared and
+    /// report each problem at the field it concerns. True when there is none.
+    fn schedule_problems(&mut self, decl: &ScheduleDecl, arms: &[Arm]) -> bool {
+        let spec = crate::schedule::ScheduleSpec {
+            trial_id: String::new(),
+            arms: arms
+                .iter()
+                .map(|a| crate::schedule::ArmInfo {
+                    name: a.name.clone(),
+                    description: a.description.clone(),
+                })
+                .collect(),
+            // Validity does not depend on which arm is the reference; a
+            // missing or doubled reference is E0302/E0303.
+            reference: 0,
+            run_in_days: decl.run_in_days,
+            period_days: decl.period_days,
+            n_periods: decl.n_periods,
+            design: decl.design.clone(),
+            max_run: decl.max_run,
+            washout_days: decl.washout_days,
+            seed: decl.seed,
+            start: decl.start,
+            blinding: decl.blinding,
+            outcomes: Vec::new(),
+        };
+        let problems = crate::schedule::validate(&spec);
+        let mut ok = true;
+        for problem in &problems {
+            if let Some(diagnostic) = schedule_diagnostic(problem, decl, arms) {
+                ok &= !diagnostic.is_error();
+                self.push(diagnostic);
+            }
+        }
+        ok && problems.is_empty()
     }
 
     pub(super) fn duration_days(&mut self, duration: &ast::Duration, what: &str) -> Option<u64> {
@@ -507,24 +482,125 @@ pub(super) fn schedule_field_name(kind: &ast::ScheduleFieldKind) -> &'static str
     }
 }
 
-pub(super) fn periods_per_arm(design: &SequenceDesign, n_periods: u64, n_arms: usize) -> Vec<u64> {
-    let mut counts = vec![0u64; n_arms];
-    match design {
-        SequenceDesign::Fixed(pattern) => {
-            for &arm in pattern {
-                if let Some(c) = counts.get_mut(arm) {
-                    *c += 1;
-                }
-            }
+/// The diagnostic for one problem [`crate::schedule::validate`] found, at the
+/// span of the field it concerns; `None` when another check has reported it.
+fn schedule_diagnostic(
+    problem: &crate::schedule::Problem,
+    decl: &ScheduleDecl,
+    arms: &[Arm],
+) -> Option<Diagnostic> {
+    use crate::schedule::ScheduleError as E;
+    let spans = &decl.field_spans;
+    // Fields from a design are anchored on its name; the block's span is
+    // the last resort.
+    let or_block = |span: Option<Span>| span.unwrap_or(decl.span);
+    let sequence = or_block(spans.sequence);
+    // `cycles`, `periods`, or for a fixed pattern its text.
+    let count = spans.cycles.or(spans.periods).unwrap_or(sequence);
+    let message = problem.error.to_string();
+    Some(match &problem.error {
+        // E0301 reports a spec with fewer than two arms.
+        E::TooFewArms { .. } => return None,
+        // With arms, E0305 reports each one given in no period.
+        E::NoPeriods if !arms.is_empty() => return None,
+        E::NoPeriods => Diagnostic::error(codes::E0308, message)
+            .with_primary(count, "no periods")
+            .with_help("give `cycles 3` (each arm given 3 times) or more"),
+        E::ZeroPeriodLength => Diagnostic::error(codes::E0311, "a period cannot last zero days")
+            .with_primary(or_block(spans.period), "zero-length period")
+            .with_help("give the period length in days or weeks, e.g. `period 14 days`"),
+        E::PeriodsNotWholeCycles { n_periods, arms } => Diagnostic::error(
+            codes::E0308,
+            format!("{n_periods} periods do not make whole cycles of {arms} arms"),
+        )
+        .with_primary(count, "not a multiple of the number of arms")
+        .with_help(format!(
+            "randomized designs allocate whole cycles: use a multiple of {arms}"
+        )),
+        E::FixedPatternLength { .. } | E::FixedPatternUnknownArm { .. } => {
+            Diagnostic::error(codes::E0309, message).with_primary(sequence, "this pattern")
         }
-        _ if n_arms > 0 => {
-            for i in 0..n_periods as usize {
-                counts[i % n_arms] += 1;
+        E::PairsNeedTwoArms { found } => Diagnostic::error(
+            codes::E0310,
+            format!("randomized pairs need exactly two arms; this spec has {found}"),
+        )
+        .with_primary(sequence, "pairs of two arms")
+        .with_help(
+            "use `sequence randomized blocks` to randomize the order of all arms in each cycle",
+        ),
+        E::TooManyArmsForBlocks { found, max } => Diagnostic::error(
+            codes::E0314,
+            format!("`randomized blocks` supports at most {max} arms; this spec has {found}"),
+        )
+        .with_primary(sequence, "one random order of all arms per cycle")
+        .with_note(format!(
+            "trialc lists every order of the arms in a cycle to draw one uniformly; \
+             {max} arms already have {} orders",
+            (1..=*max as u64).product::<u64>()
+        ))
+        .with_help("compare fewer arms in one trial, or give a `fixed` pattern"),
+        E::WashoutTooLong {
+            washout_days,
+            period_days,
+        } => Diagnostic::error(
+            codes::E0306,
+            format!(
+                "the washout ({washout_days} days) leaves no analysed day in a \
+                 {period_days}-day period"
+            ),
+        )
+        .with_primary(or_block(spans.washout), "washout")
+        .with_secondary(or_block(spans.period), "period")
+        .with_help("make the washout shorter than the period, or the period longer"),
+        E::MaxRunZero => Diagnostic::error(codes::E0307, message)
+            .with_primary(or_block(spans.max_run), "this limit")
+            .with_secondary(sequence, "this sequence")
+            .with_help("raise `max_run`, or change the sequence design"),
+        E::MaxRunUnsatisfiable { max_run, design } => Diagnostic::error(
+            codes::E0307,
+            format!(
+                "no {design} sequence of {} periods keeps every run of one arm within \
+                 `max_run {max_run}`",
+                decl.n_periods
+            ),
+        )
+        .with_primary(or_block(spans.max_run), "this limit")
+        .with_secondary(sequence, "this sequence")
+        .with_help("raise `max_run`, or change the sequence design"),
+        E::CountOverflow { .. } => Diagnostic::error(codes::E0315, message)
+            .with_primary(count, "too many cycles to count")
+            .with_secondary(sequence, "randomized here")
+            .with_note(
+                "trialc counts the admissible sequences exactly, so that every one is \
+                 drawn with the same probability; the count must fit in 128 bits",
+            )
+            .with_help("use fewer cycles, or longer periods"),
+        E::TooManyDays { .. } => {
+            let days = |n: u64| format!("{n} day{}", if n == 1 { "" } else { "s" });
+            let mut d = Diagnostic::error(codes::E0316, message)
+                .with_primary(count, format!("{} periods", decl.n_periods))
+                .with_secondary(
+                    or_block(spans.period),
+                    format!("of {}", days(decl.period_days)),
+                );
+            if let Some(run_in) = spans.run_in {
+                d = d.with_secondary(run_in, format!("after {}", days(decl.run_in_days)));
             }
+            d.with_help("check the units and counts: `period 14 days`, not `period 14 weeks`")
         }
-        _ => {}
-    }
-    counts
+        E::DateOutOfRange => Diagnostic::error(
+            codes::E0316,
+            "the trial runs past the last date trialc can represent",
+        )
+        .with_primary(or_block(spans.start), "start date")
+        .with_help("check the year of the start date"),
+        E::MeasurementDayOutsidePeriod { day, .. } => Diagnostic::error(codes::E0411, message)
+            .with_primary(decl.span, format!("day {day} is outside the period")),
+        E::ReferenceOutOfRange { .. } | E::IcsNeedsStart | E::Internal(_) => {
+            Diagnostic::error(codes::E0001, format!("internal error: {message}"))
+                .with_primary(decl.span, "while checking this schedule")
+        }
+    })
 }
 
 /// A dose written in an arm's description (`600 mg`, `50 µg`, `2 ml`).
