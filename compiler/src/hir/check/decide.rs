@@ -147,11 +147,17 @@ impl Checker {
         outcomes: &[Outcome],
     ) -> Option<Condition> {
         let mut ok = true;
-        let outcome_names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+        let declared = self.declared_outcomes.clone();
+        let outcome_names: Vec<&str> = declared.iter().map(String::as_str).collect();
         let outcome_index = outcomes
             .iter()
             .position(|o| o.name == condition.outcome.node);
-        if outcome_index.is_none() && self.invalid_outcomes.contains(&condition.outcome.node) {
+        let invalid = self
+            .invalid_outcomes
+            .iter()
+            .any(|o| o.name == condition.outcome.node);
+        if outcome_index.is_none() && invalid {
+            // Declared with errors of its own (reported): nothing to add.
             ok = false;
         } else if outcome_index.is_none() {
             ok = false;
@@ -168,11 +174,12 @@ impl Checker {
                 )),
             );
         }
-        let reference = reference?;
+        // Without a reference arm (E0302/E0303) the arm and the probability
+        // are still checked.
         let arm_index = match &condition.arm {
             Some(arm) => {
                 let index = self.arm_ref(arm, arms);
-                if index == Some(reference) {
+                if index.is_some() && index == reference {
                     self.push(
                         Diagnostic::error(
                             codes::E0604,
@@ -189,10 +196,13 @@ impl Checker {
                 index
             }
             None => {
-                let others: Vec<usize> = (0..arms.len()).filter(|&i| i != reference).collect();
+                let others: Vec<usize> = match reference {
+                    Some(reference) => (0..arms.len()).filter(|&i| i != reference).collect(),
+                    None => Vec::new(),
+                };
                 match others.as_slice() {
                     [only] => Some(*only),
-                    // No arm besides the reference: E0301 has said so.
+                    // No arm besides the reference (E0301), or no reference.
                     [] => None,
                     _ => {
                         self.push(

@@ -27,6 +27,13 @@ mod trial;
 
 use imports::FailedImport;
 
+/// A declared outcome with errors of its own (reported).
+struct InvalidOutcome {
+    name: String,
+    /// The outcome as far as it could be checked, when its type is known.
+    stand_in: Option<Outcome>,
+}
+
 /// Check a parsed file. Returns the HIR when there is no error, and all diagnostics.
 pub fn check(file: &ast::File) -> (Option<Spec>, Vec<Diagnostic>) {
     let mut checker = Checker::default();
@@ -42,9 +49,16 @@ struct Checker {
     presets: HashMap<String, ast::Prior>,
     /// Designs visible to the spec: imported and declared.
     designs: HashMap<String, Vec<ast::ScheduleField>>,
-    /// Outcomes that are declared but had errors of their own: references to
-    /// them are not reported again as undefined.
-    invalid_outcomes: std::collections::HashSet<String>,
+    /// Outcomes that are declared but had errors of their own, in
+    /// declaration order: references to them are not reported again as
+    /// undefined, and their models are still checked.
+    invalid_outcomes: Vec<InvalidOutcome>,
+    /// Every declared outcome's name, valid or not, in declaration order:
+    /// the candidates of "did you mean".
+    declared_outcomes: Vec<String>,
+    /// Whether the schedule block models carryover; `None` without one.
+    /// Known even when the rest of the schedule has errors.
+    carryover_modelled: Option<bool>,
     /// The imports that failed (E0205), with the index of their error. A
     /// preset or design name that one of them would have provided is
     /// labelled on that import's error instead of raising its own
@@ -76,14 +90,7 @@ impl Checker {
         let data = self.data(file);
         let schedule = self.schedule(file, &arms);
         let outcomes = self.outcomes(file, schedule.as_ref());
-        let models = self.models(
-            file,
-            &arms,
-            reference,
-            &outcomes,
-            &hypotheses,
-            schedule.as_ref(),
-        );
+        let models = self.models(file, &arms, reference, &outcomes, &hypotheses);
         let rules = self.rules(file, &arms, reference, &outcomes, schedule.as_ref());
 
         Some(Spec {

@@ -4,7 +4,10 @@ use super::priors::Support;
 use super::*;
 
 impl Checker {
-    #[allow(clippy::too_many_arguments)]
+    /// One model per valid outcome, `None` if any has an error. The model
+    /// blocks of outcomes with errors of their own are checked too (against
+    /// what is known of the outcome), and so is every block when the arms or
+    /// the schedule have errors: one run reports every error.
     pub(super) fn models(
         &mut self,
         file: &ast::File,
@@ -12,49 +15,49 @@ impl Checker {
         reference: Option<usize>,
         outcomes: &[Outcome],
         hypotheses: &[HypothesesSource],
-        schedule: Option<&ScheduleDecl>,
     ) -> Option<Vec<Model>> {
         let mut blocks: Vec<Option<(&ast::ModelBlock, Span)>> = vec![None; outcomes.len()];
-        let outcome_names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+        // Model blocks of invalid outcomes, by index into `invalid_outcomes`.
+        let mut invalid_blocks: Vec<Option<(&ast::ModelBlock, Span)>> =
+            vec![None; self.invalid_outcomes.len()];
+        let declared = self.declared_outcomes.clone();
+        let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
         for item in &file.items {
             let ast::ItemKind::Model(block) = &item.kind else {
                 continue;
             };
-            match outcomes.iter().position(|o| o.name == block.outcome.node) {
-                Some(i) => {
-                    if let Some((_, first)) = blocks[i] {
+            let name = &block.outcome.node;
+            let slot = match outcomes.iter().position(|o| &o.name == name) {
+                Some(i) => &mut blocks[i],
+                None => match self.invalid_outcomes.iter().position(|o| &o.name == name) {
+                    Some(i) => &mut invalid_blocks[i],
+                    None => {
                         self.push(
                             Diagnostic::error(
-                                codes::E0204,
-                                format!("outcome `{}` has two model blocks", block.outcome.node),
+                                codes::E0202,
+                                format!("there is no outcome `{name}`"),
                             )
-                            .with_primary(block.outcome.span, "second model")
-                            .with_secondary(first, "first model")
-                            .with_help("merge the statements into one model block"),
+                            .with_primary(block.outcome.span, "unknown outcome")
+                            .with_help(suggestion("outcome", name, &declared)),
                         );
-                    } else {
-                        blocks[i] = Some((block, block.outcome.span));
+                        continue;
                     }
-                }
-                None if self.invalid_outcomes.contains(&block.outcome.node) => {}
-                None => {
-                    self.push(
-                        Diagnostic::error(
-                            codes::E0202,
-                            format!("there is no outcome `{}`", block.outcome.node),
-                        )
-                        .with_primary(block.outcome.span, "unknown outcome")
-                        .with_help(suggestion(
-                            "outcome",
-                            &block.outcome.node,
-                            &outcome_names,
-                        )),
-                    );
-                }
+                },
+            };
+            match slot {
+                Some((_, first)) => self.push(
+                    Diagnostic::error(
+                        codes::E0204,
+                        format!("outcome `{name}` has two model blocks"),
+                    )
+                    .with_primary(block.outcome.span, "second model")
+                    .with_secondary(*first, "first model")
+                    .with_help("merge the statements into one model block"),
+                ),
+                None => *slot = Some((block, block.outcome.span)),
             }
         }
-        let reference = reference?;
-        let schedule = schedule?;
+        let carryover_modelled = self.carryover_modelled;
         let mut models = Vec::new();
         let mut ok = true;
         for (index, outcome) in outcomes.iter().enumerate() {
@@ -63,12 +66,29 @@ impl Checker {
                 reference,
                 outcome,
                 hypotheses,
-                schedule,
+                carryover_modelled,
             };
             match self.model(index, blocks[index].map(|(b, _)| b), &context) {
                 Some(model) => models.push(model),
                 None => ok = false,
             }
+        }
+        // The spec has errors already; these checks only report more of them.
+        let stand_ins: Vec<(usize, Outcome)> = invalid_blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, block)| block.is_some())
+            .filter_map(|(i, _)| Some((i, self.invalid_outcomes[i].stand_in.clone()?)))
+            .collect();
+        for (i, outcome) in &stand_ins {
+            let context = ModelContext {
+                arms,
+                reference,
+                outcome,
+                hypotheses,
+                carryover_modelled,
+            };
+            let _ = self.model(usize::MAX, invalid_blocks[*i].map(|(b, _)| b), &context);
         }
         ok.then_some(models)
     }
@@ -113,7 +133,9 @@ impl Checker {
                 continue;
             }
             seen.insert(key, statement.span);
-            if let Some(problem) = statement_fits_outcome(&statement.kind, outcome, cx.schedule) {
+            if let Some(problem) =
+                statement_fits_outcome(&statement.kind, outcome, cx.carryover_modelled)
+            {
                 ok = false;
                 self.push(
                     Diagnostic::error(codes::E0507, problem.0)
@@ -143,12 +165,12 @@ impl Checker {
                         );
                         continue;
                     };
-                    if arm_index == cx.reference && is_effect {
+                    if is_effect && Some(arm_index) == cx.reference {
                         ok = false;
                         self.push(
                             Diagnostic::error(codes::E0506, format!("`{}` is the reference arm; its effect is zero by definition", arm.node))
                                 .with_primary(arm.span, "reference arm")
-                                .with_secondary(cx.arms[cx.reference].span, "declared `reference` here")
+                                .with_secondary(cx.arms[arm_index].span, "declared `reference` here")
                                 .with_help("give priors to the effects of the other arms; the intercept is the reference arm's level"),
                         );
                         continue;
@@ -213,16 +235,20 @@ impl Checker {
                 }
             }
         }
-        if !ok {
+        // Without a reference arm (E0302/E0303) or a schedule block (E0304)
+        // there is no model to build, only the checks above.
+        let (true, Some(reference), Some(carryover_modelled)) =
+            (ok, cx.reference, cx.carryover_modelled)
+        else {
             return None;
-        }
+        };
         let default = |dist: PriorDist| Prior {
             dist,
             default: true,
             span: anchor,
         };
         let effects = (0..cx.arms.len())
-            .filter(|&i| i != cx.reference)
+            .filter(|&i| i != reference)
             .map(|arm| Effect {
                 arm,
                 prior: effects[arm]
@@ -230,7 +256,7 @@ impl Checker {
                     .unwrap_or_else(|| default(defaults.effect.clone())),
             })
             .collect();
-        let carryover = if cx.schedule.carryover_modelled {
+        let carryover = if carryover_modelled {
             (0..cx.arms.len())
                 .map(|arm| Effect {
                     arm,
@@ -370,10 +396,11 @@ impl Checker {
 
 pub(super) struct ModelContext<'a> {
     arms: &'a [Arm],
-    reference: usize,
+    reference: Option<usize>,
     outcome: &'a Outcome,
     hypotheses: &'a [HypothesesSource],
-    schedule: &'a ScheduleDecl,
+    /// Whether the schedule models carryover; `None` without a schedule block.
+    carryover_modelled: Option<bool>,
 }
 
 /// The documented default priors (docs/language.md, "Default priors").
@@ -467,7 +494,7 @@ pub(super) fn model_statement_name(kind: &ast::ModelStatementKind) -> &'static s
 pub(super) fn statement_fits_outcome(
     kind: &ast::ModelStatementKind,
     outcome: &Outcome,
-    schedule: &ScheduleDecl,
+    carryover_modelled: Option<bool>,
 ) -> Option<(String, String)> {
     let name = &outcome.name;
     match (kind, outcome.kind) {
@@ -490,7 +517,7 @@ pub(super) fn statement_fits_outcome(
             format!("`dispersion` applies to overdispersed counts; `{name}` is not one"),
             "declare the outcome `type count overdispersed`, or remove the line".into(),
         )),
-        (ast::ModelStatementKind::Carryover { .. }, _) if !schedule.carryover_modelled => Some((
+        (ast::ModelStatementKind::Carryover { .. }, _) if carryover_modelled == Some(false) => Some((
             "a carryover prior is given but the schedule does not model carryover".to_string(),
             "add `carryover modelled` to the schedule, or remove the line".into(),
         )),

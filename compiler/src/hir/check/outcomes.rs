@@ -2,6 +2,14 @@
 
 use super::*;
 
+/// What [`Checker::outcome`] found.
+pub(super) enum CheckedOutcome {
+    Valid(Outcome),
+    /// With errors (reported); the outcome as far as it could be checked,
+    /// when its type is known.
+    Invalid(Option<Outcome>),
+}
+
 impl Checker {
     pub(super) fn outcomes(
         &mut self,
@@ -26,17 +34,22 @@ impl Checker {
                 );
                 continue;
             }
+            self.declared_outcomes.push(block.name.node.clone());
             match self.outcome(block, schedule) {
-                Some(outcome) => {
+                CheckedOutcome::Valid(outcome) => {
                     if outcome.primary {
                         primaries.push(outcome.span);
                     }
                     outcomes.push(outcome);
                 }
-                None => {
+                CheckedOutcome::Invalid(stand_in) => {
                     // Already reported; it still counts as declared (and as
-                    // primary if it says so), so nothing cascades from it.
-                    self.invalid_outcomes.insert(block.name.node.clone());
+                    // primary if it says so), so nothing cascades from it,
+                    // and its model is checked against the stand-in.
+                    self.invalid_outcomes.push(InvalidOutcome {
+                        name: block.name.node.clone(),
+                        stand_in,
+                    });
                     let marked = |want: fn(&ast::OutcomeFieldKind) -> bool| {
                         block.fields.iter().any(|f| want(&f.kind))
                     };
@@ -80,7 +93,7 @@ impl Checker {
         &mut self,
         block: &ast::OutcomeBlock,
         schedule: Option<&ScheduleDecl>,
-    ) -> Option<Outcome> {
+    ) -> CheckedOutcome {
         let mut kind = None;
         let mut measured = None;
         let mut better = None;
@@ -89,7 +102,10 @@ impl Checker {
         let mut primary: Option<Span> = None;
         let mut secondary: Option<Span> = None;
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
-        let mut ok = true;
+        // A field whose value did not parse is reported; it counts as given
+        // (no "missing" error), and the outcome as invalid.
+        let rejected = |key: &str| block.rejected.iter().any(|k| k.node == key);
+        let mut ok = block.rejected.is_empty();
         for field in &block.fields {
             let key = outcome_field_name(&field.kind);
             if let Some(first) = seen.get(key) {
@@ -133,7 +149,10 @@ impl Checker {
                                     );
                                 }
                             }
-                            let washout = schedule.map(|s| s.washout_days).unwrap_or(0);
+                            // A washout that fills the period is E0306 already.
+                            let washout = schedule
+                                .filter(|s| s.washout_days < s.period_days)
+                                .map_or(0, |s| s.washout_days);
                             if washout > 0
                                 && !days.is_empty()
                                 && days.iter().all(|d| d.node <= washout)
@@ -181,7 +200,7 @@ impl Checker {
             );
         }
         let Some(kind) = kind else {
-            if !seen.contains_key("type") {
+            if !seen.contains_key("type") && !rejected("type") {
                 self.push(
                     Diagnostic::error(
                         codes::E0403,
@@ -194,9 +213,23 @@ impl Checker {
                     .with_help("add e.g. `type continuous in [0, 10]`"),
                 );
             }
-            return None;
+            return CheckedOutcome::Invalid(None);
+        };
+        let stand_in = |better: Direction, mcid: Option<f64>| Outcome {
+            name: block.name.node.clone(),
+            description: block.description.as_ref().map(|d| d.node.clone()),
+            kind,
+            measured: measured.clone().unwrap_or(Measured::Daily),
+            better,
+            mcid,
+            unit: unit.clone(),
+            primary: primary.is_some(),
+            span: block.name.span,
         };
         let Some(better) = better else {
+            if rejected("better") {
+                return CheckedOutcome::Invalid(Some(stand_in(Direction::Lower, None)));
+            }
             self.push(
                 Diagnostic::error(
                     codes::E0408,
@@ -211,7 +244,7 @@ impl Checker {
                     "add `better lower` (e.g. pain) or `better higher` (e.g. sleep quality)",
                 ),
             );
-            return None;
+            return CheckedOutcome::Invalid(Some(stand_in(Direction::Lower, None)));
         };
         if let Some(m) = &mcid {
             if m.node.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !m.node.is_finite()
@@ -249,17 +282,12 @@ impl Checker {
                 }
             }
         }
-        ok.then(|| Outcome {
-            name: block.name.node.clone(),
-            description: block.description.as_ref().map(|d| d.node.clone()),
-            kind,
-            measured: measured.unwrap_or(Measured::Daily),
-            better,
-            mcid: mcid.map(|m| m.node),
-            unit,
-            primary: primary.is_some(),
-            span: block.name.span,
-        })
+        let mcid = mcid.map(|m| m.node);
+        if ok {
+            CheckedOutcome::Valid(stand_in(better, mcid))
+        } else {
+            CheckedOutcome::Invalid(Some(stand_in(better, mcid)))
+        }
     }
 
     pub(super) fn outcome_type(&mut self, t: &ast::OutcomeType, span: Span) -> Option<OutcomeType> {

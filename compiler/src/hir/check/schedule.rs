@@ -127,12 +127,18 @@ impl Checker {
                 ast::ScheduleFieldKind::Seed(n) => seed = Some((n.node, n.span)),
             }
         }
+        // A field whose value did not parse has been reported; it counts as
+        // given, so no "missing" error or warning follows from it.
+        let rejected = |key: &str| block.rejected.iter().any(|k| k.node == key);
+        let given = |key: &str| seen.contains_key(key) || rejected(key);
+        // Models need this even when the rest of the schedule has errors.
+        self.carryover_modelled = Some(carryover.is_some() || rejected("carryover"));
 
         let n_arms = arms.len() as u64;
         let Some((period_days, period_span)) = period else {
             // A period field that was written but did not parse (e.g. no unit)
             // has been reported already.
-            if from_failed || seen.contains_key("period") {
+            if from_failed || given("period") {
                 return None;
             }
             self.push(
@@ -154,7 +160,7 @@ impl Checker {
             return None;
         }
         let Some(sequence) = sequence else {
-            if from_failed {
+            if from_failed || given("sequence") {
                 return None;
             }
             self.push(
@@ -205,7 +211,7 @@ impl Checker {
             // Saturated, a count too large for a u64 is still too many days.
             (_, Some((c, _)), None) => c.saturating_mul(n_arms),
             (_, None, Some((p, _))) => p,
-            (_, None, None) if from_failed => return None,
+            (_, None, None) if from_failed || given("cycles") || given("periods") => return None,
             (_, None, None) => {
                 self.push(
                     Diagnostic::error(
@@ -221,11 +227,9 @@ impl Checker {
 
         // Every arm must be given in at least two periods.
         let per_arm = crate::schedule::periods_per_arm(&design, arms.len(), n_periods);
-        let mut ok = true;
         for (arm_index, arm) in arms.iter().enumerate() {
             let count = per_arm.get(arm_index).copied().unwrap_or(0);
             if count < 2 {
-                ok = false;
                 self.push(
                     Diagnostic::error(codes::E0305, format!("arm `{}` is given in {count} period{}; it needs at least two", arm.name, if count == 1 { "" } else { "s" }))
                         .with_primary(sequence.span, "this sequence")
@@ -271,7 +275,7 @@ impl Checker {
             );
         }
 
-        if washout.is_none() && carryover.is_none() {
+        if !given("washout") && !given("carryover") {
             if let Some(arm) = arms
                 .iter()
                 .find(|a| !a.is_reference && a.description.as_deref().is_some_and(mentions_dose))
@@ -292,8 +296,8 @@ impl Checker {
         let blinded = matches!(blinding, Some(Blinding::Single | Blinding::Double));
         let seed_value = match (seed, randomized || blinded) {
             (Some((s, _)), true) => s,
+            (None, _) if rejected("seed") => 0,
             (None, true) => {
-                ok = false;
                 let (headline, label) = if randomized {
                     ("a randomized schedule needs a seed", "randomized here")
                 } else {
@@ -310,6 +314,8 @@ impl Checker {
                 );
                 0
             }
+            // Perhaps blinded: the blinding level did not parse.
+            (Some((s, _)), false) if rejected("blinding") => s,
             (Some((s, s_span)), false) => {
                 self.push(
                     Diagnostic::warning(
@@ -353,13 +359,15 @@ impl Checker {
         };
         // The schedule's own rules, the ones `schedule::build` applies.
         // Measurement days are checked with the outcomes, at each day.
-        ok &= self.schedule_problems(&decl, arms);
-        ok.then_some(decl)
+        self.schedule_problems(&decl, arms);
+        // Complete, though perhaps with errors (reported, so no spec is
+        // returned): later blocks are checked against it.
+        Some(decl)
     }
 
     /// Run [`crate::schedule::validate`] on the schedule as declared and
-    /// report each problem at the field it concerns. True when there is none.
-    fn schedule_problems(&mut self, decl: &ScheduleDecl, arms: &[Arm]) -> bool {
+    /// report each problem at the field it concerns.
+    fn schedule_problems(&mut self, decl: &ScheduleDecl, arms: &[Arm]) {
         let spec = crate::schedule::ScheduleSpec {
             trial_id: String::new(),
             arms: arms
@@ -383,15 +391,11 @@ impl Checker {
             blinding: decl.blinding,
             outcomes: Vec::new(),
         };
-        let problems = crate::schedule::validate(&spec);
-        let mut ok = true;
-        for problem in &problems {
+        for problem in &crate::schedule::validate(&spec) {
             if let Some(diagnostic) = schedule_diagnostic(problem, decl, arms) {
-                ok &= !diagnostic.is_error();
                 self.push(diagnostic);
             }
         }
-        ok && problems.is_empty()
     }
 
     pub(super) fn duration_days(&mut self, duration: &ast::Duration, what: &str) -> Option<u64> {
