@@ -7,6 +7,7 @@
 //! outcome, every prior's parameters in range.
 
 pub mod check;
+pub mod confusables;
 pub mod names;
 
 pub use check::check;

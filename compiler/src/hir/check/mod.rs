@@ -6,8 +6,9 @@
 //!
 //! One file per block the checker handles: `imports` (`use`, designs, prior
 //! presets), `trial` (trial block, arms, hypotheses, data), `schedule`,
-//! `outcomes`, `models`, `priors` and `decide`. This file holds the shared
-//! state and the order in which the blocks are checked.
+//! `outcomes`, `models`, `priors` and `decide`; `look_alikes` compares the
+//! names of arms and of outcomes. This file holds the shared state and the
+//! order in which the blocks are checked.
 
 use super::names::suggestion;
 use super::*;
@@ -19,6 +20,7 @@ use std::collections::HashMap;
 
 mod decide;
 mod imports;
+mod look_alikes;
 mod models;
 mod outcomes;
 mod priors;
@@ -91,6 +93,7 @@ impl Checker {
         let schedule = self.schedule(file, &arms);
         let outcomes = self.outcomes(file, schedule.as_ref());
         let models = self.models(file, &arms, reference, &outcomes, &hypotheses);
+        self.look_alikes(file);
         let rules = self.rules(file, &arms, reference, &outcomes, schedule.as_ref());
 
         Some(Spec {
