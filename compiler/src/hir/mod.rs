@@ -126,6 +126,7 @@ pub struct ScheduleSpans {
     pub seed: Option<Span>,
     pub periods: Option<Span>,
     pub run_in: Option<Span>,
+    /// The date of `start`.
     pub start: Option<Span>,
 }
 

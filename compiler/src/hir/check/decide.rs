@@ -94,6 +94,8 @@ impl Checker {
                         else {
                             continue;
                         };
+                        // A schedule without periods is E0305 already.
+                        let schedule = schedule.filter(|s| s.n_periods > 0);
                         if let (Some(after), Some(schedule)) = (after, schedule) {
                             if after.node == 0 || after.node > schedule.n_periods {
                                 self.push(
