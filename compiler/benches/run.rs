@@ -5,12 +5,17 @@
 //! process: front end, diary + lowering, and each outcome's fit with one
 //! thread (gradient evaluations and µs per gradient). Target (issue 4):
 //! under 100 ms wall on this 2-core machine.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
-use trialc::{data, hir, hypotheses, lower, schedule, syntax};
+use trialc::driver::{DiarySource, Session, SessionOptions};
+use trialc::io::FsSources;
 use trialc_runtime::nuts::NutsConfig;
 use trialc_runtime::posterior;
 
@@ -46,36 +51,22 @@ fn main() {
     let min = wall.iter().min().copied().unwrap_or_default();
     println!("trialc run magnesium-migraine (4 x (1000 + 1000), whole process): median {:.1?}, min {:.1?} over {reps} runs", median(wall.clone()), min);
 
-    // Stages, in process.
-    let source = std::fs::read_to_string(&spec_path).unwrap_or_default();
+    // Stages, in process, through the library's session as `trialc run` runs them.
+    let spec_name = spec_path.display().to_string();
+    let mut session = Session::new(FsSources, SessionOptions::default());
     let start = Instant::now();
-    let (file, _) = syntax::parse(&source);
-    let (spec, _) = hir::check(&file);
-    let Some(spec) = spec else {
+    let Ok(checked) = session.open(&spec_name).and_then(|f| session.check(f)) else {
         panic!("example does not check")
-    };
-    let Ok(built) = schedule::build(&spec.schedule_spec()) else {
-        panic!("no schedule")
     };
     let front = start.elapsed();
     let start = Instant::now();
-    let diary_text = std::fs::read_to_string(example.join("diary.csv")).unwrap_or_default();
-    let (diary, _) = data::read_diary(&diary_text, &spec, &built);
-    let Some(diary) = diary else {
-        panic!("diary does not read")
+    let Ok(prepared) = session.prepare(checked, DiarySource::Spec) else {
+        panic!("diary or lowering failed")
     };
-    let hyp_text =
-        std::fs::read_to_string(example.join("hypotheses/p0042.json")).unwrap_or_default();
-    let (hyp, _) = hypotheses::read(&hyp_text);
-    let mut effects = HashMap::new();
-    for h in hyp.map(|f| f.hypotheses).unwrap_or_default() {
-        effects.insert(("lfm".to_string(), h.id), (h.effect.mean, h.effect.sd));
-    }
-    let Ok(lowered) = lower::lower(&spec, &built, &diary, &effects) else {
-        panic!("lowering failed")
-    };
+    let lowered = prepared.lowered;
+    let spec = prepared.checked.spec;
     let prepare = start.elapsed();
-    println!("front end (parse + check + schedule): {front:.2?}; diary + hypotheses + lowering: {prepare:.2?}");
+    println!("front end (parse + check + hypotheses + schedule): {front:.2?}; diary + lowering: {prepare:.2?}");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()

@@ -3,8 +3,16 @@
 //! Phases never print. They return `Diagnostic`s with byte spans into the
 //! source they were given; the CLI decides how to show them (ariadne for
 //! people, JSON for editors and scripts).
+//!
+//! **Files.** A stage that reads one text (the parser, the diary reader)
+//! makes labels without a file; the session that gave it the text places
+//! them with [`Diagnostic::in_file`]. A stage that relates two files (a
+//! hypothesis in a JSON file used by a spec line) names each label's file
+//! itself ([`Diagnostic::with_primary_in`], [`Diagnostic::with_secondary_in`]).
+//! Every diagnostic a session hands out has a file on every label.
 
 use crate::codes::Code;
+use crate::source::FileId;
 use serde::Serialize;
 use std::ops::Range;
 
@@ -45,6 +53,9 @@ pub enum Severity {
 /// A span with a short text saying what the span *is* in this diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Label {
+    /// The file `span` is in; `None` until the session places the
+    /// diagnostic ([`Diagnostic::in_file`]).
+    pub file: Option<FileId>,
     pub span: Span,
     pub message: String,
     /// The primary label is where the problem is; secondary labels give context.
@@ -85,6 +96,7 @@ impl Diagnostic {
     /// Where the problem is.
     pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Self {
         self.labels.push(Label {
+            file: None,
             span,
             message: message.into(),
             primary: true,
@@ -94,11 +106,52 @@ impl Diagnostic {
     /// Context for the problem, e.g. the earlier definition of a duplicate.
     pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
         self.labels.push(Label {
+            file: None,
             span,
             message: message.into(),
             primary: false,
         });
         self
+    }
+    /// Where the problem is, in a file other stages may not know about.
+    pub fn with_primary_in(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            file: Some(file),
+            span,
+            message: message.into(),
+            primary: true,
+        });
+        self
+    }
+    /// Context in a given file (e.g. the JSON value a spec line uses).
+    pub fn with_secondary_in(
+        mut self,
+        file: FileId,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        self.labels.push(Label {
+            file: Some(file),
+            span,
+            message: message.into(),
+            primary: false,
+        });
+        self
+    }
+    /// Places every label that has no file yet in `file`.
+    pub fn in_file(mut self, file: FileId) -> Self {
+        for label in &mut self.labels {
+            label.file.get_or_insert(file);
+        }
+        self
+    }
+    /// The file of the primary label (else of the first label).
+    pub fn primary_file(&self) -> Option<FileId> {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .and_then(|l| l.file)
     }
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
@@ -117,10 +170,11 @@ impl Diagnostic {
     }
 }
 
-/// Sort diagnostics by position, then code, so output is stable.
+/// Sort diagnostics by file, then position, then code, so output is stable.
+/// The sort is stable: diagnostics without a position keep their order.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
     diagnostics.sort_by(|a, b| {
-        let key = |d: &Diagnostic| d.primary_span().map(|s| (s.start, s.end));
+        let key = |d: &Diagnostic| (d.primary_file(), d.primary_span().map(|s| (s.start, s.end)));
         key(a).cmp(&key(b)).then(a.code.cmp(b.code))
     });
 }

@@ -1,4 +1,4 @@
-//! Evidence back out, and the sensitivity of the decision to LFM priors.
+//! Evidence back out: each fitted effect's posterior as the next trial's prior.
 //!
 //! **Export** (`trialc run --export-evidence FILE`): each fitted effect's
 //! posterior in the interchange format `trialc-hypotheses/1`
@@ -10,26 +10,21 @@
 //! `trial.spec_sha256` = SHA-256 of the spec text, `created` = the diary's
 //! last date (never the wall clock).
 //!
-//! **Sensitivity**: [`sceptical_spec`] replaces every hypothesis prior by its
-//! vague component alone (the sceptical reference prior); the CLI fits that
-//! spec too and [`compare`] evaluates the same decision rules under both
-//! fits, flagging when the recommendation depends on the LFM prior.
+//! The sensitivity of the decision to LFM priors is in
+//! `analysis::sensitivity`.
 //!
 //! Pure: no files, no clock.
 
-use crate::codes;
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use trialc_runtime::posterior::Posterior;
 
+use crate::analysis::effects::{element_of, flat_draws};
 use crate::data::Diary;
-use crate::hir::{self, Direction, PriorDist};
+use crate::hir::{self, Direction};
 use crate::hypotheses::{
     EffectSize, Generator, HypothesesFile, Hypothesis, MixtureComponent, TrialProvenance, FORMAT,
 };
 use crate::lower::{LoweredOutcome, Role};
-use crate::report::decide::{self, RuleReport};
-use crate::report::{element_of, flat_draws};
 use crate::schedule::Schedule;
 
 /// SHA-256 of a text, lower-case hex.
@@ -283,260 +278,6 @@ pub fn to_json(file: &HypothesesFile) -> String {
     let mut text = serde_json::to_string_pretty(file).unwrap_or_default();
     text.push('\n');
     text
-}
-
-// ----- sensitivity ---------------------------------------------------------------
-
-/// Whether the outcome's model has a prior built from a hypothesis.
-pub fn uses_hypotheses(lowered: &LoweredOutcome) -> bool {
-    lowered.params.iter().any(|p| p.hypothesis.is_some())
-}
-
-/// Whether some decision rule is about `outcome`.
-pub fn decided_on(spec: &hir::Spec, outcome: usize) -> bool {
-    spec.rules.iter().any(|r| match r {
-        hir::Rule::When { condition, .. } => condition.outcome == outcome,
-        hir::Rule::Otherwise { .. } => false,
-    })
-}
-
-/// Whether the sensitivity analysis refits this outcome: it has a prior
-/// from a hypothesis and a decision rule reads it. Rules are all the
-/// sensitivity analysis compares, so an outcome no rule reads keeps its fit
-/// (its prior and posterior, and the robust prior's conflict check, are in
-/// the outcome's own section).
-pub fn needs_refit(spec: &hir::Spec, lowered: &LoweredOutcome) -> bool {
-    uses_hypotheses(lowered) && decided_on(spec, lowered.outcome)
-}
-
-/// The spec with every hypothesis prior replaced by its vague component
-/// alone: the written `vague` prior, or `normal(0, U)` with U the outcome's
-/// unit-information scale as lowering used it (`lowered`). `None` when no
-/// prior comes from a hypothesis.
-pub fn sceptical_spec(spec: &hir::Spec, lowered: &[LoweredOutcome]) -> Option<hir::Spec> {
-    fn replace(prior: &mut hir::Prior, unit: f64) -> bool {
-        match &mut prior.dist {
-            PriorDist::Hypothesis { vague, .. } => {
-                let dist = match vague.take() {
-                    Some(v) => v.dist,
-                    None => PriorDist::Normal {
-                        mu: 0.0,
-                        sigma: unit,
-                    },
-                };
-                prior.dist = dist;
-                true
-            }
-            PriorDist::Mixture(parts) => {
-                let mut any = false;
-                for (_, p) in parts.iter_mut() {
-                    any |= replace(p, unit);
-                }
-                any
-            }
-            _ => false,
-        }
-    }
-    let mut out = spec.clone();
-    let mut any = false;
-    for model in &mut out.models {
-        let unit = lowered
-            .iter()
-            .find(|l| l.outcome == model.outcome)
-            .map_or(2.5, |l| l.unit_scale);
-        for e in model.effects.iter_mut().chain(model.carryover.iter_mut()) {
-            any |= replace(&mut e.prior, unit);
-        }
-    }
-    any.then_some(out)
-}
-
-/// The seed of an outcome's sceptical refit: derived from the run's seed,
-/// distinct from the main fit's.
-pub fn sceptical_seed(seed: u64, outcome: usize) -> u64 {
-    crate::report::outcome_seed(seed ^ 0x5CE9_71CA_1D00_0001, outcome)
-}
-
-/// One decision rule under the LFM prior and under the sceptical reference.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SensitivityRule {
-    pub statement: String,
-    /// `recommend` or `stop early`.
-    pub kind: &'static str,
-    pub recommends: Option<String>,
-    pub after_periods: Option<u64>,
-    pub required_comparison: &'static str,
-    pub required_probability: f64,
-    pub probability_lfm: Option<f64>,
-    pub probability_sceptical: Option<f64>,
-    pub fires_lfm: bool,
-    pub fires_sceptical: bool,
-}
-
-/// The decision under the LFM priors and under the sceptical reference priors.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Sensitivity {
-    /// `effect[ARM] on OUTCOME: <LFM prior> -> <sceptical prior>` per replaced prior.
-    pub replaced: Vec<String>,
-    pub rules: Vec<SensitivityRule>,
-    /// The recommended arm under each, `None` = no recommendation.
-    pub recommendation_lfm: Option<String>,
-    pub recommendation_sceptical: Option<String>,
-    /// The recommendation (or any rule's verdict) differs between the two.
-    pub depends_on_lfm_prior: bool,
-    /// One plain sentence.
-    pub verdict: String,
-    /// The refitted models' convergence warnings (`OUTCOME: warning`): when
-    /// any, the sceptical side is provisional.
-    pub convergence_warnings: Vec<String>,
-    /// Outcomes with a prior from a hypothesis that no decision rule reads,
-    /// so not refitted (see [`needs_refit`]).
-    pub not_refitted: Vec<String>,
-}
-
-/// Evaluates the spec's rules under both fits. `lfm` and `sceptical` hold
-/// one fit per outcome (the sceptical one reuses the LFM fit for outcomes
-/// without a hypothesis prior).
-pub fn compare(
-    spec: &hir::Spec,
-    lfm: &[(LoweredOutcome, Posterior)],
-    sceptical: &[(LoweredOutcome, Posterior)],
-    periods_complete: u64,
-) -> Sensitivity {
-    let a = decide::evaluate_rules(spec, lfm, periods_complete);
-    let b = decide::evaluate_rules(spec, sceptical, periods_complete);
-    let recommendation = |rules: &[RuleReport]| {
-        rules
-            .iter()
-            .find(|r| r.kind == "recommend" && r.fires)
-            .and_then(|r| r.recommends.clone())
-    };
-    let rules: Vec<SensitivityRule> = a
-        .iter()
-        .zip(&b)
-        .map(|(x, y)| SensitivityRule {
-            statement: x.statement.clone(),
-            kind: x.kind,
-            recommends: x.recommends.clone(),
-            after_periods: x.after_periods,
-            required_comparison: x.required_comparison,
-            required_probability: x.required_probability,
-            probability_lfm: x.probability,
-            probability_sceptical: y.probability,
-            fires_lfm: x.fires,
-            fires_sceptical: y.fires,
-        })
-        .collect();
-    let mut replaced = Vec::new();
-    let mut ordered: Vec<&(LoweredOutcome, Posterior)> = sceptical.iter().collect();
-    ordered.sort_by_key(|(l, _)| l.outcome);
-    let mut not_refitted = Vec::new();
-    for (l, _) in ordered {
-        let Some(main) = lfm.iter().find(|(m, _)| m.outcome == l.outcome) else {
-            continue;
-        };
-        if !needs_refit(spec, &main.0) {
-            if uses_hypotheses(&main.0) {
-                not_refitted.extend(spec.outcomes.get(l.outcome).map(|o| o.name.clone()));
-            }
-            continue;
-        }
-        for p in &main.0.params {
-            if p.hypothesis.is_none() {
-                continue;
-            }
-            if let Some(q) = l.params.iter().find(|q| q.role == p.role) {
-                replaced.push(format!(
-                    "{} on {}: {} -> {}",
-                    p.name,
-                    spec.outcomes
-                        .get(l.outcome)
-                        .map_or("?", |o| o.name.as_str()),
-                    p.prior_text,
-                    q.prior_text
-                ));
-            }
-        }
-    }
-    let mut convergence_warnings = Vec::new();
-    for (l, post) in sceptical {
-        let refitted = lfm
-            .iter()
-            .any(|(m, _)| m.outcome == l.outcome && needs_refit(spec, m));
-        if refitted {
-            let name = spec
-                .outcomes
-                .get(l.outcome)
-                .map_or("?", |o| o.name.as_str());
-            convergence_warnings.extend(post.warnings.iter().map(|w| format!("{name}: {w}")));
-        }
-    }
-    let (ra, rb) = (recommendation(&a), recommendation(&b));
-    let depends = ra != rb || rules.iter().any(|r| r.fires_lfm != r.fires_sceptical);
-    let name = |r: &Option<String>| {
-        r.as_ref().map_or_else(
-            || "no recommendation".to_string(),
-            |a| format!("recommend {a}"),
-        )
-    };
-    let verdict = if ra != rb {
-        format!(
-            "The recommendation depends on the LFM prior: {} with it, {} under the sceptical reference prior.",
-            name(&ra),
-            name(&rb)
-        )
-    } else if depends {
-        format!(
-            "The recommendation ({}) is the same under both priors, but some rules' verdicts depend on the LFM prior.",
-            name(&ra)
-        )
-    } else {
-        format!(
-            "The decision does not depend on the LFM prior: {} under both priors.",
-            name(&ra)
-        )
-    };
-    Sensitivity {
-        replaced,
-        rules,
-        recommendation_lfm: ra,
-        recommendation_sceptical: rb,
-        depends_on_lfm_prior: depends,
-        verdict,
-        convergence_warnings,
-        not_refitted,
-    }
-}
-
-/// W0809 at each rule whose verdict differs between the LFM prior and the
-/// sceptical reference prior (spans into the spec).
-pub fn warnings(spec: &hir::Spec, sensitivity: &Sensitivity) -> Vec<crate::diagnostic::Diagnostic> {
-    let spans = spec.rules.iter().filter_map(|r| match r {
-        hir::Rule::When { span, .. } => Some(*span),
-        hir::Rule::Otherwise { .. } => None,
-    });
-    let p = |p: Option<f64>| p.map_or_else(|| "n/a".to_string(), |p| format!("{p:.3}"));
-    sensitivity
-        .rules
-        .iter()
-        .zip(spans)
-        .filter(|(r, _)| r.fires_lfm != r.fires_sceptical)
-        .map(|(r, span)| {
-            let (with, without) = if r.fires_lfm {
-                ("fires", "does not")
-            } else {
-                ("does not fire", "does")
-            };
-            crate::diagnostic::Diagnostic::warning(
-                codes::W0809,
-                format!("this rule {with} with the LFM prior and {without} under the sceptical reference prior"),
-            )
-            .with_primary(span, format!("P = {} with the LFM prior, {} without", p(r.probability_lfm), p(r.probability_sceptical)))
-            .with_note("the sceptical reference prior replaces each prior from an LFM hypothesis by its vague component alone")
-            .with_note(sensitivity.verdict.clone())
-            .with_help("the decision rests on the population model's hypothesis, not on this participant's data alone: say so when reporting it, or continue the trial until the data decide")
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! The formatter (`trialc fmt`): one canonical layout, every comment kept.
+//! The formatter (`trialc fmt`): one canonical layout, every comment kept,
+//! and never a change of meaning.
 //!
 //! Layout rules: two-space indentation; one field or statement per line;
 //! keys aligned within a block; `~` aligned within a model; one blank line
@@ -9,30 +10,200 @@
 //!
 //! Comments are placed by position: a comment before a field stays before it,
 //! a comment at the end of a field's line stays at the end of that line, and a
-//! comment before a closing brace stays inside the block.
+//! comment before a closing brace stays inside the block. A comment written
+//! *inside* a field or item (between two of its tokens, e.g. inside brackets)
+//! moves to its own line after that field. Trailing whitespace is removed from
+//! comments; their text is otherwise kept byte for byte, in order.
+//!
+//! `///` lines document the item directly below them, so the formatter keeps
+//! each item's documentation exactly: its `///` lines stay directly above it
+//! (a `///` at the end of the previous item's line moves to its own line when
+//! needed), and any other `///` comment that would land directly above an item
+//! or its documentation is followed by a blank line, so that it documents
+//! nothing, as in the source.
+//!
+//! Line endings: the output uses the style of the file's first line break,
+//! LF, CRLF or a lone CR (the grammar's `NEWLINE` accepts all three); a file
+//! that mixes styles is normalised to its first one, and a file without a line
+//! break gets LF. CR-only files are preserved rather than converted, because
+//! `fmt` must not rewrite every line of a file it was only asked to lay out.
+//! A byte-order mark is kept at the start of the file.
+//!
+//! As a last guard, the output is parsed again and compared with the input
+//! (the AST up to spans, every comment's text and order); if they ever differ
+//! the formatter refuses with an internal error (E0001) instead of writing a
+//! file that means something else.
 
+use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
+use crate::syntax::lexer::{self, Token};
 use crate::syntax::{self, ast};
 
-/// Format a source text; refuses (with the syntax errors) when it does not parse.
+/// Format a source text; refuses (with the syntax errors, whose spans are
+/// into `source`) when it does not parse. This is the one entry point: the
+/// output is the whole new file, ready to compare with `source` (`--check`)
+/// or to write back.
 pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
     let (file, diagnostics) = syntax::parse(source);
     let errors: Vec<Diagnostic> = diagnostics.into_iter().filter(|d| d.is_error()).collect();
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Formatter::new(source, &file).file(&file))
+    let ending = LineEnding::of(source);
+    let (body, bom) = normalise(source);
+    let (body_file, body_diagnostics) = syntax::parse(&body);
+    if body_diagnostics.iter().any(Diagnostic::is_error) || !same_meaning(&file, &body_file) {
+        return Err(vec![internal_error(
+            "normalising the line endings changed how the file parses",
+        )]);
+    }
+    let formatted = Formatter::new(&body, &body_file).file(&body_file);
+    let (out_file, out_diagnostics) = syntax::parse(&formatted);
+    if out_diagnostics.iter().any(Diagnostic::is_error) || !same_meaning(&file, &out_file) {
+        return Err(vec![internal_error(
+            "the formatted file would not mean what the original means",
+        )]);
+    }
+    let mut out = String::with_capacity(formatted.len() + formatted.len() / 16 + 3);
+    if bom {
+        out.push('\u{FEFF}');
+    }
+    match ending {
+        LineEnding::Lf => out.push_str(&formatted),
+        LineEnding::CrLf => out.push_str(&formatted.replace('\n', "\r\n")),
+        LineEnding::Cr => out.push_str(&formatted.replace('\n', "\r")),
+    }
+    Ok(out)
+}
+
+fn internal_error(what: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::E0001,
+        format!("internal error in the formatter: {what}"),
+    )
+    .with_primary(Span::new(0, 0), "the file is left as it is")
+    .with_help("please report this with the file; `trialc check` is not affected")
+}
+
+/// The line-break style of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineEnding {
+    Lf,
+    CrLf,
+    Cr,
+}
+
+impl LineEnding {
+    /// The style of the first line break; LF when there is none.
+    fn of(source: &str) -> Self {
+        let bytes = source.as_bytes();
+        match bytes.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) if bytes[i] == b'\n' => LineEnding::Lf,
+            Some(i) if bytes.get(i + 1) == Some(&b'\n') => LineEnding::CrLf,
+            Some(_) => LineEnding::Cr,
+            None => LineEnding::Lf,
+        }
+    }
+}
+
+/// The source with every line break as `\n` and the byte-order mark removed
+/// (the lexer's `Bom` tokens, which a source without syntax errors has only
+/// before its first token), and whether there was one. Line breaks and the
+/// mark are whitespace to the grammar, so this parses to the same AST.
+fn normalise(source: &str) -> (String, bool) {
+    let boms: Vec<Span> = lexer::lex(source)
+        .into_iter()
+        .filter(|l| l.token == Token::Bom)
+        .map(|l| l.span)
+        .collect();
+    let mut body = String::with_capacity(source.len());
+    let mut from = 0;
+    for span in &boms {
+        push_with_lf(&mut body, source.get(from..span.start).unwrap_or(""));
+        from = span.end;
+    }
+    push_with_lf(&mut body, source.get(from..).unwrap_or(""));
+    (body, !boms.is_empty())
+}
+
+/// `text` with `\r\n` and lone `\r` turned into `\n`.
+fn push_with_lf(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = &rest[i + 1..];
+        if let Some(after) = rest.strip_prefix('\n') {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+}
+
+/// Do two parses mean the same: the same items (spans aside, documentation
+/// included) and the same comments in the same order (trailing whitespace aside)?
+fn same_meaning(a: &ast::File, b: &ast::File) -> bool {
+    let comments = |f: &ast::File| -> Vec<(bool, String)> {
+        f.comments
+            .iter()
+            .map(|c| (c.doc, c.text.trim_end().to_string()))
+            .collect()
+    };
+    if comments(a) != comments(b) {
+        return false;
+    }
+    match (
+        serde_json::to_value(&a.items),
+        serde_json::to_value(&b.items),
+    ) {
+        (Ok(mut x), Ok(mut y)) => {
+            strip_spans(&mut x);
+            strip_spans(&mut y);
+            x == y
+        }
+        _ => false,
+    }
+}
+
+/// Remove every span from a serialised AST: `span` fields go, and a bare span
+/// (e.g. the `reference` keyword's) becomes `true` ("present").
+fn strip_spans(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map)
+            if map.len() == 2 && map.contains_key("start") && map.contains_key("end") =>
+        {
+            *value = serde_json::Value::Bool(true);
+        }
+        serde_json::Value::Object(map) => {
+            map.remove("span");
+            map.values_mut().for_each(strip_spans);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_spans),
+        _ => {}
+    }
 }
 
 struct Formatter<'a> {
+    /// The normalised source: `\n` line breaks only, no byte-order mark.
     source: &'a str,
     comments: &'a [ast::Comment],
+    /// For each comment: is it one of the `///` lines documenting an item?
+    documents: Vec<bool>,
     /// Index of the next comment not yet printed.
     next_comment: usize,
-    /// Width of the longest arm name in the current run of `arm` lines, so
-    /// that their descriptions line up.
-    arm_name_width: usize,
+    /// Every `arm` printed, for aligning descriptions afterwards.
+    arms: Vec<ArmLine>,
     out: String,
+}
+
+/// An `arm` line in the output: where its description's padding goes.
+struct ArmLine {
+    /// Offset in `out` of the start of the line.
+    line_start: usize,
+    /// Offset in `out` just after the name, when a description follows.
+    pad_at: Option<usize>,
+    /// The name's width in characters.
+    width: usize,
 }
 
 /// One line inside a block: its text without indentation, and its span in the source.
@@ -41,13 +212,33 @@ struct Line {
     span: Span,
 }
 
+/// Is there nothing but spaces and tabs in `text` (no line break, no token)?
+fn is_blank_inline(text: &str) -> bool {
+    text.bytes().all(|b| b == b' ' || b == b'\t')
+}
+
 impl<'a> Formatter<'a> {
     fn new(source: &'a str, file: &'a ast::File) -> Self {
+        let mut documents = vec![false; file.comments.len()];
+        for item in &file.items {
+            let Some(doc) = &item.doc else { continue };
+            // The documentation is the last `doc.lines` comments before the item.
+            let lines = doc.split('\n').count();
+            let before = file
+                .comments
+                .partition_point(|c| c.span.start < item.span.start);
+            if let Some(first) = before.checked_sub(lines) {
+                for flag in &mut documents[first..before] {
+                    *flag = true;
+                }
+            }
+        }
         Formatter {
             source,
             comments: &file.comments,
+            documents,
             next_comment: 0,
-            arm_name_width: 0,
+            arms: Vec::new(),
             out: String::new(),
         }
     }
@@ -56,12 +247,9 @@ impl<'a> Formatter<'a> {
         self.source.get(span.start..span.end).unwrap_or("")
     }
 
-    /// A number as written, with any space after a unary minus removed.
+    /// A number as written (a sign is always attached to its number).
     fn number(&self, span: Span) -> String {
-        self.text(span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join("")
+        self.text(span).to_string()
     }
 
     fn string(&self, s: &ast::Spanned<String>) -> String {
@@ -79,43 +267,56 @@ impl<'a> Formatter<'a> {
             .source
             .get(from..to.min(self.source.len()))
             .unwrap_or("");
-        let lines: Vec<&str> = between.split('\n').collect();
-        lines.len() >= 3
-            && lines[1..lines.len() - 1]
-                .iter()
-                .any(|l| l.trim().is_empty())
+        let mut lines = between.split('\n');
+        lines.next();
+        let mut middle: Vec<&str> = lines.collect();
+        middle.pop();
+        middle.iter().any(|l| l.trim().is_empty())
     }
 
-    /// Comments that start before `before`, printed on their own lines at `indent`.
-    fn leading_comments(&mut self, before: usize, indent: &str) {
-        let mut previous_end: Option<usize> = None;
+    /// Comments that start before `before`, printed on their own lines at
+    /// `indent`. `above_item`: an item follows at the top level, so a `///`
+    /// comment that does not document it must not end up directly above it
+    /// or above its documentation.
+    fn leading_comments(&mut self, before: usize, indent: &str, above_item: bool) {
+        let mut previous: Option<usize> = None;
         while let Some(comment) = self.comments.get(self.next_comment) {
             if comment.span.start >= before {
                 break;
             }
-            if let Some(end) = previous_end {
-                if self.blank_lines_between(end, comment.span.start) {
+            if let Some(p) = previous {
+                let stray_doc = self.comments[p].doc && !self.documents[p];
+                if self.blank_lines_between(self.comments[p].span.end, comment.span.start)
+                    || (above_item && stray_doc && self.documents[self.next_comment])
+                {
                     self.out.push('\n');
                 }
             }
             self.out.push_str(indent);
             self.out.push_str(&self.comment_text(comment));
             self.out.push('\n');
-            previous_end = Some(comment.span.end);
+            previous = Some(self.next_comment);
             self.next_comment += 1;
         }
-        if let Some(end) = previous_end {
-            if self.blank_lines_between(end, before) {
+        if let Some(p) = previous {
+            let stray_doc = self.comments[p].doc && !self.documents[p];
+            if self.blank_lines_between(self.comments[p].span.end, before)
+                || (above_item && stray_doc)
+            {
                 self.out.push('\n');
             }
         }
     }
 
-    /// A comment starting on the same source line after `end`, if any.
+    /// The next comment, when it follows `end` on the same source line with
+    /// only spaces between (and does not document the next item).
     fn trailing_comment(&mut self, end: usize) -> Option<String> {
         let comment = self.comments.get(self.next_comment)?;
+        if self.documents[self.next_comment] {
+            return None;
+        }
         let between = self.source.get(end..comment.span.start)?;
-        if between.contains('\n') {
+        if !is_blank_inline(between) {
             return None;
         }
         self.next_comment += 1;
@@ -127,15 +328,15 @@ impl<'a> Formatter<'a> {
         if written.starts_with("//") {
             written.to_string()
         } else if comment.doc {
-            format!("///{}", comment.text)
+            format!("///{}", comment.text.trim_end())
         } else {
-            format!("//{}", comment.text)
+            format!("//{}", comment.text.trim_end())
         }
     }
 
     fn file(mut self, file: &ast::File) -> String {
         let mut previous: Option<(&ast::Item, bool)> = None;
-        for (index, item) in file.items.iter().enumerate() {
+        for item in &file.items {
             let one_line = is_one_line(&item.kind);
             if let Some((prev, prev_one_line)) = previous {
                 // Where the item's own leading comments start, for blank-line detection.
@@ -148,15 +349,9 @@ impl<'a> Formatter<'a> {
                 let separated = self.blank_lines_between(prev.span.end, start);
                 if separated || !(one_line && prev_one_line && same_kind(&prev.kind, &item.kind)) {
                     self.out.push('\n');
-                    self.arm_name_width = 0;
                 }
             }
-            if let ast::ItemKind::Arm(_) = item.kind {
-                if self.arm_name_width == 0 {
-                    self.arm_name_width = arm_run_width(&file.items[index..], self.source);
-                }
-            }
-            self.leading_comments(item.span.start, "");
+            self.leading_comments(item.span.start, "", true);
             self.item(item);
             previous = Some((item, one_line));
         }
@@ -169,9 +364,57 @@ impl<'a> Formatter<'a> {
                     self.out.push('\n');
                 }
             }
-            self.leading_comments(usize::MAX, "");
+            self.leading_comments(usize::MAX, "", false);
         }
+        self.align_arms();
         self.out
+    }
+
+    /// Pad arm names so that descriptions line up within each run of `arm`
+    /// lines that no blank line separates (decided on the output, so that
+    /// formatting the output again finds the same runs).
+    fn align_arms(&mut self) {
+        if self.arms.is_empty() {
+            return;
+        }
+        let mut runs: Vec<(usize, usize)> = Vec::new(); // [start, end) into self.arms
+        let mut start = 0;
+        for i in 1..self.arms.len() {
+            let between = &self.out[self.arms[i - 1].line_start..self.arms[i].line_start];
+            if between.contains("\n\n") {
+                runs.push((start, i));
+                start = i;
+            }
+        }
+        runs.push((start, self.arms.len()));
+        let mut inserts: Vec<(usize, usize)> = Vec::new(); // (offset, spaces)
+        for (from, to) in runs {
+            let width = self.arms[from..to]
+                .iter()
+                .map(|a| a.width)
+                .max()
+                .unwrap_or(0);
+            for arm in &self.arms[from..to] {
+                if let Some(at) = arm.pad_at {
+                    if width > arm.width {
+                        inserts.push((at, width - arm.width));
+                    }
+                }
+            }
+        }
+        if inserts.is_empty() {
+            return;
+        }
+        let extra: usize = inserts.iter().map(|(_, n)| n).sum();
+        let mut out = String::with_capacity(self.out.len() + extra);
+        let mut from = 0;
+        for (at, spaces) in inserts {
+            out.push_str(&self.out[from..at]);
+            out.extend(std::iter::repeat_n(' ', spaces));
+            from = at;
+        }
+        out.push_str(&self.out[from..]);
+        self.out = out;
     }
 
     fn item(&mut self, item: &ast::Item) {
@@ -199,17 +442,26 @@ impl<'a> Formatter<'a> {
                 self.single(line, item.span);
             }
             ast::ItemKind::Arm(arm) => {
-                let width = self.arm_name_width;
-                let mut line = format!("arm {}", arm.name.node);
+                let line_start = self.out.len();
+                self.out.push_str("arm ");
+                self.out.push_str(&arm.name.node);
+                let mut pad_at = None;
                 if let Some(d) = &arm.description {
-                    let pad = width.saturating_sub(arm.name.node.chars().count());
-                    line.push_str(&" ".repeat(pad + 1));
-                    line.push_str(&self.string(d));
+                    pad_at = Some(self.out.len());
+                    self.out.push(' ');
+                    self.out.push_str(&self.string(d));
                 }
-                if arm.reference.is_some() {
-                    line.push_str(" reference");
-                }
-                self.single(line, item.span);
+                self.arms.push(ArmLine {
+                    line_start,
+                    pad_at,
+                    width: arm.name.node.chars().count(),
+                });
+                let rest = if arm.reference.is_some() {
+                    " reference"
+                } else {
+                    ""
+                };
+                self.single(rest.to_string(), item.span);
             }
             ast::ItemKind::PriorPreset(p) => {
                 let line = format!("prior {} = {}", p.name.node, self.prior(&p.prior));
@@ -273,30 +525,26 @@ impl<'a> Formatter<'a> {
             }
             ast::ItemKind::Decide(block) => {
                 // `recommend X` and `stop early` padded so that every `if` lines up.
-                let heads: Vec<(String, String, Span)> = block
+                let heads: Vec<(String, Option<String>, Span)> = block
                     .rules
                     .iter()
                     .map(|r| {
-                        let text = self.rule(&r.kind);
-                        match text.split_once(" if ") {
-                            Some((head, rest)) => (head.to_string(), format!("if {rest}"), r.span),
-                            None => (text, String::new(), r.span),
-                        }
+                        let (head, condition) = self.rule(&r.kind);
+                        (head, condition, r.span)
                     })
                     .collect();
                 let width = heads
                     .iter()
-                    .filter(|(_, rest, _)| !rest.is_empty())
+                    .filter(|(_, condition, _)| condition.is_some())
                     .map(|(head, _, _)| head.chars().count())
                     .max()
                     .unwrap_or(0);
                 let lines = heads
                     .into_iter()
-                    .map(|(head, rest, span)| Line {
-                        text: if rest.is_empty() {
-                            head
-                        } else {
-                            format!("{head:width$} {rest}")
+                    .map(|(head, condition, span)| Line {
+                        text: match condition {
+                            Some(condition) => format!("{} {condition}", padded(&head, width)),
+                            None => head,
                         },
                         span,
                     })
@@ -306,6 +554,8 @@ impl<'a> Formatter<'a> {
         }
     }
 
+    /// The rest of a one-line item (its start is already in `out`), then any
+    /// comment at the end of its line.
     fn single(&mut self, line: String, span: Span) {
         self.out.push_str(&line);
         if let Some(comment) = self.trailing_comment(span.end) {
@@ -315,15 +565,20 @@ impl<'a> Formatter<'a> {
         self.out.push('\n');
     }
 
+    /// Just after the block's opening brace (the first `{` token of the item).
+    fn open_brace(&self, span: Span) -> usize {
+        lexer::lex(self.text(span))
+            .into_iter()
+            .find(|l| l.token == Token::LBrace)
+            .map(|l| span.start + l.span.end)
+            .unwrap_or(span.start)
+    }
+
     fn block(&mut self, header: &str, lines: Vec<Line>, span: Span) {
         self.out.push_str(header);
         self.out.push_str(" {");
         // A comment after the opening brace stays there.
-        let brace = self
-            .text(span)
-            .find('{')
-            .map(|i| span.start + i + 1)
-            .unwrap_or(span.start);
+        let brace = self.open_brace(span);
         if let Some(comment) = self.trailing_comment(brace) {
             self.out.push_str("  ");
             self.out.push_str(&comment);
@@ -342,7 +597,7 @@ impl<'a> Formatter<'a> {
                     self.out.push('\n');
                 }
             }
-            self.leading_comments(line.span.start, "  ");
+            self.leading_comments(line.span.start, "  ", false);
             self.out.push_str("  ");
             self.out.push_str(line.text.trim_end());
             if let Some(comment) = self.trailing_comment(line.span.end) {
@@ -352,9 +607,9 @@ impl<'a> Formatter<'a> {
             self.out.push('\n');
             previous_end = Some(line.span.end);
         }
-        // Comments before the closing brace.
+        // Comments before the closing brace (and any left inside the last line).
         let close = span.end.saturating_sub(1);
-        self.leading_comments(close, "  ");
+        self.leading_comments(close, "  ", false);
         self.out.push('}');
         if let Some(comment) = self.trailing_comment(span.end) {
             self.out.push_str("  ");
@@ -472,17 +727,27 @@ impl<'a> Formatter<'a> {
         }
     }
 
-    /// `[0, 10]` normalized from the written bounds: numbers as written, one space after the comma.
+    /// `[0, 10]` from the written bounds: numbers as written, one space
+    /// after the comma. Taken from the tokens between the brackets, so a
+    /// comment inside them is not copied (it is printed after the field).
     fn bracketed(&self, span: Span) -> String {
-        // The span may or may not include the `in` keyword: take what is between the brackets.
         let text = self.text(span);
-        let open = text.find('[').map(|i| i + 1).unwrap_or(0);
-        let close = text.rfind(']').filter(|&i| i >= open).unwrap_or(text.len());
-        let inner = &text[open..close];
-        let parts: Vec<String> = inner
-            .split(',')
-            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(""))
-            .collect();
+        let mut parts: Vec<String> = vec![String::new()];
+        let mut inside = false;
+        for lexeme in lexer::lex(text) {
+            match lexeme.token {
+                Token::LBracket => inside = true,
+                Token::RBracket => break,
+                Token::Comment => {}
+                Token::Comma if inside => parts.push(String::new()),
+                _ if inside => {
+                    if let Some(part) = parts.last_mut() {
+                        part.push_str(text.get(lexeme.span.range()).unwrap_or(""));
+                    }
+                }
+                _ => {}
+            }
+        }
         format!("[{}]", parts.join(", "))
     }
 
@@ -563,13 +828,16 @@ impl<'a> Formatter<'a> {
         }
     }
 
-    fn rule(&self, kind: &ast::RuleKind) -> String {
+    /// A rule as its head (`recommend X`, `stop early`, `otherwise
+    /// inconclusive`) and its condition from `if` on, when it has one.
+    fn rule(&self, kind: &ast::RuleKind) -> (String, Option<String>) {
         match kind {
-            ast::RuleKind::Recommend { arm, condition } => {
-                format!("recommend {} if {}", arm.node, self.condition(condition))
-            }
+            ast::RuleKind::Recommend { arm, condition } => (
+                format!("recommend {}", arm.node),
+                Some(format!("if {}", self.condition(condition))),
+            ),
             ast::RuleKind::StopEarly { condition, after } => {
-                let mut text = format!("stop early if {}", self.condition(condition));
+                let mut text = format!("if {}", self.condition(condition));
                 if let Some(n) = after {
                     text.push_str(&format!(
                         " after {} period{}",
@@ -577,9 +845,9 @@ impl<'a> Formatter<'a> {
                         if n.node == 1 { "" } else { "s" }
                     ));
                 }
-                text
+                ("stop early".into(), Some(text))
             }
-            ast::RuleKind::Otherwise => "otherwise inconclusive".into(),
+            ast::RuleKind::Otherwise => ("otherwise inconclusive".into(), None),
         }
     }
 
@@ -624,31 +892,6 @@ fn is_one_line(kind: &ast::ItemKind) -> bool {
     )
 }
 
-/// The longest arm name among consecutive `arm` items (no blank line between).
-fn arm_run_width(items: &[ast::Item], source: &str) -> usize {
-    let mut width = 0;
-    for (i, item) in items.iter().enumerate() {
-        let ast::ItemKind::Arm(arm) = &item.kind else {
-            break;
-        };
-        if i > 0 {
-            let between = source
-                .get(items[i - 1].span.end..item.span.start)
-                .unwrap_or("");
-            let lines: Vec<&str> = between.split('\n').collect();
-            if lines.len() >= 3
-                && lines[1..lines.len() - 1]
-                    .iter()
-                    .any(|l| l.trim().is_empty())
-            {
-                break;
-            }
-        }
-        width = width.max(arm.name.node.chars().count());
-    }
-    width
-}
-
 fn same_kind(a: &ast::ItemKind, b: &ast::ItemKind) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
 }
@@ -668,7 +911,7 @@ fn aligned(lines: Vec<(String, String, Span)>) -> Vec<Line> {
             text: if value.is_empty() {
                 key
             } else {
-                format!("{key:width$}  {value}")
+                format!("{}  {value}", padded(&key, width))
             },
             span,
         })
@@ -685,8 +928,20 @@ fn aligned_at_tilde(lines: Vec<(String, String, Span)>) -> Vec<Line> {
     lines
         .into_iter()
         .map(|(left, right, span)| Line {
-            text: format!("{left:width$} {right}"),
+            text: format!("{} {right}", padded(&left, width)),
             span,
         })
         .collect()
+}
+
+/// `text` padded with spaces to `width` characters. (Not `{:width$}`: a
+/// format width above 65,535 panics, and names may be that long.)
+fn padded(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + width);
+    out.push_str(text);
+    out.extend(std::iter::repeat_n(
+        ' ',
+        width.saturating_sub(text.chars().count()),
+    ));
+    out
 }

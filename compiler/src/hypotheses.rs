@@ -4,12 +4,12 @@
 //! spec that uses them. trialc never calls a model; it reads what one
 //! produced.
 //!
-//! Pure: the CLI reads the files and passes their text (or a reader
+//! Pure: the session reads the files and passes their text (or a reader
 //! closure to [`load`]). Diagnostics about a JSON file carry byte spans into
 //! that file's text and render against it; diagnostics about the spec's use
 //! of a hypothesis carry spans into the spec. When a problem involves both
-//! (E0809, E0810), one diagnostic is emitted in each file, each with a note
-//! giving the other's `file:line:column`.
+//! (E0809, E0810), it is one diagnostic: its primary label at the spec's
+//! use, a secondary label on the JSON value, each label in its own file.
 //!
 //! Codes: E0801 not JSON, E0802 not the format, E0803 wrong version, E0804
 //! empty provenance, E0805 duplicate id or rank, E0806 unusable effect, E0807
@@ -19,7 +19,7 @@
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::hir::{self, PriorDist};
-use crate::render::line_column;
+use crate::source::FileId;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -266,12 +266,6 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     (line_start + column.saturating_sub(1)).min(text.len())
 }
 
-/// `file:line:column` of a byte offset, for notes that point at another file.
-fn position(name: &str, text: &str, offset: usize) -> String {
-    let (line, column) = line_column(text, offset);
-    format!("{name}:{line}:{column}")
-}
-
 // ----- reading one file -----------------------------------------------------
 
 /// Parse and check a hypotheses file (E0801–E0806). The file comes back only
@@ -422,6 +416,9 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
 pub struct LoadedFile {
     /// The name the spec gives it (`hypotheses lfm from …`).
     pub source: String,
+    /// The file in the session's source map (labels of its diagnostics are
+    /// placed in it).
+    pub id: FileId,
     /// The file's name as shown in diagnostics (its path).
     pub name: String,
     /// The file's text (empty when it could not be read).
@@ -436,7 +433,9 @@ pub struct LoadedFile {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub files: Vec<LoadedFile>,
-    /// Diagnostics with spans into the spec (E0807, E0809–E0811).
+    /// Diagnostics with spans into the spec (E0807, E0811), and those
+    /// about the spec's use of a file's hypothesis (E0809, E0810), whose
+    /// labels are in both files.
     pub spec_diagnostics: Vec<Diagnostic>,
 }
 
@@ -480,43 +479,56 @@ pub type FileReader<'a> = dyn FnMut(&str) -> (String, Result<String, String>) + 
 /// Reads every hypotheses file the spec names through `read_file` (given the
 /// path as written in the spec, it returns the name to show and the text or
 /// an error message), checks each (E0801–E0806, E0807 when it cannot be
-/// read) and then the spec's use of them ([`check_uses`]).
+/// read) and then the spec's use of them ([`check_uses`]). File ids: the
+/// spec is `FileId(0)` and the files follow in spec order, as a session
+/// that opened the spec first would number them.
 pub fn load(
     spec: &hir::Spec,
     spec_name: &str,
     spec_text: &str,
     read_file: &mut FileReader<'_>,
 ) -> Loaded {
+    let _ = spec_name;
     let mut loaded = Loaded::default();
+    let mut next = 1;
     for source in &spec.hypotheses {
         let (name, result) = read_file(&source.path);
         match result {
             Ok(text) => {
-                let (file, diagnostics) = read(&text);
-                loaded.files.push(LoadedFile {
-                    source: source.name.clone(),
-                    name,
-                    text,
-                    file,
-                    diagnostics,
-                });
+                loaded
+                    .files
+                    .push(read_loaded(&source.name, FileId(next), name, text));
+                next += 1;
             }
-            Err(e) => {
-                loaded.spec_diagnostics.push(
-                    Diagnostic::error(
-                        codes::E0807,
-                        format!("cannot read the hypotheses file `{name}`: {e}"),
-                    )
-                    .with_primary(source.path_span, "named here")
-                    .with_help(
-                        "the path is relative to the spec's folder; check it, or export the file there",
-                    ),
-                );
-            }
+            Err(e) => loaded.spec_diagnostics.push(unreadable(source, &name, &e)),
         }
     }
-    check_uses(spec, spec_name, spec_text, &mut loaded);
+    check_uses(spec, FileId(0), spec_text, &mut loaded);
     loaded
+}
+
+/// One file the spec names, read and checked (E0801–E0806); its
+/// diagnostics are placed in `id`.
+pub fn read_loaded(source: &str, id: FileId, name: String, text: String) -> LoadedFile {
+    let (file, diagnostics) = read(&text);
+    LoadedFile {
+        source: source.to_string(),
+        id,
+        name,
+        text,
+        file,
+        diagnostics: diagnostics.into_iter().map(|d| d.in_file(id)).collect(),
+    }
+}
+
+/// E0807: the file the spec names cannot be read (`why` says why).
+pub fn unreadable(source: &hir::HypothesesSource, name: &str, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::E0807,
+        format!("cannot read the hypotheses file `{name}`: {why}"),
+    )
+    .with_primary(source.path_span, "named here")
+    .with_help("the path is relative to the spec's folder; check it, or export the file there")
 }
 
 /// One use of a hypothesis as a prior in the spec.
@@ -605,10 +617,11 @@ fn reference_span(text: &str, prior: Span, source: &str, id: &str) -> Span {
 
 /// Checks every use of a hypothesis against the spec and the files:
 /// E0811 unknown id, E0809 the hypothesis is about another outcome, E0810
-/// about another intervention (each in the spec and in the JSON file, with
-/// notes pointing at each other), W0808 hypotheses of a file the spec never
-/// uses. Files that could not be read are skipped (their errors stand).
-pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &mut Loaded) {
+/// about another intervention (one diagnostic at the use in the spec, with
+/// a label on the JSON value in the file), W0808 hypotheses of a file the
+/// spec never uses. Files that could not be read are skipped (their errors
+/// stand). `spec_file` is the spec's id in the session.
+pub fn check_uses(spec: &hir::Spec, spec_file: FileId, spec_text: &str, loaded: &mut Loaded) {
     let mut used: HashSet<(String, String)> = HashSet::new();
     for u in uses(spec) {
         let Some(f) = loaded.files.iter_mut().find(|f| f.source == u.source) else {
@@ -618,7 +631,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
             continue;
         };
         let at = reference_span(spec_text, u.span, &u.source, &u.id);
-        let here = position(spec_name, spec_text, at.start);
+        let json_file = f.id;
         let reference = format!("{}.{}", u.source, u.id);
         let Some((index, h)) = file
             .hypotheses
@@ -655,7 +668,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                     d.with_help("use one of the file's ids, or export the hypothesis into the file")
                 }
             };
-            loaded.spec_diagnostics.push(d);
+            loaded.spec_diagnostics.push(d.in_file(spec_file));
             continue;
         };
         used.insert((u.source.clone(), u.id.clone()));
@@ -685,16 +698,20 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                     h.outcome
                 ),
             };
-            let mut d = Diagnostic::error(codes::E0809, headline.clone())
+            let mut d = Diagnostic::error(codes::E0809, headline)
                 .with_primary(at, format!("a hypothesis about `{}`", h.outcome))
                 .with_secondary(
                     word_span(spec_text, outcome.span, &outcome.name),
                     format!("the model is of `{}`", outcome.name),
                 )
-                .with_note(format!(
-                    "the hypothesis is at {}",
-                    position(&f.name, &f.text, there.start)
-                ));
+                .with_secondary_in(
+                    json_file,
+                    there,
+                    format!(
+                        "the hypothesis is about `{}`; the spec has it as the prior of {parameter} on `{}`",
+                        h.outcome, outcome.name
+                    ),
+                );
             if let Some(o) = elsewhere {
                 d = d.with_secondary(
                     word_span(spec_text, o.span, &o.name),
@@ -711,13 +728,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                     outcome.name
                 ),
             });
-            loaded.spec_diagnostics.push(d);
-            f.diagnostics.push(
-                Diagnostic::error(codes::E0809, headline)
-                    .with_primary(there, format!("the spec has it as the prior of {parameter} on `{}`", outcome.name))
-                    .with_note(format!("used at {here}"))
-                    .with_help("the outcome must be the spec's name for the outcome the hypothesis is about"),
-            );
+            loaded.spec_diagnostics.push(d.in_file(spec_file));
         }
         if let Some(arm) = spec.arms.get(u.arm) {
             if h.intervention != arm.name {
@@ -733,16 +744,20 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                         h.intervention
                     ),
                 };
-                let d = Diagnostic::error(codes::E0810, headline.clone())
+                let d = Diagnostic::error(codes::E0810, headline)
                     .with_primary(at, format!("a hypothesis about `{}`", h.intervention))
                     .with_secondary(
                         word_span(spec_text, arm.span, &arm.name),
                         format!("the effect is of arm `{}`", arm.name),
                     )
-                    .with_note(format!(
-                        "the hypothesis is at {}",
-                        position(&f.name, &f.text, there.start)
-                    ))
+                    .with_secondary_in(
+                        json_file,
+                        there,
+                        format!(
+                            "the hypothesis is about `{}`; the spec has it as the prior of {parameter}",
+                            h.intervention
+                        ),
+                    )
                     .with_note(
                         "a hypothesis names its intervention by the arm's name, so the prior cannot go to the wrong arm",
                     )
@@ -756,18 +771,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
                             arm.name
                         ),
                     });
-                loaded.spec_diagnostics.push(d);
-                f.diagnostics.push(
-                    Diagnostic::error(codes::E0810, headline)
-                        .with_primary(
-                            there,
-                            format!("the spec has it as the prior of {parameter}"),
-                        )
-                        .with_note(format!("used at {here}"))
-                        .with_help(
-                            "the intervention must be the name of the spec's arm it is about",
-                        ),
-                );
+                loaded.spec_diagnostics.push(d.in_file(spec_file));
             }
         }
     }
@@ -808,7 +812,7 @@ pub fn check_uses(spec: &hir::Spec, spec_name: &str, spec_text: &str, loaded: &m
             );
         }
         f.diagnostics.push(
-            d.with_note("the protocol reports every hypothesis the model proposed; a hypothesis the trial does not test is not evidence either way")
+            d.in_file(f.id).with_note("the protocol reports every hypothesis the model proposed; a hypothesis the trial does not test is not evidence either way")
                 .with_help(format!(
                     "use it as a prior (`effect ARM ~ {}.ID …`), or leave it and accept the warning",
                     f.source

@@ -4,18 +4,23 @@
 //! → schedule (`schedule`) → report. Only `main.rs` touches files, the
 //! terminal, the clock and the environment.
 
+pub mod analysis;
 pub mod codes;
 pub mod data;
 pub mod diagnostic;
+pub mod driver;
 pub mod evidence;
+pub mod fit;
 pub mod format;
 pub mod hir;
 pub mod hypotheses;
 pub mod init;
+pub mod io;
 pub mod lower;
 pub mod markdown;
 pub mod render;
 pub mod report;
 pub mod schedule;
+pub mod source;
 pub mod stdlib;
 pub mod syntax;

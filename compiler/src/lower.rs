@@ -127,6 +127,12 @@ pub struct HypothesisPrior {
     pub vague: Option<String>,
     /// Whether the vague component is the default one.
     pub vague_default: bool,
+    /// The prior of the sceptical reference (each hypothesis replaced by its
+    /// vague component alone), with its transform and text: what the
+    /// sensitivity refit uses instead of this prior.
+    pub sceptical: Prior,
+    pub sceptical_transform: Transform,
+    pub sceptical_text: String,
 }
 
 /// One parameter of a lowered model, with what the report prints about it.
@@ -300,8 +306,14 @@ impl Builder<'_> {
                 )
             } else {
                 let mut components = Vec::new();
-                self.components(prior, 1.0, &mut components, &mut hypothesis)?;
+                let mut sceptical = Vec::new();
+                self.components(prior, 1.0, &mut components, &mut sceptical, &mut hypothesis)?;
                 let text = components_text(&components);
+                if let Some(h) = &mut hypothesis {
+                    h.sceptical_text = components_text(&sceptical);
+                    h.sceptical = prior_of(sceptical);
+                    h.sceptical_transform = transform_for(base, &h.sceptical);
+                }
                 let text = match &hypothesis {
                     Some(h) => format!(
                         "{}.{} discount {} robust {} = {text}",
@@ -312,16 +324,7 @@ impl Builder<'_> {
                     ),
                     None => text,
                 };
-                let mir_prior = match components.as_slice() {
-                    [(_, d)] => Prior::Dist(d.clone()),
-                    _ => Prior::Mixture(
-                        components
-                            .into_iter()
-                            .map(|(weight, dist)| MixtureComponent { weight, dist })
-                            .collect(),
-                    ),
-                };
-                (mir_prior, text)
+                (prior_of(components), text)
             };
         let transform = transform_for(base, &mir_prior);
         let id = self.params.len();
@@ -348,12 +351,15 @@ impl Builder<'_> {
     }
 
     /// Flattens a prior into weighted components (mixtures multiply out,
-    /// hypotheses resolve); `None` after a diagnostic.
+    /// hypotheses resolve) into `out`, and into `sceptical` the same with
+    /// every hypothesis replaced by its vague component alone; `None` after
+    /// a diagnostic.
     fn components(
         &mut self,
         prior: &hir::Prior,
         weight: f64,
         out: &mut Vec<(f64, Dist)>,
+        sceptical: &mut Vec<(f64, Dist)>,
         hypothesis: &mut Option<HypothesisPrior>,
     ) -> Option<()> {
         let simple = match &prior.dist {
@@ -391,7 +397,7 @@ impl Builder<'_> {
             },
             PriorDist::Mixture(parts) => {
                 for (w, p) in parts {
-                    self.components(p, weight * w, out, hypothesis)?;
+                    self.components(p, weight * w, out, sceptical, hypothesis)?;
                 }
                 return Some(());
             }
@@ -439,6 +445,20 @@ impl Builder<'_> {
                     mu: mean,
                     sigma: discounted_sd,
                 };
+                let mut vague_parts = Vec::new();
+                match vague {
+                    Some(v) => {
+                        self.components(v, 1.0, &mut vague_parts, &mut Vec::new(), &mut None)?
+                    }
+                    None => vague_parts.push((
+                        1.0,
+                        Dist::Normal {
+                            mu: 0.0,
+                            sigma: self.unit_scale,
+                        },
+                    )),
+                }
+                sceptical.extend(vague_parts.iter().map(|(wv, d)| (weight * wv, d.clone())));
                 let mut info = HypothesisPrior {
                     source: source.clone(),
                     id: id.clone(),
@@ -449,20 +469,13 @@ impl Builder<'_> {
                     discounted_sd,
                     vague: None,
                     vague_default: vague.is_none(),
+                    // Filled in by `add` once the whole prior is flattened.
+                    sceptical: Prior::Mixture(Vec::new()),
+                    sceptical_transform: Transform::Identity,
+                    sceptical_text: String::new(),
                 };
                 if r > 0.0 {
                     out.push((weight * (1.0 - r), informative));
-                    let mut vague_parts = Vec::new();
-                    match vague {
-                        Some(v) => self.components(v, 1.0, &mut vague_parts, &mut None)?,
-                        None => vague_parts.push((
-                            1.0,
-                            Dist::Normal {
-                                mu: 0.0,
-                                sigma: self.unit_scale,
-                            },
-                        )),
-                    }
                     info.vague = Some(components_text(&vague_parts));
                     out.extend(vague_parts.into_iter().map(|(wv, d)| (weight * r * wv, d)));
                 } else {
@@ -483,6 +496,7 @@ impl Builder<'_> {
                 return None;
             }
         };
+        sceptical.push((weight, simple.clone()));
         out.push((weight, simple));
         Some(())
     }
@@ -491,6 +505,19 @@ impl Builder<'_> {
 /// The parameter's natural support intersected with its prior's (every
 /// mixture component must cover the parameter's support, so the
 /// intersection is over components).
+/// One distribution as itself, several as a mixture.
+fn prior_of(components: Vec<(f64, Dist)>) -> Prior {
+    match components.as_slice() {
+        [(_, d)] => Prior::Dist(d.clone()),
+        _ => Prior::Mixture(
+            components
+                .into_iter()
+                .map(|(weight, dist)| MixtureComponent { weight, dist })
+                .collect(),
+        ),
+    }
+}
+
 fn transform_for(base: Base, prior: &Prior) -> Transform {
     let (mut lo, mut hi) = match base {
         Base::Real => (f64::NEG_INFINITY, f64::INFINITY),
@@ -821,6 +848,32 @@ fn lower_outcome(
         per_days,
         unit_scale,
     })
+}
+
+/// The lowered models as JSON, for the Stan comparison
+/// (`scripts/stan-compare`): per outcome the runtime model, the trend's
+/// centre and unit, the unit-information scale, the analysed days and arms,
+/// and each parameter's name and prior as text.
+pub fn dump_json(lowered: &[LoweredOutcome], spec: &hir::Spec) -> serde_json::Value {
+    serde_json::Value::Array(
+        lowered
+            .iter()
+            .map(|l| {
+                serde_json::json!({
+                    "outcome": spec.outcomes.get(l.outcome).map_or("?", |o| o.name.as_str()),
+                    "model": l.model,
+                    "dbar": l.dbar,
+                    "per_days": l.per_days,
+                    "unit_scale": l.unit_scale,
+                    "days": l.analysis.days,
+                    "arms": l.analysis.arms,
+                    "params": l.params.iter().map(|p| serde_json::json!({
+                        "id": p.id, "name": p.name, "prior": p.prior_text,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
 }
 
 /// A number as a person writes it: `0`, `2.5`, `0.8485`.

@@ -3,85 +3,252 @@
 //! The only module that knows ariadne. Spans are byte offsets (what logos
 //! gives); ariadne is told so, so that `µg`, `≥` or accented names do not
 //! shift a label. JSON reports both byte offsets and 1-based line and
-//! character columns.
+//! character columns, and names the file of every label.
+//!
+//! A [`Renderer`] renders many diagnostics over one [`SourceMap`] in time
+//! linear in the input: each file's line index is built once, not once per
+//! diagnostic. Texts from outside (specs, diaries, LFM output) may hold
+//! terminal control characters; they are shown as visible escapes, never
+//! written raw ([`inline`], and the source lines ariadne quotes).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Severity, Span};
-use ariadne::{Color, Config, IndexType, Label, Report, ReportKind, Source};
+use crate::source::{FileId, FileKind, SourceMap};
+use ariadne::{Cache, Color, Config, IndexType, Label, Report, ReportKind, Source};
 use serde::Serialize;
 
-/// Render for a terminal or a log. `color` only when the output is a terminal
-/// and `NO_COLOR` is unset; the caller decides.
-pub fn human(diagnostic: &Diagnostic, file_name: &str, source: &str, color: bool) -> String {
-    let clamp = |span: Span| {
-        let end = span.end.min(source.len());
-        let start = span.start.min(end);
-        start..end
-    };
-    let kind = match diagnostic.severity {
-        Severity::Error => ReportKind::Error,
-        Severity::Warning => ReportKind::Warning,
-    };
-    let anchor = diagnostic.primary_span().map(clamp).unwrap_or(0..0);
-    let mut report = Report::build(kind, (file_name, anchor))
-        .with_config(
-            Config::default()
-                .with_index_type(IndexType::Byte)
-                .with_color(color),
-        )
-        .with_code(diagnostic.code)
-        .with_message(&diagnostic.message);
-    // ariadne starts a new snippet (with a repeated header) whenever a label
-    // lies above the previous one, so labels go in source order.
-    let mut labels: Vec<_> = diagnostic.labels.iter().collect();
-    labels.sort_by_key(|l| (l.span.start, l.span.end));
-    for label in labels {
-        let color = if label.primary {
-            match diagnostic.severity {
-                Severity::Error => Color::Red,
-                Severity::Warning => Color::Yellow,
+/// Renders diagnostics of one session's files.
+pub struct Renderer<'a> {
+    map: &'a SourceMap,
+    color: bool,
+    /// Per file: the text with control characters made visible (same byte
+    /// length) as ariadne's source, and its line starts for JSON.
+    files: BTreeMap<FileId, Prepared>,
+}
+
+struct Prepared {
+    name: String,
+    source: Source<String>,
+    lines: LineIndex,
+}
+
+impl<'a> Renderer<'a> {
+    /// `color` only when the output is a terminal that wants it; the caller decides.
+    pub fn new(map: &'a SourceMap, color: bool) -> Self {
+        Renderer {
+            map,
+            color,
+            files: BTreeMap::new(),
+        }
+    }
+
+    fn prepare(&mut self, file: FileId) {
+        let map = self.map;
+        self.files.entry(file).or_insert_with(|| {
+            let text = map.text(file);
+            Prepared {
+                name: inline(map.name(file)).into_owned(),
+                source: Source::from(visible_source(text).into_owned()),
+                lines: LineIndex::new(text),
             }
-        } else {
-            Color::Cyan
+        });
+    }
+
+    /// The human form of one diagnostic (ariadne), ending in a newline.
+    pub fn human(&mut self, diagnostic: &Diagnostic) -> String {
+        let home = diagnostic.primary_file().unwrap_or_default();
+        let files: Vec<FileId> = std::iter::once(home)
+            .chain(diagnostic.labels.iter().map(|l| l.file.unwrap_or(home)))
+            .collect();
+        for f in &files {
+            self.prepare(*f);
+        }
+        let map = self.map;
+        let clamp = |file: FileId, span: Span| clamp(map.text(file), span);
+        let kind = match diagnostic.severity {
+            Severity::Error => ReportKind::Error,
+            Severity::Warning => ReportKind::Warning,
         };
-        report = report.with_label(
-            Label::new((file_name, clamp(label.span)))
-                .with_message(&label.message)
-                .with_color(color),
-        );
+        let anchor = diagnostic
+            .primary_span()
+            .map(|s| clamp(home, s))
+            .unwrap_or(0..0);
+        let message = inline(&diagnostic.message);
+        let mut report = Report::build(kind, (home, anchor))
+            .with_config(
+                Config::default()
+                    .with_index_type(IndexType::Byte)
+                    .with_color(self.color),
+            )
+            .with_code(diagnostic.code)
+            .with_message(&message);
+        // ariadne starts a new snippet (with a repeated header) whenever a label
+        // lies above the previous one, so labels go in file, then source, order.
+        let mut labels: Vec<_> = diagnostic.labels.iter().collect();
+        labels.sort_by_key(|l| {
+            (
+                l.file.unwrap_or(home) != home,
+                l.file,
+                l.span.start,
+                l.span.end,
+            )
+        });
+        for label in labels {
+            let color = if label.primary {
+                match diagnostic.severity {
+                    Severity::Error => Color::Red,
+                    Severity::Warning => Color::Yellow,
+                }
+            } else {
+                Color::Cyan
+            };
+            let file = label.file.unwrap_or(home);
+            report = report.with_label(
+                Label::new((file, clamp(file, label.span)))
+                    .with_message(inline(&label.message))
+                    .with_color(color),
+            );
+        }
+        for note in &diagnostic.notes {
+            report = report.with_note(inline(note));
+        }
+        if let Some(help) = &diagnostic.help {
+            report = report.with_help(inline(help));
+        }
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail for IO reasons; if ariadne itself fails,
+        // fall back to a plain line so a diagnostic is never lost.
+        match report.finish().write(Files(&self.files), &mut out) {
+            Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+            Err(_) => self.plain(diagnostic),
+        }
     }
-    for note in &diagnostic.notes {
-        report = report.with_note(note);
+
+    /// `file:line:column: error[E0101]: message`, one line; also the fallback.
+    pub fn plain(&mut self, diagnostic: &Diagnostic) -> String {
+        let file = diagnostic.primary_file().unwrap_or_default();
+        self.prepare(file);
+        let (line, column) = diagnostic.primary_span().map_or((1, 1), |s| {
+            self.files.get(&file).map_or((1, 1), |p| {
+                p.lines.line_column(self.map.text(file), s.start)
+            })
+        });
+        format!(
+            "{}:{line}:{column}: {}[{}]: {}\n",
+            inline(self.map.name(file)),
+            severity_name(diagnostic.severity),
+            diagnostic.code,
+            inline(&diagnostic.message)
+        )
     }
-    if let Some(help) = &diagnostic.help {
-        report = report.with_help(help);
-    }
-    let mut out = Vec::new();
-    // Writing into a Vec cannot fail for IO reasons; if ariadne itself fails,
-    // fall back to a plain line so a diagnostic is never lost.
-    match report
-        .finish()
-        .write((file_name, Source::from(source)), &mut out)
-    {
-        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
-        Err(_) => plain(diagnostic, file_name, source),
+
+    /// The JSON form of one diagnostic (an object; callers wrap them in a document).
+    pub fn json(&mut self, diagnostic: &Diagnostic) -> serde_json::Value {
+        let home = diagnostic.primary_file().unwrap_or_default();
+        for l in &diagnostic.labels {
+            self.prepare(l.file.unwrap_or(home));
+        }
+        self.prepare(home);
+        let map = self.map;
+        let files = &self.files;
+        let position = |file: FileId, offset: usize| {
+            let (line, column) = files
+                .get(&file)
+                .map_or((1, 1), |p| p.lines.line_column(map.text(file), offset));
+            JsonPosition { line, column }
+        };
+        let value = JsonDiagnostic {
+            file: map.name(home),
+            code: diagnostic.code,
+            severity: severity_name(diagnostic.severity),
+            message: &diagnostic.message,
+            labels: diagnostic
+                .labels
+                .iter()
+                .map(|l| {
+                    let file = l.file.unwrap_or(home);
+                    let range = clamp(map.text(file), l.span);
+                    JsonLabel {
+                        file: map.name(file),
+                        start: range.start,
+                        end: range.end,
+                        from: position(file, range.start),
+                        to: position(file, range.end),
+                        message: &l.message,
+                        primary: l.primary,
+                    }
+                })
+                .collect(),
+            notes: &diagnostic.notes,
+            help: diagnostic.help.as_deref(),
+        };
+        serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
     }
 }
 
-/// `file:line:column: error[E0101]: message`, one line; also the fallback.
+/// ariadne's view of the prepared files.
+struct Files<'a>(&'a BTreeMap<FileId, Prepared>);
+
+impl Cache<FileId> for Files<'_> {
+    type Storage = String;
+
+    fn fetch(&mut self, id: &FileId) -> Result<&Source<String>, impl fmt::Debug> {
+        self.0
+            .get(id)
+            .map(|p| &p.source)
+            .ok_or_else(|| format!("no file {}", id.0))
+    }
+
+    fn display<'b>(&self, id: &'b FileId) -> Option<impl fmt::Display + 'b> {
+        Some(
+            self.0
+                .get(id)
+                .map_or_else(|| "?".to_string(), |p| p.name.clone()),
+        )
+    }
+}
+
+/// A span clamped into the text and onto character boundaries (a span from
+/// a byte-oriented source, like a JSON parser's column, may cut a `é` or a
+/// BOM; a label past the end would make ariadne panic).
+fn clamp(text: &str, span: Span) -> Range<usize> {
+    let mut end = span.end.min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let mut start = span.start.min(end);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    start..end
+}
+
+/// Render one diagnostic against one file (for callers with a single text).
+pub fn human(diagnostic: &Diagnostic, file_name: &str, source: &str, color: bool) -> String {
+    let (map, file) = single(file_name, source);
+    Renderer::new(&map, color).human(&diagnostic.clone().in_file(file))
+}
+
+/// `file:line:column: error[E0101]: message` against one file.
 pub fn plain(diagnostic: &Diagnostic, file_name: &str, source: &str) -> String {
-    let position = diagnostic
-        .primary_span()
-        .map(|s| line_column(source, s.start))
-        .unwrap_or((1, 1));
-    format!(
-        "{}:{}:{}: {}[{}]: {}\n",
-        file_name,
-        position.0,
-        position.1,
-        severity_name(diagnostic.severity),
-        diagnostic.code,
-        diagnostic.message
-    )
+    let (map, file) = single(file_name, source);
+    Renderer::new(&map, false).plain(&diagnostic.clone().in_file(file))
+}
+
+/// The JSON form of one diagnostic against one file.
+pub fn json_value(diagnostic: &Diagnostic, file_name: &str, source: &str) -> serde_json::Value {
+    let (map, file) = single(file_name, source);
+    Renderer::new(&map, false).json(&diagnostic.clone().in_file(file))
+}
+
+fn single(file_name: &str, source: &str) -> (SourceMap, FileId) {
+    let mut map = SourceMap::default();
+    let file = map.add(file_name, FileKind::Spec, source.to_string());
+    (map, file)
 }
 
 fn severity_name(severity: Severity) -> &'static str {
@@ -91,17 +258,180 @@ fn severity_name(severity: Severity) -> &'static str {
     }
 }
 
+/// Line starts of a text, for line and column in O(log n + line length).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line and 1-based column counted in characters.
+    fn line_column(&self, text: &str, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        (line.max(1), column)
+    }
+}
+
 /// 1-based line and 1-based column counted in characters, for a byte offset.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(source.len());
-    while !source.is_char_boundary(offset) {
-        offset -= 1;
+    LineIndex::new(source).line_column(source, offset)
+}
+
+/// Whether a character would act on a terminal instead of being shown:
+/// C0 and C1 controls (but tab and line breaks), DEL, and the bidirectional
+/// overrides and isolates that reorder what a reader sees.
+fn is_active(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A one-line text from outside (a name, a message quoting a diary cell)
+/// with every active character written as a visible escape (`\u{1b}`).
+pub fn inline(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| is_active(c) || c == '\r') {
+        return Cow::Borrowed(text);
     }
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let column = source[line_start..offset].chars().count() + 1;
-    (line, column)
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_active(c) || c == '\r' {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Text for a terminal or a log: active characters escaped as in [`inline`],
+/// line breaks kept (a carriage return only as part of CRLF).
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    if !lone_cr && !text.chars().any(|c| is_active(c) && c != '\r') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            out.push(c);
+        } else if is_active(c) {
+            out.push_str(&c.escape_unicode().to_string());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The source as ariadne shows it: each active character replaced by as
+/// many `?`s as it has bytes, so every byte offset still points at the same
+/// place.
+fn visible_source(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| is_active(c) && c != '\r') {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_active(c) && c != '\r' {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A diagnostic to show, or a line standing for the repeats left out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown<'a> {
+    One(&'a Diagnostic),
+    /// `count` more diagnostics with this code in this file.
+    More {
+        code: &'static str,
+        file: Option<FileId>,
+        count: usize,
+    },
+}
+
+/// The diagnostics to print, with repeats summarised: after `keep`
+/// diagnostics of one code in one file, the rest become one [`Shown::More`]
+/// at the place of the first one left out. Output stays linear in the
+/// number of diagnostics, and a diary with ten thousand bad rows gives a
+/// readable page, not ten thousand snippets.
+pub fn summarise(diagnostics: &[Diagnostic], keep: usize) -> Vec<Shown<'_>> {
+    let mut seen: BTreeMap<(Option<FileId>, &'static str), usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    let mut more_at: BTreeMap<(Option<FileId>, &'static str), usize> = BTreeMap::new();
+    for d in diagnostics {
+        let key = (d.primary_file(), d.code);
+        let n = seen.entry(key).or_insert(0);
+        *n += 1;
+        if *n <= keep {
+            out.push(Shown::One(d));
+        } else if let Some(&i) = more_at.get(&key) {
+            if let Some(Shown::More { count, .. }) = out.get_mut(i) {
+                *count += 1;
+            }
+        } else {
+            more_at.insert(key, out.len());
+            out.push(Shown::More {
+                code: d.code,
+                file: key.0,
+                count: 1,
+            });
+        }
+    }
+    out
+}
+
+/// The line a [`Shown::More`] prints.
+pub fn more_line(map: &SourceMap, code: &str, file: Option<FileId>, count: usize) -> String {
+    let place = file.map_or(String::new(), |f| format!(" in {}", inline(map.name(f))));
+    format!(
+        "… and {count} more {code} diagnostic{}{place} (`trialc check --format json` lists every one)\n",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+/// One checked file in `trialc check --format json`: its name, counts and
+/// every diagnostic with each label's file.
+pub fn json_entry(name: &str, map: &SourceMap, diagnostics: &[Diagnostic]) -> serde_json::Value {
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let mut renderer = Renderer::new(map, false);
+    serde_json::json!({
+        "file": name,
+        "errors": errors,
+        "warnings": diagnostics.len() - errors,
+        "diagnostics": diagnostics.iter().map(|d| renderer.json(d)).collect::<Vec<_>>(),
+    })
+}
+
+/// The document of `trialc check --format json` (`trialc-diagnostics/1`).
+pub fn json_document(entries: Vec<serde_json::Value>) -> String {
+    let document = serde_json::json!({ "format": "trialc-diagnostics/1", "files": entries });
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&document).unwrap_or_default()
+    )
 }
 
 #[derive(Serialize)]
@@ -112,6 +442,7 @@ struct JsonPosition {
 
 #[derive(Serialize)]
 struct JsonLabel<'a> {
+    file: &'a str,
     start: usize,
     end: usize,
     from: JsonPosition,
@@ -129,35 +460,6 @@ struct JsonDiagnostic<'a> {
     labels: Vec<JsonLabel<'a>>,
     notes: &'a [String],
     help: Option<&'a str>,
-}
-
-/// The JSON form of one diagnostic (an object; the CLI wraps them in a document).
-pub fn json_value(diagnostic: &Diagnostic, file_name: &str, source: &str) -> serde_json::Value {
-    let position = |offset: usize| {
-        let (line, column) = line_column(source, offset);
-        JsonPosition { line, column }
-    };
-    let value = JsonDiagnostic {
-        file: file_name,
-        code: diagnostic.code,
-        severity: severity_name(diagnostic.severity),
-        message: &diagnostic.message,
-        labels: diagnostic
-            .labels
-            .iter()
-            .map(|l| JsonLabel {
-                start: l.span.start.min(source.len()),
-                end: l.span.end.min(source.len()),
-                from: position(l.span.start),
-                to: position(l.span.end),
-                message: &l.message,
-                primary: l.primary,
-            })
-            .collect(),
-        notes: &diagnostic.notes,
-        help: diagnostic.help.as_deref(),
-    };
-    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]
@@ -179,6 +481,19 @@ mod tests {
         let d = Diagnostic::error(crate::codes::E0101, "x").with_primary(Span::new(3, 99), "here");
         let text = human(&d, "f.trial", "abc", false);
         assert!(text.contains("E0101"), "{text}");
+    }
+
+    #[test]
+    fn spans_inside_a_character_do_not_panic() {
+        // A BOM is three bytes; an é two. Spans that cut either are moved
+        // to the character's edges.
+        let source = "\u{feff}{\"a\": é}";
+        for (start, end) in [(1, 2), (0, 1), (10, 11), (11, 11), (2, 12)] {
+            let d = Diagnostic::error(crate::codes::E0801, "x")
+                .with_primary(Span::new(start, end), "here");
+            let text = human(&d, "h.json", source, false);
+            assert!(text.contains("E0801"), "{text}");
+        }
     }
 
     #[test]
@@ -207,5 +522,66 @@ mod tests {
             .position(|c| c == '─' || c == '^' || c == '┬')
             .unwrap_or(usize::MAX);
         assert_eq!(word_col, mark_col, "\n{text}");
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let source = "trial \"x\u{1b}[2J\" {\n}\n";
+        let d = Diagnostic::error(crate::codes::E0101, "bad \u{1b}]0;title\u{7}")
+            .with_primary(Span::new(7, 11), "arm `\u{9b}x` \u{202e}here")
+            .with_note("cell `a\rb`");
+        let text = human(&d, "f\u{1b}.trial", source, false);
+        assert!(!text.chars().any(|c| is_active(c) || c == '\r'), "{text:?}");
+        assert!(text.contains("\\u{1b}"), "{text}");
+        assert_eq!(terminal_safe("a\r\nb\rc\u{1b}"), "a\r\nb\\u{d}c\\u{1b}");
+    }
+
+    #[test]
+    fn labels_name_their_files_in_json() {
+        let mut map = SourceMap::default();
+        let spec = map.add("s.trial", FileKind::Spec, "model m {\n}\n".to_string());
+        let json = map.add(
+            "h.json",
+            FileKind::Hypotheses,
+            "{\n \"a\": 1}\n".to_string(),
+        );
+        let d = Diagnostic::error(crate::codes::E0809, "mismatch")
+            .with_primary(Span::new(6, 7), "here")
+            .with_secondary_in(json, Span::new(3, 6), "there")
+            .in_file(spec);
+        let mut r = Renderer::new(&map, false);
+        let v = r.json(&d);
+        assert_eq!(v["labels"][0]["file"], "s.trial");
+        assert_eq!(v["labels"][1]["file"], "h.json");
+        assert_eq!(v["labels"][1]["from"]["line"], 2);
+        let text = r.human(&d);
+        assert!(
+            text.contains("s.trial") && text.contains("h.json"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn repeats_are_summarised_after_a_few() {
+        let ds: Vec<Diagnostic> = (0..10)
+            .map(|i| {
+                Diagnostic::error(crate::codes::E0704, "x")
+                    .with_primary(Span::new(i, i + 1), "y")
+                    .in_file(FileId(1))
+            })
+            .chain(std::iter::once(
+                Diagnostic::warning(crate::codes::W0701, "w").in_file(FileId(1)),
+            ))
+            .collect();
+        let shown = summarise(&ds, 3);
+        assert_eq!(shown.len(), 5);
+        assert_eq!(
+            shown[3],
+            Shown::More {
+                code: "E0704",
+                file: Some(FileId(1)),
+                count: 7
+            }
+        );
     }
 }

@@ -2,6 +2,11 @@
 //! mode from a steep start (the issue-3 regression), chains started at the
 //! mode give the posterior of random inits, `--method laplace` against NUTS
 //! and its labelling, the inverse metric in the CmdStan CSV, and the CLI.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use trialc::lower::LoweredOutcome;
 use trialc::report::{self, cmdstan, RunSettings};
@@ -231,7 +236,7 @@ fn the_laplace_report_is_labelled_an_approximation() {
         .lowered
         .iter()
         .map(|l| {
-            let seed = report::outcome_seed(4, l.outcome);
+            let seed = trialc::fit::outcome_seed(4, l.outcome);
             let p = fit_laplace(l.model.clone(), &OptimizeConfig::default(), 2000, seed)
                 .expect("Laplace");
             (l.clone(), p)
@@ -284,7 +289,7 @@ fn cmdstan_csv_has_the_adapted_inverse_metric() {
     };
     let p = fit(
         l.model.clone(),
-        &nuts(2, 150, 50, report::outcome_seed(2, l.outcome)),
+        &nuts(2, 150, 50, trialc::fit::outcome_seed(2, l.outcome)),
     )
     .expect("fit");
     assert_eq!(p.inv_metrics.len(), 2);

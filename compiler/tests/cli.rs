@@ -1,5 +1,10 @@
 //! The `trialc` binary as a user meets it: exit codes, where errors point,
 //! and byte-identical results whatever the thread count.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -7,6 +7,11 @@
 //! for the production parser means: no error-severity diagnostic. Set
 //! `TRIALC_CONFORMANCE_PROGRAMS` for a longer run (default 500 programs, each
 //! with 4 mutants).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::path::{Path, PathBuf};
 use trialc_grammar::{Parser as _, Rule, TrialGrammar};

@@ -2,6 +2,11 @@
 //! the line and column its primary label points at; several errors collected
 //! in one pass; BOM, CRLF, blanks and quotes; date mode; arm deviations; and
 //! a property test that no input text makes the reader panic.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use proptest::prelude::*;
 use trialc::data::{read_diary, ArmDeviation, ArmRecord, Diary};

@@ -5,16 +5,23 @@
 //! component's weight, conflict moves it onto the vague component); the
 //! sensitivity refit; `trialc init` output through the real checker; and the
 //! evidence round trip (export, import as the next spec's prior).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::collections::HashMap;
 
 use serde_json::Value;
+use trialc::analysis::sensitivity;
 use trialc::data::{read_diary, Diary};
 use trialc::diagnostic::Diagnostic;
 use trialc::evidence;
 use trialc::hir::{self, Spec};
 use trialc::hypotheses::{self, HypothesesFile, Loaded};
 use trialc::lower::{lower, LoweredOutcome, NoHypotheses, Role};
+use trialc::report::RunSettings;
 use trialc::schedule::{self, Phase, Schedule};
 use trialc::{init, syntax};
 use trialc_runtime::mir::{MirDensity, Prior};
@@ -203,7 +210,7 @@ fn ui(name: &str) -> String {
 }
 
 #[test]
-fn outcome_and_intervention_mismatches_are_reported_in_both_files() {
+fn outcome_and_intervention_mismatches_are_one_diagnostic_in_both_files() {
     let json = read("tests/ui/hypotheses/h.json");
     for (name, code, json_value) in [
         ("hypothesis-outcome-mismatch", "E0809", "\"attack\""),
@@ -233,15 +240,19 @@ fn outcome_and_intervention_mismatches_are_reported_in_both_files() {
             in_spec.labels.iter().any(|l| !l.primary),
             "a secondary label"
         );
-        assert!(in_spec.notes[0].starts_with("the hypothesis is at h.json:"));
-        let in_json = loaded.files[0]
-            .diagnostics
+        // One diagnostic: a label on the JSON value, in the JSON file.
+        let json_file = loaded.files[0].id;
+        let in_json = in_spec
+            .labels
             .iter()
-            .find(|d| d.code == code)
-            .expect("JSON diagnostic");
-        let at = in_json.primary_span().expect("span");
-        assert_eq!(&json[at.range()], json_value, "the exact value");
-        assert!(in_json.notes[0].starts_with("used at spec.trial:"));
+            .find(|l| l.file == Some(json_file))
+            .expect("a label in the JSON file");
+        assert!(!in_json.primary);
+        assert_eq!(&json[in_json.span.range()], json_value, "the exact value");
+        assert!(
+            loaded.files[0].diagnostics.iter().all(|d| d.code != code),
+            "not reported a second time in the JSON file"
+        );
     }
 }
 
@@ -445,18 +456,21 @@ fn sensitivity_replaces_each_hypothesis_prior_by_its_vague_component() {
     let json = hypotheses_json("H1", -1.0, 0.5);
     let loaded = load(&s.spec, &s.text, &[("h.json", &json)]);
     let lowered = lower(&s.spec, &s.schedule, &s.diary, &loaded.effects()).expect("lowered");
-    let sceptical = evidence::sceptical_spec(&s.spec, &lowered).expect("a hypothesis prior");
-    let again =
-        lower(&sceptical, &s.schedule, &s.diary, &NoHypotheses).expect("no hypotheses left");
+    let again = sensitivity::sceptical(&lowered).expect("a hypothesis prior");
     let p = again[0].effect(0).expect("effect");
     assert!(p.hypothesis.is_none());
     assert_eq!(p.prior_text, "normal(0, 5)");
+    match &again[0].model.priors[p.id].prior {
+        Prior::Dist(trialc_runtime::mir::Dist::Normal { mu, sigma }) => {
+            assert_eq!((*mu, *sigma), (0.0, 5.0));
+        }
+        other => panic!("{other:?}"),
+    }
     // Without a written vague component: normal(0, U), U as lowering chose it.
     let bare = SYNTHETIC.replace(" vague normal(0, 5)", "");
     let b = synthetic(&bare, -1.0);
     let lowered = lower(&b.spec, &b.schedule, &b.diary, &loaded.effects()).expect("lowered");
-    let sceptical = evidence::sceptical_spec(&b.spec, &lowered).expect("a hypothesis prior");
-    let again = lower(&sceptical, &b.schedule, &b.diary, &NoHypotheses).expect("lowered");
+    let again = sensitivity::sceptical(&lowered).expect("a hypothesis prior");
     match &again[0].model.priors[again[0].effect(0).expect("effect").id].prior {
         Prior::Dist(trialc_runtime::mir::Dist::Normal { mu, sigma }) => {
             assert_eq!(*mu, 0.0);
@@ -464,6 +478,9 @@ fn sensitivity_replaces_each_hypothesis_prior_by_its_vague_component() {
         }
         other => panic!("{other:?}"),
     }
+    // Everything else in the model is untouched.
+    assert_eq!(again[0].model.likelihoods, lowered[0].model.likelihoods);
+    assert_eq!(again[0].model.params.len(), lowered[0].model.params.len());
     // A spec without hypotheses has nothing to replace.
     let plain = SYNTHETIC
         .replace("hypotheses lfm from \"h.json\"\n", "")
@@ -473,7 +490,7 @@ fn sensitivity_replaces_each_hypothesis_prior_by_its_vague_component() {
         );
     let p = synthetic(&plain, -1.0);
     let lowered = lower(&p.spec, &p.schedule, &p.diary, &NoHypotheses).expect("lowered");
-    assert!(evidence::sceptical_spec(&p.spec, &lowered).is_none());
+    assert!(sensitivity::sceptical(&lowered).is_none());
 }
 
 #[test]
@@ -488,18 +505,19 @@ fn the_decision_is_flagged_when_it_depends_on_the_lfm_prior() {
     let json = hypotheses_json("H1", -1.2, 0.25);
     let lfm = fitted(&s, &json);
     let lowered: Vec<LoweredOutcome> = lfm.iter().map(|(l, _)| l.clone()).collect();
-    let sceptical = evidence::sceptical_spec(&s.spec, &lowered).expect("sceptical");
-    let sceptical: Vec<(LoweredOutcome, Posterior)> =
-        lower(&sceptical, &s.schedule, &s.diary, &NoHypotheses)
-            .expect("lowered")
-            .into_iter()
-            .map(|l| {
-                let post =
-                    fit(l.model.clone(), &config(evidence::sceptical_seed(11, 0))).expect("fit");
-                (l, post)
-            })
-            .collect();
-    let result = evidence::compare(&s.spec, &lfm, &sceptical, 2);
+    let sceptical: Vec<(LoweredOutcome, Posterior)> = sensitivity::sceptical(&lowered)
+        .expect("sceptical")
+        .into_iter()
+        .map(|l| {
+            let post = fit(
+                l.model.clone(),
+                &config(trialc::fit::sensitivity_seed(11, 0)),
+            )
+            .expect("fit");
+            (l, post)
+        })
+        .collect();
+    let result = sensitivity::compare(&s.spec, &lfm, &sceptical, 2, &RunSettings::default());
     assert_eq!(result.rules.len(), 1);
     assert!(result.rules[0].fires_lfm, "{result:?}");
     assert!(!result.rules[0].fires_sceptical, "{result:?}");
@@ -511,7 +529,7 @@ fn the_decision_is_flagged_when_it_depends_on_the_lfm_prior() {
         "{}",
         result.verdict
     );
-    let w = evidence::warnings(&s.spec, &result);
+    let w = sensitivity::warnings(&s.spec, &result);
     assert_eq!(w.len(), 1);
     assert_eq!(w[0].code, "W0809");
     let at = w[0].primary_span().expect("span");
@@ -521,9 +539,9 @@ fn the_decision_is_flagged_when_it_depends_on_the_lfm_prior() {
         &s.text[at.range()]
     );
     // The same fit on both sides: nothing depends on the prior.
-    let same = evidence::compare(&s.spec, &lfm, &lfm, 2);
+    let same = sensitivity::compare(&s.spec, &lfm, &lfm, 2, &RunSettings::default());
     assert!(!same.depends_on_lfm_prior);
-    assert!(evidence::warnings(&s.spec, &same).is_empty());
+    assert!(sensitivity::warnings(&s.spec, &same).is_empty());
 }
 
 // ----- init --------------------------------------------------------------------------

@@ -5,6 +5,11 @@
 //! independent errors, the posterior mode of the effects under flat priors
 //! equal to ordinary least squares solved here by the normal equations, and
 //! the real hpi-milk-sleep trial against its published estimate.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::collections::HashMap;
 
@@ -20,7 +25,7 @@ use trialc_runtime::posterior::fit;
 
 mod common;
 
-use common::{build, example, hypotheses, lowered, Example, EXAMPLES};
+use common::{build, build_with, example, hypotheses, lowered, Example, EXAMPLES};
 
 /// The raw CSV as (day, arm cell, column → cell), split by hand.
 fn raw_rows(csv: &str) -> Vec<(u64, String, HashMap<String, String>)> {
@@ -814,8 +819,18 @@ fn default_vague_component_uses_the_unit_information_scale() {
     assert_ne!(unbounded, with_hypothesis);
     let mut h = HashMap::new();
     h.insert(("lfm".to_string(), "H1".to_string()), (-1.0, 0.5));
+    // The file the spec names, so the spec checks; lowering reads `h`.
+    let h_json = r#"{"format": "trialc-hypotheses/1",
+ "generator": {"model": "m", "version": "1", "prompt_sha256": "ab", "created": "2026-11-20"},
+ "hypotheses": [{"id": "H1", "rank": 1, "intervention": "warm_milk", "outcome": "sleep_quality",
+   "effect": {"mean": -1.0, "sd": 0.5}}]}"#;
     for (text, bounded) in [(with_hypothesis, true), (unbounded, false)] {
-        let ex = build(base.dir.clone(), text, base.csv.clone());
+        let ex = build_with(
+            base.dir.clone(),
+            text,
+            base.csv.clone(),
+            &[("h.json", h_json)],
+        );
         let all = lower(&ex.spec, &ex.schedule, &ex.diary, &h).expect("lowered");
         let l = &all[0];
         let y = &l.model.likelihoods[0].y;

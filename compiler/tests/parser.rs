@@ -1,5 +1,10 @@
 //! Parser tests: the AST shape of representative inputs, byte spans with
 //! non-ASCII text, doc comments, error recovery, and "never panics".
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use proptest::prelude::*;
 use trialc::diagnostic::{Diagnostic, Span};

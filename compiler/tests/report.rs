@@ -6,6 +6,11 @@
 //! layout (header, columns, draw count, column means equal the report's);
 //! every SVG well-formed XML; and W0901–W0905 raised on a deliberately short
 //! fit with the primary label at the parameter's span in the spec.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use trialc::diagnostic::Diagnostic;
 use trialc::hir::{self, Comparison, Rule, RuleKind};
@@ -42,7 +47,7 @@ fn fits(ex: &Example, s: &RunSettings) -> Vec<(LoweredOutcome, Posterior)> {
         .iter()
         .map(|l| {
             let cfg = NutsConfig {
-                seed: report::outcome_seed(s.seed, l.outcome),
+                seed: trialc::fit::outcome_seed(s.seed, l.outcome),
                 ..cfg.clone()
             };
             (l.clone(), fit(l.model.clone(), &cfg).expect("fit"))
@@ -341,8 +346,11 @@ fn write_outputs_writes_every_file() {
     let f = fits(&ex, &s);
     let r = report_for(&ex, &f, &s);
     let dir = std::env::temp_dir().join(format!("trialc-report-test-{}", std::process::id()));
-    let written =
-        report::write_outputs(&dir, &r, &ex.spec, &ex.schedule, &ex.diary, &f).expect("write");
+    let written = trialc::io::write_outputs(
+        &dir,
+        &report::outputs(&r, &ex.spec, &ex.schedule, &ex.diary, &f),
+    )
+    .expect("write");
     let names: Vec<String> = written
         .iter()
         .map(|p| {
@@ -425,7 +433,7 @@ fn cmdstan_csv_layout_and_means() {
                 );
             }
             assert!(config.iter().any(|l| *l == format!("# id = {chain}")));
-            let seed = report::outcome_seed(4, l.outcome);
+            let seed = trialc::fit::outcome_seed(4, l.outcome);
             assert!(config.iter().any(|l| *l == format!("#   seed = {seed}")));
             let header: Vec<&str> = lines[header_at].split(',').collect();
             assert_eq!(&header[..7], &cmdstan::STAT_COLUMNS[..]);
@@ -811,13 +819,9 @@ fn write_example_outputs() {
     let s = settings(2, 200, 200, 1);
     let f = fits(&ex, &s);
     let r = report_for(&ex, &f, &s);
-    report::write_outputs(
+    trialc::io::write_outputs(
         std::path::Path::new(&dir),
-        &r,
-        &ex.spec,
-        &ex.schedule,
-        &ex.diary,
-        &f,
+        &report::outputs(&r, &ex.spec, &ex.schedule, &ex.diary, &f),
     )
     .expect("write outputs");
 }

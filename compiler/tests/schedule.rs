@@ -1,6 +1,11 @@
 //! End-to-end tests of the schedule: golden schedules for fixed seeds, exact
 //! admissible counts against brute force, day layout (washout, measurement
 //! days), and the validity of every rendering.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use chrono::NaiveDate;
 use trialc::schedule::{

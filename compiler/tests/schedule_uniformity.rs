@@ -12,6 +12,11 @@
 //! boundary, every admissible prefix has the same number of completions, and
 //! that greedy sampler happens to be exactly uniform. The module docs of
 //! `schedule::sequence` explain why we count anyway.)
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::collections::HashMap;
 

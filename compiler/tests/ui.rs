@@ -3,22 +3,18 @@
 //!
 //! A new input gets its snapshot with `INSTA_UPDATE=always cargo test -p trialc --test ui`
 //! (review the `.snap` files before committing); CI fails on a missing or changed one.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use std::path::Path;
-use trialc::diagnostic::{self, Diagnostic};
-use trialc::{codes, hir, markdown, render, syntax};
-
-fn diagnostics_of(text: &str, name: &str) -> Vec<Diagnostic> {
-    let spec = if markdown::is_markdown(name) {
-        markdown::extract(text).0
-    } else {
-        text.to_string()
-    };
-    let (file, mut diagnostics) = syntax::parse(&spec);
-    diagnostics.extend(hir::check(&file).1);
-    diagnostic::sort(&mut diagnostics);
-    diagnostics
-}
+use trialc::codes;
+use trialc::diagnostic::Diagnostic;
+use trialc::driver::{Session, SessionOptions};
+use trialc::render::Renderer;
+use trialc::source::MemorySources;
 
 fn relative_name(path: &Path) -> String {
     let text = path.to_string_lossy().replace('\\', "/");
@@ -28,41 +24,47 @@ fn relative_name(path: &Path) -> String {
     }
 }
 
-fn rendered(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+/// The input checked as `trialc check` checks it, through the library's
+/// session over in-memory buffers: the input under its stable name, and
+/// beside it the JSON files of its folder (the hypotheses files the
+/// `tests/ui/hypotheses/` inputs name).
+fn session_of(path: &Path) -> Session<MemorySources> {
     let name = relative_name(path);
-    let mut diagnostics = diagnostics_of(&text, &name);
-    let loaded = hypotheses_of(path, &text, &name);
-    diagnostics.extend(loaded.spec_diagnostics.iter().cloned());
-    diagnostic::sort(&mut diagnostics);
-    let mut out = String::new();
-    for d in &diagnostics {
-        out.push_str(&render::human(d, &name, &text, false));
-    }
-    for f in &loaded.files {
-        for d in &f.diagnostics {
-            out.push_str(&render::human(d, &f.name, &f.text, false));
+    let mut sources = MemorySources::new().with(
+        name.clone(),
+        std::fs::read_to_string(path).unwrap_or_default(),
+    );
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let folder = name.rsplit_once('/').map_or("", |(f, _)| f);
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        if p.extension().and_then(|e| e.to_str()) == Some("json") {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            sources.insert(
+                format!("{folder}/{file}"),
+                std::fs::read_to_string(&p).unwrap_or_default(),
+            );
         }
     }
-    out
+    let mut session = Session::new(sources, SessionOptions::default());
+    if let Ok(file) = session.open(&name) {
+        let _ = session.check(file);
+    }
+    session
 }
 
-/// Inputs under `tests/ui/hypotheses/` also read the hypotheses files they
-/// name (next to them) and check their use, as `trialc check` does.
-fn hypotheses_of(path: &Path, text: &str, name: &str) -> trialc::hypotheses::Loaded {
-    if !name.starts_with("tests/ui/hypotheses/") || markdown::is_markdown(name) {
-        return trialc::hypotheses::Loaded::default();
-    }
-    let (file, _) = syntax::parse(text);
-    let Some(spec) = hir::check(&file).0 else {
-        return trialc::hypotheses::Loaded::default();
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    trialc::hypotheses::load(&spec, name, text, &mut |relative| {
-        let shown = format!("tests/ui/hypotheses/{relative}");
-        let read = std::fs::read_to_string(dir.join(relative)).map_err(|_| "not found".to_string());
-        (shown, read)
-    })
+fn diagnostics_of(path: &Path) -> Vec<Diagnostic> {
+    session_of(path).diagnostics().to_vec()
+}
+
+fn rendered(path: &Path) -> String {
+    let session = session_of(path);
+    let mut renderer = Renderer::new(session.files(), false);
+    session
+        .diagnostics()
+        .iter()
+        .map(|d| renderer.human(d))
+        .collect()
 }
 
 #[test]
@@ -109,8 +111,7 @@ fn every_code_has_a_ui_test() {
     visit(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/ui")),
         &mut |path| {
-            let text = std::fs::read_to_string(path).unwrap_or_default();
-            for d in diagnostics_of(&text, &relative_name(path)) {
+            for d in diagnostics_of(path) {
                 seen.insert(d.code);
             }
         },

@@ -20,6 +20,11 @@
 //! "mean accept_stat" is the post-warmup mean of Stan's statistic
 //! (mean over the trajectory of min(1, e^-dH)); for nuts-rs its
 //! `mean_tree_accept`, the same quantity.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 #[path = "../tests/common/mod.rs"]
 mod common;

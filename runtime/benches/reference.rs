@@ -13,6 +13,11 @@
 //! the per-model figures for `scripts/bench-stan.sh`). CPU time is the sum
 //! over this process's threads of their on-CPU time (`/proc/self/task/*/schedstat`),
 //! comparable with Stan's summed per-chain elapsed times.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 #[path = "../tests/common/mod.rs"]
 mod common;

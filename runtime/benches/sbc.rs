@@ -3,6 +3,11 @@
 //! chi-square statistic of the 10-bin rank histogram and its p-value.
 //!
 //! Run: `cargo bench -p trialc-runtime --bench sbc -- [--sims N]`.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -1,6 +1,11 @@
 //! Every prior, transform and likelihood family of the MIR: gradients equal
 //! central finite differences at random points (proptest), values equal
 //! statrs (or a direct formula: dense Gaussian for AR(1) with gaps).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

@@ -1,5 +1,10 @@
 //! Diagnostics against the Stan/posterior reference values in
 //! fixtures/expected.json (computed by diag.py), to 1e-6 relative.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

@@ -2,6 +2,11 @@
 //! values at fixed unconstrained points (fixtures/golden_logp.json). Stan's
 //! `propto=true` drops additive constants, so values are compared as
 //! differences from the first point; gradients are compared directly.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

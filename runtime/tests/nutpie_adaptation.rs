@@ -3,6 +3,11 @@
 //! together: exact posteriors, the reference models against Stan's
 //! posterior summaries, bit-for-bit reproducibility whatever the thread
 //! count, and short warmups.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

@@ -1,6 +1,11 @@
 //! MAP and Laplace on models with known answers: a conjugate Gaussian linear
 //! regression (exact mode and covariance), and the count reference model
 //! (Laplace sd close to Stan's posterior sd).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

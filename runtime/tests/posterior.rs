@@ -2,6 +2,11 @@
 //! against data that agree or conflict with it. With sigma pinned at 1 the
 //! posterior is an exact mixture of normals, so the posterior component
 //! weights, the mean and P(delta > 0) are known in closed form.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 use statrs::distribution::{ContinuousCDF, Normal};
 use trialc_runtime::density::Transform;

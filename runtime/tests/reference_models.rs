@@ -1,6 +1,11 @@
 //! The four Stan reference models fitted on their data (4 chains x (1000 +
 //! 1000), Stan's defaults): posterior means within 4 combined MCSE of Stan's
 //! stored means and sds within 10% (fixtures/stan_summary.json).
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

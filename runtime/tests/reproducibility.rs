@@ -12,6 +12,11 @@
 //! compiler lowers them (`fixtures/migraine/*.json`: AR(1) normal,
 //! Bernoulli-logit, ordinal with 11 observations) and the 89-dimensional
 //! latent AR(1) Poisson reference model.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

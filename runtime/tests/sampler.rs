@@ -1,6 +1,11 @@
 //! NUTS end to end: exact posteriors (normal–normal, beta–binomial), thread
 //! count independence, failures that must be errors or divergences, never
 //! panics.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

@@ -1,6 +1,11 @@
 //! Simulation-based calibration per likelihood family, small enough for CI
 //! (SBC_SIMS overrides the number of simulations), plus a deliberately
 //! mis-specified fit that the same test must flag.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test or bench is an IO edge of its own
 
 mod common;
 

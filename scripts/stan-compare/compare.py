@@ -19,7 +19,7 @@ the mean over draws of the responsibility
                     sides (data conflict with the hypothesis) or below r
                     (data agree: the informative component keeps its weight)
 
-Data: the lowered MIR of each outcome (mirdump, which runs the compiler's own
+Data: the lowered MIR of each outcome (`trialc debug mir --format json`, the compiler's own
 pipeline: parse, check, hypotheses, schedule, diary, lower) gives y, the trial
 days and the linear-predictor columns; they are re-derived here where possible
 (dbar = mean analysed day, trend = (d - dbar) / L, 0/1 indicators) as a check on
@@ -33,7 +33,7 @@ draws, with the same MCSE estimator as the Stan side (diag.py: Stan's ess_mean).
 
 A negative control must FAIL at least one check, otherwise the run fails.
 
-usage: compare.py --trialc BIN --mirdump BIN --work DIR [--only CASE ...]
+usage: compare.py --trialc BIN --work DIR [--only CASE ...]
 """
 import argparse
 import csv
@@ -109,9 +109,11 @@ def log(*a):
 _mir_cache, _run_cache = {}, {}
 
 
-def mir(mirdump, spec):
+def mir(trialc, spec):
     if spec not in _mir_cache:
-        out = subprocess.run([mirdump, spec], check=True, capture_output=True, text=True).stdout
+        # --allow-outside: the conflict case reads the migraine example's hypotheses.
+        out = subprocess.run([trialc, "debug", "mir", "--format", "json", "--allow-outside", spec],
+                             check=True, capture_output=True, text=True).stdout
         _mir_cache[spec] = {o["outcome"]: o for o in json.loads(out)}
     return _mir_cache[spec]
 
@@ -121,7 +123,7 @@ def trialc_run(trialc, spec, work, draws=DRAWS):
         return _run_cache[(spec, draws)]
     out = os.path.join(work, "trialc", os.path.basename(spec).replace(".trial", "") + f"-{draws}")
     os.makedirs(out, exist_ok=True)
-    cmd = [trialc, "run", spec, "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(draws),
+    cmd = [trialc, "run", "--allow-outside", spec, "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(draws),
            "--seed", str(TRIALC_SEED), "--format", "json", "--out", out]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode not in (0, 3):
@@ -314,7 +316,7 @@ def decisions(o_rep, arm_names, rules, outcome):
 
 def compare_case(case, args, draws=DRAWS):
     name, spec, outcome, program, kind, tweak = case
-    o = mir(args.mirdump, spec)[outcome]
+    o = mir(args.trialc, spec)[outcome]
     rep, out, rc, cmd = trialc_run(args.trialc, spec, args.work, draws)
     o_rep = next(x for x in rep["outcomes"] if x["name"] == outcome)
     data, fam = stan_data(o, tweak)
@@ -443,7 +445,6 @@ def table(results):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trialc", required=True)
-    ap.add_argument("--mirdump", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--results", default=os.path.join(HERE, "results.md"))

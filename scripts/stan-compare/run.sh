@@ -28,16 +28,12 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import stan' 2>/dev/n
   fi
 fi
 
-# trialc (release) and the MIR dumper (a standalone crate linking the compiler
-# library; its own target dir so it never fights the workspace build).
+# trialc (release); `trialc debug mir --format json` dumps the lowered models.
 # Others edit the checkout concurrently: if a build fails, say so and use the
 # last binary built (TRIALC=path overrides the trialc binary).
 TRIALC="${TRIALC:-$ROOT/target/release/trialc}"
 if ! ( cd "$ROOT" && cargo build -q --release -p trialc ); then
   echo "warning: cargo build of trialc failed; using the existing $TRIALC" >&2
-fi
-if ! ( cd "$HERE/mirdump" && CARGO_TARGET_DIR="$WORK/target" cargo build -q --release ); then
-  echo "warning: cargo build of mirdump failed; using the existing binary" >&2
 fi
 [ -x "$TRIALC" ] || { echo "error: no trialc binary at $TRIALC" >&2; exit 2; }
 
@@ -46,5 +42,4 @@ export XDG_CACHE_HOME="$WORK/cache"
 export PYTHONWARNINGS=ignore
 exec "$VENV/bin/python" "$HERE/compare.py" \
   --trialc "$TRIALC" \
-  --mirdump "$WORK/target/release/stan-compare-mirdump" \
   --work "$WORK" "$@"

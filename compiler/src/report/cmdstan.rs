@@ -32,7 +32,8 @@ use std::fmt::Write as _;
 
 use trialc_runtime::posterior::Posterior;
 
-use super::{offsets, RunSettings};
+use super::RunSettings;
+use crate::analysis::effects::offsets;
 use crate::hir;
 use crate::lower::LoweredOutcome;
 
@@ -146,7 +147,7 @@ pub fn chain_csv(
         "# random".to_string(),
         format!(
             "#   seed = {}",
-            super::outcome_seed(settings.seed, lowered.outcome)
+            crate::fit::outcome_seed(settings.seed, lowered.outcome)
         ),
         "# output".to_string(),
         format!("#   file = {}-{}.csv", outcome.name, chain + 1),

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 
 use trialc_runtime::posterior::Posterior;
 
-use super::{element_of, flat_draws};
+use crate::analysis::effects::{element_of, flat_draws};
 use crate::data::Diary;
 use crate::hir::{self, OutcomeType};
 use crate::lower::{LoweredOutcome, ParamInfo};

@@ -9,7 +9,8 @@
 use std::fmt::Write as _;
 
 use super::decide::{num, prob_text, required};
-use super::{fmt_stat, EffectReport, Interval, OutcomeReport, ParamRow, Report};
+use super::{EffectReport, Interval, OutcomeReport, ParamRow, Report};
+use crate::analysis::convergence::fmt_stat;
 
 /// The whole terminal report.
 pub fn text(r: &Report) -> String {

@@ -1376,7 +1376,12 @@ impl<'s> Parser<'s> {
                 break;
             }
             let gap = self.source.get(comment.span.end..next_start).unwrap_or("");
-            if gap.matches('\n').count() > 1 || !gap.trim().is_empty() {
+            // A byte-order mark the grammar accepts before the first item is
+            // invisible: it does not separate a doc comment from its item.
+            let blank = gap
+                .trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+                .is_empty();
+            if line_breaks(gap) > 1 || !blank {
                 break;
             }
             lines.push(
@@ -1384,7 +1389,7 @@ impl<'s> Parser<'s> {
                     .text
                     .strip_prefix(' ')
                     .unwrap_or(&comment.text)
-                    .trim_end_matches('\r'),
+                    .trim_end(),
             );
             next_start = comment.span.start;
         }
@@ -1394,6 +1399,12 @@ impl<'s> Parser<'s> {
         lines.reverse();
         Some(lines.join("\n"))
     }
+}
+
+/// Line breaks in `text`, each of `\r\n`, `\n` and a lone `\r` counted
+/// once (the grammar's `NEWLINE`), so CR-only files keep their blank lines.
+fn line_breaks(text: &str) -> usize {
+    text.matches('\n').count() + text.matches('\r').count() - text.matches("\r\n").count()
 }
 
 /// Whether a word is a keyword somewhere in the grammar (for deciding that a

@@ -5,12 +5,13 @@
 
 use std::collections::HashMap;
 
-use trialc::data::{read_diary, Diary};
-use trialc::diagnostic::Diagnostic;
-use trialc::hir::{self, Spec};
+use trialc::data::Diary;
+use trialc::driver::{DiarySource, Session, SessionOptions};
+use trialc::hir::Spec;
 use trialc::lower::{lower, LoweredOutcome};
-use trialc::schedule::{self, Schedule};
-use trialc::syntax;
+use trialc::render::Renderer;
+use trialc::schedule::Schedule;
+use trialc::source::MemorySources;
 
 /// Every bundled example.
 pub const EXAMPLES: [&str; 5] = [
@@ -42,22 +43,59 @@ pub fn dir(name: &str) -> String {
     format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Checks `text` (no errors allowed), builds its schedule and reads `csv`.
+/// Every file under `dir` (the example's hypotheses files among them), by
+/// path, for an in-memory session.
+fn files_under(dir: &str, sources: &mut MemorySources) {
+    let mut stack = vec![std::path::PathBuf::from(dir)];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                sources.insert(p.to_string_lossy().into_owned(), text);
+            }
+        }
+    }
+}
+
+/// Checks `text` (no errors allowed), builds its schedule and reads `csv`,
+/// through the library's session as `trialc run` does, over in-memory
+/// buffers: the spec and diary given, the other files of `dir` beside them.
 pub fn build(dir: String, text: String, csv: String) -> Example {
-    let (file, mut diagnostics) = syntax::parse(&text);
-    let (spec, more) = hir::check(&file);
-    diagnostics.extend(more);
-    let errors: Vec<&Diagnostic> = diagnostics.iter().filter(|d| d.is_error()).collect();
-    assert!(errors.is_empty(), "{dir}: {errors:#?}");
-    let spec = spec.expect("checked spec");
-    let schedule = schedule::build(&spec.schedule_spec()).expect("schedule");
-    let (diary, diagnostics) = read_diary(&csv, &spec, &schedule);
-    let diary = diary.unwrap_or_else(|| panic!("{dir}: {diagnostics:#?}"));
+    build_with(dir, text, csv, &[])
+}
+
+/// [`build`] with more files beside the spec (`(name, text)`, relative to `dir`).
+pub fn build_with(dir: String, text: String, csv: String, extra: &[(&str, &str)]) -> Example {
+    let mut sources = MemorySources::new();
+    files_under(&dir, &mut sources);
+    for (name, contents) in extra {
+        sources.insert(format!("{dir}/{name}"), *contents);
+    }
+    let spec_path = format!("{dir}/spec-under-test.trial");
+    let diary_path = format!("{dir}/diary-under-test.csv");
+    sources.insert(spec_path.clone(), text.clone());
+    sources.insert(diary_path.clone(), csv.clone());
+    let mut session = Session::new(sources, SessionOptions::default());
+    let result = session
+        .open(&spec_path)
+        .and_then(|f| session.check(f))
+        .and_then(|c| {
+            session
+                .read_diary(&c, DiarySource::Path(&diary_path))
+                .map(|(_, d)| (c, d))
+        });
+    let (checked, diary) = result.unwrap_or_else(|stop| {
+        let mut r = Renderer::new(session.files(), false);
+        let shown: String = session.diagnostics().iter().map(|d| r.human(d)).collect();
+        panic!("{dir}: {stop:?}\n{shown}")
+    });
     Example {
         dir,
         text,
-        spec,
-        schedule,
+        spec: checked.spec,
+        schedule: checked.schedule,
         csv,
         diary,
     }

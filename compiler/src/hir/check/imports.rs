@@ -63,6 +63,7 @@ impl Checker {
         };
         if let Some(d) = self.diagnostics.get_mut(index) {
             d.labels.push(crate::diagnostic::Label {
+                file: None,
                 span: name.span,
                 message: format!(
                     "{kind} `{}` unresolved, perhaps from this import",

@@ -82,6 +82,7 @@ impl Checker {
                 // also show where this spec uses it.
                 for d in &mut self.diagnostics[before..] {
                     d.labels.push(crate::diagnostic::Label {
+                        file: None,
                         span: name.span,
                         message: format!("`{}` used here", name.node),
                         primary: false,

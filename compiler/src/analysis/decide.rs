@@ -17,7 +17,7 @@
 use serde::Serialize;
 use trialc_runtime::posterior::Posterior;
 
-use super::element_of;
+use super::effects::element_of;
 use crate::hir::{self, Comparison, Direction, OutcomeType, Rule, RuleKind};
 use crate::lower::LoweredOutcome;
 
@@ -312,7 +312,7 @@ pub fn required(p: f64) -> String {
 /// A number as a person writes it: `0`, `0.8`, `1.5`, `0.85`.
 pub fn num(v: f64) -> String {
     if !v.is_finite() {
-        return super::fmt_stat(v, 0);
+        return super::convergence::fmt_stat(v, 0);
     }
     if v.fract() == 0.0 && v.abs() < 1e15 {
         return format!("{v:.0}");

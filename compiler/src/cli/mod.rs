@@ -1,0 +1,5 @@
+//! The binary's own modules (not part of the library): the command line's
+//! grammar and the terminal.
+
+pub mod args;
+pub mod term;

@@ -1,0 +1,657 @@
+//! The pipeline as a library: one [`Session`] that the CLI, the tests, the
+//! editor, the protocol renderer and design simulation share.
+//!
+//! A session owns the texts it loaded (a [`SourceMap`]) and every
+//! diagnostic raised on them, each label placed in its file. The stages are
+//! calls, each taking what the one before returned:
+//!
+//! ```text
+//! open ─► check ─► prepare ─► fit ─► analyse
+//!  spec    parse, hir,  schedule (checked), diary,   NUTS or Laplace,   rules, effects, convergence,
+//!          hypotheses,  lowering to one model        one per outcome    sensitivity refit, report
+//!          schedule     per outcome
+//! ```
+//!
+//! A stage returns `Err(Stop)` when anything so far has an error: a spec
+//! with any error (a syntax error included) never reaches the schedule, the
+//! diary or the sampler. The session does no IO of its own: texts come
+//! from a [`Sources`] (files for the CLI, buffers for an editor), and
+//! nothing is printed or written; callers render [`Session::diagnostics`].
+
+use rayon::prelude::*;
+use trialc_runtime::posterior::Posterior;
+
+use crate::analysis::{self, sensitivity};
+use crate::codes;
+use crate::data::{self, Diary};
+use crate::diagnostic::{self, Diagnostic};
+use crate::evidence;
+use crate::fit::{self, RunSettings};
+use crate::hir;
+use crate::hypotheses::{self, HypothesesFile, Loaded};
+use crate::lower::{self, LoweredOutcome};
+use crate::markdown;
+use crate::report::{self, Report};
+use crate::schedule::{self, Schedule};
+use crate::source::{
+    resolve_within, Access, FileId, FileKind, PathProblem, ReadError, SourceMap, Sources,
+};
+use crate::syntax::{self, ast};
+
+/// Why a stage stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The inputs have errors; they are in [`Session::diagnostics`].
+    Invalid,
+    /// A file given on the command line cannot be used at all (there is
+    /// no place in a file to point at).
+    Unusable(Problem),
+}
+
+/// A problem with no place in a file: what, and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub help: String,
+}
+
+impl Stop {
+    fn unusable(message: impl Into<String>, help: impl Into<String>) -> Stop {
+        Stop::Unusable(Problem {
+            message: message.into(),
+            help: help.into(),
+        })
+    }
+}
+
+/// How a session may read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Allow paths named in a spec to leave the spec's folder tree (the
+    /// CLI's `--allow-outside`); refused by default, because specs come
+    /// from other people and from models.
+    pub allow_outside: bool,
+}
+
+/// A spec that checked without errors, with its hypotheses files and schedule.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub file: FileId,
+    pub spec: hir::Spec,
+    /// The hypotheses files the spec names, read without errors, by the
+    /// spec's source name, in spec order.
+    pub hypotheses: Vec<(String, HypothesesFile)>,
+    pub schedule: Schedule,
+}
+
+/// Everything a fit needs: the checked spec, the diary and one lowered
+/// model per outcome.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub checked: Checked,
+    pub diary_file: FileId,
+    pub diary: Diary,
+    pub lowered: Vec<LoweredOutcome>,
+}
+
+/// Which diary to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiarySource<'a> {
+    /// The spec's `data "…"`, relative to the spec (confined to its tree).
+    Spec,
+    /// A path the user gave (read as given).
+    Path(&'a str),
+}
+
+/// One fitted model per outcome, in spec order.
+pub type Fits = Vec<(LoweredOutcome, Posterior)>;
+
+/// How fits run: sampler settings and worker threads. Results do not depend
+/// on `threads`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FitOptions {
+    pub settings: RunSettings,
+    /// Worker threads; `None` = all cores.
+    pub threads: Option<usize>,
+}
+
+/// What a long stage tells its caller while it works. Called from worker
+/// threads.
+pub trait Progress: Sync {
+    /// `total` fits are about to run (`phase`: `fitting` or `sensitivity`).
+    fn start(&self, _phase: &str, _total: usize) {}
+    /// One fit finished.
+    fn finished(&self, _name: &str) {}
+    /// The phase is over.
+    fn end(&self) {}
+}
+
+/// Reports nothing.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// The report and what it was built from.
+#[derive(Debug, Clone)]
+pub struct Analysed {
+    pub report: Report,
+}
+
+/// One run of the pipeline over one spec and what it read.
+pub struct Session<S: Sources> {
+    sources: S,
+    options: SessionOptions,
+    map: SourceMap,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl<S: Sources> Session<S> {
+    pub fn new(sources: S, options: SessionOptions) -> Self {
+        Session {
+            sources,
+            options,
+            map: SourceMap::default(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Every loaded text, by id.
+    pub fn files(&self) -> &SourceMap {
+        &self.map
+    }
+
+    /// Every diagnostic so far, in the order the stages raised them (each
+    /// stage's sorted by file and position).
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Errors and warnings so far.
+    pub fn counts(&self) -> (usize, usize) {
+        let errors = self.diagnostics.iter().filter(|d| d.is_error()).count();
+        (errors, self.diagnostics.len() - errors)
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Adds one stage's diagnostics, each placed in `file` where its labels
+    /// have no file yet, sorted by position.
+    fn raise(&mut self, file: FileId, diagnostics: impl IntoIterator<Item = Diagnostic>) {
+        let mut batch: Vec<Diagnostic> = diagnostics.into_iter().map(|d| d.in_file(file)).collect();
+        diagnostic::sort(&mut batch);
+        self.diagnostics.extend(batch);
+    }
+
+    fn stop_if_errors(&self) -> Result<(), Stop> {
+        if self.has_errors() {
+            Err(Stop::Invalid)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Loads a spec: a `.trial` file, or a Markdown protocol whose
+    /// ```trial blocks form the spec (everything else blanked, so spans are
+    /// offsets into the document).
+    pub fn open(&mut self, path: &str) -> Result<FileId, Stop> {
+        let text = self.sources.read(path, Access::Direct).map_err(|e| {
+            Stop::unusable(
+                format!("cannot read `{path}`: {e}"),
+                "check the path; trialc reads `.trial` specs and Markdown protocols",
+            )
+        })?;
+        let kind = if markdown::is_markdown(path) {
+            if markdown::extract(&text).1 == 0 {
+                return Err(Stop::unusable(
+                    format!("`{path}` has no ```trial block"),
+                    "fence the spec in the document with ```trial … ```",
+                ));
+            }
+            FileKind::Markdown
+        } else {
+            FileKind::Spec
+        };
+        Ok(self.map.add(path, kind, text))
+    }
+
+    /// Loads a spec from a text the caller has (an editor's buffer).
+    pub fn open_text(&mut self, name: &str, text: String) -> FileId {
+        let kind = if markdown::is_markdown(name) {
+            FileKind::Markdown
+        } else {
+            FileKind::Spec
+        };
+        self.map.add(name, kind, text)
+    }
+
+    /// What the parser sees of a loaded spec.
+    fn spec_text(&self, file: FileId) -> String {
+        let text = self.map.text(file);
+        match self.map.get(file).map(|f| f.kind) {
+            Some(FileKind::Markdown) => markdown::extract(text).0,
+            _ => text.to_string(),
+        }
+    }
+
+    /// Parses a loaded spec; syntax errors join the session's diagnostics.
+    /// Parsing never fails: what parsed is returned.
+    pub fn parse(&mut self, file: FileId) -> ast::File {
+        let (ast, diagnostics) = syntax::parse(&self.spec_text(file));
+        self.raise(file, diagnostics);
+        ast
+    }
+
+    /// Parses and checks a spec, reads and checks the hypotheses files it
+    /// names, and builds its schedule. `Ok` only when nothing has an error.
+    pub fn check(&mut self, file: FileId) -> Result<Checked, Stop> {
+        let (ast, mut diagnostics) = syntax::parse(&self.spec_text(file));
+        let (spec, more) = hir::check(&ast);
+        diagnostics.extend(more);
+        self.raise(file, diagnostics);
+        let spec = spec.ok_or(Stop::Invalid)?;
+        let loaded = self.load_hypotheses(file, &spec);
+        let mut in_files = Vec::new();
+        for f in &loaded.files {
+            in_files.extend(f.diagnostics.iter().cloned());
+        }
+        self.raise(
+            file,
+            loaded.spec_diagnostics.iter().cloned().chain(in_files),
+        );
+        let schedule = match schedule::build(&spec.schedule_spec()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // The checker validates what `schedule::build` needs; a
+                // failure here is a gap in the checker.
+                let d = Diagnostic::error(
+                    codes::E0001,
+                    format!("the schedule cannot be built although the spec checked: {e}"),
+                )
+                .with_primary(spec.schedule.span, "this schedule");
+                self.raise(file, [d]);
+                None
+            }
+        };
+        self.stop_if_errors()?;
+        let schedule = schedule.ok_or(Stop::Invalid)?;
+        Ok(Checked {
+            file,
+            spec,
+            hypotheses: loaded.usable(),
+            schedule,
+        })
+    }
+
+    /// Reads every hypotheses file `spec` names (confined to the spec's
+    /// folder) and checks the spec's use of them.
+    fn load_hypotheses(&mut self, spec_file: FileId, spec: &hir::Spec) -> Loaded {
+        let spec_name = self.map.name(spec_file).to_string();
+        let mut loaded = Loaded::default();
+        for source in &spec.hypotheses {
+            match self.read_named(&spec_name, &source.path, FileKind::Hypotheses) {
+                Ok((id, name)) => {
+                    let text = self.map.text(id).to_string();
+                    if !looks_like_json_object(&text) {
+                        // Not what the spec says it is: say so at the spec,
+                        // without quoting a line of it.
+                        loaded.spec_diagnostics.push(
+                            Diagnostic::error(
+                                codes::E0801,
+                                format!("`{name}` is not a hypotheses file: it does not start with a JSON object"),
+                            )
+                            .with_primary(source.path_span, "named here as a hypotheses file")
+                            .with_help("name a `trialc-hypotheses/1` JSON file (docs/hypotheses.md)"),
+                        );
+                        continue;
+                    }
+                    loaded
+                        .files
+                        .push(hypotheses::read_loaded(&source.name, id, name, text));
+                }
+                Err(Refused::Path(problem)) => loaded.spec_diagnostics.push(path_refused(
+                    source.path_span,
+                    &source.path,
+                    problem,
+                )),
+                Err(Refused::Read(name, e)) => loaded
+                    .spec_diagnostics
+                    .push(hypotheses::unreadable(source, &name, &e.to_string())),
+            }
+        }
+        let spec_text = self.spec_text(spec_file);
+        hypotheses::check_uses(spec, spec_file, &spec_text, &mut loaded);
+        loaded
+    }
+
+    /// Reads a file named inside the spec at `spec_name`, confined to its
+    /// folder tree unless the session allows more.
+    fn read_named(
+        &mut self,
+        spec_name: &str,
+        written: &str,
+        kind: FileKind,
+    ) -> Result<(FileId, String), Refused> {
+        let resolved = resolve_within(spec_name, written, self.options.allow_outside)
+            .map_err(Refused::Path)?;
+        let access = if self.options.allow_outside {
+            Access::Direct
+        } else {
+            Access::Within(&resolved.folder)
+        };
+        match self.sources.read(&resolved.path, access) {
+            Ok(text) => Ok((
+                self.map.add(resolved.path.clone(), kind, text),
+                resolved.path,
+            )),
+            Err(e) => Err(Refused::Read(resolved.path, e)),
+        }
+    }
+
+    /// Reads the diary, checks it against the spec and its schedule, and
+    /// lowers one model per outcome.
+    pub fn prepare(&mut self, checked: Checked, diary: DiarySource<'_>) -> Result<Prepared, Stop> {
+        let (diary_file, diary) = self.read_diary(&checked, diary)?;
+        let lowered = match lower::lower(
+            &checked.spec,
+            &checked.schedule,
+            &diary,
+            &hypotheses::effects(&checked.hypotheses),
+        ) {
+            Ok(lowered) => lowered,
+            Err(diagnostics) => {
+                self.raise(checked.file, diagnostics);
+                return Err(Stop::Invalid);
+            }
+        };
+        Ok(Prepared {
+            checked,
+            diary_file,
+            diary,
+            lowered,
+        })
+    }
+
+    /// Reads the diary and checks it against the spec and its schedule.
+    pub fn read_diary(
+        &mut self,
+        checked: &Checked,
+        diary: DiarySource<'_>,
+    ) -> Result<(FileId, Diary), Stop> {
+        let spec_file = checked.file;
+        let spec_name = self.map.name(spec_file).to_string();
+        let diary_file = match (diary, &checked.spec.data) {
+            (DiarySource::Path(path), _) => {
+                let text = self.sources.read(path, Access::Direct).map_err(|e| {
+                    Stop::unusable(
+                        format!("cannot read the diary `{path}`: {e}"),
+                        "check the path given to `--data`",
+                    )
+                })?;
+                self.map.add(path, FileKind::Diary, text)
+            }
+            (DiarySource::Spec, Some(data)) => {
+                match self.read_named(&spec_name, &data.value, FileKind::Diary) {
+                    Ok((id, _)) => id,
+                    Err(Refused::Path(problem)) => {
+                        let d = path_refused(data.span, &data.value, problem);
+                        self.raise(spec_file, [d]);
+                        return Err(Stop::Invalid);
+                    }
+                    Err(Refused::Read(name, e)) => {
+                        let d = Diagnostic::error(
+                            codes::E0720,
+                            format!("cannot read the diary `{name}`: {e}"),
+                        )
+                        .with_primary(data.span, "named here")
+                        .with_help("the path is relative to the spec's folder; `--data FILE` reads another diary");
+                        self.raise(spec_file, [d]);
+                        return Err(Stop::Invalid);
+                    }
+                }
+            }
+            (DiarySource::Spec, None) => {
+                return Err(Stop::unusable(
+                    format!("no diary for `{spec_name}`"),
+                    "name it in the spec (`data \"diary.csv\"`) or pass `--data FILE`",
+                ));
+            }
+        };
+        let text = self.map.text(diary_file).to_string();
+        let (read, diagnostics) = data::read_diary(&text, &checked.spec, &checked.schedule);
+        self.raise(diary_file, diagnostics);
+        self.stop_if_errors()?;
+        let diary = read.ok_or(Stop::Invalid)?;
+        Ok((diary_file, diary))
+    }
+
+    /// Fits every outcome's model as `options` say (NUTS from random or MAP
+    /// inits, or the Laplace approximation), in parallel, each on its own
+    /// seed. E0910 for a model that cannot be fitted.
+    pub fn fit(
+        &mut self,
+        prepared: &Prepared,
+        options: &FitOptions,
+        progress: &dyn Progress,
+    ) -> Result<Fits, Stop> {
+        let settings = &options.settings;
+        let spec = &prepared.checked.spec;
+        let pool = thread_pool(options.threads)?;
+        progress.start("fitting", prepared.lowered.len());
+        let results: Vec<Result<Posterior, String>> = pool.install(|| {
+            prepared
+                .lowered
+                .par_iter()
+                .map(|l| {
+                    let seed = fit::outcome_seed(settings.seed, l.outcome);
+                    let result = fit::fit_model(l.model.clone(), settings, seed);
+                    progress.finished(
+                        spec.outcomes
+                            .get(l.outcome)
+                            .map_or("?", |o| o.name.as_str()),
+                    );
+                    result
+                })
+                .collect()
+        });
+        progress.end();
+        let mut fits = Vec::new();
+        let mut failed = Vec::new();
+        for (lowered, result) in prepared.lowered.iter().zip(results) {
+            match result {
+                Ok(post) => fits.push((lowered.clone(), post)),
+                Err(message) => {
+                    let outcome = &spec.outcomes[lowered.outcome];
+                    failed.push(
+                        Diagnostic::error(
+                            codes::E0910,
+                            format!("the model of `{}` could not be fitted: {message}", outcome.name),
+                        )
+                        .with_primary(outcome.span, "this outcome")
+                        .with_help("check the priors and the data of this outcome; `trialc debug mir` shows the model"),
+                    );
+                }
+            }
+        }
+        if !failed.is_empty() {
+            self.raise(prepared.checked.file, failed);
+            return Err(Stop::Invalid);
+        }
+        Ok(fits)
+    }
+
+    /// Evaluates the decision rules, effects and convergence of the fits,
+    /// refits the outcomes whose decision may rest on an LFM prior under the
+    /// sceptical reference prior, and builds the report. Convergence and
+    /// sensitivity warnings join the session's diagnostics.
+    pub fn analyse(
+        &mut self,
+        prepared: &Prepared,
+        fits: &Fits,
+        options: &FitOptions,
+        progress: &dyn Progress,
+    ) -> Result<Analysed, Stop> {
+        let c = &prepared.checked;
+        let settings = &options.settings;
+        let analysis = analysis::analyse(&c.spec, &c.schedule, &prepared.diary, fits, settings);
+        let periods_complete = analysis.periods_complete;
+        let convergence = analysis.diagnostics.clone();
+        let sources: Vec<(&str, &HypothesesFile)> = c
+            .hypotheses
+            .iter()
+            .map(|(name, file)| (name.as_str(), file))
+            .collect();
+        let mut built = report::present(
+            &c.spec,
+            &c.schedule,
+            &prepared.diary,
+            fits,
+            analysis,
+            settings,
+        )
+        .with_hypotheses(&c.spec, &sources);
+        if let Some(refits) = self.fit_sceptical(prepared, fits, options, progress)? {
+            let result = sensitivity::compare(&c.spec, fits, &refits, periods_complete, settings);
+            self.raise(c.file, sensitivity::warnings(&c.spec, &result));
+            built.sensitivity = Some(result);
+        }
+        self.raise(c.file, convergence);
+        Ok(Analysed { report: built })
+    }
+
+    /// The sensitivity refit: every outcome whose model has a prior from an
+    /// LFM hypothesis and that a decision rule reads, fitted again as the
+    /// sceptical reference model (each such prior replaced by its vague
+    /// component; same settings, its own seed); other outcomes reuse their
+    /// fit. `None` when no decision rule reads an outcome with a prior from
+    /// a hypothesis.
+    fn fit_sceptical(
+        &mut self,
+        prepared: &Prepared,
+        fits: &Fits,
+        options: &FitOptions,
+        progress: &dyn Progress,
+    ) -> Result<Option<Fits>, Stop> {
+        let spec = &prepared.checked.spec;
+        let refit: Vec<&LoweredOutcome> = fits
+            .iter()
+            .map(|(l, _)| l)
+            .filter(|l| sensitivity::needs_refit(spec, l))
+            .collect();
+        if refit.is_empty() {
+            return Ok(None);
+        }
+        let owned: Vec<LoweredOutcome> = refit.iter().map(|l| (*l).clone()).collect();
+        let Some(sceptical) = sensitivity::sceptical(&owned) else {
+            return Ok(None);
+        };
+        let settings = &options.settings;
+        let pool = thread_pool(options.threads)?;
+        progress.start("sensitivity", sceptical.len());
+        let results: Vec<Result<Posterior, String>> = pool.install(|| {
+            sceptical
+                .par_iter()
+                .map(|l| {
+                    let seed = fit::sensitivity_seed(settings.seed, l.outcome);
+                    let fit = fit::fit_model(l.model.clone(), settings, seed);
+                    progress.finished(
+                        spec.outcomes
+                            .get(l.outcome)
+                            .map_or("?", |o| o.name.as_str()),
+                    );
+                    fit
+                })
+                .collect()
+        });
+        progress.end();
+        let mut refitted = Vec::new();
+        for (l, result) in sceptical.into_iter().zip(results) {
+            match result {
+                Ok(post) => refitted.push((l, post)),
+                Err(message) => {
+                    let outcome = &spec.outcomes[l.outcome];
+                    let d = Diagnostic::error(
+                        codes::E0910,
+                        format!("the sceptical sensitivity model of `{}` could not be fitted: {message}", outcome.name),
+                    )
+                    .with_primary(outcome.span, "this outcome")
+                    .with_help("the sensitivity analysis replaces each LFM prior by its vague component; check that component");
+                    self.raise(prepared.checked.file, [d]);
+                    return Err(Stop::Invalid);
+                }
+            }
+        }
+        // One fit per outcome: the refit where there is one, else the fit.
+        Ok(Some(
+            fits.iter()
+                .map(|(l, post)| {
+                    refitted
+                        .iter()
+                        .find(|(r, _)| r.outcome == l.outcome)
+                        .cloned()
+                        .unwrap_or_else(|| (l.clone(), post.clone()))
+                })
+                .collect(),
+        ))
+    }
+
+    /// Each effect's posterior as a `trialc-hypotheses/1` file, the next
+    /// trial's prior (`--export-evidence`).
+    pub fn export_evidence(&self, prepared: &Prepared, fits: &Fits) -> HypothesesFile {
+        let participant = prepared
+            .checked
+            .hypotheses
+            .iter()
+            .find_map(|(_, f)| f.participant.as_deref());
+        evidence::export(
+            &prepared.checked.spec,
+            self.map.text(prepared.checked.file),
+            &prepared.checked.schedule,
+            &prepared.diary,
+            fits,
+            participant,
+        )
+    }
+}
+
+/// Why a path named in a spec was not read.
+enum Refused {
+    Path(PathProblem),
+    Read(String, ReadError),
+}
+
+/// E0212: a path in the spec that leaves the spec's folder tree.
+fn path_refused(span: crate::diagnostic::Span, written: &str, problem: PathProblem) -> Diagnostic {
+    let what = match problem {
+        PathProblem::Absolute => "is absolute",
+        PathProblem::Escapes => "climbs out of the spec's folder",
+        PathProblem::Empty => "names no file",
+    };
+    Diagnostic::error(
+        codes::E0212,
+        format!("the path `{written}` {what}; trialc reads only files inside the spec's folder"),
+    )
+    .with_primary(span, "this path")
+    .with_note("specs come from other people and from models, so the files they name are confined to the spec's folder tree")
+    .with_help("move the file next to the spec (or below it) and name it relative to the spec; to read it where it is, run with `--allow-outside`")
+}
+
+/// Whether a text starts (after a BOM and blanks) with `{`.
+fn looks_like_json_object(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{')
+}
+
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Stop> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        builder = builder.num_threads(n.max(1));
+    }
+    builder.build().map_err(|e| {
+        Stop::unusable(
+            format!("cannot start worker threads: {e}"),
+            "try `--threads 1`",
+        )
+    })
+}
