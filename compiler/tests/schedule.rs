@@ -9,9 +9,9 @@
 
 use chrono::NaiveDate;
 use trialc::schedule::{
-    admissible_count, build, longest_run, pattern_letters, render, ArmInfo, Blinding, Design,
-    Measured, MeasurementPlan, Phase, Schedule, ScheduleError, ScheduleSpec, StreamRng, View,
-    SCHEDULE_DOMAIN,
+    admissible_count, build, longest_run, pattern_letters, render, validate, ArmInfo, Blinding,
+    Design, Measured, MeasurementPlan, Phase, Problem, Schedule, ScheduleError, ScheduleSpec,
+    SpecField, StreamRng, View, MAX_TRIAL_DAYS, SCHEDULE_DOMAIN,
 };
 
 fn arms(k: usize) -> Vec<ArmInfo> {
@@ -406,7 +406,7 @@ fn invalid_specs_are_errors() {
         build(&sp),
         Err(ScheduleError::WashoutTooLong { .. })
     ));
-    sp = spec(2, Design::Alternating, 2, None, 0);
+    sp = spec(2, Design::RandomizedPairs, 2, None, 0);
     sp.n_periods = 3;
     assert!(matches!(
         build(&sp),
@@ -420,6 +420,179 @@ fn invalid_specs_are_errors() {
         build(&sp),
         Err(ScheduleError::MeasurementDayOutsidePeriod { day: 15, .. })
     ));
+}
+
+/// Alternating and counterbalanced designs draw nothing per cycle, so, as
+/// the language reference says, only randomized designs need whole cycles.
+#[test]
+fn deterministic_designs_may_end_in_a_partial_cycle() {
+    let cases: &[(Design, usize, u64, &str)] = &[
+        (Design::Alternating, 2, 5, "ABABA"),
+        (Design::Alternating, 2, 73, &"AB".repeat(37)[..73]),
+        (Design::Alternating, 3, 7, "ABCABCA"),
+        (Design::Counterbalanced, 2, 5, "ABBAA"),
+        (Design::Counterbalanced, 3, 5, "ABCCB"),
+        (Design::Counterbalanced, 3, 8, "ABCCBAAB"),
+    ];
+    for (design, k, n, expected) in cases {
+        let mut sp = spec(*k, design.clone(), 1, None, 0);
+        sp.n_periods = *n;
+        assert_eq!(validate(&sp), vec![], "{} n={n}", design.name());
+        let s = build(&sp).expect("builds");
+        assert_eq!(letters(&s), *expected, "{} n={n}", design.name());
+        assert_eq!(s.n_cycles(), n.div_ceil(*k as u64));
+    }
+}
+
+/// `validate` names every problem and the field it concerns, in the
+/// documented order, and `build` fails with the first.
+#[test]
+fn validate_lists_every_problem_with_its_field() {
+    let mut sp = spec(3, Design::RandomizedPairs, 2, Some(0), 0);
+    sp.n_periods = 7;
+    sp.washout_days = 20;
+    sp.outcomes = vec![
+        MeasurementPlan {
+            name: "pain".into(),
+            measured: Measured::OnDays(vec![0, 3, 15]),
+        },
+        MeasurementPlan {
+            name: "sleep".into(),
+            measured: Measured::Daily,
+        },
+        MeasurementPlan {
+            name: "mood".into(),
+            measured: Measured::OnDays(vec![99]),
+        },
+    ];
+    let problems = validate(&sp);
+    let fields: Vec<SpecField> = problems.iter().map(|p| p.field).collect();
+    assert_eq!(
+        fields,
+        vec![
+            SpecField::MaxRun,
+            SpecField::Periods,
+            SpecField::Sequence,
+            SpecField::Washout,
+            SpecField::Outcome(0),
+            SpecField::Outcome(0),
+            SpecField::Outcome(2),
+        ]
+    );
+    assert_eq!(problems[0].error, ScheduleError::MaxRunZero);
+    assert_eq!(
+        problems[1].error,
+        ScheduleError::PeriodsNotWholeCycles {
+            n_periods: 7,
+            arms: 3
+        }
+    );
+    assert_eq!(
+        problems[2].error,
+        ScheduleError::PairsNeedTwoArms { found: 3 }
+    );
+    assert!(matches!(
+        problems[5].error,
+        ScheduleError::MeasurementDayOutsidePeriod { day: 15, .. }
+    ));
+    assert_eq!(build(&sp).err(), Some(ScheduleError::MaxRunZero));
+
+    // Problems that make the rest meaningless hide it: one arm has no cycles.
+    let mut sp = spec(2, Design::RandomizedBlocks, 2, None, 0);
+    sp.arms.truncate(1);
+    sp.reference = 0;
+    assert_eq!(
+        validate(&sp),
+        vec![Problem {
+            field: SpecField::Arms,
+            error: ScheduleError::TooFewArms { found: 1 }
+        }]
+    );
+    // Counting comes last and only for a countable spec.
+    let mut sp = spec(2, Design::Counterbalanced, 2, Some(1), 0);
+    sp.washout_days = 14;
+    let errors: Vec<ScheduleError> = validate(&sp).into_iter().map(|p| p.error).collect();
+    assert!(matches!(
+        errors.as_slice(),
+        [
+            ScheduleError::WashoutTooLong { .. },
+            ScheduleError::MaxRunUnsatisfiable { max_run: 1, .. }
+        ]
+    ));
+}
+
+/// The longest trial is [`MAX_TRIAL_DAYS`] days, run-in included; one day
+/// more is an error, never a long computation.
+#[test]
+fn trials_up_to_the_maximum_length_build() {
+    // 1 + 3652 one-day periods: exactly the maximum, with max_run 1 only
+    // ABAB… and BABA… are admissible.
+    let mut sp = spec(2, Design::RandomizedPairs, 1826, Some(1), 3);
+    sp.period_days = 1;
+    sp.washout_days = 0;
+    sp.run_in_days = 1;
+    let s = build(&sp).expect("the maximum length builds");
+    assert_eq!(s.total_days, MAX_TRIAL_DAYS);
+    assert_eq!(s.admissible_count, 2);
+    assert_eq!(longest_run(&s.sequence()), 1);
+
+    sp.run_in_days = 2;
+    assert_eq!(
+        validate(&sp),
+        vec![Problem {
+            field: SpecField::Periods,
+            error: ScheduleError::TooManyDays {
+                total_days: u128::from(MAX_TRIAL_DAYS) + 1
+            }
+        }]
+    );
+    // At the maximum, `max_run 2` admits 2^1826 sequences: too many to count.
+    sp.run_in_days = 1;
+    sp.max_run = Some(2);
+    assert!(matches!(
+        build(&sp),
+        Err(ScheduleError::CountOverflow { .. })
+    ));
+}
+
+/// The inputs of issue 9: they used to pass `trialc check` and then fail in
+/// `trialc schedule`, or overflow the stack (exit 134) in both.
+#[test]
+fn issue_9_inputs_are_errors_not_crashes() {
+    let mut sp = spec(2, Design::RandomizedPairs, 50_000, Some(2), 1);
+    sp.period_days = 1;
+    sp.run_in_days = 0;
+    sp.washout_days = 0;
+    assert_eq!(
+        build(&sp).err(),
+        Some(ScheduleError::TooManyDays {
+            total_days: 100_000
+        })
+    );
+    assert_eq!(
+        admissible_count(&sp),
+        Err(ScheduleError::TooManyDays {
+            total_days: 100_000
+        })
+    );
+    sp.n_periods = 2 * 40_300;
+    assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
+    // u64::MAX periods of u64::MAX days: computed in u128, no overflow.
+    sp.n_periods = u64::MAX - 1;
+    sp.period_days = u64::MAX;
+    assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
+
+    let mut sp = spec(2, Design::RandomizedPairs, 200, None, 1);
+    sp.period_days = 1;
+    sp.washout_days = 0;
+    assert!(matches!(
+        build(&sp),
+        Err(ScheduleError::CountOverflow { .. })
+    ));
+    let mut sp = spec(2, Design::Alternating, 1_000_000, None, 1);
+    sp.period_days = 1;
+    sp.washout_days = 0;
+    assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
 }
 
 // ------------------------------------------------------------- day layout ---
@@ -731,7 +904,12 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        #![proptest_config(ProptestConfig {
+            cases: 200,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(20261201),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
 
         /// Any spec either builds a schedule that obeys its own rules, or
         /// fails exactly when no sequence is admissible.
@@ -750,6 +928,8 @@ mod properties {
             sp.period_days = period;
             sp.washout_days = washout_frac * (period - 1) / 100;
             let count = admissible_count(&sp).expect("valid spec");
+            // `validate` is empty exactly when `build` succeeds.
+            prop_assert_eq!(validate(&sp).is_empty(), build(&sp).is_ok());
             let s = match build(&sp) {
                 Ok(s) => s,
                 Err(ScheduleError::MaxRunUnsatisfiable { .. }) => {
@@ -787,5 +967,255 @@ mod properties {
                 prop_assert!(p.analysed_days() >= 1);
             }
         }
+    }
+}
+
+// ------------------------------------------- check accepts ⇒ schedule builds ---
+
+/// Every spec `trialc check` accepts has a schedule: the checker applies
+/// the schedule's own validation, so `trialc schedule` cannot fail later
+/// without a source location (issue 9).
+mod check_implies_build {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngSeed, TestRunner};
+    use std::path::{Path, PathBuf};
+    use trialc::{hir, markdown, syntax};
+
+    /// `Some(result of building)` when the spec checks, `None` when it does not.
+    fn check_then_build(name: &str, text: &str) -> Option<Result<Schedule, ScheduleError>> {
+        let source = if markdown::is_markdown(name) {
+            markdown::extract(text).0
+        } else {
+            text.to_string()
+        };
+        let (file, _) = syntax::parse(&source);
+        let (spec, _) = hir::check(&file);
+        spec.map(|spec| build(&spec.schedule_spec()))
+    }
+
+    fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .expect("readable directory")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                files(&path, out);
+            } else if matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("trial" | "md")
+            ) {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Checks every file under `dir`; returns how many were accepted.
+    fn accepted_files_build(dir: &str) -> usize {
+        let mut paths = Vec::new();
+        files(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir),
+            &mut paths,
+        );
+        let mut accepted = 0;
+        for path in paths {
+            let name = path.to_string_lossy().to_string();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            if let Some(built) = check_then_build(&name, &text) {
+                accepted += 1;
+                if let Err(e) = built {
+                    panic!("{name} passes check but its schedule fails: {e}");
+                }
+            }
+        }
+        accepted
+    }
+
+    #[test]
+    fn examples() {
+        // Five example specs and the protocol that embeds one.
+        assert_eq!(accepted_files_build("examples"), 6);
+    }
+
+    #[test]
+    fn ui_inputs() {
+        // Most UI inputs are errors; those that are only warnings must build.
+        assert!(accepted_files_build("tests/ui") >= 10);
+    }
+
+    /// A spec around one schedule block: `arms` arms (the first is the
+    /// reference) and one outcome measured as `measured`.
+    fn spec_text(arms: usize, schedule: &str, measured: &str) -> String {
+        let mut text = String::from("trial \"generated\" { title \"Generated\" }\n");
+        for i in 0..arms {
+            let reference = if i == 0 { " reference" } else { "" };
+            text.push_str(&format!("arm arm{i} \"Arm {i}\"{reference}\n"));
+        }
+        text.push_str(&format!(
+            "schedule {{\n{schedule}}}\n\
+             outcome pain \"Pain\" {{\n  type continuous in [0, 10]\n  measured {measured}\n  \
+             better lower\n  mcid 1\n  primary\n}}\n"
+        ));
+        text
+    }
+
+    /// The inputs of issue 9, and the limits around them.
+    #[test]
+    fn issue_9_inputs() {
+        let cases = [
+            // (schedule block, passes check)
+            ("period 14 days\nperiods 73\nsequence alternating\n", true),
+            (
+                "period 1 days\ncycles 200\nsequence randomized pairs\nseed 1\n",
+                false,
+            ),
+            ("period 1 days\ncycles 1000000\nsequence alternating\n", false),
+            (
+                "period 1 days\ncycles 50000\nsequence randomized pairs\nmax_run 2\nseed 1\n",
+                false,
+            ),
+            (
+                "period 1 days\ncycles 40300\nsequence randomized pairs\nmax_run 2\nseed 1\n",
+                false,
+            ),
+            (
+                "run_in 1 days\nperiod 1 days\ncycles 1826\nsequence randomized pairs\nmax_run 1\nseed 1\n",
+                true,
+            ),
+            (
+                "run_in 2 days\nperiod 1 days\ncycles 1826\nsequence randomized pairs\nmax_run 1\nseed 1\n",
+                false,
+            ),
+            (
+                "period 1 days\ncycles 999999999999999999\nsequence randomized pairs\nseed 1\n",
+                false,
+            ),
+            (
+                "period 999999999999999999 weeks\ncycles 2\nsequence alternating\n",
+                false,
+            ),
+        ];
+        for (schedule, passes) in cases {
+            let text = spec_text(2, schedule, "daily");
+            match check_then_build("generated.trial", &text) {
+                Some(built) => {
+                    assert!(passes, "accepted:\n{schedule}");
+                    built.unwrap_or_else(|e| panic!("{schedule}: {e}"));
+                }
+                None => assert!(!passes, "rejected:\n{schedule}"),
+            }
+        }
+    }
+
+    fn field(options: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(options)
+    }
+
+    /// Random schedule blocks over every field, with values chosen around the
+    /// limits (zero, one, partial cycles, huge counts, long washouts).
+    fn schedule_block() -> impl Strategy<Value = (usize, String, &'static str)> {
+        let fields = (
+            field(&["", "run_in 7 days\n", "run_in 0 days\n"]),
+            field(&[
+                "period 0 days\n",
+                "period 1 days\n",
+                "period 3 days\n",
+                "period 14 days\n",
+                "period 2 weeks\n",
+                "period 14 weeks\n",
+            ]),
+            field(&[
+                "",
+                "cycles 0\n",
+                "cycles 1\n",
+                "cycles 2\n",
+                "cycles 3\n",
+                "cycles 9\n",
+                "cycles 64\n",
+                "cycles 200\n",
+                "cycles 2000\n",
+                "periods 3\n",
+                "periods 5\n",
+                "periods 6\n",
+                "periods 73\n",
+                "cycles 2\nperiods 4\n",
+            ]),
+            field(&[
+                "sequence alternating\n",
+                "sequence counterbalanced\n",
+                "sequence randomized pairs\n",
+                "sequence randomized blocks\n",
+                "sequence fixed \"ABAB\"\n",
+                "sequence fixed \"ABBA BAAB\"\n",
+                "sequence fixed \"ABCCBA\"\n",
+                "sequence fixed \"AAAABBBB\"\n",
+            ]),
+            field(&[
+                "",
+                "max_run 0\n",
+                "max_run 1\n",
+                "max_run 2\n",
+                "max_run 3\n",
+            ]),
+            field(&[
+                "",
+                "washout 0 days\n",
+                "washout 2 days\n",
+                "washout 14 days\n",
+            ]),
+            field(&["", "seed 1\n", "seed 20261201\n", "seed 7\n"]),
+            field(&[
+                "",
+                "start 2026-12-01\n",
+                "start 9999-12-01\n",
+                "blinding double\n",
+                "carryover modelled\n",
+            ]),
+        );
+        let arms = proptest::sample::select(&[1usize, 2, 2, 2, 3, 3, 4, 9][..]);
+        let measured = field(&[
+            "daily",
+            "weekly",
+            "per period",
+            "on days [1, 7]",
+            "on days [14]",
+            "on days [0]",
+        ]);
+        (arms, fields, measured).prop_map(|(arms, f, measured)| {
+            let block = [f.0, f.1, f.2, f.3, f.4, f.5, f.6, f.7].concat();
+            (arms, block, measured)
+        })
+    }
+
+    #[test]
+    fn generated_schedule_blocks() {
+        let mut runner = TestRunner::new(Config {
+            cases: 10_000,
+            rng_seed: RngSeed::Fixed(9),
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let accepted = std::cell::Cell::new(0usize);
+        let rejected = std::cell::Cell::new(0usize);
+        runner
+            .run(&schedule_block(), |(arms, block, measured)| {
+                let text = spec_text(arms, &block, measured);
+                match check_then_build("generated.trial", &text) {
+                    Some(built) => {
+                        accepted.set(accepted.get() + 1);
+                        prop_assert!(built.is_ok(), "{text}\n{:?}", built.err());
+                    }
+                    None => rejected.set(rejected.get() + 1),
+                }
+                Ok(())
+            })
+            .expect("every accepted spec builds");
+        // Both sides are exercised, so the property says something.
+        eprintln!("accepted {} rejected {}", accepted.get(), rejected.get());
+        assert!(accepted.get() >= 300, "accepted {}", accepted.get());
+        assert!(rejected.get() >= 200, "rejected {}", rejected.get());
     }
 }

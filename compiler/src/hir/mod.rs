@@ -7,6 +7,7 @@
 //! outcome, every prior's parameters in range.
 
 pub mod check;
+pub mod confusables;
 pub mod names;
 
 pub use check::check;
@@ -123,6 +124,10 @@ pub struct ScheduleSpans {
     pub sequence: Option<Span>,
     pub cycles: Option<Span>,
     pub seed: Option<Span>,
+    pub periods: Option<Span>,
+    pub run_in: Option<Span>,
+    /// The date of `start`.
+    pub start: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

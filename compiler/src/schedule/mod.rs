@@ -12,6 +12,7 @@ pub mod blinding;
 pub mod render;
 mod rng;
 mod sequence;
+mod validate;
 
 use std::fmt;
 
@@ -20,7 +21,8 @@ use chrono::NaiveDate;
 pub use blinding::BlindingCodes;
 pub use render::View;
 pub use rng::{derive_key, StreamRng, BLINDING_DOMAIN, SCHEDULE_DOMAIN};
-pub use sequence::{longest_run, MAX_BLOCK_ARMS};
+pub use sequence::{longest_run, periods_per_arm, MAX_BLOCK_ARMS};
+pub use validate::{validate, Problem, SpecField, MAX_TRIAL_DAYS};
 
 /// What the schedule needs to know about an arm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,9 +154,9 @@ pub struct ScheduleSpec {
     pub outcomes: Vec<MeasurementPlan>,
 }
 
-/// Why a schedule cannot be built. The checker reports most of these with
-/// spans before the schedule is ever built; the schedule checks again so that
-/// it is total on its own.
+/// Why a schedule cannot be built. [`validate`] finds them; the checker
+/// reports each at the field of the spec it concerns, and [`build`] refuses
+/// to build on the first, so it is total on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScheduleError {
     TooFewArms {
@@ -205,7 +207,10 @@ pub enum ScheduleError {
         day: u64,
         period_days: u64,
     },
-    TooManyDays,
+    /// Run-in plus periods last longer than [`MAX_TRIAL_DAYS`].
+    TooManyDays {
+        total_days: u128,
+    },
     DateOutOfRange,
     /// The iCalendar view needs calendar dates.
     IcsNeedsStart,
@@ -276,7 +281,7 @@ impl fmt::Display for ScheduleError {
             ),
             E::CountOverflow { design } => write!(
                 f,
-                "the {design} design has more than 2^128 admissible sequences, too many to \
+                "the {design} design has at least 2^128 admissible sequences, too many to \
                  count exactly; use fewer cycles"
             ),
             E::MeasurementDayOutsidePeriod {
@@ -288,7 +293,11 @@ impl fmt::Display for ScheduleError {
                 "outcome `{outcome}` is measured on day {day} of each period, but periods \
                  have days 1 to {period_days}"
             ),
-            E::TooManyDays => write!(f, "the schedule is too long to represent"),
+            E::TooManyDays { total_days } => write!(
+                f,
+                "the trial would last {total_days} days; the longest trial trialc \
+                 schedules is {MAX_TRIAL_DAYS} days (10 years)"
+            ),
             E::DateOutOfRange => write!(f, "the schedule runs past the supported calendar range"),
             E::IcsNeedsStart => write!(
                 f,
@@ -441,111 +450,39 @@ impl Schedule {
     }
 }
 
-/// Check the parts of the spec the sequence does not depend on, and return
-/// the number of arms.
-fn validate(spec: &ScheduleSpec) -> Result<usize, ScheduleError> {
-    let k = spec.arms.len();
-    if k < 2 {
-        return Err(ScheduleError::TooFewArms { found: k });
-    }
-    if spec.reference >= k {
-        return Err(ScheduleError::ReferenceOutOfRange {
-            reference: spec.reference,
-            arms: k,
-        });
-    }
-    if spec.period_days == 0 {
-        return Err(ScheduleError::ZeroPeriodLength);
-    }
-    if spec.n_periods == 0 {
-        return Err(ScheduleError::NoPeriods);
-    }
-    if spec.max_run == Some(0) {
-        return Err(ScheduleError::MaxRunZero);
-    }
-    match &spec.design {
-        Design::Fixed(pattern) => {
-            if pattern.len() as u64 != spec.n_periods {
-                return Err(ScheduleError::FixedPatternLength {
-                    expected: spec.n_periods,
-                    found: pattern.len(),
-                });
-            }
-            if let Some((position, &arm)) = pattern.iter().enumerate().find(|(_, &a)| a >= k) {
-                return Err(ScheduleError::FixedPatternUnknownArm {
-                    position,
-                    arm,
-                    arms: k,
-                });
-            }
-        }
-        other => {
-            // `is_multiple_of` needs Rust 1.87; the workspace promises 1.85.
-            #[allow(clippy::manual_is_multiple_of)]
-            if spec.n_periods % k as u64 != 0 {
-                return Err(ScheduleError::PeriodsNotWholeCycles {
-                    n_periods: spec.n_periods,
-                    arms: k,
-                });
-            }
-            if *other == Design::RandomizedPairs && k != 2 {
-                return Err(ScheduleError::PairsNeedTwoArms { found: k });
-            }
-            if *other == Design::RandomizedBlocks && k > MAX_BLOCK_ARMS {
-                return Err(ScheduleError::TooManyArmsForBlocks {
-                    found: k,
-                    max: MAX_BLOCK_ARMS,
-                });
-            }
-        }
-    }
-    if spec.washout_days >= spec.period_days {
-        return Err(ScheduleError::WashoutTooLong {
-            washout_days: spec.washout_days,
-            period_days: spec.period_days,
-        });
-    }
-    for outcome in &spec.outcomes {
-        if let Measured::OnDays(days) = &outcome.measured {
-            if let Some(&day) = days.iter().find(|&&d| d == 0 || d > spec.period_days) {
-                return Err(ScheduleError::MeasurementDayOutsidePeriod {
-                    outcome: outcome.name.clone(),
-                    day,
-                    period_days: spec.period_days,
-                });
-            }
-        }
-    }
-    // Total days must fit in u64 and, for simple indexing, in usize.
-    spec.n_periods
-        .checked_mul(spec.period_days)
-        .and_then(|d| d.checked_add(spec.run_in_days))
-        .filter(|&d| usize::try_from(d).is_ok() && d <= 1_000_000)
-        .ok_or(ScheduleError::TooManyDays)?;
-    Ok(k)
-}
-
 /// The exact number of sequences the design admits under `max_run`.
 /// `Ok(0)` means `max_run` cannot be satisfied by this design (the checker
 /// reports it); [`build`] then fails with [`ScheduleError::MaxRunUnsatisfiable`].
+/// Any other problem [`validate`] finds is the error, the first one.
 pub fn admissible_count(spec: &ScheduleSpec) -> Result<u128, ScheduleError> {
-    let k = validate(spec)?;
-    sequence::plan(&spec.design, k, spec.n_periods, spec.max_run).count(spec.max_run)
+    let examined = validate::examine(spec);
+    let other = examined
+        .problems
+        .into_iter()
+        .find(|p| !matches!(p.error, ScheduleError::MaxRunUnsatisfiable { .. }));
+    match (other, examined.counted) {
+        (Some(problem), _) => Err(problem.error),
+        (None, Some((_, count))) => Ok(count),
+        (None, None) => Err(ScheduleError::Internal(
+            "a spec without problems was not counted",
+        )),
+    }
 }
 
 /// Build the schedule: draw the sequence (uniformly among the admissible ones
 /// for a randomized design), lay out days, washouts and measurement days, and
-/// draw the blinding codes.
+/// draw the blinding codes. Fails with the first problem [`validate`] finds.
 pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
-    let k = validate(spec)?;
-    let mut plan = sequence::plan(&spec.design, k, spec.n_periods, spec.max_run);
-    let count = plan.count(spec.max_run)?;
-    if count == 0 {
-        return Err(ScheduleError::MaxRunUnsatisfiable {
-            max_run: spec.max_run.unwrap_or(0),
-            design: spec.design.name(),
-        });
+    let examined = validate::examine(spec);
+    if let Some(problem) = examined.problems.into_iter().next() {
+        return Err(problem.error);
     }
+    let Some((plan, count)) = examined.counted else {
+        return Err(ScheduleError::Internal(
+            "a spec without problems was not counted",
+        ));
+    };
+    let k = spec.arms.len();
     let mut rng = StreamRng::for_domain(SCHEDULE_DOMAIN, spec.seed);
     let arms = plan.draw(count, &mut rng)?;
 
@@ -565,13 +502,8 @@ pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
             washout_days: if switched { spec.washout_days } else { 0 },
         });
     }
+    // validate bounds this by MAX_TRIAL_DAYS and the start date plus it.
     let total_days = spec.run_in_days + spec.n_periods * spec.period_days;
-
-    if let Some(start) = spec.start {
-        start
-            .checked_add_days(chrono::Days::new(total_days.saturating_sub(1)))
-            .ok_or(ScheduleError::DateOutOfRange)?;
-    }
 
     let outcomes = spec
         .outcomes

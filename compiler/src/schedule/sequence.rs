@@ -19,8 +19,6 @@
 //! than by an argument about the design, and it stays true for any block set
 //! (e.g. a future design with repeated arms inside a cycle).
 
-use std::collections::HashMap;
-
 use super::rng::StreamRng;
 use super::{Design, ScheduleError};
 
@@ -131,56 +129,124 @@ fn deterministic(design: &Design, k: usize, n_periods: u64) -> Option<Vec<usize>
 }
 
 /// Exact counting over a randomized design: one block per cycle.
+///
+/// The count from a run state depends only on the state and on how many
+/// cycles are left, so it is a table `ways[n][s]` filled bottom-up, layer by
+/// layer, with no recursion. Blocks that lead from one state to the same
+/// state are counted together, so a layer costs (states)² steps however many
+/// blocks there are: the table's size and the work to fill it grow linearly
+/// with the number of cycles, which [`super::MAX_TRIAL_DAYS`] bounds.
 pub(crate) struct BlockDesign<'a> {
     blocks: Vec<Vec<usize>>,
     cycles: u64,
     max_run: Option<u64>,
-    memo: HashMap<(u64, RunState), u128>,
     design: &'a Design,
+    /// Every run state that can follow whole cycles, [`RunState::START`] first.
+    states: Vec<RunState>,
+    /// For each state, the states one admissible block leads to, each with
+    /// the number of blocks that lead there.
+    successors: Vec<Vec<(usize, u128)>>,
+    /// `ways[n][s]`: admissible ways to fill the last `n` cycles from state
+    /// `s`, `None` when more than `u128` holds. Empty until [`Self::count`].
+    ways: Vec<Vec<Option<u128>>>,
 }
 
-impl BlockDesign<'_> {
-    /// Number of admissible ways to fill cycles `cycle..` from `state`.
-    fn count(&mut self, cycle: u64, state: RunState) -> Result<u128, ScheduleError> {
-        if cycle == self.cycles {
-            return Ok(1);
-        }
-        if let Some(&known) = self.memo.get(&(cycle, state)) {
-            return Ok(known);
-        }
-        let mut total: u128 = 0;
-        for b in 0..self.blocks.len() {
-            if let Some(next) = state.extend(&self.blocks[b], self.max_run) {
-                let ways = self.count(cycle + 1, next)?;
-                total = total
-                    .checked_add(ways)
-                    .ok_or_else(|| ScheduleError::CountOverflow {
-                        design: self.design.name(),
-                    })?;
+impl<'a> BlockDesign<'a> {
+    fn new(design: &'a Design, blocks: Vec<Vec<usize>>, cycles: u64, max_run: Option<u64>) -> Self {
+        // The states reachable from the start, breadth first. Finite: `run`
+        // is 0 without `max_run` and at most `max_run` with it, and it only
+        // grows when a block repeats the last arm, so it stays at most the
+        // longest run the blocks can form (2 for permutations).
+        let mut states = vec![RunState::START];
+        let mut successors: Vec<Vec<(usize, u128)>> = Vec::new();
+        let mut i = 0;
+        while i < states.len() {
+            let mut row: Vec<(usize, u128)> = Vec::new();
+            for block in &blocks {
+                let Some(next) = states[i].extend(block, max_run) else {
+                    continue;
+                };
+                let to = index_of(&mut states, next);
+                match row.iter_mut().find(|(t, _)| *t == to) {
+                    Some((_, blocks_to)) => *blocks_to += 1,
+                    None => row.push((to, 1)),
+                }
             }
+            successors.push(row);
+            i += 1;
         }
-        self.memo.insert((cycle, state), total);
-        Ok(total)
+        BlockDesign {
+            blocks,
+            cycles,
+            max_run,
+            design,
+            states,
+            successors,
+            ways: Vec::new(),
+        }
+    }
+
+    /// Fill `ways` for `0..=cycles` cycles left and return the number of
+    /// admissible sequences, or [`ScheduleError::CountOverflow`].
+    ///
+    /// A count that does not fit is kept as `None` rather than failing at
+    /// once: only the total decides. Every count the unranking reads is the
+    /// number of completions of an admissible prefix, so it is at most the
+    /// total and exact whenever the total is.
+    fn count(&mut self) -> Result<u128, ScheduleError> {
+        let cycles = usize::try_from(self.cycles)
+            .map_err(|_| ScheduleError::Internal("more cycles than memory can index"))?;
+        let mut ways: Vec<Vec<Option<u128>>> = Vec::with_capacity(cycles + 1);
+        ways.push(vec![Some(1); self.states.len()]);
+        for left in 1..=cycles {
+            let below = &ways[left - 1];
+            let layer: Vec<Option<u128>> = self
+                .successors
+                .iter()
+                .map(|row| {
+                    row.iter().try_fold(0u128, |total, &(to, blocks)| {
+                        total.checked_add(below[to]?.checked_mul(blocks)?)
+                    })
+                })
+                .collect();
+            ways.push(layer);
+        }
+        let total = ways[cycles][0];
+        self.ways = ways;
+        total.ok_or_else(|| ScheduleError::CountOverflow {
+            design: self.design.name(),
+        })
     }
 
     /// The admissible sequence with index `rank` (lexicographic in block
-    /// choices, blocks in lexicographic order).
-    fn unrank(&mut self, mut rank: u128) -> Result<Vec<usize>, ScheduleError> {
-        let mut sequence = Vec::new();
+    /// choices, blocks in lexicographic order). [`Self::count`] must have
+    /// succeeded and `rank` be below its result.
+    fn unrank(&self, mut rank: u128) -> Result<Vec<usize>, ScheduleError> {
+        let cycles = self.ways.len().saturating_sub(1);
+        let k = self.blocks.first().map_or(0, Vec::len);
+        let mut sequence = Vec::with_capacity(cycles * k);
         let mut state = RunState::START;
-        for cycle in 0..self.cycles {
+        for left in (1..=cycles).rev() {
             let mut chosen = None;
-            for b in 0..self.blocks.len() {
-                if let Some(next) = state.extend(&self.blocks[b], self.max_run) {
-                    let ways = self.count(cycle + 1, next)?;
-                    if rank < ways {
-                        chosen = Some((b, next));
-                        break;
-                    }
-                    rank -= ways;
+            for (b, block) in self.blocks.iter().enumerate() {
+                let Some(next) = state.extend(block, self.max_run) else {
+                    continue;
+                };
+                let ways = self
+                    .states
+                    .iter()
+                    .position(|&s| s == next)
+                    .and_then(|to| self.ways[left - 1][to])
+                    .ok_or(ScheduleError::Internal(
+                        "an admissible prefix has no exact count of completions",
+                    ))?;
+                if rank < ways {
+                    chosen = Some((b, next));
+                    break;
                 }
+                rank -= ways;
             }
-            // rank < count(cycle, state) by construction, so some block takes it.
+            // rank < ways[left][state] by construction, so some block takes it.
             let (b, next) = chosen.ok_or(ScheduleError::Internal(
                 "unranking ran past the admissible count",
             ))?;
@@ -191,38 +257,54 @@ impl BlockDesign<'_> {
     }
 }
 
+/// The index of `state` in `states`, appended if new.
+fn index_of(states: &mut Vec<RunState>, state: RunState) -> usize {
+    match states.iter().position(|&s| s == state) {
+        Some(i) => i,
+        None => {
+            states.push(state);
+            states.len() - 1
+        }
+    }
+}
+
 /// How the sequence of a validated spec comes about.
 pub(crate) enum Plan<'a> {
     /// Alternating, counterbalanced or fixed: one sequence, admissible or not.
-    Fixed(Vec<usize>),
+    Fixed {
+        sequence: Vec<usize>,
+        max_run: Option<u64>,
+    },
     /// Randomized: blocks per cycle, counted exactly.
     Blocks(BlockDesign<'a>),
 }
 
-/// The plan for `design` with `k` arms over `n_periods` periods.
+/// The plan for `design` with `k` arms over `n_periods` periods. The caller
+/// has validated the spec: `k` arms (at most [`MAX_BLOCK_ARMS`] for blocks),
+/// whole cycles for randomized designs, and at most
+/// [`super::MAX_TRIAL_DAYS`] periods.
 pub(crate) fn plan(design: &Design, k: usize, n_periods: u64, max_run: Option<u64>) -> Plan<'_> {
     if let Some(sequence) = deterministic(design, k, n_periods) {
-        return Plan::Fixed(sequence);
+        return Plan::Fixed { sequence, max_run };
     }
     let blocks = permutations(k);
-    Plan::Blocks(BlockDesign {
-        blocks,
-        cycles: n_periods / k as u64,
-        max_run,
-        memo: HashMap::new(),
+    Plan::Blocks(BlockDesign::new(
         design,
-    })
+        blocks,
+        n_periods / k as u64,
+        max_run,
+    ))
 }
 
 impl Plan<'_> {
     /// Exact number of admissible sequences.
-    pub fn count(&mut self, max_run: Option<u64>) -> Result<u128, ScheduleError> {
+    pub fn count(&mut self) -> Result<u128, ScheduleError> {
         match self {
-            Plan::Fixed(sequence) => Ok(match max_run {
-                Some(limit) if longest_run(sequence) > limit => 0,
+            Plan::Fixed { sequence, max_run } => Ok(match max_run {
+                Some(limit) if longest_run(sequence) > *limit => 0,
                 _ => 1,
             }),
-            Plan::Blocks(blocks) => blocks.count(0, RunState::START),
+            Plan::Blocks(blocks) => blocks.count(),
         }
     }
 
@@ -230,8 +312,8 @@ impl Plan<'_> {
     /// ones. `count` must be what [`Plan::count`] returned and be nonzero.
     pub fn draw(self, count: u128, rng: &mut StreamRng) -> Result<Vec<usize>, ScheduleError> {
         match self {
-            Plan::Fixed(sequence) => Ok(sequence),
-            Plan::Blocks(mut blocks) => {
+            Plan::Fixed { sequence, .. } => Ok(sequence),
+            Plan::Blocks(blocks) => {
                 let rank = rng.below(count);
                 blocks.unrank(rank)
             }
@@ -242,10 +324,53 @@ impl Plan<'_> {
     #[cfg(test)]
     pub fn enumerate(self, count: u128) -> Result<Vec<Vec<usize>>, ScheduleError> {
         match self {
-            Plan::Fixed(sequence) => Ok(if count == 0 { vec![] } else { vec![sequence] }),
-            Plan::Blocks(mut blocks) => (0..count).map(|r| blocks.unrank(r)).collect(),
+            Plan::Fixed { sequence, .. } => Ok(if count == 0 { vec![] } else { vec![sequence] }),
+            Plan::Blocks(blocks) => (0..count).map(|r| blocks.unrank(r)).collect(),
         }
     }
+}
+
+/// How many periods each arm gets, in closed form (no sequence is built, so
+/// this is cheap for any number of periods). Randomized designs give every
+/// arm `n_periods / k` periods when the cycles are whole; a fixed pattern
+/// counts its letters, ignoring letters past the `k` arms.
+pub fn periods_per_arm(design: &Design, k: usize, n_periods: u64) -> Vec<u64> {
+    let mut counts = vec![0u64; k];
+    if k == 0 {
+        return counts;
+    }
+    let k64 = k as u64;
+    let (whole, rest) = (n_periods / k64, (n_periods % k64) as usize);
+    match design {
+        Design::Fixed(pattern) => {
+            for &arm in pattern {
+                if let Some(c) = counts.get_mut(arm) {
+                    *c += 1;
+                }
+            }
+        }
+        // The partial last cycle runs forward: A B C … for its first `rest` arms.
+        Design::Alternating => {
+            for (arm, c) in counts.iter_mut().enumerate() {
+                *c = whole + u64::from(arm < rest);
+            }
+        }
+        // The partial last cycle runs forward after an even number of whole
+        // cycles, backward (… C B A) after an odd number.
+        Design::Counterbalanced => {
+            let backward = whole % 2 == 1;
+            for (arm, c) in counts.iter_mut().enumerate() {
+                let in_partial = if backward {
+                    arm >= k - rest
+                } else {
+                    arm < rest
+                };
+                *c = whole + u64::from(in_partial);
+            }
+        }
+        Design::RandomizedPairs | Design::RandomizedBlocks => counts.fill(whole),
+    }
+    counts
 }
 
 #[cfg(test)]
@@ -277,7 +402,7 @@ mod tests {
     fn unrank_walks_every_sequence_once_in_order() {
         let design = Design::RandomizedPairs;
         let mut p = plan(&design, 2, 6, Some(2));
-        let count = p.count(Some(2)).expect("small count");
+        let count = p.count().expect("small count");
         let all = p.enumerate(count).expect("enumerates");
         assert_eq!(all.len() as u128, count);
         let mut sorted = all.clone();
@@ -285,5 +410,79 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted, all, "distinct and in lexicographic order");
         assert!(all.iter().all(|s| longest_run(s) <= 2));
+    }
+
+    #[test]
+    fn periods_per_arm_counts_the_sequence() {
+        for k in 2..=5usize {
+            for n in 0..=23u64 {
+                for design in [Design::Alternating, Design::Counterbalanced] {
+                    let sequence = deterministic(&design, k, n).expect("deterministic");
+                    let mut expected = vec![0u64; k];
+                    for arm in sequence {
+                        expected[arm] += 1;
+                    }
+                    assert_eq!(
+                        periods_per_arm(&design, k, n),
+                        expected,
+                        "{} k={k} n={n}",
+                        design.name()
+                    );
+                }
+            }
+        }
+        let fixed = Design::Fixed(vec![0, 1, 1, 0, 2, 7]);
+        assert_eq!(periods_per_arm(&fixed, 3, 6), vec![2, 2, 1]);
+        assert_eq!(
+            periods_per_arm(&Design::RandomizedBlocks, 3, 9),
+            vec![3, 3, 3]
+        );
+        // Closed form: no sequence of 10^18 periods is built.
+        assert_eq!(
+            periods_per_arm(&Design::Alternating, 2, 1_000_000_000_000_000_001),
+            vec![500_000_000_000_000_001, 500_000_000_000_000_000]
+        );
+    }
+
+    /// Far more cycles than any trial (the day limit is not applied here):
+    /// the table is filled iteratively, so nothing recurses per cycle.
+    #[test]
+    fn many_cycles_count_and_draw_without_recursion() {
+        let design = Design::RandomizedPairs;
+        let cycles = 100_000u64;
+        let mut p = plan(&design, 2, 2 * cycles, Some(1));
+        assert_eq!(p.count(), Ok(2));
+        let sequence = p.enumerate(2).expect("unranks");
+        let abab: Vec<usize> = (0..2 * cycles as usize).map(|i| i % 2).collect();
+        let baba: Vec<usize> = abab.iter().map(|&a| 1 - a).collect();
+        assert_eq!(sequence, vec![abab, baba]);
+
+        let mut p = plan(&design, 2, 2 * cycles, Some(2));
+        assert!(matches!(
+            p.count(),
+            Err(ScheduleError::CountOverflow { .. })
+        ));
+    }
+
+    /// The overflow boundary is exact: 8! ^ c fits in 128 bits for c = 8 and
+    /// not for c = 9, whatever happens to intermediate counts.
+    #[test]
+    fn overflow_is_decided_by_the_total_alone() {
+        let design = Design::RandomizedBlocks;
+        let mut p = plan(&design, 8, 8 * 8, None);
+        assert_eq!(p.count(), Ok(40_320u128.pow(8)));
+        let mut p = plan(&design, 8, 8 * 9, None);
+        assert!(matches!(
+            p.count(),
+            Err(ScheduleError::CountOverflow { .. })
+        ));
+        // 3 arms, max_run 1: 6 · 4^(c-1), the largest that fits is c = 63.
+        let mut p = plan(&design, 3, 3 * 63, Some(1));
+        assert_eq!(p.count(), Ok(6 * 4u128.pow(62)));
+        let mut p = plan(&design, 3, 3 * 64, Some(1));
+        assert!(matches!(
+            p.count(),
+            Err(ScheduleError::CountOverflow { .. })
+        ));
     }
 }

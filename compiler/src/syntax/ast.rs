@@ -113,6 +113,10 @@ pub struct ScheduleBlock {
     /// `schedule from abab { … }`: start from a standard design.
     pub from: Option<Ident>,
     pub fields: Vec<ScheduleField>,
+    /// Keywords of fields whose value the parser rejected (and reported):
+    /// the checker takes them as given and adds no follow-on error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Ident>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -206,6 +210,10 @@ pub struct OutcomeBlock {
     pub name: Ident,
     pub description: Option<Spanned<String>>,
     pub fields: Vec<OutcomeField>,
+    /// Keywords of fields whose value the parser rejected (and reported):
+    /// the checker takes them as given and adds no follow-on error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<Ident>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -261,12 +261,16 @@ impl<'s> Parser<'s> {
                     Some(_) => Some(self.ident("the name of a design")?),
                     None => None,
                 };
-                let fields = self.schedule_fields()?;
-                K::Schedule(ast::ScheduleBlock { from, fields })
+                let (fields, rejected) = self.schedule_fields()?;
+                K::Schedule(ast::ScheduleBlock {
+                    from,
+                    fields,
+                    rejected,
+                })
             }
             "design" => {
                 let name = self.ident("the design's name")?;
-                let fields = self.schedule_fields()?;
+                let (fields, _) = self.schedule_fields()?;
                 K::Design(ast::DesignDecl { name, fields })
             }
             "prior" => {
@@ -283,12 +287,17 @@ impl<'s> Parser<'s> {
                     None
                 };
                 let mut fields = Vec::new();
+                let mut rejected = Vec::new();
                 let entries = Entries::Keywords {
                     kind: "outcome field",
                     words: OUTCOME_FIELDS,
                 };
                 self.block(entries, |p, start| {
-                    let kind = p.outcome_field()?;
+                    let keyword = p.word_at(p.pos).unwrap_or_default().to_string();
+                    let Some(kind) = p.outcome_field() else {
+                        rejected.push(Spanned::new(keyword, start));
+                        return None;
+                    };
                     fields.push(ast::OutcomeField {
                         kind,
                         span: p.since(start),
@@ -299,6 +308,7 @@ impl<'s> Parser<'s> {
                     name,
                     description,
                     fields,
+                    rejected,
                 })
             }
             "model" => {
@@ -482,21 +492,28 @@ impl<'s> Parser<'s> {
 
     // ------------------------------------------------------------ schedule
 
-    fn schedule_fields(&mut self) -> Option<Vec<ast::ScheduleField>> {
+    /// The fields of a schedule block, and the keywords of those whose value
+    /// did not parse.
+    fn schedule_fields(&mut self) -> Option<(Vec<ast::ScheduleField>, Vec<ast::Ident>)> {
         let mut fields = Vec::new();
+        let mut rejected = Vec::new();
         let entries = Entries::Keywords {
             kind: "schedule field",
             words: SCHEDULE_FIELDS,
         };
         self.block(entries, |p, start| {
-            let kind = p.schedule_field()?;
+            let keyword = p.word_at(p.pos).unwrap_or_default().to_string();
+            let Some(kind) = p.schedule_field() else {
+                rejected.push(Spanned::new(keyword, start));
+                return None;
+            };
             fields.push(ast::ScheduleField {
                 kind,
                 span: p.since(start),
             });
             Some(())
         })?;
-        Some(fields)
+        Some((fields, rejected))
     }
 
     fn schedule_field(&mut self) -> Option<ast::ScheduleFieldKind> {
