@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use crate::diagnostic::{Diagnostic, Span};
+use crate::family::ValueProblem;
 use crate::hir::{self, OutcomeType};
 use crate::schedule::Schedule;
 
@@ -575,74 +576,52 @@ impl DiaryReader<'_> {
                     codes::E0706,
                     format!("row {line}, column `{name}`: `{cell}` is not a number"),
                 )
-                .with_primary(span, format!("expected {}", expected(kind)))
+                .with_primary(span, format!("expected {}", kind.expected_value()))
                 .with_help("leave the cell empty when the value is missing"),
             );
             return None;
         };
-        match kind {
-            OutcomeType::Continuous {
-                bounds: Some((lo, hi)),
-            } if v < lo || v > hi => {
-                self.push(
-                    Diagnostic::error(codes::E0707, format!("row {line}, column `{name}`: {cell} is outside the outcome's bounds [{lo}, {hi}]"))
-                        .with_primary(span, format!("expected a number from {lo} to {hi}"))
-                        .with_help("correct the value; values are never clipped to the bounds"),
-                );
-                None
-            }
-            OutcomeType::Continuous { .. } => Some(v),
-            OutcomeType::Binary if v == 0.0 || v == 1.0 => Some(v),
-            OutcomeType::Binary => {
-                self.push(
-                    Diagnostic::error(
-                        codes::E0708,
-                        format!("row {line}, column `{name}`: {cell} is not 0 or 1"),
-                    )
-                    .with_primary(span, "a binary outcome is 0 (no) or 1 (yes)")
-                    .with_help("write 1 for yes, 0 for no, and leave the cell empty when unknown"),
-                );
-                None
-            }
-            OutcomeType::Count { .. } if v >= 0.0 && v.fract() == 0.0 => Some(v),
-            OutcomeType::Count { .. } => {
-                let what = if v < 0.0 {
+        let problem = match kind.check_value(v) {
+            Ok(v) => return Some(v),
+            Err(problem) => problem,
+        };
+        let d = match problem {
+            ValueProblem::OutOfBounds { lo, hi } => Diagnostic::error(codes::E0707, format!("row {line}, column `{name}`: {cell} is outside the outcome's bounds [{lo}, {hi}]"))
+                .with_primary(span, format!("expected a number from {lo} to {hi}"))
+                .with_help("correct the value; values are never clipped to the bounds"),
+            ValueProblem::NotZeroOrOne => Diagnostic::error(
+                codes::E0708,
+                format!("row {line}, column `{name}`: {cell} is not 0 or 1"),
+            )
+            .with_primary(span, "a binary outcome is 0 (no) or 1 (yes)")
+            .with_help("write 1 for yes, 0 for no, and leave the cell empty when unknown"),
+            ValueProblem::NegativeCount | ValueProblem::NotWhole
+                if matches!(kind, OutcomeType::Count { .. }) =>
+            {
+                let what = if problem == ValueProblem::NegativeCount {
                     "negative"
                 } else {
                     "not a whole number"
                 };
-                self.push(
-                    Diagnostic::error(
-                        codes::E0709,
-                        format!("row {line}, column `{name}`: the count {cell} is {what}"),
-                    )
-                    .with_primary(span, "expected a whole number 0, 1, 2, …")
-                    .with_help("a count is how many times something happened that day"),
-                );
-                None
+                Diagnostic::error(
+                    codes::E0709,
+                    format!("row {line}, column `{name}`: the count {cell} is {what}"),
+                )
+                .with_primary(span, "expected a whole number 0, 1, 2, …")
+                .with_help("a count is how many times something happened that day")
             }
-            OutcomeType::Ordinal { low, high } => {
-                let ok = v.fract() == 0.0 && v >= low as f64 && v <= high as f64;
-                if ok {
-                    Some(v)
-                } else {
-                    self.push(
-                        Diagnostic::error(
-                            codes::E0710,
-                            format!(
-                                "row {line}, column `{name}`: {cell} is not a level of the outcome"
-                            ),
-                        )
-                        .with_primary(
-                            span,
-                            format!("expected a whole number from {low} to {high}"),
-                        )
-                        .with_help(format!("the spec declares `ordinal {low}..{high}`")),
-                    );
-                    None
-                }
-            }
-        }
+            _ => Diagnostic::error(
+                codes::E0710,
+                format!("row {line}, column `{name}`: {cell} is not a level of the outcome"),
+            )
+            .with_primary(span, format!("expected {}", kind.expected_value()))
+            .with_help(match kind {
+                OutcomeType::Ordinal { low, high } => format!("the spec declares `ordinal {low}..{high}`"),
+                _ => format!("a value of `{name}` is {}", kind.expected_value()),
+            }),
+        };
+        self.push(d);
+        None
     }
 
     /// Compares recorded arms with the schedule and emits one W0701.
@@ -708,19 +687,6 @@ impl DiaryReader<'_> {
             "these days are analysed under the arm actually taken (`none`: not analysed)",
         ));
         deviations
-    }
-}
-
-/// What a value of this type looks like, for labels.
-fn expected(kind: OutcomeType) -> String {
-    match kind {
-        OutcomeType::Continuous {
-            bounds: Some((lo, hi)),
-        } => format!("a number from {lo} to {hi}"),
-        OutcomeType::Continuous { bounds: None } => "a number".into(),
-        OutcomeType::Binary => "0 or 1".into(),
-        OutcomeType::Count { .. } => "a whole number 0, 1, 2, …".into(),
-        OutcomeType::Ordinal { low, high } => format!("a whole number from {low} to {high}"),
     }
 }
 

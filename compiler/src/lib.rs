@@ -10,6 +10,7 @@ pub mod data;
 pub mod diagnostic;
 pub mod driver;
 pub mod evidence;
+pub mod family;
 pub mod fit;
 pub mod format;
 pub mod hir;

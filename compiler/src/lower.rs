@@ -37,14 +37,15 @@
 //! `(1 - r) normal(m, s / sqrt(w)) + r V`, a mixture the runtime
 //! marginalises; r = 0 gives the plain `normal(m, s / sqrt(w))`. Without an
 //! explicit V the vague component is `normal(0, U)` with U the outcome's
-//! *unit-information scale*, chosen here as:
-//! - continuous with bounds `[lo, hi]`: `(hi - lo) / 2`, the largest shift
-//!   that stays inside the scale from its middle;
-//! - continuous without bounds: `2.5 ×` the sample SD of the analysed values
-//!   (2.5 when that SD is 0 or undefined), the "weakly informative" 2.5 of
-//!   Gelman et al. (2008) in the data's own units;
-//! - binary, count, ordinal: `2.5` on the link scale (log odds ratio, log
-//!   rate ratio), the same 2.5.
+//! *unit-information scale* (`OutcomeType::unit_scale` in `family.rs`:
+//! half the bounds' range, 2.5 sample SDs without bounds, 2.5 on link
+//! scales). Lowering also records, per hypothesis prior, the prior of the
+//! sceptical reference (the vague component alone), which the sensitivity
+//! refit puts in its place.
+//!
+//! **Families.** Each outcome family's likelihood and parameters come from
+//! the HIR's `Likelihood` (the checker filled in every default, from
+//! `family.rs`); lowering has no defaults of its own.
 //!
 //! An unresolvable hypothesis is E0520; fewer than 2 analysed days on an arm
 //! is E0716. Spans of the spec travel into `Parameter::origin` so runtime
@@ -364,38 +365,7 @@ impl Builder<'_> {
         hypothesis: &mut Option<HypothesisPrior>,
     ) -> Option<()> {
         let simple = match &prior.dist {
-            PriorDist::Normal { mu, sigma } => Dist::Normal {
-                mu: *mu,
-                sigma: *sigma,
-            },
-            PriorDist::StudentT { nu, mu, sigma } => Dist::StudentT {
-                nu: *nu,
-                mu: *mu,
-                sigma: *sigma,
-            },
-            PriorDist::Cauchy { mu, sigma } => Dist::Cauchy {
-                mu: *mu,
-                sigma: *sigma,
-            },
-            PriorDist::LogNormal { mu, sigma } => Dist::LogNormal {
-                mu: *mu,
-                sigma: *sigma,
-            },
-            PriorDist::HalfNormal { sigma } => Dist::HalfNormal { sigma: *sigma },
-            PriorDist::HalfStudentT { nu, sigma } => Dist::HalfStudentT {
-                nu: *nu,
-                sigma: *sigma,
-            },
-            PriorDist::Exponential { rate } => Dist::Exponential { rate: *rate },
-            PriorDist::Gamma { shape, rate } => Dist::Gamma {
-                shape: *shape,
-                rate: *rate,
-            },
-            PriorDist::Beta { a, b } => Dist::Beta { a: *a, b: *b },
-            PriorDist::Uniform { lower, upper } => Dist::Uniform {
-                lower: *lower,
-                upper: *upper,
-            },
+            PriorDist::Dist(d) => d.clone(),
             PriorDist::Mixture(parts) => {
                 for (w, p) in parts {
                     self.components(p, weight * w, out, sceptical, hypothesis)?;
@@ -549,29 +519,6 @@ fn transform_for(base: Base, prior: &Prior) -> Transform {
     }
 }
 
-/// The unit-information scale of the module doc.
-fn unit_scale(kind: OutcomeType, y: &[f64]) -> f64 {
-    match kind {
-        OutcomeType::Continuous {
-            bounds: Some((lo, hi)),
-        } if hi > lo => (hi - lo) / 2.0,
-        OutcomeType::Continuous { .. } => {
-            let n = y.len() as f64;
-            if y.len() < 2 {
-                return 2.5;
-            }
-            let mean = y.iter().sum::<f64>() / n;
-            let sd = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-            if sd.is_finite() && sd > 0.0 {
-                2.5 * sd
-            } else {
-                2.5
-            }
-        }
-        _ => 2.5,
-    }
-}
-
 fn lower_outcome(
     spec: &hir::Spec,
     schedule: &Schedule,
@@ -631,12 +578,9 @@ fn lower_outcome(
         .days
         .iter()
         .map(|&d| {
-            let v = diary.value(j, d).unwrap_or(f64::NAN);
-            match outcome.kind {
-                // Levels low..=high become 1..=K, as the runtime expects.
-                OutcomeType::Ordinal { low, .. } => v - low as f64 + 1.0,
-                _ => v,
-            }
+            outcome
+                .kind
+                .model_value(diary.value(j, d).unwrap_or(f64::NAN))
         })
         .collect();
     let dbar = if n == 0 {
@@ -644,15 +588,10 @@ fn lower_outcome(
     } else {
         analysis.days.iter().map(|&d| d as f64).sum::<f64>() / n as f64
     };
-    let levels = match outcome.kind {
-        OutcomeType::Ordinal { low, high } => {
-            usize::try_from(high.saturating_sub(low).saturating_add(1)).unwrap_or(0)
-        }
-        _ => 0,
-    };
+    let levels = outcome.kind.levels();
     let mut b = Builder {
         hypotheses,
-        unit_scale: unit_scale(outcome.kind, &y),
+        unit_scale: outcome.kind.unit_scale(&y),
         levels,
         params: Vec::new(),
         priors: Vec::new(),
@@ -666,14 +605,9 @@ fn lower_outcome(
     };
 
     let mut predictor = LinearPredictor::default();
+    // Cutpoints come first, where the intercept would be.
     let mut cutpoints = None;
-    if let OutcomeType::Ordinal { .. } = outcome.kind {
-        let default_cut = hir::Prior {
-            dist: PriorDist::InducedDirichlet { alpha: 1.0 },
-            default: true,
-            span: model.span,
-        };
-        let prior = model.cutpoints.as_ref().unwrap_or(&default_cut);
+    if let hir::Likelihood::OrderedLogistic { cutpoints: prior } = &model.likelihood {
         cutpoints = b.add(
             "cutpoints".into(),
             Role::Cutpoints,
@@ -681,7 +615,7 @@ fn lower_outcome(
             levels.saturating_sub(1).max(1),
             prior,
         );
-    } else if let Some(prior) = &model.intercept {
+    } else if let Some(prior) = model.intercept() {
         predictor.intercept = b.add("intercept".into(), Role::Intercept, Base::Real, 1, prior);
     }
     for effect in &model.effects {
@@ -741,20 +675,9 @@ fn lower_outcome(
         }
     }
 
-    let family = match outcome.kind {
-        OutcomeType::Continuous { .. } => {
-            let default_errors = hir::Errors {
-                structure: ErrorStructure::Independent,
-                sigma: hir::Prior {
-                    dist: PriorDist::HalfNormal {
-                        sigma: b.unit_scale,
-                    },
-                    default: true,
-                    span: model.span,
-                },
-                phi: None,
-            };
-            let errors = model.errors.as_ref().unwrap_or(&default_errors);
+    // The family's own parameters, in the order the likelihood takes them.
+    let family = match &model.likelihood {
+        hir::Likelihood::Normal { errors, .. } => {
             let sigma = b.add(
                 "sigma".into(),
                 Role::Sigma,
@@ -762,67 +685,34 @@ fn lower_outcome(
                 1,
                 &errors.sigma,
             );
-            match errors.structure {
-                ErrorStructure::Independent => sigma.map(|sigma| Family::Normal { sigma }),
-                ErrorStructure::Ar1 => {
-                    let default_phi = hir::Prior {
-                        dist: PriorDist::Uniform {
-                            lower: -1.0,
-                            upper: 1.0,
-                        },
-                        default: true,
-                        span: model.span,
-                    };
-                    let phi = b.add(
-                        "phi".into(),
-                        Role::Phi,
-                        Base::Correlation,
-                        1,
-                        errors.phi.as_ref().unwrap_or(&default_phi),
-                    );
+            match (errors.structure, &errors.phi) {
+                (ErrorStructure::Ar1, Some(phi)) => {
+                    let phi = b.add("phi".into(), Role::Phi, Base::Correlation, 1, phi);
                     sigma
                         .zip(phi)
                         .map(|(sigma, phi)| Family::NormalAr1 { sigma, phi })
                 }
+                _ => sigma.map(|sigma| Family::Normal { sigma }),
             }
         }
-        OutcomeType::Binary => Some(Family::BernoulliLogit),
-        OutcomeType::Count {
-            overdispersed: false,
-        } => Some(Family::PoissonLog),
-        OutcomeType::Count {
-            overdispersed: true,
-        } => {
-            let default_psi = hir::Prior {
-                dist: PriorDist::Gamma {
-                    shape: 2.0,
-                    rate: 0.1,
-                },
-                default: true,
-                span: model.span,
-            };
-            b.add(
+        hir::Likelihood::Bernoulli { .. } => Some(Family::BernoulliLogit),
+        hir::Likelihood::Poisson { .. } => Some(Family::PoissonLog),
+        hir::Likelihood::NegBinomial { dispersion, .. } => b
+            .add(
                 "dispersion".into(),
                 Role::Dispersion,
                 Base::Positive,
                 1,
-                model.dispersion.as_ref().unwrap_or(&default_psi),
+                dispersion,
             )
-            .map(|psi| Family::NegBinomial2Log { psi })
-        }
-        OutcomeType::Ordinal { .. } => {
+            .map(|psi| Family::NegBinomial2Log { psi }),
+        hir::Likelihood::OrderedLogistic { .. } => {
             cutpoints.map(|cutpoints| Family::OrderedLogistic { cutpoints })
         }
     };
-    if !b.diagnostics.is_empty() {
+    // `add` returned `None` only after a diagnostic.
+    let Some(family) = family.filter(|_| b.diagnostics.is_empty()) else {
         return Err(b.diagnostics);
-    }
-    let Some(family) = family else {
-        return Err(vec![Diagnostic::error(
-            codes::E0001,
-            format!("the model of `{}` could not be lowered", outcome.name),
-        )
-        .with_primary(model.span, "this model")]);
     };
     let days = analysis
         .days

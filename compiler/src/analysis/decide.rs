@@ -371,19 +371,17 @@ fn meaning(
             }
         }
         OutcomeType::Binary | OutcomeType::Count { .. } | OutcomeType::Ordinal { .. } => {
-            let (ratio, lower_words, higher_words) = match o.kind {
+            let ratio = o.kind.family().measure;
+            let (lower_words, higher_words) = match o.kind {
                 OutcomeType::Binary => (
-                    "odds ratio",
                     format!("lower odds of {name}"),
                     format!("higher odds of {name}"),
                 ),
                 OutcomeType::Count { .. } => (
-                    "rate ratio",
                     format!("a lower rate of {name}"),
                     format!("a higher rate of {name}"),
                 ),
                 _ => (
-                    "cumulative odds ratio",
                     format!("lower levels of {name}"),
                     format!("higher levels of {name}"),
                 ),

@@ -206,11 +206,12 @@ pub fn effects(
             continue;
         };
         let draws = flat_draws(post, k);
-        let (measure, interpretable) = match outcome.kind {
-            OutcomeType::Continuous { .. } => ("difference in means", summarise_values(&draws)),
-            OutcomeType::Binary => ("odds ratio", exp_summary(&draws)),
-            OutcomeType::Count { .. } => ("rate ratio", exp_summary(&draws)),
-            OutcomeType::Ordinal { .. } => ("cumulative odds ratio", exp_summary(&draws)),
+        let family = outcome.kind.family();
+        let measure = family.measure;
+        let interpretable = if family.exponentiated {
+            exp_summary(&draws)
+        } else {
+            summarise_values(&draws)
         };
         let risk_difference = match (outcome.kind, intercept) {
             (OutcomeType::Binary, Some(i)) => {

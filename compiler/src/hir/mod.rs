@@ -15,6 +15,7 @@ pub use check::check;
 use crate::diagnostic::Span;
 use crate::schedule::{ArmInfo, MeasurementPlan, ScheduleSpec};
 pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured};
+pub use trialc_runtime::mir::Dist;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
@@ -146,26 +147,6 @@ pub enum OutcomeType {
     },
 }
 
-impl OutcomeType {
-    pub fn name(&self) -> &'static str {
-        match self {
-            OutcomeType::Continuous { .. } => "continuous",
-            OutcomeType::Binary => "binary",
-            OutcomeType::Count { .. } => "count",
-            OutcomeType::Ordinal { .. } => "ordinal",
-        }
-    }
-    /// The scale effects are reported on.
-    pub fn effect_scale(&self) -> &'static str {
-        match self {
-            OutcomeType::Continuous { .. } => "outcome units",
-            OutcomeType::Binary => "log odds ratio",
-            OutcomeType::Count { .. } => "log rate ratio",
-            OutcomeType::Ordinal { .. } => "log cumulative odds ratio",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Lower,
@@ -188,45 +169,10 @@ pub struct Outcome {
 /// A prior, resolved: presets expanded, parameters checked.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PriorDist {
-    Normal {
-        mu: f64,
-        sigma: f64,
-    },
-    StudentT {
-        nu: f64,
-        mu: f64,
-        sigma: f64,
-    },
-    Cauchy {
-        mu: f64,
-        sigma: f64,
-    },
-    LogNormal {
-        mu: f64,
-        sigma: f64,
-    },
-    HalfNormal {
-        sigma: f64,
-    },
-    HalfStudentT {
-        nu: f64,
-        sigma: f64,
-    },
-    Exponential {
-        rate: f64,
-    },
-    Gamma {
-        shape: f64,
-        rate: f64,
-    },
-    Beta {
-        a: f64,
-        b: f64,
-    },
-    Uniform {
-        lower: f64,
-        upper: f64,
-    },
+    /// A univariate distribution of the runtime's table
+    /// (`trialc_runtime::mir::DISTRIBUTIONS`), its arguments checked by it.
+    Dist(Dist),
+    /// The joint prior of ordinal cutpoints, one `alpha` for every category.
     InducedDirichlet {
         alpha: f64,
     },
@@ -276,18 +222,41 @@ pub struct Model {
     pub outcome: usize,
     /// One effect per non-reference arm, in arm order.
     pub effects: Vec<Effect>,
-    /// Absent for ordinal outcomes (cutpoints take its place).
-    pub intercept: Option<Prior>,
     pub trend: Option<Trend>,
-    /// Continuous outcomes only.
-    pub errors: Option<Errors>,
-    /// Ordinal outcomes only.
-    pub cutpoints: Option<Prior>,
-    /// Overdispersed counts only (neg_binomial_2's psi).
-    pub dispersion: Option<Prior>,
-    /// Carryover per non-reference... per arm, when the schedule models carryover.
+    /// The likelihood with the priors of its own parameters: each family
+    /// has exactly the parameters it needs (`family.rs`), defaults filled in.
+    pub likelihood: Likelihood,
+    /// Carryover per arm, when the schedule models carryover.
     pub carryover: Vec<Effect>,
     pub span: Span,
+}
+
+impl Model {
+    /// The intercept's prior (every family but ordinal has one).
+    pub fn intercept(&self) -> Option<&Prior> {
+        match &self.likelihood {
+            Likelihood::Normal { intercept, .. }
+            | Likelihood::Bernoulli { intercept }
+            | Likelihood::Poisson { intercept }
+            | Likelihood::NegBinomial { intercept, .. } => Some(intercept),
+            Likelihood::OrderedLogistic { .. } => None,
+        }
+    }
+}
+
+/// An outcome's likelihood and the priors of its family's parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Likelihood {
+    /// Continuous: normal, independent or AR(1) errors.
+    Normal { intercept: Prior, errors: Errors },
+    /// Binary: Bernoulli with a logit link.
+    Bernoulli { intercept: Prior },
+    /// Count: Poisson with a log link.
+    Poisson { intercept: Prior },
+    /// Overdispersed count: NB2 with a log link; `dispersion` is psi.
+    NegBinomial { intercept: Prior, dispersion: Prior },
+    /// Ordinal: ordered logistic; the cutpoints take the intercept's place.
+    OrderedLogistic { cutpoints: Prior },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 
 use super::priors::Support;
 use super::*;
+use crate::family::DefaultPriors;
 
 impl Checker {
     /// One model per valid outcome, `None` if any has an error. The model
@@ -101,10 +102,10 @@ impl Checker {
     ) -> Option<Model> {
         let outcome = cx.outcome;
         let anchor = block.map(|b| b.outcome.span).unwrap_or(outcome.span);
-        let defaults = DefaultPriors::for_outcome(outcome);
+        let defaults = outcome.kind.default_priors();
         let mut effects: Vec<Option<Prior>> = vec![None; cx.arms.len()];
         let mut carryover: Vec<Option<Prior>> = vec![None; cx.arms.len()];
-        let mut intercept = None;
+        let mut intercept_prior = None;
         let mut trend = None;
         let mut errors = None;
         let mut cutpoints = None;
@@ -183,7 +184,7 @@ impl Checker {
                 }
                 ast::ModelStatementKind::Intercept(prior) => {
                     match self.prior(prior, Support::Real, false, cx.hypotheses) {
-                        Some(p) => intercept = Some(p),
+                        Some(p) => intercept_prior = Some(p),
                         None => ok = false,
                     }
                 }
@@ -268,43 +269,45 @@ impl Checker {
         } else {
             Vec::new()
         };
-        let is_ordinal = matches!(outcome.kind, OutcomeType::Ordinal { .. });
+        // The family's parameters, each the written prior or its default.
+        let intercept = |written: Option<Prior>, d: &Option<PriorDist>| {
+            written.or_else(|| d.clone().map(default))
+        };
+        let likelihood = match outcome.kind {
+            OutcomeType::Continuous { .. } => Likelihood::Normal {
+                intercept: intercept(intercept_prior, &defaults.intercept)?,
+                errors: match errors {
+                    Some(e) => e,
+                    None => Errors {
+                        structure: ErrorStructure::Independent,
+                        sigma: default(defaults.sigma.clone()?),
+                        phi: None,
+                    },
+                },
+            },
+            OutcomeType::Binary => Likelihood::Bernoulli {
+                intercept: intercept(intercept_prior, &defaults.intercept)?,
+            },
+            OutcomeType::Count {
+                overdispersed: false,
+            } => Likelihood::Poisson {
+                intercept: intercept(intercept_prior, &defaults.intercept)?,
+            },
+            OutcomeType::Count {
+                overdispersed: true,
+            } => Likelihood::NegBinomial {
+                intercept: intercept(intercept_prior, &defaults.intercept)?,
+                dispersion: intercept(dispersion, &defaults.dispersion)?,
+            },
+            OutcomeType::Ordinal { .. } => Likelihood::OrderedLogistic {
+                cutpoints: intercept(cutpoints, &defaults.cutpoints)?,
+            },
+        };
         Some(Model {
             outcome: outcome_index,
             effects,
-            intercept: if is_ordinal {
-                None
-            } else {
-                Some(intercept.unwrap_or_else(|| default(defaults.intercept.clone())))
-            },
             trend,
-            errors: match outcome.kind {
-                OutcomeType::Continuous { .. } => Some(errors.unwrap_or_else(|| Errors {
-                    structure: ErrorStructure::Independent,
-                    sigma: default(defaults.sigma.clone()),
-                    phi: None,
-                })),
-                _ => None,
-            },
-            cutpoints: if is_ordinal {
-                Some(
-                    cutpoints
-                        .unwrap_or_else(|| default(PriorDist::InducedDirichlet { alpha: 1.0 })),
-                )
-            } else {
-                None
-            },
-            dispersion: match outcome.kind {
-                OutcomeType::Count {
-                    overdispersed: true,
-                } => Some(dispersion.unwrap_or_else(|| {
-                    default(PriorDist::Gamma {
-                        shape: 2.0,
-                        rate: 0.1,
-                    })
-                })),
-                _ => None,
-            },
+            likelihood,
             carryover,
             span: anchor,
         })
@@ -380,14 +383,15 @@ impl Checker {
                 ast::ErrorStructure::Independent => ErrorStructure::Independent,
                 ast::ErrorStructure::Ar1 => ErrorStructure::Ar1,
             },
-            sigma: sigma.unwrap_or_else(|| default(defaults.sigma.clone())),
+            sigma: match sigma {
+                Some(s) => s,
+                None => default(defaults.sigma.clone()?),
+            },
             phi: match structure.node {
-                ast::ErrorStructure::Ar1 => Some(phi.unwrap_or_else(|| {
-                    default(PriorDist::Uniform {
-                        lower: -1.0,
-                        upper: 1.0,
-                    })
-                })),
+                ast::ErrorStructure::Ar1 => Some(match phi {
+                    Some(p) => p,
+                    None => default(defaults.phi.clone()?),
+                }),
                 ast::ErrorStructure::Independent => None,
             },
         })
@@ -401,80 +405,6 @@ pub(super) struct ModelContext<'a> {
     hypotheses: &'a [HypothesesSource],
     /// Whether the schedule models carryover; `None` without a schedule block.
     carryover_modelled: Option<bool>,
-}
-
-/// The documented default priors (docs/language.md, "Default priors").
-pub(super) struct DefaultPriors {
-    intercept: PriorDist,
-    effect: PriorDist,
-    sigma: PriorDist,
-}
-
-impl DefaultPriors {
-    pub(super) fn for_outcome(outcome: &Outcome) -> Self {
-        match outcome.kind {
-            OutcomeType::Continuous {
-                bounds: Some((lo, hi)),
-            } => {
-                let range = hi - lo;
-                DefaultPriors {
-                    intercept: PriorDist::Normal {
-                        mu: (lo + hi) / 2.0,
-                        sigma: range / 2.0,
-                    },
-                    effect: PriorDist::Normal {
-                        mu: 0.0,
-                        sigma: range / 4.0,
-                    },
-                    sigma: PriorDist::HalfNormal { sigma: range / 4.0 },
-                }
-            }
-            OutcomeType::Continuous { bounds: None } => DefaultPriors {
-                intercept: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 10.0,
-                },
-                effect: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 2.5,
-                },
-                sigma: PriorDist::HalfNormal { sigma: 5.0 },
-            },
-            OutcomeType::Binary => DefaultPriors {
-                intercept: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 1.5,
-                },
-                effect: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 1.0,
-                },
-                sigma: PriorDist::HalfNormal { sigma: 1.0 },
-            },
-            OutcomeType::Count { .. } => DefaultPriors {
-                intercept: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 2.5,
-                },
-                effect: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 1.0,
-                },
-                sigma: PriorDist::HalfNormal { sigma: 1.0 },
-            },
-            OutcomeType::Ordinal { .. } => DefaultPriors {
-                intercept: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 2.5,
-                },
-                effect: PriorDist::Normal {
-                    mu: 0.0,
-                    sigma: 1.0,
-                },
-                sigma: PriorDist::HalfNormal { sigma: 1.0 },
-            },
-        }
-    }
 }
 
 pub(super) fn model_statement_name(kind: &ast::ModelStatementKind) -> &'static str {

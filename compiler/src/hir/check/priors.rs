@@ -1,6 +1,7 @@
 //! Priors: distributions, presets, mixtures, LFM hypotheses; support checks.
 
 use super::*;
+use trialc_runtime::mir::{DistArgError, DistKind, DistSupport};
 
 /// What a parameter's prior must support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,8 +234,8 @@ impl Checker {
         span: Span,
         support: Support,
     ) -> Option<PriorDist> {
-        let Some(spec) = DISTRIBUTIONS.iter().find(|d| d.name == name.node) else {
-            let known: Vec<&str> = DISTRIBUTIONS.iter().map(|d| d.name).collect();
+        let Some(kind) = DistKind::from_name(&name.node) else {
+            let known: Vec<&str> = DistKind::ALL.iter().map(|k| k.name()).collect();
             self.push(
                 Diagnostic::error(
                     codes::E0501,
@@ -245,130 +246,54 @@ impl Checker {
             );
             return None;
         };
-        if args.len() != spec.params.len() {
-            self.push(
-                Diagnostic::error(
-                    codes::E0502,
-                    format!(
-                        "`{}` takes {} argument{}, not {}",
-                        spec.name,
-                        spec.params.len(),
-                        if spec.params.len() == 1 { "" } else { "s" },
-                        args.len()
-                    ),
-                )
-                .with_primary(span, format!("{} given", args.len()))
-                .with_help(format!(
-                    "write `{}({})`",
-                    spec.name,
-                    spec.params.join(", ")
-                )),
-            );
-            return None;
-        }
-        let mut ok = true;
-        for (arg, (param, rule)) in args.iter().zip(spec.params.iter().zip(spec.rules)) {
-            let valid = arg.node.is_finite()
-                && match rule {
-                    ParamRule::Any => true,
-                    ParamRule::Positive => arg.node > 0.0,
-                };
-            if !valid {
-                ok = false;
-                self.push(
-                    Diagnostic::error(
-                        codes::E0503,
-                        format!(
-                            "`{param}` of `{}` must be {}; it is {}",
-                            spec.name,
-                            rule.describe(),
-                            arg.node
-                        ),
-                    )
-                    .with_primary(arg.span, format!("invalid {param}"))
-                    .with_help(format!("give `{param}` a {} value", rule.describe())),
-                );
-            }
-        }
-        if !ok {
-            return None;
-        }
-        let a = |i: usize| args[i].node;
-        let dist = match spec.name {
-            "normal" => PriorDist::Normal {
-                mu: a(0),
-                sigma: a(1),
-            },
-            "student_t" => PriorDist::StudentT {
-                nu: a(0),
-                mu: a(1),
-                sigma: a(2),
-            },
-            "cauchy" => PriorDist::Cauchy {
-                mu: a(0),
-                sigma: a(1),
-            },
-            "lognormal" => PriorDist::LogNormal {
-                mu: a(0),
-                sigma: a(1),
-            },
-            "half_normal" => PriorDist::HalfNormal { sigma: a(0) },
-            "half_student_t" => PriorDist::HalfStudentT {
-                nu: a(0),
-                sigma: a(1),
-            },
-            "exponential" => PriorDist::Exponential { rate: a(0) },
-            "gamma" => PriorDist::Gamma {
-                shape: a(0),
-                rate: a(1),
-            },
-            "beta" => PriorDist::Beta { a: a(0), b: a(1) },
-            "uniform" => {
-                if a(0) >= a(1) {
-                    self.push(
-                        Diagnostic::error(
-                            codes::E0503,
-                            format!(
-                                "`uniform({}, {})` is empty: the lower end must be below the upper",
-                                a(0),
-                                a(1)
-                            ),
+        let info = kind.info();
+        let values: Vec<f64> = args.iter().map(|a| a.node).collect();
+        let errors = kind.arg_errors(&values);
+        for e in &errors {
+            let d = match e {
+                DistArgError::Arity { given, .. } => Diagnostic::error(codes::E0502, e.to_string())
+                    .with_primary(span, format!("{given} given"))
+                    .with_help(format!("write `{}`", info.signature())),
+                DistArgError::Rule { index, .. } => {
+                    let param = info.params.get(*index);
+                    let (param, rule) =
+                        param.map_or(("argument", "valid"), |p| (p.name, p.rule.describe()));
+                    Diagnostic::error(codes::E0503, e.to_string())
+                        .with_primary(
+                            args.get(*index).map_or(span, |a| a.span),
+                            format!("invalid {param}"),
                         )
-                        .with_primary(span, "empty interval")
-                        .with_help("write the lower end first"),
-                    );
-                    return None;
+                        .with_help(format!("give `{param}` a {rule} value"))
                 }
-                PriorDist::Uniform {
-                    lower: a(0),
-                    upper: a(1),
-                }
+                DistArgError::Order { .. } => Diagnostic::error(codes::E0503, e.to_string())
+                    .with_primary(span, "empty interval")
+                    .with_help("write the lower end first"),
+                // `from_name` found it, and arity errors come alone.
+                DistArgError::Unknown { .. } | DistArgError::NotUnivariate { .. } => continue,
+            };
+            self.push(d);
+        }
+        if !errors.is_empty() {
+            return None;
+        }
+        let dist = if kind.is_univariate() {
+            PriorDist::Dist(Dist::from_args(kind.name(), &values).ok()?)
+        } else {
+            PriorDist::InducedDirichlet {
+                alpha: values.first().copied()?,
             }
-            _ => PriorDist::InducedDirichlet { alpha: a(0) },
         };
         // Does the distribution's support fit the parameter's?
-        let fits = match (support, &dist) {
-            (Support::Cutpoints, PriorDist::InducedDirichlet { .. }) => true,
-            (Support::Cutpoints, _) | (_, PriorDist::InducedDirichlet { .. }) => false,
-            (
-                Support::Real,
-                PriorDist::Normal { .. } | PriorDist::StudentT { .. } | PriorDist::Cauchy { .. },
-            ) => true,
-            (Support::Real, _) => false,
-            (
-                Support::Positive,
-                PriorDist::HalfNormal { .. }
-                | PriorDist::HalfStudentT { .. }
-                | PriorDist::Exponential { .. }
-                | PriorDist::Gamma { .. }
-                | PriorDist::LogNormal { .. },
-            ) => true,
-            (Support::Positive, _) => false,
-            (Support::Correlation, PriorDist::Uniform { lower, upper }) => {
-                *lower >= -1.0 && *upper <= 1.0
-            }
-            (Support::Correlation, PriorDist::Beta { .. }) => true,
-            (Support::Correlation, _) => false,
+        let fits = match (support, info.support) {
+            (Support::Cutpoints, DistSupport::OrderedCutpoints) => true,
+            (Support::Real, DistSupport::Real) => true,
+            (Support::Positive, DistSupport::Positive) => true,
+            (Support::Correlation, DistSupport::UnitInterval) => true,
+            (Support::Correlation, DistSupport::Between) => info
+                .support
+                .bounds(&values)
+                .is_some_and(|(lo, hi)| lo >= -1.0 && hi <= 1.0),
+            _ => false,
         };
         if !fits {
             let help = match support {
@@ -378,7 +303,7 @@ impl Checker {
                 Support::Cutpoints => "use `cutpoints ~ induced_dirichlet(alpha)`",
             };
             self.push(
-                Diagnostic::error(codes::E0504, format!("`{}` does not fit a parameter that takes {}", spec.name, support.describe()))
+                Diagnostic::error(codes::E0504, format!("`{}` does not fit a parameter that takes {}", kind.name(), support.describe()))
                     .with_primary(span, "prior with the wrong support")
                     .with_note("a prior that puts mass where the parameter cannot go, or none where it can, changes the analysis silently")
                     .with_help(help),
@@ -388,85 +313,3 @@ impl Checker {
         Some(dist)
     }
 }
-
-#[derive(Clone, Copy)]
-pub(super) enum ParamRule {
-    Any,
-    Positive,
-}
-
-impl ParamRule {
-    pub(super) fn describe(self) -> &'static str {
-        match self {
-            ParamRule::Any => "finite",
-            ParamRule::Positive => "positive",
-        }
-    }
-}
-
-pub(super) struct DistributionSpec {
-    name: &'static str,
-    params: &'static [&'static str],
-    rules: &'static [ParamRule],
-}
-
-use ParamRule::{Any, Positive};
-
-/// Every distribution a prior may name, with its parameters in order.
-pub(super) const DISTRIBUTIONS: &[DistributionSpec] = &[
-    DistributionSpec {
-        name: "normal",
-        params: &["mu", "sigma"],
-        rules: &[Any, Positive],
-    },
-    DistributionSpec {
-        name: "student_t",
-        params: &["nu", "mu", "sigma"],
-        rules: &[Positive, Any, Positive],
-    },
-    DistributionSpec {
-        name: "cauchy",
-        params: &["mu", "sigma"],
-        rules: &[Any, Positive],
-    },
-    DistributionSpec {
-        name: "lognormal",
-        params: &["mu", "sigma"],
-        rules: &[Any, Positive],
-    },
-    DistributionSpec {
-        name: "half_normal",
-        params: &["sigma"],
-        rules: &[Positive],
-    },
-    DistributionSpec {
-        name: "half_student_t",
-        params: &["nu", "sigma"],
-        rules: &[Positive, Positive],
-    },
-    DistributionSpec {
-        name: "exponential",
-        params: &["rate"],
-        rules: &[Positive],
-    },
-    DistributionSpec {
-        name: "gamma",
-        params: &["shape", "rate"],
-        rules: &[Positive, Positive],
-    },
-    DistributionSpec {
-        name: "beta",
-        params: &["a", "b"],
-        rules: &[Positive, Positive],
-    },
-    DistributionSpec {
-        name: "uniform",
-        params: &["lower", "upper"],
-        rules: &[Any, Any],
-    },
-    DistributionSpec {
-        name: "induced_dirichlet",
-        params: &["alpha"],
-        rules: &[Positive],
-    },
-];
