@@ -1,16 +1,27 @@
 //! Lowering: checked spec + schedule + diary → one runtime model (MIR) per
 //! outcome, exactly as the design's `model.md` says.
 //!
-//! **Analysis set.** For outcome j, the days with a recorded value, minus
-//! run-in days, minus washout days (the schedule's: the first `washout` days
-//! of a period that follows a switch of arm), minus days on which the diary
-//! says no arm was taken (`arm` = `none`). Scheduled measurement days of a
-//! treatment phase without a value are counted as *missing*. Every exclusion
-//! is kept by reason in [`AnalysisSet`]. Washout follows the schedule even
-//! where the `arm` column deviates from it: the washout is a property of the
-//! protocol, and deviations are reported (W0701) rather than re-planned.
-//! Values recorded on days the outcome was not scheduled (a weekly outcome
-//! answered on day 3) are analysed: they are observations like any other.
+//! **Analysis set.** Every day of outcome j — each day the diary has a row
+//! for, and each day the outcome is scheduled to be measured — is counted
+//! under exactly one reason, the first that applies:
+//!
+//! 1. `run-in`: the day is in the run-in;
+//! 2. `washout`: the day is in a washout (the schedule's: the first
+//!    `washout` days of a period that follows a switch of arm);
+//! 3. `not reached`: a scheduled day after the diary's last row (an interim
+//!    analysis);
+//! 4. `no arm taken`: the diary says `none` for the day;
+//! 5. *analysed*: a value is recorded and the arm is known;
+//! 6. `missing`: a scheduled measurement day without a value;
+//! 7. `not scheduled`: a diary row without a value on a day the outcome is
+//!    not measured (a weekly outcome on a daily diary).
+//!
+//! So the counts always add up to the days ([`AnalysisSet::total`]). Washout
+//! follows the schedule even where the `arm` column deviates from it: the
+//! washout is a property of the protocol, and deviations are reported
+//! (W0701) rather than re-planned. Values recorded on days the outcome was
+//! not scheduled (a weekly outcome answered on day 3) are analysed: they are
+//! observations like any other.
 //!
 //! **Linear predictor.** For an analysed day d with arm a(d) (the arm taken:
 //! the diary's `arm` where recorded, else the schedule's),
@@ -164,20 +175,39 @@ pub struct AnalysisSet {
     pub days: Vec<u64>,
     /// The arm taken on each analysed day.
     pub arms: Vec<usize>,
-    /// Days with a value that fell in the run-in.
+    /// Days in the run-in.
     pub run_in: Vec<u64>,
-    /// Days with a value that fell in a washout.
+    /// Days in a washout.
     pub washout: Vec<u64>,
+    /// Scheduled measurement days after the diary's last row.
+    pub not_reached: Vec<u64>,
+    /// Days on which the diary says no arm was taken.
+    pub no_arm: Vec<u64>,
     /// Scheduled measurement days of a treatment phase without a value.
     pub missing: Vec<u64>,
-    /// Days with a value on which the diary says no arm was taken.
-    pub no_arm: Vec<u64>,
+    /// Diary rows without a value on a day the outcome is not measured.
+    pub not_scheduled: Vec<u64>,
 }
 
 impl AnalysisSet {
     /// Number of analysed observations.
     pub fn n(&self) -> usize {
         self.days.len()
+    }
+    /// Every day counted, analysed or not: each under exactly one reason.
+    pub fn total(&self) -> usize {
+        self.days.len() + self.excluded().iter().map(|(_, d)| d.len()).sum::<usize>()
+    }
+    /// The days not analysed, by reason, in the order of precedence.
+    pub fn excluded(&self) -> [(&'static str, &[u64]); 6] {
+        [
+            ("run-in", &self.run_in),
+            ("washout", &self.washout),
+            ("not reached", &self.not_reached),
+            ("no arm taken", &self.no_arm),
+            ("missing", &self.missing),
+            ("not scheduled", &self.not_scheduled),
+        ]
     }
     /// Number of analysed days on `arm`.
     pub fn n_on_arm(&self, arm: usize) -> usize {
@@ -231,37 +261,40 @@ pub fn lower(
     }
 }
 
-/// The analysis set of outcome `outcome` (spec index); see the module doc.
+/// The analysis set of outcome `outcome` (spec index); see the module doc
+/// for the reasons and their precedence.
 pub fn analysis_set(outcome: usize, schedule: &Schedule, diary: &Diary) -> AnalysisSet {
     let mut set = AnalysisSet::default();
     let n_arms = schedule.n_arms();
-    for row in &diary.rows {
-        if row.values.get(outcome).copied().flatten().is_none() {
-            continue;
-        }
-        match schedule.phase_on_day(row.day) {
-            Some(Phase::RunIn) => set.run_in.push(row.day),
-            Some(Phase::Washout) => set.washout.push(row.day),
-            Some(Phase::Treatment) => match diary.arm_taken(row.day, schedule) {
-                Some(arm) if arm < n_arms => {
-                    set.days.push(row.day);
+    let scheduled: &[u64] = schedule
+        .outcomes
+        .get(outcome)
+        .map_or(&[], |plan| plan.days.as_slice());
+    let last_row = diary.rows.last().map_or(0, |r| r.day);
+    // Every day with a row or a scheduled measurement, in order, once.
+    let mut days: Vec<u64> = diary.rows.iter().map(|r| r.day).collect();
+    days.extend_from_slice(scheduled);
+    days.sort_unstable();
+    days.dedup();
+    for day in days {
+        let value = diary.value(outcome, day);
+        match schedule.phase_on_day(day) {
+            Some(Phase::RunIn) => set.run_in.push(day),
+            Some(Phase::Washout) => set.washout.push(day),
+            _ if day > last_row => set.not_reached.push(day),
+            // `read_diary` rejects days outside the schedule; a day without
+            // a phase has no arm.
+            None => set.no_arm.push(day),
+            Some(Phase::Treatment) => match (diary.arm_taken(day, schedule), value) {
+                (Some(arm), Some(_)) if arm < n_arms => {
+                    set.days.push(day);
                     set.arms.push(arm);
                 }
-                _ => set.no_arm.push(row.day),
+                (None, _) | (Some(_), Some(_)) => set.no_arm.push(day),
+                (Some(_), None) if scheduled.binary_search(&day).is_ok() => set.missing.push(day),
+                (Some(_), None) => set.not_scheduled.push(day),
             },
-            // Not produced by `read_diary` (it rejects such days); a day
-            // outside the schedule has no arm.
-            None => set.no_arm.push(row.day),
         }
-    }
-    if let Some(plan) = schedule.outcomes.get(outcome) {
-        set.missing = plan
-            .days
-            .iter()
-            .copied()
-            .filter(|&d| schedule.phase_on_day(d) == Some(Phase::Treatment))
-            .filter(|&d| diary.value(outcome, d).is_none())
-            .collect();
     }
     set
 }
@@ -556,16 +589,26 @@ fn lower_outcome(
                         arm.name
                     ),
                 )
-                .with_primary(span, format!("the model of `{}` needs observations on `{}`", outcome.name, arm.name))
+                .with_primary(
+                    span,
+                    format!(
+                        "the model of `{}` needs observations on `{}`",
+                        outcome.name, arm.name
+                    ),
+                )
                 .with_secondary(outcome.span, "the outcome")
                 .with_note(format!(
-                    "excluded values: {} run-in, {} washout, {} on days with no arm; {} scheduled days missing",
-                    analysis.run_in.len(),
-                    analysis.washout.len(),
-                    analysis.no_arm.len(),
-                    analysis.missing.len()
+                    "days not analysed: {}",
+                    analysis
+                        .excluded()
+                        .iter()
+                        .map(|(reason, days)| format!("{} {reason}", days.len()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
-                .with_help("analyse when the diary covers at least two treatment days on every arm"),
+                .with_help(
+                    "analyse when the diary covers at least two treatment days on every arm",
+                ),
             );
         }
     }

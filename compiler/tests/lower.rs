@@ -90,22 +90,35 @@ struct Expected {
     arms: Vec<usize>,
     run_in: Vec<u64>,
     washout: Vec<u64>,
-    missing: Vec<u64>,
+    not_reached: Vec<u64>,
     no_arm: Vec<u64>,
+    missing: Vec<u64>,
+    not_scheduled: Vec<u64>,
 }
 
+/// The analysis set by lowering's documented precedence, worked out from the
+/// raw CSV: every row's day and every scheduled day, each once, under the
+/// first reason that applies (run-in, washout, not reached, no arm taken,
+/// analysed, missing, not scheduled).
 fn expected(ex: &Example, outcome: usize) -> Expected {
     let name = &ex.spec.outcomes[outcome].name;
     let rows = raw_rows(&ex.csv);
+    let scheduled = scheduled_days(&ex.schedule, &ex.spec.outcomes[outcome].measured);
+    let last = rows.iter().map(|(d, _, _)| *d).max().unwrap_or(0);
+    let mut universe: Vec<u64> = rows.iter().map(|(d, _, _)| *d).collect();
+    universe.extend(&scheduled);
+    universe.sort_unstable();
+    universe.dedup();
     let mut e = Expected::default();
-    for (day, arm, cells) in &rows {
-        if cells[name].is_empty() {
-            continue;
-        }
-        match phase(&ex.schedule, *day) {
-            "run_in" => e.run_in.push(*day),
-            "washout" => e.washout.push(*day),
+    for day in universe {
+        let row = rows.iter().find(|(d, _, _)| *d == day);
+        let value = row.is_some_and(|(_, _, c)| !c[name].is_empty());
+        match phase(&ex.schedule, day) {
+            "run_in" => e.run_in.push(day),
+            "washout" => e.washout.push(day),
+            _ if day > last => e.not_reached.push(day),
             _ => {
+                let arm = row.map_or("", |(_, a, _)| a.as_str());
                 let taken = if arm.is_empty() {
                     ex.schedule
                         .sequence()
@@ -115,28 +128,34 @@ fn expected(ex: &Example, outcome: usize) -> Expected {
                         )
                         .copied()
                 } else {
-                    ex.spec.arms.iter().position(|a| &a.name == arm)
+                    ex.spec.arms.iter().position(|a| a.name == arm)
                 };
-                match taken {
-                    Some(k) => {
-                        e.days.push(*day);
+                match (taken, value) {
+                    (None, _) => e.no_arm.push(day),
+                    (Some(k), true) => {
+                        e.days.push(day);
                         e.arms.push(k);
                     }
-                    None => e.no_arm.push(*day),
+                    (Some(_), false) if scheduled.contains(&day) => e.missing.push(day),
+                    (Some(_), false) => e.not_scheduled.push(day),
                 }
             }
         }
     }
-    let with_value: Vec<u64> = rows
-        .iter()
-        .filter(|(_, _, c)| !c[name].is_empty())
-        .map(|(d, _, _)| *d)
-        .collect();
-    e.missing = scheduled_days(&ex.schedule, &ex.spec.outcomes[outcome].measured)
-        .into_iter()
-        .filter(|d| phase(&ex.schedule, *d) == "treatment" && !with_value.contains(d))
-        .collect();
     e
+}
+
+fn got(a: &trialc::lower::AnalysisSet) -> Expected {
+    Expected {
+        days: a.days.clone(),
+        arms: a.arms.clone(),
+        run_in: a.run_in.clone(),
+        washout: a.washout.clone(),
+        not_reached: a.not_reached.clone(),
+        no_arm: a.no_arm.clone(),
+        missing: a.missing.clone(),
+        not_scheduled: a.not_scheduled.clone(),
+    }
 }
 
 #[test]
@@ -146,16 +165,9 @@ fn analysis_sets_match_an_independent_count_for_every_example() {
         for l in lowered(&ex) {
             let e = expected(&ex, l.outcome);
             let a = &l.analysis;
-            let got = Expected {
-                days: a.days.clone(),
-                arms: a.arms.clone(),
-                run_in: a.run_in.clone(),
-                washout: a.washout.clone(),
-                missing: a.missing.clone(),
-                no_arm: a.no_arm.clone(),
-            };
             assert_eq!(
-                got, e,
+                got(a),
+                e,
                 "{name}, outcome {}",
                 ex.spec.outcomes[l.outcome].name
             );
@@ -208,16 +220,17 @@ fn magnesium_exclusions_and_model_structure() {
     // switch between cycles 1|2 or inside them, so count washouts by hand.
     let seq = ex.schedule.sequence();
     let switches = seq.windows(2).filter(|w| w[0] != w[1]).count();
-    let recorded_in_run_in = raw_rows(&ex.csv)
-        .iter()
-        .filter(|(day, _, cells)| *day <= 7 && !cells["pain"].is_empty())
-        .count();
-    assert_eq!(pain.analysis.run_in.len(), recorded_in_run_in);
+    // Every run-in and washout day is counted as such, with or without a
+    // value (the diary has a row for every day).
+    assert_eq!(pain.analysis.run_in, (1..=7).collect::<Vec<u64>>());
     let washout_days = (1..=ex.schedule.total_days)
         .filter(|&d| phase(&ex.schedule, d) == "washout")
         .count();
     assert_eq!(washout_days, 3 * switches);
-    assert!(pain.analysis.washout.len() <= washout_days);
+    assert_eq!(pain.analysis.washout.len(), washout_days);
+    // All 91 diary days are accounted for, under exactly one reason each.
+    assert_eq!(raw_rows(&ex.csv).len(), 91);
+    assert_eq!(pain.analysis.total(), 91);
     assert!(pain
         .analysis
         .washout
@@ -729,8 +742,9 @@ fn hpi_sensitivity_analysis_washout_and_ar1_gaps() {
     let ex = build(base.dir.clone(), text, base.csv.clone());
     let all = lowered(&ex);
     let l = &all[0];
-    // Days 8, 15 and 22 open a period after a switch; day 8 is missing anyway.
-    assert_eq!(l.analysis.washout, [15, 22]);
+    // Days 8, 15 and 22 open a period after a switch (day 8 has no value:
+    // it is counted as washout, the first reason that applies).
+    assert_eq!(l.analysis.washout, [8, 15, 22]);
     assert_eq!(
         l.analysis.missing,
         [1, 3, 6],
@@ -786,8 +800,18 @@ proptest::proptest! {
                     let mut g = vec![0.0; d.dim()];
                     proptest::prop_assert!(d.logp_grad(&vec![0.0; d.dim()], &mut g).is_finite());
                     let e = expected(&Example { dir: base.dir.clone(), text: base.text.clone(), spec: base.spec.clone(), schedule: base.schedule.clone(), csv: csv.clone(), diary: diary.clone() }, 0);
-                    proptest::prop_assert_eq!(&l.analysis.days, &e.days);
-                    proptest::prop_assert_eq!(&l.analysis.no_arm, &e.no_arm);
+                    proptest::prop_assert_eq!(got(&l.analysis), e);
+                    // Every day counted once: the reasons add up to the days.
+                    let mut all: Vec<u64> = l.analysis.days.clone();
+                    for (_, days) in l.analysis.excluded() {
+                        all.extend_from_slice(days);
+                    }
+                    let n = all.len();
+                    all.sort_unstable();
+                    all.dedup();
+                    proptest::prop_assert_eq!(all.len(), n, "a day under two reasons");
+                    proptest::prop_assert_eq!(l.analysis.total(), n);
+                    proptest::prop_assert_eq!(n, 28usize.max(base.schedule.outcomes[0].days.len()));
                 }
             }
             Err(errors) => proptest::prop_assert!(errors.iter().all(|e| e.code == "E0716"), "{:?}", errors),

@@ -222,7 +222,8 @@ pub struct DataSummary {
 /// A group of days excluded from (or missing in) an outcome's analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exclusion {
-    /// `run-in`, `washout`, `no arm taken` or `missing`.
+    /// `run-in`, `washout`, `not reached`, `no arm taken`, `missing` or
+    /// `not scheduled` (lowering's precedence, `lower::AnalysisSet`).
     pub reason: &'static str,
     pub count: usize,
     pub days: Vec<u64>,
@@ -236,10 +237,13 @@ pub struct ArmCount {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnalysisSummary {
+    /// Every day counted for the outcome (diary rows and scheduled days):
+    /// `analysed` plus the exclusions' counts.
+    pub days: usize,
     pub analysed: usize,
     pub per_arm: Vec<ArmCount>,
-    /// Values recorded but not analysed, and scheduled values not recorded,
-    /// by reason (only reasons that occur).
+    /// The days not analysed, each under exactly one reason (only reasons
+    /// that occur).
     pub exclusions: Vec<Exclusion>,
 }
 
@@ -489,21 +493,17 @@ fn data_summary(schedule: &Schedule, diary: &Diary) -> DataSummary {
 fn analysis_summary(spec: &hir::Spec, lowered: &LoweredOutcome) -> AnalysisSummary {
     let a = &lowered.analysis;
     let mut exclusions = Vec::new();
-    for (reason, days) in [
-        ("run-in", &a.run_in),
-        ("washout", &a.washout),
-        ("no arm taken", &a.no_arm),
-        ("missing", &a.missing),
-    ] {
+    for (reason, days) in a.excluded() {
         if !days.is_empty() {
             exclusions.push(Exclusion {
                 reason,
                 count: days.len(),
-                days: days.clone(),
+                days: days.to_vec(),
             });
         }
     }
     AnalysisSummary {
+        days: a.total(),
         analysed: a.n(),
         per_arm: spec
             .arms

@@ -221,18 +221,20 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         .collect();
     let _ = writeln!(
         out,
-        "  analysed {} values: {}",
+        "  analysed {} of {} days: {}",
         a.analysed,
+        a.days,
         per_arm.join(", ")
     );
     if a.exclusions.is_empty() {
         let _ = writeln!(out, "  nothing excluded, nothing missing");
     }
     for e in &a.exclusions {
-        let what = if e.reason == "missing" {
-            "missing (scheduled, not recorded)"
-        } else {
-            e.reason
+        let what = match e.reason {
+            "missing" => "missing (scheduled, not recorded)",
+            "not reached" => "not reached yet (scheduled after the diary's last day)",
+            "not scheduled" => "not scheduled (no value on a day it is not measured)",
+            other => other,
         };
         for (i, line) in wrap(
             &format!(
