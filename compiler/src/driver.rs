@@ -356,7 +356,7 @@ impl<S: Sources> Session<S> {
             &checked.spec,
             &checked.schedule,
             &diary,
-            &hypotheses::effects(&checked.hypotheses),
+            &checked.hypotheses,
         ) {
             Ok(lowered) => lowered,
             Err(diagnostics) => {
@@ -603,9 +603,19 @@ impl<S: Sources> Session<S> {
             .hypotheses
             .iter()
             .find_map(|(_, f)| f.participant.as_deref());
+        // The run's inputs in order: the spec, its hypotheses files, the diary.
+        let mut inputs = vec![self.map.text(prepared.checked.file)];
+        inputs.extend(
+            self.map
+                .iter()
+                .filter(|(_, f)| f.kind == FileKind::Hypotheses)
+                .map(|(_, f)| f.text.as_str()),
+        );
+        inputs.push(self.map.text(prepared.diary_file));
         evidence::export(
             &prepared.checked.spec,
             self.map.text(prepared.checked.file),
+            &evidence::inputs_sha256(&inputs),
             &prepared.checked.schedule,
             &prepared.diary,
             fits,

@@ -6,9 +6,11 @@
 //! the population model. The normal approximation is the draws' mean and SD;
 //! when the draws are clearly non-normal (|skewness| > 0.5 or |excess
 //! kurtosis| > 1) a two-component normal mixture fitted by EM is added.
-//! Provenance: generator `trialc` + version, `prompt_sha256` and
-//! `trial.spec_sha256` = SHA-256 of the spec text, `created` = the diary's
-//! last date (never the wall clock).
+//! Provenance: generator `trialc` + version; `prompt_sha256` = the SHA-256
+//! of the run's inputs ([`inputs_sha256`]: the spec, the hypotheses files it
+//! read and the diary — what trialc was "asked"); `trial.spec_sha256` = the
+//! SHA-256 of the spec text; `created` = the diary's last date (never the
+//! wall clock).
 //!
 //! The sensitivity of the decision to LFM priors is in
 //! `analysis::sensitivity`.
@@ -30,6 +32,22 @@ use crate::schedule::Schedule;
 /// SHA-256 of a text, lower-case hex.
 pub fn sha256_hex(text: &str) -> String {
     Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The SHA-256 of a run's inputs, in order (the spec, each hypotheses file
+/// in spec order, the diary), each preceded by its length in bytes as 8
+/// little-endian bytes so that no two different input lists hash alike.
+pub fn inputs_sha256(texts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    for text in texts {
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    hasher
+        .finalize()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -157,10 +175,13 @@ fn date(schedule: &Schedule, day: Option<u64>) -> String {
 }
 
 /// Each fitted effect's posterior as a hypotheses file (see the module doc).
-/// `participant` comes from the hypotheses file the spec read, if any.
+/// `participant` comes from the hypotheses file the spec read, if any;
+/// `inputs` is [`inputs_sha256`] of the run's inputs.
+#[allow(clippy::too_many_arguments)]
 pub fn export(
     spec: &hir::Spec,
     spec_text: &str,
+    inputs: &str,
     schedule: &Schedule,
     diary: &Diary,
     fits: &[(LoweredOutcome, Posterior)],
@@ -258,7 +279,7 @@ pub fn export(
         generator: Generator {
             model: "trialc".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            prompt_sha256: hash.clone(),
+            prompt_sha256: inputs.to_string(),
             created: date(schedule, last),
         },
         participant: participant.map(str::to_string),
@@ -290,6 +311,21 @@ mod tests {
             sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn inputs_hash_their_lengths_and_texts_in_order() {
+        // SHA-256 of (3 as u64 LE) "abc" (0 as u64 LE), computed byte by byte.
+        let mut bytes = 3u64.to_le_bytes().to_vec();
+        bytes.extend(b"abc");
+        bytes.extend(0u64.to_le_bytes());
+        let expected: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(inputs_sha256(&["abc", ""]), expected);
+        // Moving a byte between inputs changes the hash.
+        assert_ne!(inputs_sha256(&["ab", "c"]), inputs_sha256(&["a", "bc"]));
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! Codes: E0801 not JSON, E0802 not the format, E0803 wrong version, E0804
 //! empty provenance, E0805 duplicate id or rank, E0806 unusable effect, E0807
 //! file missing, E0809 outcome mismatch, E0810 intervention mismatch, E0811
-//! unknown id, W0808 hypotheses never used.
+//! unknown id, E0812 unusable effect mixture, W0808 hypotheses never used.
 
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
@@ -81,8 +81,9 @@ pub struct EffectSize {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<String>,
     /// Optional finer description of a non-normal effect distribution: a
-    /// normal mixture whose weights sum to 1. trialc's priors use `mean` and
-    /// `sd` (the mixture's own moments); the mixture is informational.
+    /// normal mixture whose weights sum to 1. When given, it is the prior's
+    /// informative part (each sd discounted); `mean` and `sd` remain the
+    /// distribution's moments, for people and for tools that read only them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mixture: Option<Vec<MixtureComponent>>,
 }
@@ -272,6 +273,16 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 /// when it has no errors.
 pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
+    // A byte order mark (some editors write one) is not JSON; read it as
+    // three spaces, so every offset still points into the text as given.
+    let unmarked;
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            unmarked = format!("   {rest}");
+            unmarked.as_str()
+        }
+        None => text,
+    };
     let file: HypothesesFile = match serde_json::from_str(text) {
         Ok(file) => file,
         Err(e) => {
@@ -403,6 +414,38 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
                 .with_primary(at(&format!("effect.{field}")), what)
                 .with_help("a hypothesis states its uncertainty as a positive sd"),
             );
+        }
+        if let Some(parts) = &effect.mixture {
+            let total: f64 = parts.iter().map(|c| c.weight).sum();
+            let bad = parts.iter().position(|c| {
+                !(c.weight > 0.0
+                    && c.weight.is_finite()
+                    && c.mean.is_finite()
+                    && c.sd > 0.0
+                    && c.sd.is_finite())
+            });
+            let problem = if parts.is_empty() {
+                Some("has no components".to_string())
+            } else if let Some(k) = bad {
+                Some(format!(
+                    "component {} needs a positive weight, a finite mean and a positive sd",
+                    k + 1
+                ))
+            } else if (total - 1.0).abs() > 1e-6 {
+                Some(format!("has weights that add up to {total}, not 1"))
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                diagnostics.push(
+                    Diagnostic::error(
+                        codes::E0812,
+                        format!("the effect mixture of hypothesis `{}` {problem}", hypothesis.id),
+                    )
+                    .with_primary(at("effect.mixture"), "this mixture")
+                    .with_help("a mixture is `[{\"weight\", \"mean\", \"sd\"}, …]` with positive weights adding up to 1; it becomes the prior, so it must be a distribution"),
+                );
+            }
         }
     }
     let has_error = diagnostics.iter().any(Diagnostic::is_error);
@@ -877,6 +920,59 @@ mod tests {
         assert_eq!(at(0), "\"trialc-hypotheses/9\"");
         assert_eq!(at(1), "\"\"");
         assert_eq!(at(2), "0");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted_and_errors_at_non_ascii_render() {
+        let (file, diagnostics) = read(&format!("\u{feff}{GOOD}"));
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(file.is_some());
+        // A JSON error right at a multi-byte character renders without panic.
+        for text in [
+            "\u{feff}{\"format\": é}".to_string(),
+            "{\"format\": \"trialc-hypotheses/1\", é".to_string(),
+            "\u{feff}\u{feff}{}".to_string(),
+        ] {
+            let (_, diagnostics) = read(&text);
+            assert!(!diagnostics.is_empty(), "{text}");
+            for d in &diagnostics {
+                let shown = crate::render::human(d, "h.json", &text, false);
+                assert!(shown.contains(d.code), "{shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_mixture_must_be_a_distribution() {
+        let with = |mixture: &str| {
+            GOOD.replace(
+                "\"sd\": 0.6}",
+                &format!("\"sd\": 0.6, \"mixture\": {mixture}}}"),
+            )
+        };
+        let ok = with(
+            r#"[{"weight": 0.25, "mean": -2, "sd": 0.5}, {"weight": 0.75, "mean": -0.9, "sd": 0.3}]"#,
+        );
+        let (file, diagnostics) = read(&ok);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        assert!(file.is_some());
+        for bad in [
+            "[]",
+            r#"[{"weight": 0.5, "mean": 0, "sd": 1}]"#,
+            r#"[{"weight": 1, "mean": 0, "sd": 0}]"#,
+            r#"[{"weight": -0.5, "mean": 0, "sd": 1}, {"weight": 1.5, "mean": 0, "sd": 1}]"#,
+        ] {
+            let text = with(bad);
+            let (file, diagnostics) = read(&text);
+            assert!(file.is_none(), "{bad}");
+            assert_eq!(diagnostics[0].code, "E0812", "{bad}");
+            let at = diagnostics[0].primary_span().expect("span");
+            assert!(
+                text[at.range()].starts_with('['),
+                "{bad}: {}",
+                &text[at.range()]
+            );
+        }
     }
 
     #[test]

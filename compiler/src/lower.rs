@@ -46,7 +46,11 @@
 //! **LFM hypotheses.** `effect ARM ~ src.ID discount w robust r [vague V]`
 //! with the hypothesis' effect mean m and sd s becomes
 //! `(1 - r) normal(m, s / sqrt(w)) + r V`, a mixture the runtime
-//! marginalises; r = 0 gives the plain `normal(m, s / sqrt(w))`. Without an
+//! marginalises; r = 0 gives the plain `normal(m, s / sqrt(w))`. When the
+//! hypothesis gives its effect as a normal mixture (`effect.mixture`, as
+//! exported evidence does for a non-normal posterior), that mixture takes
+//! the place of `normal(m, s / sqrt(w))`, each component's sd divided by
+//! sqrt(w). Without an
 //! explicit V the vague component is `normal(0, U)` with U the outcome's
 //! *unit-information scale* (`OutcomeType::unit_scale` in `family.rs`:
 //! half the bounds' range, 2.5 sample SDs without bounds, 2.5 on link
@@ -77,14 +81,40 @@ use trialc_runtime::mir::{
 use crate::data::Diary;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::hir::{self, ErrorStructure, OutcomeType, PriorDist};
+use crate::hypotheses::HypothesesFile;
 use crate::schedule::{Phase, Schedule};
 
-/// Where the effect of an LFM hypothesis comes from. The CLI fills it from
-/// the hypotheses JSON files the spec names; lowering never reads files.
+/// Where the effect of an LFM hypothesis comes from. The session fills it
+/// from the hypotheses JSON files the spec names; lowering never reads files.
 pub trait HypothesisLookup {
     /// The effect `(mean, sd)` of hypothesis `id` in source `source` (the
     /// name after `hypotheses`), if the file has it.
     fn effect(&self, source: &str, id: &str) -> Option<(f64, f64)>;
+    /// The effect as a normal mixture `(weight, mean, sd)`, when the file
+    /// gives one (`effect.mixture`, e.g. exported non-normal evidence): then
+    /// the prior's informative part is that mixture, not one normal.
+    fn mixture(&self, _source: &str, _id: &str) -> Option<Vec<(f64, f64, f64)>> {
+        None
+    }
+}
+
+/// The hypotheses files as read, by the spec's source name: effects and
+/// their mixtures.
+impl HypothesisLookup for Vec<(String, HypothesesFile)> {
+    fn effect(&self, source: &str, id: &str) -> Option<(f64, f64)> {
+        let h = self.iter().find(|(s, _)| s == source)?.1.get(id)?;
+        Some((h.effect.mean, h.effect.sd))
+    }
+    fn mixture(&self, source: &str, id: &str) -> Option<Vec<(f64, f64, f64)>> {
+        let h = self.iter().find(|(s, _)| s == source)?.1.get(id)?;
+        let components = h.effect.mixture.as_ref()?;
+        Some(
+            components
+                .iter()
+                .map(|c| (c.weight, c.mean, c.sd))
+                .collect(),
+        )
+    }
 }
 
 /// `(source, id) → (mean, sd)`.
@@ -136,6 +166,10 @@ pub struct HypothesisPrior {
     pub robust: f64,
     /// sd after discounting, s / sqrt(w).
     pub discounted_sd: f64,
+    /// How many of the prior's first components are the informative part
+    /// (1, or the number of the hypothesis' mixture components); the vague
+    /// components follow them.
+    pub informative: usize,
     /// The vague component as text (`normal(0, 5)`), when r > 0.
     pub vague: Option<String>,
     /// Whether the vague component is the default one.
@@ -445,9 +479,28 @@ impl Builder<'_> {
                     0.0
                 };
                 let discounted_sd = sd / w.sqrt();
-                let informative = Dist::Normal {
-                    mu: mean,
-                    sigma: discounted_sd,
+                // The informative part: the hypothesis' mixture when it gives
+                // one (each component's sd discounted alike), else one normal.
+                let informative: Vec<(f64, Dist)> = match self.hypotheses.mixture(source, id) {
+                    Some(parts) if !parts.is_empty() => parts
+                        .iter()
+                        .map(|&(wk, mk, sk)| {
+                            (
+                                wk,
+                                Dist::Normal {
+                                    mu: mk,
+                                    sigma: sk / w.sqrt(),
+                                },
+                            )
+                        })
+                        .collect(),
+                    _ => vec![(
+                        1.0,
+                        Dist::Normal {
+                            mu: mean,
+                            sigma: discounted_sd,
+                        },
+                    )],
                 };
                 let mut vague_parts = Vec::new();
                 match vague {
@@ -471,6 +524,7 @@ impl Builder<'_> {
                     discount: w,
                     robust: r,
                     discounted_sd,
+                    informative: informative.len(),
                     vague: None,
                     vague_default: vague.is_none(),
                     // Filled in by `add` once the whole prior is flattened.
@@ -479,11 +533,15 @@ impl Builder<'_> {
                     sceptical_text: String::new(),
                 };
                 if r > 0.0 {
-                    out.push((weight * (1.0 - r), informative));
+                    out.extend(
+                        informative
+                            .into_iter()
+                            .map(|(wk, d)| (weight * (1.0 - r) * wk, d)),
+                    );
                     info.vague = Some(components_text(&vague_parts));
                     out.extend(vague_parts.into_iter().map(|(wv, d)| (weight * r * wv, d)));
                 } else {
-                    out.push((weight, informative));
+                    out.extend(informative.into_iter().map(|(wk, d)| (weight * wk, d)));
                 }
                 *hypothesis = Some(info);
                 return Some(());

@@ -591,12 +591,73 @@ fn init_writes_a_spec_that_passes_the_checker() {
 
 // ----- evidence round trip ---------------------------------------------------------
 
+/// A hypothesis given as a mixture (as exported evidence is, for a skewed
+/// posterior) is a mixture prior: each component discounted, weighted by
+/// 1 - r, then the vague part; the conflict weight counts only the vague
+/// components.
+#[test]
+fn a_hypothesis_mixture_is_the_prior() {
+    let text = SYNTHETIC.replace(
+        "lfm.H1 discount 1 robust 0.2 vague normal(0, 5)",
+        "lfm.H1 discount 0.25 robust 0.2 vague normal(0, 5)",
+    );
+    let s = synthetic(&text, -1.0);
+    let json = hypotheses_json("H1", -1.0, 0.5).replace(
+        "\"scale\": \"outcome units\"",
+        "\"scale\": \"outcome units\", \"mixture\": [{\"weight\": 0.3, \"mean\": -2, \"sd\": 0.4}, {\"weight\": 0.7, \"mean\": -0.6, \"sd\": 0.2}]",
+    );
+    let (file, diagnostics) = hypotheses::read(&json);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let files = vec![("lfm".to_string(), file.expect("reads"))];
+    let lowered = lower(&s.spec, &s.schedule, &s.diary, &files).expect("lowered");
+    let p = lowered[0].effect(0).expect("effect");
+    assert_eq!(p.hypothesis.as_ref().map(|h| h.informative), Some(2));
+    let Prior::Mixture(c) = &lowered[0].model.priors[p.id].prior else {
+        panic!("a mixture prior")
+    };
+    let got: Vec<(f64, f64, f64)> = c
+        .iter()
+        .map(|m| match m.dist {
+            trialc_runtime::mir::Dist::Normal { mu, sigma } => (m.weight, mu, sigma),
+            ref other => panic!("{other:?}"),
+        })
+        .collect();
+    // sd / sqrt(0.25) = 2 sd; weights (1 - 0.2) w_k, then 0.2 for the vague.
+    let want = [
+        (0.8 * 0.3, -2.0, 0.8),
+        (0.8 * 0.7, -0.6, 0.4),
+        (0.2, 0.0, 5.0),
+    ];
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert!(
+            (g.0 - w.0).abs() < 1e-12 && g.1 == w.1 && (g.2 - w.2).abs() < 1e-12,
+            "{got:?}"
+        );
+    }
+    // The sceptical reference keeps only the vague component.
+    let again = sensitivity::sceptical(&lowered).expect("a hypothesis prior");
+    assert_eq!(
+        again[0].effect(0).expect("effect").prior_text,
+        "normal(0, 5)"
+    );
+}
+
 #[test]
 fn exported_evidence_is_the_next_trials_prior() {
     let s = synthetic(SYNTHETIC, -1.0);
     let json = hypotheses_json("H1", -1.0, 0.5);
     let fits = fitted(&s, &json);
-    let file = evidence::export(&s.spec, &s.text, &s.schedule, &s.diary, &fits, Some("P-1"));
+    let inputs = evidence::inputs_sha256(&[&s.text, &json]);
+    let file = evidence::export(
+        &s.spec,
+        &s.text,
+        &inputs,
+        &s.schedule,
+        &s.diary,
+        &fits,
+        Some("P-1"),
+    );
     let exported = evidence::to_json(&file);
     assert_eq!(schema_errors(&exported), Vec::<String>::new());
     let (read_back, diagnostics) = hypotheses::read(&exported);
@@ -610,6 +671,9 @@ fn exported_evidence_is_the_next_trials_prior() {
     let trial = file.trial.as_ref().expect("trial provenance");
     assert_eq!(trial.id, "robust-synthetic");
     assert_eq!(trial.spec_sha256, evidence::sha256_hex(&s.text));
+    // The "prompt" of exported evidence is the run's inputs, not the spec.
+    assert_eq!(file.generator.prompt_sha256, inputs);
+    assert_ne!(file.generator.prompt_sha256, trial.spec_sha256);
     assert_eq!(trial.spec_sha256.len(), 64);
     assert_eq!(trial.first_date, "2026-01-01");
     assert_eq!(file.generator.created, trial.last_date);
@@ -805,6 +869,14 @@ fn init_then_check_then_run_with_evidence_export() {
     assert_eq!(
         file.trial.as_ref().map(|t| t.spec_sha256.clone()),
         Some(evidence::sha256_hex(&spec_text))
+    );
+    // The "prompt" is the run's inputs: spec, hypotheses file, diary.
+    let folder = format!("{}/examples/magnesium-migraine", root());
+    let hyp = std::fs::read_to_string(format!("{folder}/hypotheses/p0042.json")).expect("json");
+    let diary = std::fs::read_to_string(format!("{folder}/diary.csv")).expect("diary");
+    assert_eq!(
+        file.generator.prompt_sha256,
+        evidence::inputs_sha256(&[&spec_text, &hyp, &diary])
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

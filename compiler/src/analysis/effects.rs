@@ -234,8 +234,8 @@ pub fn effects(
         let prior_conflict = match &p.hypothesis {
             // The runtime computed the components' posterior weights with the fit.
             Some(h) if h.robust > 0.0 => post.mixture(p.id).map(|m| {
-                // Components: the informative one first, then the vague part.
-                let vague: f64 = m.posterior.iter().skip(1).sum();
+                // Components: the informative part first, then the vague part.
+                let vague: f64 = m.posterior.iter().skip(h.informative).sum();
                 PriorConflict {
                     hypothesis: format!("{}.{}", h.source, h.id),
                     prior_vague_weight: h.robust,
