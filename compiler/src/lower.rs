@@ -585,7 +585,7 @@ fn transform_for(base: Base, prior: &Prior) -> Transform {
         Base::Real => (f64::NEG_INFINITY, f64::INFINITY),
         Base::Positive => (0.0, f64::INFINITY),
         Base::Correlation => (-1.0, 1.0),
-        Base::Ordered => return Transform::Ordered,
+        Base::Ordered => return Transform::CumulativeLogit,
     };
     let fallback = (lo, hi);
     let supports: Vec<(f64, f64)> = match prior {
@@ -880,6 +880,7 @@ fn transform_text(t: &Transform) -> String {
         Transform::Upper(b) => format!("upper {}", num(*b)),
         Transform::Interval(a, b) => format!("interval ({}, {})", num(*a), num(*b)),
         Transform::Ordered => "ordered".into(),
+        Transform::CumulativeLogit => "ordered (cumulative logits of a simplex)".into(),
     }
 }
 

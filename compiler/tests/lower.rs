@@ -324,7 +324,8 @@ fn magnesium_exclusions_and_model_structure() {
         Family::BernoulliLogit
     ));
 
-    // Sleep quality: ordinal 1..5, weekly; four ordered cutpoints with
+    // Sleep quality: ordinal 1..5, weekly; four ordered cutpoints (sampled as
+    // the cumulative logits of a stick-breaking simplex) with
     // induced_dirichlet(1, 1, 1, 1, 1), no intercept, levels 1..=5.
     let lik = &sleep.model.likelihoods[0];
     assert!(matches!(lik.family, Family::OrderedLogistic { .. }));
@@ -335,7 +336,10 @@ fn magnesium_exclusions_and_model_structure() {
         .find(|p| p.role == Role::Cutpoints)
         .expect("cutpoints");
     assert_eq!(sleep.model.params[cut.id].size, 4);
-    assert_eq!(sleep.model.params[cut.id].transform, Transform::Ordered);
+    assert_eq!(
+        sleep.model.params[cut.id].transform,
+        Transform::CumulativeLogit
+    );
     assert_eq!(
         sleep.model.priors[cut.id].prior,
         Prior::InducedDirichlet {

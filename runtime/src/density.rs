@@ -185,8 +185,18 @@ pub enum Transform {
     /// theta = lower + (upper - lower) * logistic(x); phi uses (-1, 1).
     Interval(f64, f64),
     /// Strictly increasing vector: theta_0 = x_0, theta_k = theta_{k-1} + exp(x_k)
-    /// (ordinal cutpoints).
+    /// (Stan's `ordered`).
     Ordered,
+    /// Strictly increasing vector as the cumulative logits of a simplex
+    /// (ordinal cutpoints): with n = len and K = n + 1 categories, Stan's
+    /// stick-breaking w_k = logistic(x_k - ln(n - k)) (k = 0..n-1, so x = 0 is
+    /// the uniform simplex), r_k = prod_{j<=k} (1 - w_j) the mass above
+    /// cutpoint k and theta_k = logit(1 - r_k). Onto the same set as
+    /// `Ordered`, but a rarely or never observed category is the tail of one
+    /// coordinate (w_k near 0 or 1), not a location that every other cutpoint
+    /// has to follow: with `Ordered`, x_0 = theta_0 and the well-identified
+    /// theta_1 = x_0 + exp(x_1) make a funnel when the lowest category is rare.
+    CumulativeLogit,
 }
 
 impl Transform {
@@ -203,11 +213,18 @@ impl Transform {
         }
     }
 
+    /// Whether the image is a strictly increasing vector (cutpoints).
+    pub fn is_ordered(&self) -> bool {
+        matches!(self, Transform::Ordered | Transform::CumulativeLogit)
+    }
+
     /// Support of one constrained element as (lower, upper); ordered vectors
     /// are unbounded element-wise.
     pub fn support(&self) -> (f64, f64) {
         match *self {
-            Transform::Identity | Transform::Ordered => (f64::NEG_INFINITY, f64::INFINITY),
+            Transform::Identity | Transform::Ordered | Transform::CumulativeLogit => {
+                (f64::NEG_INFINITY, f64::INFINITY)
+            }
             Transform::Lower(a) => (a, f64::INFINITY),
             Transform::Upper(b) => (f64::NEG_INFINITY, b),
             Transform::Interval(a, b) => (a, b),
@@ -257,6 +274,23 @@ impl Transform {
                     prev = *t;
                 }
             }
+            Transform::CumulativeLogit => {
+                // In logs, so that no tail cancels: P_k = 1 - r_k = P_{k-1} +
+                // r_{k-1} w_k, theta_k = log P_k - log r_k, and log|J| =
+                // sum_k log w_k - log P_k (triangular: d theta_k / d x_j =
+                // w_j / P_k for j <= k).
+                let n = x.len();
+                let (mut log_p, mut log_r) = (f64::NEG_INFINITY, 0.0);
+                for (k, (t, &xk)) in theta.iter_mut().zip(x).enumerate() {
+                    let e = Logistic::new(xk - ((n - k) as f64).ln());
+                    let l = e.l();
+                    let log_w = -e.log1p_exp_neg_with(l);
+                    log_p = log_sum_exp(log_p, log_r + log_w);
+                    log_r -= e.log1p_exp_with(l);
+                    *t = log_p - log_r;
+                    lj += log_w - log_p;
+                }
+            }
         }
         lj
     }
@@ -304,6 +338,25 @@ impl Transform {
                     }
                 }
             }
+            Transform::CumulativeLogit => {
+                // logit w_k = log(P_k - P_{k-1}) - log r_k with P = inv_logit(theta),
+                // r = 1 - P, all in logs.
+                let n = theta.len();
+                let mut log_p_prev = f64::NEG_INFINITY;
+                for k in 0..n {
+                    let log_p = -log1p_exp(-theta[k]);
+                    if !(log_p > log_p_prev) {
+                        return None;
+                    }
+                    let log_dp = if k == 0 {
+                        log_p
+                    } else {
+                        log_p + log1m_exp(log_p_prev - log_p)
+                    };
+                    x[k] = log_dp + log1p_exp(theta[k]) + ((n - k) as f64).ln();
+                    log_p_prev = log_p;
+                }
+            }
         }
         Some(())
     }
@@ -344,6 +397,27 @@ impl Transform {
                     } else {
                         x[j].exp() * tail + 1.0
                     };
+                }
+            }
+            Transform::CumulativeLogit => {
+                // With G_j = sum_{k>=j} g_k, q_j = w_j e^{-theta_j} (<= r_j) and
+                // T_j = sum_{k>=j} (g_k - 1) e^{theta_j - theta_k} (each factor
+                // <= 1, no overflow in the tails):
+                // d f / d x_j = w_j G_j + q_j T_j + 1 - w_j (the log-Jacobian's
+                // gradient is (1 - w_j) - w_j sum_{k>=j} e^{-theta_k}).
+                let n = x.len();
+                let (mut big_g, mut big_t) = (0.0, 0.0);
+                for j in (0..n).rev() {
+                    let u = x[j] - ((n - j) as f64).ln();
+                    let w = inv_logit(u);
+                    big_g += gtheta[j];
+                    big_t = if j + 1 < n {
+                        (gtheta[j] - 1.0) + (theta[j] - theta[j + 1]).exp() * big_t
+                    } else {
+                        gtheta[j] - 1.0
+                    };
+                    let q = (-log1p_exp(-u) - theta[j]).exp();
+                    gx[j] = w * big_g + q * big_t + 1.0 - w;
                 }
             }
         }
@@ -393,6 +467,7 @@ mod tests {
             Transform::Interval(-1.0, 1.0),
             Transform::Interval(2.0, 7.5),
             Transform::Ordered,
+            Transform::CumulativeLogit,
         ] {
             fd_check(&t, &x);
         }
@@ -415,6 +490,7 @@ mod tests {
             Transform::Lower(0.5),
             Transform::Interval(-1.0, 1.0),
             Transform::Ordered,
+            Transform::CumulativeLogit,
         ] {
             let x = [0.2, -0.4, 1.1];
             let mut th = [0.0; 3];
@@ -432,6 +508,57 @@ mod tests {
         assert!(Transform::Interval(-1.0, 1.0)
             .unconstrain(&[1.0], &mut back)
             .is_none());
+    }
+
+    #[test]
+    fn cumulative_logit_is_the_stick_breaking_simplex() {
+        // theta_k = logit(p_1 + ... + p_k) for Stan's stick-breaking simplex p,
+        // and log|d theta / d x| + log|d p / d theta| is the stick-breaking
+        // log-Jacobian sum_k log w_k + log(1 - w_k) + log r_{k-1}, so that with
+        // the induced Dirichlet on theta the density on x is Dirichlet(p) times
+        // Stan's simplex Jacobian (the same model as `simplex[K] p`).
+        let x = [0.4, -2.3, 1.7, 0.0, -0.6];
+        let n = x.len();
+        let mut th = [0.0; 5];
+        let lj = Transform::CumulativeLogit.constrain(&x, &mut th);
+        let (mut r, mut cum, mut sb) = (1.0, 0.0, 0.0);
+        let mut dp = 0.0;
+        for k in 0..n {
+            let w = inv_logit(x[k] - ((n - k) as f64).ln());
+            sb += w.ln() + (1.0 - w).ln() + f64::ln(r);
+            cum += w * r;
+            r *= 1.0 - w;
+            assert!((inv_logit(th[k]) - cum).abs() < 1e-15, "{k}");
+            let s = inv_logit(th[k]);
+            dp += (s * (1.0 - s)).ln();
+        }
+        assert!((lj + dp - sb).abs() < 1e-12, "{} vs {sb}", lj + dp);
+        // x = 0 is the uniform simplex: theta_k = logit(k / K).
+        Transform::CumulativeLogit.constrain(&[0.0; 3], &mut th[..3]);
+        for (k, t) in th.iter().take(3).enumerate() {
+            let q = (k + 1) as f64 / 4.0;
+            assert!((t - (q / (1.0 - q)).ln()).abs() < 1e-14);
+        }
+    }
+
+    #[test]
+    fn cumulative_logit_is_finite_and_ordered_in_the_tails() {
+        for x in [
+            [-800.0, -800.0, -800.0],
+            [800.0, 800.0, 800.0],
+            [-800.0, 0.0, 800.0],
+            [40.0, -5.0, 0.0],
+            [-40.0, 40.0, -3.0],
+        ] {
+            let mut th = [0.0; 3];
+            let lj = Transform::CumulativeLogit.constrain(&x, &mut th);
+            assert!(lj.is_finite(), "{x:?}: {lj}");
+            assert!(th.iter().all(|t| t.is_finite()), "{x:?}: {th:?}");
+            assert!(th[0] < th[1] && th[1] < th[2], "{x:?}: {th:?}");
+            let mut g = [0.0; 3];
+            Transform::CumulativeLogit.backprop(&x, &th, &[0.3, -0.2, 0.1], &mut g);
+            assert!(g.iter().all(|v| v.is_finite()), "{x:?}: {g:?}");
+        }
     }
 
     #[test]

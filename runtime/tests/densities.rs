@@ -285,13 +285,15 @@ proptest! {
 
     #[test]
     fn induced_dirichlet_gradient_matches_finite_differences(x in proptest::collection::vec(-1.5f64..1.5, 4)) {
-        let d = MirDensity::new(Model {
-            params: vec![p("c", Transform::Ordered, 4)],
-            priors: vec![PriorTerm { param: 0, prior: Prior::InducedDirichlet { alpha: vec![1.0, 2.0, 0.7, 3.0, 1.2] } }],
-            likelihoods: vec![],
-        }).expect("valid model");
-        if let Err(e) = common::check_gradient(&d, &x) {
-            prop_assert!(false, "{}", e);
+        for t in [Transform::Ordered, Transform::CumulativeLogit] {
+            let d = MirDensity::new(Model {
+                params: vec![p("c", t.clone(), 4)],
+                priors: vec![PriorTerm { param: 0, prior: Prior::InducedDirichlet { alpha: vec![1.0, 2.0, 0.7, 3.0, 1.2] } }],
+                likelihoods: vec![],
+            }).expect("valid model");
+            if let Err(e) = common::check_gradient(&d, &x) {
+                prop_assert!(false, "{:?}: {}", t, e);
+            }
         }
     }
 }
@@ -693,6 +695,7 @@ fn arb_transform() -> impl Strategy<Value = Transform> {
         (-2.0f64..2.0).prop_map(Transform::Upper),
         (-2.0f64..2.0, -2.0f64..2.0).prop_map(|(a, b)| Transform::Interval(a, b)),
         Just(Transform::Ordered),
+        Just(Transform::CumulativeLogit),
         Just(Transform::Lower(f64::NAN)),
     ]
 }

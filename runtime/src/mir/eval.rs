@@ -4,7 +4,7 @@
 use super::dist::{Dist, PriorKernel};
 use super::likelihood::{compile_likelihood, LikKernel};
 use super::{err, MirError, Model, ParamId, Parameter, Prior};
-use crate::density::{LogDensity, Transform};
+use crate::density::LogDensity;
 use std::cell::RefCell;
 
 /// Buffers of one evaluation: constrained values, their gradient, the linear
@@ -111,7 +111,7 @@ impl MirDensity {
                     }
                 }
                 Prior::InducedDirichlet { alpha } => {
-                    if p.transform != Transform::Ordered || alpha.len() != p.size + 1 {
+                    if !p.transform.is_ordered() || alpha.len() != p.size + 1 {
                         return Err(with_origin(format!(
                             "induced_dirichlet needs an ordered vector with {} concentrations",
                             p.size + 1

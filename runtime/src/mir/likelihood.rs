@@ -209,7 +209,7 @@ pub(super) fn compile_likelihood(
             let p = model.params.get(cutpoints).ok_or_else(|| {
                 lerr(format!("cutpoints refer to unknown parameter #{cutpoints}"))
             })?;
-            if p.transform != Transform::Ordered {
+            if !p.transform.is_ordered() {
                 return Err(lerr(format!(
                     "cutpoints `{}` must be an ordered vector",
                     p.name
