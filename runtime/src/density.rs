@@ -471,6 +471,11 @@ mod tests {
         ] {
             fd_check(&t, &x);
         }
+        // Far in the tails of the cutpoint transform (an empty lowest or
+        // highest category, a nearly empty middle one).
+        for x in [[-30.0, 2.0, 5.0], [3.0, -12.0, 25.0], [1.0, 2.0, 30.0]] {
+            fd_check(&Transform::CumulativeLogit, &x);
+        }
     }
 
     #[test]
