@@ -302,6 +302,7 @@ impl LogDensity for MirDensity {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::density::Transform;
     use crate::mir::{Family, Likelihood, LinearPredictor, PriorTerm};
 
     fn scalar(name: &str, t: Transform) -> Parameter {
