@@ -3,8 +3,8 @@
 //!
 //! Layout rules: two-space indentation; one field or statement per line;
 //! keys aligned within a block; `~` aligned within a model; one blank line
-//! between blocks; runs of one-line declarations (`use`, `arm`, `hypotheses`,
-//! `data`, `prior`) stay together unless the source separated them by a blank
+//! between blocks; runs of one-line declarations (`use`, `arm`, `hypotheses`
+//! without a block, `data`, `prior`) stay together unless the source separated them by a blank
 //! line. Numbers and strings are printed as written (the source text of
 //! their span), so `1.0` stays `1.0` and escapes stay escapes.
 //!
@@ -435,7 +435,22 @@ impl<'a> Formatter<'a> {
                     decl.name.node,
                     self.string(&decl.path)
                 );
-                self.single(line, item.span);
+                match &decl.mappings {
+                    None => self.single(line, item.span),
+                    Some(mappings) => {
+                        let lines = mappings
+                            .iter()
+                            .map(|m| {
+                                (
+                                    m.kind.node.keyword().to_string(),
+                                    format!("{} is {}", self.string(&m.text), m.target.node),
+                                    m.span,
+                                )
+                            })
+                            .collect();
+                        self.block(&line, aligned(lines), item.span);
+                    }
+                }
             }
             ast::ItemKind::Data(path) => {
                 let line = format!("data {}", self.string(path));
@@ -885,7 +900,7 @@ fn is_one_line(kind: &ast::ItemKind) -> bool {
     matches!(
         kind,
         ast::ItemKind::Use(_)
-            | ast::ItemKind::Hypotheses(_)
+            | ast::ItemKind::Hypotheses(ast::HypothesesDecl { mappings: None, .. })
             | ast::ItemKind::Data(_)
             | ast::ItemKind::Arm(_)
             | ast::ItemKind::PriorPreset(_)

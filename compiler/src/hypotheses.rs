@@ -14,7 +14,9 @@
 //! Codes: E0801 not JSON, E0802 not the format, E0803 wrong version, E0804
 //! empty provenance, E0805 duplicate id or rank, E0806 unusable effect, E0807
 //! file missing, E0809 outcome mismatch, E0810 intervention mismatch, E0811
-//! unknown id, E0812 unusable effect mixture, W0808 hypotheses never used.
+//! unknown id, E0814 unusable effect mixture, W0808 hypotheses never used, W0810 a mapping (`intervention
+//! "…" is ARM`) whose text no hypothesis has. The spec's mappings
+//! themselves (E0812, E0813) are checked with the spec (`hir::check`).
 
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Span};
@@ -439,7 +441,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
             if let Some(problem) = problem {
                 diagnostics.push(
                     Diagnostic::error(
-                        codes::E0812,
+                        codes::E0814,
                         format!("the effect mixture of hypothesis `{}` {problem}", hypothesis.id),
                     )
                     .with_primary(at("effect.mixture"), "this mixture")
@@ -658,11 +660,103 @@ fn reference_span(text: &str, prior: Span, source: &str, id: &str) -> Span {
     }
 }
 
+/// How to map `text` to `name`: the line to add to the declaration's block
+/// (or the block to add, when it has none).
+fn mapping_advice(
+    source: &str,
+    declared: Option<&hir::HypothesesSource>,
+    keyword: &str,
+    text: &str,
+    name: &str,
+) -> String {
+    let literal = crate::syntax::quote(text).unwrap_or_else(|| format!("{text:?}"));
+    let line = format!("{keyword} {literal} is {name}");
+    match declared {
+        Some(d) if !d.interventions.is_empty() || !d.outcomes.is_empty() => {
+            format!("add `{line}` to the block of `hypotheses {source}`")
+        }
+        Some(d) => format!(
+            "`hypotheses {source} from {} {{ {line} }}`",
+            crate::syntax::quote(&d.path).unwrap_or_else(|| format!("{:?}", d.path))
+        ),
+        None => format!("`{line}`"),
+    }
+}
+
+/// W0810: a mapping whose text no hypothesis of its (readable) file has,
+/// with the closest text of the file, if one is close.
+fn unused_mappings(spec: &hir::Spec, spec_file: FileId, loaded: &mut Loaded) {
+    for declared in &spec.hypotheses {
+        let Some(f) = loaded.files.iter().find(|f| f.source == declared.name) else {
+            continue;
+        };
+        let Some(file) = &f.file else {
+            continue;
+        };
+        let spans = JsonSpans::scan(&f.text);
+        for (keyword, mappings) in [
+            ("intervention", &declared.interventions),
+            ("outcome", &declared.outcomes),
+        ] {
+            let texts: Vec<&str> = file
+                .hypotheses
+                .iter()
+                .map(|h| match keyword {
+                    "intervention" => h.intervention.as_str(),
+                    _ => h.outcome.as_str(),
+                })
+                .collect();
+            for m in mappings.iter() {
+                if texts.contains(&m.text.as_str()) {
+                    continue;
+                }
+                let literal = |t: &str| crate::syntax::quote(t).unwrap_or_else(|| format!("{t:?}"));
+                let mut d = Diagnostic::warning(
+                    codes::W0810,
+                    format!(
+                        "no hypothesis of `{}` has the {keyword} {}",
+                        declared.name,
+                        literal(&m.text)
+                    ),
+                )
+                .with_primary(m.text_span, format!("no hypothesis has this {keyword}"));
+                let close = hir::names::did_you_mean(&m.text, texts.iter().copied());
+                d = match close {
+                    Some(text) => {
+                        if let Some(i) = texts.iter().position(|t| *t == text) {
+                            d = d.with_secondary_in(
+                                f.id,
+                                spans.best(&format!("hypotheses[{i}].{keyword}")),
+                                format!("the closest {keyword} in `{}`", f.name),
+                            );
+                        }
+                        d.with_help(format!(
+                            "did you mean {}? A mapping's text must be the file's, character for character",
+                            literal(text)
+                        ))
+                    }
+                    None => d.with_help(format!(
+                        "copy the {keyword} exactly from `{}`, or remove the mapping if no hypothesis needs it",
+                        f.name
+                    )),
+                };
+                loaded.spec_diagnostics.push(
+                    d.with_note("the hypotheses with this text are compared with the spec's names as they are")
+                        .in_file(spec_file),
+                );
+            }
+        }
+    }
+}
+
 /// Checks every use of a hypothesis against the spec and the files:
 /// E0811 unknown id, E0809 the hypothesis is about another outcome, E0810
 /// about another intervention (one diagnostic at the use in the spec, with
 /// a label on the JSON value in the file), W0808 hypotheses of a file the
-/// spec never uses. Files that could not be read are skipped (their errors
+/// spec never uses, W0810 mappings whose text no hypothesis has. A
+/// hypothesis' `intervention` and `outcome` are compared with the spec's
+/// names through the declaration's mappings
+/// ([`hir::HypothesesSource::arm_name`]). Files that could not be read are skipped (their errors
 /// stand). `spec_file` is the spec's id in the session.
 pub fn check_uses(spec: &hir::Spec, spec_file: FileId, spec_text: &str, loaded: &mut Loaded) {
     let mut used: HashSet<(String, String)> = HashSet::new();
@@ -728,13 +822,20 @@ pub fn check_uses(spec: &hir::Spec, spec_file: FileId, spec_text: &str, loaded: 
             Some(arm) => format!("effect[{}]", arm.name),
             None => "an effect".to_string(),
         };
-        if h.outcome != outcome.name {
+        let declared = spec.hypotheses.iter().find(|s| s.name == u.source);
+        let outcome_mapping = declared.and_then(|s| s.outcome_mapping(&h.outcome));
+        let about_outcome = outcome_mapping.map_or(h.outcome.as_str(), |m| m.target.as_str());
+        if about_outcome != outcome.name {
             let there = json_at("outcome");
-            let elsewhere = spec.outcomes.iter().find(|o| o.name == h.outcome);
+            let elsewhere = spec.outcomes.iter().find(|o| o.name == about_outcome);
+            let about = match outcome_mapping {
+                Some(m) => format!("`{}` (mapped to `{}`)", h.outcome, m.target),
+                None => format!("`{}`", h.outcome),
+            };
             let headline = match elsewhere {
                 Some(_) => format!(
-                    "hypothesis `{reference}` is about `{}`, but it is the prior of {parameter} on `{}`",
-                    h.outcome, outcome.name
+                    "hypothesis `{reference}` is about {about}, but it is the prior of {parameter} on `{}`",
+                    outcome.name
                 ),
                 None => format!(
                     "hypothesis `{reference}` is about an outcome `{}` that the spec does not have",
@@ -755,39 +856,57 @@ pub fn check_uses(spec: &hir::Spec, spec_file: FileId, spec_text: &str, loaded: 
                         h.outcome, outcome.name
                     ),
                 );
+            if let Some(m) = outcome_mapping {
+                d = d.with_secondary(
+                    m.text_span.to(m.target_span),
+                    format!("the spec maps the hypothesis' outcome to `{}`", m.target),
+                );
+            }
             if let Some(o) = elsewhere {
                 d = d.with_secondary(
                     word_span(spec_text, o.span, &o.name),
                     "the outcome the hypothesis is about",
                 );
             }
-            d = d.with_help(match elsewhere {
-                Some(o) => format!(
+            d = d.with_help(match (elsewhere, outcome_mapping) {
+                (Some(o), None) => format!(
                     "use a hypothesis about `{}` here, or move this prior to the model of `{}`",
                     outcome.name, o.name
                 ),
-                None => format!(
-                    "the file's `outcome` must be an outcome name of the spec (here `{}`)",
+                (Some(o), Some(_)) => format!(
+                    "use a hypothesis about `{}` here, move this prior to the model of `{}`, or map the text to `{}` if that is the outcome it means",
+                    outcome.name, o.name, outcome.name
+                ),
+                (None, _) => format!(
+                    "if `{}` is the outcome `{}`, map it in the spec: {}; otherwise use a hypothesis about `{}` here",
+                    h.outcome,
+                    outcome.name,
+                    mapping_advice(&u.source, declared, "outcome", &h.outcome, &outcome.name),
                     outcome.name
                 ),
             });
             loaded.spec_diagnostics.push(d.in_file(spec_file));
         }
         if let Some(arm) = spec.arms.get(u.arm) {
-            if h.intervention != arm.name {
+            let arm_mapping = declared.and_then(|s| s.intervention_mapping(&h.intervention));
+            let about_arm = arm_mapping.map_or(h.intervention.as_str(), |m| m.target.as_str());
+            if about_arm != arm.name {
                 let there = json_at("intervention");
-                let elsewhere = spec.arms.iter().find(|a| a.name == h.intervention);
+                let elsewhere = spec.arms.iter().find(|a| a.name == about_arm);
+                let about = match arm_mapping {
+                    Some(m) => format!("`{}` (mapped to `{}`)", h.intervention, m.target),
+                    None => format!("`{}`", h.intervention),
+                };
                 let headline = match elsewhere {
                     Some(_) => format!(
-                        "hypothesis `{reference}` is about `{}`, but it is the prior of {parameter}",
-                        h.intervention
+                        "hypothesis `{reference}` is about {about}, but it is the prior of {parameter}"
                     ),
                     None => format!(
                         "hypothesis `{reference}` is about an intervention `{}` that the spec has no arm for",
                         h.intervention
                     ),
                 };
-                let d = Diagnostic::error(codes::E0810, headline)
+                let mut d = Diagnostic::error(codes::E0810, headline)
                     .with_primary(at, format!("a hypothesis about `{}`", h.intervention))
                     .with_secondary(
                         word_span(spec_text, arm.span, &arm.name),
@@ -800,17 +919,34 @@ pub fn check_uses(spec: &hir::Spec, spec_file: FileId, spec_text: &str, loaded: 
                             "the hypothesis is about `{}`; the spec has it as the prior of {parameter}",
                             h.intervention
                         ),
-                    )
+                    );
+                if let Some(m) = arm_mapping {
+                    d = d.with_secondary(
+                        m.text_span.to(m.target_span),
+                        format!(
+                            "the spec maps the hypothesis' intervention to `{}`",
+                            m.target
+                        ),
+                    );
+                }
+                let d = d
                     .with_note(
-                        "a hypothesis names its intervention by the arm's name, so the prior cannot go to the wrong arm",
+                        "a hypothesis names its intervention by the arm's name, or by a text the spec maps to an arm, so the prior cannot go to the wrong arm",
                     )
-                    .with_help(match elsewhere {
-                        Some(a) => format!(
+                    .with_help(match (elsewhere, arm_mapping) {
+                        (Some(a), None) => format!(
                             "use it as the prior of `effect {}`, or use a hypothesis about `{}` here",
                             a.name, arm.name
                         ),
-                        None => format!(
-                            "write the arm's name (`{}`) as the hypothesis' `intervention` if it is that arm",
+                        (Some(a), Some(_)) => format!(
+                            "use it as the prior of `effect {}`, use a hypothesis about `{}` here, or map the text to `{}` if that is the arm it means",
+                            a.name, arm.name, arm.name
+                        ),
+                        (None, _) => format!(
+                            "if `{}` is the arm `{}`, map it in the spec: {}; otherwise use a hypothesis about `{}` here",
+                            h.intervention,
+                            arm.name,
+                            mapping_advice(&u.source, declared, "intervention", &h.intervention, &arm.name),
                             arm.name
                         ),
                     });
@@ -818,6 +954,7 @@ pub fn check_uses(spec: &hir::Spec, spec_file: FileId, spec_text: &str, loaded: 
             }
         }
     }
+    unused_mappings(spec, spec_file, loaded);
     for f in &mut loaded.files {
         let Some(file) = &f.file else {
             continue;
@@ -965,7 +1102,7 @@ mod tests {
             let text = with(bad);
             let (file, diagnostics) = read(&text);
             assert!(file.is_none(), "{bad}");
-            assert_eq!(diagnostics[0].code, "E0812", "{bad}");
+            assert_eq!(diagnostics[0].code, "E0814", "{bad}");
             let at = diagnostics[0].primary_span().expect("span");
             assert!(
                 text[at.range()].starts_with('['),

@@ -242,7 +242,54 @@ const PINNED: &[(&str, bool)] = &[
     ("arm a; arm b", false),
     ("arm a /* no block comments */", false),
     ("arm a // trailing\r\narm b", true),
+    ("hypotheses lfm from \"h.json\" { intervention \"Blue-light glasses (after 8 pm)\" is glasses }", true),
+    ("hypotheses lfm from \"h.json\" {\n  intervention \"a\" is x\n  outcome \"Sleep onset latency\" is sleep\n}", true),
+    ("hypotheses lfm from \"h.json\" {\noutcome \"s\" is sleep\n}\noutcome sleep { type binary }", true),
+    ("hypotheses lfm from \"h.json\" {}", true),
+    ("hypotheses lfm from \"h.json\" { intervention \"x\" is is }", true),
+    ("hypotheses lfm from \"h.json\" { intervention \"µg ≥ 1, café\" is café }", true),
+    ("hypotheses lfm from \"h.json\" { intervention glasses is glasses }", false),
+    ("hypotheses lfm from \"h.json\" { intervention \"x\" glasses }", false),
+    ("hypotheses lfm from \"h.json\" { intervention \"x\" isglasses }", false),
+    ("hypotheses lfm from \"h.json\" { intervention \"x\" is \"glasses\" }", false),
+    ("hypotheses lfm from \"h.json\" { intervention \"x\" = glasses }", false),
+    ("hypotheses lfm from \"h.json\" { arm \"x\" is glasses }", false),
+    ("hypotheses lfm from \"h.json\" { intervention \"x\" is glasses", false),
+    ("hypotheses lfm from \"h.json\" {\n  outcome sleep is x\n}", false),
+    ("hypotheses lfm from \"h.json\" {\n  data \"d.csv\"\n}", false),
+    ("hypotheses lfm { intervention \"x\" is glasses }", false),
 ];
+
+/// `KEYWORDS` (the words `trialc init` never uses as a name) is exactly the
+/// grammar's `kw_*` rules and its time units.
+#[test]
+fn keyword_list_matches_the_grammar() {
+    let grammar = std::fs::read_to_string(workspace().join("grammar/trial.pest")).expect("grammar");
+    let mut from_grammar: Vec<String> = grammar
+        .lines()
+        .filter(|l| l.starts_with("kw_"))
+        .filter_map(|l| l.split('"').nth(1).map(str::to_string))
+        .collect();
+    let units = grammar
+        .lines()
+        .find(|l| l.starts_with("time_unit"))
+        .expect("time_unit rule");
+    from_grammar.extend(units.split('"').skip(1).step_by(2).map(str::to_string));
+    from_grammar.sort();
+    from_grammar.dedup();
+    let mut listed: Vec<String> = trialc::syntax::lexer::KEYWORDS
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        listed.len(),
+        trialc::syntax::lexer::KEYWORDS.len(),
+        "no duplicates"
+    );
+    assert!(from_grammar.len() > 70, "{from_grammar:?}");
+    assert_eq!(listed, from_grammar);
+}
 
 #[test]
 fn pinned_edge_cases_agree() {
@@ -313,6 +360,8 @@ const NAMES: &[&str] = &[
     "P",
     "days",
     "mcid",
+    "is",
+    "intervention",
 ];
 
 impl Gen {
@@ -408,6 +457,9 @@ impl Gen {
                 self.name();
                 self.push("from");
                 self.string();
+                if self.rng.chance(50) {
+                    self.block(Self::name_mapping);
+                }
             }
             3 => {
                 self.push("data");
@@ -469,6 +521,14 @@ impl Gen {
             entry(self);
         }
         self.push("}");
+    }
+
+    fn name_mapping(&mut self) {
+        let kind = self.rng.pick(&["intervention", "outcome"]);
+        self.push(kind);
+        self.string();
+        self.push("is");
+        self.name();
     }
 
     fn schedule_field(&mut self) {
@@ -793,6 +853,8 @@ const NOISE: &[&str] = &[
     "}",
     "modeled",
     "\u{FEFF}",
+    "is",
+    "outcome",
 ];
 
 fn join(tokens: &[String], rng: &mut Rng, allow_glued: bool) -> String {

@@ -281,6 +281,15 @@ fn arm_descriptions_align_within_a_run() {
     assert_eq!(format(source).ok().as_deref(), Some(expected));
 }
 
+#[test]
+fn hypotheses_mappings_are_a_block_with_aligned_keywords() {
+    let source = "hypotheses lfm from \"h.json\" {  // the model's wording\n intervention \"Blue-light glasses (after 8 pm)\"   is glasses // amber\n\n  // the file's outcome\noutcome \"Sleep onset latency\" is\n sleep }\nhypotheses prev from \"e.json\"\nhypotheses none from \"n.json\" { }\n";
+    let expected = "hypotheses lfm from \"h.json\" {  // the model's wording\n  intervention  \"Blue-light glasses (after 8 pm)\" is glasses  // amber\n\n  // the file's outcome\n  outcome       \"Sleep onset latency\" is sleep\n}\n\nhypotheses prev from \"e.json\"\n\nhypotheses none from \"n.json\" {\n}\n";
+    let formatted = format(source).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(formatted, expected);
+    assert_properties("hypotheses mappings", source);
+}
+
 // ------------------------------------------------------------------ faults of issue 10
 
 /// `fmt` panicked ("Formatting argument out of range"): a `{:width$}` width
@@ -514,6 +523,8 @@ const ITEMS: &[&str] = &[
     "use std.designs.*",
     "use std.priors.sceptical",
     "hypotheses lfm from \"h.json\"",
+    "hypotheses lfm from \"h.json\" { intervention \"Blue-light glasses (after 8 pm), \\\"amber\\\"\" is alpha outcome \"Sleep onset latency\" is sleep intervention \"µg ≥ 1\" is café }",
+    "hypotheses other from \"o.json\" {}",
     "data \"diary.csv\"",
     "prior wide = normal(0, 10)",
     "schedule { run_in 7 days period 2 weeks cycles 3 sequence randomized pairs max_run 2 washout 3 days blinding double seed 11 }",
@@ -614,6 +625,8 @@ const SOUP: &[&str] = &[
     "use",
     "data",
     "hypotheses",
+    "intervention",
+    "is",
     "effect",
     "intercept",
     "errors",

@@ -1,6 +1,7 @@
 //! LFM hypotheses end to end: the interchange format against its JSON
-//! Schema; the checks of their use against a spec (E0809–E0811, W0808) with
-//! spans into both files; the robust mixture prior through the real lowering
+//! Schema; the checks of their use against a spec (E0809–E0811, W0808), also
+//! through the spec's mappings of the file's wording (E0812, E0813, W0810),
+//! with spans into both files; the robust mixture prior through the real lowering
 //! and NUTS on a synthetic diary (agreement keeps the informative
 //! component's weight, conflict moves it onto the vague component); the
 //! sensitivity refit; `trialc init` output through the real checker; and the
@@ -587,6 +588,238 @@ fn init_writes_a_spec_that_passes_the_checker() {
         },
     );
     assert!(none.is_err());
+    // A model's free text: every selection checks cleanly, with its mappings.
+    let (free, _) = hypotheses::read(FREE_TEXT);
+    let free: HypothesesFile = free.expect("free-text file");
+    for (top, outcome) in [
+        (1, None),
+        (2, None),
+        (4, None),
+        (5, None),
+        (3, Some("type")),
+    ] {
+        let options = init::Options {
+            path: "free.json",
+            top,
+            outcome,
+        };
+        let text = init::generate(&free, &options).expect("scaffold");
+        let (spec, diagnostics) = check(&text);
+        assert!(diagnostics.is_empty(), "{text}\n{diagnostics:#?}");
+        let spec = spec.expect("spec");
+        let loaded = load(&spec, &text, &[("free.json", FREE_TEXT)]);
+        assert!(
+            loaded.spec_diagnostics.is_empty(),
+            "{text}\n{:#?}",
+            loaded.spec_diagnostics
+        );
+        let used = hypotheses::uses(&spec);
+        assert_eq!(
+            used.len(),
+            if outcome.is_some() { 1 } else { top },
+            "{text}"
+        );
+        assert_eq!(trialc::format::format(&text).expect("formats"), text);
+    }
+}
+
+/// A file as models write them: free text for interventions and outcomes
+/// (the issue's example, accents, CJK, quotes, a near-duplicate, keywords).
+const FREE_TEXT: &str = r#"{
+  "format": "trialc-hypotheses/1",
+  "generator": {"model": "example-lfm", "version": "2027-01", "prompt_sha256": "9b1c3f0e", "created": "2027-01-15"},
+  "participant": "P-0107",
+  "hypotheses": [
+    {"id": "H1", "rank": 1, "intervention": "Evening light exposure reduction (blue-light glasses after 8 pm)",
+     "outcome": "Sleep onset latency", "effect": {"mean": -8.0, "sd": 4.0, "scale": "outcome units"}},
+    {"id": "H2", "rank": 2, "intervention": "Réduction de la lumière le soir",
+     "outcome": "Sleep onset latency", "effect": {"mean": -6.0, "sd": 4.0, "scale": "outcome units"}},
+    {"id": "H3", "rank": 3, "intervention": "褪黑素",
+     "outcome": "Sleep onset latency", "effect": {"mean": -4.0, "sd": 3.0, "scale": "outcome units"}},
+    {"id": "H4", "rank": 4, "intervention": "Evening light exposure reduction!",
+     "outcome": "夜間覚醒", "effect": {"mean": -0.3, "sd": 0.2, "scale": "log rate ratio"}},
+    {"id": "H5", "rank": 5, "intervention": "washout",
+     "outcome": "type", "effect": {"mean": 0.4, "sd": 0.3, "scale": "log odds ratio"}},
+    {"id": "H6", "rank": 6, "intervention": "Tea \"chamomile\" \\ honey",
+     "outcome": "Sleep onset latency", "effect": {"mean": -2.0, "sd": 2.0, "scale": "outcome units"}},
+    {"id": "H7", "rank": 7, "intervention": "placebo",
+     "outcome": "Sleep onset latency", "effect": {"mean": -1.0, "sd": 2.0, "scale": "outcome units"}}
+  ]
+}"#;
+
+#[test]
+fn init_names_free_text_and_maps_it_so_the_scaffold_checks_cleanly() {
+    let (file, diagnostics) = hypotheses::read(FREE_TEXT);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let file: HypothesesFile = file.expect("file");
+    let options = init::Options {
+        path: "free.json",
+        top: 10,
+        outcome: None,
+    };
+    let text = init::generate(&file, &options).expect("scaffold");
+    let (spec, diagnostics) = check(&text);
+    assert!(diagnostics.is_empty(), "{text}\n{diagnostics:#?}");
+    let spec = spec.expect("spec");
+    let loaded = load(&spec, &text, &[("free.json", FREE_TEXT)]);
+    assert!(
+        loaded.spec_diagnostics.is_empty() && loaded.files[0].diagnostics.is_empty(),
+        "every hypothesis used, every mapping used:\n{text}\n{:#?}{:#?}",
+        loaded.spec_diagnostics,
+        loaded.files[0].diagnostics
+    );
+    assert_eq!(hypotheses::uses(&spec).len(), 7);
+    let source = &spec.hypotheses[0];
+    let arms = [
+        (
+            "Evening light exposure reduction (blue-light glasses after 8 pm)",
+            "evening_light_exposure_reduction",
+        ),
+        ("Réduction de la lumière le soir", "reduction_lumiere_soir"),
+        ("褪黑素", "arm_3"),
+        // The same words as H1's: the name is made unique.
+        (
+            "Evening light exposure reduction!",
+            "evening_light_exposure_reduction_2",
+        ),
+        // A keyword is never a name.
+        ("washout", "washout_arm"),
+        ("Tea \"chamomile\" \\ honey", "tea_chamomile_honey"),
+        // A plain name stays as it is, unmapped.
+        ("placebo", "placebo"),
+    ];
+    for (text_of_file, name) in arms {
+        assert_eq!(source.arm_name(text_of_file), name, "{text}");
+        let arm = spec
+            .arms
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("no arm {name}:\n{text}"));
+        if name != "placebo" {
+            // The model's words are the arm's description.
+            assert_eq!(arm.description.as_deref(), Some(text_of_file));
+        }
+    }
+    assert!(source.intervention_mapping("placebo").is_none());
+    assert_eq!(source.interventions.len(), 6);
+    // `placebo` is an intervention, so the reference arm is `control`.
+    assert_eq!(spec.arms[spec.reference].name, "control");
+    for (text_of_file, name) in [
+        ("Sleep onset latency", "sleep_onset_latency"),
+        ("夜間覚醒", "outcome_2"),
+        ("type", "type_outcome"),
+    ] {
+        assert_eq!(source.outcome_name(text_of_file), name, "{text}");
+        assert!(spec.outcomes.iter().any(|o| o.name == name), "{text}");
+    }
+    // Escapes as the grammar's strings require.
+    assert!(
+        text.contains(r#""Tea \"chamomile\" \\ honey" is tea_chamomile_honey"#),
+        "{text}"
+    );
+    // Already in `trialc fmt`'s layout.
+    assert_eq!(trialc::format::format(&text).expect("formats"), text);
+    // `--outcome` takes the file's text or the derived name.
+    for outcome in ["Sleep onset latency", "sleep_onset_latency"] {
+        let options = init::Options {
+            path: "free.json",
+            top: 10,
+            outcome: Some(outcome),
+        };
+        let text = init::generate(&file, &options).expect("scaffold");
+        let (spec, _) = check(&text);
+        assert_eq!(hypotheses::uses(&spec.expect("spec")).len(), 5, "{text}");
+    }
+}
+
+#[test]
+fn mappings_compare_the_files_words_with_the_specs_names() {
+    let json = read("tests/ui/hypotheses/free-text.json");
+    // Mapped correctly: no diagnostic at all.
+    let text = ui("mapped-intervention-mismatch").replace(
+        "effect glasses       ~ lfm.H2 discount 0.5\n  effect caffeine_noon ~ lfm.H1 discount 0.5",
+        "effect glasses       ~ lfm.H1 discount 0.5\n  effect caffeine_noon ~ lfm.H2 discount 0.5",
+    );
+    let (spec, diagnostics) = check(&text);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let loaded = load(&spec.expect("spec"), &text, &[("free-text.json", &json)]);
+    assert!(
+        loaded.spec_diagnostics.is_empty(),
+        "{:#?}",
+        loaded.spec_diagnostics
+    );
+    assert!(loaded.files[0].diagnostics.is_empty());
+
+    // Swapped priors: E0810 through the mapping, labelled at the mapping.
+    let text = ui("mapped-intervention-mismatch");
+    let (spec, _) = check(&text);
+    let loaded = load(&spec.expect("spec"), &text, &[("free-text.json", &json)]);
+    let codes: Vec<&str> = loaded.spec_diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0810", "E0810"]);
+    let d = &loaded.spec_diagnostics[0];
+    assert!(
+        d.message.contains("(mapped to `caffeine_noon`)"),
+        "{}",
+        d.message
+    );
+    let mapping = d
+        .labels
+        .iter()
+        .find(|l| l.message.contains("maps the hypothesis' intervention"))
+        .expect("a label at the mapping");
+    assert_eq!(
+        &text[mapping.span.range()],
+        "\"Caffeine cut-off at noon\" is caffeine_noon"
+    );
+    let in_json = d
+        .labels
+        .iter()
+        .find(|l| l.file == Some(loaded.files[0].id))
+        .expect("a label in the JSON file");
+    assert_eq!(&json[in_json.span.range()], "\"Caffeine cut-off at noon\"");
+
+    // Without a mapping, E0810's help writes the mapping to add.
+    let text = ui("mapping-unused");
+    let (spec, _) = check(&text);
+    let loaded = load(&spec.expect("spec"), &text, &[("free-text.json", &json)]);
+    let codes: Vec<&str> = loaded.spec_diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0810", "W0810"]);
+    assert_eq!(
+        loaded.spec_diagnostics[0].help.as_deref(),
+        Some("if `Evening light exposure reduction (blue-light glasses after 8 pm)` is the arm `glasses`, map it in the spec: add `intervention \"Evening light exposure reduction (blue-light glasses after 8 pm)\" is glasses` to the block of `hypotheses lfm`; otherwise use a hypothesis about `glasses` here")
+    );
+    // W0810 at the mapping's text, with the file's closest text marked.
+    let w = &loaded.spec_diagnostics[1];
+    assert!(!w.is_error());
+    let at = w.primary_span().expect("span");
+    assert_eq!(
+        &text[at.range()],
+        "\"Evening light exposure reduction (blue-light glasses after 8pm)\""
+    );
+    let closest = w
+        .labels
+        .iter()
+        .find(|l| l.file == Some(loaded.files[0].id))
+        .expect("the closest text in the file");
+    assert_eq!(
+        &json[closest.span.range()],
+        "\"Evening light exposure reduction (blue-light glasses after 8 pm)\""
+    );
+    assert!(w
+        .help
+        .as_deref()
+        .is_some_and(|h| h.starts_with("did you mean \"Evening")));
+
+    // The spec's own mistakes in the block, found by the checker.
+    for (name, expected) in [
+        ("mapping-unknown-name", vec!["E0812", "E0812", "E0812"]),
+        ("mapping-text-twice", vec!["E0813"]),
+    ] {
+        let (spec, diagnostics) = check(&ui(name));
+        assert!(spec.is_none());
+        let codes: Vec<&str> = diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, expected, "{name}");
+    }
 }
 
 // ----- evidence round trip ---------------------------------------------------------

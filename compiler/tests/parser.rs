@@ -114,7 +114,18 @@ fn full_spec_uses_every_item_kind() {
         .comments
         .windows(2)
         .all(|w| w[0].span.start < w[1].span.start));
-    assert_eq!(file.comments.iter().filter(|c| c.doc).count(), 5);
+    assert_eq!(file.comments.iter().filter(|c| c.doc).count(), 6);
+    let mapped = file
+        .items
+        .iter()
+        .find_map(|i| match &i.kind {
+            ItemKind::Hypotheses(h) => h.mappings.as_ref(),
+            _ => None,
+        })
+        .expect("a hypotheses block");
+    assert_eq!(mapped.len(), 3);
+    assert_eq!(mapped[0].text.node, "Oral magnesium (600 mg, \"citrate\")");
+    assert_eq!(mapped[1].target.node, "café");
     let design = file
         .items
         .iter()
@@ -478,6 +489,61 @@ fn keywords_are_contextual() {
     assert!(
         matches!(&model.statements[0].kind, ModelStatementKind::Effect { arm, prior } if arm.node == "of" && matches!(&prior.kind, PriorKind::Preset(p) if p.node == "vague"))
     );
+}
+
+#[test]
+fn hypotheses_mappings() {
+    let source = "hypotheses lfm from \"h.json\" {\n  intervention \"Blue-light glasses, \\\"amber\\\" (après 8 pm)\" is glasses\n  outcome \"Sleep onset latency\" is sleep\n}\nhypotheses prev from \"e.json\"\n";
+    let file = parse_ok(source);
+    assert_eq!(file.items.len(), 2);
+    let ItemKind::Hypotheses(decl) = &file.items[0].kind else {
+        panic!("not hypotheses")
+    };
+    assert!(text(source, file.items[0].span).ends_with("is sleep\n}"));
+    let mappings = decl.mappings.as_ref().expect("a block");
+    assert_eq!(mappings.len(), 2);
+    let m = &mappings[0];
+    assert_eq!(m.kind.node, MappingKind::Intervention);
+    assert_eq!(text(source, m.kind.span), "intervention");
+    assert_eq!(m.text.node, "Blue-light glasses, \"amber\" (après 8 pm)");
+    assert_eq!(
+        text(source, m.text.span),
+        "\"Blue-light glasses, \\\"amber\\\" (après 8 pm)\""
+    );
+    assert_eq!(text(source, m.target.span), "glasses");
+    assert!(
+        text(source, m.span).starts_with("intervention")
+            && text(source, m.span).ends_with("glasses")
+    );
+    // `outcome` followed by a string is a mapping, not the next item.
+    assert_eq!(mappings[1].kind.node, MappingKind::Outcome);
+    assert_eq!(mappings[1].target.node, "sleep");
+    let ItemKind::Hypotheses(plain) = &file.items[1].kind else {
+        panic!("not hypotheses")
+    };
+    assert!(plain.mappings.is_none());
+
+    // A wrong mapping is reported once; the others and the next item are kept.
+    let source = "hypotheses lfm from \"h.json\" {\n  intervention \"a\" glasses\n  intervenion \"b\" is x\n  outcome \"c\" is sleep\n}\narm x\n";
+    let (file, diagnostics) = parse(source);
+    assert_eq!(codes(&diagnostics), ["E0101", "E0110"], "{diagnostics:#?}");
+    assert_eq!(diagnostics[0].message, "expected `is`, found `glasses`");
+    assert_eq!(
+        diagnostics[1].help.as_deref(),
+        Some("did you mean `intervention`?")
+    );
+    let ItemKind::Hypotheses(decl) = &file.items[0].kind else {
+        panic!("not hypotheses")
+    };
+    assert_eq!(decl.mappings.as_ref().map(Vec::len), Some(1));
+    assert!(matches!(file.items[1].kind, ItemKind::Arm(_)));
+
+    // An unclosed block ends where an item starts: `outcome NAME {` is one.
+    let source = "hypotheses lfm from \"h.json\" {\n  outcome \"c\" is sleep\noutcome sleep { type binary }\n";
+    let (file, diagnostics) = parse(source);
+    assert_eq!(codes(&diagnostics), ["E0109"]);
+    assert_eq!(file.items.len(), 2);
+    assert!(matches!(file.items[1].kind, ItemKind::Outcome(_)));
 }
 
 #[test]

@@ -327,10 +327,54 @@ pub enum Rule {
     },
 }
 
+/// `hypotheses NAME from "PATH" { … }`: an LFM hypotheses file, and what
+/// its wording means in the spec.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HypothesesSource {
     pub name: String,
     pub path: String,
     pub span: Span,
     pub path_span: Span,
+    /// `intervention "TEXT" is ARM`, in spec order: each to a declared arm,
+    /// no text twice.
+    pub interventions: Vec<NameMapping>,
+    /// `outcome "TEXT" is OUTCOME`, in spec order: each to a declared
+    /// outcome, no text twice.
+    pub outcomes: Vec<NameMapping>,
+}
+
+/// A text of the hypotheses file and the spec's name it means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameMapping {
+    /// The hypotheses' `intervention` (or `outcome`) as the file writes it.
+    pub text: String,
+    /// The text's string literal in the spec.
+    pub text_span: Span,
+    /// The arm's (or outcome's) name.
+    pub target: String,
+    pub target_span: Span,
+}
+
+impl HypothesesSource {
+    /// The mapping of a hypothesis' `intervention` text, if the spec has one.
+    pub fn intervention_mapping(&self, intervention: &str) -> Option<&NameMapping> {
+        self.interventions.iter().find(|m| m.text == intervention)
+    }
+    /// The mapping of a hypothesis' `outcome` text, if the spec has one.
+    pub fn outcome_mapping(&self, outcome: &str) -> Option<&NameMapping> {
+        self.outcomes.iter().find(|m| m.text == outcome)
+    }
+    /// The name of the arm a hypothesis' `intervention` means: the arm the
+    /// spec maps the text to, else the text itself (the format's default:
+    /// the file uses the spec's arm names).
+    pub fn arm_name<'a>(&'a self, intervention: &'a str) -> &'a str {
+        self.intervention_mapping(intervention)
+            .map_or(intervention, |m| m.target.as_str())
+    }
+    /// The name of the outcome a hypothesis' `outcome` means (as
+    /// [`HypothesesSource::arm_name`]).
+    pub fn outcome_name<'a>(&'a self, outcome: &'a str) -> &'a str {
+        self.outcome_mapping(outcome)
+            .map_or(outcome, |m| m.target.as_str())
+    }
 }

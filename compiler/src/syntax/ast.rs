@@ -53,7 +53,7 @@ pub enum ItemKind {
     Use(UseDecl),
     /// `trial "id" { title "…" … }`
     Trial(TrialBlock),
-    /// `hypotheses lfm from "file.json"`
+    /// `hypotheses lfm from "file.json"`, optionally `{ intervention "…" is ARM … }`
     Hypotheses(HypothesesDecl),
     /// `data "diary.csv"`
     Data(Spanned<String>),
@@ -98,6 +98,44 @@ pub struct TrialField {
 pub struct HypothesesDecl {
     pub name: Ident,
     pub path: Spanned<String>,
+    /// The block after the path, `{ intervention "…" is ARM  outcome "…" is
+    /// OUTCOME }`: which arm or outcome the file's own wording means. `None`
+    /// when there is no block (an empty block is `Some` of nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mappings: Option<Vec<NameMapping>>,
+}
+
+/// `intervention "Blue-light glasses after 8 pm" is glasses`: hypotheses
+/// whose `intervention` (or `outcome`) is this text are about that arm (or
+/// outcome).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NameMapping {
+    /// `intervention` or `outcome`, with the keyword's span.
+    pub kind: Spanned<MappingKind>,
+    /// The text as the hypotheses file writes it.
+    pub text: Spanned<String>,
+    /// The spec's arm or outcome name.
+    pub target: Ident,
+    /// The whole mapping, keyword to name.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum MappingKind {
+    /// A hypothesis' `intervention`, mapped to an arm.
+    Intervention,
+    /// A hypothesis' `outcome`, mapped to an outcome.
+    Outcome,
+}
+
+impl MappingKind {
+    /// The keyword (and the hypothesis' field): `intervention` or `outcome`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            MappingKind::Intervention => "intervention",
+            MappingKind::Outcome => "outcome",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

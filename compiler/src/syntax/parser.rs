@@ -64,6 +64,10 @@ const MODEL_STATEMENTS: &[&str] = &[
     "carryover",
 ];
 const DECIDE_RULES: &[&str] = &["recommend", "stop", "otherwise"];
+/// The entries of a hypotheses declaration's block. `outcome` is also an
+/// item keyword: followed by a string, it is a mapping (an `outcome` item
+/// is followed by its name).
+const MAPPINGS: &[&str] = &["intervention", "outcome"];
 const TIME_UNITS: &[&str] = &["day", "days", "week", "weeks"];
 /// Whole numbers have at most this many digits (the grammar's `integer`), so
 /// every accepted one fits both `u64` and `i64`.
@@ -239,7 +243,26 @@ impl<'s> Parser<'s> {
                 let name = self.ident("a name for the hypotheses source, e.g. `lfm`")?;
                 self.expect_word("from")?;
                 let path = self.string("the path of the hypotheses file")?;
-                K::Hypotheses(ast::HypothesesDecl { name, path })
+                let mappings = if self.at(Token::LBrace) {
+                    let mut mappings = Vec::new();
+                    let entries = Entries::Keywords {
+                        kind: "mapping",
+                        words: MAPPINGS,
+                    };
+                    self.block(entries, |p, start| {
+                        let mapping = p.name_mapping(start)?;
+                        mappings.push(mapping);
+                        Some(())
+                    })?;
+                    Some(mappings)
+                } else {
+                    None
+                };
+                K::Hypotheses(ast::HypothesesDecl {
+                    name,
+                    path,
+                    mappings,
+                })
             }
             "data" => K::Data(self.string("the path of the diary CSV, e.g. `\"diary.csv\"`")?),
             "arm" => {
@@ -397,9 +420,15 @@ impl<'s> Parser<'s> {
             let entry_pos = self.pos;
             let word = self.word_at(self.pos);
             if self.line_start[self.pos] && word.is_some_and(|w| ITEM_KEYWORDS.contains(&w)) {
-                let is_trial_field = matches!(entries, Entries::TrialFields)
-                    && matches!(self.peek_at(1).map(|t| t.token), Some(Token::Str(_)));
-                if !is_trial_field {
+                // An item keyword that is also an entry of this block (a
+                // trial field `data "…"`, a mapping `outcome "…" is …`) is
+                // the entry when a string follows: items are followed by a
+                // name (or, `data`, at the top level only, by its path).
+                let is_entry = match entries {
+                    Entries::TrialFields => true,
+                    Entries::Keywords { words, .. } => word.is_some_and(|w| words.contains(&w)),
+                } && matches!(self.peek_at(1).map(|t| t.token), Some(Token::Str(_)));
+                if !is_entry {
                     self.unclosed(open, Some(token.span));
                     return Some(());
                 }
@@ -488,6 +517,31 @@ impl<'s> Parser<'s> {
             }
             self.bump();
         }
+    }
+
+    /// `intervention "TEXT" is ARM` or `outcome "TEXT" is OUTCOME` (the
+    /// block has checked the keyword).
+    fn name_mapping(&mut self, start: Span) -> Option<ast::NameMapping> {
+        let kind = match self.bump_word() {
+            "intervention" => ast::MappingKind::Intervention,
+            _ => ast::MappingKind::Outcome,
+        };
+        let kind = Spanned::new(kind, start);
+        let text = self.string(&format!(
+            "the hypotheses' `{}` as the file writes it",
+            kind.node.keyword()
+        ))?;
+        self.expect_word("is")?;
+        let target = self.ident(match kind.node {
+            ast::MappingKind::Intervention => "the name of the arm it is",
+            ast::MappingKind::Outcome => "the name of the outcome it is",
+        })?;
+        Some(ast::NameMapping {
+            kind,
+            text,
+            target,
+            span: self.since(start),
+        })
     }
 
     // ------------------------------------------------------------ schedule

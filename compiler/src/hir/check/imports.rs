@@ -1,4 +1,5 @@
-//! `use` of the standard library, and the designs and prior presets a spec declares.
+//! `use` of the standard library, the designs and prior presets a spec
+//! declares, and the names a hypotheses file's wording is mapped to.
 
 use super::*;
 
@@ -195,6 +196,123 @@ impl Checker {
                 );
             }
         }
+    }
+}
+
+/// A text as the spec writes it (texts in the spec are read from literals).
+fn literal(text: &str) -> String {
+    crate::syntax::quote(text).unwrap_or_else(|| format!("{text:?}"))
+}
+
+impl Checker {
+    /// The block of a `hypotheses` declaration, `{ intervention "…" is ARM
+    /// outcome "…" is OUTCOME }`: every mapping names a declared arm (or
+    /// outcome) (E0812), and no text is mapped twice (E0813). Returns the
+    /// valid mappings, interventions then outcomes. Names are looked up
+    /// among every declaration (valid or not), so an arm or outcome with
+    /// errors of its own raises nothing more here.
+    pub(super) fn name_mappings(
+        &mut self,
+        decl: &ast::HypothesesDecl,
+        file: &ast::File,
+    ) -> (Vec<NameMapping>, Vec<NameMapping>) {
+        let (mut interventions, mut outcomes) = (Vec::new(), Vec::new());
+        let Some(mappings) = &decl.mappings else {
+            return (interventions, outcomes);
+        };
+        let mut arms = Vec::new();
+        let mut declared_outcomes = Vec::new();
+        for item in &file.items {
+            match &item.kind {
+                ast::ItemKind::Arm(arm) => arms.push(arm.name.node.as_str()),
+                ast::ItemKind::Outcome(o) => declared_outcomes.push(o.name.node.as_str()),
+                _ => {}
+            }
+        }
+        let mut seen: Vec<&ast::NameMapping> = Vec::new();
+        for mapping in mappings {
+            let kind = mapping.kind.node;
+            let (what, names, others, other_kind, other_what) = match kind {
+                ast::MappingKind::Intervention => {
+                    ("arm", &arms, &declared_outcomes, "outcome", "an outcome")
+                }
+                ast::MappingKind::Outcome => (
+                    "outcome",
+                    &declared_outcomes,
+                    &arms,
+                    "intervention",
+                    "an arm",
+                ),
+            };
+            let target = &mapping.target;
+            let mut valid = true;
+            if !names.contains(&target.node.as_str()) {
+                valid = false;
+                let close = super::names::did_you_mean(&target.node, names.iter().copied());
+                let help = match close {
+                    None if others.contains(&target.node.as_str()) => format!(
+                        "`{}` is {other_what}: write `{other_kind} {} is {}`",
+                        target.node,
+                        literal(&mapping.text.node),
+                        target.node
+                    ),
+                    _ => suggestion(what, &target.node, names),
+                };
+                self.push(
+                    Diagnostic::error(
+                        codes::E0812,
+                        format!(
+                            "the mapping names an {what} `{}` that the spec does not declare",
+                            target.node
+                        ),
+                    )
+                    .with_primary(target.span, format!("not a declared {what}"))
+                    .with_help(help),
+                );
+            }
+            if let Some(first) = seen
+                .iter()
+                .find(|m| m.kind.node == kind && m.text.node == mapping.text.node)
+            {
+                valid = false;
+                let same = first.target.node == target.node;
+                self.push(
+                    Diagnostic::error(
+                        codes::E0813,
+                        format!(
+                            "the {} {} is mapped twice",
+                            kind.keyword(),
+                            literal(&mapping.text.node)
+                        ),
+                    )
+                    .with_primary(mapping.text.span, format!("mapped again here, to `{}`", target.node))
+                    .with_secondary(first.text.span, format!("first mapped here, to `{}`", first.target.node))
+                    .with_help(if same {
+                        "remove the repeated mapping".to_string()
+                    } else {
+                        format!(
+                            "a text means one {what}: keep the mapping to the {what} the hypotheses with this text are about (`{}` or `{}`)",
+                            first.target.node, target.node
+                        )
+                    }),
+                );
+            } else {
+                seen.push(mapping);
+            }
+            if valid {
+                let mapped = NameMapping {
+                    text: mapping.text.node.clone(),
+                    text_span: mapping.text.span,
+                    target: target.node.clone(),
+                    target_span: target.span,
+                };
+                match kind {
+                    ast::MappingKind::Intervention => interventions.push(mapped),
+                    ast::MappingKind::Outcome => outcomes.push(mapped),
+                }
+            }
+        }
+        (interventions, outcomes)
     }
 }
 

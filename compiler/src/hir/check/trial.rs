@@ -162,11 +162,14 @@ impl Checker {
                 );
                 continue;
             }
+            let (interventions, outcomes) = self.name_mappings(decl, file);
             sources.push(HypothesesSource {
                 name: decl.name.node.clone(),
                 path: decl.path.node.clone(),
                 span: decl.name.span,
                 path_span: decl.path.span,
+                interventions,
+                outcomes,
             });
         }
         sources
