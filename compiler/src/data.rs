@@ -355,6 +355,24 @@ impl DiaryReader<'_> {
         let outcome_names: Vec<&str> = self.spec.outcomes.iter().map(|o| o.name.as_str()).collect();
         let mut candidates = vec!["day", "date", "arm"];
         candidates.extend(outcome_names.iter().copied());
+        // A first line that names none of the columns a diary can have is
+        // not a diary (a wrong path, another kind of file): say so once, and
+        // quote nothing of it.
+        if !header
+            .fields
+            .iter()
+            .any(|f| candidates.contains(&f.as_str()))
+        {
+            self.push(
+                Diagnostic::error(
+                    codes::E0703,
+                    "this file is not a diary: its first line names no `day`, `date`, `arm` or outcome column",
+                )
+                .with_note("the file's content is not shown, as it may be something else entirely")
+                .with_help(header_help(self.spec)),
+            );
+            return None;
+        }
         let mut columns = Vec::with_capacity(header.fields.len());
         let mut seen: HashMap<&str, Span> = HashMap::new();
         for (name, &span) in header.fields.iter().zip(&header.spans) {

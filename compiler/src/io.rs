@@ -163,11 +163,38 @@ pub struct Outputs {
 }
 
 impl Outputs {
+    /// The outputs of a run of `spec` with `settings` whose inputs are the
+    /// files of `map`.
+    pub fn for_run(
+        map: &crate::source::SourceMap,
+        spec: &crate::hir::Spec,
+        settings: &crate::fit::RunSettings,
+        evidence: Option<&Path>,
+        dir: Option<&Path>,
+    ) -> Result<Outputs, String> {
+        let inputs: Vec<PathBuf> = map.iter().map(|(_, f)| PathBuf::from(&f.name)).collect();
+        let nuts = settings.method == trialc_runtime::posterior::Method::Nuts;
+        let names = crate::report::output_names(spec, settings.chains, nuts);
+        Outputs::check(&inputs, evidence, dir, &names)
+    }
+
+    /// `names`: the files the run will write into `dir` (each must be a
+    /// name the file system can take: at most 255 bytes).
     pub fn check(
         inputs: &[PathBuf],
         evidence: Option<&Path>,
         dir: Option<&Path>,
+        names: &[String],
     ) -> Result<Outputs, String> {
+        if dir.is_some() {
+            if let Some(long) = names.iter().find(|n| n.len() > 255) {
+                return Err(format!(
+                    "the output file `{}…` would have a name of {} bytes, more than file systems allow (255); shorten the outcome or arm name",
+                    long.chars().take(40).collect::<String>(),
+                    long.len()
+                ));
+            }
+        }
         if let Some(file) = evidence {
             if inputs.iter().any(|i| same_file(i, file)) {
                 return Err(format!(

@@ -146,16 +146,14 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
     };
     let printed = print_diagnostics(session, 0);
     // What can go wrong with the outputs is found before the fit.
-    let inputs: Vec<PathBuf> = session
-        .files()
-        .iter()
-        .map(|(_, f)| PathBuf::from(&f.name))
-        .collect();
-    let outputs = match Outputs::check(
-        &inputs,
+    let outputs = Outputs::for_run(
+        session.files(),
+        &prepared.checked.spec,
+        &options.settings,
         args.export_evidence.as_deref(),
         args.out.as_deref(),
-    ) {
+    );
+    let outputs = match outputs {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");

@@ -59,6 +59,12 @@ impl<'a> Renderer<'a> {
     }
 
     /// The human form of one diagnostic (ariadne), ending in a newline.
+    ///
+    /// Output stays proportional to the diagnostic, whatever the input: at
+    /// most [`MAX_LABELS`] labels are drawn (the rest are counted in a
+    /// note), and a label on a line longer than [`MAX_LINE`] bytes (a
+    /// one-line JSON file, a CSV header with thousands of columns) is shown
+    /// as `file:line:column` instead of quoting the line.
     pub fn human(&mut self, diagnostic: &Diagnostic) -> String {
         let home = diagnostic.primary_file().unwrap_or_default();
         let files: Vec<FileId> = std::iter::once(home)
@@ -67,6 +73,60 @@ impl<'a> Renderer<'a> {
         for f in &files {
             self.prepare(*f);
         }
+        let kept = kept_labels(diagnostic);
+        let long_line = kept.iter().any(|l| {
+            let file = l.file.unwrap_or(home);
+            self.files
+                .get(&file)
+                .is_some_and(|p| p.lines.line_len(self.map.text(file), l.span.start) > MAX_LINE)
+        });
+        if long_line || kept.len() < diagnostic.labels.len() {
+            let mut trimmed = diagnostic.clone();
+            trimmed.labels = kept.iter().map(|l| (*l).clone()).collect();
+            let left = diagnostic.labels.len() - kept.len();
+            if left > 0 {
+                trimmed.notes.push(format!(
+                    "{left} more place{} not shown (`trialc check --format json` lists every label)",
+                    if left == 1 { " is" } else { "s are" }
+                ));
+            }
+            if long_line {
+                return self.compact(&trimmed);
+            }
+            return self.draw(&trimmed);
+        }
+        self.draw(diagnostic)
+    }
+
+    /// A diagnostic whose lines are too long to quote: a header line, then
+    /// one `at file:line:column: label` line per label, notes and help.
+    fn compact(&mut self, diagnostic: &Diagnostic) -> String {
+        let home = diagnostic.primary_file().unwrap_or_default();
+        let mut out = self.plain(diagnostic);
+        for l in &diagnostic.labels {
+            let file = l.file.unwrap_or(home);
+            self.prepare(file);
+            let (line, column) = self.files.get(&file).map_or((1, 1), |p| {
+                p.lines.line_column(self.map.text(file), l.span.start)
+            });
+            out.push_str(&format!(
+                "  at {}:{line}:{column}: {}\n",
+                inline(self.map.name(file)),
+                inline(&l.message)
+            ));
+        }
+        for note in &diagnostic.notes {
+            out.push_str(&format!("  note: {}\n", inline(note)));
+        }
+        if let Some(help) = &diagnostic.help {
+            out.push_str(&format!("  help: {}\n", inline(help)));
+        }
+        out
+    }
+
+    /// The ariadne drawing.
+    fn draw(&mut self, diagnostic: &Diagnostic) -> String {
+        let home = diagnostic.primary_file().unwrap_or_default();
         let map = self.map;
         let clamp = |file: FileId, span: Span| clamp(map.text(file), span);
         let kind = match diagnostic.severity {
@@ -190,6 +250,19 @@ impl<'a> Renderer<'a> {
     }
 }
 
+/// At most this many labels of one diagnostic are drawn.
+pub const MAX_LABELS: usize = 12;
+/// A label on a line longer than this (in bytes) is not quoted.
+pub const MAX_LINE: usize = 1000;
+
+/// The labels to draw: the primary ones, then the others in order, up to
+/// [`MAX_LABELS`].
+fn kept_labels(diagnostic: &Diagnostic) -> Vec<&crate::diagnostic::Label> {
+    let primary = diagnostic.labels.iter().filter(|l| l.primary);
+    let secondary = diagnostic.labels.iter().filter(|l| !l.primary);
+    primary.chain(secondary).take(MAX_LABELS).collect()
+}
+
 /// ariadne's view of the prepared files.
 struct Files<'a>(&'a BTreeMap<FileId, Prepared>);
 
@@ -268,6 +341,15 @@ impl LineIndex {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         LineIndex { starts }
+    }
+
+    /// The length in bytes of the line holding `offset`.
+    fn line_len(&self, text: &str, offset: usize) -> usize {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let end = self.starts.get(line).copied().unwrap_or(text.len());
+        end - start
     }
 
     /// 1-based line and 1-based column counted in characters.
@@ -557,6 +639,39 @@ mod tests {
         let text = r.human(&d);
         assert!(
             text.contains("s.trial") && text.contains("h.json"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn output_stays_small_for_many_labels_and_long_lines() {
+        // 300 labels on one 100 kB line: the case of 300 unused hypotheses
+        // in a one-line JSON file.
+        let line: String = (0..300)
+            .map(|i| format!("{{\"id\": \"X{i:03}\", {}}}, ", "x".repeat(300)))
+            .collect();
+        let source = format!("[{line}]\n");
+        let mut d = Diagnostic::warning(crate::codes::W0808, "unused");
+        for i in 0..300 {
+            let at = source.find(&format!("X{i:03}")).unwrap_or(0);
+            d = if i == 0 {
+                d.with_primary(Span::new(at, at + 4), "this one")
+            } else {
+                d.with_secondary(Span::new(at, at + 4), "and this")
+            };
+        }
+        let text = human(&d, "h.json", &source, false);
+        assert!(text.len() < 5_000, "{} bytes", text.len());
+        assert!(text.contains("288 more places are not shown"), "{text}");
+        assert!(text.contains("h.json:1:"), "{text}");
+        // A few labels on short lines are drawn as usual.
+        let short = "a\nb\nc\n";
+        let d = Diagnostic::error(crate::codes::E0101, "x")
+            .with_primary(Span::new(2, 3), "here")
+            .with_secondary(Span::new(4, 5), "there");
+        let text = human(&d, "f.trial", short, false);
+        assert!(
+            text.contains("here") && text.contains("there") && text.contains("─"),
             "{text}"
         );
     }

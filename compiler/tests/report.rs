@@ -360,6 +360,8 @@ fn write_outputs_writes_every_file() {
                 .to_string()
         })
         .collect();
+    // The names known before the fit are exactly the files written.
+    assert_eq!(names, report::output_names(&ex.spec, s.chains, true));
     for expected in [
         "report.json",
         "pain-1.csv",

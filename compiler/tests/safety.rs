@@ -273,3 +273,72 @@ fn a_spec_cannot_read_files_outside_its_folder() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_file_that_is_not_a_diary_is_not_quoted() {
+    let dir = scratch("not-a-diary");
+    let spec = copy_example("hpi-milk-sleep", &dir);
+    let other = dir.join("shadow");
+    std::fs::write(&other, "root:$6$secret:19000:0:99999:7:::\n").expect("write");
+    let out = run(&[
+        "run",
+        &spec.display().to_string(),
+        "--data",
+        &other.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("E0703") && stderr.contains("not a diary"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn hundreds_of_unused_hypotheses_give_a_short_warning() {
+    let dir = scratch("unused");
+    let spec = copy_example("magnesium-migraine", &dir);
+    let path = dir.join("hypotheses/p0042.json");
+    let text = std::fs::read_to_string(&path).expect("hypotheses");
+    let mut json: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let first = json["hypotheses"][0].clone();
+    let list = json["hypotheses"].as_array_mut().expect("array");
+    for i in 0..300 {
+        let mut h = first.clone();
+        h["id"] = serde_json::json!(format!("X{i}"));
+        h["rank"] = serde_json::json!(100 + i);
+        list.push(h);
+    }
+    // One line, as a model's output often is.
+    std::fs::write(&path, serde_json::to_string(&json).expect("json")).expect("write");
+    let out = run(&["check", &spec.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("W0808"), "{stderr}");
+    assert!(stderr.len() < 20_000, "{} bytes of warnings", stderr.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_output_name_the_file_system_cannot_take_is_refused_before_the_fit() {
+    let dir = scratch("long-name");
+    let spec = copy_example("hpi-milk-sleep", &dir);
+    let long = "q".repeat(300);
+    let text = std::fs::read_to_string(&spec).expect("spec");
+    let diary = std::fs::read_to_string(dir.join("diary.csv")).expect("diary");
+    std::fs::write(&spec, text.replace("sleep_quality", &long)).expect("write");
+    std::fs::write(dir.join("diary.csv"), diary.replace("sleep_quality", &long)).expect("write");
+    let out_dir = dir.join("fit");
+    let out = run(&[
+        "run",
+        &spec.display().to_string(),
+        "--out",
+        &out_dir.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(out.stdout.is_empty(), "refused before any report");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("more than file systems allow"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -340,6 +340,32 @@ pub fn has_convergence_problems(report: &Report) -> bool {
     convergence::any_problem(&report.diagnostics)
 }
 
+/// The names of the files [`outputs`] will write for `spec` (known before
+/// anything is fitted, so a name the file system cannot take is found
+/// first): `report.json`, then per outcome its chains' CSVs (NUTS only),
+/// the timeline, one effect plot per non-reference arm, and the trace and
+/// rank plots (NUTS only).
+pub fn output_names(spec: &hir::Spec, chains: usize, nuts: bool) -> Vec<String> {
+    let mut names = vec!["report.json".to_string()];
+    for outcome in &spec.outcomes {
+        let name = &outcome.name;
+        if nuts {
+            names.extend((1..=chains).map(|c| format!("{name}-{c}.csv")));
+        }
+        names.push(format!("{name}-timeline.svg"));
+        for (k, arm) in spec.arms.iter().enumerate() {
+            if k != spec.reference {
+                names.push(format!("{name}-effect-{}.svg", arm.name));
+            }
+        }
+        if nuts {
+            names.push(format!("{name}-trace.svg"));
+            names.push(format!("{name}-rank.svg"));
+        }
+    }
+    names
+}
+
 /// Every file of `--out`, `report.json` first, as (file name, contents).
 pub fn outputs(
     report: &Report,
