@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark on this machine, in one run:
-#   (a) Stan 2.35 (pystan/httpstan) and nutpie via the shared reference harness
-#       (../shared/bench/stan-reference/run.sh --no-pymc: 4 chains x (1000 + 1000),
-#       3 seeds, medians), then
+#   (a) Stan 2.35 (pystan/httpstan) and nutpie via the Stan reference harness
+#       ($STAN_REFERENCE --no-pymc: 4 chains x (1000 + 1000), 3 seeds, medians),
+#       then
 #   (b) trialc's `cargo bench -p trialc-runtime --bench reference` (same design,
 #       3 seeds, medians) right after it,
 # and prints a table of ratios from the two result files.
@@ -12,13 +12,15 @@
 #   --grad-metric  run our bench with the opt-in Fisher-divergence metric
 #   --adapt-nutpie run our bench with the opt-in nutpie-style warmup
 #   --uturn-displacement  ... and/or the opt-in displacement U-turn criterion
-# Env: STAN_REF_WORK (default /tmp/trialc-stan-reference), BENCH_OUT (default
+# Env: STAN_REFERENCE (the harness's run.sh, bench/stan-reference in the
+#   project's shared materials; default ../shared/bench/stan-reference/run.sh
+#   beside this checkout; without it only --skip-stan works), STAN_REF_WORK
+#   (default /tmp/trialc-stan-reference), BENCH_OUT (default
 #   /tmp/trialc-bench-stan), CARGO_TARGET_DIR (as usual), NICE (default 10).
 # Needs python3 (the harness installs its own venv from PyPI on first use).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 harness=${STAN_REFERENCE:-$root/../shared/bench/stan-reference/run.sh}
-[ -x "$harness" ] || harness=/work/shared/bench/stan-reference/run.sh
 work=${STAN_REF_WORK:-/tmp/trialc-stan-reference}
 out=${BENCH_OUT:-/tmp/trialc-bench-stan}
 nice_n=${NICE:-10}
@@ -33,6 +35,12 @@ for a in "$@"; do
     *) echo "unknown argument: $a" >&2; exit 2 ;;
   esac
 done
+if [ "$skip_stan" = 0 ] && [ ! -x "$harness" ]; then
+  echo "bench-stan: no Stan reference harness at $harness" >&2
+  echo "  set STAN_REFERENCE to the harness's run.sh (bench/stan-reference in the project's shared materials)," >&2
+  echo "  or pass --skip-stan to reuse the results already in $work/results" >&2
+  exit 2
+fi
 mkdir -p "$out"
 {
   echo "start $(date -u +%FT%TZ) | $(uptime)"

@@ -3,7 +3,7 @@
 
 Every example in examples/ except hpi-milk-sleep (real data) ships a diary
 `diary.csv` made by this script. The data follow the individual model of
-../shared/design/model.md with known "true" parameters, so that `trialc run`
+docs/model.md with known "true" parameters, so that `trialc run`
 on an example can be judged against the truth written in the example's
 README:
 

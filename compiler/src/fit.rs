@@ -41,7 +41,7 @@ pub struct RunSettings {
     pub adapt: Adapt,
 }
 
-/// The NUTS variant: `stan` (model.md's contract: Stan's windowed warmup and
+/// The NUTS variant: `stan` (docs/model.md's contract: Stan's windowed warmup and
 /// generalized U-turn criterion) or `nutpie` (opt-in: nutpie's warmup
 /// schedule with the Fisher-divergence metric and the displacement U-turn
 /// criterion, as nuts-rs; runtime/BENCH.md).

@@ -1,5 +1,5 @@
 //! Lowering: checked spec + schedule + diary → one runtime model (MIR) per
-//! outcome, exactly as the design's `model.md` says.
+//! outcome, exactly as `docs/model.md` says.
 //!
 //! **Analysis set.** Every day of outcome j — each day the diary has a row
 //! for, and each day the outcome is scheduled to be measured — is counted

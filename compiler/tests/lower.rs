@@ -50,7 +50,7 @@ fn raw_rows(csv: &str) -> Vec<(u64, String, HashMap<String, String>)> {
         .collect()
 }
 
-/// "run_in", "washout" or "treatment", from the layout rules of model.md
+/// "run_in", "washout" or "treatment", from the layout rules of docs/model.md
 /// applied to the drawn sequence (not via `Schedule::phase_on_day`).
 fn phase(s: &Schedule, day: u64) -> &'static str {
     if day <= s.run_in_days {

@@ -397,7 +397,7 @@ pub fn chain_health(stats: &[SampleStats], max_depth: usize) -> ChainHealth {
     }
 }
 
-/// model.md's warnings for one quantity: R-hat > 1.01, bulk-ESS < 400.
+/// docs/model.md's warnings for one quantity: R-hat > 1.01, bulk-ESS < 400.
 pub fn quantity_warnings(name: &str, s: &Summary) -> Vec<String> {
     let mut w = Vec::new();
     if !(s.rhat <= 1.01) {

@@ -1,5 +1,5 @@
 //! The entry point the compiler calls: fit a [`Model`] with NUTS and get the
-//! constrained draws with their summaries, sampler health, model.md's
+//! constrained draws with their summaries, sampler health, docs/model.md's
 //! warnings, and helpers for decision rules (probabilities with MCSE) and
 //! robust-prior conflict reporting (posterior mixture weights).
 //!
@@ -125,7 +125,7 @@ pub struct Posterior {
     pub health: Vec<ChainHealth>,
     /// One summary per element, in `names` order.
     pub summaries: Vec<Summary>,
-    /// model.md's warnings (R-hat > 1.01, bulk-ESS < 400, divergences) plus
+    /// docs/model.md's warnings (R-hat > 1.01, bulk-ESS < 400, divergences) plus
     /// tree depth saturation and low E-BFMI.
     pub warnings: Vec<String>,
     pub grad_evals: u64,

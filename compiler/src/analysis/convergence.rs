@@ -1,4 +1,4 @@
-//! Whether a fit can be trusted: model.md's thresholds as one typed set,
+//! Whether a fit can be trusted: docs/model.md's thresholds as one typed set,
 //! and the warnings W0901–W0905 pointing at the spec. The report and the
 //! sensitivity refit judge their fits with the same [`THRESHOLDS`] and the
 //! same [`diagnostics`].
@@ -16,15 +16,15 @@ use super::effects::offsets;
 /// When a fit's numbers may not be trusted.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Thresholds {
-    /// R-hat above this: the chains disagree (model.md: 1.01).
+    /// R-hat above this: the chains disagree (docs/model.md: 1.01).
     pub rhat_max: f64,
-    /// Bulk-ESS below this: too few effective draws (model.md: 400).
+    /// Bulk-ESS below this: too few effective draws (docs/model.md: 400).
     pub ess_bulk_min: f64,
     /// E-BFMI below this in a chain (Stan's rule of thumb: 0.3).
     pub e_bfmi_min: f64,
 }
 
-/// model.md's thresholds (and Stan's E-BFMI rule of thumb).
+/// docs/model.md's thresholds (and Stan's E-BFMI rule of thumb).
 pub const THRESHOLDS: Thresholds = Thresholds {
     rhat_max: 1.01,
     ess_bulk_min: 400.0,

@@ -1,7 +1,7 @@
 //! The `decide` block evaluated on the posterior, and the conclusion in words.
 //!
 //! P(statement) is the share of posterior draws for which the statement
-//! holds (model.md, "Decision"), with its Monte Carlo standard error from
+//! holds (docs/model.md, "Decision rules"), with its Monte Carlo standard error from
 //! the runtime. A rule fires iff its probability meets the required one and,
 //! for `stop early … after N periods`, the diary has reached the end of N
 //! periods. "Benefit" is read through the outcome's `better` direction: for

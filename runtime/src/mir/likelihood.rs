@@ -570,7 +570,7 @@ impl LikKernel {
         g[iphi] += gphi;
     }
 
-    /// Exact AR(1) likelihood with gaps (model.md). `eta` is turned into the
+    /// Exact AR(1) likelihood with gaps (docs/model.md). `eta` is turned into the
     /// residuals e in place; `d` receives d logp / d eta = -d logp / d e, each
     /// e_i collecting from its own term and from term i+1's conditional mean.
     fn ar1(

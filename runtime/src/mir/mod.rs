@@ -5,7 +5,7 @@
 //! transform, one prior per parameter, and likelihood blocks made of a linear
 //! predictor (intercept + arm-effect indicators + centred trend + carryover
 //! indicators, all given as data columns, plus an optional latent AR(1)
-//! process) and one outcome family from `model.md`.
+//! process) and one outcome family from `docs/model.md`.
 //!
 //! Evaluation: eta is formed column by column, each family's fused kernel
 //! makes one pass over the observations computing the value, d logp / d eta
@@ -189,7 +189,7 @@ pub struct LatentAr1 {
     pub phi: ParamId,
 }
 
-/// Outcome family (model.md "Likelihoods by outcome type").
+/// Outcome family (docs/model.md, "Likelihood by outcome family").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Family {
     /// y ~ normal(eta, sigma), independent errors.
