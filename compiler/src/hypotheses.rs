@@ -271,10 +271,23 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 // ----- reading one file -----------------------------------------------------
 
+/// The span of the one character at or around byte `at` of `text`: serde
+/// reports a byte, which may sit inside a multibyte character (or the BOM
+/// read as spaces), and a label must start and end on character boundaries.
+fn character_at(text: &str, at: usize) -> Span {
+    let mut start = at.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let width = text[start..].chars().next().map_or(0, char::len_utf8);
+    Span::new(start, start + width)
+}
+
 /// Parse and check a hypotheses file (E0801–E0806). The file comes back only
 /// when it has no errors.
 pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
+    let given = text;
     // A byte order mark (some editors write one) is not JSON; read it as
     // three spaces, so every offset still points into the text as given.
     let unmarked;
@@ -305,7 +318,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
                 .map_or(message.as_str(), |i| &message[..i])
                 .to_string();
             let mut d = Diagnostic::error(code, headline)
-                .with_primary(Span::new(at, (at + 1).min(text.len())), message)
+                .with_primary(character_at(given, at), message)
                 .with_help(help);
             // serde reports a missing field at the closing brace of the
             // object that lacks it: name that object.

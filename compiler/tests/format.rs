@@ -19,7 +19,7 @@
 )] // a test or bench is an IO edge of its own
 
 use proptest::prelude::*;
-use proptest::test_runner::RngSeed;
+use proptest::test_runner::{RngAlgorithm, RngSeed};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use trialc::format::format;
@@ -28,129 +28,9 @@ use trialc::syntax::parse;
 
 // ------------------------------------------------------------------ oracle
 
-/// The AST as JSON with every span removed, for comparison up to layout.
-fn shape(source: &str) -> serde_json::Value {
-    let (file, _) = parse(source);
-    let mut value = serde_json::to_value(&file.items).expect("the AST serialises");
-    strip_spans(&mut value);
-    value
-}
-
-fn strip_spans(value: &mut serde_json::Value) {
-    match value {
-        // A bare span (e.g. the `reference` keyword's) only says "present".
-        serde_json::Value::Object(map)
-            if map.len() == 2 && map.contains_key("start") && map.contains_key("end") =>
-        {
-            *value = serde_json::Value::Bool(true);
-        }
-        serde_json::Value::Object(map) => {
-            map.remove("span");
-            for v in map.values_mut() {
-                strip_spans(v);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_spans),
-        _ => {}
-    }
-}
-
-/// Every comment as (is it `///`, its text without trailing whitespace), in order.
-fn comments(source: &str) -> Vec<(bool, String)> {
-    parse(source)
-        .0
-        .comments
-        .into_iter()
-        .map(|c| (c.doc, c.text.trim_end().to_string()))
-        .collect()
-}
-
-fn parses_cleanly(source: &str) -> bool {
-    !parse(source).1.iter().any(|d| d.is_error())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Ending {
-    Lf,
-    CrLf,
-    Cr,
-}
-
-fn first_ending(source: &str) -> Ending {
-    match source.find(['\r', '\n']) {
-        Some(i) if source[i..].starts_with("\r\n") => Ending::CrLf,
-        Some(i) if source[i..].starts_with('\r') => Ending::Cr,
-        _ => Ending::Lf,
-    }
-}
-
-/// Check (a)–(e); an input with syntax errors must be refused instead.
-fn check_properties(name: &str, source: &str) -> Result<(), String> {
-    let once = match format(source) {
-        Ok(once) => once,
-        Err(diagnostics) if parses_cleanly(source) => {
-            return Err(format!(
-                "{name}: refused an input without syntax errors: {diagnostics:?}\n{source:?}"
-            ))
-        }
-        Err(diagnostics) => {
-            if !diagnostics
-                .iter()
-                .all(|d| d.is_error() && d.code.starts_with("E01"))
-            {
-                return Err(format!(
-                    "{name}: refused with non-syntax codes: {diagnostics:?}"
-                ));
-            }
-            return Ok(());
-        }
-    };
-    if !parses_cleanly(&once) {
-        return Err(format!(
-            "{name}: the output has syntax errors\n--- input\n{source:?}\n--- output\n{once:?}"
-        ));
-    }
-    if shape(source) != shape(&once) {
-        return Err(format!(
-            "{name}: formatting changed the AST\n--- input\n{source:?}\n--- output\n{once:?}"
-        ));
-    }
-    if comments(source) != comments(&once) {
-        return Err(format!(
-            "{name}: comments changed: {:?} became {:?}\n--- output\n{once:?}",
-            comments(source),
-            comments(&once)
-        ));
-    }
-    match format(&once) {
-        Ok(twice) if twice == once => {}
-        Ok(twice) => {
-            return Err(format!(
-                "{name}: not idempotent\n--- input\n{source:?}\n--- once\n{once:?}\n--- twice\n{twice:?}"
-            ))
-        }
-        Err(e) => return Err(format!("{name}: the output is refused: {e:?}")),
-    }
-    let ending = first_ending(source);
-    let consistent = match ending {
-        Ending::Lf => !once.contains('\r'),
-        Ending::CrLf => {
-            once.matches('\n').count() == once.matches("\r\n").count()
-                && once.matches('\r').count() == once.matches("\r\n").count()
-        }
-        Ending::Cr => !once.contains('\n'),
-    };
-    if !consistent || (once.contains(['\r', '\n']) && first_ending(&once) != ending) {
-        return Err(format!(
-            "{name}: line endings not kept ({ending:?})\n{once:?}"
-        ));
-    }
-    let bom = |s: &str| lex(s).iter().any(|l| l.token == Token::Bom);
-    if bom(source) != once.starts_with('\u{FEFF}') {
-        return Err(format!("{name}: byte-order mark not kept\n{once:?}"));
-    }
-    Ok(())
-}
+#[path = "fuzz/oracle.rs"]
+mod oracle;
+use oracle::{check_properties, parses_cleanly};
 
 fn assert_properties(name: &str, source: &str) {
     if let Err(message) = check_properties(name, source) {
@@ -509,6 +389,7 @@ fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
         failure_persistence: None,
+        rng_algorithm: RngAlgorithm::ChaCha,
         rng_seed: RngSeed::Fixed(0x7269_616c_666d_7431),
         ..ProptestConfig::default()
     }

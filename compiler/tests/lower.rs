@@ -778,49 +778,100 @@ fn hpi_sensitivity_analysis_washout_and_ar1_gaps() {
     assert_eq!(l.per_days, Some(28));
 }
 
-proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+/// Any diary the reader accepts lowers either to a model the runtime
+/// accepts, with a finite log density at 0, or to E0716 only; the analysis
+/// set agrees with the independent count and every day is counted once.
+fn lowering_holds(
+    cells: &[Option<u32>],
+    arms: &[u8],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let base = example("hpi-milk-sleep");
+    let mut csv = String::from("day,arm,sleep_quality\n");
+    for (i, (value, arm)) in cells.iter().zip(arms).enumerate() {
+        let arm = match arm {
+            0 => "",
+            1 => "none",
+            2 => "cold_milk",
+            _ => "warm_milk",
+        };
+        let value = value.map_or(String::new(), |v| v.to_string());
+        csv.push_str(&format!("{},{arm},{value}\n", i + 1));
+    }
+    let (diary, diagnostics) = read_diary(&csv, &base.spec, &base.schedule);
+    let diary = diary
+        .ok_or_else(|| proptest::test_runner::TestCaseError::fail(format!("{diagnostics:?}")))?;
+    match lower(&base.spec, &base.schedule, &diary, &NoHypotheses) {
+        Ok(all) => {
+            for l in all {
+                let d = MirDensity::new(l.model.clone())
+                    .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+                let mut g = vec![0.0; d.dim()];
+                proptest::prop_assert!(d.logp_grad(&vec![0.0; d.dim()], &mut g).is_finite());
+                let e = expected(
+                    &Example {
+                        dir: base.dir.clone(),
+                        text: base.text.clone(),
+                        spec: base.spec.clone(),
+                        schedule: base.schedule.clone(),
+                        csv: csv.clone(),
+                        diary: diary.clone(),
+                    },
+                    0,
+                );
+                proptest::prop_assert_eq!(got(&l.analysis), e);
+                // Every day counted once: the reasons add up to the days.
+                let mut all: Vec<u64> = l.analysis.days.clone();
+                for (_, days) in l.analysis.excluded() {
+                    all.extend_from_slice(days);
+                }
+                let n = all.len();
+                all.sort_unstable();
+                all.dedup();
+                proptest::prop_assert_eq!(all.len(), n, "a day under two reasons");
+                proptest::prop_assert_eq!(l.analysis.total(), n);
+                proptest::prop_assert_eq!(n, 28usize.max(base.schedule.outcomes[0].days.len()));
+            }
+        }
+        Err(errors) => {
+            proptest::prop_assert!(errors.iter().all(|e| e.code == "E0716"), "{:?}", errors)
+        }
+    }
+    Ok(())
+}
 
-    /// Any diary the reader accepts lowers either to a model the runtime
-    /// accepts, with a finite log density at 0, or to E0716 only.
+proptest::proptest! {
+    // A fixed ChaCha seed and no failure file: CI runs the same cases every time.
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 64,
+        rng_algorithm: proptest::test_runner::RngAlgorithm::ChaCha,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x006c_6f77_6572),
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
     #[test]
     fn lowering_never_panics_and_yields_valid_models(
         cells in proptest::collection::vec(proptest::option::of(0u32..=10), 28),
         arms in proptest::collection::vec(0u8..4, 28),
     ) {
-        let base = example("hpi-milk-sleep");
-        let mut csv = String::from("day,arm,sleep_quality\n");
-        for (i, (value, arm)) in cells.iter().zip(&arms).enumerate() {
-            let arm = match arm { 0 => "", 1 => "none", 2 => "cold_milk", _ => "warm_milk" };
-            let value = value.map_or(String::new(), |v| v.to_string());
-            csv.push_str(&format!("{},{arm},{value}\n", i + 1));
-        }
-        let (diary, diagnostics) = read_diary(&csv, &base.spec, &base.schedule);
-        let diary = diary.ok_or_else(|| proptest::test_runner::TestCaseError::fail(format!("{diagnostics:?}")))?;
-        match lower(&base.spec, &base.schedule, &diary, &NoHypotheses) {
-            Ok(all) => {
-                for l in all {
-                    let d = MirDensity::new(l.model.clone()).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
-                    let mut g = vec![0.0; d.dim()];
-                    proptest::prop_assert!(d.logp_grad(&vec![0.0; d.dim()], &mut g).is_finite());
-                    let e = expected(&Example { dir: base.dir.clone(), text: base.text.clone(), spec: base.spec.clone(), schedule: base.schedule.clone(), csv: csv.clone(), diary: diary.clone() }, 0);
-                    proptest::prop_assert_eq!(got(&l.analysis), e);
-                    // Every day counted once: the reasons add up to the days.
-                    let mut all: Vec<u64> = l.analysis.days.clone();
-                    for (_, days) in l.analysis.excluded() {
-                        all.extend_from_slice(days);
-                    }
-                    let n = all.len();
-                    all.sort_unstable();
-                    all.dedup();
-                    proptest::prop_assert_eq!(all.len(), n, "a day under two reasons");
-                    proptest::prop_assert_eq!(l.analysis.total(), n);
-                    proptest::prop_assert_eq!(n, 28usize.max(base.schedule.outcomes[0].days.len()));
-                }
-            }
-            Err(errors) => proptest::prop_assert!(errors.iter().all(|e| e.code == "E0716"), "{:?}", errors),
-        }
+        lowering_holds(&cells, &arms)?;
     }
+}
+
+/// The case proptest once shrank a failure to (a day counted under two
+/// reasons), kept as a plain test now that the property runs from a fixed
+/// seed without a failure file.
+#[test]
+fn lowering_holds_for_the_case_proptest_once_found() {
+    let mut cells = vec![None; 28];
+    for i in [11, 18, 19, 27] {
+        cells[i] = Some(0);
+    }
+    let mut arms = vec![0u8; 28];
+    for (i, a) in [(11, 3), (18, 2), (19, 2), (25, 1), (27, 3)] {
+        arms[i] = a;
+    }
+    lowering_holds(&cells, &arms).expect("the property holds");
 }
 
 /// The default vague component of a robust hypothesis prior is normal(0, U)
