@@ -13,7 +13,11 @@ use trialc_runtime::nuts::{run_chain, NutsConfig};
 use trialc_runtime::rng::ChainRng;
 
 /// Likelihood families, plus "robust" (normal likelihood, mixture prior on
-/// the effect) and "latent" (Poisson with a latent AR(1)).
+/// the effect) and "latent" (Poisson with a latent AR(1)). "ordinal" samples
+/// its cutpoints as the lowering does (`Transform::CumulativeLogit`); the
+/// extra family [`ORDINAL_ORDERED`] is the same model sampled through
+/// `Transform::Ordered`, the parametrisation the lowering used before, kept as
+/// a control for the divergence check.
 pub const FAMILIES: [&str; 8] = [
     "normal",
     "ar1",
@@ -66,6 +70,14 @@ pub struct Spec {
     pub model: Model,
 }
 
+/// The ordinal model with its cutpoints sampled through `Transform::Ordered`
+/// (same prior, same posterior, different unconstrained space).
+pub const ORDINAL_ORDERED: &str = "ordinal_ordered";
+
+/// Cutpoints of the ordinal model: K = 5 categories (as magnesium-migraine's
+/// sleep quality), so 4 cutpoints.
+const CUTPOINTS: usize = 4;
+
 fn scalar(name: &str, t: Transform) -> Parameter {
     Parameter {
         name: name.into(),
@@ -82,7 +94,7 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
     let arm: Vec<f64> = (0..n).map(|i| ((i / 4) % 2) as f64).collect();
     let dbar = days.iter().sum::<i64>() as f64 / n as f64;
     let trend: Vec<f64> = days.iter().map(|d| (*d as f64 - dbar) / 28.0).collect();
-    let ordinal = family == "ordinal";
+    let ordinal = family == "ordinal" || family == ORDINAL_ORDERED;
     let mut params = vec![
         scalar("delta", Transform::Identity),
         scalar("beta", Transform::Identity),
@@ -175,15 +187,23 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
             ),
         },
         _ => {
+            // As the lowering makes them: an induced Dirichlet(1) (uniform
+            // category probabilities at the reference), sampled through the
+            // stick-breaking cumulative logits.
+            let transform = if family == ORDINAL_ORDERED {
+                Transform::Ordered
+            } else {
+                Transform::CumulativeLogit
+            };
             let cut = add(
                 Parameter {
                     name: "cut".into(),
-                    transform: Transform::Ordered,
-                    size: 3,
+                    transform,
+                    size: CUTPOINTS,
                     origin: None,
                 },
                 Prior::InducedDirichlet {
-                    alpha: vec![2.0, 2.0, 2.0, 2.0],
+                    alpha: vec![1.0; CUTPOINTS + 1],
                 },
             );
             Family::OrderedLogistic { cutpoints: cut }
@@ -358,7 +378,7 @@ fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64
                 .collect()
         }
         Family::OrderedLogistic { cutpoints } => {
-            let c = &theta[offsets[cutpoints]..offsets[cutpoints] + 3];
+            let c = &theta[offsets[cutpoints]..offsets[cutpoints] + CUTPOINTS];
             eta.iter()
                 .map(|e| {
                     let u = 1.0 - r.uniform();
@@ -383,13 +403,18 @@ pub fn days(n: usize, gaps: bool) -> Vec<i64> {
 }
 
 /// Result of an SBC run: for each scalar quantity (constrained layout
-/// index), the rank histogram and its chi-square statistic.
+/// index), the rank histogram and its chi-square statistic; and the
+/// post-warmup divergences, which rank histograms of this size do not see.
 pub struct SbcResult {
     pub names: Vec<String>,
     pub hist: Vec<Vec<usize>>,
     pub chi2: Vec<f64>,
     pub sims: usize,
     pub failed_fits: usize,
+    /// Fits with at least one divergent post-warmup transition.
+    pub divergent_fits: usize,
+    /// Divergent post-warmup transitions over all fits.
+    pub divergences: usize,
 }
 
 /// Runs `sims` simulations; `thin_draws` kept per fit (ranks in
@@ -441,7 +466,7 @@ pub fn run_with(
             })
         })
         .collect();
-    let ranks: Vec<Option<Vec<usize>>> = (0..sims)
+    let ranks: Vec<Option<(Vec<usize>, usize)>> = (0..sims)
         .into_par_iter()
         .map(|s| {
             let mut r = ChainRng::new(seed, 1_000_000 + s as u64);
@@ -473,14 +498,17 @@ pub fn run_with(
                     }
                 }
             }
-            Some(rk)
+            let divergences = chain.stats.iter().filter(|st| st.divergent).count();
+            Some((rk, divergences))
         })
         .collect();
     let failed_fits = ranks.iter().filter(|r| r.is_none()).count();
+    let divergent_fits = ranks.iter().flatten().filter(|(_, d)| *d > 0).count();
+    let divergences = ranks.iter().flatten().map(|(_, d)| d).sum();
     let dim = names.len();
     let mut hist = vec![vec![0usize; bins]; dim];
     let mut used = 0;
-    for rk in ranks.iter().flatten() {
+    for (rk, _) in ranks.iter().flatten() {
         used += 1;
         for k in 0..dim {
             hist[k][rk[k] * bins / (kept + 1)] += 1;
@@ -501,7 +529,17 @@ pub fn run_with(
         chi2,
         sims,
         failed_fits,
+        divergent_fits,
+        divergences,
     }
+}
+
+/// P(chi-square(9) >= x): the p-value of a 10-bin histogram's statistic.
+pub fn chi2_9_pvalue(x: f64) -> f64 {
+    use statrs::distribution::{ChiSquared, ContinuousCDF};
+    ChiSquared::new(9.0)
+        .map(|c| 1.0 - c.cdf(x))
+        .unwrap_or(f64::NAN)
 }
 
 /// Upper quantile of the chi-square(9) distribution (10 bins).

@@ -5,29 +5,12 @@
 // the default vague component normal(0, 2.5) (the unit-information scale the
 // lowering uses for an ordinal effect; `trialc debug mir` prints
 // 0.5 normal(0.3, 0.5657) + 0.5 normal(0, 2.5)).
-functions {
-  // Betancourt, "Ordinal Regression" case study (2019), verbatim.
-  real induced_dirichlet_lpdf(vector c, vector alpha, real phi) {
-    int K = num_elements(c) + 1;
-    vector[K - 1] sigma = inv_logit(phi - c);
-    vector[K] p;
-    matrix[K, K] J = rep_matrix(0, K, K);
-    // Induced ordinal probabilities
-    p[1] = 1 - sigma[1];
-    for (k in 2:(K - 1))
-      p[k] = sigma[k - 1] - sigma[k];
-    p[K] = sigma[K - 1];
-    // Baseline column of Jacobian
-    for (k in 1:K) J[k, 1] = 1;
-    // Diagonal entries of Jacobian
-    for (k in 2:K) {
-      real rho = sigma[k - 1] * (1 - sigma[k - 1]);
-      J[k, k] = - rho;
-      J[k - 1, k] = rho;
-    }
-    return dirichlet_lpdf(p | alpha) + log_determinant(J);
-  }
-}
+//
+// The cutpoints are sampled as in ordinal.stan: p ~ dirichlet(1) on the
+// reference-arm category probabilities (a simplex, Stan's stick-breaking
+// transform) and c_k = logit(p_1 + ... + p_k), which is the induced
+// Dirichlet(1) on c without the funnel of the `ordered` parametrisation
+// (see ordinal.stan).
 data {
   int<lower=1> N;
   int<lower=2> K;
@@ -36,11 +19,21 @@ data {
   matrix[N, P] X;         // indicator: arm = magnesium
 }
 parameters {
-  ordered[K - 1] c;
+  simplex[K] p;           // reference-arm category probabilities
   real delta;
 }
+transformed parameters {
+  // c_k = log(p_1 + ... + p_k) - log(p_{k+1} + ... + p_K)
+  ordered[K - 1] c;
+  {
+    vector[K] head = cumulative_sum(p);
+    vector[K] tail = reverse(cumulative_sum(reverse(p)));
+    for (k in 1:(K - 1))
+      c[k] = log(head[k]) - log(tail[k + 1]);
+  }
+}
 model {
-  c ~ induced_dirichlet(rep_vector(1, K), 0);
+  p ~ dirichlet(rep_vector(1, K));    // = c ~ induced_dirichlet(1), anchor 0
   // lfm.H3 (mean 0.3, sd 0.4) discount 0.5 robust 0.5, default vague normal(0, 2.5)
   target += log_mix(0.5, normal_lpdf(delta | 0.3, 0.4 / sqrt(0.5)), normal_lpdf(delta | 0, 2.5));
   y ~ ordered_logistic(col(X, 1) * delta, c);
