@@ -70,7 +70,7 @@ def main(out_dir):
 
     with open(os.path.join(out_dir, "report.json")) as f:
         report = json.load(f)
-    check(report.get("format") == "trialc-report/1", f"report format {report.get('format')!r}")
+    check(report.get("format") == "trialc-report/2", f"report format {report.get('format')!r}")
     chains = report["settings"]["chains"]
     draws = report["settings"]["draws"]
     warmup = report["settings"]["warmup"]

@@ -539,32 +539,52 @@ impl<'a> Formatter<'a> {
                 self.block(&header, aligned_at_tilde(lines), item.span);
             }
             ast::ItemKind::Decide(block) => {
-                // `recommend X` and `stop early` padded so that every `if` lines up.
-                let heads: Vec<(String, Option<String>, Span)> = block
+                // `recommend X` and `stop early` padded so that every `if`
+                // lines up; a further condition starts below, with `and`
+                // one column left of `if` so that the `P`s line up.
+                let heads: Vec<(String, Option<Vec<String>>, Span)> = block
                     .rules
                     .iter()
                     .map(|r| {
-                        let (head, condition) = self.rule(&r.kind);
-                        (head, condition, r.span)
+                        let (head, conditions) = self.rule(&r.kind);
+                        (head, conditions, r.span)
                     })
                     .collect();
                 let width = heads
                     .iter()
-                    .filter(|(_, condition, _)| condition.is_some())
+                    .filter(|(_, conditions, _)| conditions.is_some())
                     .map(|(head, _, _)| head.chars().count())
                     .max()
                     .unwrap_or(0);
+                let continuation = format!("\n  {}", " ".repeat(width));
                 let lines = heads
                     .into_iter()
-                    .map(|(head, condition, span)| Line {
-                        text: match condition {
-                            Some(condition) => format!("{} {condition}", padded(&head, width)),
+                    .map(|(head, conditions, span)| Line {
+                        text: match conditions {
+                            Some(conditions) => {
+                                format!(
+                                    "{}{}",
+                                    padded(&head, width),
+                                    conditions.join(&continuation)
+                                )
+                            }
                             None => head,
                         },
                         span,
                     })
                     .collect();
                 self.block("decide", lines, item.span);
+            }
+            ast::ItemKind::Report(block) => {
+                let lines = block
+                    .entries
+                    .iter()
+                    .map(|e| Line {
+                        text: self.report_entry(&e.kind),
+                        span: e.span,
+                    })
+                    .collect();
+                self.block("report", lines, item.span);
             }
         }
     }
@@ -844,47 +864,88 @@ impl<'a> Formatter<'a> {
     }
 
     /// A rule as its head (`recommend X`, `stop early`, `otherwise
-    /// inconclusive`) and its condition from `if` on, when it has one.
-    fn rule(&self, kind: &ast::RuleKind) -> (String, Option<String>) {
+    /// inconclusive`) and its conditions from `if` on, when it has them:
+    /// one per line, each further one starting with `and`.
+    fn rule(&self, kind: &ast::RuleKind) -> (String, Option<Vec<String>>) {
         match kind {
-            ast::RuleKind::Recommend { arm, condition } => (
+            ast::RuleKind::Recommend { arm, conditions } => (
                 format!("recommend {}", arm.node),
-                Some(format!("if {}", self.condition(condition))),
+                Some(self.conditions(conditions)),
             ),
-            ast::RuleKind::StopEarly { condition, after } => {
-                let mut text = format!("if {}", self.condition(condition));
-                if let Some(n) = after {
-                    text.push_str(&format!(
+            ast::RuleKind::StopEarly { conditions, after } => {
+                let mut lines = self.conditions(conditions);
+                if let (Some(n), Some(last)) = (after, lines.last_mut()) {
+                    last.push_str(&format!(
                         " after {} period{}",
                         n.node,
                         if n.node == 1 { "" } else { "s" }
                     ));
                 }
-                ("stop early".into(), Some(text))
+                ("stop early".into(), Some(lines))
             }
             ast::RuleKind::Otherwise => ("otherwise inconclusive".into(), None),
         }
     }
 
+    fn conditions(&self, conditions: &[ast::Condition]) -> Vec<String> {
+        conditions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                format!(
+                    "{} {}",
+                    if i == 0 { " if" } else { "and" },
+                    self.condition(c)
+                )
+            })
+            .collect()
+    }
+
     fn condition(&self, c: &ast::Condition) -> String {
-        let arm = c
-            .arm
-            .as_ref()
-            .map(|a| format!(" of {}", a.node))
-            .unwrap_or_default();
-        let threshold = match c.threshold.node {
-            ast::Threshold::Value(_) => self.number(c.threshold.span),
-            ast::Threshold::Mcid { negative: true } => "-mcid".into(),
-            ast::Threshold::Mcid { negative: false } => "mcid".into(),
-        };
         format!(
-            "P(effect{arm} on {} {} {threshold}) {} {}",
-            c.outcome.node,
-            comparison(c.comparison.node),
+            "P({}) {} {}",
+            self.statement(&c.statement),
             comparison(c.probability_comparison.node),
             self.number(c.probability.span)
         )
     }
+
+    fn statement(&self, s: &ast::Statement) -> String {
+        let threshold = match s.threshold.node {
+            ast::Threshold::Value(_) => self.number(s.threshold.span),
+            ast::Threshold::Mcid { negative: true } => "-mcid".into(),
+            ast::Threshold::Mcid { negative: false } => "mcid".into(),
+        };
+        format!(
+            "{} {} {threshold}",
+            quantity(&s.quantity),
+            comparison(s.comparison.node)
+        )
+    }
+
+    fn report_entry(&self, kind: &ast::ReportEntryKind) -> String {
+        match kind {
+            ast::ReportEntryKind::Interval(level) => {
+                format!("interval {}", self.number(level.span))
+            }
+            ast::ReportEntryKind::Estimate(name) => format!("estimate {}", name.node),
+            ast::ReportEntryKind::Probability(s) => format!("P({})", self.statement(s)),
+            ast::ReportEntryKind::Summary(q) => quantity(q),
+        }
+    }
+}
+
+/// `SCALE [of ARM [vs ARM]] on OUTCOME`
+fn quantity(q: &ast::QuantityRef) -> String {
+    let mut text = q.scale.node.word().to_string();
+    if let Some(arm) = &q.arm {
+        text.push_str(&format!(" of {}", arm.node));
+    }
+    if let Some(versus) = &q.versus {
+        text.push_str(&format!(" vs {}", versus.node));
+    }
+    text.push_str(&format!(" on {}", q.outcome.node));
+    text
 }
 
 fn comparison(c: ast::Comparison) -> &'static str {

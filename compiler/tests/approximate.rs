@@ -261,8 +261,11 @@ fn the_laplace_report_is_labelled_an_approximation() {
     );
     assert!(text.contains("Convergence: not applicable"));
     assert!(!text.contains("sampler NUTS"));
-    for rule in &r.rules {
-        let (p, mcse) = (rule.probability.expect("p"), rule.mcse.expect("mcse"));
+    for c in r.rules.iter().flat_map(|rule| &rule.conditions) {
+        let (p, mcse) = (
+            c.statement.probability.expect("p"),
+            c.statement.mcse.expect("mcse"),
+        );
         assert!((mcse - (p * (1.0 - p) / 2000.0).sqrt()).abs() < 1e-12);
     }
     let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &fits);

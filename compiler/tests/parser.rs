@@ -59,6 +59,7 @@ fn full_spec_uses_every_item_kind() {
             ItemKind::Outcome(_) => "outcome",
             ItemKind::Model(_) => "model",
             ItemKind::Decide(_) => "decide",
+            ItemKind::Report(_) => "report",
             ItemKind::Design(_) => "design",
             ItemKind::PriorPreset(_) => "prior",
         })
@@ -73,6 +74,7 @@ fn full_spec_uses_every_item_kind() {
         "outcome",
         "model",
         "decide",
+        "report",
         "design",
         "prior",
     ] {
@@ -444,15 +446,24 @@ fn decision_rules_and_conditions() {
         panic!("not decide")
     };
     assert_eq!(decide.rules.len(), 3);
-    let RuleKind::Recommend { arm, condition } = &decide.rules[0].kind else {
+    let RuleKind::Recommend { arm, conditions } = &decide.rules[0].kind else {
         panic!("not recommend")
     };
     assert_eq!(arm.node, "a");
-    assert_eq!(condition.arm.as_ref().map(|a| a.node.as_str()), Some("a"));
-    assert_eq!(condition.outcome.node, "pain");
-    assert_eq!(condition.comparison.node, Comparison::Less);
-    assert_eq!(condition.threshold.node, Threshold::Mcid { negative: true });
-    assert_eq!(text(source, condition.threshold.span), "-mcid");
+    let [condition] = conditions.as_slice() else {
+        panic!("one condition")
+    };
+    let q = &condition.statement.quantity;
+    assert_eq!(q.scale.node, Scale::Effect);
+    assert_eq!(q.arm.as_ref().map(|a| a.node.as_str()), Some("a"));
+    assert_eq!(q.versus, None);
+    assert_eq!(q.outcome.node, "pain");
+    assert_eq!(condition.statement.comparison.node, Comparison::Less);
+    assert_eq!(
+        condition.statement.threshold.node,
+        Threshold::Mcid { negative: true }
+    );
+    assert_eq!(text(source, condition.statement.threshold.span), "-mcid");
     assert_eq!(
         condition.probability_comparison.node,
         Comparison::GreaterEqual
@@ -462,14 +473,82 @@ fn decision_rules_and_conditions() {
         text(source, condition.span),
         "P(effect of a on pain < -mcid) >= 0.80"
     );
-    let RuleKind::StopEarly { condition, after } = &decide.rules[1].kind else {
+    let RuleKind::StopEarly { conditions, after } = &decide.rules[1].kind else {
         panic!("not stop")
     };
-    assert_eq!(condition.arm, None);
-    assert_eq!(condition.threshold.node, Threshold::Value(0.7));
+    assert_eq!(conditions[0].statement.quantity.arm, None);
+    assert_eq!(
+        conditions[0].statement.threshold.node,
+        Threshold::Value(0.7)
+    );
     assert_eq!(after.as_ref().map(|a| a.node), Some(6));
     assert!(matches!(decide.rules[2].kind, RuleKind::Otherwise));
     assert_eq!(text(source, decide.rules[2].span), "otherwise inconclusive");
+}
+
+/// Contrasts between two arms, ratio and risk-difference scales, and rules
+/// whose conditions must all hold.
+#[test]
+fn combined_conditions_contrasts_and_scales() {
+    let source = "decide {\n  recommend b if P(effect of b vs a on pain < -mcid) >= 0.8\n    and P(odds_ratio of b on gi < 2) >= 0.8\n  stop early if P(risk_difference of b on gi > 0.1) > 0.9 and P(rate_ratio of b vs a on n < 0.5) > 0.9 after 2 periods\n}";
+    let ItemKind::Decide(decide) = only_item(source) else {
+        panic!("not decide")
+    };
+    let RuleKind::Recommend { conditions, .. } = &decide.rules[0].kind else {
+        panic!("not recommend")
+    };
+    assert_eq!(conditions.len(), 2);
+    let q = &conditions[0].statement.quantity;
+    assert_eq!(q.versus.as_ref().map(|v| v.node.as_str()), Some("a"));
+    assert_eq!(text(source, q.span), "effect of b vs a on pain");
+    assert_eq!(
+        conditions[1].statement.quantity.scale.node,
+        Scale::OddsRatio
+    );
+    assert_eq!(
+        text(source, conditions[1].span),
+        "P(odds_ratio of b on gi < 2) >= 0.8"
+    );
+    let RuleKind::StopEarly { conditions, after } = &decide.rules[1].kind else {
+        panic!("not stop")
+    };
+    let scales: Vec<Scale> = conditions
+        .iter()
+        .map(|c| c.statement.quantity.scale.node)
+        .collect();
+    assert_eq!(scales, [Scale::RiskDifference, Scale::RateRatio]);
+    assert_eq!(after.as_ref().map(|a| a.node), Some(2));
+}
+
+#[test]
+fn report_block_entries() {
+    let source = "report {\n  interval 0.95\n  estimate median\n  P(effect of b vs a on pain < 0)\n  odds_ratio of b on gi\n}";
+    let ItemKind::Report(report) = only_item(source) else {
+        panic!("not report")
+    };
+    let kinds: Vec<&str> = report
+        .entries
+        .iter()
+        .map(|e| match &e.kind {
+            ReportEntryKind::Interval(v) => {
+                assert_eq!(v.node, 0.95);
+                "interval"
+            }
+            ReportEntryKind::Estimate(w) => {
+                assert_eq!(w.node, "median");
+                "estimate"
+            }
+            ReportEntryKind::Probability(s) => {
+                assert_eq!(text(source, s.span), "effect of b vs a on pain < 0");
+                "probability"
+            }
+            ReportEntryKind::Summary(q) => {
+                assert_eq!(q.scale.node, Scale::OddsRatio);
+                "summary"
+            }
+        })
+        .collect();
+    assert_eq!(kinds, ["interval", "estimate", "probability", "summary"]);
 }
 
 #[test]

@@ -85,25 +85,71 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
 }
 
+/// The draws of a quantity, computed here from the effect and intercept
+/// draws by the definitions of docs/language.md: effect of A vs B is
+/// delta_A - delta_B (the reference's delta is 0), a ratio is its exp, a
+/// risk difference is logistic(alpha + delta_A) - logistic(alpha + delta_B).
+fn quantity_draws(ex: &Example, f: &[(LoweredOutcome, Posterior)], q: &hir::Quantity) -> Vec<f64> {
+    let (_, post) = f
+        .iter()
+        .find(|(l, _)| l.outcome == q.outcome)
+        .expect("fit of the quantity's outcome");
+    let n = post.num_chains * post.num_draws;
+    let effect = |arm: usize| -> Vec<f64> {
+        if arm == ex.spec.reference {
+            vec![0.0; n]
+        } else {
+            all_draws(
+                post,
+                index(post, &format!("effect[{}]", ex.spec.arms[arm].name)),
+            )
+        }
+    };
+    let (a, b) = (effect(q.arm), effect(q.versus));
+    let logistic = |x: f64| 1.0 / (1.0 + (-x).exp());
+    match q.scale {
+        hir::Scale::Effect => a.iter().zip(&b).map(|(x, y)| x - y).collect(),
+        hir::Scale::OddsRatio | hir::Scale::RateRatio => {
+            a.iter().zip(&b).map(|(x, y)| (x - y).exp()).collect()
+        }
+        hir::Scale::RiskDifference => {
+            let alpha = all_draws(post, index(post, "intercept"));
+            alpha
+                .iter()
+                .zip(a.iter().zip(&b))
+                .map(|(al, (x, y))| logistic(al + x) - logistic(al + y))
+                .collect()
+        }
+    }
+}
+
 #[test]
 fn decision_probabilities_are_shares_of_draws_and_rules_fire_iff_met() {
-    let ex = example("magnesium-migraine");
+    for name in ["magnesium-migraine", "naproxen-dose"] {
+        decision_probabilities_on(name);
+    }
+}
+
+/// Rules with several conditions, two-arm contrasts and the ratio scales
+/// (naproxen), one-condition rules on the effect scale (magnesium).
+fn decision_probabilities_on(name: &str) {
+    let ex = example(name);
     let s = settings(2, 200, 200, 11);
     let f = fits(&ex, &s);
     let r = report_for(&ex, &f, &s);
-    let conditions: Vec<(&RuleKind, &hir::Condition)> = ex
+    let rules: Vec<(&RuleKind, &Vec<hir::Condition>)> = ex
         .spec
         .rules
         .iter()
         .filter_map(|rule| match rule {
             Rule::When {
-                kind, condition, ..
-            } => Some((kind, condition)),
+                kind, conditions, ..
+            } => Some((kind, conditions)),
             Rule::Otherwise { .. } => None,
         })
         .collect();
-    assert_eq!(r.rules.len(), conditions.len());
-    assert!(!conditions.is_empty());
+    assert_eq!(r.rules.len(), rules.len());
+    assert!(!rules.is_empty());
     let last_day = ex.diary.rows.last().expect("rows").day;
     let complete = ex
         .schedule
@@ -111,40 +157,42 @@ fn decision_probabilities_are_shares_of_draws_and_rules_fire_iff_met() {
         .iter()
         .filter(|p| p.last_day <= last_day)
         .count() as u64;
-    for (rule, (kind, c)) in r.rules.iter().zip(conditions) {
-        let (l, post) = f
-            .iter()
-            .find(|(l, _)| l.outcome == c.outcome)
-            .expect("fit of the rule's outcome");
-        let name = format!("effect[{}]", ex.spec.arms[c.arm].name);
-        assert!(l.params.iter().any(|p| p.name == name));
-        let draws = all_draws(post, index(post, &name));
-        let hits = draws
-            .iter()
-            .filter(|&&x| match c.comparison {
-                Comparison::Less => x < c.threshold,
-                Comparison::LessEqual => x <= c.threshold,
-                Comparison::Greater => x > c.threshold,
-                Comparison::GreaterEqual => x >= c.threshold,
-            })
-            .count();
-        let p = hits as f64 / draws.len() as f64;
-        assert_eq!(rule.probability, Some(p), "{}", rule.statement);
-        let mcse = rule.mcse.expect("mcse");
-        assert!((0.0..=0.5).contains(&mcse), "{mcse}");
-        let met = match c.probability_comparison {
-            Comparison::Less => p < c.probability,
-            Comparison::LessEqual => p <= c.probability,
-            Comparison::Greater => p > c.probability,
-            Comparison::GreaterEqual => p >= c.probability,
-        };
+    for (rule, (kind, conditions)) in r.rules.iter().zip(rules) {
+        assert_eq!(rule.conditions.len(), conditions.len());
+        let mut all_met = true;
+        for (got, c) in rule.conditions.iter().zip(conditions) {
+            let s = &c.statement;
+            let values = quantity_draws(&ex, &f, &s.quantity);
+            let hits = values
+                .iter()
+                .filter(|&&x| match s.comparison {
+                    Comparison::Less => x < s.threshold,
+                    Comparison::LessEqual => x <= s.threshold,
+                    Comparison::Greater => x > s.threshold,
+                    Comparison::GreaterEqual => x >= s.threshold,
+                })
+                .count();
+            let draws = values;
+            let p = hits as f64 / draws.len() as f64;
+            assert_eq!(got.statement.probability, Some(p), "{}", rule.statement);
+            let mcse = got.statement.mcse.expect("mcse");
+            assert!((0.0..=0.5).contains(&mcse), "{mcse}");
+            let met = match c.probability_comparison {
+                Comparison::Less => p < c.probability,
+                Comparison::LessEqual => p <= c.probability,
+                Comparison::Greater => p > c.probability,
+                Comparison::GreaterEqual => p >= c.probability,
+            };
+            assert_eq!(got.met, met, "{}", rule.statement);
+            all_met &= met;
+        }
         let periods_ok = match kind {
             RuleKind::StopEarly {
                 after_periods: Some(n),
             } => complete >= *n,
             _ => true,
         };
-        assert_eq!(rule.fires, met && periods_ok, "{}", rule.statement);
+        assert_eq!(rule.fires, all_met && periods_ok, "{}", rule.statement);
         assert_eq!(rule.periods_complete, complete);
     }
     // The conclusion follows the first firing recommend rule.
@@ -177,12 +225,14 @@ fn rule_fires_exactly_at_the_threshold_and_waits_for_periods() {
         let mut i = 0;
         for rule in &mut spec.rules {
             if let Rule::When {
-                kind, condition, ..
+                kind, conditions, ..
             } = rule
             {
-                let p = base.rules[i].probability.expect("p");
-                condition.probability_comparison = Comparison::GreaterEqual;
-                condition.probability = p + delta;
+                for (k, condition) in conditions.iter_mut().enumerate() {
+                    let p = base.rules[i].conditions[k].statement.probability;
+                    condition.probability_comparison = Comparison::GreaterEqual;
+                    condition.probability = p.expect("p") + delta;
+                }
                 if let RuleKind::StopEarly { after_periods } = kind {
                     *after_periods = Some(1);
                 }
@@ -204,13 +254,15 @@ fn rule_fires_exactly_at_the_threshold_and_waits_for_periods() {
     for rule in &mut spec.rules {
         if let Rule::When {
             kind: RuleKind::StopEarly { after_periods },
-            condition,
+            conditions,
             ..
         } = rule
         {
             *after_periods = Some(1000);
-            condition.probability_comparison = Comparison::GreaterEqual;
-            condition.probability = 0.0;
+            for condition in conditions {
+                condition.probability_comparison = Comparison::GreaterEqual;
+                condition.probability = 0.0;
+            }
         }
     }
     let r = report::build(&spec, &ex.schedule, &ex.diary, &f, &s);
@@ -335,7 +387,7 @@ fn same_inputs_give_byte_identical_reports_and_files() {
     assert_ne!(report::json(&ra), report::json(&report_for(&ex, &c, &s2)));
     // JSON: the documented format field, and it parses.
     let v: serde_json::Value = serde_json::from_str(&report::json(&ra)).expect("valid JSON");
-    assert_eq!(v["format"], "trialc-report/1");
+    assert_eq!(v["format"], "trialc-report/2");
     assert_eq!(v["outcomes"].as_array().map(Vec::len), Some(3));
 }
 
@@ -1067,4 +1119,113 @@ fn prior_summary_matches_the_exact_mixture_cdf() {
         })),
         None
     );
+}
+
+/// The `report` block: each pre-specified probability is the share of
+/// draws where its statement holds, each quantity's summary is taken from
+/// its draws at the block's interval level, and the text shows that level.
+#[test]
+fn reported_quantities_follow_their_draws_and_the_interval_level() {
+    let mut ex = example("naproxen-dose");
+    ex.spec.report.interval = 0.95;
+    ex.spec.report.estimate = hir::Estimate::Median;
+    let s = settings(2, 200, 200, 5);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    assert_eq!(r.reported.interval, 0.95);
+    assert_eq!(
+        r.reported.probabilities.len(),
+        ex.spec.report.probabilities.len()
+    );
+    assert!(!r.reported.probabilities.is_empty());
+    for (got, st) in r
+        .reported
+        .probabilities
+        .iter()
+        .zip(&ex.spec.report.probabilities)
+    {
+        let values = quantity_draws(&ex, &f, &st.quantity);
+        let hits = values
+            .iter()
+            .filter(|&&x| st.comparison.holds(x, st.threshold))
+            .count();
+        assert_eq!(
+            got.probability,
+            Some(hits as f64 / values.len() as f64),
+            "{}",
+            got.statement
+        );
+    }
+    assert_eq!(r.reported.quantities.len(), ex.spec.report.summaries.len());
+    assert!(!r.reported.quantities.is_empty());
+    for (got, q) in r.reported.quantities.iter().zip(&ex.spec.report.summaries) {
+        let values = quantity_draws(&ex, &f, q);
+        let n = values.len() as f64;
+        let i = got.summary.as_ref().expect("summary");
+        let mean = values.iter().sum::<f64>() / n;
+        assert!(
+            (i.mean - mean).abs() <= 1e-12 * (1.0 + mean.abs()),
+            "{}",
+            got.quantity
+        );
+        // The interval's ends are the 2.5% and 97.5% quantiles: at most
+        // 2.5% of the draws (give or take one) lie beyond each.
+        let below = values.iter().filter(|v| **v < i.lower).count() as f64 / n;
+        let above = values.iter().filter(|v| **v > i.upper).count() as f64 / n;
+        assert!(
+            below <= 0.025 + 1.0 / n && above <= 0.025 + 1.0 / n,
+            "{}",
+            got.quantity
+        );
+        assert!(
+            i.lower < i.q5 && i.q95 < i.upper,
+            "{}: 95% wider than 90%",
+            got.quantity
+        );
+    }
+    let text = report::text(&r);
+    assert!(
+        text.contains("(posterior median and 95% interval unless stated)"),
+        "{text}"
+    );
+    assert!(text.contains("2.5%") && text.contains("97.5%"), "{text}");
+    assert!(text.contains("Reported quantities"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&report::json(&r)).expect("JSON");
+    assert_eq!(json["reported"]["interval"], 0.95);
+    assert_eq!(json["reported"]["estimate"], "median");
+}
+
+/// "Stay on usual care": the real hpi-milk-sleep trial (StudyU) favours the
+/// reference arm, cold milk (published warm - cold: -1.385 points, 95% CI
+/// -2.578 to -0.191), and its spec's rule recommending cold milk fires on the
+/// posterior's P(warm - cold < 0), which the data put near 0.99.
+#[test]
+fn the_reference_arm_is_recommended_when_the_data_favour_it() {
+    let ex = example("hpi-milk-sleep");
+    let s = settings(4, 500, 500, 1);
+    let f = fits(&ex, &s);
+    let r = report_for(&ex, &f, &s);
+    let cold = r
+        .rules
+        .iter()
+        .position(|x| x.recommends.as_deref() == Some("cold_milk"))
+        .expect("a rule recommending cold milk");
+    let rule = &r.rules[cold];
+    assert_eq!(rule.conditions[0].statement.versus, "cold_milk");
+    let p = rule.conditions[0].statement.probability.expect("p");
+    assert!(p > 0.95, "P(warm - cold < 0) = {p}");
+    assert!(rule.fires);
+    assert_eq!(r.conclusion.rule, Some(cold));
+    assert_eq!(r.conclusion.arm.as_deref(), Some("cold_milk"));
+    assert!(
+        r.conclusion.text.starts_with("The data support cold_milk"),
+        "{}",
+        r.conclusion.text
+    );
+    // The published 95% interval, reproduced with the spec's 95% interval
+    // (weakly informative priors: within 0.15 points at each end).
+    let e = &r.outcomes[0].effects[0];
+    assert_eq!(e.effect.level, 0.95);
+    assert!((e.effect.lower - -2.578).abs() < 0.15, "{:?}", e.effect);
+    assert!((e.effect.upper - -0.191).abs() < 0.15, "{:?}", e.effect);
 }

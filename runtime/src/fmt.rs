@@ -38,6 +38,22 @@ pub fn num(v: f64) -> String {
     }
 }
 
+/// A number a person wrote (a threshold, a setting), shown exactly: the
+/// shortest text that reads back to the same `f64`, in fixed notation for
+/// magnitudes from 1e-4 to below 1e15 and in exponent notation otherwise
+/// (`0.12345`, `-1.5`, `2`, `1e-5`, `1.5e300`), so neither precision nor
+/// magnitude is ever misrepresented.
+pub fn exact(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return num(v);
+    }
+    if (1e-4..1e15).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// `v` with 4 significant digits in Rust's exponent notation (`1.5e300`,
 /// `-2.25e-7`), trailing zeros of the mantissa trimmed.
 fn scientific(v: f64) -> String {
@@ -53,7 +69,27 @@ fn scientific(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::num;
+    use super::{exact, num};
+
+    #[test]
+    fn exact_reads_back_and_keeps_magnitude() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0"),
+            (0.8, "0.8"),
+            (0.12345, "0.12345"),
+            (-1.5, "-1.5"),
+            (2.0, "2"),
+            (1e-5, "1e-5"),
+            (0.0001, "0.0001"),
+            (1.5e300, "1.5e300"),
+            (1e15, "1e15"),
+            (123_456_789.125, "123456789.125"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(exact(v), want, "{v:e}");
+            assert_eq!(exact(v).parse::<f64>().ok(), Some(v), "{v:e}");
+        }
+    }
 
     #[test]
     fn representative_values() {

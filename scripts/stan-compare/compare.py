@@ -305,9 +305,14 @@ def decisions(o_rep, arm_names, rules, outcome):
         if mcid:
             thr = -mcid if benefit == "<" else mcid
             out.append((f"P({pname} {benefit} {thr:g})", pname, benefit, thr, None))
-        for r in rules:
-            if r.get("outcome") == outcome and r.get("arm") == arm:
-                lab = f"rule: {r['statement']}"
+        treatment_arms = {a for a, _ in arm_names}
+        # trialc-report/2: each rule's conditions; only those on the effect
+        # scale against the reference compare with one parameter's draws.
+        conditions = [c for r in rules for c in r.get("conditions", [])]
+        for r in conditions:
+            if (r.get("outcome") == outcome and r.get("arm") == arm and r.get("scale") == "effect"
+                    and r.get("versus") not in treatment_arms):
+                lab = f"rule: P({r['statement']})"
                 # replace the generic one with the rule's own (report) probability
                 out = [d for d in out if not (d[1] == pname and d[2] == r["comparison"] and abs(d[3] - r["threshold"]) < 1e-12)]
                 out.append((lab, pname, r["comparison"], float(r["threshold"]), r))

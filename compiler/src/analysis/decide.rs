@@ -17,9 +17,51 @@
 use serde::Serialize;
 use trialc_runtime::posterior::Posterior;
 
-use super::effects::element_of;
-use crate::hir::{self, Comparison, Direction, OutcomeType, Rule, RuleKind};
-use crate::lower::LoweredOutcome;
+use super::effects::{element_of, logistic};
+use crate::hir::{self, Comparison, Direction, OutcomeType, Rule, RuleKind, Scale};
+use crate::lower::{LoweredOutcome, Role};
+
+/// One statement `QUANTITY CMP THRESHOLD` and its posterior probability.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatementReport {
+    /// As the spec language writes it: `effect of a vs b on pain < -mcid`.
+    pub statement: String,
+    /// `effect`, `odds_ratio`, `rate_ratio`, `risk_difference`.
+    pub scale: &'static str,
+    /// The arm the quantity is about ...
+    pub arm: String,
+    /// ... compared with this one (the reference unless the spec says `vs`).
+    pub versus: String,
+    pub outcome: String,
+    /// `<`, `<=`, `>`, `>=`.
+    pub comparison: &'static str,
+    /// On the quantity's scale, MCID substituted.
+    pub threshold: f64,
+    /// As written (`-mcid`, `0`, `0.8`).
+    pub threshold_text: String,
+    /// `None` when the outcome was not fitted or has no such effect.
+    pub probability: Option<f64>,
+    pub mcse: Option<f64>,
+    /// Whether the statement describes a benefit of `arm` over `versus`
+    /// (read through the outcome's `better`); `None` when it is neither (a
+    /// bound on the far side of no difference).
+    pub benefit: Option<bool>,
+    /// The statement in words.
+    pub meaning: String,
+    /// Why it could not be evaluated.
+    pub note: Option<String>,
+}
+
+/// One condition `P(STATEMENT) CMP PROBABILITY` of a rule, evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConditionReport {
+    #[serde(flatten)]
+    pub statement: StatementReport,
+    pub required_comparison: &'static str,
+    pub required_probability: f64,
+    /// The probability meets the requirement.
+    pub met: bool,
+}
 
 /// One `when` rule, evaluated.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,34 +72,35 @@ pub struct RuleReport {
     pub recommends: Option<String>,
     /// `stop early … after N periods`.
     pub after_periods: Option<u64>,
-    /// The rule's statement as the spec language writes it.
+    /// The rule's conditions as the spec language writes them, joined by
+    /// `and`.
     pub statement: String,
-    /// The arm whose effect (vs the reference) the statement is about.
-    pub arm: String,
-    pub outcome: String,
-    /// `<`, `<=`, `>`, `>=`.
-    pub comparison: &'static str,
-    /// On the effect's scale, MCID substituted.
-    pub threshold: f64,
-    /// As written (`-mcid`, `0`).
-    pub threshold_text: String,
-    pub required_comparison: &'static str,
-    pub required_probability: f64,
-    /// `None` when the outcome was not fitted or has no such effect.
-    pub probability: Option<f64>,
-    pub mcse: Option<f64>,
+    /// Every condition; the rule fires when all are met.
+    pub conditions: Vec<ConditionReport>,
     /// Periods complete in the diary (for `after N periods`).
     pub periods_complete: u64,
     pub fires: bool,
-    /// Whether the statement describes a benefit of `arm` (its direction is
-    /// the outcome's `better`); `None` when it is neither (a bound on the
-    /// wrong side of zero).
-    pub benefit: Option<bool>,
-    /// The statement in words.
-    pub meaning: String,
-    /// Why a rule whose probability is met does not fire, or why it could
+    /// Why a rule whose conditions are met does not fire, or why it could
     /// not be evaluated.
     pub note: Option<String>,
+}
+
+impl RuleReport {
+    /// The conditions in words with their probabilities: "a … has
+    /// probability 0.91 and a … has probability 0.85".
+    pub fn findings(&self) -> String {
+        self.conditions
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} has probability {}",
+                    c.statement.meaning,
+                    prob_text(c.statement.probability)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", and ")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,6 +123,123 @@ pub struct Conclusion {
     pub text: String,
 }
 
+/// The per-draw value of a quantity, as a function of a draw's
+/// constrained vector; `Err` says why the fit cannot give it.
+pub(super) fn quantity_value<'a>(
+    spec: &hir::Spec,
+    lowered: &'a LoweredOutcome,
+    q: &hir::Quantity,
+) -> Result<impl Fn(&[f64]) -> f64 + 'a, String> {
+    // The reference arm's effect is 0; any other arm needs its parameter.
+    let element = |arm: usize| -> Result<Option<usize>, String> {
+        if arm == spec.reference {
+            return Ok(None);
+        }
+        lowered
+            .effect(arm)
+            .and_then(|p| element_of(lowered, p))
+            .map(Some)
+            .ok_or_else(|| {
+                format!(
+                    "the model of `{}` has no effect of `{}`",
+                    outcome_name(spec, q.outcome),
+                    arm_name(spec, arm)
+                )
+            })
+    };
+    let (a, b) = (element(q.arm)?, element(q.versus)?);
+    let intercept = match q.scale {
+        Scale::RiskDifference => Some(
+            lowered
+                .params
+                .iter()
+                .find(|p| p.role == Role::Intercept)
+                .and_then(|p| element_of(lowered, p))
+                .ok_or_else(|| {
+                    format!(
+                        "the model of `{}` has no intercept to give a risk",
+                        outcome_name(spec, q.outcome)
+                    )
+                })?,
+        ),
+        _ => None,
+    };
+    let scale = q.scale;
+    Ok(move |t: &[f64]| {
+        let at = |k: Option<usize>| k.and_then(|k| t.get(k).copied()).unwrap_or(0.0);
+        let (ea, eb) = (at(a), at(b));
+        match scale {
+            Scale::Effect => ea - eb,
+            Scale::OddsRatio | Scale::RateRatio => (ea - eb).exp(),
+            Scale::RiskDifference => {
+                let alpha = at(intercept);
+                logistic(alpha + ea) - logistic(alpha + eb)
+            }
+        }
+    })
+}
+
+/// A quantity as the spec language writes it.
+pub fn quantity_text(spec: &hir::Spec, q: &hir::Quantity) -> String {
+    let versus = if q.versus == spec.reference {
+        String::new()
+    } else {
+        format!(" vs {}", arm_name(spec, q.versus))
+    };
+    format!(
+        "{} of {}{versus} on {}",
+        q.scale.word(),
+        arm_name(spec, q.arm),
+        outcome_name(spec, q.outcome)
+    )
+}
+
+/// P(statement) from the fit of its outcome.
+pub fn evaluate_statement(
+    spec: &hir::Spec,
+    fits: &[(LoweredOutcome, Posterior)],
+    s: &hir::Statement,
+) -> StatementReport {
+    let q = &s.quantity;
+    let fit = fits.iter().find(|(l, _)| l.outcome == q.outcome);
+    let evaluated = match fit {
+        None => Err(format!(
+            "outcome `{}` was not fitted",
+            outcome_name(spec, q.outcome)
+        )),
+        Some((l, post)) => quantity_value(spec, l, q)
+            .map(|value| post.probability(|t| s.comparison.holds(value(t), s.threshold))),
+    };
+    let (probability, mcse, note) = match evaluated {
+        Ok((p, se)) => (Some(p), Some(se), None),
+        Err(why) => (None, None, Some(format!("not evaluated: {why}"))),
+    };
+    let (benefit, meaning) = match spec.outcomes.get(q.outcome) {
+        Some(o) => meaning(o, s, &arm_name(spec, q.arm), &arm_name(spec, q.versus)),
+        None => (None, quantity_text(spec, q)),
+    };
+    StatementReport {
+        statement: format!(
+            "{} {} {}",
+            quantity_text(spec, q),
+            s.comparison.symbol(),
+            s.threshold_text
+        ),
+        scale: q.scale.word(),
+        arm: arm_name(spec, q.arm),
+        versus: arm_name(spec, q.versus),
+        outcome: outcome_name(spec, q.outcome),
+        comparison: s.comparison.symbol(),
+        threshold: s.threshold,
+        threshold_text: s.threshold_text.clone(),
+        probability,
+        mcse,
+        benefit,
+        meaning,
+        note,
+    }
+}
+
 /// Evaluates every `when` rule in spec order.
 pub fn evaluate_rules(
     spec: &hir::Spec,
@@ -89,47 +249,36 @@ pub fn evaluate_rules(
     let mut out = Vec::new();
     for rule in &spec.rules {
         let Rule::When {
-            kind, condition: c, ..
+            kind, conditions, ..
         } = rule
         else {
             continue;
         };
-        let arm = spec
-            .arms
-            .get(c.arm)
-            .map_or_else(|| format!("#{}", c.arm), |a| a.name.clone());
-        let reference = spec
-            .arms
-            .get(spec.reference)
-            .map_or("the reference", |a| a.name.as_str());
-        let outcome = spec.outcomes.get(c.outcome);
-        let outcome_name = outcome.map_or_else(|| format!("#{}", c.outcome), |o| o.name.clone());
-        let fit = fits.iter().find(|(l, _)| l.outcome == c.outcome);
-        let element = fit.and_then(|(l, _)| l.effect(c.arm).and_then(|p| element_of(l, p)));
-        let (probability, mcse) = match (fit, element) {
-            (Some((_, post)), Some(k)) => {
-                let (p, se) = post.probability(|t| {
-                    t.get(k)
-                        .is_some_and(|&x| c.comparison.holds(x, c.threshold))
-                });
-                (Some(p), Some(se))
-            }
-            _ => (None, None),
-        };
+        let conditions: Vec<ConditionReport> = conditions
+            .iter()
+            .map(|c| {
+                let statement = evaluate_statement(spec, fits, &c.statement);
+                let met = statement
+                    .probability
+                    .is_some_and(|p| c.probability_comparison.holds(p, c.probability));
+                ConditionReport {
+                    statement,
+                    required_comparison: c.probability_comparison.symbol(),
+                    required_probability: c.probability,
+                    met,
+                }
+            })
+            .collect();
         let after_periods = match kind {
             RuleKind::StopEarly { after_periods } => *after_periods,
             RuleKind::Recommend { .. } => None,
         };
-        let probability_met =
-            probability.is_some_and(|p| c.probability_comparison.holds(p, c.probability));
+        let all_met = conditions.iter().all(|c| c.met);
         let enough_periods = after_periods.is_none_or(|n| periods_complete >= n);
-        let note = if probability.is_none() {
-            Some(if fit.is_none() {
-                format!("not evaluated: outcome `{outcome_name}` was not fitted")
-            } else {
-                format!("not evaluated: the model of `{outcome_name}` has no effect of `{arm}`")
-            })
-        } else if probability_met && !enough_periods {
+        let unevaluated = conditions.iter().find_map(|c| c.statement.note.clone());
+        let note = if unevaluated.is_some() {
+            unevaluated
+        } else if all_met && !enough_periods {
             Some(format!(
                 "the probability is met, but the rule applies after {} complete periods and the diary has {periods_complete}",
                 after_periods.unwrap_or(0)
@@ -137,48 +286,48 @@ pub fn evaluate_rules(
         } else {
             None
         };
-        let (benefit, meaning) = match outcome {
-            Some(o) => meaning(o, c, &arm, reference),
-            None => (None, format!("an effect of {arm} on {outcome_name}")),
-        };
+        let statement = conditions
+            .iter()
+            .map(|c| {
+                format!(
+                    "P({}) {} {}",
+                    c.statement.statement,
+                    c.required_comparison,
+                    required(c.required_probability)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" and ");
         out.push(RuleReport {
             kind: match kind {
                 RuleKind::Recommend { .. } => "recommend",
                 RuleKind::StopEarly { .. } => "stop early",
             },
             recommends: match kind {
-                RuleKind::Recommend { arm } => Some(
-                    spec.arms
-                        .get(*arm)
-                        .map_or_else(|| format!("#{arm}"), |a| a.name.clone()),
-                ),
+                RuleKind::Recommend { arm } => Some(arm_name(spec, *arm)),
                 RuleKind::StopEarly { .. } => None,
             },
             after_periods,
-            statement: format!(
-                "P(effect of {arm} on {outcome_name} {} {}) {} {}",
-                c.comparison.symbol(),
-                c.threshold_text,
-                c.probability_comparison.symbol(),
-                required(c.probability)
-            ),
-            arm,
-            outcome: outcome_name,
-            comparison: c.comparison.symbol(),
-            threshold: c.threshold,
-            threshold_text: c.threshold_text.clone(),
-            required_comparison: c.probability_comparison.symbol(),
-            required_probability: c.probability,
-            probability,
-            mcse,
+            statement,
+            conditions,
             periods_complete,
-            fires: probability_met && enough_periods,
-            benefit,
-            meaning,
+            fires: all_met && enough_periods,
             note,
         });
     }
     out
+}
+
+fn arm_name(spec: &hir::Spec, arm: usize) -> String {
+    spec.arms
+        .get(arm)
+        .map_or_else(|| format!("#{arm}"), |a| a.name.clone())
+}
+
+fn outcome_name(spec: &hir::Spec, outcome: usize) -> String {
+    spec.outcomes
+        .get(outcome)
+        .map_or_else(|| format!("#{outcome}"), |o| o.name.clone())
 }
 
 /// The conclusion: the first firing `recommend` rule, otherwise
@@ -191,11 +340,21 @@ pub fn conclude(rules: &[RuleReport], caveat: bool) -> Conclusion {
     let (kind, arm) = match decided.and_then(|i| rules.get(i)) {
         Some(r) => {
             let arm = r.recommends.clone().unwrap_or_default();
+            let findings: Vec<String> = r
+                .conditions
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} has probability {}{}",
+                        c.statement.meaning,
+                        prob_text(c.statement.probability),
+                        settled(c)
+                    )
+                })
+                .collect();
             text.push_str(&format!(
-                "The data support {arm} for this participant: {} has probability {}{}.",
-                r.meaning,
-                prob_text(r.probability),
-                settled(r)
+                "The data support {arm} for this participant: {}.",
+                findings.join(", and ")
             ));
             text.push_str(&format!(
                 " This meets the protocol's rule `recommend {arm} if {}`.",
@@ -213,20 +372,25 @@ pub fn conclude(rules: &[RuleReport], caveat: bool) -> Conclusion {
             } else {
                 text.push_str("The data do not yet support a recommendation.");
                 for r in recommend {
-                    match r.probability {
-                        Some(_) => text.push_str(&format!(
-                            " {} has probability {}{}, short of the {} the protocol requires to recommend {}.",
-                            capitalise(&r.meaning),
-                            prob_text(r.probability),
-                            settled(r),
-                            required(r.required_probability),
-                            r.recommends.as_deref().unwrap_or("?")
-                        )),
-                        None => text.push_str(&format!(
-                            " The rule for {} could not be evaluated ({}).",
-                            r.recommends.as_deref().unwrap_or("?"),
-                            r.note.as_deref().unwrap_or("no posterior")
-                        )),
+                    let arm = r.recommends.as_deref().unwrap_or("?");
+                    if let Some(why) = &r.note {
+                        text.push_str(&format!(
+                            " The rule for {arm} could not be evaluated ({}).",
+                            why.strip_prefix("not evaluated: ").unwrap_or(why)
+                        ));
+                        continue;
+                    }
+                    for c in r.conditions.iter().filter(|c| !c.met) {
+                        let at_least = matches!(c.required_comparison, ">" | ">=");
+                        text.push_str(&format!(
+                            " {} has probability {}{}, {} the {} the protocol {} to recommend {arm}.",
+                            capitalise(&c.statement.meaning),
+                            prob_text(c.statement.probability),
+                            settled(c),
+                            if at_least { "short of" } else { "above" },
+                            required(c.required_probability),
+                            if at_least { "requires" } else { "allows" },
+                        ));
                     }
                 }
             }
@@ -235,21 +399,23 @@ pub fn conclude(rules: &[RuleReport], caveat: bool) -> Conclusion {
     };
     let stop = rules.iter().find(|r| r.kind == "stop early" && r.fires);
     if let Some(r) = stop {
+        let benefit: Vec<Option<bool>> = r.conditions.iter().map(|c| c.statement.benefit).collect();
         text.push_str(&format!(
-            " The early-stopping criterion{} is met after {} complete period{}: {} has probability {}.",
-            match r.benefit {
-                Some(true) => " for benefit",
-                Some(false) => " for harm",
-                None => "",
+            " The early-stopping criterion{} is met after {} complete period{}: {}.",
+            if benefit.iter().all(|b| *b == Some(true)) {
+                " for benefit"
+            } else if benefit.iter().all(|b| *b == Some(false)) {
+                " for harm"
+            } else {
+                ""
             },
             r.periods_complete,
             if r.periods_complete == 1 { "" } else { "s" },
-            r.meaning,
-            prob_text(r.probability)
+            r.findings()
         ));
     } else if let Some(r) = rules
         .iter()
-        .find(|r| r.kind == "stop early" && r.note.is_some() && r.probability.is_some())
+        .find(|r| r.kind == "stop early" && r.note.is_some() && r.conditions.iter().all(|c| c.met))
     {
         text.push_str(&format!(
             " The early-stopping probability is reached, but the rule applies only after {} complete periods (the diary has {}).",
@@ -276,8 +442,8 @@ fn capitalise(s: &str) -> String {
 }
 
 /// " (within Monte Carlo error of the threshold …)" when |p - required| < 2 MCSE.
-fn settled(r: &RuleReport) -> String {
-    match (r.probability, r.mcse) {
+fn settled(r: &ConditionReport) -> String {
+    match (r.statement.probability, r.statement.mcse) {
         (Some(p), Some(se)) if (p - r.required_probability).abs() < 2.0 * se => format!(
             " (within two Monte Carlo standard errors, +/-{:.3}, of the required {}; more draws would settle it)",
             se,
@@ -315,20 +481,25 @@ pub fn num(v: f64) -> String {
     trialc_runtime::fmt::num(v)
 }
 
-/// Whether the statement describes a benefit, and the statement in words.
+/// Whether the statement describes a benefit of `arm` over `versus`, and
+/// the statement in words.
 fn meaning(
     o: &hir::Outcome,
-    c: &hir::Condition,
+    s: &hir::Statement,
     arm: &str,
-    reference: &str,
+    versus: &str,
 ) -> (Option<bool>, String) {
-    let lower = matches!(c.comparison, Comparison::Less | Comparison::LessEqual);
-    let t = c.threshold;
-    // A statement "below a negative bound" or "below 0" is about a decrease,
-    // "above a positive bound" or "above 0" about an increase; a bound on the
-    // other side of zero is neither a clear benefit nor a clear harm.
-    let decrease = lower && t <= 0.0;
-    let increase = !lower && t >= 0.0;
+    let lower = matches!(s.comparison, Comparison::Less | Comparison::LessEqual);
+    let scale = s.quantity.scale;
+    let t = s.threshold;
+    // The threshold's position against "no difference" (0, or 1 for a
+    // ratio), on the effect's own scale: a statement "below a bound under
+    // no difference" is about a decrease, "above a bound over it" about an
+    // increase; a bound on the other side is neither a clear benefit nor a
+    // clear harm.
+    let relative = if scale.is_ratio() { t.ln() } else { t };
+    let decrease = lower && relative <= 0.0;
+    let increase = !lower && relative >= 0.0;
     let benefit = if decrease {
         Some(o.better == Direction::Lower)
     } else if increase {
@@ -336,8 +507,8 @@ fn meaning(
     } else {
         None
     };
-    let vs = format!("with {arm} compared with {reference}");
-    let mcid = c.threshold_text.contains("mcid");
+    let vs = format!("with {arm} compared with {versus}");
+    let mcid = s.threshold_text.contains("mcid");
     let name = &o.name;
     let unit = o.unit.as_deref().unwrap_or("units");
     // "1 points" reads wrong: a plural unit loses its `s` at exactly 1.
@@ -346,8 +517,25 @@ fn meaning(
     } else {
         unit
     };
-    let words = match o.kind {
-        OutcomeType::Continuous { .. } => {
+    let below_above = if lower { "below" } else { "above" };
+    let words = match (o.kind, scale) {
+        (_, Scale::RiskDifference) => {
+            let points = num(round_sig(t.abs() * 100.0));
+            if t == 0.0 {
+                format!(
+                    "a {} risk of {name} {vs}",
+                    if lower { "lower" } else { "higher" }
+                )
+            } else if decrease || increase {
+                format!(
+                    "a risk of {name} {} by more than {points} percentage points {vs}",
+                    if lower { "lower" } else { "higher" }
+                )
+            } else {
+                format!("a risk difference in {name} {vs} {below_above} {}", num(t))
+            }
+        }
+        (OutcomeType::Continuous { .. }, _) => {
             let size = num(t.abs());
             let important = if mcid {
                 "a clinically important "
@@ -363,14 +551,10 @@ fn meaning(
             } else if increase {
                 format!("{important}increase in {name} (more than {size} {unit}) {vs}")
             } else {
-                format!(
-                    "a difference in mean {name} {vs} {} {} {unit}",
-                    if lower { "below" } else { "above" },
-                    num(t)
-                )
+                format!("a difference in mean {name} {vs} {below_above} {}", num(t))
             }
         }
-        OutcomeType::Binary | OutcomeType::Count { .. } | OutcomeType::Ordinal { .. } => {
+        (OutcomeType::Binary | OutcomeType::Count { .. } | OutcomeType::Ordinal { .. }, _) => {
             let ratio = o.kind.family().measure;
             let (lower_words, higher_words) = match o.kind {
                 OutcomeType::Binary => (
@@ -387,19 +571,34 @@ fn meaning(
                 ),
             };
             let important = if mcid { "clinically important " } else { "" };
-            if t == 0.0 {
-                format!("{} {vs}", if lower { lower_words } else { higher_words })
+            let bound = if scale.is_ratio() {
+                s.threshold_text.clone()
+            } else {
+                num(round_sig(t.exp()))
+            };
+            let direction = if lower { lower_words } else { higher_words };
+            if relative == 0.0 {
+                format!("{direction} {vs}")
+            } else if decrease || increase {
+                format!("{important}{direction} {vs} ({ratio} {below_above} {bound})")
             } else {
                 format!(
-                    "{important}{} {vs} ({ratio} {} {})",
-                    if lower { lower_words } else { higher_words },
-                    if lower { "below" } else { "above" },
-                    num(round_sig(t.exp()))
+                    "{} {ratio} of {name} {vs} {below_above} {bound}",
+                    article(ratio)
                 )
             }
         }
     };
     (benefit, words)
+}
+
+/// `a` or `an` before a word (the measures' names: "an odds ratio").
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// Three significant digits, for ratios in prose.

@@ -22,6 +22,10 @@ pub struct ParamRow {
     pub sd: f64,
     pub q5: f64,
     pub q95: f64,
+    /// The central interval at the report's level (`report { interval … }`;
+    /// equal to `q5`, `q95` at the default 0.90).
+    pub lower: f64,
+    pub upper: f64,
     pub rhat: f64,
     pub ess_bulk: f64,
     pub ess_tail: f64,
@@ -38,6 +42,11 @@ pub struct Interval {
     pub median: f64,
     pub q5: f64,
     pub q95: f64,
+    /// Probability of the central interval `lower`..`upper` (the report's
+    /// `interval`, 0.90 by default).
+    pub level: f64,
+    pub lower: f64,
+    pub upper: f64,
 }
 
 /// Posterior weights of a robust mixture prior's components.
@@ -49,6 +58,9 @@ pub struct PriorConflict {
     pub prior_vague_weight: f64,
     /// Posterior weight of the vague component (mean responsibility over draws).
     pub posterior_vague_weight: f64,
+    /// Its Monte Carlo standard error (from the chains' responsibilities;
+    /// the components' errors added in quadrature, an upper bound).
+    pub posterior_vague_weight_mcse: f64,
     /// The data moved weight onto the vague component (posterior > prior).
     pub conflict: bool,
 }
@@ -152,7 +164,8 @@ pub struct SamplerSummary {
 }
 
 /// One row per element of every parameter of the model.
-pub fn parameters(lowered: &LoweredOutcome, post: &Posterior) -> Vec<ParamRow> {
+pub fn parameters(lowered: &LoweredOutcome, post: &Posterior, level: f64) -> Vec<ParamRow> {
+    let tail = (1.0 - level) / 2.0;
     let offs = offsets(lowered);
     let mut parameters = Vec::new();
     for p in &lowered.params {
@@ -173,6 +186,8 @@ pub fn parameters(lowered: &LoweredOutcome, post: &Posterior) -> Vec<ParamRow> {
                 sd: s.sd,
                 q5: post.quantile(k, 0.05).0,
                 q95: post.quantile(k, 0.95).0,
+                lower: post.quantile(k, tail).0,
+                upper: post.quantile(k, 1.0 - tail).0,
                 rhat: s.rhat,
                 ess_bulk: s.ess_bulk,
                 ess_tail: s.ess_tail,
@@ -191,6 +206,7 @@ pub fn effects(
     outcome: &hir::Outcome,
     lowered: &LoweredOutcome,
     post: &Posterior,
+    level: f64,
 ) -> Vec<EffectReport> {
     let intercept = lowered
         .params
@@ -209,9 +225,9 @@ pub fn effects(
         let family = outcome.kind.family();
         let measure = family.measure;
         let interpretable = if family.exponentiated {
-            exp_summary(&draws)
+            exp_summary(&draws, level)
         } else {
-            summarise_values(&draws)
+            summarise_values(&draws, level)
         };
         let risk_difference = match (outcome.kind, intercept) {
             (OutcomeType::Binary, Some(i)) => {
@@ -221,7 +237,7 @@ pub fn effects(
                     .zip(&draws)
                     .map(|(a, d)| logistic(a + d) - logistic(*a))
                     .collect();
-                Some(summarise_values(&rd))
+                Some(summarise_values(&rd, level))
             }
             _ => None,
         };
@@ -236,10 +252,19 @@ pub fn effects(
             Some(h) if h.robust > 0.0 => post.mixture(p.id).map(|m| {
                 // Components: the informative part first, then the vague part.
                 let vague: f64 = m.posterior.iter().skip(h.informative).sum();
+                // One vague component (the usual case): its own MCSE.
+                let mcse = m
+                    .mcse
+                    .iter()
+                    .skip(h.informative)
+                    .map(|se| se * se)
+                    .sum::<f64>()
+                    .sqrt();
                 PriorConflict {
                     hypothesis: format!("{}.{}", h.source, h.id),
                     prior_vague_weight: h.robust,
                     posterior_vague_weight: vague,
+                    posterior_vague_weight_mcse: mcse,
                     conflict: vague > h.robust,
                 }
             }),
@@ -249,7 +274,7 @@ pub fn effects(
             arm: arm_name(spec, arm),
             parameter: p.name.clone(),
             scale: outcome.kind.effect_scale(),
-            effect: summarise_values(&draws),
+            effect: summarise_values(&draws, level),
             measure,
             interpretable,
             risk_difference,
@@ -284,9 +309,9 @@ pub fn sampler(post: &Posterior) -> SamplerSummary {
     }
 }
 
-fn exp_summary(draws: &[f64]) -> Interval {
+fn exp_summary(draws: &[f64], level: f64) -> Interval {
     let e: Vec<f64> = draws.iter().map(|d| d.exp()).collect();
-    summarise_values(&e)
+    summarise_values(&e, level)
 }
 
 /// Offset of each parameter's first element in the posterior's element
@@ -311,13 +336,18 @@ pub fn flat_draws(post: &Posterior, k: usize) -> Vec<f64> {
     post.element(k).into_iter().flatten().collect()
 }
 
-pub fn summarise_values(values: &[f64]) -> Interval {
+/// Mean, median, the 90% interval and the central interval at `level`.
+pub fn summarise_values(values: &[f64], level: f64) -> Interval {
     let n = values.len().max(1) as f64;
+    let tail = (1.0 - level) / 2.0;
     Interval {
         mean: values.iter().sum::<f64>() / n,
         median: quantile(values, 0.5),
         q5: quantile(values, 0.05),
         q95: quantile(values, 0.95),
+        level,
+        lower: quantile(values, tail),
+        upper: quantile(values, 1.0 - tail),
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod convergence;
 pub mod decide;
 pub mod effects;
+pub mod reported;
 pub mod sensitivity;
 
 use trialc_runtime::posterior::{Method, Posterior};
@@ -21,6 +22,7 @@ use crate::schedule::Schedule;
 
 use decide::{Conclusion, RuleReport};
 use effects::{EffectReport, ParamRow, SamplerSummary};
+use reported::Reported;
 
 /// What one outcome's fit says.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +41,8 @@ pub struct Analysis {
     pub outcomes: Vec<OutcomeFindings>,
     /// Every `when` rule of the `decide` block, in spec order.
     pub rules: Vec<RuleReport>,
+    /// The `report` block's quantities, reported without a decision.
+    pub reported: Reported,
     pub conclusion: Conclusion,
     /// Convergence warnings W0901–W0905, with labels into the spec.
     pub diagnostics: Vec<Diagnostic>,
@@ -68,8 +72,8 @@ pub fn analyse(
         };
         outcomes.push(OutcomeFindings {
             outcome: lowered.outcome,
-            parameters: effects::parameters(lowered, post),
-            effects: effects::effects(spec, outcome, lowered, post),
+            parameters: effects::parameters(lowered, post, spec.report.interval),
+            effects: effects::effects(spec, outcome, lowered, post, spec.report.interval),
             sampler: effects::sampler(post),
         });
         // Convergence diagnostics are about Markov chains; iid draws from
@@ -82,9 +86,11 @@ pub fn analyse(
     }
     let rules = decide::evaluate_rules(spec, fits, periods_complete);
     let conclusion = decide::conclude(&rules, !diagnostics.is_empty());
+    let reported = reported::evaluate(spec, fits);
     Analysis {
         outcomes,
         rules,
+        reported,
         conclusion,
         diagnostics,
         periods_complete,

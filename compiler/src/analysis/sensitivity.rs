@@ -51,7 +51,9 @@ pub fn uses_hypotheses(lowered: &LoweredOutcome) -> bool {
 /// Whether some decision rule is about `outcome`.
 pub fn decided_on(spec: &hir::Spec, outcome: usize) -> bool {
     spec.rules.iter().any(|r| match r {
-        hir::Rule::When { condition, .. } => condition.outcome == outcome,
+        hir::Rule::When { conditions, .. } => conditions
+            .iter()
+            .any(|c| c.statement.quantity.outcome == outcome),
         hir::Rule::Otherwise { .. } => false,
     })
 }
@@ -73,12 +75,41 @@ pub struct SensitivityRule {
     pub kind: &'static str,
     pub recommends: Option<String>,
     pub after_periods: Option<u64>,
+    /// Each condition's probability under both priors.
+    pub conditions: Vec<SensitivityCondition>,
+    pub fires_lfm: bool,
+    pub fires_sceptical: bool,
+}
+
+/// One condition of a rule under the LFM prior and under the sceptical
+/// reference.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SensitivityCondition {
+    /// `effect of ARM on OUTCOME < -mcid`.
+    pub statement: String,
     pub required_comparison: &'static str,
     pub required_probability: f64,
     pub probability_lfm: Option<f64>,
     pub probability_sceptical: Option<f64>,
-    pub fires_lfm: bool,
-    pub fires_sceptical: bool,
+}
+
+impl SensitivityRule {
+    /// The conditions' probabilities under the LFM prior (`lfm`) or the
+    /// sceptical one: `0.361`, or `0.361 and 0.950`; `n/a` where missing.
+    pub fn probabilities(&self, lfm: bool) -> String {
+        self.conditions
+            .iter()
+            .map(|c| {
+                let p = if lfm {
+                    c.probability_lfm
+                } else {
+                    c.probability_sceptical
+                };
+                p.map_or_else(|| "n/a".to_string(), |p| format!("{p:.3}"))
+            })
+            .collect::<Vec<_>>()
+            .join(" and ")
+    }
 }
 
 /// The decision under the LFM priors and under the sceptical reference priors.
@@ -128,10 +159,18 @@ pub fn compare(
             kind: x.kind,
             recommends: x.recommends.clone(),
             after_periods: x.after_periods,
-            required_comparison: x.required_comparison,
-            required_probability: x.required_probability,
-            probability_lfm: x.probability,
-            probability_sceptical: y.probability,
+            conditions: x
+                .conditions
+                .iter()
+                .zip(&y.conditions)
+                .map(|(cx, cy)| SensitivityCondition {
+                    statement: cx.statement.statement.clone(),
+                    required_comparison: cx.required_comparison,
+                    required_probability: cx.required_probability,
+                    probability_lfm: cx.statement.probability,
+                    probability_sceptical: cy.statement.probability,
+                })
+                .collect(),
             fires_lfm: x.fires,
             fires_sceptical: y.fires,
         })
@@ -224,7 +263,6 @@ pub fn warnings(spec: &hir::Spec, sensitivity: &Sensitivity) -> Vec<crate::diagn
         hir::Rule::When { span, .. } => Some(*span),
         hir::Rule::Otherwise { .. } => None,
     });
-    let p = |p: Option<f64>| p.map_or_else(|| "n/a".to_string(), |p| format!("{p:.3}"));
     sensitivity
         .rules
         .iter()
@@ -240,7 +278,7 @@ pub fn warnings(spec: &hir::Spec, sensitivity: &Sensitivity) -> Vec<crate::diagn
                 codes::W0809,
                 format!("this rule {with} with the LFM prior and {without} under the sceptical reference prior"),
             )
-            .with_primary(span, format!("P = {} with the LFM prior, {} without", p(r.probability_lfm), p(r.probability_sceptical)))
+            .with_primary(span, format!("P = {} with the LFM prior, {} without", r.probabilities(true), r.probabilities(false)))
             .with_note("the sceptical reference prior replaces each prior from an LFM hypothesis by its vague component alone")
             .with_note(sensitivity.verdict.clone())
             .with_help("the decision rests on the population model's hypothesis, not on this participant's data alone: say so when reporting it, or continue the trial until the data decide")

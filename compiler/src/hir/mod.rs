@@ -28,6 +28,8 @@ pub struct Spec {
     /// One model per outcome, in the order of `outcomes`.
     pub models: Vec<Model>,
     pub rules: Vec<Rule>,
+    /// The `report` block: presentation and pre-specified quantities.
+    pub report: ReportSettings,
     pub hypotheses: Vec<HypothesesSource>,
     /// The diary the spec names with `data "…"`.
     pub data: Option<Located<String>>,
@@ -294,16 +296,75 @@ impl Comparison {
     }
 }
 
-/// `P(effect of ARM on OUTCOME CMP THRESHOLD) PCMP PROBABILITY`
+/// The scale a quantity is stated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scale {
+    /// The model's own scale: difference in means, log odds ratio, log rate
+    /// ratio, log cumulative odds ratio.
+    Effect,
+    /// exp(effect) for binary and ordinal outcomes.
+    OddsRatio,
+    /// exp(effect) for count outcomes.
+    RateRatio,
+    /// P(event | arm) - P(event | other arm), binary outcomes, at the
+    /// intercept's level (mid-trial, the trend being centred there).
+    RiskDifference,
+}
+
+impl Scale {
+    /// As the spec writes it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Scale::Effect => "effect",
+            Scale::OddsRatio => "odds_ratio",
+            Scale::RateRatio => "rate_ratio",
+            Scale::RiskDifference => "risk_difference",
+        }
+    }
+
+    /// Whether the scale is a ratio (`exp` of the effect): thresholds are
+    /// positive and "no difference" is 1.
+    pub fn is_ratio(self) -> bool {
+        matches!(self, Scale::OddsRatio | Scale::RateRatio)
+    }
+
+    /// The value meaning "no difference".
+    pub fn null(self) -> f64 {
+        if self.is_ratio() {
+            1.0
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A quantity comparing two arms on one outcome: `SCALE of ARM vs VERSUS on
+/// OUTCOME` (VERSUS is the reference arm unless the spec names another).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Condition {
+pub struct Quantity {
+    pub scale: Scale,
     pub arm: usize,
+    pub versus: usize,
     pub outcome: usize,
+    pub span: Span,
+}
+
+/// `QUANTITY CMP THRESHOLD`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub quantity: Quantity,
     pub comparison: Comparison,
-    /// The threshold on the effect's scale (MCID already substituted).
+    /// The threshold on the quantity's scale (MCID already substituted).
     pub threshold: f64,
     /// How the threshold was written, for the report (`-mcid`, `0`, `0.5`).
     pub threshold_text: String,
+    pub span: Span,
+}
+
+/// `P(STATEMENT) PCMP PROBABILITY`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub statement: Statement,
     pub probability_comparison: Comparison,
     pub probability: f64,
     pub span: Span,
@@ -317,14 +378,46 @@ pub enum RuleKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rule {
+    /// Fires when every condition holds (and, for `stop early … after N
+    /// periods`, N periods are complete).
     When {
         kind: RuleKind,
-        condition: Condition,
+        conditions: Vec<Condition>,
         span: Span,
     },
     Otherwise {
         span: Span,
     },
+}
+
+/// The point estimate the report shows beside each interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimate {
+    Mean,
+    Median,
+}
+
+/// The `report` block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSettings {
+    /// Probability of the central posterior interval (default 0.90).
+    pub interval: f64,
+    pub estimate: Estimate,
+    /// `P(STATEMENT)` entries: probabilities reported without a decision.
+    pub probabilities: Vec<Statement>,
+    /// Quantities whose posterior summary is reported.
+    pub summaries: Vec<Quantity>,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            interval: 0.9,
+            estimate: Estimate::Mean,
+            probabilities: Vec::new(),
+            summaries: Vec::new(),
+        }
+    }
 }
 
 /// `hypotheses NAME from "PATH" { … }`: an LFM hypotheses file, and what

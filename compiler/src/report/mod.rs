@@ -42,7 +42,7 @@ pub use json::json;
 pub use text::text;
 
 /// The `format` field of every JSON report; bumped on incompatible changes.
-pub const FORMAT: &str = "trialc-report/1";
+pub const FORMAT: &str = "trialc-report/2";
 
 pub use crate::fit::{Adapt, RunSettings};
 
@@ -63,6 +63,9 @@ pub struct Report {
     pub outcomes: Vec<OutcomeReport>,
     /// Every `when` rule of the `decide` block, in spec order.
     pub rules: Vec<RuleReport>,
+    /// The `report` block: interval level, point estimate, and quantities
+    /// reported without a decision.
+    pub reported: crate::analysis::reported::Reported,
     pub conclusion: decide::Conclusion,
     /// Convergence warnings W0901–W0905, with labels into the spec.
     pub diagnostics: Vec<Diagnostic>,
@@ -247,6 +250,13 @@ pub struct AnalysisSummary {
     pub exclusions: Vec<Exclusion>,
 }
 
+/// The trend's centring day (dbar, the mean analysed day) and unit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrendSummary {
+    pub centre_day: f64,
+    pub per_days: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutcomeReport {
     pub name: String,
@@ -259,6 +269,11 @@ pub struct OutcomeReport {
     pub unit: Option<String>,
     pub primary: bool,
     pub analysis: AnalysisSummary,
+    /// Where the linear trend is centred and its unit, when the model has a
+    /// trend: `trend` is the change per `per_days` days, and the intercept is
+    /// the reference arm's level on `centre_day`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trend: Option<TrendSummary>,
     pub parameters: Vec<ParamRow>,
     pub effects: Vec<EffectReport>,
     pub sampler: SamplerSummary,
@@ -307,6 +322,10 @@ pub fn present(
                 unit: outcome.unit.clone(),
                 primary: outcome.primary,
                 analysis: analysis_summary(spec, lowered),
+                trend: lowered.per_days.map(|per_days| TrendSummary {
+                    centre_day: lowered.dbar,
+                    per_days,
+                }),
                 parameters: found.parameters,
                 effects: found.effects,
                 sampler: found.sampler,
@@ -327,6 +346,7 @@ pub fn present(
         data,
         outcomes,
         rules: analysis.rules,
+        reported: analysis.reported,
         conclusion: analysis.conclusion,
         diagnostics: analysis.diagnostics,
         hypotheses: Vec::new(),

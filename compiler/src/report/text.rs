@@ -22,6 +22,7 @@ pub fn text(r: &Report) -> String {
         outcome(&mut out, o, r);
     }
     rules(&mut out, r);
+    reported(&mut out, r);
     sensitivity(&mut out, r);
     let _ = writeln!(out, "Conclusion");
     for line in wrap(&r.conclusion.text, 76) {
@@ -255,7 +256,24 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         }
     }
     let _ = writeln!(out);
-    table(out, &o.parameters, r.approximation.is_some());
+    table(
+        out,
+        &o.parameters,
+        r.approximation.is_some(),
+        r.reported.interval,
+    );
+    if let Some(t) = &o.trend {
+        for line in wrap(
+            &format!(
+                "trend: change per {} days, centred on day {} (the mean analysed day), where the intercept is the reference arm's level",
+                t.per_days,
+                num(t.centre_day)
+            ),
+            76,
+        ) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let reference = r
         .trial
         .arms
@@ -266,10 +284,12 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "  Effects against {reference} (posterior mean and 90% interval unless stated):"
+            "  Effects against {reference} (posterior {} and {} interval unless stated):",
+            r.reported.estimate,
+            percent(r.reported.interval)
         );
         for e in &o.effects {
-            effect(out, e, o, reference);
+            effect(out, e, o, reference, r.reported.estimate);
         }
     }
     let s = &o.sampler;
@@ -318,7 +338,7 @@ fn val(v: f64) -> String {
 }
 
 /// `approximate`: iid draws (Laplace), whose R-hat and ESS are `n/a`.
-fn table(out: &mut String, rows: &[ParamRow], approximate: bool) {
+fn table(out: &mut String, rows: &[ParamRow], approximate: bool, level: f64) {
     let stat = |v: f64, digits: usize| {
         if approximate {
             "n/a".to_string()
@@ -326,12 +346,13 @@ fn table(out: &mut String, rows: &[ParamRow], approximate: bool) {
             fmt_stat(v, digits)
         }
     };
+    let tails = [percent((1.0 - level) / 2.0), percent((1.0 + level) / 2.0)];
     let header = [
         "parameter",
         "mean",
         "sd",
-        "5%",
-        "95%",
+        tails[0].as_str(),
+        tails[1].as_str(),
         "R-hat",
         "ESS-bulk",
         "ESS-tail",
@@ -364,8 +385,8 @@ fn table(out: &mut String, rows: &[ParamRow], approximate: bool) {
                 p.name.clone(),
                 val(p.mean),
                 val(p.sd),
-                val(p.q5),
-                val(p.q95),
+                val(p.lower),
+                val(p.upper),
                 stat(p.rhat, 3),
                 stat(p.ess_bulk, 0),
                 stat(p.ess_tail, 0),
@@ -406,11 +427,22 @@ fn table(out: &mut String, rows: &[ParamRow], approximate: bool) {
 /// Priors longer than this are printed as notes below the parameter table.
 const PRIOR_WIDTH: usize = 32;
 
-fn interval(i: &Interval) -> String {
-    format!("{} ({} to {})", val(i.mean), val(i.q5), val(i.q95))
+/// A probability as a percentage: `90%`, `2.5%`, `97.5%`.
+fn percent(p: f64) -> String {
+    format!("{}%", num((p * 100.0 * 1e6).round() / 1e6))
 }
 
-fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str) {
+/// The point estimate (`mean` or `median`) and the central interval.
+fn interval(i: &Interval, estimate: &str) -> String {
+    let centre = if estimate == "median" {
+        i.median
+    } else {
+        i.mean
+    };
+    format!("{} ({} to {})", val(centre), val(i.lower), val(i.upper))
+}
+
+fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str, estimate: &str) {
     let unit = o.unit.as_deref().unwrap_or("units");
     let better = if o.better == "lower" {
         "lower"
@@ -424,7 +456,7 @@ fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str
                 "    {}: difference in mean {} {} {unit}",
                 e.arm,
                 o.name,
-                interval(&e.effect)
+                interval(&e.effect, estimate)
             );
         }
         measure => {
@@ -433,20 +465,21 @@ fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str
             let i = &e.interpretable;
             let _ = writeln!(
                 out,
-                "    {}: {measure} {} (median; 90% interval {} to {})",
+                "    {}: {measure} {} (median; {} interval {} to {})",
                 e.arm,
                 val(i.median),
-                val(i.q5),
-                val(i.q95)
+                percent(i.level),
+                val(i.lower),
+                val(i.upper)
             );
-            let _ = writeln!(out, "      ({} {})", e.scale, interval(&e.effect));
+            let _ = writeln!(out, "      ({} {})", e.scale, interval(&e.effect, estimate));
         }
     }
     if let Some(rd) = &e.risk_difference {
         let _ = writeln!(
             out,
             "      risk difference {} at {reference}'s level mid-trial",
-            interval(rd)
+            interval(rd, estimate)
         );
     }
     let _ = writeln!(
@@ -459,12 +492,14 @@ fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str
     if let (Some(h), Some(prior)) = (&e.hypothesis, &e.prior) {
         for line in wrap(
             &format!(
-                "prior vs posterior ({}): prior {h} tempered {} ({} to {}), posterior {}",
+                "prior vs posterior ({}): prior {h} tempered {} ({}{} to {}), posterior {}",
                 e.scale,
                 val(prior.mean),
+                // The prior's interval is always the 90% one.
+                if e.effect.level == 0.9 { "" } else { "90%: " },
                 val(prior.q5),
                 val(prior.q95),
-                interval(&e.effect)
+                interval(&e.effect, estimate)
             ),
             70,
         ) {
@@ -479,10 +514,11 @@ fn effect(out: &mut String, e: &EffectReport, o: &OutcomeReport, reference: &str
         };
         for line in wrap(
             &format!(
-                "robust prior {}: weight of the vague component {} before the data, {} after; {verdict}",
+                "robust prior {}: weight of the vague component {} before the data, {} after (MCSE {}); {verdict}",
                 c.hypothesis,
                 num(c.prior_vague_weight),
-                fmt_stat(c.posterior_vague_weight, 2)
+                fmt_stat(c.posterior_vague_weight, 2),
+                fmt_stat(c.posterior_vague_weight_mcse, 3)
             ),
             70,
         ) {
@@ -504,27 +540,110 @@ fn rules(out: &mut String, r: &Report) {
         };
         let _ = writeln!(out, "  {head}");
         let verdict = if rule.fires { "FIRES" } else { "does not fire" };
-        match (rule.probability, rule.mcse) {
-            (Some(p), Some(se)) => {
-                let _ = writeln!(
-                    out,
-                    "    P = {:.3} +/- {:.3} (MCSE); required {} {}: {verdict}",
-                    p,
-                    se,
-                    rule.required_comparison,
-                    required(rule.required_probability)
-                );
+        let single = rule.conditions.len() == 1;
+        for c in &rule.conditions {
+            let outcome = if single {
+                verdict
+            } else if c.met {
+                "met"
+            } else {
+                "not met"
+            };
+            match (c.statement.probability, c.statement.mcse) {
+                (Some(p), Some(se)) => {
+                    let _ = writeln!(
+                        out,
+                        "    {}P = {:.3} +/- {:.3} (MCSE); required {} {}: {outcome}",
+                        if single {
+                            String::new()
+                        } else {
+                            format!("P({}): ", c.statement.statement)
+                        },
+                        p,
+                        se,
+                        c.required_comparison,
+                        required(c.required_probability)
+                    );
+                }
+                _ => {
+                    let _ = writeln!(out, "    P not available: {outcome}");
+                }
             }
-            _ => {
-                let _ = writeln!(out, "    P not available: {verdict}");
+            for line in wrap(&format!("({})", c.statement.meaning), 72) {
+                let _ = writeln!(out, "    {line}");
             }
         }
-        for line in wrap(&format!("({})", rule.meaning), 72) {
-            let _ = writeln!(out, "    {line}");
+        if !single {
+            let _ = writeln!(out, "    all conditions together: {verdict}");
         }
         if let Some(note) = &rule.note {
             for line in wrap(note, 72) {
                 let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    let _ = writeln!(out);
+}
+
+/// The `report` block's quantities: probabilities and summaries the
+/// protocol pre-specifies without a decision.
+fn reported(out: &mut String, r: &Report) {
+    let rep = &r.reported;
+    if rep.probabilities.is_empty() && rep.quantities.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "Reported quantities (pre-specified; they decide nothing)"
+    );
+    for p in &rep.probabilities {
+        match (p.probability, p.mcse) {
+            (Some(v), Some(se)) => {
+                let _ = writeln!(out, "  P({}) = {v:.3} +/- {se:.3} (MCSE)", p.statement);
+            }
+            _ => {
+                let _ = writeln!(out, "  P({}): not available", p.statement);
+            }
+        }
+        for line in wrap(&format!("({})", p.meaning), 72) {
+            let _ = writeln!(out, "    {line}");
+        }
+        if let Some(note) = &p.note {
+            let _ = writeln!(out, "    {note}");
+        }
+    }
+    for q in &rep.quantities {
+        match &q.summary {
+            Some(i) => {
+                // Ratios are skewed: their median is the honest estimate.
+                let median = rep.estimate == "median" || q.scale.ends_with("ratio");
+                let _ = writeln!(
+                    out,
+                    "  {}: {} {}, {} interval {} to {}",
+                    q.quantity,
+                    if median { "median" } else { "mean" },
+                    val(if median { i.median } else { i.mean }),
+                    percent(i.level),
+                    val(i.lower),
+                    val(i.upper)
+                );
+                if let Some(p) = q.p_better {
+                    let _ = writeln!(
+                        out,
+                        "    P(favours {} over {}) = {}",
+                        q.arm,
+                        q.versus,
+                        prob_text(Some(p))
+                    );
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    q.quantity,
+                    q.note.as_deref().unwrap_or("not available")
+                );
             }
         }
     }
@@ -638,10 +757,15 @@ fn sensitivity(out: &mut String, r: &Report) {
             let _ = writeln!(out, "  {line}");
         }
     }
-    let p = |p: Option<f64>, fires: bool| {
+    let p = |rule: &crate::analysis::sensitivity::SensitivityRule, lfm: bool| {
+        let fires = if lfm {
+            rule.fires_lfm
+        } else {
+            rule.fires_sceptical
+        };
         format!(
             "P = {} {}",
-            p.map_or_else(|| "n/a".to_string(), |p| format!("{p:.3}")),
+            rule.probabilities(lfm),
             if fires { "FIRES" } else { "does not fire" }
         )
     };
@@ -651,22 +775,9 @@ fn sensitivity(out: &mut String, r: &Report) {
             (None, Some(n)) => format!("stop early if {} after {n} periods", rule.statement),
             (None, None) => format!("stop early if {}", rule.statement),
         };
-        let _ = writeln!(
-            out,
-            "  {head} (required {} {})",
-            rule.required_comparison,
-            required(rule.required_probability)
-        );
-        let _ = writeln!(
-            out,
-            "    LFM prior:       {}",
-            p(rule.probability_lfm, rule.fires_lfm)
-        );
-        let _ = writeln!(
-            out,
-            "    sceptical prior: {}",
-            p(rule.probability_sceptical, rule.fires_sceptical)
-        );
+        let _ = writeln!(out, "  {head}");
+        let _ = writeln!(out, "    LFM prior:       {}", p(rule, true));
+        let _ = writeln!(out, "    sceptical prior: {}", p(rule, false));
     }
     if s.depends_on_lfm_prior {
         let _ = writeln!(out, "  !! THE DECISION DEPENDS ON THE LFM PRIOR");

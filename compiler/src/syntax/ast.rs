@@ -67,6 +67,8 @@ pub enum ItemKind {
     Model(ModelBlock),
     /// `decide { … }`
     Decide(DecideBlock),
+    /// `report { interval 0.95  P(…)  odds_ratio of ARM on OUTCOME … }`
+    Report(ReportBlock),
     /// `design NAME { schedule fields }` (standard library files)
     Design(DesignDecl),
     /// `prior NAME = PRIOR` (standard library files and specs)
@@ -406,27 +408,106 @@ pub struct Rule {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum RuleKind {
-    /// `recommend ARM if CONDITION`
-    Recommend { arm: Ident, condition: Condition },
-    /// `stop early if CONDITION [after N periods]`
+    /// `recommend ARM if CONDITION [and CONDITION]*`
+    Recommend {
+        arm: Ident,
+        conditions: Vec<Condition>,
+    },
+    /// `stop early if CONDITION [and CONDITION]* [after N periods]`
     StopEarly {
-        condition: Condition,
+        conditions: Vec<Condition>,
         after: Option<Spanned<u64>>,
     },
     /// `otherwise inconclusive`
     Otherwise,
 }
 
-/// `P(effect [of ARM] on OUTCOME CMP THRESHOLD) >= PROB`
+/// `P(STATEMENT) >= PROB`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Condition {
-    pub arm: Option<Ident>,
-    pub outcome: Ident,
-    pub comparison: Spanned<Comparison>,
-    pub threshold: Spanned<Threshold>,
+    pub statement: Statement,
     pub probability_comparison: Spanned<Comparison>,
     pub probability: Spanned<f64>,
     pub span: Span,
+}
+
+/// `QUANTITY CMP THRESHOLD`, e.g. `effect of a vs b on pain < -mcid`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Statement {
+    pub quantity: QuantityRef,
+    pub comparison: Spanned<Comparison>,
+    pub threshold: Spanned<Threshold>,
+    pub span: Span,
+}
+
+/// `effect [of ARM [vs ARM]] on OUTCOME` and the ratio and difference
+/// scales: `odds_ratio`, `rate_ratio`, `risk_difference`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuantityRef {
+    pub scale: Spanned<Scale>,
+    pub arm: Option<Ident>,
+    /// The arm it is compared with; the reference arm when absent.
+    pub versus: Option<Ident>,
+    pub outcome: Ident,
+    pub span: Span,
+}
+
+/// The scale a quantity is stated on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Scale {
+    /// The model's own scale (difference in means, log odds ratio, …).
+    Effect,
+    OddsRatio,
+    RateRatio,
+    RiskDifference,
+}
+
+impl Scale {
+    pub const WORDS: [&'static str; 4] = ["effect", "odds_ratio", "rate_ratio", "risk_difference"];
+
+    pub fn from_word(word: &str) -> Option<Scale> {
+        Some(match word {
+            "effect" => Scale::Effect,
+            "odds_ratio" => Scale::OddsRatio,
+            "rate_ratio" => Scale::RateRatio,
+            "risk_difference" => Scale::RiskDifference,
+            _ => return None,
+        })
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Scale::Effect => "effect",
+            Scale::OddsRatio => "odds_ratio",
+            Scale::RateRatio => "rate_ratio",
+            Scale::RiskDifference => "risk_difference",
+        }
+    }
+}
+
+/// `report { … }`: how the report presents the posterior, and quantities
+/// the protocol pre-specifies without a decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportBlock {
+    pub entries: Vec<ReportEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportEntry {
+    pub kind: ReportEntryKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ReportEntryKind {
+    /// `interval 0.95`: the central posterior interval's probability.
+    Interval(Spanned<f64>),
+    /// `estimate median` or `estimate mean`: the point estimate shown.
+    Estimate(Ident),
+    /// `P(STATEMENT)`: a probability reported, deciding nothing.
+    Probability(Statement),
+    /// `odds_ratio of ARM on OUTCOME`: a quantity's posterior summary.
+    Summary(QuantityRef),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -77,6 +77,14 @@ pub enum Token {
 /// name that trialc writes itself (`trialc init`) never is, so that the
 /// spec reads unambiguously.
 pub const KEYWORDS: &[&str] = &[
+    "and",
+    "vs",
+    "odds_ratio",
+    "rate_ratio",
+    "risk_difference",
+    "report",
+    "interval",
+    "estimate",
     "use",
     "trial",
     "hypotheses",

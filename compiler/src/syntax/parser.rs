@@ -31,6 +31,7 @@ const ITEM_KEYWORDS: &[&str] = &[
     "outcome",
     "model",
     "decide",
+    "report",
 ];
 const SCHEDULE_FIELDS: &[&str] = &[
     "start",
@@ -64,6 +65,15 @@ const MODEL_STATEMENTS: &[&str] = &[
     "carryover",
 ];
 const DECIDE_RULES: &[&str] = &["recommend", "stop", "otherwise"];
+const REPORT_ENTRIES: &[&str] = &[
+    "interval",
+    "estimate",
+    "P",
+    "effect",
+    "odds_ratio",
+    "rate_ratio",
+    "risk_difference",
+];
 /// The entries of a hypotheses declaration's block. `outcome` is also an
 /// item keyword: followed by a string, it is a mapping (an `outcome` item
 /// is followed by its name).
@@ -369,6 +379,22 @@ impl<'s> Parser<'s> {
                     Some(())
                 })?;
                 K::Decide(ast::DecideBlock { rules })
+            }
+            "report" => {
+                let mut entries = Vec::new();
+                let words = Entries::Keywords {
+                    kind: "report entry",
+                    words: REPORT_ENTRIES,
+                };
+                self.block(words, |p, start| {
+                    let kind = p.report_entry()?;
+                    entries.push(ast::ReportEntry {
+                        kind,
+                        span: p.since(start),
+                    });
+                    Some(())
+                })?;
+                K::Report(ast::ReportBlock { entries })
             }
             _ => return None,
         })
@@ -1012,13 +1038,13 @@ impl<'s> Parser<'s> {
                 self.expect_word("if")?;
                 R::Recommend {
                     arm,
-                    condition: self.condition()?,
+                    conditions: self.conditions()?,
                 }
             }
             "stop" => {
                 self.expect_word("early")?;
                 self.expect_word("if")?;
-                let condition = self.condition()?;
+                let conditions = self.conditions()?;
                 let after = match self.eat_word("after") {
                     Some(_) => {
                         let n = self.integer("a number of periods")?;
@@ -1027,7 +1053,7 @@ impl<'s> Parser<'s> {
                     }
                     None => None,
                 };
-                R::StopEarly { condition, after }
+                R::StopEarly { conditions, after }
             }
             "otherwise" => {
                 self.expect_word("inconclusive")?;
@@ -1037,29 +1063,93 @@ impl<'s> Parser<'s> {
         })
     }
 
+    /// `CONDITION (and CONDITION)*`
+    fn conditions(&mut self) -> Option<Vec<ast::Condition>> {
+        let mut conditions = vec![self.condition()?];
+        while self.eat_word("and").is_some() {
+            conditions.push(self.condition()?);
+        }
+        Some(conditions)
+    }
+
     fn condition(&mut self) -> Option<ast::Condition> {
         let start = self.expect_word("P")?;
         self.expect(Token::LParen, "`(`")?;
-        self.expect_word("effect")?;
-        let arm = match self.eat_word("of") {
-            Some(_) => Some(self.ident("an arm")?),
-            None => None,
-        };
-        self.expect_word("on")?;
-        let outcome = self.ident("an outcome")?;
-        let comparison = self.comparison()?;
-        let threshold = self.threshold()?;
+        let statement = self.statement()?;
         self.expect(Token::RParen, "`)`")?;
         let probability_comparison = self.comparison()?;
         let probability = self.signed_number("a probability, e.g. `0.80`")?;
         Some(ast::Condition {
-            arm,
-            outcome,
-            comparison,
-            threshold,
+            statement,
             probability_comparison,
             probability,
             span: self.since(start),
+        })
+    }
+
+    /// `QUANTITY CMP THRESHOLD`
+    fn statement(&mut self) -> Option<ast::Statement> {
+        let quantity = self.quantity()?;
+        let comparison = self.comparison()?;
+        let threshold = self.threshold()?;
+        Some(ast::Statement {
+            span: quantity.span.to(threshold.span),
+            quantity,
+            comparison,
+            threshold,
+        })
+    }
+
+    /// `SCALE [of ARM [vs ARM]] on OUTCOME`
+    fn quantity(&mut self) -> Option<ast::QuantityRef> {
+        let scale = match self.word_at(self.pos).and_then(ast::Scale::from_word) {
+            Some(scale) => Spanned::new(scale, self.bump().span),
+            None => {
+                self.error_expected("`effect`, `odds_ratio`, `rate_ratio` or `risk_difference`");
+                return None;
+            }
+        };
+        let (arm, versus) = match self.eat_word("of") {
+            Some(_) => {
+                let arm = self.ident("an arm")?;
+                let versus = match self.eat_word("vs") {
+                    Some(_) => Some(self.ident("the arm it is compared with")?),
+                    None => None,
+                };
+                (Some(arm), versus)
+            }
+            None => (None, None),
+        };
+        self.expect_word("on")?;
+        let outcome = self.ident("an outcome")?;
+        Some(ast::QuantityRef {
+            span: self.since(scale.span),
+            scale,
+            arm,
+            versus,
+            outcome,
+        })
+    }
+
+    fn report_entry(&mut self) -> Option<ast::ReportEntryKind> {
+        use ast::ReportEntryKind as E;
+        Some(match self.word_at(self.pos) {
+            Some("interval") => {
+                self.bump();
+                E::Interval(self.signed_number("the interval's probability, e.g. `0.95`")?)
+            }
+            Some("estimate") => {
+                self.bump();
+                E::Estimate(self.ident("`median` or `mean`")?)
+            }
+            Some("P") => {
+                self.bump();
+                self.expect(Token::LParen, "`(`")?;
+                let statement = self.statement()?;
+                self.expect(Token::RParen, "`)`")?;
+                E::Probability(statement)
+            }
+            _ => E::Summary(self.quantity()?),
         })
     }
 

@@ -95,6 +95,7 @@ impl Checker {
         let models = self.models(file, &arms, reference, &outcomes, &hypotheses);
         self.look_alikes(file);
         let rules = self.rules(file, &arms, reference, &outcomes, schedule.as_ref());
+        let report = self.report(file, &arms, reference, &outcomes);
 
         Some(Spec {
             trial: trial?,
@@ -104,6 +105,7 @@ impl Checker {
             outcomes,
             models: models?,
             rules,
+            report,
             hypotheses,
             data,
         })
