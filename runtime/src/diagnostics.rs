@@ -210,6 +210,12 @@ pub fn quantile(x: &[f64], p: f64) -> f64 {
     quantile_sorted(&sorted(x), p)
 }
 
+/// Several quantiles of `x` (as [`quantile`]), sorting once.
+pub fn quantiles(x: &[f64], ps: &[f64]) -> Vec<f64> {
+    let v = sorted(x);
+    ps.iter().map(|&p| quantile_sorted(&v, p)).collect()
+}
+
 fn quantile_sorted(v: &[f64], p: f64) -> f64 {
     if v.is_empty() || !(0.0..=1.0).contains(&p) {
         return f64::NAN;

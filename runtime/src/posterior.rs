@@ -479,6 +479,12 @@ impl Posterior {
         }
     }
 
+    /// Quantiles `ps` of element `k` (all chains pooled), without MCSE.
+    pub fn quantiles(&self, k: usize, ps: &[f64]) -> Vec<f64> {
+        let flat: Vec<f64> = self.element(k).concat();
+        crate::diagnostics::quantiles(&flat, ps)
+    }
+
     /// Quantile `q` of element `k` and its MCSE.
     pub fn quantile(&self, k: usize, q: f64) -> (f64, f64) {
         quantile_and_mcse(&self.element(k), q)

@@ -5,7 +5,7 @@
 //! component. Pure functions of the lowered model and its posterior.
 
 use serde::Serialize;
-use trialc_runtime::diagnostics::quantile;
+use trialc_runtime::diagnostics::quantiles;
 use trialc_runtime::posterior::Posterior;
 
 use crate::hir::{self, Direction, OutcomeType};
@@ -179,15 +179,17 @@ pub fn parameters(lowered: &LoweredOutcome, post: &Posterior, level: f64) -> Vec
             let (Some(name), Some(s)) = (post.names.get(k), post.summaries.get(k)) else {
                 continue;
             };
+            // One sort for all four quantiles (their MCSEs are not shown).
+            let q = post.quantiles(k, &[0.05, 0.95, tail, 1.0 - tail]);
             parameters.push(ParamRow {
                 name: name.clone(),
                 parameter: p.name.clone(),
                 mean: s.mean,
                 sd: s.sd,
-                q5: post.quantile(k, 0.05).0,
-                q95: post.quantile(k, 0.95).0,
-                lower: post.quantile(k, tail).0,
-                upper: post.quantile(k, 1.0 - tail).0,
+                q5: q[0],
+                q95: q[1],
+                lower: q[2],
+                upper: q[3],
                 rhat: s.rhat,
                 ess_bulk: s.ess_bulk,
                 ess_tail: s.ess_tail,
@@ -340,14 +342,15 @@ pub fn flat_draws(post: &Posterior, k: usize) -> Vec<f64> {
 pub fn summarise_values(values: &[f64], level: f64) -> Interval {
     let n = values.len().max(1) as f64;
     let tail = (1.0 - level) / 2.0;
+    let q = quantiles(values, &[0.5, 0.05, 0.95, tail, 1.0 - tail]);
     Interval {
         mean: values.iter().sum::<f64>() / n,
-        median: quantile(values, 0.5),
-        q5: quantile(values, 0.05),
-        q95: quantile(values, 0.95),
+        median: q[0],
+        q5: q[1],
+        q95: q[2],
         level,
-        lower: quantile(values, tail),
-        upper: quantile(values, 1.0 - tail),
+        lower: q[3],
+        upper: q[4],
     }
 }
 
