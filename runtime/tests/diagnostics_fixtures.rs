@@ -77,6 +77,11 @@ fn e_bfmi_and_quantile_known_values() {
     assert!((e_bfmi(&e) - 36.0 / 10.0).abs() < 1e-12);
     assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), 2.5);
     assert!((quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.05) - 1.2).abs() < 1e-12);
+    // Several at once, sorting once: the same type-7 values.
+    assert_eq!(
+        quantiles(&[5.0, 1.0, 4.0, 2.0, 3.0], &[0.05, 0.5, 0.975]),
+        vec![1.2, 3.0, 4.9]
+    );
 }
 
 #[test]
