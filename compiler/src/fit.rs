@@ -25,7 +25,7 @@ use trialc_runtime::optimize::OptimizeConfig;
 use trialc_runtime::posterior::{self, Init, Method, Posterior};
 
 /// How the sampler was run (printed, and written into the CmdStan CSV headers).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RunSettings {
     pub chains: usize,
     pub warmup: usize,
@@ -33,6 +33,10 @@ pub struct RunSettings {
     pub seed: u64,
     /// NUTS maximum tree depth (10 as in Stan); saturation is W0904.
     pub max_depth: usize,
+    /// Target acceptance rate of the step-size adaptation (Stan's
+    /// `adapt delta`, 0.8); raise it (0.95, 0.99) when W0903 reports
+    /// divergences, for smaller steps.
+    pub adapt_delta: f64,
     /// `--method`: NUTS (default) or the Laplace approximation.
     pub method: Method,
     /// `--init`: where NUTS chains start (`random`, Stan's, by default; `map`).
@@ -67,6 +71,7 @@ impl RunSettings {
             num_draws: self.draws,
             seed,
             max_depth: self.max_depth,
+            target_accept: self.adapt_delta,
             adaptation,
             uturn,
             ..NutsConfig::default()
@@ -82,6 +87,7 @@ impl Default for RunSettings {
             draws: 1000,
             seed: 1,
             max_depth: 10,
+            adapt_delta: 0.8,
             method: Method::Nuts,
             init: Init::Random,
             adapt: Adapt::Stan,

@@ -14,7 +14,7 @@ mod cli;
 
 use clap::Parser;
 use cli::args::*;
-use cli::term::{checked, emit, out, plural, print_diagnostics, print_for_text, stopped, Bar};
+use cli::term::{checked, emit, out, plural, print_diagnostics, stopped, Bar};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,7 +22,7 @@ use trialc::driver::{DiarySource, Session, SessionOptions, Stop};
 use trialc::io::{FsSources, Outputs};
 use trialc::render;
 use trialc::report;
-use trialc::{codes, hypotheses, lower, markdown, schedule};
+use trialc::{lower, schedule};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -31,21 +31,27 @@ fn main() -> ExitCode {
     };
     let session = || Session::new(FsSources, options);
     match cli.command {
-        Command::Check { files, format } => check(&files, format, options),
+        Command::Check {
+            files,
+            format,
+            quiet,
+        } => check(&files, format, quiet, options),
         Command::Schedule(args) => schedule_command(&mut session(), &args),
         Command::Run(args) => run(&mut session(), &args),
-        Command::Init(args) => init(&args),
-        Command::Fmt { files, check } => fmt(&files, check),
-        Command::Explain { code } => explain(&code),
+        Command::Init(args) => cli::text::init(&args),
+        Command::Fmt { files, check } => cli::text::fmt(&files, check),
+        Command::Explain { code } => cli::text::explain(&code),
         Command::Debug(args) => debug(&mut session(), &args),
     }
 }
 
-fn check(files: &[PathBuf], format: DiagnosticFormat, options: SessionOptions) -> ExitCode {
-    if files.is_empty() {
-        eprintln!("error: no file given\nhelp: trialc check spec.trial");
-        return ExitCode::from(2);
-    }
+/// Diagnostics to stderr; each file's result line to stdout (not with `--quiet`).
+fn check(
+    files: &[PathBuf],
+    format: DiagnosticFormat,
+    quiet: bool,
+    options: SessionOptions,
+) -> ExitCode {
     let (mut failed, mut unusable) = (false, false);
     let mut json_files = Vec::new();
     for path in files {
@@ -63,14 +69,19 @@ fn check(files: &[PathBuf], format: DiagnosticFormat, options: SessionOptions) -
             DiagnosticFormat::Human => {
                 print_diagnostics(&session, 0);
                 let shown = render::inline(&name);
-                if errors > 0 {
-                    eprintln!(
-                        "{shown}: {} and {}",
+                let line = if errors > 0 {
+                    format!(
+                        "{shown}: {} and {}\n",
                         plural(errors, "error"),
                         plural(warnings, "warning")
-                    );
+                    )
                 } else {
-                    eprintln!("{shown}: ok ({})", plural(warnings, "warning"));
+                    format!("{shown}: ok ({})\n", plural(warnings, "warning"))
+                };
+                if !quiet {
+                    if let Err(code) = out(&line) {
+                        return code;
+                    }
                 }
             }
             DiagnosticFormat::Json => json_files.push(render::json_entry(
@@ -208,142 +219,6 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
-    }
-}
-
-/// Formats each file in turn; a file that cannot be formatted is reported
-/// and the others are still done. `-` is stdin, formatted to stdout.
-fn fmt(files: &[PathBuf], check_only: bool) -> ExitCode {
-    if files.is_empty() {
-        eprintln!("error: no file given\nhelp: trialc fmt spec.trial (or `-` for stdin)");
-        return ExitCode::from(2);
-    }
-    let mut worst = 0u8;
-    let mut fail = |code: u8, message: String| {
-        eprintln!("{message}");
-        worst = worst.max(code);
-    };
-    for path in files {
-        let name = render::inline(&path.display().to_string()).into_owned();
-        let stdin = name == "-";
-        let text = if stdin {
-            trialc::io::read_stdin()
-        } else {
-            std::fs::read_to_string(path)
-        };
-        let text = match text {
-            Ok(_) if markdown::is_markdown(&name) => {
-                fail(2, format!("error: `{name}`: trialc fmt formats `.trial` files, not Markdown documents"));
-                continue;
-            }
-            Ok(text) => text,
-            Err(e) => {
-                fail(2, format!("error: cannot read `{name}`: {e}"));
-                continue;
-            }
-        };
-        match trialc::format::format(&text) {
-            Err(diagnostics) => {
-                print_for_text(&diagnostics, &name, &text);
-                fail(1, format!("{name}: not formatted (see the errors above)"));
-            }
-            Ok(formatted) if stdin && !check_only => {
-                if let Err(code) = out(&formatted) {
-                    return code;
-                }
-            }
-            Ok(formatted) if formatted == text => {}
-            Ok(_) if check_only => fail(
-                1,
-                format!("{name}: not formatted (run `trialc fmt {name}`)"),
-            ),
-            Ok(formatted) => {
-                if let Err(e) = trialc::io::write_atomic(path, formatted.as_bytes()) {
-                    fail(2, format!("error: cannot write `{name}`: {e}"));
-                }
-            }
-        }
-    }
-    ExitCode::from(worst)
-}
-
-fn init(args: &InitArgs) -> ExitCode {
-    let (from, top, outcome, output) = (
-        &args.from,
-        args.top,
-        args.outcome.as_deref(),
-        args.output.as_deref(),
-    );
-    if top == 0 {
-        eprintln!("error: `--top` must be at least 1");
-        return ExitCode::from(2);
-    }
-    let name = from.display().to_string();
-    let text = match std::fs::read_to_string(from) {
-        Ok(text) => text,
-        Err(e) => {
-            eprintln!("error: cannot read the hypotheses file `{name}`: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let (file, diagnostics) = hypotheses::read(&text);
-    print_for_text(&diagnostics, &name, &text);
-    let Some(file) = file else {
-        return ExitCode::from(1);
-    };
-    // The spec names the file relative to its own folder.
-    let path = trialc::io::relative_to_folder_of(from, output);
-    let options = trialc::init::Options {
-        path: &path,
-        top,
-        outcome,
-    };
-    let spec = match trialc::init::generate(&file, &options) {
-        Ok(spec) => spec,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match output {
-        None => emit(&spec),
-        Some(o) if o.exists() => {
-            eprintln!(
-                "error: `{}` exists; trialc init does not overwrite files",
-                o.display()
-            );
-            ExitCode::from(2)
-        }
-        Some(o) => match trialc::io::write_atomic(o, spec.as_bytes()) {
-            Ok(()) => {
-                eprintln!(
-                    "wrote {}; now `trialc check {}` and resolve its TODOs",
-                    o.display(),
-                    o.display()
-                );
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: cannot write `{}`: {e}", o.display());
-                ExitCode::from(2)
-            }
-        },
-    }
-}
-
-fn explain(code: &str) -> ExitCode {
-    match codes::explain(code) {
-        Some(page) => emit(page),
-        None => {
-            eprintln!(
-                "error: there is no diagnostic code `{}`",
-                render::inline(code)
-            );
-            eprintln!(
-                "help: codes look like E0305 or W0301; every code trialc prints can be explained"
-            );
-            ExitCode::from(2)
-        }
     }
 }
 

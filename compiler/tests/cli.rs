@@ -226,3 +226,78 @@ fn schedule_formats_and_blinding() {
         .into_owned();
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.trim_end().ends_with("END:VCALENDAR"));
 }
+
+/// `check` writes its result line to stdout and diagnostics to stderr;
+/// `--quiet` drops the result line; nonsense option values are refused
+/// with exit 2 before anything runs.
+#[test]
+fn check_streams_quiet_and_refused_values() {
+    let spec = path("examples/hpi-milk-sleep/hpi-milk-sleep.trial");
+    let out = trialc(&["check", &spec]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.ends_with(": ok (0 warnings)\n"), "{stdout}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let quiet = trialc(&["check", "--quiet", &spec]);
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(quiet.stdout.is_empty());
+    for bad in [
+        vec!["run", "--threads", "0", &spec],
+        vec!["run", "--adapt-delta", "1", &spec],
+        vec!["run", "--adapt-delta", "0", &spec],
+        vec!["run", "--max-depth", "0", &spec],
+        vec!["run", "--max-depth", "31", &spec],
+        vec!["run", "--chains", "0", &spec],
+        vec!["run", "--draws", "0", &spec],
+        vec!["init", "--from", "x.json", "--top", "0"],
+    ] {
+        let out = trialc(&bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("invalid value"), "{bad:?}: {stderr}");
+    }
+}
+
+/// `--adapt-delta` and `--max-depth` reach the sampler and are recorded in
+/// the report and in the CmdStan CSV header.
+#[test]
+fn sampler_options_are_recorded() {
+    let spec = path("examples/hpi-milk-sleep/hpi-milk-sleep.trial");
+    let dir = std::env::temp_dir().join(format!("trialc-cli-{}-sampler", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = trialc(&[
+        "run",
+        &spec,
+        "--adapt-delta",
+        "0.95",
+        "--max-depth",
+        "12",
+        "--warmup",
+        "300",
+        "--draws",
+        "500",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("adapt delta 0.95, max depth 12"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report"))
+            .expect("JSON");
+    assert_eq!(report["settings"]["adapt_delta"], 0.95);
+    assert_eq!(report["settings"]["max_depth"], 12);
+    let csv = std::fs::read_to_string(dir.join("sleep_quality-1.csv")).expect("csv");
+    assert!(csv.contains("#       delta = 0.95\n"), "{csv}");
+    assert!(csv.contains("#             max_depth = 12\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

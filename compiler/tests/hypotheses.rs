@@ -1033,7 +1033,10 @@ fn init_then_check_then_run_with_evidence_export() {
     let out = trialc(&["check", &spec.display().to_string()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("ok (1 warning)"), "H3 unused: {stderr}");
+    // The warning on stderr, the result line on stdout.
+    assert!(stderr.contains("W0808"), "H3 unused: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ok (1 warning)"), "{stdout}");
     // Not overwritten.
     let again = trialc(&[
         "init",

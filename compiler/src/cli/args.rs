@@ -10,7 +10,13 @@ use trialc_runtime::posterior::{Init, Method};
 #[command(
     name = "trialc",
     version,
-    about = "Compiler and runtime for personalized (N-of-1) clinical trials"
+    about = "Compiler and runtime for personalized (N-of-1) clinical trials",
+    after_help = "Examples:
+  trialc check examples/magnesium-migraine/magnesium-migraine.trial
+  trialc run examples/magnesium-migraine/magnesium-migraine.trial --out results/
+
+Exit codes: 0 success, 1 errors in the spec, 2 the command could not run, 3 convergence warnings (`run`).
+`trialc explain CODE` explains a diagnostic code."
 )]
 pub struct Cli {
     /// Let a spec name files outside its own folder (`data`, `hypotheses`).
@@ -23,49 +29,91 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Check a spec (`.trial`, or the ```trial blocks of a Markdown protocol).
+    #[command(after_help = concat!("Example:\n  trialc check spec.trial protocol.md\n\nDiagnostics go to stderr, the result line (`spec.trial: ok (0 warnings)`) to stdout.\n\n", "Exit codes: 0 no errors, 1 errors, 2 a file could not be read."))]
     Check {
+        /// The specs to check: `.trial` files, or Markdown protocols whose
+        /// ```trial blocks are checked.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         /// How diagnostics are written.
         #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
         format: DiagnosticFormat,
+        /// Print only errors and warnings, not the result line of each file.
+        #[arg(short, long)]
+        quiet: bool,
     },
     /// Print the randomized schedule.
+    #[command(
+        after_help = "Examples:\n  trialc schedule spec.trial\n  trialc schedule spec.trial --format ics > trial.ics\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
+    )]
     Schedule(ScheduleArgs),
     /// Fit the spec's models to the participant's diary and report the decision.
+    #[command(after_help = concat!("Examples:\n  trialc run spec.trial\n  trialc run spec.trial --data diary.csv --seed 7 --out results/\n  trialc run spec.trial --format json > report.json\n\n", "Exit codes:\n  0  the report is written\n  1  the spec, the diary or a hypotheses file has errors\n  2  the command could not run (unreadable files, bad options)\n  3  the report is written, but the sampler raised convergence warnings"))]
     Run(RunArgs),
     /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
+    #[command(
+        after_help = "Example:\n  trialc init --from hypotheses/p0042.json --top 2 -o spec.trial\n\nExit codes: 0 written, 1 the hypotheses file has errors, 2 the command could not run."
+    )]
     Init(InitArgs),
     /// Format specs in place (or check that they are formatted); `-` formats stdin to stdout.
+    #[command(
+        after_help = "Examples:\n  trialc fmt spec.trial\n  trialc fmt --check examples/*/*.trial\n  trialc fmt - < spec.trial\n\nExit codes: 0 formatted, 1 a file has syntax errors or (with --check) is not formatted, 2 a file could not be read or written."
+    )]
     Fmt {
+        /// The specs to format in place, or `-` for stdin to stdout.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         /// Do not write; exit 1 if a file is not formatted.
         #[arg(long)]
         check: bool,
     },
     /// Explain a diagnostic code, e.g. `trialc explain E0305`.
-    Explain { code: String },
+    #[command(
+        after_help = "Example:\n  trialc explain E0305\n\nExit codes: 0 explained, 2 no such code."
+    )]
+    Explain {
+        /// A code such as `E0305` or `W0601` (case does not matter).
+        code: String,
+    },
     /// Print an intermediate representation.
+    #[command(
+        after_help = "Examples:\n  trialc debug ast spec.trial\n  trialc debug mir spec.trial --format json\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
+    )]
     Debug(DebugArgs),
 }
 
 #[derive(clap::Args)]
 pub struct RunArgs {
+    /// The spec to run (`.trial` or a Markdown protocol with a ```trial block).
+    #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// The diary CSV (default: the spec's `data "…"`, relative to the spec).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    #[arg(long, default_value_t = 4)]
-    pub chains: usize,
-    #[arg(long, default_value_t = 1000)]
-    pub warmup: usize,
-    #[arg(long, default_value_t = 1000)]
-    pub draws: usize,
+    /// Independent NUTS chains per outcome (R-hat needs at least 2).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub chains: u32,
+    /// Warmup (adaptation) iterations per chain, not kept.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32))]
+    pub warmup: u32,
+    /// Draws kept per chain (the report uses chains x draws in all); with
+    /// `--method laplace`, the number of independent draws.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub draws: u32,
     /// Sampler seed; the same inputs and seed give byte-identical outputs.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Worker threads (default: all cores); results do not depend on it.
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads, at least 1 (default: all cores); results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: Option<u32>,
+    /// NUTS target acceptance rate (Stan's adapt delta), in (0, 1); raise it
+    /// (0.95, 0.99) when the report warns of divergences.
+    #[arg(long, default_value_t = 0.8, value_parser = probability)]
+    pub adapt_delta: f64,
+    /// NUTS maximum tree depth, 1 to 30 (Stan's max_depth); raise it when
+    /// the report warns that trajectories hit it.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub max_depth: u32,
     /// `text` for people, `json` for programs (schema: docs/report.md).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
@@ -131,8 +179,11 @@ pub enum DebugFormat {
 }
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Stage {
+    /// The syntax tree with spans.
     Ast,
+    /// The checked spec.
     Hir,
+    /// The schedule the spec's seed draws.
     Schedule,
     /// The model IR per outcome (needs the diary).
     Mir,
@@ -143,10 +194,12 @@ impl RunArgs {
     pub fn fit_options(&self) -> FitOptions {
         let laplace = self.method == FitMethod::Laplace;
         let settings = RunSettings {
-            chains: if laplace { 1 } else { self.chains },
-            warmup: if laplace { 0 } else { self.warmup },
-            draws: self.draws,
+            chains: if laplace { 1 } else { self.chains as usize },
+            warmup: if laplace { 0 } else { self.warmup as usize },
+            draws: self.draws as usize,
             seed: self.seed,
+            max_depth: self.max_depth as usize,
+            adapt_delta: self.adapt_delta,
             method: if laplace {
                 Method::Laplace
             } else {
@@ -161,18 +214,20 @@ impl RunArgs {
                 AdaptMethod::Stan => Adapt::Stan,
                 AdaptMethod::Nutpie => Adapt::Nutpie,
             },
-            ..RunSettings::default()
         };
         FitOptions {
             settings,
-            threads: self.threads,
+            threads: self.threads.map(|t| t as usize),
         }
     }
 }
 
 #[derive(clap::Args)]
 pub struct ScheduleArgs {
+    /// The spec whose schedule to print.
+    #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// `table` for people, `csv` and `json` for programs, `ics` for a calendar.
     #[arg(long, value_enum, default_value_t = ScheduleFormat::Table)]
     pub format: ScheduleFormat,
     /// Code the arms as "Treatment 1", "Treatment 2", … (the key is printed by --key).
@@ -192,9 +247,9 @@ pub struct InitArgs {
     /// The hypotheses file (`trialc-hypotheses/1`).
     #[arg(long)]
     pub from: PathBuf,
-    /// How many hypotheses to test, best rank first.
-    #[arg(long, default_value_t = 1)]
-    pub top: usize,
+    /// How many hypotheses to test, best rank first (at least 1).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub top: u32,
     /// Only hypotheses about this outcome.
     #[arg(long)]
     pub outcome: Option<String>,
@@ -205,10 +260,22 @@ pub struct InitArgs {
 
 #[derive(clap::Args)]
 pub struct DebugArgs {
+    /// The stage to print.
     #[arg(value_enum)]
     pub stage: Stage,
+    /// The spec.
+    #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// `mir` only: `json` is the lowered model as the Stan comparison reads it.
     #[arg(long, value_enum, default_value_t = DebugFormat::Text)]
     pub format: DebugFormat,
+}
+
+/// A probability strictly between 0 and 1 (`--adapt-delta`).
+fn probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        Ok(_) => Err("must be strictly between 0 and 1, e.g. 0.95".into()),
+        Err(_) => Err(format!("`{text}` is not a number")),
+    }
 }

@@ -1,5 +1,6 @@
 //! The binary's own modules (not part of the library): the command line's
-//! grammar and the terminal.
+//! grammar, the terminal, and the commands that work on texts.
 
 pub mod args;
 pub mod term;
+pub mod text;

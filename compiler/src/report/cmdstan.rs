@@ -123,7 +123,11 @@ pub fn chain_csv(
         "#     adapt".to_string(),
         "#       engaged = true (Default)".to_string(),
         "#       gamma = 0.05 (Default)".to_string(),
-        "#       delta = 0.8 (Default)".to_string(),
+        if settings.adapt_delta == 0.8 {
+            "#       delta = 0.8 (Default)".to_string()
+        } else {
+            format!("#       delta = {}", number(settings.adapt_delta))
+        },
         "#       kappa = 0.75 (Default)".to_string(),
         "#       t0 = 10 (Default)".to_string(),
         "#       init_buffer = 75 (Default)".to_string(),

@@ -126,11 +126,20 @@ fn trial(out: &mut String, r: &Report) {
     } else {
         let _ = writeln!(
             out,
-            "  sampler NUTS, {} chains x ({} warmup + {} draws), seed {}{}",
+            "  sampler NUTS, {} chains x ({} warmup + {} draws), seed {}{}{}",
             s.chains,
             s.warmup,
             s.draws,
             s.seed,
+            if s.adapt_delta == 0.8 && s.max_depth == 10 {
+                String::new()
+            } else {
+                format!(
+                    ", adapt delta {}, max depth {}",
+                    num(s.adapt_delta),
+                    s.max_depth
+                )
+            },
             match (s.init == trialc_runtime::posterior::Init::Map, s.adapt) {
                 (false, super::Adapt::Stan) => "",
                 (true, super::Adapt::Stan) => {
