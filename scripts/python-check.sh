@@ -8,14 +8,15 @@
 #   scripts/python-check.sh --from-test  # outputs written by the Rust test
 #                                        # `write_example_outputs` instead of the CLI
 #
-# The virtual environment lives in $TRIALC_PYCHECK_VENV (default
-# /tmp/trialc-pycheck) with pinned versions, so reruns are fast.
+# The virtual environment (about 475 MB, pinned versions, so reruns are
+# fast) lives in $TRIALC_PYCHECK_VENV, by default in this clone's
+# target/pycheck-venv: one per clone, removed by `cargo clean`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CMDSTANPY_VERSION=1.3.2
 ARVIZ_VERSION=0.23.4
-VENV="${TRIALC_PYCHECK_VENV:-/tmp/trialc-pycheck}"
+VENV="${TRIALC_PYCHECK_VENV:-$PWD/target/pycheck-venv}"
 OUT="$(mktemp -d /tmp/trialc-pycheck-out.XXXXXX)"
 trap 'rm -rf "$OUT" "$OUT.log"' EXIT
 

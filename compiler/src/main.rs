@@ -41,6 +41,8 @@ fn main() -> ExitCode {
         Command::Init(args) => cli::text::init(&args),
         Command::Fmt { files, check } => cli::text::fmt(&files, check),
         Command::Explain { code } => cli::text::explain(&code),
+        Command::Completions { shell } => cli::text::completions(shell),
+        Command::Man { command } => cli::text::man(command.as_deref()),
         Command::Debug(args) => debug(&mut session(), &args),
     }
 }

@@ -301,3 +301,37 @@ fn sampler_options_are_recorded() {
     assert!(csv.contains("#             max_depth = 12\n"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Completion scripts for each shell and manual pages for trialc and each
+/// command; `explain` lays its Markdown out for the terminal.
+#[test]
+fn completions_man_pages_and_explain() {
+    for (shell, marker) in [
+        ("bash", "_trialc()"),
+        ("zsh", "#compdef trialc"),
+        ("fish", "complete -c trialc"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = trialc(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("adapt-delta"),
+            "{shell}: run's options completed"
+        );
+    }
+    let man = trialc(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.contains(".TH trialc 1"), "{page}");
+    let run = String::from_utf8_lossy(&trialc(&["man", "run"]).stdout).into_owned();
+    assert!(run.contains(".TH trialc-run 1"), "{run}");
+    assert!(run.contains("Draws kept per chain"), "{run}");
+    assert_eq!(trialc(&["man", "nosuch"]).status.code(), Some(2));
+    let explain = trialc(&["explain", "e0305"]);
+    assert_eq!(explain.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(text.starts_with("E0305: "), "{text}");
+    assert!(!text.contains("## ") && !text.contains("```"), "{text}");
+}

@@ -75,6 +75,23 @@ pub enum Command {
         /// A code such as `E0305` or `W0601` (case does not matter).
         code: String,
     },
+    /// Print a shell completion script, e.g. `trialc completions bash`.
+    #[command(
+        after_help = "Install (see README):\n  trialc completions bash > ~/.local/share/bash-completion/completions/trialc\n  trialc completions zsh > ~/.zfunc/_trialc\n  trialc completions fish > ~/.config/fish/completions/trialc.fish"
+    )]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff): `trialc man` is trialc(1), `trialc man run` trialc-run(1).
+    #[command(
+        after_help = "Install (see README):\n  trialc man > ~/.local/share/man/man1/trialc.1\n  trialc man run > ~/.local/share/man/man1/trialc-run.1"
+    )]
+    Man {
+        /// A command whose own page to print (default: trialc's).
+        command: Option<String>,
+    },
     /// Print an intermediate representation.
     #[command(
         after_help = "Examples:\n  trialc debug ast spec.trial\n  trialc debug mir spec.trial --format json\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."

@@ -2,5 +2,6 @@
 //! grammar, the terminal, and the commands that work on texts.
 
 pub mod args;
+pub mod markdown;
 pub mod term;
 pub mod text;

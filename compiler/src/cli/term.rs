@@ -21,6 +21,17 @@ pub fn use_color() -> bool {
         && std::io::stderr().is_terminal()
 }
 
+/// Colour on stdout (`trialc explain`): as [`use_color`], for stdout.
+pub fn use_color_on_stdout() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if set("CLICOLOR_FORCE") {
+        return true;
+    }
+    std::env::var_os("NO_COLOR").is_none()
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        && std::io::stdout().is_terminal()
+}
+
 /// Writes to stdout. A closed pipe (`| head`) ends the output quietly;
 /// any other failure (a full disk) is an error, exit 2.
 pub fn out(text: &str) -> Result<(), ExitCode> {

@@ -126,7 +126,10 @@ pub fn init(args: &InitArgs) -> ExitCode {
 
 pub fn explain(code: &str) -> ExitCode {
     match codes::explain(code) {
-        Some(page) => emit(page),
+        Some(page) => emit(&super::markdown::render(
+            page,
+            super::term::use_color_on_stdout(),
+        )),
         None => {
             eprintln!(
                 "error: there is no diagnostic code `{}`",
@@ -138,4 +141,43 @@ pub fn explain(code: &str) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A completion script for `shell` on stdout.
+pub fn completions(shell: clap_complete::Shell) -> ExitCode {
+    let mut command = <super::args::Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "trialc", &mut script);
+    emit(&String::from_utf8_lossy(&script))
+}
+
+/// The manual page (roff) of trialc, or of one of its commands
+/// (`trialc-run(1)`), on stdout.
+pub fn man(command: Option<&str>) -> ExitCode {
+    let root = <super::args::Cli as clap::CommandFactory>::command();
+    let page = match command {
+        None => root,
+        Some(name) => match root.find_subcommand(name) {
+            Some(sub) => {
+                let full = format!("trialc-{name}");
+                sub.clone()
+                    .name(full.clone())
+                    .display_name(full.clone())
+                    .bin_name(full)
+            }
+            None => {
+                eprintln!(
+                    "error: there is no command `{}`\nhelp: `trialc --help` lists them",
+                    render::inline(name)
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let mut roff = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(page).render(&mut roff) {
+        eprintln!("error: cannot render the manual page: {e}");
+        return ExitCode::from(2);
+    }
+    emit(&String::from_utf8_lossy(&roff))
 }
