@@ -510,7 +510,14 @@ impl DiaryReader<'_> {
     /// A `date` cell: `YYYY-MM-DD`, on or after the start, within the schedule.
     fn date_cell(&mut self, cell: &str, span: Span, line: u64) -> Option<u64> {
         let start = self.schedule.start?;
-        let Ok(date) = NaiveDate::parse_from_str(cell, "%Y-%m-%d") else {
+        // Exactly YYYY-MM-DD: chrono alone also takes `2026-12-5`.
+        let shaped = cell.len() == 10
+            && cell.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        let parsed = NaiveDate::parse_from_str(cell, "%Y-%m-%d").ok();
+        let Some(date) = parsed.filter(|_| shaped) else {
             let what = if cell.is_empty() {
                 "empty".to_string()
             } else {
@@ -599,6 +606,17 @@ impl DiaryReader<'_> {
             );
             return None;
         };
+        if let Err(why) = analysable(cell, v, kind) {
+            self.push(
+                Diagnostic::error(
+                    codes::E0721,
+                    format!("row {line}, column `{name}`: `{cell}` {why}"),
+                )
+                .with_primary(span, format!("expected {}", kind.expected_value()))
+                .with_help("correct the value (check its unit and its exponent), or leave the cell empty when it is missing"),
+            );
+            return None;
+        }
         let problem = match kind.check_value(v) {
             Ok(v) => return Some(v),
             Err(problem) => problem,
@@ -783,4 +801,23 @@ fn trimmed(bytes: &[u8], mut a: usize, mut b: usize) -> Span {
         b -= 1;
     }
     Span::new(a, b)
+}
+
+/// Whether a diary number can be analysed as written: `f64` parsing turns
+/// `1e-400` into 0 and keeps `1e300`, which would then overflow the model's
+/// sums; counts above 2^53 are not even whole numbers any more. `Err` says
+/// why, for E0721.
+fn analysable(cell: &str, v: f64, kind: OutcomeType) -> Result<(), &'static str> {
+    let mantissa = cell.split(['e', 'E']).next().unwrap_or(cell);
+    let nonzero_written = mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b));
+    if (v == 0.0 && nonzero_written) || (v != 0.0 && v.abs() < f64::MIN_POSITIVE) {
+        return Err("is too small to represent: it would be read as 0");
+    }
+    if v.abs() > 1e100 {
+        return Err("is too large to analyse (above 1e100 in magnitude)");
+    }
+    if matches!(kind, OutcomeType::Count { .. }) && v > 9_007_199_254_740_992.0 {
+        return Err("is too large a count to represent exactly (above 2^53)");
+    }
+    Ok(())
 }

@@ -175,6 +175,15 @@ impl<S: Sources> Session<S> {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
 
+    /// Whether a file the spec names could not be read (E0720 the diary,
+    /// E0807 a hypotheses file): a file problem, which the CLI reports with
+    /// the same exit code (2) as an unreadable spec or `--data` file.
+    pub fn unreadable_file(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.code == codes::E0720.as_str() || d.code == codes::E0807.as_str())
+    }
+
     /// Adds one stage's diagnostics, each placed in `file` where its labels
     /// have no file yet, sorted by position.
     fn raise(&mut self, file: FileId, diagnostics: impl IntoIterator<Item = Diagnostic>) {

@@ -31,7 +31,7 @@ impl Sources for FsSources {
             std::io::ErrorKind::NotFound => ReadError::NotFound,
             _ => ReadError::Other(e.to_string()),
         })?;
-        String::from_utf8(bytes).map_err(|_| ReadError::NotText)
+        String::from_utf8(bytes).map_err(|e| ReadError::not_text(e.as_bytes(), &e.utf8_error()))
     }
 }
 

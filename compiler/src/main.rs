@@ -67,6 +67,7 @@ fn check(
         }
         let (errors, warnings) = session.counts();
         failed |= errors > 0;
+        unusable |= session.unreadable_file();
         match format {
             DiagnosticFormat::Human => {
                 print_diagnostics(&session, 0);

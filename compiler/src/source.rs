@@ -100,8 +100,9 @@ pub enum Access<'a> {
 pub enum ReadError {
     /// No such file (or the buffer is not there).
     NotFound,
-    /// The file is not UTF-8 text.
-    NotText,
+    /// The file is not UTF-8 text: the byte at `offset` (0-based, on
+    /// 1-based `line`) is the first that is not.
+    NotText { offset: usize, line: usize },
     /// It resolves (through a link) to a place outside the allowed tree.
     OutsideTree,
     /// Anything else the operating system said.
@@ -112,12 +113,24 @@ impl std::fmt::Display for ReadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ReadError::NotFound => f.write_str("no such file"),
-            ReadError::NotText => f.write_str("it is not UTF-8 text"),
+            ReadError::NotText { offset, line } => write!(
+                f,
+                "it is not UTF-8 text (byte {offset}, on line {line}, is the first that is not; save the file as UTF-8)"
+            ),
             ReadError::OutsideTree => {
                 f.write_str("it leads outside the spec's folder (through a link)")
             }
             ReadError::Other(e) => f.write_str(e),
         }
+    }
+}
+
+impl ReadError {
+    /// The error of bytes that are not UTF-8, locating the first bad byte.
+    pub fn not_text(bytes: &[u8], error: &std::str::Utf8Error) -> ReadError {
+        let offset = error.valid_up_to();
+        let line = 1 + bytes[..offset].iter().filter(|&&b| b == b'\n').count();
+        ReadError::NotText { offset, line }
     }
 }
 

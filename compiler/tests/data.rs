@@ -251,6 +251,29 @@ fn e0706_non_numeric_values() {
     assert_eq!(positions, [(2, 5), (3, 5), (4, 8)]);
 }
 
+/// Numbers `f64` parsing would change or that the model cannot use are
+/// refused where they stand, not read as 0 or left to fail the fit.
+#[test]
+fn e0721_values_that_cannot_be_analysed_as_written() {
+    let csv = format!(
+        "{HEADER}8,a,1e-400,0,0,\n9,a,3,0,1e20,\n10,a,3e-310,0,0,\n11,a,3,0,0.0e-999,\n12,a,3,0,9007199254740992,\n"
+    );
+    let (diary, diagnostics) = read(&csv);
+    assert!(diary.is_none());
+    let found: Vec<(usize, &str)> = diagnostics
+        .iter()
+        .map(|d| {
+            assert_eq!(d.code, "E0721", "{}", d.message);
+            let span = d.primary_span().expect("span");
+            (line_col(&csv, span.start).0, &csv[span.start..span.end])
+        })
+        .collect();
+    // `0.0e-999` is a zero written as zero, and 2^53 is still exact.
+    assert_eq!(found, [(2, "1e-400"), (3, "1e20"), (4, "3e-310")]);
+    assert!(diagnostics[0].message.contains("read as 0"));
+    assert!(diagnostics[1].message.contains("2^53"));
+}
+
 #[test]
 fn e0707_value_outside_bounds() {
     let csv = format!("{HEADER}8,a,10,0,0,\n9,a,-0.5,0,0,\n");
@@ -305,9 +328,10 @@ fn e0711_invalid_days_and_dates() {
         .collect();
     assert_eq!(lines, [2, 3, 4, 5]);
 
-    let csv = "date,arm,pain,attack,episodes,mood\n2026-13-01,a,3,0,0,\n08.12.2026,a,3,0,0,\n";
+    // Exactly YYYY-MM-DD: `2026-12-9` and `2026-12-09 ` are not dates.
+    let csv = "date,arm,pain,attack,episodes,mood\n2026-13-01,a,3,0,0,\n08.12.2026,a,3,0,0,\n2026-12-9,a,3,0,0,\n+2026-12-10,a,3,0,0,\n";
     let (_, diagnostics) = read(csv);
-    assert_eq!(codes(&diagnostics), ["E0711", "E0711"]);
+    assert_eq!(codes(&diagnostics), ["E0711"; 4]);
     assert_eq!(
         line_col(csv, diagnostics[1].primary_span().expect("span").start),
         (3, 1)

@@ -81,7 +81,8 @@ pub fn stopped<S: Sources>(session: &Session<S>, spec: &str, stop: Stop) -> Exit
                 render::inline(spec),
                 plural(errors, "error")
             );
-            ExitCode::from(1)
+            // A file that cannot be read is a file problem, whichever it is.
+            ExitCode::from(if session.unreadable_file() { 2 } else { 1 })
         }
         Stop::Unusable(p) => {
             eprintln!("error: {}\nhelp: {}", render::inline(&p.message), p.help);

@@ -330,6 +330,11 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
 
 /// A value for a table cell: more decimals for small magnitudes.
 fn val(v: f64) -> String {
+    // Very large or very small magnitudes in exponent notation with three
+    // significant digits: 1e300 is not 301 digits, 2e-5 is not "0.000".
+    if v.is_finite() && v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
+        return format!("{v:.2e}");
+    }
     let digits = if !v.is_finite() || v.abs() >= 100.0 {
         1
     } else if v.abs() >= 1.0 {
@@ -807,4 +812,30 @@ fn sensitivity(out: &mut String, r: &Report) {
         }
     }
     let _ = writeln!(out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::val;
+
+    /// Report numbers stay short and honest at any magnitude.
+    #[test]
+    fn values_at_any_magnitude() {
+        let cases: &[(f64, &str)] = &[
+            (1e300, "1.00e300"),
+            (-2.5e7, "-2.50e7"),
+            (123456.0, "123456.0"),
+            (4.27, "4.27"),
+            (-0.859, "-0.859"),
+            (0.0012, "0.001"),
+            (2e-5, "2.00e-5"),
+            (-0.0, "0.000"),
+            (0.0, "0.000"),
+            (f64::NAN, "NaN"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(val(v), want, "{v:e}");
+        }
+        assert!(val(f64::MAX).len() <= 10);
+    }
 }

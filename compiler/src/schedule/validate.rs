@@ -8,6 +8,12 @@
 use super::sequence::{self, Plan};
 use super::{Design, Measured, ScheduleError, ScheduleSpec, MAX_BLOCK_ARMS};
 
+/// The last date written with a 4-digit year.
+const LAST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => panic!("9999-12-31 is a date"),
+};
+
 /// The longest trial a schedule may describe, run-in included: 3,653 days,
 /// ten years with their leap days. No N-of-1 trial runs that long; a longer
 /// spec is a typo (`period 14 weeks` for `period 14 days`). The bound also
@@ -198,9 +204,12 @@ pub(crate) fn examine(spec: &ScheduleSpec) -> Examined<'_> {
             ScheduleError::TooManyDays { total_days },
         );
     } else if let Some(start) = spec.start {
-        // total_days <= MAX_TRIAL_DAYS, so the cast is exact.
-        let last = (total_days as u64).saturating_sub(1);
-        if start.checked_add_days(chrono::Days::new(last)).is_none() {
+        // total_days <= MAX_TRIAL_DAYS, so the cast is exact. Dates are
+        // written YYYY-MM-DD (the diary, the calendar): the day after the
+        // last (a calendar event's exclusive end) must still have 4 digits.
+        let after_last = total_days as u64;
+        let end = start.checked_add_days(chrono::Days::new(after_last));
+        if end.is_none_or(|end| end > LAST_DATE) {
             push(SpecField::Start, ScheduleError::DateOutOfRange);
         }
     }
