@@ -19,7 +19,9 @@
 //! nothing is printed or written; callers render [`Session::diagnostics`].
 
 use rayon::prelude::*;
+use std::sync::Arc;
 use trialc_runtime::posterior::Posterior;
+use trialc_runtime::progress::Counter;
 
 use crate::analysis::{self, sensitivity};
 use crate::codes;
@@ -120,10 +122,24 @@ pub struct FitOptions {
 pub trait Progress: Sync {
     /// `total` fits are about to run (`phase`: `fitting` or `sensitivity`).
     fn start(&self, _phase: &str, _total: usize) {}
+    /// The fit of outcome `name` starts; `counter` counts its chains'
+    /// iterations as the sampler goes (warmup, then draws).
+    fn fit_started(&self, _name: &str, _counter: &Arc<Counter>) {}
     /// One fit finished.
     fn finished(&self, _name: &str) {}
     /// The phase is over.
     fn end(&self) {}
+}
+
+/// A counter for one fit with `settings`, announced to `progress`.
+fn counter_for(progress: &dyn Progress, name: &str, settings: &RunSettings) -> Arc<Counter> {
+    let counter = Arc::new(Counter::new(
+        settings.chains,
+        settings.warmup,
+        settings.draws,
+    ));
+    progress.fit_started(name, &counter);
+    counter
 }
 
 /// Reports nothing.
@@ -453,12 +469,13 @@ impl<S: Sources> Session<S> {
                 .par_iter()
                 .map(|l| {
                     let seed = fit::outcome_seed(settings.seed, l.outcome);
-                    let result = fit::fit_model(l.model.clone(), settings, seed);
-                    progress.finished(
-                        spec.outcomes
-                            .get(l.outcome)
-                            .map_or("?", |o| o.name.as_str()),
-                    );
+                    let name = spec
+                        .outcomes
+                        .get(l.outcome)
+                        .map_or("?", |o| o.name.as_str());
+                    let counter = counter_for(progress, name, settings);
+                    let result = fit::fit_model(l.model.clone(), settings, seed, Some(counter));
+                    progress.finished(name);
                     result
                 })
                 .collect()
@@ -562,12 +579,13 @@ impl<S: Sources> Session<S> {
                 .par_iter()
                 .map(|l| {
                     let seed = fit::sensitivity_seed(settings.seed, l.outcome);
-                    let fit = fit::fit_model(l.model.clone(), settings, seed);
-                    progress.finished(
-                        spec.outcomes
-                            .get(l.outcome)
-                            .map_or("?", |o| o.name.as_str()),
-                    );
+                    let name = spec
+                        .outcomes
+                        .get(l.outcome)
+                        .map_or("?", |o| o.name.as_str());
+                    let counter = counter_for(progress, name, settings);
+                    let fit = fit::fit_model(l.model.clone(), settings, seed, Some(counter));
+                    progress.finished(name);
                     fit
                 })
                 .collect()

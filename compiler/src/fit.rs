@@ -126,8 +126,16 @@ pub fn sensitivity_seed(seed: u64, outcome: usize) -> u64 {
 /// One model fitted as `settings` ask: NUTS from random inits, NUTS from
 /// draws at the mode, or the Laplace approximation with `settings.draws`
 /// iid draws, on the streams keyed by `seed`.
-pub fn fit_model(model: Model, settings: &RunSettings, seed: u64) -> Result<Posterior, String> {
-    let config = settings.nuts_config(seed);
+pub fn fit_model(
+    model: Model,
+    settings: &RunSettings,
+    seed: u64,
+    progress: Option<std::sync::Arc<trialc_runtime::progress::Counter>>,
+) -> Result<Posterior, String> {
+    let config = trialc_runtime::nuts::NutsConfig {
+        progress: progress.map(trialc_runtime::nuts::ProgressCounter),
+        ..settings.nuts_config(seed)
+    };
     let result = match (settings.method, settings.init) {
         (Method::Laplace, _) => posterior::fit_laplace(
             model,

@@ -335,3 +335,31 @@ fn completions_man_pages_and_explain() {
     assert!(text.starts_with("E0305: "), "{text}");
     assert!(!text.contains("## ") && !text.contains("```"), "{text}");
 }
+
+/// Colour follows the conventions: off when stderr is not a terminal, off
+/// for `NO_COLOR` and `TERM=dumb`, forced by `CLICOLOR_FORCE`.
+#[test]
+fn colour_follows_the_conventions() {
+    let dir = std::env::temp_dir().join(format!("trialc-cli-{}-colour", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let spec = dir.join("bad.trial");
+    std::fs::write(&spec, "arm a \"A\"\n").expect("spec");
+    let run = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_trialc"));
+        c.arg("check").arg(&spec);
+        for name in ["NO_COLOR", "CLICOLOR_FORCE", "TERM"] {
+            c.env_remove(name);
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().expect("runs");
+        String::from_utf8_lossy(&out.stderr).contains('\x1b')
+    };
+    // stderr is a pipe here: no colour unless forced.
+    assert!(!run(&[]));
+    assert!(run(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!run(&[("CLICOLOR_FORCE", "0")]));
+    assert!(!run(&[("NO_COLOR", "1"), ("TERM", "xterm")]));
+    let _ = std::fs::remove_dir_all(&dir);
+}

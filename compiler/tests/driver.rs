@@ -164,3 +164,80 @@ fn files_outside_the_spec_folder_are_refused_even_when_they_exist() {
     let checked = session.check(spec).expect("checks");
     assert!(session.prepare(checked, DiarySource::Spec).is_ok());
 }
+
+/// What a progress display is told: each phase, each fit with a counter
+/// that has seen every iteration by the time the fit is finished.
+#[derive(Default)]
+struct Recorder {
+    events: std::sync::Mutex<Vec<String>>,
+    counters: std::sync::Mutex<Vec<(String, std::sync::Arc<trialc_runtime::progress::Counter>)>>,
+}
+
+impl trialc::driver::Progress for Recorder {
+    fn start(&self, phase: &str, total: usize) {
+        self.events
+            .lock()
+            .expect("lock")
+            .push(format!("start {phase} {total}"));
+    }
+    fn fit_started(&self, name: &str, counter: &std::sync::Arc<trialc_runtime::progress::Counter>) {
+        self.counters
+            .lock()
+            .expect("lock")
+            .push((name.to_string(), counter.clone()));
+    }
+    fn finished(&self, name: &str) {
+        let counters = self.counters.lock().expect("lock");
+        let (_, counter) = counters
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .expect("started");
+        let s = counter.snapshot();
+        assert_eq!(s.done, s.total, "{name}: finished before its counter");
+        self.events
+            .lock()
+            .expect("lock")
+            .push(format!("finished {name}"));
+    }
+    fn end(&self) {
+        self.events.lock().expect("lock").push("end".into());
+    }
+}
+
+#[test]
+fn progress_is_told_every_fit_and_the_sensitivity_refit() {
+    let mut session = Session::new(buffers(SPEC), SessionOptions::default());
+    let spec = session
+        .open("trial/magnesium-migraine.trial")
+        .expect("opens");
+    let checked = session.check(spec).expect("checks");
+    let prepared = session
+        .prepare(checked, DiarySource::Spec)
+        .expect("prepares");
+    let options = options();
+    let recorder = Recorder::default();
+    let fits = session.fit(&prepared, &options, &recorder).expect("fits");
+    session
+        .analyse(&prepared, &fits, &options, &recorder)
+        .expect("analyses");
+    let events = recorder.events.lock().expect("lock").clone();
+    assert_eq!(
+        events,
+        [
+            "start fitting 3",
+            "finished pain",
+            "finished attack",
+            "finished sleep_quality",
+            "end",
+            "start sensitivity 1",
+            "finished pain",
+            "end"
+        ]
+    );
+    let counters = recorder.counters.lock().expect("lock");
+    assert_eq!(counters.len(), 4);
+    for (_, c) in counters.iter() {
+        assert_eq!(c.snapshot().total, 2 * (300 + 300));
+    }
+}

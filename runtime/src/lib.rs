@@ -12,4 +12,5 @@ pub mod mir;
 pub mod nuts;
 pub mod optimize;
 pub mod posterior;
+pub mod progress;
 pub mod rng;

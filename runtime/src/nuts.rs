@@ -57,6 +57,20 @@ pub struct NutsConfig {
     pub adaptation: Adaptation,
     /// No-U-turn criterion; Stan's by default.
     pub uturn: UTurn,
+    /// Ticked once per iteration of each chain, for a progress display; it
+    /// does not affect the draws.
+    pub progress: Option<ProgressCounter>,
+}
+
+/// A shared [`Counter`](crate::progress::Counter) in a configuration (equal
+/// when it is the same counter).
+#[derive(Debug, Clone)]
+pub struct ProgressCounter(pub std::sync::Arc<crate::progress::Counter>);
+
+impl PartialEq for ProgressCounter {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Default for NutsConfig {
@@ -80,6 +94,7 @@ impl Default for NutsConfig {
             metric: MetricEstimator::Variance,
             adaptation: Adaptation::Stan,
             uturn: UTurn::Generalized,
+            progress: None,
         }
     }
 }
@@ -485,6 +500,8 @@ struct Sampler<'a, D: LogDensity> {
     /// Per-transition buffers (allocated once per chain; taken out of the
     /// sampler for the duration of a transition, which needs `&mut self`).
     scratch: Option<Box<(Top, Vec<Level>)>>,
+    /// The progress counter and this chain's index in it.
+    progress: Option<(&'a crate::progress::Counter, usize)>,
 }
 
 impl<'a, D: LogDensity> Sampler<'a, D> {
@@ -579,6 +596,9 @@ impl<'a, D: LogDensity> Sampler<'a, D> {
 
     /// One NUTS transition from `self.z` (position and gradient set).
     fn transition(&mut self) -> SampleStats {
+        if let Some((counter, chain)) = self.progress {
+            counter.tick(chain);
+        }
         self.sample_momentum();
         self.z.idx = 0;
         self.sum_sym = 0.0;
@@ -926,6 +946,7 @@ pub fn run_chain<D: LogDensity>(
             Top::new(n),
             (0..cfg.max_depth).map(|_| Level::new(n)).collect(),
         ))),
+        progress: cfg.progress.as_ref().map(|p| (&*p.0, chain)),
     };
     initialise(&mut s, cfg, chain)?;
 

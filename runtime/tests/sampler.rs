@@ -382,3 +382,31 @@ fn funnel_divergences_are_reported_not_fatal() {
         .iter()
         .all(|c| c.draws.iter().all(|v| v.is_finite())));
 }
+
+/// A progress counter sees every iteration of every chain, warmup then
+/// sampling, and does not change a single draw.
+#[test]
+fn a_progress_counter_counts_every_iteration_and_changes_nothing() {
+    use std::sync::Arc;
+    use trialc_runtime::nuts::ProgressCounter;
+    use trialc_runtime::progress::Counter;
+    let d = NormalNormal {
+        m0: 1.0,
+        s0: 2.0,
+        s: 1.5,
+        y: vec![0.3, 2.1, -0.4, 1.7],
+    };
+    let plain = small_cfg(5);
+    let counter = Arc::new(Counter::new(plain.num_chains, 500, 1000));
+    let counted = NutsConfig {
+        progress: Some(ProgressCounter(counter.clone())),
+        ..plain.clone()
+    };
+    let a = sample(&d, &plain).expect("sampling runs");
+    let b = sample(&d, &counted).expect("sampling runs");
+    assert_eq!(a.map_draws(|x| x[0]), b.map_draws(|x| x[0]));
+    let s = counter.snapshot();
+    assert_eq!(s.total, plain.num_chains as u64 * 1500);
+    assert_eq!(s.done, s.total);
+    assert_eq!(s.finished, plain.num_chains);
+}

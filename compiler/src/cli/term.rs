@@ -4,10 +4,13 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use trialc::driver::{Checked, Progress, Session, Stop};
 use trialc::io::FsSources;
 use trialc::render::{self, Renderer, Shown};
 use trialc::source::Sources;
+use trialc_runtime::progress::Counter;
 
 /// Colour on stderr: forced by `CLICOLOR_FORCE`, off for `NO_COLOR`,
 /// `TERM=dumb` and anything that is not a terminal.
@@ -113,63 +116,127 @@ pub fn print_for_text(diagnostics: &[trialc::diagnostic::Diagnostic], name: &str
     }
 }
 
-/// A one-line progress bar on stderr, only when stderr is a terminal: one
-/// step per fitted outcome. Silent otherwise, so logs and pipes stay clean.
+/// One fit's bar and the counter it shows.
+type FitBar = (indicatif::ProgressBar, Arc<Counter>);
+
+/// Progress bars on stderr, only when stderr is a terminal: one per fit,
+/// counting its chains' iterations (warmup, then draws) with the number of
+/// chains in each phase and an ETA, under the phase (`fitting`, then the
+/// `sensitivity` refit). Silent otherwise, so logs and pipes stay clean.
 pub struct Bar {
     pub enabled: bool,
-    state: std::sync::Mutex<(String, usize, usize)>,
+    multi: indicatif::MultiProgress,
+    phase: Mutex<String>,
+    /// Shared with the thread that redraws them from their counters.
+    bars: Arc<Mutex<Vec<FitBar>>>,
+    ticker: Mutex<Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>>,
 }
 
 impl Bar {
     pub fn new(enabled: bool) -> Self {
+        let target = if enabled {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        };
         Bar {
             enabled,
-            state: std::sync::Mutex::new((String::new(), 0, 0)),
+            multi: indicatif::MultiProgress::with_draw_target(target),
+            phase: Mutex::new(String::new()),
+            bars: Arc::new(Mutex::new(Vec::new())),
+            ticker: Mutex::new(None),
         }
     }
+}
 
-    fn draw(&self, phase: &str, done: usize, total: usize, last: &str) {
-        const WIDTH: usize = 24;
-        let filled = (done * WIDTH)
-            .checked_div(total)
-            .unwrap_or(WIDTH)
-            .min(WIDTH);
-        let bar = "#".repeat(filled) + &"-".repeat(WIDTH - filled);
-        let last = if last.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} done)", render::inline(last))
-        };
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(
-            stderr,
-            "\r\x1b[2K{phase} [{bar}] {done}/{total} outcomes{last}"
-        );
-        let _ = stderr.flush();
+/// Moves each bar to its counter's position, with its chains' phases.
+fn refresh(bars: &Mutex<Vec<FitBar>>) {
+    let Ok(bars) = bars.lock() else { return };
+    for (bar, counter) in bars.iter() {
+        if bar.is_finished() {
+            continue;
+        }
+        let s = counter.snapshot();
+        bar.set_length(s.total.max(1));
+        bar.set_position(s.done);
+        let mut phases = Vec::new();
+        if s.finished > 0 {
+            phases.push(format!("{} done", s.finished));
+        }
+        if s.warming_up > 0 {
+            phases.push(format!("{} warming up", s.warming_up));
+        }
+        if s.sampling > 0 {
+            phases.push(format!("{} sampling", s.sampling));
+        }
+        bar.set_message(phases.join(", "));
     }
 }
 
 impl Progress for Bar {
-    fn start(&self, phase: &str, total: usize) {
-        if let Ok(mut s) = self.state.lock() {
-            *s = (phase.to_string(), 0, total);
+    fn start(&self, phase: &str, _total: usize) {
+        if !self.enabled {
+            return;
         }
-        if self.enabled {
-            self.draw(phase, 0, total, "");
+        if let Ok(mut p) = self.phase.lock() {
+            *p = phase.to_string();
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = std::thread::spawn({
+            let (stop, bars) = (stop.clone(), self.bars.clone());
+            move || {
+                while !stop.load(Ordering::Relaxed) {
+                    refresh(&bars);
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+            }
+        });
+        if let Ok(mut t) = self.ticker.lock() {
+            *t = Some((stop, handle));
         }
     }
 
-    fn finished(&self, name: &str) {
-        let Ok(mut s) = self.state.lock() else { return };
-        s.1 += 1;
-        if self.enabled {
-            self.draw(&s.0, s.1, s.2, name);
+    fn fit_started(&self, name: &str, counter: &Arc<Counter>) {
+        if !self.enabled {
+            return;
         }
+        let phase = self.phase.lock().map(|p| p.clone()).unwrap_or_default();
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix:<28} [{bar:24}] {pos}/{len} iterations, {msg} (ETA {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("#>-");
+        let bar = self
+            .multi
+            .add(indicatif::ProgressBar::new(counter.snapshot().total.max(1)));
+        bar.set_style(style);
+        let what = if phase == "sensitivity" {
+            format!("{} (sceptical refit)", render::inline(name))
+        } else {
+            render::inline(name).into_owned()
+        };
+        bar.set_prefix(what);
+        if let Ok(mut bars) = self.bars.lock() {
+            bars.push((bar, counter.clone()));
+        }
+    }
+
+    fn finished(&self, _name: &str) {
+        refresh(&self.bars);
     }
 
     fn end(&self) {
-        if self.enabled {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        if let Ok(mut t) = self.ticker.lock() {
+            if let Some((stop, handle)) = t.take() {
+                stop.store(true, Ordering::Relaxed);
+                let _ = handle.join();
+            }
         }
+        if let Ok(mut bars) = self.bars.lock() {
+            for (bar, _) in bars.drain(..) {
+                bar.finish_and_clear();
+            }
+        }
+        let _ = self.multi.clear();
     }
 }
