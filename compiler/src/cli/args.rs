@@ -296,3 +296,36 @@ fn probability(text: &str) -> Result<f64, String> {
         Err(_) => Err(format!("`{text}` is not a number")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command, argument and option says what it is for, and every
+    /// command's help ends with an example or the exit codes.
+    #[test]
+    fn every_argument_has_help() {
+        let root = Cli::command();
+        root.clone().debug_assert();
+        let mut missing = Vec::new();
+        for command in root.get_subcommands() {
+            if command.get_about().is_none() {
+                missing.push(command.get_name().to_string());
+            }
+            if command.get_after_help().is_none() {
+                missing.push(format!("{}: no examples or exit codes", command.get_name()));
+            }
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() {
+                    missing.push(format!("{} {id}", command.get_name()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "without help: {missing:?}");
+    }
+}
