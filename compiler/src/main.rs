@@ -18,7 +18,7 @@ use cli::term::{checked, emit, out, plural, print_diagnostics, print_for_text, s
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use trialc::driver::{DiarySource, Session, SessionOptions, Stop};
+use trialc::driver::{DiarySource, Session, SessionOptions};
 use trialc::io::{FsSources, Outputs};
 use trialc::render;
 use trialc::report;
@@ -31,64 +31,18 @@ fn main() -> ExitCode {
     };
     let session = || Session::new(FsSources, options);
     match cli.command {
-        Command::Check { files, format } => check(&files, format, options),
+        Command::Check {
+            files,
+            format,
+            protocol,
+        } => cli::check::check(&files, format, protocol, options),
+        Command::Protocol(args) => cli::protocol::run(&args, options),
         Command::Schedule(args) => schedule_command(&mut session(), &args),
         Command::Run(args) => run(&mut session(), &args),
         Command::Init(args) => init(&args),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Explain { code } => explain(&code),
         Command::Debug(args) => debug(&mut session(), &args),
-    }
-}
-
-fn check(files: &[PathBuf], format: DiagnosticFormat, options: SessionOptions) -> ExitCode {
-    if files.is_empty() {
-        eprintln!("error: no file given\nhelp: trialc check spec.trial");
-        return ExitCode::from(2);
-    }
-    let (mut failed, mut unusable) = (false, false);
-    let mut json_files = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let mut session = Session::new(FsSources, options);
-        let result = session.open(&name).and_then(|file| session.check(file));
-        if let Err(Stop::Unusable(p)) = &result {
-            eprintln!("error: {}\nhelp: {}", render::inline(&p.message), p.help);
-            unusable = true;
-            continue;
-        }
-        let (errors, warnings) = session.counts();
-        failed |= errors > 0;
-        match format {
-            DiagnosticFormat::Human => {
-                print_diagnostics(&session, 0);
-                let shown = render::inline(&name);
-                if errors > 0 {
-                    eprintln!(
-                        "{shown}: {} and {}",
-                        plural(errors, "error"),
-                        plural(warnings, "warning")
-                    );
-                } else {
-                    eprintln!("{shown}: ok ({})", plural(warnings, "warning"));
-                }
-            }
-            DiagnosticFormat::Json => json_files.push(render::json_entry(
-                &name,
-                session.files(),
-                session.diagnostics(),
-            )),
-        }
-    }
-    if let DiagnosticFormat::Json = format {
-        if let Err(code) = out(&render::json_document(json_files)) {
-            return code;
-        }
-    }
-    match (unusable, failed) {
-        (true, _) => ExitCode::from(2),
-        (_, true) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
     }
 }
 

@@ -28,7 +28,14 @@ pub enum Command {
         /// How diagnostics are written.
         #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
         format: DiagnosticFormat,
+        /// Also check the spec as a protocol: every SPIRIT/SPENT item it
+        /// does not address (W1101-W1105), listed in full.
+        #[arg(long)]
+        protocol: bool,
     },
+    /// Render the trial protocol (SPIRIT/SPENT) as HTML, Markdown or PDF;
+    /// `trialc protocol diff OLD NEW` describes an amendment.
+    Protocol(ProtocolArgs),
     /// Print the randomized schedule.
     Schedule(ScheduleArgs),
     /// Fit the spec's models to the participant's diary and report the decision.
@@ -211,4 +218,43 @@ pub struct DebugArgs {
     /// `mir` only: `json` is the lowered model as the Stan comparison reads it.
     #[arg(long, value_enum, default_value_t = DebugFormat::Text)]
     pub format: DebugFormat,
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ProtocolArgs {
+    #[command(subcommand)]
+    pub command: Option<ProtocolCommand>,
+    /// The spec (`.trial`, or a Markdown document with ```trial blocks).
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
+    /// `html`: one self-contained file; `markdown`; `pdf`: the HTML printed
+    /// by headless Chromium (needs `-o`).
+    #[arg(long, value_enum, default_value_t = ProtocolFormat::Html)]
+    pub format: ProtocolFormat,
+    /// Write the document here instead of stdout (replaced if it exists).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum ProtocolCommand {
+    /// An amendment in protocol terms: what changed from OLD to NEW (arms,
+    /// periods, outcomes, priors, rules).
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// `markdown` or `html`.
+        #[arg(long, value_enum, default_value_t = ProtocolFormat::Markdown)]
+        format: ProtocolFormat,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum ProtocolFormat {
+    Html,
+    Markdown,
+    Pdf,
 }

@@ -2,4 +2,6 @@
 //! grammar and the terminal.
 
 pub mod args;
+pub mod check;
+pub mod protocol;
 pub mod term;
