@@ -310,7 +310,15 @@ impl<'a> Builder<'a> {
     }
 
     /// Flags an item nothing addresses: a gap in the text, a warning, a row.
-    fn gap(&mut self, item: &'static Item, code: Code, what: &str, help: String, span: Span) {
+    fn gap(
+        &mut self,
+        item: &'static Item,
+        code: Code,
+        what: &str,
+        help: String,
+        span: Span,
+        label: &str,
+    ) {
         self.doc.push(Block::Gap {
             code: code.as_str().into(),
             text: text(format!("{what} {help}")),
@@ -326,11 +334,11 @@ impl<'a> Builder<'a> {
                 format!(
                     "the protocol does not address {tag} item {} ({}): {}",
                     item.number,
-                    item.name.to_lowercase(),
-                    what.trim_end_matches('.').to_lowercase()
+                    lower_first(item.name),
+                    lower_first(what.trim_end_matches('.'))
                 ),
             )
-            .with_primary(span, "the protocol of this trial")
+            .with_primary(span, label)
             .with_help(help),
         );
         self.rows.push(Row {
@@ -346,7 +354,14 @@ impl<'a> Builder<'a> {
             item.labels[0]
         );
         let span = self.spec.trial.span;
-        self.gap(item, codes::W1101, what, help, span);
+        self.gap(
+            item,
+            codes::W1101,
+            what,
+            help,
+            span,
+            "no doc comment of this trial's spec addresses it",
+        );
     }
 
     /// An item only prose can address: its paragraphs, or a gap.
@@ -452,6 +467,7 @@ impl<'a> Builder<'a> {
                     "The trial has no title.",
                     "Add `title \"…\"` to the `trial` block.".into(),
                     span,
+                    "no `title`",
                 );
             }
         }
@@ -474,6 +490,7 @@ impl<'a> Builder<'a> {
                     "Add `registry \"…\"` to the `trial` block (the register and its number)."
                         .into(),
                     span,
+                    "no `registry`",
                 );
             }
         }
@@ -494,7 +511,7 @@ impl<'a> Builder<'a> {
             }
             None => {
                 let span = self.spec.trial.span;
-                self.gap(item, codes::W1101, "The protocol has no version.", "Add `version \"1.0.0\"` to the `trial` block and change it with every amendment.".into(), span);
+                self.gap(item, codes::W1101, "The protocol has no version.", "Add `version \"1.0.0\"` to the `trial` block and change it with every amendment.".into(), span, "no `version`");
             }
         }
 
@@ -1039,6 +1056,7 @@ impl<'a> Builder<'a> {
                         &format!("The primary outcome `{name}` has no MCID."),
                         format!("Add `mcid N` to `outcome {name}`: the smallest change the participant would call worthwhile, on the effect's scale."),
                         span,
+                        "the primary outcome",
                     );
                 }
             }
@@ -1155,6 +1173,7 @@ impl<'a> Builder<'a> {
                     "Nothing justifies the number and length of the periods.",
                     "Write a doc-comment paragraph that starts `Trial length:` (above `schedule`): the expected precision of the primary effect, or how often the rules decide at this length.".into(),
                     span,
+                    "the trial's length",
                 );
             }
         }
@@ -1251,6 +1270,7 @@ impl<'a> Builder<'a> {
                         "The trial is blinded, but without a seed its blinding codes are the same for every trial of this design and anyone can recompute them.",
                         "Give the schedule a `seed` and keep the spec with the pharmacy (the protocol seals it), or explain in a `Concealment:` paragraph how the arms are coded.".into(),
                         span,
+                        "blinded, without a seed",
                     );
                 }
             }
@@ -1583,6 +1603,7 @@ impl<'a> Builder<'a> {
                 "The spec pre-specifies no decision: no `recommend` rule.",
                 "Add a `decide` block with `recommend ARM if P(…) >= …` rules and `otherwise inconclusive`.".into(),
                 span,
+                "this trial decides nothing",
             );
         }
     }
@@ -1896,6 +1917,20 @@ impl<'a> Builder<'a> {
 /// Generated text: its backticked parts are code.
 fn text(s: impl Into<String>) -> Line {
     md_code_spans(&s.into())
+}
+
+/// `Why an N-of-1 design` → `why an N-of-1 design`; an acronym stays.
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) if !b.is_uppercase() => {
+            let mut out: String = a.to_lowercase().collect();
+            out.push(b);
+            out.extend(chars);
+            out
+        }
+        _ => s.to_string(),
+    }
 }
 
 fn design_words(design: &Design, randomized: bool) -> String {
