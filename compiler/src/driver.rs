@@ -33,6 +33,7 @@ use crate::hir;
 use crate::hypotheses::{self, HypothesesFile, Loaded};
 use crate::lower::{self, LoweredOutcome};
 use crate::markdown;
+use crate::protocol;
 use crate::report::{self, Report};
 use crate::schedule::{self, Schedule};
 use crate::source::{
@@ -620,6 +621,53 @@ impl<S: Sources> Session<S> {
                 })
                 .collect(),
         ))
+    }
+
+    /// What `trialc protocol` renders a checked spec from: its text, syntax
+    /// tree and checked form, its schedule, and the hypotheses files it
+    /// names with their hashes.
+    pub fn protocol_input(&self, checked: &Checked) -> protocol::Input {
+        let name = self.map.name(checked.file);
+        let text = self.spec_text(checked.file);
+        let (ast, _) = syntax::parse(&text);
+        let files = self
+            .map
+            .iter()
+            .filter(|(_, f)| f.kind == FileKind::Hypotheses)
+            .map(|(_, f)| f);
+        // A checked spec read every file it names, in spec order.
+        let hypotheses = checked
+            .spec
+            .hypotheses
+            .iter()
+            .zip(files)
+            .filter_map(|(source, f)| {
+                let (_, file) = checked.hypotheses.iter().find(|(n, _)| *n == source.name)?;
+                Some(protocol::HypothesesInput {
+                    source: source.name.clone(),
+                    path: source.path.clone(),
+                    sha256: protocol::sha256_hex(f.text.as_bytes()),
+                    file: file.clone(),
+                })
+            })
+            .collect();
+        protocol::Input {
+            name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(),
+            markdown: self.map.get(checked.file).map(|f| f.kind) == Some(FileKind::Markdown),
+            text,
+            ast,
+            spec: checked.spec.clone(),
+            schedule: checked.schedule.clone(),
+            hypotheses,
+        }
+    }
+
+    /// The protocol of a checked spec; what it does not address (W1101–W1105)
+    /// joins the session's diagnostics.
+    pub fn protocol(&mut self, checked: &Checked) -> protocol::Protocol {
+        let built = protocol::build(&self.protocol_input(checked));
+        self.raise(checked.file, built.diagnostics.iter().cloned());
+        built
     }
 
     /// Each effect's posterior as a `trialc-hypotheses/1` file, the next

@@ -16,11 +16,9 @@ use clap::Parser;
 use cli::args::*;
 use cli::term::{checked, emit, out, plural, print_diagnostics, stopped, Bar};
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use trialc::driver::{DiarySource, Session, SessionOptions, Stop};
+use trialc::driver::{DiarySource, Session, SessionOptions};
 use trialc::io::{FsSources, Outputs};
-use trialc::render;
 use trialc::report;
 use trialc::{lower, schedule};
 
@@ -35,7 +33,17 @@ fn main() -> ExitCode {
             files,
             format,
             quiet,
-        } => check(&files, format, quiet, options),
+            protocol,
+        } => cli::check::check(
+            &files,
+            cli::check::CheckOptions {
+                format,
+                protocol,
+                quiet,
+            },
+            options,
+        ),
+        Command::Protocol(args) => cli::protocol::run(&args, options),
         Command::Schedule(args) => schedule_command(&mut session(), &args),
         Command::Run(args) => run(&mut session(), &args),
         Command::Init(args) => cli::text::init(&args),
@@ -44,65 +52,6 @@ fn main() -> ExitCode {
         Command::Completions { shell } => cli::text::completions(shell),
         Command::Man { command } => cli::text::man(command.as_deref()),
         Command::Debug(args) => debug(&mut session(), &args),
-    }
-}
-
-/// Diagnostics to stderr; each file's result line to stdout (not with `--quiet`).
-fn check(
-    files: &[PathBuf],
-    format: DiagnosticFormat,
-    quiet: bool,
-    options: SessionOptions,
-) -> ExitCode {
-    let (mut failed, mut unusable) = (false, false);
-    let mut json_files = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let mut session = Session::new(FsSources, options);
-        let result = session.open(&name).and_then(|file| session.check(file));
-        if let Err(Stop::Unusable(p)) = &result {
-            eprintln!("error: {}\nhelp: {}", render::inline(&p.message), p.help);
-            unusable = true;
-            continue;
-        }
-        let (errors, warnings) = session.counts();
-        failed |= errors > 0;
-        unusable |= session.unreadable_file();
-        match format {
-            DiagnosticFormat::Human => {
-                print_diagnostics(&session, 0);
-                let shown = render::inline(&name);
-                let line = if errors > 0 {
-                    format!(
-                        "{shown}: {} and {}\n",
-                        plural(errors, "error"),
-                        plural(warnings, "warning")
-                    )
-                } else {
-                    format!("{shown}: ok ({})\n", plural(warnings, "warning"))
-                };
-                if !quiet {
-                    if let Err(code) = out(&line) {
-                        return code;
-                    }
-                }
-            }
-            DiagnosticFormat::Json => json_files.push(render::json_entry(
-                &name,
-                session.files(),
-                session.diagnostics(),
-            )),
-        }
-    }
-    if let DiagnosticFormat::Json = format {
-        if let Err(code) = out(&render::json_document(json_files)) {
-            return code;
-        }
-    }
-    match (unusable, failed) {
-        (true, _) => ExitCode::from(2),
-        (_, true) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
     }
 }
 

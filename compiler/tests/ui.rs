@@ -24,7 +24,8 @@ fn relative_name(path: &Path) -> String {
     }
 }
 
-/// The input checked as `trialc check` checks it, through the library's
+/// The input checked as `trialc check` checks it (those under
+/// `tests/ui/protocol/` as `trialc check --protocol` does), through the library's
 /// session over in-memory buffers: the input under its stable name, and
 /// beside it the JSON files of its folder (the hypotheses files the
 /// `tests/ui/hypotheses/` inputs name).
@@ -48,7 +49,13 @@ fn session_of(path: &Path) -> Session<MemorySources> {
     }
     let mut session = Session::new(sources, SessionOptions::default());
     if let Ok(file) = session.open(&name) {
-        let _ = session.check(file);
+        if let Ok(checked) = session.check(file) {
+            // Inputs under tests/ui/protocol/ are checked as protocols
+            // (`trialc check --protocol`).
+            if name.starts_with("tests/ui/protocol/") {
+                session.protocol(&checked);
+            }
+        }
     }
     session
 }

@@ -41,7 +41,17 @@ pub enum Command {
         /// Print only errors and warnings, not the result line of each file.
         #[arg(short, long)]
         quiet: bool,
+        /// Also check the spec as a protocol: every SPIRIT/SPENT item it
+        /// does not address (W1101-W1105), listed in full.
+        #[arg(long)]
+        protocol: bool,
     },
+    /// Render the trial protocol (SPIRIT/SPENT) as HTML, Markdown or PDF;
+    /// `trialc protocol diff OLD NEW` describes an amendment.
+    #[command(
+        after_help = "Examples:\n  trialc protocol spec.trial -o protocol.html\n  trialc protocol spec.trial --format pdf -o protocol.pdf\n  trialc protocol diff v1.trial v2.trial\n\nThe seed and the allocation never appear in the document.\n\nExit codes: 0 written, 1 errors in the spec, 2 the command could not run."
+    )]
+    Protocol(ProtocolArgs),
     /// Print the randomized schedule.
     #[command(
         after_help = "Examples:\n  trialc schedule spec.trial\n  trialc schedule spec.trial --format ics > trial.ics\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
@@ -288,6 +298,51 @@ pub struct DebugArgs {
     pub format: DebugFormat,
 }
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ProtocolArgs {
+    #[command(subcommand)]
+    pub command: Option<ProtocolCommand>,
+    /// The spec (`.trial`, or a Markdown document with ```trial blocks).
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
+    /// `html`: one self-contained file; `markdown`; `pdf`: the HTML printed
+    /// by headless Chromium (needs `-o`).
+    #[arg(long, value_enum, default_value_t = ProtocolFormat::Html)]
+    pub format: ProtocolFormat,
+    /// Write the document here instead of stdout (replaced if it exists).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum ProtocolCommand {
+    /// An amendment in protocol terms: what changed from OLD to NEW (arms,
+    /// periods, outcomes, priors, rules).
+    #[command(
+        after_help = "Example:\n  trialc protocol diff v1.trial v2.trial -o amendment.md\n\nExit codes: 0 written, 1 errors in a spec, 2 the command could not run."
+    )]
+    Diff {
+        /// The protocol's spec before the amendment.
+        old: PathBuf,
+        /// The spec after it.
+        new: PathBuf,
+        /// `markdown` or `html`.
+        #[arg(long, value_enum, default_value_t = ProtocolFormat::Markdown)]
+        format: ProtocolFormat,
+        /// Write the amendment here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum ProtocolFormat {
+    Html,
+    Markdown,
+    Pdf,
+}
+
 /// A probability strictly between 0 and 1 (`--adapt-delta`).
 fn probability(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
@@ -309,7 +364,13 @@ mod tests {
         let root = Cli::command();
         root.clone().debug_assert();
         let mut missing = Vec::new();
-        for command in root.get_subcommands() {
+        let mut commands: Vec<clap::Command> = root.get_subcommands().cloned().collect();
+        let nested: Vec<clap::Command> = commands
+            .iter()
+            .flat_map(|c| c.get_subcommands().cloned())
+            .collect();
+        commands.extend(nested);
+        for command in &commands {
             if command.get_about().is_none() {
                 missing.push(command.get_name().to_string());
             }

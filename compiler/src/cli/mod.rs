@@ -2,6 +2,8 @@
 //! grammar, the terminal, and the commands that work on texts.
 
 pub mod args;
+pub mod check;
 pub mod markdown;
+pub mod protocol;
 pub mod term;
 pub mod text;

@@ -70,6 +70,15 @@ pub fn print_diagnostics<S: Sources>(session: &Session<S>, from: usize) -> usize
     all.len()
 }
 
+/// Prints the session's diagnostics from `from` on, none summarised.
+pub fn print_all_diagnostics<S: Sources>(session: &Session<S>, from: usize) {
+    let mut renderer = Renderer::new(session.files(), use_color());
+    let mut stderr = std::io::stderr().lock();
+    for d in session.diagnostics().get(from..).unwrap_or_default() {
+        let _ = stderr.write_all(renderer.human(d).as_bytes());
+    }
+}
+
 pub fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
