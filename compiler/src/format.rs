@@ -703,6 +703,17 @@ impl<'a> Formatter<'a> {
                         .to_string(),
                     ),
                     K::Seed(n) => ("seed", n.node.to_string()),
+                    K::SeedCommitment { commitment, key } => (
+                        "seed",
+                        match key {
+                            Some(k) => format!(
+                                "commitment {} key {}",
+                                self.string(commitment),
+                                self.string(k)
+                            ),
+                            None => format!("commitment {}", self.string(commitment)),
+                        },
+                    ),
                 };
                 (key.to_string(), value, f.span)
             })

@@ -112,7 +112,13 @@ pub struct ScheduleDecl {
     /// `carryover modelled`: carryover terms enter the model.
     pub carryover_modelled: bool,
     pub blinding: Blinding,
+    /// The seed the spec writes (0 when it writes none, or only a commitment).
     pub seed: u64,
+    /// `seed commitment "…"`: the SHA-256 of the pharmacy's key file, whose
+    /// seed draws the schedule once the key is given and verified.
+    pub commitment: Option<crate::schedule::Commitment>,
+    /// `key "…"` after the commitment: where the key file is, relative to the spec.
+    pub key: Option<Located<String>>,
     /// The schedule block (or the `from` design reference).
     pub span: Span,
     /// Where each field came from, for diagnostics found later.
@@ -126,6 +132,7 @@ pub struct ScheduleSpans {
     pub max_run: Option<Span>,
     pub sequence: Option<Span>,
     pub cycles: Option<Span>,
+    /// The seed's value, or the commitment's string.
     pub seed: Option<Span>,
     pub periods: Option<Span>,
     pub run_in: Option<Span>,

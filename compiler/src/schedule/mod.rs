@@ -9,6 +9,7 @@
 //! `docs/schedule.md`.
 
 pub mod blinding;
+pub mod key;
 pub mod render;
 mod rng;
 mod sequence;
@@ -19,6 +20,7 @@ use std::fmt;
 use chrono::NaiveDate;
 
 pub use blinding::BlindingCodes;
+pub use key::{Allocation, Commitment, Key};
 pub use render::View;
 pub use rng::{derive_key, StreamRng, BLINDING_DOMAIN, SCHEDULE_DOMAIN};
 pub use sequence::{longest_run, periods_per_arm, MAX_BLOCK_ARMS};
@@ -393,6 +395,9 @@ pub struct Schedule {
     pub admissible_count: u128,
     /// Code `i` ("Treatment i+1") → arm, from the separate blinding stream.
     pub codes: BlindingCodes,
+    /// Whether the sequence and codes were drawn, or are placeholders of a
+    /// spec that commits to a key not given (set by the session).
+    pub allocation: Allocation,
 }
 
 impl Schedule {
@@ -532,6 +537,7 @@ pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
         outcomes,
         admissible_count: count,
         codes: BlindingCodes::draw(spec.seed, k),
+        allocation: Allocation::Drawn,
     })
 }
 

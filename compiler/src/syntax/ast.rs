@@ -196,6 +196,12 @@ pub enum ScheduleFieldKind {
     Blinding(Spanned<Blinding>),
     /// `seed 20261201`
     Seed(Spanned<u64>),
+    /// `seed commitment "HEX" [key "PATH"]`: the SHA-256 of the pharmacy's
+    /// key file, and where the commands that need the key find it.
+    SeedCommitment {
+        commitment: Spanned<String>,
+        key: Option<Spanned<String>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -111,6 +111,8 @@ pub const KEYWORDS: &[&str] = &[
     "single",
     "double",
     "seed",
+    "commitment",
+    "key",
     "alternating",
     "counterbalanced",
     "fixed",

@@ -606,6 +606,16 @@ impl<'s> Parser<'s> {
             "cycles" => K::Cycles(self.integer("the number of cycles")?),
             "periods" => K::Periods(self.integer("the number of periods")?),
             "max_run" => K::MaxRun(self.integer("the longest allowed run of periods on one arm")?),
+            "seed" if self.word_at(self.pos) == Some("commitment") => {
+                self.bump();
+                let commitment =
+                    self.string("the SHA-256 of the key file (64 hexadecimal digits)")?;
+                let key = match self.eat_word("key") {
+                    Some(_) => Some(self.string("the path of the key file")?),
+                    None => None,
+                };
+                K::SeedCommitment { commitment, key }
+            }
             "seed" => K::Seed(self.integer("the randomization seed")?),
             "washout" => K::Washout(self.duration()?),
             "sequence" => K::Sequence(self.sequence_design()?),

@@ -331,6 +331,12 @@ pub(super) fn reanchor_field(mut field: ast::ScheduleField, anchor: Span) -> ast
         }
         K::Carryover(s) => *s = anchor,
         K::Blinding(b) => b.span = anchor,
+        K::SeedCommitment { commitment, key } => {
+            commitment.span = anchor;
+            if let Some(k) = key {
+                k.span = anchor;
+            }
+        }
     }
     field
 }

@@ -71,6 +71,7 @@ impl Checker {
         let mut carryover = None;
         let mut blinding = None;
         let mut seed = None;
+        let mut commitment = None;
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for (index, field) in fields.iter().enumerate() {
             let key = schedule_field_name(&field.kind);
@@ -125,6 +126,27 @@ impl Checker {
                     })
                 }
                 ast::ScheduleFieldKind::Seed(n) => seed = Some((n.node, n.span)),
+                ast::ScheduleFieldKind::SeedCommitment { commitment: c, key } => {
+                    let parsed = crate::schedule::Commitment::parse(&c.node);
+                    if parsed.is_none() {
+                        self.push(
+                            Diagnostic::error(
+                                codes::E1108,
+                                "a seed commitment is the SHA-256 of the key file: 64 hexadecimal digits",
+                            )
+                            .with_primary(c.span, format!("{} characters, not a SHA-256", c.node.chars().count()))
+                            .with_help("paste the line `trialc schedule --new-key FILE` printed, or the output of `sha256sum FILE` for the pharmacy's key file"),
+                        );
+                    }
+                    commitment = Some((
+                        parsed,
+                        c.span,
+                        key.as_ref().map(|k| Located {
+                            value: k.node.clone(),
+                            span: k.span,
+                        }),
+                    ));
+                }
             }
         }
         // A field whose value did not parse has been reported; it counts as
@@ -294,8 +316,16 @@ impl Checker {
         // The seed draws the sequence of a randomized design and the blinding
         // codes of a blinded one.
         let blinded = matches!(blinding, Some(Blinding::Single | Blinding::Double));
-        let seed_value = match (seed, randomized || blinded) {
-            (Some((s, _)), true) => s,
+        // A commitment to the pharmacy's key stands in for the seed: the
+        // key's seed draws, once the key is given and verified.
+        let seed_span = seed.map(|(_, s)| s).or(commitment.as_ref().map(|c| c.1));
+        let what = if commitment.is_some() {
+            "seed commitment"
+        } else {
+            "seed"
+        };
+        let seed_value = match (seed_span, randomized || blinded) {
+            (Some(_), true) => seed.map_or(0, |(s, _)| s),
             (None, _) if rejected("seed") => 0,
             (None, true) => {
                 let (headline, label) = if randomized {
@@ -309,26 +339,26 @@ impl Checker {
                 self.push(
                     Diagnostic::error(codes::E0313, headline)
                         .with_primary(sequence.span, label)
-                        .with_note("the seed makes the allocation reproducible for the pharmacy and the unblinded statistician; it also recomputes the allocation, so keep it with the blinding key")
-                        .with_help("add `seed N` with a number chosen once, and keep the spec away from blinded staff and the participant"),
+                        .with_note("the seed makes the allocation reproducible for the pharmacy and the unblinded statistician; it also recomputes the allocation, so it must not be in a spec that blinded people read")
+                        .with_help("make a key with `trialc schedule SPEC --new-key FILE` and write the commitment it prints (`seed commitment \"…\"`); the pharmacy keeps the key"),
                 );
                 0
             }
             // Perhaps blinded: the blinding level did not parse.
-            (Some((s, _)), false) if rejected("blinding") => s,
-            (Some((s, s_span)), false) => {
+            (Some(_), false) if rejected("blinding") => seed.map_or(0, |(s, _)| s),
+            (Some(s_span), false) => {
                 self.push(
                     Diagnostic::warning(
                         codes::W0303,
                         format!(
-                            "the seed has no effect: `{}` is not randomized",
+                            "the {what} has no effect: `{}` is not randomized",
                             design.name()
                         ),
                     )
-                    .with_primary(s_span, "unused seed")
-                    .with_help("remove the seed, or use a randomized sequence"),
+                    .with_primary(s_span, format!("unused {what}"))
+                    .with_help(format!("remove the {what}, or use a randomized sequence")),
                 );
-                s
+                seed.map_or(0, |(s, _)| s)
             }
             (None, false) => 0,
         };
@@ -344,6 +374,8 @@ impl Checker {
             carryover_modelled: carryover.is_some(),
             blinding: blinding.unwrap_or(Blinding::Open),
             seed: seed_value,
+            commitment: commitment.as_ref().and_then(|c| c.0),
+            key: commitment.and_then(|c| c.2),
             span: block_span,
             field_spans: ScheduleSpans {
                 period: Some(period_span),
@@ -351,7 +383,7 @@ impl Checker {
                 max_run: max_run.map(|(_, s)| s),
                 sequence: Some(sequence.span),
                 cycles: cycles.map(|(_, s)| s),
-                seed: seed.map(|(_, s)| s),
+                seed: seed_span,
                 periods: periods.map(|(_, s)| s),
                 run_in: run_in.map(|(_, s)| s),
                 start: start.map(|(_, s)| s),
@@ -482,7 +514,7 @@ pub(super) fn schedule_field_name(kind: &ast::ScheduleFieldKind) -> &'static str
         ast::ScheduleFieldKind::Washout(_) => "washout",
         ast::ScheduleFieldKind::Carryover(_) => "carryover",
         ast::ScheduleFieldKind::Blinding(_) => "blinding",
-        ast::ScheduleFieldKind::Seed(_) => "seed",
+        ast::ScheduleFieldKind::Seed(_) | ast::ScheduleFieldKind::SeedCommitment { .. } => "seed",
     }
 }
 
