@@ -77,7 +77,8 @@ EXAMPLES = {
         "period": 14,
         "washout": 3,
         "carryover_half_life": 1.5,
-        # the schedule trialc draws from seed 20261201 (randomized pairs,
+        # the schedule trialc draws from seed 20261201, the seed of the
+        # example's PHARMACY-SECRET.key (randomized pairs,
         # cycles 3, max_run 2; 8 admissible sequences)
         "sequence": ["placebo", "magnesium", "placebo", "magnesium",
                      "placebo", "magnesium"],

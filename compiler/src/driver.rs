@@ -35,7 +35,8 @@ use crate::lower::{self, LoweredOutcome};
 use crate::markdown;
 use crate::protocol;
 use crate::report::{self, Report};
-use crate::schedule::{self, Schedule};
+use crate::schedule::key::KeyError;
+use crate::schedule::{self, Allocation, Key, Schedule};
 use crate::source::{
     resolve_within, Access, FileId, FileKind, PathProblem, ReadError, SourceMap, Sources,
 };
@@ -104,6 +105,23 @@ pub enum DiarySource<'a> {
     Spec,
     /// A path the user gave (read as given).
     Path(&'a str),
+}
+
+/// Where the pharmacy's key file comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource<'a> {
+    /// The path the spec writes after its commitment (`key "…"`, relative
+    /// to the spec, confined to its tree), if it writes one.
+    Spec,
+    /// A path the user gave (`--key FILE`, read as given).
+    Path(&'a str),
+}
+
+/// Whether the spec's allocation is drawn from a key it commits to: it
+/// writes a commitment, and its sequence is randomized or its arms coded.
+pub fn needs_key(spec: &hir::Spec) -> bool {
+    let s = &spec.schedule;
+    s.commitment.is_some() && (s.design.is_randomized() || s.blinding != schedule::Blinding::Open)
 }
 
 /// One fitted model per outcome, in spec order.
@@ -272,6 +290,9 @@ impl<S: Sources> Session<S> {
     /// names, and builds its schedule. `Ok` only when nothing has an error.
     pub fn check(&mut self, file: FileId) -> Result<Checked, Stop> {
         let (ast, mut diagnostics) = syntax::parse(&self.spec_text(file));
+        if self.map.get(file).map(|f| f.kind) == Some(FileKind::Markdown) {
+            diagnostics.extend(changed_since_recorded(self.map.text(file)));
+        }
         let (spec, more) = hir::check(&ast);
         diagnostics.extend(more);
         self.raise(file, diagnostics);
@@ -300,13 +321,150 @@ impl<S: Sources> Session<S> {
             }
         };
         self.stop_if_errors()?;
-        let schedule = schedule.ok_or(Stop::Invalid)?;
+        let mut schedule = schedule.ok_or(Stop::Invalid)?;
+        if needs_key(&spec) {
+            // Drawn from seed 0 as a placeholder: the days are real, the
+            // allocation is not (`unseal` draws it from the key).
+            schedule.allocation = Allocation::Concealed;
+        }
         Ok(Checked {
             file,
             spec,
             hypotheses: loaded.usable(),
             schedule,
         })
+    }
+
+    /// Draws the allocation of a spec that commits to the pharmacy's key:
+    /// reads the key (from `key`, or the path the spec writes after its
+    /// commitment), checks its SHA-256 against the commitment, and builds
+    /// the schedule from its seed. E1111 when the key is needed and not
+    /// there, E1110 when it is not the key committed to (or a key is given
+    /// for a spec that commits to none). A spec that writes its own seed, or
+    /// needs none, is returned as it is.
+    ///
+    /// The key's text never joins the session's files, so no diagnostic
+    /// can quote it.
+    pub fn unseal(&mut self, mut checked: Checked, key: KeySource<'_>) -> Result<Checked, Stop> {
+        let spec_file = checked.file;
+        let decl = &checked.spec.schedule;
+        let at = decl.field_spans.seed.unwrap_or(decl.span);
+        let Some(commitment) = decl.commitment else {
+            if let KeySource::Path(path) = key {
+                let d = Diagnostic::error(
+                    codes::E1110,
+                    format!("the key `{path}` was given, but this spec commits to no key"),
+                )
+                .with_primary(at, if decl.field_spans.seed.is_some() { "the seed is written here instead" } else { "no `seed commitment` in this schedule" })
+                .with_help("drop `--key`; or, to conceal the allocation, replace the spec's seed with the key's commitment (`trialc schedule SPEC --new-key FILE`)");
+                self.raise(spec_file, [d]);
+                return Err(Stop::Invalid);
+            }
+            return Ok(checked);
+        };
+        let spec_name = self.map.name(spec_file).to_string();
+        let read = match key {
+            KeySource::Path(path) => self
+                .sources
+                .read(path, Access::Direct)
+                .map(|text| (path.to_string(), text))
+                .map_err(|e| (path.to_string(), e.to_string())),
+            KeySource::Spec => match &decl.key {
+                None if checked.schedule.allocation == Allocation::Drawn => return Ok(checked),
+                None => {
+                    let d = Diagnostic::error(
+                        codes::E1111,
+                        "the allocation is concealed: the spec commits to the pharmacy's key, and this needs the key",
+                    )
+                    .with_primary(at, "the commitment to the key")
+                    .with_note("the sequence and the blinding codes are drawn from the key's seed; the spec holds only the key file's SHA-256")
+                    .with_help("give the key file with `--key FILE` (or write `key \"PATH\"` after the commitment); the protocol needs no key (`trialc protocol`)");
+                    self.raise(spec_file, [d]);
+                    return Err(Stop::Invalid);
+                }
+                Some(path) => {
+                    match resolve_within(&spec_name, &path.value, self.options.allow_outside) {
+                        Err(problem) => {
+                            let d = path_refused(path.span, &path.value, problem);
+                            self.raise(spec_file, [d]);
+                            return Err(Stop::Invalid);
+                        }
+                        Ok(resolved) => {
+                            let access = if self.options.allow_outside {
+                                Access::Direct
+                            } else {
+                                Access::Within(&resolved.folder)
+                            };
+                            self.sources
+                                .read(&resolved.path, access)
+                                .map(|text| (resolved.path.clone(), text))
+                                .map_err(|e| (resolved.path.clone(), e.to_string()))
+                        }
+                    }
+                }
+            },
+        };
+        let (name, text) = match read {
+            Ok(read) => read,
+            Err((name, e)) => {
+                let label = match (&decl.key, key) {
+                    (Some(k), KeySource::Spec) => (k.span, "the key file named here"),
+                    _ => (at, "the commitment to the key"),
+                };
+                let d = Diagnostic::error(
+                    codes::E1111,
+                    format!("cannot read the key `{name}`: {e}"),
+                )
+                .with_primary(label.0, label.1)
+                .with_note("only the party that prepares the treatments (the pharmacy) holds the key; without it the allocation stays concealed")
+                .with_help("give the pharmacy's key file with `--key FILE`");
+                self.raise(spec_file, [d]);
+                return Err(Stop::Invalid);
+            }
+        };
+        match Key::verify(&text, &commitment) {
+            Ok(found) => {
+                let mut plan = checked.spec.schedule_spec();
+                plan.seed = found.seed;
+                match schedule::build(&plan) {
+                    Ok(built) => {
+                        checked.schedule = built;
+                        Ok(checked)
+                    }
+                    Err(e) => {
+                        let d = Diagnostic::error(
+                            codes::E0001,
+                            format!("the schedule cannot be built from the key although the spec checked: {e}"),
+                        )
+                        .with_primary(decl.span, "this schedule");
+                        self.raise(spec_file, [d]);
+                        Err(Stop::Invalid)
+                    }
+                }
+            }
+            Err(why) => {
+                let help = match why {
+                    KeyError::Mismatch { .. } => "use the key file whose SHA-256 (`sha256sum FILE`) is the spec's commitment; a key file must not be edited, not even its line endings",
+                    KeyError::Format(_) => "the file matches the commitment but is not a `trialc-key/1` file: the commitment was made of the wrong file; make a new key with `trialc schedule SPEC --new-key FILE` and amend the spec",
+                };
+                let d = Diagnostic::error(
+                    codes::E1110,
+                    format!("`{name}` is not the key this spec commits to: {why}"),
+                )
+                .with_primary(at, format!("the spec commits to {}", commitment.hex()))
+                .with_help(help);
+                self.raise(spec_file, [d]);
+                Err(Stop::Invalid)
+            }
+        }
+    }
+
+    /// W1106 when the spec writes its seed in plain text and a shared
+    /// document is made from it: `document` names it ("blinded schedule").
+    pub fn warn_plain_seed(&mut self, checked: &Checked, document: &str) {
+        if let Some(d) = protocol::plain_seed_warning(&checked.spec, document) {
+            self.raise(checked.file, [d]);
+        }
     }
 
     /// Reads every hypotheses file `spec` names (confined to the spec's
@@ -375,8 +533,16 @@ impl<S: Sources> Session<S> {
     }
 
     /// Reads the diary, checks it against the spec and its schedule, and
-    /// lowers one model per outcome.
+    /// lowers one model per outcome. A spec that commits to a key is
+    /// unsealed first with the key it names ([`Session::unseal`]).
     pub fn prepare(&mut self, checked: Checked, diary: DiarySource<'_>) -> Result<Prepared, Stop> {
+        // The allocation of a spec that commits to a key is drawn from the
+        // key it names, unless the caller unsealed it with another.
+        let checked = if checked.schedule.allocation == Allocation::Concealed {
+            self.unseal(checked, KeySource::Spec)?
+        } else {
+            checked
+        };
         let (diary_file, diary) = self.read_diary(&checked, diary)?;
         let lowered = match lower::lower(
             &checked.spec,
@@ -405,6 +571,18 @@ impl<S: Sources> Session<S> {
         diary: DiarySource<'_>,
     ) -> Result<(FileId, Diary), Stop> {
         let spec_file = checked.file;
+        if checked.schedule.allocation == Allocation::Concealed {
+            let decl = &checked.spec.schedule;
+            let d = Diagnostic::error(
+                codes::E1111,
+                "the allocation is concealed: the spec commits to the pharmacy's key, and the analysis needs the key",
+            )
+            .with_primary(decl.field_spans.seed.unwrap_or(decl.span), "the commitment to the key")
+            .with_note("the diary is read against the schedule, whose arms are drawn from the key's seed")
+            .with_help("give the key file with `--key FILE` (or write `key \"PATH\"` after the commitment)");
+            self.raise(spec_file, [d]);
+            return Err(Stop::Invalid);
+        }
         let spec_name = self.map.name(spec_file).to_string();
         let diary_file = match (diary, &checked.spec.data) {
             (DiarySource::Path(path), _) => {
@@ -655,6 +833,7 @@ impl<S: Sources> Session<S> {
             name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(),
             markdown: self.map.get(checked.file).map(|f| f.kind) == Some(FileKind::Markdown),
             text,
+            document: self.map.text(checked.file).to_string(),
             ast,
             spec: checked.spec.clone(),
             schedule: checked.schedule.clone(),
@@ -697,6 +876,43 @@ impl<S: Sources> Session<S> {
             participant,
         )
     }
+}
+
+/// W1107 for each ```trial block of a Markdown document whose text no
+/// longer has the SHA-256 the document recorded beside it (a generated
+/// protocol records one for the spec it embeds).
+fn changed_since_recorded(document: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for block in markdown::blocks(document) {
+        let Some((recorded, at)) = &block.recorded else {
+            continue;
+        };
+        let text = document.get(block.content.clone()).unwrap_or("");
+        let now = protocol::sha256_hex(text.as_bytes());
+        if now == *recorded {
+            continue;
+        }
+        out.push(
+            Diagnostic::warning(
+                codes::W1107,
+                format!(
+                    "```trial block {} (line {}) no longer matches the SHA-256 its document recorded",
+                    block.number, block.line
+                ),
+            )
+            .with_primary(
+                crate::diagnostic::Span::new(block.fence.start, block.fence.end),
+                format!("this block's text now has SHA-256 {}…", &now[..12]),
+            )
+            .with_secondary(
+                crate::diagnostic::Span::new(at.start, at.end),
+                "recorded when the document was generated",
+            )
+            .with_note("the spec was changed after the protocol was generated: the document's prose and its hashes describe the spec as it was")
+            .with_help("regenerate the protocol from the spec (`trialc protocol SPEC --format markdown`); if the change is an amendment, describe it with `trialc protocol diff OLD NEW`"),
+        );
+    }
+    out
 }
 
 /// Why a path named in a spec was not read.

@@ -14,13 +14,13 @@ mod cli;
 
 use clap::Parser;
 use cli::args::*;
-use cli::term::{checked, emit, out, plural, print_diagnostics, stopped, Bar};
+use cli::term::{checked, emit, out, plural, print_diagnostics, stopped, unsealed, Bar};
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use trialc::driver::{DiarySource, Session, SessionOptions};
+use trialc::driver::{DiarySource, KeySource, Session, SessionOptions};
 use trialc::io::{FsSources, Outputs};
+use trialc::lower;
 use trialc::report;
-use trialc::{lower, schedule};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             options,
         ),
         Command::Protocol(args) => cli::protocol::run(&args, options),
-        Command::Schedule(args) => schedule_command(&mut session(), &args),
+        Command::Schedule(args) => cli::schedule::run(&args, options),
         Command::Run(args) => run(&mut session(), &args),
         Command::Init(args) => cli::text::init(&args),
         Command::Fmt { files, check } => cli::text::fmt(&files, check),
@@ -53,38 +53,6 @@ fn main() -> ExitCode {
         Command::Man { command } => cli::text::man(command.as_deref()),
         Command::Debug(args) => debug(&mut session(), &args),
     }
-}
-
-fn schedule_command(session: &mut Session<FsSources>, args: &ScheduleArgs) -> ExitCode {
-    let (path, format) = (&args.file, args.format);
-    let built = match checked(session, path) {
-        Ok(c) => c.schedule,
-        Err(code) => return code,
-    };
-    if args.key {
-        return emit(&schedule::render::blinding_key(&built));
-    }
-    // A participant's calendar of a blinded trial is blinded unless asked.
-    let blind_calendar =
-        matches!(format, ScheduleFormat::Ics) && built.blinding != schedule::Blinding::Open;
-    let view = if args.blinded || (blind_calendar && !args.unblinded) {
-        schedule::View::Blinded
-    } else {
-        schedule::View::Open
-    };
-    let text = match format {
-        ScheduleFormat::Table => schedule::render::table(&built, view),
-        ScheduleFormat::Csv => schedule::render::csv(&built, view),
-        ScheduleFormat::Json => schedule::render::json(&built, view),
-        ScheduleFormat::Ics => match schedule::render::ics(&built, view) {
-            Ok(text) => text,
-            Err(e) => {
-                eprintln!("error: {}: {e}", path.display());
-                return ExitCode::from(1);
-            }
-        },
-    };
-    emit(&text)
 }
 
 fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
@@ -96,9 +64,12 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
     let name = args.file.display().to_string();
     let data = args.data.as_ref().map(|p| p.display().to_string());
     let diary = data.as_deref().map_or(DiarySource::Spec, DiarySource::Path);
+    let key = args.key.as_ref().map(|k| k.display().to_string());
+    let key = key.as_deref().map_or(KeySource::Spec, KeySource::Path);
     let prepared = match session
         .open(&name)
         .and_then(|f| session.check(f))
+        .and_then(|c| session.unseal(c, key))
         .and_then(|c| session.prepare(c, diary))
     {
         Ok(p) => p,
@@ -191,17 +162,21 @@ fn debug(session: &mut Session<FsSources>, args: &DebugArgs) -> ExitCode {
             Ok(c) => format!("{:#?}\n", c.spec),
             Err(code) => return code,
         },
-        Stage::Schedule => match checked(session, path) {
-            Ok(c) => format!("{:#?}\n", c.schedule),
-            Err(code) => return code,
-        },
+        Stage::Schedule => {
+            match checked(session, path).and_then(|c| unsealed(session, c, args.key.as_deref())) {
+                Ok(c) => format!("{:#?}\n", c.schedule),
+                Err(code) => return code,
+            }
+        }
         Stage::Mir => {
-            let prepared = match checked(session, path).and_then(|c| {
-                let printed = session.diagnostics().len();
-                let result = session.prepare(c, DiarySource::Spec);
-                print_diagnostics(session, printed);
-                result.map_err(|stop| stopped(session, &name, stop))
-            }) {
+            let prepared = match checked(session, path)
+                .and_then(|c| unsealed(session, c, args.key.as_deref()))
+                .and_then(|c| {
+                    let printed = session.diagnostics().len();
+                    let result = session.prepare(c, DiarySource::Spec);
+                    print_diagnostics(session, printed);
+                    result.map_err(|stop| stopped(session, &name, stop))
+                }) {
                 Ok(p) => p,
                 Err(code) => return code,
             };

@@ -217,10 +217,13 @@ fn schedule_formats_and_blinding() {
         blinded.contains("Treatment 1") && blinded.contains("Treatment 2"),
         "{blinded}"
     );
-    let key = String::from_utf8_lossy(&trialc(&["schedule", &spec, "--key"]).stdout).into_owned();
+    let codes =
+        String::from_utf8_lossy(&trialc(&["schedule", &spec, "--codes"]).stdout).into_owned();
     assert!(
-        key.contains("magnesium") && key.contains("Treatment"),
-        "{key}"
+        codes.starts_with("BLINDING CODES - CONFIDENTIAL\n")
+            && codes.contains("magnesium")
+            && codes.contains("Treatment"),
+        "{codes}"
     );
     let ics = String::from_utf8_lossy(&trialc(&["schedule", &spec, "--format", "ics"]).stdout)
         .into_owned();
@@ -361,5 +364,142 @@ fn colour_follows_the_conventions() {
     assert!(run(&[("CLICOLOR_FORCE", "1")]));
     assert!(!run(&[("CLICOLOR_FORCE", "0")]));
     assert!(!run(&[("NO_COLOR", "1"), ("TERM", "xterm")]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The pharmacy's key (issue 13): `--new-key` keeps a plain seed (same
+/// schedule) and never overwrites a file; the spec then commits to the
+/// key's SHA-256; every view of the schedule and `run` need the key and
+/// refuse another one; check and protocol need none and show no secret.
+#[test]
+fn allocation_keys_are_made_committed_and_checked() {
+    let dir = scratch("keys");
+    let example = root().join("examples/magnesium-migraine");
+    std::fs::create_dir_all(dir.join("hypotheses")).expect("dir");
+    for f in ["diary.csv", "hypotheses/p0042.json"] {
+        std::fs::copy(example.join(f), dir.join(f)).expect("copy");
+    }
+    let committed_example =
+        std::fs::read_to_string(example.join("magnesium-migraine.trial")).expect("spec");
+    let line = committed_example
+        .lines()
+        .find(|l| l.trim_start().starts_with("seed"))
+        .expect("a seed line")
+        .to_string();
+    let plain = committed_example.replace(&line, "  seed      20261201");
+    let spec = dir.join("spec.trial");
+    std::fs::write(&spec, &plain).expect("spec");
+    let s = spec.display().to_string();
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    let csv_plain = text(&trialc(&["schedule", &s, "--format", "csv"]));
+    assert!(
+        csv_plain.starts_with("day,date,period,arm,phase"),
+        "{csv_plain}"
+    );
+    // A plain seed in a blinded schedule is warned about; the open one is the pharmacy's.
+    let blinded = trialc(&["schedule", &s, "--blinded"]);
+    assert_eq!(blinded.status.code(), Some(0));
+    assert!(err(&blinded).contains("[W1106]"), "{}", err(&blinded));
+    assert!(!err(&trialc(&["schedule", &s])).contains("W1106"));
+
+    // A new key keeps the plain seed; the line to paste names it.
+    let key = dir.join("PHARMACY-SECRET.key");
+    let k = key.display().to_string();
+    let made = trialc(&["schedule", &s, "--new-key", &k]);
+    assert_eq!(made.status.code(), Some(0), "{}", err(&made));
+    let key_text = std::fs::read_to_string(&key).expect("the key was written");
+    assert!(
+        key_text.contains("\ntrialc-key/1\nseed 20261201\nsalt "),
+        "{key_text}"
+    );
+    let salt = key_text
+        .lines()
+        .find_map(|l| l.strip_prefix("salt "))
+        .expect("salt")
+        .to_string();
+    assert_eq!(salt.len(), 64);
+    let hash = trialc::protocol::sha256_hex(key_text.as_bytes());
+    assert_eq!(
+        text(&made),
+        format!("seed commitment \"{hash}\" key \"PHARMACY-SECRET.key\"\n")
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "a secret readable by others: {mode:o}");
+    }
+    // Never over an existing file.
+    let again = trialc(&["schedule", &s, "--new-key", &k]);
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&key).expect("key"), key_text);
+
+    // The spec commits to the key: the same schedule, drawn from the key.
+    let committed = plain.replace("  seed      20261201", &format!("  {}", text(&made).trim()));
+    std::fs::write(&spec, &committed).expect("spec");
+    assert_eq!(
+        text(&trialc(&["schedule", &s, "--format", "csv"])),
+        csv_plain
+    );
+    assert_eq!(trialc(&["check", &s]).status.code(), Some(0));
+    let protocol = trialc(&["protocol", &s, "--format", "markdown"]);
+    assert_eq!(protocol.status.code(), Some(0));
+    let md = text(&protocol);
+    assert!(md.contains(&hash) && !md.contains("20261201") && !md.contains(&salt));
+    assert!(!err(&protocol).contains("W1106"));
+
+    // Without the key, nothing that shows the allocation runs.
+    let elsewhere = dir.join("pharmacy");
+    std::fs::create_dir_all(&elsewhere).expect("dir");
+    let moved = elsewhere.join("k.key");
+    std::fs::rename(&key, &moved).expect("move the key");
+    for args in [
+        vec!["schedule", &s],
+        vec!["schedule", &s, "--blinded"],
+        vec!["schedule", &s, "--codes"],
+        vec![
+            "run", &s, "--chains", "1", "--warmup", "20", "--draws", "20",
+        ],
+    ] {
+        let out = trialc(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(err(&out).contains("[E1111]"), "{args:?}: {}", err(&out));
+    }
+    // The protocol and check never need it.
+    assert_eq!(trialc(&["check", &s]).status.code(), Some(0));
+    assert_eq!(
+        trialc(&["protocol", &s, "--format", "markdown"]).stdout,
+        protocol.stdout
+    );
+    // `--key` reads it where the pharmacy keeps it.
+    let m = moved.display().to_string();
+    assert_eq!(
+        text(&trialc(&["schedule", &s, "--key", &m, "--format", "csv"])),
+        csv_plain
+    );
+    // One byte more and it is another key.
+    let edited = elsewhere.join("edited.key");
+    std::fs::write(&edited, format!("{key_text}\n")).expect("edited");
+    let out = trialc(&["schedule", &s, "--key", &edited.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        err(&out).contains("[E1110]") && !err(&out).contains(&salt),
+        "{}",
+        err(&out)
+    );
+    // A key for a spec that commits to none is refused too.
+    std::fs::write(&spec, &plain).expect("spec");
+    let out = trialc(&["schedule", &s, "--key", &m]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err(&out).contains("[E1110]"), "{}", err(&out));
+    // Without a spec, a new key has a random seed and no path to paste.
+    let fresh = dir.join("fresh.key");
+    let out = trialc(&["schedule", "--new-key", &fresh.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", err(&out));
+    assert!(text(&out).starts_with("seed commitment \"") && !text(&out).contains(" key "));
+    let fresh_text = std::fs::read_to_string(&fresh).expect("fresh key");
+    assert!(!fresh_text.contains("seed 20261201") && !fresh_text.contains(&salt));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -13,12 +13,15 @@ use trialc::source::{FileKind, MemorySources};
 const SPEC: &str = include_str!("../../examples/magnesium-migraine/magnesium-migraine.trial");
 const DIARY: &str = include_str!("../../examples/magnesium-migraine/diary.csv");
 const HYPOTHESES: &str = include_str!("../../examples/magnesium-migraine/hypotheses/p0042.json");
+/// The pharmacy's key, to which the example's spec commits.
+const KEY: &str = include_str!("../../examples/magnesium-migraine/PHARMACY-SECRET.key");
 
 fn buffers(spec: &str) -> MemorySources {
     MemorySources::new()
         .with("trial/magnesium-migraine.trial", spec)
         .with("trial/diary.csv", DIARY)
         .with("trial/hypotheses/p0042.json", HYPOTHESES)
+        .with("trial/PHARMACY-SECRET.key", KEY)
 }
 
 fn options() -> FitOptions {
@@ -46,11 +49,18 @@ fn the_whole_pipeline_runs_from_memory_and_matches_the_cli_byte_for_byte() {
         .prepare(checked, DiarySource::Spec)
         .expect("prepares");
     assert_eq!(prepared.lowered.len(), 3, "one model per outcome");
+    // The key was read (the allocation drawn from it), but it never joins
+    // the session's files, so no diagnostic or output can quote it.
     let kinds: Vec<FileKind> = session.files().iter().map(|(_, f)| f.kind).collect();
     assert_eq!(
         kinds,
         [FileKind::Spec, FileKind::Hypotheses, FileKind::Diary]
     );
+    let salt = KEY
+        .lines()
+        .find_map(|l| l.strip_prefix("salt "))
+        .expect("the key has a salt");
+    assert!(session.files().iter().all(|(_, f)| !f.text.contains(salt)));
     let options = options();
     let fits = session.fit(&prepared, &options, &Silent).expect("fits");
     let analysed = session

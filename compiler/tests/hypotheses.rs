@@ -1172,7 +1172,7 @@ fn no_sensitivity_section_when_no_rule_reads_an_lfm_prior() {
     let dir = scratch("no-sensitivity");
     let src = format!("{}/examples/magnesium-migraine", root());
     std::fs::create_dir_all(dir.join("hypotheses")).expect("dir");
-    for f in ["diary.csv", "hypotheses/p0042.json"] {
+    for f in ["diary.csv", "hypotheses/p0042.json", "PHARMACY-SECRET.key"] {
         std::fs::copy(format!("{src}/{f}"), dir.join(f)).expect("copy");
     }
     let spec = std::fs::read_to_string(format!("{src}/magnesium-migraine.trial"))

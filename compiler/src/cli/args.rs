@@ -52,9 +52,9 @@ pub enum Command {
         after_help = "Examples:\n  trialc protocol spec.trial -o protocol.html\n  trialc protocol spec.trial --format pdf -o protocol.pdf\n  trialc protocol diff v1.trial v2.trial\n\nThe seed and the allocation never appear in the document.\n\nExit codes: 0 written, 1 errors in the spec, 2 the command could not run."
     )]
     Protocol(ProtocolArgs),
-    /// Print the randomized schedule.
+    /// Print the randomized schedule; make the pharmacy's key (`--new-key`).
     #[command(
-        after_help = "Examples:\n  trialc schedule spec.trial\n  trialc schedule spec.trial --format ics > trial.ics\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
+        after_help = "Examples:\n  trialc schedule spec.trial --new-key PHARMACY-SECRET.key\n  trialc schedule spec.trial --key PHARMACY-SECRET.key\n  trialc schedule spec.trial --blinded --format ics > trial.ics\n\nA spec that commits to a key (`seed commitment \"…\"`) needs the key file for every view\n(`--key FILE`, or `key \"…\"` after the commitment); the protocol never does.\n\nExit codes: 0 printed, 1 errors in the spec or a key that does not match, 2 the command could not run."
     )]
     Schedule(ScheduleArgs),
     /// Fit the spec's models to the participant's diary and report the decision.
@@ -148,6 +148,10 @@ pub struct RunArgs {
     /// folder: a new or empty one, or one an earlier run wrote (its files are replaced).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The pharmacy's key file, for a spec that commits to one (default: the
+    /// spec's `key "…"`); checked against the commitment before use.
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: Option<PathBuf>,
     /// Write each effect's posterior as a `trialc-hypotheses/1` file
     /// (docs/hypotheses.md), to be the next trial's prior. Never an input file.
     #[arg(long, value_name = "FILE")]
@@ -252,21 +256,30 @@ impl RunArgs {
 #[derive(clap::Args)]
 pub struct ScheduleArgs {
     /// The spec whose schedule to print.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "new_key")]
+    pub file: Option<PathBuf>,
     /// `table` for people, `csv` and `json` for programs, `ics` for a calendar.
     #[arg(long, value_enum, default_value_t = ScheduleFormat::Table)]
     pub format: ScheduleFormat,
-    /// Code the arms as "Treatment 1", "Treatment 2", … (the key is printed by --key).
-    /// The default for `--format ics` of a blinded trial.
-    #[arg(long, conflicts_with_all = ["key", "unblinded"])]
+    /// Code the arms as "Treatment 1", "Treatment 2", … (which is which is
+    /// printed by --codes). The default for `--format ics` of a blinded trial.
+    #[arg(long, conflicts_with_all = ["codes", "unblinded"])]
     pub blinded: bool,
     /// Arm names even in the calendar of a blinded trial.
     #[arg(long)]
     pub unblinded: bool,
-    /// Print only the blinding key: which code is which arm.
+    /// Print only the blinding codes: which code is which arm, for the pharmacy.
     #[arg(long)]
-    pub key: bool,
+    pub codes: bool,
+    /// The pharmacy's key file, checked against the spec's `seed commitment`
+    /// before anything is drawn from it (default: the spec's `key "…"`).
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: Option<PathBuf>,
+    /// Write a new key file (a random salt; the spec's plain seed, else a
+    /// random one) and print the `seed commitment "…"` line for the spec.
+    /// Never overwrites a file.
+    #[arg(long, value_name = "KEYFILE", conflicts_with_all = ["key", "codes", "blinded", "unblinded"])]
+    pub new_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -296,6 +309,9 @@ pub struct DebugArgs {
     /// `mir` only: `json` is the lowered model as the Stan comparison reads it.
     #[arg(long, value_enum, default_value_t = DebugFormat::Text)]
     pub format: DebugFormat,
+    /// `schedule`, `mir`: the pharmacy's key file, for a spec that commits to one.
+    #[arg(long, value_name = "KEYFILE")]
+    pub key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]

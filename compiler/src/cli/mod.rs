@@ -5,5 +5,6 @@ pub mod args;
 pub mod check;
 pub mod markdown;
 pub mod protocol;
+pub mod schedule;
 pub mod term;
 pub mod text;

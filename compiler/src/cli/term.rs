@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use trialc::driver::{Checked, Progress, Session, Stop};
+use trialc::driver::{Checked, KeySource, Progress, Session, Stop};
 use trialc::io::FsSources;
 use trialc::render::{self, Renderer, Shown};
 use trialc::source::Sources;
@@ -108,6 +108,22 @@ pub fn checked(session: &mut Session<FsSources>, path: &Path) -> Result<Checked,
     let name = path.display().to_string();
     let result = session.open(&name).and_then(|file| session.check(file));
     print_diagnostics(session, 0);
+    result.map_err(|stop| stopped(session, &name, stop))
+}
+
+/// Draws the allocation of a spec that commits to the pharmacy's key
+/// (`key` = `--key FILE`, else the spec's `key "…"`), printing what goes wrong.
+pub fn unsealed(
+    session: &mut Session<FsSources>,
+    checked: Checked,
+    key: Option<&Path>,
+) -> Result<Checked, ExitCode> {
+    let printed = session.diagnostics().len();
+    let name = session.files().name(checked.file).to_string();
+    let given = key.map(|k| k.display().to_string());
+    let source = given.as_deref().map_or(KeySource::Spec, KeySource::Path);
+    let result = session.unseal(checked, source);
+    print_diagnostics(session, printed);
     result.map_err(|stop| stopped(session, &name, stop))
 }
 

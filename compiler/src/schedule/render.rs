@@ -4,8 +4,9 @@
 //! All are pure functions returning a `String`. The blinded [`View`] shows
 //! "Treatment N" codes instead of arms and leaves out everything that would
 //! tie a code to an arm (names, descriptions, the reference marker, the
-//! declaration-order letters of a fixed pattern); [`blinding_key`] is the
-//! separate document that does tie them, for the pharmacy.
+//! declaration-order letters of a fixed pattern); [`blinding_key`] (the
+//! blinding codes) is the separate document that does tie them, for the
+//! pharmacy.
 
 use std::fmt::Write as _;
 
@@ -646,11 +647,12 @@ pub fn ics(s: &Schedule, view: View) -> Result<String, ScheduleError> {
     Ok(lines.iter().map(|l| fold_line(l)).collect())
 }
 
-/// The blinding key: which code is which arm, and the unblinded sequence. For
-/// the pharmacy and the unblinded statistician only.
+/// The blinding codes (`trialc schedule --codes`): which code is which arm,
+/// and the unblinded sequence. For the pharmacy and the unblinded
+/// statistician only.
 pub fn blinding_key(s: &Schedule) -> String {
     let mut out = String::new();
-    out.push_str("BLINDING KEY - CONFIDENTIAL\n");
+    out.push_str("BLINDING CODES - CONFIDENTIAL\n");
     let _ = writeln!(
         out,
         "Trial \"{}\", seed {}, blinding {}",
@@ -660,7 +662,8 @@ pub fn blinding_key(s: &Schedule) -> String {
     );
     out.push_str(
         "For the pharmacy and the unblinded statistician only. Do not give this page,\n\
-         or the spec's seed, to the participant or to outcome assessors.\n\n",
+         the pharmacy's key file or a spec with a plain seed to the participant or to\n\
+         outcome assessors.\n\n",
     );
     let mut rows = vec![vec!["Code".to_string(), "Arm".into(), "Description".into()]];
     for code in 0..s.codes.len() {

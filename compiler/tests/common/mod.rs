@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use trialc::data::Diary;
-use trialc::driver::{DiarySource, Session, SessionOptions};
+use trialc::driver::{DiarySource, KeySource, Session, SessionOptions};
 use trialc::hir::Spec;
 use trialc::lower::{lower, LoweredOutcome};
 use trialc::render::Renderer;
@@ -81,6 +81,7 @@ pub fn build_with(dir: String, text: String, csv: String, extra: &[(&str, &str)]
     let result = session
         .open(&spec_path)
         .and_then(|f| session.check(f))
+        .and_then(|c| session.unseal(c, KeySource::Spec))
         .and_then(|c| {
             session
                 .read_diary(&c, DiarySource::Path(&diary_path))
