@@ -90,7 +90,7 @@ if "$TRIALC" protocol "$spec" --format pdf -o "$out/protocol.pdf" 2>/dev/null; t
   pages=$(pdfinfo "$out/protocol.pdf" | sed -n 's/^Pages: *//p')
   [ "${pages:-0}" -ge 5 ] || fail "the PDF has ${pages:-no} pages"
   pdftotext "$out/protocol.pdf" "$out/protocol.txt"
-  for text in "Magnesium citrate vs placebo" "SPENT checklist" "50 of 50 items addressed" "seed sealed"; do
+  for text in "Magnesium citrate vs placebo" "SPENT checklist" "50 of 50 items addressed" "seed commitment"; do
     grep -q "$text" "$out/protocol.txt" || fail "the PDF lacks '$text'"
   done
   grep -q 20261201 "$out/protocol.txt" && fail "the PDF holds the seed"

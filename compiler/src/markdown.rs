@@ -58,6 +58,89 @@ pub fn extract(document: &str) -> (String, usize) {
     (masked, blocks)
 }
 
+/// The comment a generated protocol writes just before its ```trial block:
+/// the SHA-256 of the block's text when the protocol was generated.
+pub const RECORD_PREFIX: &str = "<!-- trialc-spec sha256=";
+
+/// The record line for a block whose text has SHA-256 `hex`.
+pub fn record_line(hex: &str) -> String {
+    format!("{RECORD_PREFIX}{hex} -->")
+}
+
+/// One ```trial block of a document, by byte ranges into it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrialBlock {
+    /// 1-based, in document order.
+    pub number: usize,
+    /// 1-based line of the opening fence.
+    pub line: usize,
+    /// The opening fence line (without its line break).
+    pub fence: std::ops::Range<usize>,
+    /// The lines between the fences, line breaks included.
+    pub content: std::ops::Range<usize>,
+    /// The SHA-256 recorded for it (lower-case hex) and the record's line,
+    /// when the line before the fence is a [`RECORD_PREFIX`] comment.
+    pub recorded: Option<(String, std::ops::Range<usize>)>,
+}
+
+/// Every ```trial block of a document, with the hash a generated protocol
+/// recorded for it. Fences are found as [`extract`] finds them.
+pub fn blocks(document: &str) -> Vec<TrialBlock> {
+    let mut out: Vec<TrialBlock> = Vec::new();
+    let mut inside: Option<(char, usize, bool)> = None; // fence, length, a trial block
+    let mut previous: Option<std::ops::Range<usize>> = None;
+    let mut offset = 0;
+    for (index, line) in document.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += line.len();
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let fence = fence_of(trimmed).filter(|_| indent <= 3);
+        match (inside, fence) {
+            (None, Some((ch, len, info))) => {
+                let trial = info.split_whitespace().next() == Some("trial");
+                inside = Some((ch, len, trial));
+                if trial {
+                    let recorded = previous.clone().and_then(|r| {
+                        let text = document[r.clone()].trim();
+                        let hex = text
+                            .strip_prefix(RECORD_PREFIX)?
+                            .strip_suffix("-->")?
+                            .trim();
+                        Some((hex.to_ascii_lowercase(), r))
+                    });
+                    out.push(TrialBlock {
+                        number: out.len() + 1,
+                        line: index + 1,
+                        fence: start..start + bare.len(),
+                        content: offset..offset,
+                        recorded,
+                    });
+                }
+            }
+            (Some((ch, len, trial)), Some((c, l, info)))
+                if c == ch && l >= len && info.trim().is_empty() =>
+            {
+                inside = None;
+                if trial {
+                    if let Some(b) = out.last_mut() {
+                        b.content.end = start;
+                    }
+                }
+            }
+            (Some((_, _, true)), _) => {
+                if let Some(b) = out.last_mut() {
+                    b.content.end = offset;
+                }
+            }
+            _ => {}
+        }
+        previous = (!bare.trim().is_empty()).then(|| start..start + bare.len());
+    }
+    out
+}
+
 /// A fence line: ``` or ~~~ (3 or more), with its info string.
 fn fence_of(trimmed: &str) -> Option<(char, usize, &str)> {
     let ch = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
@@ -80,6 +163,24 @@ mod tests {
         assert_eq!(masked.find("arm b"), doc.find("arm b"));
         assert!(!masked.contains('{'));
         assert!(!masked.contains("Protocol"));
+    }
+
+    #[test]
+    fn blocks_and_their_recorded_hashes() {
+        let doc = "# P\n\n<!-- trialc-spec sha256=ABC -->\n```trial\narm a\n\narm b\n```\n\n```trial\narm c\n```\n````\n```trial\nnot a block\n```\n````\n";
+        let found = blocks(doc);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(&doc[found[0].content.clone()], "arm a\n\narm b\n");
+        assert_eq!(&doc[found[0].fence.clone()], "```trial");
+        assert_eq!(found[0].line, 4);
+        let (hex, at) = found[0].recorded.clone().expect("recorded");
+        assert_eq!(hex, "abc");
+        assert_eq!(&doc[at], "<!-- trialc-spec sha256=ABC -->");
+        assert_eq!(&doc[found[1].content.clone()], "arm c\n");
+        assert_eq!(found[1].recorded, None);
+        assert_eq!(found[1].number, 2);
+        // The same blocks `extract` keeps.
+        assert_eq!(extract(doc).1, 2);
     }
 
     #[test]

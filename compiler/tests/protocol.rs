@@ -49,14 +49,30 @@ fn protocol_of_text(name: &str, text: &str) -> Protocol {
     session.protocol(&checked)
 }
 
-/// The seeds the example writes.
+/// What would unblind the example's trial: the plain seeds it writes, and
+/// the seed and salt of a key file beside it that it commits to.
 fn seeds(relative: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(root().join(relative)).expect("spec");
-    text.lines()
+    let path = root().join(relative);
+    let text = std::fs::read_to_string(&path).expect("spec");
+    let mut secrets: Vec<String> = text
+        .lines()
         .filter_map(|l| l.trim().strip_prefix("seed"))
         .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .collect()
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    if text.contains("seed      commitment") {
+        let key = path.with_file_name("PHARMACY-SECRET.key");
+        let key = std::fs::read_to_string(key).expect("the example's key");
+        for entry in ["seed ", "salt "] {
+            secrets.extend(
+                key.lines()
+                    .filter_map(|l| l.strip_prefix(entry))
+                    .map(str::to_string),
+            );
+        }
+        assert_eq!(secrets.len(), 2, "{relative}: a key with a seed and a salt");
+    }
+    secrets
 }
 
 #[test]
@@ -117,7 +133,7 @@ fn each_gap_is_a_warning_and_a_marked_section() {
         let mut warned: Vec<&str> = diagnostics
             .iter()
             .map(|d| d.code)
-            .filter(|c| c.starts_with("W11") && *c != "W1105")
+            .filter(|c| c.starts_with("W11") && !["W1105", "W1106"].contains(c))
             .collect();
         missing.sort_unstable();
         warned.sort_unstable();
@@ -201,7 +217,8 @@ fn documents_are_self_contained_and_hold_no_seed() {
             assert!(
                 md.contains("seed      <sealed>")
                     || md.contains("seed <sealed>")
-                    || md.contains("<sealed>"),
+                    || md.contains("<sealed>")
+                    || md.contains("seed      commitment \""),
                 "{example}"
             );
         }
@@ -286,6 +303,101 @@ fn the_bundled_protocol_is_what_trialc_generates() {
         generated == committed,
         "examples/magnesium-migraine/protocol.md is stale: regenerate it with\n  cargo run -p trialc -- protocol examples/magnesium-migraine/magnesium-migraine.trial --format markdown -o examples/magnesium-migraine/protocol.md"
     );
+}
+
+/// The bundled protocol embeds the spec it was generated from, verbatim,
+/// in a ```trial block with its SHA-256 recorded: `trialc check` on the
+/// protocol reads the same spec without a warning, and the protocol made
+/// from the protocol is the same document (but for the input's name).
+#[test]
+fn the_bundled_protocol_round_trips() {
+    let spec_path = root().join(EXAMPLES[0]);
+    let spec = std::fs::read_to_string(&spec_path).expect("spec");
+    let md_path = root().join("examples/magnesium-migraine/protocol.md");
+    let md = std::fs::read_to_string(&md_path).expect("protocol.md");
+    let blocks = trialc::markdown::blocks(&md);
+    assert_eq!(blocks.len(), 1, "one ```trial block");
+    assert_eq!(&md[blocks[0].content.clone()], spec, "the spec verbatim");
+    let recorded = blocks[0].recorded.clone().expect("its hash recorded").0;
+    assert_eq!(recorded, protocol::sha256_hex(spec.as_bytes()));
+    // The document's first page names the same hash.
+    assert!(md.contains(&format!("`{recorded}` |")), "header hash");
+
+    let mut session = Session::new(FsSources, SessionOptions::default());
+    let file = session.open(&md_path.display().to_string()).expect("opens");
+    let checked = session.check(file).expect("the embedded spec checks");
+    assert!(
+        session.diagnostics().is_empty(),
+        "{:?}",
+        session.diagnostics()
+    );
+    let again = session.protocol(&checked);
+    let (original, _) = protocol_of(EXAMPLES[0]);
+    // The same document, but for the input's name and how the appendix
+    // says where the spec came from.
+    let regenerated = protocol::markdown(&again.document)
+        .replace(
+            "`protocol.md`'s \\`\\`\\`trial blocks, joined into one \\`\\`\\`trial block",
+            "`magnesium-migraine.trial` verbatim, as a \\`\\`\\`trial block",
+        )
+        .replace("`protocol.md`", "`magnesium-migraine.trial`");
+    assert_eq!(regenerated, protocol::markdown(&original.document));
+}
+
+/// A spec that writes its seed in plain text cannot be embedded: the
+/// appendix shows it sealed, as text, and W1106 says why; with a
+/// commitment the same spec is embedded verbatim and nothing is sealed.
+#[test]
+fn a_plain_seed_is_sealed_and_warned_a_commitment_is_embedded() {
+    let plain = OLD.replace(
+        "  washout 2 days\n",
+        "  washout 2 days\n  blinding double\n",
+    );
+    let (built, codes) = {
+        let sources = MemorySources::new().with("t.trial", plain.as_str());
+        let mut session = Session::new(sources, SessionOptions::default());
+        let file = session.open("t.trial").expect("opens");
+        let checked = session.check(file).expect("checks");
+        let built = session.protocol(&checked);
+        let codes: Vec<&str> = session.diagnostics().iter().map(|d| d.code).collect();
+        (built, codes)
+    };
+    assert_eq!(
+        codes.iter().filter(|c| **c == "W1106").count(),
+        1,
+        "{codes:?}"
+    );
+    let md = protocol::markdown(&built.document);
+    assert!(md.contains("```text\n"), "sealed as text");
+    assert!(
+        trialc::markdown::blocks(&md).is_empty(),
+        "no ```trial block"
+    );
+    assert!(md.contains("seed <sealed>") && !md.contains("1234"), "{md}");
+
+    let commitment = protocol::sha256_hex(b"the pharmacy's key file");
+    let committed = plain.replace("seed 1234", &format!("seed commitment \"{commitment}\""));
+    let built = protocol_of_text("t.trial", &committed);
+    assert!(built.diagnostics.iter().all(|d| d.code != "W1106"));
+    let md = protocol::markdown(&built.document);
+    assert!(
+        !md.contains("<sealed>") && !md.contains("```text\n// "),
+        "{md}"
+    );
+    let blocks = trialc::markdown::blocks(&md);
+    assert_eq!(blocks.len(), 1);
+    let shown = &md[blocks[0].content.clone()];
+    assert_eq!(shown, committed);
+    assert!(
+        md.contains(&format!("`seed commitment \"{commitment}\"`")),
+        "§4.2 states the commitment"
+    );
+    let html = protocol::html(&built.document);
+    assert!(html.contains(&format!(
+        "<pre class=\"trial\" data-sha256=\"{}\">",
+        protocol::sha256_hex(shown.as_bytes())
+    )));
+    insta::assert_snapshot!("protocol-with-commitment", md);
 }
 
 fn amendment(old: &str, new: &str) -> String {

@@ -218,20 +218,25 @@ fn schedule(old: &Input, new: &Input) -> Changes {
         sa.admissible_count.to_string(),
         sb.admissible_count.to_string(),
     );
-    if a.seed != b.seed || a.field_spans.seed.is_some() != b.field_spans.seed.is_some() {
-        let shown = |written: bool| {
-            if written {
-                "a seed (sealed)"
-            } else {
-                "no seed"
-            }
-        };
-        c.0.push((
+    // A plain seed is never shown; a commitment is public, so it is.
+    let shown = |d: &hir::ScheduleDecl| match (d.commitment, d.field_spans.seed.is_some()) {
+        (Some(k), _) => format!("the key with SHA-256 {}", k.hex()),
+        (None, true) => "a seed (sealed)".to_string(),
+        (None, false) => "no seed".to_string(),
+    };
+    if a.seed != b.seed
+        || a.commitment != b.commitment
+        || a.field_spans.seed.is_some() != b.field_spans.seed.is_some()
+    {
+        let what = if a.commitment.is_none()
+            && a.field_spans.seed.is_some()
+            && b.commitment.is_some()
+        {
+            "randomization seed: moved into the pharmacy's key (the allocation is unchanged if the key keeps the seed, as `trialc schedule --new-key` does)"
+        } else {
             "randomization seed: changed, so the sequence and the blinding codes are drawn anew"
-                .into(),
-            Some(shown(a.field_spans.seed.is_some()).into()),
-            Some(shown(b.field_spans.seed.is_some()).into()),
-        ));
+        };
+        c.0.push((what.into(), Some(shown(a)), Some(shown(b))));
     }
     c
 }

@@ -103,6 +103,13 @@ pub enum Block {
         lang: String,
         text: String,
     },
+    /// A spec embedded verbatim, and the SHA-256 of `text` recorded beside
+    /// it: a ```trial block that `trialc check` reads from the Markdown
+    /// (and warns, W1107, when it no longer matches the record).
+    Spec {
+        text: String,
+        sha256: String,
+    },
     /// A figure: SVG for HTML; Markdown shows the caption and points at the table beside it.
     Figure {
         svg: String,
@@ -260,6 +267,18 @@ pub fn markdown(doc: &Document) -> String {
                     text.trim_end_matches('\n')
                 );
             }
+            Block::Spec { text, sha256 } => {
+                let mut fence = "```".to_string();
+                while text.contains(&fence) {
+                    fence.push('`');
+                }
+                let _ = writeln!(
+                    out,
+                    "{}\n{fence}trial\n{}\n{fence}\n",
+                    crate::markdown::record_line(sha256),
+                    text.trim_end_matches('\n')
+                );
+            }
             Block::Figure { caption, .. } => {
                 let _ = writeln!(
                     out,
@@ -408,6 +427,14 @@ pub fn html(doc: &Document) -> String {
                     out,
                     "<pre class=\"{}\">{}</pre>",
                     html_escape(lang),
+                    html_escape(text.trim_end_matches('\n'))
+                );
+            }
+            Block::Spec { text, sha256 } => {
+                let _ = writeln!(
+                    out,
+                    "<pre class=\"trial\" data-sha256=\"{}\">{}</pre>",
+                    html_escape(sha256),
                     html_escape(text.trim_end_matches('\n'))
                 );
             }

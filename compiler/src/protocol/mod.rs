@@ -54,6 +54,8 @@ pub struct Input {
     pub markdown: bool,
     /// The text the parser saw (for Markdown: everything outside the blocks blanked).
     pub text: String,
+    /// The file as read (for a `.trial`, the same as `text`).
+    pub document: String,
     pub ast: ast::File,
     pub spec: hir::Spec,
     pub schedule: Schedule,
@@ -124,6 +126,39 @@ pub fn build(input: &Input) -> Protocol {
     sections::build(input)
 }
 
+/// Whether the spec writes a plain seed that draws something secret: the
+/// sequence of a randomized design or the codes of a blinded one.
+pub fn writes_plain_seed(spec: &hir::Spec) -> bool {
+    let s = &spec.schedule;
+    s.commitment.is_none()
+        && s.field_spans.seed.is_some()
+        && (s.design.is_randomized() || s.blinding != hir::Blinding::Open)
+}
+
+/// W1106: the spec writes its seed in plain text, and `document` (for
+/// blinded readers) is made from it.
+pub fn plain_seed_warning(spec: &hir::Spec, document: &str) -> Option<Diagnostic> {
+    if !writes_plain_seed(spec) {
+        return None;
+    }
+    let s = &spec.schedule;
+    let at = s.field_spans.seed.unwrap_or(s.span);
+    let leaves_out = if document == "protocol" {
+        "the protocol seals it"
+    } else {
+        "the blinded schedule leaves it out"
+    };
+    Some(
+        Diagnostic::warning(
+            crate::codes::W1106,
+            format!("the seed is written in plain text: {leaves_out}, but the spec cannot be shared without unblinding the trial"),
+        )
+        .with_primary(at, "recomputes the sequence and the blinding codes")
+        .with_note("a spec that commits to the pharmacy's key instead can be shared with everyone, and embedded in the protocol as a checkable ```trial block")
+        .with_help("`trialc schedule SPEC --new-key PHARMACY-SECRET.key` keeps this seed in a key file with a random salt and prints the `seed commitment \"…\"` line to write in its place"),
+    )
+}
+
 /// What replaces the seed in every shared document.
 pub const SEALED: &str = "<sealed>";
 
@@ -177,27 +212,24 @@ pub fn seal(text: &str, seeds: &[u64]) -> String {
 }
 
 /// The spec as the appendix shows it: the file verbatim (for Markdown, its
-/// ```trial blocks with the prose between them left out), seeds sealed.
+/// `trial` blocks, each exactly, one empty line between them), ending in
+/// one line break, with the seeds of a spec that writes a plain seed
+/// sealed. For a spec that writes no plain seed this is the text of the
+/// appendix's `trial` block, whose SHA-256 the document records.
 pub fn shown_spec(input: &Input) -> String {
     let seeds: Vec<u64> = seeds(&input.ast).iter().map(|s| s.node).collect();
     let text = if input.markdown {
-        let mut lines: Vec<&str> = Vec::new();
-        for line in input.text.lines() {
-            let line = line.trim_end();
-            if line.is_empty() && lines.last().is_none_or(|l| l.is_empty()) {
-                continue;
-            }
-            lines.push(line);
-        }
-        while lines.last().is_some_and(|l| l.is_empty()) {
-            lines.pop();
-        }
-        let mut joined = lines.join("\n");
-        joined.push('\n');
-        joined
+        let blocks: Vec<&str> = crate::markdown::blocks(&input.document)
+            .into_iter()
+            .map(|b| input.document.get(b.content).unwrap_or(""))
+            .map(|t| t.trim_end_matches('\n'))
+            .collect();
+        blocks.join("\n\n")
     } else {
         input.text.clone()
     };
+    let mut text = text.trim_end_matches('\n').to_string();
+    text.push('\n');
     seal(&text, &seeds)
 }
 

@@ -428,7 +428,13 @@ impl<'a> Builder<'a> {
                 .b("Not addressed")
                 .t(" with a warning code; the ")
                 .r("checklist", "checklist")
-                .t(" at the end lists every item. The randomization seed is not in this document (")
+                .t(if super::writes_plain_seed(spec) {
+                    " at the end lists every item. The randomization seed is not in this document ("
+                } else if crate::driver::needs_key(spec) {
+                    " at the end lists every item. The allocation is concealed: the spec commits to a key that only the pharmacy holds ("
+                } else {
+                    " at the end lists every item. Nothing in this document unblinds the trial ("
+                })
                 .r(format!("§{}", self.number("concealment")), "concealment")
                 .t(").")
                 .done(),
@@ -1205,7 +1211,12 @@ impl<'a> Builder<'a> {
             if let Some(m) = s.max_run {
                 l = l.t(format!(", and no arm is given in more than {m} consecutive periods (across cycle boundaries)"));
             }
-            l = l.t(". The draw is ChaCha20 keyed by SHA-256 of ").c(String::from_utf8_lossy(SCHEDULE_DOMAIN).into_owned()).t(" and the seed, with trialc's own exact uniform unranking: the same spec gives the same sequence on every machine and with every version of trialc (docs/schedule.md).");
+            let seed = if spec.schedule.commitment.is_some() {
+                " and the seed of the pharmacy's key file, to which the spec commits"
+            } else {
+                " and the seed"
+            };
+            l = l.t(". The draw is ChaCha20 keyed by SHA-256 of ").c(String::from_utf8_lossy(SCHEDULE_DOMAIN).into_owned()).t(format!("{seed}, with trialc's own exact uniform unranking: the same spec and seed give the same sequence on every machine and with every version of trialc (docs/schedule.md)."));
             self.doc.para(l.done());
         } else {
             let letters: Vec<String> = s
@@ -1228,7 +1239,44 @@ impl<'a> Builder<'a> {
 
         let item = self.item("concealment");
         let seeded = spec.schedule.field_spans.seed.is_some();
-        if randomized || (seeded && spec.schedule.blinding != Blinding::Open) {
+        if let (Some(commitment), true) = (spec.schedule.commitment, crate::driver::needs_key(spec))
+        {
+            self.doc.para(L::new()
+                .t("The allocation is concealed by commitment. The sequence and the blinding codes are drawn from the seed in a key file that the party who prepares and dispenses the treatments (the pharmacy) made with ")
+                .c("trialc schedule --new-key")
+                .t(" and keeps. The spec, and so this protocol, holds only the key file's SHA-256:")
+                .done());
+            self.doc.para(
+                L::new()
+                    .c(format!("seed commitment \"{}\"", commitment.hex()))
+                    .done(),
+            );
+            self.doc.para(L::new()
+                .t("The key file also holds 32 random bytes (a salt) that enter only this commitment, so the seed cannot be found from it by trying candidates. Before anything is drawn from a key, trialc checks its SHA-256 against the commitment, and refuses any other key (E1110): the unblinded schedule (")
+                .c("trialc schedule --key FILE")
+                .t("), the blinding codes (")
+                .c("--codes")
+                .t("), the blinded schedule for the participant and the outcome assessor (")
+                .c("--blinded")
+                .t(", arms coded \"Treatment 1\", \"Treatment 2\", …, printed by the pharmacy) and the analysis (")
+                .c("trialc run")
+                .t(") all need the key. Anyone can check that a key file is the one committed to with ")
+                .c("sha256sum")
+                .t(", without trialc. This protocol, the spec in ")
+                .r("Appendix A", "appendix-spec")
+                .t(" and ")
+                .c("trialc check")
+                .t(" need no key: the spec can be given to the participant, the clinician and the ethics board.")
+                .done());
+            let extra = self.labelled_text(item);
+            self.addressed(
+                item,
+                format!(
+                    "`seed commitment` of `schedule`{}",
+                    extra.map_or(String::new(), |e| format!("; {e}"))
+                ),
+            );
+        } else if randomized || (seeded && spec.schedule.blinding != Blinding::Open) {
             self.doc.para(L::new()
                 .t("This document holds neither the seed, which draws both the sequence and the blinding codes, nor the sequence, nor the codes: any of them would unblind the trial. The seed is replaced by ")
                 .c(SEALED)
@@ -1237,8 +1285,8 @@ impl<'a> Builder<'a> {
                 .t("). Only the party that prepares and dispenses the treatments (usually the pharmacy) keeps the full spec. From it, ")
                 .c("trialc schedule")
                 .t(" prints the unblinded schedule and ")
-                .c("trialc schedule --key")
-                .t(" the blinding key, for the pharmacy only; the participant and whoever assesses the outcomes receive the blinded schedule (")
+                .c("trialc schedule --codes")
+                .t(" the blinding codes, for the pharmacy only; the participant and whoever assesses the outcomes receive the blinded schedule (")
                 .c("trialc schedule --blinded")
                 .t(", arms coded \"Treatment 1\", \"Treatment 2\", …). The spec with its seed is not given to the participant, the clinician or the ethics board.")
                 .done());
@@ -1247,8 +1295,15 @@ impl<'a> Builder<'a> {
                 .r("Appendix A", "appendix-spec")
                 .t(" is of the spec as shown, seed sealed: running ")
                 .c("trialc protocol")
-                .t(" on the pharmacy's spec gives the same hash, so anyone holding this protocol can check that a spec is the approved one without learning the seed. It does not fix the seed itself: trialc does not yet commit to it (a SHA-256 commitment in the spec to a secret key kept by the pharmacy, verified by the schedule command, is the planned design), so until then the pharmacy's copy of the spec is the record of the seed.")
+                .t(" on the pharmacy's spec gives the same hash, so anyone holding this protocol can check that a spec is the approved one without learning the seed. It does not fix the seed itself: the spec writes its seed in plain text (W1106) rather than committing to a key file that the pharmacy keeps (")
+                .c("seed commitment \"…\"")
+                .t(", made by ")
+                .c("trialc schedule --new-key")
+                .t("), so the pharmacy's copy of the spec is the record of the seed, and the spec cannot be embedded here as a checkable ```trial block.")
                 .done());
+            if let Some(d) = super::plain_seed_warning(spec, "protocol") {
+                self.diagnostics.push(d);
+            }
             let extra = self.labelled_text(item);
             self.addressed(
                 item,
@@ -1268,7 +1323,7 @@ impl<'a> Builder<'a> {
                         item,
                         codes::W1101,
                         "The trial is blinded, but without a seed its blinding codes are the same for every trial of this design and anyone can recompute them.",
-                        "Give the schedule a `seed` and keep the spec with the pharmacy (the protocol seals it), or explain in a `Concealment:` paragraph how the arms are coded.".into(),
+                        "Commit the schedule to a key (`trialc schedule SPEC --new-key FILE` prints the `seed commitment \"…\"` line), or explain in a `Concealment:` paragraph how the arms are coded.".into(),
                         span,
                         "blinded, without a seed",
                     );
@@ -1291,8 +1346,8 @@ impl<'a> Builder<'a> {
         let item = self.item("blinding");
         let (who, how) = match spec.schedule.blinding {
             Blinding::Open => ("Open-label: nobody is blinded.", ""),
-            Blinding::Single => ("Single-blind: the participant does not know which arm is taken.", " The participant's schedule codes the arms as \"Treatment 1\", \"Treatment 2\", …; the key is a separate document."),
-            Blinding::Double => ("Double-blind: neither the participant nor the clinician who assesses the outcomes knows which arm is taken.", " Their schedules code the arms as \"Treatment 1\", \"Treatment 2\", …, in an order of codes drawn separately from the sequence; the key is a separate document for the pharmacy."),
+            Blinding::Single => ("Single-blind: the participant does not know which arm is taken.", " The participant's schedule codes the arms as \"Treatment 1\", \"Treatment 2\", …; which code is which arm is a separate document (`trialc schedule --codes`)."),
+            Blinding::Double => ("Double-blind: neither the participant nor the clinician who assesses the outcomes knows which arm is taken.", " Their schedules code the arms as \"Treatment 1\", \"Treatment 2\", …, in an order of codes drawn separately from the sequence; which code is which arm is a separate document for the pharmacy (`trialc schedule --codes`)."),
         };
         self.doc.para(text(format!("{who}{how}")));
         self.generated(item, "`blinding` of `schedule`");
@@ -1833,23 +1888,49 @@ impl<'a> Builder<'a> {
         let input = self.input;
         let shown = shown_spec(input);
         self.doc.heading(2, "appendix-spec", "Appendix A. The spec");
-        self.doc.para(
-            L::new()
-                .c(&input.name)
-                .t(if input.markdown {
-                    ", its ```trial blocks, "
-                } else {
-                    " verbatim, "
-                })
-                .t("with the seed sealed (")
-                .c(SEALED)
-                .t("). This text is the analysis plan; trialc reads it as it stands.")
-                .done(),
-        );
-        self.doc.push(Block::Pre {
-            lang: "text".into(),
-            text: shown.clone(),
-        });
+        if super::writes_plain_seed(self.spec) {
+            let what = if input.markdown {
+                ", its ```trial blocks, "
+            } else {
+                " verbatim, "
+            };
+            self.doc.para(
+                L::new()
+                    .c(&input.name)
+                    .t(what)
+                    .t("with the seed sealed (")
+                    .c(SEALED)
+                    .t("). This text is the analysis plan; trialc reads it as it stands in the pharmacy's copy, which holds the seed.")
+                    .done(),
+            );
+            self.doc.push(Block::Pre {
+                lang: "text".into(),
+                text: shown.clone(),
+            });
+        } else {
+            self.doc.para(
+                L::new()
+                    .c(&input.name)
+                    .t(if input.markdown {
+                        "'s ```trial blocks, joined into one ```trial block"
+                    } else {
+                        " verbatim, as a ```trial block"
+                    })
+                    .t(if self.spec.schedule.commitment.is_some() {
+                        ": it holds no seed, only the commitment to the pharmacy's key. "
+                    } else {
+                        ". "
+                    })
+                    .t("This text is the analysis plan. ")
+                    .c("trialc check")
+                    .t(" on this document reads it as the spec, and warns (W1107) when it no longer matches the SHA-256 recorded with it.")
+                    .done(),
+            );
+            self.doc.push(Block::Spec {
+                text: shown.clone(),
+                sha256: sha256_hex(shown.as_bytes()),
+            });
+        }
         self.doc.para(
             L::new()
                 .t("SHA-256 of the text above: ")
@@ -1876,6 +1957,19 @@ impl<'a> Builder<'a> {
                     .t(", SHA-256 as shown ")
                     .c(sha256_hex(shown.as_bytes()))
                     .done(),
+            ],
+            vec![
+                text("allocation"),
+                match self.spec.schedule.commitment {
+                    Some(c) => L::new()
+                        .t("drawn from the pharmacy's key file, SHA-256 ")
+                        .c(c.hex())
+                        .done(),
+                    None if super::writes_plain_seed(self.spec) => {
+                        text("drawn from the spec's seed (sealed)")
+                    }
+                    None => text("fixed by the design"),
+                },
             ],
         ];
         for h in &input.hypotheses {
