@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Browser checks of the protocol document (issue 13): headless Chromium
-# renders the HTML protocol of every bundled example; the check asserts key
-# text and that no element runs out of the page's box; the magnesium
-# protocol is printed to PDF by `trialc protocol --format pdf`, and its pages
-# are turned into images (pdftoppm) and checked not blank.
+# Browser checks of the protocol and the result document (issue 13):
+# headless Chromium renders the HTML protocol of every bundled example and
+# the magnesium example's result document (`trialc run --report html`, a
+# short run); the check asserts key text, that no element runs out of the
+# page's box and no figure's text out of its figure; the magnesium protocol
+# and result are printed to PDF by trialc, and their pages are turned into
+# images (pdftoppm) and checked not blank.
 #
 # Needs Debian's `chromium` and `poppler-utils`. When they are missing this
 # script installs them with apt-get (CI runs as root); when apt-get is not
@@ -57,6 +59,12 @@ probe='<script>
       bad.push(el.tagName + " scrolls " + el.scrollWidth + ">" + el.clientWidth);
   }
   if (document.documentElement.scrollWidth > right) bad.push("page wider than the window");
+  var texts = document.querySelectorAll("svg text");
+  for (var k = 0; k < texts.length; k++) {
+    var t = texts[k], tr = t.getBoundingClientRect(), box = t.ownerSVGElement.getBoundingClientRect();
+    if (tr.width > 0 && (tr.left < box.left - 1 || tr.right > box.right + 1))
+      bad.push("figure text '" + t.textContent.slice(0, 30) + "' outside its figure");
+  }
   document.body.setAttribute("data-overflow", bad.length ? bad.join("; ") : "none");
 })();
 </script>'
@@ -66,36 +74,23 @@ browser() {
     --no-first-run --user-data-dir="$out/profile" "$@" 2>/dev/null
 }
 
-checked=0
-for spec in examples/*/*.trial; do
-  name=$(basename "$spec" .trial)
-  "$TRIALC" protocol "$spec" -o "$out/$name.html" 2>/dev/null || { fail "$spec: trialc protocol"; continue; }
-  # A4 at 96 dpi, less the print margins: the width the PDF lays out in.
-  # The document ends `</body>\n</html>\n`: the probe goes just before them.
+# Renders `$1.html` (in $out) at two widths with the probe; fails on overflow.
+render() {
+  local name=$1 label=$2 width overflow
   { head -n -2 "$out/$name.html"; printf '%s\n</body>\n</html>\n' "$probe"; } >"$out/$name.probe.html"
   for width in 700 1024; do
     browser --window-size="$width,1200" --dump-dom "file://$out/$name.probe.html" >"$out/$name.dom" \
-      || { fail "$spec: chromium --dump-dom"; continue; }
+      || { fail "$label: chromium --dump-dom"; continue; }
     overflow=$(sed -n 's/.*data-overflow="\([^"]*\)".*/\1/p' "$out/$name.dom" | head -1)
-    [ "$overflow" = none ] || fail "$spec at ${width}px: overflows: ${overflow:-no measurement}"
+    [ "$overflow" = none ] || fail "$label at ${width}px: overflows: ${overflow:-no measurement}"
   done
-  for text in "SPENT checklist" "Appendix A. The spec" "Allocation concealment" "Statistical model" "<svg"; do
-    grep -q "$text" "$out/$name.dom" || fail "$spec: '$text' not rendered"
-  done
-  checked=$((checked + 1))
-done
+}
 
-spec=examples/magnesium-migraine/magnesium-migraine.trial
-if "$TRIALC" protocol "$spec" --format pdf -o "$out/protocol.pdf" 2>/dev/null; then
-  pages=$(pdfinfo "$out/protocol.pdf" | sed -n 's/^Pages: *//p')
-  [ "${pages:-0}" -ge 5 ] || fail "the PDF has ${pages:-no} pages"
-  pdftotext "$out/protocol.pdf" "$out/protocol.txt"
-  for text in "Magnesium citrate vs placebo" "SPENT checklist" "50 of 50 items addressed" "seed commitment"; do
-    grep -q "$text" "$out/protocol.txt" || fail "the PDF lacks '$text'"
-  done
-  grep -q 20261201 "$out/protocol.txt" && fail "the PDF holds the seed"
-  pdftoppm -r 20 -gray "$out/protocol.pdf" "$out/page"
-  python3 - "$out" <<'PY' || fail "a blank PDF page"
+# Fails unless every page of the PDF `$1` has ink.
+not_blank() {
+  rm -f "$out"/page-*.pgm
+  pdftoppm -r 20 -gray "$1" "$out/page"
+  python3 - "$out" <<'PY' || fail "a blank page in $1"
 import glob, sys
 blank = []
 pages = sorted(glob.glob(sys.argv[1] + "/page-*.pgm"))
@@ -111,15 +106,71 @@ for p in pages:
             j += 1
         fields.append(data[i:j]); i = j
     pixels = data[i + 1:]
+    # Blank: (almost) no ink. A last page with one table row is not blank.
     ink = sum(1 for b in pixels if b < 160)
-    if ink < 0.002 * len(pixels):
+    if ink < 0.0005 * len(pixels):
         blank.append(p)
 print(f"{len(pages)} PDF pages, {len(blank)} blank")
 sys.exit(1 if blank or not pages else 0)
 PY
+}
+
+checked=0
+for spec in examples/*/*.trial; do
+  name=$(basename "$spec" .trial)
+  "$TRIALC" protocol "$spec" -o "$out/$name.html" 2>/dev/null || { fail "$spec: trialc protocol"; continue; }
+  # A4 at 96 dpi, less the print margins, and a wide window.
+  render "$name" "$spec"
+  for text in "SPENT checklist" "Appendix A. The spec" "Allocation concealment" "Statistical model" "<svg"; do
+    grep -q "$text" "$out/$name.dom" || fail "$spec: '$text' not rendered"
+  done
+  checked=$((checked + 1))
+done
+
+spec=examples/magnesium-migraine/magnesium-migraine.trial
+if "$TRIALC" protocol "$spec" --format pdf -o "$out/protocol.pdf" 2>/dev/null; then
+  pages=$(pdfinfo "$out/protocol.pdf" | sed -n 's/^Pages: *//p')
+  [ "${pages:-0}" -ge 5 ] || fail "the PDF has ${pages:-no} pages"
+  pdftotext "$out/protocol.pdf" "$out/protocol.txt"
+  for text in "Magnesium citrate vs placebo" "SPENT checklist" "50 of 50 items addressed" "seed commitment"; do
+    grep -q "$text" "$out/protocol.txt" || fail "the PDF lacks '$text'"
+  done
+  grep -q 20261201 "$out/protocol.txt" && fail "the PDF holds the seed"
+  not_blank "$out/protocol.pdf"
 else
   fail "trialc protocol --format pdf"
 fi
 
-echo "protocol browser checks: $checked examples rendered; $failed failed"
+# The result document of a short run (`trialc run --report`), as HTML and PDF.
+short=(--chains 2 --warmup 300 --draws 300)
+rc=0
+"$TRIALC" run "$spec" "${short[@]}" --report html "$out/result.html" >/dev/null 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; then
+  render result "the result document"
+  commitment=$(sha256sum examples/magnesium-migraine/PHARMACY-SECRET.key | cut -c1-64)
+  for text in "1. Conclusion" "ecommendation" "favours magnesium" "clinically important" \
+      "2027-02-16" "Sampler diagnostics" "7. Provenance" "$commitment"; do
+    grep -q "$text" "$out/result.dom" || fail "the result document: '$text' not rendered"
+  done
+  checked=$((checked + 1))
+else
+  fail "trialc run --report html (exit $rc)"
+fi
+rc=0
+"$TRIALC" run "$spec" "${short[@]}" --report pdf "$out/result.pdf" >/dev/null 2>&1 || rc=$?
+if [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; then
+  pages=$(pdfinfo "$out/result.pdf" | sed -n 's/^Pages: *//p')
+  [ "${pages:-0}" -ge 4 ] || fail "the result PDF has ${pages:-no} pages"
+  pdftotext "$out/result.pdf" "$out/result.txt"
+  # The diagnostics are printed unfolded.
+  for text in "1. Conclusion" "The decision rules" "R-hat" "seed commitment"; do
+    grep -q "$text" "$out/result.txt" || fail "the result PDF lacks '$text'"
+  done
+  grep -q 20261201 "$out/result.txt" && fail "the result PDF holds the key's seed"
+  not_blank "$out/result.pdf"
+else
+  fail "trialc run --report pdf (exit $rc)"
+fi
+
+echo "protocol browser checks: $checked documents rendered; $failed failed"
 [ "$failed" -eq 0 ]

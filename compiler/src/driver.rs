@@ -706,6 +706,17 @@ impl<S: Sources> Session<S> {
             .iter()
             .map(|(name, file)| (name.as_str(), file))
             .collect();
+        let hypotheses_files: Vec<(&str, &[u8])> = c
+            .spec
+            .hypotheses
+            .iter()
+            .zip(
+                self.map
+                    .iter()
+                    .filter(|(_, f)| f.kind == FileKind::Hypotheses),
+            )
+            .map(|(source, (_, f))| (source.path.as_str(), f.text.as_bytes()))
+            .collect();
         let mut built = report::present(
             &c.spec,
             &c.schedule,
@@ -714,7 +725,15 @@ impl<S: Sources> Session<S> {
             analysis,
             settings,
         )
-        .with_hypotheses(&c.spec, &sources);
+        .with_hypotheses(&c.spec, &sources)
+        .with_files(
+            (self.map.name(c.file), self.map.text(c.file).as_bytes()),
+            (
+                self.map.name(prepared.diary_file),
+                self.map.text(prepared.diary_file).as_bytes(),
+            ),
+            &hypotheses_files,
+        );
         if let Some(refits) = self.fit_sceptical(prepared, fits, options, progress)? {
             let result = sensitivity::compare(&c.spec, fits, &refits, periods_complete, settings);
             self.raise(c.file, sensitivity::warnings(&c.spec, &result));

@@ -61,6 +61,13 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     let options = args.fit_options();
+    let document = match cli::result::requested(args) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let name = args.file.display().to_string();
     let data = args.data.as_ref().map(|p| p.display().to_string());
     let diary = data.as_deref().map_or(DiarySource::Spec, DiarySource::Path);
@@ -87,7 +94,10 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
         args.export_evidence.as_deref(),
         args.out.as_deref(),
     );
-    let outputs = match outputs {
+    let outputs = match outputs.and_then(|o| match &document {
+        Some(d) => cli::result::check_inputs(d, session.files()).map(|()| o),
+        None => Ok(o),
+    }) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -121,6 +131,19 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
                 )
             })
         });
+    let written = written.and_then(|done| {
+        let Some(requested) = &document else {
+            return Ok(done);
+        };
+        let doc = report::document::document(
+            &analysed.report,
+            &c.spec,
+            &c.schedule,
+            &prepared.diary,
+            &fits,
+        );
+        cli::result::write(requested, &doc).map(|()| done)
+    });
     match written {
         Ok(Some((n, dir))) if progress.enabled => {
             eprintln!("wrote {} to {}", plural(n, "file"), dir.display())

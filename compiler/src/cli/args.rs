@@ -58,7 +58,7 @@ pub enum Command {
     )]
     Schedule(ScheduleArgs),
     /// Fit the spec's models to the participant's diary and report the decision.
-    #[command(after_help = concat!("Examples:\n  trialc run spec.trial\n  trialc run spec.trial --data diary.csv --seed 7 --out results/\n  trialc run spec.trial --format json > report.json\n\n", "Exit codes:\n  0  the report is written\n  1  the spec, the diary or a hypotheses file has errors\n  2  the command could not run (unreadable files, bad options)\n  3  the report is written, but the sampler raised convergence warnings"))]
+    #[command(after_help = concat!("Examples:\n  trialc run spec.trial\n  trialc run spec.trial --data diary.csv --seed 7 --out results/\n  trialc run spec.trial --report html result.html\n  trialc run spec.trial --format json > report.json\n\n", "Exit codes:\n  0  the report is written\n  1  the spec, the diary or a hypotheses file has errors\n  2  the command could not run (unreadable files, bad options)\n  3  the report is written, but the sampler raised convergence warnings"))]
     Run(RunArgs),
     /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
     #[command(
@@ -152,6 +152,11 @@ pub struct RunArgs {
     /// spec's `key "…"`); checked against the commitment before use.
     #[arg(long, value_name = "KEYFILE")]
     pub key: Option<PathBuf>,
+    /// Also write the result document (CENT 2015) for the clinician:
+    /// `--report html FILE` (one self-contained file), `--report pdf FILE`
+    /// (the HTML printed by headless Chromium) or `--report markdown FILE`.
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"])]
+    pub report: Option<Vec<String>>,
     /// Write each effect's posterior as a `trialc-hypotheses/1` file
     /// (docs/hypotheses.md), to be the next trial's prior. Never an input file.
     #[arg(long, value_name = "FILE")]

@@ -5,6 +5,7 @@ pub mod args;
 pub mod check;
 pub mod markdown;
 pub mod protocol;
+pub mod result;
 pub mod schedule;
 pub mod term;
 pub mod text;

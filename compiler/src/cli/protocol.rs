@@ -179,7 +179,7 @@ fn file_url(path: &Path) -> String {
 }
 
 /// Prints `html` to a PDF at `output` with headless Chromium.
-fn print_pdf(html: &str, output: &Path) -> Result<(), String> {
+pub fn print_pdf(html: &str, output: &Path) -> Result<(), String> {
     let browser = find_chromium().ok_or(
         "no Chromium found to print the PDF\nhelp: install Debian's `chromium` package (or set TRIALC_CHROMIUM), or write `--format html` and print it from a browser",
     )?;

@@ -98,6 +98,13 @@ pub enum Block {
         head: Vec<String>,
         rows: Vec<Vec<Line>>,
     },
+    /// A table whose columns have these widths (percent of the page; HTML
+    /// only, Markdown has no widths).
+    Sized {
+        head: Vec<String>,
+        rows: Vec<Vec<Line>>,
+        widths: Vec<u16>,
+    },
     /// Preformatted text: spec excerpts, formulas (`lang` is the fence's info).
     Pre {
         lang: String,
@@ -115,6 +122,25 @@ pub enum Block {
         svg: String,
         caption: String,
     },
+    /// A figure drawn for the result document: SVG for HTML; Markdown
+    /// gives the caption and says where it is drawn.
+    Plot {
+        svg: String,
+        caption: String,
+    },
+    /// A statement set apart: the conclusion (`decision`) or a caution
+    /// (`warning`).
+    Callout {
+        kind: Callout,
+        title: String,
+        text: Line,
+    },
+    /// Blocks folded away under a summary line (HTML `<details>`; the PDF
+    /// prints them unfolded; Markdown shows them under a bold line).
+    Details {
+        summary: String,
+        blocks: Vec<Block>,
+    },
     /// Text quoted from the spec's `///` doc comments.
     Quote(Vec<String>),
     /// An item the protocol does not address: the warning code and what is missing.
@@ -122,6 +148,24 @@ pub enum Block {
         code: String,
         text: Line,
     },
+}
+
+/// What a [`Block::Callout`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callout {
+    /// The conclusion.
+    Decision,
+    /// Something that limits what the numbers may be used for.
+    Warning,
+}
+
+impl Callout {
+    fn class(self) -> &'static str {
+        match self {
+            Callout::Decision => "decision",
+            Callout::Warning => "warning",
+        }
+    }
 }
 
 /// A whole protocol (or amendment) document.
@@ -155,6 +199,14 @@ impl Document {
         self.push(Block::Table {
             head: head.iter().map(|h| h.to_string()).collect(),
             rows,
+        });
+    }
+    /// A table with column widths in percent.
+    pub fn sized(&mut self, head: &[&str], widths: &[u16], rows: Vec<Vec<Line>>) {
+        self.push(Block::Sized {
+            head: head.iter().map(|h| h.to_string()).collect(),
+            rows,
+            widths: widths.to_vec(),
         });
     }
 }
@@ -231,8 +283,30 @@ fn md_line(line: &[Inline]) -> String {
 pub fn markdown(doc: &Document) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# {}\n", md_escape(&doc.title));
-    for block in &doc.blocks {
+    md_blocks(&mut out, &doc.blocks);
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+fn md_blocks(out: &mut String, blocks: &[Block]) {
+    for block in blocks {
         match block {
+            Block::Plot { caption, .. } => {
+                let _ = writeln!(
+                    out,
+                    "*Figure: {} (drawn in the HTML and PDF renderings).*\n",
+                    md_escape(caption.trim_end_matches('.'))
+                );
+            }
+            Block::Callout { title, text, .. } => {
+                let _ = writeln!(out, "> **{}** {}\n", md_escape(title), md_line(text));
+            }
+            Block::Details { summary, blocks } => {
+                let _ = writeln!(out, "**{}**\n", md_escape(summary));
+                md_blocks(out, blocks);
+            }
             Block::Heading { level, id, text } => {
                 let hashes = "#".repeat(usize::from(*level));
                 let _ = writeln!(out, "<a id=\"{id}\"></a>\n\n{hashes} {}\n", md_escape(text));
@@ -246,7 +320,7 @@ pub fn markdown(doc: &Document) -> String {
                 }
                 out.push('\n');
             }
-            Block::Table { head, rows } => {
+            Block::Table { head, rows } | Block::Sized { head, rows, .. } => {
                 let cells: Vec<String> = head.iter().map(|h| md_escape(h)).collect();
                 let _ = writeln!(out, "| {} |", cells.join(" | "));
                 let _ = writeln!(out, "|{}", "---|".repeat(head.len()));
@@ -302,10 +376,6 @@ pub fn markdown(doc: &Document) -> String {
             }
         }
     }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
 }
 
 // ---------------------------------------------------------------- HTML
@@ -375,20 +445,68 @@ blockquote p{margin:.3em 0}
 figure{margin:1em 0;break-inside:avoid}
 figure svg{display:block;width:100%;height:auto}
 figcaption{font-size:.9em;color:#333}
+figure.plot{border:1px solid #ddd;padding:.4em}
+.callout{margin:.8em 0;padding:.6em .9em;border-left:5px solid #2e7d4f;background:#eef7f1;font-size:1.05em}
+.callout.warning{border-left-color:#c0620c;background:#fff3e6;font-size:1em}
+details{margin:.8em 0;border:1px solid #ccc;padding:.3em .8em}
+summary{font-weight:bold;cursor:pointer}
+details table{font-size:.8em}
 @page{size:A4;margin:16mm 15mm}
 @media print{body{max-width:none;margin:0;padding:0}}
 ";
 
 /// The document as one self-contained HTML file.
 pub fn html(doc: &Document) -> String {
+    html_with(doc, false)
+}
+
+/// The HTML for printing: every [`Block::Details`] unfolded, since a
+/// printed page cannot be clicked open.
+pub fn html_for_print(doc: &Document) -> String {
+    html_with(doc, true)
+}
+
+fn html_with(doc: &Document, unfold: bool) -> String {
     let mut out = String::new();
     let title = html_escape(&doc.title);
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
     );
-    for block in &doc.blocks {
+    html_blocks(&mut out, &doc.blocks, unfold);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+fn html_blocks(out: &mut String, blocks: &[Block], unfold: bool) {
+    for block in blocks {
         match block {
+            Block::Plot { svg, caption } => {
+                let _ = writeln!(
+                    out,
+                    "<figure class=\"plot\">\n{svg}<figcaption>{}</figcaption>\n</figure>",
+                    html_escape(caption)
+                );
+            }
+            Block::Callout { kind, title, text } => {
+                let _ = writeln!(
+                    out,
+                    "<div class=\"callout {}\"><strong>{}</strong> {}</div>",
+                    kind.class(),
+                    html_escape(title),
+                    html_line(text)
+                );
+            }
+            Block::Details { summary, blocks } => {
+                let _ = writeln!(
+                    out,
+                    "<details{}>\n<summary>{}</summary>",
+                    if unfold { " open" } else { "" },
+                    html_escape(summary)
+                );
+                html_blocks(out, blocks, unfold);
+                out.push_str("</details>\n");
+            }
             Block::Heading { level, id, text } => {
                 let _ = writeln!(
                     out,
@@ -406,6 +524,25 @@ pub fn html(doc: &Document) -> String {
                     let _ = writeln!(out, "<li>{}</li>", html_line(item));
                 }
                 out.push_str("</ul>\n");
+            }
+            Block::Sized { head, rows, widths } => {
+                out.push_str("<table>\n<colgroup>");
+                for w in widths {
+                    let _ = write!(out, "<col style=\"width:{w}%\">");
+                }
+                out.push_str("</colgroup>\n<thead><tr>");
+                for h in head {
+                    let _ = write!(out, "<th>{}</th>", html_escape(h));
+                }
+                out.push_str("</tr></thead>\n<tbody>\n");
+                for row in rows {
+                    out.push_str("<tr>");
+                    for cell in row {
+                        let _ = write!(out, "<td>{}</td>", html_line(cell));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</tbody>\n</table>\n");
             }
             Block::Table { head, rows } => {
                 out.push_str("<table>\n<thead><tr>");
@@ -461,8 +598,6 @@ pub fn html(doc: &Document) -> String {
             }
         }
     }
-    out.push_str("</body>\n</html>\n");
-    out
 }
 
 #[cfg(test)]

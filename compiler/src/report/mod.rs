@@ -17,6 +17,8 @@
 //! [`FORMAT`].
 
 pub mod cmdstan;
+pub mod document;
+mod figures;
 pub mod json;
 pub mod svg;
 pub mod text;
@@ -78,6 +80,73 @@ pub struct Report {
     /// no prior comes from a hypothesis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Sensitivity>,
+    /// What the report was computed from: trialc, the spec, the diary and
+    /// the hypotheses files with their SHA-256, and how the allocation was
+    /// drawn (the seed commitment); the files are filled by the session
+    /// ([`Report::with_files`]).
+    pub provenance: Provenance,
+}
+
+/// The inputs of a report and their identities.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    /// The version of trialc that wrote the report.
+    pub trialc: &'static str,
+    /// SHA-256 of the grammar it implements.
+    pub grammar_sha256: String,
+    /// The spec file as read (`None` when the caller did not add it).
+    pub spec: Option<FileDigest>,
+    /// The diary as read.
+    pub diary: Option<FileDigest>,
+    /// Each hypotheses file, by the path the spec writes.
+    pub hypotheses: Vec<FileDigest>,
+    /// How the sequence and the blinding codes were drawn: `commitment`
+    /// (the pharmacy's key, verified against the spec's commitment),
+    /// `seed` (the spec's plain seed) or `design` (no seed: the design
+    /// fixes the sequence).
+    pub allocation: &'static str,
+    /// The spec's seed commitment: the SHA-256 of the pharmacy's key file.
+    pub seed_commitment: Option<String>,
+}
+
+/// A file by name (without its folders, so the report does not depend on
+/// where it was run) and the SHA-256 of its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileDigest {
+    pub name: String,
+    pub sha256: String,
+}
+
+impl FileDigest {
+    /// `path`'s file name and the SHA-256 of `bytes`.
+    pub fn of(path: &str, bytes: &[u8]) -> FileDigest {
+        FileDigest {
+            name: path.rsplit(['/', '\\']).next().unwrap_or(path).to_string(),
+            sha256: crate::protocol::sha256_hex(bytes),
+        }
+    }
+}
+
+impl Provenance {
+    /// What the spec alone says: trialc, the grammar and the allocation.
+    pub fn of_spec(spec: &hir::Spec) -> Provenance {
+        let s = &spec.schedule;
+        Provenance {
+            trialc: crate::protocol::TRIALC_VERSION,
+            grammar_sha256: crate::protocol::grammar_sha256(),
+            spec: None,
+            diary: None,
+            hypotheses: Vec::new(),
+            allocation: if s.commitment.is_some() {
+                "commitment"
+            } else if s.field_spans.seed.is_some() {
+                "seed"
+            } else {
+                "design"
+            },
+            seed_commitment: s.commitment.map(|c| c.hex()),
+        }
+    }
 }
 
 /// Where an LFM hypotheses file came from, and which of its hypotheses
@@ -109,6 +178,26 @@ pub struct HypothesisUse {
 }
 
 impl Report {
+    /// Adds the inputs' identities: the spec and the diary as (path, bytes),
+    /// and each hypotheses file as (the path the spec writes, bytes).
+    pub fn with_files(
+        mut self,
+        spec: (&str, &[u8]),
+        diary: (&str, &[u8]),
+        hypotheses: &[(&str, &[u8])],
+    ) -> Report {
+        self.provenance.spec = Some(FileDigest::of(spec.0, spec.1));
+        self.provenance.diary = Some(FileDigest::of(diary.0, diary.1));
+        self.provenance.hypotheses = hypotheses
+            .iter()
+            .map(|(path, bytes)| FileDigest {
+                name: (*path).to_string(),
+                sha256: crate::protocol::sha256_hex(bytes),
+            })
+            .collect();
+        self
+    }
+
     /// Adds the provenance of the hypotheses files, given as (source name
     /// in the spec, file as read), in the spec's order. Every hypothesis of
     /// a file is listed; `used_by` says which priors it became.
@@ -351,6 +440,7 @@ pub fn present(
         diagnostics: analysis.diagnostics,
         hypotheses: Vec::new(),
         sensitivity: None,
+        provenance: Provenance::of_spec(spec),
     }
 }
 

@@ -27,7 +27,7 @@ const CHAIN_COLOURS: [&str; 8] = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
 ];
 
-fn arm_colour(arm: usize) -> &'static str {
+pub(super) fn arm_colour(arm: usize) -> &'static str {
     ARM_COLOURS
         .get(arm % ARM_COLOURS.len())
         .copied()
@@ -58,7 +58,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// A coordinate with one decimal (enough at these sizes), never `-0.0`.
-fn c(v: f64) -> String {
+pub(super) fn c(v: f64) -> String {
     let v = if v.is_finite() { v } else { 0.0 };
     let s = format!("{v:.1}");
     if s == "-0.0" {
@@ -69,7 +69,7 @@ fn c(v: f64) -> String {
 }
 
 /// A tick label: few digits, no `-0`.
-fn tick(v: f64) -> String {
+pub(super) fn tick(v: f64) -> String {
     let s = if v.abs() >= 100.0 || v.fract() == 0.0 {
         format!("{v:.0}")
     } else if v.abs() >= 1.0 {
@@ -86,15 +86,15 @@ fn tick(v: f64) -> String {
 
 /// A linear map from data to pixels.
 #[derive(Clone, Copy)]
-struct Scale {
-    d0: f64,
-    d1: f64,
-    p0: f64,
-    p1: f64,
+pub(super) struct Scale {
+    pub(super) d0: f64,
+    pub(super) d1: f64,
+    pub(super) p0: f64,
+    pub(super) p1: f64,
 }
 
 impl Scale {
-    fn new(mut d0: f64, mut d1: f64, p0: f64, p1: f64) -> Scale {
+    pub(super) fn new(mut d0: f64, mut d1: f64, p0: f64, p1: f64) -> Scale {
         if !(d0.is_finite() && d1.is_finite()) {
             (d0, d1) = (0.0, 1.0);
         }
@@ -103,13 +103,13 @@ impl Scale {
         }
         Scale { d0, d1, p0, p1 }
     }
-    fn at(&self, v: f64) -> f64 {
+    pub(super) fn at(&self, v: f64) -> f64 {
         self.p0 + (v - self.d0) / (self.d1 - self.d0) * (self.p1 - self.p0)
     }
 }
 
 /// About `n` round tick values covering [lo, hi].
-fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+pub(super) fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
         return vec![lo];
     }

@@ -329,7 +329,7 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
 }
 
 /// A value for a table cell: more decimals for small magnitudes.
-fn val(v: f64) -> String {
+pub(super) fn val(v: f64) -> String {
     // Very large or very small magnitudes in exponent notation with three
     // significant digits: 1e300 is not 301 digits, 2e-5 is not "0.000".
     if v.is_finite() && v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
@@ -442,7 +442,7 @@ fn table(out: &mut String, rows: &[ParamRow], approximate: bool, level: f64) {
 const PRIOR_WIDTH: usize = 32;
 
 /// A probability as a percentage: `90%`, `2.5%`, `97.5%`.
-fn percent(p: f64) -> String {
+pub(super) fn percent(p: f64) -> String {
     format!("{}%", num((p * 100.0 * 1e6).round() / 1e6))
 }
 
