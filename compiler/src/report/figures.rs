@@ -220,7 +220,7 @@ pub fn effect_picture(p: &EffectPicture<'_>) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {WIDTH:.0} {h:.0}\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
+        "<svg width=\"{WIDTH:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {WIDTH:.0} {h:.0}\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"11\" role=\"img\">"
     );
     let _ = writeln!(s, "<title>{}</title>", escape(&p.title));
     let _ = writeln!(
@@ -519,7 +519,7 @@ pub fn over_time(
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {WIDTH:.0} {h:.0}\" font-family=\"sans-serif\" font-size=\"11\" role=\"img\">"
+        "<svg width=\"{WIDTH:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {WIDTH:.0} {h:.0}\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"11\" role=\"img\">"
     );
     let _ = writeln!(s, "<title>{}</title>", escape(&title));
     let _ = writeln!(
@@ -698,9 +698,13 @@ pub fn over_time(
     }
     if schedule.run_in_days > 0 {
         let label = label_of(1);
-        let right = 2.0 + width_of(&label);
-        if placed.first().is_none_or(|(_, l, _)| right + 8.0 <= *l) {
-            placed.insert(0, (x.at(0.5), 2.0, label));
+        let px = x.at(0.5);
+        let left = (px - width_of(&label) / 2.0).max(2.0);
+        if placed
+            .first()
+            .is_none_or(|(_, l, _)| left + width_of(&label) + 8.0 <= *l)
+        {
+            placed.insert(0, (px, left, label));
         }
     }
     for (px, left, label) in &placed {
