@@ -521,7 +521,10 @@ pub fn generate(file: &HypothesesFile, options: &Options) -> Result<String, Stri
         out,
         "  blinding  double    // TODO: open, single or double, as the comparator allows"
     );
-    let _ = writeln!(out, "  seed      {seed}");
+    let _ = writeln!(
+        out,
+        "  seed      {seed}   // TODO: anyone with the hypotheses file can compute this seed: commit to the pharmacy's key instead (`trialc schedule SPEC --new-key PHARMACY-SECRET.key` prints the line)"
+    );
     let _ = writeln!(out, "}}");
     let _ = writeln!(out);
     let primary_text = &selected[0].outcome;
