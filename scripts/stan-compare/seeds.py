@@ -19,7 +19,7 @@ usage (from the repository root, with run.sh's venv and a trialc binary):
 
 Prints one line per seed (divergent draws, chains with one, the first
 cutpoint's mean / sd / 1% quantile / bulk ESS, rejected proposals reported by
-Stan during the whole run) and a summary line. OUT.json keeps the per-seed
+Stan during the whole run, c_1 at each divergent draw) and a summary line. OUT.json keeps the per-seed
 records and is resumed if it exists.
 """
 import argparse
@@ -72,7 +72,9 @@ def main():
         r = {"seed": seed, "divergent": int(div.sum()), "chains_with_divergence": int((div.sum(axis=1) > 0).sum()),
              "c1_mean": float(sm["mean"]), "c1_sd": float(sm["sd"]), "c1_q01": float(np.quantile(c1, 0.01)),
              "c1_ess_bulk": float(sm["ess_bulk"]), "rejections": log.count("proposal is about to be rejected"),
-             "treedepth_max": int(d["treedepth__"].max())}
+             "treedepth_max": int(d["treedepth__"].max()),
+             # where the divergent transitions ended: the first cutpoint of each divergent draw
+             "c1_at_divergences": [round(float(v), 2) for v in c1[div == 1]]}
         recs.append(r)
         print(json.dumps(r), flush=True)
         if args.json:
