@@ -33,7 +33,14 @@ draws, with the same MCSE estimator as the Stan side (diag.py: Stan's ess_mean).
 
 A negative control must FAIL at least one check, otherwise the run fails.
 
-usage: compare.py --trialc BIN --work DIR [--only CASE ...]
+usage: compare.py --trialc BIN --work DIR [--only CASE ...] [--results FILE]
+
+With --only, the named cases are fitted again and merged into an existing
+results file: their rows in every table are replaced (in CASES order), the
+other cases' rows are kept as they were, the summary and the overall verdict
+are recomputed from the merged Cases table, and the provenance list says which
+commit produced which rows. Without --only (or with no results file yet) the
+file is written from this run alone.
 """
 import argparse
 import csv
@@ -45,6 +52,7 @@ import os
 import subprocess
 import sys
 import contextlib
+import re
 
 import numpy as np
 from scipy.stats import norm
@@ -71,8 +79,8 @@ CASES = [
     ("binary", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "attack", "binary_migraine", "bernoulli-logit, robust LFM mixture", None),
     ("poisson", f"{EX}/naproxen-dose/naproxen-dose.trial", "rescue", "poisson_naproxen", "poisson-log, 3 arms", None),
     ("negbin", f"{EX}/sleep-coach-styles/sleep-coach-styles.trial", "awakenings", "negbin_sleep_coach", "neg_binomial_2-log, gamma(2, 0.1) dispersion, trend", None),
-    ("ordinal_7", f"{EX}/naproxen-dose/naproxen-dose.trial", "pgic", "ordinal", "ordered logistic 1..7, induced_dirichlet(1), 3 arms", None),
-    ("ordinal_5", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "sleep_quality", "ordinal_magnesium", "ordered logistic 1..5, induced_dirichlet(1), robust LFM mixture", None),
+    ("ordinal_7", f"{EX}/naproxen-dose/naproxen-dose.trial", "pgic", "ordinal", "ordered logistic 1..7, cutpoints = cumulative logits of p ~ dirichlet(1) (the induced Dirichlet(1)), 3 arms", None),
+    ("ordinal_5", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "sleep_quality", "ordinal_magnesium", "ordered logistic 1..5, cutpoints = cumulative logits of p ~ dirichlet(1) (the induced Dirichlet(1)), robust LFM mixture", None),
     ("conflict", f"{HERE}/cases/conflict/conflict.trial", "pain", "ar1_conflict", "continuous AR(1) with gaps, LFM prior contradicted by the data (robust component dominates)", None),
     # negative controls: Stan deliberately fitted to a different model or data
     ("NEG_ignore_gaps", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "NEGATIVE CONTROL: AR(1) with the gaps ignored (days renumbered 1..N)", "ignore_gaps"),
@@ -408,43 +416,141 @@ def fmt(v, d=3):
     return f"{v:.{d}f}"
 
 
-def table(results):
-    L = []
-    L.append("| case | parameter | trialc mean (MCSE) | Stan mean (MCSE) | \\|Δ\\|/MCSE_c | trialc sd | Stan sd | sd ratio | mean | sd |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+PARAM_HEAD = ["| case | parameter | trialc mean (MCSE) | Stan mean (MCSE) | \\|Δ\\|/MCSE_c | trialc sd | Stan sd | sd ratio | mean | sd |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+DEC_HEAD = ["| case | decision probability | trialc p (MCSE, from) | Stan p (MCSE) | \\|Δ\\| | \\|Δ\\|/MCSE_c | check |",
+            "|---|---|---|---|---|---|---|"]
+WEIGHT_INTRO = ("Posterior weight of the robust prior's vague component (mean responsibility over draws), "
+                "prior weight r; trialc's report value (`prior_conflict.posterior_vague_weight`) vs the mean over its draws:")
+WEIGHT_HEAD = ["| case | prior | trialc weight (MCSE) | Stan weight (MCSE) | \\|Δ\\|/MCSE_c | check | trialc report | "
+               "\\|report − draws\\| | check | vs r (trialc / Stan) | expected | check |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+CASE_HEAD = ["| case | spec / outcome | Stan program | n | model | trialc exit | Stan divergences | checks passed |",
+             "|---|---|---|---|---|---|---|---|"]
+
+
+def table_rows(results):
+    """Rows (without headers) of the Cases, parameter, decision and weight tables."""
+    cases, params, decs, weights = [], [], [], []
     for r in results:
+        cases.append(f"| {r['case']} | `{r['spec']}` / {r['outcome']} | `{r['stan']}` | {r['n']} | {r['kind']} | "
+                     f"{r['trialc_rc']} | {r['stan_divergences']} | {r['n_pass']}/{r['n_checks']} |")
         for p in r["params"]:
-            L.append(f"| {r['case']} | {p['param']} | {p['trialc_mean']:.4f} ({p['trialc_mcse']:.4f}) | "
-                     f"{p['stan_mean']:.4f} ({p['stan_mcse']:.4f}) | {p['z']:.2f} | {p['trialc_sd']:.4f} | "
-                     f"{p['stan_sd']:.4f} | {p['sd_ratio']:.3f} | {'ok' if p['mean_ok'] else '**FAIL**'} | "
-                     f"{'ok' if p['sd_ok'] else '**FAIL**'} |")
-    L.append("")
-    L.append("| case | decision probability | trialc p (MCSE, from) | Stan p (MCSE) | \\|Δ\\| | \\|Δ\\|/MCSE_c | check |")
-    L.append("|---|---|---|---|---|---|---|")
-    for r in results:
+            params.append(f"| {r['case']} | {p['param']} | {p['trialc_mean']:.4f} ({p['trialc_mcse']:.4f}) | "
+                          f"{p['stan_mean']:.4f} ({p['stan_mcse']:.4f}) | {p['z']:.2f} | {p['trialc_sd']:.4f} | "
+                          f"{p['stan_sd']:.4f} | {p['sd_ratio']:.3f} | {'ok' if p['mean_ok'] else '**FAIL**'} | "
+                          f"{'ok' if p['sd_ok'] else '**FAIL**'} |")
         for d in r["decisions"]:
-            L.append(f"| {r['case']} | {d['label']} | {d['trialc_p']:.4f} ({d['trialc_mcse']:.4f}, {d['trialc_src']}) | "
-                     f"{d['stan_p']:.4f} ({d['stan_mcse']:.4f}) | {d['diff']:.4f} | {d['z']:.2f} | "
-                     f"{'ok' if d['ok'] else '**FAIL**'} |")
-    L.append("")
-    L.append("Posterior weight of the robust prior's vague component (mean responsibility over draws), "
-             "prior weight r; trialc's report value (`prior_conflict.posterior_vague_weight`) vs the mean over its draws:")
-    L.append("")
-    L.append("| case | prior | trialc weight (MCSE) | Stan weight (MCSE) | \\|Δ\\|/MCSE_c | check | trialc report | "
-             "\\|report − draws\\| | check | vs r (trialc / Stan) | expected | check |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in results:
+            decs.append(f"| {r['case']} | {d['label']} | {d['trialc_p']:.4f} ({d['trialc_mcse']:.4f}, {d['trialc_src']}) | "
+                        f"{d['stan_p']:.4f} ({d['stan_mcse']:.4f}) | {d['diff']:.4f} | {d['z']:.2f} | "
+                        f"{'ok' if d['ok'] else '**FAIL**'} |")
         w = r.get("weight")
         if not w:
             continue
-        side = lambda v: "above" if v > w["r"] else "below"
-        L.append(f"| {r['case']} | {w['hypothesis']}: {w['prior']} | {w['trialc_w']:.4f} ({w['trialc_mcse']:.4f}) | "
-                 f"{w['stan_w']:.4f} ({w['stan_mcse']:.4f}) | {w['z']:.2f} | {'ok' if w['ok'] else '**FAIL**'} | "
-                 f"{w['report_w']:.6f} (conflict: {str(w['report_conflict']).lower()}) | {w['report_diff']:.1e} | "
-                 f"{'ok' if w['report_ok'] else '**FAIL**'} | {side(w['trialc_w'])} / {side(w['stan_w'])} | "
-                 f"{({'agree': 'below r (data agree)', 'conflict': 'above r (data conflict)'}).get(w['expect'], '-')} | "
-                 f"{'-' if w['dir_ok'] is None else ('ok' if w['dir_ok'] else '**FAIL**')} |")
-    return "\n".join(L)
+        side = lambda v: "above" if v > w["r"] else "below"  # noqa: E731
+        weights.append(f"| {r['case']} | {w['hypothesis']}: {w['prior']} | {w['trialc_w']:.4f} ({w['trialc_mcse']:.4f}) | "
+                       f"{w['stan_w']:.4f} ({w['stan_mcse']:.4f}) | {w['z']:.2f} | {'ok' if w['ok'] else '**FAIL**'} | "
+                       f"{w['report_w']:.6f} (conflict: {str(w['report_conflict']).lower()}) | {w['report_diff']:.1e} | "
+                       f"{'ok' if w['report_ok'] else '**FAIL**'} | {side(w['trialc_w'])} / {side(w['stan_w'])} | "
+                       f"{({'agree': 'below r (data agree)', 'conflict': 'above r (data conflict)'}).get(w['expect'], '-')} | "
+                       f"{'-' if w['dir_ok'] is None else ('ok' if w['dir_ok'] else '**FAIL**')} |")
+    return [cases, params, decs, weights]
+
+
+def checks_text(params, decs, weights):
+    return "\n".join(PARAM_HEAD + params + [""] + DEC_HEAD + decs + ["", WEIGHT_INTRO, ""] + WEIGHT_HEAD + weights)
+
+
+def table(results):
+    _, params, decs, weights = table_rows(results)
+    return checks_text(params, decs, weights)
+
+
+def summarise(cases):
+    """Summary lines and the overall verdict from per-case records
+    {case, n_pass, n_checks, negative, probe, superseded, draws}."""
+    pos = [r for r in cases if not r["negative"] and not r["probe"] and not r.get("superseded")]
+    neg = [r for r in cases if r["negative"]]
+    probes = [r for r in cases if r["probe"]]
+    pos_ok = all(r["n_pass"] == r["n_checks"] for r in pos)
+    neg_ok = all(r["n_pass"] < r["n_checks"] for r in neg)
+    summary = []
+    for r in cases:
+        if r.get("superseded"):
+            summary.append(f"{r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks failed at {r['draws']} draws/chain; "
+                           f"escalated to {10 * r['draws']} draws/chain (the escalated row decides)")
+    summary.append(f"positive cases: {sum(r['n_pass'] for r in pos)}/{sum(r['n_checks'] for r in pos)} checks pass "
+                   f"in {sum(r['n_pass'] == r['n_checks'] for r in pos)}/{len(pos)} cases")
+    for r in neg:
+        summary.append(f"negative control {r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail "
+                       f"({'rejected, as it must be' if r['n_pass'] < r['n_checks'] else 'NOT REJECTED'})")
+    for r in probes:
+        summary.append(f"probe {r['case']} (not required to fail): {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail")
+    return summary, pos_ok and neg_ok
+
+
+ESCALATED = re.compile(r"^(.*) \(x(\d+) draws\)$")
+
+
+def base_case(name):
+    m = ESCALATED.match(name)
+    return m.group(1) if m else name
+
+
+def row_case(row):
+    return base_case(row.split("|")[1].strip())
+
+
+def read_results(path):
+    """The four tables' rows and the provenance lines of a results file."""
+    tables, prov, cur, section = [], [], None, None
+    for line in open(path).read().splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        if line.startswith("| case |"):
+            cur = []
+            tables.append(cur)
+        elif cur is not None and line.startswith("|") and not line.startswith("|---"):
+            cur.append(line)
+        elif not line.startswith("|"):
+            cur = None
+        if section == "Provenance" and line.startswith("- "):
+            prov.append(line[2:])
+    if len(tables) != 4:
+        raise SystemExit(f"{path}: expected 4 tables (cases, parameters, decisions, weights), found {len(tables)}")
+    return tables, prov
+
+
+def merge_rows(old, new, rerun):
+    """Old rows of the cases not re-run, new rows of those that were, in CASES order."""
+    order = {c[0]: i for i, c in enumerate(CASES)}
+    kept = [r for r in old if row_case(r) not in rerun]
+    rows = kept + new
+    return sorted(rows, key=lambda r: order.get(row_case(r), len(order)))  # stable: keeps each case's row order
+
+
+def case_records(case_rows):
+    """Per-case records for summarise() from Cases-table rows."""
+    recs = []
+    names = [r.split("|")[1].strip() for r in case_rows]
+    for row, name in zip(case_rows, names):
+        n_pass, n_checks = (int(v) for v in row.rstrip(" |").rsplit("|", 1)[1].strip().split("/"))
+        esc = ESCALATED.match(name)
+        recs.append({"case": name, "n_pass": n_pass, "n_checks": n_checks, "negative": name.startswith("NEG"),
+                     "probe": name.startswith("PROBE"), "draws": DRAWS * (int(esc.group(2)) if esc else 1),
+                     "superseded": not esc and any(base_case(n) == name and n != name for n in names)})
+    return recs
+
+
+def git_head():
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], check=True, capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        return head + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
 
 
 def main():
@@ -471,27 +577,29 @@ def main():
             r["superseded"] = True
             results.append(r2)
             log(f"[{r2['case']}] {r2['n_pass']}/{r2['n_checks']} checks pass; Stan divergences {r2['stan_divergences']}")
-    pos = [r for r in results if not r["negative"] and not r["probe"] and not r.get("superseded")]
-    neg = [r for r in results if r["negative"]]
-    probes = [r for r in results if r["probe"]]
-    pos_ok = all(r["all_pass"] for r in pos)
-    neg_ok = all(not r["all_pass"] for r in neg)
-    summary = []
-    for r in results:
-        if r.get("superseded"):
-            summary.append(f"{r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks failed at {r['draws']} draws/chain; "
-                           f"escalated to {10 * r['draws']} draws/chain (the escalated row decides)")
-    summary.append(f"positive cases: {sum(r['n_pass'] for r in pos)}/{sum(r['n_checks'] for r in pos)} checks pass "
-                   f"in {sum(r['all_pass'] for r in pos)}/{len(pos)} cases")
-    for r in neg:
-        summary.append(f"negative control {r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail "
-                       f"({'rejected, as it must be' if not r['all_pass'] else 'NOT REJECTED'})")
-    for r in probes:
-        summary.append(f"probe {r['case']} (not required to fail): {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail")
-    tab = table(results)
-    print(tab)
+    records = [{"case": r["case"], "n_pass": r["n_pass"], "n_checks": r["n_checks"], "negative": r["negative"],
+                "probe": r["probe"], "superseded": r.get("superseded", False), "draws": r["draws"]} for r in results]
+    summary, ok = summarise(records)
+    run_ok = ok  # the exit status is this run's verdict; a merged file states the merged one
+    print(table(results))
     print()
     print("\n".join(summary))
+    rows = table_rows(results)
+    head = git_head()
+    ran = ", ".join(r["case"] for r in results if not r.get("superseded"))
+    if args.only and os.path.exists(args.results):
+        rerun = {base_case(r["case"]) for r in results}
+        old, prov = read_results(args.results)
+        rows = [merge_rows(o, n, rerun) for o, n in zip(old, rows)]
+        summary, ok = summarise(case_records(rows[0]))
+        # a line about cases that are all fitted again now is out of date
+        prov = [p for p in prov if p.startswith("all cases") or not set(p.split(":", 1)[0].split(", ")) <= rerun]
+        if not any(p.startswith("all cases") for p in prov):
+            prov.insert(0, "all cases: an earlier full run")
+        prov.append(f"{ran}: fitted again at {head} (`run.sh --only {' '.join(args.only)}`), rows replaced")
+        log(f"merged {ran} into {args.results}; the other cases' rows are kept")
+    else:
+        prov = [f"all cases: full run at {head}" if not args.only else f"{ran}: run at {head} (`run.sh --only {' '.join(args.only)}`)"]
     md = ["# Stan vs trialc agreement: results", "",
           f"Generated by `scripts/stan-compare/run.sh` (compare.py). {CHAINS} chains x ({WARMUP} warmup + {DRAWS} draws) "
           f"on both sides; trialc seed {TRIALC_SEED}, Stan seed {STAN_SEED}. Checks: means within {Z:g} combined MCSE, "
@@ -500,17 +608,14 @@ def main():
           f"equal to the mean over its draws (to {W_TOL:g}), and in the agree / conflict cases the weight below / above its prior weight r on both sides. "
           "A real case with a failed check is fitted again on both sides with 10x the draws; the escalated run decides. "
           "Negative controls (NEG_*) fit Stan to a deliberately different model or data and must fail.", "",
-          "## Cases", "", "| case | spec / outcome | Stan program | n | model | trialc exit | Stan divergences | checks passed |",
-          "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        md.append(f"| {r['case']} | `{r['spec']}` / {r['outcome']} | `{r['stan']}` | {r['n']} | {r['kind']} | "
-                  f"{r['trialc_rc']} | {r['stan_divergences']} | {r['n_pass']}/{r['n_checks']} |")
-    md += ["", "## Checks", "", tab, "", "## Summary", ""] + [f"- {s}" for s in summary]
-    md += ["", f"Overall: {'PASS' if pos_ok and neg_ok else 'FAIL'}", ""]
+          "## Provenance", ""] + [f"- {p}" for p in prov]
+    md += ["", "## Cases", ""] + CASE_HEAD + rows[0]
+    md += ["", "## Checks", "", checks_text(*rows[1:]), "", "## Summary", ""] + [f"- {x}" for x in summary]
+    md += ["", f"Overall: {'PASS' if ok else 'FAIL'}", ""]
     open(args.results, "w").write("\n".join(md))
     json.dump(results, open(os.path.join(args.work, "results.json"), "w"), indent=1, default=float)
     log(f"wrote {args.results}")
-    sys.exit(0 if pos_ok and neg_ok else 1)
+    sys.exit(0 if run_ok else 1)
 
 
 if __name__ == "__main__":
