@@ -46,6 +46,8 @@ pub enum Command {
     Explain { code: String },
     /// Print an intermediate representation.
     Debug(DebugArgs),
+    /// The language server (Language Server Protocol on stdin and stdout) for editors.
+    Lsp,
 }
 
 #[derive(clap::Args)]
