@@ -25,7 +25,7 @@
 
 pub mod analysis;
 mod complete;
-mod convert;
+pub mod convert;
 mod edit;
 mod hover;
 mod keywords;
