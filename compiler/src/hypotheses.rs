@@ -432,7 +432,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
                     "effect sd",
                     format!(
                         "hypothesis `{}` has an effect sd of {}; it must be positive and at most {}",
-                        hypothesis.id, effect.sd, MAX_EFFECT
+                        hypothesis.id, effect.sd, trialc_runtime::fmt::exact(MAX_EFFECT)
                     ),
                 )
             } else {
@@ -441,7 +441,7 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
                     "effect mean",
                     format!(
                         "hypothesis `{}` has an effect mean of {}; it must be a number of magnitude at most {}",
-                        hypothesis.id, effect.mean, MAX_EFFECT
+                        hypothesis.id, effect.mean, trialc_runtime::fmt::exact(MAX_EFFECT)
                     ),
                 )
             };

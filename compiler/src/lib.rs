@@ -18,6 +18,7 @@ pub mod hypotheses;
 pub mod init;
 pub mod io;
 pub mod lower;
+pub mod lsp;
 pub mod markdown;
 pub mod protocol;
 pub mod render;

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         Command::Completions { shell } => cli::text::completions(shell),
         Command::Man { command } => cli::text::man(command.as_deref()),
         Command::Debug(args) => debug(&mut session(), &args),
+        Command::Lsp => cli::lsp::lsp(),
     }
 }
 

@@ -107,6 +107,11 @@ pub enum Command {
         after_help = "Examples:\n  trialc debug ast spec.trial\n  trialc debug mir spec.trial --format json\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
     )]
     Debug(DebugArgs),
+    /// The language server (Language Server Protocol on stdin and stdout) for editors.
+    #[command(
+        after_help = "Editors start it themselves (README: VS Code, Neovim, Helix).\n\nExit codes: 0 after the client's shutdown and exit, 1 when the client exits without shutdown."
+    )]
+    Lsp,
 }
 
 #[derive(clap::Args)]
