@@ -211,4 +211,8 @@ pub struct DebugArgs {
     /// `mir` only: `json` is the lowered model as the Stan comparison reads it.
     #[arg(long, value_enum, default_value_t = DebugFormat::Text)]
     pub format: DebugFormat,
+    /// `mir` only: the diary CSV to lower with (default: the spec's
+    /// `data "…"`, relative to the spec).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
 }
