@@ -110,6 +110,7 @@ pub(super) fn spec(p: &SpecParts<'_>) -> String {
     );
     comment(&mut out, "//", "//", &about);
     for (kind, heading) in [
+        (NoteKind::Warning, "Warning"),
         (NoteKind::Assumed, "Assumed"),
         (NoteKind::Dropped, "Not imported"),
     ] {

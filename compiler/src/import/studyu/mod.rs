@@ -27,6 +27,7 @@
 
 mod definition;
 mod emit;
+mod participant;
 mod results;
 
 use std::collections::BTreeMap;
@@ -92,6 +93,8 @@ pub enum NoteKind {
     Assumed,
     /// Something in the inputs that is not in the spec or the diary.
     Dropped,
+    /// What the user must know before running the spec.
+    Warning,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +113,12 @@ impl Note {
     fn dropped(text: impl Into<String>) -> Note {
         Note {
             kind: NoteKind::Dropped,
+            text: text.into(),
+        }
+    }
+    fn warning(text: impl Into<String>) -> Note {
+        Note {
+            kind: NoteKind::Warning,
             text: text.into(),
         }
     }
@@ -237,10 +246,14 @@ impl Importer<'_> {
             day: column("current_day_of_study"),
             intervention: column("current_intervention_id"),
         };
-        let outcome = self.outcome(options)?;
-        let wanted = self.participants_wanted(options, &columns)?;
-        self.design_is_analysable()?;
-        self.reference_exists(options)?;
+        // Every problem with the study and the options, not just the first.
+        let outcome = self.outcome(options);
+        let wanted = self.participants_wanted(options, &columns);
+        let design = self.design_is_analysable();
+        let reference = self.reference_exists(options);
+        let (outcome, wanted) = (outcome?, wanted?);
+        design?;
+        reference?;
         self.study_notes(&outcome);
 
         let mut rows = Rows {
@@ -900,5 +913,3 @@ fn on_a_quarter_hour(t: NaiveDateTime) -> bool {
 fn span_of(table: &Table, record: &Record) -> Span {
     table.rows[record.row].cells[record.intervention_cell].span
 }
-
-mod participant;

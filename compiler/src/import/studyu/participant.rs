@@ -309,6 +309,19 @@ impl Importer<'_> {
             values.push(value);
         }
         let answered = values.iter().filter(|v| v.is_some()).count();
+        for (k, &i) in [a, b].iter().enumerate() {
+            let on_arm = (0..last_day)
+                .filter(|&d| values[d].is_some())
+                .filter(|&d| matches!(self.day(d as i64), Day::Phase(p) if usize::from(letters[p]) == k))
+                .count();
+            if on_arm < 2 {
+                notes.push(Note::warning(format!(
+                    "{on_arm} answered day{} on `{}`: `trialc run` needs 2 per arm (E0716) and stops until the diary has more",
+                    if on_arm == 1 { "" } else { "s" },
+                    self.intervention_name(i)
+                )));
+            }
+        }
         let rows_used = answers.iter().map(Vec::len).sum::<usize>()
             - answers
                 .iter()
