@@ -46,6 +46,8 @@ pub enum Command {
     Explain { code: String },
     /// Print an intermediate representation.
     Debug(DebugArgs),
+    /// Make specs and diaries from another platform's study (docs/import-studyu.md).
+    Import(ImportArgs),
 }
 
 #[derive(clap::Args)]
@@ -215,4 +217,42 @@ pub struct DebugArgs {
     /// `data "…"`, relative to the spec).
     #[arg(long)]
     pub data: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub from: ImportFrom,
+}
+
+#[derive(Subcommand)]
+pub enum ImportFrom {
+    /// A StudyU study: its definition and results export become one spec
+    /// and one diary per participant.
+    Studyu(StudyuArgs),
+}
+
+#[derive(clap::Args)]
+pub struct StudyuArgs {
+    /// The study definition: `study_definition.json` of StudyU's export.
+    pub study: PathBuf,
+    /// The results: `measurements.csv` of StudyU's export.
+    pub results: PathBuf,
+    /// The folder the specs and diaries are written to (created if needed).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Only this participant: an id, or the start of exactly one.
+    #[arg(long)]
+    pub participant: Option<String>,
+    /// The outcome question, by id or prompt (default: the study report's
+    /// primary outcome).
+    #[arg(long, value_name = "QUESTION")]
+    pub outcome: Option<String>,
+    /// The reference arm, by intervention name or id (default: the
+    /// participant's intervention listed first in the study).
+    #[arg(long, value_name = "INTERVENTION")]
+    pub reference: Option<String>,
+    /// Replace spec and diary files that exist (never the inputs).
+    #[arg(long)]
+    pub force: bool,
 }
