@@ -15,6 +15,7 @@ pub mod fit;
 pub mod format;
 pub mod hir;
 pub mod hypotheses;
+pub mod import;
 pub mod init;
 pub mod io;
 pub mod lower;

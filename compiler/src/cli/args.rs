@@ -112,6 +112,11 @@ pub enum Command {
         after_help = "Editors start it themselves (README: VS Code, Neovim, Helix).\n\nExit codes: 0 after the client's shutdown and exit, 1 when the client exits without shutdown."
     )]
     Lsp,
+    /// Make specs and diaries from another platform's study (docs/import-studyu.md).
+    #[command(
+        after_help = "Example:\n  trialc import studyu study_definition.json measurements.csv -o imported/\n\nExit codes: 0 written, 1 the study or its export has errors, 2 the command could not run."
+    )]
+    Import(ImportArgs),
 }
 
 #[derive(clap::Args)]
@@ -301,6 +306,51 @@ pub struct DebugArgs {
     /// `mir` only: `json` is the lowered model as the Stan comparison reads it.
     #[arg(long, value_enum, default_value_t = DebugFormat::Text)]
     pub format: DebugFormat,
+    /// `mir` only: the diary CSV to lower with (default: the spec's
+    /// `data "…"`, relative to the spec).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub from: ImportFrom,
+}
+
+#[derive(Subcommand)]
+pub enum ImportFrom {
+    /// A StudyU study: its definition and results export become one spec
+    /// and one diary per participant.
+    #[command(
+        after_help = "Example:\n  trialc import studyu study_definition.json measurements.csv -o imported/\n\nExit codes: 0 written, 1 the study or its export has errors, 2 the command could not run."
+    )]
+    Studyu(StudyuArgs),
+}
+
+#[derive(clap::Args)]
+pub struct StudyuArgs {
+    /// The study definition: `study_definition.json` of StudyU's export.
+    pub study: PathBuf,
+    /// The results: `measurements.csv` of StudyU's export.
+    pub results: PathBuf,
+    /// The folder the specs and diaries are written to (created if needed).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Only this participant: an id, or the start of exactly one.
+    #[arg(long)]
+    pub participant: Option<String>,
+    /// The outcome question, by id or prompt (default: the study report's
+    /// primary outcome).
+    #[arg(long, value_name = "QUESTION")]
+    pub outcome: Option<String>,
+    /// The reference arm, by intervention name or id (default: the
+    /// participant's intervention listed first in the study).
+    #[arg(long, value_name = "INTERVENTION")]
+    pub reference: Option<String>,
+    /// Replace spec and diary files that exist (never the inputs).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args)]

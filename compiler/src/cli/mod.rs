@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod check;
+pub mod import;
 pub mod lsp;
 pub mod markdown;
 pub mod protocol;
