@@ -14,9 +14,8 @@
 use std::collections::HashMap;
 
 use trialc::data::read_diary;
-use trialc::hir::Measured;
+use trialc::hir::{Measured, PeriodLengths, SequenceDesign};
 use trialc::lower::{dump, lower, LoweredOutcome, NoHypotheses, Role};
-use trialc::schedule::Schedule;
 use trialc_runtime::density::{LogDensity, Transform};
 use trialc_runtime::mir::{Dist, Family, MirDensity, Prior};
 use trialc_runtime::nuts::NutsConfig;
@@ -50,37 +49,102 @@ fn raw_rows(csv: &str) -> Vec<(u64, String, HashMap<String, String>)> {
         .collect()
 }
 
-/// "run_in", "washout" or "treatment", from the layout rules of docs/model.md
-/// applied to the drawn sequence (not via `Schedule::phase_on_day`).
-fn phase(s: &Schedule, day: u64) -> &'static str {
-    if day <= s.run_in_days {
-        return "run_in";
+/// One period of the layout worked out here: its days, its arm, and whether
+/// it follows a switch of arm (so begins with the washout).
+struct Laid {
+    first: u64,
+    last: u64,
+    arm: usize,
+    switched: bool,
+}
+
+/// The periods by the layout rules of docs/schedule.md, not via the
+/// schedule's own methods: for a planned schedule the spec's run-in and
+/// period lengths with the drawn sequence (the one thing taken from the
+/// schedule); for `sequence from data` the runs of one arm in the raw CSV's
+/// `arm` column, each from the first to the last day recorded on its arm.
+fn layout(ex: &Example, rows: &[(u64, String, HashMap<String, String>)]) -> Vec<Laid> {
+    let decl = &ex.spec.schedule;
+    let mut laid: Vec<Laid> = Vec::new();
+    if decl.design == SequenceDesign::FromData {
+        let mut sorted: Vec<&(u64, String, HashMap<String, String>)> = rows.iter().collect();
+        sorted.sort_by_key(|r| r.0);
+        for (day, arm, _) in sorted {
+            let Some(arm) = ex.spec.arms.iter().position(|a| &a.name == arm) else {
+                continue;
+            };
+            if *day <= decl.run_in_days {
+                continue;
+            }
+            match laid.last_mut() {
+                Some(p) if p.arm == arm => p.last = *day,
+                _ => laid.push(Laid {
+                    first: *day,
+                    last: *day,
+                    arm,
+                    switched: !laid.is_empty(),
+                }),
+            }
+        }
+        return laid;
     }
-    let i = ((day - s.run_in_days - 1) / s.period_days) as usize;
-    let within = (day - s.run_in_days - 1) % s.period_days;
-    let seq = s.sequence();
-    let switched = i > 0 && seq[i - 1] != seq[i];
-    if switched && within < s.washout_days {
-        "washout"
+    let mut first = decl.run_in_days + 1;
+    let sequence = ex.schedule.sequence();
+    for (i, &arm) in sequence.iter().enumerate() {
+        let length = match &decl.period {
+            PeriodLengths::Equal(days) => *days,
+            PeriodLengths::Each(days) => days[i],
+        };
+        laid.push(Laid {
+            first,
+            last: first + length - 1,
+            arm,
+            switched: i > 0 && sequence[i - 1] != arm,
+        });
+        first += length;
+    }
+    laid
+}
+
+/// The trial's last day: the planned length, or a realised schedule's
+/// diary's last day.
+fn last_day(ex: &Example, laid: &[Laid], rows: &[(u64, String, HashMap<String, String>)]) -> u64 {
+    if ex.spec.schedule.design == SequenceDesign::FromData {
+        rows.iter().map(|r| r.0).max().unwrap_or(0)
     } else {
-        "treatment"
+        laid.last().map_or(ex.spec.schedule.run_in_days, |p| p.last)
     }
 }
 
-fn scheduled_days(s: &Schedule, measured: &Measured) -> Vec<u64> {
-    let n_periods = s.sequence().len() as u64;
-    let first = |i: u64| s.run_in_days + i * s.period_days + 1;
+/// "run_in", "washout", "treatment", or "none" (in no period).
+fn phase(ex: &Example, laid: &[Laid], day: u64) -> &'static str {
+    if day <= ex.spec.schedule.run_in_days {
+        return "run_in";
+    }
+    match laid.iter().find(|p| p.first <= day && day <= p.last) {
+        Some(p) if p.switched && day < p.first + ex.spec.schedule.washout_days => "washout",
+        Some(_) => "treatment",
+        None => "none",
+    }
+}
+
+fn scheduled_days(laid: &[Laid], total: u64, measured: &Measured) -> Vec<u64> {
     let mut days: Vec<u64> = match measured {
-        Measured::Daily => (1..=s.total_days).collect(),
-        Measured::Weekly => (1..=s.total_days).filter(|d| d % 7 == 0).collect(),
-        Measured::PerPeriod => (0..n_periods)
-            .map(|i| first(i) + s.period_days - 1)
-            .collect(),
-        Measured::OnDays(within) => (0..n_periods)
-            .flat_map(|i| within.iter().map(move |w| first(i) + w - 1))
+        Measured::Daily => (1..=total).collect(),
+        Measured::Weekly => (1..=total).filter(|d| d % 7 == 0).collect(),
+        Measured::PerPeriod => laid.iter().map(|p| p.last).collect(),
+        Measured::OnDays(within) => laid
+            .iter()
+            .flat_map(|p| {
+                within
+                    .iter()
+                    .map(move |w| p.first + w - 1)
+                    .filter(move |&d| d <= p.last)
+            })
             .collect(),
     };
     days.sort_unstable();
+    days.dedup();
     days
 }
 
@@ -90,20 +154,25 @@ struct Expected {
     arms: Vec<usize>,
     run_in: Vec<u64>,
     washout: Vec<u64>,
+    outside_window: Vec<u64>,
     not_reached: Vec<u64>,
     no_arm: Vec<u64>,
+    arm_unknown: Vec<u64>,
     missing: Vec<u64>,
     not_scheduled: Vec<u64>,
 }
 
 /// The analysis set by lowering's documented precedence, worked out from the
 /// raw CSV: every row's day and every scheduled day, each once, under the
-/// first reason that applies (run-in, washout, not reached, no arm taken,
-/// analysed, missing, not scheduled).
+/// first reason that applies (run-in, washout, outside window, not reached,
+/// no arm taken, arm unknown, analysed, missing, not scheduled).
 fn expected(ex: &Example, outcome: usize) -> Expected {
     let name = &ex.spec.outcomes[outcome].name;
     let rows = raw_rows(&ex.csv);
-    let scheduled = scheduled_days(&ex.schedule, &ex.spec.outcomes[outcome].measured);
+    let laid = layout(ex, &rows);
+    let total = last_day(ex, &laid, &rows);
+    let scheduled = scheduled_days(&laid, total, &ex.spec.outcomes[outcome].measured);
+    let window = ex.spec.schedule.window;
     let last = rows.iter().map(|(d, _, _)| *d).max().unwrap_or(0);
     let mut universe: Vec<u64> = rows.iter().map(|(d, _, _)| *d).collect();
     universe.extend(&scheduled);
@@ -113,20 +182,21 @@ fn expected(ex: &Example, outcome: usize) -> Expected {
     for day in universe {
         let row = rows.iter().find(|(d, _, _)| *d == day);
         let value = row.is_some_and(|(_, _, c)| !c[name].is_empty());
-        match phase(&ex.schedule, day) {
+        let arm = row.map_or("", |(_, a, _)| a.as_str());
+        match phase(ex, &laid, day) {
             "run_in" => e.run_in.push(day),
             "washout" => e.washout.push(day),
+            _ if window.is_some_and(|w| day < w.first_day || day > w.last_day) => {
+                e.outside_window.push(day)
+            }
             _ if day > last => e.not_reached.push(day),
+            "none" if arm == "none" => e.no_arm.push(day),
+            "none" => e.arm_unknown.push(day),
             _ => {
-                let arm = row.map_or("", |(_, a, _)| a.as_str());
                 let taken = if arm.is_empty() {
-                    ex.schedule
-                        .sequence()
-                        .get(
-                            ((day - ex.schedule.run_in_days - 1) / ex.schedule.period_days)
-                                as usize,
-                        )
-                        .copied()
+                    laid.iter()
+                        .find(|p| p.first <= day && day <= p.last)
+                        .map(|p| p.arm)
                 } else {
                     ex.spec.arms.iter().position(|a| a.name == arm)
                 };
@@ -151,8 +221,10 @@ fn got(a: &trialc::lower::AnalysisSet) -> Expected {
         arms: a.arms.clone(),
         run_in: a.run_in.clone(),
         washout: a.washout.clone(),
+        outside_window: a.outside_window.clone(),
         not_reached: a.not_reached.clone(),
         no_arm: a.no_arm.clone(),
+        arm_unknown: a.arm_unknown.clone(),
         missing: a.missing.clone(),
         not_scheduled: a.not_scheduled.clone(),
     }
@@ -223,8 +295,9 @@ fn magnesium_exclusions_and_model_structure() {
     // Every run-in and washout day is counted as such, with or without a
     // value (the diary has a row for every day).
     assert_eq!(pain.analysis.run_in, (1..=7).collect::<Vec<u64>>());
+    let laid = layout(&ex, &raw_rows(&ex.csv));
     let washout_days = (1..=ex.schedule.total_days)
-        .filter(|&d| phase(&ex.schedule, d) == "washout")
+        .filter(|&d| phase(&ex, &laid, d) == "washout")
         .count();
     assert_eq!(washout_days, 3 * switches);
     assert_eq!(pain.analysis.washout.len(), washout_days);
@@ -235,7 +308,7 @@ fn magnesium_exclusions_and_model_structure() {
         .analysis
         .washout
         .iter()
-        .all(|&d| phase(&ex.schedule, d) == "washout"));
+        .all(|&d| phase(&ex, &laid, d) == "washout"));
 
     // Pain: AR(1) with the trend per 28 days, centred at dbar.
     let lik = &pain.model.likelihoods[0];

@@ -10,8 +10,8 @@
 use chrono::NaiveDate;
 use trialc::schedule::{
     admissible_count, build, longest_run, pattern_letters, render, validate, ArmInfo, Blinding,
-    Design, Measured, MeasurementPlan, Phase, Problem, Schedule, ScheduleError, ScheduleSpec,
-    SpecField, StreamRng, View, MAX_TRIAL_DAYS, SCHEDULE_DOMAIN,
+    Design, Measured, MeasurementPlan, PeriodLengths, Phase, Problem, Schedule, ScheduleError,
+    ScheduleSpec, SpecField, StreamRng, View, MAX_TRIAL_DAYS, SCHEDULE_DOMAIN,
 };
 
 fn arms(k: usize) -> Vec<ArmInfo> {
@@ -29,7 +29,7 @@ fn spec(k: usize, design: Design, cycles: u64, max_run: Option<u64>, seed: u64) 
         arms: arms(k),
         reference: k - 1,
         run_in_days: 7,
-        period_days: 14,
+        period: PeriodLengths::Equal(14),
         n_periods: cycles * k as u64,
         design,
         max_run,
@@ -38,6 +38,7 @@ fn spec(k: usize, design: Design, cycles: u64, max_run: Option<u64>, seed: u64) 
         start: None,
         blinding: Blinding::Double,
         outcomes: vec![],
+        window: None,
     }
 }
 
@@ -61,7 +62,7 @@ fn magnesium() -> ScheduleSpec {
         ],
         reference: 1,
         run_in_days: 7,
-        period_days: 14,
+        period: PeriodLengths::Equal(14),
         n_periods: 6,
         design: Design::RandomizedPairs,
         max_run: Some(2),
@@ -87,6 +88,7 @@ fn magnesium() -> ScheduleSpec {
                 measured: Measured::OnDays(vec![1, 7, 14]),
             },
         ],
+        window: None,
     }
 }
 
@@ -289,6 +291,11 @@ fn brute_force(sp: &ScheduleSpec) -> Vec<Vec<usize>> {
                 sorted.sort_unstable();
                 sorted == (0..k).collect::<Vec<_>>()
             }),
+            // Every arm equally often, in any order.
+            Design::RandomizedPeriods => {
+                (0..k).all(|arm| seq.iter().filter(|&&a| a == arm).count() * k == n)
+            }
+            Design::FromData => false,
         };
         let runs_ok = sp.max_run.is_none_or(|m| longest_run(&seq) <= m);
         if in_design && runs_ok {
@@ -309,6 +316,7 @@ fn counts_match_brute_force() {
                 Design::Counterbalanced,
                 Design::RandomizedBlocks,
                 Design::Fixed((0..cycles as usize * k).map(|i| (i / 2) % k).collect()),
+                Design::RandomizedPeriods,
             ];
             if k == 2 {
                 designs.push(Design::RandomizedPairs);
@@ -528,7 +536,7 @@ fn trials_up_to_the_maximum_length_build() {
     // 1 + 3652 one-day periods: exactly the maximum, with max_run 1 only
     // ABAB… and BABA… are admissible.
     let mut sp = spec(2, Design::RandomizedPairs, 1826, Some(1), 3);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.washout_days = 0;
     sp.run_in_days = 1;
     let s = build(&sp).expect("the maximum length builds");
@@ -560,7 +568,7 @@ fn trials_up_to_the_maximum_length_build() {
 #[test]
 fn issue_9_inputs_are_errors_not_crashes() {
     let mut sp = spec(2, Design::RandomizedPairs, 50_000, Some(2), 1);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.run_in_days = 0;
     sp.washout_days = 0;
     assert_eq!(
@@ -579,18 +587,18 @@ fn issue_9_inputs_are_errors_not_crashes() {
     assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
     // u64::MAX periods of u64::MAX days: computed in u128, no overflow.
     sp.n_periods = u64::MAX - 1;
-    sp.period_days = u64::MAX;
+    sp.period = PeriodLengths::Equal(u64::MAX);
     assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
 
     let mut sp = spec(2, Design::RandomizedPairs, 200, None, 1);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.washout_days = 0;
     assert!(matches!(
         build(&sp),
         Err(ScheduleError::CountOverflow { .. })
     ));
     let mut sp = spec(2, Design::Alternating, 1_000_000, None, 1);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.washout_days = 0;
     assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
 }
@@ -925,7 +933,7 @@ mod properties {
         ) {
             let mut sp = spec(k, design.clone(), cycles, max_run, seed);
             sp.run_in_days = run_in;
-            sp.period_days = period;
+            sp.period = PeriodLengths::Equal(period);
             sp.washout_days = washout_frac * (period - 1) / 100;
             let count = admissible_count(&sp).expect("valid spec");
             // `validate` is empty exactly when `build` succeeds.

@@ -21,8 +21,8 @@
 use std::collections::HashMap;
 
 use trialc::schedule::{
-    admissible_count, build, longest_run, pattern_letters, ArmInfo, Blinding, Design, ScheduleSpec,
-    StreamRng,
+    admissible_count, build, longest_run, pattern_letters, ArmInfo, Blinding, Design,
+    PeriodLengths, ScheduleSpec, StreamRng,
 };
 
 /// 3 arms, randomized blocks, 3 cycles, max_run 1: 6 · 4 · 4 = 96 sequences.
@@ -37,7 +37,7 @@ fn spec(seed: u64) -> ScheduleSpec {
             .collect(),
         reference: 0,
         run_in_days: 0,
-        period_days: 7,
+        period: PeriodLengths::Equal(7),
         n_periods: 9,
         design: Design::RandomizedBlocks,
         max_run: Some(1),
@@ -46,6 +46,7 @@ fn spec(seed: u64) -> ScheduleSpec {
         start: None,
         blinding: Blinding::Open,
         outcomes: vec![],
+        window: None,
     }
 }
 

@@ -88,12 +88,20 @@ fn trial(out: &mut String, r: &Report) {
                 .unwrap_or_default()
         );
     }
+    let lengths = t.periods.iter().map(|p| p.last_day + 1 - p.first_day);
+    let periods = match (t.period_days, lengths.clone().min(), lengths.max()) {
+        (Some(1), _, _) => format!("{} periods of 1 day", t.periods.len()),
+        (Some(days), _, _) => format!("{} periods of {days} days", t.periods.len()),
+        (None, Some(shortest), Some(longest)) => format!(
+            "{} periods of {shortest} to {longest} days",
+            t.periods.len()
+        ),
+        (None, _, _) => "no periods".to_string(),
+    };
     let _ = writeln!(
         out,
-        "  design {}, {} periods of {} days, run-in {} days, washout {} days, {} blinding{}",
+        "  design {}, {periods}, run-in {} days, washout {} days, {} blinding{}",
         t.design,
-        t.periods.len(),
-        t.period_days,
         t.run_in_days,
         t.washout_days,
         t.blinding,
@@ -112,8 +120,25 @@ fn trial(out: &mut String, r: &Report) {
             )
         })
         .collect();
+    if t.realised {
+        for line in wrap(
+            "realised sequence: the diary's arm column, randomized outside trialc \
+             (not trialc's randomization); its runs of one arm are the periods and \
+             washout follows the switches actually taken",
+            76,
+        ) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     for line in wrap(&format!("sequence {}", seq.join(", ")), 76) {
         let _ = writeln!(out, "  {line}");
+    }
+    if let Some(w) = &t.window {
+        let _ = writeln!(
+            out,
+            "  analysis window days {}-{}; days outside it are recorded, not analysed",
+            w.first_day, w.last_day
+        );
     }
     let s = &r.settings;
     if r.approximation.is_some() {
@@ -163,7 +188,9 @@ fn data(out: &mut String, r: &Report) {
         let _ = writeln!(
             out,
             "  arm deviations: {}",
-            if d.has_arm_column {
+            if r.trial.realised {
+                "none (the arm column is the realised schedule)"
+            } else if d.has_arm_column {
                 "none (the arm column agrees with the schedule)"
             } else {
                 "not recorded (no arm column; the schedule is assumed)"
@@ -234,6 +261,8 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
             "missing" => "missing (scheduled, not recorded)",
             "not reached" => "not reached yet (scheduled after the diary's last day)",
             "not scheduled" => "not scheduled (no value on a day it is not measured)",
+            "outside window" => "outside the analysis window",
+            "arm unknown" => "arm unknown (between periods)",
             other => other,
         };
         for (i, line) in wrap(

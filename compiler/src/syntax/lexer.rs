@@ -103,6 +103,7 @@ pub const KEYWORDS: &[&str] = &[
     "single",
     "double",
     "seed",
+    "window",
     "alternating",
     "counterbalanced",
     "fixed",

@@ -91,11 +91,16 @@ pub fn build_with(dir: String, text: String, csv: String, extra: &[(&str, &str)]
         let shown: String = session.diagnostics().iter().map(|d| r.human(d)).collect();
         panic!("{dir}: {stop:?}\n{shown}")
     });
+    // The schedule the diary is analysed under (the realised one for
+    // `sequence from data`), as `Session::prepare` makes it.
+    let schedule = diary
+        .schedule(&checked.schedule)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"));
     Example {
         dir,
         text,
         spec: checked.spec,
-        schedule: checked.schedule,
+        schedule,
         csv,
         diary,
     }
