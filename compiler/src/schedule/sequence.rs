@@ -34,9 +34,10 @@ pub const MAX_BLOCK_ARMS: usize = 8;
 /// The largest table of run states `randomized periods` fills to count its
 /// arrangements exactly: (cycles + 1)^arms × arms × (tracked run lengths).
 /// 2^20 states hold every alternating-treatments design in practice (2 arms
-/// up to 127 cycles with any `max_run`, 3 arms of 20 cycles with `max_run 3`,
-/// 4 arms of 10 cycles with `max_run 2`) in about 17 MB while counting, and
-/// bound the work of checking any spec.
+/// of up to 127 cycles with no `max_run` or one up to 32, 3 arms of 40 cycles
+/// with `max_run 2`, 4 arms of 10 cycles with `max_run 2`) in 32 MB at most
+/// while counting, and bound the work of checking any spec. (Beyond 127
+/// cycles of 2 arms the count exceeds 2^128 anyway, unless `max_run 1`.)
 pub const MAX_ARRANGEMENT_STATES: u64 = 1 << 20;
 
 /// Run state after a prefix of the sequence: the last arm and how many
