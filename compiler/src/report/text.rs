@@ -120,6 +120,15 @@ fn trial(out: &mut String, r: &Report) {
             )
         })
         .collect();
+    // One-day periods (a design randomized per day) read better as one
+    // letter a day, a week to a group, than as dozens of "(days 5-5)".
+    let by_day = t.period_days == Some(1) && t.periods.len() > 1;
+    let letter = |arm: &str| {
+        t.arms
+            .iter()
+            .position(|a| a.name == arm)
+            .map_or("?".to_string(), |i| crate::schedule::pattern_letters(&[i]))
+    };
     if t.realised {
         for line in wrap(
             "realised sequence: the diary's arm column, randomized outside trialc \
@@ -130,7 +139,28 @@ fn trial(out: &mut String, r: &Report) {
             let _ = writeln!(out, "  {line}");
         }
     }
-    for line in wrap(&format!("sequence {}", seq.join(", ")), 76) {
+    let sequence = if by_day {
+        let letters: String = t.periods.iter().map(|p| letter(&p.arm)).collect();
+        let weeks: Vec<&str> = letters
+            .as_bytes()
+            .chunks(7)
+            .map(|w| std::str::from_utf8(w).unwrap_or("?"))
+            .collect();
+        let key: Vec<String> = t
+            .arms
+            .iter()
+            .map(|a| format!("{} {}", letter(&a.name), a.name))
+            .collect();
+        format!(
+            "sequence by day from day {} ({}): {}",
+            t.periods.first().map_or(1, |p| p.first_day),
+            key.join(", "),
+            weeks.join(" ")
+        )
+    } else {
+        format!("sequence {}", seq.join(", "))
+    };
+    for line in wrap(&sequence, 76) {
         let _ = writeln!(out, "  {line}");
     }
     if let Some(w) = &t.window {

@@ -86,6 +86,7 @@ fn span(first: u64, last: u64) -> String {
 
 fn date_span(s: &Schedule, first: u64, last: u64) -> String {
     match (s.date_of_day(first), s.date_of_day(last)) {
+        (Some(a), _) if first == last => date_string(Some(a)),
         (Some(a), Some(b)) => format!("{} to {}", date_string(Some(a)), date_string(Some(b))),
         _ => String::new(),
     }

@@ -14,12 +14,13 @@ use trialc::schedule::Schedule;
 use trialc::source::MemorySources;
 
 /// Every bundled example.
-pub const EXAMPLES: [&str; 5] = [
+pub const EXAMPLES: [&str; 6] = [
     "magnesium-migraine",
     "hpi-milk-sleep",
     "naproxen-dose",
     "bp-chronotherapy",
     "sleep-coach-styles",
+    "headphones-focus",
 ];
 
 pub struct Example {

@@ -629,7 +629,7 @@ fn error_name(e: &schedule::ScheduleError) -> String {
 }
 
 /// The bundled examples: the specs a diary is read against.
-pub const EXAMPLES: [(&str, &str); 5] = [
+pub const EXAMPLES: [(&str, &str); 6] = [
     (
         "magnesium-migraine",
         include_str!("../../../examples/magnesium-migraine/magnesium-migraine.trial"),
@@ -649,6 +649,10 @@ pub const EXAMPLES: [(&str, &str); 5] = [
     (
         "sleep-coach-styles",
         include_str!("../../../examples/sleep-coach-styles/sleep-coach-styles.trial"),
+    ),
+    (
+        "headphones-focus",
+        include_str!("../../../examples/headphones-focus/headphones-focus.trial"),
     ),
 ];
 
