@@ -122,7 +122,11 @@ fn trial(out: &mut String, r: &Report) {
         .collect();
     // One-day periods (a design randomized per day) read better as one
     // letter a day, a week to a group, than as dozens of "(days 5-5)".
-    let by_day = t.period_days == Some(1) && t.periods.len() > 1;
+    let by_day = t.period_days == Some(1)
+        && t.periods.len() > 1
+        && t.periods
+            .windows(2)
+            .all(|w| w[1].first_day == w[0].last_day + 1);
     let letter = |arm: &str| {
         t.arms
             .iter()
