@@ -16,6 +16,11 @@
 //! its row and column, and all of them are reported in one pass. Where the
 //! `arm` column disagrees with the schedule, one warning (W0701) lists the
 //! days; the analysis then uses what was taken.
+//!
+//! With `sequence from data` the `arm` column is the schedule: it is
+//! required (E0722), the diary may run to the longest trial, nothing can
+//! deviate from it, and [`Diary::schedule`] turns the plan into the realised
+//! schedule, its periods the column's runs of one arm.
 
 use crate::codes;
 use std::collections::HashMap;
@@ -25,7 +30,7 @@ use chrono::NaiveDate;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::family::ValueProblem;
 use crate::hir::{self, OutcomeType};
-use crate::schedule::Schedule;
+use crate::schedule::{self, Schedule, ScheduleError, Taken, MAX_TRIAL_DAYS};
 
 /// What the `arm` column says about one day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +92,31 @@ impl Diary {
     pub fn value(&self, outcome: usize, day: u64) -> Option<f64> {
         self.row(day)
             .and_then(|r| r.values.get(outcome).copied().flatten())
+    }
+
+    /// The diary's last day (0 for no rows).
+    pub fn last_day(&self) -> u64 {
+        self.rows.last().map_or(0, |r| r.day)
+    }
+
+    /// The schedule this diary is analysed under: `plan` itself, or for a
+    /// `sequence from data` plan the realised schedule, whose periods are the
+    /// runs of one arm in the `arm` column ([`schedule::realise`]) and which
+    /// ends on the diary's last day.
+    pub fn schedule(&self, plan: &Schedule) -> Result<Schedule, ScheduleError> {
+        if !plan.is_realised() {
+            return Ok(plan.clone());
+        }
+        let taken: Vec<(u64, Taken)> = self
+            .rows
+            .iter()
+            .filter_map(|r| match r.arm {
+                ArmRecord::NotRecorded => None,
+                ArmRecord::NoArm => Some((r.day, Taken::Nothing)),
+                ArmRecord::Arm(k) => Some((r.day, Taken::Arm(k))),
+            })
+            .collect();
+        schedule::realise(plan, self.last_day(), &taken)
     }
 
     /// The arm taken on `day`: the diary's `arm` where recorded, otherwise the
@@ -184,6 +214,18 @@ impl DiaryReader<'_> {
                 ),
             );
         }
+        let realised = self.schedule.is_realised();
+        if realised && !columns.contains(&Column::Arm) {
+            self.push(
+                Diagnostic::error(
+                    codes::E0722,
+                    "the schedule is `sequence from data`, but the diary has no `arm` column",
+                )
+                .with_primary(header.line_span, "no `arm` column in this header")
+                .with_note("with a realised schedule the `arm` column is the sequence: its runs of one arm are the periods")
+                .with_help("add an `arm` column with the arm taken each day (`none` when nothing was taken)"),
+            );
+        }
         if rows.is_empty() {
             self.push(
                 Diagnostic::error(codes::E0701, "the diary has a header but no rows")
@@ -272,7 +314,30 @@ impl DiaryReader<'_> {
             });
         }
         out.sort_by_key(|r| r.day);
-        let deviations = self.deviations(&mut arm_cells);
+        let run_in = self.schedule.run_in_days;
+        let names_an_arm = |r: &DiaryRow| r.day > run_in && matches!(r.arm, ArmRecord::Arm(_));
+        if realised
+            && columns.contains(&Column::Arm)
+            && !out.is_empty()
+            && !out.iter().any(names_an_arm)
+        {
+            let span = column_span(header, &columns, Column::Arm);
+            self.push(
+                Diagnostic::error(
+                    codes::E0722,
+                    "the schedule is `sequence from data`, but the diary's `arm` column names no arm after the run-in",
+                )
+                .with_primary(span, "no arm in this column after the run-in")
+                .with_note("with a realised schedule the `arm` column is the sequence: its runs of one arm are the periods")
+                .with_help("write the arm taken on each treatment day (`none` when nothing was taken)"),
+            );
+        }
+        // A realised schedule is the `arm` column: nothing deviates from it.
+        let deviations = if realised {
+            Vec::new()
+        } else {
+            self.deviations(&mut arm_cells)
+        };
         Some(Diary {
             outcomes: self.spec.outcomes.iter().map(|o| o.name.clone()).collect(),
             rows: out,
@@ -467,9 +532,19 @@ impl DiaryReader<'_> {
         }
     }
 
+    /// The last day a row may have: the schedule's, or for a realised
+    /// schedule (which ends with the diary) the longest trial's.
+    fn last_allowed_day(&self) -> u64 {
+        if self.schedule.is_realised() {
+            MAX_TRIAL_DAYS
+        } else {
+            self.schedule.total_days
+        }
+    }
+
     /// A `day` cell: a whole number from 1 to the last day of the schedule.
     fn day_cell(&mut self, cell: &str, span: Span, line: u64) -> Option<u64> {
-        let total = self.schedule.total_days;
+        let total = self.last_allowed_day();
         match cell.parse::<u64>() {
             Ok(day) if day >= 1 && day <= total => Some(day),
             Ok(day) if day > total => {
@@ -478,7 +553,14 @@ impl DiaryReader<'_> {
                         codes::E0713,
                         format!("day {day} in row {line} is after the end of the schedule"),
                     )
-                    .with_primary(span, format!("the schedule has days 1 to {total}"))
+                    .with_primary(
+                        span,
+                        if self.schedule.is_realised() {
+                            format!("a trial has days 1 to {total} at most")
+                        } else {
+                            format!("the schedule has days 1 to {total}")
+                        },
+                    )
                     .with_help("check the day number; days count from 1 at the first run-in day"),
                 );
                 None
@@ -543,8 +625,9 @@ impl DiaryReader<'_> {
             return None;
         }
         let day = u64::try_from(offset).ok()?.checked_add(1)?;
-        if day > self.schedule.total_days {
-            let last = self.schedule.date_of_day(self.schedule.total_days);
+        let total = self.last_allowed_day();
+        if day > total {
+            let last = self.schedule.date_of_day(total);
             let label = last.map_or_else(
                 || "after the last day of the schedule".to_string(),
                 |d| format!("the schedule ends on {d}"),

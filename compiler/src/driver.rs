@@ -375,9 +375,29 @@ impl<S: Sources> Session<S> {
     }
 
     /// Reads the diary, checks it against the spec and its schedule, and
-    /// lowers one model per outcome.
-    pub fn prepare(&mut self, checked: Checked, diary: DiarySource<'_>) -> Result<Prepared, Stop> {
+    /// lowers one model per outcome. For `sequence from data` the schedule
+    /// of the result is the realised one (its periods the diary's runs of
+    /// one arm), which the analysis and the report then use.
+    pub fn prepare(
+        &mut self,
+        mut checked: Checked,
+        diary: DiarySource<'_>,
+    ) -> Result<Prepared, Stop> {
         let (diary_file, diary) = self.read_diary(&checked, diary)?;
+        checked.schedule = match diary.schedule(&checked.schedule) {
+            Ok(schedule) => schedule,
+            Err(e) => {
+                // `read_diary` checked what realising needs; a failure here
+                // is a gap in that check.
+                let d = Diagnostic::error(
+                    codes::E0001,
+                    format!("the realised schedule cannot be built from the diary: {e}"),
+                )
+                .with_primary(checked.spec.schedule.span, "this schedule");
+                self.raise(checked.file, [d]);
+                return Err(Stop::Invalid);
+            }
+        };
         let lowered = match lower::lower(
             &checked.spec,
             &checked.schedule,

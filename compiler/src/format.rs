@@ -664,6 +664,17 @@ impl<'a> Formatter<'a> {
         format!("{}{unit}", d.amount.node)
     }
 
+    /// `[10, 14, 10, 14] days`: the unit in the plural, as every list is.
+    fn duration_list(&self, d: &ast::DurationList) -> String {
+        let amounts: Vec<String> = d.amounts.iter().map(|a| a.node.to_string()).collect();
+        let unit = match d.unit.as_ref().map(|u| u.node) {
+            Some(ast::TimeUnit::Days) => " days",
+            Some(ast::TimeUnit::Weeks) => " weeks",
+            None => "",
+        };
+        format!("[{}]{unit}", amounts.join(", "))
+    }
+
     fn schedule_fields(&self, fields: &[ast::ScheduleField]) -> Vec<Line> {
         use ast::ScheduleFieldKind as K;
         let lines = fields
@@ -676,6 +687,7 @@ impl<'a> Formatter<'a> {
                     ),
                     K::RunIn(d) => ("run_in", self.duration(d)),
                     K::Period(d) => ("period", self.duration(d)),
+                    K::PeriodLengths(d) => ("period", self.duration_list(d)),
                     K::Cycles(n) => ("cycles", n.node.to_string()),
                     K::Periods(n) => ("periods", n.node.to_string()),
                     K::Sequence(s) => (
@@ -688,6 +700,10 @@ impl<'a> Formatter<'a> {
                             ast::SequenceDesign::RandomizedBlocks => {
                                 "randomized blocks".to_string()
                             }
+                            ast::SequenceDesign::RandomizedPeriods => {
+                                "randomized periods".to_string()
+                            }
+                            ast::SequenceDesign::FromData => "from data".to_string(),
                         },
                     ),
                     K::MaxRun(n) => ("max_run", n.node.to_string()),
@@ -703,6 +719,7 @@ impl<'a> Formatter<'a> {
                         .to_string(),
                     ),
                     K::Seed(n) => ("seed", n.node.to_string()),
+                    K::Window(w) => ("window", format!("days {}..{}", w.first.node, w.last.node)),
                 };
                 (key.to_string(), value, f.span)
             })

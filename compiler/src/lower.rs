@@ -8,18 +8,23 @@
 //! 1. `run-in`: the day is in the run-in;
 //! 2. `washout`: the day is in a washout (the schedule's: the first
 //!    `washout` days of a period that follows a switch of arm);
-//! 3. `not reached`: a scheduled day after the diary's last row (an interim
+//! 3. `outside window`: the spec's `window days A..B` leaves the day out;
+//! 4. `not reached`: a scheduled day after the diary's last row (an interim
 //!    analysis);
-//! 4. `no arm taken`: the diary says `none` for the day;
-//! 5. *analysed*: a value is recorded and the arm is known;
-//! 6. `missing`: a scheduled measurement day without a value;
-//! 7. `not scheduled`: a diary row without a value on a day the outcome is
+//! 5. `no arm taken`: the diary says `none` for the day;
+//! 6. `arm unknown`: the day is in no period (in a realised schedule, a day
+//!    between two runs of different arms whose arm the diary does not give);
+//! 7. *analysed*: a value is recorded and the arm is known;
+//! 8. `missing`: a scheduled measurement day without a value;
+//! 9. `not scheduled`: a diary row without a value on a day the outcome is
 //!    not measured (a weekly outcome on a daily diary).
 //!
 //! So the counts always add up to the days ([`AnalysisSet::total`]). Washout
 //! follows the schedule even where the `arm` column deviates from it: the
 //! washout is a property of the protocol, and deviations are reported
-//! (W0701) rather than re-planned. Values recorded on days the outcome was
+//! (W0701) rather than re-planned. With `sequence from data` the schedule
+//! *is* the `arm` column (`Diary::schedule` realises it), so washout follows
+//! the switches actually taken. Values recorded on days the outcome was
 //! not scheduled (a weekly outcome answered on day 3) are analysed: they are
 //! observations like any other.
 //!
@@ -78,7 +83,7 @@ use trialc_runtime::mir::{
     Parameter, Prior, PriorTerm,
 };
 
-use crate::data::Diary;
+use crate::data::{ArmRecord, Diary};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::hir::{self, ErrorStructure, OutcomeType, PriorDist};
 use crate::hypotheses::HypothesesFile;
@@ -213,10 +218,15 @@ pub struct AnalysisSet {
     pub run_in: Vec<u64>,
     /// Days in a washout.
     pub washout: Vec<u64>,
+    /// Days outside the spec's analysis window.
+    pub outside_window: Vec<u64>,
     /// Scheduled measurement days after the diary's last row.
     pub not_reached: Vec<u64>,
     /// Days on which the diary says no arm was taken.
     pub no_arm: Vec<u64>,
+    /// Days in no period whose arm the diary does not give (between two
+    /// runs of different arms of a realised schedule).
+    pub arm_unknown: Vec<u64>,
     /// Scheduled measurement days of a treatment phase without a value.
     pub missing: Vec<u64>,
     /// Diary rows without a value on a day the outcome is not measured.
@@ -233,12 +243,14 @@ impl AnalysisSet {
         self.days.len() + self.excluded().iter().map(|(_, d)| d.len()).sum::<usize>()
     }
     /// The days not analysed, by reason, in the order of precedence.
-    pub fn excluded(&self) -> [(&'static str, &[u64]); 6] {
+    pub fn excluded(&self) -> [(&'static str, &[u64]); 8] {
         [
             ("run-in", &self.run_in),
             ("washout", &self.washout),
+            ("outside window", &self.outside_window),
             ("not reached", &self.not_reached),
             ("no arm taken", &self.no_arm),
+            ("arm unknown", &self.arm_unknown),
             ("missing", &self.missing),
             ("not scheduled", &self.not_scheduled),
         ]
@@ -315,10 +327,15 @@ pub fn analysis_set(outcome: usize, schedule: &Schedule, diary: &Diary) -> Analy
         match schedule.phase_on_day(day) {
             Some(Phase::RunIn) => set.run_in.push(day),
             Some(Phase::Washout) => set.washout.push(day),
+            _ if !schedule.in_window(day) => set.outside_window.push(day),
             _ if day > last_row => set.not_reached.push(day),
-            // `read_diary` rejects days outside the schedule; a day without
-            // a phase has no arm.
-            None => set.no_arm.push(day),
+            // `read_diary` rejects days outside the schedule, so a day
+            // without a phase lies between the periods of a realised
+            // schedule: its arm is known only if the diary says `none`.
+            None if diary.row(day).is_some_and(|r| r.arm == ArmRecord::NoArm) => {
+                set.no_arm.push(day)
+            }
+            None => set.arm_unknown.push(day),
             Some(Phase::Treatment) => match (diary.arm_taken(day, schedule), value) {
                 (Some(arm), Some(_)) if arm < n_arms => {
                     set.days.push(day);

@@ -63,6 +63,15 @@ fn schedule_command(session: &mut Session<FsSources>, args: &ScheduleArgs) -> Ex
         Ok(c) => c.schedule,
         Err(code) => return code,
     };
+    if built.is_realised() {
+        // Nothing to print before the trial: the diary will hold the sequence.
+        eprintln!(
+            "error: {}: {}\nhelp: `trialc run` reports the realised periods and washouts once the diary exists; to have trialc draw and print a schedule, use a randomized design with a seed",
+            path.display(),
+            schedule::ScheduleError::Realised
+        );
+        return ExitCode::from(2);
+    }
     if args.key {
         return emit(&schedule::render::blinding_key(&built));
     }

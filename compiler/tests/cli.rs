@@ -435,3 +435,91 @@ fn colour_follows_the_conventions() {
     assert!(!run(&[("NO_COLOR", "1"), ("TERM", "xterm")]));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_realised_schedule_is_reported_as_such() {
+    let dir = scratch("realised");
+    let spec = std::fs::read_to_string(path("examples/hpi-milk-sleep/hpi-milk-sleep.trial"))
+        .expect("spec")
+        .replace(
+            "  period    7 days\n  periods   4\n  sequence  fixed \"ABAB\"\n",
+            "  sequence  from data\n  washout   1 day\n",
+        );
+    assert!(spec.contains("from data"));
+    std::fs::write(dir.join("realised.trial"), spec).expect("write spec");
+    std::fs::copy(
+        path("examples/hpi-milk-sleep/diary.csv"),
+        dir.join("diary.csv"),
+    )
+    .expect("copy diary");
+    let spec = dir.join("realised.trial").display().to_string();
+
+    let out = trialc(&["check", &spec]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let out = trialc(&["schedule", &spec]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no schedule of its own to print") && stderr.contains("trialc run"),
+        "{stderr}"
+    );
+
+    let run = |format: &str| {
+        let out = trialc(&[
+            "run", &spec, "--format", format, "--warmup", "200", "--draws", "200", "--seed", "3",
+        ]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 3)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run("text");
+    assert!(
+        text.contains("design from data, 4 periods of 7 days")
+            && text.contains("randomized outside trialc")
+            && text.contains("the arm column is the realised schedule"),
+        "{text}"
+    );
+    // Washout after each switch actually taken: days 8, 15 and 22.
+    assert!(text.contains("days 8, 15, 22"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON report");
+    assert_eq!(json["trial"]["realised"], true);
+    assert_eq!(json["trial"]["design"], "from data");
+    assert_eq!(json["trial"]["period_days"], 7);
+    assert_eq!(json["trial"]["periods"].as_array().map(Vec::len), Some(4));
+}
+
+#[test]
+fn a_window_and_one_day_periods_in_schedule_and_report() {
+    let spec = path("examples/headphones-focus/headphones-focus.trial");
+    let out = trialc(&["check", &spec]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("W0302"),
+        "one-day periods without a washout are the design, not a warning"
+    );
+    let table = String::from_utf8_lossy(&trialc(&["schedule", &spec]).stdout).into_owned();
+    assert!(
+        table.contains("70 periods of 1 day") && table.contains("Analysis window: days 15-70"),
+        "{table}"
+    );
+    let out = trialc(&[
+        "run", &spec, "--format", "json", "--warmup", "200", "--draws", "200",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    assert_eq!(json["trial"]["window"]["first_day"], 15);
+    assert_eq!(json["trial"]["window"]["last_day"], 70);
+    assert_eq!(json["trial"]["realised"], false);
+    let exclusions = &json["outcomes"][0]["analysis"]["exclusions"];
+    assert_eq!(exclusions[0]["reason"], "outside window");
+    assert_eq!(exclusions[0]["count"], 14);
+}

@@ -159,6 +159,20 @@ fn docs_fences_agree() {
 
 /// (input, valid?): both parsers must agree with each other and with the pin.
 const PINNED: &[(&str, bool)] = &[
+    // Issue 11's schedule forms.
+    ("schedule { period [10, 14, 10] days }", true),
+    ("schedule { period [1] week }", true),
+    ("schedule { period [10, 14] }", false),
+    ("schedule { period [] days }", false),
+    ("schedule { period [10, 14,] days }", false),
+    ("schedule { sequence randomized periods }", true),
+    ("schedule { sequence from data }", true),
+    ("schedule { sequence from }", false),
+    ("schedule { window days 18..70 }", true),
+    ("schedule { window days 18 .. 70 }", true),
+    ("schedule { window 18..70 }", false),
+    ("schedule { window days 18..}", false),
+    ("schedule { window days 18-70 }", false),
     ("", true),
     ("// only a comment", true),
     ("/// a doc comment at the end of the file", true),
@@ -543,7 +557,20 @@ impl Gen {
             1..=3 => {
                 let key = self.rng.pick(&["run_in", "period", "washout"]);
                 self.push(key);
-                self.duration();
+                if key == "period" && self.rng.chance(10) {
+                    // A list of lengths with one unit: `[10, 14] days`.
+                    self.push("[");
+                    self.integer();
+                    while self.rng.chance(50) {
+                        self.push(",");
+                        self.integer();
+                    }
+                    self.push("]");
+                    let unit = self.rng.pick(&["days", "day", "weeks", "week"]);
+                    self.push(unit);
+                } else {
+                    self.duration();
+                }
             }
             4..=6 => {
                 let key = self.rng.pick(&["cycles", "periods", "max_run", "seed"]);
@@ -552,16 +579,20 @@ impl Gen {
             }
             7 => {
                 self.push("sequence");
-                match self.rng.below(4) {
+                match self.rng.below(5) {
                     0 => self.push("alternating"),
                     1 => self.push("counterbalanced"),
                     2 => {
                         self.push("fixed");
                         self.string();
                     }
+                    3 => {
+                        self.push("from");
+                        self.push("data");
+                    }
                     _ => {
                         self.push("randomized");
-                        let kind = self.rng.pick(&["pairs", "blocks"]);
+                        let kind = self.rng.pick(&["pairs", "blocks", "periods"]);
                         self.push(kind);
                     }
                 }
@@ -574,6 +605,13 @@ impl Gen {
                 self.push("blinding");
                 let level = self.rng.pick(&["open", "single", "double"]);
                 self.push(level);
+            }
+            10 if self.rng.chance(20) => {
+                self.push("window");
+                self.push("days");
+                self.integer();
+                self.push("..");
+                self.integer();
             }
             _ => {
                 self.push("seed");

@@ -146,6 +146,19 @@ fn canonical_layout() {
     assert_properties("canonical layout", source);
 }
 
+/// The schedule forms of issue 11 in canonical layout: a list of lengths
+/// with its unit in the plural, the window's range as written.
+#[test]
+fn issue_11_schedule_forms_have_a_canonical_layout() {
+    let source = "schedule {\n period [10,14 ,10]   days\n sequence randomized   periods\n window days 18 .. 70\n}\ndesign d { sequence from   data }\n";
+    let expected = "schedule {\n  period    [10, 14, 10] days\n  sequence  randomized periods\n  window    days 18..70\n}\n\ndesign d {\n  sequence  from data\n}\n";
+    let formatted = format(source).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(formatted, expected);
+    assert_properties("issue 11 forms", source);
+    let weeks = format("schedule {\n  period [1, 2] week\n}\n").expect("formats");
+    assert_eq!(weeks, "schedule {\n  period  [1, 2] weeks\n}\n");
+}
+
 #[test]
 fn refuses_sources_with_syntax_errors() {
     let errors = format("arm a \"x\nschedule {").expect_err("has syntax errors");

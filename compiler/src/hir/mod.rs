@@ -14,7 +14,7 @@ pub use check::check;
 
 use crate::diagnostic::Span;
 use crate::schedule::{ArmInfo, MeasurementPlan, ScheduleSpec};
-pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured};
+pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured, PeriodLengths, Window};
 pub use trialc_runtime::mir::Dist;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +51,7 @@ impl Spec {
                 .collect(),
             reference: self.reference,
             run_in_days: s.run_in_days,
-            period_days: s.period_days,
+            period: s.period.clone(),
             n_periods: s.n_periods,
             design: s.design.clone(),
             max_run: s.max_run,
@@ -67,6 +67,7 @@ impl Spec {
                     measured: o.measured.clone(),
                 })
                 .collect(),
+            window: s.window,
         }
     }
 }
@@ -104,7 +105,10 @@ pub struct Arm {
 pub struct ScheduleDecl {
     pub start: Option<chrono::NaiveDate>,
     pub run_in_days: u64,
-    pub period_days: u64,
+    /// The periods' lengths (`Equal(0)` for `sequence from data`, whose
+    /// periods the diary gives).
+    pub period: PeriodLengths,
+    /// 0 for `sequence from data`.
     pub n_periods: u64,
     pub design: SequenceDesign,
     pub max_run: Option<u64>,
@@ -113,10 +117,24 @@ pub struct ScheduleDecl {
     pub carryover_modelled: bool,
     pub blinding: Blinding,
     pub seed: u64,
+    /// `window days A..B`: only these days are analysed.
+    pub window: Option<Window>,
     /// The schedule block (or the `from` design reference).
     pub span: Span,
     /// Where each field came from, for diagnostics found later.
     pub field_spans: ScheduleSpans,
+}
+
+impl ScheduleDecl {
+    /// The shortest period in days; `None` for `sequence from data`, whose
+    /// periods only the diary knows.
+    pub fn shortest_period(&self) -> Option<u64> {
+        if self.design.is_realised() {
+            None
+        } else {
+            self.period.shortest()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -131,6 +149,8 @@ pub struct ScheduleSpans {
     pub run_in: Option<Span>,
     /// The date of `start`.
     pub start: Option<Span>,
+    /// The range of `window`.
+    pub window: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

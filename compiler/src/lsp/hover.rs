@@ -397,9 +397,9 @@ pub fn schedule_text(facts: &ScheduleFacts) -> String {
     let s = &facts.schedule;
     let n = s.periods.len();
     let mut text = format!(
-        "**Schedule**: {} of {} days",
+        "**Schedule**: {} of {}",
         plural(n as u64, "period"),
-        s.period_days
+        crate::schedule::render::period_length(s)
     );
     if s.run_in_days > 0 {
         text.push_str(&format!(

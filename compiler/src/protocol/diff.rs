@@ -177,11 +177,7 @@ fn schedule(old: &Input, new: &Input) -> Changes {
         format!("{} days", a.run_in_days),
         format!("{} days", b.run_in_days),
     );
-    c.same(
-        "period length",
-        format!("{} days", a.period_days),
-        format!("{} days", b.period_days),
-    );
+    c.same("period length", a.period.text(), b.period.text());
     c.same(
         "number of periods",
         a.n_periods.to_string(),

@@ -695,7 +695,7 @@ impl<'a> Builder<'a> {
                 .collect::<Vec<_>>()
                 .join(", "),
             plural(n, "period", "periods"),
-            plural(s.period_days, "day", "days"),
+            crate::schedule::render::period_length(s),
         ));
         l = l.c(format!("sequence {}", design_words(&s.design, randomized)));
         if n.is_multiple_of(k) {
@@ -890,7 +890,12 @@ impl<'a> Builder<'a> {
             l = l.t(format!(
                 "The first {} of every period that follows a period on another arm are washout: the new arm is taken and the diary kept, but the days are not analysed, because the previous arm may still act. A period that repeats the previous arm, and the first period, have no washout; at least {} of every period are analysed.",
                 plural(s.washout_days, "day", "days"),
-                plural(s.period_days - s.washout_days, "day", "days")
+                plural(
+                    s.period_range()
+                        .map_or(0, |(shortest, _)| shortest.saturating_sub(s.washout_days)),
+                    "day",
+                    "days"
+                )
             ));
         } else {
             l = l.t("No washout: every day of every period is analysed.");
@@ -1147,13 +1152,14 @@ impl<'a> Builder<'a> {
         let n = s.periods.len() as u64;
         let per_arm = crate::schedule::periods_per_arm(&s.design, s.n_arms(), n);
         let least = per_arm.iter().copied().min().unwrap_or(0);
-        let analysed_min = least * (s.period_days - s.washout_days);
+        let shortest = s.period_range().map_or(0, |(shortest, _)| shortest);
+        let analysed_min = least * shortest.saturating_sub(s.washout_days);
         let _ = k;
         self.doc.para(text(format!(
             "The trial lasts {} ({} of {}). Each arm is given in at least {}; with a daily outcome and no day missing, that is at least {} analysed days per arm (after washouts).",
             plural(s.total_days, "day", "days"),
             plural(n, "period", "periods"),
-            plural(s.period_days, "day", "days"),
+            crate::schedule::render::period_length(s),
             plural(least, "period", "periods"),
             analysed_min
         )));
@@ -1552,8 +1558,8 @@ impl<'a> Builder<'a> {
                             Some(n) => format!(
                                 "Stop the trial early if {conds}; active once {} are complete (day {}{}).",
                                 plural(*n, "period", "periods"),
-                                s.run_in_days + n * s.period_days,
-                                date(self, s.run_in_days + n * s.period_days).map_or(String::new(), |d| format!(", {d}"))
+                                end_of_period(s, *n),
+                                date(self, end_of_period(s, *n)).map_or(String::new(), |d| format!(", {d}"))
                             ),
                             None => format!("Stop the trial early if {conds}."),
                         },
@@ -1701,7 +1707,7 @@ impl<'a> Builder<'a> {
                     ..
                 } => Some(match after_periods {
                     Some(n) => {
-                        let day = s.run_in_days + n * s.period_days;
+                        let day = end_of_period(s, *n);
                         L::new()
                             .c(model::rule_spec(spec, r))
                             .t(format!(
@@ -2019,4 +2025,14 @@ fn preset_at(file: &ast::File, span: Span) -> Option<String> {
         }
     }
     None
+}
+
+/// The last day of period `n` (1-based): the day a look `after n periods`
+/// can first be taken (periods may differ in length).
+fn end_of_period(s: &crate::schedule::Schedule, n: u64) -> u64 {
+    usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| s.periods.get(i))
+        .map_or(s.total_days, |p| p.last_day)
 }

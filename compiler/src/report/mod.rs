@@ -192,10 +192,23 @@ pub struct TrialSummary {
     /// `YYYY-MM-DD` of day 1, when the spec gives a start date.
     pub start: Option<String>,
     pub run_in_days: u64,
-    pub period_days: u64,
+    /// The length of every period; `None` when they differ (see `periods`).
+    pub period_days: Option<u64>,
     pub washout_days: u64,
     pub total_days: u64,
     pub periods: Vec<PeriodSummary>,
+    /// The sequence is the diary's `arm` column (`sequence from data`),
+    /// randomized outside trialc: the periods are its runs of one arm.
+    pub realised: bool,
+    /// The analysis window, when the spec gives one.
+    pub window: Option<WindowSummary>,
+}
+
+/// `window days A..B`: only these days are analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WindowSummary {
+    pub first_day: u64,
+    pub last_day: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -225,8 +238,9 @@ pub struct DataSummary {
 /// A group of days excluded from (or missing in) an outcome's analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exclusion {
-    /// `run-in`, `washout`, `not reached`, `no arm taken`, `missing` or
-    /// `not scheduled` (lowering's precedence, `lower::AnalysisSet`).
+    /// `run-in`, `washout`, `outside window`, `not reached`, `no arm
+    /// taken`, `arm unknown`, `missing` or `not scheduled` (lowering's
+    /// precedence, `lower::AnalysisSet`).
     pub reason: &'static str,
     pub count: usize,
     pub days: Vec<u64>,
@@ -490,7 +504,7 @@ fn trial_summary(spec: &hir::Spec, schedule: &Schedule) -> TrialSummary {
         blinding: schedule.blinding.name(),
         start: schedule.start.map(|d| d.format("%Y-%m-%d").to_string()),
         run_in_days: schedule.run_in_days,
-        period_days: schedule.period_days,
+        period_days: schedule.period_days(),
         washout_days: schedule.washout_days,
         total_days: schedule.total_days,
         periods: schedule
@@ -504,6 +518,11 @@ fn trial_summary(spec: &hir::Spec, schedule: &Schedule) -> TrialSummary {
                 washout_days: p.washout_days,
             })
             .collect(),
+        realised: schedule.is_realised(),
+        window: schedule.window.map(|w| WindowSummary {
+            first_day: w.first_day,
+            last_day: w.last_day,
+        }),
     }
 }
 

@@ -89,12 +89,20 @@ fn trial(out: &mut String, r: &Report) {
                 .unwrap_or_default()
         );
     }
+    let lengths = t.periods.iter().map(|p| p.last_day + 1 - p.first_day);
+    let periods = match (t.period_days, lengths.clone().min(), lengths.max()) {
+        (Some(1), _, _) => format!("{} periods of 1 day", t.periods.len()),
+        (Some(days), _, _) => format!("{} periods of {days} days", t.periods.len()),
+        (None, Some(shortest), Some(longest)) => format!(
+            "{} periods of {shortest} to {longest} days",
+            t.periods.len()
+        ),
+        (None, _, _) => "no periods".to_string(),
+    };
     let _ = writeln!(
         out,
-        "  design {}, {} periods of {} days, run-in {} days, washout {} days, {} blinding{}",
+        "  design {}, {periods}, run-in {} days, washout {} days, {} blinding{}",
         t.design,
-        t.periods.len(),
-        t.period_days,
         t.run_in_days,
         t.washout_days,
         t.blinding,
@@ -113,8 +121,59 @@ fn trial(out: &mut String, r: &Report) {
             )
         })
         .collect();
-    for line in wrap(&format!("sequence {}", seq.join(", ")), 76) {
+    // One-day periods (a design randomized per day) read better as one
+    // letter a day, a week to a group, than as dozens of "(days 5-5)".
+    let by_day = t.period_days == Some(1)
+        && t.periods.len() > 1
+        && t.periods
+            .windows(2)
+            .all(|w| w[1].first_day == w[0].last_day + 1);
+    let letter = |arm: &str| {
+        t.arms
+            .iter()
+            .position(|a| a.name == arm)
+            .map_or("?".to_string(), |i| crate::schedule::pattern_letters(&[i]))
+    };
+    if t.realised {
+        for line in wrap(
+            "realised sequence: the diary's arm column, randomized outside trialc \
+             (not trialc's randomization); its runs of one arm are the periods and \
+             washout follows the switches actually taken",
+            76,
+        ) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    let sequence = if by_day {
+        let letters: String = t.periods.iter().map(|p| letter(&p.arm)).collect();
+        let weeks: Vec<&str> = letters
+            .as_bytes()
+            .chunks(7)
+            .map(|w| std::str::from_utf8(w).unwrap_or("?"))
+            .collect();
+        let key: Vec<String> = t
+            .arms
+            .iter()
+            .map(|a| format!("{} {}", letter(&a.name), a.name))
+            .collect();
+        format!(
+            "sequence by day from day {} ({}): {}",
+            t.periods.first().map_or(1, |p| p.first_day),
+            key.join(", "),
+            weeks.join(" ")
+        )
+    } else {
+        format!("sequence {}", seq.join(", "))
+    };
+    for line in wrap(&sequence, 76) {
         let _ = writeln!(out, "  {line}");
+    }
+    if let Some(w) = &t.window {
+        let _ = writeln!(
+            out,
+            "  analysis window days {}-{}; days outside it are recorded, not analysed",
+            w.first_day, w.last_day
+        );
     }
     let s = &r.settings;
     if r.approximation.is_some() {
@@ -173,7 +232,9 @@ fn data(out: &mut String, r: &Report) {
         let _ = writeln!(
             out,
             "  arm deviations: {}",
-            if d.has_arm_column {
+            if r.trial.realised {
+                "none (the arm column is the realised schedule)"
+            } else if d.has_arm_column {
                 "none (the arm column agrees with the schedule)"
             } else {
                 "not recorded (no arm column; the schedule is assumed)"
@@ -244,6 +305,8 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
             "missing" => "missing (scheduled, not recorded)",
             "not reached" => "not reached yet (scheduled after the diary's last day)",
             "not scheduled" => "not scheduled (no value on a day it is not measured)",
+            "outside window" => "outside the analysis window",
+            "arm unknown" => "arm unknown (between periods)",
             other => other,
         };
         for (i, line) in wrap(

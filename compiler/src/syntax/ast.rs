@@ -180,6 +180,8 @@ pub enum ScheduleFieldKind {
     RunIn(Duration),
     /// `period 14 days`
     Period(Duration),
+    /// `period [10, 14, 10, 14] days`: each period's length in turn.
+    PeriodLengths(DurationList),
     /// `cycles 3`
     Cycles(Spanned<u64>),
     /// `periods 6`
@@ -196,6 +198,17 @@ pub enum ScheduleFieldKind {
     Blinding(Spanned<Blinding>),
     /// `seed 20261201`
     Seed(Spanned<u64>),
+    /// `window days 18..70`: the days analysed.
+    Window(DayRange),
+}
+
+/// `days 18..70`: trial days, both ends included.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayRange {
+    pub first: Spanned<u64>,
+    pub last: Spanned<u64>,
+    /// From `days` to the last day.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -210,6 +223,16 @@ pub struct Date {
 pub struct Duration {
     pub amount: Spanned<u64>,
     pub unit: Option<Spanned<TimeUnit>>,
+    pub span: Span,
+}
+
+/// Several numbers with one unit: `[10, 14, 10, 14] days`; `unit` is `None`
+/// when the source forgot it (reported by the parser).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DurationList {
+    pub amounts: Vec<Spanned<u64>>,
+    pub unit: Option<Spanned<TimeUnit>>,
+    /// From `[` to the unit.
     pub span: Span,
 }
 
@@ -236,6 +259,10 @@ pub enum SequenceDesign {
     Fixed(Spanned<String>),
     RandomizedPairs,
     RandomizedBlocks,
+    /// `randomized periods`: every period's arm drawn, each arm equally often.
+    RandomizedPeriods,
+    /// `from data`: the diary's `arm` column is the sequence.
+    FromData,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

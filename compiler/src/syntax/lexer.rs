@@ -111,6 +111,7 @@ pub const KEYWORDS: &[&str] = &[
     "single",
     "double",
     "seed",
+    "window",
     "alternating",
     "counterbalanced",
     "fixed",

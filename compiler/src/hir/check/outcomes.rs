@@ -126,15 +126,23 @@ impl Checker {
                         ast::Measured::OnDays(days) => {
                             for day in days {
                                 // Without a valid schedule only day 0 is known to be wrong.
-                                let period_days = schedule.map(|s| s.period_days);
+                                let period_days = schedule.and_then(|s| s.shortest_period());
                                 let outside =
                                     day.node == 0 || period_days.is_some_and(|p| day.node > p);
                                 if outside {
                                     ok = false;
                                     let headline = match period_days {
                                         Some(p) => format!(
-                                            "day {} is not a day of a {p}-day period",
-                                            day.node
+                                            "day {} is not a day of {} {p}-day period",
+                                            day.node,
+                                            if schedule.is_some_and(|s| matches!(
+                                                s.period,
+                                                crate::schedule::PeriodLengths::Each(_)
+                                            )) {
+                                                "the shortest,"
+                                            } else {
+                                                "a"
+                                            }
                                         ),
                                         None => {
                                             format!("day {} is not a day of a period", day.node)
@@ -151,7 +159,7 @@ impl Checker {
                             }
                             // A washout that fills the period is E0306 already.
                             let washout = schedule
-                                .filter(|s| s.washout_days < s.period_days)
+                                .filter(|s| s.shortest_period().is_none_or(|p| s.washout_days < p))
                                 .map_or(0, |s| s.washout_days);
                             if washout > 0
                                 && !days.is_empty()
