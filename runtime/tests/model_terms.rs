@@ -272,8 +272,8 @@ fn etas(m: &Model, theta: &[f64]) -> Vec<f64> {
         })
         .collect();
     if let Some(lo) = &lp.lagged_outcome {
-        for i in 0..n {
-            eta[i] += at(lo.param).powf(lo.gaps[i] as f64) * lo.values[i];
+        for ((e, g), v) in eta.iter_mut().zip(&lo.gaps).zip(&lo.values) {
+            *e += at(lo.param).powf(*g as f64) * v;
         }
     }
     if let Some(cd) = &lp.carryover_decay {
