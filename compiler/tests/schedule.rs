@@ -1036,8 +1036,8 @@ mod check_implies_build {
 
     #[test]
     fn examples() {
-        // Five example specs and the protocol that embeds one.
-        assert_eq!(accepted_files_build("examples"), 6);
+        // Six example specs and the protocol that embeds one.
+        assert_eq!(accepted_files_build("examples"), 7);
     }
 
     #[test]
