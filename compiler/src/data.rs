@@ -220,6 +220,7 @@ pub fn read_diary(
         schedule,
         diagnostics: Vec::new(),
         model_columns: model_columns(spec),
+        invalid_lines: Vec::new(),
     };
     let diary = reader.read();
     let has_error = reader.diagnostics.iter().any(Diagnostic::is_error);
@@ -241,6 +242,8 @@ struct DiaryReader<'a> {
     schedule: &'a Schedule,
     diagnostics: Vec<Diagnostic>,
     model_columns: Vec<ModelColumn>,
+    /// Lines with an invalid model cell (E0731): not checked further.
+    invalid_lines: Vec<u64>,
 }
 
 impl DiaryReader<'_> {
@@ -530,6 +533,9 @@ impl DiaryReader<'_> {
                 let Some(successes) = row.values[j] else {
                     continue;
                 };
+                if self.invalid_lines.contains(&row.line) {
+                    continue;
+                }
                 let problem = match row.extra.get(k).copied().flatten() {
                     None => format!(
                         "row {}: `{}` is {successes} but `{}` is empty",
@@ -574,6 +580,7 @@ impl DiaryReader<'_> {
             (v.is_some(), "a number")
         };
         if !ok {
+            self.invalid_lines.push(line);
             self.push(
                 Diagnostic::error(
                     codes::E0731,

@@ -1424,6 +1424,25 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
             a.no_arm.len(),
             a.missing.len()
         );
+        let model_reasons: Vec<String> = [
+            ("no previous value", a.no_previous.len()),
+            ("covariate missing", a.missing_covariate.len()),
+        ]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(reason, n)| format!("{reason} {n}"))
+        .collect();
+        if !model_reasons.is_empty() {
+            let _ = writeln!(
+                out,
+                "    excluded by the model's terms: {}",
+                model_reasons.join(", ")
+            );
+        }
+        let _ = writeln!(out, "    carryover: {}", l.carryover.name());
+        if let Some(c) = &l.clock {
+            let _ = writeln!(out, "    clock: `{c}` (gaps of the serial terms)");
+        }
         for (k, arm) in spec.arms.iter().enumerate() {
             let reference = if k == spec.reference {
                 " (reference)"
@@ -1485,6 +1504,47 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
                 terms.push(format!(
                     "{} * [after a period on it] ({n1} days)",
                     name(c.param)
+                ));
+            }
+            for (c, info) in pred.covariates.iter().zip(&l.covariates) {
+                terms.push(if info.standardised {
+                    format!(
+                        "{} * ({} - {}) / {}",
+                        name(c.param),
+                        info.column,
+                        num(info.centre),
+                        num(info.scale)
+                    )
+                } else {
+                    format!(
+                        "{} * ({} - {})",
+                        name(c.param),
+                        info.column,
+                        num(info.centre)
+                    )
+                });
+            }
+            if let (Some(lo), Some(centre)) = (&pred.lagged_outcome, l.lag_centre) {
+                terms.push(format!(
+                    "{}^gap * (previous {} - {})",
+                    name(lo.param),
+                    lik.outcome,
+                    num(centre)
+                ));
+            }
+            if let Some(cd) = &pred.carryover_decay {
+                terms.push(format!(
+                    "exp(-{} * s) * (effect[previous arm] - effect[arm]) ({} days after a switch)",
+                    name(cd.rate),
+                    cd.transitions.len()
+                ));
+            }
+            if let Some(la) = &pred.latent_ar1 {
+                terms.push(format!(
+                    "latent_ar1({}, {}, {})",
+                    name(la.sigma),
+                    name(la.phi),
+                    name(la.z)
                 ));
             }
             if terms.is_empty() {
