@@ -240,6 +240,10 @@ pub struct ArmCount {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnalysisSummary {
+    /// What is counted: `day`, or `value` when the model has a clock and a
+    /// day may hold several values (each counted once, and a day without a
+    /// value once).
+    pub unit: &'static str,
     /// Every day counted for the outcome (diary rows and scheduled days):
     /// `analysed` plus the exclusions' counts.
     pub days: usize,
@@ -703,6 +707,11 @@ fn analysis_summary(spec: &hir::Spec, lowered: &LoweredOutcome) -> AnalysisSumma
         }
     }
     AnalysisSummary {
+        unit: if lowered.clock.is_some() {
+            "value"
+        } else {
+            "day"
+        },
         days: a.total(),
         analysed: a.n(),
         per_arm: spec

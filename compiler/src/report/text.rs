@@ -222,15 +222,19 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         .collect();
     let _ = writeln!(
         out,
-        "  analysed {} of {} days: {}",
+        "  analysed {} of {} {}s: {}",
         a.analysed,
         a.days,
+        a.unit,
         per_arm.join(", ")
     );
     if a.exclusions.is_empty() {
         let _ = writeln!(out, "  nothing excluded, nothing missing");
     }
     for e in &a.exclusions {
+        // With a clock a day may count several values: each day once here.
+        let mut days = e.days.clone();
+        days.dedup();
         let what = match e.reason {
             "missing" => "missing (scheduled, not recorded)",
             "not reached" => "not reached yet (scheduled after the diary's last day)",
@@ -240,8 +244,8 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         for (i, line) in wrap(
             &format!(
                 "{} {}",
-                if e.days.len() == 1 { "day" } else { "days" },
-                day_ranges(&e.days)
+                if days.len() == 1 { "day" } else { "days" },
+                day_ranges(&days)
             ),
             56,
         )
