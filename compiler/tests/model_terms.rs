@@ -788,3 +788,167 @@ fn the_codes_this_file_tests_exist() {
         assert!(codes::explain(code.as_str()).is_some(), "{}", code.as_str());
     }
 }
+
+// ------------------------------------------------------------ the report
+
+fn fitted(
+    spec: &trialc::hir::Spec,
+    lowered: &[LoweredOutcome],
+) -> (
+    Vec<(LoweredOutcome, trialc_runtime::posterior::Posterior)>,
+    trialc::report::RunSettings,
+) {
+    let settings = trialc::report::RunSettings {
+        chains: 2,
+        warmup: 300,
+        draws: 300,
+        seed: 7,
+        max_depth: 10,
+        ..trialc::report::RunSettings::default()
+    };
+    let fits = lowered
+        .iter()
+        .map(|l| {
+            let cfg = trialc_runtime::nuts::NutsConfig {
+                num_chains: settings.chains,
+                num_warmup: settings.warmup,
+                num_draws: settings.draws,
+                seed: trialc::fit::outcome_seed(settings.seed, l.outcome),
+                ..trialc_runtime::nuts::NutsConfig::default()
+            };
+            let post = trialc_runtime::posterior::fit(l.model.clone(), &cfg).expect("fit");
+            (l.clone(), post)
+        })
+        .collect();
+    let _ = spec;
+    (fits, settings)
+}
+
+/// The report says how each outcome dealt with carryover (the decaying
+/// one with its half-life: log(2) / rate summarised over the draws), gives
+/// each covariate's centre and scale and the lag's centre as lowered, and
+/// folds a latent AR(1)'s innovations into one line of the text.
+#[test]
+fn the_report_says_which_terms_and_which_carryover() {
+    // mood-walks: covariates and lag, no washout.
+    let ex = example("mood-walks");
+    let l = lowered(&ex);
+    let (fits, settings) = fitted(&ex.spec, &l);
+    let r = trialc::report::build(&ex.spec, &ex.schedule, &ex.diary, &fits, &settings);
+    let o = &r.outcomes[0];
+    assert_eq!(o.carryover.method, "none");
+    assert_eq!(o.covariates.len(), 2);
+    for (c, info) in o.covariates.iter().zip(&l[0].covariates) {
+        assert_eq!(
+            (c.centre, c.scale, c.standardised),
+            (info.centre, info.scale, true)
+        );
+        assert_eq!(c.parameter, format!("covariate[{}]", info.column));
+    }
+    assert_eq!(o.lag.as_ref().map(|g| g.centre), l[0].lag_centre);
+    let json = trialc::report::json(&r);
+    assert!(json.contains("\"covariate missing\""), "{json}");
+    let text = trialc::report::text(&r);
+    assert!(
+        text.contains("covariate[stress]: per SD of `stress`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("lag: the previous recorded mood (centred on"),
+        "{text}"
+    );
+
+    // A decaying carryover: washout days analysed, the half-life reported.
+    let decay = spec(
+        "washout 2 days",
+        &format!("{MOOD}model mood {{\n  effect walking ~ normal(0, 2)\n  carryover decay(rate ~ gamma(2, 2))\n}}"),
+    );
+    let csv = mood_only(&walks_csv(&daily(49)));
+    let ex = build(".".into(), decay.clone(), csv.clone());
+    let l = lower(&ex.spec, &ex.schedule, &ex.diary, &NoHypotheses).expect("lowers");
+    let (fits, settings) = fitted(&ex.spec, &l);
+    let r = trialc::report::build(&ex.spec, &ex.schedule, &ex.diary, &fits, &settings);
+    let c = &r.outcomes[0].carryover;
+    assert_eq!((c.method, c.washout_days), ("exponential decay", 2));
+    let rate = r.outcomes[0]
+        .parameters
+        .iter()
+        .find(|p| p.name == "carryover_rate")
+        .expect("rate");
+    let h = c.half_life.expect("half-life");
+    let ln2 = std::f64::consts::LN_2;
+    // The interval of log(2) / rate is the rate's turned over: the same
+    // order statistics, up to the type-7 interpolation between neighbours
+    // (linear in the half-life there, in the rate here).
+    assert!(
+        (h.lower - ln2 / rate.upper).abs() < 0.01 * h.lower,
+        "{h:?} {rate:?}"
+    );
+    assert!(
+        (h.upper - ln2 / rate.lower).abs() < 0.01 * h.upper,
+        "{h:?} {rate:?}"
+    );
+    assert!(h.lower < h.median && h.median < h.upper);
+    assert!(trialc::report::text(&r).contains("washout days are analysed"));
+    // The same spec without the decay excludes the washout, and says so.
+    let ex = build(
+        ".".into(),
+        decay.replace("\n  carryover decay(rate ~ gamma(2, 2))", ""),
+        csv,
+    );
+    let l = lower(&ex.spec, &ex.schedule, &ex.diary, &NoHypotheses).expect("lowers");
+    let (fits, settings) = fitted(&ex.spec, &l);
+    let r = trialc::report::build(&ex.spec, &ex.schedule, &ex.diary, &fits, &settings);
+    assert_eq!(r.outcomes[0].carryover.method, "washout excluded");
+    assert!(
+        trialc::report::text(&r).contains("the washout days (2 after each switch) are excluded")
+    );
+
+    // A latent AR(1): the innovations are parameters (JSON) but one line of text.
+    let latent = spec(
+        "",
+        r#"outcome attack "Migraine attack today" {
+  type      binary
+  measured  daily
+  better    lower
+  primary
+}
+model attack {
+  effect walking ~ normal(0, 1)
+  errors ar1(phi ~ uniform(-1, 1), sigma ~ half_normal(1))
+}
+"#,
+    );
+    let mut csv = String::from("day,arm,attack\n");
+    for d in 1..=49u64 {
+        csv.push_str(&format!(
+            "{d},{},{}\n",
+            arm_of(d).unwrap_or("none"),
+            d % 3 % 2
+        ));
+    }
+    let ex = build(".".into(), latent, csv);
+    let l = lower(&ex.spec, &ex.schedule, &ex.diary, &NoHypotheses).expect("lowers");
+    let (fits, settings) = fitted(&ex.spec, &l);
+    let r = trialc::report::build(&ex.spec, &ex.schedule, &ex.diary, &fits, &settings);
+    let o = &r.outcomes[0];
+    let latent = o.latent_ar1.as_ref().expect("latent");
+    assert_eq!(latent.elements, 42);
+    assert_eq!(
+        o.parameters.iter().filter(|p| p.parameter == "z").count(),
+        42
+    );
+    let worst = o
+        .parameters
+        .iter()
+        .filter(|p| p.parameter == "z")
+        .map(|p| p.rhat)
+        .fold(f64::NEG_INFINITY, f64::max);
+    assert_eq!(latent.worst_rhat, worst);
+    let text = trialc::report::text(&r);
+    assert!(text.contains("z[1..42]: the latent AR(1)'s standard-normal innovations"));
+    assert!(
+        !text.contains("\n  z[1] "),
+        "innovations are not listed one by one"
+    );
+}
