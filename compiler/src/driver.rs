@@ -467,7 +467,9 @@ impl<S: Sources> Session<S> {
         let (read, diagnostics) = data::read_diary(&text, &checked.spec, &checked.schedule);
         self.raise(diary_file, diagnostics);
         self.stop_if_errors()?;
-        let diary = read.ok_or(Stop::Invalid)?;
+        let mut diary = read.ok_or(Stop::Invalid)?;
+        // Lowering points at the diary's rows (a covariate without a value).
+        diary.file = Some(diary_file);
         Ok((diary_file, diary))
     }
 

@@ -738,6 +738,10 @@ impl<'a> Formatter<'a> {
                         format!("continuous in {}", self.bracketed(b.span))
                     }
                     ast::OutcomeType::Binary => "binary".to_string(),
+                    ast::OutcomeType::Binomial { trials } => match &trials.node {
+                        ast::Trials::Fixed(n) => format!("binomial of {n}"),
+                        ast::Trials::Column(c) => format!("binomial of {c}"),
+                    },
                     ast::OutcomeType::Count {
                         overdispersed: false,
                     } => "count".to_string(),
@@ -836,6 +840,34 @@ impl<'a> Formatter<'a> {
             }
             K::Cutpoints(prior) => ("cutpoints".into(), format!("~ {}", self.prior(prior))),
             K::Dispersion(prior) => ("dispersion".into(), format!("~ {}", self.prior(prior))),
+            K::CarryoverDecay { params, .. } => (
+                "carryover".into(),
+                format!(
+                    "decay({})",
+                    params
+                        .iter()
+                        .map(|p| format!("{} ~ {}", p.name.node, self.prior(&p.prior)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            K::Covariate {
+                column,
+                standardised,
+                prior,
+                missing_excluded,
+            } => (
+                match standardised {
+                    Some(_) => format!("covariate {} standardised", column.node),
+                    None => format!("covariate {}", column.node),
+                },
+                match missing_excluded {
+                    Some(_) => format!("~ {} missing excluded", self.prior(prior)),
+                    None => format!("~ {}", self.prior(prior)),
+                },
+            ),
+            K::Lag(prior) => ("lag".into(), format!("~ {}", self.prior(prior))),
+            K::Clock(column) => ("clock".into(), column.node.clone()),
         }
     }
 

@@ -239,6 +239,19 @@ const PINNED: &[(&str, bool)] = &[
     ("model m { errors ar1(phi ~ uniform(-1, 1), sigma ~ half_normal(2)) }", true),
     ("model m { errors independent() }", true),
     ("model m { errors markov(sigma ~ half_normal(2)) }", false),
+    ("model m { covariate stress standardised ~ normal(0, 1) missing excluded }", true),
+    ("model m { covariate stress ~ normal(0, 1) missing }", false),
+    ("model m { covariate stress standardised normal(0, 1) }", false),
+    ("model m { covariate standardised ~ sceptical missing excluded }", true),
+    ("model m { lag ~ uniform(-1, 1) clock hour }", true),
+    ("model m { clock }", false),
+    ("model m { carryover decay(rate ~ gamma(2, 2)) }", true),
+    ("model m { carryover decay() }", true),
+    ("model m { carryover decay ~ normal(0, 1) }", true),
+    ("model m { carryover decay(rate ~ gamma(2, 2) }", false),
+    ("outcome o { type binomial of 10 }", true),
+    ("outcome o { type binomial of attempts measured daily }", true),
+    ("outcome o { type binomial 10 }", false),
     ("model m { carryover a ~ normal(0, 2) cutpoints ~ induced_dirichlet(1) dispersion ~ gamma(2, 0.1) }", true),
     ("prior p = normal(0, 0.5)", true),
     ("prior p normal(0, 0.5)", false),
@@ -636,7 +649,19 @@ impl Gen {
                             self.push("]");
                         }
                     }
-                    1 => self.push("binary"),
+                    1 => {
+                        if self.rng.chance(70) {
+                            self.push("binary");
+                        } else {
+                            self.push("binomial");
+                            self.push("of");
+                            if self.rng.chance(50) {
+                                self.integer();
+                            } else {
+                                self.name();
+                            }
+                        }
+                    }
                     2 => {
                         self.push("count");
                         if self.rng.chance(50) {
@@ -693,7 +718,7 @@ impl Gen {
     }
 
     fn model_statement(&mut self) {
-        match self.rng.below(7) {
+        match self.rng.below(8) {
             0 | 1 => {
                 let key = self.rng.pick(&["effect", "carryover"]);
                 self.push(key);
@@ -716,6 +741,41 @@ impl Gen {
                     self.duration();
                 }
             }
+            5 if self.rng.chance(50) => {
+                self.push("covariate");
+                self.name();
+                if self.rng.chance(50) {
+                    self.push("standardised");
+                }
+                self.push("~");
+                self.prior(0);
+                if self.rng.chance(40) {
+                    self.push("missing");
+                    self.push("excluded");
+                }
+            }
+            5 => match self.rng.below(3) {
+                0 => {
+                    self.push("lag");
+                    self.push("~");
+                    self.prior(0);
+                }
+                1 => {
+                    self.push("clock");
+                    self.name();
+                }
+                _ => {
+                    self.push("carryover");
+                    self.push("decay");
+                    self.push("(");
+                    if self.rng.chance(70) {
+                        self.push("rate");
+                        self.push("~");
+                        self.prior(0);
+                    }
+                    self.push(")");
+                }
+            },
             _ => {
                 self.push("errors");
                 let structure = self.rng.pick(&["independent", "ar1"]);

@@ -702,6 +702,7 @@ fn naproxen_three_arms_and_every_family() {
             Family::NormalAr1 { .. } => "normal_ar1",
             Family::Normal { .. } => "normal",
             Family::BernoulliLogit => "bernoulli",
+            Family::BinomialLogit { .. } => "binomial",
             Family::PoissonLog => "poisson",
             Family::NegBinomial2Log { .. } => "neg_binomial_2",
             Family::OrderedLogistic { .. } => "ordinal",

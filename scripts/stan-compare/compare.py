@@ -51,6 +51,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 import contextlib
 import re
 
@@ -82,12 +83,20 @@ CASES = [
     ("ordinal_7", f"{EX}/naproxen-dose/naproxen-dose.trial", "pgic", "ordinal", "ordered logistic 1..7, cutpoints = cumulative logits of p ~ dirichlet(1) (the induced Dirichlet(1)), 3 arms", None),
     ("ordinal_5", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "sleep_quality", "ordinal_magnesium", "ordered logistic 1..5, cutpoints = cumulative logits of p ~ dirichlet(1) (the induced Dirichlet(1)), robust LFM mixture", None),
     ("conflict", f"{HERE}/cases/conflict/conflict.trial", "pain", "ar1_conflict", "continuous AR(1) with gaps, LFM prior contradicted by the data (robust component dominates)", None),
+    # issue 12: the model terms
+    ("lag_covariates", f"{EX}/mood-walks/mood-walks.trial", "mood", "lag_covariates_mood", "continuous, lagged outcome (rho^g across gaps), two standardised daily covariates, days without one excluded", None),
+    ("binomial", f"{HERE}/cases/binomial/binomial.trial", "on_time", "binomial_adherence", "binomial-logit, trials from a diary column, a standardised covariate", None),
+    ("latent_count_ar1", f"{HERE}/cases/count_ar1/count_ar1.trial", "y", "latent_count_ar1", "count_ar1 from a spec: poisson-log with a latent non-centred AR(1), 89 parameters", None),
+    ("latent_binary", f"{HERE}/cases/latent_binary/latent_binary.trial", "attack", "latent_binary", "bernoulli-logit with a latent AR(1), exact across washout gaps", None),
+    ("decay", f"{HERE}/cases/decay/decay.trial", "pain", "decay_naproxen", "continuous, carryover as exponential decay (washout days analysed)", None),
+    ("clock", f"{HERE}/cases/clock/clock.trial", "heart_rate", "clock_hr", "continuous AR(1), gaps counted in hours (the diary's clock), 3 readings a day", None),
     # negative controls: Stan deliberately fitted to a different model or data
     ("NEG_ignore_gaps", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "NEGATIVE CONTROL: AR(1) with the gaps ignored (days renumbered 1..N)", "ignore_gaps"),
     ("NEG_conflict_no_robust", f"{HERE}/cases/conflict/conflict.trial", "pain", "neg_ar1_conflict_norobust", "NEGATIVE CONTROL: conflict case, effect prior without the robust component", None),
     # probe (neither must pass nor fail): the same omission where the data agree with the hypothesis
     ("PROBE_no_robust", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "neg_ar1_migraine_norobust", "PROBE: magnesium pain, effect prior without the robust component (data agree with H1)", None),
     ("NEG_shift", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "NEGATIVE CONTROL: y + 0.1 on magnesium days (true effect shift 0.1)", "shift"),
+    ("NEG_lag_ignore_gaps", f"{EX}/mood-walks/mood-walks.trial", "mood", "lag_covariates_mood", "NEGATIVE CONTROL: mood-walks with the lag weighted rho, not rho^g (every gap set to 1)", "lag_gaps_1"),
 ]
 
 # Robust LFM priors, written by hand from the specs: (spec file stem, outcome)
@@ -133,11 +142,13 @@ def trialc_run(trialc, spec, work, draws=DRAWS):
     os.makedirs(out, exist_ok=True)
     cmd = [trialc, "run", "--allow-outside", spec, "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(draws),
            "--seed", str(TRIALC_SEED), "--format", "json", "--out", out]
+    started = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
     if p.returncode not in (0, 3):
         raise SystemExit(f"trialc run failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
     rep = json.load(open(os.path.join(out, "report.json")))
-    _run_cache[(spec, draws)] = (rep, out, p.returncode, " ".join(os.path.relpath(c, ROOT) if os.path.isabs(c) else c for c in cmd))
+    _run_cache[(spec, draws)] = (rep, out, p.returncode, " ".join(os.path.relpath(c, ROOT) if os.path.isabs(c) else c for c in cmd), seconds)
     return _run_cache[(spec, draws)]
 
 
@@ -169,10 +180,12 @@ def stan_data(o, tweak):
     y = np.array(lik["y"], dtype=float)
     days = np.array(o["days"], dtype=int)
     n = len(y)
-    assert len(days) == n and np.all(np.diff(days) > 0), "days must be strictly increasing"
-    assert list(lik["days"]) in ([], list(days)), "likelihood days differ from the analysis set"
+    # The model's clock: trial days, or the diary's own unit (`clock hour`).
+    times = np.array(lik["days"] if lik["days"] else o["days"], dtype=int)
+    assert len(days) == n and np.all(np.diff(days) >= 0), "days must not decrease"
+    assert len(times) == n and np.all(np.diff(times) > 0), "times must be strictly increasing"
     assert abs(o["dbar"] - days.mean()) < 1e-9, "dbar is not the mean analysed day"
-    assert not pred["carryover"] and not pred.get("latent_ar1"), "case uses carryover/latent terms"
+    assert not pred["carryover"], "case uses constant carryover terms"
     cols = [np.array(c["values"], dtype=float) for c in pred["arm_effects"]]
     for c in cols:
         assert set(np.unique(c)) <= {0.0, 1.0}
@@ -190,7 +203,7 @@ def stan_data(o, tweak):
     fam = lik["family"]
     famname = fam if isinstance(fam, str) else next(iter(fam))
     if tweak == "ignore_gaps":
-        days = np.arange(1, n + 1)
+        times = np.arange(1, n + 1)
     if tweak == "shift":
         y = y + 0.1 * X[:, 0]
     d = {"N": n}
@@ -205,13 +218,44 @@ def stan_data(o, tweak):
         d["X"] = X.tolist()
     if t is not None:
         d["t"] = t.tolist()
-    if famname == "NormalAr1":
-        d["day"] = [int(v) for v in days]
+    if famname == "NormalAr1" or pred.get("latent_ar1"):
+        d["day"] = [int(v) for v in times]
     if famname == "OrderedLogistic":
         assert o["model"]["params"][0]["name"] == "cutpoints"
         d["K"] = o["model"]["params"][0]["size"] + 1
         d["P"] = X.shape[1]
         assert np.all((np.array(d["y"]) >= 1) & (np.array(d["y"]) <= d["K"]))
+    if famname == "BinomialLogit":
+        d["n"] = [int(v) for v in fam["BinomialLogit"]["trials"]]
+        assert np.all(np.array(d["y"]) <= np.array(d["n"]))
+    covs = pred.get("covariates") or []
+    if covs:
+        C = np.stack([np.array(c["values"], dtype=float) for c in covs], axis=1)
+        # centred (and standardised) by trialc: mean 0 over the analysed days
+        assert np.allclose(C.mean(axis=0), 0.0, atol=1e-9), "covariates are not centred"
+        d["K"], d["C"] = C.shape[1], C.tolist()
+    lag = pred.get("lagged_outcome")
+    if lag:
+        v = np.array(lag["values"], dtype=float)
+        assert abs(v.mean()) < 1e-9, "lagged values are not centred"
+        gaps = np.array(lag["gaps"], dtype=int)
+        assert np.all(gaps >= 1)
+        if tweak == "lag_gaps_1":
+            gaps = np.ones_like(gaps)
+        d["lagv"], d["gap"] = v.tolist(), [int(g) for g in gaps]
+    decay = pred.get("carryover_decay")
+    if decay:
+        eff = [c["param"] for c in pred["arm_effects"]]
+        assert len(eff) == 1, "one effect per decay case"
+        tr = decay["transitions"]
+        d["M"] = len(tr)
+        d["obs"] = [int(x["obs"]) + 1 for x in tr]
+        d["s"] = [float(x["elapsed"]) for x in tr]
+        d["from_eff"] = [1.0 if x["from"] == eff[0] else 0.0 for x in tr]
+        d["to_eff"] = [1.0 if x["to"] == eff[0] else 0.0 for x in tr]
+        # every transition is a change of arm, on the first days of a period
+        assert all(f != g for f, g in zip(d["from_eff"], d["to_eff"]))
+        assert all(s >= 1 for s in d["s"])
     return d, famname
 
 
@@ -236,6 +280,16 @@ def stan_names(o):
         elif n == "cutpoints":
             for j in range(1, p["size"] + 1):
                 names[f"cutpoints[{j}]"] = [f"c.{j}"]
+        elif n.startswith("covariate["):
+            k = [c["param"] for c in lik["predictor"]["covariates"]].index(pid) + 1
+            names[n] = [f"b.{k}"]
+        elif n == "lag":
+            names[n] = ["rho"]
+        elif n == "carryover_rate":
+            names[n] = ["rate"]
+        elif n == "z":
+            for j in range(1, p["size"] + 1):
+                names[f"z[{j}]"] = [f"z.{j}"]
         else:
             raise SystemExit(f"no Stan name for {n}")
     return names
@@ -252,7 +306,9 @@ def fit_stan(program, data, draws=DRAWS):
     try:
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
             post = stan.build(code, data=data, random_seed=STAN_SEED)
+            started = time.perf_counter()
             fit = post.sample(num_chains=CHAINS, num_warmup=WARMUP, num_samples=draws)
+            seconds = time.perf_counter() - started
     finally:
         os.dup2(saved[0], 2)
         os.dup2(saved[1], 1)
@@ -260,7 +316,7 @@ def fit_stan(program, data, draws=DRAWS):
     names = list(fit.sample_and_sampler_param_names) + list(fit.constrained_param_names)
     draws = fit._draws  # (names, draws, chains)
     out = {nm: draws[i].T for i, nm in enumerate(names)}
-    return out
+    return out, seconds
 
 
 # ------------------------------------------------------- robust LFM priors
@@ -330,11 +386,11 @@ def decisions(o_rep, arm_names, rules, outcome):
 def compare_case(case, args, draws=DRAWS):
     name, spec, outcome, program, kind, tweak = case
     o = mir(args.trialc, spec)[outcome]
-    rep, out, rc, cmd = trialc_run(args.trialc, spec, args.work, draws)
+    rep, out, rc, cmd, t_seconds = trialc_run(args.trialc, spec, args.work, draws)
     o_rep = next(x for x in rep["outcomes"] if x["name"] == outcome)
     data, fam = stan_data(o, tweak)
     log(f"[{name}] Stan fit of {program}.stan on {outcome} (n={data['N']}, {draws} draws/chain) ...")
-    s = fit_stan(program, data, draws)
+    s, s_seconds = fit_stan(program, data, draws)
     t_draws = read_cmdstan(out, outcome)
     smap = stan_names(o)
     rows, drows = [], []
@@ -404,7 +460,19 @@ def compare_case(case, args, draws=DRAWS):
     checks = [r["mean_ok"] for r in rows] + [r["sd_ok"] for r in rows] + [d["ok"] for d in drows]
     if wrow is not None:
         checks += [wrow["ok"], wrow["report_ok"]] + ([wrow["dir_ok"]] if wrow["dir_ok"] is not None else [])
-    return {"case": name + ("" if draws == DRAWS else f" (x{draws // DRAWS} draws)"), "draws": draws, "spec": os.path.relpath(spec, ROOT), "outcome": outcome, "stan": f"stan/{program}.stan",
+    # Speed: the lowest bulk-ESS over every parameter (latent innovations
+    # included) per second of wall time: trialc's whole `trialc run` (parse,
+    # check, diary, fit, report; every outcome of the spec) against Stan's
+    # sampling call (warmup and draws, not the compile).
+    lowest_t = min(rows, key=lambda r: r["trialc_ess_bulk"])
+    lowest_s = min(rows, key=lambda r: r["stan_ess_bulk"])
+    speed = {"trialc_seconds": t_seconds, "stan_seconds": s_seconds,
+             "trialc_min_ess": lowest_t["trialc_ess_bulk"], "trialc_min_param": lowest_t["param"],
+             "stan_min_ess": lowest_s["stan_ess_bulk"], "stan_min_param": lowest_s["param"],
+             "trialc_ess_per_s": lowest_t["trialc_ess_bulk"] / t_seconds,
+             "stan_ess_per_s": lowest_s["stan_ess_bulk"] / s_seconds,
+             "trialc_divergences": int(o_rep["sampler"]["divergences"])}
+    return {"case": name + ("" if draws == DRAWS else f" (x{draws // DRAWS} draws)"), "draws": draws, "spec": os.path.relpath(spec, ROOT), "outcome": outcome, "stan": f"stan/{program}.stan", "speed": speed,
             "kind": kind, "negative": name.startswith("NEG"), "probe": name.startswith("PROBE"), "n": data["N"], "family": fam,
             "trialc_cmd": cmd, "trialc_rc": rc, "stan_divergences": div,
             "params": rows, "decisions": drows, "weight": wrow, "n_checks": len(checks), "n_pass": int(sum(checks)),
@@ -414,6 +482,34 @@ def compare_case(case, args, draws=DRAWS):
 # ------------------------------------------------------------------- output
 def fmt(v, d=3):
     return f"{v:.{d}f}"
+
+
+def collapsed(params):
+    """The parameter rows with the elements of a long vector (a latent
+    AR(1)'s innovations z[1..N]) folded into one row: its worst element by
+    |delta|/MCSE_c (shown), the worst sd ratio, and both checks over all."""
+    out, groups = [], {}
+    for p in params:
+        base = p["param"].split("[")[0]
+        if "[" in p["param"] and sum(1 for q in params if q["param"].startswith(base + "[")) > 8:
+            groups.setdefault(base, []).append(p)
+            if len(groups[base]) == 1:
+                out.append(base)
+        else:
+            out.append(p)
+    rows = []
+    for p in out:
+        if not isinstance(p, str):
+            rows.append(p)
+            continue
+        g = groups[p]
+        worst = dict(max(g, key=lambda q: q["z"]))
+        ratio = max(g, key=lambda q: abs(q["sd_ratio"] - 1))
+        worst.update({"param": f"{p}[1..{len(g)}] (worst of {len(g)}: {worst['param']}; sd ratio {ratio['param']})",
+                      "trialc_sd": ratio["trialc_sd"], "stan_sd": ratio["stan_sd"], "sd_ratio": ratio["sd_ratio"],
+                      "mean_ok": all(q["mean_ok"] for q in g), "sd_ok": all(q["sd_ok"] for q in g)})
+        rows.append(worst)
+    return rows
 
 
 PARAM_HEAD = ["| case | parameter | trialc mean (MCSE) | Stan mean (MCSE) | \\|Δ\\|/MCSE_c | trialc sd | Stan sd | sd ratio | mean | sd |",
@@ -435,7 +531,7 @@ def table_rows(results):
     for r in results:
         cases.append(f"| {r['case']} | `{r['spec']}` / {r['outcome']} | `{r['stan']}` | {r['n']} | {r['kind']} | "
                      f"{r['trialc_rc']} | {r['stan_divergences']} | {r['n_pass']}/{r['n_checks']} |")
-        for p in r["params"]:
+        for p in collapsed(r["params"]):
             params.append(f"| {r['case']} | {p['param']} | {p['trialc_mean']:.4f} ({p['trialc_mcse']:.4f}) | "
                           f"{p['stan_mean']:.4f} ({p['stan_mcse']:.4f}) | {p['z']:.2f} | {p['trialc_sd']:.4f} | "
                           f"{p['stan_sd']:.4f} | {p['sd_ratio']:.3f} | {'ok' if p['mean_ok'] else '**FAIL**'} | "

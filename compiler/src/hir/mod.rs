@@ -159,6 +159,11 @@ pub enum OutcomeType {
         bounds: Option<(f64, f64)>,
     },
     Binary,
+    /// Successes of a number of trials: the same number every day, or
+    /// (`None`) the number in the diary column `Outcome::trials_column`.
+    Binomial {
+        trials: Option<u64>,
+    },
     Count {
         overdispersed: bool,
     },
@@ -186,6 +191,8 @@ pub struct Outcome {
     pub unit: Option<String>,
     pub primary: bool,
     pub span: Span,
+    /// The diary column of a binomial outcome's trials (`binomial of COLUMN`).
+    pub trials_column: Option<Located<String>>,
 }
 
 /// A prior, resolved: presets expanded, parameters checked.
@@ -251,6 +258,44 @@ pub struct Model {
     /// Carryover per arm, when the schedule models carryover.
     pub carryover: Vec<Effect>,
     pub span: Span,
+    /// Diary covariates (`covariate COLUMN …`), in spec order.
+    pub covariates: Vec<CovariateTerm>,
+    /// `lag ~ PRIOR`: the previous measurement of the outcome, its weight
+    /// rho^g across a gap of g.
+    pub lag: Option<Prior>,
+    /// `errors ar1(…)` on a binary, binomial or count outcome: a latent
+    /// AR(1) process on the linear predictor.
+    pub latent_ar1: Option<LatentAr1>,
+    /// `carryover decay(rate ~ PRIOR)`: the prior of the rate at which the
+    /// previous arm's effect fades; washout days are then analysed.
+    pub carryover_decay: Option<Prior>,
+    /// `clock COLUMN`: the diary column the serial terms (AR(1) errors,
+    /// latent AR(1), lag) count gaps in, instead of trial days.
+    pub clock: Option<Located<String>>,
+}
+
+/// `covariate COLUMN [standardised] ~ PRIOR [missing excluded]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovariateTerm {
+    /// The diary column (another outcome's column is allowed).
+    pub column: String,
+    /// Centred and divided by its SD over the analysed days (else centred).
+    pub standardised: bool,
+    /// A day without a value is excluded (and counted) rather than an error.
+    pub exclude_missing: bool,
+    pub prior: Prior,
+    /// The whole statement.
+    pub span: Span,
+    /// The column's name in the statement.
+    pub column_span: Span,
+}
+
+/// The priors of a latent AR(1) process: innovation SD on the link scale
+/// and correlation per time unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatentAr1 {
+    pub sigma: Prior,
+    pub phi: Prior,
 }
 
 impl Model {
@@ -259,6 +304,7 @@ impl Model {
         match &self.likelihood {
             Likelihood::Normal { intercept, .. }
             | Likelihood::Bernoulli { intercept }
+            | Likelihood::Binomial { intercept }
             | Likelihood::Poisson { intercept }
             | Likelihood::NegBinomial { intercept, .. } => Some(intercept),
             Likelihood::OrderedLogistic { .. } => None,
@@ -273,6 +319,8 @@ pub enum Likelihood {
     Normal { intercept: Prior, errors: Errors },
     /// Binary: Bernoulli with a logit link.
     Bernoulli { intercept: Prior },
+    /// Binomial: successes of trials with a logit link.
+    Binomial { intercept: Prior },
     /// Count: Poisson with a log link.
     Poisson { intercept: Prior },
     /// Overdispersed count: NB2 with a log link; `dispersion` is psi.

@@ -391,11 +391,13 @@ pub fn occurrences(file: &ast::File) -> Vec<Occurrence> {
                         | S::Cutpoints(prior)
                         | S::Dispersion(prior)
                         | S::Trend { prior, .. } => prior_names(prior, &mut push),
-                        S::Errors { params, .. } => {
+                        S::Errors { params, .. } | S::CarryoverDecay { params, .. } => {
                             for p in params {
                                 prior_names(&p.prior, &mut push);
                             }
                         }
+                        S::Covariate { prior, .. } | S::Lag(prior) => prior_names(prior, &mut push),
+                        S::Clock(_) => {}
                     }
                 }
             }
@@ -504,8 +506,13 @@ pub fn all_priors(file: &ast::File) -> Vec<&ast::Prior> {
                         | S::Intercept(prior)
                         | S::Cutpoints(prior)
                         | S::Dispersion(prior)
-                        | S::Trend { prior, .. } => out.push(prior),
-                        S::Errors { params, .. } => out.extend(params.iter().map(|p| &p.prior)),
+                        | S::Trend { prior, .. }
+                        | S::Covariate { prior, .. }
+                        | S::Lag(prior) => out.push(prior),
+                        S::Errors { params, .. } | S::CarryoverDecay { params, .. } => {
+                            out.extend(params.iter().map(|p| &p.prior))
+                        }
+                        S::Clock(_) => {}
                     }
                 }
             }

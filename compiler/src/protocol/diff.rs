@@ -239,6 +239,13 @@ fn outcome_text(o: &hir::Outcome) -> Vec<(&'static str, Option<String>)> {
         } => format!("continuous in [{}, {}]", num(lo), num(hi)),
         OutcomeType::Continuous { bounds: None } => "continuous".into(),
         OutcomeType::Binary => "binary".into(),
+        OutcomeType::Binomial { trials: Some(n) } => format!("binomial of {n}"),
+        OutcomeType::Binomial { trials: None } => format!(
+            "binomial of `{}`",
+            o.trials_column
+                .as_ref()
+                .map_or("the trials column", |c| c.value.as_str())
+        ),
         OutcomeType::Count { overdispersed } => {
             if overdispersed {
                 "count overdispersed".into()

@@ -948,6 +948,13 @@ impl<'a> Builder<'a> {
                 } => format!("continuous in [{}, {}]", num(lo), num(hi)),
                 OutcomeType::Continuous { bounds: None } => "continuous".into(),
                 OutcomeType::Binary => "binary".into(),
+                OutcomeType::Binomial { trials: Some(n) } => format!("binomial of {n}"),
+                OutcomeType::Binomial { trials: None } => format!(
+                    "binomial of `{}`",
+                    o.trials_column
+                        .as_ref()
+                        .map_or("the trials column", |c| c.value.as_str())
+                ),
                 OutcomeType::Count {
                     overdispersed: false,
                 } => "count".into(),
@@ -2010,10 +2017,14 @@ fn preset_at(file: &ast::File, span: Span) -> Option<String> {
                 | ast::ModelStatementKind::Trend { prior, .. }
                 | ast::ModelStatementKind::Cutpoints(prior)
                 | ast::ModelStatementKind::Dispersion(prior)
-                | ast::ModelStatementKind::Carryover { prior, .. } => vec![prior],
-                ast::ModelStatementKind::Errors { params, .. } => {
+                | ast::ModelStatementKind::Carryover { prior, .. }
+                | ast::ModelStatementKind::Covariate { prior, .. }
+                | ast::ModelStatementKind::Lag(prior) => vec![prior],
+                ast::ModelStatementKind::Errors { params, .. }
+                | ast::ModelStatementKind::CarryoverDecay { params, .. } => {
                     params.iter().map(|p| &p.prior).collect()
                 }
+                ast::ModelStatementKind::Clock(_) => Vec::new(),
             };
             for p in priors {
                 if p.span == span {

@@ -310,6 +310,11 @@ pub enum OutcomeType {
         bounds: Option<Spanned<(f64, f64)>>,
     },
     Binary,
+    /// `binomial of 10` or `binomial of attempts`: successes of a number of
+    /// trials, fixed or in a diary column.
+    Binomial {
+        trials: Spanned<Trials>,
+    },
     /// `count` or `count overdispersed`
     Count {
         overdispersed: bool,
@@ -318,6 +323,15 @@ pub enum OutcomeType {
     Ordinal {
         levels: Spanned<(i64, i64)>,
     },
+}
+
+/// The trials of a binomial outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Trials {
+    /// The same number every day.
+    Fixed(u64),
+    /// A diary column.
+    Column(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -369,6 +383,25 @@ pub enum ModelStatementKind {
     Dispersion(Prior),
     /// `carryover ARM ~ PRIOR`
     Carryover { arm: Ident, prior: Prior },
+    /// `carryover decay(rate ~ PRIOR)`: the previous arm's effect fading
+    /// after a switch; `keyword` is the span of `decay`.
+    CarryoverDecay {
+        keyword: Span,
+        params: Vec<NamedPrior>,
+    },
+    /// `covariate stress [standardised] ~ PRIOR [missing excluded]`
+    Covariate {
+        column: Ident,
+        /// The span of `standardised`, when written.
+        standardised: Option<Span>,
+        prior: Prior,
+        /// The span of `missing excluded`, when written.
+        missing_excluded: Option<Span>,
+    },
+    /// `lag ~ PRIOR`: the previous measurement of the outcome.
+    Lag(Prior),
+    /// `clock hour`: the diary column the serial terms count time in.
+    Clock(Ident),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -64,6 +64,9 @@ const MODEL_STATEMENTS: &[&str] = &[
     "cutpoints",
     "dispersion",
     "carryover",
+    "covariate",
+    "lag",
+    "clock",
 ];
 const DECIDE_RULES: &[&str] = &["recommend", "stop", "otherwise"];
 const REPORT_ENTRIES: &[&str] = &[
@@ -867,7 +870,7 @@ impl<'s> Parser<'s> {
 
     fn outcome_type(&mut self) -> Option<ast::OutcomeType> {
         use ast::OutcomeType as T;
-        let words = ["continuous", "binary", "count", "ordinal"];
+        let words = ["continuous", "binary", "binomial", "count", "ordinal"];
         let (word, _) = self.one_of(&words, "an outcome type")?;
         Some(match word {
             "continuous" => {
@@ -885,6 +888,21 @@ impl<'s> Parser<'s> {
                 T::Continuous { bounds }
             }
             "binary" => T::Binary,
+            "binomial" => {
+                self.expect_word("of")?;
+                let trials = match self.peek().map(|t| t.token) {
+                    Some(Token::Ident) => {
+                        let name = self.ident("the diary column of the trials")?;
+                        Spanned::new(ast::Trials::Column(name.node), name.span)
+                    }
+                    _ => {
+                        let n =
+                            self.integer("the number of trials, or the diary column that has it")?;
+                        Spanned::new(ast::Trials::Fixed(n.node), n.span)
+                    }
+                };
+                T::Binomial { trials }
+            }
             "count" => T::Count {
                 overdispersed: self.eat_word("overdispersed").is_some(),
             },
@@ -939,6 +957,16 @@ impl<'s> Parser<'s> {
                 }
             }
             "carryover" => {
+                // `carryover decay(…)`; an arm called `decay` is followed by `~`.
+                if self.word_at(self.pos) == Some("decay")
+                    && self.peek_at(1).map(|t| t.token) == Some(Token::LParen)
+                {
+                    let keyword = self.bump().span;
+                    return Some(K::CarryoverDecay {
+                        keyword,
+                        params: self.named_priors("a parameter name (`rate`)")?,
+                    });
+                }
                 let arm = self.ident("the arm whose carryover this is")?;
                 self.expect(Token::Tilde, "`~`")?;
                 K::Carryover {
@@ -946,6 +974,27 @@ impl<'s> Parser<'s> {
                     prior: self.prior()?,
                 }
             }
+            "covariate" => {
+                let column = self.ident("the diary column of the covariate")?;
+                let standardised = self.eat_word("standardised");
+                self.expect(Token::Tilde, "`~`")?;
+                let prior = self.prior()?;
+                let missing_excluded = match self.eat_word("missing") {
+                    Some(start) => Some(start.to(self.expect_word("excluded")?)),
+                    None => None,
+                };
+                K::Covariate {
+                    column,
+                    standardised,
+                    prior,
+                    missing_excluded,
+                }
+            }
+            "lag" => {
+                self.expect(Token::Tilde, "`~`")?;
+                K::Lag(self.prior()?)
+            }
+            "clock" => K::Clock(self.ident("the diary column of the clock")?),
             "intercept" | "cutpoints" | "dispersion" => {
                 self.expect(Token::Tilde, "`~`")?;
                 let prior = self.prior()?;
@@ -972,29 +1021,34 @@ impl<'s> Parser<'s> {
                 } else {
                     ast::ErrorStructure::Independent
                 };
-                self.expect(Token::LParen, "`(`")?;
-                let mut params = Vec::new();
-                if !self.at(Token::RParen) {
-                    loop {
-                        let name = self.ident("a parameter name (`sigma` or `phi`)")?;
-                        self.expect(Token::Tilde, "`~`")?;
-                        params.push(ast::NamedPrior {
-                            name,
-                            prior: self.prior()?,
-                        });
-                        if self.eat(Token::Comma).is_none() {
-                            break;
-                        }
-                    }
-                }
-                self.expect(Token::RParen, "`,` or `)`")?;
                 K::Errors {
                     structure: Spanned::new(structure, span),
-                    params,
+                    params: self.named_priors("a parameter name (`sigma` or `phi`)")?,
                 }
             }
             _ => return None,
         })
+    }
+
+    /// `( [NAME ~ PRIOR {, NAME ~ PRIOR}] )`
+    fn named_priors(&mut self, what: &str) -> Option<Vec<ast::NamedPrior>> {
+        self.expect(Token::LParen, "`(`")?;
+        let mut params = Vec::new();
+        if !self.at(Token::RParen) {
+            loop {
+                let name = self.ident(what)?;
+                self.expect(Token::Tilde, "`~`")?;
+                params.push(ast::NamedPrior {
+                    name,
+                    prior: self.prior()?,
+                });
+                if self.eat(Token::Comma).is_none() {
+                    break;
+                }
+            }
+        }
+        self.expect(Token::RParen, "`,` or `)`")?;
+        Some(params)
     }
 
     fn prior(&mut self) -> Option<ast::Prior> {

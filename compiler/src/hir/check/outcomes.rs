@@ -99,6 +99,7 @@ impl Checker {
         let mut better = None;
         let mut mcid: Option<ast::Spanned<f64>> = None;
         let mut unit = None;
+        let mut trials_column = None;
         let mut primary: Option<Span> = None;
         let mut secondary: Option<Span> = None;
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
@@ -117,6 +118,14 @@ impl Checker {
                 ast::OutcomeFieldKind::Type(t) => {
                     kind = self.outcome_type(t, field.span);
                     ok &= kind.is_some();
+                    if let ast::OutcomeType::Binomial { trials } = t {
+                        if let ast::Trials::Column(c) = &trials.node {
+                            trials_column = Some(Located {
+                                value: c.clone(),
+                                span: trials.span,
+                            });
+                        }
+                    }
                 }
                 ast::OutcomeFieldKind::Measured(m) => {
                     measured = Some(match m {
@@ -233,6 +242,7 @@ impl Checker {
             unit: unit.clone(),
             primary: primary.is_some(),
             span: block.name.span,
+            trials_column: trials_column.clone(),
         };
         let Some(better) = better else {
             if rejected("better") {
@@ -320,6 +330,21 @@ impl Checker {
                 }
             }
             ast::OutcomeType::Binary => OutcomeType::Binary,
+            ast::OutcomeType::Binomial { trials } => match trials.node {
+                ast::Trials::Fixed(0) => {
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0409,
+                            "a binomial outcome needs at least one trial a day",
+                        )
+                        .with_primary(trials.span, "zero trials")
+                        .with_help("write the number of trials each day, e.g. `binomial of 10`, or the diary column that records it"),
+                    );
+                    return None;
+                }
+                ast::Trials::Fixed(n) => OutcomeType::Binomial { trials: Some(n) },
+                ast::Trials::Column(_) => OutcomeType::Binomial { trials: None },
+            },
             ast::OutcomeType::Count { overdispersed } => OutcomeType::Count {
                 overdispersed: *overdispersed,
             },
