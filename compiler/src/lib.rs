@@ -22,6 +22,7 @@ pub mod markdown;
 pub mod render;
 pub mod report;
 pub mod schedule;
+pub mod simulate;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Explain { code } => explain(&code),
         Command::Debug(args) => debug(&mut session(), &args),
+        Command::Simulate(args) => cli::simulate::run(&args, options),
     }
 }
 

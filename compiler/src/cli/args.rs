@@ -46,6 +46,9 @@ pub enum Command {
     Explain { code: String },
     /// Print an intermediate representation.
     Debug(DebugArgs),
+    /// Simulate the design: how often each rule fires under scenarios,
+    /// stopping, duration, bias and coverage (docs/simulate.md).
+    Simulate(super::simulate::SimulateArgs),
 }
 
 #[derive(clap::Args)]

@@ -2,4 +2,5 @@
 //! grammar and the terminal.
 
 pub mod args;
+pub mod simulate;
 pub mod term;
