@@ -295,6 +295,12 @@ fn shards_merge_into_exactly_the_run_in_one_piece_whatever_the_threads() {
         .collect();
     let merged = simulate::merge(&parts).expect("merge");
     assert_eq!(summary::to_json(&merged), whole_json);
+    // The results read back (the protocol renderer reads them); serde_json
+    // parses a float to within an ulp, so numbers are compared so.
+    let read: simulate::Simulation = serde_json::from_str(&whole_json).expect("results JSON");
+    let value = |text: &str| serde_json::from_str::<serde_json::Value>(text).expect("JSON");
+    assert!(close(&value(&summary::to_json(&read)), &value(&whole_json)));
+    assert_eq!(read.results.len(), whole.results.len());
     // Parts that do not make the whole are refused.
     assert!(simulate::merge(&parts[..2]).is_err());
     let twice = vec![parts[0].clone(), parts[0].clone(), parts[1].clone()];
@@ -305,6 +311,27 @@ fn shards_merge_into_exactly_the_run_in_one_piece_whatever_the_threads() {
     // The whole run covers 2 designs x 3 scenarios.
     assert_eq!(whole.results.len(), 6);
     assert!(whole.results.iter().all(|c| c.replicates == 6));
+}
+
+/// JSON values equal up to a relative 1e-12 in numbers.
+fn close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as V;
+    match (a, b) {
+        (V::Number(x), V::Number(y)) => {
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1e-300)
+        }
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b))
+        }
+        (V::Object(x), V::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
+        }
+        _ => a == b,
+    }
 }
 
 #[test]

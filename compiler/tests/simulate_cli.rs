@@ -167,6 +167,6 @@ fn a_laplace_screen_is_labelled_as_an_approximation() {
     ]);
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
     assert_eq!(value["format"], "trialc-simulation/1");
-    assert_eq!(value["method"], "laplace");
-    assert_eq!(value["approximation"], true);
+    assert_eq!(value["plan"]["method"], "laplace");
+    assert_eq!(value["plan"]["approximation"], true);
 }

@@ -157,7 +157,8 @@ pub struct Shortest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Simulation {
     pub format: String,
-    #[serde(flatten)]
+    /// What was simulated (the same as every part's `header`).
+    #[serde(rename = "plan")]
     pub header: Header,
     /// One per design and scenario, design-major.
     pub results: Vec<Cell>,
