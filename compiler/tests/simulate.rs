@@ -560,3 +560,55 @@ fn the_bundled_ar1_pain_priors_put_most_diaries_but_few_values_outside_0_10() {
         assert!(!session.diagnostics().iter().any(|d| d.code == "W0530"));
     }
 }
+
+#[test]
+fn requirements_name_the_default_scenarios_or_the_specs() {
+    let spec = format!(
+        "{HEADER}
+model pain {{
+  effect drug ~ normal(0, 10)
+  intercept   ~ normal(0, 10)
+  errors      independent(sigma ~ half_normal(2))
+}}
+decide {{
+  recommend drug if P(effect on pain < 0) >= 0.95
+  otherwise inconclusive
+}}
+simulate {{
+  require P(recommend drug) >= 0.8 under mcid
+}}
+"
+    );
+    let c = checked(&spec);
+    let plan = plan_of(&c, &laplace(1, 100));
+    let names: Vec<&str> = plan.scenarios.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["null", "mcid"]);
+    assert_eq!(plan.header.requirements.len(), 1);
+    assert_eq!(plan.header.requirements[0].scenario, 1);
+    assert_eq!(
+        plan.header.scenarios[1].settings,
+        ["effect of drug on pain = -mcid"]
+    );
+    // Command-line requirements alone keep the spec's scenarios.
+    let (ast, errors) =
+        trialc::syntax::parse("simulate {\n  require P(inconclusive) >= 0.5 under null\n}\n");
+    assert!(errors.is_empty(), "{errors:?}");
+    let (block, diagnostics) = trialc::hir::check_simulate(&ast, &c.spec);
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let overrides = Overrides {
+        block,
+        replicates: Some(3),
+    };
+    let plan = simulate::plan(&c, &overrides, &laplace(1, 100), "test").expect("plan");
+    assert_eq!(plan.scenarios.len(), 2);
+    assert_eq!(plan.header.requirements.len(), 1);
+    assert_eq!(plan.header.requirements[0].scenario, 0);
+    assert_eq!(plan.header.requirements[0].event, "inconclusive");
+    assert_eq!(plan.header.replicates, 3);
+    // A scenario neither declared nor a default is E1104.
+    let (ast, _) =
+        trialc::syntax::parse("simulate {\n  require P(inconclusive) >= 0.5 under big\n}\n");
+    let (_, diagnostics) = trialc::hir::check_simulate(&ast, &c.spec);
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].code, "E1104");
+}

@@ -2,7 +2,7 @@
 //! substituted, requirements, and the designs of a sweep. What the
 //! simulation does with them is `crate::simulate` (docs/simulate.md).
 
-use super::Comparison;
+use super::{Arm, Comparison, Direction, Model, Outcome};
 use crate::diagnostic::Span;
 
 /// A checked `simulate` block (or the same entries given on the command line).
@@ -126,4 +126,47 @@ pub enum Sweep {
     Cycles(Vec<u64>),
     /// Period lengths in days.
     PeriodDays(Vec<u64>),
+}
+
+/// The scenarios of a simulation that writes none: `null` (every effect
+/// 0) and `mcid` (every effect at its outcome's MCID in the `better`
+/// direction; 0 where the outcome has no MCID). Requirements may name them.
+pub fn default_scenarios(arms: &[Arm], outcomes: &[Outcome], models: &[Model]) -> Vec<Scenario> {
+    let blank = |name: &str| Scenario {
+        name: name.into(),
+        values: Vec::new(),
+        missing: 0.0,
+        dropout: 0.0,
+        adherence: 1.0,
+        adherence_recorded: true,
+        span: Span::default(),
+    };
+    let mut mcid = blank("mcid");
+    for model in models {
+        let Some(outcome) = outcomes.get(model.outcome) else {
+            continue;
+        };
+        let Some(m) = outcome.mcid else {
+            continue;
+        };
+        let (value, text) = match outcome.better {
+            Direction::Lower => (-m, "-mcid"),
+            Direction::Higher => (m, "mcid"),
+        };
+        for e in &model.effects {
+            mcid.values.push(TrueSetting {
+                outcome: model.outcome,
+                parameter: TrueParameter::Effect { arm: e.arm },
+                values: vec![TrueValue::Number(value)],
+                text: format!(
+                    "effect of {} on {}",
+                    arms.get(e.arm).map_or("?", |a| a.name.as_str()),
+                    outcome.name
+                ),
+                value_texts: vec![text.into()],
+                span: Span::default(),
+            });
+        }
+    }
+    vec![blank("null"), mcid]
 }

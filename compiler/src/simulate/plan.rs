@@ -11,8 +11,10 @@ use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::driver::Checked;
 use crate::fit::RunSettings;
-use crate::hir::simulate::{Scenario, Simulate, SimulatedEvent, Sweep, TrueParameter, TrueValue};
-use crate::hir::{self, Direction, Rule, RuleKind};
+use crate::hir::simulate::{
+    default_scenarios, Scenario, Simulate, SimulatedEvent, Sweep, TrueParameter, TrueValue,
+};
+use crate::hir::{self, Rule, RuleKind};
 use trialc_runtime::posterior::Method;
 
 /// Replicates per scenario and design when neither the spec nor the command
@@ -206,17 +208,20 @@ pub fn plan(
     let spec = &checked.spec;
     let written = spec.simulate.clone().unwrap_or_default();
     let cli = overrides.block.clone().unwrap_or_default();
-    // Requirements point at scenarios by index: they come with their own
-    // scenarios, from the command line or from the spec.
-    let (scenarios, requirements) = if cli.scenarios.is_empty() {
-        let requirements = if cli.requirements.is_empty() {
-            written.requirements
-        } else {
-            Vec::new()
-        };
-        (written.scenarios, requirements)
+    // Requirements point at scenarios by index into the list they were
+    // checked against: the command line's scenarios, else the spec's, else
+    // the defaults (`null`, `mcid`).
+    let spec_scenarios = if written.scenarios.is_empty() {
+        default_scenarios(&spec.arms, &spec.outcomes, &spec.models)
     } else {
+        written.scenarios
+    };
+    let (scenarios, requirements) = if !cli.scenarios.is_empty() {
         (cli.scenarios, cli.requirements)
+    } else if !cli.requirements.is_empty() {
+        (spec_scenarios, cli.requirements)
+    } else {
+        (spec_scenarios, written.requirements)
     };
     let sweep = cli.sweep.or(written.sweep);
     let replicates = overrides
@@ -226,18 +231,13 @@ pub fn plan(
         .unwrap_or(DEFAULT_REPLICATES);
 
     let mut diagnostics = Vec::new();
-    let expanded = if scenarios.is_empty() {
-        default_scenarios(spec)
-    } else {
-        let mut expanded = Vec::new();
-        for s in &scenarios {
-            match expand(s, checked) {
-                Ok(mut list) => expanded.append(&mut list),
-                Err(mut d) => diagnostics.append(&mut d),
-            }
+    let mut expanded = Vec::new();
+    for s in &scenarios {
+        match expand(s, checked) {
+            Ok(mut list) => expanded.append(&mut list),
+            Err(mut d) => diagnostics.append(&mut d),
         }
-        expanded
-    };
+    }
     if !diagnostics.is_empty() {
         return Err(diagnostics);
     }
@@ -429,49 +429,6 @@ fn rule_text(spec: &hir::Spec, kind: &RuleKind, conditions: &[hir::Condition]) -
             None => format!("stop early if {conditions}"),
         },
     }
-}
-
-/// Without written scenarios: `null` (every effect 0) and `mcid` (every
-/// effect at its outcome's MCID in the `better` direction; 0 where the
-/// outcome has no MCID).
-fn default_scenarios(spec: &hir::Spec) -> Vec<ScenarioPlan> {
-    let blank = |name: &str| ScenarioPlan {
-        name: name.into(),
-        grid: None,
-        settings: Vec::new(),
-        truths: Vec::new(),
-        missing: 0.0,
-        dropout: 0.0,
-        adherence: 1.0,
-        adherence_recorded: true,
-    };
-    let mut mcid = blank("mcid");
-    for model in &spec.models {
-        let Some(outcome) = spec.outcomes.get(model.outcome) else {
-            continue;
-        };
-        let Some(m) = outcome.mcid else {
-            continue;
-        };
-        let value = match outcome.better {
-            Direction::Lower => -m,
-            Direction::Higher => m,
-        };
-        for e in &model.effects {
-            mcid.truths.push((
-                model.outcome,
-                TrueParameter::Effect { arm: e.arm },
-                Truth::Number(value),
-            ));
-            mcid.settings.push(format!(
-                "effect of {} on {} = {}mcid",
-                spec.arms.get(e.arm).map_or("?", |a| a.name.as_str()),
-                outcome.name,
-                if value < 0.0 { "-" } else { "" }
-            ));
-        }
-    }
-    vec![blank("null"), mcid]
 }
 
 /// A written scenario as one plan per grid value (or one without a grid),

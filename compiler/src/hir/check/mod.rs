@@ -112,6 +112,11 @@ impl Checker {
                 schedule: schedule.as_ref(),
                 hypotheses: &hypotheses,
                 spec: None,
+                fallback: crate::hir::simulate::default_scenarios(
+                    &arms,
+                    &outcomes,
+                    models.as_deref().unwrap_or_default(),
+                ),
             };
             self.simulate(file, &context);
         }

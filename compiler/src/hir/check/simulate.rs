@@ -5,7 +5,8 @@
 
 use super::*;
 use crate::hir::simulate::{
-    Requirement, Scenario, Simulate, SimulatedEvent, Sweep, TrueParameter, TrueSetting, TrueValue,
+    default_scenarios, Requirement, Scenario, Simulate, SimulatedEvent, Sweep, TrueParameter,
+    TrueSetting, TrueValue,
 };
 use crate::schedule::validate;
 
@@ -18,6 +19,9 @@ pub(super) struct Context<'a> {
     pub schedule: Option<&'a ScheduleDecl>,
     pub hypotheses: &'a [HypothesesSource],
     pub spec: Option<&'a Spec>,
+    /// The scenarios requirements name when the block declares none: the
+    /// spec's (for command-line entries), else the defaults.
+    pub fallback: Vec<Scenario>,
 }
 
 impl<'a> Context<'a> {
@@ -31,6 +35,7 @@ impl<'a> Context<'a> {
             schedule: Some(&spec.schedule),
             hypotheses: &spec.hypotheses,
             spec: Some(spec),
+            fallback: default_scenarios(&spec.arms, &spec.outcomes, &spec.models),
         }
     }
 }
@@ -43,7 +48,11 @@ pub fn check_simulate(file: &ast::File, spec: &Spec) -> (Option<Simulate>, Vec<D
         declared_outcomes: spec.outcomes.iter().map(|o| o.name.clone()).collect(),
         ..Checker::default()
     };
-    let simulate = checker.simulate(file, &Context::of(spec));
+    let mut context = Context::of(spec);
+    if let Some(written) = spec.simulate.as_ref().filter(|s| !s.scenarios.is_empty()) {
+        context.fallback = written.scenarios.clone();
+    }
+    let simulate = checker.simulate(file, &context);
     (simulate, checker.diagnostics)
 }
 
@@ -118,11 +127,19 @@ impl Checker {
                 }
             }
         }
+        // Without scenarios of its own, requirements name the fallback's.
+        let pool = if out.scenarios.is_empty() && names.is_empty() {
+            &cx.fallback
+        } else {
+            &out.scenarios
+        };
+        let mut checked = Vec::new();
         for entry in requirements {
-            if let Some(r) = self.requirement(entry, &out.scenarios, &names, cx) {
-                out.requirements.push(r);
+            if let Some(r) = self.requirement(entry, pool, &names, cx) {
+                checked.push(r);
             }
         }
+        out.requirements = checked;
         out
     }
 
