@@ -301,10 +301,18 @@ impl<S: Sources> Session<S> {
         };
         self.stop_if_errors()?;
         let schedule = schedule.ok_or(Stop::Invalid)?;
+        let hypotheses = loaded.usable();
+        // The prior predictive check (W0530): do the priors respect the
+        // outcomes' declared ranges?
+        let shares = crate::simulate::prior_predictive::check(&spec, &schedule, &hypotheses);
+        self.raise(
+            file,
+            crate::simulate::prior_predictive::warnings(&spec, &shares),
+        );
         Ok(Checked {
             file,
             spec,
-            hypotheses: loaded.usable(),
+            hypotheses,
             schedule,
         })
     }

@@ -586,6 +586,17 @@ impl<'a> Formatter<'a> {
                     .collect();
                 self.block("report", lines, item.span);
             }
+            ast::ItemKind::Simulate(block) => {
+                let lines = block
+                    .entries
+                    .iter()
+                    .map(|e| Line {
+                        text: self.simulate_entry(&e.kind),
+                        span: e.span,
+                    })
+                    .collect();
+                self.block("simulate", lines, item.span);
+            }
         }
     }
 
@@ -980,6 +991,111 @@ impl<'a> Formatter<'a> {
             ast::ReportEntryKind::Estimate(name) => format!("estimate {}", name.node),
             ast::ReportEntryKind::Probability(s) => format!("P({})", self.statement(s)),
             ast::ReportEntryKind::Summary(q) => quantity(q),
+        }
+    }
+
+    /// One entry of a `simulate` block; a scenario's further settings go on
+    /// lines of their own, aligned under the first.
+    fn simulate_entry(&self, kind: &ast::SimulateEntryKind) -> String {
+        use ast::SimulateEntryKind as E;
+        match kind {
+            E::Replicates(n) => format!("replicates {}", n.node),
+            E::Scenario { name, settings } => {
+                let head = format!("scenario {}", name.node);
+                if settings.is_empty() {
+                    return head;
+                }
+                let continuation = format!(",\n  {}", " ".repeat(head.chars().count() + 2));
+                let settings: Vec<String> = settings
+                    .iter()
+                    .map(|s| self.scenario_setting(&s.kind))
+                    .collect();
+                format!("{head}: {}", settings.join(&continuation))
+            }
+            E::Require {
+                event,
+                comparison: c,
+                probability,
+                scenario,
+            } => {
+                let event = match &event.node {
+                    ast::SimulatedEvent::Recommend(arm) => format!("recommend {}", arm.node),
+                    ast::SimulatedEvent::StopEarly => "stop early".into(),
+                    ast::SimulatedEvent::Inconclusive => "inconclusive".into(),
+                };
+                format!(
+                    "require P({event}) {} {} under {}",
+                    comparison(c.node),
+                    self.number(probability.span),
+                    scenario.node
+                )
+            }
+            E::Sweep(ast::SweepValues::Cycles(values)) => format!(
+                "sweep cycles [{}]",
+                values
+                    .iter()
+                    .map(|v| v.node.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            E::Sweep(ast::SweepValues::Period(values)) => format!(
+                "sweep period [{}]",
+                values
+                    .iter()
+                    .map(|d| self.duration(d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    fn scenario_setting(&self, kind: &ast::ScenarioSettingKind) -> String {
+        use ast::ScenarioSettingKind as K;
+        match kind {
+            K::Missing(p) => format!("missing {}", self.number(p.span)),
+            K::Dropout(p) => format!("dropout {} per period", self.number(p.span)),
+            K::Adherence { share, unrecorded } => format!(
+                "adherence {}{}",
+                self.number(share.span),
+                if unrecorded.is_some() {
+                    " unrecorded"
+                } else {
+                    ""
+                }
+            ),
+            K::Parameter {
+                parameter,
+                arm,
+                outcome,
+                values,
+                grid,
+            } => {
+                let mut text = parameter.node.word().to_string();
+                if let Some(arm) = arm {
+                    text.push_str(&format!(" of {}", arm.node));
+                }
+                text.push_str(&format!(" on {}", outcome.node));
+                let values: Vec<String> = values.iter().map(|v| self.simulated_value(v)).collect();
+                if *grid {
+                    text.push_str(&format!(" in [{}]", values.join(", ")));
+                } else {
+                    text.push_str(&format!(" = {}", values.join(", ")));
+                }
+                text
+            }
+        }
+    }
+
+    fn simulated_value(&self, value: &ast::Spanned<ast::SimulatedValue>) -> String {
+        match &value.node {
+            ast::SimulatedValue::Number(_) => self.number(value.span),
+            ast::SimulatedValue::Mcid { negative: true } => "-mcid".into(),
+            ast::SimulatedValue::Mcid { negative: false } => "mcid".into(),
+            ast::SimulatedValue::Prior => "prior".into(),
+            ast::SimulatedValue::Hypothesis { source, id } => {
+                format!("{}.{}", source.node, id.node)
+            }
+            ast::SimulatedValue::Vector(_) => self.bracketed(value.span),
         }
     }
 }

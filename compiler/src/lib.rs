@@ -25,6 +25,7 @@ pub mod protocol;
 pub mod render;
 pub mod report;
 pub mod schedule;
+pub mod simulate;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;

@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         Command::Debug(args) => debug(&mut session(), &args),
         Command::Lsp => cli::lsp::lsp(),
         Command::Import(args) => cli::import::run(&args),
+        Command::Simulate(args) => cli::simulate::run(&args, options),
     }
 }
 

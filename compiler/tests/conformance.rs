@@ -453,7 +453,7 @@ impl Gen {
     }
 
     fn item(&mut self) {
-        match self.rng.below(11) {
+        match self.rng.below(12) {
             0 => {
                 self.push("use");
                 self.push("std");
@@ -534,9 +534,153 @@ impl Gen {
                 self.name();
                 self.block(Self::model_statement);
             }
-            _ => {
+            10 => {
                 self.push("decide");
                 self.block(Self::decision_rule);
+            }
+            _ => {
+                self.push("simulate");
+                self.block(Self::simulate_entry);
+            }
+        }
+    }
+
+    fn simulate_entry(&mut self) {
+        match self.rng.below(4) {
+            0 => {
+                self.push("replicates");
+                self.integer();
+            }
+            1 => {
+                self.push("scenario");
+                self.name();
+                if self.rng.chance(70) {
+                    self.push(":");
+                    let n = 1 + self.rng.below(3);
+                    for i in 0..n {
+                        if i > 0 {
+                            self.push(",");
+                        }
+                        self.scenario_setting();
+                    }
+                }
+            }
+            2 => {
+                self.push("require");
+                self.push("P");
+                self.push("(");
+                match self.rng.below(3) {
+                    0 => {
+                        self.push("recommend");
+                        self.name();
+                    }
+                    1 => {
+                        self.push("stop");
+                        self.push("early");
+                    }
+                    _ => self.push("inconclusive"),
+                }
+                self.push(")");
+                self.comparison();
+                self.signed_number();
+                self.push("under");
+                self.name();
+            }
+            _ => {
+                self.push("sweep");
+                let cycles = self.rng.chance(50);
+                self.push(if cycles { "cycles" } else { "period" });
+                self.push("[");
+                for i in 0..1 + self.rng.below(3) {
+                    if i > 0 {
+                        self.push(",");
+                    }
+                    if cycles {
+                        self.integer();
+                    } else {
+                        self.duration();
+                    }
+                }
+                self.push("]");
+            }
+        }
+    }
+
+    fn scenario_setting(&mut self) {
+        match self.rng.below(6) {
+            0 => {
+                self.push("missing");
+                self.number();
+            }
+            1 => {
+                self.push("dropout");
+                self.number();
+                self.push("per");
+                self.push("period");
+            }
+            2 => {
+                self.push("adherence");
+                self.number();
+                if self.rng.chance(50) {
+                    self.push("unrecorded");
+                }
+            }
+            _ => {
+                let parameter = self.rng.pick(&[
+                    "effect",
+                    "carryover",
+                    "intercept",
+                    "trend",
+                    "sigma",
+                    "phi",
+                    "dispersion",
+                    "cutpoints",
+                ]);
+                self.push(parameter);
+                if parameter == "carryover" || (parameter == "effect" && self.rng.chance(50)) {
+                    self.push("of");
+                    self.name();
+                }
+                self.push("on");
+                self.name();
+                if self.rng.chance(30) {
+                    self.push("in");
+                    self.push("[");
+                    for i in 0..1 + self.rng.below(3) {
+                        if i > 0 {
+                            self.push(",");
+                        }
+                        if self.rng.chance(30) {
+                            let m = self.rng.pick(&["mcid", "-mcid"]);
+                            self.push(m);
+                        } else {
+                            self.signed_number();
+                        }
+                    }
+                    self.push("]");
+                } else {
+                    self.push("=");
+                    match self.rng.below(5) {
+                        0 => self.push("prior"),
+                        1 => {
+                            let m = self.rng.pick(&["mcid", "-mcid"]);
+                            self.push(m);
+                        }
+                        2 => {
+                            self.name();
+                            self.push(".");
+                            self.name();
+                        }
+                        3 => {
+                            self.push("[");
+                            self.signed_number();
+                            self.push(",");
+                            self.signed_number();
+                            self.push("]");
+                        }
+                        _ => self.signed_number(),
+                    }
+                }
             }
         }
     }

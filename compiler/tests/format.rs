@@ -183,6 +183,15 @@ fn hypotheses_mappings_are_a_block_with_aligned_keywords() {
     assert_properties("hypotheses mappings", source);
 }
 
+#[test]
+fn simulate_block_one_entry_per_line_and_settings_aligned() {
+    let source = "simulate { replicates  500 // enough\n scenario null\n scenario benefit : effect of mg on pain=-mcid,missing 0.10, // per day\n dropout 0.05 per period,adherence 0.9 unrecorded\n scenario cut: cutpoints on sleep = [ -1,0 , 1.5 ], effect on sleep in [-1,  0]\n require P( recommend mg )>=0.80 under benefit\n sweep period [1 week,14 days]\n}\n";
+    let expected = "simulate {\n  replicates 500  // enough\n  scenario null\n  scenario benefit: effect of mg on pain = -mcid,\n                    missing 0.10,\n                    dropout 0.05 per period,\n                    adherence 0.9 unrecorded\n  // per day\n  scenario cut: cutpoints on sleep = [-1, 0, 1.5],\n                effect on sleep in [-1, 0]\n  require P(recommend mg) >= 0.80 under benefit\n  sweep period [1 week, 14 days]\n}\n";
+    let formatted = format(source).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(formatted, expected);
+    assert_properties("simulate block", source);
+}
+
 // ------------------------------------------------------------------ faults of issue 10
 
 /// `fmt` panicked ("Formatting argument out of range"): a `{:width$}` width

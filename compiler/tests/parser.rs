@@ -62,6 +62,7 @@ fn full_spec_uses_every_item_kind() {
             ItemKind::Report(_) => "report",
             ItemKind::Design(_) => "design",
             ItemKind::PriorPreset(_) => "prior",
+            ItemKind::Simulate(_) => "simulate",
         })
         .collect();
     for kind in [

@@ -117,6 +117,12 @@ pub enum Command {
         after_help = "Example:\n  trialc import studyu study_definition.json measurements.csv -o imported/\n\nExit codes: 0 written, 1 the study or its export has errors, 2 the command could not run."
     )]
     Import(ImportArgs),
+    /// Simulate the design: how often each rule fires under scenarios,
+    /// stopping, duration, bias and coverage (docs/simulate.md).
+    #[command(
+        after_help = "Examples:\n  trialc simulate spec.trial --replicates 1000\n  trialc simulate spec.trial --method laplace --sweep \"cycles [2, 3, 4]\"\n  trialc simulate spec.trial --shard 1/4 -o part1.json && trialc simulate merge part*.json\n\nExit codes: 0 simulated, 1 errors in the spec, 2 the command could not run."
+    )]
+    Simulate(super::simulate::SimulateArgs),
 }
 
 #[derive(clap::Args)]

@@ -7,5 +7,6 @@ pub mod import;
 pub mod lsp;
 pub mod markdown;
 pub mod protocol;
+pub mod simulate;
 pub mod term;
 pub mod text;

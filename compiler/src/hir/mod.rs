@@ -9,8 +9,9 @@
 pub mod check;
 pub mod confusables;
 pub mod names;
+pub mod simulate;
 
-pub use check::check;
+pub use check::{check, check_simulate};
 
 use crate::diagnostic::Span;
 use crate::schedule::{ArmInfo, MeasurementPlan, ScheduleSpec};
@@ -33,6 +34,8 @@ pub struct Spec {
     pub hypotheses: Vec<HypothesesSource>,
     /// The diary the spec names with `data "…"`.
     pub data: Option<Located<String>>,
+    /// The `simulate` block: scenarios of a design simulation.
+    pub simulate: Option<simulate::Simulate>,
 }
 
 impl Spec {

@@ -429,7 +429,9 @@ pub fn occurrences(file: &ast::File) -> Vec<Occurrence> {
                     }
                 }
             }
-            ast::ItemKind::Trial(_) | ast::ItemKind::Data(_) => {}
+            // The simulate block names outcomes and arms inside scenario
+            // values; navigation into it is not served yet.
+            ast::ItemKind::Trial(_) | ast::ItemKind::Data(_) | ast::ItemKind::Simulate(_) => {}
         }
     }
     out.sort_by_key(|o| (o.span.start, o.span.end));

@@ -110,6 +110,9 @@ pub fn symbols(cx: &Ctx<'_>) -> Vec<lsp::DocumentSymbol> {
                 head,
                 vec![],
             ),
+            ast::ItemKind::Simulate(_) => {
+                symbol(cx, "simulate".into(), None, K::OBJECT, s, head, vec![])
+            }
             ast::ItemKind::Arm(arm) => symbol(
                 cx,
                 arm.name.node.clone(),

@@ -467,6 +467,7 @@ fn docs(input: &Input) -> Vec<(String, String)> {
                 ItemKind::Model(m) => format!("model {}", m.outcome.node),
                 ItemKind::Decide(_) => "decide".into(),
                 ItemKind::Report(_) => "report".into(),
+                ItemKind::Simulate(_) => "simulate".into(),
                 ItemKind::Use(_) => return None,
                 ItemKind::Design(d) => format!("design {}", d.name.node),
                 ItemKind::PriorPreset(p) => format!("prior {}", p.name.node),

@@ -206,6 +206,7 @@ impl<'a> Builder<'a> {
                 ),
                 ast::ItemKind::Decide(_) => (Some(Home::Decide), "decide".into()),
                 ast::ItemKind::Report(_) => (Some(Home::Report), "report".into()),
+                ast::ItemKind::Simulate(_) => (None, "simulate".into()),
                 ast::ItemKind::Use(_) => (None, "use".into()),
                 ast::ItemKind::Design(d) => (None, format!("design {}", d.name.node)),
                 ast::ItemKind::PriorPreset(p) => (None, format!("prior {}", p.name.node)),

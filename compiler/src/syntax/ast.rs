@@ -73,6 +73,8 @@ pub enum ItemKind {
     Design(DesignDecl),
     /// `prior NAME = PRIOR` (standard library files and specs)
     PriorPreset(PriorPresetDecl),
+    /// `simulate { … }`: scenarios of a design simulation
+    Simulate(SimulateBlock),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -584,4 +586,155 @@ pub enum Threshold {
     Value(f64),
     /// `mcid` or `-mcid`: the outcome's MCID, with a sign.
     Mcid { negative: bool },
+}
+
+/// `simulate { … }`: the scenarios, requirements and designs of a design
+/// simulation (`trialc simulate`, docs/simulate.md). It decides nothing
+/// about the participant; `trialc run` ignores it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulateBlock {
+    pub entries: Vec<SimulateEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulateEntry {
+    pub kind: SimulateEntryKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SimulateEntryKind {
+    /// `replicates 1000`
+    Replicates(Spanned<u64>),
+    /// `scenario NAME [: SETTING (, SETTING)*]`
+    Scenario {
+        name: Ident,
+        settings: Vec<ScenarioSetting>,
+    },
+    /// `require P(EVENT) CMP PROBABILITY under SCENARIO`
+    Require {
+        event: Spanned<SimulatedEvent>,
+        comparison: Spanned<Comparison>,
+        probability: Spanned<f64>,
+        scenario: Ident,
+    },
+    /// `sweep cycles [2, 3, 4]` or `sweep period [1 week, 2 weeks]`
+    Sweep(SweepValues),
+}
+
+/// What a requirement counts: the conclusion recommends ARM, a stop-early
+/// rule stopped the trial, or the conclusion is inconclusive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SimulatedEvent {
+    Recommend(Ident),
+    StopEarly,
+    Inconclusive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SweepValues {
+    Cycles(Vec<Spanned<u64>>),
+    Period(Vec<Duration>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioSetting {
+    pub kind: ScenarioSettingKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ScenarioSettingKind {
+    /// `effect [of ARM] on OUTCOME = VALUE`, `sigma on OUTCOME = 1.5`, …;
+    /// with `in [V, …]` a grid of values, one scenario each.
+    Parameter {
+        parameter: Spanned<SimulatedParameter>,
+        arm: Option<Ident>,
+        outcome: Ident,
+        values: Vec<Spanned<SimulatedValue>>,
+        grid: bool,
+    },
+    /// `missing 0.1`: each scheduled measurement missing with this probability.
+    Missing(Spanned<f64>),
+    /// `dropout 0.05 per period`: the probability of leaving during a period.
+    Dropout(Spanned<f64>),
+    /// `adherence 0.9 [unrecorded]`: the share of days the scheduled arm is taken.
+    Adherence {
+        share: Spanned<f64>,
+        unrecorded: Option<Span>,
+    },
+}
+
+/// A parameter of an outcome's model a scenario sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SimulatedParameter {
+    Effect,
+    Carryover,
+    Intercept,
+    Trend,
+    Sigma,
+    Phi,
+    Dispersion,
+    Cutpoints,
+}
+
+impl SimulatedParameter {
+    pub const WORDS: [&'static str; 8] = [
+        "effect",
+        "carryover",
+        "intercept",
+        "trend",
+        "sigma",
+        "phi",
+        "dispersion",
+        "cutpoints",
+    ];
+
+    pub fn from_word(word: &str) -> Option<SimulatedParameter> {
+        use SimulatedParameter as P;
+        Some(match word {
+            "effect" => P::Effect,
+            "carryover" => P::Carryover,
+            "intercept" => P::Intercept,
+            "trend" => P::Trend,
+            "sigma" => P::Sigma,
+            "phi" => P::Phi,
+            "dispersion" => P::Dispersion,
+            "cutpoints" => P::Cutpoints,
+            _ => return None,
+        })
+    }
+
+    pub fn word(self) -> &'static str {
+        use SimulatedParameter as P;
+        match self {
+            P::Effect => "effect",
+            P::Carryover => "carryover",
+            P::Intercept => "intercept",
+            P::Trend => "trend",
+            P::Sigma => "sigma",
+            P::Phi => "phi",
+            P::Dispersion => "dispersion",
+            P::Cutpoints => "cutpoints",
+        }
+    }
+}
+
+/// The true value a scenario gives a parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SimulatedValue {
+    Number(f64),
+    /// `mcid` or `-mcid`: the outcome's MCID, with a sign.
+    Mcid {
+        negative: bool,
+    },
+    /// `prior`: drawn from the parameter's prior in every replicate.
+    Prior,
+    /// `lfm.H1`: the mean of an LFM hypothesis' effect.
+    Hypothesis {
+        source: Ident,
+        id: Ident,
+    },
+    /// `[-1, 0, 1.5]`: cutpoints.
+    Vector(Vec<Spanned<f64>>),
 }

@@ -12,6 +12,8 @@
 //! reported in a first pass over the tokens, so they are found even inside
 //! text that recovery later skips.
 
+mod simulate;
+
 use super::ast::{self, Ident, Spanned};
 use super::lexer::{self, Lexeme, Token};
 use crate::codes;
@@ -32,6 +34,7 @@ const ITEM_KEYWORDS: &[&str] = &[
     "model",
     "decide",
     "report",
+    "simulate",
 ];
 const SCHEDULE_FIELDS: &[&str] = &[
     "start",
@@ -400,6 +403,7 @@ impl<'s> Parser<'s> {
                 })?;
                 K::Report(ast::ReportBlock { entries })
             }
+            "simulate" => K::Simulate(self.simulate_block()?),
             _ => return None,
         })
     }
@@ -1680,6 +1684,7 @@ fn is_keyword(word: &str) -> bool {
         OUTCOME_FIELDS,
         MODEL_STATEMENTS,
         DECIDE_RULES,
+        simulate::SIMULATE_ENTRIES,
     ]
     .iter()
     .any(|set| set.contains(&word))

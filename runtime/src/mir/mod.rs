@@ -23,6 +23,7 @@
 mod dist;
 mod eval;
 mod likelihood;
+pub mod simulate;
 mod table;
 
 pub use dist::Dist;
