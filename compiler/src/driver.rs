@@ -327,10 +327,18 @@ impl<S: Sources> Session<S> {
             // allocation is not (`unseal` draws it from the key).
             schedule.allocation = Allocation::Concealed;
         }
+        let hypotheses = loaded.usable();
+        // The prior predictive check (W0530): do the priors respect the
+        // outcomes' declared ranges?
+        let shares = crate::simulate::prior_predictive::check(&spec, &schedule, &hypotheses);
+        self.raise(
+            file,
+            crate::simulate::prior_predictive::warnings(&spec, &shares),
+        );
         Ok(Checked {
             file,
             spec,
-            hypotheses: loaded.usable(),
+            hypotheses,
             schedule,
         })
     }
@@ -534,16 +542,33 @@ impl<S: Sources> Session<S> {
 
     /// Reads the diary, checks it against the spec and its schedule, and
     /// lowers one model per outcome. A spec that commits to a key is
-    /// unsealed first with the key it names ([`Session::unseal`]).
+    /// unsealed first with the key it names ([`Session::unseal`]). For
+    /// `sequence from data` the schedule of the result is the realised one
+    /// (its periods the diary's runs of one arm), which the analysis and the
+    /// report then use.
     pub fn prepare(&mut self, checked: Checked, diary: DiarySource<'_>) -> Result<Prepared, Stop> {
         // The allocation of a spec that commits to a key is drawn from the
         // key it names, unless the caller unsealed it with another.
-        let checked = if checked.schedule.allocation == Allocation::Concealed {
+        let mut checked = if checked.schedule.allocation == Allocation::Concealed {
             self.unseal(checked, KeySource::Spec)?
         } else {
             checked
         };
         let (diary_file, diary) = self.read_diary(&checked, diary)?;
+        checked.schedule = match diary.schedule(&checked.schedule) {
+            Ok(schedule) => schedule,
+            Err(e) => {
+                // `read_diary` checked what realising needs; a failure here
+                // is a gap in that check.
+                let d = Diagnostic::error(
+                    codes::E0001,
+                    format!("the realised schedule cannot be built from the diary: {e}"),
+                )
+                .with_primary(checked.spec.schedule.span, "this schedule");
+                self.raise(checked.file, [d]);
+                return Err(Stop::Invalid);
+            }
+        };
         let lowered = match lower::lower(
             &checked.spec,
             &checked.schedule,
@@ -625,7 +650,9 @@ impl<S: Sources> Session<S> {
         let (read, diagnostics) = data::read_diary(&text, &checked.spec, &checked.schedule);
         self.raise(diary_file, diagnostics);
         self.stop_if_errors()?;
-        let diary = read.ok_or(Stop::Invalid)?;
+        let mut diary = read.ok_or(Stop::Invalid)?;
+        // Lowering points at the diary's rows (a covariate without a value).
+        diary.file = Some(diary_file);
         Ok((diary_file, diary))
     }
 

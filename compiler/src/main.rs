@@ -52,6 +52,9 @@ fn main() -> ExitCode {
         Command::Completions { shell } => cli::text::completions(shell),
         Command::Man { command } => cli::text::man(command.as_deref()),
         Command::Debug(args) => debug(&mut session(), &args),
+        Command::Lsp => cli::lsp::lsp(),
+        Command::Import(args) => cli::import::run(&args),
+        Command::Simulate(args) => cli::simulate::run(&args, options),
     }
 }
 
@@ -171,6 +174,11 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
 fn debug(session: &mut Session<FsSources>, args: &DebugArgs) -> ExitCode {
     let (path, stage, format) = (&args.file, args.stage, args.format);
     let name = path.display().to_string();
+    let data = args.data.as_ref().map(|p| p.display().to_string());
+    if data.is_some() && !matches!(stage, Stage::Mir) {
+        eprintln!("error: `--data` is read only by `trialc debug mir`; the other stages do not read the diary");
+        return ExitCode::from(2);
+    }
     let text = match stage {
         Stage::Ast => {
             let file = match session.open(&name) {
@@ -196,7 +204,8 @@ fn debug(session: &mut Session<FsSources>, args: &DebugArgs) -> ExitCode {
                 .and_then(|c| unsealed(session, c, args.key.as_deref()))
                 .and_then(|c| {
                     let printed = session.diagnostics().len();
-                    let result = session.prepare(c, DiarySource::Spec);
+                    let diary = data.as_deref().map_or(DiarySource::Spec, DiarySource::Path);
+                    let result = session.prepare(c, diary);
                     print_diagnostics(session, printed);
                     result.map_err(|stop| stopped(session, &name, stop))
                 }) {

@@ -6,6 +6,9 @@
 # negative control is not rejected.
 #
 # usage: scripts/stan-compare/run.sh [--only CASE ...]
+#        --only fits the named cases and merges their rows into results.md
+#        (the other cases' rows are kept; see compare.py); the exit status is
+#        the verdict on the cases fitted.
 # env:   STAN_VENV   python venv with pystan (default: the reference harness's
 #                    /tmp/trialc-stan-reference/venv, else created in WORK)
 #        WORK        scratch dir for draws, builds and caches

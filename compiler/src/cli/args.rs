@@ -107,6 +107,22 @@ pub enum Command {
         after_help = "Examples:\n  trialc debug ast spec.trial\n  trialc debug mir spec.trial --format json\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
     )]
     Debug(DebugArgs),
+    /// The language server (Language Server Protocol on stdin and stdout) for editors.
+    #[command(
+        after_help = "Editors start it themselves (README: VS Code, Neovim, Helix).\n\nExit codes: 0 after the client's shutdown and exit, 1 when the client exits without shutdown."
+    )]
+    Lsp,
+    /// Make specs and diaries from another platform's study (docs/import-studyu.md).
+    #[command(
+        after_help = "Example:\n  trialc import studyu study_definition.json measurements.csv -o imported/\n\nExit codes: 0 written, 1 the study or its export has errors, 2 the command could not run."
+    )]
+    Import(ImportArgs),
+    /// Simulate the design: how often each rule fires under scenarios,
+    /// stopping, duration, bias and coverage (docs/simulate.md).
+    #[command(
+        after_help = "Examples:\n  trialc simulate spec.trial --replicates 1000\n  trialc simulate spec.trial --method laplace --sweep \"cycles [2, 3, 4]\"\n  trialc simulate spec.trial --shard 1/4 -o part1.json && trialc simulate merge part*.json\n\nExit codes: 0 simulated, 1 errors in the spec, 2 the command could not run."
+    )]
+    Simulate(super::simulate::SimulateArgs),
 }
 
 #[derive(clap::Args)]
@@ -317,6 +333,51 @@ pub struct DebugArgs {
     /// `schedule`, `mir`: the pharmacy's key file, for a spec that commits to one.
     #[arg(long, value_name = "KEYFILE")]
     pub key: Option<PathBuf>,
+    /// `mir` only: the diary CSV to lower with (default: the spec's
+    /// `data "…"`, relative to the spec).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub from: ImportFrom,
+}
+
+#[derive(Subcommand)]
+pub enum ImportFrom {
+    /// A StudyU study: its definition and results export become one spec
+    /// and one diary per participant.
+    #[command(
+        after_help = "Example:\n  trialc import studyu study_definition.json measurements.csv -o imported/\n\nExit codes: 0 written, 1 the study or its export has errors, 2 the command could not run."
+    )]
+    Studyu(StudyuArgs),
+}
+
+#[derive(clap::Args)]
+pub struct StudyuArgs {
+    /// The study definition: `study_definition.json` of StudyU's export.
+    pub study: PathBuf,
+    /// The results: `measurements.csv` of StudyU's export.
+    pub results: PathBuf,
+    /// The folder the specs and diaries are written to (created if needed).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Only this participant: an id, or the start of exactly one.
+    #[arg(long)]
+    pub participant: Option<String>,
+    /// The outcome question, by id or prompt (default: the study report's
+    /// primary outcome).
+    #[arg(long, value_name = "QUESTION")]
+    pub outcome: Option<String>,
+    /// The reference arm, by intervention name or id (default: the
+    /// participant's intervention listed first in the study).
+    #[arg(long, value_name = "INTERVENTION")]
+    pub reference: Option<String>,
+    /// Replace spec and diary files that exist (never the inputs).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args)]

@@ -3,9 +3,12 @@
 
 pub mod args;
 pub mod check;
+pub mod import;
+pub mod lsp;
 pub mod markdown;
 pub mod protocol;
 pub mod result;
 pub mod schedule;
+pub mod simulate;
 pub mod term;
 pub mod text;

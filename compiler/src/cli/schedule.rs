@@ -25,6 +25,15 @@ pub fn run(args: &ScheduleArgs, options: SessionOptions) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if built.schedule.is_realised() {
+        // Nothing to print before the trial: the diary will hold the sequence.
+        eprintln!(
+            "error: {}: {}\nhelp: `trialc run` reports the realised periods and washouts once the diary exists; to have trialc draw and print a schedule, use a randomized design with a seed",
+            path.display(),
+            schedule::ScheduleError::Realised
+        );
+        return ExitCode::from(2);
+    }
     // A participant's calendar of a blinded trial is blinded unless asked.
     let blind_calendar = matches!(format, ScheduleFormat::Ics)
         && built.schedule.blinding != schedule::Blinding::Open;

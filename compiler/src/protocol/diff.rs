@@ -177,11 +177,7 @@ fn schedule(old: &Input, new: &Input) -> Changes {
         format!("{} days", a.run_in_days),
         format!("{} days", b.run_in_days),
     );
-    c.same(
-        "period length",
-        format!("{} days", a.period_days),
-        format!("{} days", b.period_days),
-    );
+    c.same("period length", a.period.text(), b.period.text());
     c.same(
         "number of periods",
         a.n_periods.to_string(),
@@ -248,6 +244,13 @@ fn outcome_text(o: &hir::Outcome) -> Vec<(&'static str, Option<String>)> {
         } => format!("continuous in [{}, {}]", num(lo), num(hi)),
         OutcomeType::Continuous { bounds: None } => "continuous".into(),
         OutcomeType::Binary => "binary".into(),
+        OutcomeType::Binomial { trials: Some(n) } => format!("binomial of {n}"),
+        OutcomeType::Binomial { trials: None } => format!(
+            "binomial of `{}`",
+            o.trials_column
+                .as_ref()
+                .map_or("the trials column", |c| c.value.as_str())
+        ),
         OutcomeType::Count { overdispersed } => {
             if overdispersed {
                 "count overdispersed".into()
@@ -469,6 +472,7 @@ fn docs(input: &Input) -> Vec<(String, String)> {
                 ItemKind::Model(m) => format!("model {}", m.outcome.node),
                 ItemKind::Decide(_) => "decide".into(),
                 ItemKind::Report(_) => "report".into(),
+                ItemKind::Simulate(_) => "simulate".into(),
                 ItemKind::Use(_) => return None,
                 ItemKind::Design(d) => format!("design {}", d.name.node),
                 ItemKind::PriorPreset(p) => format!("prior {}", p.name.node),

@@ -79,7 +79,7 @@ pub fn parameters<'a>(
                 ));
             }
         }
-        Likelihood::Bernoulli { intercept } => {
+        Likelihood::Bernoulli { intercept } | Likelihood::Binomial { intercept } => {
             out.push((
                 "intercept".into(),
                 intercept,
@@ -131,6 +131,43 @@ pub fn parameters<'a>(
                 "γ, carryover of {} into the next period",
                 arm_name(spec, c.arm)
             ),
+        ));
+    }
+    for c in &model.covariates {
+        out.push((
+            format!("covariate {}", c.column),
+            &c.prior,
+            format!(
+                "the change per {} of `{}` (centred on its analysed days' mean)",
+                if c.standardised { "SD" } else { "unit" },
+                c.column
+            ),
+        ));
+    }
+    if let Some(lag) = &model.lag {
+        out.push((
+            "lag".into(),
+            lag,
+            "ρ, the weight of the previous measurement (ρ^g across a gap of g)".into(),
+        ));
+    }
+    if let Some(latent) = &model.latent_ar1 {
+        out.push((
+            "latent sigma".into(),
+            &latent.sigma,
+            "σ, the SD of the latent AR(1) process's daily innovation (link scale)".into(),
+        ));
+        out.push((
+            "latent phi".into(),
+            &latent.phi,
+            "φ, the latent process's correlation per time unit".into(),
+        ));
+    }
+    if let Some(rate) = &model.carryover_decay {
+        out.push((
+            "carryover decay rate".into(),
+            rate,
+            "λ, the rate at which the previous arm's effect fades after a switch".into(),
         ));
     }
     out
@@ -285,6 +322,7 @@ pub fn model_words(spec: &hir::Spec, outcome: &hir::Outcome, model: &hir::Model)
             ErrorStructure::Independent => "normal, with independent errors".to_string(),
         },
         Likelihood::Bernoulli { .. } => "Bernoulli with a logit link".into(),
+        Likelihood::Binomial { .. } => "binomial (successes of trials) with a logit link".into(),
         Likelihood::Poisson { .. } => "Poisson with a log link".into(),
         Likelihood::NegBinomial { .. } => "negative binomial (NB2) with a log link".into(),
         Likelihood::OrderedLogistic { .. } => format!(
@@ -346,6 +384,9 @@ pub fn formula(spec: &hir::Spec, outcome: &hir::Outcome, model: &hir::Model) -> 
             }
         },
         Likelihood::Bernoulli { .. } => lines.push("  y_d ~ Bernoulli(1/(1 + exp(−η_d)))".into()),
+        Likelihood::Binomial { .. } => {
+            lines.push("  y_d ~ binomial(n_d, 1/(1 + exp(−η_d))),   n_d the day's trials".into())
+        }
         Likelihood::Poisson { .. } => lines.push("  y_d ~ Poisson(exp(η_d))".into()),
         Likelihood::NegBinomial { .. } => {
             lines.push("  y_d ~ NB2(μ_d = exp(η_d), ψ),   variance μ_d + μ_d²/ψ".into())

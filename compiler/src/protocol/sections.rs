@@ -206,6 +206,7 @@ impl<'a> Builder<'a> {
                 ),
                 ast::ItemKind::Decide(_) => (Some(Home::Decide), "decide".into()),
                 ast::ItemKind::Report(_) => (Some(Home::Report), "report".into()),
+                ast::ItemKind::Simulate(_) => (None, "simulate".into()),
                 ast::ItemKind::Use(_) => (None, "use".into()),
                 ast::ItemKind::Design(d) => (None, format!("design {}", d.name.node)),
                 ast::ItemKind::PriorPreset(p) => (None, format!("prior {}", p.name.node)),
@@ -701,7 +702,7 @@ impl<'a> Builder<'a> {
                 .collect::<Vec<_>>()
                 .join(", "),
             plural(n, "period", "periods"),
-            plural(s.period_days, "day", "days"),
+            crate::schedule::render::period_length(s),
         ));
         l = l.c(format!("sequence {}", design_words(&s.design, randomized)));
         if n.is_multiple_of(k) {
@@ -896,7 +897,12 @@ impl<'a> Builder<'a> {
             l = l.t(format!(
                 "The first {} of every period that follows a period on another arm are washout: the new arm is taken and the diary kept, but the days are not analysed, because the previous arm may still act. A period that repeats the previous arm, and the first period, have no washout; at least {} of every period are analysed.",
                 plural(s.washout_days, "day", "days"),
-                plural(s.period_days - s.washout_days, "day", "days")
+                plural(
+                    s.period_range()
+                        .map_or(0, |(shortest, _)| shortest.saturating_sub(s.washout_days)),
+                    "day",
+                    "days"
+                )
             ));
         } else {
             l = l.t("No washout: every day of every period is analysed.");
@@ -949,6 +955,13 @@ impl<'a> Builder<'a> {
                 } => format!("continuous in [{}, {}]", num(lo), num(hi)),
                 OutcomeType::Continuous { bounds: None } => "continuous".into(),
                 OutcomeType::Binary => "binary".into(),
+                OutcomeType::Binomial { trials: Some(n) } => format!("binomial of {n}"),
+                OutcomeType::Binomial { trials: None } => format!(
+                    "binomial of `{}`",
+                    o.trials_column
+                        .as_ref()
+                        .map_or("the trials column", |c| c.value.as_str())
+                ),
                 OutcomeType::Count {
                     overdispersed: false,
                 } => "count".into(),
@@ -1153,13 +1166,14 @@ impl<'a> Builder<'a> {
         let n = s.periods.len() as u64;
         let per_arm = crate::schedule::periods_per_arm(&s.design, s.n_arms(), n);
         let least = per_arm.iter().copied().min().unwrap_or(0);
-        let analysed_min = least * (s.period_days - s.washout_days);
+        let shortest = s.period_range().map_or(0, |(shortest, _)| shortest);
+        let analysed_min = least * shortest.saturating_sub(s.washout_days);
         let _ = k;
         self.doc.para(text(format!(
             "The trial lasts {} ({} of {}). Each arm is given in at least {}; with a daily outcome and no day missing, that is at least {} analysed days per arm (after washouts).",
             plural(s.total_days, "day", "days"),
             plural(n, "period", "periods"),
-            plural(s.period_days, "day", "days"),
+            crate::schedule::render::period_length(s),
             plural(least, "period", "periods"),
             analysed_min
         )));
@@ -1607,8 +1621,8 @@ impl<'a> Builder<'a> {
                             Some(n) => format!(
                                 "Stop the trial early if {conds}; active once {} are complete (day {}{}).",
                                 plural(*n, "period", "periods"),
-                                s.run_in_days + n * s.period_days,
-                                date(self, s.run_in_days + n * s.period_days).map_or(String::new(), |d| format!(", {d}"))
+                                end_of_period(s, *n),
+                                date(self, end_of_period(s, *n)).map_or(String::new(), |d| format!(", {d}"))
                             ),
                             None => format!("Stop the trial early if {conds}."),
                         },
@@ -1756,7 +1770,7 @@ impl<'a> Builder<'a> {
                     ..
                 } => Some(match after_periods {
                     Some(n) => {
-                        let day = s.run_in_days + n * s.period_days;
+                        let day = end_of_period(s, *n);
                         L::new()
                             .c(model::rule_spec(spec, r))
                             .t(format!(
@@ -2098,10 +2112,14 @@ fn preset_at(file: &ast::File, span: Span) -> Option<String> {
                 | ast::ModelStatementKind::Trend { prior, .. }
                 | ast::ModelStatementKind::Cutpoints(prior)
                 | ast::ModelStatementKind::Dispersion(prior)
-                | ast::ModelStatementKind::Carryover { prior, .. } => vec![prior],
-                ast::ModelStatementKind::Errors { params, .. } => {
+                | ast::ModelStatementKind::Carryover { prior, .. }
+                | ast::ModelStatementKind::Covariate { prior, .. }
+                | ast::ModelStatementKind::Lag(prior) => vec![prior],
+                ast::ModelStatementKind::Errors { params, .. }
+                | ast::ModelStatementKind::CarryoverDecay { params, .. } => {
                     params.iter().map(|p| &p.prior).collect()
                 }
+                ast::ModelStatementKind::Clock(_) => Vec::new(),
             };
             for p in priors {
                 if p.span == span {
@@ -2113,4 +2131,14 @@ fn preset_at(file: &ast::File, span: Span) -> Option<String> {
         }
     }
     None
+}
+
+/// The last day of period `n` (1-based): the day a look `after n periods`
+/// can first be taken (periods may differ in length).
+fn end_of_period(s: &crate::schedule::Schedule, n: u64) -> u64 {
+    usize::try_from(n)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| s.periods.get(i))
+        .map_or(s.total_days, |p| p.last_day)
 }

@@ -1055,13 +1055,32 @@ impl Builder<'_> {
         let allocation = match self.r.provenance.allocation {
             "commitment" => "drawn from the pharmacy's key, verified against the spec's commitment before the analysis",
             "seed" => "drawn from the spec's seed",
+            "diary" => "randomized outside trialc and recorded in the diary's `arm` column (`sequence from data`)",
             _ => "fixed by the design",
         };
+        // Periods of one length, of listed lengths, or the diary's runs.
+        let lengths = t.periods.iter().map(|p| p.last_day + 1 - p.first_day);
+        let periods = match (t.period_days, lengths.clone().min(), lengths.max()) {
+            (Some(days), _, _) => format!(
+                "{} of {}",
+                plural(t.periods.len() as u64, "period", "periods"),
+                plural(days, "day", "days")
+            ),
+            (None, Some(shortest), Some(longest)) => format!(
+                "{} periods of {shortest} to {longest} days",
+                t.periods.len()
+            ),
+            (None, _, _) => "no periods".to_string(),
+        };
+        let window = t.window.map_or(String::new(), |w| {
+            format!(
+                " Only days {} to {} were analysed (the analysis window).",
+                w.first_day, w.last_day
+            )
+        });
         doc.para(text(format!(
-            "A {}-blind multiple crossover trial in one participant: {} periods of {} days (`{}`), after a run-in of {} days; the first {} days after a change of arm are washout and not analysed. The allocation was {allocation}. The analysis is the protocol's: one Bayesian model per outcome, fitted to this participant's diary alone ({}); each parameter's prior is listed beside its posterior in section 6.",
+            "A {}-blind multiple crossover trial in one participant: {periods} (`{}`), after a run-in of {} days; the first {} days after a change of arm are washout and not analysed. The allocation was {allocation}.{window} The analysis is the protocol's: one Bayesian model per outcome, fitted to this participant's diary alone ({}); each parameter's prior is listed beside its posterior in section 6.",
             t.blinding,
-            t.periods.len(),
-            t.period_days,
             t.design,
             t.run_in_days,
             t.washout_days,
@@ -1243,6 +1262,7 @@ impl Builder<'_> {
                     .c(c)
                     .done(),
                 (None, "seed") => text("drawn from the spec's plain seed (not shown)"),
+                (None, "diary") => text("the diary's `arm` column (`sequence from data`)"),
                 _ => text("fixed by the design"),
             },
         ]);

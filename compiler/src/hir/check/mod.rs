@@ -25,7 +25,10 @@ mod models;
 mod outcomes;
 mod priors;
 mod schedule;
+mod simulate;
 mod trial;
+
+pub use simulate::check_simulate;
 
 use imports::FailedImport;
 
@@ -97,7 +100,27 @@ impl Checker {
         let rules = self.rules(file, &arms, reference, &outcomes, schedule.as_ref());
         let report = self.report(file, &arms, reference, &outcomes);
 
-        Some(Spec {
+        let complete =
+            trial.is_some() && reference.is_some() && schedule.is_some() && models.is_some();
+        if !complete {
+            // Its names are still checked against what could be resolved.
+            let context = simulate::Context {
+                arms: &arms,
+                reference,
+                outcomes: &outcomes,
+                models: models.as_deref(),
+                schedule: schedule.as_ref(),
+                hypotheses: &hypotheses,
+                spec: None,
+                fallback: crate::hir::simulate::default_scenarios(
+                    &arms,
+                    &outcomes,
+                    models.as_deref().unwrap_or_default(),
+                ),
+            };
+            self.simulate(file, &context);
+        }
+        let mut spec = Spec {
             trial: trial?,
             arms,
             reference: reference?,
@@ -108,7 +131,11 @@ impl Checker {
             report,
             hypotheses,
             data,
-        })
+            simulate: None,
+        };
+        let simulate = self.simulate(file, &simulate::Context::of(&spec));
+        spec.simulate = simulate;
+        Some(spec)
     }
 
     fn duplicate_field(&mut self, name: &ast::Ident, first: Span) {
