@@ -179,6 +179,10 @@ fn debug(session: &mut Session<FsSources>, args: &DebugArgs) -> ExitCode {
         eprintln!("error: `--data` is read only by `trialc debug mir`; the other stages do not read the diary");
         return ExitCode::from(2);
     }
+    if args.key.is_some() && !matches!(stage, Stage::Schedule | Stage::Mir) {
+        eprintln!("error: `--key` is read only by `trialc debug schedule` and `trialc debug mir`; the other stages show no allocation");
+        return ExitCode::from(2);
+    }
     let text = match stage {
         Stage::Ast => {
             let file = match session.open(&name) {

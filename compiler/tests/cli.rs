@@ -177,6 +177,32 @@ fn debug_mir_lowers_the_diary_given_with_data() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `trialc debug --key FILE` is read by the stages that show the allocation
+/// (schedule, mir); the others refuse it rather than ignore it.
+#[test]
+fn debug_reads_the_key_only_where_the_allocation_is_shown() {
+    let spec = path("examples/magnesium-migraine/magnesium-migraine.trial");
+    let key = path("examples/magnesium-migraine/PHARMACY-SECRET.key");
+    let schedule = trialc(&["debug", "schedule", &spec, "--key", &key]);
+    assert_eq!(
+        schedule.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&schedule.stderr)
+    );
+    assert!(String::from_utf8_lossy(&schedule.stdout).contains("allocation: Drawn"));
+    for stage in ["ast", "hir"] {
+        let out = trialc(&["debug", stage, &spec, "--key", &key]);
+        assert_eq!(out.status.code(), Some(2), "{stage}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("`--key` is read only by"),
+            "{stage}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{stage}");
+    }
+}
+
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
     let spec = path("examples/magnesium-migraine/magnesium-migraine.trial");
