@@ -170,3 +170,46 @@ fn a_laplace_screen_is_labelled_as_an_approximation() {
     assert_eq!(value["plan"]["method"], "laplace");
     assert_eq!(value["plan"]["approximation"], true);
 }
+
+/// The bundled example commits to the pharmacy's key: a simulation needs no
+/// key, draws its own schedules, and its default seed is 0, never the key's
+/// seed (the results record their seed, and the key's seed is a secret).
+#[test]
+fn a_committed_spec_simulates_without_its_key_seed() {
+    let spec = spec();
+    let run = trialc(&[
+        "simulate",
+        &spec,
+        "--method",
+        "laplace",
+        "--draws",
+        "200",
+        "--replicates",
+        "2",
+        "--scenario",
+        "null",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(json["plan"]["seed"], serde_json::json!(0));
+    let key = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/magnesium-migraine/PHARMACY-SECRET.key"),
+    )
+    .expect("the example's key");
+    let key_seed = key
+        .lines()
+        .find_map(|l| l.strip_prefix("seed "))
+        .expect("the key's seed");
+    assert!(
+        !String::from_utf8_lossy(&run.stdout).contains(key_seed),
+        "the key's seed {key_seed} is in the results"
+    );
+}

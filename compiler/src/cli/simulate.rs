@@ -55,7 +55,8 @@ pub struct SimulateArgs {
     /// Draws kept per chain of each replicate's analysis.
     #[arg(long, default_value_t = 1000)]
     pub draws: usize,
-    /// The simulation's seed (default: the schedule's seed).
+    /// The simulation's seed (default: the schedule's plain seed; 0 for a
+    /// spec that commits to a key, whose seed stays the pharmacy's).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores); results do not depend on it.
