@@ -7,16 +7,16 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 287
+#define STATE_COUNT 438
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 203
+#define SYMBOL_COUNT 247
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 117
+#define TOKEN_COUNT 137
 #define EXTERNAL_TOKEN_COUNT 0
-#define FIELD_COUNT 16
+#define FIELD_COUNT 21
 #define MAX_ALIAS_SEQUENCE_LENGTH 9
 #define MAX_RESERVED_WORD_SET_SIZE 0
-#define PRODUCTION_ID_COUNT 18
+#define PRODUCTION_ID_COUNT 30
 #define SUPERTYPE_COUNT 0
 
 enum ts_symbol_identifiers {
@@ -53,175 +53,219 @@ enum ts_symbol_identifiers {
   anon_sym_single = 31,
   anon_sym_double = 32,
   anon_sym_seed = 33,
-  anon_sym_alternating = 34,
-  anon_sym_counterbalanced = 35,
-  anon_sym_fixed = 36,
-  anon_sym_randomized = 37,
-  anon_sym_pairs = 38,
-  anon_sym_blocks = 39,
-  anon_sym_days = 40,
-  anon_sym_day = 41,
-  anon_sym_weeks = 42,
-  anon_sym_week = 43,
-  sym_primary = 44,
-  sym_secondary = 45,
-  anon_sym_type = 46,
-  anon_sym_measured = 47,
-  anon_sym_better = 48,
-  anon_sym_lower = 49,
-  anon_sym_higher = 50,
-  anon_sym_mcid = 51,
-  anon_sym_unit = 52,
-  anon_sym_continuous = 53,
-  anon_sym_binary = 54,
-  anon_sym_count = 55,
-  anon_sym_overdispersed = 56,
-  anon_sym_ordinal = 57,
-  anon_sym_DOT_DOT = 58,
-  anon_sym_in = 59,
-  anon_sym_LBRACK = 60,
-  anon_sym_COMMA = 61,
-  anon_sym_RBRACK = 62,
-  anon_sym_daily = 63,
-  anon_sym_weekly = 64,
-  anon_sym_per = 65,
-  anon_sym_on = 66,
-  anon_sym_model = 67,
-  anon_sym_effect = 68,
-  anon_sym_TILDE = 69,
-  anon_sym_intercept = 70,
-  anon_sym_trend = 71,
-  anon_sym_errors = 72,
-  anon_sym_LPAREN = 73,
-  anon_sym_RPAREN = 74,
-  anon_sym_cutpoints = 75,
-  anon_sym_dispersion = 76,
-  anon_sym_independent = 77,
-  anon_sym_ar1 = 78,
-  anon_sym_prior = 79,
-  anon_sym_EQ = 80,
-  anon_sym_mixture = 81,
-  anon_sym_COLON = 82,
-  anon_sym_discount = 83,
-  anon_sym_robust = 84,
-  anon_sym_vague = 85,
-  anon_sym_decide = 86,
-  anon_sym_recommend = 87,
-  anon_sym_if = 88,
-  anon_sym_stop = 89,
-  anon_sym_early = 90,
-  anon_sym_after = 91,
-  anon_sym_otherwise = 92,
-  anon_sym_inconclusive = 93,
-  anon_sym_and = 94,
-  anon_sym_P = 95,
-  anon_sym_of = 96,
-  anon_sym_vs = 97,
-  anon_sym_odds_ratio = 98,
-  anon_sym_rate_ratio = 99,
-  anon_sym_risk_difference = 100,
-  anon_sym_report = 101,
-  anon_sym_interval = 102,
-  anon_sym_estimate = 103,
-  anon_sym_LT_EQ = 104,
-  anon_sym_GT_EQ = 105,
-  anon_sym_LT = 106,
-  anon_sym_GT = 107,
-  sym_mcid_threshold = 108,
-  sym_doc_comment = 109,
-  sym_comment = 110,
-  sym_string = 111,
-  sym_number = 112,
-  sym_signed_number = 113,
-  sym_integer = 114,
-  sym_signed_integer = 115,
-  sym_date = 116,
-  sym_source_file = 117,
-  sym__item = 118,
-  sym_use_declaration = 119,
-  sym_trial_block = 120,
-  sym_trial_field = 121,
-  sym_hypotheses_declaration = 122,
-  sym_name_map = 123,
-  sym_name_mapping = 124,
-  sym_data_declaration = 125,
-  sym_arm_declaration = 126,
-  sym_schedule_block = 127,
-  sym_design_declaration = 128,
-  sym__schedule_field = 129,
-  sym_start_field = 130,
-  sym_run_in_field = 131,
-  sym_period_field = 132,
-  sym_cycles_field = 133,
-  sym_periods_field = 134,
-  sym_sequence_field = 135,
-  sym_max_run_field = 136,
-  sym_washout_field = 137,
-  sym_carryover_field = 138,
-  sym_blinding_field = 139,
-  sym_seed_field = 140,
-  sym_sequence_design = 141,
-  sym_duration = 142,
-  sym_time_unit = 143,
-  sym_outcome_block = 144,
-  sym__outcome_field = 145,
-  sym_type_field = 146,
-  sym_measured_field = 147,
-  sym_better_field = 148,
-  sym_mcid_field = 149,
-  sym_unit_field = 150,
-  sym_outcome_type = 151,
-  sym_bounds = 152,
-  sym_measurement = 153,
-  sym_model_block = 154,
-  sym__model_statement = 155,
-  sym_effect_statement = 156,
-  sym_intercept_statement = 157,
-  sym_trend_statement = 158,
-  sym_errors_statement = 159,
-  sym_cutpoints_statement = 160,
-  sym_dispersion_statement = 161,
-  sym_carryover_statement = 162,
-  sym_error_structure = 163,
-  sym_named_prior = 164,
-  sym_prior_declaration = 165,
-  sym__prior = 166,
-  sym_mixture = 167,
-  sym_mixture_component = 168,
-  sym_hypothesis_prior = 169,
-  sym_distribution = 170,
-  sym_preset = 171,
-  sym_decide_block = 172,
-  sym__decision_rule = 173,
-  sym_recommend_rule = 174,
-  sym_stop_rule = 175,
-  sym_otherwise_rule = 176,
-  sym_conditions = 177,
-  sym_condition = 178,
-  sym_statement = 179,
-  sym_quantity = 180,
-  sym_scale = 181,
-  sym_report_block = 182,
-  sym__report_entry = 183,
-  sym_interval_entry = 184,
-  sym_estimate_entry = 185,
-  sym_probability_entry = 186,
-  sym_comparison = 187,
-  sym__threshold = 188,
-  aux_sym_source_file_repeat1 = 189,
-  aux_sym_use_declaration_repeat1 = 190,
-  aux_sym_trial_block_repeat1 = 191,
-  aux_sym_name_map_repeat1 = 192,
-  aux_sym_schedule_block_repeat1 = 193,
-  aux_sym_outcome_block_repeat1 = 194,
-  aux_sym_measurement_repeat1 = 195,
-  aux_sym_model_block_repeat1 = 196,
-  aux_sym_errors_statement_repeat1 = 197,
-  aux_sym_mixture_repeat1 = 198,
-  aux_sym_distribution_repeat1 = 199,
-  aux_sym_decide_block_repeat1 = 200,
-  aux_sym_conditions_repeat1 = 201,
-  aux_sym_report_block_repeat1 = 202,
+  anon_sym_window = 34,
+  anon_sym_days = 35,
+  anon_sym_DOT_DOT = 36,
+  anon_sym_alternating = 37,
+  anon_sym_counterbalanced = 38,
+  anon_sym_fixed = 39,
+  anon_sym_randomized = 40,
+  anon_sym_pairs = 41,
+  anon_sym_blocks = 42,
+  anon_sym_LBRACK = 43,
+  anon_sym_COMMA = 44,
+  anon_sym_RBRACK = 45,
+  anon_sym_day = 46,
+  anon_sym_weeks = 47,
+  anon_sym_week = 48,
+  sym_primary = 49,
+  sym_secondary = 50,
+  anon_sym_type = 51,
+  anon_sym_measured = 52,
+  anon_sym_better = 53,
+  anon_sym_lower = 54,
+  anon_sym_higher = 55,
+  anon_sym_mcid = 56,
+  anon_sym_unit = 57,
+  anon_sym_continuous = 58,
+  anon_sym_binary = 59,
+  anon_sym_binomial = 60,
+  anon_sym_of = 61,
+  anon_sym_count = 62,
+  anon_sym_overdispersed = 63,
+  anon_sym_ordinal = 64,
+  anon_sym_in = 65,
+  anon_sym_daily = 66,
+  anon_sym_weekly = 67,
+  anon_sym_per = 68,
+  anon_sym_on = 69,
+  anon_sym_model = 70,
+  anon_sym_effect = 71,
+  anon_sym_TILDE = 72,
+  anon_sym_intercept = 73,
+  anon_sym_trend = 74,
+  anon_sym_errors = 75,
+  anon_sym_LPAREN = 76,
+  anon_sym_RPAREN = 77,
+  anon_sym_cutpoints = 78,
+  anon_sym_dispersion = 79,
+  anon_sym_decay = 80,
+  anon_sym_covariate = 81,
+  sym_standardised = 82,
+  anon_sym_missing = 83,
+  anon_sym_excluded = 84,
+  anon_sym_lag = 85,
+  anon_sym_clock = 86,
+  anon_sym_independent = 87,
+  anon_sym_ar1 = 88,
+  anon_sym_prior = 89,
+  anon_sym_EQ = 90,
+  anon_sym_mixture = 91,
+  anon_sym_COLON = 92,
+  anon_sym_discount = 93,
+  anon_sym_robust = 94,
+  anon_sym_vague = 95,
+  anon_sym_decide = 96,
+  anon_sym_recommend = 97,
+  anon_sym_if = 98,
+  anon_sym_stop = 99,
+  anon_sym_early = 100,
+  anon_sym_after = 101,
+  anon_sym_otherwise = 102,
+  anon_sym_inconclusive = 103,
+  anon_sym_and = 104,
+  anon_sym_P = 105,
+  anon_sym_vs = 106,
+  anon_sym_odds_ratio = 107,
+  anon_sym_rate_ratio = 108,
+  anon_sym_risk_difference = 109,
+  anon_sym_report = 110,
+  anon_sym_interval = 111,
+  anon_sym_estimate = 112,
+  anon_sym_LT_EQ = 113,
+  anon_sym_GT_EQ = 114,
+  anon_sym_LT = 115,
+  anon_sym_GT = 116,
+  aux_sym_mcid_threshold_token1 = 117,
+  anon_sym_simulate = 118,
+  anon_sym_replicates = 119,
+  anon_sym_scenario = 120,
+  anon_sym_dropout = 121,
+  anon_sym_adherence = 122,
+  anon_sym_unrecorded = 123,
+  anon_sym_sigma = 124,
+  anon_sym_phi = 125,
+  anon_sym_require = 126,
+  anon_sym_under = 127,
+  anon_sym_sweep = 128,
+  sym_doc_comment = 129,
+  sym_comment = 130,
+  sym_string = 131,
+  sym_number = 132,
+  sym__negative_number = 133,
+  sym_integer = 134,
+  sym_signed_integer = 135,
+  sym_date = 136,
+  sym_source_file = 137,
+  sym__item = 138,
+  sym_use_declaration = 139,
+  sym_trial_block = 140,
+  sym_trial_field = 141,
+  sym_hypotheses_declaration = 142,
+  sym_name_map = 143,
+  sym_name_mapping = 144,
+  sym_data_declaration = 145,
+  sym_arm_declaration = 146,
+  sym_schedule_block = 147,
+  sym_design_declaration = 148,
+  sym__schedule_field = 149,
+  sym_start_field = 150,
+  sym_run_in_field = 151,
+  sym_period_field = 152,
+  sym_cycles_field = 153,
+  sym_periods_field = 154,
+  sym_sequence_field = 155,
+  sym_max_run_field = 156,
+  sym_washout_field = 157,
+  sym_carryover_field = 158,
+  sym_blinding_field = 159,
+  sym_seed_field = 160,
+  sym_window_field = 161,
+  sym_sequence_design = 162,
+  sym_duration = 163,
+  sym_duration_list = 164,
+  sym_time_unit = 165,
+  sym_outcome_block = 166,
+  sym__outcome_field = 167,
+  sym_type_field = 168,
+  sym_measured_field = 169,
+  sym_better_field = 170,
+  sym_mcid_field = 171,
+  sym_unit_field = 172,
+  sym_outcome_type = 173,
+  sym_bounds = 174,
+  sym_measurement = 175,
+  sym_model_block = 176,
+  sym__model_statement = 177,
+  sym_effect_statement = 178,
+  sym_intercept_statement = 179,
+  sym_trend_statement = 180,
+  sym_errors_statement = 181,
+  sym_cutpoints_statement = 182,
+  sym_dispersion_statement = 183,
+  sym_carryover_statement = 184,
+  sym_carryover_decay = 185,
+  sym_covariate_statement = 186,
+  sym_missing_excluded = 187,
+  sym_lag_statement = 188,
+  sym_clock_statement = 189,
+  sym_error_structure = 190,
+  sym_named_prior = 191,
+  sym_prior_declaration = 192,
+  sym__prior = 193,
+  sym_mixture = 194,
+  sym_mixture_component = 195,
+  sym_hypothesis_prior = 196,
+  sym_distribution = 197,
+  sym_preset = 198,
+  sym_decide_block = 199,
+  sym__decision_rule = 200,
+  sym_recommend_rule = 201,
+  sym_stop_rule = 202,
+  sym_otherwise_rule = 203,
+  sym_conditions = 204,
+  sym_condition = 205,
+  sym_statement = 206,
+  sym_quantity = 207,
+  sym_scale = 208,
+  sym_report_block = 209,
+  sym__report_entry = 210,
+  sym_interval_entry = 211,
+  sym_estimate_entry = 212,
+  sym_probability_entry = 213,
+  sym_comparison = 214,
+  sym__threshold = 215,
+  sym_mcid_threshold = 216,
+  sym_simulate_block = 217,
+  sym__simulate_entry = 218,
+  sym_replicates_entry = 219,
+  sym_scenario_entry = 220,
+  sym_scenario_setting = 221,
+  sym_simulated_parameter = 222,
+  sym_simulated_value = 223,
+  sym__grid_value = 224,
+  sym_require_entry = 225,
+  sym_simulated_event = 226,
+  sym_sweep_entry = 227,
+  sym__signed_number = 228,
+  aux_sym_source_file_repeat1 = 229,
+  aux_sym_use_declaration_repeat1 = 230,
+  aux_sym_trial_block_repeat1 = 231,
+  aux_sym_name_map_repeat1 = 232,
+  aux_sym_schedule_block_repeat1 = 233,
+  aux_sym_duration_list_repeat1 = 234,
+  aux_sym_outcome_block_repeat1 = 235,
+  aux_sym_model_block_repeat1 = 236,
+  aux_sym_errors_statement_repeat1 = 237,
+  aux_sym_mixture_repeat1 = 238,
+  aux_sym_distribution_repeat1 = 239,
+  aux_sym_decide_block_repeat1 = 240,
+  aux_sym_conditions_repeat1 = 241,
+  aux_sym_report_block_repeat1 = 242,
+  aux_sym_simulate_block_repeat1 = 243,
+  aux_sym_scenario_entry_repeat1 = 244,
+  aux_sym_scenario_setting_repeat1 = 245,
+  aux_sym_sweep_entry_repeat1 = 246,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -259,13 +303,18 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_single] = "single",
   [anon_sym_double] = "double",
   [anon_sym_seed] = "seed",
+  [anon_sym_window] = "window",
+  [anon_sym_days] = "days",
+  [anon_sym_DOT_DOT] = "..",
   [anon_sym_alternating] = "alternating",
   [anon_sym_counterbalanced] = "counterbalanced",
   [anon_sym_fixed] = "fixed",
   [anon_sym_randomized] = "randomized",
   [anon_sym_pairs] = "pairs",
   [anon_sym_blocks] = "blocks",
-  [anon_sym_days] = "days",
+  [anon_sym_LBRACK] = "[",
+  [anon_sym_COMMA] = ",",
+  [anon_sym_RBRACK] = "]",
   [anon_sym_day] = "day",
   [anon_sym_weeks] = "weeks",
   [anon_sym_week] = "week",
@@ -280,14 +329,12 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_unit] = "unit",
   [anon_sym_continuous] = "continuous",
   [anon_sym_binary] = "binary",
+  [anon_sym_binomial] = "binomial",
+  [anon_sym_of] = "of",
   [anon_sym_count] = "count",
   [anon_sym_overdispersed] = "overdispersed",
   [anon_sym_ordinal] = "ordinal",
-  [anon_sym_DOT_DOT] = "..",
   [anon_sym_in] = "in",
-  [anon_sym_LBRACK] = "[",
-  [anon_sym_COMMA] = ",",
-  [anon_sym_RBRACK] = "]",
   [anon_sym_daily] = "daily",
   [anon_sym_weekly] = "weekly",
   [anon_sym_per] = "per",
@@ -302,6 +349,13 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_RPAREN] = ")",
   [anon_sym_cutpoints] = "cutpoints",
   [anon_sym_dispersion] = "dispersion",
+  [anon_sym_decay] = "decay",
+  [anon_sym_covariate] = "covariate",
+  [sym_standardised] = "standardised",
+  [anon_sym_missing] = "missing",
+  [anon_sym_excluded] = "excluded",
+  [anon_sym_lag] = "lag",
+  [anon_sym_clock] = "clock",
   [anon_sym_independent] = "independent",
   [anon_sym_ar1] = "ar1",
   [anon_sym_prior] = "prior",
@@ -321,7 +375,6 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_inconclusive] = "inconclusive",
   [anon_sym_and] = "and",
   [anon_sym_P] = "P",
-  [anon_sym_of] = "of",
   [anon_sym_vs] = "vs",
   [anon_sym_odds_ratio] = "odds_ratio",
   [anon_sym_rate_ratio] = "rate_ratio",
@@ -333,12 +386,23 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_GT_EQ] = ">=",
   [anon_sym_LT] = "<",
   [anon_sym_GT] = ">",
-  [sym_mcid_threshold] = "mcid_threshold",
+  [aux_sym_mcid_threshold_token1] = "-mcid",
+  [anon_sym_simulate] = "simulate",
+  [anon_sym_replicates] = "replicates",
+  [anon_sym_scenario] = "scenario",
+  [anon_sym_dropout] = "dropout",
+  [anon_sym_adherence] = "adherence",
+  [anon_sym_unrecorded] = "unrecorded",
+  [anon_sym_sigma] = "sigma",
+  [anon_sym_phi] = "phi",
+  [anon_sym_require] = "require",
+  [anon_sym_under] = "under",
+  [anon_sym_sweep] = "sweep",
   [sym_doc_comment] = "doc_comment",
   [sym_comment] = "comment",
   [sym_string] = "string",
   [sym_number] = "number",
-  [sym_signed_number] = "signed_number",
+  [sym__negative_number] = "signed_number",
   [sym_integer] = "integer",
   [sym_signed_integer] = "signed_integer",
   [sym_date] = "date",
@@ -366,8 +430,10 @@ static const char * const ts_symbol_names[] = {
   [sym_carryover_field] = "carryover_field",
   [sym_blinding_field] = "blinding_field",
   [sym_seed_field] = "seed_field",
+  [sym_window_field] = "window_field",
   [sym_sequence_design] = "sequence_design",
   [sym_duration] = "duration",
+  [sym_duration_list] = "duration_list",
   [sym_time_unit] = "time_unit",
   [sym_outcome_block] = "outcome_block",
   [sym__outcome_field] = "_outcome_field",
@@ -388,6 +454,11 @@ static const char * const ts_symbol_names[] = {
   [sym_cutpoints_statement] = "cutpoints_statement",
   [sym_dispersion_statement] = "dispersion_statement",
   [sym_carryover_statement] = "carryover_statement",
+  [sym_carryover_decay] = "carryover_decay",
+  [sym_covariate_statement] = "covariate_statement",
+  [sym_missing_excluded] = "missing_excluded",
+  [sym_lag_statement] = "lag_statement",
+  [sym_clock_statement] = "clock_statement",
   [sym_error_structure] = "error_structure",
   [sym_named_prior] = "named_prior",
   [sym_prior_declaration] = "prior_declaration",
@@ -414,13 +485,26 @@ static const char * const ts_symbol_names[] = {
   [sym_probability_entry] = "probability_entry",
   [sym_comparison] = "comparison",
   [sym__threshold] = "_threshold",
+  [sym_mcid_threshold] = "mcid_threshold",
+  [sym_simulate_block] = "simulate_block",
+  [sym__simulate_entry] = "_simulate_entry",
+  [sym_replicates_entry] = "replicates_entry",
+  [sym_scenario_entry] = "scenario_entry",
+  [sym_scenario_setting] = "scenario_setting",
+  [sym_simulated_parameter] = "simulated_parameter",
+  [sym_simulated_value] = "simulated_value",
+  [sym__grid_value] = "_grid_value",
+  [sym_require_entry] = "require_entry",
+  [sym_simulated_event] = "simulated_event",
+  [sym_sweep_entry] = "sweep_entry",
+  [sym__signed_number] = "_signed_number",
   [aux_sym_source_file_repeat1] = "source_file_repeat1",
   [aux_sym_use_declaration_repeat1] = "use_declaration_repeat1",
   [aux_sym_trial_block_repeat1] = "trial_block_repeat1",
   [aux_sym_name_map_repeat1] = "name_map_repeat1",
   [aux_sym_schedule_block_repeat1] = "schedule_block_repeat1",
+  [aux_sym_duration_list_repeat1] = "duration_list_repeat1",
   [aux_sym_outcome_block_repeat1] = "outcome_block_repeat1",
-  [aux_sym_measurement_repeat1] = "measurement_repeat1",
   [aux_sym_model_block_repeat1] = "model_block_repeat1",
   [aux_sym_errors_statement_repeat1] = "errors_statement_repeat1",
   [aux_sym_mixture_repeat1] = "mixture_repeat1",
@@ -428,6 +512,10 @@ static const char * const ts_symbol_names[] = {
   [aux_sym_decide_block_repeat1] = "decide_block_repeat1",
   [aux_sym_conditions_repeat1] = "conditions_repeat1",
   [aux_sym_report_block_repeat1] = "report_block_repeat1",
+  [aux_sym_simulate_block_repeat1] = "simulate_block_repeat1",
+  [aux_sym_scenario_entry_repeat1] = "scenario_entry_repeat1",
+  [aux_sym_scenario_setting_repeat1] = "scenario_setting_repeat1",
+  [aux_sym_sweep_entry_repeat1] = "sweep_entry_repeat1",
 };
 
 static const TSSymbol ts_symbol_map[] = {
@@ -465,13 +553,18 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_single] = anon_sym_single,
   [anon_sym_double] = anon_sym_double,
   [anon_sym_seed] = anon_sym_seed,
+  [anon_sym_window] = anon_sym_window,
+  [anon_sym_days] = anon_sym_days,
+  [anon_sym_DOT_DOT] = anon_sym_DOT_DOT,
   [anon_sym_alternating] = anon_sym_alternating,
   [anon_sym_counterbalanced] = anon_sym_counterbalanced,
   [anon_sym_fixed] = anon_sym_fixed,
   [anon_sym_randomized] = anon_sym_randomized,
   [anon_sym_pairs] = anon_sym_pairs,
   [anon_sym_blocks] = anon_sym_blocks,
-  [anon_sym_days] = anon_sym_days,
+  [anon_sym_LBRACK] = anon_sym_LBRACK,
+  [anon_sym_COMMA] = anon_sym_COMMA,
+  [anon_sym_RBRACK] = anon_sym_RBRACK,
   [anon_sym_day] = anon_sym_day,
   [anon_sym_weeks] = anon_sym_weeks,
   [anon_sym_week] = anon_sym_week,
@@ -486,14 +579,12 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_unit] = anon_sym_unit,
   [anon_sym_continuous] = anon_sym_continuous,
   [anon_sym_binary] = anon_sym_binary,
+  [anon_sym_binomial] = anon_sym_binomial,
+  [anon_sym_of] = anon_sym_of,
   [anon_sym_count] = anon_sym_count,
   [anon_sym_overdispersed] = anon_sym_overdispersed,
   [anon_sym_ordinal] = anon_sym_ordinal,
-  [anon_sym_DOT_DOT] = anon_sym_DOT_DOT,
   [anon_sym_in] = anon_sym_in,
-  [anon_sym_LBRACK] = anon_sym_LBRACK,
-  [anon_sym_COMMA] = anon_sym_COMMA,
-  [anon_sym_RBRACK] = anon_sym_RBRACK,
   [anon_sym_daily] = anon_sym_daily,
   [anon_sym_weekly] = anon_sym_weekly,
   [anon_sym_per] = anon_sym_per,
@@ -508,6 +599,13 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_RPAREN] = anon_sym_RPAREN,
   [anon_sym_cutpoints] = anon_sym_cutpoints,
   [anon_sym_dispersion] = anon_sym_dispersion,
+  [anon_sym_decay] = anon_sym_decay,
+  [anon_sym_covariate] = anon_sym_covariate,
+  [sym_standardised] = sym_standardised,
+  [anon_sym_missing] = anon_sym_missing,
+  [anon_sym_excluded] = anon_sym_excluded,
+  [anon_sym_lag] = anon_sym_lag,
+  [anon_sym_clock] = anon_sym_clock,
   [anon_sym_independent] = anon_sym_independent,
   [anon_sym_ar1] = anon_sym_ar1,
   [anon_sym_prior] = anon_sym_prior,
@@ -527,7 +625,6 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_inconclusive] = anon_sym_inconclusive,
   [anon_sym_and] = anon_sym_and,
   [anon_sym_P] = anon_sym_P,
-  [anon_sym_of] = anon_sym_of,
   [anon_sym_vs] = anon_sym_vs,
   [anon_sym_odds_ratio] = anon_sym_odds_ratio,
   [anon_sym_rate_ratio] = anon_sym_rate_ratio,
@@ -539,12 +636,23 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_GT_EQ] = anon_sym_GT_EQ,
   [anon_sym_LT] = anon_sym_LT,
   [anon_sym_GT] = anon_sym_GT,
-  [sym_mcid_threshold] = sym_mcid_threshold,
+  [aux_sym_mcid_threshold_token1] = aux_sym_mcid_threshold_token1,
+  [anon_sym_simulate] = anon_sym_simulate,
+  [anon_sym_replicates] = anon_sym_replicates,
+  [anon_sym_scenario] = anon_sym_scenario,
+  [anon_sym_dropout] = anon_sym_dropout,
+  [anon_sym_adherence] = anon_sym_adherence,
+  [anon_sym_unrecorded] = anon_sym_unrecorded,
+  [anon_sym_sigma] = anon_sym_sigma,
+  [anon_sym_phi] = anon_sym_phi,
+  [anon_sym_require] = anon_sym_require,
+  [anon_sym_under] = anon_sym_under,
+  [anon_sym_sweep] = anon_sym_sweep,
   [sym_doc_comment] = sym_doc_comment,
   [sym_comment] = sym_comment,
   [sym_string] = sym_string,
   [sym_number] = sym_number,
-  [sym_signed_number] = sym_signed_number,
+  [sym__negative_number] = sym__negative_number,
   [sym_integer] = sym_integer,
   [sym_signed_integer] = sym_signed_integer,
   [sym_date] = sym_date,
@@ -572,8 +680,10 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_carryover_field] = sym_carryover_field,
   [sym_blinding_field] = sym_blinding_field,
   [sym_seed_field] = sym_seed_field,
+  [sym_window_field] = sym_window_field,
   [sym_sequence_design] = sym_sequence_design,
   [sym_duration] = sym_duration,
+  [sym_duration_list] = sym_duration_list,
   [sym_time_unit] = sym_time_unit,
   [sym_outcome_block] = sym_outcome_block,
   [sym__outcome_field] = sym__outcome_field,
@@ -594,6 +704,11 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_cutpoints_statement] = sym_cutpoints_statement,
   [sym_dispersion_statement] = sym_dispersion_statement,
   [sym_carryover_statement] = sym_carryover_statement,
+  [sym_carryover_decay] = sym_carryover_decay,
+  [sym_covariate_statement] = sym_covariate_statement,
+  [sym_missing_excluded] = sym_missing_excluded,
+  [sym_lag_statement] = sym_lag_statement,
+  [sym_clock_statement] = sym_clock_statement,
   [sym_error_structure] = sym_error_structure,
   [sym_named_prior] = sym_named_prior,
   [sym_prior_declaration] = sym_prior_declaration,
@@ -620,13 +735,26 @@ static const TSSymbol ts_symbol_map[] = {
   [sym_probability_entry] = sym_probability_entry,
   [sym_comparison] = sym_comparison,
   [sym__threshold] = sym__threshold,
+  [sym_mcid_threshold] = sym_mcid_threshold,
+  [sym_simulate_block] = sym_simulate_block,
+  [sym__simulate_entry] = sym__simulate_entry,
+  [sym_replicates_entry] = sym_replicates_entry,
+  [sym_scenario_entry] = sym_scenario_entry,
+  [sym_scenario_setting] = sym_scenario_setting,
+  [sym_simulated_parameter] = sym_simulated_parameter,
+  [sym_simulated_value] = sym_simulated_value,
+  [sym__grid_value] = sym__grid_value,
+  [sym_require_entry] = sym_require_entry,
+  [sym_simulated_event] = sym_simulated_event,
+  [sym_sweep_entry] = sym_sweep_entry,
+  [sym__signed_number] = sym__signed_number,
   [aux_sym_source_file_repeat1] = aux_sym_source_file_repeat1,
   [aux_sym_use_declaration_repeat1] = aux_sym_use_declaration_repeat1,
   [aux_sym_trial_block_repeat1] = aux_sym_trial_block_repeat1,
   [aux_sym_name_map_repeat1] = aux_sym_name_map_repeat1,
   [aux_sym_schedule_block_repeat1] = aux_sym_schedule_block_repeat1,
+  [aux_sym_duration_list_repeat1] = aux_sym_duration_list_repeat1,
   [aux_sym_outcome_block_repeat1] = aux_sym_outcome_block_repeat1,
-  [aux_sym_measurement_repeat1] = aux_sym_measurement_repeat1,
   [aux_sym_model_block_repeat1] = aux_sym_model_block_repeat1,
   [aux_sym_errors_statement_repeat1] = aux_sym_errors_statement_repeat1,
   [aux_sym_mixture_repeat1] = aux_sym_mixture_repeat1,
@@ -634,6 +762,10 @@ static const TSSymbol ts_symbol_map[] = {
   [aux_sym_decide_block_repeat1] = aux_sym_decide_block_repeat1,
   [aux_sym_conditions_repeat1] = aux_sym_conditions_repeat1,
   [aux_sym_report_block_repeat1] = aux_sym_report_block_repeat1,
+  [aux_sym_simulate_block_repeat1] = aux_sym_simulate_block_repeat1,
+  [aux_sym_scenario_entry_repeat1] = aux_sym_scenario_entry_repeat1,
+  [aux_sym_scenario_setting_repeat1] = aux_sym_scenario_setting_repeat1,
+  [aux_sym_sweep_entry_repeat1] = aux_sym_sweep_entry_repeat1,
 };
 
 static const TSSymbolMetadata ts_symbol_metadata[] = {
@@ -773,6 +905,18 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
+  [anon_sym_window] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_days] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_DOT_DOT] = {
+    .visible = true,
+    .named = false,
+  },
   [anon_sym_alternating] = {
     .visible = true,
     .named = false,
@@ -797,7 +941,15 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
-  [anon_sym_days] = {
+  [anon_sym_LBRACK] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_COMMA] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_RBRACK] = {
     .visible = true,
     .named = false,
   },
@@ -857,6 +1009,14 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
+  [anon_sym_binomial] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_of] = {
+    .visible = true,
+    .named = false,
+  },
   [anon_sym_count] = {
     .visible = true,
     .named = false,
@@ -869,23 +1029,7 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
-  [anon_sym_DOT_DOT] = {
-    .visible = true,
-    .named = false,
-  },
   [anon_sym_in] = {
-    .visible = true,
-    .named = false,
-  },
-  [anon_sym_LBRACK] = {
-    .visible = true,
-    .named = false,
-  },
-  [anon_sym_COMMA] = {
-    .visible = true,
-    .named = false,
-  },
-  [anon_sym_RBRACK] = {
     .visible = true,
     .named = false,
   },
@@ -942,6 +1086,34 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_dispersion] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_decay] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_covariate] = {
+    .visible = true,
+    .named = false,
+  },
+  [sym_standardised] = {
+    .visible = true,
+    .named = true,
+  },
+  [anon_sym_missing] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_excluded] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_lag] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_clock] = {
     .visible = true,
     .named = false,
   },
@@ -1021,10 +1193,6 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
-  [anon_sym_of] = {
-    .visible = true,
-    .named = false,
-  },
   [anon_sym_vs] = {
     .visible = true,
     .named = false,
@@ -1069,9 +1237,53 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = false,
   },
-  [sym_mcid_threshold] = {
+  [aux_sym_mcid_threshold_token1] = {
     .visible = true,
-    .named = true,
+    .named = false,
+  },
+  [anon_sym_simulate] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_replicates] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_scenario] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_dropout] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_adherence] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_unrecorded] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_sigma] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_phi] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_require] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_under] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_sweep] = {
+    .visible = true,
+    .named = false,
   },
   [sym_doc_comment] = {
     .visible = true,
@@ -1089,7 +1301,7 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = true,
   },
-  [sym_signed_number] = {
+  [sym__negative_number] = {
     .visible = true,
     .named = true,
   },
@@ -1201,11 +1413,19 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = true,
     .named = true,
   },
+  [sym_window_field] = {
+    .visible = true,
+    .named = true,
+  },
   [sym_sequence_design] = {
     .visible = true,
     .named = true,
   },
   [sym_duration] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_duration_list] = {
     .visible = true,
     .named = true,
   },
@@ -1286,6 +1506,26 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = true,
   },
   [sym_carryover_statement] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_carryover_decay] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_covariate_statement] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_missing_excluded] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_lag_statement] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_clock_statement] = {
     .visible = true,
     .named = true,
   },
@@ -1393,6 +1633,58 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = false,
     .named = true,
   },
+  [sym_mcid_threshold] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_simulate_block] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym__simulate_entry] = {
+    .visible = false,
+    .named = true,
+  },
+  [sym_replicates_entry] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_scenario_entry] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_scenario_setting] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_simulated_parameter] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_simulated_value] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym__grid_value] = {
+    .visible = false,
+    .named = true,
+  },
+  [sym_require_entry] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_simulated_event] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym_sweep_entry] = {
+    .visible = true,
+    .named = true,
+  },
+  [sym__signed_number] = {
+    .visible = false,
+    .named = true,
+  },
   [aux_sym_source_file_repeat1] = {
     .visible = false,
     .named = false,
@@ -1413,11 +1705,11 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = false,
     .named = false,
   },
-  [aux_sym_outcome_block_repeat1] = {
+  [aux_sym_duration_list_repeat1] = {
     .visible = false,
     .named = false,
   },
-  [aux_sym_measurement_repeat1] = {
+  [aux_sym_outcome_block_repeat1] = {
     .visible = false,
     .named = false,
   },
@@ -1449,42 +1741,68 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .visible = false,
     .named = false,
   },
+  [aux_sym_simulate_block_repeat1] = {
+    .visible = false,
+    .named = false,
+  },
+  [aux_sym_scenario_entry_repeat1] = {
+    .visible = false,
+    .named = false,
+  },
+  [aux_sym_scenario_setting_repeat1] = {
+    .visible = false,
+    .named = false,
+  },
+  [aux_sym_sweep_entry_repeat1] = {
+    .visible = false,
+    .named = false,
+  },
 };
 
 enum ts_field_identifiers {
   field_arm = 1,
-  field_description = 2,
-  field_design = 3,
-  field_id = 4,
-  field_key = 5,
-  field_kind = 6,
-  field_name = 7,
-  field_outcome = 8,
-  field_path = 9,
-  field_scale = 10,
-  field_source = 11,
-  field_target = 12,
-  field_text = 13,
-  field_value = 14,
-  field_versus = 15,
-  field_weight = 16,
+  field_column = 2,
+  field_description = 3,
+  field_design = 4,
+  field_first = 5,
+  field_id = 6,
+  field_key = 7,
+  field_kind = 8,
+  field_last = 9,
+  field_name = 10,
+  field_outcome = 11,
+  field_path = 12,
+  field_scale = 13,
+  field_scenario = 14,
+  field_source = 15,
+  field_target = 16,
+  field_text = 17,
+  field_trials = 18,
+  field_value = 19,
+  field_versus = 20,
+  field_weight = 21,
 };
 
 static const char * const ts_field_names[] = {
   [0] = NULL,
   [field_arm] = "arm",
+  [field_column] = "column",
   [field_description] = "description",
   [field_design] = "design",
+  [field_first] = "first",
   [field_id] = "id",
   [field_key] = "key",
   [field_kind] = "kind",
+  [field_last] = "last",
   [field_name] = "name",
   [field_outcome] = "outcome",
   [field_path] = "path",
   [field_scale] = "scale",
+  [field_scenario] = "scenario",
   [field_source] = "source",
   [field_target] = "target",
   [field_text] = "text",
+  [field_trials] = "trials",
   [field_value] = "value",
   [field_versus] = "versus",
   [field_weight] = "weight",
@@ -1498,16 +1816,26 @@ static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
   [5] = {.index = 6, .length = 1},
   [6] = {.index = 7, .length = 2},
   [7] = {.index = 9, .length = 1},
-  [8] = {.index = 10, .length = 2},
-  [9] = {.index = 12, .length = 1},
-  [10] = {.index = 13, .length = 2},
-  [11] = {.index = 15, .length = 2},
-  [12] = {.index = 17, .length = 1},
-  [13] = {.index = 18, .length = 1},
-  [14] = {.index = 19, .length = 3},
-  [15] = {.index = 22, .length = 1},
-  [16] = {.index = 23, .length = 3},
-  [17] = {.index = 26, .length = 4},
+  [10] = {.index = 10, .length = 2},
+  [11] = {.index = 12, .length = 1},
+  [12] = {.index = 13, .length = 1},
+  [13] = {.index = 14, .length = 2},
+  [14] = {.index = 16, .length = 2},
+  [15] = {.index = 18, .length = 1},
+  [16] = {.index = 16, .length = 2},
+  [17] = {.index = 18, .length = 1},
+  [18] = {.index = 19, .length = 1},
+  [19] = {.index = 20, .length = 1},
+  [20] = {.index = 21, .length = 2},
+  [21] = {.index = 19, .length = 1},
+  [22] = {.index = 23, .length = 3},
+  [23] = {.index = 26, .length = 1},
+  [24] = {.index = 27, .length = 1},
+  [25] = {.index = 28, .length = 2},
+  [26] = {.index = 30, .length = 3},
+  [27] = {.index = 33, .length = 4},
+  [28] = {.index = 37, .length = 3},
+  [29] = {.index = 40, .length = 1},
 };
 
 static const TSFieldMapEntry ts_field_map_entries[] = {
@@ -1534,34 +1862,67 @@ static const TSFieldMapEntry ts_field_map_entries[] = {
   [12] =
     {field_design, 2},
   [13] =
+    {field_column, 1},
+  [14] =
     {field_outcome, 2},
     {field_scale, 0},
-  [15] =
+  [16] =
     {field_id, 2},
     {field_source, 0},
-  [17] =
-    {field_name, 0},
   [18] =
-    {field_arm, 1},
+    {field_name, 0},
   [19] =
+    {field_arm, 1},
+  [20] =
+    {field_trials, 2},
+  [21] =
+    {field_first, 2},
+    {field_last, 4},
+  [23] =
     {field_arm, 2},
     {field_outcome, 4},
     {field_scale, 0},
-  [22] =
+  [26] =
+    {field_kind, 0},
+  [27] =
     {field_weight, 0},
-  [23] =
+  [28] =
+    {field_name, 0},
+    {field_outcome, 2},
+  [30] =
     {field_kind, 0},
     {field_target, 3},
     {field_text, 1},
-  [26] =
+  [33] =
     {field_arm, 2},
     {field_outcome, 6},
     {field_scale, 0},
     {field_versus, 4},
+  [37] =
+    {field_arm, 2},
+    {field_name, 0},
+    {field_outcome, 4},
+  [40] =
+    {field_scenario, 8},
 };
 
 static const TSSymbol ts_alias_sequences[PRODUCTION_ID_COUNT][MAX_ALIAS_SEQUENCE_LENGTH] = {
   [0] = {0},
+  [8] = {
+    [0] = sym_identifier,
+  },
+  [9] = {
+    [0] = sym__negative_number,
+  },
+  [14] = {
+    [0] = sym_identifier,
+  },
+  [15] = {
+    [0] = sym_identifier,
+  },
+  [21] = {
+    [1] = sym_identifier,
+  },
 };
 
 static const uint16_t ts_non_terminal_alias_map[] = {
@@ -1856,6 +2217,157 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [284] = 284,
   [285] = 285,
   [286] = 286,
+  [287] = 287,
+  [288] = 288,
+  [289] = 289,
+  [290] = 290,
+  [291] = 291,
+  [292] = 292,
+  [293] = 293,
+  [294] = 294,
+  [295] = 295,
+  [296] = 296,
+  [297] = 297,
+  [298] = 298,
+  [299] = 299,
+  [300] = 300,
+  [301] = 301,
+  [302] = 302,
+  [303] = 303,
+  [304] = 304,
+  [305] = 305,
+  [306] = 306,
+  [307] = 307,
+  [308] = 308,
+  [309] = 309,
+  [310] = 310,
+  [311] = 311,
+  [312] = 312,
+  [313] = 313,
+  [314] = 314,
+  [315] = 315,
+  [316] = 316,
+  [317] = 317,
+  [318] = 318,
+  [319] = 319,
+  [320] = 320,
+  [321] = 321,
+  [322] = 322,
+  [323] = 323,
+  [324] = 324,
+  [325] = 325,
+  [326] = 326,
+  [327] = 327,
+  [328] = 328,
+  [329] = 329,
+  [330] = 330,
+  [331] = 331,
+  [332] = 332,
+  [333] = 333,
+  [334] = 334,
+  [335] = 335,
+  [336] = 336,
+  [337] = 337,
+  [338] = 338,
+  [339] = 339,
+  [340] = 340,
+  [341] = 341,
+  [342] = 342,
+  [343] = 343,
+  [344] = 344,
+  [345] = 345,
+  [346] = 346,
+  [347] = 347,
+  [348] = 348,
+  [349] = 349,
+  [350] = 350,
+  [351] = 351,
+  [352] = 352,
+  [353] = 353,
+  [354] = 354,
+  [355] = 355,
+  [356] = 356,
+  [357] = 357,
+  [358] = 358,
+  [359] = 359,
+  [360] = 360,
+  [361] = 361,
+  [362] = 362,
+  [363] = 363,
+  [364] = 364,
+  [365] = 365,
+  [366] = 366,
+  [367] = 367,
+  [368] = 368,
+  [369] = 369,
+  [370] = 370,
+  [371] = 371,
+  [372] = 372,
+  [373] = 373,
+  [374] = 374,
+  [375] = 375,
+  [376] = 376,
+  [377] = 377,
+  [378] = 378,
+  [379] = 379,
+  [380] = 380,
+  [381] = 381,
+  [382] = 382,
+  [383] = 383,
+  [384] = 384,
+  [385] = 385,
+  [386] = 386,
+  [387] = 387,
+  [388] = 388,
+  [389] = 389,
+  [390] = 390,
+  [391] = 391,
+  [392] = 392,
+  [393] = 393,
+  [394] = 394,
+  [395] = 395,
+  [396] = 396,
+  [397] = 397,
+  [398] = 398,
+  [399] = 399,
+  [400] = 400,
+  [401] = 401,
+  [402] = 402,
+  [403] = 403,
+  [404] = 404,
+  [405] = 405,
+  [406] = 406,
+  [407] = 407,
+  [408] = 408,
+  [409] = 409,
+  [410] = 410,
+  [411] = 411,
+  [412] = 412,
+  [413] = 413,
+  [414] = 414,
+  [415] = 415,
+  [416] = 416,
+  [417] = 417,
+  [418] = 418,
+  [419] = 419,
+  [420] = 420,
+  [421] = 421,
+  [422] = 422,
+  [423] = 423,
+  [424] = 424,
+  [425] = 425,
+  [426] = 426,
+  [427] = 427,
+  [428] = 428,
+  [429] = 429,
+  [430] = 430,
+  [431] = 431,
+  [432] = 432,
+  [433] = 433,
+  [434] = 434,
+  [435] = 435,
+  [436] = 436,
+  [437] = 437,
 };
 
 static const TSCharacterRange sym_identifier_character_set_1[] = {
@@ -2055,368 +2567,355 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
   eof = lexer->eof(lexer);
   switch (state) {
     case 0:
-      if (eof) ADVANCE(33);
+      if (eof) ADVANCE(32);
       ADVANCE_MAP(
         '"', 1,
-        '(', 45,
-        ')', 46,
-        '*', 37,
-        ',', 42,
-        '-', 15,
-        '.', 36,
-        '/', 9,
-        ':', 48,
-        '<', 51,
-        '=', 47,
-        '>', 52,
-        '[', 41,
-        ']', 43,
-        'm', 58,
-        '{', 38,
-        '}', 39,
-        '~', 44,
-        0xfeff, 34,
+        '(', 44,
+        ')', 45,
+        '*', 36,
+        ',', 41,
+        '-', 14,
+        '.', 35,
+        '/', 8,
+        ':', 47,
+        '<', 50,
+        '=', 46,
+        '>', 51,
+        '[', 40,
+        ']', 42,
+        '{', 37,
+        '}', 38,
+        '~', 43,
+        0xfeff, 33,
       );
       if (lookahead == '\t' ||
           lookahead == '\n' ||
           lookahead == '\r' ||
           lookahead == ' ') SKIP(0);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(66);
-      if (set_contains(sym_identifier_character_set_1, 685, lookahead)) ADVANCE(61);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(61);
+      if (set_contains(sym_identifier_character_set_1, 685, lookahead)) ADVANCE(56);
       END_STATE();
     case 1:
-      if (lookahead == '"') ADVANCE(62);
-      if (lookahead == '\\') ADVANCE(19);
+      if (lookahead == '"') ADVANCE(57);
+      if (lookahead == '\\') ADVANCE(18);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '\r') ADVANCE(1);
       END_STATE();
     case 2:
-      if (lookahead == ')') ADVANCE(46);
-      if (lookahead == '-') ADVANCE(15);
-      if (lookahead == '.') ADVANCE(6);
-      if (lookahead == '/') ADVANCE(9);
-      if (lookahead == 'm') ADVANCE(12);
-      if (lookahead == '\t' ||
-          lookahead == '\n' ||
-          lookahead == '\r' ||
-          lookahead == ' ') SKIP(2);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(70);
+      if (lookahead == '-') ADVANCE(9);
       END_STATE();
     case 3:
       if (lookahead == '-') ADVANCE(10);
       END_STATE();
     case 4:
-      if (lookahead == '-') ADVANCE(11);
-      END_STATE();
-    case 5:
-      if (lookahead == '-') ADVANCE(28);
-      if (lookahead == '/') ADVANCE(9);
+      if (lookahead == '-') ADVANCE(27);
+      if (lookahead == '/') ADVANCE(8);
       if (lookahead == '\t' ||
           lookahead == '\n' ||
           lookahead == '\r' ||
-          lookahead == ' ') SKIP(5);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(108);
+          lookahead == ' ') SKIP(4);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(103);
+      END_STATE();
+    case 5:
+      if (lookahead == '.') ADVANCE(39);
       END_STATE();
     case 6:
-      if (lookahead == '.') ADVANCE(40);
+      if (lookahead == '.') ADVANCE(5);
+      if (lookahead == '/') ADVANCE(8);
+      if (lookahead == '[') ADVANCE(40);
+      if (lookahead == '\t' ||
+          lookahead == '\n' ||
+          lookahead == '\r' ||
+          lookahead == ' ') SKIP(6);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(85);
+      if (set_contains(sym_identifier_character_set_1, 685, lookahead)) ADVANCE(56);
       END_STATE();
     case 7:
-      if (lookahead == '/') ADVANCE(9);
+      if (lookahead == '/') ADVANCE(8);
       if (lookahead == '\t' ||
           lookahead == '\n' ||
           lookahead == '\r' ||
           lookahead == ' ') SKIP(7);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(67);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
       END_STATE();
     case 8:
-      if (lookahead == '/') ADVANCE(9);
-      if (lookahead == '\t' ||
-          lookahead == '\n' ||
-          lookahead == '\r' ||
-          lookahead == ' ') SKIP(8);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(31);
+      if (lookahead == '/') ADVANCE(54);
       END_STATE();
     case 9:
-      if (lookahead == '/') ADVANCE(56);
+      if (lookahead == '0') ADVANCE(20);
+      if (lookahead == '1') ADVANCE(19);
       END_STATE();
     case 10:
       if (lookahead == '0') ADVANCE(21);
-      if (lookahead == '1') ADVANCE(20);
+      if (lookahead == '3') ADVANCE(17);
+      if (lookahead == '1' ||
+          lookahead == '2') ADVANCE(26);
       END_STATE();
     case 11:
-      if (lookahead == '0') ADVANCE(22);
-      if (lookahead == '3') ADVANCE(18);
-      if (lookahead == '1' ||
-          lookahead == '2') ADVANCE(27);
+      if (lookahead == 'c') ADVANCE(13);
       END_STATE();
     case 12:
-      if (lookahead == 'c') ADVANCE(14);
+      if (lookahead == 'd') ADVANCE(52);
       END_STATE();
     case 13:
-      if (lookahead == 'd') ADVANCE(53);
+      if (lookahead == 'i') ADVANCE(12);
       END_STATE();
     case 14:
-      if (lookahead == 'i') ADVANCE(13);
+      if (lookahead == 'm') ADVANCE(11);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(65);
       END_STATE();
     case 15:
-      if (lookahead == 'm') ADVANCE(12);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(70);
+      if (lookahead == '+' ||
+          lookahead == '-') ADVANCE(23);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(64);
       END_STATE();
     case 16:
       if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(24);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(69);
+          lookahead == '-') ADVANCE(25);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(67);
       END_STATE();
     case 17:
-      if (lookahead == '+' ||
-          lookahead == '-') ADVANCE(26);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(72);
+      if (lookahead == '0' ||
+          lookahead == '1') ADVANCE(104);
       END_STATE();
     case 18:
-      if (lookahead == '0' ||
-          lookahead == '1') ADVANCE(109);
-      END_STATE();
-    case 19:
       if (lookahead == '"' ||
           lookahead == '\\' ||
           lookahead == 'n') ADVANCE(1);
       END_STATE();
+    case 19:
+      if (('0' <= lookahead && lookahead <= '2')) ADVANCE(3);
+      END_STATE();
     case 20:
-      if (('0' <= lookahead && lookahead <= '2')) ADVANCE(4);
+      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(3);
       END_STATE();
     case 21:
-      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(4);
+      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(104);
       END_STATE();
     case 22:
-      if (('1' <= lookahead && lookahead <= '9')) ADVANCE(109);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(63);
       END_STATE();
     case 23:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(68);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(64);
       END_STATE();
     case 24:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(69);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(66);
       END_STATE();
     case 25:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(71);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(67);
       END_STATE();
     case 26:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(72);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(104);
       END_STATE();
     case 27:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(109);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(103);
       END_STATE();
     case 28:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(108);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(2);
       END_STATE();
     case 29:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(3);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(28);
       END_STATE();
     case 30:
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(29);
       END_STATE();
     case 31:
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(30);
-      END_STATE();
-    case 32:
-      if (eof) ADVANCE(33);
+      if (eof) ADVANCE(32);
       ADVANCE_MAP(
-        '"', 1,
-        '(', 45,
-        ')', 46,
-        '*', 37,
-        ',', 42,
-        '.', 35,
-        '/', 9,
-        '<', 51,
-        '>', 52,
-        '{', 38,
-        '}', 39,
-        0xfeff, 34,
+        '(', 44,
+        ')', 45,
+        ',', 41,
+        '-', 14,
+        '.', 34,
+        '/', 8,
+        '[', 40,
+        '}', 38,
       );
       if (lookahead == '\t' ||
           lookahead == '\n' ||
           lookahead == '\r' ||
-          lookahead == ' ') SKIP(32);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(90);
-      if (set_contains(sym_identifier_character_set_1, 685, lookahead)) ADVANCE(61);
+          lookahead == ' ') SKIP(31);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(62);
+      if (set_contains(sym_identifier_character_set_1, 685, lookahead)) ADVANCE(56);
       END_STATE();
-    case 33:
+    case 32:
       ACCEPT_TOKEN(ts_builtin_sym_end);
       END_STATE();
-    case 34:
+    case 33:
       ACCEPT_TOKEN(anon_sym_BOM);
+      END_STATE();
+    case 34:
+      ACCEPT_TOKEN(anon_sym_DOT);
       END_STATE();
     case 35:
       ACCEPT_TOKEN(anon_sym_DOT);
+      if (lookahead == '.') ADVANCE(39);
       END_STATE();
     case 36:
-      ACCEPT_TOKEN(anon_sym_DOT);
-      if (lookahead == '.') ADVANCE(40);
-      END_STATE();
-    case 37:
       ACCEPT_TOKEN(sym_glob);
       END_STATE();
-    case 38:
+    case 37:
       ACCEPT_TOKEN(anon_sym_LBRACE);
       END_STATE();
-    case 39:
+    case 38:
       ACCEPT_TOKEN(anon_sym_RBRACE);
       END_STATE();
-    case 40:
+    case 39:
       ACCEPT_TOKEN(anon_sym_DOT_DOT);
       END_STATE();
-    case 41:
+    case 40:
       ACCEPT_TOKEN(anon_sym_LBRACK);
       END_STATE();
-    case 42:
+    case 41:
       ACCEPT_TOKEN(anon_sym_COMMA);
       END_STATE();
-    case 43:
+    case 42:
       ACCEPT_TOKEN(anon_sym_RBRACK);
       END_STATE();
-    case 44:
+    case 43:
       ACCEPT_TOKEN(anon_sym_TILDE);
       END_STATE();
-    case 45:
+    case 44:
       ACCEPT_TOKEN(anon_sym_LPAREN);
       END_STATE();
-    case 46:
+    case 45:
       ACCEPT_TOKEN(anon_sym_RPAREN);
       END_STATE();
-    case 47:
+    case 46:
       ACCEPT_TOKEN(anon_sym_EQ);
       END_STATE();
-    case 48:
+    case 47:
       ACCEPT_TOKEN(anon_sym_COLON);
       END_STATE();
-    case 49:
+    case 48:
       ACCEPT_TOKEN(anon_sym_LT_EQ);
       END_STATE();
-    case 50:
+    case 49:
       ACCEPT_TOKEN(anon_sym_GT_EQ);
       END_STATE();
-    case 51:
+    case 50:
       ACCEPT_TOKEN(anon_sym_LT);
+      if (lookahead == '=') ADVANCE(48);
+      END_STATE();
+    case 51:
+      ACCEPT_TOKEN(anon_sym_GT);
       if (lookahead == '=') ADVANCE(49);
       END_STATE();
     case 52:
-      ACCEPT_TOKEN(anon_sym_GT);
-      if (lookahead == '=') ADVANCE(50);
+      ACCEPT_TOKEN(aux_sym_mcid_threshold_token1);
       END_STATE();
     case 53:
-      ACCEPT_TOKEN(sym_mcid_threshold);
+      ACCEPT_TOKEN(sym_doc_comment);
+      if (lookahead != 0 &&
+          lookahead != '\n' &&
+          lookahead != '\r') ADVANCE(53);
       END_STATE();
     case 54:
-      ACCEPT_TOKEN(sym_mcid_threshold);
-      if (set_contains(sym_identifier_character_set_2, 800, lookahead)) ADVANCE(61);
+      ACCEPT_TOKEN(sym_comment);
+      if (lookahead == '/') ADVANCE(53);
+      if (lookahead != 0 &&
+          lookahead != '\n' &&
+          lookahead != '\r') ADVANCE(55);
       END_STATE();
     case 55:
-      ACCEPT_TOKEN(sym_doc_comment);
+      ACCEPT_TOKEN(sym_comment);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '\r') ADVANCE(55);
       END_STATE();
     case 56:
-      ACCEPT_TOKEN(sym_comment);
-      if (lookahead == '/') ADVANCE(55);
-      if (lookahead != 0 &&
-          lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(57);
+      ACCEPT_TOKEN(sym_identifier);
+      if (set_contains(sym_identifier_character_set_2, 800, lookahead)) ADVANCE(56);
       END_STATE();
     case 57:
-      ACCEPT_TOKEN(sym_comment);
-      if (lookahead != 0 &&
-          lookahead != '\n' &&
-          lookahead != '\r') ADVANCE(57);
+      ACCEPT_TOKEN(sym_string);
       END_STATE();
     case 58:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'c') ADVANCE(60);
-      if (set_contains(sym_identifier_character_set_2, 800, lookahead)) ADVANCE(61);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '-') ADVANCE(9);
+      if (lookahead == '.') ADVANCE(22);
+      if (lookahead == 'E' ||
+          lookahead == 'e') ADVANCE(15);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(62);
       END_STATE();
     case 59:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'd') ADVANCE(54);
-      if (set_contains(sym_identifier_character_set_2, 800, lookahead)) ADVANCE(61);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(22);
+      if (lookahead == 'E' ||
+          lookahead == 'e') ADVANCE(15);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(58);
       END_STATE();
     case 60:
-      ACCEPT_TOKEN(sym_identifier);
-      if (lookahead == 'i') ADVANCE(59);
-      if (set_contains(sym_identifier_character_set_2, 800, lookahead)) ADVANCE(61);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(22);
+      if (lookahead == 'E' ||
+          lookahead == 'e') ADVANCE(15);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(59);
       END_STATE();
     case 61:
-      ACCEPT_TOKEN(sym_identifier);
-      if (set_contains(sym_identifier_character_set_2, 800, lookahead)) ADVANCE(61);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(22);
+      if (lookahead == 'E' ||
+          lookahead == 'e') ADVANCE(15);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(60);
       END_STATE();
     case 62:
-      ACCEPT_TOKEN(sym_string);
+      ACCEPT_TOKEN(sym_number);
+      if (lookahead == '.') ADVANCE(22);
+      if (lookahead == 'E' ||
+          lookahead == 'e') ADVANCE(15);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(62);
       END_STATE();
     case 63:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '-') ADVANCE(10);
-      if (lookahead == '.') ADVANCE(23);
       if (lookahead == 'E' ||
-          lookahead == 'e') ADVANCE(16);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(67);
+          lookahead == 'e') ADVANCE(15);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(63);
       END_STATE();
     case 64:
       ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(23);
-      if (lookahead == 'E' ||
-          lookahead == 'e') ADVANCE(16);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(63);
-      END_STATE();
-    case 65:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(23);
-      if (lookahead == 'E' ||
-          lookahead == 'e') ADVANCE(16);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(64);
       END_STATE();
-    case 66:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(23);
+    case 65:
+      ACCEPT_TOKEN(sym__negative_number);
+      if (lookahead == '.') ADVANCE(24);
       if (lookahead == 'E' ||
           lookahead == 'e') ADVANCE(16);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(65);
       END_STATE();
-    case 67:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == '.') ADVANCE(23);
+    case 66:
+      ACCEPT_TOKEN(sym__negative_number);
       if (lookahead == 'E' ||
           lookahead == 'e') ADVANCE(16);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(66);
+      END_STATE();
+    case 67:
+      ACCEPT_TOKEN(sym__negative_number);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(67);
       END_STATE();
     case 68:
-      ACCEPT_TOKEN(sym_number);
-      if (lookahead == 'E' ||
-          lookahead == 'e') ADVANCE(16);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(68);
+      ACCEPT_TOKEN(sym_integer);
       END_STATE();
     case 69:
-      ACCEPT_TOKEN(sym_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(69);
+      ACCEPT_TOKEN(sym_integer);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(68);
       END_STATE();
     case 70:
-      ACCEPT_TOKEN(sym_signed_number);
-      if (lookahead == '.') ADVANCE(25);
-      if (lookahead == 'E' ||
-          lookahead == 'e') ADVANCE(17);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(70);
+      ACCEPT_TOKEN(sym_integer);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(69);
       END_STATE();
     case 71:
-      ACCEPT_TOKEN(sym_signed_number);
-      if (lookahead == 'E' ||
-          lookahead == 'e') ADVANCE(17);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(71);
+      ACCEPT_TOKEN(sym_integer);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(70);
       END_STATE();
     case 72:
-      ACCEPT_TOKEN(sym_signed_number);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(72);
+      ACCEPT_TOKEN(sym_integer);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(71);
       END_STATE();
     case 73:
       ACCEPT_TOKEN(sym_integer);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(72);
       END_STATE();
     case 74:
       ACCEPT_TOKEN(sym_integer);
@@ -2467,27 +2966,27 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(84);
       END_STATE();
     case 86:
-      ACCEPT_TOKEN(sym_integer);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(85);
+      ACCEPT_TOKEN(sym_signed_integer);
       END_STATE();
     case 87:
-      ACCEPT_TOKEN(sym_integer);
+      ACCEPT_TOKEN(sym_signed_integer);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(86);
       END_STATE();
     case 88:
-      ACCEPT_TOKEN(sym_integer);
+      ACCEPT_TOKEN(sym_signed_integer);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(87);
       END_STATE();
     case 89:
-      ACCEPT_TOKEN(sym_integer);
+      ACCEPT_TOKEN(sym_signed_integer);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(88);
       END_STATE();
     case 90:
-      ACCEPT_TOKEN(sym_integer);
+      ACCEPT_TOKEN(sym_signed_integer);
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(89);
       END_STATE();
     case 91:
       ACCEPT_TOKEN(sym_signed_integer);
+      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(90);
       END_STATE();
     case 92:
       ACCEPT_TOKEN(sym_signed_integer);
@@ -2538,26 +3037,6 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       if (('0' <= lookahead && lookahead <= '9')) ADVANCE(102);
       END_STATE();
     case 104:
-      ACCEPT_TOKEN(sym_signed_integer);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(103);
-      END_STATE();
-    case 105:
-      ACCEPT_TOKEN(sym_signed_integer);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(104);
-      END_STATE();
-    case 106:
-      ACCEPT_TOKEN(sym_signed_integer);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(105);
-      END_STATE();
-    case 107:
-      ACCEPT_TOKEN(sym_signed_integer);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(106);
-      END_STATE();
-    case 108:
-      ACCEPT_TOKEN(sym_signed_integer);
-      if (('0' <= lookahead && lookahead <= '9')) ADVANCE(107);
-      END_STATE();
-    case 109:
       ACCEPT_TOKEN(sym_date);
       END_STATE();
     default:
@@ -2600,1394 +3079,1726 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
       ACCEPT_TOKEN(anon_sym_P);
       END_STATE();
     case 2:
-      if (lookahead == 'f') ADVANCE(20);
-      if (lookahead == 'l') ADVANCE(21);
-      if (lookahead == 'n') ADVANCE(22);
-      if (lookahead == 'r') ADVANCE(23);
+      if (lookahead == 'd') ADVANCE(20);
+      if (lookahead == 'f') ADVANCE(21);
+      if (lookahead == 'l') ADVANCE(22);
+      if (lookahead == 'n') ADVANCE(23);
+      if (lookahead == 'r') ADVANCE(24);
       END_STATE();
     case 3:
-      if (lookahead == 'e') ADVANCE(24);
-      if (lookahead == 'i') ADVANCE(25);
-      if (lookahead == 'l') ADVANCE(26);
+      if (lookahead == 'e') ADVANCE(25);
+      if (lookahead == 'i') ADVANCE(26);
+      if (lookahead == 'l') ADVANCE(27);
       END_STATE();
     case 4:
-      if (lookahead == 'a') ADVANCE(27);
-      if (lookahead == 'o') ADVANCE(28);
-      if (lookahead == 'u') ADVANCE(29);
-      if (lookahead == 'y') ADVANCE(30);
+      if (lookahead == 'a') ADVANCE(28);
+      if (lookahead == 'l') ADVANCE(29);
+      if (lookahead == 'o') ADVANCE(30);
+      if (lookahead == 'u') ADVANCE(31);
+      if (lookahead == 'y') ADVANCE(32);
       END_STATE();
     case 5:
-      if (lookahead == 'a') ADVANCE(31);
-      if (lookahead == 'e') ADVANCE(32);
-      if (lookahead == 'i') ADVANCE(33);
-      if (lookahead == 'o') ADVANCE(34);
+      if (lookahead == 'a') ADVANCE(33);
+      if (lookahead == 'e') ADVANCE(34);
+      if (lookahead == 'i') ADVANCE(35);
+      if (lookahead == 'o') ADVANCE(36);
+      if (lookahead == 'r') ADVANCE(37);
       END_STATE();
     case 6:
-      if (lookahead == 'a') ADVANCE(35);
-      if (lookahead == 'f') ADVANCE(36);
-      if (lookahead == 'r') ADVANCE(37);
-      if (lookahead == 's') ADVANCE(38);
+      if (lookahead == 'a') ADVANCE(38);
+      if (lookahead == 'f') ADVANCE(39);
+      if (lookahead == 'r') ADVANCE(40);
+      if (lookahead == 's') ADVANCE(41);
+      if (lookahead == 'x') ADVANCE(42);
       END_STATE();
     case 7:
-      if (lookahead == 'i') ADVANCE(39);
-      if (lookahead == 'r') ADVANCE(40);
+      if (lookahead == 'i') ADVANCE(43);
+      if (lookahead == 'r') ADVANCE(44);
       END_STATE();
     case 8:
-      if (lookahead == 'i') ADVANCE(41);
-      if (lookahead == 'y') ADVANCE(42);
+      if (lookahead == 'i') ADVANCE(45);
+      if (lookahead == 'y') ADVANCE(46);
       END_STATE();
     case 9:
-      if (lookahead == 'f') ADVANCE(43);
-      if (lookahead == 'n') ADVANCE(44);
-      if (lookahead == 's') ADVANCE(45);
+      if (lookahead == 'f') ADVANCE(47);
+      if (lookahead == 'n') ADVANCE(48);
+      if (lookahead == 's') ADVANCE(49);
       END_STATE();
     case 10:
-      if (lookahead == 'o') ADVANCE(46);
+      if (lookahead == 'a') ADVANCE(50);
+      if (lookahead == 'o') ADVANCE(51);
       END_STATE();
     case 11:
-      if (lookahead == 'a') ADVANCE(47);
-      if (lookahead == 'c') ADVANCE(48);
-      if (lookahead == 'e') ADVANCE(49);
-      if (lookahead == 'i') ADVANCE(50);
-      if (lookahead == 'o') ADVANCE(51);
+      if (lookahead == 'a') ADVANCE(52);
+      if (lookahead == 'c') ADVANCE(53);
+      if (lookahead == 'e') ADVANCE(54);
+      if (lookahead == 'i') ADVANCE(55);
+      if (lookahead == 'o') ADVANCE(56);
       END_STATE();
     case 12:
       ADVANCE_MAP(
-        'd', 52,
-        'f', 53,
-        'n', 54,
-        'p', 55,
-        'r', 56,
-        't', 57,
-        'u', 58,
-        'v', 59,
+        'd', 57,
+        'f', 58,
+        'n', 59,
+        'p', 60,
+        'r', 61,
+        't', 62,
+        'u', 63,
+        'v', 64,
       );
       END_STATE();
     case 13:
-      if (lookahead == 'a') ADVANCE(60);
-      if (lookahead == 'e') ADVANCE(61);
-      if (lookahead == 'r') ADVANCE(62);
+      if (lookahead == 'a') ADVANCE(65);
+      if (lookahead == 'e') ADVANCE(66);
+      if (lookahead == 'h') ADVANCE(67);
+      if (lookahead == 'r') ADVANCE(68);
       END_STATE();
     case 14:
-      if (lookahead == 'a') ADVANCE(63);
-      if (lookahead == 'e') ADVANCE(64);
-      if (lookahead == 'i') ADVANCE(65);
-      if (lookahead == 'o') ADVANCE(66);
-      if (lookahead == 'u') ADVANCE(67);
+      if (lookahead == 'a') ADVANCE(69);
+      if (lookahead == 'e') ADVANCE(70);
+      if (lookahead == 'i') ADVANCE(71);
+      if (lookahead == 'o') ADVANCE(72);
+      if (lookahead == 'u') ADVANCE(73);
       END_STATE();
     case 15:
-      if (lookahead == 'c') ADVANCE(68);
-      if (lookahead == 'e') ADVANCE(69);
-      if (lookahead == 'i') ADVANCE(70);
-      if (lookahead == 't') ADVANCE(71);
+      if (lookahead == 'c') ADVANCE(74);
+      if (lookahead == 'e') ADVANCE(75);
+      if (lookahead == 'i') ADVANCE(76);
+      if (lookahead == 't') ADVANCE(77);
+      if (lookahead == 'w') ADVANCE(78);
       END_STATE();
     case 16:
-      if (lookahead == 'r') ADVANCE(72);
-      if (lookahead == 'y') ADVANCE(73);
+      if (lookahead == 'r') ADVANCE(79);
+      if (lookahead == 'y') ADVANCE(80);
       END_STATE();
     case 17:
-      if (lookahead == 'n') ADVANCE(74);
-      if (lookahead == 's') ADVANCE(75);
+      if (lookahead == 'n') ADVANCE(81);
+      if (lookahead == 's') ADVANCE(82);
       END_STATE();
     case 18:
-      if (lookahead == 'a') ADVANCE(76);
-      if (lookahead == 's') ADVANCE(77);
+      if (lookahead == 'a') ADVANCE(83);
+      if (lookahead == 's') ADVANCE(84);
       END_STATE();
     case 19:
-      if (lookahead == 'a') ADVANCE(78);
-      if (lookahead == 'e') ADVANCE(79);
+      if (lookahead == 'a') ADVANCE(85);
+      if (lookahead == 'e') ADVANCE(86);
+      if (lookahead == 'i') ADVANCE(87);
       END_STATE();
     case 20:
-      if (lookahead == 't') ADVANCE(80);
+      if (lookahead == 'h') ADVANCE(88);
       END_STATE();
     case 21:
-      if (lookahead == 't') ADVANCE(81);
+      if (lookahead == 't') ADVANCE(89);
       END_STATE();
     case 22:
-      if (lookahead == 'd') ADVANCE(82);
+      if (lookahead == 't') ADVANCE(90);
       END_STATE();
     case 23:
-      if (lookahead == '1') ADVANCE(83);
-      if (lookahead == 'm') ADVANCE(84);
+      if (lookahead == 'd') ADVANCE(91);
       END_STATE();
     case 24:
-      if (lookahead == 't') ADVANCE(85);
+      if (lookahead == '1') ADVANCE(92);
+      if (lookahead == 'm') ADVANCE(93);
       END_STATE();
     case 25:
-      if (lookahead == 'n') ADVANCE(86);
+      if (lookahead == 't') ADVANCE(94);
       END_STATE();
     case 26:
-      if (lookahead == 'i') ADVANCE(87);
-      if (lookahead == 'o') ADVANCE(88);
+      if (lookahead == 'n') ADVANCE(95);
       END_STATE();
     case 27:
-      if (lookahead == 'r') ADVANCE(89);
+      if (lookahead == 'i') ADVANCE(96);
+      if (lookahead == 'o') ADVANCE(97);
       END_STATE();
     case 28:
-      if (lookahead == 'n') ADVANCE(90);
-      if (lookahead == 'u') ADVANCE(91);
+      if (lookahead == 'r') ADVANCE(98);
       END_STATE();
     case 29:
-      if (lookahead == 't') ADVANCE(92);
+      if (lookahead == 'o') ADVANCE(99);
       END_STATE();
     case 30:
-      if (lookahead == 'c') ADVANCE(93);
+      if (lookahead == 'n') ADVANCE(100);
+      if (lookahead == 'u') ADVANCE(101);
+      if (lookahead == 'v') ADVANCE(102);
       END_STATE();
     case 31:
-      if (lookahead == 'i') ADVANCE(94);
-      if (lookahead == 't') ADVANCE(95);
-      if (lookahead == 'y') ADVANCE(96);
+      if (lookahead == 't') ADVANCE(103);
       END_STATE();
     case 32:
-      if (lookahead == 'c') ADVANCE(97);
-      if (lookahead == 's') ADVANCE(98);
+      if (lookahead == 'c') ADVANCE(104);
       END_STATE();
     case 33:
-      if (lookahead == 's') ADVANCE(99);
+      if (lookahead == 'i') ADVANCE(105);
+      if (lookahead == 't') ADVANCE(106);
+      if (lookahead == 'y') ADVANCE(107);
       END_STATE();
     case 34:
-      if (lookahead == 'u') ADVANCE(100);
+      if (lookahead == 'c') ADVANCE(108);
+      if (lookahead == 's') ADVANCE(109);
       END_STATE();
     case 35:
-      if (lookahead == 'r') ADVANCE(101);
+      if (lookahead == 's') ADVANCE(110);
       END_STATE();
     case 36:
-      if (lookahead == 'f') ADVANCE(102);
+      if (lookahead == 'u') ADVANCE(111);
       END_STATE();
     case 37:
-      if (lookahead == 'r') ADVANCE(103);
+      if (lookahead == 'o') ADVANCE(112);
       END_STATE();
     case 38:
-      if (lookahead == 't') ADVANCE(104);
+      if (lookahead == 'r') ADVANCE(113);
       END_STATE();
     case 39:
-      if (lookahead == 'x') ADVANCE(105);
+      if (lookahead == 'f') ADVANCE(114);
       END_STATE();
     case 40:
-      if (lookahead == 'o') ADVANCE(106);
+      if (lookahead == 'r') ADVANCE(115);
       END_STATE();
     case 41:
-      if (lookahead == 'g') ADVANCE(107);
+      if (lookahead == 't') ADVANCE(116);
       END_STATE();
     case 42:
-      if (lookahead == 'p') ADVANCE(108);
+      if (lookahead == 'c') ADVANCE(117);
       END_STATE();
     case 43:
-      ACCEPT_TOKEN(anon_sym_if);
+      if (lookahead == 'x') ADVANCE(118);
       END_STATE();
     case 44:
-      ACCEPT_TOKEN(anon_sym_in);
-      if (lookahead == 'c') ADVANCE(109);
-      if (lookahead == 'd') ADVANCE(110);
-      if (lookahead == 't') ADVANCE(111);
+      if (lookahead == 'o') ADVANCE(119);
       END_STATE();
     case 45:
-      ACCEPT_TOKEN(anon_sym_is);
+      if (lookahead == 'g') ADVANCE(120);
       END_STATE();
     case 46:
-      if (lookahead == 'w') ADVANCE(112);
+      if (lookahead == 'p') ADVANCE(121);
       END_STATE();
     case 47:
-      if (lookahead == 'x') ADVANCE(113);
+      ACCEPT_TOKEN(anon_sym_if);
       END_STATE();
     case 48:
-      if (lookahead == 'i') ADVANCE(114);
+      ACCEPT_TOKEN(anon_sym_in);
+      if (lookahead == 'c') ADVANCE(122);
+      if (lookahead == 'd') ADVANCE(123);
+      if (lookahead == 't') ADVANCE(124);
       END_STATE();
     case 49:
-      if (lookahead == 'a') ADVANCE(115);
+      ACCEPT_TOKEN(anon_sym_is);
       END_STATE();
     case 50:
-      if (lookahead == 'x') ADVANCE(116);
+      if (lookahead == 'g') ADVANCE(125);
       END_STATE();
     case 51:
-      if (lookahead == 'd') ADVANCE(117);
+      if (lookahead == 'w') ADVANCE(126);
       END_STATE();
     case 52:
-      if (lookahead == 'd') ADVANCE(118);
+      if (lookahead == 'x') ADVANCE(127);
       END_STATE();
     case 53:
-      ACCEPT_TOKEN(anon_sym_of);
+      if (lookahead == 'i') ADVANCE(128);
       END_STATE();
     case 54:
-      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == 'a') ADVANCE(129);
       END_STATE();
     case 55:
-      if (lookahead == 'e') ADVANCE(119);
+      if (lookahead == 's') ADVANCE(130);
+      if (lookahead == 'x') ADVANCE(131);
       END_STATE();
     case 56:
-      if (lookahead == 'd') ADVANCE(120);
+      if (lookahead == 'd') ADVANCE(132);
       END_STATE();
     case 57:
-      if (lookahead == 'h') ADVANCE(121);
+      if (lookahead == 'd') ADVANCE(133);
       END_STATE();
     case 58:
-      if (lookahead == 't') ADVANCE(122);
+      ACCEPT_TOKEN(anon_sym_of);
       END_STATE();
     case 59:
-      if (lookahead == 'e') ADVANCE(123);
+      ACCEPT_TOKEN(anon_sym_on);
       END_STATE();
     case 60:
-      if (lookahead == 'i') ADVANCE(124);
+      if (lookahead == 'e') ADVANCE(134);
       END_STATE();
     case 61:
-      if (lookahead == 'r') ADVANCE(125);
+      if (lookahead == 'd') ADVANCE(135);
       END_STATE();
     case 62:
-      if (lookahead == 'i') ADVANCE(126);
+      if (lookahead == 'h') ADVANCE(136);
       END_STATE();
     case 63:
-      if (lookahead == 'n') ADVANCE(127);
-      if (lookahead == 't') ADVANCE(128);
+      if (lookahead == 't') ADVANCE(137);
       END_STATE();
     case 64:
-      if (lookahead == 'c') ADVANCE(129);
-      if (lookahead == 'f') ADVANCE(130);
-      if (lookahead == 'p') ADVANCE(131);
+      if (lookahead == 'e') ADVANCE(138);
       END_STATE();
     case 65:
-      if (lookahead == 's') ADVANCE(132);
+      if (lookahead == 'i') ADVANCE(139);
       END_STATE();
     case 66:
-      if (lookahead == 'b') ADVANCE(133);
+      if (lookahead == 'r') ADVANCE(140);
       END_STATE();
     case 67:
-      if (lookahead == 'n') ADVANCE(134);
+      if (lookahead == 'i') ADVANCE(141);
       END_STATE();
     case 68:
-      if (lookahead == 'h') ADVANCE(135);
+      if (lookahead == 'i') ADVANCE(142);
       END_STATE();
     case 69:
-      if (lookahead == 'c') ADVANCE(136);
-      if (lookahead == 'e') ADVANCE(137);
-      if (lookahead == 'q') ADVANCE(138);
+      if (lookahead == 'n') ADVANCE(143);
+      if (lookahead == 't') ADVANCE(144);
       END_STATE();
     case 70:
-      if (lookahead == 'n') ADVANCE(139);
+      if (lookahead == 'c') ADVANCE(145);
+      if (lookahead == 'f') ADVANCE(146);
+      if (lookahead == 'p') ADVANCE(147);
+      if (lookahead == 'q') ADVANCE(148);
       END_STATE();
     case 71:
-      if (lookahead == 'a') ADVANCE(140);
-      if (lookahead == 'o') ADVANCE(141);
+      if (lookahead == 's') ADVANCE(149);
       END_STATE();
     case 72:
-      if (lookahead == 'e') ADVANCE(142);
-      if (lookahead == 'i') ADVANCE(143);
+      if (lookahead == 'b') ADVANCE(150);
       END_STATE();
     case 73:
-      if (lookahead == 'p') ADVANCE(144);
+      if (lookahead == 'n') ADVANCE(151);
       END_STATE();
     case 74:
-      if (lookahead == 'i') ADVANCE(145);
+      if (lookahead == 'e') ADVANCE(152);
+      if (lookahead == 'h') ADVANCE(153);
       END_STATE();
     case 75:
-      if (lookahead == 'e') ADVANCE(146);
+      if (lookahead == 'c') ADVANCE(154);
+      if (lookahead == 'e') ADVANCE(155);
+      if (lookahead == 'q') ADVANCE(156);
       END_STATE();
     case 76:
-      if (lookahead == 'g') ADVANCE(147);
+      if (lookahead == 'g') ADVANCE(157);
+      if (lookahead == 'm') ADVANCE(158);
+      if (lookahead == 'n') ADVANCE(159);
       END_STATE();
     case 77:
-      ACCEPT_TOKEN(anon_sym_vs);
+      if (lookahead == 'a') ADVANCE(160);
+      if (lookahead == 'o') ADVANCE(161);
       END_STATE();
     case 78:
-      if (lookahead == 's') ADVANCE(148);
+      if (lookahead == 'e') ADVANCE(162);
       END_STATE();
     case 79:
-      if (lookahead == 'e') ADVANCE(149);
-      END_STATE();
-    case 80:
-      if (lookahead == 'e') ADVANCE(150);
-      END_STATE();
-    case 81:
-      if (lookahead == 'e') ADVANCE(151);
-      END_STATE();
-    case 82:
-      ACCEPT_TOKEN(anon_sym_and);
-      END_STATE();
-    case 83:
-      ACCEPT_TOKEN(anon_sym_ar1);
-      END_STATE();
-    case 84:
-      ACCEPT_TOKEN(anon_sym_arm);
-      END_STATE();
-    case 85:
-      if (lookahead == 't') ADVANCE(152);
-      END_STATE();
-    case 86:
-      if (lookahead == 'a') ADVANCE(153);
-      END_STATE();
-    case 87:
-      if (lookahead == 'n') ADVANCE(154);
-      END_STATE();
-    case 88:
-      if (lookahead == 'c') ADVANCE(155);
-      END_STATE();
-    case 89:
-      if (lookahead == 'r') ADVANCE(156);
-      END_STATE();
-    case 90:
-      if (lookahead == 't') ADVANCE(157);
-      END_STATE();
-    case 91:
-      if (lookahead == 'n') ADVANCE(158);
-      END_STATE();
-    case 92:
-      if (lookahead == 'p') ADVANCE(159);
-      END_STATE();
-    case 93:
-      if (lookahead == 'l') ADVANCE(160);
-      END_STATE();
-    case 94:
-      if (lookahead == 'l') ADVANCE(161);
-      END_STATE();
-    case 95:
-      if (lookahead == 'a') ADVANCE(162);
-      END_STATE();
-    case 96:
-      ACCEPT_TOKEN(anon_sym_day);
-      if (lookahead == 's') ADVANCE(163);
-      END_STATE();
-    case 97:
+      if (lookahead == 'e') ADVANCE(163);
       if (lookahead == 'i') ADVANCE(164);
       END_STATE();
+    case 80:
+      if (lookahead == 'p') ADVANCE(165);
+      END_STATE();
+    case 81:
+      if (lookahead == 'd') ADVANCE(166);
+      if (lookahead == 'i') ADVANCE(167);
+      if (lookahead == 'r') ADVANCE(168);
+      END_STATE();
+    case 82:
+      if (lookahead == 'e') ADVANCE(169);
+      END_STATE();
+    case 83:
+      if (lookahead == 'g') ADVANCE(170);
+      END_STATE();
+    case 84:
+      ACCEPT_TOKEN(anon_sym_vs);
+      END_STATE();
+    case 85:
+      if (lookahead == 's') ADVANCE(171);
+      END_STATE();
+    case 86:
+      if (lookahead == 'e') ADVANCE(172);
+      END_STATE();
+    case 87:
+      if (lookahead == 'n') ADVANCE(173);
+      END_STATE();
+    case 88:
+      if (lookahead == 'e') ADVANCE(174);
+      END_STATE();
+    case 89:
+      if (lookahead == 'e') ADVANCE(175);
+      END_STATE();
+    case 90:
+      if (lookahead == 'e') ADVANCE(176);
+      END_STATE();
+    case 91:
+      ACCEPT_TOKEN(anon_sym_and);
+      END_STATE();
+    case 92:
+      ACCEPT_TOKEN(anon_sym_ar1);
+      END_STATE();
+    case 93:
+      ACCEPT_TOKEN(anon_sym_arm);
+      END_STATE();
+    case 94:
+      if (lookahead == 't') ADVANCE(177);
+      END_STATE();
+    case 95:
+      if (lookahead == 'a') ADVANCE(178);
+      if (lookahead == 'o') ADVANCE(179);
+      END_STATE();
+    case 96:
+      if (lookahead == 'n') ADVANCE(180);
+      END_STATE();
+    case 97:
+      if (lookahead == 'c') ADVANCE(181);
+      END_STATE();
     case 98:
-      if (lookahead == 'i') ADVANCE(165);
+      if (lookahead == 'r') ADVANCE(182);
       END_STATE();
     case 99:
-      if (lookahead == 'c') ADVANCE(166);
-      if (lookahead == 'p') ADVANCE(167);
+      if (lookahead == 'c') ADVANCE(183);
       END_STATE();
     case 100:
-      if (lookahead == 'b') ADVANCE(168);
-      END_STATE();
-    case 101:
-      if (lookahead == 'l') ADVANCE(169);
-      END_STATE();
-    case 102:
-      if (lookahead == 'e') ADVANCE(170);
-      END_STATE();
-    case 103:
-      if (lookahead == 'o') ADVANCE(171);
-      END_STATE();
-    case 104:
-      if (lookahead == 'i') ADVANCE(172);
-      END_STATE();
-    case 105:
-      if (lookahead == 'e') ADVANCE(173);
-      END_STATE();
-    case 106:
-      if (lookahead == 'm') ADVANCE(174);
-      END_STATE();
-    case 107:
-      if (lookahead == 'h') ADVANCE(175);
-      END_STATE();
-    case 108:
-      if (lookahead == 'o') ADVANCE(176);
-      END_STATE();
-    case 109:
-      if (lookahead == 'o') ADVANCE(177);
-      END_STATE();
-    case 110:
-      if (lookahead == 'e') ADVANCE(178);
-      END_STATE();
-    case 111:
-      if (lookahead == 'e') ADVANCE(179);
-      END_STATE();
-    case 112:
-      if (lookahead == 'e') ADVANCE(180);
-      END_STATE();
-    case 113:
-      if (lookahead == '_') ADVANCE(181);
-      END_STATE();
-    case 114:
-      if (lookahead == 'd') ADVANCE(182);
-      END_STATE();
-    case 115:
-      if (lookahead == 's') ADVANCE(183);
-      END_STATE();
-    case 116:
       if (lookahead == 't') ADVANCE(184);
       END_STATE();
-    case 117:
-      if (lookahead == 'e') ADVANCE(185);
+    case 101:
+      if (lookahead == 'n') ADVANCE(185);
       END_STATE();
-    case 118:
-      if (lookahead == 's') ADVANCE(186);
+    case 102:
+      if (lookahead == 'a') ADVANCE(186);
       END_STATE();
-    case 119:
-      if (lookahead == 'n') ADVANCE(187);
+    case 103:
+      if (lookahead == 'p') ADVANCE(187);
       END_STATE();
-    case 120:
-      if (lookahead == 'i') ADVANCE(188);
+    case 104:
+      if (lookahead == 'l') ADVANCE(188);
       END_STATE();
-    case 121:
-      if (lookahead == 'e') ADVANCE(189);
+    case 105:
+      if (lookahead == 'l') ADVANCE(189);
       END_STATE();
-    case 122:
-      if (lookahead == 'c') ADVANCE(190);
+    case 106:
+      if (lookahead == 'a') ADVANCE(190);
       END_STATE();
-    case 123:
-      if (lookahead == 'r') ADVANCE(191);
+    case 107:
+      ACCEPT_TOKEN(anon_sym_day);
+      if (lookahead == 's') ADVANCE(191);
       END_STATE();
-    case 124:
-      if (lookahead == 'r') ADVANCE(192);
-      END_STATE();
-    case 125:
-      ACCEPT_TOKEN(anon_sym_per);
+    case 108:
+      if (lookahead == 'a') ADVANCE(192);
       if (lookahead == 'i') ADVANCE(193);
       END_STATE();
-    case 126:
-      if (lookahead == 'm') ADVANCE(194);
-      if (lookahead == 'o') ADVANCE(195);
+    case 109:
+      if (lookahead == 'i') ADVANCE(194);
       END_STATE();
-    case 127:
-      if (lookahead == 'd') ADVANCE(196);
+    case 110:
+      if (lookahead == 'c') ADVANCE(195);
+      if (lookahead == 'p') ADVANCE(196);
       END_STATE();
-    case 128:
-      if (lookahead == 'e') ADVANCE(197);
+    case 111:
+      if (lookahead == 'b') ADVANCE(197);
       END_STATE();
-    case 129:
-      if (lookahead == 'o') ADVANCE(198);
+    case 112:
+      if (lookahead == 'p') ADVANCE(198);
       END_STATE();
-    case 130:
-      if (lookahead == 'e') ADVANCE(199);
+    case 113:
+      if (lookahead == 'l') ADVANCE(199);
       END_STATE();
-    case 131:
-      if (lookahead == 'o') ADVANCE(200);
+    case 114:
+      if (lookahead == 'e') ADVANCE(200);
       END_STATE();
-    case 132:
-      if (lookahead == 'k') ADVANCE(201);
+    case 115:
+      if (lookahead == 'o') ADVANCE(201);
       END_STATE();
-    case 133:
-      if (lookahead == 'u') ADVANCE(202);
+    case 116:
+      if (lookahead == 'i') ADVANCE(202);
       END_STATE();
-    case 134:
-      if (lookahead == '_') ADVANCE(203);
+    case 117:
+      if (lookahead == 'l') ADVANCE(203);
       END_STATE();
-    case 135:
+    case 118:
       if (lookahead == 'e') ADVANCE(204);
       END_STATE();
+    case 119:
+      if (lookahead == 'm') ADVANCE(205);
+      END_STATE();
+    case 120:
+      if (lookahead == 'h') ADVANCE(206);
+      END_STATE();
+    case 121:
+      if (lookahead == 'o') ADVANCE(207);
+      END_STATE();
+    case 122:
+      if (lookahead == 'o') ADVANCE(208);
+      END_STATE();
+    case 123:
+      if (lookahead == 'e') ADVANCE(209);
+      END_STATE();
+    case 124:
+      if (lookahead == 'e') ADVANCE(210);
+      END_STATE();
+    case 125:
+      ACCEPT_TOKEN(anon_sym_lag);
+      END_STATE();
+    case 126:
+      if (lookahead == 'e') ADVANCE(211);
+      END_STATE();
+    case 127:
+      if (lookahead == '_') ADVANCE(212);
+      END_STATE();
+    case 128:
+      if (lookahead == 'd') ADVANCE(213);
+      END_STATE();
+    case 129:
+      if (lookahead == 's') ADVANCE(214);
+      END_STATE();
+    case 130:
+      if (lookahead == 's') ADVANCE(215);
+      END_STATE();
+    case 131:
+      if (lookahead == 't') ADVANCE(216);
+      END_STATE();
+    case 132:
+      if (lookahead == 'e') ADVANCE(217);
+      END_STATE();
+    case 133:
+      if (lookahead == 's') ADVANCE(218);
+      END_STATE();
+    case 134:
+      if (lookahead == 'n') ADVANCE(219);
+      END_STATE();
+    case 135:
+      if (lookahead == 'i') ADVANCE(220);
+      END_STATE();
     case 136:
-      if (lookahead == 'o') ADVANCE(205);
+      if (lookahead == 'e') ADVANCE(221);
       END_STATE();
     case 137:
-      if (lookahead == 'd') ADVANCE(206);
+      if (lookahead == 'c') ADVANCE(222);
       END_STATE();
     case 138:
-      if (lookahead == 'u') ADVANCE(207);
+      if (lookahead == 'r') ADVANCE(223);
       END_STATE();
     case 139:
-      if (lookahead == 'g') ADVANCE(208);
+      if (lookahead == 'r') ADVANCE(224);
       END_STATE();
     case 140:
-      if (lookahead == 'r') ADVANCE(209);
-      END_STATE();
-    case 141:
-      if (lookahead == 'p') ADVANCE(210);
-      END_STATE();
-    case 142:
-      if (lookahead == 'n') ADVANCE(211);
-      END_STATE();
-    case 143:
-      if (lookahead == 'a') ADVANCE(212);
-      END_STATE();
-    case 144:
-      if (lookahead == 'e') ADVANCE(213);
-      END_STATE();
-    case 145:
-      if (lookahead == 't') ADVANCE(214);
-      END_STATE();
-    case 146:
-      ACCEPT_TOKEN(anon_sym_use);
-      END_STATE();
-    case 147:
-      if (lookahead == 'u') ADVANCE(215);
-      END_STATE();
-    case 148:
-      if (lookahead == 'h') ADVANCE(216);
-      END_STATE();
-    case 149:
-      if (lookahead == 'k') ADVANCE(217);
-      END_STATE();
-    case 150:
-      if (lookahead == 'r') ADVANCE(218);
-      END_STATE();
-    case 151:
-      if (lookahead == 'r') ADVANCE(219);
-      END_STATE();
-    case 152:
-      if (lookahead == 'e') ADVANCE(220);
-      END_STATE();
-    case 153:
-      if (lookahead == 'r') ADVANCE(221);
-      END_STATE();
-    case 154:
-      if (lookahead == 'd') ADVANCE(222);
-      END_STATE();
-    case 155:
-      if (lookahead == 'k') ADVANCE(223);
-      END_STATE();
-    case 156:
-      if (lookahead == 'y') ADVANCE(224);
-      END_STATE();
-    case 157:
+      ACCEPT_TOKEN(anon_sym_per);
       if (lookahead == 'i') ADVANCE(225);
       END_STATE();
-    case 158:
-      if (lookahead == 't') ADVANCE(226);
+    case 141:
+      ACCEPT_TOKEN(anon_sym_phi);
       END_STATE();
-    case 159:
+    case 142:
+      if (lookahead == 'm') ADVANCE(226);
       if (lookahead == 'o') ADVANCE(227);
       END_STATE();
+    case 143:
+      if (lookahead == 'd') ADVANCE(228);
+      END_STATE();
+    case 144:
+      if (lookahead == 'e') ADVANCE(229);
+      END_STATE();
+    case 145:
+      if (lookahead == 'o') ADVANCE(230);
+      END_STATE();
+    case 146:
+      if (lookahead == 'e') ADVANCE(231);
+      END_STATE();
+    case 147:
+      if (lookahead == 'l') ADVANCE(232);
+      if (lookahead == 'o') ADVANCE(233);
+      END_STATE();
+    case 148:
+      if (lookahead == 'u') ADVANCE(234);
+      END_STATE();
+    case 149:
+      if (lookahead == 'k') ADVANCE(235);
+      END_STATE();
+    case 150:
+      if (lookahead == 'u') ADVANCE(236);
+      END_STATE();
+    case 151:
+      if (lookahead == '_') ADVANCE(237);
+      END_STATE();
+    case 152:
+      if (lookahead == 'n') ADVANCE(238);
+      END_STATE();
+    case 153:
+      if (lookahead == 'e') ADVANCE(239);
+      END_STATE();
+    case 154:
+      if (lookahead == 'o') ADVANCE(240);
+      END_STATE();
+    case 155:
+      if (lookahead == 'd') ADVANCE(241);
+      END_STATE();
+    case 156:
+      if (lookahead == 'u') ADVANCE(242);
+      END_STATE();
+    case 157:
+      if (lookahead == 'm') ADVANCE(243);
+      END_STATE();
+    case 158:
+      if (lookahead == 'u') ADVANCE(244);
+      END_STATE();
+    case 159:
+      if (lookahead == 'g') ADVANCE(245);
+      END_STATE();
     case 160:
-      if (lookahead == 'e') ADVANCE(228);
+      if (lookahead == 'n') ADVANCE(246);
+      if (lookahead == 'r') ADVANCE(247);
       END_STATE();
     case 161:
-      if (lookahead == 'y') ADVANCE(229);
+      if (lookahead == 'p') ADVANCE(248);
       END_STATE();
     case 162:
-      ACCEPT_TOKEN(anon_sym_data);
+      if (lookahead == 'e') ADVANCE(249);
       END_STATE();
     case 163:
-      ACCEPT_TOKEN(anon_sym_days);
+      if (lookahead == 'n') ADVANCE(250);
       END_STATE();
     case 164:
-      if (lookahead == 'd') ADVANCE(230);
+      if (lookahead == 'a') ADVANCE(251);
       END_STATE();
     case 165:
-      if (lookahead == 'g') ADVANCE(231);
+      if (lookahead == 'e') ADVANCE(252);
       END_STATE();
     case 166:
-      if (lookahead == 'o') ADVANCE(232);
+      if (lookahead == 'e') ADVANCE(253);
       END_STATE();
     case 167:
-      if (lookahead == 'e') ADVANCE(233);
+      if (lookahead == 't') ADVANCE(254);
       END_STATE();
     case 168:
-      if (lookahead == 'l') ADVANCE(234);
+      if (lookahead == 'e') ADVANCE(255);
       END_STATE();
     case 169:
-      if (lookahead == 'y') ADVANCE(235);
+      ACCEPT_TOKEN(anon_sym_use);
       END_STATE();
     case 170:
-      if (lookahead == 'c') ADVANCE(236);
+      if (lookahead == 'u') ADVANCE(256);
       END_STATE();
     case 171:
-      if (lookahead == 'r') ADVANCE(237);
+      if (lookahead == 'h') ADVANCE(257);
       END_STATE();
     case 172:
-      if (lookahead == 'm') ADVANCE(238);
+      if (lookahead == 'k') ADVANCE(258);
       END_STATE();
     case 173:
-      if (lookahead == 'd') ADVANCE(239);
+      if (lookahead == 'd') ADVANCE(259);
       END_STATE();
     case 174:
-      ACCEPT_TOKEN(anon_sym_from);
+      if (lookahead == 'r') ADVANCE(260);
       END_STATE();
     case 175:
-      if (lookahead == 'e') ADVANCE(240);
+      if (lookahead == 'r') ADVANCE(261);
       END_STATE();
     case 176:
-      if (lookahead == 't') ADVANCE(241);
-      END_STATE();
-    case 177:
-      if (lookahead == 'n') ADVANCE(242);
-      END_STATE();
-    case 178:
-      if (lookahead == 'p') ADVANCE(243);
-      END_STATE();
-    case 179:
-      if (lookahead == 'r') ADVANCE(244);
-      END_STATE();
-    case 180:
-      if (lookahead == 'r') ADVANCE(245);
-      END_STATE();
-    case 181:
-      if (lookahead == 'r') ADVANCE(246);
-      END_STATE();
-    case 182:
-      ACCEPT_TOKEN(anon_sym_mcid);
-      END_STATE();
-    case 183:
-      if (lookahead == 'u') ADVANCE(247);
-      END_STATE();
-    case 184:
-      if (lookahead == 'u') ADVANCE(248);
-      END_STATE();
-    case 185:
-      if (lookahead == 'l') ADVANCE(249);
-      END_STATE();
-    case 186:
-      if (lookahead == '_') ADVANCE(250);
-      END_STATE();
-    case 187:
-      ACCEPT_TOKEN(anon_sym_open);
-      END_STATE();
-    case 188:
-      if (lookahead == 'n') ADVANCE(251);
-      END_STATE();
-    case 189:
-      if (lookahead == 'r') ADVANCE(252);
-      END_STATE();
-    case 190:
-      if (lookahead == 'o') ADVANCE(253);
-      END_STATE();
-    case 191:
-      if (lookahead == 'd') ADVANCE(254);
-      END_STATE();
-    case 192:
-      if (lookahead == 's') ADVANCE(255);
-      END_STATE();
-    case 193:
-      if (lookahead == 'o') ADVANCE(256);
-      END_STATE();
-    case 194:
-      if (lookahead == 'a') ADVANCE(257);
-      END_STATE();
-    case 195:
-      if (lookahead == 'r') ADVANCE(258);
-      END_STATE();
-    case 196:
-      if (lookahead == 'o') ADVANCE(259);
-      END_STATE();
-    case 197:
-      if (lookahead == '_') ADVANCE(260);
-      END_STATE();
-    case 198:
-      if (lookahead == 'm') ADVANCE(261);
-      END_STATE();
-    case 199:
       if (lookahead == 'r') ADVANCE(262);
       END_STATE();
-    case 200:
-      if (lookahead == 'r') ADVANCE(263);
+    case 177:
+      if (lookahead == 'e') ADVANCE(263);
       END_STATE();
-    case 201:
-      if (lookahead == '_') ADVANCE(264);
+    case 178:
+      if (lookahead == 'r') ADVANCE(264);
       END_STATE();
-    case 202:
-      if (lookahead == 's') ADVANCE(265);
+    case 179:
+      if (lookahead == 'm') ADVANCE(265);
       END_STATE();
-    case 203:
-      if (lookahead == 'i') ADVANCE(266);
+    case 180:
+      if (lookahead == 'd') ADVANCE(266);
       END_STATE();
-    case 204:
-      if (lookahead == 'd') ADVANCE(267);
+    case 181:
+      if (lookahead == 'k') ADVANCE(267);
       END_STATE();
-    case 205:
-      if (lookahead == 'n') ADVANCE(268);
+    case 182:
+      if (lookahead == 'y') ADVANCE(268);
       END_STATE();
-    case 206:
-      ACCEPT_TOKEN(anon_sym_seed);
+    case 183:
+      if (lookahead == 'k') ADVANCE(269);
       END_STATE();
-    case 207:
-      if (lookahead == 'e') ADVANCE(269);
+    case 184:
+      if (lookahead == 'i') ADVANCE(270);
       END_STATE();
-    case 208:
-      if (lookahead == 'l') ADVANCE(270);
-      END_STATE();
-    case 209:
+    case 185:
       if (lookahead == 't') ADVANCE(271);
       END_STATE();
-    case 210:
-      ACCEPT_TOKEN(anon_sym_stop);
+    case 186:
+      if (lookahead == 'r') ADVANCE(272);
       END_STATE();
-    case 211:
-      if (lookahead == 'd') ADVANCE(272);
+    case 187:
+      if (lookahead == 'o') ADVANCE(273);
       END_STATE();
-    case 212:
-      if (lookahead == 'l') ADVANCE(273);
-      END_STATE();
-    case 213:
-      ACCEPT_TOKEN(anon_sym_type);
-      END_STATE();
-    case 214:
-      ACCEPT_TOKEN(anon_sym_unit);
-      END_STATE();
-    case 215:
+    case 188:
       if (lookahead == 'e') ADVANCE(274);
       END_STATE();
+    case 189:
+      if (lookahead == 'y') ADVANCE(275);
+      END_STATE();
+    case 190:
+      ACCEPT_TOKEN(anon_sym_data);
+      END_STATE();
+    case 191:
+      ACCEPT_TOKEN(anon_sym_days);
+      END_STATE();
+    case 192:
+      if (lookahead == 'y') ADVANCE(276);
+      END_STATE();
+    case 193:
+      if (lookahead == 'd') ADVANCE(277);
+      END_STATE();
+    case 194:
+      if (lookahead == 'g') ADVANCE(278);
+      END_STATE();
+    case 195:
+      if (lookahead == 'o') ADVANCE(279);
+      END_STATE();
+    case 196:
+      if (lookahead == 'e') ADVANCE(280);
+      END_STATE();
+    case 197:
+      if (lookahead == 'l') ADVANCE(281);
+      END_STATE();
+    case 198:
+      if (lookahead == 'o') ADVANCE(282);
+      END_STATE();
+    case 199:
+      if (lookahead == 'y') ADVANCE(283);
+      END_STATE();
+    case 200:
+      if (lookahead == 'c') ADVANCE(284);
+      END_STATE();
+    case 201:
+      if (lookahead == 'r') ADVANCE(285);
+      END_STATE();
+    case 202:
+      if (lookahead == 'm') ADVANCE(286);
+      END_STATE();
+    case 203:
+      if (lookahead == 'u') ADVANCE(287);
+      END_STATE();
+    case 204:
+      if (lookahead == 'd') ADVANCE(288);
+      END_STATE();
+    case 205:
+      ACCEPT_TOKEN(anon_sym_from);
+      END_STATE();
+    case 206:
+      if (lookahead == 'e') ADVANCE(289);
+      END_STATE();
+    case 207:
+      if (lookahead == 't') ADVANCE(290);
+      END_STATE();
+    case 208:
+      if (lookahead == 'n') ADVANCE(291);
+      END_STATE();
+    case 209:
+      if (lookahead == 'p') ADVANCE(292);
+      END_STATE();
+    case 210:
+      if (lookahead == 'r') ADVANCE(293);
+      END_STATE();
+    case 211:
+      if (lookahead == 'r') ADVANCE(294);
+      END_STATE();
+    case 212:
+      if (lookahead == 'r') ADVANCE(295);
+      END_STATE();
+    case 213:
+      ACCEPT_TOKEN(anon_sym_mcid);
+      END_STATE();
+    case 214:
+      if (lookahead == 'u') ADVANCE(296);
+      END_STATE();
+    case 215:
+      if (lookahead == 'i') ADVANCE(297);
+      END_STATE();
     case 216:
-      if (lookahead == 'o') ADVANCE(275);
+      if (lookahead == 'u') ADVANCE(298);
       END_STATE();
     case 217:
-      ACCEPT_TOKEN(anon_sym_week);
-      if (lookahead == 'l') ADVANCE(276);
-      if (lookahead == 's') ADVANCE(277);
+      if (lookahead == 'l') ADVANCE(299);
       END_STATE();
     case 218:
-      ACCEPT_TOKEN(anon_sym_after);
+      if (lookahead == '_') ADVANCE(300);
       END_STATE();
     case 219:
-      if (lookahead == 'n') ADVANCE(278);
+      ACCEPT_TOKEN(anon_sym_open);
       END_STATE();
     case 220:
-      if (lookahead == 'r') ADVANCE(279);
+      if (lookahead == 'n') ADVANCE(301);
       END_STATE();
     case 221:
-      if (lookahead == 'y') ADVANCE(280);
+      if (lookahead == 'r') ADVANCE(302);
       END_STATE();
     case 222:
-      if (lookahead == 'i') ADVANCE(281);
+      if (lookahead == 'o') ADVANCE(303);
       END_STATE();
     case 223:
-      if (lookahead == 's') ADVANCE(282);
+      if (lookahead == 'd') ADVANCE(304);
       END_STATE();
     case 224:
-      if (lookahead == 'o') ADVANCE(283);
+      if (lookahead == 's') ADVANCE(305);
       END_STATE();
     case 225:
-      if (lookahead == 'n') ADVANCE(284);
+      if (lookahead == 'o') ADVANCE(306);
       END_STATE();
     case 226:
-      ACCEPT_TOKEN(anon_sym_count);
-      if (lookahead == 'e') ADVANCE(285);
-      END_STATE();
-    case 227:
-      if (lookahead == 'i') ADVANCE(286);
-      END_STATE();
-    case 228:
-      if (lookahead == 's') ADVANCE(287);
-      END_STATE();
-    case 229:
-      ACCEPT_TOKEN(anon_sym_daily);
-      END_STATE();
-    case 230:
-      if (lookahead == 'e') ADVANCE(288);
-      END_STATE();
-    case 231:
-      if (lookahead == 'n') ADVANCE(289);
-      END_STATE();
-    case 232:
-      if (lookahead == 'u') ADVANCE(290);
-      END_STATE();
-    case 233:
-      if (lookahead == 'r') ADVANCE(291);
-      END_STATE();
-    case 234:
-      if (lookahead == 'e') ADVANCE(292);
-      END_STATE();
-    case 235:
-      ACCEPT_TOKEN(anon_sym_early);
-      END_STATE();
-    case 236:
-      if (lookahead == 't') ADVANCE(293);
-      END_STATE();
-    case 237:
-      if (lookahead == 's') ADVANCE(294);
-      END_STATE();
-    case 238:
-      if (lookahead == 'a') ADVANCE(295);
-      END_STATE();
-    case 239:
-      ACCEPT_TOKEN(anon_sym_fixed);
-      END_STATE();
-    case 240:
-      if (lookahead == 'r') ADVANCE(296);
-      END_STATE();
-    case 241:
-      if (lookahead == 'h') ADVANCE(297);
-      END_STATE();
-    case 242:
-      if (lookahead == 'c') ADVANCE(298);
-      END_STATE();
-    case 243:
-      if (lookahead == 'e') ADVANCE(299);
-      END_STATE();
-    case 244:
-      if (lookahead == 'c') ADVANCE(300);
-      if (lookahead == 'v') ADVANCE(301);
-      END_STATE();
-    case 245:
-      ACCEPT_TOKEN(anon_sym_lower);
-      END_STATE();
-    case 246:
-      if (lookahead == 'u') ADVANCE(302);
-      END_STATE();
-    case 247:
-      if (lookahead == 'r') ADVANCE(303);
-      END_STATE();
-    case 248:
-      if (lookahead == 'r') ADVANCE(304);
-      END_STATE();
-    case 249:
-      ACCEPT_TOKEN(anon_sym_model);
-      if (lookahead == 'l') ADVANCE(305);
-      END_STATE();
-    case 250:
-      if (lookahead == 'r') ADVANCE(306);
-      END_STATE();
-    case 251:
       if (lookahead == 'a') ADVANCE(307);
       END_STATE();
-    case 252:
-      if (lookahead == 'w') ADVANCE(308);
+    case 227:
+      if (lookahead == 'r') ADVANCE(308);
       END_STATE();
-    case 253:
-      if (lookahead == 'm') ADVANCE(309);
+    case 228:
+      if (lookahead == 'o') ADVANCE(309);
       END_STATE();
-    case 254:
-      if (lookahead == 'i') ADVANCE(310);
+    case 229:
+      if (lookahead == '_') ADVANCE(310);
       END_STATE();
-    case 255:
-      ACCEPT_TOKEN(anon_sym_pairs);
+    case 230:
+      if (lookahead == 'm') ADVANCE(311);
       END_STATE();
-    case 256:
-      if (lookahead == 'd') ADVANCE(311);
-      END_STATE();
-    case 257:
+    case 231:
       if (lookahead == 'r') ADVANCE(312);
       END_STATE();
-    case 258:
-      ACCEPT_TOKEN(anon_sym_prior);
+    case 232:
+      if (lookahead == 'i') ADVANCE(313);
       END_STATE();
-    case 259:
-      if (lookahead == 'm') ADVANCE(313);
-      END_STATE();
-    case 260:
+    case 233:
       if (lookahead == 'r') ADVANCE(314);
       END_STATE();
-    case 261:
-      if (lookahead == 'm') ADVANCE(315);
+    case 234:
+      if (lookahead == 'i') ADVANCE(315);
       END_STATE();
-    case 262:
-      if (lookahead == 'e') ADVANCE(316);
+    case 235:
+      if (lookahead == '_') ADVANCE(316);
       END_STATE();
-    case 263:
-      if (lookahead == 't') ADVANCE(317);
+    case 236:
+      if (lookahead == 's') ADVANCE(317);
       END_STATE();
-    case 264:
-      if (lookahead == 'd') ADVANCE(318);
+    case 237:
+      if (lookahead == 'i') ADVANCE(318);
       END_STATE();
-    case 265:
-      if (lookahead == 't') ADVANCE(319);
+    case 238:
+      if (lookahead == 'a') ADVANCE(319);
       END_STATE();
-    case 266:
-      if (lookahead == 'n') ADVANCE(320);
+    case 239:
+      if (lookahead == 'd') ADVANCE(320);
       END_STATE();
-    case 267:
-      if (lookahead == 'u') ADVANCE(321);
+    case 240:
+      if (lookahead == 'n') ADVANCE(321);
       END_STATE();
-    case 268:
-      if (lookahead == 'd') ADVANCE(322);
+    case 241:
+      ACCEPT_TOKEN(anon_sym_seed);
       END_STATE();
-    case 269:
-      if (lookahead == 'n') ADVANCE(323);
+    case 242:
+      if (lookahead == 'e') ADVANCE(322);
       END_STATE();
-    case 270:
-      if (lookahead == 'e') ADVANCE(324);
+    case 243:
+      if (lookahead == 'a') ADVANCE(323);
       END_STATE();
-    case 271:
-      ACCEPT_TOKEN(anon_sym_start);
+    case 244:
+      if (lookahead == 'l') ADVANCE(324);
       END_STATE();
-    case 272:
-      ACCEPT_TOKEN(anon_sym_trend);
+    case 245:
+      if (lookahead == 'l') ADVANCE(325);
       END_STATE();
-    case 273:
-      ACCEPT_TOKEN(anon_sym_trial);
+    case 246:
+      if (lookahead == 'd') ADVANCE(326);
       END_STATE();
-    case 274:
-      ACCEPT_TOKEN(anon_sym_vague);
+    case 247:
+      if (lookahead == 't') ADVANCE(327);
       END_STATE();
-    case 275:
-      if (lookahead == 'u') ADVANCE(325);
+    case 248:
+      ACCEPT_TOKEN(anon_sym_stop);
       END_STATE();
-    case 276:
-      if (lookahead == 'y') ADVANCE(326);
+    case 249:
+      if (lookahead == 'p') ADVANCE(328);
       END_STATE();
-    case 277:
-      ACCEPT_TOKEN(anon_sym_weeks);
+    case 250:
+      if (lookahead == 'd') ADVANCE(329);
       END_STATE();
-    case 278:
-      if (lookahead == 'a') ADVANCE(327);
+    case 251:
+      if (lookahead == 'l') ADVANCE(330);
       END_STATE();
-    case 279:
-      ACCEPT_TOKEN(anon_sym_better);
+    case 252:
+      ACCEPT_TOKEN(anon_sym_type);
       END_STATE();
-    case 280:
-      ACCEPT_TOKEN(anon_sym_binary);
-      END_STATE();
-    case 281:
-      if (lookahead == 'n') ADVANCE(328);
-      END_STATE();
-    case 282:
-      ACCEPT_TOKEN(anon_sym_blocks);
-      END_STATE();
-    case 283:
-      if (lookahead == 'v') ADVANCE(329);
-      END_STATE();
-    case 284:
-      if (lookahead == 'u') ADVANCE(330);
-      END_STATE();
-    case 285:
+    case 253:
       if (lookahead == 'r') ADVANCE(331);
       END_STATE();
-    case 286:
-      if (lookahead == 'n') ADVANCE(332);
+    case 254:
+      ACCEPT_TOKEN(anon_sym_unit);
       END_STATE();
-    case 287:
-      ACCEPT_TOKEN(anon_sym_cycles);
+    case 255:
+      if (lookahead == 'c') ADVANCE(332);
       END_STATE();
-    case 288:
-      ACCEPT_TOKEN(anon_sym_decide);
+    case 256:
+      if (lookahead == 'e') ADVANCE(333);
       END_STATE();
-    case 289:
-      ACCEPT_TOKEN(anon_sym_design);
+    case 257:
+      if (lookahead == 'o') ADVANCE(334);
       END_STATE();
-    case 290:
-      if (lookahead == 'n') ADVANCE(333);
+    case 258:
+      ACCEPT_TOKEN(anon_sym_week);
+      if (lookahead == 'l') ADVANCE(335);
+      if (lookahead == 's') ADVANCE(336);
       END_STATE();
-    case 291:
-      if (lookahead == 's') ADVANCE(334);
+    case 259:
+      if (lookahead == 'o') ADVANCE(337);
       END_STATE();
-    case 292:
-      ACCEPT_TOKEN(anon_sym_double);
+    case 260:
+      if (lookahead == 'e') ADVANCE(338);
       END_STATE();
-    case 293:
-      ACCEPT_TOKEN(anon_sym_effect);
+    case 261:
+      ACCEPT_TOKEN(anon_sym_after);
       END_STATE();
-    case 294:
-      ACCEPT_TOKEN(anon_sym_errors);
+    case 262:
+      if (lookahead == 'n') ADVANCE(339);
       END_STATE();
-    case 295:
-      if (lookahead == 't') ADVANCE(335);
+    case 263:
+      if (lookahead == 'r') ADVANCE(340);
       END_STATE();
-    case 296:
-      ACCEPT_TOKEN(anon_sym_higher);
+    case 264:
+      if (lookahead == 'y') ADVANCE(341);
       END_STATE();
-    case 297:
-      if (lookahead == 'e') ADVANCE(336);
+    case 265:
+      if (lookahead == 'i') ADVANCE(342);
       END_STATE();
-    case 298:
-      if (lookahead == 'l') ADVANCE(337);
+    case 266:
+      if (lookahead == 'i') ADVANCE(343);
       END_STATE();
-    case 299:
-      if (lookahead == 'n') ADVANCE(338);
+    case 267:
+      if (lookahead == 's') ADVANCE(344);
       END_STATE();
-    case 300:
-      if (lookahead == 'e') ADVANCE(339);
+    case 268:
+      if (lookahead == 'o') ADVANCE(345);
       END_STATE();
-    case 301:
-      if (lookahead == 'a') ADVANCE(340);
-      if (lookahead == 'e') ADVANCE(341);
+    case 269:
+      ACCEPT_TOKEN(anon_sym_clock);
       END_STATE();
-    case 302:
-      if (lookahead == 'n') ADVANCE(342);
+    case 270:
+      if (lookahead == 'n') ADVANCE(346);
       END_STATE();
-    case 303:
-      if (lookahead == 'e') ADVANCE(343);
+    case 271:
+      ACCEPT_TOKEN(anon_sym_count);
+      if (lookahead == 'e') ADVANCE(347);
       END_STATE();
-    case 304:
-      if (lookahead == 'e') ADVANCE(344);
-      END_STATE();
-    case 305:
-      if (lookahead == 'e') ADVANCE(345);
-      END_STATE();
-    case 306:
-      if (lookahead == 'a') ADVANCE(346);
-      END_STATE();
-    case 307:
-      if (lookahead == 'l') ADVANCE(347);
-      END_STATE();
-    case 308:
+    case 272:
       if (lookahead == 'i') ADVANCE(348);
       END_STATE();
-    case 309:
-      if (lookahead == 'e') ADVANCE(349);
+    case 273:
+      if (lookahead == 'i') ADVANCE(349);
       END_STATE();
-    case 310:
+    case 274:
       if (lookahead == 's') ADVANCE(350);
       END_STATE();
-    case 311:
-      ACCEPT_TOKEN(anon_sym_period);
-      if (lookahead == 's') ADVANCE(351);
+    case 275:
+      ACCEPT_TOKEN(anon_sym_daily);
       END_STATE();
-    case 312:
-      if (lookahead == 'y') ADVANCE(352);
+    case 276:
+      ACCEPT_TOKEN(anon_sym_decay);
       END_STATE();
-    case 313:
-      if (lookahead == 'i') ADVANCE(353);
+    case 277:
+      if (lookahead == 'e') ADVANCE(351);
       END_STATE();
-    case 314:
-      if (lookahead == 'a') ADVANCE(354);
+    case 278:
+      if (lookahead == 'n') ADVANCE(352);
       END_STATE();
-    case 315:
+    case 279:
+      if (lookahead == 'u') ADVANCE(353);
+      END_STATE();
+    case 280:
+      if (lookahead == 'r') ADVANCE(354);
+      END_STATE();
+    case 281:
       if (lookahead == 'e') ADVANCE(355);
       END_STATE();
-    case 316:
-      if (lookahead == 'n') ADVANCE(356);
+    case 282:
+      if (lookahead == 'u') ADVANCE(356);
       END_STATE();
-    case 317:
-      ACCEPT_TOKEN(anon_sym_report);
+    case 283:
+      ACCEPT_TOKEN(anon_sym_early);
       END_STATE();
-    case 318:
-      if (lookahead == 'i') ADVANCE(357);
+    case 284:
+      if (lookahead == 't') ADVANCE(357);
       END_STATE();
-    case 319:
-      ACCEPT_TOKEN(anon_sym_robust);
+    case 285:
+      if (lookahead == 's') ADVANCE(358);
       END_STATE();
-    case 320:
-      ACCEPT_TOKEN(anon_sym_run_in);
-      END_STATE();
-    case 321:
-      if (lookahead == 'l') ADVANCE(358);
-      END_STATE();
-    case 322:
+    case 286:
       if (lookahead == 'a') ADVANCE(359);
       END_STATE();
-    case 323:
-      if (lookahead == 'c') ADVANCE(360);
+    case 287:
+      if (lookahead == 'd') ADVANCE(360);
       END_STATE();
-    case 324:
-      ACCEPT_TOKEN(anon_sym_single);
+    case 288:
+      ACCEPT_TOKEN(anon_sym_fixed);
       END_STATE();
-    case 325:
-      if (lookahead == 't') ADVANCE(361);
+    case 289:
+      if (lookahead == 'r') ADVANCE(361);
       END_STATE();
-    case 326:
-      ACCEPT_TOKEN(anon_sym_weekly);
+    case 290:
+      if (lookahead == 'h') ADVANCE(362);
       END_STATE();
-    case 327:
-      if (lookahead == 't') ADVANCE(362);
+    case 291:
+      if (lookahead == 'c') ADVANCE(363);
       END_STATE();
-    case 328:
-      if (lookahead == 'g') ADVANCE(363);
-      END_STATE();
-    case 329:
+    case 292:
       if (lookahead == 'e') ADVANCE(364);
       END_STATE();
-    case 330:
-      if (lookahead == 'o') ADVANCE(365);
+    case 293:
+      if (lookahead == 'c') ADVANCE(365);
+      if (lookahead == 'v') ADVANCE(366);
       END_STATE();
-    case 331:
-      if (lookahead == 'b') ADVANCE(366);
+    case 294:
+      ACCEPT_TOKEN(anon_sym_lower);
       END_STATE();
-    case 332:
-      if (lookahead == 't') ADVANCE(367);
+    case 295:
+      if (lookahead == 'u') ADVANCE(367);
       END_STATE();
-    case 333:
-      if (lookahead == 't') ADVANCE(368);
+    case 296:
+      if (lookahead == 'r') ADVANCE(368);
       END_STATE();
-    case 334:
-      if (lookahead == 'i') ADVANCE(369);
+    case 297:
+      if (lookahead == 'n') ADVANCE(369);
       END_STATE();
-    case 335:
-      if (lookahead == 'e') ADVANCE(370);
+    case 298:
+      if (lookahead == 'r') ADVANCE(370);
       END_STATE();
-    case 336:
-      if (lookahead == 's') ADVANCE(371);
+    case 299:
+      ACCEPT_TOKEN(anon_sym_model);
+      if (lookahead == 'l') ADVANCE(371);
       END_STATE();
-    case 337:
-      if (lookahead == 'u') ADVANCE(372);
+    case 300:
+      if (lookahead == 'r') ADVANCE(372);
       END_STATE();
-    case 338:
-      if (lookahead == 'd') ADVANCE(373);
+    case 301:
+      if (lookahead == 'a') ADVANCE(373);
       END_STATE();
-    case 339:
-      if (lookahead == 'p') ADVANCE(374);
+    case 302:
+      if (lookahead == 'w') ADVANCE(374);
       END_STATE();
-    case 340:
-      if (lookahead == 'l') ADVANCE(375);
+    case 303:
+      if (lookahead == 'm') ADVANCE(375);
       END_STATE();
-    case 341:
-      if (lookahead == 'n') ADVANCE(376);
+    case 304:
+      if (lookahead == 'i') ADVANCE(376);
       END_STATE();
-    case 342:
-      ACCEPT_TOKEN(anon_sym_max_run);
+    case 305:
+      ACCEPT_TOKEN(anon_sym_pairs);
       END_STATE();
-    case 343:
+    case 306:
       if (lookahead == 'd') ADVANCE(377);
       END_STATE();
-    case 344:
-      ACCEPT_TOKEN(anon_sym_mixture);
+    case 307:
+      if (lookahead == 'r') ADVANCE(378);
       END_STATE();
-    case 345:
-      if (lookahead == 'd') ADVANCE(378);
+    case 308:
+      ACCEPT_TOKEN(anon_sym_prior);
       END_STATE();
-    case 346:
-      if (lookahead == 't') ADVANCE(379);
+    case 309:
+      if (lookahead == 'm') ADVANCE(379);
       END_STATE();
-    case 347:
-      ACCEPT_TOKEN(anon_sym_ordinal);
+    case 310:
+      if (lookahead == 'r') ADVANCE(380);
       END_STATE();
-    case 348:
-      if (lookahead == 's') ADVANCE(380);
+    case 311:
+      if (lookahead == 'm') ADVANCE(381);
       END_STATE();
-    case 349:
-      ACCEPT_TOKEN(anon_sym_outcome);
+    case 312:
+      if (lookahead == 'e') ADVANCE(382);
       END_STATE();
-    case 350:
-      if (lookahead == 'p') ADVANCE(381);
+    case 313:
+      if (lookahead == 'c') ADVANCE(383);
       END_STATE();
-    case 351:
-      ACCEPT_TOKEN(anon_sym_periods);
+    case 314:
+      if (lookahead == 't') ADVANCE(384);
       END_STATE();
-    case 352:
-      ACCEPT_TOKEN(sym_primary);
+    case 315:
+      if (lookahead == 'r') ADVANCE(385);
       END_STATE();
-    case 353:
-      if (lookahead == 'z') ADVANCE(382);
+    case 316:
+      if (lookahead == 'd') ADVANCE(386);
       END_STATE();
-    case 354:
-      if (lookahead == 't') ADVANCE(383);
+    case 317:
+      if (lookahead == 't') ADVANCE(387);
       END_STATE();
-    case 355:
-      if (lookahead == 'n') ADVANCE(384);
+    case 318:
+      if (lookahead == 'n') ADVANCE(388);
       END_STATE();
-    case 356:
-      if (lookahead == 'c') ADVANCE(385);
+    case 319:
+      if (lookahead == 'r') ADVANCE(389);
       END_STATE();
-    case 357:
-      if (lookahead == 'f') ADVANCE(386);
+    case 320:
+      if (lookahead == 'u') ADVANCE(390);
       END_STATE();
-    case 358:
-      if (lookahead == 'e') ADVANCE(387);
+    case 321:
+      if (lookahead == 'd') ADVANCE(391);
       END_STATE();
-    case 359:
-      if (lookahead == 'r') ADVANCE(388);
+    case 322:
+      if (lookahead == 'n') ADVANCE(392);
       END_STATE();
-    case 360:
-      if (lookahead == 'e') ADVANCE(389);
+    case 323:
+      ACCEPT_TOKEN(anon_sym_sigma);
       END_STATE();
-    case 361:
-      ACCEPT_TOKEN(anon_sym_washout);
-      END_STATE();
-    case 362:
-      if (lookahead == 'i') ADVANCE(390);
-      END_STATE();
-    case 363:
-      ACCEPT_TOKEN(anon_sym_blinding);
-      END_STATE();
-    case 364:
-      if (lookahead == 'r') ADVANCE(391);
-      END_STATE();
-    case 365:
-      if (lookahead == 'u') ADVANCE(392);
-      END_STATE();
-    case 366:
+    case 324:
       if (lookahead == 'a') ADVANCE(393);
       END_STATE();
-    case 367:
-      if (lookahead == 's') ADVANCE(394);
+    case 325:
+      if (lookahead == 'e') ADVANCE(394);
       END_STATE();
-    case 368:
-      ACCEPT_TOKEN(anon_sym_discount);
+    case 326:
+      if (lookahead == 'a') ADVANCE(395);
       END_STATE();
-    case 369:
-      if (lookahead == 'o') ADVANCE(395);
+    case 327:
+      ACCEPT_TOKEN(anon_sym_start);
       END_STATE();
-    case 370:
-      ACCEPT_TOKEN(anon_sym_estimate);
+    case 328:
+      ACCEPT_TOKEN(anon_sym_sweep);
       END_STATE();
-    case 371:
-      if (lookahead == 'e') ADVANCE(396);
+    case 329:
+      ACCEPT_TOKEN(anon_sym_trend);
       END_STATE();
-    case 372:
-      if (lookahead == 's') ADVANCE(397);
+    case 330:
+      ACCEPT_TOKEN(anon_sym_trial);
       END_STATE();
-    case 373:
-      if (lookahead == 'e') ADVANCE(398);
+    case 331:
+      ACCEPT_TOKEN(anon_sym_under);
       END_STATE();
-    case 374:
-      if (lookahead == 't') ADVANCE(399);
+    case 332:
+      if (lookahead == 'o') ADVANCE(396);
       END_STATE();
-    case 375:
-      ACCEPT_TOKEN(anon_sym_interval);
+    case 333:
+      ACCEPT_TOKEN(anon_sym_vague);
       END_STATE();
-    case 376:
-      if (lookahead == 't') ADVANCE(400);
+    case 334:
+      if (lookahead == 'u') ADVANCE(397);
       END_STATE();
-    case 377:
-      ACCEPT_TOKEN(anon_sym_measured);
+    case 335:
+      if (lookahead == 'y') ADVANCE(398);
       END_STATE();
-    case 378:
-      ACCEPT_TOKEN(anon_sym_modelled);
+    case 336:
+      ACCEPT_TOKEN(anon_sym_weeks);
       END_STATE();
-    case 379:
-      if (lookahead == 'i') ADVANCE(401);
+    case 337:
+      if (lookahead == 'w') ADVANCE(399);
       END_STATE();
-    case 380:
-      if (lookahead == 'e') ADVANCE(402);
+    case 338:
+      if (lookahead == 'n') ADVANCE(400);
       END_STATE();
-    case 381:
-      if (lookahead == 'e') ADVANCE(403);
+    case 339:
+      if (lookahead == 'a') ADVANCE(401);
       END_STATE();
-    case 382:
-      if (lookahead == 'e') ADVANCE(404);
+    case 340:
+      ACCEPT_TOKEN(anon_sym_better);
       END_STATE();
-    case 383:
-      if (lookahead == 'i') ADVANCE(405);
+    case 341:
+      ACCEPT_TOKEN(anon_sym_binary);
       END_STATE();
-    case 384:
-      if (lookahead == 'd') ADVANCE(406);
+    case 342:
+      if (lookahead == 'a') ADVANCE(402);
       END_STATE();
-    case 385:
-      if (lookahead == 'e') ADVANCE(407);
+    case 343:
+      if (lookahead == 'n') ADVANCE(403);
       END_STATE();
-    case 386:
-      if (lookahead == 'f') ADVANCE(408);
+    case 344:
+      ACCEPT_TOKEN(anon_sym_blocks);
       END_STATE();
-    case 387:
-      ACCEPT_TOKEN(anon_sym_schedule);
+    case 345:
+      if (lookahead == 'v') ADVANCE(404);
       END_STATE();
-    case 388:
-      if (lookahead == 'y') ADVANCE(409);
+    case 346:
+      if (lookahead == 'u') ADVANCE(405);
       END_STATE();
-    case 389:
-      ACCEPT_TOKEN(anon_sym_sequence);
+    case 347:
+      if (lookahead == 'r') ADVANCE(406);
       END_STATE();
-    case 390:
-      if (lookahead == 'n') ADVANCE(410);
+    case 348:
+      if (lookahead == 'a') ADVANCE(407);
       END_STATE();
-    case 391:
-      ACCEPT_TOKEN(anon_sym_carryover);
+    case 349:
+      if (lookahead == 'n') ADVANCE(408);
       END_STATE();
-    case 392:
-      if (lookahead == 's') ADVANCE(411);
+    case 350:
+      ACCEPT_TOKEN(anon_sym_cycles);
       END_STATE();
-    case 393:
-      if (lookahead == 'l') ADVANCE(412);
+    case 351:
+      ACCEPT_TOKEN(anon_sym_decide);
       END_STATE();
-    case 394:
-      ACCEPT_TOKEN(anon_sym_cutpoints);
+    case 352:
+      ACCEPT_TOKEN(anon_sym_design);
       END_STATE();
-    case 395:
-      if (lookahead == 'n') ADVANCE(413);
+    case 353:
+      if (lookahead == 'n') ADVANCE(409);
       END_STATE();
-    case 396:
-      if (lookahead == 's') ADVANCE(414);
+    case 354:
+      if (lookahead == 's') ADVANCE(410);
       END_STATE();
-    case 397:
-      if (lookahead == 'i') ADVANCE(415);
+    case 355:
+      ACCEPT_TOKEN(anon_sym_double);
       END_STATE();
-    case 398:
+    case 356:
+      if (lookahead == 't') ADVANCE(411);
+      END_STATE();
+    case 357:
+      ACCEPT_TOKEN(anon_sym_effect);
+      END_STATE();
+    case 358:
+      ACCEPT_TOKEN(anon_sym_errors);
+      END_STATE();
+    case 359:
+      if (lookahead == 't') ADVANCE(412);
+      END_STATE();
+    case 360:
+      if (lookahead == 'e') ADVANCE(413);
+      END_STATE();
+    case 361:
+      ACCEPT_TOKEN(anon_sym_higher);
+      END_STATE();
+    case 362:
+      if (lookahead == 'e') ADVANCE(414);
+      END_STATE();
+    case 363:
+      if (lookahead == 'l') ADVANCE(415);
+      END_STATE();
+    case 364:
       if (lookahead == 'n') ADVANCE(416);
       END_STATE();
-    case 399:
-      ACCEPT_TOKEN(anon_sym_intercept);
+    case 365:
+      if (lookahead == 'e') ADVANCE(417);
       END_STATE();
-    case 400:
-      if (lookahead == 'i') ADVANCE(417);
+    case 366:
+      if (lookahead == 'a') ADVANCE(418);
+      if (lookahead == 'e') ADVANCE(419);
       END_STATE();
-    case 401:
-      if (lookahead == 'o') ADVANCE(418);
+    case 367:
+      if (lookahead == 'n') ADVANCE(420);
       END_STATE();
-    case 402:
-      ACCEPT_TOKEN(anon_sym_otherwise);
+    case 368:
+      if (lookahead == 'e') ADVANCE(421);
       END_STATE();
-    case 403:
-      if (lookahead == 'r') ADVANCE(419);
+    case 369:
+      if (lookahead == 'g') ADVANCE(422);
       END_STATE();
-    case 404:
-      if (lookahead == 'd') ADVANCE(420);
+    case 370:
+      if (lookahead == 'e') ADVANCE(423);
       END_STATE();
-    case 405:
-      if (lookahead == 'o') ADVANCE(421);
+    case 371:
+      if (lookahead == 'e') ADVANCE(424);
       END_STATE();
-    case 406:
-      ACCEPT_TOKEN(anon_sym_recommend);
+    case 372:
+      if (lookahead == 'a') ADVANCE(425);
       END_STATE();
-    case 407:
-      ACCEPT_TOKEN(sym_reference);
+    case 373:
+      if (lookahead == 'l') ADVANCE(426);
       END_STATE();
-    case 408:
-      if (lookahead == 'e') ADVANCE(422);
+    case 374:
+      if (lookahead == 'i') ADVANCE(427);
       END_STATE();
-    case 409:
-      ACCEPT_TOKEN(sym_secondary);
+    case 375:
+      if (lookahead == 'e') ADVANCE(428);
       END_STATE();
-    case 410:
-      if (lookahead == 'g') ADVANCE(423);
+    case 376:
+      if (lookahead == 's') ADVANCE(429);
       END_STATE();
-    case 411:
-      ACCEPT_TOKEN(anon_sym_continuous);
+    case 377:
+      ACCEPT_TOKEN(anon_sym_period);
+      if (lookahead == 's') ADVANCE(430);
       END_STATE();
-    case 412:
-      if (lookahead == 'a') ADVANCE(424);
+    case 378:
+      if (lookahead == 'y') ADVANCE(431);
       END_STATE();
-    case 413:
-      ACCEPT_TOKEN(anon_sym_dispersion);
+    case 379:
+      if (lookahead == 'i') ADVANCE(432);
       END_STATE();
-    case 414:
-      ACCEPT_TOKEN(anon_sym_hypotheses);
+    case 380:
+      if (lookahead == 'a') ADVANCE(433);
       END_STATE();
-    case 415:
-      if (lookahead == 'v') ADVANCE(425);
-      END_STATE();
-    case 416:
-      if (lookahead == 't') ADVANCE(426);
-      END_STATE();
-    case 417:
-      if (lookahead == 'o') ADVANCE(427);
-      END_STATE();
-    case 418:
-      ACCEPT_TOKEN(anon_sym_odds_ratio);
-      END_STATE();
-    case 419:
-      if (lookahead == 's') ADVANCE(428);
-      END_STATE();
-    case 420:
-      ACCEPT_TOKEN(anon_sym_randomized);
-      END_STATE();
-    case 421:
-      ACCEPT_TOKEN(anon_sym_rate_ratio);
-      END_STATE();
-    case 422:
-      if (lookahead == 'r') ADVANCE(429);
-      END_STATE();
-    case 423:
-      ACCEPT_TOKEN(anon_sym_alternating);
-      END_STATE();
-    case 424:
-      if (lookahead == 'n') ADVANCE(430);
-      END_STATE();
-    case 425:
-      if (lookahead == 'e') ADVANCE(431);
-      END_STATE();
-    case 426:
-      ACCEPT_TOKEN(anon_sym_independent);
-      END_STATE();
-    case 427:
-      if (lookahead == 'n') ADVANCE(432);
-      END_STATE();
-    case 428:
-      if (lookahead == 'e') ADVANCE(433);
-      END_STATE();
-    case 429:
+    case 381:
       if (lookahead == 'e') ADVANCE(434);
       END_STATE();
+    case 382:
+      if (lookahead == 'n') ADVANCE(435);
+      END_STATE();
+    case 383:
+      if (lookahead == 'a') ADVANCE(436);
+      END_STATE();
+    case 384:
+      ACCEPT_TOKEN(anon_sym_report);
+      END_STATE();
+    case 385:
+      if (lookahead == 'e') ADVANCE(437);
+      END_STATE();
+    case 386:
+      if (lookahead == 'i') ADVANCE(438);
+      END_STATE();
+    case 387:
+      ACCEPT_TOKEN(anon_sym_robust);
+      END_STATE();
+    case 388:
+      ACCEPT_TOKEN(anon_sym_run_in);
+      END_STATE();
+    case 389:
+      if (lookahead == 'i') ADVANCE(439);
+      END_STATE();
+    case 390:
+      if (lookahead == 'l') ADVANCE(440);
+      END_STATE();
+    case 391:
+      if (lookahead == 'a') ADVANCE(441);
+      END_STATE();
+    case 392:
+      if (lookahead == 'c') ADVANCE(442);
+      END_STATE();
+    case 393:
+      if (lookahead == 't') ADVANCE(443);
+      END_STATE();
+    case 394:
+      ACCEPT_TOKEN(anon_sym_single);
+      END_STATE();
+    case 395:
+      if (lookahead == 'r') ADVANCE(444);
+      END_STATE();
+    case 396:
+      if (lookahead == 'r') ADVANCE(445);
+      END_STATE();
+    case 397:
+      if (lookahead == 't') ADVANCE(446);
+      END_STATE();
+    case 398:
+      ACCEPT_TOKEN(anon_sym_weekly);
+      END_STATE();
+    case 399:
+      ACCEPT_TOKEN(anon_sym_window);
+      END_STATE();
+    case 400:
+      if (lookahead == 'c') ADVANCE(447);
+      END_STATE();
+    case 401:
+      if (lookahead == 't') ADVANCE(448);
+      END_STATE();
+    case 402:
+      if (lookahead == 'l') ADVANCE(449);
+      END_STATE();
+    case 403:
+      if (lookahead == 'g') ADVANCE(450);
+      END_STATE();
+    case 404:
+      if (lookahead == 'e') ADVANCE(451);
+      END_STATE();
+    case 405:
+      if (lookahead == 'o') ADVANCE(452);
+      END_STATE();
+    case 406:
+      if (lookahead == 'b') ADVANCE(453);
+      END_STATE();
+    case 407:
+      if (lookahead == 't') ADVANCE(454);
+      END_STATE();
+    case 408:
+      if (lookahead == 't') ADVANCE(455);
+      END_STATE();
+    case 409:
+      if (lookahead == 't') ADVANCE(456);
+      END_STATE();
+    case 410:
+      if (lookahead == 'i') ADVANCE(457);
+      END_STATE();
+    case 411:
+      ACCEPT_TOKEN(anon_sym_dropout);
+      END_STATE();
+    case 412:
+      if (lookahead == 'e') ADVANCE(458);
+      END_STATE();
+    case 413:
+      if (lookahead == 'd') ADVANCE(459);
+      END_STATE();
+    case 414:
+      if (lookahead == 's') ADVANCE(460);
+      END_STATE();
+    case 415:
+      if (lookahead == 'u') ADVANCE(461);
+      END_STATE();
+    case 416:
+      if (lookahead == 'd') ADVANCE(462);
+      END_STATE();
+    case 417:
+      if (lookahead == 'p') ADVANCE(463);
+      END_STATE();
+    case 418:
+      if (lookahead == 'l') ADVANCE(464);
+      END_STATE();
+    case 419:
+      if (lookahead == 'n') ADVANCE(465);
+      END_STATE();
+    case 420:
+      ACCEPT_TOKEN(anon_sym_max_run);
+      END_STATE();
+    case 421:
+      if (lookahead == 'd') ADVANCE(466);
+      END_STATE();
+    case 422:
+      ACCEPT_TOKEN(anon_sym_missing);
+      END_STATE();
+    case 423:
+      ACCEPT_TOKEN(anon_sym_mixture);
+      END_STATE();
+    case 424:
+      if (lookahead == 'd') ADVANCE(467);
+      END_STATE();
+    case 425:
+      if (lookahead == 't') ADVANCE(468);
+      END_STATE();
+    case 426:
+      ACCEPT_TOKEN(anon_sym_ordinal);
+      END_STATE();
+    case 427:
+      if (lookahead == 's') ADVANCE(469);
+      END_STATE();
+    case 428:
+      ACCEPT_TOKEN(anon_sym_outcome);
+      END_STATE();
+    case 429:
+      if (lookahead == 'p') ADVANCE(470);
+      END_STATE();
     case 430:
-      if (lookahead == 'c') ADVANCE(435);
+      ACCEPT_TOKEN(anon_sym_periods);
       END_STATE();
     case 431:
-      ACCEPT_TOKEN(anon_sym_inconclusive);
+      ACCEPT_TOKEN(sym_primary);
       END_STATE();
     case 432:
-      ACCEPT_TOKEN(anon_sym_intervention);
+      if (lookahead == 'z') ADVANCE(471);
       END_STATE();
     case 433:
-      if (lookahead == 'd') ADVANCE(436);
+      if (lookahead == 't') ADVANCE(472);
       END_STATE();
     case 434:
-      if (lookahead == 'n') ADVANCE(437);
+      if (lookahead == 'n') ADVANCE(473);
       END_STATE();
     case 435:
-      if (lookahead == 'e') ADVANCE(438);
+      if (lookahead == 'c') ADVANCE(474);
       END_STATE();
     case 436:
-      ACCEPT_TOKEN(anon_sym_overdispersed);
+      if (lookahead == 't') ADVANCE(475);
       END_STATE();
     case 437:
-      if (lookahead == 'c') ADVANCE(439);
+      ACCEPT_TOKEN(anon_sym_require);
       END_STATE();
     case 438:
-      if (lookahead == 'd') ADVANCE(440);
+      if (lookahead == 'f') ADVANCE(476);
       END_STATE();
     case 439:
-      if (lookahead == 'e') ADVANCE(441);
+      if (lookahead == 'o') ADVANCE(477);
       END_STATE();
     case 440:
-      ACCEPT_TOKEN(anon_sym_counterbalanced);
+      if (lookahead == 'e') ADVANCE(478);
       END_STATE();
     case 441:
+      if (lookahead == 'r') ADVANCE(479);
+      END_STATE();
+    case 442:
+      if (lookahead == 'e') ADVANCE(480);
+      END_STATE();
+    case 443:
+      if (lookahead == 'e') ADVANCE(481);
+      END_STATE();
+    case 444:
+      if (lookahead == 'd') ADVANCE(482);
+      END_STATE();
+    case 445:
+      if (lookahead == 'd') ADVANCE(483);
+      END_STATE();
+    case 446:
+      ACCEPT_TOKEN(anon_sym_washout);
+      END_STATE();
+    case 447:
+      if (lookahead == 'e') ADVANCE(484);
+      END_STATE();
+    case 448:
+      if (lookahead == 'i') ADVANCE(485);
+      END_STATE();
+    case 449:
+      ACCEPT_TOKEN(anon_sym_binomial);
+      END_STATE();
+    case 450:
+      ACCEPT_TOKEN(anon_sym_blinding);
+      END_STATE();
+    case 451:
+      if (lookahead == 'r') ADVANCE(486);
+      END_STATE();
+    case 452:
+      if (lookahead == 'u') ADVANCE(487);
+      END_STATE();
+    case 453:
+      if (lookahead == 'a') ADVANCE(488);
+      END_STATE();
+    case 454:
+      if (lookahead == 'e') ADVANCE(489);
+      END_STATE();
+    case 455:
+      if (lookahead == 's') ADVANCE(490);
+      END_STATE();
+    case 456:
+      ACCEPT_TOKEN(anon_sym_discount);
+      END_STATE();
+    case 457:
+      if (lookahead == 'o') ADVANCE(491);
+      END_STATE();
+    case 458:
+      ACCEPT_TOKEN(anon_sym_estimate);
+      END_STATE();
+    case 459:
+      ACCEPT_TOKEN(anon_sym_excluded);
+      END_STATE();
+    case 460:
+      if (lookahead == 'e') ADVANCE(492);
+      END_STATE();
+    case 461:
+      if (lookahead == 's') ADVANCE(493);
+      END_STATE();
+    case 462:
+      if (lookahead == 'e') ADVANCE(494);
+      END_STATE();
+    case 463:
+      if (lookahead == 't') ADVANCE(495);
+      END_STATE();
+    case 464:
+      ACCEPT_TOKEN(anon_sym_interval);
+      END_STATE();
+    case 465:
+      if (lookahead == 't') ADVANCE(496);
+      END_STATE();
+    case 466:
+      ACCEPT_TOKEN(anon_sym_measured);
+      END_STATE();
+    case 467:
+      ACCEPT_TOKEN(anon_sym_modelled);
+      END_STATE();
+    case 468:
+      if (lookahead == 'i') ADVANCE(497);
+      END_STATE();
+    case 469:
+      if (lookahead == 'e') ADVANCE(498);
+      END_STATE();
+    case 470:
+      if (lookahead == 'e') ADVANCE(499);
+      END_STATE();
+    case 471:
+      if (lookahead == 'e') ADVANCE(500);
+      END_STATE();
+    case 472:
+      if (lookahead == 'i') ADVANCE(501);
+      END_STATE();
+    case 473:
+      if (lookahead == 'd') ADVANCE(502);
+      END_STATE();
+    case 474:
+      if (lookahead == 'e') ADVANCE(503);
+      END_STATE();
+    case 475:
+      if (lookahead == 'e') ADVANCE(504);
+      END_STATE();
+    case 476:
+      if (lookahead == 'f') ADVANCE(505);
+      END_STATE();
+    case 477:
+      ACCEPT_TOKEN(anon_sym_scenario);
+      END_STATE();
+    case 478:
+      ACCEPT_TOKEN(anon_sym_schedule);
+      END_STATE();
+    case 479:
+      if (lookahead == 'y') ADVANCE(506);
+      END_STATE();
+    case 480:
+      ACCEPT_TOKEN(anon_sym_sequence);
+      END_STATE();
+    case 481:
+      ACCEPT_TOKEN(anon_sym_simulate);
+      END_STATE();
+    case 482:
+      if (lookahead == 'i') ADVANCE(507);
+      END_STATE();
+    case 483:
+      if (lookahead == 'e') ADVANCE(508);
+      END_STATE();
+    case 484:
+      ACCEPT_TOKEN(anon_sym_adherence);
+      END_STATE();
+    case 485:
+      if (lookahead == 'n') ADVANCE(509);
+      END_STATE();
+    case 486:
+      ACCEPT_TOKEN(anon_sym_carryover);
+      END_STATE();
+    case 487:
+      if (lookahead == 's') ADVANCE(510);
+      END_STATE();
+    case 488:
+      if (lookahead == 'l') ADVANCE(511);
+      END_STATE();
+    case 489:
+      ACCEPT_TOKEN(anon_sym_covariate);
+      END_STATE();
+    case 490:
+      ACCEPT_TOKEN(anon_sym_cutpoints);
+      END_STATE();
+    case 491:
+      if (lookahead == 'n') ADVANCE(512);
+      END_STATE();
+    case 492:
+      if (lookahead == 's') ADVANCE(513);
+      END_STATE();
+    case 493:
+      if (lookahead == 'i') ADVANCE(514);
+      END_STATE();
+    case 494:
+      if (lookahead == 'n') ADVANCE(515);
+      END_STATE();
+    case 495:
+      ACCEPT_TOKEN(anon_sym_intercept);
+      END_STATE();
+    case 496:
+      if (lookahead == 'i') ADVANCE(516);
+      END_STATE();
+    case 497:
+      if (lookahead == 'o') ADVANCE(517);
+      END_STATE();
+    case 498:
+      ACCEPT_TOKEN(anon_sym_otherwise);
+      END_STATE();
+    case 499:
+      if (lookahead == 'r') ADVANCE(518);
+      END_STATE();
+    case 500:
+      if (lookahead == 'd') ADVANCE(519);
+      END_STATE();
+    case 501:
+      if (lookahead == 'o') ADVANCE(520);
+      END_STATE();
+    case 502:
+      ACCEPT_TOKEN(anon_sym_recommend);
+      END_STATE();
+    case 503:
+      ACCEPT_TOKEN(sym_reference);
+      END_STATE();
+    case 504:
+      if (lookahead == 's') ADVANCE(521);
+      END_STATE();
+    case 505:
+      if (lookahead == 'e') ADVANCE(522);
+      END_STATE();
+    case 506:
+      ACCEPT_TOKEN(sym_secondary);
+      END_STATE();
+    case 507:
+      if (lookahead == 's') ADVANCE(523);
+      END_STATE();
+    case 508:
+      if (lookahead == 'd') ADVANCE(524);
+      END_STATE();
+    case 509:
+      if (lookahead == 'g') ADVANCE(525);
+      END_STATE();
+    case 510:
+      ACCEPT_TOKEN(anon_sym_continuous);
+      END_STATE();
+    case 511:
+      if (lookahead == 'a') ADVANCE(526);
+      END_STATE();
+    case 512:
+      ACCEPT_TOKEN(anon_sym_dispersion);
+      END_STATE();
+    case 513:
+      ACCEPT_TOKEN(anon_sym_hypotheses);
+      END_STATE();
+    case 514:
+      if (lookahead == 'v') ADVANCE(527);
+      END_STATE();
+    case 515:
+      if (lookahead == 't') ADVANCE(528);
+      END_STATE();
+    case 516:
+      if (lookahead == 'o') ADVANCE(529);
+      END_STATE();
+    case 517:
+      ACCEPT_TOKEN(anon_sym_odds_ratio);
+      END_STATE();
+    case 518:
+      if (lookahead == 's') ADVANCE(530);
+      END_STATE();
+    case 519:
+      ACCEPT_TOKEN(anon_sym_randomized);
+      END_STATE();
+    case 520:
+      ACCEPT_TOKEN(anon_sym_rate_ratio);
+      END_STATE();
+    case 521:
+      ACCEPT_TOKEN(anon_sym_replicates);
+      END_STATE();
+    case 522:
+      if (lookahead == 'r') ADVANCE(531);
+      END_STATE();
+    case 523:
+      if (lookahead == 'e') ADVANCE(532);
+      END_STATE();
+    case 524:
+      ACCEPT_TOKEN(anon_sym_unrecorded);
+      END_STATE();
+    case 525:
+      ACCEPT_TOKEN(anon_sym_alternating);
+      END_STATE();
+    case 526:
+      if (lookahead == 'n') ADVANCE(533);
+      END_STATE();
+    case 527:
+      if (lookahead == 'e') ADVANCE(534);
+      END_STATE();
+    case 528:
+      ACCEPT_TOKEN(anon_sym_independent);
+      END_STATE();
+    case 529:
+      if (lookahead == 'n') ADVANCE(535);
+      END_STATE();
+    case 530:
+      if (lookahead == 'e') ADVANCE(536);
+      END_STATE();
+    case 531:
+      if (lookahead == 'e') ADVANCE(537);
+      END_STATE();
+    case 532:
+      if (lookahead == 'd') ADVANCE(538);
+      END_STATE();
+    case 533:
+      if (lookahead == 'c') ADVANCE(539);
+      END_STATE();
+    case 534:
+      ACCEPT_TOKEN(anon_sym_inconclusive);
+      END_STATE();
+    case 535:
+      ACCEPT_TOKEN(anon_sym_intervention);
+      END_STATE();
+    case 536:
+      if (lookahead == 'd') ADVANCE(540);
+      END_STATE();
+    case 537:
+      if (lookahead == 'n') ADVANCE(541);
+      END_STATE();
+    case 538:
+      ACCEPT_TOKEN(sym_standardised);
+      END_STATE();
+    case 539:
+      if (lookahead == 'e') ADVANCE(542);
+      END_STATE();
+    case 540:
+      ACCEPT_TOKEN(anon_sym_overdispersed);
+      END_STATE();
+    case 541:
+      if (lookahead == 'c') ADVANCE(543);
+      END_STATE();
+    case 542:
+      if (lookahead == 'd') ADVANCE(544);
+      END_STATE();
+    case 543:
+      if (lookahead == 'e') ADVANCE(545);
+      END_STATE();
+    case 544:
+      ACCEPT_TOKEN(anon_sym_counterbalanced);
+      END_STATE();
+    case 545:
       ACCEPT_TOKEN(anon_sym_risk_difference);
       END_STATE();
     default:
@@ -3997,292 +4808,443 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
 
 static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0},
-  [1] = {.lex_state = 32},
-  [2] = {.lex_state = 32},
-  [3] = {.lex_state = 32},
-  [4] = {.lex_state = 32},
-  [5] = {.lex_state = 32},
-  [6] = {.lex_state = 32},
-  [7] = {.lex_state = 32},
-  [8] = {.lex_state = 32},
-  [9] = {.lex_state = 32},
-  [10] = {.lex_state = 32},
-  [11] = {.lex_state = 32},
-  [12] = {.lex_state = 32},
-  [13] = {.lex_state = 32},
-  [14] = {.lex_state = 32},
-  [15] = {.lex_state = 32},
-  [16] = {.lex_state = 32},
-  [17] = {.lex_state = 32},
-  [18] = {.lex_state = 32},
-  [19] = {.lex_state = 32},
-  [20] = {.lex_state = 32},
-  [21] = {.lex_state = 32},
-  [22] = {.lex_state = 32},
-  [23] = {.lex_state = 32},
-  [24] = {.lex_state = 32},
-  [25] = {.lex_state = 32},
-  [26] = {.lex_state = 32},
-  [27] = {.lex_state = 32},
-  [28] = {.lex_state = 32},
-  [29] = {.lex_state = 32},
-  [30] = {.lex_state = 32},
-  [31] = {.lex_state = 32},
-  [32] = {.lex_state = 32},
-  [33] = {.lex_state = 32},
-  [34] = {.lex_state = 32},
-  [35] = {.lex_state = 32},
-  [36] = {.lex_state = 32},
-  [37] = {.lex_state = 32},
-  [38] = {.lex_state = 32},
-  [39] = {.lex_state = 32},
-  [40] = {.lex_state = 32},
-  [41] = {.lex_state = 32},
-  [42] = {.lex_state = 32},
-  [43] = {.lex_state = 32},
-  [44] = {.lex_state = 32},
-  [45] = {.lex_state = 32},
-  [46] = {.lex_state = 32},
-  [47] = {.lex_state = 32},
-  [48] = {.lex_state = 32},
-  [49] = {.lex_state = 32},
-  [50] = {.lex_state = 32},
-  [51] = {.lex_state = 32},
-  [52] = {.lex_state = 32},
-  [53] = {.lex_state = 32},
-  [54] = {.lex_state = 32},
-  [55] = {.lex_state = 32},
-  [56] = {.lex_state = 32},
-  [57] = {.lex_state = 32},
-  [58] = {.lex_state = 32},
-  [59] = {.lex_state = 32},
-  [60] = {.lex_state = 32},
-  [61] = {.lex_state = 32},
-  [62] = {.lex_state = 32},
-  [63] = {.lex_state = 32},
-  [64] = {.lex_state = 32},
-  [65] = {.lex_state = 32},
-  [66] = {.lex_state = 32},
-  [67] = {.lex_state = 32},
-  [68] = {.lex_state = 32},
-  [69] = {.lex_state = 32},
-  [70] = {.lex_state = 32},
-  [71] = {.lex_state = 32},
-  [72] = {.lex_state = 32},
-  [73] = {.lex_state = 32},
-  [74] = {.lex_state = 32},
-  [75] = {.lex_state = 32},
-  [76] = {.lex_state = 32},
-  [77] = {.lex_state = 32},
-  [78] = {.lex_state = 32},
-  [79] = {.lex_state = 32},
-  [80] = {.lex_state = 32},
-  [81] = {.lex_state = 32},
-  [82] = {.lex_state = 32},
-  [83] = {.lex_state = 32},
-  [84] = {.lex_state = 32},
-  [85] = {.lex_state = 32},
-  [86] = {.lex_state = 32},
-  [87] = {.lex_state = 32},
-  [88] = {.lex_state = 32},
-  [89] = {.lex_state = 32},
-  [90] = {.lex_state = 32},
-  [91] = {.lex_state = 32},
-  [92] = {.lex_state = 32},
-  [93] = {.lex_state = 32},
-  [94] = {.lex_state = 32},
-  [95] = {.lex_state = 32},
-  [96] = {.lex_state = 32},
-  [97] = {.lex_state = 32},
-  [98] = {.lex_state = 32},
-  [99] = {.lex_state = 32},
-  [100] = {.lex_state = 32},
-  [101] = {.lex_state = 32},
-  [102] = {.lex_state = 32},
-  [103] = {.lex_state = 32},
-  [104] = {.lex_state = 32},
-  [105] = {.lex_state = 32},
-  [106] = {.lex_state = 32},
-  [107] = {.lex_state = 32},
-  [108] = {.lex_state = 32},
-  [109] = {.lex_state = 32},
-  [110] = {.lex_state = 32},
-  [111] = {.lex_state = 32},
-  [112] = {.lex_state = 32},
-  [113] = {.lex_state = 32},
-  [114] = {.lex_state = 32},
-  [115] = {.lex_state = 32},
-  [116] = {.lex_state = 32},
-  [117] = {.lex_state = 32},
-  [118] = {.lex_state = 32},
-  [119] = {.lex_state = 32},
-  [120] = {.lex_state = 32},
-  [121] = {.lex_state = 32},
-  [122] = {.lex_state = 32},
-  [123] = {.lex_state = 32},
-  [124] = {.lex_state = 32},
-  [125] = {.lex_state = 32},
-  [126] = {.lex_state = 32},
-  [127] = {.lex_state = 32},
-  [128] = {.lex_state = 32},
-  [129] = {.lex_state = 32},
-  [130] = {.lex_state = 32},
-  [131] = {.lex_state = 32},
-  [132] = {.lex_state = 32},
-  [133] = {.lex_state = 32},
-  [134] = {.lex_state = 32},
-  [135] = {.lex_state = 32},
-  [136] = {.lex_state = 32},
-  [137] = {.lex_state = 32},
-  [138] = {.lex_state = 32},
+  [1] = {.lex_state = 0},
+  [2] = {.lex_state = 0},
+  [3] = {.lex_state = 0},
+  [4] = {.lex_state = 0},
+  [5] = {.lex_state = 31},
+  [6] = {.lex_state = 0},
+  [7] = {.lex_state = 0},
+  [8] = {.lex_state = 31},
+  [9] = {.lex_state = 0},
+  [10] = {.lex_state = 0},
+  [11] = {.lex_state = 0},
+  [12] = {.lex_state = 0},
+  [13] = {.lex_state = 0},
+  [14] = {.lex_state = 0},
+  [15] = {.lex_state = 0},
+  [16] = {.lex_state = 0},
+  [17] = {.lex_state = 0},
+  [18] = {.lex_state = 0},
+  [19] = {.lex_state = 0},
+  [20] = {.lex_state = 0},
+  [21] = {.lex_state = 0},
+  [22] = {.lex_state = 0},
+  [23] = {.lex_state = 0},
+  [24] = {.lex_state = 0},
+  [25] = {.lex_state = 0},
+  [26] = {.lex_state = 0},
+  [27] = {.lex_state = 0},
+  [28] = {.lex_state = 0},
+  [29] = {.lex_state = 0},
+  [30] = {.lex_state = 0},
+  [31] = {.lex_state = 0},
+  [32] = {.lex_state = 0},
+  [33] = {.lex_state = 0},
+  [34] = {.lex_state = 0},
+  [35] = {.lex_state = 0},
+  [36] = {.lex_state = 0},
+  [37] = {.lex_state = 0},
+  [38] = {.lex_state = 0},
+  [39] = {.lex_state = 0},
+  [40] = {.lex_state = 0},
+  [41] = {.lex_state = 0},
+  [42] = {.lex_state = 0},
+  [43] = {.lex_state = 31},
+  [44] = {.lex_state = 31},
+  [45] = {.lex_state = 31},
+  [46] = {.lex_state = 0},
+  [47] = {.lex_state = 0},
+  [48] = {.lex_state = 0},
+  [49] = {.lex_state = 0},
+  [50] = {.lex_state = 0},
+  [51] = {.lex_state = 0},
+  [52] = {.lex_state = 0},
+  [53] = {.lex_state = 0},
+  [54] = {.lex_state = 0},
+  [55] = {.lex_state = 0},
+  [56] = {.lex_state = 0},
+  [57] = {.lex_state = 31},
+  [58] = {.lex_state = 0},
+  [59] = {.lex_state = 0},
+  [60] = {.lex_state = 0},
+  [61] = {.lex_state = 0},
+  [62] = {.lex_state = 0},
+  [63] = {.lex_state = 0},
+  [64] = {.lex_state = 0},
+  [65] = {.lex_state = 0},
+  [66] = {.lex_state = 0},
+  [67] = {.lex_state = 0},
+  [68] = {.lex_state = 0},
+  [69] = {.lex_state = 0},
+  [70] = {.lex_state = 0},
+  [71] = {.lex_state = 0},
+  [72] = {.lex_state = 0},
+  [73] = {.lex_state = 0},
+  [74] = {.lex_state = 0},
+  [75] = {.lex_state = 0},
+  [76] = {.lex_state = 0},
+  [77] = {.lex_state = 0},
+  [78] = {.lex_state = 0},
+  [79] = {.lex_state = 0},
+  [80] = {.lex_state = 0},
+  [81] = {.lex_state = 0},
+  [82] = {.lex_state = 0},
+  [83] = {.lex_state = 0},
+  [84] = {.lex_state = 0},
+  [85] = {.lex_state = 0},
+  [86] = {.lex_state = 0},
+  [87] = {.lex_state = 0},
+  [88] = {.lex_state = 0},
+  [89] = {.lex_state = 0},
+  [90] = {.lex_state = 0},
+  [91] = {.lex_state = 0},
+  [92] = {.lex_state = 0},
+  [93] = {.lex_state = 0},
+  [94] = {.lex_state = 0},
+  [95] = {.lex_state = 0},
+  [96] = {.lex_state = 0},
+  [97] = {.lex_state = 0},
+  [98] = {.lex_state = 0},
+  [99] = {.lex_state = 0},
+  [100] = {.lex_state = 0},
+  [101] = {.lex_state = 0},
+  [102] = {.lex_state = 0},
+  [103] = {.lex_state = 0},
+  [104] = {.lex_state = 0},
+  [105] = {.lex_state = 0},
+  [106] = {.lex_state = 0},
+  [107] = {.lex_state = 0},
+  [108] = {.lex_state = 0},
+  [109] = {.lex_state = 0},
+  [110] = {.lex_state = 0},
+  [111] = {.lex_state = 0},
+  [112] = {.lex_state = 0},
+  [113] = {.lex_state = 0},
+  [114] = {.lex_state = 0},
+  [115] = {.lex_state = 0},
+  [116] = {.lex_state = 0},
+  [117] = {.lex_state = 0},
+  [118] = {.lex_state = 0},
+  [119] = {.lex_state = 0},
+  [120] = {.lex_state = 0},
+  [121] = {.lex_state = 0},
+  [122] = {.lex_state = 0},
+  [123] = {.lex_state = 0},
+  [124] = {.lex_state = 0},
+  [125] = {.lex_state = 0},
+  [126] = {.lex_state = 0},
+  [127] = {.lex_state = 0},
+  [128] = {.lex_state = 0},
+  [129] = {.lex_state = 0},
+  [130] = {.lex_state = 0},
+  [131] = {.lex_state = 0},
+  [132] = {.lex_state = 0},
+  [133] = {.lex_state = 31},
+  [134] = {.lex_state = 0},
+  [135] = {.lex_state = 0},
+  [136] = {.lex_state = 0},
+  [137] = {.lex_state = 0},
+  [138] = {.lex_state = 0},
   [139] = {.lex_state = 0},
-  [140] = {.lex_state = 32},
-  [141] = {.lex_state = 32},
-  [142] = {.lex_state = 32},
-  [143] = {.lex_state = 32},
-  [144] = {.lex_state = 32},
+  [140] = {.lex_state = 0},
+  [141] = {.lex_state = 0},
+  [142] = {.lex_state = 0},
+  [143] = {.lex_state = 0},
+  [144] = {.lex_state = 0},
   [145] = {.lex_state = 0},
-  [146] = {.lex_state = 32},
-  [147] = {.lex_state = 32},
-  [148] = {.lex_state = 32},
-  [149] = {.lex_state = 32},
-  [150] = {.lex_state = 32},
-  [151] = {.lex_state = 32},
-  [152] = {.lex_state = 32},
-  [153] = {.lex_state = 32},
-  [154] = {.lex_state = 32},
+  [146] = {.lex_state = 0},
+  [147] = {.lex_state = 0},
+  [148] = {.lex_state = 0},
+  [149] = {.lex_state = 0},
+  [150] = {.lex_state = 0},
+  [151] = {.lex_state = 0},
+  [152] = {.lex_state = 0},
+  [153] = {.lex_state = 0},
+  [154] = {.lex_state = 0},
   [155] = {.lex_state = 0},
-  [156] = {.lex_state = 32},
-  [157] = {.lex_state = 2},
+  [156] = {.lex_state = 0},
+  [157] = {.lex_state = 0},
   [158] = {.lex_state = 0},
   [159] = {.lex_state = 0},
-  [160] = {.lex_state = 32},
+  [160] = {.lex_state = 0},
   [161] = {.lex_state = 0},
-  [162] = {.lex_state = 32},
-  [163] = {.lex_state = 32},
+  [162] = {.lex_state = 31},
+  [163] = {.lex_state = 0},
   [164] = {.lex_state = 0},
   [165] = {.lex_state = 0},
   [166] = {.lex_state = 0},
-  [167] = {.lex_state = 0},
-  [168] = {.lex_state = 32},
-  [169] = {.lex_state = 0},
+  [167] = {.lex_state = 31},
+  [168] = {.lex_state = 31},
+  [169] = {.lex_state = 31},
   [170] = {.lex_state = 0},
-  [171] = {.lex_state = 32},
+  [171] = {.lex_state = 0},
   [172] = {.lex_state = 0},
   [173] = {.lex_state = 0},
-  [174] = {.lex_state = 32},
-  [175] = {.lex_state = 32},
-  [176] = {.lex_state = 32},
+  [174] = {.lex_state = 0},
+  [175] = {.lex_state = 0},
+  [176] = {.lex_state = 0},
   [177] = {.lex_state = 0},
   [178] = {.lex_state = 0},
-  [179] = {.lex_state = 2},
-  [180] = {.lex_state = 32},
+  [179] = {.lex_state = 0},
+  [180] = {.lex_state = 0},
   [181] = {.lex_state = 0},
-  [182] = {.lex_state = 32},
-  [183] = {.lex_state = 32},
-  [184] = {.lex_state = 32},
-  [185] = {.lex_state = 32},
-  [186] = {.lex_state = 32},
-  [187] = {.lex_state = 32},
-  [188] = {.lex_state = 2},
+  [182] = {.lex_state = 0},
+  [183] = {.lex_state = 31},
+  [184] = {.lex_state = 0},
+  [185] = {.lex_state = 0},
+  [186] = {.lex_state = 0},
+  [187] = {.lex_state = 0},
+  [188] = {.lex_state = 0},
   [189] = {.lex_state = 0},
   [190] = {.lex_state = 0},
-  [191] = {.lex_state = 32},
-  [192] = {.lex_state = 32},
-  [193] = {.lex_state = 32},
-  [194] = {.lex_state = 32},
+  [191] = {.lex_state = 0},
+  [192] = {.lex_state = 0},
+  [193] = {.lex_state = 0},
+  [194] = {.lex_state = 0},
   [195] = {.lex_state = 0},
   [196] = {.lex_state = 0},
-  [197] = {.lex_state = 7},
-  [198] = {.lex_state = 7},
-  [199] = {.lex_state = 32},
-  [200] = {.lex_state = 32},
-  [201] = {.lex_state = 32},
-  [202] = {.lex_state = 2},
+  [197] = {.lex_state = 0},
+  [198] = {.lex_state = 0},
+  [199] = {.lex_state = 0},
+  [200] = {.lex_state = 0},
+  [201] = {.lex_state = 0},
+  [202] = {.lex_state = 0},
   [203] = {.lex_state = 0},
   [204] = {.lex_state = 0},
   [205] = {.lex_state = 0},
-  [206] = {.lex_state = 32},
-  [207] = {.lex_state = 32},
-  [208] = {.lex_state = 32},
-  [209] = {.lex_state = 32},
-  [210] = {.lex_state = 32},
-  [211] = {.lex_state = 2},
-  [212] = {.lex_state = 5},
-  [213] = {.lex_state = 32},
-  [214] = {.lex_state = 32},
+  [206] = {.lex_state = 0},
+  [207] = {.lex_state = 0},
+  [208] = {.lex_state = 0},
+  [209] = {.lex_state = 0},
+  [210] = {.lex_state = 0},
+  [211] = {.lex_state = 0},
+  [212] = {.lex_state = 0},
+  [213] = {.lex_state = 0},
+  [214] = {.lex_state = 0},
   [215] = {.lex_state = 0},
   [216] = {.lex_state = 0},
   [217] = {.lex_state = 0},
   [218] = {.lex_state = 0},
   [219] = {.lex_state = 0},
-  [220] = {.lex_state = 5},
-  [221] = {.lex_state = 32},
+  [220] = {.lex_state = 0},
+  [221] = {.lex_state = 31},
   [222] = {.lex_state = 0},
-  [223] = {.lex_state = 32},
-  [224] = {.lex_state = 2},
-  [225] = {.lex_state = 2},
+  [223] = {.lex_state = 0},
+  [224] = {.lex_state = 0},
+  [225] = {.lex_state = 31},
   [226] = {.lex_state = 0},
-  [227] = {.lex_state = 2},
-  [228] = {.lex_state = 32},
-  [229] = {.lex_state = 32},
-  [230] = {.lex_state = 32},
-  [231] = {.lex_state = 32},
-  [232] = {.lex_state = 32},
-  [233] = {.lex_state = 32},
+  [227] = {.lex_state = 0},
+  [228] = {.lex_state = 6},
+  [229] = {.lex_state = 0},
+  [230] = {.lex_state = 0},
+  [231] = {.lex_state = 0},
+  [232] = {.lex_state = 31},
+  [233] = {.lex_state = 0},
   [234] = {.lex_state = 0},
   [235] = {.lex_state = 0},
-  [236] = {.lex_state = 32},
-  [237] = {.lex_state = 32},
+  [236] = {.lex_state = 0},
+  [237] = {.lex_state = 0},
   [238] = {.lex_state = 0},
   [239] = {.lex_state = 0},
   [240] = {.lex_state = 0},
-  [241] = {.lex_state = 32},
-  [242] = {.lex_state = 32},
-  [243] = {.lex_state = 32},
+  [241] = {.lex_state = 0},
+  [242] = {.lex_state = 0},
+  [243] = {.lex_state = 0},
   [244] = {.lex_state = 0},
   [245] = {.lex_state = 0},
-  [246] = {.lex_state = 0},
+  [246] = {.lex_state = 31},
   [247] = {.lex_state = 0},
-  [248] = {.lex_state = 32},
+  [248] = {.lex_state = 0},
   [249] = {.lex_state = 0},
-  [250] = {.lex_state = 0},
-  [251] = {.lex_state = 8},
+  [250] = {.lex_state = 31},
+  [251] = {.lex_state = 31},
   [252] = {.lex_state = 0},
-  [253] = {.lex_state = 2},
-  [254] = {.lex_state = 2},
-  [255] = {.lex_state = 32},
-  [256] = {.lex_state = 0},
+  [253] = {.lex_state = 31},
+  [254] = {.lex_state = 0},
+  [255] = {.lex_state = 31},
+  [256] = {.lex_state = 31},
   [257] = {.lex_state = 0},
-  [258] = {.lex_state = 32},
-  [259] = {.lex_state = 32},
-  [260] = {.lex_state = 32},
-  [261] = {.lex_state = 32},
-  [262] = {.lex_state = 2},
-  [263] = {.lex_state = 32},
-  [264] = {.lex_state = 32},
-  [265] = {.lex_state = 0},
-  [266] = {.lex_state = 0},
-  [267] = {.lex_state = 32},
-  [268] = {.lex_state = 32},
-  [269] = {.lex_state = 0},
-  [270] = {.lex_state = 2},
+  [258] = {.lex_state = 0},
+  [259] = {.lex_state = 0},
+  [260] = {.lex_state = 31},
+  [261] = {.lex_state = 0},
+  [262] = {.lex_state = 0},
+  [263] = {.lex_state = 0},
+  [264] = {.lex_state = 0},
+  [265] = {.lex_state = 31},
+  [266] = {.lex_state = 31},
+  [267] = {.lex_state = 0},
+  [268] = {.lex_state = 0},
+  [269] = {.lex_state = 31},
+  [270] = {.lex_state = 0},
   [271] = {.lex_state = 0},
-  [272] = {.lex_state = 0},
+  [272] = {.lex_state = 31},
   [273] = {.lex_state = 0},
-  [274] = {.lex_state = 32},
+  [274] = {.lex_state = 31},
   [275] = {.lex_state = 0},
   [276] = {.lex_state = 0},
-  [277] = {.lex_state = 32},
+  [277] = {.lex_state = 0},
   [278] = {.lex_state = 0},
-  [279] = {.lex_state = 32},
-  [280] = {.lex_state = 32},
-  [281] = {.lex_state = 2},
+  [279] = {.lex_state = 31},
+  [280] = {.lex_state = 31},
+  [281] = {.lex_state = 0},
   [282] = {.lex_state = 0},
   [283] = {.lex_state = 0},
   [284] = {.lex_state = 0},
-  [285] = {.lex_state = 32},
-  [286] = {.lex_state = 32},
+  [285] = {.lex_state = 0},
+  [286] = {.lex_state = 0},
+  [287] = {.lex_state = 0},
+  [288] = {.lex_state = 6},
+  [289] = {.lex_state = 6},
+  [290] = {.lex_state = 0},
+  [291] = {.lex_state = 31},
+  [292] = {.lex_state = 0},
+  [293] = {.lex_state = 0},
+  [294] = {.lex_state = 0},
+  [295] = {.lex_state = 0},
+  [296] = {.lex_state = 6},
+  [297] = {.lex_state = 6},
+  [298] = {.lex_state = 0},
+  [299] = {.lex_state = 0},
+  [300] = {.lex_state = 0},
+  [301] = {.lex_state = 0},
+  [302] = {.lex_state = 0},
+  [303] = {.lex_state = 0},
+  [304] = {.lex_state = 0},
+  [305] = {.lex_state = 0},
+  [306] = {.lex_state = 6},
+  [307] = {.lex_state = 0},
+  [308] = {.lex_state = 0},
+  [309] = {.lex_state = 0},
+  [310] = {.lex_state = 0},
+  [311] = {.lex_state = 0},
+  [312] = {.lex_state = 0},
+  [313] = {.lex_state = 0},
+  [314] = {.lex_state = 0},
+  [315] = {.lex_state = 0},
+  [316] = {.lex_state = 6},
+  [317] = {.lex_state = 0},
+  [318] = {.lex_state = 0},
+  [319] = {.lex_state = 0},
+  [320] = {.lex_state = 0},
+  [321] = {.lex_state = 0},
+  [322] = {.lex_state = 0},
+  [323] = {.lex_state = 6},
+  [324] = {.lex_state = 0},
+  [325] = {.lex_state = 0},
+  [326] = {.lex_state = 0},
+  [327] = {.lex_state = 0},
+  [328] = {.lex_state = 0},
+  [329] = {.lex_state = 0},
+  [330] = {.lex_state = 6},
+  [331] = {.lex_state = 0},
+  [332] = {.lex_state = 0},
+  [333] = {.lex_state = 0},
+  [334] = {.lex_state = 0},
+  [335] = {.lex_state = 0},
+  [336] = {.lex_state = 31},
+  [337] = {.lex_state = 0},
+  [338] = {.lex_state = 0},
+  [339] = {.lex_state = 0},
+  [340] = {.lex_state = 31},
+  [341] = {.lex_state = 31},
+  [342] = {.lex_state = 0},
+  [343] = {.lex_state = 0},
+  [344] = {.lex_state = 0},
+  [345] = {.lex_state = 0},
+  [346] = {.lex_state = 0},
+  [347] = {.lex_state = 0},
+  [348] = {.lex_state = 0},
+  [349] = {.lex_state = 0},
+  [350] = {.lex_state = 0},
+  [351] = {.lex_state = 0},
+  [352] = {.lex_state = 0},
+  [353] = {.lex_state = 0},
+  [354] = {.lex_state = 0},
+  [355] = {.lex_state = 0},
+  [356] = {.lex_state = 0},
+  [357] = {.lex_state = 6},
+  [358] = {.lex_state = 0},
+  [359] = {.lex_state = 0},
+  [360] = {.lex_state = 0},
+  [361] = {.lex_state = 4},
+  [362] = {.lex_state = 0},
+  [363] = {.lex_state = 0},
+  [364] = {.lex_state = 0},
+  [365] = {.lex_state = 0},
+  [366] = {.lex_state = 0},
+  [367] = {.lex_state = 0},
+  [368] = {.lex_state = 0},
+  [369] = {.lex_state = 0},
+  [370] = {.lex_state = 0},
+  [371] = {.lex_state = 0},
+  [372] = {.lex_state = 0},
+  [373] = {.lex_state = 0},
+  [374] = {.lex_state = 0},
+  [375] = {.lex_state = 0},
+  [376] = {.lex_state = 0},
+  [377] = {.lex_state = 0},
+  [378] = {.lex_state = 31},
+  [379] = {.lex_state = 0},
+  [380] = {.lex_state = 0},
+  [381] = {.lex_state = 0},
+  [382] = {.lex_state = 0},
+  [383] = {.lex_state = 0},
+  [384] = {.lex_state = 0},
+  [385] = {.lex_state = 0},
+  [386] = {.lex_state = 6},
+  [387] = {.lex_state = 0},
+  [388] = {.lex_state = 0},
+  [389] = {.lex_state = 0},
+  [390] = {.lex_state = 0},
+  [391] = {.lex_state = 0},
+  [392] = {.lex_state = 0},
+  [393] = {.lex_state = 0},
+  [394] = {.lex_state = 0},
+  [395] = {.lex_state = 0},
+  [396] = {.lex_state = 0},
+  [397] = {.lex_state = 6},
+  [398] = {.lex_state = 0},
+  [399] = {.lex_state = 0},
+  [400] = {.lex_state = 6},
+  [401] = {.lex_state = 0},
+  [402] = {.lex_state = 0},
+  [403] = {.lex_state = 0},
+  [404] = {.lex_state = 4},
+  [405] = {.lex_state = 6},
+  [406] = {.lex_state = 6},
+  [407] = {.lex_state = 0},
+  [408] = {.lex_state = 0},
+  [409] = {.lex_state = 0},
+  [410] = {.lex_state = 0},
+  [411] = {.lex_state = 0},
+  [412] = {.lex_state = 6},
+  [413] = {.lex_state = 6},
+  [414] = {.lex_state = 7},
+  [415] = {.lex_state = 0},
+  [416] = {.lex_state = 0},
+  [417] = {.lex_state = 0},
+  [418] = {.lex_state = 0},
+  [419] = {.lex_state = 0},
+  [420] = {.lex_state = 6},
+  [421] = {.lex_state = 0},
+  [422] = {.lex_state = 0},
+  [423] = {.lex_state = 0},
+  [424] = {.lex_state = 0},
+  [425] = {.lex_state = 0},
+  [426] = {.lex_state = 0},
+  [427] = {.lex_state = 0},
+  [428] = {.lex_state = 0},
+  [429] = {.lex_state = 6},
+  [430] = {.lex_state = 0},
+  [431] = {.lex_state = 6},
+  [432] = {.lex_state = 0},
+  [433] = {.lex_state = 0},
+  [434] = {.lex_state = 0},
+  [435] = {.lex_state = 0},
+  [436] = {.lex_state = 0},
+  [437] = {.lex_state = 6},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -4321,13 +5283,18 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_single] = ACTIONS(1),
     [anon_sym_double] = ACTIONS(1),
     [anon_sym_seed] = ACTIONS(1),
+    [anon_sym_window] = ACTIONS(1),
+    [anon_sym_days] = ACTIONS(1),
+    [anon_sym_DOT_DOT] = ACTIONS(1),
     [anon_sym_alternating] = ACTIONS(1),
     [anon_sym_counterbalanced] = ACTIONS(1),
     [anon_sym_fixed] = ACTIONS(1),
     [anon_sym_randomized] = ACTIONS(1),
     [anon_sym_pairs] = ACTIONS(1),
     [anon_sym_blocks] = ACTIONS(1),
-    [anon_sym_days] = ACTIONS(1),
+    [anon_sym_LBRACK] = ACTIONS(1),
+    [anon_sym_COMMA] = ACTIONS(1),
+    [anon_sym_RBRACK] = ACTIONS(1),
     [anon_sym_day] = ACTIONS(1),
     [anon_sym_weeks] = ACTIONS(1),
     [anon_sym_week] = ACTIONS(1),
@@ -4342,14 +5309,12 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_unit] = ACTIONS(1),
     [anon_sym_continuous] = ACTIONS(1),
     [anon_sym_binary] = ACTIONS(1),
+    [anon_sym_binomial] = ACTIONS(1),
+    [anon_sym_of] = ACTIONS(1),
     [anon_sym_count] = ACTIONS(1),
     [anon_sym_overdispersed] = ACTIONS(1),
     [anon_sym_ordinal] = ACTIONS(1),
-    [anon_sym_DOT_DOT] = ACTIONS(1),
     [anon_sym_in] = ACTIONS(1),
-    [anon_sym_LBRACK] = ACTIONS(1),
-    [anon_sym_COMMA] = ACTIONS(1),
-    [anon_sym_RBRACK] = ACTIONS(1),
     [anon_sym_daily] = ACTIONS(1),
     [anon_sym_weekly] = ACTIONS(1),
     [anon_sym_per] = ACTIONS(1),
@@ -4364,6 +5329,13 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_RPAREN] = ACTIONS(1),
     [anon_sym_cutpoints] = ACTIONS(1),
     [anon_sym_dispersion] = ACTIONS(1),
+    [anon_sym_decay] = ACTIONS(1),
+    [anon_sym_covariate] = ACTIONS(1),
+    [sym_standardised] = ACTIONS(1),
+    [anon_sym_missing] = ACTIONS(1),
+    [anon_sym_excluded] = ACTIONS(1),
+    [anon_sym_lag] = ACTIONS(1),
+    [anon_sym_clock] = ACTIONS(1),
     [anon_sym_independent] = ACTIONS(1),
     [anon_sym_ar1] = ACTIONS(1),
     [anon_sym_prior] = ACTIONS(1),
@@ -4383,7 +5355,6 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_inconclusive] = ACTIONS(1),
     [anon_sym_and] = ACTIONS(1),
     [anon_sym_P] = ACTIONS(1),
-    [anon_sym_of] = ACTIONS(1),
     [anon_sym_vs] = ACTIONS(1),
     [anon_sym_odds_ratio] = ACTIONS(1),
     [anon_sym_rate_ratio] = ACTIONS(1),
@@ -4395,32 +5366,44 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_GT_EQ] = ACTIONS(1),
     [anon_sym_LT] = ACTIONS(1),
     [anon_sym_GT] = ACTIONS(1),
-    [sym_mcid_threshold] = ACTIONS(1),
+    [aux_sym_mcid_threshold_token1] = ACTIONS(1),
+    [anon_sym_simulate] = ACTIONS(1),
+    [anon_sym_replicates] = ACTIONS(1),
+    [anon_sym_scenario] = ACTIONS(1),
+    [anon_sym_dropout] = ACTIONS(1),
+    [anon_sym_adherence] = ACTIONS(1),
+    [anon_sym_unrecorded] = ACTIONS(1),
+    [anon_sym_sigma] = ACTIONS(1),
+    [anon_sym_phi] = ACTIONS(1),
+    [anon_sym_require] = ACTIONS(1),
+    [anon_sym_under] = ACTIONS(1),
+    [anon_sym_sweep] = ACTIONS(1),
     [sym_doc_comment] = ACTIONS(3),
     [sym_comment] = ACTIONS(5),
     [sym_string] = ACTIONS(1),
     [sym_number] = ACTIONS(1),
-    [sym_signed_number] = ACTIONS(1),
+    [sym__negative_number] = ACTIONS(1),
     [sym_integer] = ACTIONS(1),
     [sym_signed_integer] = ACTIONS(1),
     [sym_date] = ACTIONS(1),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(226),
-    [sym__item] = STATE(3),
-    [sym_use_declaration] = STATE(3),
-    [sym_trial_block] = STATE(3),
-    [sym_hypotheses_declaration] = STATE(3),
-    [sym_data_declaration] = STATE(3),
-    [sym_arm_declaration] = STATE(3),
-    [sym_schedule_block] = STATE(3),
-    [sym_design_declaration] = STATE(3),
-    [sym_outcome_block] = STATE(3),
-    [sym_model_block] = STATE(3),
-    [sym_prior_declaration] = STATE(3),
-    [sym_decide_block] = STATE(3),
-    [sym_report_block] = STATE(3),
-    [aux_sym_source_file_repeat1] = STATE(3),
+    [sym_source_file] = STATE(322),
+    [sym__item] = STATE(13),
+    [sym_use_declaration] = STATE(13),
+    [sym_trial_block] = STATE(13),
+    [sym_hypotheses_declaration] = STATE(13),
+    [sym_data_declaration] = STATE(13),
+    [sym_arm_declaration] = STATE(13),
+    [sym_schedule_block] = STATE(13),
+    [sym_design_declaration] = STATE(13),
+    [sym_outcome_block] = STATE(13),
+    [sym_model_block] = STATE(13),
+    [sym_prior_declaration] = STATE(13),
+    [sym_decide_block] = STATE(13),
+    [sym_report_block] = STATE(13),
+    [sym_simulate_block] = STATE(13),
+    [aux_sym_source_file_repeat1] = STATE(13),
     [ts_builtin_sym_end] = ACTIONS(7),
     [anon_sym_BOM] = ACTIONS(9),
     [anon_sym_use] = ACTIONS(11),
@@ -4435,208 +5418,86 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_prior] = ACTIONS(29),
     [anon_sym_decide] = ACTIONS(31),
     [anon_sym_report] = ACTIONS(33),
+    [anon_sym_simulate] = ACTIONS(35),
     [sym_doc_comment] = ACTIONS(3),
     [sym_comment] = ACTIONS(5),
   },
 };
 
 static const uint16_t ts_small_parse_table[] = {
-  [0] = 16,
+  [0] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(11), 1,
-      anon_sym_use,
-    ACTIONS(13), 1,
-      anon_sym_trial,
-    ACTIONS(15), 1,
-      anon_sym_hypotheses,
-    ACTIONS(17), 1,
-      anon_sym_outcome,
-    ACTIONS(19), 1,
-      anon_sym_data,
-    ACTIONS(21), 1,
-      anon_sym_arm,
-    ACTIONS(23), 1,
-      anon_sym_schedule,
-    ACTIONS(25), 1,
-      anon_sym_design,
-    ACTIONS(27), 1,
-      anon_sym_model,
-    ACTIONS(29), 1,
-      anon_sym_prior,
-    ACTIONS(31), 1,
-      anon_sym_decide,
-    ACTIONS(33), 1,
-      anon_sym_report,
-    ACTIONS(35), 1,
+    ACTIONS(37), 55,
       ts_builtin_sym_end,
-    STATE(4), 14,
-      sym__item,
-      sym_use_declaration,
-      sym_trial_block,
-      sym_hypotheses_declaration,
-      sym_data_declaration,
-      sym_arm_declaration,
-      sym_schedule_block,
-      sym_design_declaration,
-      sym_outcome_block,
-      sym_model_block,
-      sym_prior_declaration,
-      sym_decide_block,
-      sym_report_block,
-      aux_sym_source_file_repeat1,
-  [62] = 16,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(11), 1,
       anon_sym_use,
-    ACTIONS(13), 1,
       anon_sym_trial,
-    ACTIONS(15), 1,
+      anon_sym_RBRACE,
       anon_sym_hypotheses,
-    ACTIONS(17), 1,
       anon_sym_outcome,
-    ACTIONS(19), 1,
       anon_sym_data,
-    ACTIONS(21), 1,
       anon_sym_arm,
-    ACTIONS(23), 1,
       anon_sym_schedule,
-    ACTIONS(25), 1,
       anon_sym_design,
-    ACTIONS(27), 1,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+      anon_sym_per,
       anon_sym_model,
-    ACTIONS(29), 1,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
       anon_sym_prior,
-    ACTIONS(31), 1,
-      anon_sym_decide,
-    ACTIONS(33), 1,
-      anon_sym_report,
-    ACTIONS(35), 1,
-      ts_builtin_sym_end,
-    STATE(5), 14,
-      sym__item,
-      sym_use_declaration,
-      sym_trial_block,
-      sym_hypotheses_declaration,
-      sym_data_declaration,
-      sym_arm_declaration,
-      sym_schedule_block,
-      sym_design_declaration,
-      sym_outcome_block,
-      sym_model_block,
-      sym_prior_declaration,
-      sym_decide_block,
-      sym_report_block,
-      aux_sym_source_file_repeat1,
-  [124] = 16,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(11), 1,
-      anon_sym_use,
-    ACTIONS(13), 1,
-      anon_sym_trial,
-    ACTIONS(15), 1,
-      anon_sym_hypotheses,
-    ACTIONS(17), 1,
-      anon_sym_outcome,
-    ACTIONS(19), 1,
-      anon_sym_data,
-    ACTIONS(21), 1,
-      anon_sym_arm,
-    ACTIONS(23), 1,
-      anon_sym_schedule,
-    ACTIONS(25), 1,
-      anon_sym_design,
-    ACTIONS(27), 1,
-      anon_sym_model,
-    ACTIONS(29), 1,
-      anon_sym_prior,
-    ACTIONS(31), 1,
-      anon_sym_decide,
-    ACTIONS(33), 1,
-      anon_sym_report,
-    ACTIONS(37), 1,
-      ts_builtin_sym_end,
-    STATE(5), 14,
-      sym__item,
-      sym_use_declaration,
-      sym_trial_block,
-      sym_hypotheses_declaration,
-      sym_data_declaration,
-      sym_arm_declaration,
-      sym_schedule_block,
-      sym_design_declaration,
-      sym_outcome_block,
-      sym_model_block,
-      sym_prior_declaration,
-      sym_decide_block,
-      sym_report_block,
-      aux_sym_source_file_repeat1,
-  [186] = 16,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(39), 1,
-      ts_builtin_sym_end,
-    ACTIONS(41), 1,
-      anon_sym_use,
-    ACTIONS(44), 1,
-      anon_sym_trial,
-    ACTIONS(47), 1,
-      anon_sym_hypotheses,
-    ACTIONS(50), 1,
-      anon_sym_outcome,
-    ACTIONS(53), 1,
-      anon_sym_data,
-    ACTIONS(56), 1,
-      anon_sym_arm,
-    ACTIONS(59), 1,
-      anon_sym_schedule,
-    ACTIONS(62), 1,
-      anon_sym_design,
-    ACTIONS(65), 1,
-      anon_sym_model,
-    ACTIONS(68), 1,
-      anon_sym_prior,
-    ACTIONS(71), 1,
-      anon_sym_decide,
-    ACTIONS(74), 1,
-      anon_sym_report,
-    STATE(5), 14,
-      sym__item,
-      sym_use_declaration,
-      sym_trial_block,
-      sym_hypotheses_declaration,
-      sym_data_declaration,
-      sym_arm_declaration,
-      sym_schedule_block,
-      sym_design_declaration,
-      sym_outcome_block,
-      sym_model_block,
-      sym_prior_declaration,
-      sym_decide_block,
-      sym_report_block,
-      aux_sym_source_file_repeat1,
-  [248] = 6,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(79), 1,
-      anon_sym_discount,
-    ACTIONS(81), 1,
       anon_sym_robust,
-    ACTIONS(83), 1,
       anon_sym_vague,
-    ACTIONS(77), 24,
+      anon_sym_decide,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_after,
+      anon_sym_otherwise,
+      anon_sym_and,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_report,
+      anon_sym_interval,
+      anon_sym_estimate,
+      anon_sym_simulate,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_under,
+      anon_sym_sweep,
+  [64] = 6,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(41), 1,
+      anon_sym_discount,
+    ACTIONS(43), 1,
+      anon_sym_robust,
+    ACTIONS(45), 1,
+      anon_sym_vague,
+    ACTIONS(39), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -4658,19 +5519,182 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_RPAREN,
       anon_sym_cutpoints,
       anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
+      anon_sym_simulate,
+  [111] = 6,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(49), 1,
+      anon_sym_discount,
+    ACTIONS(51), 1,
+      anon_sym_robust,
+    ACTIONS(53), 1,
+      anon_sym_vague,
+    ACTIONS(47), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [158] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(57), 1,
+      anon_sym_DOT,
+    ACTIONS(59), 1,
+      anon_sym_LPAREN,
+    ACTIONS(55), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [202] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(63), 1,
+      anon_sym_robust,
+    ACTIONS(65), 1,
+      anon_sym_vague,
+    ACTIONS(61), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [246] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(69), 1,
+      anon_sym_robust,
+    ACTIONS(71), 1,
+      anon_sym_vague,
+    ACTIONS(67), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
   [290] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(87), 1,
+    ACTIONS(75), 1,
       anon_sym_DOT,
-    ACTIONS(89), 1,
+    ACTIONS(77), 1,
       anon_sym_LPAREN,
-    ACTIONS(85), 24,
+    ACTIONS(73), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -4692,331 +5716,880 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_RPAREN,
       anon_sym_cutpoints,
       anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [329] = 5,
+      anon_sym_simulate,
+  [334] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(65), 1,
+      anon_sym_vague,
+    ACTIONS(61), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [375] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(71), 1,
+      anon_sym_vague,
+    ACTIONS(67), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [416] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(81), 1,
+      anon_sym_vague,
+    ACTIONS(79), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [457] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(85), 1,
+      anon_sym_vague,
+    ACTIONS(83), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [498] = 17,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(11), 1,
+      anon_sym_use,
+    ACTIONS(13), 1,
+      anon_sym_trial,
+    ACTIONS(15), 1,
+      anon_sym_hypotheses,
+    ACTIONS(17), 1,
+      anon_sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_data,
+    ACTIONS(21), 1,
+      anon_sym_arm,
+    ACTIONS(23), 1,
+      anon_sym_schedule,
+    ACTIONS(25), 1,
+      anon_sym_design,
+    ACTIONS(27), 1,
+      anon_sym_model,
+    ACTIONS(29), 1,
+      anon_sym_prior,
+    ACTIONS(31), 1,
+      anon_sym_decide,
+    ACTIONS(33), 1,
+      anon_sym_report,
+    ACTIONS(35), 1,
+      anon_sym_simulate,
+    ACTIONS(87), 1,
+      ts_builtin_sym_end,
+    STATE(17), 15,
+      sym__item,
+      sym_use_declaration,
+      sym_trial_block,
+      sym_hypotheses_declaration,
+      sym_data_declaration,
+      sym_arm_declaration,
+      sym_schedule_block,
+      sym_design_declaration,
+      sym_outcome_block,
+      sym_model_block,
+      sym_prior_declaration,
+      sym_decide_block,
+      sym_report_block,
+      sym_simulate_block,
+      aux_sym_source_file_repeat1,
+  [564] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(89), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [602] = 17,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(11), 1,
+      anon_sym_use,
+    ACTIONS(13), 1,
+      anon_sym_trial,
+    ACTIONS(15), 1,
+      anon_sym_hypotheses,
+    ACTIONS(17), 1,
+      anon_sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_data,
+    ACTIONS(21), 1,
+      anon_sym_arm,
+    ACTIONS(23), 1,
+      anon_sym_schedule,
+    ACTIONS(25), 1,
+      anon_sym_design,
+    ACTIONS(27), 1,
+      anon_sym_model,
+    ACTIONS(29), 1,
+      anon_sym_prior,
+    ACTIONS(31), 1,
+      anon_sym_decide,
+    ACTIONS(33), 1,
+      anon_sym_report,
+    ACTIONS(35), 1,
+      anon_sym_simulate,
+    ACTIONS(87), 1,
+      ts_builtin_sym_end,
+    STATE(30), 15,
+      sym__item,
+      sym_use_declaration,
+      sym_trial_block,
+      sym_hypotheses_declaration,
+      sym_data_declaration,
+      sym_arm_declaration,
+      sym_schedule_block,
+      sym_design_declaration,
+      sym_outcome_block,
+      sym_model_block,
+      sym_prior_declaration,
+      sym_decide_block,
+      sym_report_block,
+      sym_simulate_block,
+      aux_sym_source_file_repeat1,
+  [668] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(91), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [706] = 17,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(93), 1,
-      anon_sym_robust,
-    ACTIONS(95), 1,
-      anon_sym_vague,
-    ACTIONS(91), 24,
       ts_builtin_sym_end,
+    ACTIONS(95), 1,
       anon_sym_use,
+    ACTIONS(98), 1,
       anon_sym_trial,
-      anon_sym_RBRACE,
+    ACTIONS(101), 1,
       anon_sym_hypotheses,
+    ACTIONS(104), 1,
       anon_sym_outcome,
+    ACTIONS(107), 1,
       anon_sym_data,
+    ACTIONS(110), 1,
       anon_sym_arm,
+    ACTIONS(113), 1,
       anon_sym_schedule,
+    ACTIONS(116), 1,
       anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
+    ACTIONS(119), 1,
       anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
+    ACTIONS(122), 1,
       anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [368] = 15,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(97), 1,
-      anon_sym_RBRACE,
-    ACTIONS(99), 1,
-      anon_sym_start,
-    ACTIONS(101), 1,
-      anon_sym_run_in,
-    ACTIONS(103), 1,
-      anon_sym_period,
-    ACTIONS(105), 1,
-      anon_sym_cycles,
-    ACTIONS(107), 1,
-      anon_sym_periods,
-    ACTIONS(109), 1,
-      anon_sym_sequence,
-    ACTIONS(111), 1,
-      anon_sym_max_run,
-    ACTIONS(113), 1,
-      anon_sym_washout,
-    ACTIONS(115), 1,
-      anon_sym_carryover,
-    ACTIONS(117), 1,
-      anon_sym_blinding,
-    ACTIONS(119), 1,
-      anon_sym_seed,
-    STATE(10), 13,
-      sym__schedule_field,
-      sym_start_field,
-      sym_run_in_field,
-      sym_period_field,
-      sym_cycles_field,
-      sym_periods_field,
-      sym_sequence_field,
-      sym_max_run_field,
-      sym_washout_field,
-      sym_carryover_field,
-      sym_blinding_field,
-      sym_seed_field,
-      aux_sym_schedule_block_repeat1,
-  [426] = 15,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(99), 1,
-      anon_sym_start,
-    ACTIONS(101), 1,
-      anon_sym_run_in,
-    ACTIONS(103), 1,
-      anon_sym_period,
-    ACTIONS(105), 1,
-      anon_sym_cycles,
-    ACTIONS(107), 1,
-      anon_sym_periods,
-    ACTIONS(109), 1,
-      anon_sym_sequence,
-    ACTIONS(111), 1,
-      anon_sym_max_run,
-    ACTIONS(113), 1,
-      anon_sym_washout,
-    ACTIONS(115), 1,
-      anon_sym_carryover,
-    ACTIONS(117), 1,
-      anon_sym_blinding,
-    ACTIONS(119), 1,
-      anon_sym_seed,
-    ACTIONS(121), 1,
-      anon_sym_RBRACE,
-    STATE(12), 13,
-      sym__schedule_field,
-      sym_start_field,
-      sym_run_in_field,
-      sym_period_field,
-      sym_cycles_field,
-      sym_periods_field,
-      sym_sequence_field,
-      sym_max_run_field,
-      sym_washout_field,
-      sym_carryover_field,
-      sym_blinding_field,
-      sym_seed_field,
-      aux_sym_schedule_block_repeat1,
-  [484] = 15,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(99), 1,
-      anon_sym_start,
-    ACTIONS(101), 1,
-      anon_sym_run_in,
-    ACTIONS(103), 1,
-      anon_sym_period,
-    ACTIONS(105), 1,
-      anon_sym_cycles,
-    ACTIONS(107), 1,
-      anon_sym_periods,
-    ACTIONS(109), 1,
-      anon_sym_sequence,
-    ACTIONS(111), 1,
-      anon_sym_max_run,
-    ACTIONS(113), 1,
-      anon_sym_washout,
-    ACTIONS(115), 1,
-      anon_sym_carryover,
-    ACTIONS(117), 1,
-      anon_sym_blinding,
-    ACTIONS(119), 1,
-      anon_sym_seed,
-    ACTIONS(123), 1,
-      anon_sym_RBRACE,
-    STATE(14), 13,
-      sym__schedule_field,
-      sym_start_field,
-      sym_run_in_field,
-      sym_period_field,
-      sym_cycles_field,
-      sym_periods_field,
-      sym_sequence_field,
-      sym_max_run_field,
-      sym_washout_field,
-      sym_carryover_field,
-      sym_blinding_field,
-      sym_seed_field,
-      aux_sym_schedule_block_repeat1,
-  [542] = 15,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
     ACTIONS(125), 1,
+      anon_sym_decide,
+    ACTIONS(128), 1,
+      anon_sym_report,
+    ACTIONS(131), 1,
+      anon_sym_simulate,
+    STATE(17), 15,
+      sym__item,
+      sym_use_declaration,
+      sym_trial_block,
+      sym_hypotheses_declaration,
+      sym_data_declaration,
+      sym_arm_declaration,
+      sym_schedule_block,
+      sym_design_declaration,
+      sym_outcome_block,
+      sym_model_block,
+      sym_prior_declaration,
+      sym_decide_block,
+      sym_report_block,
+      sym_simulate_block,
+      aux_sym_source_file_repeat1,
+  [772] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(134), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
       anon_sym_RBRACE,
-    ACTIONS(127), 1,
-      anon_sym_start,
-    ACTIONS(130), 1,
-      anon_sym_run_in,
-    ACTIONS(133), 1,
-      anon_sym_period,
-    ACTIONS(136), 1,
-      anon_sym_cycles,
-    ACTIONS(139), 1,
-      anon_sym_periods,
-    ACTIONS(142), 1,
-      anon_sym_sequence,
-    ACTIONS(145), 1,
-      anon_sym_max_run,
-    ACTIONS(148), 1,
-      anon_sym_washout,
-    ACTIONS(151), 1,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
       anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [810] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(136), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [848] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(138), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [886] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(140), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [924] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(61), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [962] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(142), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1000] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(144), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1038] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(67), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1076] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(146), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1114] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(79), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1152] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(83), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1190] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(148), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1228] = 17,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(11), 1,
+      anon_sym_use,
+    ACTIONS(13), 1,
+      anon_sym_trial,
+    ACTIONS(15), 1,
+      anon_sym_hypotheses,
+    ACTIONS(17), 1,
+      anon_sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_data,
+    ACTIONS(21), 1,
+      anon_sym_arm,
+    ACTIONS(23), 1,
+      anon_sym_schedule,
+    ACTIONS(25), 1,
+      anon_sym_design,
+    ACTIONS(27), 1,
+      anon_sym_model,
+    ACTIONS(29), 1,
+      anon_sym_prior,
+    ACTIONS(31), 1,
+      anon_sym_decide,
+    ACTIONS(33), 1,
+      anon_sym_report,
+    ACTIONS(35), 1,
+      anon_sym_simulate,
+    ACTIONS(150), 1,
+      ts_builtin_sym_end,
+    STATE(17), 15,
+      sym__item,
+      sym_use_declaration,
+      sym_trial_block,
+      sym_hypotheses_declaration,
+      sym_data_declaration,
+      sym_arm_declaration,
+      sym_schedule_block,
+      sym_design_declaration,
+      sym_outcome_block,
+      sym_model_block,
+      sym_prior_declaration,
+      sym_decide_block,
+      sym_report_block,
+      sym_simulate_block,
+      aux_sym_source_file_repeat1,
+  [1294] = 16,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(152), 1,
+      anon_sym_RBRACE,
     ACTIONS(154), 1,
-      anon_sym_blinding,
-    ACTIONS(157), 1,
-      anon_sym_seed,
-    STATE(12), 13,
-      sym__schedule_field,
-      sym_start_field,
-      sym_run_in_field,
-      sym_period_field,
-      sym_cycles_field,
-      sym_periods_field,
-      sym_sequence_field,
-      sym_max_run_field,
-      sym_washout_field,
-      sym_carryover_field,
-      sym_blinding_field,
-      sym_seed_field,
-      aux_sym_schedule_block_repeat1,
-  [600] = 15,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(99), 1,
       anon_sym_start,
-    ACTIONS(101), 1,
+    ACTIONS(156), 1,
       anon_sym_run_in,
-    ACTIONS(103), 1,
+    ACTIONS(158), 1,
       anon_sym_period,
-    ACTIONS(105), 1,
-      anon_sym_cycles,
-    ACTIONS(107), 1,
-      anon_sym_periods,
-    ACTIONS(109), 1,
-      anon_sym_sequence,
-    ACTIONS(111), 1,
-      anon_sym_max_run,
-    ACTIONS(113), 1,
-      anon_sym_washout,
-    ACTIONS(115), 1,
-      anon_sym_carryover,
-    ACTIONS(117), 1,
-      anon_sym_blinding,
-    ACTIONS(119), 1,
-      anon_sym_seed,
     ACTIONS(160), 1,
-      anon_sym_RBRACE,
-    STATE(15), 13,
-      sym__schedule_field,
-      sym_start_field,
-      sym_run_in_field,
-      sym_period_field,
-      sym_cycles_field,
-      sym_periods_field,
-      sym_sequence_field,
-      sym_max_run_field,
-      sym_washout_field,
-      sym_carryover_field,
-      sym_blinding_field,
-      sym_seed_field,
-      aux_sym_schedule_block_repeat1,
-  [658] = 15,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(99), 1,
-      anon_sym_start,
-    ACTIONS(101), 1,
-      anon_sym_run_in,
-    ACTIONS(103), 1,
-      anon_sym_period,
-    ACTIONS(105), 1,
       anon_sym_cycles,
-    ACTIONS(107), 1,
-      anon_sym_periods,
-    ACTIONS(109), 1,
-      anon_sym_sequence,
-    ACTIONS(111), 1,
-      anon_sym_max_run,
-    ACTIONS(113), 1,
-      anon_sym_washout,
-    ACTIONS(115), 1,
-      anon_sym_carryover,
-    ACTIONS(117), 1,
-      anon_sym_blinding,
-    ACTIONS(119), 1,
-      anon_sym_seed,
     ACTIONS(162), 1,
-      anon_sym_RBRACE,
-    STATE(12), 13,
-      sym__schedule_field,
-      sym_start_field,
-      sym_run_in_field,
-      sym_period_field,
-      sym_cycles_field,
-      sym_periods_field,
-      sym_sequence_field,
-      sym_max_run_field,
-      sym_washout_field,
-      sym_carryover_field,
-      sym_blinding_field,
-      sym_seed_field,
-      aux_sym_schedule_block_repeat1,
-  [716] = 15,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(99), 1,
-      anon_sym_start,
-    ACTIONS(101), 1,
-      anon_sym_run_in,
-    ACTIONS(103), 1,
-      anon_sym_period,
-    ACTIONS(105), 1,
-      anon_sym_cycles,
-    ACTIONS(107), 1,
       anon_sym_periods,
-    ACTIONS(109), 1,
-      anon_sym_sequence,
-    ACTIONS(111), 1,
-      anon_sym_max_run,
-    ACTIONS(113), 1,
-      anon_sym_washout,
-    ACTIONS(115), 1,
-      anon_sym_carryover,
-    ACTIONS(117), 1,
-      anon_sym_blinding,
-    ACTIONS(119), 1,
-      anon_sym_seed,
     ACTIONS(164), 1,
-      anon_sym_RBRACE,
-    STATE(12), 13,
+      anon_sym_sequence,
+    ACTIONS(166), 1,
+      anon_sym_max_run,
+    ACTIONS(168), 1,
+      anon_sym_washout,
+    ACTIONS(170), 1,
+      anon_sym_carryover,
+    ACTIONS(172), 1,
+      anon_sym_blinding,
+    ACTIONS(174), 1,
+      anon_sym_seed,
+    ACTIONS(176), 1,
+      anon_sym_window,
+    STATE(32), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -5029,445 +6602,374 @@ static const uint16_t ts_small_parse_table[] = {
       sym_carryover_field,
       sym_blinding_field,
       sym_seed_field,
+      sym_window_field,
       aux_sym_schedule_block_repeat1,
-  [774] = 4,
+  [1356] = 16,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(95), 1,
-      anon_sym_vague,
-    ACTIONS(91), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
+    ACTIONS(178), 1,
       anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
+    ACTIONS(180), 1,
+      anon_sym_start,
+    ACTIONS(183), 1,
+      anon_sym_run_in,
+    ACTIONS(186), 1,
+      anon_sym_period,
+    ACTIONS(189), 1,
+      anon_sym_cycles,
+    ACTIONS(192), 1,
+      anon_sym_periods,
+    ACTIONS(195), 1,
+      anon_sym_sequence,
+    ACTIONS(198), 1,
+      anon_sym_max_run,
+    ACTIONS(201), 1,
+      anon_sym_washout,
+    ACTIONS(204), 1,
       anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [810] = 4,
+    ACTIONS(207), 1,
+      anon_sym_blinding,
+    ACTIONS(210), 1,
+      anon_sym_seed,
+    ACTIONS(213), 1,
+      anon_sym_window,
+    STATE(32), 14,
+      sym__schedule_field,
+      sym_start_field,
+      sym_run_in_field,
+      sym_period_field,
+      sym_cycles_field,
+      sym_periods_field,
+      sym_sequence_field,
+      sym_max_run_field,
+      sym_washout_field,
+      sym_carryover_field,
+      sym_blinding_field,
+      sym_seed_field,
+      sym_window_field,
+      aux_sym_schedule_block_repeat1,
+  [1418] = 16,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    ACTIONS(154), 1,
+      anon_sym_start,
+    ACTIONS(156), 1,
+      anon_sym_run_in,
+    ACTIONS(158), 1,
+      anon_sym_period,
+    ACTIONS(160), 1,
+      anon_sym_cycles,
+    ACTIONS(162), 1,
+      anon_sym_periods,
+    ACTIONS(164), 1,
+      anon_sym_sequence,
+    ACTIONS(166), 1,
+      anon_sym_max_run,
     ACTIONS(168), 1,
-      anon_sym_vague,
-    ACTIONS(166), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [846] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(170), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [879] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(166), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [912] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(172), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [945] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(91), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [978] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(174), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1011] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(176), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1044] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(178), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1077] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(180), 24,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1110] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(184), 1,
-      anon_sym_period,
-    ACTIONS(182), 17,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
       anon_sym_washout,
+    ACTIONS(170), 1,
       anon_sym_carryover,
+    ACTIONS(172), 1,
       anon_sym_blinding,
+    ACTIONS(174), 1,
       anon_sym_seed,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [1139] = 4,
+    ACTIONS(176), 1,
+      anon_sym_window,
+    ACTIONS(216), 1,
+      anon_sym_RBRACE,
+    STATE(31), 14,
+      sym__schedule_field,
+      sym_start_field,
+      sym_run_in_field,
+      sym_period_field,
+      sym_cycles_field,
+      sym_periods_field,
+      sym_sequence_field,
+      sym_max_run_field,
+      sym_washout_field,
+      sym_carryover_field,
+      sym_blinding_field,
+      sym_seed_field,
+      sym_window_field,
+      aux_sym_schedule_block_repeat1,
+  [1480] = 16,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(188), 1,
-      anon_sym_period,
-    ACTIONS(186), 17,
-      anon_sym_RBRACE,
+    ACTIONS(154), 1,
       anon_sym_start,
+    ACTIONS(156), 1,
       anon_sym_run_in,
+    ACTIONS(158), 1,
+      anon_sym_period,
+    ACTIONS(160), 1,
       anon_sym_cycles,
+    ACTIONS(162), 1,
       anon_sym_periods,
+    ACTIONS(164), 1,
       anon_sym_sequence,
+    ACTIONS(166), 1,
       anon_sym_max_run,
+    ACTIONS(168), 1,
       anon_sym_washout,
+    ACTIONS(170), 1,
       anon_sym_carryover,
+    ACTIONS(172), 1,
       anon_sym_blinding,
+    ACTIONS(174), 1,
       anon_sym_seed,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [1168] = 11,
+    ACTIONS(176), 1,
+      anon_sym_window,
+    ACTIONS(218), 1,
+      anon_sym_RBRACE,
+    STATE(32), 14,
+      sym__schedule_field,
+      sym_start_field,
+      sym_run_in_field,
+      sym_period_field,
+      sym_cycles_field,
+      sym_periods_field,
+      sym_sequence_field,
+      sym_max_run_field,
+      sym_washout_field,
+      sym_carryover_field,
+      sym_blinding_field,
+      sym_seed_field,
+      sym_window_field,
+      aux_sym_schedule_block_repeat1,
+  [1542] = 16,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(190), 1,
-      anon_sym_RBRACE,
-    ACTIONS(192), 1,
+    ACTIONS(154), 1,
+      anon_sym_start,
+    ACTIONS(156), 1,
+      anon_sym_run_in,
+    ACTIONS(158), 1,
+      anon_sym_period,
+    ACTIONS(160), 1,
+      anon_sym_cycles,
+    ACTIONS(162), 1,
+      anon_sym_periods,
+    ACTIONS(164), 1,
+      anon_sym_sequence,
+    ACTIONS(166), 1,
+      anon_sym_max_run,
+    ACTIONS(168), 1,
+      anon_sym_washout,
+    ACTIONS(170), 1,
       anon_sym_carryover,
-    ACTIONS(194), 1,
-      anon_sym_effect,
-    ACTIONS(196), 1,
-      anon_sym_intercept,
-    ACTIONS(198), 1,
-      anon_sym_trend,
-    ACTIONS(200), 1,
-      anon_sym_errors,
-    ACTIONS(202), 1,
-      anon_sym_cutpoints,
-    ACTIONS(204), 1,
-      anon_sym_dispersion,
-    STATE(29), 9,
-      sym__model_statement,
-      sym_effect_statement,
-      sym_intercept_statement,
-      sym_trend_statement,
-      sym_errors_statement,
-      sym_cutpoints_statement,
-      sym_dispersion_statement,
-      sym_carryover_statement,
-      aux_sym_model_block_repeat1,
-  [1210] = 11,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(206), 1,
-      anon_sym_RBRACE,
-    ACTIONS(208), 1,
-      anon_sym_carryover,
-    ACTIONS(211), 1,
-      anon_sym_effect,
-    ACTIONS(214), 1,
-      anon_sym_intercept,
-    ACTIONS(217), 1,
-      anon_sym_trend,
+    ACTIONS(172), 1,
+      anon_sym_blinding,
+    ACTIONS(174), 1,
+      anon_sym_seed,
+    ACTIONS(176), 1,
+      anon_sym_window,
     ACTIONS(220), 1,
-      anon_sym_errors,
-    ACTIONS(223), 1,
-      anon_sym_cutpoints,
-    ACTIONS(226), 1,
-      anon_sym_dispersion,
-    STATE(29), 9,
-      sym__model_statement,
-      sym_effect_statement,
-      sym_intercept_statement,
-      sym_trend_statement,
-      sym_errors_statement,
-      sym_cutpoints_statement,
-      sym_dispersion_statement,
-      sym_carryover_statement,
-      aux_sym_model_block_repeat1,
-  [1252] = 11,
+      anon_sym_RBRACE,
+    STATE(37), 14,
+      sym__schedule_field,
+      sym_start_field,
+      sym_run_in_field,
+      sym_period_field,
+      sym_cycles_field,
+      sym_periods_field,
+      sym_sequence_field,
+      sym_max_run_field,
+      sym_washout_field,
+      sym_carryover_field,
+      sym_blinding_field,
+      sym_seed_field,
+      sym_window_field,
+      aux_sym_schedule_block_repeat1,
+  [1604] = 16,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(192), 1,
+    ACTIONS(154), 1,
+      anon_sym_start,
+    ACTIONS(156), 1,
+      anon_sym_run_in,
+    ACTIONS(158), 1,
+      anon_sym_period,
+    ACTIONS(160), 1,
+      anon_sym_cycles,
+    ACTIONS(162), 1,
+      anon_sym_periods,
+    ACTIONS(164), 1,
+      anon_sym_sequence,
+    ACTIONS(166), 1,
+      anon_sym_max_run,
+    ACTIONS(168), 1,
+      anon_sym_washout,
+    ACTIONS(170), 1,
       anon_sym_carryover,
-    ACTIONS(194), 1,
-      anon_sym_effect,
-    ACTIONS(196), 1,
-      anon_sym_intercept,
-    ACTIONS(198), 1,
-      anon_sym_trend,
-    ACTIONS(200), 1,
-      anon_sym_errors,
-    ACTIONS(202), 1,
-      anon_sym_cutpoints,
-    ACTIONS(204), 1,
-      anon_sym_dispersion,
-    ACTIONS(229), 1,
+    ACTIONS(172), 1,
+      anon_sym_blinding,
+    ACTIONS(174), 1,
+      anon_sym_seed,
+    ACTIONS(176), 1,
+      anon_sym_window,
+    ACTIONS(222), 1,
       anon_sym_RBRACE,
-    STATE(28), 9,
+    STATE(34), 14,
+      sym__schedule_field,
+      sym_start_field,
+      sym_run_in_field,
+      sym_period_field,
+      sym_cycles_field,
+      sym_periods_field,
+      sym_sequence_field,
+      sym_max_run_field,
+      sym_washout_field,
+      sym_carryover_field,
+      sym_blinding_field,
+      sym_seed_field,
+      sym_window_field,
+      aux_sym_schedule_block_repeat1,
+  [1666] = 16,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(154), 1,
+      anon_sym_start,
+    ACTIONS(156), 1,
+      anon_sym_run_in,
+    ACTIONS(158), 1,
+      anon_sym_period,
+    ACTIONS(160), 1,
+      anon_sym_cycles,
+    ACTIONS(162), 1,
+      anon_sym_periods,
+    ACTIONS(164), 1,
+      anon_sym_sequence,
+    ACTIONS(166), 1,
+      anon_sym_max_run,
+    ACTIONS(168), 1,
+      anon_sym_washout,
+    ACTIONS(170), 1,
+      anon_sym_carryover,
+    ACTIONS(172), 1,
+      anon_sym_blinding,
+    ACTIONS(174), 1,
+      anon_sym_seed,
+    ACTIONS(176), 1,
+      anon_sym_window,
+    ACTIONS(224), 1,
+      anon_sym_RBRACE,
+    STATE(32), 14,
+      sym__schedule_field,
+      sym_start_field,
+      sym_run_in_field,
+      sym_period_field,
+      sym_cycles_field,
+      sym_periods_field,
+      sym_sequence_field,
+      sym_max_run_field,
+      sym_washout_field,
+      sym_carryover_field,
+      sym_blinding_field,
+      sym_seed_field,
+      sym_window_field,
+      aux_sym_schedule_block_repeat1,
+  [1728] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(228), 1,
+      anon_sym_period,
+    ACTIONS(226), 23,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [1763] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(232), 1,
+      anon_sym_period,
+    ACTIONS(230), 23,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [1798] = 14,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(234), 1,
+      anon_sym_RBRACE,
+    ACTIONS(236), 1,
+      anon_sym_carryover,
+    ACTIONS(239), 1,
+      anon_sym_effect,
+    ACTIONS(242), 1,
+      anon_sym_intercept,
+    ACTIONS(245), 1,
+      anon_sym_trend,
+    ACTIONS(248), 1,
+      anon_sym_errors,
+    ACTIONS(251), 1,
+      anon_sym_cutpoints,
+    ACTIONS(254), 1,
+      anon_sym_dispersion,
+    ACTIONS(257), 1,
+      anon_sym_covariate,
+    ACTIONS(260), 1,
+      anon_sym_lag,
+    ACTIONS(263), 1,
+      anon_sym_clock,
+    STATE(40), 12,
       sym__model_statement,
       sym_effect_statement,
       sym_intercept_statement,
@@ -5476,202 +6978,124 @@ static const uint16_t ts_small_parse_table[] = {
       sym_cutpoints_statement,
       sym_dispersion_statement,
       sym_carryover_statement,
+      sym_covariate_statement,
+      sym_lag_statement,
+      sym_clock_statement,
       aux_sym_model_block_repeat1,
-  [1294] = 5,
+  [1852] = 14,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(233), 1,
-      anon_sym_DOT,
-    STATE(41), 1,
-      aux_sym_use_declaration_repeat1,
-    ACTIONS(231), 13,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1322] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(235), 1,
-      anon_sym_RBRACE,
-    ACTIONS(239), 1,
-      anon_sym_type,
-    ACTIONS(241), 1,
-      anon_sym_measured,
-    ACTIONS(243), 1,
-      anon_sym_better,
-    ACTIONS(245), 1,
-      anon_sym_mcid,
-    ACTIONS(247), 1,
-      anon_sym_unit,
-    ACTIONS(237), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(34), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [1360] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(251), 1,
-      sym_reference,
-    ACTIONS(253), 1,
-      sym_string,
-    ACTIONS(249), 13,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1388] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(255), 1,
-      anon_sym_RBRACE,
-    ACTIONS(260), 1,
-      anon_sym_type,
-    ACTIONS(263), 1,
-      anon_sym_measured,
     ACTIONS(266), 1,
-      anon_sym_better,
-    ACTIONS(269), 1,
-      anon_sym_mcid,
-    ACTIONS(272), 1,
-      anon_sym_unit,
-    ACTIONS(257), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(34), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [1426] = 9,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(275), 1,
       anon_sym_RBRACE,
-    ACTIONS(280), 1,
-      anon_sym_P,
-    ACTIONS(283), 1,
-      anon_sym_interval,
-    ACTIONS(286), 1,
-      anon_sym_estimate,
-    STATE(194), 1,
-      sym_scale,
-    ACTIONS(277), 4,
+    ACTIONS(268), 1,
+      anon_sym_carryover,
+    ACTIONS(270), 1,
       anon_sym_effect,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-    STATE(35), 6,
-      sym_quantity,
-      sym__report_entry,
-      sym_interval_entry,
-      sym_estimate_entry,
-      sym_probability_entry,
-      aux_sym_report_block_repeat1,
-  [1462] = 10,
+    ACTIONS(272), 1,
+      anon_sym_intercept,
+    ACTIONS(274), 1,
+      anon_sym_trend,
+    ACTIONS(276), 1,
+      anon_sym_errors,
+    ACTIONS(278), 1,
+      anon_sym_cutpoints,
+    ACTIONS(280), 1,
+      anon_sym_dispersion,
+    ACTIONS(282), 1,
+      anon_sym_covariate,
+    ACTIONS(284), 1,
+      anon_sym_lag,
+    ACTIONS(286), 1,
+      anon_sym_clock,
+    STATE(40), 12,
+      sym__model_statement,
+      sym_effect_statement,
+      sym_intercept_statement,
+      sym_trend_statement,
+      sym_errors_statement,
+      sym_cutpoints_statement,
+      sym_dispersion_statement,
+      sym_carryover_statement,
+      sym_covariate_statement,
+      sym_lag_statement,
+      sym_clock_statement,
+      aux_sym_model_block_repeat1,
+  [1906] = 14,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(239), 1,
-      anon_sym_type,
-    ACTIONS(241), 1,
-      anon_sym_measured,
-    ACTIONS(243), 1,
-      anon_sym_better,
-    ACTIONS(245), 1,
-      anon_sym_mcid,
-    ACTIONS(247), 1,
-      anon_sym_unit,
-    ACTIONS(289), 1,
+    ACTIONS(268), 1,
+      anon_sym_carryover,
+    ACTIONS(270), 1,
+      anon_sym_effect,
+    ACTIONS(272), 1,
+      anon_sym_intercept,
+    ACTIONS(274), 1,
+      anon_sym_trend,
+    ACTIONS(276), 1,
+      anon_sym_errors,
+    ACTIONS(278), 1,
+      anon_sym_cutpoints,
+    ACTIONS(280), 1,
+      anon_sym_dispersion,
+    ACTIONS(282), 1,
+      anon_sym_covariate,
+    ACTIONS(284), 1,
+      anon_sym_lag,
+    ACTIONS(286), 1,
+      anon_sym_clock,
+    ACTIONS(288), 1,
       anon_sym_RBRACE,
-    ACTIONS(291), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(37), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [1500] = 10,
+    STATE(41), 12,
+      sym__model_statement,
+      sym_effect_statement,
+      sym_intercept_statement,
+      sym_trend_statement,
+      sym_errors_statement,
+      sym_cutpoints_statement,
+      sym_dispersion_statement,
+      sym_carryover_statement,
+      sym_covariate_statement,
+      sym_lag_statement,
+      sym_clock_statement,
+      aux_sym_model_block_repeat1,
+  [1960] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(239), 1,
-      anon_sym_type,
-    ACTIONS(241), 1,
-      anon_sym_measured,
-    ACTIONS(243), 1,
-      anon_sym_better,
-    ACTIONS(245), 1,
-      anon_sym_mcid,
-    ACTIONS(247), 1,
-      anon_sym_unit,
-    ACTIONS(293), 1,
-      anon_sym_RBRACE,
-    ACTIONS(237), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(34), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [1538] = 5,
+    ACTIONS(292), 1,
+      anon_sym_DOT,
+    STATE(43), 1,
+      aux_sym_use_declaration_repeat1,
+    ACTIONS(290), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1989] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(297), 1,
       anon_sym_DOT,
-    STATE(31), 1,
+    STATE(43), 1,
       aux_sym_use_declaration_repeat1,
-    ACTIONS(295), 13,
+    ACTIONS(295), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5685,27 +7109,100 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1566] = 10,
+      anon_sym_simulate,
+  [2018] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(239), 1,
-      anon_sym_type,
-    ACTIONS(241), 1,
-      anon_sym_measured,
-    ACTIONS(243), 1,
-      anon_sym_better,
-    ACTIONS(245), 1,
-      anon_sym_mcid,
-    ACTIONS(247), 1,
-      anon_sym_unit,
-    ACTIONS(299), 1,
+    ACTIONS(301), 1,
+      anon_sym_DOT,
+    STATE(44), 1,
+      aux_sym_use_declaration_repeat1,
+    ACTIONS(299), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [2047] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(305), 1,
+      sym_reference,
+    ACTIONS(307), 1,
+      sym_string,
+    ACTIONS(303), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [2076] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(311), 1,
+      anon_sym_LBRACE,
+    STATE(64), 1,
+      sym_name_map,
+    ACTIONS(309), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [2105] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(313), 1,
       anon_sym_RBRACE,
-    ACTIONS(301), 2,
+    ACTIONS(317), 1,
+      anon_sym_type,
+    ACTIONS(319), 1,
+      anon_sym_measured,
+    ACTIONS(321), 1,
+      anon_sym_better,
+    ACTIONS(323), 1,
+      anon_sym_mcid,
+    ACTIONS(325), 1,
+      anon_sym_unit,
+    ACTIONS(315), 2,
       sym_primary,
       sym_secondary,
-    STATE(32), 7,
+    STATE(55), 7,
       sym__outcome_field,
       sym_type_field,
       sym_measured_field,
@@ -5713,114 +7210,207 @@ static const uint16_t ts_small_parse_table[] = {
       sym_mcid_field,
       sym_unit_field,
       aux_sym_outcome_block_repeat1,
-  [1604] = 9,
+  [2143] = 9,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(303), 1,
+    ACTIONS(327), 1,
       anon_sym_RBRACE,
-    ACTIONS(307), 1,
+    ACTIONS(331), 1,
       anon_sym_P,
-    ACTIONS(309), 1,
+    ACTIONS(333), 1,
       anon_sym_interval,
-    ACTIONS(311), 1,
+    ACTIONS(335), 1,
       anon_sym_estimate,
-    STATE(194), 1,
+    STATE(299), 1,
       sym_scale,
-    ACTIONS(305), 4,
+    ACTIONS(329), 4,
       anon_sym_effect,
       anon_sym_odds_ratio,
       anon_sym_rate_ratio,
       anon_sym_risk_difference,
-    STATE(35), 6,
+    STATE(54), 6,
       sym_quantity,
       sym__report_entry,
       sym_interval_entry,
       sym_estimate_entry,
       sym_probability_entry,
       aux_sym_report_block_repeat1,
-  [1640] = 5,
+  [2179] = 10,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(315), 1,
-      anon_sym_DOT,
-    STATE(41), 1,
-      aux_sym_use_declaration_repeat1,
-    ACTIONS(313), 13,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1668] = 9,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(307), 1,
-      anon_sym_P,
-    ACTIONS(309), 1,
-      anon_sym_interval,
-    ACTIONS(311), 1,
-      anon_sym_estimate,
-    ACTIONS(318), 1,
+    ACTIONS(317), 1,
+      anon_sym_type,
+    ACTIONS(319), 1,
+      anon_sym_measured,
+    ACTIONS(321), 1,
+      anon_sym_better,
+    ACTIONS(323), 1,
+      anon_sym_mcid,
+    ACTIONS(325), 1,
+      anon_sym_unit,
+    ACTIONS(337), 1,
       anon_sym_RBRACE,
-    STATE(194), 1,
+    ACTIONS(339), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(52), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2217] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(317), 1,
+      anon_sym_type,
+    ACTIONS(319), 1,
+      anon_sym_measured,
+    ACTIONS(321), 1,
+      anon_sym_better,
+    ACTIONS(323), 1,
+      anon_sym_mcid,
+    ACTIONS(325), 1,
+      anon_sym_unit,
+    ACTIONS(341), 1,
+      anon_sym_RBRACE,
+    ACTIONS(343), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(50), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2255] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(345), 1,
+      anon_sym_RBRACE,
+    ACTIONS(350), 1,
+      anon_sym_type,
+    ACTIONS(353), 1,
+      anon_sym_measured,
+    ACTIONS(356), 1,
+      anon_sym_better,
+    ACTIONS(359), 1,
+      anon_sym_mcid,
+    ACTIONS(362), 1,
+      anon_sym_unit,
+    ACTIONS(347), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(52), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2293] = 9,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(365), 1,
+      anon_sym_RBRACE,
+    ACTIONS(370), 1,
+      anon_sym_P,
+    ACTIONS(373), 1,
+      anon_sym_interval,
+    ACTIONS(376), 1,
+      anon_sym_estimate,
+    STATE(299), 1,
       sym_scale,
-    ACTIONS(305), 4,
+    ACTIONS(367), 4,
       anon_sym_effect,
       anon_sym_odds_ratio,
       anon_sym_rate_ratio,
       anon_sym_risk_difference,
-    STATE(40), 6,
+    STATE(53), 6,
       sym_quantity,
       sym__report_entry,
       sym_interval_entry,
       sym_estimate_entry,
       sym_probability_entry,
       aux_sym_report_block_repeat1,
-  [1704] = 5,
+  [2329] = 9,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(322), 1,
-      anon_sym_LBRACE,
-    STATE(62), 1,
-      sym_name_map,
-    ACTIONS(320), 13,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-  [1732] = 4,
+    ACTIONS(331), 1,
+      anon_sym_P,
+    ACTIONS(333), 1,
+      anon_sym_interval,
+    ACTIONS(335), 1,
+      anon_sym_estimate,
+    ACTIONS(379), 1,
+      anon_sym_RBRACE,
+    STATE(299), 1,
+      sym_scale,
+    ACTIONS(329), 4,
+      anon_sym_effect,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+    STATE(53), 6,
+      sym_quantity,
+      sym__report_entry,
+      sym_interval_entry,
+      sym_estimate_entry,
+      sym_probability_entry,
+      aux_sym_report_block_repeat1,
+  [2365] = 10,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(326), 1,
+    ACTIONS(317), 1,
+      anon_sym_type,
+    ACTIONS(319), 1,
+      anon_sym_measured,
+    ACTIONS(321), 1,
+      anon_sym_better,
+    ACTIONS(323), 1,
+      anon_sym_mcid,
+    ACTIONS(325), 1,
+      anon_sym_unit,
+    ACTIONS(381), 1,
+      anon_sym_RBRACE,
+    ACTIONS(339), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(52), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2403] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(385), 1,
       sym_reference,
-    ACTIONS(324), 13,
+    ACTIONS(383), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5834,12 +7424,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1757] = 3,
+      anon_sym_simulate,
+  [2429] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(313), 14,
+    ACTIONS(290), 15,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_DOT,
@@ -5854,12 +7445,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1780] = 3,
+      anon_sym_simulate,
+  [2453] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(328), 13,
+    ACTIONS(387), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5873,12 +7465,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1802] = 3,
+      anon_sym_simulate,
+  [2476] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(330), 13,
+    ACTIONS(389), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5892,12 +7485,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1824] = 3,
+      anon_sym_simulate,
+  [2499] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(332), 13,
+    ACTIONS(391), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5911,12 +7505,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1846] = 3,
+      anon_sym_simulate,
+  [2522] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(334), 13,
+    ACTIONS(393), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5930,12 +7525,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1868] = 3,
+      anon_sym_simulate,
+  [2545] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(336), 13,
+    ACTIONS(395), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5949,12 +7545,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1890] = 3,
+      anon_sym_simulate,
+  [2568] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(338), 13,
+    ACTIONS(397), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5968,12 +7565,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1912] = 3,
+      anon_sym_simulate,
+  [2591] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(340), 13,
+    ACTIONS(399), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5987,12 +7585,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1934] = 3,
+      anon_sym_simulate,
+  [2614] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(342), 13,
+    ACTIONS(401), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6006,12 +7605,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1956] = 3,
+      anon_sym_simulate,
+  [2637] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(344), 13,
+    ACTIONS(403), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6025,12 +7625,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [1978] = 3,
+      anon_sym_simulate,
+  [2660] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(346), 13,
+    ACTIONS(405), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6044,12 +7645,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2000] = 3,
+      anon_sym_simulate,
+  [2683] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(348), 13,
+    ACTIONS(407), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6063,12 +7665,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2022] = 3,
+      anon_sym_simulate,
+  [2706] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(350), 13,
+    ACTIONS(409), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6082,12 +7685,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2044] = 3,
+      anon_sym_simulate,
+  [2729] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(352), 13,
+    ACTIONS(411), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6101,12 +7705,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2066] = 3,
+      anon_sym_simulate,
+  [2752] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(354), 13,
+    ACTIONS(413), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6120,12 +7725,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2088] = 3,
+      anon_sym_simulate,
+  [2775] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(356), 13,
+    ACTIONS(415), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6139,12 +7745,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2110] = 3,
+      anon_sym_simulate,
+  [2798] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(358), 13,
+    ACTIONS(417), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6158,12 +7765,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2132] = 3,
+      anon_sym_simulate,
+  [2821] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(360), 13,
+    ACTIONS(419), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6177,12 +7785,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2154] = 3,
+      anon_sym_simulate,
+  [2844] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(362), 13,
+    ACTIONS(421), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6196,12 +7805,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2176] = 3,
+      anon_sym_simulate,
+  [2867] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(364), 13,
+    ACTIONS(423), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6215,12 +7825,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2198] = 3,
+      anon_sym_simulate,
+  [2890] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(366), 13,
+    ACTIONS(425), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6234,12 +7845,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2220] = 3,
+      anon_sym_simulate,
+  [2913] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(368), 13,
+    ACTIONS(427), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6253,12 +7865,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2242] = 3,
+      anon_sym_simulate,
+  [2936] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(370), 13,
+    ACTIONS(429), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6272,12 +7885,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2264] = 3,
+      anon_sym_simulate,
+  [2959] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(372), 13,
+    ACTIONS(431), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6291,12 +7905,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2286] = 3,
+      anon_sym_simulate,
+  [2982] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(374), 13,
+    ACTIONS(433), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6310,12 +7925,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2308] = 3,
+      anon_sym_simulate,
+  [3005] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(376), 13,
+    ACTIONS(435), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6329,12 +7945,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2330] = 3,
+      anon_sym_simulate,
+  [3028] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(378), 13,
+    ACTIONS(437), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6348,12 +7965,13 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2352] = 3,
+      anon_sym_simulate,
+  [3051] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(380), 13,
+    ACTIONS(439), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6367,14 +7985,55 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_prior,
       anon_sym_decide,
       anon_sym_report,
-  [2374] = 4,
+      anon_sym_simulate,
+  [3074] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(384), 1,
+    ACTIONS(441), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [3097] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(443), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [3120] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(447), 1,
       anon_sym_period,
-    ACTIONS(382), 11,
+    ACTIONS(445), 12,
       anon_sym_RBRACE,
       anon_sym_start,
       anon_sym_run_in,
@@ -6386,14 +8045,15 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_carryover,
       anon_sym_blinding,
       anon_sym_seed,
-  [2397] = 4,
+      anon_sym_window,
+  [3144] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(388), 1,
+    ACTIONS(451), 1,
       anon_sym_period,
-    ACTIONS(386), 11,
+    ACTIONS(449), 12,
       anon_sym_RBRACE,
       anon_sym_start,
       anon_sym_run_in,
@@ -6405,14 +8065,15 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_carryover,
       anon_sym_blinding,
       anon_sym_seed,
-  [2420] = 4,
+      anon_sym_window,
+  [3168] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(392), 1,
+    ACTIONS(455), 1,
       anon_sym_period,
-    ACTIONS(390), 11,
+    ACTIONS(453), 12,
       anon_sym_RBRACE,
       anon_sym_start,
       anon_sym_run_in,
@@ -6424,333 +8085,17 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_carryover,
       anon_sym_blinding,
       anon_sym_seed,
-  [2443] = 4,
+      anon_sym_window,
+  [3192] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(396), 1,
-      anon_sym_period,
-    ACTIONS(394), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2466] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(400), 1,
-      anon_sym_period,
-    ACTIONS(398), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2489] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(404), 1,
-      anon_sym_period,
-    ACTIONS(402), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2512] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(408), 1,
-      anon_sym_period,
-    ACTIONS(406), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2535] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(412), 1,
-      anon_sym_period,
-    ACTIONS(410), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2558] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(416), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-    ACTIONS(414), 10,
-      anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-  [2581] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(420), 1,
-      anon_sym_period,
-    ACTIONS(418), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2604] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(424), 1,
-      anon_sym_period,
-    ACTIONS(422), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2627] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(428), 1,
-      anon_sym_period,
-    ACTIONS(426), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2650] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(432), 1,
-      anon_sym_period,
-    ACTIONS(430), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2673] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(436), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-    ACTIONS(434), 10,
-      anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-  [2696] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(440), 1,
-      anon_sym_period,
-    ACTIONS(438), 11,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-  [2719] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(444), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-    ACTIONS(442), 10,
-      anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-  [2742] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(448), 1,
-      anon_sym_in,
-    STATE(97), 1,
-      sym_bounds,
-    ACTIONS(446), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [2765] = 7,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(450), 1,
-      anon_sym_RBRACE,
-    ACTIONS(452), 1,
-      anon_sym_recommend,
-    ACTIONS(454), 1,
-      anon_sym_stop,
-    ACTIONS(456), 1,
-      anon_sym_otherwise,
-    STATE(94), 5,
-      sym__decision_rule,
-      sym_recommend_rule,
-      sym_stop_rule,
-      sym_otherwise_rule,
-      aux_sym_decide_block_repeat1,
-  [2791] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(458), 1,
-      anon_sym_overdispersed,
-    ACTIONS(446), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [2811] = 7,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(452), 1,
-      anon_sym_recommend,
-    ACTIONS(454), 1,
-      anon_sym_stop,
-    ACTIONS(456), 1,
-      anon_sym_otherwise,
-    ACTIONS(460), 1,
-      anon_sym_RBRACE,
-    STATE(90), 5,
-      sym__decision_rule,
-      sym_recommend_rule,
-      sym_stop_rule,
-      sym_otherwise_rule,
-      aux_sym_decide_block_repeat1,
-  [2837] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(464), 1,
-      anon_sym_per,
-    ACTIONS(462), 8,
+    ACTIONS(459), 1,
+      anon_sym_missing,
+    STATE(116), 1,
+      sym_missing_excluded,
+    ACTIONS(457), 11,
       anon_sym_RBRACE,
       anon_sym_carryover,
       anon_sym_effect,
@@ -6759,73 +8104,927 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_errors,
       anon_sym_cutpoints,
       anon_sym_dispersion,
-  [2857] = 7,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3218] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(466), 1,
+    ACTIONS(463), 1,
+      anon_sym_period,
+    ACTIONS(461), 12,
       anon_sym_RBRACE,
-    ACTIONS(468), 1,
-      anon_sym_recommend,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3242] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(467), 1,
+      anon_sym_period,
+    ACTIONS(465), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3266] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
     ACTIONS(471), 1,
+      anon_sym_period,
+    ACTIONS(469), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3290] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(475), 1,
+      anon_sym_period,
+    ACTIONS(473), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3314] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(477), 1,
+      anon_sym_carryover,
+    ACTIONS(479), 1,
+      anon_sym_effect,
+    ACTIONS(483), 1,
+      anon_sym_missing,
+    ACTIONS(485), 1,
+      anon_sym_dropout,
+    ACTIONS(487), 1,
+      anon_sym_adherence,
+    STATE(197), 1,
+      sym_scenario_setting,
+    STATE(302), 1,
+      sym_simulated_parameter,
+    ACTIONS(481), 6,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_sigma,
+      anon_sym_phi,
+  [3350] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(459), 1,
+      anon_sym_missing,
+    STATE(130), 1,
+      sym_missing_excluded,
+    ACTIONS(489), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3376] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(493), 1,
+      anon_sym_period,
+    ACTIONS(491), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3400] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(497), 1,
+      anon_sym_period,
+    ACTIONS(495), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3424] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(501), 1,
+      anon_sym_period,
+    ACTIONS(499), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3448] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(505), 1,
+      anon_sym_period,
+    ACTIONS(503), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3472] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(509), 1,
+      anon_sym_period,
+    ACTIONS(507), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3496] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(513), 1,
+      anon_sym_period,
+    ACTIONS(511), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3520] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(517), 1,
+      anon_sym_period,
+    ACTIONS(515), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3544] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(521), 1,
+      anon_sym_period,
+    ACTIONS(519), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3568] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(525), 1,
+      anon_sym_period,
+    ACTIONS(523), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3592] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(477), 1,
+      anon_sym_carryover,
+    ACTIONS(479), 1,
+      anon_sym_effect,
+    ACTIONS(483), 1,
+      anon_sym_missing,
+    ACTIONS(485), 1,
+      anon_sym_dropout,
+    ACTIONS(487), 1,
+      anon_sym_adherence,
+    STATE(170), 1,
+      sym_scenario_setting,
+    STATE(302), 1,
+      sym_simulated_parameter,
+    ACTIONS(481), 6,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_sigma,
+      anon_sym_phi,
+  [3628] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(529), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+    ACTIONS(527), 10,
+      anon_sym_RBRACE,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+  [3651] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(533), 1,
+      anon_sym_per,
+    ACTIONS(531), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3674] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(537), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+    ACTIONS(535), 10,
+      anon_sym_RBRACE,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+  [3697] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(541), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+    ACTIONS(539), 10,
+      anon_sym_RBRACE,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+  [3720] = 8,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(543), 1,
+      anon_sym_RBRACE,
+    ACTIONS(545), 1,
+      anon_sym_replicates,
+    ACTIONS(547), 1,
+      anon_sym_scenario,
+    ACTIONS(549), 1,
+      anon_sym_require,
+    ACTIONS(551), 1,
+      anon_sym_sweep,
+    STATE(126), 6,
+      sym__simulate_entry,
+      sym_replicates_entry,
+      sym_scenario_entry,
+      sym_require_entry,
+      sym_sweep_entry,
+      aux_sym_simulate_block_repeat1,
+  [3750] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(553), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3770] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(555), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3790] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(557), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3810] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(559), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3830] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(489), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3850] = 8,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(545), 1,
+      anon_sym_replicates,
+    ACTIONS(547), 1,
+      anon_sym_scenario,
+    ACTIONS(549), 1,
+      anon_sym_require,
+    ACTIONS(551), 1,
+      anon_sym_sweep,
+    ACTIONS(561), 1,
+      anon_sym_RBRACE,
+    STATE(111), 6,
+      sym__simulate_entry,
+      sym_replicates_entry,
+      sym_scenario_entry,
+      sym_require_entry,
+      sym_sweep_entry,
+      aux_sym_simulate_block_repeat1,
+  [3880] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(563), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3900] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(565), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3920] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(567), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3940] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(569), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3960] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(571), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3980] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(573), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4000] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(575), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4020] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(577), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4040] = 8,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(579), 1,
+      anon_sym_RBRACE,
+    ACTIONS(581), 1,
+      anon_sym_replicates,
+    ACTIONS(584), 1,
+      anon_sym_scenario,
+    ACTIONS(587), 1,
+      anon_sym_require,
+    ACTIONS(590), 1,
+      anon_sym_sweep,
+    STATE(126), 6,
+      sym__simulate_entry,
+      sym_replicates_entry,
+      sym_scenario_entry,
+      sym_require_entry,
+      sym_sweep_entry,
+      aux_sym_simulate_block_repeat1,
+  [4070] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(593), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4090] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(595), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4110] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(597), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4130] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(599), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4150] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(601), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4170] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(603), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4190] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(605), 1,
+      sym_identifier,
+    ACTIONS(607), 1,
+      anon_sym_LBRACK,
+    ACTIONS(609), 1,
+      anon_sym_mcid,
+    ACTIONS(611), 1,
+      anon_sym_prior,
+    ACTIONS(613), 1,
+      aux_sym_mcid_threshold_token1,
+    STATE(199), 1,
+      sym_simulated_value,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(198), 2,
+      sym_mcid_threshold,
+      sym__signed_number,
+  [4223] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(619), 1,
+      anon_sym_in,
+    STATE(140), 1,
+      sym_bounds,
+    ACTIONS(617), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4246] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(621), 1,
+      anon_sym_overdispersed,
+    ACTIONS(617), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4266] = 7,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(623), 1,
+      anon_sym_RBRACE,
+    ACTIONS(625), 1,
+      anon_sym_recommend,
+    ACTIONS(627), 1,
       anon_sym_stop,
-    ACTIONS(474), 1,
+    ACTIONS(629), 1,
       anon_sym_otherwise,
-    STATE(94), 5,
+    STATE(138), 5,
       sym__decision_rule,
       sym_recommend_rule,
       sym_stop_rule,
       sym_otherwise_rule,
       aux_sym_decide_block_repeat1,
-  [2883] = 3,
+  [4292] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(477), 8,
+    ACTIONS(625), 1,
+      anon_sym_recommend,
+    ACTIONS(627), 1,
+      anon_sym_stop,
+    ACTIONS(629), 1,
+      anon_sym_otherwise,
+    ACTIONS(631), 1,
       anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [2900] = 3,
+    STATE(136), 5,
+      sym__decision_rule,
+      sym_recommend_rule,
+      sym_stop_rule,
+      sym_otherwise_rule,
+      aux_sym_decide_block_repeat1,
+  [4318] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(479), 8,
+    ACTIONS(633), 1,
       anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [2917] = 3,
+    ACTIONS(635), 1,
+      anon_sym_recommend,
+    ACTIONS(638), 1,
+      anon_sym_stop,
+    ACTIONS(641), 1,
+      anon_sym_otherwise,
+    STATE(138), 5,
+      sym__decision_rule,
+      sym_recommend_rule,
+      sym_stop_rule,
+      sym_otherwise_rule,
+      aux_sym_decide_block_repeat1,
+  [4344] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(481), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [2934] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(483), 8,
+    ACTIONS(644), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -6834,12 +9033,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [2951] = 3,
+  [4361] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(485), 8,
+    ACTIONS(646), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -6848,40 +9047,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [2968] = 3,
+  [4378] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(487), 8,
-      anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-  [2985] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(489), 8,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3002] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(446), 8,
+    ACTIONS(648), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -6890,40 +9061,26 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [3019] = 3,
+  [4395] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(491), 8,
+    ACTIONS(650), 8,
       anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3036] = 3,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4412] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(493), 8,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3053] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(495), 8,
+    ACTIONS(652), 8,
       anon_sym_RBRACE,
       anon_sym_effect,
       anon_sym_P,
@@ -6932,12 +9089,54 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_risk_difference,
       anon_sym_interval,
       anon_sym_estimate,
-  [3070] = 3,
+  [4429] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(497), 8,
+    ACTIONS(654), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4446] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(656), 8,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+      anon_sym_RPAREN,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4463] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(658), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4480] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(660), 8,
       anon_sym_RBRACE,
       anon_sym_effect,
       anon_sym_P,
@@ -6946,54 +9145,54 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_risk_difference,
       anon_sym_interval,
       anon_sym_estimate,
-  [3087] = 3,
+  [4497] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(499), 8,
+    ACTIONS(662), 8,
       anon_sym_RBRACE,
-      anon_sym_carryover,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4514] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(664), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4531] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(666), 8,
+      anon_sym_RBRACE,
       anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3104] = 3,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+  [4548] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(501), 8,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3121] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(503), 8,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3138] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(505), 8,
+    ACTIONS(668), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -7002,12 +9201,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [3155] = 3,
+  [4565] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(507), 8,
+    ACTIONS(670), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -7016,12 +9215,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [3172] = 3,
+  [4582] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(509), 8,
+    ACTIONS(617), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -7030,40 +9229,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [3189] = 3,
+  [4599] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(511), 8,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3206] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(513), 8,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-  [3223] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(515), 8,
+    ACTIONS(672), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -7072,12 +9243,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [3240] = 3,
+  [4616] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(517), 8,
+    ACTIONS(674), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -7086,12 +9257,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [3257] = 3,
+  [4633] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(519), 8,
+    ACTIONS(676), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -7100,238 +9271,74 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [3274] = 3,
+  [4650] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(521), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [3291] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(523), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [3308] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
+    ACTIONS(678), 1,
       sym_identifier,
-    ACTIONS(527), 1,
+    ACTIONS(680), 1,
       anon_sym_mixture,
-    STATE(107), 5,
+    STATE(27), 5,
       sym__prior,
       sym_mixture,
       sym_hypothesis_prior,
       sym_distribution,
       sym_preset,
-  [3328] = 5,
+  [4670] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(525), 1,
+    ACTIONS(678), 1,
       sym_identifier,
-    ACTIONS(527), 1,
+    ACTIONS(680), 1,
       anon_sym_mixture,
-    STATE(93), 5,
+    STATE(300), 5,
       sym__prior,
       sym_mixture,
       sym_hypothesis_prior,
       sym_distribution,
       sym_preset,
-  [3348] = 5,
+  [4690] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(57), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3368] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(101), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3388] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(177), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3408] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(103), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3428] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(104), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3448] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(108), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3468] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(531), 1,
+    ACTIONS(684), 1,
       anon_sym_and,
-    STATE(131), 1,
+    STATE(164), 1,
       aux_sym_conditions_repeat1,
-    ACTIONS(529), 5,
+    ACTIONS(682), 5,
       anon_sym_RBRACE,
       anon_sym_recommend,
       anon_sym_stop,
       anon_sym_after,
       anon_sym_otherwise,
-  [3488] = 5,
+  [4710] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(525), 1,
+    ACTIONS(678), 1,
       sym_identifier,
-    ACTIONS(527), 1,
+    ACTIONS(680), 1,
       anon_sym_mixture,
-    STATE(21), 5,
+    STATE(114), 5,
       sym__prior,
       sym_mixture,
       sym_hypothesis_prior,
       sym_distribution,
       sym_preset,
-  [3508] = 6,
+  [4730] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    STATE(145), 1,
-      sym_quantity,
-    STATE(194), 1,
-      sym_scale,
-    STATE(256), 1,
-      sym_statement,
-    ACTIONS(305), 4,
-      anon_sym_effect,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-  [3530] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(531), 1,
-      anon_sym_and,
-    STATE(134), 1,
-      aux_sym_conditions_repeat1,
-    ACTIONS(533), 5,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_after,
-      anon_sym_otherwise,
-  [3550] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
+    ACTIONS(678), 1,
       sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(189), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3570] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
+    ACTIONS(680), 1,
       anon_sym_mixture,
     STATE(25), 5,
       sym__prior,
@@ -7339,1600 +9346,3070 @@ static const uint16_t ts_small_parse_table[] = {
       sym_hypothesis_prior,
       sym_distribution,
       sym_preset,
-  [3590] = 5,
+  [4750] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(537), 1,
-      anon_sym_and,
-    STATE(134), 1,
-      aux_sym_conditions_repeat1,
-    ACTIONS(535), 5,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_after,
-      anon_sym_otherwise,
-  [3610] = 5,
+    ACTIONS(613), 2,
+      anon_sym_mcid,
+      aux_sym_mcid_threshold_token1,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(417), 3,
+      sym__threshold,
+      sym_mcid_threshold,
+      sym__signed_number,
+  [4770] = 6,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(525), 1,
-      sym_identifier,
-    ACTIONS(527), 1,
-      anon_sym_mixture,
-    STATE(19), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [3630] = 6,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(145), 1,
+    STATE(212), 1,
       sym_quantity,
-    STATE(194), 1,
+    STATE(299), 1,
       sym_scale,
-    STATE(240), 1,
+    STATE(363), 1,
       sym_statement,
-    ACTIONS(305), 4,
+    ACTIONS(329), 4,
       anon_sym_effect,
       anon_sym_odds_ratio,
       anon_sym_rate_ratio,
       anon_sym_risk_difference,
-  [3652] = 3,
+  [4792] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(540), 6,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_after,
-      anon_sym_otherwise,
-      anon_sym_and,
-  [3667] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(535), 6,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_after,
-      anon_sym_otherwise,
-      anon_sym_and,
-  [3682] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(281), 1,
-      sym_comparison,
-    ACTIONS(542), 2,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-    ACTIONS(544), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-  [3700] = 6,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(548), 1,
-      anon_sym_fixed,
-    ACTIONS(550), 1,
-      anon_sym_randomized,
-    STATE(87), 1,
-      sym_sequence_design,
-    ACTIONS(546), 2,
-      anon_sym_alternating,
-      anon_sym_counterbalanced,
-  [3720] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(552), 1,
-      anon_sym_RBRACE,
-    ACTIONS(554), 2,
-      anon_sym_intervention,
-      anon_sym_outcome,
-    STATE(148), 2,
-      sym_name_mapping,
-      aux_sym_name_map_repeat1,
-  [3738] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(556), 1,
-      anon_sym_RBRACE,
-    ACTIONS(554), 2,
-      anon_sym_intervention,
-      anon_sym_outcome,
-    STATE(141), 2,
-      sym_name_mapping,
-      aux_sym_name_map_repeat1,
-  [3756] = 7,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(558), 1,
-      anon_sym_continuous,
-    ACTIONS(560), 1,
-      anon_sym_binary,
-    ACTIONS(562), 1,
-      anon_sym_count,
-    ACTIONS(564), 1,
-      anon_sym_ordinal,
-    STATE(110), 1,
-      sym_outcome_type,
-  [3778] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(26), 1,
-      sym_time_unit,
-    ACTIONS(566), 2,
-      anon_sym_days,
-      anon_sym_weeks,
-    ACTIONS(568), 2,
-      anon_sym_day,
-      anon_sym_week,
-  [3796] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(157), 1,
-      sym_comparison,
-    ACTIONS(542), 2,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-    ACTIONS(544), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-  [3814] = 6,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(572), 1,
-      anon_sym_per,
-    ACTIONS(574), 1,
-      anon_sym_on,
-    STATE(115), 1,
-      sym_measurement,
-    ACTIONS(570), 2,
-      anon_sym_daily,
-      anon_sym_weekly,
-  [3834] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(578), 1,
-      anon_sym_after,
-    ACTIONS(576), 4,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_otherwise,
-  [3850] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(580), 1,
-      anon_sym_RBRACE,
-    ACTIONS(582), 2,
-      anon_sym_intervention,
-      anon_sym_outcome,
-    STATE(148), 2,
-      sym_name_mapping,
-      aux_sym_name_map_repeat1,
-  [3868] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(585), 1,
-      sym_identifier,
-    ACTIONS(587), 1,
-      anon_sym_RBRACE,
-    STATE(154), 2,
-      sym_trial_field,
-      aux_sym_trial_block_repeat1,
-  [3885] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(589), 4,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_otherwise,
-  [3898] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(591), 1,
-      sym_identifier,
-    ACTIONS(594), 1,
-      anon_sym_RBRACE,
-    STATE(151), 2,
-      sym_trial_field,
-      aux_sym_trial_block_repeat1,
-  [3915] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(596), 4,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_otherwise,
-  [3928] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(598), 4,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_otherwise,
-  [3941] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(585), 1,
-      sym_identifier,
-    ACTIONS(600), 1,
-      anon_sym_RBRACE,
-    STATE(151), 2,
-      sym_trial_field,
-      aux_sym_trial_block_repeat1,
-  [3958] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(602), 1,
-      anon_sym_COMMA,
-    ACTIONS(605), 1,
-      anon_sym_RBRACK,
-    STATE(155), 1,
-      aux_sym_measurement_repeat1,
-  [3974] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(607), 3,
-      anon_sym_open,
-      anon_sym_single,
-      anon_sym_double,
-  [3986] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(234), 1,
-      sym__threshold,
-    ACTIONS(609), 2,
-      sym_mcid_threshold,
-      sym_signed_number,
-  [4000] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(611), 1,
-      anon_sym_COMMA,
-    ACTIONS(613), 1,
-      anon_sym_RPAREN,
-    STATE(165), 1,
-      aux_sym_errors_statement_repeat1,
-  [4016] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(615), 1,
-      anon_sym_COMMA,
-    ACTIONS(617), 1,
-      anon_sym_RPAREN,
-    STATE(166), 1,
-      aux_sym_mixture_repeat1,
-  [4032] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(219), 1,
-      sym_error_structure,
-    ACTIONS(619), 2,
-      anon_sym_independent,
-      anon_sym_ar1,
-  [4046] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(621), 1,
-      anon_sym_COMMA,
-    ACTIONS(623), 1,
-      anon_sym_RPAREN,
-    STATE(167), 1,
-      aux_sym_distribution_repeat1,
-  [4062] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(625), 1,
-      anon_sym_P,
-    STATE(128), 1,
-      sym_condition,
-    STATE(150), 1,
-      sym_conditions,
-  [4078] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(625), 1,
-      anon_sym_P,
-    STATE(128), 1,
-      sym_condition,
-    STATE(147), 1,
-      sym_conditions,
-  [4094] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(627), 1,
-      anon_sym_COMMA,
-    ACTIONS(629), 1,
-      anon_sym_RBRACK,
-    STATE(169), 1,
-      aux_sym_measurement_repeat1,
-  [4110] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(611), 1,
-      anon_sym_COMMA,
-    ACTIONS(631), 1,
-      anon_sym_RPAREN,
-    STATE(170), 1,
-      aux_sym_errors_statement_repeat1,
-  [4126] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(633), 1,
-      anon_sym_COMMA,
-    ACTIONS(636), 1,
-      anon_sym_RPAREN,
-    STATE(166), 1,
-      aux_sym_mixture_repeat1,
-  [4142] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(638), 1,
-      anon_sym_COMMA,
-    ACTIONS(641), 1,
-      anon_sym_RPAREN,
-    STATE(167), 1,
-      aux_sym_distribution_repeat1,
-  [4158] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(643), 3,
-      anon_sym_RBRACE,
-      anon_sym_intervention,
-      anon_sym_outcome,
-  [4170] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(627), 1,
-      anon_sym_COMMA,
-    ACTIONS(645), 1,
-      anon_sym_RBRACK,
-    STATE(155), 1,
-      aux_sym_measurement_repeat1,
-  [4186] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(647), 1,
-      anon_sym_COMMA,
-    ACTIONS(650), 1,
-      anon_sym_RPAREN,
-    STATE(170), 1,
-      aux_sym_errors_statement_repeat1,
-  [4202] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(652), 1,
-      sym_identifier,
-    ACTIONS(654), 1,
-      anon_sym_RPAREN,
-    STATE(158), 1,
-      sym_named_prior,
-  [4218] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(615), 1,
-      anon_sym_COMMA,
-    ACTIONS(656), 1,
-      anon_sym_RPAREN,
-    STATE(159), 1,
-      aux_sym_mixture_repeat1,
-  [4234] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(621), 1,
-      anon_sym_COMMA,
-    ACTIONS(658), 1,
-      anon_sym_RPAREN,
-    STATE(161), 1,
-      aux_sym_distribution_repeat1,
-  [4250] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(660), 1,
-      sym_integer,
-    STATE(75), 1,
-      sym_duration,
-  [4263] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(652), 1,
-      sym_identifier,
-    STATE(190), 1,
-      sym_named_prior,
-  [4276] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(662), 1,
-      sym_identifier,
-    ACTIONS(664), 1,
-      sym_glob,
-  [4289] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(666), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [4300] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(636), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [4311] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(668), 1,
-      anon_sym_RPAREN,
-    ACTIONS(670), 1,
-      sym_signed_number,
-  [4324] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(660), 1,
-      sym_integer,
-    STATE(80), 1,
-      sym_duration,
-  [4337] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(641), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [4348] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(660), 1,
-      sym_integer,
-    STATE(82), 1,
-      sym_duration,
-  [4361] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(672), 1,
-      anon_sym_LBRACE,
-    ACTIONS(674), 1,
-      anon_sym_from,
-  [4374] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(676), 2,
-      anon_sym_on,
-      anon_sym_of,
-  [4385] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      anon_sym_on,
-    ACTIONS(680), 1,
-      anon_sym_vs,
-  [4398] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(682), 1,
-      anon_sym_period,
     ACTIONS(684), 1,
-      anon_sym_periods,
-  [4411] = 4,
+      anon_sym_and,
+    STATE(165), 1,
+      aux_sym_conditions_repeat1,
+    ACTIONS(686), 5,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_after,
+      anon_sym_otherwise,
+  [4812] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(660), 1,
-      sym_integer,
-    STATE(113), 1,
-      sym_duration,
-  [4424] = 3,
+    ACTIONS(690), 1,
+      anon_sym_and,
+    STATE(165), 1,
+      aux_sym_conditions_repeat1,
+    ACTIONS(688), 5,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_after,
+      anon_sym_otherwise,
+  [4832] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(686), 2,
+    ACTIONS(695), 1,
+      anon_sym_COMMA,
+    STATE(166), 1,
+      aux_sym_scenario_entry_repeat1,
+    ACTIONS(693), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4852] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(613), 2,
+      anon_sym_mcid,
+      aux_sym_mcid_threshold_token1,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(276), 3,
       sym_mcid_threshold,
-      sym_signed_number,
-  [4435] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(688), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [4446] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(650), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [4457] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(690), 2,
-      anon_sym_lower,
-      anon_sym_higher,
-  [4468] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(625), 1,
-      anon_sym_P,
-    STATE(138), 1,
-      sym_condition,
-  [4481] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(692), 2,
-      anon_sym_pairs,
-      anon_sym_blocks,
-  [4492] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(694), 1,
-      anon_sym_on,
-    ACTIONS(696), 1,
-      anon_sym_of,
-  [4505] = 4,
+      sym__grid_value,
+      sym__signed_number,
+  [4872] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(698), 1,
-      anon_sym_LBRACE,
-    ACTIONS(700), 1,
-      sym_string,
-  [4518] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(605), 2,
-      anon_sym_COMMA,
-      anon_sym_RBRACK,
-  [4529] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(702), 1,
-      sym_number,
-    STATE(172), 1,
-      sym_mixture_component,
-  [4542] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(702), 1,
-      sym_number,
-    STATE(178), 1,
-      sym_mixture_component,
-  [4555] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(662), 1,
-      sym_identifier,
-    ACTIONS(704), 1,
-      sym_glob,
-  [4568] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(706), 2,
+      anon_sym_DOT,
+    ACTIONS(656), 6,
       anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4890] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(698), 1,
+      anon_sym_DOT,
+    ACTIONS(700), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4908] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(704), 1,
+      anon_sym_COMMA,
+    STATE(174), 1,
+      aux_sym_scenario_entry_repeat1,
+    ACTIONS(702), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4928] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
       sym_identifier,
-  [4579] = 3,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(108), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4948] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(708), 1,
-      anon_sym_if,
-  [4589] = 3,
+      anon_sym_unrecorded,
+    ACTIONS(706), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4966] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(710), 1,
-      sym_signed_number,
-  [4599] = 3,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(122), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4986] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(712), 1,
-      anon_sym_TILDE,
-  [4609] = 3,
+    ACTIONS(704), 1,
+      anon_sym_COMMA,
+    STATE(166), 1,
+      aux_sym_scenario_entry_repeat1,
+    ACTIONS(710), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5006] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(714), 1,
-      anon_sym_TILDE,
-  [4619] = 3,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(123), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5026] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(28), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5046] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(124), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5066] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(90), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5086] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(308), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5106] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(85), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5126] = 6,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(212), 1,
+      sym_quantity,
+    STATE(299), 1,
+      sym_scale,
+    STATE(396), 1,
+      sym_statement,
+    ACTIONS(329), 4,
+      anon_sym_effect,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+  [5148] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(121), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5168] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(613), 2,
+      anon_sym_mcid,
+      aux_sym_mcid_threshold_token1,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(318), 3,
+      sym_mcid_threshold,
+      sym__grid_value,
+      sym__signed_number,
+  [5188] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(132), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5208] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(113), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5228] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(29), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5248] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(14), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5268] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(96), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5288] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 1,
+      sym_identifier,
+    ACTIONS(680), 1,
+      anon_sym_mixture,
+    STATE(22), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5308] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(712), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5323] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(714), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5338] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(716), 1,
-      sym_string,
-  [4629] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(718), 1,
-      sym_identifier,
-  [4639] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_from,
     ACTIONS(720), 1,
-      sym_identifier,
-  [4649] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_fixed,
     ACTIONS(722), 1,
-      anon_sym_is,
-  [4659] = 3,
+      anon_sym_randomized,
+    STATE(92), 1,
+      sym_sequence_design,
+    ACTIONS(718), 2,
+      anon_sym_alternating,
+      anon_sym_counterbalanced,
+  [5361] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(724), 1,
-      sym_identifier,
-  [4669] = 3,
+    ACTIONS(706), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5376] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(726), 1,
-      anon_sym_from,
-  [4679] = 3,
+      anon_sym_COLON,
+    ACTIONS(724), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5393] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(728), 1,
-      sym_signed_number,
-  [4689] = 3,
+    ACTIONS(688), 6,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_after,
+      anon_sym_otherwise,
+      anon_sym_and,
+  [5408] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(730), 1,
-      sym_signed_integer,
-  [4699] = 3,
+    ACTIONS(728), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5423] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(732), 1,
-      sym_integer,
-  [4709] = 3,
+    ACTIONS(693), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5438] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(700), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5453] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(730), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5468] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(732), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5483] = 8,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(734), 1,
-      sym_identifier,
-  [4719] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_continuous,
     ACTIONS(736), 1,
-      anon_sym_TILDE,
-  [4729] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_binary,
     ACTIONS(738), 1,
-      anon_sym_LPAREN,
-  [4739] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_binomial,
     ACTIONS(740), 1,
-      anon_sym_TILDE,
-  [4749] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_count,
     ACTIONS(742), 1,
-      anon_sym_TILDE,
-  [4759] = 3,
+      anon_sym_ordinal,
+    STATE(144), 1,
+      sym_outcome_type,
+  [5508] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(744), 1,
-      anon_sym_LPAREN,
-  [4769] = 3,
+    ACTIONS(744), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5523] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(746), 1,
-      sym_signed_integer,
-  [4779] = 3,
+    ACTIONS(746), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5538] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(662), 1,
-      sym_identifier,
-  [4789] = 3,
+    ACTIONS(748), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5553] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(748), 1,
-      anon_sym_LBRACE,
-  [4799] = 3,
+    ACTIONS(750), 6,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_after,
+      anon_sym_otherwise,
+      anon_sym_and,
+  [5568] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(750), 1,
-      sym_integer,
-  [4809] = 3,
+    ACTIONS(752), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5583] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(752), 1,
-      sym_signed_number,
-  [4819] = 3,
+    STATE(266), 1,
+      sym_comparison,
+    ACTIONS(754), 2,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+    ACTIONS(756), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+  [5601] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(754), 1,
-      sym_signed_number,
-  [4829] = 3,
+    ACTIONS(758), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5615] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(756), 1,
-      ts_builtin_sym_end,
-  [4839] = 3,
+    ACTIONS(760), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5629] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(758), 1,
-      sym_signed_number,
-  [4849] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(760), 1,
-      anon_sym_period,
-  [4859] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(762), 1,
-      sym_identifier,
-  [4869] = 3,
+    ACTIONS(762), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5643] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(764), 1,
+      anon_sym_RBRACE,
+    ACTIONS(766), 2,
+      anon_sym_intervention,
+      anon_sym_outcome,
+    STATE(214), 2,
+      sym_name_mapping,
+      aux_sym_name_map_repeat1,
+  [5661] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(162), 1,
+      sym_comparison,
+    ACTIONS(754), 2,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+    ACTIONS(756), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+  [5679] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(88), 1,
+      sym_time_unit,
+    ACTIONS(768), 2,
       anon_sym_days,
-  [4879] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(766), 1,
-      sym_identifier,
-  [4889] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(768), 1,
-      sym_identifier,
-  [4899] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(770), 1,
-      sym_integer,
-  [4909] = 3,
+      anon_sym_weeks,
+    ACTIONS(770), 2,
+      anon_sym_day,
+      anon_sym_week,
+  [5697] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(772), 1,
-      anon_sym_RPAREN,
-  [4919] = 3,
+      anon_sym_RBRACE,
+    ACTIONS(766), 2,
+      anon_sym_intervention,
+      anon_sym_outcome,
+    STATE(222), 2,
+      sym_name_mapping,
+      aux_sym_name_map_repeat1,
+  [5715] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(774), 1,
-      anon_sym_TILDE,
-  [4929] = 3,
+    ACTIONS(774), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5729] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(776), 1,
-      anon_sym_on,
-  [4939] = 3,
+    STATE(94), 1,
+      sym_time_unit,
+    ACTIONS(768), 2,
+      anon_sym_days,
+      anon_sym_weeks,
+    ACTIONS(770), 2,
+      anon_sym_day,
+      anon_sym_week,
+  [5747] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(279), 1,
+      sym_comparison,
+    ACTIONS(754), 2,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+    ACTIONS(756), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+  [5765] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(778), 1,
-      sym_identifier,
-  [4949] = 3,
+      anon_sym_after,
+    ACTIONS(776), 4,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_otherwise,
+  [5781] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(780), 1,
-      anon_sym_COMMA,
-  [4959] = 3,
+    STATE(38), 1,
+      sym_time_unit,
+    ACTIONS(768), 2,
+      anon_sym_days,
+      anon_sym_weeks,
+    ACTIONS(770), 2,
+      anon_sym_day,
+      anon_sym_week,
+  [5799] = 6,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(782), 1,
-      anon_sym_TILDE,
-  [4969] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_per,
     ACTIONS(784), 1,
-      anon_sym_RPAREN,
-  [4979] = 3,
+      anon_sym_on,
+    STATE(149), 1,
+      sym_measurement,
+    ACTIONS(780), 2,
+      anon_sym_daily,
+      anon_sym_weekly,
+  [5819] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    ACTIONS(615), 1,
+      sym__negative_number,
     ACTIONS(786), 1,
-      sym_identifier,
-  [4989] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_RPAREN,
     ACTIONS(788), 1,
-      anon_sym_modelled,
-  [4999] = 3,
+      sym_number,
+    STATE(237), 1,
+      sym_mixture_component,
+    STATE(238), 1,
+      sym__signed_number,
+  [5841] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(790), 1,
+      anon_sym_RBRACE,
+    ACTIONS(792), 2,
+      anon_sym_intervention,
+      anon_sym_outcome,
+    STATE(222), 2,
+      sym_name_mapping,
+      aux_sym_name_map_repeat1,
+  [5859] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(795), 1,
       sym_identifier,
-  [5009] = 3,
+    ACTIONS(797), 1,
+      anon_sym_RBRACE,
+    STATE(231), 2,
+      sym_trial_field,
+      aux_sym_trial_block_repeat1,
+  [5876] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(792), 1,
-      anon_sym_LPAREN,
-  [5019] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(794), 1,
-      sym_string,
-  [5029] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(796), 1,
-      anon_sym_LPAREN,
-  [5039] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(798), 1,
-      sym_string,
-  [5049] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(800), 1,
-      sym_identifier,
-  [5059] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(802), 1,
-      anon_sym_EQ,
-  [5069] = 3,
+    ACTIONS(799), 1,
+      anon_sym_COMMA,
+    STATE(224), 1,
+      aux_sym_distribution_repeat1,
+    ACTIONS(802), 2,
+      anon_sym_RBRACK,
+      anon_sym_RPAREN,
+  [5893] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(804), 1,
-      anon_sym_LBRACE,
-  [5079] = 3,
+      anon_sym_RPAREN,
+    STATE(240), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [5910] = 6,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(806), 1,
-      sym_date,
-  [5089] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_recommend,
     ACTIONS(808), 1,
-      anon_sym_LBRACK,
-  [5099] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_stop,
     ACTIONS(810), 1,
-      sym_signed_number,
-  [5109] = 3,
+      anon_sym_inconclusive,
+    STATE(384), 1,
+      sym_simulated_event,
+  [5929] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(812), 1,
-      anon_sym_DOT_DOT,
-  [5119] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(814), 1,
       sym_identifier,
-  [5129] = 3,
+    ACTIONS(815), 1,
+      anon_sym_RBRACE,
+    STATE(227), 2,
+      sym_trial_field,
+      aux_sym_trial_block_repeat1,
+  [5946] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(816), 1,
-      anon_sym_RPAREN,
-  [5139] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(818), 1,
+    ACTIONS(817), 1,
       anon_sym_LBRACK,
-  [5149] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(820), 1,
-      anon_sym_inconclusive,
-  [5159] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(822), 1,
-      sym_identifier,
-  [5169] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(824), 1,
-      sym_identifier,
-  [5179] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(826), 1,
+    ACTIONS(819), 1,
       sym_integer,
-  [5189] = 3,
+    STATE(102), 2,
+      sym_duration,
+      sym_duration_list,
+  [5963] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(828), 1,
-      sym_signed_number,
-  [5199] = 3,
+    ACTIONS(821), 4,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_otherwise,
+  [5976] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(830), 1,
-      sym_integer,
-  [5209] = 3,
+    ACTIONS(823), 4,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_otherwise,
+  [5989] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(832), 1,
+    ACTIONS(795), 1,
       sym_identifier,
-  [5219] = 3,
+    ACTIONS(825), 1,
+      anon_sym_RBRACE,
+    STATE(227), 2,
+      sym_trial_field,
+      aux_sym_trial_block_repeat1,
+  [6006] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(834), 1,
-      anon_sym_LBRACE,
-  [5229] = 3,
+    ACTIONS(827), 4,
+      anon_sym_mcid,
+      aux_sym_mcid_threshold_token1,
+      sym_number,
+      sym__negative_number,
+  [6019] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(836), 1,
-      anon_sym_LBRACE,
-  [5239] = 3,
+    ACTIONS(829), 4,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_otherwise,
+  [6032] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(838), 1,
-      sym_identifier,
-  [5249] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(840), 1,
-      sym_identifier,
-  [5259] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(842), 1,
-      sym_string,
-  [5269] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(844), 1,
-      sym_signed_number,
-  [5279] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(846), 1,
-      sym_string,
-  [5289] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(848), 1,
-      anon_sym_COLON,
-  [5299] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(850), 1,
-      anon_sym_LBRACE,
-  [5309] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(852), 1,
-      anon_sym_if,
-  [5319] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(854), 1,
+    ACTIONS(831), 1,
+      anon_sym_COMMA,
+    ACTIONS(833), 1,
       anon_sym_RBRACK,
-  [5329] = 3,
+    STATE(267), 1,
+      aux_sym_sweep_entry_repeat1,
+  [6048] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(856), 1,
-      sym_string,
-  [5339] = 3,
+    ACTIONS(835), 3,
+      anon_sym_open,
+      anon_sym_single,
+      anon_sym_double,
+  [6060] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(858), 1,
+    ACTIONS(837), 1,
+      anon_sym_COLON,
+    ACTIONS(37), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [6074] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(839), 1,
+      anon_sym_COMMA,
+    ACTIONS(841), 1,
+      anon_sym_RPAREN,
+    STATE(252), 1,
+      aux_sym_mixture_repeat1,
+  [6090] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(843), 1,
+      anon_sym_COMMA,
+    ACTIONS(845), 1,
+      anon_sym_RPAREN,
+    STATE(254), 1,
+      aux_sym_distribution_repeat1,
+  [6106] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(847), 1,
       sym_identifier,
-  [5349] = 3,
+    ACTIONS(849), 1,
+      anon_sym_decay,
+    STATE(129), 1,
+      sym_carryover_decay,
+  [6122] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(692), 1,
-      sym_string,
-  [5359] = 3,
+    ACTIONS(843), 1,
+      anon_sym_COMMA,
+    ACTIONS(851), 1,
+      anon_sym_RPAREN,
+    STATE(257), 1,
+      aux_sym_distribution_repeat1,
+  [6138] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(860), 1,
-      sym_integer,
-  [5369] = 3,
+    ACTIONS(853), 1,
+      anon_sym_P,
+    STATE(159), 1,
+      sym_condition,
+    STATE(229), 1,
+      sym_conditions,
+  [6154] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(862), 1,
-      sym_integer,
-  [5379] = 3,
+    ACTIONS(853), 1,
+      anon_sym_P,
+    STATE(159), 1,
+      sym_condition,
+    STATE(218), 1,
+      sym_conditions,
+  [6170] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    STATE(346), 1,
+      sym_error_structure,
+    ACTIONS(855), 2,
+      anon_sym_independent,
+      anon_sym_ar1,
+  [6184] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(831), 1,
+      anon_sym_COMMA,
+    ACTIONS(857), 1,
+      anon_sym_RBRACK,
+    STATE(234), 1,
+      aux_sym_sweep_entry_repeat1,
+  [6200] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(857), 1,
+      anon_sym_RBRACK,
+    ACTIONS(859), 1,
+      anon_sym_COMMA,
+    STATE(285), 1,
+      aux_sym_duration_list_repeat1,
+  [6216] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(334), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6230] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(861), 1,
+      anon_sym_COMMA,
     ACTIONS(864), 1,
-      sym_signed_number,
-  [5389] = 3,
+      anon_sym_RBRACK,
+    STATE(247), 1,
+      aux_sym_duration_list_repeat1,
+  [6246] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(866), 1,
-      anon_sym_LBRACE,
-  [5399] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_COMMA,
     ACTIONS(868), 1,
-      anon_sym_LPAREN,
-  [5409] = 3,
+      anon_sym_RPAREN,
+    STATE(261), 1,
+      aux_sym_errors_statement_repeat1,
+  [6262] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    ACTIONS(866), 1,
+      anon_sym_COMMA,
     ACTIONS(870), 1,
-      anon_sym_LBRACE,
-  [5419] = 3,
+      anon_sym_RPAREN,
+    STATE(262), 1,
+      aux_sym_errors_statement_repeat1,
+  [6278] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    STATE(6), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6292] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(9), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6306] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(839), 1,
+      anon_sym_COMMA,
     ACTIONS(872), 1,
-      sym_identifier,
-  [5429] = 3,
+      anon_sym_RPAREN,
+    STATE(263), 1,
+      aux_sym_mixture_repeat1,
+  [6322] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    STATE(264), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6336] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(843), 1,
+      anon_sym_COMMA,
     ACTIONS(874), 1,
+      anon_sym_RPAREN,
+    STATE(224), 1,
+      aux_sym_distribution_repeat1,
+  [6352] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(7), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6366] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(10), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6380] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(843), 1,
+      anon_sym_COMMA,
+    ACTIONS(876), 1,
+      anon_sym_RPAREN,
+    STATE(224), 1,
+      aux_sym_distribution_repeat1,
+  [6396] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(878), 1,
+      sym_identifier,
+    ACTIONS(880), 1,
+      anon_sym_RPAREN,
+    STATE(249), 1,
+      sym_named_prior,
+  [6412] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(859), 1,
+      anon_sym_COMMA,
+    ACTIONS(882), 1,
+      anon_sym_RBRACK,
+    STATE(270), 1,
+      aux_sym_duration_list_repeat1,
+  [6428] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(150), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6442] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(866), 1,
+      anon_sym_COMMA,
+    ACTIONS(884), 1,
+      anon_sym_RPAREN,
+    STATE(271), 1,
+      aux_sym_errors_statement_repeat1,
+  [6458] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(866), 1,
+      anon_sym_COMMA,
+    ACTIONS(886), 1,
+      anon_sym_RPAREN,
+    STATE(271), 1,
+      aux_sym_errors_statement_repeat1,
+  [6474] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(888), 1,
+      anon_sym_COMMA,
+    ACTIONS(891), 1,
+      anon_sym_RPAREN,
+    STATE(263), 1,
+      aux_sym_mixture_repeat1,
+  [6490] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(802), 3,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+      anon_sym_RPAREN,
+  [6502] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(277), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6516] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(409), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6530] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(893), 1,
+      anon_sym_COMMA,
+    ACTIONS(896), 1,
+      anon_sym_RBRACK,
+    STATE(267), 1,
+      aux_sym_sweep_entry_repeat1,
+  [6546] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(898), 3,
+      anon_sym_RBRACE,
+      anon_sym_intervention,
+      anon_sym_outcome,
+  [6558] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(410), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6572] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(859), 1,
+      anon_sym_COMMA,
+    ACTIONS(900), 1,
+      anon_sym_RBRACK,
+    STATE(247), 1,
+      aux_sym_duration_list_repeat1,
+  [6588] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(902), 1,
+      anon_sym_COMMA,
+    ACTIONS(905), 1,
+      anon_sym_RPAREN,
+    STATE(271), 1,
+      aux_sym_errors_statement_repeat1,
+  [6604] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(11), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6618] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(907), 3,
+      anon_sym_periods,
+      anon_sym_pairs,
+      anon_sym_blocks,
+  [6630] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(12), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6644] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(859), 1,
+      anon_sym_COMMA,
+    ACTIONS(909), 1,
+      anon_sym_RBRACK,
+    STATE(247), 1,
+      aux_sym_duration_list_repeat1,
+  [6660] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(911), 1,
+      anon_sym_COMMA,
+    ACTIONS(913), 1,
+      anon_sym_RBRACK,
+    STATE(281), 1,
+      aux_sym_scenario_setting_repeat1,
+  [6676] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(843), 1,
+      anon_sym_COMMA,
+    ACTIONS(915), 1,
+      anon_sym_RBRACK,
+    STATE(282), 1,
+      aux_sym_distribution_repeat1,
+  [6692] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(859), 1,
+      anon_sym_COMMA,
+    ACTIONS(917), 1,
+      anon_sym_RBRACK,
+    STATE(275), 1,
+      aux_sym_duration_list_repeat1,
+  [6708] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(205), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6722] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(156), 1,
+      sym__signed_number,
+    ACTIONS(615), 2,
+      sym_number,
+      sym__negative_number,
+  [6736] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(911), 1,
+      anon_sym_COMMA,
+    ACTIONS(919), 1,
+      anon_sym_RBRACK,
+    STATE(284), 1,
+      aux_sym_scenario_setting_repeat1,
+  [6752] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(843), 1,
+      anon_sym_COMMA,
+    ACTIONS(921), 1,
+      anon_sym_RBRACK,
+    STATE(224), 1,
+      aux_sym_distribution_repeat1,
+  [6768] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(878), 1,
+      sym_identifier,
+    ACTIONS(923), 1,
+      anon_sym_RPAREN,
+    STATE(248), 1,
+      sym_named_prior,
+  [6784] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(925), 1,
+      anon_sym_COMMA,
+    ACTIONS(928), 1,
+      anon_sym_RBRACK,
+    STATE(284), 1,
+      aux_sym_scenario_setting_repeat1,
+  [6800] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(833), 1,
+      anon_sym_RBRACK,
+    ACTIONS(859), 1,
+      anon_sym_COMMA,
+    STATE(247), 1,
+      aux_sym_duration_list_repeat1,
+  [6816] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(930), 2,
+      anon_sym_RBRACE,
+      sym_identifier,
+  [6827] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(932), 1,
+      sym_identifier,
+    ACTIONS(934), 1,
+      sym_glob,
+  [6840] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(819), 1,
+      sym_integer,
+    STATE(119), 1,
+      sym_duration,
+  [6853] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(819), 1,
+      sym_integer,
+    STATE(97), 1,
+      sym_duration,
+  [6866] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(936), 1,
+      anon_sym_on,
+    ACTIONS(938), 1,
+      anon_sym_vs,
+  [6879] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(940), 1,
+      sym_number,
+    STATE(301), 1,
+      sym_mixture_component,
+  [6892] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(942), 1,
+      anon_sym_LBRACE,
+    ACTIONS(944), 1,
+      sym_string,
+  [6905] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(946), 1,
+      anon_sym_of,
+    ACTIONS(948), 1,
+      anon_sym_on,
+  [6918] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(853), 1,
+      anon_sym_P,
+    STATE(195), 1,
+      sym_condition,
+  [6931] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(950), 2,
+      anon_sym_of,
+      anon_sym_on,
+  [6942] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(819), 1,
+      sym_integer,
+    STATE(244), 1,
+      sym_duration,
+  [6955] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(819), 1,
+      sym_integer,
+    STATE(307), 1,
+      sym_duration,
+  [6968] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(878), 1,
+      sym_identifier,
+    STATE(309), 1,
+      sym_named_prior,
+  [6981] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(952), 1,
+      anon_sym_of,
+    ACTIONS(954), 1,
+      anon_sym_on,
+  [6994] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(956), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7005] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(891), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7016] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(958), 1,
+      anon_sym_in,
+    ACTIONS(960), 1,
+      anon_sym_EQ,
+  [7029] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(962), 1,
+      anon_sym_period,
+    ACTIONS(964), 1,
+      anon_sym_cycles,
+  [7042] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(966), 1,
+      anon_sym_period,
+    ACTIONS(968), 1,
+      anon_sym_periods,
+  [7055] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(970), 2,
+      anon_sym_in,
+      anon_sym_EQ,
+  [7066] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(972), 2,
+      sym_identifier,
+      sym_integer,
+  [7077] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(896), 2,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+  [7088] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(974), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7099] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(905), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7110] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(932), 1,
+      sym_identifier,
+    ACTIONS(976), 1,
+      sym_glob,
+  [7123] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(978), 1,
+      anon_sym_LBRACE,
+    ACTIONS(980), 1,
+      anon_sym_from,
+  [7136] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(864), 2,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+  [7147] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(982), 2,
+      anon_sym_lower,
+      anon_sym_higher,
+  [7158] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(984), 2,
+      anon_sym_in,
+      anon_sym_EQ,
+  [7169] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(986), 1,
+      anon_sym_TILDE,
+    ACTIONS(988), 1,
+      anon_sym_LPAREN,
+  [7182] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(819), 1,
+      sym_integer,
+    STATE(103), 1,
+      sym_duration,
+  [7195] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(990), 1,
+      anon_sym_TILDE,
+    ACTIONS(992), 1,
+      sym_standardised,
+  [7208] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(928), 2,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+  [7219] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(994), 1,
+      anon_sym_TILDE,
+  [7229] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(996), 1,
+      anon_sym_per,
+  [7239] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(998), 1,
+      anon_sym_TILDE,
+  [7249] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1000), 1,
+      ts_builtin_sym_end,
+  [7259] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1002), 1,
+      sym_integer,
+  [7269] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1004), 1,
+      anon_sym_LBRACK,
+  [7279] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1006), 1,
+      anon_sym_LPAREN,
+  [7289] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1008), 1,
+      anon_sym_RPAREN,
+  [7299] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1010), 1,
+      anon_sym_RPAREN,
+  [7309] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1012), 1,
+      anon_sym_LBRACE,
+  [7319] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1014), 1,
+      anon_sym_from,
+  [7329] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1016), 1,
+      sym_integer,
+  [7339] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1018), 1,
+      anon_sym_LPAREN,
+  [7349] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(948), 1,
+      anon_sym_on,
+  [7359] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1020), 1,
+      sym_identifier,
+  [7369] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1022), 1,
+      anon_sym_COMMA,
+  [7379] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1024), 1,
+      anon_sym_LBRACK,
+  [7389] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1026), 1,
+      sym_number,
+  [7399] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1028), 1,
+      anon_sym_LBRACK,
+  [7409] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1030), 1,
+      anon_sym_LPAREN,
+  [7419] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1032), 1,
+      sym_identifier,
+  [7429] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1034), 1,
+      sym_number,
+  [7439] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1036), 1,
+      sym_number,
+  [7449] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1038), 1,
+      sym_identifier,
+  [7459] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(932), 1,
+      sym_identifier,
+  [7469] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1040), 1,
+      anon_sym_modelled,
+  [7479] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1042), 1,
+      anon_sym_excluded,
+  [7489] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1044), 1,
+      anon_sym_LPAREN,
+  [7499] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1046), 1,
+      anon_sym_if,
+  [7509] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(907), 1,
+      anon_sym_data,
+  [7519] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1048), 1,
+      sym_string,
+  [7529] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1050), 1,
+      sym_identifier,
+  [7539] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1052), 1,
+      anon_sym_TILDE,
+  [7549] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(837), 1,
+      anon_sym_COLON,
+  [7559] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1054), 1,
+      anon_sym_TILDE,
+  [7569] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1056), 1,
+      sym_identifier,
+  [7579] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1058), 1,
+      sym_identifier,
+  [7589] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1060), 1,
+      sym_identifier,
+  [7599] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1062), 1,
+      sym_integer,
+  [7609] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1064), 1,
+      anon_sym_LBRACE,
+  [7619] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1066), 1,
+      anon_sym_of,
+  [7629] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1068), 1,
+      sym_identifier,
+  [7639] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1070), 1,
+      sym_signed_integer,
+  [7649] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1072), 1,
+      anon_sym_P,
+  [7659] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1074), 1,
+      anon_sym_RPAREN,
+  [7669] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1076), 1,
+      anon_sym_LBRACK,
+  [7679] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1078), 1,
+      sym_identifier,
+  [7689] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1080), 1,
+      sym_identifier,
+  [7699] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1082), 1,
+      sym_identifier,
+  [7709] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1084), 1,
+      anon_sym_on,
+  [7719] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(946), 1,
+      anon_sym_of,
+  [7729] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1086), 1,
+      anon_sym_period,
+  [7739] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1088), 1,
+      sym_identifier,
+  [7749] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1090), 1,
       anon_sym_early,
+  [7759] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1092), 1,
+      anon_sym_period,
+  [7769] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1094), 1,
+      anon_sym_days,
+  [7779] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1096), 1,
+      anon_sym_early,
+  [7789] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1098), 1,
+      anon_sym_LBRACE,
+  [7799] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1100), 1,
+      anon_sym_LBRACE,
+  [7809] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1102), 1,
+      anon_sym_DOT,
+  [7819] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1104), 1,
+      anon_sym_LBRACE,
+  [7829] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(907), 1,
+      sym_string,
+  [7839] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1106), 1,
+      anon_sym_RPAREN,
+  [7849] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1108), 1,
+      anon_sym_inconclusive,
+  [7859] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1110), 1,
+      anon_sym_LBRACK,
+  [7869] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1112), 1,
+      anon_sym_RPAREN,
+  [7879] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1114), 1,
+      anon_sym_days,
+  [7889] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1116), 1,
+      sym_integer,
+  [7899] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1118), 1,
+      anon_sym_EQ,
+  [7909] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1120), 1,
+      anon_sym_is,
+  [7919] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1122), 1,
+      anon_sym_if,
+  [7929] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1124), 1,
+      sym_identifier,
+  [7939] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1126), 1,
+      sym_identifier,
+  [7949] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1128), 1,
+      anon_sym_TILDE,
+  [7959] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1130), 1,
+      sym_identifier,
+  [7969] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1132), 1,
+      sym_identifier,
+  [7979] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1134), 1,
+      sym_string,
+  [7989] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1136), 1,
+      anon_sym_RPAREN,
+  [7999] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1138), 1,
+      sym_integer,
+  [8009] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1140), 1,
+      anon_sym_TILDE,
+  [8019] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1142), 1,
+      sym_identifier,
+  [8029] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1144), 1,
+      sym_integer,
+  [8039] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1146), 1,
+      sym_identifier,
+  [8049] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1148), 1,
+      sym_identifier,
+  [8059] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1150), 1,
+      sym_identifier,
+  [8069] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1152), 1,
+      sym_signed_integer,
+  [8079] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1154), 1,
+      sym_integer,
+  [8089] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1156), 1,
+      sym_integer,
+  [8099] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1158), 1,
+      sym_identifier,
+  [8109] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1160), 1,
+      sym_identifier,
+  [8119] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1162), 1,
+      anon_sym_under,
+  [8129] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1164), 1,
+      anon_sym_RBRACK,
+  [8139] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1166), 1,
+      sym_identifier,
+  [8149] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1168), 1,
+      sym_integer,
+  [8159] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1170), 1,
+      anon_sym_DOT_DOT,
+  [8169] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1172), 1,
+      sym_date,
+  [8179] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1174), 1,
+      sym_identifier,
+  [8189] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1176), 1,
+      anon_sym_LBRACE,
+  [8199] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1178), 1,
+      anon_sym_RPAREN,
+  [8209] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1180), 1,
+      anon_sym_LPAREN,
+  [8219] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1182), 1,
+      sym_string,
+  [8229] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1184), 1,
+      sym_integer,
+  [8239] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1186), 1,
+      anon_sym_on,
+  [8249] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1188), 1,
+      sym_identifier,
+  [8259] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1190), 1,
+      sym_string,
+  [8269] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1192), 1,
+      sym_identifier,
+  [8279] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1194), 1,
+      sym_identifier,
+  [8289] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1196), 1,
+      anon_sym_TILDE,
+  [8299] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1198), 1,
+      sym_string,
+  [8309] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1200), 1,
+      anon_sym_TILDE,
+  [8319] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1202), 1,
+      sym_integer,
+  [8329] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1204), 1,
+      sym_identifier,
+  [8339] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1206), 1,
+      sym_integer,
+  [8349] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1208), 1,
+      anon_sym_TILDE,
+  [8359] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1210), 1,
+      sym_identifier,
+  [8369] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1212), 1,
+      sym_string,
+  [8379] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1214), 1,
+      anon_sym_LBRACE,
+  [8389] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1216), 1,
+      anon_sym_LBRACE,
+  [8399] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1218), 1,
+      anon_sym_DOT_DOT,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(2)] = 0,
-  [SMALL_STATE(3)] = 62,
-  [SMALL_STATE(4)] = 124,
-  [SMALL_STATE(5)] = 186,
-  [SMALL_STATE(6)] = 248,
-  [SMALL_STATE(7)] = 290,
-  [SMALL_STATE(8)] = 329,
-  [SMALL_STATE(9)] = 368,
-  [SMALL_STATE(10)] = 426,
-  [SMALL_STATE(11)] = 484,
-  [SMALL_STATE(12)] = 542,
-  [SMALL_STATE(13)] = 600,
-  [SMALL_STATE(14)] = 658,
-  [SMALL_STATE(15)] = 716,
-  [SMALL_STATE(16)] = 774,
-  [SMALL_STATE(17)] = 810,
-  [SMALL_STATE(18)] = 846,
-  [SMALL_STATE(19)] = 879,
-  [SMALL_STATE(20)] = 912,
-  [SMALL_STATE(21)] = 945,
-  [SMALL_STATE(22)] = 978,
-  [SMALL_STATE(23)] = 1011,
-  [SMALL_STATE(24)] = 1044,
-  [SMALL_STATE(25)] = 1077,
-  [SMALL_STATE(26)] = 1110,
-  [SMALL_STATE(27)] = 1139,
-  [SMALL_STATE(28)] = 1168,
-  [SMALL_STATE(29)] = 1210,
-  [SMALL_STATE(30)] = 1252,
+  [SMALL_STATE(3)] = 64,
+  [SMALL_STATE(4)] = 111,
+  [SMALL_STATE(5)] = 158,
+  [SMALL_STATE(6)] = 202,
+  [SMALL_STATE(7)] = 246,
+  [SMALL_STATE(8)] = 290,
+  [SMALL_STATE(9)] = 334,
+  [SMALL_STATE(10)] = 375,
+  [SMALL_STATE(11)] = 416,
+  [SMALL_STATE(12)] = 457,
+  [SMALL_STATE(13)] = 498,
+  [SMALL_STATE(14)] = 564,
+  [SMALL_STATE(15)] = 602,
+  [SMALL_STATE(16)] = 668,
+  [SMALL_STATE(17)] = 706,
+  [SMALL_STATE(18)] = 772,
+  [SMALL_STATE(19)] = 810,
+  [SMALL_STATE(20)] = 848,
+  [SMALL_STATE(21)] = 886,
+  [SMALL_STATE(22)] = 924,
+  [SMALL_STATE(23)] = 962,
+  [SMALL_STATE(24)] = 1000,
+  [SMALL_STATE(25)] = 1038,
+  [SMALL_STATE(26)] = 1076,
+  [SMALL_STATE(27)] = 1114,
+  [SMALL_STATE(28)] = 1152,
+  [SMALL_STATE(29)] = 1190,
+  [SMALL_STATE(30)] = 1228,
   [SMALL_STATE(31)] = 1294,
-  [SMALL_STATE(32)] = 1322,
-  [SMALL_STATE(33)] = 1360,
-  [SMALL_STATE(34)] = 1388,
-  [SMALL_STATE(35)] = 1426,
-  [SMALL_STATE(36)] = 1462,
-  [SMALL_STATE(37)] = 1500,
-  [SMALL_STATE(38)] = 1538,
-  [SMALL_STATE(39)] = 1566,
-  [SMALL_STATE(40)] = 1604,
-  [SMALL_STATE(41)] = 1640,
-  [SMALL_STATE(42)] = 1668,
-  [SMALL_STATE(43)] = 1704,
-  [SMALL_STATE(44)] = 1732,
-  [SMALL_STATE(45)] = 1757,
-  [SMALL_STATE(46)] = 1780,
-  [SMALL_STATE(47)] = 1802,
-  [SMALL_STATE(48)] = 1824,
-  [SMALL_STATE(49)] = 1846,
-  [SMALL_STATE(50)] = 1868,
-  [SMALL_STATE(51)] = 1890,
-  [SMALL_STATE(52)] = 1912,
-  [SMALL_STATE(53)] = 1934,
-  [SMALL_STATE(54)] = 1956,
-  [SMALL_STATE(55)] = 1978,
-  [SMALL_STATE(56)] = 2000,
-  [SMALL_STATE(57)] = 2022,
-  [SMALL_STATE(58)] = 2044,
-  [SMALL_STATE(59)] = 2066,
-  [SMALL_STATE(60)] = 2088,
-  [SMALL_STATE(61)] = 2110,
-  [SMALL_STATE(62)] = 2132,
-  [SMALL_STATE(63)] = 2154,
-  [SMALL_STATE(64)] = 2176,
-  [SMALL_STATE(65)] = 2198,
-  [SMALL_STATE(66)] = 2220,
-  [SMALL_STATE(67)] = 2242,
-  [SMALL_STATE(68)] = 2264,
-  [SMALL_STATE(69)] = 2286,
-  [SMALL_STATE(70)] = 2308,
-  [SMALL_STATE(71)] = 2330,
-  [SMALL_STATE(72)] = 2352,
-  [SMALL_STATE(73)] = 2374,
-  [SMALL_STATE(74)] = 2397,
-  [SMALL_STATE(75)] = 2420,
-  [SMALL_STATE(76)] = 2443,
-  [SMALL_STATE(77)] = 2466,
-  [SMALL_STATE(78)] = 2489,
-  [SMALL_STATE(79)] = 2512,
-  [SMALL_STATE(80)] = 2535,
-  [SMALL_STATE(81)] = 2558,
-  [SMALL_STATE(82)] = 2581,
-  [SMALL_STATE(83)] = 2604,
-  [SMALL_STATE(84)] = 2627,
-  [SMALL_STATE(85)] = 2650,
-  [SMALL_STATE(86)] = 2673,
-  [SMALL_STATE(87)] = 2696,
-  [SMALL_STATE(88)] = 2719,
-  [SMALL_STATE(89)] = 2742,
-  [SMALL_STATE(90)] = 2765,
-  [SMALL_STATE(91)] = 2791,
-  [SMALL_STATE(92)] = 2811,
-  [SMALL_STATE(93)] = 2837,
-  [SMALL_STATE(94)] = 2857,
-  [SMALL_STATE(95)] = 2883,
-  [SMALL_STATE(96)] = 2900,
-  [SMALL_STATE(97)] = 2917,
-  [SMALL_STATE(98)] = 2934,
-  [SMALL_STATE(99)] = 2951,
-  [SMALL_STATE(100)] = 2968,
-  [SMALL_STATE(101)] = 2985,
-  [SMALL_STATE(102)] = 3002,
-  [SMALL_STATE(103)] = 3019,
-  [SMALL_STATE(104)] = 3036,
-  [SMALL_STATE(105)] = 3053,
-  [SMALL_STATE(106)] = 3070,
-  [SMALL_STATE(107)] = 3087,
-  [SMALL_STATE(108)] = 3104,
-  [SMALL_STATE(109)] = 3121,
-  [SMALL_STATE(110)] = 3138,
-  [SMALL_STATE(111)] = 3155,
-  [SMALL_STATE(112)] = 3172,
-  [SMALL_STATE(113)] = 3189,
-  [SMALL_STATE(114)] = 3206,
-  [SMALL_STATE(115)] = 3223,
-  [SMALL_STATE(116)] = 3240,
-  [SMALL_STATE(117)] = 3257,
-  [SMALL_STATE(118)] = 3274,
-  [SMALL_STATE(119)] = 3291,
-  [SMALL_STATE(120)] = 3308,
-  [SMALL_STATE(121)] = 3328,
-  [SMALL_STATE(122)] = 3348,
-  [SMALL_STATE(123)] = 3368,
-  [SMALL_STATE(124)] = 3388,
-  [SMALL_STATE(125)] = 3408,
-  [SMALL_STATE(126)] = 3428,
-  [SMALL_STATE(127)] = 3448,
-  [SMALL_STATE(128)] = 3468,
-  [SMALL_STATE(129)] = 3488,
-  [SMALL_STATE(130)] = 3508,
-  [SMALL_STATE(131)] = 3530,
-  [SMALL_STATE(132)] = 3550,
-  [SMALL_STATE(133)] = 3570,
-  [SMALL_STATE(134)] = 3590,
-  [SMALL_STATE(135)] = 3610,
-  [SMALL_STATE(136)] = 3630,
-  [SMALL_STATE(137)] = 3652,
-  [SMALL_STATE(138)] = 3667,
-  [SMALL_STATE(139)] = 3682,
-  [SMALL_STATE(140)] = 3700,
-  [SMALL_STATE(141)] = 3720,
-  [SMALL_STATE(142)] = 3738,
-  [SMALL_STATE(143)] = 3756,
-  [SMALL_STATE(144)] = 3778,
-  [SMALL_STATE(145)] = 3796,
-  [SMALL_STATE(146)] = 3814,
-  [SMALL_STATE(147)] = 3834,
-  [SMALL_STATE(148)] = 3850,
-  [SMALL_STATE(149)] = 3868,
-  [SMALL_STATE(150)] = 3885,
-  [SMALL_STATE(151)] = 3898,
-  [SMALL_STATE(152)] = 3915,
-  [SMALL_STATE(153)] = 3928,
-  [SMALL_STATE(154)] = 3941,
-  [SMALL_STATE(155)] = 3958,
-  [SMALL_STATE(156)] = 3974,
-  [SMALL_STATE(157)] = 3986,
-  [SMALL_STATE(158)] = 4000,
-  [SMALL_STATE(159)] = 4016,
-  [SMALL_STATE(160)] = 4032,
-  [SMALL_STATE(161)] = 4046,
-  [SMALL_STATE(162)] = 4062,
-  [SMALL_STATE(163)] = 4078,
-  [SMALL_STATE(164)] = 4094,
-  [SMALL_STATE(165)] = 4110,
-  [SMALL_STATE(166)] = 4126,
-  [SMALL_STATE(167)] = 4142,
-  [SMALL_STATE(168)] = 4158,
-  [SMALL_STATE(169)] = 4170,
-  [SMALL_STATE(170)] = 4186,
-  [SMALL_STATE(171)] = 4202,
-  [SMALL_STATE(172)] = 4218,
-  [SMALL_STATE(173)] = 4234,
-  [SMALL_STATE(174)] = 4250,
-  [SMALL_STATE(175)] = 4263,
-  [SMALL_STATE(176)] = 4276,
-  [SMALL_STATE(177)] = 4289,
-  [SMALL_STATE(178)] = 4300,
-  [SMALL_STATE(179)] = 4311,
-  [SMALL_STATE(180)] = 4324,
-  [SMALL_STATE(181)] = 4337,
-  [SMALL_STATE(182)] = 4348,
-  [SMALL_STATE(183)] = 4361,
-  [SMALL_STATE(184)] = 4374,
-  [SMALL_STATE(185)] = 4385,
-  [SMALL_STATE(186)] = 4398,
-  [SMALL_STATE(187)] = 4411,
-  [SMALL_STATE(188)] = 4424,
-  [SMALL_STATE(189)] = 4435,
-  [SMALL_STATE(190)] = 4446,
-  [SMALL_STATE(191)] = 4457,
-  [SMALL_STATE(192)] = 4468,
-  [SMALL_STATE(193)] = 4481,
-  [SMALL_STATE(194)] = 4492,
-  [SMALL_STATE(195)] = 4505,
-  [SMALL_STATE(196)] = 4518,
-  [SMALL_STATE(197)] = 4529,
-  [SMALL_STATE(198)] = 4542,
-  [SMALL_STATE(199)] = 4555,
-  [SMALL_STATE(200)] = 4568,
-  [SMALL_STATE(201)] = 4579,
-  [SMALL_STATE(202)] = 4589,
-  [SMALL_STATE(203)] = 4599,
-  [SMALL_STATE(204)] = 4609,
-  [SMALL_STATE(205)] = 4619,
-  [SMALL_STATE(206)] = 4629,
-  [SMALL_STATE(207)] = 4639,
-  [SMALL_STATE(208)] = 4649,
-  [SMALL_STATE(209)] = 4659,
-  [SMALL_STATE(210)] = 4669,
-  [SMALL_STATE(211)] = 4679,
-  [SMALL_STATE(212)] = 4689,
-  [SMALL_STATE(213)] = 4699,
-  [SMALL_STATE(214)] = 4709,
-  [SMALL_STATE(215)] = 4719,
-  [SMALL_STATE(216)] = 4729,
-  [SMALL_STATE(217)] = 4739,
-  [SMALL_STATE(218)] = 4749,
-  [SMALL_STATE(219)] = 4759,
-  [SMALL_STATE(220)] = 4769,
-  [SMALL_STATE(221)] = 4779,
-  [SMALL_STATE(222)] = 4789,
-  [SMALL_STATE(223)] = 4799,
-  [SMALL_STATE(224)] = 4809,
-  [SMALL_STATE(225)] = 4819,
-  [SMALL_STATE(226)] = 4829,
-  [SMALL_STATE(227)] = 4839,
-  [SMALL_STATE(228)] = 4849,
-  [SMALL_STATE(229)] = 4859,
-  [SMALL_STATE(230)] = 4869,
-  [SMALL_STATE(231)] = 4879,
-  [SMALL_STATE(232)] = 4889,
-  [SMALL_STATE(233)] = 4899,
-  [SMALL_STATE(234)] = 4909,
-  [SMALL_STATE(235)] = 4919,
-  [SMALL_STATE(236)] = 4929,
-  [SMALL_STATE(237)] = 4939,
-  [SMALL_STATE(238)] = 4949,
-  [SMALL_STATE(239)] = 4959,
-  [SMALL_STATE(240)] = 4969,
-  [SMALL_STATE(241)] = 4979,
-  [SMALL_STATE(242)] = 4989,
-  [SMALL_STATE(243)] = 4999,
-  [SMALL_STATE(244)] = 5009,
-  [SMALL_STATE(245)] = 5019,
-  [SMALL_STATE(246)] = 5029,
-  [SMALL_STATE(247)] = 5039,
-  [SMALL_STATE(248)] = 5049,
-  [SMALL_STATE(249)] = 5059,
-  [SMALL_STATE(250)] = 5069,
-  [SMALL_STATE(251)] = 5079,
-  [SMALL_STATE(252)] = 5089,
-  [SMALL_STATE(253)] = 5099,
-  [SMALL_STATE(254)] = 5109,
-  [SMALL_STATE(255)] = 5119,
-  [SMALL_STATE(256)] = 5129,
-  [SMALL_STATE(257)] = 5139,
-  [SMALL_STATE(258)] = 5149,
-  [SMALL_STATE(259)] = 5159,
-  [SMALL_STATE(260)] = 5169,
-  [SMALL_STATE(261)] = 5179,
-  [SMALL_STATE(262)] = 5189,
-  [SMALL_STATE(263)] = 5199,
-  [SMALL_STATE(264)] = 5209,
-  [SMALL_STATE(265)] = 5219,
-  [SMALL_STATE(266)] = 5229,
-  [SMALL_STATE(267)] = 5239,
-  [SMALL_STATE(268)] = 5249,
-  [SMALL_STATE(269)] = 5259,
-  [SMALL_STATE(270)] = 5269,
-  [SMALL_STATE(271)] = 5279,
-  [SMALL_STATE(272)] = 5289,
-  [SMALL_STATE(273)] = 5299,
-  [SMALL_STATE(274)] = 5309,
-  [SMALL_STATE(275)] = 5319,
-  [SMALL_STATE(276)] = 5329,
-  [SMALL_STATE(277)] = 5339,
-  [SMALL_STATE(278)] = 5349,
-  [SMALL_STATE(279)] = 5359,
-  [SMALL_STATE(280)] = 5369,
-  [SMALL_STATE(281)] = 5379,
-  [SMALL_STATE(282)] = 5389,
-  [SMALL_STATE(283)] = 5399,
-  [SMALL_STATE(284)] = 5409,
-  [SMALL_STATE(285)] = 5419,
-  [SMALL_STATE(286)] = 5429,
+  [SMALL_STATE(32)] = 1356,
+  [SMALL_STATE(33)] = 1418,
+  [SMALL_STATE(34)] = 1480,
+  [SMALL_STATE(35)] = 1542,
+  [SMALL_STATE(36)] = 1604,
+  [SMALL_STATE(37)] = 1666,
+  [SMALL_STATE(38)] = 1728,
+  [SMALL_STATE(39)] = 1763,
+  [SMALL_STATE(40)] = 1798,
+  [SMALL_STATE(41)] = 1852,
+  [SMALL_STATE(42)] = 1906,
+  [SMALL_STATE(43)] = 1960,
+  [SMALL_STATE(44)] = 1989,
+  [SMALL_STATE(45)] = 2018,
+  [SMALL_STATE(46)] = 2047,
+  [SMALL_STATE(47)] = 2076,
+  [SMALL_STATE(48)] = 2105,
+  [SMALL_STATE(49)] = 2143,
+  [SMALL_STATE(50)] = 2179,
+  [SMALL_STATE(51)] = 2217,
+  [SMALL_STATE(52)] = 2255,
+  [SMALL_STATE(53)] = 2293,
+  [SMALL_STATE(54)] = 2329,
+  [SMALL_STATE(55)] = 2365,
+  [SMALL_STATE(56)] = 2403,
+  [SMALL_STATE(57)] = 2429,
+  [SMALL_STATE(58)] = 2453,
+  [SMALL_STATE(59)] = 2476,
+  [SMALL_STATE(60)] = 2499,
+  [SMALL_STATE(61)] = 2522,
+  [SMALL_STATE(62)] = 2545,
+  [SMALL_STATE(63)] = 2568,
+  [SMALL_STATE(64)] = 2591,
+  [SMALL_STATE(65)] = 2614,
+  [SMALL_STATE(66)] = 2637,
+  [SMALL_STATE(67)] = 2660,
+  [SMALL_STATE(68)] = 2683,
+  [SMALL_STATE(69)] = 2706,
+  [SMALL_STATE(70)] = 2729,
+  [SMALL_STATE(71)] = 2752,
+  [SMALL_STATE(72)] = 2775,
+  [SMALL_STATE(73)] = 2798,
+  [SMALL_STATE(74)] = 2821,
+  [SMALL_STATE(75)] = 2844,
+  [SMALL_STATE(76)] = 2867,
+  [SMALL_STATE(77)] = 2890,
+  [SMALL_STATE(78)] = 2913,
+  [SMALL_STATE(79)] = 2936,
+  [SMALL_STATE(80)] = 2959,
+  [SMALL_STATE(81)] = 2982,
+  [SMALL_STATE(82)] = 3005,
+  [SMALL_STATE(83)] = 3028,
+  [SMALL_STATE(84)] = 3051,
+  [SMALL_STATE(85)] = 3074,
+  [SMALL_STATE(86)] = 3097,
+  [SMALL_STATE(87)] = 3120,
+  [SMALL_STATE(88)] = 3144,
+  [SMALL_STATE(89)] = 3168,
+  [SMALL_STATE(90)] = 3192,
+  [SMALL_STATE(91)] = 3218,
+  [SMALL_STATE(92)] = 3242,
+  [SMALL_STATE(93)] = 3266,
+  [SMALL_STATE(94)] = 3290,
+  [SMALL_STATE(95)] = 3314,
+  [SMALL_STATE(96)] = 3350,
+  [SMALL_STATE(97)] = 3376,
+  [SMALL_STATE(98)] = 3400,
+  [SMALL_STATE(99)] = 3424,
+  [SMALL_STATE(100)] = 3448,
+  [SMALL_STATE(101)] = 3472,
+  [SMALL_STATE(102)] = 3496,
+  [SMALL_STATE(103)] = 3520,
+  [SMALL_STATE(104)] = 3544,
+  [SMALL_STATE(105)] = 3568,
+  [SMALL_STATE(106)] = 3592,
+  [SMALL_STATE(107)] = 3628,
+  [SMALL_STATE(108)] = 3651,
+  [SMALL_STATE(109)] = 3674,
+  [SMALL_STATE(110)] = 3697,
+  [SMALL_STATE(111)] = 3720,
+  [SMALL_STATE(112)] = 3750,
+  [SMALL_STATE(113)] = 3770,
+  [SMALL_STATE(114)] = 3790,
+  [SMALL_STATE(115)] = 3810,
+  [SMALL_STATE(116)] = 3830,
+  [SMALL_STATE(117)] = 3850,
+  [SMALL_STATE(118)] = 3880,
+  [SMALL_STATE(119)] = 3900,
+  [SMALL_STATE(120)] = 3920,
+  [SMALL_STATE(121)] = 3940,
+  [SMALL_STATE(122)] = 3960,
+  [SMALL_STATE(123)] = 3980,
+  [SMALL_STATE(124)] = 4000,
+  [SMALL_STATE(125)] = 4020,
+  [SMALL_STATE(126)] = 4040,
+  [SMALL_STATE(127)] = 4070,
+  [SMALL_STATE(128)] = 4090,
+  [SMALL_STATE(129)] = 4110,
+  [SMALL_STATE(130)] = 4130,
+  [SMALL_STATE(131)] = 4150,
+  [SMALL_STATE(132)] = 4170,
+  [SMALL_STATE(133)] = 4190,
+  [SMALL_STATE(134)] = 4223,
+  [SMALL_STATE(135)] = 4246,
+  [SMALL_STATE(136)] = 4266,
+  [SMALL_STATE(137)] = 4292,
+  [SMALL_STATE(138)] = 4318,
+  [SMALL_STATE(139)] = 4344,
+  [SMALL_STATE(140)] = 4361,
+  [SMALL_STATE(141)] = 4378,
+  [SMALL_STATE(142)] = 4395,
+  [SMALL_STATE(143)] = 4412,
+  [SMALL_STATE(144)] = 4429,
+  [SMALL_STATE(145)] = 4446,
+  [SMALL_STATE(146)] = 4463,
+  [SMALL_STATE(147)] = 4480,
+  [SMALL_STATE(148)] = 4497,
+  [SMALL_STATE(149)] = 4514,
+  [SMALL_STATE(150)] = 4531,
+  [SMALL_STATE(151)] = 4548,
+  [SMALL_STATE(152)] = 4565,
+  [SMALL_STATE(153)] = 4582,
+  [SMALL_STATE(154)] = 4599,
+  [SMALL_STATE(155)] = 4616,
+  [SMALL_STATE(156)] = 4633,
+  [SMALL_STATE(157)] = 4650,
+  [SMALL_STATE(158)] = 4670,
+  [SMALL_STATE(159)] = 4690,
+  [SMALL_STATE(160)] = 4710,
+  [SMALL_STATE(161)] = 4730,
+  [SMALL_STATE(162)] = 4750,
+  [SMALL_STATE(163)] = 4770,
+  [SMALL_STATE(164)] = 4792,
+  [SMALL_STATE(165)] = 4812,
+  [SMALL_STATE(166)] = 4832,
+  [SMALL_STATE(167)] = 4852,
+  [SMALL_STATE(168)] = 4872,
+  [SMALL_STATE(169)] = 4890,
+  [SMALL_STATE(170)] = 4908,
+  [SMALL_STATE(171)] = 4928,
+  [SMALL_STATE(172)] = 4948,
+  [SMALL_STATE(173)] = 4966,
+  [SMALL_STATE(174)] = 4986,
+  [SMALL_STATE(175)] = 5006,
+  [SMALL_STATE(176)] = 5026,
+  [SMALL_STATE(177)] = 5046,
+  [SMALL_STATE(178)] = 5066,
+  [SMALL_STATE(179)] = 5086,
+  [SMALL_STATE(180)] = 5106,
+  [SMALL_STATE(181)] = 5126,
+  [SMALL_STATE(182)] = 5148,
+  [SMALL_STATE(183)] = 5168,
+  [SMALL_STATE(184)] = 5188,
+  [SMALL_STATE(185)] = 5208,
+  [SMALL_STATE(186)] = 5228,
+  [SMALL_STATE(187)] = 5248,
+  [SMALL_STATE(188)] = 5268,
+  [SMALL_STATE(189)] = 5288,
+  [SMALL_STATE(190)] = 5308,
+  [SMALL_STATE(191)] = 5323,
+  [SMALL_STATE(192)] = 5338,
+  [SMALL_STATE(193)] = 5361,
+  [SMALL_STATE(194)] = 5376,
+  [SMALL_STATE(195)] = 5393,
+  [SMALL_STATE(196)] = 5408,
+  [SMALL_STATE(197)] = 5423,
+  [SMALL_STATE(198)] = 5438,
+  [SMALL_STATE(199)] = 5453,
+  [SMALL_STATE(200)] = 5468,
+  [SMALL_STATE(201)] = 5483,
+  [SMALL_STATE(202)] = 5508,
+  [SMALL_STATE(203)] = 5523,
+  [SMALL_STATE(204)] = 5538,
+  [SMALL_STATE(205)] = 5553,
+  [SMALL_STATE(206)] = 5568,
+  [SMALL_STATE(207)] = 5583,
+  [SMALL_STATE(208)] = 5601,
+  [SMALL_STATE(209)] = 5615,
+  [SMALL_STATE(210)] = 5629,
+  [SMALL_STATE(211)] = 5643,
+  [SMALL_STATE(212)] = 5661,
+  [SMALL_STATE(213)] = 5679,
+  [SMALL_STATE(214)] = 5697,
+  [SMALL_STATE(215)] = 5715,
+  [SMALL_STATE(216)] = 5729,
+  [SMALL_STATE(217)] = 5747,
+  [SMALL_STATE(218)] = 5765,
+  [SMALL_STATE(219)] = 5781,
+  [SMALL_STATE(220)] = 5799,
+  [SMALL_STATE(221)] = 5819,
+  [SMALL_STATE(222)] = 5841,
+  [SMALL_STATE(223)] = 5859,
+  [SMALL_STATE(224)] = 5876,
+  [SMALL_STATE(225)] = 5893,
+  [SMALL_STATE(226)] = 5910,
+  [SMALL_STATE(227)] = 5929,
+  [SMALL_STATE(228)] = 5946,
+  [SMALL_STATE(229)] = 5963,
+  [SMALL_STATE(230)] = 5976,
+  [SMALL_STATE(231)] = 5989,
+  [SMALL_STATE(232)] = 6006,
+  [SMALL_STATE(233)] = 6019,
+  [SMALL_STATE(234)] = 6032,
+  [SMALL_STATE(235)] = 6048,
+  [SMALL_STATE(236)] = 6060,
+  [SMALL_STATE(237)] = 6074,
+  [SMALL_STATE(238)] = 6090,
+  [SMALL_STATE(239)] = 6106,
+  [SMALL_STATE(240)] = 6122,
+  [SMALL_STATE(241)] = 6138,
+  [SMALL_STATE(242)] = 6154,
+  [SMALL_STATE(243)] = 6170,
+  [SMALL_STATE(244)] = 6184,
+  [SMALL_STATE(245)] = 6200,
+  [SMALL_STATE(246)] = 6216,
+  [SMALL_STATE(247)] = 6230,
+  [SMALL_STATE(248)] = 6246,
+  [SMALL_STATE(249)] = 6262,
+  [SMALL_STATE(250)] = 6278,
+  [SMALL_STATE(251)] = 6292,
+  [SMALL_STATE(252)] = 6306,
+  [SMALL_STATE(253)] = 6322,
+  [SMALL_STATE(254)] = 6336,
+  [SMALL_STATE(255)] = 6352,
+  [SMALL_STATE(256)] = 6366,
+  [SMALL_STATE(257)] = 6380,
+  [SMALL_STATE(258)] = 6396,
+  [SMALL_STATE(259)] = 6412,
+  [SMALL_STATE(260)] = 6428,
+  [SMALL_STATE(261)] = 6442,
+  [SMALL_STATE(262)] = 6458,
+  [SMALL_STATE(263)] = 6474,
+  [SMALL_STATE(264)] = 6490,
+  [SMALL_STATE(265)] = 6502,
+  [SMALL_STATE(266)] = 6516,
+  [SMALL_STATE(267)] = 6530,
+  [SMALL_STATE(268)] = 6546,
+  [SMALL_STATE(269)] = 6558,
+  [SMALL_STATE(270)] = 6572,
+  [SMALL_STATE(271)] = 6588,
+  [SMALL_STATE(272)] = 6604,
+  [SMALL_STATE(273)] = 6618,
+  [SMALL_STATE(274)] = 6630,
+  [SMALL_STATE(275)] = 6644,
+  [SMALL_STATE(276)] = 6660,
+  [SMALL_STATE(277)] = 6676,
+  [SMALL_STATE(278)] = 6692,
+  [SMALL_STATE(279)] = 6708,
+  [SMALL_STATE(280)] = 6722,
+  [SMALL_STATE(281)] = 6736,
+  [SMALL_STATE(282)] = 6752,
+  [SMALL_STATE(283)] = 6768,
+  [SMALL_STATE(284)] = 6784,
+  [SMALL_STATE(285)] = 6800,
+  [SMALL_STATE(286)] = 6816,
+  [SMALL_STATE(287)] = 6827,
+  [SMALL_STATE(288)] = 6840,
+  [SMALL_STATE(289)] = 6853,
+  [SMALL_STATE(290)] = 6866,
+  [SMALL_STATE(291)] = 6879,
+  [SMALL_STATE(292)] = 6892,
+  [SMALL_STATE(293)] = 6905,
+  [SMALL_STATE(294)] = 6918,
+  [SMALL_STATE(295)] = 6931,
+  [SMALL_STATE(296)] = 6942,
+  [SMALL_STATE(297)] = 6955,
+  [SMALL_STATE(298)] = 6968,
+  [SMALL_STATE(299)] = 6981,
+  [SMALL_STATE(300)] = 6994,
+  [SMALL_STATE(301)] = 7005,
+  [SMALL_STATE(302)] = 7016,
+  [SMALL_STATE(303)] = 7029,
+  [SMALL_STATE(304)] = 7042,
+  [SMALL_STATE(305)] = 7055,
+  [SMALL_STATE(306)] = 7066,
+  [SMALL_STATE(307)] = 7077,
+  [SMALL_STATE(308)] = 7088,
+  [SMALL_STATE(309)] = 7099,
+  [SMALL_STATE(310)] = 7110,
+  [SMALL_STATE(311)] = 7123,
+  [SMALL_STATE(312)] = 7136,
+  [SMALL_STATE(313)] = 7147,
+  [SMALL_STATE(314)] = 7158,
+  [SMALL_STATE(315)] = 7169,
+  [SMALL_STATE(316)] = 7182,
+  [SMALL_STATE(317)] = 7195,
+  [SMALL_STATE(318)] = 7208,
+  [SMALL_STATE(319)] = 7219,
+  [SMALL_STATE(320)] = 7229,
+  [SMALL_STATE(321)] = 7239,
+  [SMALL_STATE(322)] = 7249,
+  [SMALL_STATE(323)] = 7259,
+  [SMALL_STATE(324)] = 7269,
+  [SMALL_STATE(325)] = 7279,
+  [SMALL_STATE(326)] = 7289,
+  [SMALL_STATE(327)] = 7299,
+  [SMALL_STATE(328)] = 7309,
+  [SMALL_STATE(329)] = 7319,
+  [SMALL_STATE(330)] = 7329,
+  [SMALL_STATE(331)] = 7339,
+  [SMALL_STATE(332)] = 7349,
+  [SMALL_STATE(333)] = 7359,
+  [SMALL_STATE(334)] = 7369,
+  [SMALL_STATE(335)] = 7379,
+  [SMALL_STATE(336)] = 7389,
+  [SMALL_STATE(337)] = 7399,
+  [SMALL_STATE(338)] = 7409,
+  [SMALL_STATE(339)] = 7419,
+  [SMALL_STATE(340)] = 7429,
+  [SMALL_STATE(341)] = 7439,
+  [SMALL_STATE(342)] = 7449,
+  [SMALL_STATE(343)] = 7459,
+  [SMALL_STATE(344)] = 7469,
+  [SMALL_STATE(345)] = 7479,
+  [SMALL_STATE(346)] = 7489,
+  [SMALL_STATE(347)] = 7499,
+  [SMALL_STATE(348)] = 7509,
+  [SMALL_STATE(349)] = 7519,
+  [SMALL_STATE(350)] = 7529,
+  [SMALL_STATE(351)] = 7539,
+  [SMALL_STATE(352)] = 7549,
+  [SMALL_STATE(353)] = 7559,
+  [SMALL_STATE(354)] = 7569,
+  [SMALL_STATE(355)] = 7579,
+  [SMALL_STATE(356)] = 7589,
+  [SMALL_STATE(357)] = 7599,
+  [SMALL_STATE(358)] = 7609,
+  [SMALL_STATE(359)] = 7619,
+  [SMALL_STATE(360)] = 7629,
+  [SMALL_STATE(361)] = 7639,
+  [SMALL_STATE(362)] = 7649,
+  [SMALL_STATE(363)] = 7659,
+  [SMALL_STATE(364)] = 7669,
+  [SMALL_STATE(365)] = 7679,
+  [SMALL_STATE(366)] = 7689,
+  [SMALL_STATE(367)] = 7699,
+  [SMALL_STATE(368)] = 7709,
+  [SMALL_STATE(369)] = 7719,
+  [SMALL_STATE(370)] = 7729,
+  [SMALL_STATE(371)] = 7739,
+  [SMALL_STATE(372)] = 7749,
+  [SMALL_STATE(373)] = 7759,
+  [SMALL_STATE(374)] = 7769,
+  [SMALL_STATE(375)] = 7779,
+  [SMALL_STATE(376)] = 7789,
+  [SMALL_STATE(377)] = 7799,
+  [SMALL_STATE(378)] = 7809,
+  [SMALL_STATE(379)] = 7819,
+  [SMALL_STATE(380)] = 7829,
+  [SMALL_STATE(381)] = 7839,
+  [SMALL_STATE(382)] = 7849,
+  [SMALL_STATE(383)] = 7859,
+  [SMALL_STATE(384)] = 7869,
+  [SMALL_STATE(385)] = 7879,
+  [SMALL_STATE(386)] = 7889,
+  [SMALL_STATE(387)] = 7899,
+  [SMALL_STATE(388)] = 7909,
+  [SMALL_STATE(389)] = 7919,
+  [SMALL_STATE(390)] = 7929,
+  [SMALL_STATE(391)] = 7939,
+  [SMALL_STATE(392)] = 7949,
+  [SMALL_STATE(393)] = 7959,
+  [SMALL_STATE(394)] = 7969,
+  [SMALL_STATE(395)] = 7979,
+  [SMALL_STATE(396)] = 7989,
+  [SMALL_STATE(397)] = 7999,
+  [SMALL_STATE(398)] = 8009,
+  [SMALL_STATE(399)] = 8019,
+  [SMALL_STATE(400)] = 8029,
+  [SMALL_STATE(401)] = 8039,
+  [SMALL_STATE(402)] = 8049,
+  [SMALL_STATE(403)] = 8059,
+  [SMALL_STATE(404)] = 8069,
+  [SMALL_STATE(405)] = 8079,
+  [SMALL_STATE(406)] = 8089,
+  [SMALL_STATE(407)] = 8099,
+  [SMALL_STATE(408)] = 8109,
+  [SMALL_STATE(409)] = 8119,
+  [SMALL_STATE(410)] = 8129,
+  [SMALL_STATE(411)] = 8139,
+  [SMALL_STATE(412)] = 8149,
+  [SMALL_STATE(413)] = 8159,
+  [SMALL_STATE(414)] = 8169,
+  [SMALL_STATE(415)] = 8179,
+  [SMALL_STATE(416)] = 8189,
+  [SMALL_STATE(417)] = 8199,
+  [SMALL_STATE(418)] = 8209,
+  [SMALL_STATE(419)] = 8219,
+  [SMALL_STATE(420)] = 8229,
+  [SMALL_STATE(421)] = 8239,
+  [SMALL_STATE(422)] = 8249,
+  [SMALL_STATE(423)] = 8259,
+  [SMALL_STATE(424)] = 8269,
+  [SMALL_STATE(425)] = 8279,
+  [SMALL_STATE(426)] = 8289,
+  [SMALL_STATE(427)] = 8299,
+  [SMALL_STATE(428)] = 8309,
+  [SMALL_STATE(429)] = 8319,
+  [SMALL_STATE(430)] = 8329,
+  [SMALL_STATE(431)] = 8339,
+  [SMALL_STATE(432)] = 8349,
+  [SMALL_STATE(433)] = 8359,
+  [SMALL_STATE(434)] = 8369,
+  [SMALL_STATE(435)] = 8379,
+  [SMALL_STATE(436)] = 8389,
+  [SMALL_STATE(437)] = 8399,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -8941,414 +12418,580 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
   [7] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
-  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(259),
-  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
-  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(264),
-  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(267),
-  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(271),
-  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
-  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
-  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(285),
-  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(277),
-  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(248),
-  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(266),
-  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
-  [35] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [37] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
-  [39] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [41] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(259),
-  [44] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(269),
-  [47] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(264),
-  [50] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(267),
-  [53] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(271),
-  [56] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(268),
-  [59] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(183),
-  [62] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(285),
-  [65] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(277),
-  [68] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(248),
-  [71] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(266),
-  [74] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(265),
-  [77] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 3, 0, 11),
-  [79] = {.entry = {.count = 1, .reusable = true}}, SHIFT(224),
-  [81] = {.entry = {.count = 1, .reusable = true}}, SHIFT(225),
-  [83] = {.entry = {.count = 1, .reusable = true}}, SHIFT(129),
-  [85] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_preset, 1, 0, 0),
-  [87] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
-  [89] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
-  [91] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 5, 0, 11),
-  [93] = {.entry = {.count = 1, .reusable = true}}, SHIFT(270),
-  [95] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
-  [97] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [99] = {.entry = {.count = 1, .reusable = true}}, SHIFT(251),
-  [101] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
-  [103] = {.entry = {.count = 1, .reusable = false}}, SHIFT(182),
-  [105] = {.entry = {.count = 1, .reusable = true}}, SHIFT(279),
-  [107] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
-  [109] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
-  [111] = {.entry = {.count = 1, .reusable = true}}, SHIFT(261),
-  [113] = {.entry = {.count = 1, .reusable = true}}, SHIFT(174),
-  [115] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
-  [117] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
-  [119] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
-  [121] = {.entry = {.count = 1, .reusable = true}}, SHIFT(53),
-  [123] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
-  [125] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0),
-  [127] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(251),
-  [130] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(180),
-  [133] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(182),
-  [136] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(279),
-  [139] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(280),
-  [142] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(140),
-  [145] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(261),
-  [148] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(174),
-  [151] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(242),
-  [154] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(156),
-  [157] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(223),
-  [160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
-  [164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
-  [166] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 7, 0, 11),
-  [168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
-  [170] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 3, 0, 12),
-  [172] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 5, 0, 12),
-  [174] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture, 5, 0, 0),
-  [176] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture, 4, 0, 0),
-  [178] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 4, 0, 12),
-  [180] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 9, 0, 11),
-  [182] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration, 2, 0, 0),
-  [184] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration, 2, 0, 0),
-  [186] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_unit, 1, 0, 0),
-  [188] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_time_unit, 1, 0, 0),
-  [190] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
-  [192] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
-  [194] = {.entry = {.count = 1, .reusable = true}}, SHIFT(214),
-  [196] = {.entry = {.count = 1, .reusable = true}}, SHIFT(215),
-  [198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(217),
-  [200] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
-  [202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
-  [204] = {.entry = {.count = 1, .reusable = true}}, SHIFT(239),
-  [206] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0),
-  [208] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(209),
-  [211] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(214),
-  [214] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(215),
-  [217] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(217),
-  [220] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(160),
-  [223] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(235),
-  [226] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(239),
-  [229] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
-  [231] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 3, 0, 3),
-  [233] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
-  [235] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [237] = {.entry = {.count = 1, .reusable = true}}, SHIFT(34),
-  [239] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
-  [241] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
-  [243] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
-  [245] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
-  [247] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
-  [249] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 2, 0, 2),
-  [251] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
-  [253] = {.entry = {.count = 1, .reusable = true}}, SHIFT(44),
-  [255] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
-  [257] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(34),
-  [260] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(143),
-  [263] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(146),
-  [266] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(191),
-  [269] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(202),
-  [272] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(205),
-  [275] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0),
-  [277] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(184),
-  [280] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(246),
-  [283] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(253),
-  [286] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(255),
-  [289] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
-  [291] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
-  [293] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
-  [295] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 2, 0, 1),
-  [297] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
-  [299] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
-  [303] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
-  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
-  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(246),
-  [309] = {.entry = {.count = 1, .reusable = true}}, SHIFT(253),
-  [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(255),
-  [313] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0),
-  [315] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(221),
-  [318] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [320] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 4, 0, 6),
-  [322] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
-  [324] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 4),
-  [326] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [328] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 5, 0, 9),
-  [330] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 3, 0, 0),
-  [332] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 3, 0, 0),
-  [334] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 4, 0, 1),
-  [336] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 4, 0, 5),
-  [338] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 4, 0, 2),
-  [340] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 4, 0, 4),
-  [342] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 4, 0, 0),
-  [344] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_declaration, 2, 0, 1),
-  [346] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 4, 0, 2),
-  [348] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 4, 0, 7),
-  [350] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prior_declaration, 4, 0, 2),
-  [352] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 4, 0, 0),
-  [354] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 4, 0, 0),
-  [356] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 5, 0, 3),
-  [358] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 5, 0, 5),
-  [360] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 5, 0, 6),
-  [362] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 2),
-  [364] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 4),
-  [366] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 5, 0, 2),
-  [368] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 5, 0, 7),
-  [370] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 2, 0, 0),
-  [372] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 6, 0, 4),
-  [374] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 6, 0, 9),
-  [376] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 3, 0, 0),
-  [378] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 2),
-  [380] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 3, 0, 0),
-  [382] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_field, 2, 0, 0),
-  [384] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_carryover_field, 2, 0, 0),
-  [386] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_max_run_field, 2, 0, 0),
-  [388] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_max_run_field, 2, 0, 0),
-  [390] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_washout_field, 2, 0, 0),
-  [392] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_washout_field, 2, 0, 0),
-  [394] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_seed_field, 2, 0, 0),
-  [396] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_seed_field, 2, 0, 0),
-  [398] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_blinding_field, 2, 0, 0),
-  [400] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_blinding_field, 2, 0, 0),
-  [402] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 2, 0, 0),
-  [404] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 2, 0, 0),
-  [406] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_start_field, 2, 0, 0),
-  [408] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_start_field, 2, 0, 0),
-  [410] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_run_in_field, 2, 0, 0),
-  [412] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_run_in_field, 2, 0, 0),
-  [414] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 3, 0, 10),
-  [416] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 3, 0, 10),
-  [418] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_period_field, 2, 0, 0),
-  [420] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_period_field, 2, 0, 0),
-  [422] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cycles_field, 2, 0, 0),
-  [424] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_cycles_field, 2, 0, 0),
-  [426] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_periods_field, 2, 0, 0),
-  [428] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_periods_field, 2, 0, 0),
-  [430] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 1, 0, 0),
-  [432] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 1, 0, 0),
-  [434] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 5, 0, 14),
-  [436] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 5, 0, 14),
-  [438] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_field, 2, 0, 0),
-  [440] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_field, 2, 0, 0),
-  [442] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 7, 0, 17),
-  [444] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 7, 0, 17),
-  [446] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 1, 0, 0),
-  [448] = {.entry = {.count = 1, .reusable = true}}, SHIFT(252),
-  [450] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [452] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
-  [454] = {.entry = {.count = 1, .reusable = true}}, SHIFT(286),
-  [456] = {.entry = {.count = 1, .reusable = true}}, SHIFT(258),
-  [458] = {.entry = {.count = 1, .reusable = true}}, SHIFT(97),
-  [460] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
-  [462] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 3, 0, 0),
-  [464] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
-  [466] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0),
-  [468] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(243),
-  [471] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(286),
-  [474] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(258),
-  [477] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 6, 0, 0),
-  [479] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mcid_field, 2, 0, 0),
-  [481] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 2, 0, 0),
-  [483] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 2, 0, 0),
-  [485] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit_field, 2, 0, 0),
-  [487] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interval_entry, 2, 0, 0),
-  [489] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_intercept_statement, 3, 0, 0),
-  [491] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cutpoints_statement, 3, 0, 0),
-  [493] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dispersion_statement, 3, 0, 0),
-  [495] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_probability_entry, 4, 0, 0),
-  [497] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_estimate_entry, 2, 0, 0),
-  [499] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 4, 0, 13),
-  [501] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_effect_statement, 4, 0, 13),
-  [503] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 4, 0, 0),
-  [505] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_type_field, 2, 0, 0),
-  [507] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 1, 0, 0),
-  [509] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 4, 0, 0),
-  [511] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 5, 0, 0),
-  [513] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 5, 0, 0),
-  [515] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measured_field, 2, 0, 0),
-  [517] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 5, 0, 0),
-  [519] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bounds, 6, 0, 0),
-  [521] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_better_field, 2, 0, 0),
-  [523] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 6, 0, 0),
-  [525] = {.entry = {.count = 1, .reusable = false}}, SHIFT(7),
-  [527] = {.entry = {.count = 1, .reusable = false}}, SHIFT(244),
-  [529] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 1, 0, 0),
-  [531] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
-  [533] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 2, 0, 0),
-  [535] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0),
-  [537] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0), SHIFT_REPEAT(192),
-  [540] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 6, 0, 0),
-  [542] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
-  [544] = {.entry = {.count = 1, .reusable = false}}, SHIFT(188),
-  [546] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
-  [548] = {.entry = {.count = 1, .reusable = true}}, SHIFT(278),
-  [550] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
-  [552] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
-  [554] = {.entry = {.count = 1, .reusable = true}}, SHIFT(247),
-  [556] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
-  [558] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
-  [560] = {.entry = {.count = 1, .reusable = true}}, SHIFT(102),
-  [562] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
-  [564] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
-  [566] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
-  [568] = {.entry = {.count = 1, .reusable = false}}, SHIFT(27),
-  [570] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
-  [572] = {.entry = {.count = 1, .reusable = true}}, SHIFT(228),
-  [574] = {.entry = {.count = 1, .reusable = true}}, SHIFT(230),
-  [576] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 4, 0, 0),
-  [578] = {.entry = {.count = 1, .reusable = true}}, SHIFT(233),
-  [580] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0),
-  [582] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0), SHIFT_REPEAT(247),
-  [585] = {.entry = {.count = 1, .reusable = true}}, SHIFT(245),
-  [587] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [589] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recommend_rule, 4, 0, 13),
-  [591] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0), SHIFT_REPEAT(245),
-  [594] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0),
-  [596] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 7, 0, 0),
-  [598] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_otherwise_rule, 2, 0, 0),
-  [600] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
-  [602] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_measurement_repeat1, 2, 0, 0), SHIFT_REPEAT(263),
-  [605] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_measurement_repeat1, 2, 0, 0),
-  [607] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
-  [609] = {.entry = {.count = 1, .reusable = true}}, SHIFT(234),
-  [611] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
-  [613] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
-  [615] = {.entry = {.count = 1, .reusable = true}}, SHIFT(198),
-  [617] = {.entry = {.count = 1, .reusable = true}}, SHIFT(22),
-  [619] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
-  [621] = {.entry = {.count = 1, .reusable = true}}, SHIFT(227),
-  [623] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [625] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
-  [627] = {.entry = {.count = 1, .reusable = true}}, SHIFT(263),
-  [629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
-  [631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
-  [633] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0), SHIFT_REPEAT(198),
-  [636] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0),
-  [638] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0), SHIFT_REPEAT(227),
-  [641] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0),
-  [643] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_mapping, 4, 0, 16),
-  [645] = {.entry = {.count = 1, .reusable = true}}, SHIFT(119),
-  [647] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0), SHIFT_REPEAT(175),
-  [650] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0),
-  [652] = {.entry = {.count = 1, .reusable = true}}, SHIFT(218),
-  [654] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
-  [656] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [658] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
-  [660] = {.entry = {.count = 1, .reusable = true}}, SHIFT(144),
-  [662] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [664] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
-  [666] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture_component, 3, 0, 15),
-  [668] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
-  [670] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
-  [672] = {.entry = {.count = 1, .reusable = true}}, SHIFT(9),
-  [674] = {.entry = {.count = 1, .reusable = true}}, SHIFT(241),
-  [676] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scale, 1, 0, 0),
-  [678] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
-  [680] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
-  [682] = {.entry = {.count = 1, .reusable = false}}, SHIFT(152),
-  [684] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
-  [686] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 1, 0, 0),
-  [688] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_prior, 3, 0, 12),
-  [690] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
-  [692] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
-  [694] = {.entry = {.count = 1, .reusable = true}}, SHIFT(231),
-  [696] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
-  [698] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
-  [700] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
-  [702] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
-  [704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [706] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_field, 2, 0, 8),
-  [708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
-  [710] = {.entry = {.count = 1, .reusable = true}}, SHIFT(96),
-  [712] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
-  [714] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
-  [716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
-  [718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
-  [720] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
-  [722] = {.entry = {.count = 1, .reusable = true}}, SHIFT(237),
-  [724] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
-  [726] = {.entry = {.count = 1, .reusable = true}}, SHIFT(276),
-  [728] = {.entry = {.count = 1, .reusable = true}}, SHIFT(238),
-  [730] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
-  [732] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
-  [734] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
-  [736] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
-  [738] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_error_structure, 1, 0, 0),
-  [740] = {.entry = {.count = 1, .reusable = true}}, SHIFT(121),
-  [742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
-  [744] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
-  [746] = {.entry = {.count = 1, .reusable = true}}, SHIFT(254),
-  [748] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
-  [750] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
-  [752] = {.entry = {.count = 1, .reusable = true}}, SHIFT(8),
-  [754] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
-  [756] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [758] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
-  [760] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
-  [762] = {.entry = {.count = 1, .reusable = true}}, SHIFT(6),
-  [764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(257),
-  [766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
-  [768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
-  [770] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
-  [772] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_statement, 3, 0, 0),
-  [774] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
-  [776] = {.entry = {.count = 1, .reusable = true}}, SHIFT(260),
-  [778] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
-  [780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(262),
-  [782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
-  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(282),
-  [788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
-  [790] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
-  [792] = {.entry = {.count = 1, .reusable = true}}, SHIFT(197),
-  [794] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
-  [796] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
-  [798] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
-  [800] = {.entry = {.count = 1, .reusable = true}}, SHIFT(249),
-  [802] = {.entry = {.count = 1, .reusable = true}}, SHIFT(122),
-  [804] = {.entry = {.count = 1, .reusable = true}}, SHIFT(11),
-  [806] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
-  [808] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
-  [810] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
-  [812] = {.entry = {.count = 1, .reusable = true}}, SHIFT(212),
-  [814] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
-  [816] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
-  [818] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
-  [820] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
-  [822] = {.entry = {.count = 1, .reusable = true}}, SHIFT(38),
-  [824] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
-  [826] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
-  [828] = {.entry = {.count = 1, .reusable = true}}, SHIFT(275),
-  [830] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
-  [832] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
-  [834] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [836] = {.entry = {.count = 1, .reusable = true}}, SHIFT(92),
-  [838] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
-  [840] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
-  [842] = {.entry = {.count = 1, .reusable = true}}, SHIFT(284),
-  [844] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
-  [846] = {.entry = {.count = 1, .reusable = true}}, SHIFT(54),
-  [848] = {.entry = {.count = 1, .reusable = true}}, SHIFT(124),
-  [850] = {.entry = {.count = 1, .reusable = true}}, SHIFT(30),
-  [852] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
-  [854] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
-  [856] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
-  [858] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
-  [860] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
-  [862] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
-  [864] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
-  [866] = {.entry = {.count = 1, .reusable = true}}, SHIFT(13),
-  [868] = {.entry = {.count = 1, .reusable = true}}, SHIFT(130),
-  [870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
-  [872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(250),
-  [874] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(15),
+  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(371),
+  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
+  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(391),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(390),
+  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
+  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(350),
+  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(311),
+  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(394),
+  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
+  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(402),
+  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(436),
+  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
+  [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(435),
+  [37] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__signed_number, 1, 0, 9),
+  [39] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 3, 0, 14),
+  [41] = {.entry = {.count = 1, .reusable = true}}, SHIFT(250),
+  [43] = {.entry = {.count = 1, .reusable = true}}, SHIFT(251),
+  [45] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
+  [47] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 3, 0, 16),
+  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(255),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(256),
+  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
+  [55] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_preset, 1, 0, 0),
+  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(433),
+  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(225),
+  [61] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 5, 0, 14),
+  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
+  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
+  [67] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 5, 0, 16),
+  [69] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
+  [71] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
+  [73] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_preset, 1, 0, 8),
+  [75] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
+  [77] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
+  [79] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 7, 0, 14),
+  [81] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
+  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 7, 0, 16),
+  [85] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
+  [87] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
+  [89] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 9, 0, 16),
+  [91] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 3, 0, 15),
+  [93] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
+  [95] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(371),
+  [98] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(423),
+  [101] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(391),
+  [104] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(390),
+  [107] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(419),
+  [110] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(350),
+  [113] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(311),
+  [116] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(394),
+  [119] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(399),
+  [122] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(402),
+  [125] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(436),
+  [128] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(416),
+  [131] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(435),
+  [134] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 3, 0, 17),
+  [136] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture, 4, 0, 0),
+  [138] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 4, 0, 15),
+  [140] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 4, 0, 17),
+  [142] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture, 5, 0, 0),
+  [144] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 5, 0, 15),
+  [146] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 5, 0, 17),
+  [148] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 9, 0, 14),
+  [150] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
+  [152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
+  [154] = {.entry = {.count = 1, .reusable = true}}, SHIFT(414),
+  [156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
+  [158] = {.entry = {.count = 1, .reusable = false}}, SHIFT(228),
+  [160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(429),
+  [162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
+  [164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
+  [166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(386),
+  [168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(289),
+  [170] = {.entry = {.count = 1, .reusable = true}}, SHIFT(344),
+  [172] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
+  [174] = {.entry = {.count = 1, .reusable = true}}, SHIFT(397),
+  [176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(385),
+  [178] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0),
+  [180] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(414),
+  [183] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(316),
+  [186] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(228),
+  [189] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(429),
+  [192] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(431),
+  [195] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(192),
+  [198] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(386),
+  [201] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(289),
+  [204] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(344),
+  [207] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(235),
+  [210] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(397),
+  [213] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(385),
+  [216] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [218] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
+  [220] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
+  [222] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
+  [224] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
+  [226] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration, 2, 0, 0),
+  [228] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration, 2, 0, 0),
+  [230] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_unit, 1, 0, 0),
+  [232] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_time_unit, 1, 0, 0),
+  [234] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0),
+  [236] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(239),
+  [239] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(339),
+  [242] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(321),
+  [245] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(353),
+  [248] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(243),
+  [251] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(392),
+  [254] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(398),
+  [257] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(411),
+  [260] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(319),
+  [263] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(422),
+  [266] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
+  [268] = {.entry = {.count = 1, .reusable = true}}, SHIFT(239),
+  [270] = {.entry = {.count = 1, .reusable = true}}, SHIFT(339),
+  [272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
+  [274] = {.entry = {.count = 1, .reusable = true}}, SHIFT(353),
+  [276] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
+  [278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(392),
+  [280] = {.entry = {.count = 1, .reusable = true}}, SHIFT(398),
+  [282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(411),
+  [284] = {.entry = {.count = 1, .reusable = true}}, SHIFT(319),
+  [286] = {.entry = {.count = 1, .reusable = true}}, SHIFT(422),
+  [288] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
+  [290] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0),
+  [292] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(343),
+  [295] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 3, 0, 3),
+  [297] = {.entry = {.count = 1, .reusable = true}}, SHIFT(310),
+  [299] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 2, 0, 1),
+  [301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(287),
+  [303] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 2, 0, 2),
+  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
+  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
+  [309] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 4, 0, 6),
+  [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
+  [313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [315] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [317] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
+  [319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
+  [321] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
+  [323] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
+  [325] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
+  [327] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
+  [329] = {.entry = {.count = 1, .reusable = true}}, SHIFT(295),
+  [331] = {.entry = {.count = 1, .reusable = true}}, SHIFT(338),
+  [333] = {.entry = {.count = 1, .reusable = true}}, SHIFT(260),
+  [335] = {.entry = {.count = 1, .reusable = true}}, SHIFT(342),
+  [337] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [339] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [341] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
+  [343] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [345] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
+  [347] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(52),
+  [350] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(201),
+  [353] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(220),
+  [356] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(313),
+  [359] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(280),
+  [362] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(427),
+  [365] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0),
+  [367] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(295),
+  [370] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(338),
+  [373] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(260),
+  [376] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(342),
+  [379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
+  [381] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
+  [383] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 4),
+  [385] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
+  [387] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 5, 0, 11),
+  [389] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 4, 0, 0),
+  [391] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_declaration, 2, 0, 1),
+  [393] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulate_block, 4, 0, 0),
+  [395] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 5, 0, 3),
+  [397] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 5, 0, 5),
+  [399] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 5, 0, 6),
+  [401] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 2),
+  [403] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 4, 0, 5),
+  [405] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 4),
+  [407] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 4, 0, 2),
+  [409] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 2),
+  [411] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 3, 0, 0),
+  [413] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 4, 0, 4),
+  [415] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 5, 0, 2),
+  [417] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 5, 0, 7),
+  [419] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 2, 0, 0),
+  [421] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 6, 0, 4),
+  [423] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 6, 0, 11),
+  [425] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 3, 0, 0),
+  [427] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 3, 0, 0),
+  [429] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 4, 0, 0),
+  [431] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 3, 0, 0),
+  [433] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 4, 0, 2),
+  [435] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 4, 0, 7),
+  [437] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulate_block, 3, 0, 0),
+  [439] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 4, 0, 1),
+  [441] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prior_declaration, 4, 0, 2),
+  [443] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 4, 0, 0),
+  [445] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_seed_field, 2, 0, 0),
+  [447] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_seed_field, 2, 0, 0),
+  [449] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration_list, 4, 0, 0),
+  [451] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration_list, 4, 0, 0),
+  [453] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_field, 5, 0, 20),
+  [455] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_window_field, 5, 0, 20),
+  [457] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 4, 0, 12),
+  [459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(345),
+  [461] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 1, 0, 0),
+  [463] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 1, 0, 0),
+  [465] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_field, 2, 0, 0),
+  [467] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_field, 2, 0, 0),
+  [469] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_max_run_field, 2, 0, 0),
+  [471] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_max_run_field, 2, 0, 0),
+  [473] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration_list, 5, 0, 0),
+  [475] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration_list, 5, 0, 0),
+  [477] = {.entry = {.count = 1, .reusable = true}}, SHIFT(369),
+  [479] = {.entry = {.count = 1, .reusable = true}}, SHIFT(293),
+  [481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(332),
+  [483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(336),
+  [485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(340),
+  [487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(341),
+  [489] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 5, 0, 12),
+  [491] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_washout_field, 2, 0, 0),
+  [493] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_washout_field, 2, 0, 0),
+  [495] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_field, 2, 0, 0),
+  [497] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_carryover_field, 2, 0, 0),
+  [499] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_blinding_field, 2, 0, 0),
+  [501] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_blinding_field, 2, 0, 0),
+  [503] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 2, 0, 0),
+  [505] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 2, 0, 0),
+  [507] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_start_field, 2, 0, 0),
+  [509] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_start_field, 2, 0, 0),
+  [511] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_period_field, 2, 0, 0),
+  [513] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_period_field, 2, 0, 0),
+  [515] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_run_in_field, 2, 0, 0),
+  [517] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_run_in_field, 2, 0, 0),
+  [519] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cycles_field, 2, 0, 0),
+  [521] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_cycles_field, 2, 0, 0),
+  [523] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_periods_field, 2, 0, 0),
+  [525] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_periods_field, 2, 0, 0),
+  [527] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 5, 0, 22),
+  [529] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 5, 0, 22),
+  [531] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 3, 0, 0),
+  [533] = {.entry = {.count = 1, .reusable = true}}, SHIFT(288),
+  [535] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 7, 0, 27),
+  [537] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 7, 0, 27),
+  [539] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 3, 0, 13),
+  [541] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 3, 0, 13),
+  [543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [545] = {.entry = {.count = 1, .reusable = true}}, SHIFT(357),
+  [547] = {.entry = {.count = 1, .reusable = true}}, SHIFT(360),
+  [549] = {.entry = {.count = 1, .reusable = true}}, SHIFT(362),
+  [551] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
+  [553] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 3, 0, 0),
+  [555] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 4, 0, 18),
+  [557] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_effect_statement, 4, 0, 18),
+  [559] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 4, 0, 0),
+  [561] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
+  [563] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 4, 0, 0),
+  [565] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 5, 0, 0),
+  [567] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 5, 0, 0),
+  [569] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_intercept_statement, 3, 0, 0),
+  [571] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cutpoints_statement, 3, 0, 0),
+  [573] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dispersion_statement, 3, 0, 0),
+  [575] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_lag_statement, 3, 0, 0),
+  [577] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_missing_excluded, 2, 0, 0),
+  [579] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0),
+  [581] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(357),
+  [584] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(360),
+  [587] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(362),
+  [590] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(303),
+  [593] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 5, 0, 0),
+  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 6, 0, 0),
+  [597] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 2, 0, 0),
+  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 6, 0, 12),
+  [601] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_clock_statement, 2, 0, 12),
+  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 4, 0, 21),
+  [605] = {.entry = {.count = 1, .reusable = false}}, SHIFT(378),
+  [607] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
+  [609] = {.entry = {.count = 1, .reusable = false}}, SHIFT(168),
+  [611] = {.entry = {.count = 1, .reusable = false}}, SHIFT(169),
+  [613] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
+  [615] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
+  [617] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 1, 0, 0),
+  [619] = {.entry = {.count = 1, .reusable = true}}, SHIFT(364),
+  [621] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
+  [623] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
+  [625] = {.entry = {.count = 1, .reusable = true}}, SHIFT(355),
+  [627] = {.entry = {.count = 1, .reusable = true}}, SHIFT(372),
+  [629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(382),
+  [631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
+  [633] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0),
+  [635] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(355),
+  [638] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(372),
+  [641] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(382),
+  [644] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 1, 0, 0),
+  [646] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 2, 0, 0),
+  [648] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 5, 0, 0),
+  [650] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 4, 0, 0),
+  [652] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_estimate_entry, 2, 0, 0),
+  [654] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_type_field, 2, 0, 0),
+  [656] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mcid_threshold, 1, 0, 0),
+  [658] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 2, 0, 0),
+  [660] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_probability_entry, 4, 0, 0),
+  [662] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 6, 0, 0),
+  [664] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measured_field, 2, 0, 0),
+  [666] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interval_entry, 2, 0, 0),
+  [668] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 3, 0, 19),
+  [670] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit_field, 2, 0, 0),
+  [672] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bounds, 6, 0, 0),
+  [674] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_better_field, 2, 0, 0),
+  [676] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mcid_field, 2, 0, 0),
+  [678] = {.entry = {.count = 1, .reusable = false}}, SHIFT(5),
+  [680] = {.entry = {.count = 1, .reusable = false}}, SHIFT(8),
+  [682] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 1, 0, 0),
+  [684] = {.entry = {.count = 1, .reusable = true}}, SHIFT(294),
+  [686] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 2, 0, 0),
+  [688] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0),
+  [690] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0), SHIFT_REPEAT(294),
+  [693] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scenario_entry_repeat1, 2, 0, 0),
+  [695] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scenario_entry_repeat1, 2, 0, 0), SHIFT_REPEAT(95),
+  [698] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
+  [700] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 1, 0, 0),
+  [702] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 4, 0, 2),
+  [704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
+  [706] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 2, 0, 23),
+  [708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
+  [710] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 5, 0, 2),
+  [712] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 5, 0, 0),
+  [714] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 4, 0, 0),
+  [716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(348),
+  [718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
+  [720] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
+  [722] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
+  [724] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 2, 0, 2),
+  [726] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
+  [728] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 3, 0, 23),
+  [730] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 3, 0, 0),
+  [732] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 4, 0, 23),
+  [734] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [736] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
+  [738] = {.entry = {.count = 1, .reusable = true}}, SHIFT(359),
+  [740] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
+  [742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
+  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 0),
+  [746] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 14),
+  [748] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 16),
+  [750] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 6, 0, 0),
+  [752] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 6, 0, 0),
+  [754] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
+  [756] = {.entry = {.count = 1, .reusable = false}}, SHIFT(232),
+  [758] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sweep_entry, 5, 0, 0),
+  [760] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replicates_entry, 2, 0, 0),
+  [762] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_require_entry, 9, 0, 29),
+  [764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
+  [766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
+  [768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
+  [770] = {.entry = {.count = 1, .reusable = false}}, SHIFT(39),
+  [772] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
+  [774] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sweep_entry, 6, 0, 0),
+  [776] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 4, 0, 0),
+  [778] = {.entry = {.count = 1, .reusable = true}}, SHIFT(406),
+  [780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
+  [782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(373),
+  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(374),
+  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
+  [788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
+  [790] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0),
+  [792] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0), SHIFT_REPEAT(349),
+  [795] = {.entry = {.count = 1, .reusable = true}}, SHIFT(395),
+  [797] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [799] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0), SHIFT_REPEAT(253),
+  [802] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0),
+  [804] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [806] = {.entry = {.count = 1, .reusable = true}}, SHIFT(356),
+  [808] = {.entry = {.count = 1, .reusable = true}}, SHIFT(375),
+  [810] = {.entry = {.count = 1, .reusable = true}}, SHIFT(381),
+  [812] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0), SHIFT_REPEAT(395),
+  [815] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0),
+  [817] = {.entry = {.count = 1, .reusable = true}}, SHIFT(323),
+  [819] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
+  [821] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recommend_rule, 4, 0, 18),
+  [823] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 7, 0, 0),
+  [825] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
+  [827] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 1, 0, 0),
+  [829] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_otherwise_rule, 2, 0, 0),
+  [831] = {.entry = {.count = 1, .reusable = true}}, SHIFT(297),
+  [833] = {.entry = {.count = 1, .reusable = true}}, SHIFT(215),
+  [835] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
+  [837] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
+  [839] = {.entry = {.count = 1, .reusable = true}}, SHIFT(291),
+  [841] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
+  [843] = {.entry = {.count = 1, .reusable = true}}, SHIFT(253),
+  [845] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
+  [847] = {.entry = {.count = 1, .reusable = false}}, SHIFT(426),
+  [849] = {.entry = {.count = 1, .reusable = false}}, SHIFT(315),
+  [851] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
+  [853] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
+  [855] = {.entry = {.count = 1, .reusable = true}}, SHIFT(331),
+  [857] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
+  [859] = {.entry = {.count = 1, .reusable = true}}, SHIFT(400),
+  [861] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_duration_list_repeat1, 2, 0, 0), SHIFT_REPEAT(400),
+  [864] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_duration_list_repeat1, 2, 0, 0),
+  [866] = {.entry = {.count = 1, .reusable = true}}, SHIFT(298),
+  [868] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
+  [870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
+  [872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [874] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [876] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
+  [878] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
+  [880] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
+  [882] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
+  [884] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
+  [886] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
+  [888] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0), SHIFT_REPEAT(291),
+  [891] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0),
+  [893] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_sweep_entry_repeat1, 2, 0, 0), SHIFT_REPEAT(297),
+  [896] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_sweep_entry_repeat1, 2, 0, 0),
+  [898] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_mapping, 4, 0, 26),
+  [900] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
+  [902] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0), SHIFT_REPEAT(298),
+  [905] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0),
+  [907] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
+  [909] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
+  [911] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
+  [913] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
+  [915] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
+  [917] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
+  [919] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [921] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
+  [923] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
+  [925] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scenario_setting_repeat1, 2, 0, 0), SHIFT_REPEAT(183),
+  [928] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scenario_setting_repeat1, 2, 0, 0),
+  [930] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_field, 2, 0, 10),
+  [932] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [934] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
+  [936] = {.entry = {.count = 1, .reusable = true}}, SHIFT(365),
+  [938] = {.entry = {.count = 1, .reusable = true}}, SHIFT(366),
+  [940] = {.entry = {.count = 1, .reusable = true}}, SHIFT(352),
+  [942] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [944] = {.entry = {.count = 1, .reusable = true}}, SHIFT(358),
+  [946] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
+  [948] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
+  [950] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scale, 1, 0, 0),
+  [952] = {.entry = {.count = 1, .reusable = true}}, SHIFT(393),
+  [954] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
+  [956] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture_component, 3, 0, 24),
+  [958] = {.entry = {.count = 1, .reusable = true}}, SHIFT(324),
+  [960] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
+  [962] = {.entry = {.count = 1, .reusable = true}}, SHIFT(335),
+  [964] = {.entry = {.count = 1, .reusable = true}}, SHIFT(337),
+  [966] = {.entry = {.count = 1, .reusable = false}}, SHIFT(230),
+  [968] = {.entry = {.count = 1, .reusable = true}}, SHIFT(230),
+  [970] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_parameter, 3, 0, 25),
+  [972] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
+  [974] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_prior, 3, 0, 17),
+  [976] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [978] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
+  [980] = {.entry = {.count = 1, .reusable = true}}, SHIFT(354),
+  [982] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
+  [984] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_parameter, 5, 0, 28),
+  [986] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
+  [988] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
+  [990] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
+  [992] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
+  [994] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
+  [996] = {.entry = {.count = 1, .reusable = true}}, SHIFT(370),
+  [998] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
+  [1000] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [1002] = {.entry = {.count = 1, .reusable = true}}, SHIFT(278),
+  [1004] = {.entry = {.count = 1, .reusable = true}}, SHIFT(167),
+  [1006] = {.entry = {.count = 1, .reusable = true}}, SHIFT(226),
+  [1008] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 2, 0, 18),
+  [1010] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 2, 0, 0),
+  [1012] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
+  [1014] = {.entry = {.count = 1, .reusable = true}}, SHIFT(434),
+  [1016] = {.entry = {.count = 1, .reusable = true}}, SHIFT(245),
+  [1018] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_error_structure, 1, 0, 0),
+  [1020] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
+  [1022] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
+  [1024] = {.entry = {.count = 1, .reusable = true}}, SHIFT(296),
+  [1026] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
+  [1028] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
+  [1030] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
+  [1032] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
+  [1034] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
+  [1036] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
+  [1038] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
+  [1040] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
+  [1042] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
+  [1044] = {.entry = {.count = 1, .reusable = true}}, SHIFT(258),
+  [1046] = {.entry = {.count = 1, .reusable = true}}, SHIFT(241),
+  [1048] = {.entry = {.count = 1, .reusable = true}}, SHIFT(388),
+  [1050] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
+  [1052] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
+  [1054] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
+  [1056] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
+  [1058] = {.entry = {.count = 1, .reusable = true}}, SHIFT(347),
+  [1060] = {.entry = {.count = 1, .reusable = true}}, SHIFT(326),
+  [1062] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
+  [1064] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
+  [1066] = {.entry = {.count = 1, .reusable = true}}, SHIFT(306),
+  [1068] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
+  [1070] = {.entry = {.count = 1, .reusable = true}}, SHIFT(437),
+  [1072] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
+  [1074] = {.entry = {.count = 1, .reusable = true}}, SHIFT(217),
+  [1076] = {.entry = {.count = 1, .reusable = true}}, SHIFT(246),
+  [1078] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
+  [1080] = {.entry = {.count = 1, .reusable = true}}, SHIFT(421),
+  [1082] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
+  [1084] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
+  [1086] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
+  [1088] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
+  [1090] = {.entry = {.count = 1, .reusable = true}}, SHIFT(389),
+  [1092] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
+  [1094] = {.entry = {.count = 1, .reusable = true}}, SHIFT(383),
+  [1096] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
+  [1098] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
+  [1100] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [1102] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
+  [1104] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
+  [1106] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 1, 0, 0),
+  [1108] = {.entry = {.count = 1, .reusable = true}}, SHIFT(233),
+  [1110] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
+  [1112] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
+  [1114] = {.entry = {.count = 1, .reusable = true}}, SHIFT(420),
+  [1116] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
+  [1118] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
+  [1120] = {.entry = {.count = 1, .reusable = true}}, SHIFT(333),
+  [1122] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
+  [1124] = {.entry = {.count = 1, .reusable = true}}, SHIFT(292),
+  [1126] = {.entry = {.count = 1, .reusable = true}}, SHIFT(329),
+  [1128] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
+  [1130] = {.entry = {.count = 1, .reusable = true}}, SHIFT(290),
+  [1132] = {.entry = {.count = 1, .reusable = true}}, SHIFT(376),
+  [1134] = {.entry = {.count = 1, .reusable = true}}, SHIFT(286),
+  [1136] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
+  [1138] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
+  [1140] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [1142] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
+  [1144] = {.entry = {.count = 1, .reusable = true}}, SHIFT(312),
+  [1146] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
+  [1148] = {.entry = {.count = 1, .reusable = true}}, SHIFT(387),
+  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
+  [1152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
+  [1154] = {.entry = {.count = 1, .reusable = true}}, SHIFT(259),
+  [1156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(304),
+  [1158] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
+  [1160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
+  [1162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
+  [1164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
+  [1166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
+  [1168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
+  [1170] = {.entry = {.count = 1, .reusable = true}}, SHIFT(412),
+  [1172] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
+  [1174] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
+  [1176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
+  [1178] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_statement, 3, 0, 0),
+  [1180] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
+  [1182] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
+  [1184] = {.entry = {.count = 1, .reusable = true}}, SHIFT(413),
+  [1186] = {.entry = {.count = 1, .reusable = true}}, SHIFT(367),
+  [1188] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
+  [1190] = {.entry = {.count = 1, .reusable = true}}, SHIFT(328),
+  [1192] = {.entry = {.count = 1, .reusable = true}}, SHIFT(368),
+  [1194] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
+  [1196] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
+  [1198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
+  [1200] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
+  [1202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
+  [1204] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
+  [1206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
+  [1208] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
+  [1210] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
+  [1212] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
+  [1214] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
+  [1216] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
+  [1218] = {.entry = {.count = 1, .reusable = true}}, SHIFT(404),
 };
 
 #ifdef __cplusplus
