@@ -12,7 +12,10 @@
  * expected there (`carryover decay ~ …`, a preset or hypothesis set named
  * `mixture`, a simulated value `prior.H1` or `mcid.H1`), the keyword is
  * aliased to an identifier and the next token decides, as it does in pest.
- * */
+ *
+ * `seed commitment "…" key "…"` is issue 13's seed commitment; its pest
+ * rule comes with the merge of branch wt-protocol2.
+ */
 
 /// Comma-separated, at least one.
 const commaSep1 = (rule) => seq(rule, repeat(seq(',', rule)));
@@ -101,7 +104,17 @@ module.exports = grammar({
     washout_field: ($) => seq('washout', $.duration),
     carryover_field: (_) => seq('carryover', 'modelled'),
     blinding_field: (_) => seq('blinding', choice('open', 'single', 'double')),
-    seed_field: ($) => seq('seed', $.integer),
+    // `seed 20261201`, or the commitment to the pharmacy's key file (its
+    // SHA-256), optionally with the key file's path:
+    // `seed commitment "9f86d08…" key "PHARMACY-SECRET.key"`.
+    seed_field: ($) =>
+      seq(
+        'seed',
+        choice(
+          $.integer,
+          seq('commitment', field('commitment', $.string), optional(seq('key', field('key', $.string)))),
+        ),
+      ),
     // `window days 18..70`: only these trial days are analysed.
     window_field: ($) => seq('window', 'days', field('first', $.integer), '..', field('last', $.integer)),
 

@@ -7,16 +7,16 @@
 #endif
 
 #define LANGUAGE_VERSION 15
-#define STATE_COUNT 438
+#define STATE_COUNT 442
 #define LARGE_STATE_COUNT 2
-#define SYMBOL_COUNT 247
+#define SYMBOL_COUNT 249
 #define ALIAS_COUNT 0
-#define TOKEN_COUNT 137
+#define TOKEN_COUNT 139
 #define EXTERNAL_TOKEN_COUNT 0
-#define FIELD_COUNT 21
+#define FIELD_COUNT 22
 #define MAX_ALIAS_SEQUENCE_LENGTH 9
 #define MAX_RESERVED_WORD_SET_SIZE 0
-#define PRODUCTION_ID_COUNT 30
+#define PRODUCTION_ID_COUNT 32
 #define SUPERTYPE_COUNT 0
 
 enum ts_symbol_identifiers {
@@ -53,219 +53,221 @@ enum ts_symbol_identifiers {
   anon_sym_single = 31,
   anon_sym_double = 32,
   anon_sym_seed = 33,
-  anon_sym_window = 34,
-  anon_sym_days = 35,
-  anon_sym_DOT_DOT = 36,
-  anon_sym_alternating = 37,
-  anon_sym_counterbalanced = 38,
-  anon_sym_fixed = 39,
-  anon_sym_randomized = 40,
-  anon_sym_pairs = 41,
-  anon_sym_blocks = 42,
-  anon_sym_LBRACK = 43,
-  anon_sym_COMMA = 44,
-  anon_sym_RBRACK = 45,
-  anon_sym_day = 46,
-  anon_sym_weeks = 47,
-  anon_sym_week = 48,
-  sym_primary = 49,
-  sym_secondary = 50,
-  anon_sym_type = 51,
-  anon_sym_measured = 52,
-  anon_sym_better = 53,
-  anon_sym_lower = 54,
-  anon_sym_higher = 55,
-  anon_sym_mcid = 56,
-  anon_sym_unit = 57,
-  anon_sym_continuous = 58,
-  anon_sym_binary = 59,
-  anon_sym_binomial = 60,
-  anon_sym_of = 61,
-  anon_sym_count = 62,
-  anon_sym_overdispersed = 63,
-  anon_sym_ordinal = 64,
-  anon_sym_in = 65,
-  anon_sym_daily = 66,
-  anon_sym_weekly = 67,
-  anon_sym_per = 68,
-  anon_sym_on = 69,
-  anon_sym_model = 70,
-  anon_sym_effect = 71,
-  anon_sym_TILDE = 72,
-  anon_sym_intercept = 73,
-  anon_sym_trend = 74,
-  anon_sym_errors = 75,
-  anon_sym_LPAREN = 76,
-  anon_sym_RPAREN = 77,
-  anon_sym_cutpoints = 78,
-  anon_sym_dispersion = 79,
-  anon_sym_decay = 80,
-  anon_sym_covariate = 81,
-  sym_standardised = 82,
-  anon_sym_missing = 83,
-  anon_sym_excluded = 84,
-  anon_sym_lag = 85,
-  anon_sym_clock = 86,
-  anon_sym_independent = 87,
-  anon_sym_ar1 = 88,
-  anon_sym_prior = 89,
-  anon_sym_EQ = 90,
-  anon_sym_mixture = 91,
-  anon_sym_COLON = 92,
-  anon_sym_discount = 93,
-  anon_sym_robust = 94,
-  anon_sym_vague = 95,
-  anon_sym_decide = 96,
-  anon_sym_recommend = 97,
-  anon_sym_if = 98,
-  anon_sym_stop = 99,
-  anon_sym_early = 100,
-  anon_sym_after = 101,
-  anon_sym_otherwise = 102,
-  anon_sym_inconclusive = 103,
-  anon_sym_and = 104,
-  anon_sym_P = 105,
-  anon_sym_vs = 106,
-  anon_sym_odds_ratio = 107,
-  anon_sym_rate_ratio = 108,
-  anon_sym_risk_difference = 109,
-  anon_sym_report = 110,
-  anon_sym_interval = 111,
-  anon_sym_estimate = 112,
-  anon_sym_LT_EQ = 113,
-  anon_sym_GT_EQ = 114,
-  anon_sym_LT = 115,
-  anon_sym_GT = 116,
-  aux_sym_mcid_threshold_token1 = 117,
-  anon_sym_simulate = 118,
-  anon_sym_replicates = 119,
-  anon_sym_scenario = 120,
-  anon_sym_dropout = 121,
-  anon_sym_adherence = 122,
-  anon_sym_unrecorded = 123,
-  anon_sym_sigma = 124,
-  anon_sym_phi = 125,
-  anon_sym_require = 126,
-  anon_sym_under = 127,
-  anon_sym_sweep = 128,
-  sym_doc_comment = 129,
-  sym_comment = 130,
-  sym_string = 131,
-  sym_number = 132,
-  sym__negative_number = 133,
-  sym_integer = 134,
-  sym_signed_integer = 135,
-  sym_date = 136,
-  sym_source_file = 137,
-  sym__item = 138,
-  sym_use_declaration = 139,
-  sym_trial_block = 140,
-  sym_trial_field = 141,
-  sym_hypotheses_declaration = 142,
-  sym_name_map = 143,
-  sym_name_mapping = 144,
-  sym_data_declaration = 145,
-  sym_arm_declaration = 146,
-  sym_schedule_block = 147,
-  sym_design_declaration = 148,
-  sym__schedule_field = 149,
-  sym_start_field = 150,
-  sym_run_in_field = 151,
-  sym_period_field = 152,
-  sym_cycles_field = 153,
-  sym_periods_field = 154,
-  sym_sequence_field = 155,
-  sym_max_run_field = 156,
-  sym_washout_field = 157,
-  sym_carryover_field = 158,
-  sym_blinding_field = 159,
-  sym_seed_field = 160,
-  sym_window_field = 161,
-  sym_sequence_design = 162,
-  sym_duration = 163,
-  sym_duration_list = 164,
-  sym_time_unit = 165,
-  sym_outcome_block = 166,
-  sym__outcome_field = 167,
-  sym_type_field = 168,
-  sym_measured_field = 169,
-  sym_better_field = 170,
-  sym_mcid_field = 171,
-  sym_unit_field = 172,
-  sym_outcome_type = 173,
-  sym_bounds = 174,
-  sym_measurement = 175,
-  sym_model_block = 176,
-  sym__model_statement = 177,
-  sym_effect_statement = 178,
-  sym_intercept_statement = 179,
-  sym_trend_statement = 180,
-  sym_errors_statement = 181,
-  sym_cutpoints_statement = 182,
-  sym_dispersion_statement = 183,
-  sym_carryover_statement = 184,
-  sym_carryover_decay = 185,
-  sym_covariate_statement = 186,
-  sym_missing_excluded = 187,
-  sym_lag_statement = 188,
-  sym_clock_statement = 189,
-  sym_error_structure = 190,
-  sym_named_prior = 191,
-  sym_prior_declaration = 192,
-  sym__prior = 193,
-  sym_mixture = 194,
-  sym_mixture_component = 195,
-  sym_hypothesis_prior = 196,
-  sym_distribution = 197,
-  sym_preset = 198,
-  sym_decide_block = 199,
-  sym__decision_rule = 200,
-  sym_recommend_rule = 201,
-  sym_stop_rule = 202,
-  sym_otherwise_rule = 203,
-  sym_conditions = 204,
-  sym_condition = 205,
-  sym_statement = 206,
-  sym_quantity = 207,
-  sym_scale = 208,
-  sym_report_block = 209,
-  sym__report_entry = 210,
-  sym_interval_entry = 211,
-  sym_estimate_entry = 212,
-  sym_probability_entry = 213,
-  sym_comparison = 214,
-  sym__threshold = 215,
-  sym_mcid_threshold = 216,
-  sym_simulate_block = 217,
-  sym__simulate_entry = 218,
-  sym_replicates_entry = 219,
-  sym_scenario_entry = 220,
-  sym_scenario_setting = 221,
-  sym_simulated_parameter = 222,
-  sym_simulated_value = 223,
-  sym__grid_value = 224,
-  sym_require_entry = 225,
-  sym_simulated_event = 226,
-  sym_sweep_entry = 227,
-  sym__signed_number = 228,
-  aux_sym_source_file_repeat1 = 229,
-  aux_sym_use_declaration_repeat1 = 230,
-  aux_sym_trial_block_repeat1 = 231,
-  aux_sym_name_map_repeat1 = 232,
-  aux_sym_schedule_block_repeat1 = 233,
-  aux_sym_duration_list_repeat1 = 234,
-  aux_sym_outcome_block_repeat1 = 235,
-  aux_sym_model_block_repeat1 = 236,
-  aux_sym_errors_statement_repeat1 = 237,
-  aux_sym_mixture_repeat1 = 238,
-  aux_sym_distribution_repeat1 = 239,
-  aux_sym_decide_block_repeat1 = 240,
-  aux_sym_conditions_repeat1 = 241,
-  aux_sym_report_block_repeat1 = 242,
-  aux_sym_simulate_block_repeat1 = 243,
-  aux_sym_scenario_entry_repeat1 = 244,
-  aux_sym_scenario_setting_repeat1 = 245,
-  aux_sym_sweep_entry_repeat1 = 246,
+  anon_sym_commitment = 34,
+  anon_sym_key = 35,
+  anon_sym_window = 36,
+  anon_sym_days = 37,
+  anon_sym_DOT_DOT = 38,
+  anon_sym_alternating = 39,
+  anon_sym_counterbalanced = 40,
+  anon_sym_fixed = 41,
+  anon_sym_randomized = 42,
+  anon_sym_pairs = 43,
+  anon_sym_blocks = 44,
+  anon_sym_LBRACK = 45,
+  anon_sym_COMMA = 46,
+  anon_sym_RBRACK = 47,
+  anon_sym_day = 48,
+  anon_sym_weeks = 49,
+  anon_sym_week = 50,
+  sym_primary = 51,
+  sym_secondary = 52,
+  anon_sym_type = 53,
+  anon_sym_measured = 54,
+  anon_sym_better = 55,
+  anon_sym_lower = 56,
+  anon_sym_higher = 57,
+  anon_sym_mcid = 58,
+  anon_sym_unit = 59,
+  anon_sym_continuous = 60,
+  anon_sym_binary = 61,
+  anon_sym_binomial = 62,
+  anon_sym_of = 63,
+  anon_sym_count = 64,
+  anon_sym_overdispersed = 65,
+  anon_sym_ordinal = 66,
+  anon_sym_in = 67,
+  anon_sym_daily = 68,
+  anon_sym_weekly = 69,
+  anon_sym_per = 70,
+  anon_sym_on = 71,
+  anon_sym_model = 72,
+  anon_sym_effect = 73,
+  anon_sym_TILDE = 74,
+  anon_sym_intercept = 75,
+  anon_sym_trend = 76,
+  anon_sym_errors = 77,
+  anon_sym_LPAREN = 78,
+  anon_sym_RPAREN = 79,
+  anon_sym_cutpoints = 80,
+  anon_sym_dispersion = 81,
+  anon_sym_decay = 82,
+  anon_sym_covariate = 83,
+  sym_standardised = 84,
+  anon_sym_missing = 85,
+  anon_sym_excluded = 86,
+  anon_sym_lag = 87,
+  anon_sym_clock = 88,
+  anon_sym_independent = 89,
+  anon_sym_ar1 = 90,
+  anon_sym_prior = 91,
+  anon_sym_EQ = 92,
+  anon_sym_mixture = 93,
+  anon_sym_COLON = 94,
+  anon_sym_discount = 95,
+  anon_sym_robust = 96,
+  anon_sym_vague = 97,
+  anon_sym_decide = 98,
+  anon_sym_recommend = 99,
+  anon_sym_if = 100,
+  anon_sym_stop = 101,
+  anon_sym_early = 102,
+  anon_sym_after = 103,
+  anon_sym_otherwise = 104,
+  anon_sym_inconclusive = 105,
+  anon_sym_and = 106,
+  anon_sym_P = 107,
+  anon_sym_vs = 108,
+  anon_sym_odds_ratio = 109,
+  anon_sym_rate_ratio = 110,
+  anon_sym_risk_difference = 111,
+  anon_sym_report = 112,
+  anon_sym_interval = 113,
+  anon_sym_estimate = 114,
+  anon_sym_LT_EQ = 115,
+  anon_sym_GT_EQ = 116,
+  anon_sym_LT = 117,
+  anon_sym_GT = 118,
+  aux_sym_mcid_threshold_token1 = 119,
+  anon_sym_simulate = 120,
+  anon_sym_replicates = 121,
+  anon_sym_scenario = 122,
+  anon_sym_dropout = 123,
+  anon_sym_adherence = 124,
+  anon_sym_unrecorded = 125,
+  anon_sym_sigma = 126,
+  anon_sym_phi = 127,
+  anon_sym_require = 128,
+  anon_sym_under = 129,
+  anon_sym_sweep = 130,
+  sym_doc_comment = 131,
+  sym_comment = 132,
+  sym_string = 133,
+  sym_number = 134,
+  sym__negative_number = 135,
+  sym_integer = 136,
+  sym_signed_integer = 137,
+  sym_date = 138,
+  sym_source_file = 139,
+  sym__item = 140,
+  sym_use_declaration = 141,
+  sym_trial_block = 142,
+  sym_trial_field = 143,
+  sym_hypotheses_declaration = 144,
+  sym_name_map = 145,
+  sym_name_mapping = 146,
+  sym_data_declaration = 147,
+  sym_arm_declaration = 148,
+  sym_schedule_block = 149,
+  sym_design_declaration = 150,
+  sym__schedule_field = 151,
+  sym_start_field = 152,
+  sym_run_in_field = 153,
+  sym_period_field = 154,
+  sym_cycles_field = 155,
+  sym_periods_field = 156,
+  sym_sequence_field = 157,
+  sym_max_run_field = 158,
+  sym_washout_field = 159,
+  sym_carryover_field = 160,
+  sym_blinding_field = 161,
+  sym_seed_field = 162,
+  sym_window_field = 163,
+  sym_sequence_design = 164,
+  sym_duration = 165,
+  sym_duration_list = 166,
+  sym_time_unit = 167,
+  sym_outcome_block = 168,
+  sym__outcome_field = 169,
+  sym_type_field = 170,
+  sym_measured_field = 171,
+  sym_better_field = 172,
+  sym_mcid_field = 173,
+  sym_unit_field = 174,
+  sym_outcome_type = 175,
+  sym_bounds = 176,
+  sym_measurement = 177,
+  sym_model_block = 178,
+  sym__model_statement = 179,
+  sym_effect_statement = 180,
+  sym_intercept_statement = 181,
+  sym_trend_statement = 182,
+  sym_errors_statement = 183,
+  sym_cutpoints_statement = 184,
+  sym_dispersion_statement = 185,
+  sym_carryover_statement = 186,
+  sym_carryover_decay = 187,
+  sym_covariate_statement = 188,
+  sym_missing_excluded = 189,
+  sym_lag_statement = 190,
+  sym_clock_statement = 191,
+  sym_error_structure = 192,
+  sym_named_prior = 193,
+  sym_prior_declaration = 194,
+  sym__prior = 195,
+  sym_mixture = 196,
+  sym_mixture_component = 197,
+  sym_hypothesis_prior = 198,
+  sym_distribution = 199,
+  sym_preset = 200,
+  sym_decide_block = 201,
+  sym__decision_rule = 202,
+  sym_recommend_rule = 203,
+  sym_stop_rule = 204,
+  sym_otherwise_rule = 205,
+  sym_conditions = 206,
+  sym_condition = 207,
+  sym_statement = 208,
+  sym_quantity = 209,
+  sym_scale = 210,
+  sym_report_block = 211,
+  sym__report_entry = 212,
+  sym_interval_entry = 213,
+  sym_estimate_entry = 214,
+  sym_probability_entry = 215,
+  sym_comparison = 216,
+  sym__threshold = 217,
+  sym_mcid_threshold = 218,
+  sym_simulate_block = 219,
+  sym__simulate_entry = 220,
+  sym_replicates_entry = 221,
+  sym_scenario_entry = 222,
+  sym_scenario_setting = 223,
+  sym_simulated_parameter = 224,
+  sym_simulated_value = 225,
+  sym__grid_value = 226,
+  sym_require_entry = 227,
+  sym_simulated_event = 228,
+  sym_sweep_entry = 229,
+  sym__signed_number = 230,
+  aux_sym_source_file_repeat1 = 231,
+  aux_sym_use_declaration_repeat1 = 232,
+  aux_sym_trial_block_repeat1 = 233,
+  aux_sym_name_map_repeat1 = 234,
+  aux_sym_schedule_block_repeat1 = 235,
+  aux_sym_duration_list_repeat1 = 236,
+  aux_sym_outcome_block_repeat1 = 237,
+  aux_sym_model_block_repeat1 = 238,
+  aux_sym_errors_statement_repeat1 = 239,
+  aux_sym_mixture_repeat1 = 240,
+  aux_sym_distribution_repeat1 = 241,
+  aux_sym_decide_block_repeat1 = 242,
+  aux_sym_conditions_repeat1 = 243,
+  aux_sym_report_block_repeat1 = 244,
+  aux_sym_simulate_block_repeat1 = 245,
+  aux_sym_scenario_entry_repeat1 = 246,
+  aux_sym_scenario_setting_repeat1 = 247,
+  aux_sym_sweep_entry_repeat1 = 248,
 };
 
 static const char * const ts_symbol_names[] = {
@@ -303,6 +305,8 @@ static const char * const ts_symbol_names[] = {
   [anon_sym_single] = "single",
   [anon_sym_double] = "double",
   [anon_sym_seed] = "seed",
+  [anon_sym_commitment] = "commitment",
+  [anon_sym_key] = "key",
   [anon_sym_window] = "window",
   [anon_sym_days] = "days",
   [anon_sym_DOT_DOT] = "..",
@@ -553,6 +557,8 @@ static const TSSymbol ts_symbol_map[] = {
   [anon_sym_single] = anon_sym_single,
   [anon_sym_double] = anon_sym_double,
   [anon_sym_seed] = anon_sym_seed,
+  [anon_sym_commitment] = anon_sym_commitment,
+  [anon_sym_key] = anon_sym_key,
   [anon_sym_window] = anon_sym_window,
   [anon_sym_days] = anon_sym_days,
   [anon_sym_DOT_DOT] = anon_sym_DOT_DOT,
@@ -902,6 +908,14 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
     .named = false,
   },
   [anon_sym_seed] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_commitment] = {
+    .visible = true,
+    .named = false,
+  },
+  [anon_sym_key] = {
     .visible = true,
     .named = false,
   },
@@ -1762,31 +1776,33 @@ static const TSSymbolMetadata ts_symbol_metadata[] = {
 enum ts_field_identifiers {
   field_arm = 1,
   field_column = 2,
-  field_description = 3,
-  field_design = 4,
-  field_first = 5,
-  field_id = 6,
-  field_key = 7,
-  field_kind = 8,
-  field_last = 9,
-  field_name = 10,
-  field_outcome = 11,
-  field_path = 12,
-  field_scale = 13,
-  field_scenario = 14,
-  field_source = 15,
-  field_target = 16,
-  field_text = 17,
-  field_trials = 18,
-  field_value = 19,
-  field_versus = 20,
-  field_weight = 21,
+  field_commitment = 3,
+  field_description = 4,
+  field_design = 5,
+  field_first = 6,
+  field_id = 7,
+  field_key = 8,
+  field_kind = 9,
+  field_last = 10,
+  field_name = 11,
+  field_outcome = 12,
+  field_path = 13,
+  field_scale = 14,
+  field_scenario = 15,
+  field_source = 16,
+  field_target = 17,
+  field_text = 18,
+  field_trials = 19,
+  field_value = 20,
+  field_versus = 21,
+  field_weight = 22,
 };
 
 static const char * const ts_field_names[] = {
   [0] = NULL,
   [field_arm] = "arm",
   [field_column] = "column",
+  [field_commitment] = "commitment",
   [field_description] = "description",
   [field_design] = "design",
   [field_first] = "first",
@@ -1819,23 +1835,25 @@ static const TSMapSlice ts_field_map_slices[PRODUCTION_ID_COUNT] = {
   [10] = {.index = 10, .length = 2},
   [11] = {.index = 12, .length = 1},
   [12] = {.index = 13, .length = 1},
-  [13] = {.index = 14, .length = 2},
-  [14] = {.index = 16, .length = 2},
-  [15] = {.index = 18, .length = 1},
-  [16] = {.index = 16, .length = 2},
-  [17] = {.index = 18, .length = 1},
+  [13] = {.index = 14, .length = 1},
+  [14] = {.index = 15, .length = 2},
+  [15] = {.index = 17, .length = 2},
+  [16] = {.index = 19, .length = 1},
+  [17] = {.index = 17, .length = 2},
   [18] = {.index = 19, .length = 1},
   [19] = {.index = 20, .length = 1},
-  [20] = {.index = 21, .length = 2},
-  [21] = {.index = 19, .length = 1},
-  [22] = {.index = 23, .length = 3},
-  [23] = {.index = 26, .length = 1},
-  [24] = {.index = 27, .length = 1},
-  [25] = {.index = 28, .length = 2},
-  [26] = {.index = 30, .length = 3},
-  [27] = {.index = 33, .length = 4},
-  [28] = {.index = 37, .length = 3},
-  [29] = {.index = 40, .length = 1},
+  [20] = {.index = 21, .length = 1},
+  [21] = {.index = 22, .length = 2},
+  [22] = {.index = 24, .length = 2},
+  [23] = {.index = 20, .length = 1},
+  [24] = {.index = 26, .length = 3},
+  [25] = {.index = 29, .length = 1},
+  [26] = {.index = 30, .length = 1},
+  [27] = {.index = 31, .length = 2},
+  [28] = {.index = 33, .length = 3},
+  [29] = {.index = 36, .length = 4},
+  [30] = {.index = 40, .length = 3},
+  [31] = {.index = 43, .length = 1},
 };
 
 static const TSFieldMapEntry ts_field_map_entries[] = {
@@ -1860,49 +1878,54 @@ static const TSFieldMapEntry ts_field_map_entries[] = {
     {field_key, 0},
     {field_value, 1},
   [12] =
-    {field_design, 2},
+    {field_commitment, 2},
   [13] =
-    {field_column, 1},
+    {field_design, 2},
   [14] =
+    {field_column, 1},
+  [15] =
     {field_outcome, 2},
     {field_scale, 0},
-  [16] =
+  [17] =
     {field_id, 2},
     {field_source, 0},
-  [18] =
-    {field_name, 0},
   [19] =
-    {field_arm, 1},
+    {field_name, 0},
   [20] =
-    {field_trials, 2},
+    {field_arm, 1},
   [21] =
+    {field_trials, 2},
+  [22] =
+    {field_commitment, 2},
+    {field_key, 4},
+  [24] =
     {field_first, 2},
     {field_last, 4},
-  [23] =
+  [26] =
     {field_arm, 2},
     {field_outcome, 4},
     {field_scale, 0},
-  [26] =
+  [29] =
     {field_kind, 0},
-  [27] =
+  [30] =
     {field_weight, 0},
-  [28] =
+  [31] =
     {field_name, 0},
     {field_outcome, 2},
-  [30] =
+  [33] =
     {field_kind, 0},
     {field_target, 3},
     {field_text, 1},
-  [33] =
+  [36] =
     {field_arm, 2},
     {field_outcome, 6},
     {field_scale, 0},
     {field_versus, 4},
-  [37] =
+  [40] =
     {field_arm, 2},
     {field_name, 0},
     {field_outcome, 4},
-  [40] =
+  [43] =
     {field_scenario, 8},
 };
 
@@ -1914,13 +1937,13 @@ static const TSSymbol ts_alias_sequences[PRODUCTION_ID_COUNT][MAX_ALIAS_SEQUENCE
   [9] = {
     [0] = sym__negative_number,
   },
-  [14] = {
-    [0] = sym_identifier,
-  },
   [15] = {
     [0] = sym_identifier,
   },
-  [21] = {
+  [16] = {
+    [0] = sym_identifier,
+  },
+  [23] = {
     [1] = sym_identifier,
   },
 };
@@ -2368,6 +2391,10 @@ static const TSStateId ts_primary_state_ids[STATE_COUNT] = {
   [435] = 435,
   [436] = 436,
   [437] = 437,
+  [438] = 438,
+  [439] = 439,
+  [440] = 440,
+  [441] = 441,
 };
 
 static const TSCharacterRange sym_identifier_character_set_1[] = {
@@ -3059,16 +3086,17 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
         'f', 7,
         'h', 8,
         'i', 9,
-        'l', 10,
-        'm', 11,
-        'o', 12,
-        'p', 13,
-        'r', 14,
-        's', 15,
-        't', 16,
-        'u', 17,
-        'v', 18,
-        'w', 19,
+        'k', 10,
+        'l', 11,
+        'm', 12,
+        'o', 13,
+        'p', 14,
+        'r', 15,
+        's', 16,
+        't', 17,
+        'u', 18,
+        'v', 19,
+        'w', 20,
       );
       if (lookahead == '\t' ||
           lookahead == '\n' ||
@@ -3079,1726 +3107,1760 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
       ACCEPT_TOKEN(anon_sym_P);
       END_STATE();
     case 2:
-      if (lookahead == 'd') ADVANCE(20);
-      if (lookahead == 'f') ADVANCE(21);
-      if (lookahead == 'l') ADVANCE(22);
-      if (lookahead == 'n') ADVANCE(23);
-      if (lookahead == 'r') ADVANCE(24);
+      if (lookahead == 'd') ADVANCE(21);
+      if (lookahead == 'f') ADVANCE(22);
+      if (lookahead == 'l') ADVANCE(23);
+      if (lookahead == 'n') ADVANCE(24);
+      if (lookahead == 'r') ADVANCE(25);
       END_STATE();
     case 3:
-      if (lookahead == 'e') ADVANCE(25);
-      if (lookahead == 'i') ADVANCE(26);
-      if (lookahead == 'l') ADVANCE(27);
+      if (lookahead == 'e') ADVANCE(26);
+      if (lookahead == 'i') ADVANCE(27);
+      if (lookahead == 'l') ADVANCE(28);
       END_STATE();
     case 4:
-      if (lookahead == 'a') ADVANCE(28);
-      if (lookahead == 'l') ADVANCE(29);
-      if (lookahead == 'o') ADVANCE(30);
-      if (lookahead == 'u') ADVANCE(31);
-      if (lookahead == 'y') ADVANCE(32);
+      if (lookahead == 'a') ADVANCE(29);
+      if (lookahead == 'l') ADVANCE(30);
+      if (lookahead == 'o') ADVANCE(31);
+      if (lookahead == 'u') ADVANCE(32);
+      if (lookahead == 'y') ADVANCE(33);
       END_STATE();
     case 5:
-      if (lookahead == 'a') ADVANCE(33);
-      if (lookahead == 'e') ADVANCE(34);
-      if (lookahead == 'i') ADVANCE(35);
-      if (lookahead == 'o') ADVANCE(36);
-      if (lookahead == 'r') ADVANCE(37);
+      if (lookahead == 'a') ADVANCE(34);
+      if (lookahead == 'e') ADVANCE(35);
+      if (lookahead == 'i') ADVANCE(36);
+      if (lookahead == 'o') ADVANCE(37);
+      if (lookahead == 'r') ADVANCE(38);
       END_STATE();
     case 6:
-      if (lookahead == 'a') ADVANCE(38);
-      if (lookahead == 'f') ADVANCE(39);
-      if (lookahead == 'r') ADVANCE(40);
-      if (lookahead == 's') ADVANCE(41);
-      if (lookahead == 'x') ADVANCE(42);
+      if (lookahead == 'a') ADVANCE(39);
+      if (lookahead == 'f') ADVANCE(40);
+      if (lookahead == 'r') ADVANCE(41);
+      if (lookahead == 's') ADVANCE(42);
+      if (lookahead == 'x') ADVANCE(43);
       END_STATE();
     case 7:
-      if (lookahead == 'i') ADVANCE(43);
-      if (lookahead == 'r') ADVANCE(44);
+      if (lookahead == 'i') ADVANCE(44);
+      if (lookahead == 'r') ADVANCE(45);
       END_STATE();
     case 8:
-      if (lookahead == 'i') ADVANCE(45);
-      if (lookahead == 'y') ADVANCE(46);
+      if (lookahead == 'i') ADVANCE(46);
+      if (lookahead == 'y') ADVANCE(47);
       END_STATE();
     case 9:
-      if (lookahead == 'f') ADVANCE(47);
-      if (lookahead == 'n') ADVANCE(48);
-      if (lookahead == 's') ADVANCE(49);
+      if (lookahead == 'f') ADVANCE(48);
+      if (lookahead == 'n') ADVANCE(49);
+      if (lookahead == 's') ADVANCE(50);
       END_STATE();
     case 10:
-      if (lookahead == 'a') ADVANCE(50);
-      if (lookahead == 'o') ADVANCE(51);
+      if (lookahead == 'e') ADVANCE(51);
       END_STATE();
     case 11:
       if (lookahead == 'a') ADVANCE(52);
-      if (lookahead == 'c') ADVANCE(53);
-      if (lookahead == 'e') ADVANCE(54);
-      if (lookahead == 'i') ADVANCE(55);
-      if (lookahead == 'o') ADVANCE(56);
+      if (lookahead == 'o') ADVANCE(53);
       END_STATE();
     case 12:
-      ADVANCE_MAP(
-        'd', 57,
-        'f', 58,
-        'n', 59,
-        'p', 60,
-        'r', 61,
-        't', 62,
-        'u', 63,
-        'v', 64,
-      );
+      if (lookahead == 'a') ADVANCE(54);
+      if (lookahead == 'c') ADVANCE(55);
+      if (lookahead == 'e') ADVANCE(56);
+      if (lookahead == 'i') ADVANCE(57);
+      if (lookahead == 'o') ADVANCE(58);
       END_STATE();
     case 13:
-      if (lookahead == 'a') ADVANCE(65);
-      if (lookahead == 'e') ADVANCE(66);
-      if (lookahead == 'h') ADVANCE(67);
-      if (lookahead == 'r') ADVANCE(68);
+      ADVANCE_MAP(
+        'd', 59,
+        'f', 60,
+        'n', 61,
+        'p', 62,
+        'r', 63,
+        't', 64,
+        'u', 65,
+        'v', 66,
+      );
       END_STATE();
     case 14:
-      if (lookahead == 'a') ADVANCE(69);
-      if (lookahead == 'e') ADVANCE(70);
-      if (lookahead == 'i') ADVANCE(71);
-      if (lookahead == 'o') ADVANCE(72);
-      if (lookahead == 'u') ADVANCE(73);
+      if (lookahead == 'a') ADVANCE(67);
+      if (lookahead == 'e') ADVANCE(68);
+      if (lookahead == 'h') ADVANCE(69);
+      if (lookahead == 'r') ADVANCE(70);
       END_STATE();
     case 15:
-      if (lookahead == 'c') ADVANCE(74);
-      if (lookahead == 'e') ADVANCE(75);
-      if (lookahead == 'i') ADVANCE(76);
-      if (lookahead == 't') ADVANCE(77);
-      if (lookahead == 'w') ADVANCE(78);
+      if (lookahead == 'a') ADVANCE(71);
+      if (lookahead == 'e') ADVANCE(72);
+      if (lookahead == 'i') ADVANCE(73);
+      if (lookahead == 'o') ADVANCE(74);
+      if (lookahead == 'u') ADVANCE(75);
       END_STATE();
     case 16:
-      if (lookahead == 'r') ADVANCE(79);
-      if (lookahead == 'y') ADVANCE(80);
+      if (lookahead == 'c') ADVANCE(76);
+      if (lookahead == 'e') ADVANCE(77);
+      if (lookahead == 'i') ADVANCE(78);
+      if (lookahead == 't') ADVANCE(79);
+      if (lookahead == 'w') ADVANCE(80);
       END_STATE();
     case 17:
-      if (lookahead == 'n') ADVANCE(81);
-      if (lookahead == 's') ADVANCE(82);
+      if (lookahead == 'r') ADVANCE(81);
+      if (lookahead == 'y') ADVANCE(82);
       END_STATE();
     case 18:
-      if (lookahead == 'a') ADVANCE(83);
+      if (lookahead == 'n') ADVANCE(83);
       if (lookahead == 's') ADVANCE(84);
       END_STATE();
     case 19:
       if (lookahead == 'a') ADVANCE(85);
-      if (lookahead == 'e') ADVANCE(86);
-      if (lookahead == 'i') ADVANCE(87);
+      if (lookahead == 's') ADVANCE(86);
       END_STATE();
     case 20:
-      if (lookahead == 'h') ADVANCE(88);
+      if (lookahead == 'a') ADVANCE(87);
+      if (lookahead == 'e') ADVANCE(88);
+      if (lookahead == 'i') ADVANCE(89);
       END_STATE();
     case 21:
-      if (lookahead == 't') ADVANCE(89);
+      if (lookahead == 'h') ADVANCE(90);
       END_STATE();
     case 22:
-      if (lookahead == 't') ADVANCE(90);
+      if (lookahead == 't') ADVANCE(91);
       END_STATE();
     case 23:
-      if (lookahead == 'd') ADVANCE(91);
+      if (lookahead == 't') ADVANCE(92);
       END_STATE();
     case 24:
-      if (lookahead == '1') ADVANCE(92);
-      if (lookahead == 'm') ADVANCE(93);
+      if (lookahead == 'd') ADVANCE(93);
       END_STATE();
     case 25:
-      if (lookahead == 't') ADVANCE(94);
+      if (lookahead == '1') ADVANCE(94);
+      if (lookahead == 'm') ADVANCE(95);
       END_STATE();
     case 26:
-      if (lookahead == 'n') ADVANCE(95);
+      if (lookahead == 't') ADVANCE(96);
       END_STATE();
     case 27:
-      if (lookahead == 'i') ADVANCE(96);
-      if (lookahead == 'o') ADVANCE(97);
+      if (lookahead == 'n') ADVANCE(97);
       END_STATE();
     case 28:
-      if (lookahead == 'r') ADVANCE(98);
-      END_STATE();
-    case 29:
+      if (lookahead == 'i') ADVANCE(98);
       if (lookahead == 'o') ADVANCE(99);
       END_STATE();
+    case 29:
+      if (lookahead == 'r') ADVANCE(100);
+      END_STATE();
     case 30:
-      if (lookahead == 'n') ADVANCE(100);
-      if (lookahead == 'u') ADVANCE(101);
-      if (lookahead == 'v') ADVANCE(102);
+      if (lookahead == 'o') ADVANCE(101);
       END_STATE();
     case 31:
-      if (lookahead == 't') ADVANCE(103);
+      if (lookahead == 'm') ADVANCE(102);
+      if (lookahead == 'n') ADVANCE(103);
+      if (lookahead == 'u') ADVANCE(104);
+      if (lookahead == 'v') ADVANCE(105);
       END_STATE();
     case 32:
-      if (lookahead == 'c') ADVANCE(104);
+      if (lookahead == 't') ADVANCE(106);
       END_STATE();
     case 33:
-      if (lookahead == 'i') ADVANCE(105);
-      if (lookahead == 't') ADVANCE(106);
-      if (lookahead == 'y') ADVANCE(107);
+      if (lookahead == 'c') ADVANCE(107);
       END_STATE();
     case 34:
-      if (lookahead == 'c') ADVANCE(108);
-      if (lookahead == 's') ADVANCE(109);
+      if (lookahead == 'i') ADVANCE(108);
+      if (lookahead == 't') ADVANCE(109);
+      if (lookahead == 'y') ADVANCE(110);
       END_STATE();
     case 35:
-      if (lookahead == 's') ADVANCE(110);
+      if (lookahead == 'c') ADVANCE(111);
+      if (lookahead == 's') ADVANCE(112);
       END_STATE();
     case 36:
-      if (lookahead == 'u') ADVANCE(111);
+      if (lookahead == 's') ADVANCE(113);
       END_STATE();
     case 37:
-      if (lookahead == 'o') ADVANCE(112);
+      if (lookahead == 'u') ADVANCE(114);
       END_STATE();
     case 38:
-      if (lookahead == 'r') ADVANCE(113);
+      if (lookahead == 'o') ADVANCE(115);
       END_STATE();
     case 39:
-      if (lookahead == 'f') ADVANCE(114);
+      if (lookahead == 'r') ADVANCE(116);
       END_STATE();
     case 40:
-      if (lookahead == 'r') ADVANCE(115);
+      if (lookahead == 'f') ADVANCE(117);
       END_STATE();
     case 41:
-      if (lookahead == 't') ADVANCE(116);
+      if (lookahead == 'r') ADVANCE(118);
       END_STATE();
     case 42:
-      if (lookahead == 'c') ADVANCE(117);
+      if (lookahead == 't') ADVANCE(119);
       END_STATE();
     case 43:
-      if (lookahead == 'x') ADVANCE(118);
+      if (lookahead == 'c') ADVANCE(120);
       END_STATE();
     case 44:
-      if (lookahead == 'o') ADVANCE(119);
+      if (lookahead == 'x') ADVANCE(121);
       END_STATE();
     case 45:
-      if (lookahead == 'g') ADVANCE(120);
+      if (lookahead == 'o') ADVANCE(122);
       END_STATE();
     case 46:
-      if (lookahead == 'p') ADVANCE(121);
+      if (lookahead == 'g') ADVANCE(123);
       END_STATE();
     case 47:
-      ACCEPT_TOKEN(anon_sym_if);
+      if (lookahead == 'p') ADVANCE(124);
       END_STATE();
     case 48:
-      ACCEPT_TOKEN(anon_sym_in);
-      if (lookahead == 'c') ADVANCE(122);
-      if (lookahead == 'd') ADVANCE(123);
-      if (lookahead == 't') ADVANCE(124);
+      ACCEPT_TOKEN(anon_sym_if);
       END_STATE();
     case 49:
-      ACCEPT_TOKEN(anon_sym_is);
+      ACCEPT_TOKEN(anon_sym_in);
+      if (lookahead == 'c') ADVANCE(125);
+      if (lookahead == 'd') ADVANCE(126);
+      if (lookahead == 't') ADVANCE(127);
       END_STATE();
     case 50:
-      if (lookahead == 'g') ADVANCE(125);
+      ACCEPT_TOKEN(anon_sym_is);
       END_STATE();
     case 51:
-      if (lookahead == 'w') ADVANCE(126);
+      if (lookahead == 'y') ADVANCE(128);
       END_STATE();
     case 52:
-      if (lookahead == 'x') ADVANCE(127);
+      if (lookahead == 'g') ADVANCE(129);
       END_STATE();
     case 53:
-      if (lookahead == 'i') ADVANCE(128);
+      if (lookahead == 'w') ADVANCE(130);
       END_STATE();
     case 54:
-      if (lookahead == 'a') ADVANCE(129);
-      END_STATE();
-    case 55:
-      if (lookahead == 's') ADVANCE(130);
       if (lookahead == 'x') ADVANCE(131);
       END_STATE();
+    case 55:
+      if (lookahead == 'i') ADVANCE(132);
+      END_STATE();
     case 56:
-      if (lookahead == 'd') ADVANCE(132);
+      if (lookahead == 'a') ADVANCE(133);
       END_STATE();
     case 57:
-      if (lookahead == 'd') ADVANCE(133);
+      if (lookahead == 's') ADVANCE(134);
+      if (lookahead == 'x') ADVANCE(135);
       END_STATE();
     case 58:
-      ACCEPT_TOKEN(anon_sym_of);
+      if (lookahead == 'd') ADVANCE(136);
       END_STATE();
     case 59:
-      ACCEPT_TOKEN(anon_sym_on);
+      if (lookahead == 'd') ADVANCE(137);
       END_STATE();
     case 60:
-      if (lookahead == 'e') ADVANCE(134);
+      ACCEPT_TOKEN(anon_sym_of);
       END_STATE();
     case 61:
-      if (lookahead == 'd') ADVANCE(135);
+      ACCEPT_TOKEN(anon_sym_on);
       END_STATE();
     case 62:
-      if (lookahead == 'h') ADVANCE(136);
-      END_STATE();
-    case 63:
-      if (lookahead == 't') ADVANCE(137);
-      END_STATE();
-    case 64:
       if (lookahead == 'e') ADVANCE(138);
       END_STATE();
+    case 63:
+      if (lookahead == 'd') ADVANCE(139);
+      END_STATE();
+    case 64:
+      if (lookahead == 'h') ADVANCE(140);
+      END_STATE();
     case 65:
-      if (lookahead == 'i') ADVANCE(139);
+      if (lookahead == 't') ADVANCE(141);
       END_STATE();
     case 66:
-      if (lookahead == 'r') ADVANCE(140);
+      if (lookahead == 'e') ADVANCE(142);
       END_STATE();
     case 67:
-      if (lookahead == 'i') ADVANCE(141);
+      if (lookahead == 'i') ADVANCE(143);
       END_STATE();
     case 68:
-      if (lookahead == 'i') ADVANCE(142);
+      if (lookahead == 'r') ADVANCE(144);
       END_STATE();
     case 69:
-      if (lookahead == 'n') ADVANCE(143);
-      if (lookahead == 't') ADVANCE(144);
+      if (lookahead == 'i') ADVANCE(145);
       END_STATE();
     case 70:
-      if (lookahead == 'c') ADVANCE(145);
-      if (lookahead == 'f') ADVANCE(146);
-      if (lookahead == 'p') ADVANCE(147);
-      if (lookahead == 'q') ADVANCE(148);
+      if (lookahead == 'i') ADVANCE(146);
       END_STATE();
     case 71:
-      if (lookahead == 's') ADVANCE(149);
+      if (lookahead == 'n') ADVANCE(147);
+      if (lookahead == 't') ADVANCE(148);
       END_STATE();
     case 72:
-      if (lookahead == 'b') ADVANCE(150);
+      if (lookahead == 'c') ADVANCE(149);
+      if (lookahead == 'f') ADVANCE(150);
+      if (lookahead == 'p') ADVANCE(151);
+      if (lookahead == 'q') ADVANCE(152);
       END_STATE();
     case 73:
-      if (lookahead == 'n') ADVANCE(151);
+      if (lookahead == 's') ADVANCE(153);
       END_STATE();
     case 74:
-      if (lookahead == 'e') ADVANCE(152);
-      if (lookahead == 'h') ADVANCE(153);
+      if (lookahead == 'b') ADVANCE(154);
       END_STATE();
     case 75:
-      if (lookahead == 'c') ADVANCE(154);
-      if (lookahead == 'e') ADVANCE(155);
-      if (lookahead == 'q') ADVANCE(156);
+      if (lookahead == 'n') ADVANCE(155);
       END_STATE();
     case 76:
-      if (lookahead == 'g') ADVANCE(157);
-      if (lookahead == 'm') ADVANCE(158);
-      if (lookahead == 'n') ADVANCE(159);
+      if (lookahead == 'e') ADVANCE(156);
+      if (lookahead == 'h') ADVANCE(157);
       END_STATE();
     case 77:
-      if (lookahead == 'a') ADVANCE(160);
-      if (lookahead == 'o') ADVANCE(161);
+      if (lookahead == 'c') ADVANCE(158);
+      if (lookahead == 'e') ADVANCE(159);
+      if (lookahead == 'q') ADVANCE(160);
       END_STATE();
     case 78:
-      if (lookahead == 'e') ADVANCE(162);
+      if (lookahead == 'g') ADVANCE(161);
+      if (lookahead == 'm') ADVANCE(162);
+      if (lookahead == 'n') ADVANCE(163);
       END_STATE();
     case 79:
-      if (lookahead == 'e') ADVANCE(163);
-      if (lookahead == 'i') ADVANCE(164);
+      if (lookahead == 'a') ADVANCE(164);
+      if (lookahead == 'o') ADVANCE(165);
       END_STATE();
     case 80:
-      if (lookahead == 'p') ADVANCE(165);
+      if (lookahead == 'e') ADVANCE(166);
       END_STATE();
     case 81:
-      if (lookahead == 'd') ADVANCE(166);
-      if (lookahead == 'i') ADVANCE(167);
-      if (lookahead == 'r') ADVANCE(168);
+      if (lookahead == 'e') ADVANCE(167);
+      if (lookahead == 'i') ADVANCE(168);
       END_STATE();
     case 82:
-      if (lookahead == 'e') ADVANCE(169);
+      if (lookahead == 'p') ADVANCE(169);
       END_STATE();
     case 83:
-      if (lookahead == 'g') ADVANCE(170);
+      if (lookahead == 'd') ADVANCE(170);
+      if (lookahead == 'i') ADVANCE(171);
+      if (lookahead == 'r') ADVANCE(172);
       END_STATE();
     case 84:
-      ACCEPT_TOKEN(anon_sym_vs);
+      if (lookahead == 'e') ADVANCE(173);
       END_STATE();
     case 85:
-      if (lookahead == 's') ADVANCE(171);
+      if (lookahead == 'g') ADVANCE(174);
       END_STATE();
     case 86:
-      if (lookahead == 'e') ADVANCE(172);
+      ACCEPT_TOKEN(anon_sym_vs);
       END_STATE();
     case 87:
-      if (lookahead == 'n') ADVANCE(173);
+      if (lookahead == 's') ADVANCE(175);
       END_STATE();
     case 88:
-      if (lookahead == 'e') ADVANCE(174);
-      END_STATE();
-    case 89:
-      if (lookahead == 'e') ADVANCE(175);
-      END_STATE();
-    case 90:
       if (lookahead == 'e') ADVANCE(176);
       END_STATE();
+    case 89:
+      if (lookahead == 'n') ADVANCE(177);
+      END_STATE();
+    case 90:
+      if (lookahead == 'e') ADVANCE(178);
+      END_STATE();
     case 91:
-      ACCEPT_TOKEN(anon_sym_and);
+      if (lookahead == 'e') ADVANCE(179);
       END_STATE();
     case 92:
-      ACCEPT_TOKEN(anon_sym_ar1);
+      if (lookahead == 'e') ADVANCE(180);
       END_STATE();
     case 93:
-      ACCEPT_TOKEN(anon_sym_arm);
+      ACCEPT_TOKEN(anon_sym_and);
       END_STATE();
     case 94:
-      if (lookahead == 't') ADVANCE(177);
+      ACCEPT_TOKEN(anon_sym_ar1);
       END_STATE();
     case 95:
-      if (lookahead == 'a') ADVANCE(178);
-      if (lookahead == 'o') ADVANCE(179);
+      ACCEPT_TOKEN(anon_sym_arm);
       END_STATE();
     case 96:
-      if (lookahead == 'n') ADVANCE(180);
+      if (lookahead == 't') ADVANCE(181);
       END_STATE();
     case 97:
-      if (lookahead == 'c') ADVANCE(181);
+      if (lookahead == 'a') ADVANCE(182);
+      if (lookahead == 'o') ADVANCE(183);
       END_STATE();
     case 98:
-      if (lookahead == 'r') ADVANCE(182);
+      if (lookahead == 'n') ADVANCE(184);
       END_STATE();
     case 99:
-      if (lookahead == 'c') ADVANCE(183);
+      if (lookahead == 'c') ADVANCE(185);
       END_STATE();
     case 100:
-      if (lookahead == 't') ADVANCE(184);
+      if (lookahead == 'r') ADVANCE(186);
       END_STATE();
     case 101:
-      if (lookahead == 'n') ADVANCE(185);
+      if (lookahead == 'c') ADVANCE(187);
       END_STATE();
     case 102:
-      if (lookahead == 'a') ADVANCE(186);
+      if (lookahead == 'm') ADVANCE(188);
       END_STATE();
     case 103:
-      if (lookahead == 'p') ADVANCE(187);
+      if (lookahead == 't') ADVANCE(189);
       END_STATE();
     case 104:
-      if (lookahead == 'l') ADVANCE(188);
+      if (lookahead == 'n') ADVANCE(190);
       END_STATE();
     case 105:
-      if (lookahead == 'l') ADVANCE(189);
+      if (lookahead == 'a') ADVANCE(191);
       END_STATE();
     case 106:
-      if (lookahead == 'a') ADVANCE(190);
+      if (lookahead == 'p') ADVANCE(192);
       END_STATE();
     case 107:
-      ACCEPT_TOKEN(anon_sym_day);
-      if (lookahead == 's') ADVANCE(191);
+      if (lookahead == 'l') ADVANCE(193);
       END_STATE();
     case 108:
-      if (lookahead == 'a') ADVANCE(192);
-      if (lookahead == 'i') ADVANCE(193);
+      if (lookahead == 'l') ADVANCE(194);
       END_STATE();
     case 109:
-      if (lookahead == 'i') ADVANCE(194);
+      if (lookahead == 'a') ADVANCE(195);
       END_STATE();
     case 110:
-      if (lookahead == 'c') ADVANCE(195);
-      if (lookahead == 'p') ADVANCE(196);
+      ACCEPT_TOKEN(anon_sym_day);
+      if (lookahead == 's') ADVANCE(196);
       END_STATE();
     case 111:
-      if (lookahead == 'b') ADVANCE(197);
+      if (lookahead == 'a') ADVANCE(197);
+      if (lookahead == 'i') ADVANCE(198);
       END_STATE();
     case 112:
-      if (lookahead == 'p') ADVANCE(198);
+      if (lookahead == 'i') ADVANCE(199);
       END_STATE();
     case 113:
-      if (lookahead == 'l') ADVANCE(199);
+      if (lookahead == 'c') ADVANCE(200);
+      if (lookahead == 'p') ADVANCE(201);
       END_STATE();
     case 114:
-      if (lookahead == 'e') ADVANCE(200);
+      if (lookahead == 'b') ADVANCE(202);
       END_STATE();
     case 115:
-      if (lookahead == 'o') ADVANCE(201);
+      if (lookahead == 'p') ADVANCE(203);
       END_STATE();
     case 116:
-      if (lookahead == 'i') ADVANCE(202);
+      if (lookahead == 'l') ADVANCE(204);
       END_STATE();
     case 117:
-      if (lookahead == 'l') ADVANCE(203);
+      if (lookahead == 'e') ADVANCE(205);
       END_STATE();
     case 118:
-      if (lookahead == 'e') ADVANCE(204);
+      if (lookahead == 'o') ADVANCE(206);
       END_STATE();
     case 119:
-      if (lookahead == 'm') ADVANCE(205);
+      if (lookahead == 'i') ADVANCE(207);
       END_STATE();
     case 120:
-      if (lookahead == 'h') ADVANCE(206);
+      if (lookahead == 'l') ADVANCE(208);
       END_STATE();
     case 121:
-      if (lookahead == 'o') ADVANCE(207);
-      END_STATE();
-    case 122:
-      if (lookahead == 'o') ADVANCE(208);
-      END_STATE();
-    case 123:
       if (lookahead == 'e') ADVANCE(209);
       END_STATE();
+    case 122:
+      if (lookahead == 'm') ADVANCE(210);
+      END_STATE();
+    case 123:
+      if (lookahead == 'h') ADVANCE(211);
+      END_STATE();
     case 124:
-      if (lookahead == 'e') ADVANCE(210);
+      if (lookahead == 'o') ADVANCE(212);
       END_STATE();
     case 125:
-      ACCEPT_TOKEN(anon_sym_lag);
+      if (lookahead == 'o') ADVANCE(213);
       END_STATE();
     case 126:
-      if (lookahead == 'e') ADVANCE(211);
+      if (lookahead == 'e') ADVANCE(214);
       END_STATE();
     case 127:
-      if (lookahead == '_') ADVANCE(212);
+      if (lookahead == 'e') ADVANCE(215);
       END_STATE();
     case 128:
-      if (lookahead == 'd') ADVANCE(213);
+      ACCEPT_TOKEN(anon_sym_key);
       END_STATE();
     case 129:
-      if (lookahead == 's') ADVANCE(214);
+      ACCEPT_TOKEN(anon_sym_lag);
       END_STATE();
     case 130:
-      if (lookahead == 's') ADVANCE(215);
+      if (lookahead == 'e') ADVANCE(216);
       END_STATE();
     case 131:
-      if (lookahead == 't') ADVANCE(216);
+      if (lookahead == '_') ADVANCE(217);
       END_STATE();
     case 132:
-      if (lookahead == 'e') ADVANCE(217);
+      if (lookahead == 'd') ADVANCE(218);
       END_STATE();
     case 133:
-      if (lookahead == 's') ADVANCE(218);
+      if (lookahead == 's') ADVANCE(219);
       END_STATE();
     case 134:
-      if (lookahead == 'n') ADVANCE(219);
+      if (lookahead == 's') ADVANCE(220);
       END_STATE();
     case 135:
-      if (lookahead == 'i') ADVANCE(220);
+      if (lookahead == 't') ADVANCE(221);
       END_STATE();
     case 136:
-      if (lookahead == 'e') ADVANCE(221);
+      if (lookahead == 'e') ADVANCE(222);
       END_STATE();
     case 137:
-      if (lookahead == 'c') ADVANCE(222);
+      if (lookahead == 's') ADVANCE(223);
       END_STATE();
     case 138:
-      if (lookahead == 'r') ADVANCE(223);
+      if (lookahead == 'n') ADVANCE(224);
       END_STATE();
     case 139:
-      if (lookahead == 'r') ADVANCE(224);
-      END_STATE();
-    case 140:
-      ACCEPT_TOKEN(anon_sym_per);
       if (lookahead == 'i') ADVANCE(225);
       END_STATE();
+    case 140:
+      if (lookahead == 'e') ADVANCE(226);
+      END_STATE();
     case 141:
-      ACCEPT_TOKEN(anon_sym_phi);
+      if (lookahead == 'c') ADVANCE(227);
       END_STATE();
     case 142:
-      if (lookahead == 'm') ADVANCE(226);
-      if (lookahead == 'o') ADVANCE(227);
+      if (lookahead == 'r') ADVANCE(228);
       END_STATE();
     case 143:
-      if (lookahead == 'd') ADVANCE(228);
+      if (lookahead == 'r') ADVANCE(229);
       END_STATE();
     case 144:
-      if (lookahead == 'e') ADVANCE(229);
+      ACCEPT_TOKEN(anon_sym_per);
+      if (lookahead == 'i') ADVANCE(230);
       END_STATE();
     case 145:
-      if (lookahead == 'o') ADVANCE(230);
+      ACCEPT_TOKEN(anon_sym_phi);
       END_STATE();
     case 146:
-      if (lookahead == 'e') ADVANCE(231);
+      if (lookahead == 'm') ADVANCE(231);
+      if (lookahead == 'o') ADVANCE(232);
       END_STATE();
     case 147:
-      if (lookahead == 'l') ADVANCE(232);
-      if (lookahead == 'o') ADVANCE(233);
+      if (lookahead == 'd') ADVANCE(233);
       END_STATE();
     case 148:
-      if (lookahead == 'u') ADVANCE(234);
+      if (lookahead == 'e') ADVANCE(234);
       END_STATE();
     case 149:
-      if (lookahead == 'k') ADVANCE(235);
+      if (lookahead == 'o') ADVANCE(235);
       END_STATE();
     case 150:
-      if (lookahead == 'u') ADVANCE(236);
+      if (lookahead == 'e') ADVANCE(236);
       END_STATE();
     case 151:
-      if (lookahead == '_') ADVANCE(237);
+      if (lookahead == 'l') ADVANCE(237);
+      if (lookahead == 'o') ADVANCE(238);
       END_STATE();
     case 152:
-      if (lookahead == 'n') ADVANCE(238);
+      if (lookahead == 'u') ADVANCE(239);
       END_STATE();
     case 153:
-      if (lookahead == 'e') ADVANCE(239);
+      if (lookahead == 'k') ADVANCE(240);
       END_STATE();
     case 154:
-      if (lookahead == 'o') ADVANCE(240);
+      if (lookahead == 'u') ADVANCE(241);
       END_STATE();
     case 155:
-      if (lookahead == 'd') ADVANCE(241);
+      if (lookahead == '_') ADVANCE(242);
       END_STATE();
     case 156:
-      if (lookahead == 'u') ADVANCE(242);
+      if (lookahead == 'n') ADVANCE(243);
       END_STATE();
     case 157:
-      if (lookahead == 'm') ADVANCE(243);
+      if (lookahead == 'e') ADVANCE(244);
       END_STATE();
     case 158:
-      if (lookahead == 'u') ADVANCE(244);
+      if (lookahead == 'o') ADVANCE(245);
       END_STATE();
     case 159:
-      if (lookahead == 'g') ADVANCE(245);
+      if (lookahead == 'd') ADVANCE(246);
       END_STATE();
     case 160:
-      if (lookahead == 'n') ADVANCE(246);
-      if (lookahead == 'r') ADVANCE(247);
+      if (lookahead == 'u') ADVANCE(247);
       END_STATE();
     case 161:
-      if (lookahead == 'p') ADVANCE(248);
+      if (lookahead == 'm') ADVANCE(248);
       END_STATE();
     case 162:
-      if (lookahead == 'e') ADVANCE(249);
+      if (lookahead == 'u') ADVANCE(249);
       END_STATE();
     case 163:
-      if (lookahead == 'n') ADVANCE(250);
+      if (lookahead == 'g') ADVANCE(250);
       END_STATE();
     case 164:
-      if (lookahead == 'a') ADVANCE(251);
+      if (lookahead == 'n') ADVANCE(251);
+      if (lookahead == 'r') ADVANCE(252);
       END_STATE();
     case 165:
-      if (lookahead == 'e') ADVANCE(252);
+      if (lookahead == 'p') ADVANCE(253);
       END_STATE();
     case 166:
-      if (lookahead == 'e') ADVANCE(253);
+      if (lookahead == 'e') ADVANCE(254);
       END_STATE();
     case 167:
-      if (lookahead == 't') ADVANCE(254);
+      if (lookahead == 'n') ADVANCE(255);
       END_STATE();
     case 168:
-      if (lookahead == 'e') ADVANCE(255);
+      if (lookahead == 'a') ADVANCE(256);
       END_STATE();
     case 169:
-      ACCEPT_TOKEN(anon_sym_use);
+      if (lookahead == 'e') ADVANCE(257);
       END_STATE();
     case 170:
-      if (lookahead == 'u') ADVANCE(256);
+      if (lookahead == 'e') ADVANCE(258);
       END_STATE();
     case 171:
-      if (lookahead == 'h') ADVANCE(257);
+      if (lookahead == 't') ADVANCE(259);
       END_STATE();
     case 172:
-      if (lookahead == 'k') ADVANCE(258);
+      if (lookahead == 'e') ADVANCE(260);
       END_STATE();
     case 173:
-      if (lookahead == 'd') ADVANCE(259);
+      ACCEPT_TOKEN(anon_sym_use);
       END_STATE();
     case 174:
-      if (lookahead == 'r') ADVANCE(260);
+      if (lookahead == 'u') ADVANCE(261);
       END_STATE();
     case 175:
-      if (lookahead == 'r') ADVANCE(261);
+      if (lookahead == 'h') ADVANCE(262);
       END_STATE();
     case 176:
-      if (lookahead == 'r') ADVANCE(262);
+      if (lookahead == 'k') ADVANCE(263);
       END_STATE();
     case 177:
-      if (lookahead == 'e') ADVANCE(263);
+      if (lookahead == 'd') ADVANCE(264);
       END_STATE();
     case 178:
-      if (lookahead == 'r') ADVANCE(264);
+      if (lookahead == 'r') ADVANCE(265);
       END_STATE();
     case 179:
-      if (lookahead == 'm') ADVANCE(265);
+      if (lookahead == 'r') ADVANCE(266);
       END_STATE();
     case 180:
-      if (lookahead == 'd') ADVANCE(266);
+      if (lookahead == 'r') ADVANCE(267);
       END_STATE();
     case 181:
-      if (lookahead == 'k') ADVANCE(267);
+      if (lookahead == 'e') ADVANCE(268);
       END_STATE();
     case 182:
-      if (lookahead == 'y') ADVANCE(268);
+      if (lookahead == 'r') ADVANCE(269);
       END_STATE();
     case 183:
-      if (lookahead == 'k') ADVANCE(269);
+      if (lookahead == 'm') ADVANCE(270);
       END_STATE();
     case 184:
-      if (lookahead == 'i') ADVANCE(270);
+      if (lookahead == 'd') ADVANCE(271);
       END_STATE();
     case 185:
-      if (lookahead == 't') ADVANCE(271);
+      if (lookahead == 'k') ADVANCE(272);
       END_STATE();
     case 186:
-      if (lookahead == 'r') ADVANCE(272);
+      if (lookahead == 'y') ADVANCE(273);
       END_STATE();
     case 187:
-      if (lookahead == 'o') ADVANCE(273);
+      if (lookahead == 'k') ADVANCE(274);
       END_STATE();
     case 188:
-      if (lookahead == 'e') ADVANCE(274);
+      if (lookahead == 'i') ADVANCE(275);
       END_STATE();
     case 189:
-      if (lookahead == 'y') ADVANCE(275);
+      if (lookahead == 'i') ADVANCE(276);
       END_STATE();
     case 190:
-      ACCEPT_TOKEN(anon_sym_data);
+      if (lookahead == 't') ADVANCE(277);
       END_STATE();
     case 191:
-      ACCEPT_TOKEN(anon_sym_days);
+      if (lookahead == 'r') ADVANCE(278);
       END_STATE();
     case 192:
-      if (lookahead == 'y') ADVANCE(276);
-      END_STATE();
-    case 193:
-      if (lookahead == 'd') ADVANCE(277);
-      END_STATE();
-    case 194:
-      if (lookahead == 'g') ADVANCE(278);
-      END_STATE();
-    case 195:
       if (lookahead == 'o') ADVANCE(279);
       END_STATE();
-    case 196:
+    case 193:
       if (lookahead == 'e') ADVANCE(280);
       END_STATE();
+    case 194:
+      if (lookahead == 'y') ADVANCE(281);
+      END_STATE();
+    case 195:
+      ACCEPT_TOKEN(anon_sym_data);
+      END_STATE();
+    case 196:
+      ACCEPT_TOKEN(anon_sym_days);
+      END_STATE();
     case 197:
-      if (lookahead == 'l') ADVANCE(281);
+      if (lookahead == 'y') ADVANCE(282);
       END_STATE();
     case 198:
-      if (lookahead == 'o') ADVANCE(282);
+      if (lookahead == 'd') ADVANCE(283);
       END_STATE();
     case 199:
-      if (lookahead == 'y') ADVANCE(283);
+      if (lookahead == 'g') ADVANCE(284);
       END_STATE();
     case 200:
-      if (lookahead == 'c') ADVANCE(284);
+      if (lookahead == 'o') ADVANCE(285);
       END_STATE();
     case 201:
-      if (lookahead == 'r') ADVANCE(285);
+      if (lookahead == 'e') ADVANCE(286);
       END_STATE();
     case 202:
-      if (lookahead == 'm') ADVANCE(286);
+      if (lookahead == 'l') ADVANCE(287);
       END_STATE();
     case 203:
-      if (lookahead == 'u') ADVANCE(287);
+      if (lookahead == 'o') ADVANCE(288);
       END_STATE();
     case 204:
-      if (lookahead == 'd') ADVANCE(288);
+      if (lookahead == 'y') ADVANCE(289);
       END_STATE();
     case 205:
-      ACCEPT_TOKEN(anon_sym_from);
+      if (lookahead == 'c') ADVANCE(290);
       END_STATE();
     case 206:
-      if (lookahead == 'e') ADVANCE(289);
+      if (lookahead == 'r') ADVANCE(291);
       END_STATE();
     case 207:
-      if (lookahead == 't') ADVANCE(290);
+      if (lookahead == 'm') ADVANCE(292);
       END_STATE();
     case 208:
-      if (lookahead == 'n') ADVANCE(291);
+      if (lookahead == 'u') ADVANCE(293);
       END_STATE();
     case 209:
-      if (lookahead == 'p') ADVANCE(292);
+      if (lookahead == 'd') ADVANCE(294);
       END_STATE();
     case 210:
-      if (lookahead == 'r') ADVANCE(293);
+      ACCEPT_TOKEN(anon_sym_from);
       END_STATE();
     case 211:
-      if (lookahead == 'r') ADVANCE(294);
+      if (lookahead == 'e') ADVANCE(295);
       END_STATE();
     case 212:
-      if (lookahead == 'r') ADVANCE(295);
+      if (lookahead == 't') ADVANCE(296);
       END_STATE();
     case 213:
-      ACCEPT_TOKEN(anon_sym_mcid);
+      if (lookahead == 'n') ADVANCE(297);
       END_STATE();
     case 214:
-      if (lookahead == 'u') ADVANCE(296);
+      if (lookahead == 'p') ADVANCE(298);
       END_STATE();
     case 215:
-      if (lookahead == 'i') ADVANCE(297);
+      if (lookahead == 'r') ADVANCE(299);
       END_STATE();
     case 216:
-      if (lookahead == 'u') ADVANCE(298);
+      if (lookahead == 'r') ADVANCE(300);
       END_STATE();
     case 217:
-      if (lookahead == 'l') ADVANCE(299);
+      if (lookahead == 'r') ADVANCE(301);
       END_STATE();
     case 218:
-      if (lookahead == '_') ADVANCE(300);
+      ACCEPT_TOKEN(anon_sym_mcid);
       END_STATE();
     case 219:
-      ACCEPT_TOKEN(anon_sym_open);
+      if (lookahead == 'u') ADVANCE(302);
       END_STATE();
     case 220:
-      if (lookahead == 'n') ADVANCE(301);
+      if (lookahead == 'i') ADVANCE(303);
       END_STATE();
     case 221:
-      if (lookahead == 'r') ADVANCE(302);
+      if (lookahead == 'u') ADVANCE(304);
       END_STATE();
     case 222:
-      if (lookahead == 'o') ADVANCE(303);
+      if (lookahead == 'l') ADVANCE(305);
       END_STATE();
     case 223:
-      if (lookahead == 'd') ADVANCE(304);
+      if (lookahead == '_') ADVANCE(306);
       END_STATE();
     case 224:
-      if (lookahead == 's') ADVANCE(305);
+      ACCEPT_TOKEN(anon_sym_open);
       END_STATE();
     case 225:
-      if (lookahead == 'o') ADVANCE(306);
+      if (lookahead == 'n') ADVANCE(307);
       END_STATE();
     case 226:
-      if (lookahead == 'a') ADVANCE(307);
-      END_STATE();
-    case 227:
       if (lookahead == 'r') ADVANCE(308);
       END_STATE();
-    case 228:
+    case 227:
       if (lookahead == 'o') ADVANCE(309);
       END_STATE();
+    case 228:
+      if (lookahead == 'd') ADVANCE(310);
+      END_STATE();
     case 229:
-      if (lookahead == '_') ADVANCE(310);
+      if (lookahead == 's') ADVANCE(311);
       END_STATE();
     case 230:
-      if (lookahead == 'm') ADVANCE(311);
+      if (lookahead == 'o') ADVANCE(312);
       END_STATE();
     case 231:
-      if (lookahead == 'r') ADVANCE(312);
+      if (lookahead == 'a') ADVANCE(313);
       END_STATE();
     case 232:
-      if (lookahead == 'i') ADVANCE(313);
-      END_STATE();
-    case 233:
       if (lookahead == 'r') ADVANCE(314);
       END_STATE();
-    case 234:
-      if (lookahead == 'i') ADVANCE(315);
+    case 233:
+      if (lookahead == 'o') ADVANCE(315);
       END_STATE();
-    case 235:
+    case 234:
       if (lookahead == '_') ADVANCE(316);
       END_STATE();
+    case 235:
+      if (lookahead == 'm') ADVANCE(317);
+      END_STATE();
     case 236:
-      if (lookahead == 's') ADVANCE(317);
+      if (lookahead == 'r') ADVANCE(318);
       END_STATE();
     case 237:
-      if (lookahead == 'i') ADVANCE(318);
+      if (lookahead == 'i') ADVANCE(319);
       END_STATE();
     case 238:
-      if (lookahead == 'a') ADVANCE(319);
+      if (lookahead == 'r') ADVANCE(320);
       END_STATE();
     case 239:
-      if (lookahead == 'd') ADVANCE(320);
+      if (lookahead == 'i') ADVANCE(321);
       END_STATE();
     case 240:
-      if (lookahead == 'n') ADVANCE(321);
+      if (lookahead == '_') ADVANCE(322);
       END_STATE();
     case 241:
-      ACCEPT_TOKEN(anon_sym_seed);
+      if (lookahead == 's') ADVANCE(323);
       END_STATE();
     case 242:
-      if (lookahead == 'e') ADVANCE(322);
+      if (lookahead == 'i') ADVANCE(324);
       END_STATE();
     case 243:
-      if (lookahead == 'a') ADVANCE(323);
+      if (lookahead == 'a') ADVANCE(325);
       END_STATE();
     case 244:
-      if (lookahead == 'l') ADVANCE(324);
-      END_STATE();
-    case 245:
-      if (lookahead == 'l') ADVANCE(325);
-      END_STATE();
-    case 246:
       if (lookahead == 'd') ADVANCE(326);
       END_STATE();
+    case 245:
+      if (lookahead == 'n') ADVANCE(327);
+      END_STATE();
+    case 246:
+      ACCEPT_TOKEN(anon_sym_seed);
+      END_STATE();
     case 247:
-      if (lookahead == 't') ADVANCE(327);
+      if (lookahead == 'e') ADVANCE(328);
       END_STATE();
     case 248:
-      ACCEPT_TOKEN(anon_sym_stop);
+      if (lookahead == 'a') ADVANCE(329);
       END_STATE();
     case 249:
-      if (lookahead == 'p') ADVANCE(328);
-      END_STATE();
-    case 250:
-      if (lookahead == 'd') ADVANCE(329);
-      END_STATE();
-    case 251:
       if (lookahead == 'l') ADVANCE(330);
       END_STATE();
+    case 250:
+      if (lookahead == 'l') ADVANCE(331);
+      END_STATE();
+    case 251:
+      if (lookahead == 'd') ADVANCE(332);
+      END_STATE();
     case 252:
-      ACCEPT_TOKEN(anon_sym_type);
+      if (lookahead == 't') ADVANCE(333);
       END_STATE();
     case 253:
-      if (lookahead == 'r') ADVANCE(331);
+      ACCEPT_TOKEN(anon_sym_stop);
       END_STATE();
     case 254:
-      ACCEPT_TOKEN(anon_sym_unit);
+      if (lookahead == 'p') ADVANCE(334);
       END_STATE();
     case 255:
-      if (lookahead == 'c') ADVANCE(332);
+      if (lookahead == 'd') ADVANCE(335);
       END_STATE();
     case 256:
-      if (lookahead == 'e') ADVANCE(333);
+      if (lookahead == 'l') ADVANCE(336);
       END_STATE();
     case 257:
-      if (lookahead == 'o') ADVANCE(334);
+      ACCEPT_TOKEN(anon_sym_type);
       END_STATE();
     case 258:
-      ACCEPT_TOKEN(anon_sym_week);
-      if (lookahead == 'l') ADVANCE(335);
-      if (lookahead == 's') ADVANCE(336);
+      if (lookahead == 'r') ADVANCE(337);
       END_STATE();
     case 259:
-      if (lookahead == 'o') ADVANCE(337);
+      ACCEPT_TOKEN(anon_sym_unit);
       END_STATE();
     case 260:
-      if (lookahead == 'e') ADVANCE(338);
+      if (lookahead == 'c') ADVANCE(338);
       END_STATE();
     case 261:
-      ACCEPT_TOKEN(anon_sym_after);
+      if (lookahead == 'e') ADVANCE(339);
       END_STATE();
     case 262:
-      if (lookahead == 'n') ADVANCE(339);
+      if (lookahead == 'o') ADVANCE(340);
       END_STATE();
     case 263:
-      if (lookahead == 'r') ADVANCE(340);
+      ACCEPT_TOKEN(anon_sym_week);
+      if (lookahead == 'l') ADVANCE(341);
+      if (lookahead == 's') ADVANCE(342);
       END_STATE();
     case 264:
-      if (lookahead == 'y') ADVANCE(341);
+      if (lookahead == 'o') ADVANCE(343);
       END_STATE();
     case 265:
-      if (lookahead == 'i') ADVANCE(342);
+      if (lookahead == 'e') ADVANCE(344);
       END_STATE();
     case 266:
-      if (lookahead == 'i') ADVANCE(343);
+      ACCEPT_TOKEN(anon_sym_after);
       END_STATE();
     case 267:
-      if (lookahead == 's') ADVANCE(344);
+      if (lookahead == 'n') ADVANCE(345);
       END_STATE();
     case 268:
-      if (lookahead == 'o') ADVANCE(345);
+      if (lookahead == 'r') ADVANCE(346);
       END_STATE();
     case 269:
-      ACCEPT_TOKEN(anon_sym_clock);
+      if (lookahead == 'y') ADVANCE(347);
       END_STATE();
     case 270:
-      if (lookahead == 'n') ADVANCE(346);
-      END_STATE();
-    case 271:
-      ACCEPT_TOKEN(anon_sym_count);
-      if (lookahead == 'e') ADVANCE(347);
-      END_STATE();
-    case 272:
       if (lookahead == 'i') ADVANCE(348);
       END_STATE();
-    case 273:
+    case 271:
       if (lookahead == 'i') ADVANCE(349);
       END_STATE();
-    case 274:
+    case 272:
       if (lookahead == 's') ADVANCE(350);
       END_STATE();
+    case 273:
+      if (lookahead == 'o') ADVANCE(351);
+      END_STATE();
+    case 274:
+      ACCEPT_TOKEN(anon_sym_clock);
+      END_STATE();
     case 275:
-      ACCEPT_TOKEN(anon_sym_daily);
+      if (lookahead == 't') ADVANCE(352);
       END_STATE();
     case 276:
-      ACCEPT_TOKEN(anon_sym_decay);
+      if (lookahead == 'n') ADVANCE(353);
       END_STATE();
     case 277:
-      if (lookahead == 'e') ADVANCE(351);
+      ACCEPT_TOKEN(anon_sym_count);
+      if (lookahead == 'e') ADVANCE(354);
       END_STATE();
     case 278:
-      if (lookahead == 'n') ADVANCE(352);
+      if (lookahead == 'i') ADVANCE(355);
       END_STATE();
     case 279:
-      if (lookahead == 'u') ADVANCE(353);
+      if (lookahead == 'i') ADVANCE(356);
       END_STATE();
     case 280:
-      if (lookahead == 'r') ADVANCE(354);
+      if (lookahead == 's') ADVANCE(357);
       END_STATE();
     case 281:
-      if (lookahead == 'e') ADVANCE(355);
+      ACCEPT_TOKEN(anon_sym_daily);
       END_STATE();
     case 282:
-      if (lookahead == 'u') ADVANCE(356);
+      ACCEPT_TOKEN(anon_sym_decay);
       END_STATE();
     case 283:
-      ACCEPT_TOKEN(anon_sym_early);
+      if (lookahead == 'e') ADVANCE(358);
       END_STATE();
     case 284:
-      if (lookahead == 't') ADVANCE(357);
+      if (lookahead == 'n') ADVANCE(359);
       END_STATE();
     case 285:
-      if (lookahead == 's') ADVANCE(358);
+      if (lookahead == 'u') ADVANCE(360);
       END_STATE();
     case 286:
-      if (lookahead == 'a') ADVANCE(359);
-      END_STATE();
-    case 287:
-      if (lookahead == 'd') ADVANCE(360);
-      END_STATE();
-    case 288:
-      ACCEPT_TOKEN(anon_sym_fixed);
-      END_STATE();
-    case 289:
       if (lookahead == 'r') ADVANCE(361);
       END_STATE();
+    case 287:
+      if (lookahead == 'e') ADVANCE(362);
+      END_STATE();
+    case 288:
+      if (lookahead == 'u') ADVANCE(363);
+      END_STATE();
+    case 289:
+      ACCEPT_TOKEN(anon_sym_early);
+      END_STATE();
     case 290:
-      if (lookahead == 'h') ADVANCE(362);
+      if (lookahead == 't') ADVANCE(364);
       END_STATE();
     case 291:
-      if (lookahead == 'c') ADVANCE(363);
+      if (lookahead == 's') ADVANCE(365);
       END_STATE();
     case 292:
-      if (lookahead == 'e') ADVANCE(364);
+      if (lookahead == 'a') ADVANCE(366);
       END_STATE();
     case 293:
-      if (lookahead == 'c') ADVANCE(365);
-      if (lookahead == 'v') ADVANCE(366);
+      if (lookahead == 'd') ADVANCE(367);
       END_STATE();
     case 294:
-      ACCEPT_TOKEN(anon_sym_lower);
+      ACCEPT_TOKEN(anon_sym_fixed);
       END_STATE();
     case 295:
-      if (lookahead == 'u') ADVANCE(367);
-      END_STATE();
-    case 296:
       if (lookahead == 'r') ADVANCE(368);
       END_STATE();
+    case 296:
+      if (lookahead == 'h') ADVANCE(369);
+      END_STATE();
     case 297:
-      if (lookahead == 'n') ADVANCE(369);
+      if (lookahead == 'c') ADVANCE(370);
       END_STATE();
     case 298:
-      if (lookahead == 'r') ADVANCE(370);
+      if (lookahead == 'e') ADVANCE(371);
       END_STATE();
     case 299:
-      ACCEPT_TOKEN(anon_sym_model);
-      if (lookahead == 'l') ADVANCE(371);
+      if (lookahead == 'c') ADVANCE(372);
+      if (lookahead == 'v') ADVANCE(373);
       END_STATE();
     case 300:
-      if (lookahead == 'r') ADVANCE(372);
+      ACCEPT_TOKEN(anon_sym_lower);
       END_STATE();
     case 301:
-      if (lookahead == 'a') ADVANCE(373);
+      if (lookahead == 'u') ADVANCE(374);
       END_STATE();
     case 302:
-      if (lookahead == 'w') ADVANCE(374);
+      if (lookahead == 'r') ADVANCE(375);
       END_STATE();
     case 303:
-      if (lookahead == 'm') ADVANCE(375);
+      if (lookahead == 'n') ADVANCE(376);
       END_STATE();
     case 304:
-      if (lookahead == 'i') ADVANCE(376);
+      if (lookahead == 'r') ADVANCE(377);
       END_STATE();
     case 305:
-      ACCEPT_TOKEN(anon_sym_pairs);
+      ACCEPT_TOKEN(anon_sym_model);
+      if (lookahead == 'l') ADVANCE(378);
       END_STATE();
     case 306:
-      if (lookahead == 'd') ADVANCE(377);
+      if (lookahead == 'r') ADVANCE(379);
       END_STATE();
     case 307:
-      if (lookahead == 'r') ADVANCE(378);
+      if (lookahead == 'a') ADVANCE(380);
       END_STATE();
     case 308:
-      ACCEPT_TOKEN(anon_sym_prior);
+      if (lookahead == 'w') ADVANCE(381);
       END_STATE();
     case 309:
-      if (lookahead == 'm') ADVANCE(379);
+      if (lookahead == 'm') ADVANCE(382);
       END_STATE();
     case 310:
-      if (lookahead == 'r') ADVANCE(380);
+      if (lookahead == 'i') ADVANCE(383);
       END_STATE();
     case 311:
-      if (lookahead == 'm') ADVANCE(381);
+      ACCEPT_TOKEN(anon_sym_pairs);
       END_STATE();
     case 312:
-      if (lookahead == 'e') ADVANCE(382);
+      if (lookahead == 'd') ADVANCE(384);
       END_STATE();
     case 313:
-      if (lookahead == 'c') ADVANCE(383);
-      END_STATE();
-    case 314:
-      if (lookahead == 't') ADVANCE(384);
-      END_STATE();
-    case 315:
       if (lookahead == 'r') ADVANCE(385);
       END_STATE();
+    case 314:
+      ACCEPT_TOKEN(anon_sym_prior);
+      END_STATE();
+    case 315:
+      if (lookahead == 'm') ADVANCE(386);
+      END_STATE();
     case 316:
-      if (lookahead == 'd') ADVANCE(386);
+      if (lookahead == 'r') ADVANCE(387);
       END_STATE();
     case 317:
-      if (lookahead == 't') ADVANCE(387);
+      if (lookahead == 'm') ADVANCE(388);
       END_STATE();
     case 318:
-      if (lookahead == 'n') ADVANCE(388);
+      if (lookahead == 'e') ADVANCE(389);
       END_STATE();
     case 319:
-      if (lookahead == 'r') ADVANCE(389);
+      if (lookahead == 'c') ADVANCE(390);
       END_STATE();
     case 320:
-      if (lookahead == 'u') ADVANCE(390);
+      if (lookahead == 't') ADVANCE(391);
       END_STATE();
     case 321:
-      if (lookahead == 'd') ADVANCE(391);
+      if (lookahead == 'r') ADVANCE(392);
       END_STATE();
     case 322:
-      if (lookahead == 'n') ADVANCE(392);
+      if (lookahead == 'd') ADVANCE(393);
       END_STATE();
     case 323:
-      ACCEPT_TOKEN(anon_sym_sigma);
+      if (lookahead == 't') ADVANCE(394);
       END_STATE();
     case 324:
-      if (lookahead == 'a') ADVANCE(393);
+      if (lookahead == 'n') ADVANCE(395);
       END_STATE();
     case 325:
-      if (lookahead == 'e') ADVANCE(394);
+      if (lookahead == 'r') ADVANCE(396);
       END_STATE();
     case 326:
-      if (lookahead == 'a') ADVANCE(395);
-      END_STATE();
-    case 327:
-      ACCEPT_TOKEN(anon_sym_start);
-      END_STATE();
-    case 328:
-      ACCEPT_TOKEN(anon_sym_sweep);
-      END_STATE();
-    case 329:
-      ACCEPT_TOKEN(anon_sym_trend);
-      END_STATE();
-    case 330:
-      ACCEPT_TOKEN(anon_sym_trial);
-      END_STATE();
-    case 331:
-      ACCEPT_TOKEN(anon_sym_under);
-      END_STATE();
-    case 332:
-      if (lookahead == 'o') ADVANCE(396);
-      END_STATE();
-    case 333:
-      ACCEPT_TOKEN(anon_sym_vague);
-      END_STATE();
-    case 334:
       if (lookahead == 'u') ADVANCE(397);
       END_STATE();
-    case 335:
-      if (lookahead == 'y') ADVANCE(398);
+    case 327:
+      if (lookahead == 'd') ADVANCE(398);
       END_STATE();
-    case 336:
-      ACCEPT_TOKEN(anon_sym_weeks);
+    case 328:
+      if (lookahead == 'n') ADVANCE(399);
       END_STATE();
-    case 337:
-      if (lookahead == 'w') ADVANCE(399);
+    case 329:
+      ACCEPT_TOKEN(anon_sym_sigma);
       END_STATE();
-    case 338:
-      if (lookahead == 'n') ADVANCE(400);
+    case 330:
+      if (lookahead == 'a') ADVANCE(400);
       END_STATE();
-    case 339:
-      if (lookahead == 'a') ADVANCE(401);
+    case 331:
+      if (lookahead == 'e') ADVANCE(401);
       END_STATE();
-    case 340:
-      ACCEPT_TOKEN(anon_sym_better);
-      END_STATE();
-    case 341:
-      ACCEPT_TOKEN(anon_sym_binary);
-      END_STATE();
-    case 342:
+    case 332:
       if (lookahead == 'a') ADVANCE(402);
       END_STATE();
+    case 333:
+      ACCEPT_TOKEN(anon_sym_start);
+      END_STATE();
+    case 334:
+      ACCEPT_TOKEN(anon_sym_sweep);
+      END_STATE();
+    case 335:
+      ACCEPT_TOKEN(anon_sym_trend);
+      END_STATE();
+    case 336:
+      ACCEPT_TOKEN(anon_sym_trial);
+      END_STATE();
+    case 337:
+      ACCEPT_TOKEN(anon_sym_under);
+      END_STATE();
+    case 338:
+      if (lookahead == 'o') ADVANCE(403);
+      END_STATE();
+    case 339:
+      ACCEPT_TOKEN(anon_sym_vague);
+      END_STATE();
+    case 340:
+      if (lookahead == 'u') ADVANCE(404);
+      END_STATE();
+    case 341:
+      if (lookahead == 'y') ADVANCE(405);
+      END_STATE();
+    case 342:
+      ACCEPT_TOKEN(anon_sym_weeks);
+      END_STATE();
     case 343:
-      if (lookahead == 'n') ADVANCE(403);
+      if (lookahead == 'w') ADVANCE(406);
       END_STATE();
     case 344:
-      ACCEPT_TOKEN(anon_sym_blocks);
+      if (lookahead == 'n') ADVANCE(407);
       END_STATE();
     case 345:
-      if (lookahead == 'v') ADVANCE(404);
+      if (lookahead == 'a') ADVANCE(408);
       END_STATE();
     case 346:
-      if (lookahead == 'u') ADVANCE(405);
+      ACCEPT_TOKEN(anon_sym_better);
       END_STATE();
     case 347:
-      if (lookahead == 'r') ADVANCE(406);
+      ACCEPT_TOKEN(anon_sym_binary);
       END_STATE();
     case 348:
-      if (lookahead == 'a') ADVANCE(407);
+      if (lookahead == 'a') ADVANCE(409);
       END_STATE();
     case 349:
-      if (lookahead == 'n') ADVANCE(408);
+      if (lookahead == 'n') ADVANCE(410);
       END_STATE();
     case 350:
-      ACCEPT_TOKEN(anon_sym_cycles);
+      ACCEPT_TOKEN(anon_sym_blocks);
       END_STATE();
     case 351:
-      ACCEPT_TOKEN(anon_sym_decide);
+      if (lookahead == 'v') ADVANCE(411);
       END_STATE();
     case 352:
-      ACCEPT_TOKEN(anon_sym_design);
+      if (lookahead == 'm') ADVANCE(412);
       END_STATE();
     case 353:
-      if (lookahead == 'n') ADVANCE(409);
+      if (lookahead == 'u') ADVANCE(413);
       END_STATE();
     case 354:
-      if (lookahead == 's') ADVANCE(410);
+      if (lookahead == 'r') ADVANCE(414);
       END_STATE();
     case 355:
-      ACCEPT_TOKEN(anon_sym_double);
+      if (lookahead == 'a') ADVANCE(415);
       END_STATE();
     case 356:
-      if (lookahead == 't') ADVANCE(411);
-      END_STATE();
-    case 357:
-      ACCEPT_TOKEN(anon_sym_effect);
-      END_STATE();
-    case 358:
-      ACCEPT_TOKEN(anon_sym_errors);
-      END_STATE();
-    case 359:
-      if (lookahead == 't') ADVANCE(412);
-      END_STATE();
-    case 360:
-      if (lookahead == 'e') ADVANCE(413);
-      END_STATE();
-    case 361:
-      ACCEPT_TOKEN(anon_sym_higher);
-      END_STATE();
-    case 362:
-      if (lookahead == 'e') ADVANCE(414);
-      END_STATE();
-    case 363:
-      if (lookahead == 'l') ADVANCE(415);
-      END_STATE();
-    case 364:
       if (lookahead == 'n') ADVANCE(416);
       END_STATE();
+    case 357:
+      ACCEPT_TOKEN(anon_sym_cycles);
+      END_STATE();
+    case 358:
+      ACCEPT_TOKEN(anon_sym_decide);
+      END_STATE();
+    case 359:
+      ACCEPT_TOKEN(anon_sym_design);
+      END_STATE();
+    case 360:
+      if (lookahead == 'n') ADVANCE(417);
+      END_STATE();
+    case 361:
+      if (lookahead == 's') ADVANCE(418);
+      END_STATE();
+    case 362:
+      ACCEPT_TOKEN(anon_sym_double);
+      END_STATE();
+    case 363:
+      if (lookahead == 't') ADVANCE(419);
+      END_STATE();
+    case 364:
+      ACCEPT_TOKEN(anon_sym_effect);
+      END_STATE();
     case 365:
-      if (lookahead == 'e') ADVANCE(417);
+      ACCEPT_TOKEN(anon_sym_errors);
       END_STATE();
     case 366:
-      if (lookahead == 'a') ADVANCE(418);
-      if (lookahead == 'e') ADVANCE(419);
+      if (lookahead == 't') ADVANCE(420);
       END_STATE();
     case 367:
-      if (lookahead == 'n') ADVANCE(420);
-      END_STATE();
-    case 368:
       if (lookahead == 'e') ADVANCE(421);
       END_STATE();
+    case 368:
+      ACCEPT_TOKEN(anon_sym_higher);
+      END_STATE();
     case 369:
-      if (lookahead == 'g') ADVANCE(422);
+      if (lookahead == 'e') ADVANCE(422);
       END_STATE();
     case 370:
-      if (lookahead == 'e') ADVANCE(423);
+      if (lookahead == 'l') ADVANCE(423);
       END_STATE();
     case 371:
-      if (lookahead == 'e') ADVANCE(424);
+      if (lookahead == 'n') ADVANCE(424);
       END_STATE();
     case 372:
-      if (lookahead == 'a') ADVANCE(425);
+      if (lookahead == 'e') ADVANCE(425);
       END_STATE();
     case 373:
-      if (lookahead == 'l') ADVANCE(426);
+      if (lookahead == 'a') ADVANCE(426);
+      if (lookahead == 'e') ADVANCE(427);
       END_STATE();
     case 374:
-      if (lookahead == 'i') ADVANCE(427);
+      if (lookahead == 'n') ADVANCE(428);
       END_STATE();
     case 375:
-      if (lookahead == 'e') ADVANCE(428);
+      if (lookahead == 'e') ADVANCE(429);
       END_STATE();
     case 376:
-      if (lookahead == 's') ADVANCE(429);
+      if (lookahead == 'g') ADVANCE(430);
       END_STATE();
     case 377:
-      ACCEPT_TOKEN(anon_sym_period);
-      if (lookahead == 's') ADVANCE(430);
+      if (lookahead == 'e') ADVANCE(431);
       END_STATE();
     case 378:
-      if (lookahead == 'y') ADVANCE(431);
+      if (lookahead == 'e') ADVANCE(432);
       END_STATE();
     case 379:
-      if (lookahead == 'i') ADVANCE(432);
-      END_STATE();
-    case 380:
       if (lookahead == 'a') ADVANCE(433);
       END_STATE();
+    case 380:
+      if (lookahead == 'l') ADVANCE(434);
+      END_STATE();
     case 381:
-      if (lookahead == 'e') ADVANCE(434);
+      if (lookahead == 'i') ADVANCE(435);
       END_STATE();
     case 382:
-      if (lookahead == 'n') ADVANCE(435);
+      if (lookahead == 'e') ADVANCE(436);
       END_STATE();
     case 383:
-      if (lookahead == 'a') ADVANCE(436);
+      if (lookahead == 's') ADVANCE(437);
       END_STATE();
     case 384:
-      ACCEPT_TOKEN(anon_sym_report);
+      ACCEPT_TOKEN(anon_sym_period);
+      if (lookahead == 's') ADVANCE(438);
       END_STATE();
     case 385:
-      if (lookahead == 'e') ADVANCE(437);
+      if (lookahead == 'y') ADVANCE(439);
       END_STATE();
     case 386:
-      if (lookahead == 'i') ADVANCE(438);
+      if (lookahead == 'i') ADVANCE(440);
       END_STATE();
     case 387:
-      ACCEPT_TOKEN(anon_sym_robust);
-      END_STATE();
-    case 388:
-      ACCEPT_TOKEN(anon_sym_run_in);
-      END_STATE();
-    case 389:
-      if (lookahead == 'i') ADVANCE(439);
-      END_STATE();
-    case 390:
-      if (lookahead == 'l') ADVANCE(440);
-      END_STATE();
-    case 391:
       if (lookahead == 'a') ADVANCE(441);
       END_STATE();
+    case 388:
+      if (lookahead == 'e') ADVANCE(442);
+      END_STATE();
+    case 389:
+      if (lookahead == 'n') ADVANCE(443);
+      END_STATE();
+    case 390:
+      if (lookahead == 'a') ADVANCE(444);
+      END_STATE();
+    case 391:
+      ACCEPT_TOKEN(anon_sym_report);
+      END_STATE();
     case 392:
-      if (lookahead == 'c') ADVANCE(442);
+      if (lookahead == 'e') ADVANCE(445);
       END_STATE();
     case 393:
-      if (lookahead == 't') ADVANCE(443);
+      if (lookahead == 'i') ADVANCE(446);
       END_STATE();
     case 394:
-      ACCEPT_TOKEN(anon_sym_single);
+      ACCEPT_TOKEN(anon_sym_robust);
       END_STATE();
     case 395:
-      if (lookahead == 'r') ADVANCE(444);
+      ACCEPT_TOKEN(anon_sym_run_in);
       END_STATE();
     case 396:
-      if (lookahead == 'r') ADVANCE(445);
+      if (lookahead == 'i') ADVANCE(447);
       END_STATE();
     case 397:
-      if (lookahead == 't') ADVANCE(446);
+      if (lookahead == 'l') ADVANCE(448);
       END_STATE();
     case 398:
-      ACCEPT_TOKEN(anon_sym_weekly);
+      if (lookahead == 'a') ADVANCE(449);
       END_STATE();
     case 399:
-      ACCEPT_TOKEN(anon_sym_window);
+      if (lookahead == 'c') ADVANCE(450);
       END_STATE();
     case 400:
-      if (lookahead == 'c') ADVANCE(447);
+      if (lookahead == 't') ADVANCE(451);
       END_STATE();
     case 401:
-      if (lookahead == 't') ADVANCE(448);
+      ACCEPT_TOKEN(anon_sym_single);
       END_STATE();
     case 402:
-      if (lookahead == 'l') ADVANCE(449);
+      if (lookahead == 'r') ADVANCE(452);
       END_STATE();
     case 403:
-      if (lookahead == 'g') ADVANCE(450);
+      if (lookahead == 'r') ADVANCE(453);
       END_STATE();
     case 404:
-      if (lookahead == 'e') ADVANCE(451);
-      END_STATE();
-    case 405:
-      if (lookahead == 'o') ADVANCE(452);
-      END_STATE();
-    case 406:
-      if (lookahead == 'b') ADVANCE(453);
-      END_STATE();
-    case 407:
       if (lookahead == 't') ADVANCE(454);
       END_STATE();
-    case 408:
-      if (lookahead == 't') ADVANCE(455);
+    case 405:
+      ACCEPT_TOKEN(anon_sym_weekly);
       END_STATE();
-    case 409:
+    case 406:
+      ACCEPT_TOKEN(anon_sym_window);
+      END_STATE();
+    case 407:
+      if (lookahead == 'c') ADVANCE(455);
+      END_STATE();
+    case 408:
       if (lookahead == 't') ADVANCE(456);
       END_STATE();
+    case 409:
+      if (lookahead == 'l') ADVANCE(457);
+      END_STATE();
     case 410:
-      if (lookahead == 'i') ADVANCE(457);
+      if (lookahead == 'g') ADVANCE(458);
       END_STATE();
     case 411:
-      ACCEPT_TOKEN(anon_sym_dropout);
+      if (lookahead == 'e') ADVANCE(459);
       END_STATE();
     case 412:
-      if (lookahead == 'e') ADVANCE(458);
+      if (lookahead == 'e') ADVANCE(460);
       END_STATE();
     case 413:
-      if (lookahead == 'd') ADVANCE(459);
+      if (lookahead == 'o') ADVANCE(461);
       END_STATE();
     case 414:
-      if (lookahead == 's') ADVANCE(460);
+      if (lookahead == 'b') ADVANCE(462);
       END_STATE();
     case 415:
-      if (lookahead == 'u') ADVANCE(461);
+      if (lookahead == 't') ADVANCE(463);
       END_STATE();
     case 416:
-      if (lookahead == 'd') ADVANCE(462);
+      if (lookahead == 't') ADVANCE(464);
       END_STATE();
     case 417:
-      if (lookahead == 'p') ADVANCE(463);
+      if (lookahead == 't') ADVANCE(465);
       END_STATE();
     case 418:
-      if (lookahead == 'l') ADVANCE(464);
+      if (lookahead == 'i') ADVANCE(466);
       END_STATE();
     case 419:
-      if (lookahead == 'n') ADVANCE(465);
+      ACCEPT_TOKEN(anon_sym_dropout);
       END_STATE();
     case 420:
-      ACCEPT_TOKEN(anon_sym_max_run);
+      if (lookahead == 'e') ADVANCE(467);
       END_STATE();
     case 421:
-      if (lookahead == 'd') ADVANCE(466);
+      if (lookahead == 'd') ADVANCE(468);
       END_STATE();
     case 422:
-      ACCEPT_TOKEN(anon_sym_missing);
-      END_STATE();
-    case 423:
-      ACCEPT_TOKEN(anon_sym_mixture);
-      END_STATE();
-    case 424:
-      if (lookahead == 'd') ADVANCE(467);
-      END_STATE();
-    case 425:
-      if (lookahead == 't') ADVANCE(468);
-      END_STATE();
-    case 426:
-      ACCEPT_TOKEN(anon_sym_ordinal);
-      END_STATE();
-    case 427:
       if (lookahead == 's') ADVANCE(469);
       END_STATE();
+    case 423:
+      if (lookahead == 'u') ADVANCE(470);
+      END_STATE();
+    case 424:
+      if (lookahead == 'd') ADVANCE(471);
+      END_STATE();
+    case 425:
+      if (lookahead == 'p') ADVANCE(472);
+      END_STATE();
+    case 426:
+      if (lookahead == 'l') ADVANCE(473);
+      END_STATE();
+    case 427:
+      if (lookahead == 'n') ADVANCE(474);
+      END_STATE();
     case 428:
-      ACCEPT_TOKEN(anon_sym_outcome);
+      ACCEPT_TOKEN(anon_sym_max_run);
       END_STATE();
     case 429:
-      if (lookahead == 'p') ADVANCE(470);
+      if (lookahead == 'd') ADVANCE(475);
       END_STATE();
     case 430:
-      ACCEPT_TOKEN(anon_sym_periods);
+      ACCEPT_TOKEN(anon_sym_missing);
       END_STATE();
     case 431:
-      ACCEPT_TOKEN(sym_primary);
+      ACCEPT_TOKEN(anon_sym_mixture);
       END_STATE();
     case 432:
-      if (lookahead == 'z') ADVANCE(471);
+      if (lookahead == 'd') ADVANCE(476);
       END_STATE();
     case 433:
-      if (lookahead == 't') ADVANCE(472);
+      if (lookahead == 't') ADVANCE(477);
       END_STATE();
     case 434:
-      if (lookahead == 'n') ADVANCE(473);
+      ACCEPT_TOKEN(anon_sym_ordinal);
       END_STATE();
     case 435:
-      if (lookahead == 'c') ADVANCE(474);
+      if (lookahead == 's') ADVANCE(478);
       END_STATE();
     case 436:
-      if (lookahead == 't') ADVANCE(475);
+      ACCEPT_TOKEN(anon_sym_outcome);
       END_STATE();
     case 437:
-      ACCEPT_TOKEN(anon_sym_require);
+      if (lookahead == 'p') ADVANCE(479);
       END_STATE();
     case 438:
-      if (lookahead == 'f') ADVANCE(476);
+      ACCEPT_TOKEN(anon_sym_periods);
       END_STATE();
     case 439:
-      if (lookahead == 'o') ADVANCE(477);
+      ACCEPT_TOKEN(sym_primary);
       END_STATE();
     case 440:
-      if (lookahead == 'e') ADVANCE(478);
+      if (lookahead == 'z') ADVANCE(480);
       END_STATE();
     case 441:
-      if (lookahead == 'r') ADVANCE(479);
+      if (lookahead == 't') ADVANCE(481);
       END_STATE();
     case 442:
-      if (lookahead == 'e') ADVANCE(480);
+      if (lookahead == 'n') ADVANCE(482);
       END_STATE();
     case 443:
-      if (lookahead == 'e') ADVANCE(481);
+      if (lookahead == 'c') ADVANCE(483);
       END_STATE();
     case 444:
-      if (lookahead == 'd') ADVANCE(482);
+      if (lookahead == 't') ADVANCE(484);
       END_STATE();
     case 445:
-      if (lookahead == 'd') ADVANCE(483);
+      ACCEPT_TOKEN(anon_sym_require);
       END_STATE();
     case 446:
-      ACCEPT_TOKEN(anon_sym_washout);
+      if (lookahead == 'f') ADVANCE(485);
       END_STATE();
     case 447:
-      if (lookahead == 'e') ADVANCE(484);
+      if (lookahead == 'o') ADVANCE(486);
       END_STATE();
     case 448:
-      if (lookahead == 'i') ADVANCE(485);
+      if (lookahead == 'e') ADVANCE(487);
       END_STATE();
     case 449:
-      ACCEPT_TOKEN(anon_sym_binomial);
+      if (lookahead == 'r') ADVANCE(488);
       END_STATE();
     case 450:
-      ACCEPT_TOKEN(anon_sym_blinding);
-      END_STATE();
-    case 451:
-      if (lookahead == 'r') ADVANCE(486);
-      END_STATE();
-    case 452:
-      if (lookahead == 'u') ADVANCE(487);
-      END_STATE();
-    case 453:
-      if (lookahead == 'a') ADVANCE(488);
-      END_STATE();
-    case 454:
       if (lookahead == 'e') ADVANCE(489);
       END_STATE();
+    case 451:
+      if (lookahead == 'e') ADVANCE(490);
+      END_STATE();
+    case 452:
+      if (lookahead == 'd') ADVANCE(491);
+      END_STATE();
+    case 453:
+      if (lookahead == 'd') ADVANCE(492);
+      END_STATE();
+    case 454:
+      ACCEPT_TOKEN(anon_sym_washout);
+      END_STATE();
     case 455:
-      if (lookahead == 's') ADVANCE(490);
+      if (lookahead == 'e') ADVANCE(493);
       END_STATE();
     case 456:
-      ACCEPT_TOKEN(anon_sym_discount);
+      if (lookahead == 'i') ADVANCE(494);
       END_STATE();
     case 457:
-      if (lookahead == 'o') ADVANCE(491);
+      ACCEPT_TOKEN(anon_sym_binomial);
       END_STATE();
     case 458:
-      ACCEPT_TOKEN(anon_sym_estimate);
+      ACCEPT_TOKEN(anon_sym_blinding);
       END_STATE();
     case 459:
-      ACCEPT_TOKEN(anon_sym_excluded);
+      if (lookahead == 'r') ADVANCE(495);
       END_STATE();
     case 460:
-      if (lookahead == 'e') ADVANCE(492);
+      if (lookahead == 'n') ADVANCE(496);
       END_STATE();
     case 461:
-      if (lookahead == 's') ADVANCE(493);
+      if (lookahead == 'u') ADVANCE(497);
       END_STATE();
     case 462:
-      if (lookahead == 'e') ADVANCE(494);
+      if (lookahead == 'a') ADVANCE(498);
       END_STATE();
     case 463:
-      if (lookahead == 't') ADVANCE(495);
-      END_STATE();
-    case 464:
-      ACCEPT_TOKEN(anon_sym_interval);
-      END_STATE();
-    case 465:
-      if (lookahead == 't') ADVANCE(496);
-      END_STATE();
-    case 466:
-      ACCEPT_TOKEN(anon_sym_measured);
-      END_STATE();
-    case 467:
-      ACCEPT_TOKEN(anon_sym_modelled);
-      END_STATE();
-    case 468:
-      if (lookahead == 'i') ADVANCE(497);
-      END_STATE();
-    case 469:
-      if (lookahead == 'e') ADVANCE(498);
-      END_STATE();
-    case 470:
       if (lookahead == 'e') ADVANCE(499);
       END_STATE();
+    case 464:
+      if (lookahead == 's') ADVANCE(500);
+      END_STATE();
+    case 465:
+      ACCEPT_TOKEN(anon_sym_discount);
+      END_STATE();
+    case 466:
+      if (lookahead == 'o') ADVANCE(501);
+      END_STATE();
+    case 467:
+      ACCEPT_TOKEN(anon_sym_estimate);
+      END_STATE();
+    case 468:
+      ACCEPT_TOKEN(anon_sym_excluded);
+      END_STATE();
+    case 469:
+      if (lookahead == 'e') ADVANCE(502);
+      END_STATE();
+    case 470:
+      if (lookahead == 's') ADVANCE(503);
+      END_STATE();
     case 471:
-      if (lookahead == 'e') ADVANCE(500);
-      END_STATE();
-    case 472:
-      if (lookahead == 'i') ADVANCE(501);
-      END_STATE();
-    case 473:
-      if (lookahead == 'd') ADVANCE(502);
-      END_STATE();
-    case 474:
-      if (lookahead == 'e') ADVANCE(503);
-      END_STATE();
-    case 475:
       if (lookahead == 'e') ADVANCE(504);
       END_STATE();
+    case 472:
+      if (lookahead == 't') ADVANCE(505);
+      END_STATE();
+    case 473:
+      ACCEPT_TOKEN(anon_sym_interval);
+      END_STATE();
+    case 474:
+      if (lookahead == 't') ADVANCE(506);
+      END_STATE();
+    case 475:
+      ACCEPT_TOKEN(anon_sym_measured);
+      END_STATE();
     case 476:
-      if (lookahead == 'f') ADVANCE(505);
+      ACCEPT_TOKEN(anon_sym_modelled);
       END_STATE();
     case 477:
-      ACCEPT_TOKEN(anon_sym_scenario);
-      END_STATE();
-    case 478:
-      ACCEPT_TOKEN(anon_sym_schedule);
-      END_STATE();
-    case 479:
-      if (lookahead == 'y') ADVANCE(506);
-      END_STATE();
-    case 480:
-      ACCEPT_TOKEN(anon_sym_sequence);
-      END_STATE();
-    case 481:
-      ACCEPT_TOKEN(anon_sym_simulate);
-      END_STATE();
-    case 482:
       if (lookahead == 'i') ADVANCE(507);
       END_STATE();
-    case 483:
+    case 478:
       if (lookahead == 'e') ADVANCE(508);
       END_STATE();
+    case 479:
+      if (lookahead == 'e') ADVANCE(509);
+      END_STATE();
+    case 480:
+      if (lookahead == 'e') ADVANCE(510);
+      END_STATE();
+    case 481:
+      if (lookahead == 'i') ADVANCE(511);
+      END_STATE();
+    case 482:
+      if (lookahead == 'd') ADVANCE(512);
+      END_STATE();
+    case 483:
+      if (lookahead == 'e') ADVANCE(513);
+      END_STATE();
     case 484:
-      ACCEPT_TOKEN(anon_sym_adherence);
+      if (lookahead == 'e') ADVANCE(514);
       END_STATE();
     case 485:
-      if (lookahead == 'n') ADVANCE(509);
+      if (lookahead == 'f') ADVANCE(515);
       END_STATE();
     case 486:
-      ACCEPT_TOKEN(anon_sym_carryover);
+      ACCEPT_TOKEN(anon_sym_scenario);
       END_STATE();
     case 487:
-      if (lookahead == 's') ADVANCE(510);
+      ACCEPT_TOKEN(anon_sym_schedule);
       END_STATE();
     case 488:
-      if (lookahead == 'l') ADVANCE(511);
+      if (lookahead == 'y') ADVANCE(516);
       END_STATE();
     case 489:
-      ACCEPT_TOKEN(anon_sym_covariate);
+      ACCEPT_TOKEN(anon_sym_sequence);
       END_STATE();
     case 490:
-      ACCEPT_TOKEN(anon_sym_cutpoints);
+      ACCEPT_TOKEN(anon_sym_simulate);
       END_STATE();
     case 491:
-      if (lookahead == 'n') ADVANCE(512);
+      if (lookahead == 'i') ADVANCE(517);
       END_STATE();
     case 492:
-      if (lookahead == 's') ADVANCE(513);
+      if (lookahead == 'e') ADVANCE(518);
       END_STATE();
     case 493:
-      if (lookahead == 'i') ADVANCE(514);
+      ACCEPT_TOKEN(anon_sym_adherence);
       END_STATE();
     case 494:
-      if (lookahead == 'n') ADVANCE(515);
+      if (lookahead == 'n') ADVANCE(519);
       END_STATE();
     case 495:
-      ACCEPT_TOKEN(anon_sym_intercept);
+      ACCEPT_TOKEN(anon_sym_carryover);
       END_STATE();
     case 496:
-      if (lookahead == 'i') ADVANCE(516);
+      if (lookahead == 't') ADVANCE(520);
       END_STATE();
     case 497:
-      if (lookahead == 'o') ADVANCE(517);
-      END_STATE();
-    case 498:
-      ACCEPT_TOKEN(anon_sym_otherwise);
-      END_STATE();
-    case 499:
-      if (lookahead == 'r') ADVANCE(518);
-      END_STATE();
-    case 500:
-      if (lookahead == 'd') ADVANCE(519);
-      END_STATE();
-    case 501:
-      if (lookahead == 'o') ADVANCE(520);
-      END_STATE();
-    case 502:
-      ACCEPT_TOKEN(anon_sym_recommend);
-      END_STATE();
-    case 503:
-      ACCEPT_TOKEN(sym_reference);
-      END_STATE();
-    case 504:
       if (lookahead == 's') ADVANCE(521);
       END_STATE();
+    case 498:
+      if (lookahead == 'l') ADVANCE(522);
+      END_STATE();
+    case 499:
+      ACCEPT_TOKEN(anon_sym_covariate);
+      END_STATE();
+    case 500:
+      ACCEPT_TOKEN(anon_sym_cutpoints);
+      END_STATE();
+    case 501:
+      if (lookahead == 'n') ADVANCE(523);
+      END_STATE();
+    case 502:
+      if (lookahead == 's') ADVANCE(524);
+      END_STATE();
+    case 503:
+      if (lookahead == 'i') ADVANCE(525);
+      END_STATE();
+    case 504:
+      if (lookahead == 'n') ADVANCE(526);
+      END_STATE();
     case 505:
-      if (lookahead == 'e') ADVANCE(522);
+      ACCEPT_TOKEN(anon_sym_intercept);
       END_STATE();
     case 506:
-      ACCEPT_TOKEN(sym_secondary);
+      if (lookahead == 'i') ADVANCE(527);
       END_STATE();
     case 507:
-      if (lookahead == 's') ADVANCE(523);
+      if (lookahead == 'o') ADVANCE(528);
       END_STATE();
     case 508:
-      if (lookahead == 'd') ADVANCE(524);
+      ACCEPT_TOKEN(anon_sym_otherwise);
       END_STATE();
     case 509:
-      if (lookahead == 'g') ADVANCE(525);
+      if (lookahead == 'r') ADVANCE(529);
       END_STATE();
     case 510:
-      ACCEPT_TOKEN(anon_sym_continuous);
+      if (lookahead == 'd') ADVANCE(530);
       END_STATE();
     case 511:
-      if (lookahead == 'a') ADVANCE(526);
+      if (lookahead == 'o') ADVANCE(531);
       END_STATE();
     case 512:
-      ACCEPT_TOKEN(anon_sym_dispersion);
+      ACCEPT_TOKEN(anon_sym_recommend);
       END_STATE();
     case 513:
-      ACCEPT_TOKEN(anon_sym_hypotheses);
+      ACCEPT_TOKEN(sym_reference);
       END_STATE();
     case 514:
-      if (lookahead == 'v') ADVANCE(527);
+      if (lookahead == 's') ADVANCE(532);
       END_STATE();
     case 515:
-      if (lookahead == 't') ADVANCE(528);
+      if (lookahead == 'e') ADVANCE(533);
       END_STATE();
     case 516:
-      if (lookahead == 'o') ADVANCE(529);
+      ACCEPT_TOKEN(sym_secondary);
       END_STATE();
     case 517:
-      ACCEPT_TOKEN(anon_sym_odds_ratio);
+      if (lookahead == 's') ADVANCE(534);
       END_STATE();
     case 518:
-      if (lookahead == 's') ADVANCE(530);
+      if (lookahead == 'd') ADVANCE(535);
       END_STATE();
     case 519:
-      ACCEPT_TOKEN(anon_sym_randomized);
+      if (lookahead == 'g') ADVANCE(536);
       END_STATE();
     case 520:
-      ACCEPT_TOKEN(anon_sym_rate_ratio);
+      ACCEPT_TOKEN(anon_sym_commitment);
       END_STATE();
     case 521:
-      ACCEPT_TOKEN(anon_sym_replicates);
+      ACCEPT_TOKEN(anon_sym_continuous);
       END_STATE();
     case 522:
-      if (lookahead == 'r') ADVANCE(531);
+      if (lookahead == 'a') ADVANCE(537);
       END_STATE();
     case 523:
-      if (lookahead == 'e') ADVANCE(532);
+      ACCEPT_TOKEN(anon_sym_dispersion);
       END_STATE();
     case 524:
-      ACCEPT_TOKEN(anon_sym_unrecorded);
+      ACCEPT_TOKEN(anon_sym_hypotheses);
       END_STATE();
     case 525:
-      ACCEPT_TOKEN(anon_sym_alternating);
+      if (lookahead == 'v') ADVANCE(538);
       END_STATE();
     case 526:
-      if (lookahead == 'n') ADVANCE(533);
+      if (lookahead == 't') ADVANCE(539);
       END_STATE();
     case 527:
-      if (lookahead == 'e') ADVANCE(534);
+      if (lookahead == 'o') ADVANCE(540);
       END_STATE();
     case 528:
-      ACCEPT_TOKEN(anon_sym_independent);
+      ACCEPT_TOKEN(anon_sym_odds_ratio);
       END_STATE();
     case 529:
-      if (lookahead == 'n') ADVANCE(535);
+      if (lookahead == 's') ADVANCE(541);
       END_STATE();
     case 530:
-      if (lookahead == 'e') ADVANCE(536);
+      ACCEPT_TOKEN(anon_sym_randomized);
       END_STATE();
     case 531:
-      if (lookahead == 'e') ADVANCE(537);
+      ACCEPT_TOKEN(anon_sym_rate_ratio);
       END_STATE();
     case 532:
-      if (lookahead == 'd') ADVANCE(538);
+      ACCEPT_TOKEN(anon_sym_replicates);
       END_STATE();
     case 533:
-      if (lookahead == 'c') ADVANCE(539);
+      if (lookahead == 'r') ADVANCE(542);
       END_STATE();
     case 534:
-      ACCEPT_TOKEN(anon_sym_inconclusive);
+      if (lookahead == 'e') ADVANCE(543);
       END_STATE();
     case 535:
-      ACCEPT_TOKEN(anon_sym_intervention);
+      ACCEPT_TOKEN(anon_sym_unrecorded);
       END_STATE();
     case 536:
-      if (lookahead == 'd') ADVANCE(540);
+      ACCEPT_TOKEN(anon_sym_alternating);
       END_STATE();
     case 537:
-      if (lookahead == 'n') ADVANCE(541);
+      if (lookahead == 'n') ADVANCE(544);
       END_STATE();
     case 538:
-      ACCEPT_TOKEN(sym_standardised);
-      END_STATE();
-    case 539:
-      if (lookahead == 'e') ADVANCE(542);
-      END_STATE();
-    case 540:
-      ACCEPT_TOKEN(anon_sym_overdispersed);
-      END_STATE();
-    case 541:
-      if (lookahead == 'c') ADVANCE(543);
-      END_STATE();
-    case 542:
-      if (lookahead == 'd') ADVANCE(544);
-      END_STATE();
-    case 543:
       if (lookahead == 'e') ADVANCE(545);
       END_STATE();
+    case 539:
+      ACCEPT_TOKEN(anon_sym_independent);
+      END_STATE();
+    case 540:
+      if (lookahead == 'n') ADVANCE(546);
+      END_STATE();
+    case 541:
+      if (lookahead == 'e') ADVANCE(547);
+      END_STATE();
+    case 542:
+      if (lookahead == 'e') ADVANCE(548);
+      END_STATE();
+    case 543:
+      if (lookahead == 'd') ADVANCE(549);
+      END_STATE();
     case 544:
-      ACCEPT_TOKEN(anon_sym_counterbalanced);
+      if (lookahead == 'c') ADVANCE(550);
       END_STATE();
     case 545:
+      ACCEPT_TOKEN(anon_sym_inconclusive);
+      END_STATE();
+    case 546:
+      ACCEPT_TOKEN(anon_sym_intervention);
+      END_STATE();
+    case 547:
+      if (lookahead == 'd') ADVANCE(551);
+      END_STATE();
+    case 548:
+      if (lookahead == 'n') ADVANCE(552);
+      END_STATE();
+    case 549:
+      ACCEPT_TOKEN(sym_standardised);
+      END_STATE();
+    case 550:
+      if (lookahead == 'e') ADVANCE(553);
+      END_STATE();
+    case 551:
+      ACCEPT_TOKEN(anon_sym_overdispersed);
+      END_STATE();
+    case 552:
+      if (lookahead == 'c') ADVANCE(554);
+      END_STATE();
+    case 553:
+      if (lookahead == 'd') ADVANCE(555);
+      END_STATE();
+    case 554:
+      if (lookahead == 'e') ADVANCE(556);
+      END_STATE();
+    case 555:
+      ACCEPT_TOKEN(anon_sym_counterbalanced);
+      END_STATE();
+    case 556:
       ACCEPT_TOKEN(anon_sym_risk_difference);
       END_STATE();
     default:
@@ -4814,8 +4876,8 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [4] = {.lex_state = 0},
   [5] = {.lex_state = 31},
   [6] = {.lex_state = 0},
-  [7] = {.lex_state = 0},
-  [8] = {.lex_state = 31},
+  [7] = {.lex_state = 31},
+  [8] = {.lex_state = 0},
   [9] = {.lex_state = 0},
   [10] = {.lex_state = 0},
   [11] = {.lex_state = 0},
@@ -4850,12 +4912,12 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [40] = {.lex_state = 0},
   [41] = {.lex_state = 0},
   [42] = {.lex_state = 0},
-  [43] = {.lex_state = 31},
+  [43] = {.lex_state = 0},
   [44] = {.lex_state = 31},
   [45] = {.lex_state = 31},
   [46] = {.lex_state = 0},
-  [47] = {.lex_state = 0},
-  [48] = {.lex_state = 0},
+  [47] = {.lex_state = 31},
+  [48] = {.lex_state = 31},
   [49] = {.lex_state = 0},
   [50] = {.lex_state = 0},
   [51] = {.lex_state = 0},
@@ -4864,7 +4926,7 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [54] = {.lex_state = 0},
   [55] = {.lex_state = 0},
   [56] = {.lex_state = 0},
-  [57] = {.lex_state = 31},
+  [57] = {.lex_state = 0},
   [58] = {.lex_state = 0},
   [59] = {.lex_state = 0},
   [60] = {.lex_state = 0},
@@ -4940,10 +5002,10 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [130] = {.lex_state = 0},
   [131] = {.lex_state = 0},
   [132] = {.lex_state = 0},
-  [133] = {.lex_state = 31},
+  [133] = {.lex_state = 0},
   [134] = {.lex_state = 0},
   [135] = {.lex_state = 0},
-  [136] = {.lex_state = 0},
+  [136] = {.lex_state = 31},
   [137] = {.lex_state = 0},
   [138] = {.lex_state = 0},
   [139] = {.lex_state = 0},
@@ -4969,14 +5031,14 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [159] = {.lex_state = 0},
   [160] = {.lex_state = 0},
   [161] = {.lex_state = 0},
-  [162] = {.lex_state = 31},
+  [162] = {.lex_state = 0},
   [163] = {.lex_state = 0},
   [164] = {.lex_state = 0},
   [165] = {.lex_state = 0},
-  [166] = {.lex_state = 0},
-  [167] = {.lex_state = 31},
-  [168] = {.lex_state = 31},
-  [169] = {.lex_state = 31},
+  [166] = {.lex_state = 31},
+  [167] = {.lex_state = 0},
+  [168] = {.lex_state = 0},
+  [169] = {.lex_state = 0},
   [170] = {.lex_state = 0},
   [171] = {.lex_state = 0},
   [172] = {.lex_state = 0},
@@ -4989,15 +5051,15 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [179] = {.lex_state = 0},
   [180] = {.lex_state = 0},
   [181] = {.lex_state = 0},
-  [182] = {.lex_state = 0},
+  [182] = {.lex_state = 31},
   [183] = {.lex_state = 31},
-  [184] = {.lex_state = 0},
+  [184] = {.lex_state = 31},
   [185] = {.lex_state = 0},
   [186] = {.lex_state = 0},
   [187] = {.lex_state = 0},
   [188] = {.lex_state = 0},
   [189] = {.lex_state = 0},
-  [190] = {.lex_state = 0},
+  [190] = {.lex_state = 31},
   [191] = {.lex_state = 0},
   [192] = {.lex_state = 0},
   [193] = {.lex_state = 0},
@@ -5027,21 +5089,21 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [217] = {.lex_state = 0},
   [218] = {.lex_state = 0},
   [219] = {.lex_state = 0},
-  [220] = {.lex_state = 0},
-  [221] = {.lex_state = 31},
+  [220] = {.lex_state = 31},
+  [221] = {.lex_state = 0},
   [222] = {.lex_state = 0},
   [223] = {.lex_state = 0},
   [224] = {.lex_state = 0},
-  [225] = {.lex_state = 31},
+  [225] = {.lex_state = 0},
   [226] = {.lex_state = 0},
   [227] = {.lex_state = 0},
-  [228] = {.lex_state = 6},
-  [229] = {.lex_state = 0},
-  [230] = {.lex_state = 0},
+  [228] = {.lex_state = 0},
+  [229] = {.lex_state = 31},
+  [230] = {.lex_state = 6},
   [231] = {.lex_state = 0},
-  [232] = {.lex_state = 31},
+  [232] = {.lex_state = 0},
   [233] = {.lex_state = 0},
-  [234] = {.lex_state = 0},
+  [234] = {.lex_state = 31},
   [235] = {.lex_state = 0},
   [236] = {.lex_state = 0},
   [237] = {.lex_state = 0},
@@ -5051,68 +5113,68 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [241] = {.lex_state = 0},
   [242] = {.lex_state = 0},
   [243] = {.lex_state = 0},
-  [244] = {.lex_state = 0},
+  [244] = {.lex_state = 31},
   [245] = {.lex_state = 0},
-  [246] = {.lex_state = 31},
+  [246] = {.lex_state = 0},
   [247] = {.lex_state = 0},
   [248] = {.lex_state = 0},
-  [249] = {.lex_state = 0},
+  [249] = {.lex_state = 31},
   [250] = {.lex_state = 31},
   [251] = {.lex_state = 31},
   [252] = {.lex_state = 0},
-  [253] = {.lex_state = 31},
-  [254] = {.lex_state = 0},
-  [255] = {.lex_state = 31},
+  [253] = {.lex_state = 0},
+  [254] = {.lex_state = 31},
+  [255] = {.lex_state = 0},
   [256] = {.lex_state = 31},
-  [257] = {.lex_state = 0},
+  [257] = {.lex_state = 31},
   [258] = {.lex_state = 0},
   [259] = {.lex_state = 0},
-  [260] = {.lex_state = 31},
+  [260] = {.lex_state = 0},
   [261] = {.lex_state = 0},
   [262] = {.lex_state = 0},
   [263] = {.lex_state = 0},
   [264] = {.lex_state = 0},
-  [265] = {.lex_state = 31},
-  [266] = {.lex_state = 31},
+  [265] = {.lex_state = 0},
+  [266] = {.lex_state = 0},
   [267] = {.lex_state = 0},
   [268] = {.lex_state = 0},
-  [269] = {.lex_state = 31},
-  [270] = {.lex_state = 0},
-  [271] = {.lex_state = 0},
-  [272] = {.lex_state = 31},
+  [269] = {.lex_state = 0},
+  [270] = {.lex_state = 31},
+  [271] = {.lex_state = 31},
+  [272] = {.lex_state = 0},
   [273] = {.lex_state = 0},
   [274] = {.lex_state = 31},
   [275] = {.lex_state = 0},
   [276] = {.lex_state = 0},
-  [277] = {.lex_state = 0},
+  [277] = {.lex_state = 31},
   [278] = {.lex_state = 0},
   [279] = {.lex_state = 31},
-  [280] = {.lex_state = 31},
+  [280] = {.lex_state = 0},
   [281] = {.lex_state = 0},
   [282] = {.lex_state = 0},
-  [283] = {.lex_state = 0},
+  [283] = {.lex_state = 31},
   [284] = {.lex_state = 0},
-  [285] = {.lex_state = 0},
+  [285] = {.lex_state = 31},
   [286] = {.lex_state = 0},
   [287] = {.lex_state = 0},
   [288] = {.lex_state = 6},
-  [289] = {.lex_state = 6},
+  [289] = {.lex_state = 0},
   [290] = {.lex_state = 0},
-  [291] = {.lex_state = 31},
+  [291] = {.lex_state = 0},
   [292] = {.lex_state = 0},
   [293] = {.lex_state = 0},
   [294] = {.lex_state = 0},
   [295] = {.lex_state = 0},
   [296] = {.lex_state = 6},
-  [297] = {.lex_state = 6},
+  [297] = {.lex_state = 0},
   [298] = {.lex_state = 0},
   [299] = {.lex_state = 0},
-  [300] = {.lex_state = 0},
-  [301] = {.lex_state = 0},
+  [300] = {.lex_state = 31},
+  [301] = {.lex_state = 6},
   [302] = {.lex_state = 0},
   [303] = {.lex_state = 0},
   [304] = {.lex_state = 0},
-  [305] = {.lex_state = 0},
+  [305] = {.lex_state = 6},
   [306] = {.lex_state = 6},
   [307] = {.lex_state = 0},
   [308] = {.lex_state = 0},
@@ -5121,39 +5183,39 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [311] = {.lex_state = 0},
   [312] = {.lex_state = 0},
   [313] = {.lex_state = 0},
-  [314] = {.lex_state = 0},
+  [314] = {.lex_state = 6},
   [315] = {.lex_state = 0},
-  [316] = {.lex_state = 6},
+  [316] = {.lex_state = 0},
   [317] = {.lex_state = 0},
-  [318] = {.lex_state = 0},
+  [318] = {.lex_state = 6},
   [319] = {.lex_state = 0},
   [320] = {.lex_state = 0},
   [321] = {.lex_state = 0},
-  [322] = {.lex_state = 0},
-  [323] = {.lex_state = 6},
+  [322] = {.lex_state = 6},
+  [323] = {.lex_state = 0},
   [324] = {.lex_state = 0},
-  [325] = {.lex_state = 0},
+  [325] = {.lex_state = 6},
   [326] = {.lex_state = 0},
   [327] = {.lex_state = 0},
   [328] = {.lex_state = 0},
-  [329] = {.lex_state = 0},
-  [330] = {.lex_state = 6},
+  [329] = {.lex_state = 6},
+  [330] = {.lex_state = 0},
   [331] = {.lex_state = 0},
   [332] = {.lex_state = 0},
   [333] = {.lex_state = 0},
   [334] = {.lex_state = 0},
   [335] = {.lex_state = 0},
-  [336] = {.lex_state = 31},
+  [336] = {.lex_state = 0},
   [337] = {.lex_state = 0},
   [338] = {.lex_state = 0},
   [339] = {.lex_state = 0},
-  [340] = {.lex_state = 31},
-  [341] = {.lex_state = 31},
+  [340] = {.lex_state = 0},
+  [341] = {.lex_state = 0},
   [342] = {.lex_state = 0},
-  [343] = {.lex_state = 0},
+  [343] = {.lex_state = 6},
   [344] = {.lex_state = 0},
-  [345] = {.lex_state = 0},
-  [346] = {.lex_state = 0},
+  [345] = {.lex_state = 4},
+  [346] = {.lex_state = 6},
   [347] = {.lex_state = 0},
   [348] = {.lex_state = 0},
   [349] = {.lex_state = 0},
@@ -5164,11 +5226,11 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [354] = {.lex_state = 0},
   [355] = {.lex_state = 0},
   [356] = {.lex_state = 0},
-  [357] = {.lex_state = 6},
+  [357] = {.lex_state = 0},
   [358] = {.lex_state = 0},
   [359] = {.lex_state = 0},
   [360] = {.lex_state = 0},
-  [361] = {.lex_state = 4},
+  [361] = {.lex_state = 0},
   [362] = {.lex_state = 0},
   [363] = {.lex_state = 0},
   [364] = {.lex_state = 0},
@@ -5182,10 +5244,10 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [372] = {.lex_state = 0},
   [373] = {.lex_state = 0},
   [374] = {.lex_state = 0},
-  [375] = {.lex_state = 0},
+  [375] = {.lex_state = 7},
   [376] = {.lex_state = 0},
-  [377] = {.lex_state = 0},
-  [378] = {.lex_state = 31},
+  [377] = {.lex_state = 6},
+  [378] = {.lex_state = 0},
   [379] = {.lex_state = 0},
   [380] = {.lex_state = 0},
   [381] = {.lex_state = 0},
@@ -5193,35 +5255,35 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [383] = {.lex_state = 0},
   [384] = {.lex_state = 0},
   [385] = {.lex_state = 0},
-  [386] = {.lex_state = 6},
+  [386] = {.lex_state = 0},
   [387] = {.lex_state = 0},
   [388] = {.lex_state = 0},
   [389] = {.lex_state = 0},
   [390] = {.lex_state = 0},
   [391] = {.lex_state = 0},
-  [392] = {.lex_state = 0},
-  [393] = {.lex_state = 0},
-  [394] = {.lex_state = 0},
+  [392] = {.lex_state = 31},
+  [393] = {.lex_state = 6},
+  [394] = {.lex_state = 31},
   [395] = {.lex_state = 0},
-  [396] = {.lex_state = 0},
-  [397] = {.lex_state = 6},
+  [396] = {.lex_state = 31},
+  [397] = {.lex_state = 0},
   [398] = {.lex_state = 0},
   [399] = {.lex_state = 0},
-  [400] = {.lex_state = 6},
+  [400] = {.lex_state = 0},
   [401] = {.lex_state = 0},
   [402] = {.lex_state = 0},
   [403] = {.lex_state = 0},
-  [404] = {.lex_state = 4},
-  [405] = {.lex_state = 6},
-  [406] = {.lex_state = 6},
+  [404] = {.lex_state = 0},
+  [405] = {.lex_state = 0},
+  [406] = {.lex_state = 0},
   [407] = {.lex_state = 0},
   [408] = {.lex_state = 0},
   [409] = {.lex_state = 0},
-  [410] = {.lex_state = 0},
+  [410] = {.lex_state = 6},
   [411] = {.lex_state = 0},
-  [412] = {.lex_state = 6},
-  [413] = {.lex_state = 6},
-  [414] = {.lex_state = 7},
+  [412] = {.lex_state = 0},
+  [413] = {.lex_state = 0},
+  [414] = {.lex_state = 0},
   [415] = {.lex_state = 0},
   [416] = {.lex_state = 0},
   [417] = {.lex_state = 0},
@@ -5230,21 +5292,25 @@ static const TSLexerMode ts_lex_modes[STATE_COUNT] = {
   [420] = {.lex_state = 6},
   [421] = {.lex_state = 0},
   [422] = {.lex_state = 0},
-  [423] = {.lex_state = 0},
-  [424] = {.lex_state = 0},
+  [423] = {.lex_state = 4},
+  [424] = {.lex_state = 6},
   [425] = {.lex_state = 0},
   [426] = {.lex_state = 0},
   [427] = {.lex_state = 0},
   [428] = {.lex_state = 0},
-  [429] = {.lex_state = 6},
+  [429] = {.lex_state = 0},
   [430] = {.lex_state = 0},
-  [431] = {.lex_state = 6},
-  [432] = {.lex_state = 0},
-  [433] = {.lex_state = 0},
+  [431] = {.lex_state = 0},
+  [432] = {.lex_state = 6},
+  [433] = {.lex_state = 6},
   [434] = {.lex_state = 0},
   [435] = {.lex_state = 0},
   [436] = {.lex_state = 0},
-  [437] = {.lex_state = 6},
+  [437] = {.lex_state = 0},
+  [438] = {.lex_state = 0},
+  [439] = {.lex_state = 0},
+  [440] = {.lex_state = 6},
+  [441] = {.lex_state = 31},
 };
 
 static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
@@ -5283,6 +5349,8 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [anon_sym_single] = ACTIONS(1),
     [anon_sym_double] = ACTIONS(1),
     [anon_sym_seed] = ACTIONS(1),
+    [anon_sym_commitment] = ACTIONS(1),
+    [anon_sym_key] = ACTIONS(1),
     [anon_sym_window] = ACTIONS(1),
     [anon_sym_days] = ACTIONS(1),
     [anon_sym_DOT_DOT] = ACTIONS(1),
@@ -5388,22 +5456,22 @@ static const uint16_t ts_parse_table[LARGE_STATE_COUNT][SYMBOL_COUNT] = {
     [sym_date] = ACTIONS(1),
   },
   [STATE(1)] = {
-    [sym_source_file] = STATE(322),
-    [sym__item] = STATE(13),
-    [sym_use_declaration] = STATE(13),
-    [sym_trial_block] = STATE(13),
-    [sym_hypotheses_declaration] = STATE(13),
-    [sym_data_declaration] = STATE(13),
-    [sym_arm_declaration] = STATE(13),
-    [sym_schedule_block] = STATE(13),
-    [sym_design_declaration] = STATE(13),
-    [sym_outcome_block] = STATE(13),
-    [sym_model_block] = STATE(13),
-    [sym_prior_declaration] = STATE(13),
-    [sym_decide_block] = STATE(13),
-    [sym_report_block] = STATE(13),
-    [sym_simulate_block] = STATE(13),
-    [aux_sym_source_file_repeat1] = STATE(13),
+    [sym_source_file] = STATE(357),
+    [sym__item] = STATE(25),
+    [sym_use_declaration] = STATE(25),
+    [sym_trial_block] = STATE(25),
+    [sym_hypotheses_declaration] = STATE(25),
+    [sym_data_declaration] = STATE(25),
+    [sym_arm_declaration] = STATE(25),
+    [sym_schedule_block] = STATE(25),
+    [sym_design_declaration] = STATE(25),
+    [sym_outcome_block] = STATE(25),
+    [sym_model_block] = STATE(25),
+    [sym_prior_declaration] = STATE(25),
+    [sym_decide_block] = STATE(25),
+    [sym_report_block] = STATE(25),
+    [sym_simulate_block] = STATE(25),
+    [aux_sym_source_file_repeat1] = STATE(25),
     [ts_builtin_sym_end] = ACTIONS(7),
     [anon_sym_BOM] = ACTIONS(9),
     [anon_sym_use] = ACTIONS(11),
@@ -5652,9 +5720,9 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(69), 1,
-      anon_sym_robust,
+      anon_sym_DOT,
     ACTIONS(71), 1,
-      anon_sym_vague,
+      anon_sym_LPAREN,
     ACTIONS(67), 29,
       ts_builtin_sym_end,
       anon_sym_use,
@@ -5691,9 +5759,9 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(75), 1,
-      anon_sym_DOT,
+      anon_sym_robust,
     ACTIONS(77), 1,
-      anon_sym_LPAREN,
+      anon_sym_vague,
     ACTIONS(73), 29,
       ts_builtin_sym_end,
       anon_sym_use,
@@ -5729,9 +5797,9 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(65), 1,
+    ACTIONS(81), 1,
       anon_sym_vague,
-    ACTIONS(61), 29,
+    ACTIONS(79), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5766,9 +5834,9 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(71), 1,
+    ACTIONS(77), 1,
       anon_sym_vague,
-    ACTIONS(67), 29,
+    ACTIONS(73), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5803,9 +5871,9 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(81), 1,
+    ACTIONS(65), 1,
       anon_sym_vague,
-    ACTIONS(79), 29,
+    ACTIONS(61), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -5905,7 +5973,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_simulate,
     ACTIONS(87), 1,
       ts_builtin_sym_end,
-    STATE(17), 15,
+    STATE(21), 15,
       sym__item,
       sym_use_declaration,
       sym_trial_block,
@@ -5961,35 +6029,35 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(11), 1,
-      anon_sym_use,
-    ACTIONS(13), 1,
-      anon_sym_trial,
-    ACTIONS(15), 1,
-      anon_sym_hypotheses,
-    ACTIONS(17), 1,
-      anon_sym_outcome,
-    ACTIONS(19), 1,
-      anon_sym_data,
-    ACTIONS(21), 1,
-      anon_sym_arm,
-    ACTIONS(23), 1,
-      anon_sym_schedule,
-    ACTIONS(25), 1,
-      anon_sym_design,
-    ACTIONS(27), 1,
-      anon_sym_model,
-    ACTIONS(29), 1,
-      anon_sym_prior,
-    ACTIONS(31), 1,
-      anon_sym_decide,
-    ACTIONS(33), 1,
-      anon_sym_report,
-    ACTIONS(35), 1,
-      anon_sym_simulate,
-    ACTIONS(87), 1,
+    ACTIONS(91), 1,
       ts_builtin_sym_end,
-    STATE(30), 15,
+    ACTIONS(93), 1,
+      anon_sym_use,
+    ACTIONS(96), 1,
+      anon_sym_trial,
+    ACTIONS(99), 1,
+      anon_sym_hypotheses,
+    ACTIONS(102), 1,
+      anon_sym_outcome,
+    ACTIONS(105), 1,
+      anon_sym_data,
+    ACTIONS(108), 1,
+      anon_sym_arm,
+    ACTIONS(111), 1,
+      anon_sym_schedule,
+    ACTIONS(114), 1,
+      anon_sym_design,
+    ACTIONS(117), 1,
+      anon_sym_model,
+    ACTIONS(120), 1,
+      anon_sym_prior,
+    ACTIONS(123), 1,
+      anon_sym_decide,
+    ACTIONS(126), 1,
+      anon_sym_report,
+    ACTIONS(129), 1,
+      anon_sym_simulate,
+    STATE(15), 15,
       sym__item,
       sym_use_declaration,
       sym_trial_block,
@@ -6010,7 +6078,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(91), 29,
+    ACTIONS(132), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6040,56 +6108,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [706] = 17,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(93), 1,
-      ts_builtin_sym_end,
-    ACTIONS(95), 1,
-      anon_sym_use,
-    ACTIONS(98), 1,
-      anon_sym_trial,
-    ACTIONS(101), 1,
-      anon_sym_hypotheses,
-    ACTIONS(104), 1,
-      anon_sym_outcome,
-    ACTIONS(107), 1,
-      anon_sym_data,
-    ACTIONS(110), 1,
-      anon_sym_arm,
-    ACTIONS(113), 1,
-      anon_sym_schedule,
-    ACTIONS(116), 1,
-      anon_sym_design,
-    ACTIONS(119), 1,
-      anon_sym_model,
-    ACTIONS(122), 1,
-      anon_sym_prior,
-    ACTIONS(125), 1,
-      anon_sym_decide,
-    ACTIONS(128), 1,
-      anon_sym_report,
-    ACTIONS(131), 1,
-      anon_sym_simulate,
-    STATE(17), 15,
-      sym__item,
-      sym_use_declaration,
-      sym_trial_block,
-      sym_hypotheses_declaration,
-      sym_data_declaration,
-      sym_arm_declaration,
-      sym_schedule_block,
-      sym_design_declaration,
-      sym_outcome_block,
-      sym_model_block,
-      sym_prior_declaration,
-      sym_decide_block,
-      sym_report_block,
-      sym_simulate_block,
-      aux_sym_source_file_repeat1,
-  [772] = 3,
+  [706] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -6124,7 +6143,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [810] = 3,
+  [744] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -6159,7 +6178,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [848] = 3,
+  [782] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -6194,7 +6213,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [886] = 3,
+  [820] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -6229,12 +6248,61 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
+  [858] = 17,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(11), 1,
+      anon_sym_use,
+    ACTIONS(13), 1,
+      anon_sym_trial,
+    ACTIONS(15), 1,
+      anon_sym_hypotheses,
+    ACTIONS(17), 1,
+      anon_sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_data,
+    ACTIONS(21), 1,
+      anon_sym_arm,
+    ACTIONS(23), 1,
+      anon_sym_schedule,
+    ACTIONS(25), 1,
+      anon_sym_design,
+    ACTIONS(27), 1,
+      anon_sym_model,
+    ACTIONS(29), 1,
+      anon_sym_prior,
+    ACTIONS(31), 1,
+      anon_sym_decide,
+    ACTIONS(33), 1,
+      anon_sym_report,
+    ACTIONS(35), 1,
+      anon_sym_simulate,
+    ACTIONS(142), 1,
+      ts_builtin_sym_end,
+    STATE(15), 15,
+      sym__item,
+      sym_use_declaration,
+      sym_trial_block,
+      sym_hypotheses_declaration,
+      sym_data_declaration,
+      sym_arm_declaration,
+      sym_schedule_block,
+      sym_design_declaration,
+      sym_outcome_block,
+      sym_model_block,
+      sym_prior_declaration,
+      sym_decide_block,
+      sym_report_block,
+      sym_simulate_block,
+      aux_sym_source_file_repeat1,
   [924] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(61), 29,
+    ACTIONS(73), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6269,7 +6337,7 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(142), 29,
+    ACTIONS(144), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6304,76 +6372,6 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(144), 29,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_missing,
-      anon_sym_lag,
-      anon_sym_clock,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-      anon_sym_simulate,
-  [1038] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(67), 29,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_missing,
-      anon_sym_lag,
-      anon_sym_clock,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-      anon_sym_simulate,
-  [1076] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
     ACTIONS(146), 29,
       ts_builtin_sym_end,
       anon_sym_use,
@@ -6404,12 +6402,61 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [1114] = 3,
+  [1038] = 17,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(79), 29,
+    ACTIONS(11), 1,
+      anon_sym_use,
+    ACTIONS(13), 1,
+      anon_sym_trial,
+    ACTIONS(15), 1,
+      anon_sym_hypotheses,
+    ACTIONS(17), 1,
+      anon_sym_outcome,
+    ACTIONS(19), 1,
+      anon_sym_data,
+    ACTIONS(21), 1,
+      anon_sym_arm,
+    ACTIONS(23), 1,
+      anon_sym_schedule,
+    ACTIONS(25), 1,
+      anon_sym_design,
+    ACTIONS(27), 1,
+      anon_sym_model,
+    ACTIONS(29), 1,
+      anon_sym_prior,
+    ACTIONS(31), 1,
+      anon_sym_decide,
+    ACTIONS(33), 1,
+      anon_sym_report,
+    ACTIONS(35), 1,
+      anon_sym_simulate,
+    ACTIONS(87), 1,
+      ts_builtin_sym_end,
+    STATE(15), 15,
+      sym__item,
+      sym_use_declaration,
+      sym_trial_block,
+      sym_hypotheses_declaration,
+      sym_data_declaration,
+      sym_arm_declaration,
+      sym_schedule_block,
+      sym_design_declaration,
+      sym_outcome_block,
+      sym_model_block,
+      sym_prior_declaration,
+      sym_decide_block,
+      sym_report_block,
+      sym_simulate_block,
+      aux_sym_source_file_repeat1,
+  [1104] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(61), 29,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -6439,42 +6486,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [1152] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(83), 29,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_RBRACE,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_carryover,
-      anon_sym_COMMA,
-      anon_sym_per,
-      anon_sym_model,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_RPAREN,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_missing,
-      anon_sym_lag,
-      anon_sym_clock,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-      anon_sym_simulate,
-  [1190] = 3,
+  [1142] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -6509,55 +6521,111 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [1228] = 17,
+  [1180] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(11), 1,
-      anon_sym_use,
-    ACTIONS(13), 1,
-      anon_sym_trial,
-    ACTIONS(15), 1,
-      anon_sym_hypotheses,
-    ACTIONS(17), 1,
-      anon_sym_outcome,
-    ACTIONS(19), 1,
-      anon_sym_data,
-    ACTIONS(21), 1,
-      anon_sym_arm,
-    ACTIONS(23), 1,
-      anon_sym_schedule,
-    ACTIONS(25), 1,
-      anon_sym_design,
-    ACTIONS(27), 1,
-      anon_sym_model,
-    ACTIONS(29), 1,
-      anon_sym_prior,
-    ACTIONS(31), 1,
-      anon_sym_decide,
-    ACTIONS(33), 1,
-      anon_sym_report,
-    ACTIONS(35), 1,
-      anon_sym_simulate,
-    ACTIONS(150), 1,
+    ACTIONS(83), 29,
       ts_builtin_sym_end,
-    STATE(17), 15,
-      sym__item,
-      sym_use_declaration,
-      sym_trial_block,
-      sym_hypotheses_declaration,
-      sym_data_declaration,
-      sym_arm_declaration,
-      sym_schedule_block,
-      sym_design_declaration,
-      sym_outcome_block,
-      sym_model_block,
-      sym_prior_declaration,
-      sym_decide_block,
-      sym_report_block,
-      sym_simulate_block,
-      aux_sym_source_file_repeat1,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1218] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(79), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [1256] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(150), 29,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_RBRACE,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_carryover,
+      anon_sym_COMMA,
+      anon_sym_per,
+      anon_sym_model,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_RPAREN,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_missing,
+      anon_sym_lag,
+      anon_sym_clock,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
   [1294] = 16,
     ACTIONS(3), 1,
       sym_doc_comment,
@@ -6589,7 +6657,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_seed,
     ACTIONS(176), 1,
       anon_sym_window,
-    STATE(32), 14,
+    STATE(34), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -6609,33 +6677,33 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    ACTIONS(154), 1,
+      anon_sym_start,
+    ACTIONS(156), 1,
+      anon_sym_run_in,
+    ACTIONS(158), 1,
+      anon_sym_period,
+    ACTIONS(160), 1,
+      anon_sym_cycles,
+    ACTIONS(162), 1,
+      anon_sym_periods,
+    ACTIONS(164), 1,
+      anon_sym_sequence,
+    ACTIONS(166), 1,
+      anon_sym_max_run,
+    ACTIONS(168), 1,
+      anon_sym_washout,
+    ACTIONS(170), 1,
+      anon_sym_carryover,
+    ACTIONS(172), 1,
+      anon_sym_blinding,
+    ACTIONS(174), 1,
+      anon_sym_seed,
+    ACTIONS(176), 1,
+      anon_sym_window,
     ACTIONS(178), 1,
       anon_sym_RBRACE,
-    ACTIONS(180), 1,
-      anon_sym_start,
-    ACTIONS(183), 1,
-      anon_sym_run_in,
-    ACTIONS(186), 1,
-      anon_sym_period,
-    ACTIONS(189), 1,
-      anon_sym_cycles,
-    ACTIONS(192), 1,
-      anon_sym_periods,
-    ACTIONS(195), 1,
-      anon_sym_sequence,
-    ACTIONS(198), 1,
-      anon_sym_max_run,
-    ACTIONS(201), 1,
-      anon_sym_washout,
-    ACTIONS(204), 1,
-      anon_sym_carryover,
-    ACTIONS(207), 1,
-      anon_sym_blinding,
-    ACTIONS(210), 1,
-      anon_sym_seed,
-    ACTIONS(213), 1,
-      anon_sym_window,
-    STATE(32), 14,
+    STATE(33), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -6679,9 +6747,9 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_seed,
     ACTIONS(176), 1,
       anon_sym_window,
-    ACTIONS(216), 1,
+    ACTIONS(180), 1,
       anon_sym_RBRACE,
-    STATE(31), 14,
+    STATE(34), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -6701,33 +6769,33 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(154), 1,
-      anon_sym_start,
-    ACTIONS(156), 1,
-      anon_sym_run_in,
-    ACTIONS(158), 1,
-      anon_sym_period,
-    ACTIONS(160), 1,
-      anon_sym_cycles,
-    ACTIONS(162), 1,
-      anon_sym_periods,
-    ACTIONS(164), 1,
-      anon_sym_sequence,
-    ACTIONS(166), 1,
-      anon_sym_max_run,
-    ACTIONS(168), 1,
-      anon_sym_washout,
-    ACTIONS(170), 1,
-      anon_sym_carryover,
-    ACTIONS(172), 1,
-      anon_sym_blinding,
-    ACTIONS(174), 1,
-      anon_sym_seed,
-    ACTIONS(176), 1,
-      anon_sym_window,
-    ACTIONS(218), 1,
+    ACTIONS(182), 1,
       anon_sym_RBRACE,
-    STATE(32), 14,
+    ACTIONS(184), 1,
+      anon_sym_start,
+    ACTIONS(187), 1,
+      anon_sym_run_in,
+    ACTIONS(190), 1,
+      anon_sym_period,
+    ACTIONS(193), 1,
+      anon_sym_cycles,
+    ACTIONS(196), 1,
+      anon_sym_periods,
+    ACTIONS(199), 1,
+      anon_sym_sequence,
+    ACTIONS(202), 1,
+      anon_sym_max_run,
+    ACTIONS(205), 1,
+      anon_sym_washout,
+    ACTIONS(208), 1,
+      anon_sym_carryover,
+    ACTIONS(211), 1,
+      anon_sym_blinding,
+    ACTIONS(214), 1,
+      anon_sym_seed,
+    ACTIONS(217), 1,
+      anon_sym_window,
+    STATE(34), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -6773,7 +6841,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_window,
     ACTIONS(220), 1,
       anon_sym_RBRACE,
-    STATE(37), 14,
+    STATE(34), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -6819,7 +6887,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_window,
     ACTIONS(222), 1,
       anon_sym_RBRACE,
-    STATE(34), 14,
+    STATE(35), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -6865,7 +6933,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_window,
     ACTIONS(224), 1,
       anon_sym_RBRACE,
-    STATE(32), 14,
+    STATE(31), 14,
       sym__schedule_field,
       sym_start_field,
       sym_run_in_field,
@@ -7068,9 +7136,9 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(292), 1,
-      anon_sym_DOT,
-    STATE(43), 1,
-      aux_sym_use_declaration_repeat1,
+      anon_sym_LBRACE,
+    STATE(63), 1,
+      sym_name_map,
     ACTIONS(290), 14,
       ts_builtin_sym_end,
       anon_sym_use,
@@ -7091,11 +7159,11 @@ static const uint16_t ts_small_parse_table[] = {
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(297), 1,
+    ACTIONS(296), 1,
       anon_sym_DOT,
-    STATE(43), 1,
+    STATE(44), 1,
       aux_sym_use_declaration_repeat1,
-    ACTIONS(295), 14,
+    ACTIONS(294), 14,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_trial,
@@ -7164,9 +7232,9 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(311), 1,
-      anon_sym_LBRACE,
-    STATE(64), 1,
-      sym_name_map,
+      anon_sym_DOT,
+    STATE(45), 1,
+      aux_sym_use_declaration_repeat1,
     ACTIONS(309), 14,
       ts_builtin_sym_end,
       anon_sym_use,
@@ -7182,255 +7250,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2105] = 10,
+  [2105] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(313), 1,
-      anon_sym_RBRACE,
-    ACTIONS(317), 1,
-      anon_sym_type,
-    ACTIONS(319), 1,
-      anon_sym_measured,
-    ACTIONS(321), 1,
-      anon_sym_better,
-    ACTIONS(323), 1,
-      anon_sym_mcid,
-    ACTIONS(325), 1,
-      anon_sym_unit,
-    ACTIONS(315), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(55), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [2143] = 9,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(327), 1,
-      anon_sym_RBRACE,
-    ACTIONS(331), 1,
-      anon_sym_P,
-    ACTIONS(333), 1,
-      anon_sym_interval,
-    ACTIONS(335), 1,
-      anon_sym_estimate,
-    STATE(299), 1,
-      sym_scale,
-    ACTIONS(329), 4,
-      anon_sym_effect,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-    STATE(54), 6,
-      sym_quantity,
-      sym__report_entry,
-      sym_interval_entry,
-      sym_estimate_entry,
-      sym_probability_entry,
-      aux_sym_report_block_repeat1,
-  [2179] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(317), 1,
-      anon_sym_type,
-    ACTIONS(319), 1,
-      anon_sym_measured,
-    ACTIONS(321), 1,
-      anon_sym_better,
-    ACTIONS(323), 1,
-      anon_sym_mcid,
-    ACTIONS(325), 1,
-      anon_sym_unit,
-    ACTIONS(337), 1,
-      anon_sym_RBRACE,
-    ACTIONS(339), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(52), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [2217] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(317), 1,
-      anon_sym_type,
-    ACTIONS(319), 1,
-      anon_sym_measured,
-    ACTIONS(321), 1,
-      anon_sym_better,
-    ACTIONS(323), 1,
-      anon_sym_mcid,
-    ACTIONS(325), 1,
-      anon_sym_unit,
-    ACTIONS(341), 1,
-      anon_sym_RBRACE,
-    ACTIONS(343), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(50), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [2255] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(345), 1,
-      anon_sym_RBRACE,
-    ACTIONS(350), 1,
-      anon_sym_type,
-    ACTIONS(353), 1,
-      anon_sym_measured,
-    ACTIONS(356), 1,
-      anon_sym_better,
-    ACTIONS(359), 1,
-      anon_sym_mcid,
-    ACTIONS(362), 1,
-      anon_sym_unit,
-    ACTIONS(347), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(52), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [2293] = 9,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(365), 1,
-      anon_sym_RBRACE,
-    ACTIONS(370), 1,
-      anon_sym_P,
-    ACTIONS(373), 1,
-      anon_sym_interval,
-    ACTIONS(376), 1,
-      anon_sym_estimate,
-    STATE(299), 1,
-      sym_scale,
-    ACTIONS(367), 4,
-      anon_sym_effect,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-    STATE(53), 6,
-      sym_quantity,
-      sym__report_entry,
-      sym_interval_entry,
-      sym_estimate_entry,
-      sym_probability_entry,
-      aux_sym_report_block_repeat1,
-  [2329] = 9,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(331), 1,
-      anon_sym_P,
-    ACTIONS(333), 1,
-      anon_sym_interval,
-    ACTIONS(335), 1,
-      anon_sym_estimate,
-    ACTIONS(379), 1,
-      anon_sym_RBRACE,
-    STATE(299), 1,
-      sym_scale,
-    ACTIONS(329), 4,
-      anon_sym_effect,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-    STATE(53), 6,
-      sym_quantity,
-      sym__report_entry,
-      sym_interval_entry,
-      sym_estimate_entry,
-      sym_probability_entry,
-      aux_sym_report_block_repeat1,
-  [2365] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(317), 1,
-      anon_sym_type,
-    ACTIONS(319), 1,
-      anon_sym_measured,
-    ACTIONS(321), 1,
-      anon_sym_better,
-    ACTIONS(323), 1,
-      anon_sym_mcid,
-    ACTIONS(325), 1,
-      anon_sym_unit,
-    ACTIONS(381), 1,
-      anon_sym_RBRACE,
-    ACTIONS(339), 2,
-      sym_primary,
-      sym_secondary,
-    STATE(52), 7,
-      sym__outcome_field,
-      sym_type_field,
-      sym_measured_field,
-      sym_better_field,
-      sym_mcid_field,
-      sym_unit_field,
-      aux_sym_outcome_block_repeat1,
-  [2403] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(385), 1,
-      sym_reference,
-    ACTIONS(383), 14,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-      anon_sym_simulate,
-  [2429] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(290), 15,
+    ACTIONS(294), 15,
       ts_builtin_sym_end,
       anon_sym_use,
       anon_sym_DOT,
@@ -7446,6 +7271,249 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
+  [2129] = 9,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(313), 1,
+      anon_sym_RBRACE,
+    ACTIONS(317), 1,
+      anon_sym_P,
+    ACTIONS(319), 1,
+      anon_sym_interval,
+    ACTIONS(321), 1,
+      anon_sym_estimate,
+    STATE(298), 1,
+      sym_scale,
+    ACTIONS(315), 4,
+      anon_sym_effect,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+    STATE(53), 6,
+      sym_quantity,
+      sym__report_entry,
+      sym_interval_entry,
+      sym_estimate_entry,
+      sym_probability_entry,
+      aux_sym_report_block_repeat1,
+  [2165] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(323), 1,
+      anon_sym_RBRACE,
+    ACTIONS(327), 1,
+      anon_sym_type,
+    ACTIONS(329), 1,
+      anon_sym_measured,
+    ACTIONS(331), 1,
+      anon_sym_better,
+    ACTIONS(333), 1,
+      anon_sym_mcid,
+    ACTIONS(335), 1,
+      anon_sym_unit,
+    ACTIONS(325), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(57), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2203] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(327), 1,
+      anon_sym_type,
+    ACTIONS(329), 1,
+      anon_sym_measured,
+    ACTIONS(331), 1,
+      anon_sym_better,
+    ACTIONS(333), 1,
+      anon_sym_mcid,
+    ACTIONS(335), 1,
+      anon_sym_unit,
+    ACTIONS(337), 1,
+      anon_sym_RBRACE,
+    ACTIONS(339), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(56), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2241] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(327), 1,
+      anon_sym_type,
+    ACTIONS(329), 1,
+      anon_sym_measured,
+    ACTIONS(331), 1,
+      anon_sym_better,
+    ACTIONS(333), 1,
+      anon_sym_mcid,
+    ACTIONS(335), 1,
+      anon_sym_unit,
+    ACTIONS(341), 1,
+      anon_sym_RBRACE,
+    ACTIONS(343), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(51), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2279] = 9,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(317), 1,
+      anon_sym_P,
+    ACTIONS(319), 1,
+      anon_sym_interval,
+    ACTIONS(321), 1,
+      anon_sym_estimate,
+    ACTIONS(345), 1,
+      anon_sym_RBRACE,
+    STATE(298), 1,
+      sym_scale,
+    ACTIONS(315), 4,
+      anon_sym_effect,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+    STATE(54), 6,
+      sym_quantity,
+      sym__report_entry,
+      sym_interval_entry,
+      sym_estimate_entry,
+      sym_probability_entry,
+      aux_sym_report_block_repeat1,
+  [2315] = 9,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(347), 1,
+      anon_sym_RBRACE,
+    ACTIONS(352), 1,
+      anon_sym_P,
+    ACTIONS(355), 1,
+      anon_sym_interval,
+    ACTIONS(358), 1,
+      anon_sym_estimate,
+    STATE(298), 1,
+      sym_scale,
+    ACTIONS(349), 4,
+      anon_sym_effect,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+    STATE(54), 6,
+      sym_quantity,
+      sym__report_entry,
+      sym_interval_entry,
+      sym_estimate_entry,
+      sym_probability_entry,
+      aux_sym_report_block_repeat1,
+  [2351] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(363), 1,
+      sym_reference,
+    ACTIONS(361), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [2377] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(365), 1,
+      anon_sym_RBRACE,
+    ACTIONS(370), 1,
+      anon_sym_type,
+    ACTIONS(373), 1,
+      anon_sym_measured,
+    ACTIONS(376), 1,
+      anon_sym_better,
+    ACTIONS(379), 1,
+      anon_sym_mcid,
+    ACTIONS(382), 1,
+      anon_sym_unit,
+    ACTIONS(367), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(56), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
+  [2415] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(327), 1,
+      anon_sym_type,
+    ACTIONS(329), 1,
+      anon_sym_measured,
+    ACTIONS(331), 1,
+      anon_sym_better,
+    ACTIONS(333), 1,
+      anon_sym_mcid,
+    ACTIONS(335), 1,
+      anon_sym_unit,
+    ACTIONS(385), 1,
+      anon_sym_RBRACE,
+    ACTIONS(339), 2,
+      sym_primary,
+      sym_secondary,
+    STATE(56), 7,
+      sym__outcome_field,
+      sym_type_field,
+      sym_measured_field,
+      sym_better_field,
+      sym_mcid_field,
+      sym_unit_field,
+      aux_sym_outcome_block_repeat1,
   [2453] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
@@ -7666,67 +7734,29 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2706] = 3,
+  [2706] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(409), 14,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-      anon_sym_simulate,
-  [2729] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(411), 14,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-      anon_sym_simulate,
-  [2752] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(413), 14,
-      ts_builtin_sym_end,
-      anon_sym_use,
-      anon_sym_trial,
-      anon_sym_hypotheses,
-      anon_sym_outcome,
-      anon_sym_data,
-      anon_sym_arm,
-      anon_sym_schedule,
-      anon_sym_design,
-      anon_sym_model,
-      anon_sym_prior,
-      anon_sym_decide,
-      anon_sym_report,
-      anon_sym_simulate,
-  [2775] = 3,
+    ACTIONS(411), 1,
+      anon_sym_period,
+    ACTIONS(413), 1,
+      anon_sym_key,
+    ACTIONS(409), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [2733] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7746,7 +7776,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2798] = 3,
+  [2756] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7766,7 +7796,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2821] = 3,
+  [2779] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7786,7 +7816,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2844] = 3,
+  [2802] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7806,7 +7836,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2867] = 3,
+  [2825] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7826,7 +7856,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2890] = 3,
+  [2848] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7846,7 +7876,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2913] = 3,
+  [2871] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7866,7 +7896,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2936] = 3,
+  [2894] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7886,7 +7916,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2959] = 3,
+  [2917] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7906,7 +7936,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [2982] = 3,
+  [2940] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7926,7 +7956,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [3005] = 3,
+  [2963] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7946,7 +7976,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [3028] = 3,
+  [2986] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7966,7 +7996,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [3051] = 3,
+  [3009] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -7986,7 +8016,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [3074] = 3,
+  [3032] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8006,7 +8036,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [3097] = 3,
+  [3055] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8026,14 +8056,74 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_decide,
       anon_sym_report,
       anon_sym_simulate,
-  [3120] = 4,
+  [3078] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(447), 1,
+    ACTIONS(445), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [3101] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(447), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [3124] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(449), 14,
+      ts_builtin_sym_end,
+      anon_sym_use,
+      anon_sym_trial,
+      anon_sym_hypotheses,
+      anon_sym_outcome,
+      anon_sym_data,
+      anon_sym_arm,
+      anon_sym_schedule,
+      anon_sym_design,
+      anon_sym_model,
+      anon_sym_prior,
+      anon_sym_decide,
+      anon_sym_report,
+      anon_sym_simulate,
+  [3147] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(453), 1,
       anon_sym_period,
-    ACTIONS(445), 12,
+    ACTIONS(451), 12,
       anon_sym_RBRACE,
       anon_sym_start,
       anon_sym_run_in,
@@ -8046,14 +8136,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_blinding,
       anon_sym_seed,
       anon_sym_window,
-  [3144] = 4,
+  [3171] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(451), 1,
+    ACTIONS(457), 1,
       anon_sym_period,
-    ACTIONS(449), 12,
+    ACTIONS(455), 12,
       anon_sym_RBRACE,
       anon_sym_start,
       anon_sym_run_in,
@@ -8066,14 +8156,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_blinding,
       anon_sym_seed,
       anon_sym_window,
-  [3168] = 4,
+  [3195] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(455), 1,
+    ACTIONS(461), 1,
       anon_sym_period,
-    ACTIONS(453), 12,
+    ACTIONS(459), 12,
       anon_sym_RBRACE,
       anon_sym_start,
       anon_sym_run_in,
@@ -8086,16 +8176,36 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_blinding,
       anon_sym_seed,
       anon_sym_window,
-  [3192] = 5,
+  [3219] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(459), 1,
+    ACTIONS(465), 1,
+      anon_sym_period,
+    ACTIONS(463), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3243] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(469), 1,
       anon_sym_missing,
-    STATE(116), 1,
+    STATE(119), 1,
       sym_missing_excluded,
-    ACTIONS(457), 11,
+    ACTIONS(467), 11,
       anon_sym_RBRACE,
       anon_sym_carryover,
       anon_sym_effect,
@@ -8107,14 +8217,14 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3218] = 4,
+  [3269] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(463), 1,
+    ACTIONS(473), 1,
       anon_sym_period,
-    ACTIONS(461), 12,
+    ACTIONS(471), 12,
       anon_sym_RBRACE,
       anon_sym_start,
       anon_sym_run_in,
@@ -8127,134 +8237,73 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_blinding,
       anon_sym_seed,
       anon_sym_window,
-  [3242] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(467), 1,
-      anon_sym_period,
-    ACTIONS(465), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3266] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(471), 1,
-      anon_sym_period,
-    ACTIONS(469), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3290] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(475), 1,
-      anon_sym_period,
-    ACTIONS(473), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3314] = 10,
+  [3293] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(477), 1,
+      anon_sym_period,
+    ACTIONS(475), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
       anon_sym_carryover,
-    ACTIONS(479), 1,
-      anon_sym_effect,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3317] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(481), 1,
+      anon_sym_period,
+    ACTIONS(479), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3341] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
     ACTIONS(483), 1,
-      anon_sym_missing,
+      anon_sym_carryover,
     ACTIONS(485), 1,
+      anon_sym_effect,
+    ACTIONS(489), 1,
+      anon_sym_missing,
+    ACTIONS(491), 1,
       anon_sym_dropout,
-    ACTIONS(487), 1,
+    ACTIONS(493), 1,
       anon_sym_adherence,
-    STATE(197), 1,
+    STATE(196), 1,
       sym_scenario_setting,
-    STATE(302), 1,
+    STATE(310), 1,
       sym_simulated_parameter,
-    ACTIONS(481), 6,
+    ACTIONS(487), 6,
       anon_sym_intercept,
       anon_sym_trend,
       anon_sym_cutpoints,
       anon_sym_dispersion,
       anon_sym_sigma,
       anon_sym_phi,
-  [3350] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(459), 1,
-      anon_sym_missing,
-    STATE(130), 1,
-      sym_missing_excluded,
-    ACTIONS(489), 11,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_lag,
-      anon_sym_clock,
-  [3376] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(493), 1,
-      anon_sym_period,
-    ACTIONS(491), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3400] = 4,
+  [3377] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8274,199 +8323,16 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_blinding,
       anon_sym_seed,
       anon_sym_window,
-  [3424] = 4,
+  [3401] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(501), 1,
-      anon_sym_period,
-    ACTIONS(499), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3448] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(505), 1,
-      anon_sym_period,
-    ACTIONS(503), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3472] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(509), 1,
-      anon_sym_period,
-    ACTIONS(507), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3496] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(513), 1,
-      anon_sym_period,
-    ACTIONS(511), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3520] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(517), 1,
-      anon_sym_period,
-    ACTIONS(515), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3544] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(521), 1,
-      anon_sym_period,
-    ACTIONS(519), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3568] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(525), 1,
-      anon_sym_period,
-    ACTIONS(523), 12,
-      anon_sym_RBRACE,
-      anon_sym_start,
-      anon_sym_run_in,
-      anon_sym_cycles,
-      anon_sym_periods,
-      anon_sym_sequence,
-      anon_sym_max_run,
-      anon_sym_washout,
-      anon_sym_carryover,
-      anon_sym_blinding,
-      anon_sym_seed,
-      anon_sym_window,
-  [3592] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(477), 1,
-      anon_sym_carryover,
-    ACTIONS(479), 1,
-      anon_sym_effect,
-    ACTIONS(483), 1,
+    ACTIONS(469), 1,
       anon_sym_missing,
-    ACTIONS(485), 1,
-      anon_sym_dropout,
-    ACTIONS(487), 1,
-      anon_sym_adherence,
-    STATE(170), 1,
-      sym_scenario_setting,
-    STATE(302), 1,
-      sym_simulated_parameter,
-    ACTIONS(481), 6,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_sigma,
-      anon_sym_phi,
-  [3628] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(529), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-    ACTIONS(527), 10,
-      anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-  [3651] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(533), 1,
-      anon_sym_per,
-    ACTIONS(531), 11,
+    STATE(129), 1,
+      sym_missing_excluded,
+    ACTIONS(499), 11,
       anon_sym_RBRACE,
       anon_sym_carryover,
       anon_sym_effect,
@@ -8478,15 +8344,221 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3674] = 4,
+  [3427] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(537), 2,
+    ACTIONS(503), 1,
+      anon_sym_period,
+    ACTIONS(501), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3451] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(507), 1,
+      anon_sym_period,
+    ACTIONS(505), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3475] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(511), 1,
+      anon_sym_period,
+    ACTIONS(509), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3499] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(515), 1,
+      anon_sym_period,
+    ACTIONS(513), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3523] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(519), 1,
+      anon_sym_period,
+    ACTIONS(517), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3547] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(523), 1,
+      anon_sym_period,
+    ACTIONS(521), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3571] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(527), 1,
+      anon_sym_period,
+    ACTIONS(525), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3595] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(531), 1,
+      anon_sym_period,
+    ACTIONS(529), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3619] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(535), 1,
+      anon_sym_period,
+    ACTIONS(533), 12,
+      anon_sym_RBRACE,
+      anon_sym_start,
+      anon_sym_run_in,
+      anon_sym_cycles,
+      anon_sym_periods,
+      anon_sym_sequence,
+      anon_sym_max_run,
+      anon_sym_washout,
+      anon_sym_carryover,
+      anon_sym_blinding,
+      anon_sym_seed,
+      anon_sym_window,
+  [3643] = 10,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(483), 1,
+      anon_sym_carryover,
+    ACTIONS(485), 1,
+      anon_sym_effect,
+    ACTIONS(489), 1,
+      anon_sym_missing,
+    ACTIONS(491), 1,
+      anon_sym_dropout,
+    ACTIONS(493), 1,
+      anon_sym_adherence,
+    STATE(167), 1,
+      sym_scenario_setting,
+    STATE(310), 1,
+      sym_simulated_parameter,
+    ACTIONS(487), 6,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_sigma,
+      anon_sym_phi,
+  [3679] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(539), 2,
       anon_sym_LT,
       anon_sym_GT,
-    ACTIONS(535), 10,
+    ACTIONS(537), 10,
       anon_sym_RBRACE,
       anon_sym_effect,
       anon_sym_P,
@@ -8497,48 +8569,64 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_estimate,
       anon_sym_LT_EQ,
       anon_sym_GT_EQ,
-  [3697] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(541), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-    ACTIONS(539), 10,
-      anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-  [3720] = 8,
+  [3702] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(543), 1,
+      anon_sym_per,
+    ACTIONS(541), 11,
       anon_sym_RBRACE,
-    ACTIONS(545), 1,
-      anon_sym_replicates,
-    ACTIONS(547), 1,
-      anon_sym_scenario,
-    ACTIONS(549), 1,
-      anon_sym_require,
-    ACTIONS(551), 1,
-      anon_sym_sweep,
-    STATE(126), 6,
-      sym__simulate_entry,
-      sym_replicates_entry,
-      sym_scenario_entry,
-      sym_require_entry,
-      sym_sweep_entry,
-      aux_sym_simulate_block_repeat1,
-  [3750] = 3,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3725] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(547), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+    ACTIONS(545), 10,
+      anon_sym_RBRACE,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+  [3748] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(551), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+    ACTIONS(549), 10,
+      anon_sym_RBRACE,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+  [3771] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8555,7 +8643,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3770] = 3,
+  [3791] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8572,7 +8660,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3790] = 3,
+  [3811] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8589,7 +8677,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3810] = 3,
+  [3831] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8606,12 +8694,12 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3830] = 3,
+  [3851] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(489), 11,
+    ACTIONS(561), 11,
       anon_sym_RBRACE,
       anon_sym_carryover,
       anon_sym_effect,
@@ -8623,29 +8711,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3850] = 8,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(545), 1,
-      anon_sym_replicates,
-    ACTIONS(547), 1,
-      anon_sym_scenario,
-    ACTIONS(549), 1,
-      anon_sym_require,
-    ACTIONS(551), 1,
-      anon_sym_sweep,
-    ACTIONS(561), 1,
-      anon_sym_RBRACE,
-    STATE(111), 6,
-      sym__simulate_entry,
-      sym_replicates_entry,
-      sym_scenario_entry,
-      sym_require_entry,
-      sym_sweep_entry,
-      aux_sym_simulate_block_repeat1,
-  [3880] = 3,
+  [3871] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8662,7 +8728,24 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3900] = 3,
+  [3891] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(499), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [3911] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8679,7 +8762,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3920] = 3,
+  [3931] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8696,7 +8779,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3940] = 3,
+  [3951] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8713,7 +8796,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3960] = 3,
+  [3971] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8730,7 +8813,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [3980] = 3,
+  [3991] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8747,7 +8830,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [4000] = 3,
+  [4011] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8764,7 +8847,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [4020] = 3,
+  [4031] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -8781,250 +8864,244 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_covariate,
       anon_sym_lag,
       anon_sym_clock,
-  [4040] = 8,
+  [4051] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(579), 1,
+    ACTIONS(579), 11,
       anon_sym_RBRACE,
-    ACTIONS(581), 1,
-      anon_sym_replicates,
-    ACTIONS(584), 1,
-      anon_sym_scenario,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4071] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(581), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4091] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(583), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4111] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(585), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4131] = 8,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
     ACTIONS(587), 1,
+      anon_sym_RBRACE,
+    ACTIONS(589), 1,
+      anon_sym_replicates,
+    ACTIONS(591), 1,
+      anon_sym_scenario,
+    ACTIONS(593), 1,
       anon_sym_require,
-    ACTIONS(590), 1,
+    ACTIONS(595), 1,
       anon_sym_sweep,
-    STATE(126), 6,
+    STATE(133), 6,
       sym__simulate_entry,
       sym_replicates_entry,
       sym_scenario_entry,
       sym_require_entry,
       sym_sweep_entry,
       aux_sym_simulate_block_repeat1,
-  [4070] = 3,
+  [4161] = 8,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(593), 11,
+    ACTIONS(589), 1,
+      anon_sym_replicates,
+    ACTIONS(591), 1,
+      anon_sym_scenario,
+    ACTIONS(593), 1,
+      anon_sym_require,
+    ACTIONS(595), 1,
+      anon_sym_sweep,
+    ACTIONS(597), 1,
       anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_lag,
-      anon_sym_clock,
-  [4090] = 3,
+    STATE(131), 6,
+      sym__simulate_entry,
+      sym_replicates_entry,
+      sym_scenario_entry,
+      sym_require_entry,
+      sym_sweep_entry,
+      aux_sym_simulate_block_repeat1,
+  [4191] = 8,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(595), 11,
+    ACTIONS(599), 1,
       anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_lag,
-      anon_sym_clock,
-  [4110] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(597), 11,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_lag,
-      anon_sym_clock,
-  [4130] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(599), 11,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_lag,
-      anon_sym_clock,
-  [4150] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(601), 11,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_lag,
-      anon_sym_clock,
-  [4170] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(603), 11,
-      anon_sym_RBRACE,
-      anon_sym_carryover,
-      anon_sym_effect,
-      anon_sym_intercept,
-      anon_sym_trend,
-      anon_sym_errors,
-      anon_sym_cutpoints,
-      anon_sym_dispersion,
-      anon_sym_covariate,
-      anon_sym_lag,
-      anon_sym_clock,
-  [4190] = 10,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(605), 1,
-      sym_identifier,
+    ACTIONS(601), 1,
+      anon_sym_replicates,
+    ACTIONS(604), 1,
+      anon_sym_scenario,
     ACTIONS(607), 1,
-      anon_sym_LBRACK,
-    ACTIONS(609), 1,
+      anon_sym_require,
+    ACTIONS(610), 1,
+      anon_sym_sweep,
+    STATE(133), 6,
+      sym__simulate_entry,
+      sym_replicates_entry,
+      sym_scenario_entry,
+      sym_require_entry,
+      sym_sweep_entry,
+      aux_sym_simulate_block_repeat1,
+  [4221] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(613), 11,
+      anon_sym_RBRACE,
+      anon_sym_carryover,
+      anon_sym_effect,
+      anon_sym_intercept,
+      anon_sym_trend,
+      anon_sym_errors,
+      anon_sym_cutpoints,
+      anon_sym_dispersion,
+      anon_sym_covariate,
+      anon_sym_lag,
+      anon_sym_clock,
+  [4241] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(617), 1,
+      anon_sym_in,
+    STATE(141), 1,
+      sym_bounds,
+    ACTIONS(615), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
       anon_sym_mcid,
-    ACTIONS(611), 1,
-      anon_sym_prior,
-    ACTIONS(613), 1,
-      aux_sym_mcid_threshold_token1,
-    STATE(199), 1,
-      sym_simulated_value,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-    STATE(198), 2,
-      sym_mcid_threshold,
-      sym__signed_number,
-  [4223] = 5,
+      anon_sym_unit,
+  [4264] = 10,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(619), 1,
-      anon_sym_in,
-    STATE(140), 1,
-      sym_bounds,
-    ACTIONS(617), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [4246] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      sym_identifier,
     ACTIONS(621), 1,
-      anon_sym_overdispersed,
-    ACTIONS(617), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [4266] = 7,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_LBRACK,
     ACTIONS(623), 1,
-      anon_sym_RBRACE,
+      anon_sym_mcid,
     ACTIONS(625), 1,
-      anon_sym_recommend,
+      anon_sym_prior,
     ACTIONS(627), 1,
-      anon_sym_stop,
-    ACTIONS(629), 1,
-      anon_sym_otherwise,
-    STATE(138), 5,
-      sym__decision_rule,
-      sym_recommend_rule,
-      sym_stop_rule,
-      sym_otherwise_rule,
-      aux_sym_decide_block_repeat1,
-  [4292] = 7,
+      aux_sym_mcid_threshold_token1,
+    STATE(198), 1,
+      sym_simulated_value,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(194), 2,
+      sym_mcid_threshold,
+      sym__signed_number,
+  [4297] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(625), 1,
-      anon_sym_recommend,
-    ACTIONS(627), 1,
-      anon_sym_stop,
-    ACTIONS(629), 1,
-      anon_sym_otherwise,
     ACTIONS(631), 1,
       anon_sym_RBRACE,
-    STATE(136), 5,
+    ACTIONS(633), 1,
+      anon_sym_recommend,
+    ACTIONS(635), 1,
+      anon_sym_stop,
+    ACTIONS(637), 1,
+      anon_sym_otherwise,
+    STATE(140), 5,
       sym__decision_rule,
       sym_recommend_rule,
       sym_stop_rule,
       sym_otherwise_rule,
       aux_sym_decide_block_repeat1,
-  [4318] = 7,
+  [4323] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(633), 1,
-      anon_sym_RBRACE,
-    ACTIONS(635), 1,
       anon_sym_recommend,
-    ACTIONS(638), 1,
+    ACTIONS(635), 1,
       anon_sym_stop,
-    ACTIONS(641), 1,
+    ACTIONS(637), 1,
       anon_sym_otherwise,
-    STATE(138), 5,
+    ACTIONS(639), 1,
+      anon_sym_RBRACE,
+    STATE(137), 5,
       sym__decision_rule,
       sym_recommend_rule,
       sym_stop_rule,
       sym_otherwise_rule,
       aux_sym_decide_block_repeat1,
-  [4344] = 3,
+  [4349] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(644), 8,
+    ACTIONS(641), 1,
+      anon_sym_overdispersed,
+    ACTIONS(615), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -9033,63 +9110,26 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4361] = 3,
+  [4369] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(646), 8,
+    ACTIONS(643), 1,
       anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [4378] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(648), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
+    ACTIONS(645), 1,
+      anon_sym_recommend,
+    ACTIONS(648), 1,
+      anon_sym_stop,
+    ACTIONS(651), 1,
+      anon_sym_otherwise,
+    STATE(140), 5,
+      sym__decision_rule,
+      sym_recommend_rule,
+      sym_stop_rule,
+      sym_otherwise_rule,
+      aux_sym_decide_block_repeat1,
   [4395] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(650), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [4412] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(652), 8,
-      anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-  [4429] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9103,21 +9143,35 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4446] = 3,
+  [4412] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(656), 8,
       anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_RBRACK,
-      anon_sym_RPAREN,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [4463] = 3,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4429] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(615), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4446] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9131,21 +9185,21 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4480] = 3,
+  [4463] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(660), 8,
       anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-  [4497] = 3,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4480] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9159,7 +9213,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4514] = 3,
+  [4497] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9173,21 +9227,21 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4531] = 3,
+  [4514] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(666), 8,
       anon_sym_RBRACE,
-      anon_sym_effect,
-      anon_sym_P,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-      anon_sym_interval,
-      anon_sym_estimate,
-  [4548] = 3,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4531] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9201,7 +9255,7 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4565] = 3,
+  [4548] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9215,35 +9269,21 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4582] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(617), 8,
-      anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [4599] = 3,
+  [4565] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(672), 8,
       anon_sym_RBRACE,
-      sym_primary,
-      sym_secondary,
-      anon_sym_type,
-      anon_sym_measured,
-      anon_sym_better,
-      anon_sym_mcid,
-      anon_sym_unit,
-  [4616] = 3,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+  [4582] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9257,12 +9297,26 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4633] = 3,
+  [4599] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(676), 8,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+      anon_sym_RPAREN,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4616] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(678), 8,
       anon_sym_RBRACE,
       sym_primary,
       sym_secondary,
@@ -9271,463 +9325,86 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_better,
       anon_sym_mcid,
       anon_sym_unit,
-  [4650] = 5,
+  [4633] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(27), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [4670] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(300), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [4690] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(684), 1,
-      anon_sym_and,
-    STATE(164), 1,
-      aux_sym_conditions_repeat1,
-    ACTIONS(682), 5,
+    ACTIONS(680), 8,
       anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_after,
-      anon_sym_otherwise,
-  [4710] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(114), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [4730] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(25), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [4750] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(613), 2,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
       anon_sym_mcid,
-      aux_sym_mcid_threshold_token1,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-    STATE(417), 3,
-      sym__threshold,
-      sym_mcid_threshold,
-      sym__signed_number,
-  [4770] = 6,
+      anon_sym_unit,
+  [4650] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    STATE(212), 1,
+    ACTIONS(682), 8,
+      anon_sym_RBRACE,
+      sym_primary,
+      sym_secondary,
+      anon_sym_type,
+      anon_sym_measured,
+      anon_sym_better,
+      anon_sym_mcid,
+      anon_sym_unit,
+  [4667] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(684), 8,
+      anon_sym_RBRACE,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+  [4684] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(686), 8,
+      anon_sym_RBRACE,
+      anon_sym_effect,
+      anon_sym_P,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+      anon_sym_interval,
+      anon_sym_estimate,
+  [4701] = 6,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(218), 1,
       sym_quantity,
-    STATE(299), 1,
+    STATE(298), 1,
       sym_scale,
-    STATE(363), 1,
+    STATE(404), 1,
       sym_statement,
-    ACTIONS(329), 4,
+    ACTIONS(315), 4,
       anon_sym_effect,
       anon_sym_odds_ratio,
       anon_sym_rate_ratio,
       anon_sym_risk_difference,
-  [4792] = 5,
+  [4723] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(684), 1,
-      anon_sym_and,
-    STATE(165), 1,
-      aux_sym_conditions_repeat1,
-    ACTIONS(686), 5,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_after,
-      anon_sym_otherwise,
-  [4812] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
     ACTIONS(690), 1,
-      anon_sym_and,
-    STATE(165), 1,
-      aux_sym_conditions_repeat1,
-    ACTIONS(688), 5,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_after,
-      anon_sym_otherwise,
-  [4832] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(695), 1,
-      anon_sym_COMMA,
-    STATE(166), 1,
-      aux_sym_scenario_entry_repeat1,
-    ACTIONS(693), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [4852] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(613), 2,
-      anon_sym_mcid,
-      aux_sym_mcid_threshold_token1,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-    STATE(276), 3,
-      sym_mcid_threshold,
-      sym__grid_value,
-      sym__signed_number,
-  [4872] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(698), 1,
-      anon_sym_DOT,
-    ACTIONS(656), 6,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [4890] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(698), 1,
-      anon_sym_DOT,
-    ACTIONS(700), 6,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [4908] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(704), 1,
-      anon_sym_COMMA,
-    STATE(174), 1,
-      aux_sym_scenario_entry_repeat1,
-    ACTIONS(702), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [4928] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(108), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [4948] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(708), 1,
-      anon_sym_unrecorded,
-    ACTIONS(706), 6,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [4966] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(122), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [4986] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(704), 1,
-      anon_sym_COMMA,
-    STATE(166), 1,
-      aux_sym_scenario_entry_repeat1,
-    ACTIONS(710), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5006] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(123), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5026] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(28), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5046] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(124), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5066] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(90), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5086] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(308), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5106] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(85), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5126] = 6,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(212), 1,
-      sym_quantity,
-    STATE(299), 1,
-      sym_scale,
-    STATE(396), 1,
-      sym_statement,
-    ACTIONS(329), 4,
-      anon_sym_effect,
-      anon_sym_odds_ratio,
-      anon_sym_rate_ratio,
-      anon_sym_risk_difference,
-  [5148] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(121), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5168] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(613), 2,
-      anon_sym_mcid,
-      aux_sym_mcid_threshold_token1,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-    STATE(318), 3,
-      sym_mcid_threshold,
-      sym__grid_value,
-      sym__signed_number,
-  [5188] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(132), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5208] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(113), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5228] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
-      anon_sym_mixture,
-    STATE(29), 5,
-      sym__prior,
-      sym_mixture,
-      sym_hypothesis_prior,
-      sym_distribution,
-      sym_preset,
-  [5248] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(678), 1,
-      sym_identifier,
-    ACTIONS(680), 1,
       anon_sym_mixture,
     STATE(14), 5,
       sym__prior,
@@ -9735,29 +9412,149 @@ static const uint16_t ts_small_parse_table[] = {
       sym_hypothesis_prior,
       sym_distribution,
       sym_preset,
-  [5268] = 5,
+  [4743] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(678), 1,
+    ACTIONS(688), 1,
       sym_identifier,
-    ACTIONS(680), 1,
+    ACTIONS(690), 1,
       anon_sym_mixture,
-    STATE(96), 5,
+    STATE(121), 5,
       sym__prior,
       sym_mixture,
       sym_hypothesis_prior,
       sym_distribution,
       sym_preset,
-  [5288] = 5,
+  [4763] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(678), 1,
+    ACTIONS(688), 1,
       sym_identifier,
-    ACTIONS(680), 1,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(120), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4783] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(113), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4803] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(92), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4823] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(694), 1,
+      anon_sym_and,
+    STATE(174), 1,
+      aux_sym_conditions_repeat1,
+    ACTIONS(692), 5,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_after,
+      anon_sym_otherwise,
+  [4843] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(627), 2,
+      anon_sym_mcid,
+      aux_sym_mcid_threshold_token1,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(426), 3,
+      sym__threshold,
+      sym_mcid_threshold,
+      sym__signed_number,
+  [4863] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(698), 1,
+      anon_sym_COMMA,
+    STATE(177), 1,
+      aux_sym_scenario_entry_repeat1,
+    ACTIONS(696), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [4883] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(118), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4903] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(98), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4923] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
       anon_sym_mixture,
     STATE(22), 5,
       sym__prior,
@@ -9765,132 +9562,360 @@ static const uint16_t ts_small_parse_table[] = {
       sym_hypothesis_prior,
       sym_distribution,
       sym_preset,
-  [5308] = 3,
+  [4943] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(712), 6,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5323] = 3,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(312), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4963] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(714), 6,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5338] = 7,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(26), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [4983] = 6,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(716), 1,
-      anon_sym_from,
-    ACTIONS(720), 1,
-      anon_sym_fixed,
-    ACTIONS(722), 1,
-      anon_sym_randomized,
-    STATE(92), 1,
-      sym_sequence_design,
-    ACTIONS(718), 2,
-      anon_sym_alternating,
-      anon_sym_counterbalanced,
-  [5361] = 3,
+    STATE(218), 1,
+      sym_quantity,
+    STATE(298), 1,
+      sym_scale,
+    STATE(367), 1,
+      sym_statement,
+    ACTIONS(315), 4,
+      anon_sym_effect,
+      anon_sym_odds_ratio,
+      anon_sym_rate_ratio,
+      anon_sym_risk_difference,
+  [5005] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(706), 6,
-      anon_sym_RBRACE,
-      anon_sym_COMMA,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5376] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(726), 1,
-      anon_sym_COLON,
-    ACTIONS(724), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5393] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(688), 6,
+    ACTIONS(694), 1,
+      anon_sym_and,
+    STATE(180), 1,
+      aux_sym_conditions_repeat1,
+    ACTIONS(700), 5,
       anon_sym_RBRACE,
       anon_sym_recommend,
       anon_sym_stop,
       anon_sym_after,
       anon_sym_otherwise,
+  [5025] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(110), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5045] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(704), 1,
+      anon_sym_unrecorded,
+    ACTIONS(702), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5063] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(698), 1,
+      anon_sym_COMMA,
+    STATE(181), 1,
+      aux_sym_scenario_entry_repeat1,
+    ACTIONS(706), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5083] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(122), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5103] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(302), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5123] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(710), 1,
       anon_sym_and,
-  [5408] = 3,
+    STATE(180), 1,
+      aux_sym_conditions_repeat1,
+    ACTIONS(708), 5,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_after,
+      anon_sym_otherwise,
+  [5143] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(728), 6,
+    ACTIONS(715), 1,
+      anon_sym_COMMA,
+    STATE(181), 1,
+      aux_sym_scenario_entry_repeat1,
+    ACTIONS(713), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5163] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(627), 2,
+      anon_sym_mcid,
+      aux_sym_mcid_threshold_token1,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(281), 3,
+      sym_mcid_threshold,
+      sym__grid_value,
+      sym__signed_number,
+  [5183] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(718), 1,
+      anon_sym_DOT,
+    ACTIONS(676), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5423] = 3,
+  [5201] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(693), 6,
+    ACTIONS(718), 1,
+      anon_sym_DOT,
+    ACTIONS(720), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5438] = 3,
+  [5219] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(700), 6,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(124), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5239] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(28), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5259] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(29), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5279] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(125), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5299] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(86), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5319] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(627), 2,
+      anon_sym_mcid,
+      aux_sym_mcid_threshold_token1,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+    STATE(319), 3,
+      sym_mcid_threshold,
+      sym__grid_value,
+      sym__signed_number,
+  [5339] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(688), 1,
+      sym_identifier,
+    ACTIONS(690), 1,
+      anon_sym_mixture,
+    STATE(30), 5,
+      sym__prior,
+      sym_mixture,
+      sym_hypothesis_prior,
+      sym_distribution,
+      sym_preset,
+  [5359] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(722), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5453] = 3,
+  [5374] = 7,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(730), 6,
+    ACTIONS(724), 1,
+      anon_sym_from,
+    ACTIONS(728), 1,
+      anon_sym_fixed,
+    ACTIONS(730), 1,
+      anon_sym_randomized,
+    STATE(93), 1,
+      sym_sequence_design,
+    ACTIONS(726), 2,
+      anon_sym_alternating,
+      anon_sym_counterbalanced,
+  [5397] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(720), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5468] = 3,
+  [5412] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -9902,719 +9927,750 @@ static const uint16_t ts_small_parse_table[] = {
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5483] = 8,
+  [5427] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(734), 1,
-      anon_sym_continuous,
-    ACTIONS(736), 1,
-      anon_sym_binary,
-    ACTIONS(738), 1,
-      anon_sym_binomial,
-    ACTIONS(740), 1,
-      anon_sym_count,
-    ACTIONS(742), 1,
-      anon_sym_ordinal,
-    STATE(144), 1,
-      sym_outcome_type,
-  [5508] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(744), 6,
+    ACTIONS(713), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5523] = 3,
+  [5442] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(746), 6,
+    ACTIONS(702), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5538] = 3,
+  [5457] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(748), 6,
+    ACTIONS(734), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5553] = 3,
+  [5472] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(750), 6,
+    ACTIONS(736), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5487] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(738), 6,
       anon_sym_RBRACE,
       anon_sym_recommend,
       anon_sym_stop,
       anon_sym_after,
       anon_sym_otherwise,
       anon_sym_and,
-  [5568] = 3,
+  [5502] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(752), 6,
+    ACTIONS(742), 1,
+      anon_sym_COLON,
+    ACTIONS(740), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5519] = 8,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(744), 1,
+      anon_sym_continuous,
+    ACTIONS(746), 1,
+      anon_sym_binary,
+    ACTIONS(748), 1,
+      anon_sym_binomial,
+    ACTIONS(750), 1,
+      anon_sym_count,
+    ACTIONS(752), 1,
+      anon_sym_ordinal,
+    STATE(144), 1,
+      sym_outcome_type,
+  [5544] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(754), 6,
       anon_sym_RBRACE,
       anon_sym_COMMA,
       anon_sym_replicates,
       anon_sym_scenario,
       anon_sym_require,
       anon_sym_sweep,
-  [5583] = 5,
+  [5559] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    STATE(266), 1,
-      sym_comparison,
-    ACTIONS(754), 2,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-    ACTIONS(756), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-  [5601] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(758), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5615] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(760), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5629] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(762), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5643] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(764), 1,
-      anon_sym_RBRACE,
-    ACTIONS(766), 2,
-      anon_sym_intervention,
-      anon_sym_outcome,
-    STATE(214), 2,
-      sym_name_mapping,
-      aux_sym_name_map_repeat1,
-  [5661] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(162), 1,
-      sym_comparison,
-    ACTIONS(754), 2,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-    ACTIONS(756), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-  [5679] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(88), 1,
-      sym_time_unit,
-    ACTIONS(768), 2,
-      anon_sym_days,
-      anon_sym_weeks,
-    ACTIONS(770), 2,
-      anon_sym_day,
-      anon_sym_week,
-  [5697] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(772), 1,
-      anon_sym_RBRACE,
-    ACTIONS(766), 2,
-      anon_sym_intervention,
-      anon_sym_outcome,
-    STATE(222), 2,
-      sym_name_mapping,
-      aux_sym_name_map_repeat1,
-  [5715] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(774), 5,
-      anon_sym_RBRACE,
-      anon_sym_replicates,
-      anon_sym_scenario,
-      anon_sym_require,
-      anon_sym_sweep,
-  [5729] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(94), 1,
-      sym_time_unit,
-    ACTIONS(768), 2,
-      anon_sym_days,
-      anon_sym_weeks,
-    ACTIONS(770), 2,
-      anon_sym_day,
-      anon_sym_week,
-  [5747] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(279), 1,
-      sym_comparison,
-    ACTIONS(754), 2,
-      anon_sym_LT_EQ,
-      anon_sym_GT_EQ,
-    ACTIONS(756), 2,
-      anon_sym_LT,
-      anon_sym_GT,
-  [5765] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(778), 1,
-      anon_sym_after,
-    ACTIONS(776), 4,
+    ACTIONS(708), 6,
       anon_sym_RBRACE,
       anon_sym_recommend,
       anon_sym_stop,
+      anon_sym_after,
       anon_sym_otherwise,
-  [5781] = 5,
+      anon_sym_and,
+  [5574] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(756), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5589] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(758), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5604] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(760), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5619] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(762), 6,
+      anon_sym_RBRACE,
+      anon_sym_COMMA,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5634] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(89), 1,
+      sym_time_unit,
+    ACTIONS(764), 2,
+      anon_sym_days,
+      anon_sym_weeks,
+    ACTIONS(766), 2,
+      anon_sym_day,
+      anon_sym_week,
+  [5652] = 6,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(770), 1,
+      anon_sym_per,
+    ACTIONS(772), 1,
+      anon_sym_on,
+    STATE(146), 1,
+      sym_measurement,
+    ACTIONS(768), 2,
+      anon_sym_daily,
+      anon_sym_weekly,
+  [5672] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     STATE(38), 1,
       sym_time_unit,
-    ACTIONS(768), 2,
+    ACTIONS(764), 2,
       anon_sym_days,
       anon_sym_weeks,
-    ACTIONS(770), 2,
+    ACTIONS(766), 2,
       anon_sym_day,
       anon_sym_week,
-  [5799] = 6,
+  [5690] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(782), 1,
-      anon_sym_per,
-    ACTIONS(784), 1,
-      anon_sym_on,
-    STATE(149), 1,
-      sym_measurement,
-    ACTIONS(780), 2,
-      anon_sym_daily,
-      anon_sym_weekly,
-  [5819] = 7,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(615), 1,
-      sym__negative_number,
-    ACTIONS(786), 1,
-      anon_sym_RPAREN,
-    ACTIONS(788), 1,
-      sym_number,
-    STATE(237), 1,
-      sym_mixture_component,
-    STATE(238), 1,
-      sym__signed_number,
-  [5841] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(790), 1,
+    ACTIONS(774), 1,
       anon_sym_RBRACE,
-    ACTIONS(792), 2,
+    ACTIONS(776), 2,
       anon_sym_intervention,
       anon_sym_outcome,
-    STATE(222), 2,
+    STATE(212), 2,
       sym_name_mapping,
       aux_sym_name_map_repeat1,
-  [5859] = 5,
+  [5708] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(795), 1,
-      sym_identifier,
-    ACTIONS(797), 1,
+    ACTIONS(779), 5,
       anon_sym_RBRACE,
-    STATE(231), 2,
-      sym_trial_field,
-      aux_sym_trial_block_repeat1,
-  [5876] = 5,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5722] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(97), 1,
+      sym_time_unit,
+    ACTIONS(764), 2,
+      anon_sym_days,
+      anon_sym_weeks,
+    ACTIONS(766), 2,
+      anon_sym_day,
+      anon_sym_week,
+  [5740] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(781), 1,
+      anon_sym_RBRACE,
+    ACTIONS(783), 2,
+      anon_sym_intervention,
+      anon_sym_outcome,
+    STATE(212), 2,
+      sym_name_mapping,
+      aux_sym_name_map_repeat1,
+  [5758] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(785), 1,
+      anon_sym_RBRACE,
+    ACTIONS(783), 2,
+      anon_sym_intervention,
+      anon_sym_outcome,
+    STATE(215), 2,
+      sym_name_mapping,
+      aux_sym_name_map_repeat1,
+  [5776] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(283), 1,
+      sym_comparison,
+    ACTIONS(787), 2,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+    ACTIONS(789), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+  [5794] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(166), 1,
+      sym_comparison,
+    ACTIONS(787), 2,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+    ACTIONS(789), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+  [5812] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(791), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5826] = 7,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(629), 1,
+      sym__negative_number,
+    ACTIONS(793), 1,
+      anon_sym_RPAREN,
+    ACTIONS(795), 1,
+      sym_number,
+    STATE(239), 1,
+      sym_mixture_component,
+    STATE(240), 1,
+      sym__signed_number,
+  [5848] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(799), 1,
-      anon_sym_COMMA,
-    STATE(224), 1,
-      aux_sym_distribution_repeat1,
-    ACTIONS(802), 2,
-      anon_sym_RBRACK,
-      anon_sym_RPAREN,
-  [5893] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(804), 1,
-      anon_sym_RPAREN,
-    STATE(240), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [5910] = 6,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(806), 1,
+      anon_sym_after,
+    ACTIONS(797), 4,
+      anon_sym_RBRACE,
       anon_sym_recommend,
-    ACTIONS(808), 1,
       anon_sym_stop,
-    ACTIONS(810), 1,
-      anon_sym_inconclusive,
-    STATE(384), 1,
-      sym_simulated_event,
-  [5929] = 5,
+      anon_sym_otherwise,
+  [5864] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(812), 1,
+    STATE(271), 1,
+      sym_comparison,
+    ACTIONS(787), 2,
+      anon_sym_LT_EQ,
+      anon_sym_GT_EQ,
+    ACTIONS(789), 2,
+      anon_sym_LT,
+      anon_sym_GT,
+  [5882] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(801), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5896] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(803), 5,
+      anon_sym_RBRACE,
+      anon_sym_replicates,
+      anon_sym_scenario,
+      anon_sym_require,
+      anon_sym_sweep,
+  [5910] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(805), 4,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_otherwise,
+  [5923] = 6,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(807), 1,
+      anon_sym_recommend,
+    ACTIONS(809), 1,
+      anon_sym_stop,
+    ACTIONS(811), 1,
+      anon_sym_inconclusive,
+    STATE(323), 1,
+      sym_simulated_event,
+  [5942] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(813), 1,
       sym_identifier,
     ACTIONS(815), 1,
       anon_sym_RBRACE,
-    STATE(227), 2,
+    STATE(233), 2,
       sym_trial_field,
       aux_sym_trial_block_repeat1,
-  [5946] = 5,
+  [5959] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(817), 1,
-      anon_sym_LBRACK,
-    ACTIONS(819), 1,
-      sym_integer,
-    STATE(102), 2,
-      sym_duration,
-      sym_duration_list,
-  [5963] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(821), 4,
+    ACTIONS(817), 4,
       anon_sym_RBRACE,
       anon_sym_recommend,
       anon_sym_stop,
       anon_sym_otherwise,
-  [5976] = 3,
+  [5972] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(823), 4,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_otherwise,
-  [5989] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(795), 1,
-      sym_identifier,
-    ACTIONS(825), 1,
-      anon_sym_RBRACE,
-    STATE(227), 2,
-      sym_trial_field,
-      aux_sym_trial_block_repeat1,
-  [6006] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(827), 4,
+    ACTIONS(819), 4,
       anon_sym_mcid,
       aux_sym_mcid_threshold_token1,
       sym_number,
       sym__negative_number,
-  [6019] = 3,
+  [5985] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(829), 4,
-      anon_sym_RBRACE,
-      anon_sym_recommend,
-      anon_sym_stop,
-      anon_sym_otherwise,
-  [6032] = 5,
+    ACTIONS(821), 1,
+      anon_sym_LBRACK,
+    ACTIONS(823), 1,
+      sym_integer,
+    STATE(104), 2,
+      sym_duration,
+      sym_duration_list,
+  [6002] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(831), 1,
+    ACTIONS(825), 1,
       anon_sym_COMMA,
-    ACTIONS(833), 1,
+    STATE(231), 1,
+      aux_sym_distribution_repeat1,
+    ACTIONS(828), 2,
       anon_sym_RBRACK,
-    STATE(267), 1,
-      aux_sym_sweep_entry_repeat1,
-  [6048] = 3,
+      anon_sym_RPAREN,
+  [6019] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(835), 3,
-      anon_sym_open,
-      anon_sym_single,
-      anon_sym_double,
-  [6060] = 4,
+    ACTIONS(830), 1,
+      sym_identifier,
+    ACTIONS(833), 1,
+      anon_sym_RBRACE,
+    STATE(232), 2,
+      sym_trial_field,
+      aux_sym_trial_block_repeat1,
+  [6036] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(813), 1,
+      sym_identifier,
+    ACTIONS(835), 1,
+      anon_sym_RBRACE,
+    STATE(232), 2,
+      sym_trial_field,
+      aux_sym_trial_block_repeat1,
+  [6053] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(837), 1,
+      anon_sym_RPAREN,
+    STATE(241), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6070] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(839), 4,
+      anon_sym_RBRACE,
+      anon_sym_recommend,
+      anon_sym_stop,
+      anon_sym_otherwise,
+  [6083] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(841), 1,
+      sym_identifier,
+    ACTIONS(843), 1,
+      anon_sym_RPAREN,
+    STATE(248), 1,
+      sym_named_prior,
+  [6099] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(845), 1,
+      anon_sym_COMMA,
+    ACTIONS(847), 1,
+      anon_sym_RBRACK,
+    STATE(245), 1,
+      aux_sym_duration_list_repeat1,
+  [6115] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(849), 1,
       anon_sym_COLON,
     ACTIONS(37), 2,
       anon_sym_COMMA,
       anon_sym_RPAREN,
-  [6074] = 5,
+  [6129] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(839), 1,
-      anon_sym_COMMA,
-    ACTIONS(841), 1,
-      anon_sym_RPAREN,
-    STATE(252), 1,
-      aux_sym_mixture_repeat1,
-  [6090] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(843), 1,
-      anon_sym_COMMA,
-    ACTIONS(845), 1,
-      anon_sym_RPAREN,
-    STATE(254), 1,
-      aux_sym_distribution_repeat1,
-  [6106] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(847), 1,
-      sym_identifier,
-    ACTIONS(849), 1,
-      anon_sym_decay,
-    STATE(129), 1,
-      sym_carryover_decay,
-  [6122] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(843), 1,
-      anon_sym_COMMA,
     ACTIONS(851), 1,
+      anon_sym_COMMA,
+    ACTIONS(853), 1,
       anon_sym_RPAREN,
-    STATE(257), 1,
+    STATE(253), 1,
+      aux_sym_mixture_repeat1,
+  [6145] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(855), 1,
+      anon_sym_COMMA,
+    ACTIONS(857), 1,
+      anon_sym_RPAREN,
+    STATE(255), 1,
       aux_sym_distribution_repeat1,
-  [6138] = 5,
+  [6161] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(853), 1,
-      anon_sym_P,
-    STATE(159), 1,
-      sym_condition,
-    STATE(229), 1,
-      sym_conditions,
-  [6154] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(853), 1,
-      anon_sym_P,
-    STATE(159), 1,
-      sym_condition,
-    STATE(218), 1,
-      sym_conditions,
-  [6170] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(346), 1,
-      sym_error_structure,
-    ACTIONS(855), 2,
-      anon_sym_independent,
-      anon_sym_ar1,
-  [6184] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(831), 1,
+    ACTIONS(855), 1,
       anon_sym_COMMA,
-    ACTIONS(857), 1,
-      anon_sym_RBRACK,
-    STATE(234), 1,
-      aux_sym_sweep_entry_repeat1,
-  [6200] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(857), 1,
-      anon_sym_RBRACK,
     ACTIONS(859), 1,
-      anon_sym_COMMA,
-    STATE(285), 1,
-      aux_sym_duration_list_repeat1,
-  [6216] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(334), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6230] = 5,
+      anon_sym_RPAREN,
+    STATE(258), 1,
+      aux_sym_distribution_repeat1,
+  [6177] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(861), 1,
       anon_sym_COMMA,
-    ACTIONS(864), 1,
+    ACTIONS(863), 1,
       anon_sym_RBRACK,
-    STATE(247), 1,
-      aux_sym_duration_list_repeat1,
-  [6246] = 5,
+    STATE(259), 1,
+      aux_sym_sweep_entry_repeat1,
+  [6193] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(866), 1,
+    ACTIONS(845), 1,
+      anon_sym_COMMA,
+    ACTIONS(863), 1,
+      anon_sym_RBRACK,
+    STATE(287), 1,
+      aux_sym_duration_list_repeat1,
+  [6209] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(338), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6223] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(865), 1,
       anon_sym_COMMA,
     ACTIONS(868), 1,
-      anon_sym_RPAREN,
-    STATE(261), 1,
-      aux_sym_errors_statement_repeat1,
-  [6262] = 5,
+      anon_sym_RBRACK,
+    STATE(245), 1,
+      aux_sym_duration_list_repeat1,
+  [6239] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(866), 1,
-      anon_sym_COMMA,
-    ACTIONS(870), 1,
-      anon_sym_RPAREN,
-    STATE(262), 1,
-      aux_sym_errors_statement_repeat1,
-  [6278] = 4,
+    ACTIONS(870), 3,
+      anon_sym_periods,
+      anon_sym_pairs,
+      anon_sym_blocks,
+  [6251] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    STATE(6), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6292] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(9), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6306] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(839), 1,
-      anon_sym_COMMA,
     ACTIONS(872), 1,
-      anon_sym_RPAREN,
-    STATE(263), 1,
-      aux_sym_mixture_repeat1,
-  [6322] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(264), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6336] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(843), 1,
       anon_sym_COMMA,
     ACTIONS(874), 1,
       anon_sym_RPAREN,
-    STATE(224), 1,
-      aux_sym_distribution_repeat1,
-  [6352] = 4,
+    STATE(262), 1,
+      aux_sym_errors_statement_repeat1,
+  [6267] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    STATE(7), 1,
+    ACTIONS(872), 1,
+      anon_sym_COMMA,
+    ACTIONS(876), 1,
+      anon_sym_RPAREN,
+    STATE(264), 1,
+      aux_sym_errors_statement_repeat1,
+  [6283] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(148), 1,
       sym__signed_number,
-    ACTIONS(615), 2,
+    ACTIONS(629), 2,
       sym_number,
       sym__negative_number,
-  [6366] = 4,
+  [6297] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(8), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6311] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     STATE(10), 1,
       sym__signed_number,
-    ACTIONS(615), 2,
+    ACTIONS(629), 2,
       sym_number,
       sym__negative_number,
-  [6380] = 5,
+  [6325] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(843), 1,
+    ACTIONS(845), 1,
       anon_sym_COMMA,
-    ACTIONS(876), 1,
-      anon_sym_RPAREN,
-    STATE(224), 1,
-      aux_sym_distribution_repeat1,
-  [6396] = 5,
+    ACTIONS(878), 1,
+      anon_sym_RBRACK,
+    STATE(237), 1,
+      aux_sym_duration_list_repeat1,
+  [6341] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(878), 1,
-      sym_identifier,
+    ACTIONS(851), 1,
+      anon_sym_COMMA,
     ACTIONS(880), 1,
       anon_sym_RPAREN,
-    STATE(249), 1,
-      sym_named_prior,
-  [6412] = 5,
+    STATE(267), 1,
+      aux_sym_mixture_repeat1,
+  [6357] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(859), 1,
-      anon_sym_COMMA,
-    ACTIONS(882), 1,
-      anon_sym_RBRACK,
-    STATE(270), 1,
-      aux_sym_duration_list_repeat1,
-  [6428] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(150), 1,
+    STATE(268), 1,
       sym__signed_number,
-    ACTIONS(615), 2,
+    ACTIONS(629), 2,
       sym_number,
       sym__negative_number,
-  [6442] = 5,
+  [6371] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(866), 1,
+    ACTIONS(855), 1,
+      anon_sym_COMMA,
+    ACTIONS(882), 1,
+      anon_sym_RPAREN,
+    STATE(231), 1,
+      aux_sym_distribution_repeat1,
+  [6387] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(6), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6401] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(11), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6415] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(855), 1,
       anon_sym_COMMA,
     ACTIONS(884), 1,
       anon_sym_RPAREN,
-    STATE(271), 1,
-      aux_sym_errors_statement_repeat1,
-  [6458] = 5,
+    STATE(231), 1,
+      aux_sym_distribution_repeat1,
+  [6431] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(866), 1,
+    ACTIONS(861), 1,
       anon_sym_COMMA,
     ACTIONS(886), 1,
-      anon_sym_RPAREN,
-    STATE(271), 1,
-      aux_sym_errors_statement_repeat1,
-  [6474] = 5,
+      anon_sym_RBRACK,
+    STATE(272), 1,
+      aux_sym_sweep_entry_repeat1,
+  [6447] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -10622,319 +10678,319 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(888), 1,
       anon_sym_COMMA,
     ACTIONS(891), 1,
-      anon_sym_RPAREN,
-    STATE(263), 1,
-      aux_sym_mixture_repeat1,
-  [6490] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(802), 3,
-      anon_sym_COMMA,
       anon_sym_RBRACK,
-      anon_sym_RPAREN,
-  [6502] = 4,
+    STATE(260), 1,
+      aux_sym_scenario_setting_repeat1,
+  [6463] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    STATE(277), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6516] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(409), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6530] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+    ACTIONS(845), 1,
+      anon_sym_COMMA,
     ACTIONS(893), 1,
-      anon_sym_COMMA,
-    ACTIONS(896), 1,
       anon_sym_RBRACK,
-    STATE(267), 1,
-      aux_sym_sweep_entry_repeat1,
-  [6546] = 3,
+    STATE(275), 1,
+      aux_sym_duration_list_repeat1,
+  [6479] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(898), 3,
+    ACTIONS(872), 1,
+      anon_sym_COMMA,
+    ACTIONS(895), 1,
+      anon_sym_RPAREN,
+    STATE(276), 1,
+      aux_sym_errors_statement_repeat1,
+  [6495] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(897), 3,
+      anon_sym_open,
+      anon_sym_single,
+      anon_sym_double,
+  [6507] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(872), 1,
+      anon_sym_COMMA,
+    ACTIONS(899), 1,
+      anon_sym_RPAREN,
+    STATE(276), 1,
+      aux_sym_errors_statement_repeat1,
+  [6523] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(901), 1,
+      sym_identifier,
+    ACTIONS(903), 1,
+      anon_sym_decay,
+    STATE(130), 1,
+      sym_carryover_decay,
+  [6539] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(368), 1,
+      sym_error_structure,
+    ACTIONS(905), 2,
+      anon_sym_independent,
+      anon_sym_ar1,
+  [6553] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(907), 1,
+      anon_sym_COMMA,
+    ACTIONS(910), 1,
+      anon_sym_RPAREN,
+    STATE(267), 1,
+      aux_sym_mixture_repeat1,
+  [6569] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(828), 3,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
+      anon_sym_RPAREN,
+  [6581] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(841), 1,
+      sym_identifier,
+    ACTIONS(912), 1,
+      anon_sym_RPAREN,
+    STATE(247), 1,
+      sym_named_prior,
+  [6597] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(282), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6611] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(413), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6625] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(914), 1,
+      anon_sym_COMMA,
+    ACTIONS(917), 1,
+      anon_sym_RBRACK,
+    STATE(272), 1,
+      aux_sym_sweep_entry_repeat1,
+  [6641] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(919), 3,
       anon_sym_RBRACE,
       anon_sym_intervention,
       anon_sym_outcome,
-  [6558] = 4,
+  [6653] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    STATE(410), 1,
+    STATE(414), 1,
       sym__signed_number,
-    ACTIONS(615), 2,
+    ACTIONS(629), 2,
       sym_number,
       sym__negative_number,
-  [6572] = 5,
+  [6667] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(859), 1,
+    ACTIONS(845), 1,
       anon_sym_COMMA,
-    ACTIONS(900), 1,
+    ACTIONS(921), 1,
       anon_sym_RBRACK,
-    STATE(247), 1,
+    STATE(245), 1,
       aux_sym_duration_list_repeat1,
-  [6588] = 5,
+  [6683] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(902), 1,
+    ACTIONS(923), 1,
       anon_sym_COMMA,
-    ACTIONS(905), 1,
+    ACTIONS(926), 1,
       anon_sym_RPAREN,
-    STATE(271), 1,
+    STATE(276), 1,
       aux_sym_errors_statement_repeat1,
-  [6604] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(11), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6618] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(907), 3,
-      anon_sym_periods,
-      anon_sym_pairs,
-      anon_sym_blocks,
-  [6630] = 4,
+  [6699] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     STATE(12), 1,
       sym__signed_number,
-    ACTIONS(615), 2,
+    ACTIONS(629), 2,
       sym_number,
       sym__negative_number,
-  [6644] = 5,
+  [6713] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(859), 1,
-      anon_sym_COMMA,
-    ACTIONS(909), 1,
-      anon_sym_RBRACK,
-    STATE(247), 1,
-      aux_sym_duration_list_repeat1,
-  [6660] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(911), 1,
-      anon_sym_COMMA,
-    ACTIONS(913), 1,
-      anon_sym_RBRACK,
-    STATE(281), 1,
-      aux_sym_scenario_setting_repeat1,
-  [6676] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(843), 1,
-      anon_sym_COMMA,
-    ACTIONS(915), 1,
-      anon_sym_RBRACK,
-    STATE(282), 1,
-      aux_sym_distribution_repeat1,
-  [6692] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(859), 1,
-      anon_sym_COMMA,
-    ACTIONS(917), 1,
-      anon_sym_RBRACK,
-    STATE(275), 1,
-      aux_sym_duration_list_repeat1,
-  [6708] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(205), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6722] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    STATE(156), 1,
-      sym__signed_number,
-    ACTIONS(615), 2,
-      sym_number,
-      sym__negative_number,
-  [6736] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(911), 1,
-      anon_sym_COMMA,
-    ACTIONS(919), 1,
-      anon_sym_RBRACK,
-    STATE(284), 1,
-      aux_sym_scenario_setting_repeat1,
-  [6752] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(843), 1,
-      anon_sym_COMMA,
-    ACTIONS(921), 1,
-      anon_sym_RBRACK,
-    STATE(224), 1,
-      aux_sym_distribution_repeat1,
-  [6768] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(878), 1,
-      sym_identifier,
-    ACTIONS(923), 1,
-      anon_sym_RPAREN,
-    STATE(248), 1,
-      sym_named_prior,
-  [6784] = 5,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(925), 1,
-      anon_sym_COMMA,
     ACTIONS(928), 1,
+      anon_sym_P,
+    STATE(165), 1,
+      sym_condition,
+    STATE(228), 1,
+      sym_conditions,
+  [6729] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(9), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6743] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(928), 1,
+      anon_sym_P,
+    STATE(165), 1,
+      sym_condition,
+    STATE(221), 1,
+      sym_conditions,
+  [6759] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(930), 1,
+      anon_sym_COMMA,
+    ACTIONS(932), 1,
       anon_sym_RBRACK,
     STATE(284), 1,
       aux_sym_scenario_setting_repeat1,
-  [6800] = 5,
+  [6775] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(833), 1,
-      anon_sym_RBRACK,
-    ACTIONS(859), 1,
+    ACTIONS(855), 1,
       anon_sym_COMMA,
-    STATE(247), 1,
-      aux_sym_duration_list_repeat1,
-  [6816] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(930), 2,
-      anon_sym_RBRACE,
-      sym_identifier,
-  [6827] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(932), 1,
-      sym_identifier,
     ACTIONS(934), 1,
-      sym_glob,
-  [6840] = 4,
+      anon_sym_RBRACK,
+    STATE(286), 1,
+      aux_sym_distribution_repeat1,
+  [6791] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(819), 1,
-      sym_integer,
-    STATE(119), 1,
-      sym_duration,
-  [6853] = 4,
+    STATE(200), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6805] = 5,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(819), 1,
-      sym_integer,
-    STATE(97), 1,
-      sym_duration,
-  [6866] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+    ACTIONS(930), 1,
+      anon_sym_COMMA,
     ACTIONS(936), 1,
-      anon_sym_on,
+      anon_sym_RBRACK,
+    STATE(260), 1,
+      aux_sym_scenario_setting_repeat1,
+  [6821] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    STATE(158), 1,
+      sym__signed_number,
+    ACTIONS(629), 2,
+      sym_number,
+      sym__negative_number,
+  [6835] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(855), 1,
+      anon_sym_COMMA,
     ACTIONS(938), 1,
-      anon_sym_vs,
-  [6879] = 4,
+      anon_sym_RBRACK,
+    STATE(231), 1,
+      aux_sym_distribution_repeat1,
+  [6851] = 5,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(845), 1,
+      anon_sym_COMMA,
+    ACTIONS(886), 1,
+      anon_sym_RBRACK,
+    STATE(245), 1,
+      aux_sym_duration_list_repeat1,
+  [6867] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(940), 1,
-      sym_number,
-    STATE(301), 1,
-      sym_mixture_component,
-  [6892] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_commitment,
     ACTIONS(942), 1,
-      anon_sym_LBRACE,
+      sym_integer,
+  [6880] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
     ACTIONS(944), 1,
-      sym_string,
-  [6905] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+      anon_sym_period,
     ACTIONS(946), 1,
-      anon_sym_of,
-    ACTIONS(948), 1,
-      anon_sym_on,
-  [6918] = 4,
+      anon_sym_periods,
+  [6893] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(853), 1,
-      anon_sym_P,
-    STATE(195), 1,
-      sym_condition,
-  [6931] = 3,
+    ACTIONS(948), 2,
+      anon_sym_in,
+      anon_sym_EQ,
+  [6904] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -10942,152 +10998,139 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(950), 2,
       anon_sym_of,
       anon_sym_on,
-  [6942] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(819), 1,
-      sym_integer,
-    STATE(244), 1,
-      sym_duration,
-  [6955] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(819), 1,
-      sym_integer,
-    STATE(307), 1,
-      sym_duration,
-  [6968] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(878), 1,
-      sym_identifier,
-    STATE(309), 1,
-      sym_named_prior,
-  [6981] = 4,
+  [6915] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(952), 1,
-      anon_sym_of,
+      anon_sym_TILDE,
     ACTIONS(954), 1,
-      anon_sym_on,
-  [6994] = 3,
+      sym_standardised,
+  [6928] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(956), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [7005] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(891), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [7016] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+    ACTIONS(956), 1,
+      sym_identifier,
     ACTIONS(958), 1,
-      anon_sym_in,
-    ACTIONS(960), 1,
-      anon_sym_EQ,
-  [7029] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(962), 1,
-      anon_sym_period,
-    ACTIONS(964), 1,
-      anon_sym_cycles,
-  [7042] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(966), 1,
-      anon_sym_period,
-    ACTIONS(968), 1,
-      anon_sym_periods,
-  [7055] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(970), 2,
-      anon_sym_in,
-      anon_sym_EQ,
-  [7066] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(972), 2,
-      sym_identifier,
-      sym_integer,
-  [7077] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(896), 2,
-      anon_sym_COMMA,
-      anon_sym_RBRACK,
-  [7088] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(974), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [7099] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(905), 2,
-      anon_sym_COMMA,
-      anon_sym_RPAREN,
-  [7110] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(932), 1,
-      sym_identifier,
-    ACTIONS(976), 1,
       sym_glob,
-  [7123] = 4,
+  [6941] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(978), 1,
+    ACTIONS(960), 1,
       anon_sym_LBRACE,
-    ACTIONS(980), 1,
+    ACTIONS(962), 1,
       anon_sym_from,
-  [7136] = 3,
+  [6954] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(864), 2,
+    ACTIONS(964), 1,
+      anon_sym_TILDE,
+    ACTIONS(966), 1,
+      anon_sym_LPAREN,
+  [6967] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      sym_integer,
+    STATE(297), 1,
+      sym_duration,
+  [6980] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(917), 2,
       anon_sym_COMMA,
       anon_sym_RBRACK,
-  [7147] = 3,
+  [6991] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(968), 1,
+      anon_sym_of,
+    ACTIONS(970), 1,
+      anon_sym_on,
+  [7004] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(972), 1,
+      anon_sym_period,
+    ACTIONS(974), 1,
+      anon_sym_cycles,
+  [7017] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(976), 1,
+      sym_number,
+    STATE(315), 1,
+      sym_mixture_component,
+  [7030] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      sym_integer,
+    STATE(95), 1,
+      sym_duration,
+  [7043] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(978), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7054] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(926), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7065] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(956), 1,
+      sym_identifier,
+    ACTIONS(980), 1,
+      sym_glob,
+  [7078] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      sym_integer,
+    STATE(117), 1,
+      sym_duration,
+  [7091] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      sym_integer,
+    STATE(102), 1,
+      sym_duration,
+  [7104] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
@@ -11095,882 +11138,965 @@ static const uint16_t ts_small_parse_table[] = {
     ACTIONS(982), 2,
       anon_sym_lower,
       anon_sym_higher,
-  [7158] = 3,
+  [7115] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(984), 2,
-      anon_sym_in,
-      anon_sym_EQ,
-  [7169] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
+    ACTIONS(984), 1,
+      anon_sym_of,
     ACTIONS(986), 1,
-      anon_sym_TILDE,
-    ACTIONS(988), 1,
-      anon_sym_LPAREN,
-  [7182] = 4,
+      anon_sym_on,
+  [7128] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(819), 1,
-      sym_integer,
-    STATE(103), 1,
-      sym_duration,
-  [7195] = 4,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(990), 1,
-      anon_sym_TILDE,
-    ACTIONS(992), 1,
-      sym_standardised,
-  [7208] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(928), 2,
+    ACTIONS(868), 2,
       anon_sym_COMMA,
       anon_sym_RBRACK,
-  [7219] = 3,
+  [7139] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
+    ACTIONS(988), 1,
+      anon_sym_in,
+    ACTIONS(990), 1,
+      anon_sym_EQ,
+  [7152] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(992), 1,
+      anon_sym_on,
     ACTIONS(994), 1,
-      anon_sym_TILDE,
-  [7229] = 3,
+      anon_sym_vs,
+  [7165] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(996), 1,
-      anon_sym_per,
-  [7239] = 3,
+    ACTIONS(996), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7176] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(998), 1,
-      anon_sym_TILDE,
-  [7249] = 3,
+    ACTIONS(998), 2,
+      anon_sym_in,
+      anon_sym_EQ,
+  [7187] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(823), 1,
+      sym_integer,
+    STATE(242), 1,
+      sym_duration,
+  [7200] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(910), 2,
+      anon_sym_COMMA,
+      anon_sym_RPAREN,
+  [7211] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1000), 1,
-      ts_builtin_sym_end,
+      anon_sym_LBRACE,
+    ACTIONS(1002), 1,
+      sym_string,
+  [7224] = 4,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(928), 1,
+      anon_sym_P,
+    STATE(204), 1,
+      sym_condition,
+  [7237] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1004), 2,
+      sym_identifier,
+      sym_integer,
+  [7248] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(891), 2,
+      anon_sym_COMMA,
+      anon_sym_RBRACK,
   [7259] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(1002), 1,
-      sym_integer,
-  [7269] = 3,
+    ACTIONS(1006), 2,
+      anon_sym_RBRACE,
+      sym_identifier,
+  [7270] = 4,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
-    ACTIONS(1004), 1,
-      anon_sym_LBRACK,
-  [7279] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(1006), 1,
-      anon_sym_LPAREN,
-  [7289] = 3,
+    ACTIONS(841), 1,
+      sym_identifier,
+    STATE(303), 1,
+      sym_named_prior,
+  [7283] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1008), 1,
-      anon_sym_RPAREN,
-  [7299] = 3,
+      sym_integer,
+  [7293] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1010), 1,
       anon_sym_RPAREN,
-  [7309] = 3,
+  [7303] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1012), 1,
-      anon_sym_LBRACE,
-  [7319] = 3,
+      anon_sym_per,
+  [7313] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1014), 1,
-      anon_sym_from,
-  [7329] = 3,
+      sym_integer,
+  [7323] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1016), 1,
-      sym_integer,
-  [7339] = 3,
+      anon_sym_TILDE,
+  [7333] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1018), 1,
-      anon_sym_LPAREN,
-  [7349] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(948), 1,
-      anon_sym_on,
-  [7359] = 3,
+      anon_sym_EQ,
+  [7343] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1020), 1,
-      sym_identifier,
-  [7369] = 3,
+      anon_sym_LBRACK,
+  [7353] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1022), 1,
-      anon_sym_COMMA,
-  [7379] = 3,
+      sym_integer,
+  [7363] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1024), 1,
-      anon_sym_LBRACK,
-  [7389] = 3,
+      anon_sym_RPAREN,
+  [7373] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1026), 1,
-      sym_number,
-  [7399] = 3,
+      anon_sym_RPAREN,
+  [7383] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1028), 1,
-      anon_sym_LBRACK,
-  [7409] = 3,
+      anon_sym_TILDE,
+  [7393] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1030), 1,
-      anon_sym_LPAREN,
-  [7419] = 3,
+      anon_sym_LBRACE,
+  [7403] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1032), 1,
       sym_identifier,
-  [7429] = 3,
+  [7413] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1034), 1,
-      sym_number,
-  [7439] = 3,
+      anon_sym_is,
+  [7423] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1036), 1,
-      sym_number,
-  [7449] = 3,
+      anon_sym_LBRACE,
+  [7433] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1038), 1,
       sym_identifier,
-  [7459] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(932), 1,
-      sym_identifier,
-  [7469] = 3,
+  [7443] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1040), 1,
-      anon_sym_modelled,
-  [7479] = 3,
+      anon_sym_COMMA,
+  [7453] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(956), 1,
+      sym_identifier,
+  [7463] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1042), 1,
-      anon_sym_excluded,
-  [7489] = 3,
+      sym_identifier,
+  [7473] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1044), 1,
-      anon_sym_LPAREN,
-  [7499] = 3,
+      anon_sym_LBRACK,
+  [7483] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1046), 1,
-      anon_sym_if,
-  [7509] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(907), 1,
-      anon_sym_data,
-  [7519] = 3,
+      anon_sym_LPAREN,
+  [7493] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1048), 1,
-      sym_string,
-  [7529] = 3,
+      sym_integer,
+  [7503] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1050), 1,
-      sym_identifier,
-  [7539] = 3,
+      anon_sym_modelled,
+  [7513] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1052), 1,
-      anon_sym_TILDE,
-  [7549] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(837), 1,
-      anon_sym_COLON,
-  [7559] = 3,
+      sym_signed_integer,
+  [7523] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1054), 1,
-      anon_sym_TILDE,
-  [7569] = 3,
+      sym_integer,
+  [7533] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1056), 1,
-      sym_identifier,
-  [7579] = 3,
+      anon_sym_LPAREN,
+  [7543] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1058), 1,
-      sym_identifier,
-  [7589] = 3,
+      anon_sym_LBRACE,
+  [7553] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1060), 1,
-      sym_identifier,
-  [7599] = 3,
+      anon_sym_excluded,
+  [7563] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1062), 1,
-      sym_integer,
-  [7609] = 3,
+      sym_identifier,
+  [7573] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1064), 1,
-      anon_sym_LBRACE,
-  [7619] = 3,
+      sym_identifier,
+  [7583] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1066), 1,
-      anon_sym_of,
-  [7629] = 3,
+      anon_sym_TILDE,
+  [7593] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1068), 1,
-      sym_identifier,
-  [7639] = 3,
+      anon_sym_TILDE,
+  [7603] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1070), 1,
-      sym_signed_integer,
-  [7649] = 3,
+      sym_string,
+  [7613] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(870), 1,
+      anon_sym_data,
+  [7623] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(849), 1,
+      anon_sym_COLON,
+  [7633] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1072), 1,
-      anon_sym_P,
-  [7659] = 3,
+      ts_builtin_sym_end,
+  [7643] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1074), 1,
-      anon_sym_RPAREN,
-  [7669] = 3,
+      anon_sym_TILDE,
+  [7653] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(870), 1,
+      sym_string,
+  [7663] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1076), 1,
       anon_sym_LBRACK,
-  [7679] = 3,
+  [7673] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1078), 1,
-      sym_identifier,
-  [7689] = 3,
+      anon_sym_TILDE,
+  [7683] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1080), 1,
       sym_identifier,
-  [7699] = 3,
+  [7693] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1082), 1,
       sym_identifier,
-  [7709] = 3,
+  [7703] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1084), 1,
-      anon_sym_on,
-  [7719] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(946), 1,
-      anon_sym_of,
-  [7729] = 3,
+      anon_sym_TILDE,
+  [7713] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1086), 1,
-      anon_sym_period,
-  [7739] = 3,
+      sym_identifier,
+  [7723] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1088), 1,
-      sym_identifier,
-  [7749] = 3,
+      anon_sym_days,
+  [7733] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1090), 1,
-      anon_sym_early,
-  [7759] = 3,
+      anon_sym_RPAREN,
+  [7743] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1092), 1,
-      anon_sym_period,
-  [7769] = 3,
+      anon_sym_LPAREN,
+  [7753] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1094), 1,
-      anon_sym_days,
-  [7779] = 3,
+      anon_sym_TILDE,
+  [7763] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1096), 1,
-      anon_sym_early,
-  [7789] = 3,
+      anon_sym_inconclusive,
+  [7773] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1098), 1,
-      anon_sym_LBRACE,
-  [7799] = 3,
+      sym_identifier,
+  [7783] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1100), 1,
-      anon_sym_LBRACE,
-  [7809] = 3,
+      anon_sym_on,
+  [7793] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1102), 1,
-      anon_sym_DOT,
-  [7819] = 3,
+      sym_identifier,
+  [7803] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1104), 1,
-      anon_sym_LBRACE,
-  [7829] = 3,
-    ACTIONS(3), 1,
-      sym_doc_comment,
-    ACTIONS(5), 1,
-      sym_comment,
-    ACTIONS(907), 1,
-      sym_string,
-  [7839] = 3,
+      anon_sym_period,
+  [7813] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1106), 1,
-      anon_sym_RPAREN,
-  [7849] = 3,
+      sym_date,
+  [7823] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1108), 1,
-      anon_sym_inconclusive,
-  [7859] = 3,
+      sym_string,
+  [7833] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1110), 1,
-      anon_sym_LBRACK,
-  [7869] = 3,
+      sym_integer,
+  [7843] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1112), 1,
-      anon_sym_RPAREN,
-  [7879] = 3,
+      anon_sym_days,
+  [7853] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1114), 1,
-      anon_sym_days,
-  [7889] = 3,
+      sym_identifier,
+  [7863] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1116), 1,
-      sym_integer,
-  [7899] = 3,
+      sym_string,
+  [7873] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1118), 1,
-      anon_sym_EQ,
-  [7909] = 3,
+      anon_sym_LPAREN,
+  [7883] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1120), 1,
-      anon_sym_is,
-  [7919] = 3,
+      sym_identifier,
+  [7893] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1122), 1,
-      anon_sym_if,
-  [7929] = 3,
+      sym_identifier,
+  [7903] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1124), 1,
-      sym_identifier,
-  [7939] = 3,
+      anon_sym_early,
+  [7913] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1126), 1,
-      sym_identifier,
-  [7949] = 3,
+      anon_sym_P,
+  [7923] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1128), 1,
-      anon_sym_TILDE,
-  [7959] = 3,
+      sym_identifier,
+  [7933] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1130), 1,
       sym_identifier,
-  [7969] = 3,
+  [7943] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(984), 1,
+      anon_sym_of,
+  [7953] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1132), 1,
-      sym_identifier,
-  [7979] = 3,
+      anon_sym_TILDE,
+  [7963] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(986), 1,
+      anon_sym_on,
+  [7973] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1134), 1,
-      sym_string,
-  [7989] = 3,
+      anon_sym_period,
+  [7983] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1136), 1,
-      anon_sym_RPAREN,
-  [7999] = 3,
+      sym_number,
+  [7993] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1138), 1,
       sym_integer,
-  [8009] = 3,
+  [8003] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1140), 1,
-      anon_sym_TILDE,
-  [8019] = 3,
+      sym_number,
+  [8013] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1142), 1,
-      sym_identifier,
-  [8029] = 3,
+      sym_string,
+  [8023] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1144), 1,
-      sym_integer,
-  [8039] = 3,
+      sym_number,
+  [8033] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1146), 1,
-      sym_identifier,
-  [8049] = 3,
+      anon_sym_LBRACE,
+  [8043] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1148), 1,
       sym_identifier,
-  [8059] = 3,
+  [8053] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1150), 1,
-      sym_identifier,
-  [8069] = 3,
+      anon_sym_if,
+  [8063] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1152), 1,
-      sym_signed_integer,
-  [8079] = 3,
+      sym_string,
+  [8073] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1154), 1,
-      sym_integer,
-  [8089] = 3,
+      sym_string,
+  [8083] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1156), 1,
-      sym_integer,
-  [8099] = 3,
+      anon_sym_LBRACE,
+  [8093] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1158), 1,
       sym_identifier,
-  [8109] = 3,
+  [8103] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1160), 1,
-      sym_identifier,
-  [8119] = 3,
+      anon_sym_RPAREN,
+  [8113] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1162), 1,
-      anon_sym_under,
-  [8129] = 3,
+      sym_string,
+  [8123] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1164), 1,
-      anon_sym_RBRACK,
-  [8139] = 3,
+      anon_sym_if,
+  [8133] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1166), 1,
       sym_identifier,
-  [8149] = 3,
+  [8143] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1168), 1,
-      sym_integer,
-  [8159] = 3,
+      anon_sym_LPAREN,
+  [8153] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1170), 1,
-      anon_sym_DOT_DOT,
-  [8169] = 3,
+      sym_identifier,
+  [8163] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1172), 1,
-      sym_date,
-  [8179] = 3,
+      sym_integer,
+  [8173] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1174), 1,
       sym_identifier,
-  [8189] = 3,
+  [8183] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1176), 1,
-      anon_sym_LBRACE,
-  [8199] = 3,
+      sym_identifier,
+  [8193] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1178), 1,
-      anon_sym_RPAREN,
-  [8209] = 3,
+      anon_sym_under,
+  [8203] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1180), 1,
-      anon_sym_LPAREN,
-  [8219] = 3,
+      anon_sym_RBRACK,
+  [8213] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1182), 1,
-      sym_string,
-  [8229] = 3,
+      anon_sym_early,
+  [8223] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1184), 1,
-      sym_integer,
-  [8239] = 3,
+      sym_identifier,
+  [8233] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1186), 1,
-      anon_sym_on,
-  [8249] = 3,
+      anon_sym_LBRACE,
+  [8243] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1188), 1,
       sym_identifier,
-  [8259] = 3,
+  [8253] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1190), 1,
-      sym_string,
-  [8269] = 3,
+      sym_identifier,
+  [8263] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1192), 1,
-      sym_identifier,
-  [8279] = 3,
+      anon_sym_DOT_DOT,
+  [8273] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1194), 1,
-      sym_identifier,
-  [8289] = 3,
+      anon_sym_RPAREN,
+  [8283] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1196), 1,
-      anon_sym_TILDE,
-  [8299] = 3,
+      anon_sym_LBRACE,
+  [8293] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1198), 1,
-      sym_string,
-  [8309] = 3,
+      sym_signed_integer,
+  [8303] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1200), 1,
-      anon_sym_TILDE,
-  [8319] = 3,
+      sym_integer,
+  [8313] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1202), 1,
-      sym_integer,
-  [8329] = 3,
+      anon_sym_LBRACE,
+  [8323] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1204), 1,
-      sym_identifier,
-  [8339] = 3,
+      anon_sym_RPAREN,
+  [8333] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1206), 1,
-      sym_integer,
-  [8349] = 3,
+      sym_string,
+  [8343] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1208), 1,
-      anon_sym_TILDE,
-  [8359] = 3,
+      sym_identifier,
+  [8353] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1210), 1,
       sym_identifier,
-  [8369] = 3,
+  [8363] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1212), 1,
-      sym_string,
-  [8379] = 3,
+      anon_sym_LBRACK,
+  [8373] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1214), 1,
-      anon_sym_LBRACE,
-  [8389] = 3,
+      anon_sym_of,
+  [8383] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1216), 1,
-      anon_sym_LBRACE,
-  [8399] = 3,
+      sym_integer,
+  [8393] = 3,
     ACTIONS(3), 1,
       sym_doc_comment,
     ACTIONS(5), 1,
       sym_comment,
     ACTIONS(1218), 1,
       anon_sym_DOT_DOT,
+  [8403] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1220), 1,
+      anon_sym_on,
+  [8413] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1222), 1,
+      sym_identifier,
+  [8423] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1224), 1,
+      sym_identifier,
+  [8433] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1226), 1,
+      anon_sym_LBRACK,
+  [8443] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1228), 1,
+      sym_identifier,
+  [8453] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1230), 1,
+      anon_sym_from,
+  [8463] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1232), 1,
+      sym_integer,
+  [8473] = 3,
+    ACTIONS(3), 1,
+      sym_doc_comment,
+    ACTIONS(5), 1,
+      sym_comment,
+    ACTIONS(1234), 1,
+      anon_sym_DOT,
 };
 
 static const uint32_t ts_small_parse_table_map[] = {
@@ -11990,19 +12116,19 @@ static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(15)] = 602,
   [SMALL_STATE(16)] = 668,
   [SMALL_STATE(17)] = 706,
-  [SMALL_STATE(18)] = 772,
-  [SMALL_STATE(19)] = 810,
-  [SMALL_STATE(20)] = 848,
-  [SMALL_STATE(21)] = 886,
+  [SMALL_STATE(18)] = 744,
+  [SMALL_STATE(19)] = 782,
+  [SMALL_STATE(20)] = 820,
+  [SMALL_STATE(21)] = 858,
   [SMALL_STATE(22)] = 924,
   [SMALL_STATE(23)] = 962,
   [SMALL_STATE(24)] = 1000,
   [SMALL_STATE(25)] = 1038,
-  [SMALL_STATE(26)] = 1076,
-  [SMALL_STATE(27)] = 1114,
-  [SMALL_STATE(28)] = 1152,
-  [SMALL_STATE(29)] = 1190,
-  [SMALL_STATE(30)] = 1228,
+  [SMALL_STATE(26)] = 1104,
+  [SMALL_STATE(27)] = 1142,
+  [SMALL_STATE(28)] = 1180,
+  [SMALL_STATE(29)] = 1218,
+  [SMALL_STATE(30)] = 1256,
   [SMALL_STATE(31)] = 1294,
   [SMALL_STATE(32)] = 1356,
   [SMALL_STATE(33)] = 1418,
@@ -12021,15 +12147,15 @@ static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(46)] = 2047,
   [SMALL_STATE(47)] = 2076,
   [SMALL_STATE(48)] = 2105,
-  [SMALL_STATE(49)] = 2143,
-  [SMALL_STATE(50)] = 2179,
-  [SMALL_STATE(51)] = 2217,
-  [SMALL_STATE(52)] = 2255,
-  [SMALL_STATE(53)] = 2293,
-  [SMALL_STATE(54)] = 2329,
-  [SMALL_STATE(55)] = 2365,
-  [SMALL_STATE(56)] = 2403,
-  [SMALL_STATE(57)] = 2429,
+  [SMALL_STATE(49)] = 2129,
+  [SMALL_STATE(50)] = 2165,
+  [SMALL_STATE(51)] = 2203,
+  [SMALL_STATE(52)] = 2241,
+  [SMALL_STATE(53)] = 2279,
+  [SMALL_STATE(54)] = 2315,
+  [SMALL_STATE(55)] = 2351,
+  [SMALL_STATE(56)] = 2377,
+  [SMALL_STATE(57)] = 2415,
   [SMALL_STATE(58)] = 2453,
   [SMALL_STATE(59)] = 2476,
   [SMALL_STATE(60)] = 2499,
@@ -12042,374 +12168,378 @@ static const uint32_t ts_small_parse_table_map[] = {
   [SMALL_STATE(67)] = 2660,
   [SMALL_STATE(68)] = 2683,
   [SMALL_STATE(69)] = 2706,
-  [SMALL_STATE(70)] = 2729,
-  [SMALL_STATE(71)] = 2752,
-  [SMALL_STATE(72)] = 2775,
-  [SMALL_STATE(73)] = 2798,
-  [SMALL_STATE(74)] = 2821,
-  [SMALL_STATE(75)] = 2844,
-  [SMALL_STATE(76)] = 2867,
-  [SMALL_STATE(77)] = 2890,
-  [SMALL_STATE(78)] = 2913,
-  [SMALL_STATE(79)] = 2936,
-  [SMALL_STATE(80)] = 2959,
-  [SMALL_STATE(81)] = 2982,
-  [SMALL_STATE(82)] = 3005,
-  [SMALL_STATE(83)] = 3028,
-  [SMALL_STATE(84)] = 3051,
-  [SMALL_STATE(85)] = 3074,
-  [SMALL_STATE(86)] = 3097,
-  [SMALL_STATE(87)] = 3120,
-  [SMALL_STATE(88)] = 3144,
-  [SMALL_STATE(89)] = 3168,
-  [SMALL_STATE(90)] = 3192,
-  [SMALL_STATE(91)] = 3218,
-  [SMALL_STATE(92)] = 3242,
-  [SMALL_STATE(93)] = 3266,
-  [SMALL_STATE(94)] = 3290,
-  [SMALL_STATE(95)] = 3314,
-  [SMALL_STATE(96)] = 3350,
-  [SMALL_STATE(97)] = 3376,
-  [SMALL_STATE(98)] = 3400,
-  [SMALL_STATE(99)] = 3424,
-  [SMALL_STATE(100)] = 3448,
-  [SMALL_STATE(101)] = 3472,
-  [SMALL_STATE(102)] = 3496,
-  [SMALL_STATE(103)] = 3520,
-  [SMALL_STATE(104)] = 3544,
-  [SMALL_STATE(105)] = 3568,
-  [SMALL_STATE(106)] = 3592,
-  [SMALL_STATE(107)] = 3628,
-  [SMALL_STATE(108)] = 3651,
-  [SMALL_STATE(109)] = 3674,
-  [SMALL_STATE(110)] = 3697,
-  [SMALL_STATE(111)] = 3720,
-  [SMALL_STATE(112)] = 3750,
-  [SMALL_STATE(113)] = 3770,
-  [SMALL_STATE(114)] = 3790,
-  [SMALL_STATE(115)] = 3810,
-  [SMALL_STATE(116)] = 3830,
-  [SMALL_STATE(117)] = 3850,
-  [SMALL_STATE(118)] = 3880,
-  [SMALL_STATE(119)] = 3900,
-  [SMALL_STATE(120)] = 3920,
-  [SMALL_STATE(121)] = 3940,
-  [SMALL_STATE(122)] = 3960,
-  [SMALL_STATE(123)] = 3980,
-  [SMALL_STATE(124)] = 4000,
-  [SMALL_STATE(125)] = 4020,
-  [SMALL_STATE(126)] = 4040,
-  [SMALL_STATE(127)] = 4070,
-  [SMALL_STATE(128)] = 4090,
-  [SMALL_STATE(129)] = 4110,
-  [SMALL_STATE(130)] = 4130,
-  [SMALL_STATE(131)] = 4150,
-  [SMALL_STATE(132)] = 4170,
-  [SMALL_STATE(133)] = 4190,
-  [SMALL_STATE(134)] = 4223,
-  [SMALL_STATE(135)] = 4246,
-  [SMALL_STATE(136)] = 4266,
-  [SMALL_STATE(137)] = 4292,
-  [SMALL_STATE(138)] = 4318,
-  [SMALL_STATE(139)] = 4344,
-  [SMALL_STATE(140)] = 4361,
-  [SMALL_STATE(141)] = 4378,
-  [SMALL_STATE(142)] = 4395,
-  [SMALL_STATE(143)] = 4412,
-  [SMALL_STATE(144)] = 4429,
-  [SMALL_STATE(145)] = 4446,
-  [SMALL_STATE(146)] = 4463,
-  [SMALL_STATE(147)] = 4480,
-  [SMALL_STATE(148)] = 4497,
-  [SMALL_STATE(149)] = 4514,
-  [SMALL_STATE(150)] = 4531,
-  [SMALL_STATE(151)] = 4548,
-  [SMALL_STATE(152)] = 4565,
-  [SMALL_STATE(153)] = 4582,
-  [SMALL_STATE(154)] = 4599,
-  [SMALL_STATE(155)] = 4616,
-  [SMALL_STATE(156)] = 4633,
-  [SMALL_STATE(157)] = 4650,
-  [SMALL_STATE(158)] = 4670,
-  [SMALL_STATE(159)] = 4690,
-  [SMALL_STATE(160)] = 4710,
-  [SMALL_STATE(161)] = 4730,
-  [SMALL_STATE(162)] = 4750,
-  [SMALL_STATE(163)] = 4770,
-  [SMALL_STATE(164)] = 4792,
-  [SMALL_STATE(165)] = 4812,
-  [SMALL_STATE(166)] = 4832,
-  [SMALL_STATE(167)] = 4852,
-  [SMALL_STATE(168)] = 4872,
-  [SMALL_STATE(169)] = 4890,
-  [SMALL_STATE(170)] = 4908,
-  [SMALL_STATE(171)] = 4928,
-  [SMALL_STATE(172)] = 4948,
-  [SMALL_STATE(173)] = 4966,
-  [SMALL_STATE(174)] = 4986,
-  [SMALL_STATE(175)] = 5006,
-  [SMALL_STATE(176)] = 5026,
-  [SMALL_STATE(177)] = 5046,
-  [SMALL_STATE(178)] = 5066,
-  [SMALL_STATE(179)] = 5086,
-  [SMALL_STATE(180)] = 5106,
-  [SMALL_STATE(181)] = 5126,
-  [SMALL_STATE(182)] = 5148,
-  [SMALL_STATE(183)] = 5168,
-  [SMALL_STATE(184)] = 5188,
-  [SMALL_STATE(185)] = 5208,
-  [SMALL_STATE(186)] = 5228,
-  [SMALL_STATE(187)] = 5248,
-  [SMALL_STATE(188)] = 5268,
-  [SMALL_STATE(189)] = 5288,
-  [SMALL_STATE(190)] = 5308,
-  [SMALL_STATE(191)] = 5323,
-  [SMALL_STATE(192)] = 5338,
-  [SMALL_STATE(193)] = 5361,
-  [SMALL_STATE(194)] = 5376,
-  [SMALL_STATE(195)] = 5393,
-  [SMALL_STATE(196)] = 5408,
-  [SMALL_STATE(197)] = 5423,
-  [SMALL_STATE(198)] = 5438,
-  [SMALL_STATE(199)] = 5453,
-  [SMALL_STATE(200)] = 5468,
-  [SMALL_STATE(201)] = 5483,
-  [SMALL_STATE(202)] = 5508,
-  [SMALL_STATE(203)] = 5523,
-  [SMALL_STATE(204)] = 5538,
-  [SMALL_STATE(205)] = 5553,
-  [SMALL_STATE(206)] = 5568,
-  [SMALL_STATE(207)] = 5583,
-  [SMALL_STATE(208)] = 5601,
-  [SMALL_STATE(209)] = 5615,
-  [SMALL_STATE(210)] = 5629,
-  [SMALL_STATE(211)] = 5643,
-  [SMALL_STATE(212)] = 5661,
-  [SMALL_STATE(213)] = 5679,
-  [SMALL_STATE(214)] = 5697,
-  [SMALL_STATE(215)] = 5715,
-  [SMALL_STATE(216)] = 5729,
-  [SMALL_STATE(217)] = 5747,
-  [SMALL_STATE(218)] = 5765,
-  [SMALL_STATE(219)] = 5781,
-  [SMALL_STATE(220)] = 5799,
-  [SMALL_STATE(221)] = 5819,
-  [SMALL_STATE(222)] = 5841,
-  [SMALL_STATE(223)] = 5859,
-  [SMALL_STATE(224)] = 5876,
-  [SMALL_STATE(225)] = 5893,
-  [SMALL_STATE(226)] = 5910,
-  [SMALL_STATE(227)] = 5929,
-  [SMALL_STATE(228)] = 5946,
-  [SMALL_STATE(229)] = 5963,
-  [SMALL_STATE(230)] = 5976,
-  [SMALL_STATE(231)] = 5989,
-  [SMALL_STATE(232)] = 6006,
-  [SMALL_STATE(233)] = 6019,
-  [SMALL_STATE(234)] = 6032,
-  [SMALL_STATE(235)] = 6048,
-  [SMALL_STATE(236)] = 6060,
-  [SMALL_STATE(237)] = 6074,
-  [SMALL_STATE(238)] = 6090,
-  [SMALL_STATE(239)] = 6106,
-  [SMALL_STATE(240)] = 6122,
-  [SMALL_STATE(241)] = 6138,
-  [SMALL_STATE(242)] = 6154,
-  [SMALL_STATE(243)] = 6170,
-  [SMALL_STATE(244)] = 6184,
-  [SMALL_STATE(245)] = 6200,
-  [SMALL_STATE(246)] = 6216,
-  [SMALL_STATE(247)] = 6230,
-  [SMALL_STATE(248)] = 6246,
-  [SMALL_STATE(249)] = 6262,
-  [SMALL_STATE(250)] = 6278,
-  [SMALL_STATE(251)] = 6292,
-  [SMALL_STATE(252)] = 6306,
-  [SMALL_STATE(253)] = 6322,
-  [SMALL_STATE(254)] = 6336,
-  [SMALL_STATE(255)] = 6352,
-  [SMALL_STATE(256)] = 6366,
-  [SMALL_STATE(257)] = 6380,
-  [SMALL_STATE(258)] = 6396,
-  [SMALL_STATE(259)] = 6412,
-  [SMALL_STATE(260)] = 6428,
-  [SMALL_STATE(261)] = 6442,
-  [SMALL_STATE(262)] = 6458,
-  [SMALL_STATE(263)] = 6474,
-  [SMALL_STATE(264)] = 6490,
-  [SMALL_STATE(265)] = 6502,
-  [SMALL_STATE(266)] = 6516,
-  [SMALL_STATE(267)] = 6530,
-  [SMALL_STATE(268)] = 6546,
-  [SMALL_STATE(269)] = 6558,
-  [SMALL_STATE(270)] = 6572,
-  [SMALL_STATE(271)] = 6588,
-  [SMALL_STATE(272)] = 6604,
-  [SMALL_STATE(273)] = 6618,
-  [SMALL_STATE(274)] = 6630,
-  [SMALL_STATE(275)] = 6644,
-  [SMALL_STATE(276)] = 6660,
-  [SMALL_STATE(277)] = 6676,
-  [SMALL_STATE(278)] = 6692,
-  [SMALL_STATE(279)] = 6708,
-  [SMALL_STATE(280)] = 6722,
-  [SMALL_STATE(281)] = 6736,
-  [SMALL_STATE(282)] = 6752,
-  [SMALL_STATE(283)] = 6768,
-  [SMALL_STATE(284)] = 6784,
-  [SMALL_STATE(285)] = 6800,
-  [SMALL_STATE(286)] = 6816,
-  [SMALL_STATE(287)] = 6827,
-  [SMALL_STATE(288)] = 6840,
-  [SMALL_STATE(289)] = 6853,
-  [SMALL_STATE(290)] = 6866,
-  [SMALL_STATE(291)] = 6879,
-  [SMALL_STATE(292)] = 6892,
-  [SMALL_STATE(293)] = 6905,
-  [SMALL_STATE(294)] = 6918,
-  [SMALL_STATE(295)] = 6931,
-  [SMALL_STATE(296)] = 6942,
-  [SMALL_STATE(297)] = 6955,
-  [SMALL_STATE(298)] = 6968,
-  [SMALL_STATE(299)] = 6981,
-  [SMALL_STATE(300)] = 6994,
-  [SMALL_STATE(301)] = 7005,
-  [SMALL_STATE(302)] = 7016,
-  [SMALL_STATE(303)] = 7029,
-  [SMALL_STATE(304)] = 7042,
-  [SMALL_STATE(305)] = 7055,
-  [SMALL_STATE(306)] = 7066,
-  [SMALL_STATE(307)] = 7077,
-  [SMALL_STATE(308)] = 7088,
-  [SMALL_STATE(309)] = 7099,
-  [SMALL_STATE(310)] = 7110,
-  [SMALL_STATE(311)] = 7123,
-  [SMALL_STATE(312)] = 7136,
-  [SMALL_STATE(313)] = 7147,
-  [SMALL_STATE(314)] = 7158,
-  [SMALL_STATE(315)] = 7169,
-  [SMALL_STATE(316)] = 7182,
-  [SMALL_STATE(317)] = 7195,
-  [SMALL_STATE(318)] = 7208,
-  [SMALL_STATE(319)] = 7219,
-  [SMALL_STATE(320)] = 7229,
-  [SMALL_STATE(321)] = 7239,
-  [SMALL_STATE(322)] = 7249,
-  [SMALL_STATE(323)] = 7259,
-  [SMALL_STATE(324)] = 7269,
-  [SMALL_STATE(325)] = 7279,
-  [SMALL_STATE(326)] = 7289,
-  [SMALL_STATE(327)] = 7299,
-  [SMALL_STATE(328)] = 7309,
-  [SMALL_STATE(329)] = 7319,
-  [SMALL_STATE(330)] = 7329,
-  [SMALL_STATE(331)] = 7339,
-  [SMALL_STATE(332)] = 7349,
-  [SMALL_STATE(333)] = 7359,
-  [SMALL_STATE(334)] = 7369,
-  [SMALL_STATE(335)] = 7379,
-  [SMALL_STATE(336)] = 7389,
-  [SMALL_STATE(337)] = 7399,
-  [SMALL_STATE(338)] = 7409,
-  [SMALL_STATE(339)] = 7419,
-  [SMALL_STATE(340)] = 7429,
-  [SMALL_STATE(341)] = 7439,
-  [SMALL_STATE(342)] = 7449,
-  [SMALL_STATE(343)] = 7459,
-  [SMALL_STATE(344)] = 7469,
-  [SMALL_STATE(345)] = 7479,
-  [SMALL_STATE(346)] = 7489,
-  [SMALL_STATE(347)] = 7499,
-  [SMALL_STATE(348)] = 7509,
-  [SMALL_STATE(349)] = 7519,
-  [SMALL_STATE(350)] = 7529,
-  [SMALL_STATE(351)] = 7539,
-  [SMALL_STATE(352)] = 7549,
-  [SMALL_STATE(353)] = 7559,
-  [SMALL_STATE(354)] = 7569,
-  [SMALL_STATE(355)] = 7579,
-  [SMALL_STATE(356)] = 7589,
-  [SMALL_STATE(357)] = 7599,
-  [SMALL_STATE(358)] = 7609,
-  [SMALL_STATE(359)] = 7619,
-  [SMALL_STATE(360)] = 7629,
-  [SMALL_STATE(361)] = 7639,
-  [SMALL_STATE(362)] = 7649,
-  [SMALL_STATE(363)] = 7659,
-  [SMALL_STATE(364)] = 7669,
-  [SMALL_STATE(365)] = 7679,
-  [SMALL_STATE(366)] = 7689,
-  [SMALL_STATE(367)] = 7699,
-  [SMALL_STATE(368)] = 7709,
-  [SMALL_STATE(369)] = 7719,
-  [SMALL_STATE(370)] = 7729,
-  [SMALL_STATE(371)] = 7739,
-  [SMALL_STATE(372)] = 7749,
-  [SMALL_STATE(373)] = 7759,
-  [SMALL_STATE(374)] = 7769,
-  [SMALL_STATE(375)] = 7779,
-  [SMALL_STATE(376)] = 7789,
-  [SMALL_STATE(377)] = 7799,
-  [SMALL_STATE(378)] = 7809,
-  [SMALL_STATE(379)] = 7819,
-  [SMALL_STATE(380)] = 7829,
-  [SMALL_STATE(381)] = 7839,
-  [SMALL_STATE(382)] = 7849,
-  [SMALL_STATE(383)] = 7859,
-  [SMALL_STATE(384)] = 7869,
-  [SMALL_STATE(385)] = 7879,
-  [SMALL_STATE(386)] = 7889,
-  [SMALL_STATE(387)] = 7899,
-  [SMALL_STATE(388)] = 7909,
-  [SMALL_STATE(389)] = 7919,
-  [SMALL_STATE(390)] = 7929,
-  [SMALL_STATE(391)] = 7939,
-  [SMALL_STATE(392)] = 7949,
-  [SMALL_STATE(393)] = 7959,
-  [SMALL_STATE(394)] = 7969,
-  [SMALL_STATE(395)] = 7979,
-  [SMALL_STATE(396)] = 7989,
-  [SMALL_STATE(397)] = 7999,
-  [SMALL_STATE(398)] = 8009,
-  [SMALL_STATE(399)] = 8019,
-  [SMALL_STATE(400)] = 8029,
-  [SMALL_STATE(401)] = 8039,
-  [SMALL_STATE(402)] = 8049,
-  [SMALL_STATE(403)] = 8059,
-  [SMALL_STATE(404)] = 8069,
-  [SMALL_STATE(405)] = 8079,
-  [SMALL_STATE(406)] = 8089,
-  [SMALL_STATE(407)] = 8099,
-  [SMALL_STATE(408)] = 8109,
-  [SMALL_STATE(409)] = 8119,
-  [SMALL_STATE(410)] = 8129,
-  [SMALL_STATE(411)] = 8139,
-  [SMALL_STATE(412)] = 8149,
-  [SMALL_STATE(413)] = 8159,
-  [SMALL_STATE(414)] = 8169,
-  [SMALL_STATE(415)] = 8179,
-  [SMALL_STATE(416)] = 8189,
-  [SMALL_STATE(417)] = 8199,
-  [SMALL_STATE(418)] = 8209,
-  [SMALL_STATE(419)] = 8219,
-  [SMALL_STATE(420)] = 8229,
-  [SMALL_STATE(421)] = 8239,
-  [SMALL_STATE(422)] = 8249,
-  [SMALL_STATE(423)] = 8259,
-  [SMALL_STATE(424)] = 8269,
-  [SMALL_STATE(425)] = 8279,
-  [SMALL_STATE(426)] = 8289,
-  [SMALL_STATE(427)] = 8299,
-  [SMALL_STATE(428)] = 8309,
-  [SMALL_STATE(429)] = 8319,
-  [SMALL_STATE(430)] = 8329,
-  [SMALL_STATE(431)] = 8339,
-  [SMALL_STATE(432)] = 8349,
-  [SMALL_STATE(433)] = 8359,
-  [SMALL_STATE(434)] = 8369,
-  [SMALL_STATE(435)] = 8379,
-  [SMALL_STATE(436)] = 8389,
-  [SMALL_STATE(437)] = 8399,
+  [SMALL_STATE(70)] = 2733,
+  [SMALL_STATE(71)] = 2756,
+  [SMALL_STATE(72)] = 2779,
+  [SMALL_STATE(73)] = 2802,
+  [SMALL_STATE(74)] = 2825,
+  [SMALL_STATE(75)] = 2848,
+  [SMALL_STATE(76)] = 2871,
+  [SMALL_STATE(77)] = 2894,
+  [SMALL_STATE(78)] = 2917,
+  [SMALL_STATE(79)] = 2940,
+  [SMALL_STATE(80)] = 2963,
+  [SMALL_STATE(81)] = 2986,
+  [SMALL_STATE(82)] = 3009,
+  [SMALL_STATE(83)] = 3032,
+  [SMALL_STATE(84)] = 3055,
+  [SMALL_STATE(85)] = 3078,
+  [SMALL_STATE(86)] = 3101,
+  [SMALL_STATE(87)] = 3124,
+  [SMALL_STATE(88)] = 3147,
+  [SMALL_STATE(89)] = 3171,
+  [SMALL_STATE(90)] = 3195,
+  [SMALL_STATE(91)] = 3219,
+  [SMALL_STATE(92)] = 3243,
+  [SMALL_STATE(93)] = 3269,
+  [SMALL_STATE(94)] = 3293,
+  [SMALL_STATE(95)] = 3317,
+  [SMALL_STATE(96)] = 3341,
+  [SMALL_STATE(97)] = 3377,
+  [SMALL_STATE(98)] = 3401,
+  [SMALL_STATE(99)] = 3427,
+  [SMALL_STATE(100)] = 3451,
+  [SMALL_STATE(101)] = 3475,
+  [SMALL_STATE(102)] = 3499,
+  [SMALL_STATE(103)] = 3523,
+  [SMALL_STATE(104)] = 3547,
+  [SMALL_STATE(105)] = 3571,
+  [SMALL_STATE(106)] = 3595,
+  [SMALL_STATE(107)] = 3619,
+  [SMALL_STATE(108)] = 3643,
+  [SMALL_STATE(109)] = 3679,
+  [SMALL_STATE(110)] = 3702,
+  [SMALL_STATE(111)] = 3725,
+  [SMALL_STATE(112)] = 3748,
+  [SMALL_STATE(113)] = 3771,
+  [SMALL_STATE(114)] = 3791,
+  [SMALL_STATE(115)] = 3811,
+  [SMALL_STATE(116)] = 3831,
+  [SMALL_STATE(117)] = 3851,
+  [SMALL_STATE(118)] = 3871,
+  [SMALL_STATE(119)] = 3891,
+  [SMALL_STATE(120)] = 3911,
+  [SMALL_STATE(121)] = 3931,
+  [SMALL_STATE(122)] = 3951,
+  [SMALL_STATE(123)] = 3971,
+  [SMALL_STATE(124)] = 3991,
+  [SMALL_STATE(125)] = 4011,
+  [SMALL_STATE(126)] = 4031,
+  [SMALL_STATE(127)] = 4051,
+  [SMALL_STATE(128)] = 4071,
+  [SMALL_STATE(129)] = 4091,
+  [SMALL_STATE(130)] = 4111,
+  [SMALL_STATE(131)] = 4131,
+  [SMALL_STATE(132)] = 4161,
+  [SMALL_STATE(133)] = 4191,
+  [SMALL_STATE(134)] = 4221,
+  [SMALL_STATE(135)] = 4241,
+  [SMALL_STATE(136)] = 4264,
+  [SMALL_STATE(137)] = 4297,
+  [SMALL_STATE(138)] = 4323,
+  [SMALL_STATE(139)] = 4349,
+  [SMALL_STATE(140)] = 4369,
+  [SMALL_STATE(141)] = 4395,
+  [SMALL_STATE(142)] = 4412,
+  [SMALL_STATE(143)] = 4429,
+  [SMALL_STATE(144)] = 4446,
+  [SMALL_STATE(145)] = 4463,
+  [SMALL_STATE(146)] = 4480,
+  [SMALL_STATE(147)] = 4497,
+  [SMALL_STATE(148)] = 4514,
+  [SMALL_STATE(149)] = 4531,
+  [SMALL_STATE(150)] = 4548,
+  [SMALL_STATE(151)] = 4565,
+  [SMALL_STATE(152)] = 4582,
+  [SMALL_STATE(153)] = 4599,
+  [SMALL_STATE(154)] = 4616,
+  [SMALL_STATE(155)] = 4633,
+  [SMALL_STATE(156)] = 4650,
+  [SMALL_STATE(157)] = 4667,
+  [SMALL_STATE(158)] = 4684,
+  [SMALL_STATE(159)] = 4701,
+  [SMALL_STATE(160)] = 4723,
+  [SMALL_STATE(161)] = 4743,
+  [SMALL_STATE(162)] = 4763,
+  [SMALL_STATE(163)] = 4783,
+  [SMALL_STATE(164)] = 4803,
+  [SMALL_STATE(165)] = 4823,
+  [SMALL_STATE(166)] = 4843,
+  [SMALL_STATE(167)] = 4863,
+  [SMALL_STATE(168)] = 4883,
+  [SMALL_STATE(169)] = 4903,
+  [SMALL_STATE(170)] = 4923,
+  [SMALL_STATE(171)] = 4943,
+  [SMALL_STATE(172)] = 4963,
+  [SMALL_STATE(173)] = 4983,
+  [SMALL_STATE(174)] = 5005,
+  [SMALL_STATE(175)] = 5025,
+  [SMALL_STATE(176)] = 5045,
+  [SMALL_STATE(177)] = 5063,
+  [SMALL_STATE(178)] = 5083,
+  [SMALL_STATE(179)] = 5103,
+  [SMALL_STATE(180)] = 5123,
+  [SMALL_STATE(181)] = 5143,
+  [SMALL_STATE(182)] = 5163,
+  [SMALL_STATE(183)] = 5183,
+  [SMALL_STATE(184)] = 5201,
+  [SMALL_STATE(185)] = 5219,
+  [SMALL_STATE(186)] = 5239,
+  [SMALL_STATE(187)] = 5259,
+  [SMALL_STATE(188)] = 5279,
+  [SMALL_STATE(189)] = 5299,
+  [SMALL_STATE(190)] = 5319,
+  [SMALL_STATE(191)] = 5339,
+  [SMALL_STATE(192)] = 5359,
+  [SMALL_STATE(193)] = 5374,
+  [SMALL_STATE(194)] = 5397,
+  [SMALL_STATE(195)] = 5412,
+  [SMALL_STATE(196)] = 5427,
+  [SMALL_STATE(197)] = 5442,
+  [SMALL_STATE(198)] = 5457,
+  [SMALL_STATE(199)] = 5472,
+  [SMALL_STATE(200)] = 5487,
+  [SMALL_STATE(201)] = 5502,
+  [SMALL_STATE(202)] = 5519,
+  [SMALL_STATE(203)] = 5544,
+  [SMALL_STATE(204)] = 5559,
+  [SMALL_STATE(205)] = 5574,
+  [SMALL_STATE(206)] = 5589,
+  [SMALL_STATE(207)] = 5604,
+  [SMALL_STATE(208)] = 5619,
+  [SMALL_STATE(209)] = 5634,
+  [SMALL_STATE(210)] = 5652,
+  [SMALL_STATE(211)] = 5672,
+  [SMALL_STATE(212)] = 5690,
+  [SMALL_STATE(213)] = 5708,
+  [SMALL_STATE(214)] = 5722,
+  [SMALL_STATE(215)] = 5740,
+  [SMALL_STATE(216)] = 5758,
+  [SMALL_STATE(217)] = 5776,
+  [SMALL_STATE(218)] = 5794,
+  [SMALL_STATE(219)] = 5812,
+  [SMALL_STATE(220)] = 5826,
+  [SMALL_STATE(221)] = 5848,
+  [SMALL_STATE(222)] = 5864,
+  [SMALL_STATE(223)] = 5882,
+  [SMALL_STATE(224)] = 5896,
+  [SMALL_STATE(225)] = 5910,
+  [SMALL_STATE(226)] = 5923,
+  [SMALL_STATE(227)] = 5942,
+  [SMALL_STATE(228)] = 5959,
+  [SMALL_STATE(229)] = 5972,
+  [SMALL_STATE(230)] = 5985,
+  [SMALL_STATE(231)] = 6002,
+  [SMALL_STATE(232)] = 6019,
+  [SMALL_STATE(233)] = 6036,
+  [SMALL_STATE(234)] = 6053,
+  [SMALL_STATE(235)] = 6070,
+  [SMALL_STATE(236)] = 6083,
+  [SMALL_STATE(237)] = 6099,
+  [SMALL_STATE(238)] = 6115,
+  [SMALL_STATE(239)] = 6129,
+  [SMALL_STATE(240)] = 6145,
+  [SMALL_STATE(241)] = 6161,
+  [SMALL_STATE(242)] = 6177,
+  [SMALL_STATE(243)] = 6193,
+  [SMALL_STATE(244)] = 6209,
+  [SMALL_STATE(245)] = 6223,
+  [SMALL_STATE(246)] = 6239,
+  [SMALL_STATE(247)] = 6251,
+  [SMALL_STATE(248)] = 6267,
+  [SMALL_STATE(249)] = 6283,
+  [SMALL_STATE(250)] = 6297,
+  [SMALL_STATE(251)] = 6311,
+  [SMALL_STATE(252)] = 6325,
+  [SMALL_STATE(253)] = 6341,
+  [SMALL_STATE(254)] = 6357,
+  [SMALL_STATE(255)] = 6371,
+  [SMALL_STATE(256)] = 6387,
+  [SMALL_STATE(257)] = 6401,
+  [SMALL_STATE(258)] = 6415,
+  [SMALL_STATE(259)] = 6431,
+  [SMALL_STATE(260)] = 6447,
+  [SMALL_STATE(261)] = 6463,
+  [SMALL_STATE(262)] = 6479,
+  [SMALL_STATE(263)] = 6495,
+  [SMALL_STATE(264)] = 6507,
+  [SMALL_STATE(265)] = 6523,
+  [SMALL_STATE(266)] = 6539,
+  [SMALL_STATE(267)] = 6553,
+  [SMALL_STATE(268)] = 6569,
+  [SMALL_STATE(269)] = 6581,
+  [SMALL_STATE(270)] = 6597,
+  [SMALL_STATE(271)] = 6611,
+  [SMALL_STATE(272)] = 6625,
+  [SMALL_STATE(273)] = 6641,
+  [SMALL_STATE(274)] = 6653,
+  [SMALL_STATE(275)] = 6667,
+  [SMALL_STATE(276)] = 6683,
+  [SMALL_STATE(277)] = 6699,
+  [SMALL_STATE(278)] = 6713,
+  [SMALL_STATE(279)] = 6729,
+  [SMALL_STATE(280)] = 6743,
+  [SMALL_STATE(281)] = 6759,
+  [SMALL_STATE(282)] = 6775,
+  [SMALL_STATE(283)] = 6791,
+  [SMALL_STATE(284)] = 6805,
+  [SMALL_STATE(285)] = 6821,
+  [SMALL_STATE(286)] = 6835,
+  [SMALL_STATE(287)] = 6851,
+  [SMALL_STATE(288)] = 6867,
+  [SMALL_STATE(289)] = 6880,
+  [SMALL_STATE(290)] = 6893,
+  [SMALL_STATE(291)] = 6904,
+  [SMALL_STATE(292)] = 6915,
+  [SMALL_STATE(293)] = 6928,
+  [SMALL_STATE(294)] = 6941,
+  [SMALL_STATE(295)] = 6954,
+  [SMALL_STATE(296)] = 6967,
+  [SMALL_STATE(297)] = 6980,
+  [SMALL_STATE(298)] = 6991,
+  [SMALL_STATE(299)] = 7004,
+  [SMALL_STATE(300)] = 7017,
+  [SMALL_STATE(301)] = 7030,
+  [SMALL_STATE(302)] = 7043,
+  [SMALL_STATE(303)] = 7054,
+  [SMALL_STATE(304)] = 7065,
+  [SMALL_STATE(305)] = 7078,
+  [SMALL_STATE(306)] = 7091,
+  [SMALL_STATE(307)] = 7104,
+  [SMALL_STATE(308)] = 7115,
+  [SMALL_STATE(309)] = 7128,
+  [SMALL_STATE(310)] = 7139,
+  [SMALL_STATE(311)] = 7152,
+  [SMALL_STATE(312)] = 7165,
+  [SMALL_STATE(313)] = 7176,
+  [SMALL_STATE(314)] = 7187,
+  [SMALL_STATE(315)] = 7200,
+  [SMALL_STATE(316)] = 7211,
+  [SMALL_STATE(317)] = 7224,
+  [SMALL_STATE(318)] = 7237,
+  [SMALL_STATE(319)] = 7248,
+  [SMALL_STATE(320)] = 7259,
+  [SMALL_STATE(321)] = 7270,
+  [SMALL_STATE(322)] = 7283,
+  [SMALL_STATE(323)] = 7293,
+  [SMALL_STATE(324)] = 7303,
+  [SMALL_STATE(325)] = 7313,
+  [SMALL_STATE(326)] = 7323,
+  [SMALL_STATE(327)] = 7333,
+  [SMALL_STATE(328)] = 7343,
+  [SMALL_STATE(329)] = 7353,
+  [SMALL_STATE(330)] = 7363,
+  [SMALL_STATE(331)] = 7373,
+  [SMALL_STATE(332)] = 7383,
+  [SMALL_STATE(333)] = 7393,
+  [SMALL_STATE(334)] = 7403,
+  [SMALL_STATE(335)] = 7413,
+  [SMALL_STATE(336)] = 7423,
+  [SMALL_STATE(337)] = 7433,
+  [SMALL_STATE(338)] = 7443,
+  [SMALL_STATE(339)] = 7453,
+  [SMALL_STATE(340)] = 7463,
+  [SMALL_STATE(341)] = 7473,
+  [SMALL_STATE(342)] = 7483,
+  [SMALL_STATE(343)] = 7493,
+  [SMALL_STATE(344)] = 7503,
+  [SMALL_STATE(345)] = 7513,
+  [SMALL_STATE(346)] = 7523,
+  [SMALL_STATE(347)] = 7533,
+  [SMALL_STATE(348)] = 7543,
+  [SMALL_STATE(349)] = 7553,
+  [SMALL_STATE(350)] = 7563,
+  [SMALL_STATE(351)] = 7573,
+  [SMALL_STATE(352)] = 7583,
+  [SMALL_STATE(353)] = 7593,
+  [SMALL_STATE(354)] = 7603,
+  [SMALL_STATE(355)] = 7613,
+  [SMALL_STATE(356)] = 7623,
+  [SMALL_STATE(357)] = 7633,
+  [SMALL_STATE(358)] = 7643,
+  [SMALL_STATE(359)] = 7653,
+  [SMALL_STATE(360)] = 7663,
+  [SMALL_STATE(361)] = 7673,
+  [SMALL_STATE(362)] = 7683,
+  [SMALL_STATE(363)] = 7693,
+  [SMALL_STATE(364)] = 7703,
+  [SMALL_STATE(365)] = 7713,
+  [SMALL_STATE(366)] = 7723,
+  [SMALL_STATE(367)] = 7733,
+  [SMALL_STATE(368)] = 7743,
+  [SMALL_STATE(369)] = 7753,
+  [SMALL_STATE(370)] = 7763,
+  [SMALL_STATE(371)] = 7773,
+  [SMALL_STATE(372)] = 7783,
+  [SMALL_STATE(373)] = 7793,
+  [SMALL_STATE(374)] = 7803,
+  [SMALL_STATE(375)] = 7813,
+  [SMALL_STATE(376)] = 7823,
+  [SMALL_STATE(377)] = 7833,
+  [SMALL_STATE(378)] = 7843,
+  [SMALL_STATE(379)] = 7853,
+  [SMALL_STATE(380)] = 7863,
+  [SMALL_STATE(381)] = 7873,
+  [SMALL_STATE(382)] = 7883,
+  [SMALL_STATE(383)] = 7893,
+  [SMALL_STATE(384)] = 7903,
+  [SMALL_STATE(385)] = 7913,
+  [SMALL_STATE(386)] = 7923,
+  [SMALL_STATE(387)] = 7933,
+  [SMALL_STATE(388)] = 7943,
+  [SMALL_STATE(389)] = 7953,
+  [SMALL_STATE(390)] = 7963,
+  [SMALL_STATE(391)] = 7973,
+  [SMALL_STATE(392)] = 7983,
+  [SMALL_STATE(393)] = 7993,
+  [SMALL_STATE(394)] = 8003,
+  [SMALL_STATE(395)] = 8013,
+  [SMALL_STATE(396)] = 8023,
+  [SMALL_STATE(397)] = 8033,
+  [SMALL_STATE(398)] = 8043,
+  [SMALL_STATE(399)] = 8053,
+  [SMALL_STATE(400)] = 8063,
+  [SMALL_STATE(401)] = 8073,
+  [SMALL_STATE(402)] = 8083,
+  [SMALL_STATE(403)] = 8093,
+  [SMALL_STATE(404)] = 8103,
+  [SMALL_STATE(405)] = 8113,
+  [SMALL_STATE(406)] = 8123,
+  [SMALL_STATE(407)] = 8133,
+  [SMALL_STATE(408)] = 8143,
+  [SMALL_STATE(409)] = 8153,
+  [SMALL_STATE(410)] = 8163,
+  [SMALL_STATE(411)] = 8173,
+  [SMALL_STATE(412)] = 8183,
+  [SMALL_STATE(413)] = 8193,
+  [SMALL_STATE(414)] = 8203,
+  [SMALL_STATE(415)] = 8213,
+  [SMALL_STATE(416)] = 8223,
+  [SMALL_STATE(417)] = 8233,
+  [SMALL_STATE(418)] = 8243,
+  [SMALL_STATE(419)] = 8253,
+  [SMALL_STATE(420)] = 8263,
+  [SMALL_STATE(421)] = 8273,
+  [SMALL_STATE(422)] = 8283,
+  [SMALL_STATE(423)] = 8293,
+  [SMALL_STATE(424)] = 8303,
+  [SMALL_STATE(425)] = 8313,
+  [SMALL_STATE(426)] = 8323,
+  [SMALL_STATE(427)] = 8333,
+  [SMALL_STATE(428)] = 8343,
+  [SMALL_STATE(429)] = 8353,
+  [SMALL_STATE(430)] = 8363,
+  [SMALL_STATE(431)] = 8373,
+  [SMALL_STATE(432)] = 8383,
+  [SMALL_STATE(433)] = 8393,
+  [SMALL_STATE(434)] = 8403,
+  [SMALL_STATE(435)] = 8413,
+  [SMALL_STATE(436)] = 8423,
+  [SMALL_STATE(437)] = 8433,
+  [SMALL_STATE(438)] = 8443,
+  [SMALL_STATE(439)] = 8453,
+  [SMALL_STATE(440)] = 8463,
+  [SMALL_STATE(441)] = 8473,
 };
 
 static const TSParseActionEntry ts_parse_actions[] = {
@@ -12418,580 +12548,588 @@ static const TSParseActionEntry ts_parse_actions[] = {
   [3] = {.entry = {.count = 1, .reusable = true}}, SHIFT_EXTRA(),
   [5] = {.entry = {.count = 1, .reusable = false}}, SHIFT_EXTRA(),
   [7] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 0, 0, 0),
-  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(15),
-  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(371),
-  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
-  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(391),
-  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(390),
-  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
-  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(350),
-  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(311),
-  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(394),
-  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
-  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(402),
-  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(436),
-  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
-  [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(435),
+  [9] = {.entry = {.count = 1, .reusable = true}}, SHIFT(13),
+  [11] = {.entry = {.count = 1, .reusable = true}}, SHIFT(373),
+  [13] = {.entry = {.count = 1, .reusable = true}}, SHIFT(395),
+  [15] = {.entry = {.count = 1, .reusable = true}}, SHIFT(398),
+  [17] = {.entry = {.count = 1, .reusable = true}}, SHIFT(334),
+  [19] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
+  [21] = {.entry = {.count = 1, .reusable = true}}, SHIFT(340),
+  [23] = {.entry = {.count = 1, .reusable = true}}, SHIFT(294),
+  [25] = {.entry = {.count = 1, .reusable = true}}, SHIFT(416),
+  [27] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
+  [29] = {.entry = {.count = 1, .reusable = true}}, SHIFT(419),
+  [31] = {.entry = {.count = 1, .reusable = true}}, SHIFT(402),
+  [33] = {.entry = {.count = 1, .reusable = true}}, SHIFT(333),
+  [35] = {.entry = {.count = 1, .reusable = true}}, SHIFT(348),
   [37] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym__signed_number, 1, 0, 9),
-  [39] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 3, 0, 14),
+  [39] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 3, 0, 15),
   [41] = {.entry = {.count = 1, .reusable = true}}, SHIFT(250),
   [43] = {.entry = {.count = 1, .reusable = true}}, SHIFT(251),
-  [45] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
-  [47] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 3, 0, 16),
-  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(255),
-  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(256),
-  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
-  [55] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_preset, 1, 0, 0),
-  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(433),
-  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(225),
-  [61] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 5, 0, 14),
-  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(272),
-  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
-  [67] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 5, 0, 16),
-  [69] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
-  [71] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
-  [73] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_preset, 1, 0, 8),
-  [75] = {.entry = {.count = 1, .reusable = true}}, SHIFT(401),
-  [77] = {.entry = {.count = 1, .reusable = true}}, SHIFT(221),
-  [79] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 7, 0, 14),
-  [81] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
-  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 7, 0, 16),
-  [85] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
+  [45] = {.entry = {.count = 1, .reusable = true}}, SHIFT(170),
+  [47] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 3, 0, 17),
+  [49] = {.entry = {.count = 1, .reusable = true}}, SHIFT(256),
+  [51] = {.entry = {.count = 1, .reusable = true}}, SHIFT(257),
+  [53] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
+  [55] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_preset, 1, 0, 8),
+  [57] = {.entry = {.count = 1, .reusable = true}}, SHIFT(383),
+  [59] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
+  [61] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 5, 0, 17),
+  [63] = {.entry = {.count = 1, .reusable = true}}, SHIFT(279),
+  [65] = {.entry = {.count = 1, .reusable = true}}, SHIFT(187),
+  [67] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_preset, 1, 0, 0),
+  [69] = {.entry = {.count = 1, .reusable = true}}, SHIFT(387),
+  [71] = {.entry = {.count = 1, .reusable = true}}, SHIFT(234),
+  [73] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 5, 0, 15),
+  [75] = {.entry = {.count = 1, .reusable = true}}, SHIFT(277),
+  [77] = {.entry = {.count = 1, .reusable = true}}, SHIFT(186),
+  [79] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 7, 0, 17),
+  [81] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
+  [83] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 7, 0, 15),
+  [85] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
   [87] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 1, 0, 0),
-  [89] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 9, 0, 16),
-  [91] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 3, 0, 15),
-  [93] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
-  [95] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(371),
-  [98] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(423),
-  [101] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(391),
-  [104] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(390),
-  [107] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(419),
-  [110] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(350),
-  [113] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(311),
-  [116] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(394),
-  [119] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(399),
-  [122] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(402),
-  [125] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(436),
-  [128] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(416),
-  [131] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(435),
-  [134] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 3, 0, 17),
+  [89] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 9, 0, 17),
+  [91] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0),
+  [93] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(373),
+  [96] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(395),
+  [99] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(398),
+  [102] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(334),
+  [105] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(401),
+  [108] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(340),
+  [111] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(294),
+  [114] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(416),
+  [117] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(418),
+  [120] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(419),
+  [123] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(402),
+  [126] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(333),
+  [129] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_source_file_repeat1, 2, 0, 0), SHIFT_REPEAT(348),
+  [132] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 3, 0, 16),
+  [134] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 3, 0, 18),
   [136] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture, 4, 0, 0),
-  [138] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 4, 0, 15),
-  [140] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 4, 0, 17),
-  [142] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture, 5, 0, 0),
-  [144] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 5, 0, 15),
-  [146] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 5, 0, 17),
-  [148] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 9, 0, 14),
-  [150] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
-  [152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
-  [154] = {.entry = {.count = 1, .reusable = true}}, SHIFT(414),
-  [156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
-  [158] = {.entry = {.count = 1, .reusable = false}}, SHIFT(228),
-  [160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(429),
-  [162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
-  [164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
-  [166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(386),
-  [168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(289),
+  [138] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 4, 0, 16),
+  [140] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 4, 0, 18),
+  [142] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_source_file, 2, 0, 0),
+  [144] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture, 5, 0, 0),
+  [146] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 5, 0, 16),
+  [148] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_distribution, 5, 0, 18),
+  [150] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypothesis_prior, 9, 0, 15),
+  [152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
+  [154] = {.entry = {.count = 1, .reusable = true}}, SHIFT(375),
+  [156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(306),
+  [158] = {.entry = {.count = 1, .reusable = false}}, SHIFT(230),
+  [160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(393),
+  [162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(410),
+  [164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
+  [166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(329),
+  [168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(301),
   [170] = {.entry = {.count = 1, .reusable = true}}, SHIFT(344),
-  [172] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
-  [174] = {.entry = {.count = 1, .reusable = true}}, SHIFT(397),
-  [176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(385),
-  [178] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0),
-  [180] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(414),
-  [183] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(316),
-  [186] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(228),
-  [189] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(429),
-  [192] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(431),
-  [195] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(192),
-  [198] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(386),
-  [201] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(289),
-  [204] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(344),
-  [207] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(235),
-  [210] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(397),
-  [213] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(385),
-  [216] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
-  [218] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
-  [220] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
-  [222] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
-  [224] = {.entry = {.count = 1, .reusable = true}}, SHIFT(79),
+  [172] = {.entry = {.count = 1, .reusable = true}}, SHIFT(263),
+  [174] = {.entry = {.count = 1, .reusable = true}}, SHIFT(288),
+  [176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(366),
+  [178] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
+  [180] = {.entry = {.count = 1, .reusable = true}}, SHIFT(76),
+  [182] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0),
+  [184] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(375),
+  [187] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(306),
+  [190] = {.entry = {.count = 2, .reusable = false}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(230),
+  [193] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(393),
+  [196] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(410),
+  [199] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(193),
+  [202] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(329),
+  [205] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(301),
+  [208] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(344),
+  [211] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(263),
+  [214] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(288),
+  [217] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_schedule_block_repeat1, 2, 0, 0), SHIFT_REPEAT(366),
+  [220] = {.entry = {.count = 1, .reusable = true}}, SHIFT(72),
+  [222] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
+  [224] = {.entry = {.count = 1, .reusable = true}}, SHIFT(81),
   [226] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration, 2, 0, 0),
   [228] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration, 2, 0, 0),
   [230] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_time_unit, 1, 0, 0),
   [232] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_time_unit, 1, 0, 0),
   [234] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0),
-  [236] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(239),
-  [239] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(339),
-  [242] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(321),
+  [236] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(265),
+  [239] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(351),
+  [242] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(352),
   [245] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(353),
-  [248] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(243),
-  [251] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(392),
-  [254] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(398),
-  [257] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(411),
-  [260] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(319),
-  [263] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(422),
+  [248] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(266),
+  [251] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(358),
+  [254] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(361),
+  [257] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(363),
+  [260] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(364),
+  [263] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_model_block_repeat1, 2, 0, 0), SHIFT_REPEAT(365),
   [266] = {.entry = {.count = 1, .reusable = true}}, SHIFT(73),
-  [268] = {.entry = {.count = 1, .reusable = true}}, SHIFT(239),
-  [270] = {.entry = {.count = 1, .reusable = true}}, SHIFT(339),
-  [272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
+  [268] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
+  [270] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
+  [272] = {.entry = {.count = 1, .reusable = true}}, SHIFT(352),
   [274] = {.entry = {.count = 1, .reusable = true}}, SHIFT(353),
-  [276] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
-  [278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(392),
-  [280] = {.entry = {.count = 1, .reusable = true}}, SHIFT(398),
-  [282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(411),
-  [284] = {.entry = {.count = 1, .reusable = true}}, SHIFT(319),
-  [286] = {.entry = {.count = 1, .reusable = true}}, SHIFT(422),
-  [288] = {.entry = {.count = 1, .reusable = true}}, SHIFT(82),
-  [290] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0),
-  [292] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(343),
-  [295] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 3, 0, 3),
-  [297] = {.entry = {.count = 1, .reusable = true}}, SHIFT(310),
-  [299] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 2, 0, 1),
-  [301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(287),
+  [276] = {.entry = {.count = 1, .reusable = true}}, SHIFT(266),
+  [278] = {.entry = {.count = 1, .reusable = true}}, SHIFT(358),
+  [280] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
+  [282] = {.entry = {.count = 1, .reusable = true}}, SHIFT(363),
+  [284] = {.entry = {.count = 1, .reusable = true}}, SHIFT(364),
+  [286] = {.entry = {.count = 1, .reusable = true}}, SHIFT(365),
+  [288] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
+  [290] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 4, 0, 6),
+  [292] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
+  [294] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0),
+  [296] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_use_declaration_repeat1, 2, 0, 0), SHIFT_REPEAT(339),
+  [299] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 3, 0, 3),
+  [301] = {.entry = {.count = 1, .reusable = true}}, SHIFT(293),
   [303] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 2, 0, 2),
-  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
-  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
-  [309] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 4, 0, 6),
-  [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
-  [313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
-  [315] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
-  [317] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
-  [319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(220),
-  [321] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
-  [323] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
-  [325] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
-  [327] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
-  [329] = {.entry = {.count = 1, .reusable = true}}, SHIFT(295),
-  [331] = {.entry = {.count = 1, .reusable = true}}, SHIFT(338),
-  [333] = {.entry = {.count = 1, .reusable = true}}, SHIFT(260),
-  [335] = {.entry = {.count = 1, .reusable = true}}, SHIFT(342),
-  [337] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
-  [339] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
-  [341] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
-  [343] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
-  [345] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
-  [347] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(52),
-  [350] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(201),
-  [353] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(220),
-  [356] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(313),
-  [359] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(280),
-  [362] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(427),
-  [365] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0),
-  [367] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(295),
-  [370] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(338),
-  [373] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(260),
-  [376] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(342),
-  [379] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
-  [381] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
-  [383] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 4),
-  [385] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
-  [387] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 5, 0, 11),
-  [389] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 4, 0, 0),
-  [391] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_declaration, 2, 0, 1),
-  [393] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulate_block, 4, 0, 0),
-  [395] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 5, 0, 3),
-  [397] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 5, 0, 5),
-  [399] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 5, 0, 6),
-  [401] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 2),
-  [403] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 4, 0, 5),
-  [405] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 4),
-  [407] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 4, 0, 2),
-  [409] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 2),
-  [411] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 3, 0, 0),
-  [413] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 4, 0, 4),
-  [415] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 5, 0, 2),
-  [417] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 5, 0, 7),
-  [419] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 2, 0, 0),
-  [421] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 6, 0, 4),
-  [423] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 6, 0, 11),
-  [425] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 3, 0, 0),
-  [427] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 3, 0, 0),
-  [429] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 4, 0, 0),
-  [431] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 3, 0, 0),
-  [433] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 4, 0, 2),
-  [435] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 4, 0, 7),
-  [437] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulate_block, 3, 0, 0),
-  [439] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 4, 0, 1),
-  [441] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prior_declaration, 4, 0, 2),
-  [443] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 4, 0, 0),
-  [445] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_seed_field, 2, 0, 0),
-  [447] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_seed_field, 2, 0, 0),
-  [449] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration_list, 4, 0, 0),
-  [451] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration_list, 4, 0, 0),
-  [453] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_field, 5, 0, 20),
-  [455] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_window_field, 5, 0, 20),
-  [457] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 4, 0, 12),
-  [459] = {.entry = {.count = 1, .reusable = true}}, SHIFT(345),
-  [461] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 1, 0, 0),
-  [463] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 1, 0, 0),
-  [465] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_field, 2, 0, 0),
-  [467] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_field, 2, 0, 0),
-  [469] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_max_run_field, 2, 0, 0),
-  [471] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_max_run_field, 2, 0, 0),
-  [473] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration_list, 5, 0, 0),
-  [475] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration_list, 5, 0, 0),
-  [477] = {.entry = {.count = 1, .reusable = true}}, SHIFT(369),
-  [479] = {.entry = {.count = 1, .reusable = true}}, SHIFT(293),
-  [481] = {.entry = {.count = 1, .reusable = true}}, SHIFT(332),
-  [483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(336),
-  [485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(340),
-  [487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(341),
-  [489] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 5, 0, 12),
-  [491] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_washout_field, 2, 0, 0),
-  [493] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_washout_field, 2, 0, 0),
-  [495] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_field, 2, 0, 0),
-  [497] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_carryover_field, 2, 0, 0),
-  [499] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_blinding_field, 2, 0, 0),
-  [501] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_blinding_field, 2, 0, 0),
-  [503] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 2, 0, 0),
-  [505] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 2, 0, 0),
-  [507] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_start_field, 2, 0, 0),
-  [509] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_start_field, 2, 0, 0),
-  [511] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_period_field, 2, 0, 0),
-  [513] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_period_field, 2, 0, 0),
-  [515] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_run_in_field, 2, 0, 0),
-  [517] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_run_in_field, 2, 0, 0),
-  [519] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cycles_field, 2, 0, 0),
-  [521] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_cycles_field, 2, 0, 0),
-  [523] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_periods_field, 2, 0, 0),
-  [525] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_periods_field, 2, 0, 0),
-  [527] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 5, 0, 22),
-  [529] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 5, 0, 22),
-  [531] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 3, 0, 0),
-  [533] = {.entry = {.count = 1, .reusable = true}}, SHIFT(288),
-  [535] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 7, 0, 27),
-  [537] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 7, 0, 27),
-  [539] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 3, 0, 13),
-  [541] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 3, 0, 13),
-  [543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
-  [545] = {.entry = {.count = 1, .reusable = true}}, SHIFT(357),
-  [547] = {.entry = {.count = 1, .reusable = true}}, SHIFT(360),
-  [549] = {.entry = {.count = 1, .reusable = true}}, SHIFT(362),
-  [551] = {.entry = {.count = 1, .reusable = true}}, SHIFT(303),
-  [553] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 3, 0, 0),
-  [555] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 4, 0, 18),
-  [557] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_effect_statement, 4, 0, 18),
-  [559] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 4, 0, 0),
-  [561] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
-  [563] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 4, 0, 0),
-  [565] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 5, 0, 0),
-  [567] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 5, 0, 0),
-  [569] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_intercept_statement, 3, 0, 0),
-  [571] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cutpoints_statement, 3, 0, 0),
+  [305] = {.entry = {.count = 1, .reusable = true}}, SHIFT(58),
+  [307] = {.entry = {.count = 1, .reusable = true}}, SHIFT(55),
+  [309] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 2, 0, 1),
+  [311] = {.entry = {.count = 1, .reusable = true}}, SHIFT(304),
+  [313] = {.entry = {.count = 1, .reusable = true}}, SHIFT(80),
+  [315] = {.entry = {.count = 1, .reusable = true}}, SHIFT(291),
+  [317] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
+  [319] = {.entry = {.count = 1, .reusable = true}}, SHIFT(285),
+  [321] = {.entry = {.count = 1, .reusable = true}}, SHIFT(435),
+  [323] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
+  [325] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
+  [327] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
+  [329] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
+  [331] = {.entry = {.count = 1, .reusable = true}}, SHIFT(307),
+  [333] = {.entry = {.count = 1, .reusable = true}}, SHIFT(249),
+  [335] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
+  [337] = {.entry = {.count = 1, .reusable = true}}, SHIFT(64),
+  [339] = {.entry = {.count = 1, .reusable = true}}, SHIFT(56),
+  [341] = {.entry = {.count = 1, .reusable = true}}, SHIFT(67),
+  [343] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
+  [345] = {.entry = {.count = 1, .reusable = true}}, SHIFT(78),
+  [347] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0),
+  [349] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(291),
+  [352] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(408),
+  [355] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(285),
+  [358] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_report_block_repeat1, 2, 0, 0), SHIFT_REPEAT(435),
+  [361] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 4),
+  [363] = {.entry = {.count = 1, .reusable = true}}, SHIFT(71),
+  [365] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0),
+  [367] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(56),
+  [370] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(202),
+  [373] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(210),
+  [376] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(307),
+  [379] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(249),
+  [382] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_outcome_block_repeat1, 2, 0, 0), SHIFT_REPEAT(405),
+  [385] = {.entry = {.count = 1, .reusable = true}}, SHIFT(75),
+  [387] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 3, 0, 2),
+  [389] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 4, 0, 5),
+  [391] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulate_block, 4, 0, 0),
+  [393] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 5, 0, 3),
+  [395] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_block, 5, 0, 5),
+  [397] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_hypotheses_declaration, 5, 0, 6),
+  [399] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 2),
+  [401] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_data_declaration, 2, 0, 1),
+  [403] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 5, 0, 4),
+  [405] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 4, 0, 2),
+  [407] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 3, 0, 0),
+  [409] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_seed_field, 3, 0, 11),
+  [411] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_seed_field, 3, 0, 11),
+  [413] = {.entry = {.count = 1, .reusable = true}}, SHIFT(354),
+  [415] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 5, 0, 12),
+  [417] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_arm_declaration, 4, 0, 4),
+  [419] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 5, 0, 2),
+  [421] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 5, 0, 7),
+  [423] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 2, 0, 0),
+  [425] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_block, 6, 0, 4),
+  [427] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 6, 0, 12),
+  [429] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_map, 3, 0, 0),
+  [431] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 4, 0, 0),
+  [433] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 4, 0, 0),
+  [435] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_report_block, 3, 0, 0),
+  [437] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_schedule_block, 3, 0, 0),
+  [439] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_design_declaration, 4, 0, 2),
+  [441] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulate_block, 3, 0, 0),
+  [443] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_model_block, 4, 0, 7),
+  [445] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_use_declaration, 4, 0, 1),
+  [447] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_prior_declaration, 4, 0, 2),
+  [449] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_decide_block, 4, 0, 0),
+  [451] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_blinding_field, 2, 0, 0),
+  [453] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_blinding_field, 2, 0, 0),
+  [455] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration_list, 4, 0, 0),
+  [457] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration_list, 4, 0, 0),
+  [459] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_seed_field, 5, 0, 21),
+  [461] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_seed_field, 5, 0, 21),
+  [463] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_window_field, 5, 0, 22),
+  [465] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_window_field, 5, 0, 22),
+  [467] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 4, 0, 13),
+  [469] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
+  [471] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_field, 2, 0, 0),
+  [473] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_field, 2, 0, 0),
+  [475] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_max_run_field, 2, 0, 0),
+  [477] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_max_run_field, 2, 0, 0),
+  [479] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_washout_field, 2, 0, 0),
+  [481] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_washout_field, 2, 0, 0),
+  [483] = {.entry = {.count = 1, .reusable = true}}, SHIFT(388),
+  [485] = {.entry = {.count = 1, .reusable = true}}, SHIFT(308),
+  [487] = {.entry = {.count = 1, .reusable = true}}, SHIFT(390),
+  [489] = {.entry = {.count = 1, .reusable = true}}, SHIFT(392),
+  [491] = {.entry = {.count = 1, .reusable = true}}, SHIFT(394),
+  [493] = {.entry = {.count = 1, .reusable = true}}, SHIFT(396),
+  [495] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_duration_list, 5, 0, 0),
+  [497] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_duration_list, 5, 0, 0),
+  [499] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 5, 0, 13),
+  [501] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_field, 2, 0, 0),
+  [503] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_carryover_field, 2, 0, 0),
+  [505] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 2, 0, 0),
+  [507] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 2, 0, 0),
+  [509] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_seed_field, 2, 0, 0),
+  [511] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_seed_field, 2, 0, 0),
+  [513] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_run_in_field, 2, 0, 0),
+  [515] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_run_in_field, 2, 0, 0),
+  [517] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_start_field, 2, 0, 0),
+  [519] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_start_field, 2, 0, 0),
+  [521] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_period_field, 2, 0, 0),
+  [523] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_period_field, 2, 0, 0),
+  [525] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cycles_field, 2, 0, 0),
+  [527] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_cycles_field, 2, 0, 0),
+  [529] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_periods_field, 2, 0, 0),
+  [531] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_periods_field, 2, 0, 0),
+  [533] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sequence_design, 1, 0, 0),
+  [535] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_sequence_design, 1, 0, 0),
+  [537] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 5, 0, 24),
+  [539] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 5, 0, 24),
+  [541] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 3, 0, 0),
+  [543] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
+  [545] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 3, 0, 14),
+  [547] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 3, 0, 14),
+  [549] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_quantity, 7, 0, 29),
+  [551] = {.entry = {.count = 1, .reusable = false}}, REDUCE(sym_quantity, 7, 0, 29),
+  [553] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_effect_statement, 4, 0, 19),
+  [555] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 5, 0, 0),
+  [557] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 3, 0, 0),
+  [559] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 4, 0, 0),
+  [561] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trend_statement, 5, 0, 0),
+  [563] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_intercept_statement, 3, 0, 0),
+  [565] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 4, 0, 19),
+  [567] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 4, 0, 23),
+  [569] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_cutpoints_statement, 3, 0, 0),
+  [571] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 4, 0, 0),
   [573] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_dispersion_statement, 3, 0, 0),
   [575] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_lag_statement, 3, 0, 0),
-  [577] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_missing_excluded, 2, 0, 0),
-  [579] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0),
-  [581] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(357),
-  [584] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(360),
-  [587] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(362),
-  [590] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(303),
-  [593] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 5, 0, 0),
-  [595] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 6, 0, 0),
-  [597] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 2, 0, 0),
-  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 6, 0, 12),
-  [601] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_clock_statement, 2, 0, 12),
-  [603] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 4, 0, 21),
-  [605] = {.entry = {.count = 1, .reusable = false}}, SHIFT(378),
-  [607] = {.entry = {.count = 1, .reusable = true}}, SHIFT(265),
-  [609] = {.entry = {.count = 1, .reusable = false}}, SHIFT(168),
-  [611] = {.entry = {.count = 1, .reusable = false}}, SHIFT(169),
-  [613] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
-  [615] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
-  [617] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 1, 0, 0),
-  [619] = {.entry = {.count = 1, .reusable = true}}, SHIFT(364),
-  [621] = {.entry = {.count = 1, .reusable = true}}, SHIFT(140),
-  [623] = {.entry = {.count = 1, .reusable = true}}, SHIFT(86),
-  [625] = {.entry = {.count = 1, .reusable = true}}, SHIFT(355),
-  [627] = {.entry = {.count = 1, .reusable = true}}, SHIFT(372),
-  [629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(382),
-  [631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(70),
-  [633] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0),
-  [635] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(355),
-  [638] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(372),
-  [641] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(382),
-  [644] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 1, 0, 0),
-  [646] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 2, 0, 0),
-  [648] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 5, 0, 0),
-  [650] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 4, 0, 0),
-  [652] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_estimate_entry, 2, 0, 0),
-  [654] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_type_field, 2, 0, 0),
-  [656] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mcid_threshold, 1, 0, 0),
-  [658] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 2, 0, 0),
-  [660] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_probability_entry, 4, 0, 0),
-  [662] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 6, 0, 0),
-  [664] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measured_field, 2, 0, 0),
-  [666] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interval_entry, 2, 0, 0),
-  [668] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 3, 0, 19),
-  [670] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit_field, 2, 0, 0),
-  [672] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bounds, 6, 0, 0),
-  [674] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_better_field, 2, 0, 0),
-  [676] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mcid_field, 2, 0, 0),
-  [678] = {.entry = {.count = 1, .reusable = false}}, SHIFT(5),
-  [680] = {.entry = {.count = 1, .reusable = false}}, SHIFT(8),
-  [682] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 1, 0, 0),
-  [684] = {.entry = {.count = 1, .reusable = true}}, SHIFT(294),
-  [686] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 2, 0, 0),
-  [688] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0),
-  [690] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0), SHIFT_REPEAT(294),
-  [693] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scenario_entry_repeat1, 2, 0, 0),
-  [695] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scenario_entry_repeat1, 2, 0, 0), SHIFT_REPEAT(95),
-  [698] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
-  [700] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 1, 0, 0),
-  [702] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 4, 0, 2),
-  [704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(95),
-  [706] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 2, 0, 23),
-  [708] = {.entry = {.count = 1, .reusable = true}}, SHIFT(196),
-  [710] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 5, 0, 2),
-  [712] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 5, 0, 0),
-  [714] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 4, 0, 0),
-  [716] = {.entry = {.count = 1, .reusable = true}}, SHIFT(348),
-  [718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
-  [720] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
-  [722] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
-  [724] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 2, 0, 2),
-  [726] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
-  [728] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 3, 0, 23),
-  [730] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 3, 0, 0),
-  [732] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 4, 0, 23),
-  [734] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
-  [736] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
-  [738] = {.entry = {.count = 1, .reusable = true}}, SHIFT(359),
-  [740] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
-  [742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(361),
-  [744] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 0),
-  [746] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 14),
-  [748] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 16),
-  [750] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 6, 0, 0),
-  [752] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 6, 0, 0),
-  [754] = {.entry = {.count = 1, .reusable = true}}, SHIFT(232),
-  [756] = {.entry = {.count = 1, .reusable = false}}, SHIFT(232),
-  [758] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sweep_entry, 5, 0, 0),
-  [760] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replicates_entry, 2, 0, 0),
-  [762] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_require_entry, 9, 0, 29),
-  [764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
-  [766] = {.entry = {.count = 1, .reusable = true}}, SHIFT(349),
-  [768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
-  [770] = {.entry = {.count = 1, .reusable = false}}, SHIFT(39),
-  [772] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
-  [774] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sweep_entry, 6, 0, 0),
-  [776] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 4, 0, 0),
-  [778] = {.entry = {.count = 1, .reusable = true}}, SHIFT(406),
-  [780] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
-  [782] = {.entry = {.count = 1, .reusable = true}}, SHIFT(373),
-  [784] = {.entry = {.count = 1, .reusable = true}}, SHIFT(374),
-  [786] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
-  [788] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
-  [790] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0),
-  [792] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0), SHIFT_REPEAT(349),
-  [795] = {.entry = {.count = 1, .reusable = true}}, SHIFT(395),
-  [797] = {.entry = {.count = 1, .reusable = true}}, SHIFT(66),
-  [799] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0), SHIFT_REPEAT(253),
-  [802] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0),
-  [804] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
-  [806] = {.entry = {.count = 1, .reusable = true}}, SHIFT(356),
-  [808] = {.entry = {.count = 1, .reusable = true}}, SHIFT(375),
-  [810] = {.entry = {.count = 1, .reusable = true}}, SHIFT(381),
-  [812] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0), SHIFT_REPEAT(395),
-  [815] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0),
-  [817] = {.entry = {.count = 1, .reusable = true}}, SHIFT(323),
-  [819] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
-  [821] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recommend_rule, 4, 0, 18),
-  [823] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 7, 0, 0),
-  [825] = {.entry = {.count = 1, .reusable = true}}, SHIFT(63),
-  [827] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 1, 0, 0),
-  [829] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_otherwise_rule, 2, 0, 0),
-  [831] = {.entry = {.count = 1, .reusable = true}}, SHIFT(297),
-  [833] = {.entry = {.count = 1, .reusable = true}}, SHIFT(215),
-  [835] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
-  [837] = {.entry = {.count = 1, .reusable = true}}, SHIFT(158),
-  [839] = {.entry = {.count = 1, .reusable = true}}, SHIFT(291),
-  [841] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
-  [843] = {.entry = {.count = 1, .reusable = true}}, SHIFT(253),
-  [845] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
-  [847] = {.entry = {.count = 1, .reusable = false}}, SHIFT(426),
-  [849] = {.entry = {.count = 1, .reusable = false}}, SHIFT(315),
-  [851] = {.entry = {.count = 1, .reusable = true}}, SHIFT(21),
-  [853] = {.entry = {.count = 1, .reusable = true}}, SHIFT(418),
-  [855] = {.entry = {.count = 1, .reusable = true}}, SHIFT(331),
-  [857] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
-  [859] = {.entry = {.count = 1, .reusable = true}}, SHIFT(400),
-  [861] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_duration_list_repeat1, 2, 0, 0), SHIFT_REPEAT(400),
-  [864] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_duration_list_repeat1, 2, 0, 0),
-  [866] = {.entry = {.count = 1, .reusable = true}}, SHIFT(298),
-  [868] = {.entry = {.count = 1, .reusable = true}}, SHIFT(118),
-  [870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(120),
-  [872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
-  [874] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
-  [876] = {.entry = {.count = 1, .reusable = true}}, SHIFT(26),
-  [878] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
-  [880] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
-  [882] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
-  [884] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
-  [886] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
-  [888] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0), SHIFT_REPEAT(291),
-  [891] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0),
-  [893] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_sweep_entry_repeat1, 2, 0, 0), SHIFT_REPEAT(297),
-  [896] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_sweep_entry_repeat1, 2, 0, 0),
-  [898] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_mapping, 4, 0, 26),
-  [900] = {.entry = {.count = 1, .reusable = true}}, SHIFT(148),
-  [902] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0), SHIFT_REPEAT(298),
-  [905] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0),
-  [907] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
-  [909] = {.entry = {.count = 1, .reusable = true}}, SHIFT(216),
-  [911] = {.entry = {.count = 1, .reusable = true}}, SHIFT(183),
-  [913] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
-  [915] = {.entry = {.count = 1, .reusable = true}}, SHIFT(202),
-  [917] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
-  [919] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
-  [921] = {.entry = {.count = 1, .reusable = true}}, SHIFT(191),
-  [923] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
-  [925] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scenario_setting_repeat1, 2, 0, 0), SHIFT_REPEAT(183),
-  [928] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scenario_setting_repeat1, 2, 0, 0),
-  [930] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_field, 2, 0, 10),
-  [932] = {.entry = {.count = 1, .reusable = true}}, SHIFT(57),
-  [934] = {.entry = {.count = 1, .reusable = true}}, SHIFT(84),
-  [936] = {.entry = {.count = 1, .reusable = true}}, SHIFT(365),
-  [938] = {.entry = {.count = 1, .reusable = true}}, SHIFT(366),
-  [940] = {.entry = {.count = 1, .reusable = true}}, SHIFT(352),
-  [942] = {.entry = {.count = 1, .reusable = true}}, SHIFT(51),
-  [944] = {.entry = {.count = 1, .reusable = true}}, SHIFT(358),
-  [946] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
-  [948] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
+  [577] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_decay, 5, 0, 0),
+  [579] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_errors_statement, 6, 0, 0),
+  [581] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_missing_excluded, 2, 0, 0),
+  [583] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_covariate_statement, 6, 0, 13),
+  [585] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_carryover_statement, 2, 0, 0),
+  [587] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
+  [589] = {.entry = {.count = 1, .reusable = true}}, SHIFT(343),
+  [591] = {.entry = {.count = 1, .reusable = true}}, SHIFT(350),
+  [593] = {.entry = {.count = 1, .reusable = true}}, SHIFT(385),
+  [595] = {.entry = {.count = 1, .reusable = true}}, SHIFT(299),
+  [597] = {.entry = {.count = 1, .reusable = true}}, SHIFT(83),
+  [599] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0),
+  [601] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(343),
+  [604] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(350),
+  [607] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(385),
+  [610] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_simulate_block_repeat1, 2, 0, 0), SHIFT_REPEAT(299),
+  [613] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_clock_statement, 2, 0, 13),
+  [615] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 1, 0, 0),
+  [617] = {.entry = {.count = 1, .reusable = true}}, SHIFT(430),
+  [619] = {.entry = {.count = 1, .reusable = false}}, SHIFT(441),
+  [621] = {.entry = {.count = 1, .reusable = true}}, SHIFT(270),
+  [623] = {.entry = {.count = 1, .reusable = false}}, SHIFT(183),
+  [625] = {.entry = {.count = 1, .reusable = false}}, SHIFT(184),
+  [627] = {.entry = {.count = 1, .reusable = true}}, SHIFT(153),
+  [629] = {.entry = {.count = 1, .reusable = true}}, SHIFT(2),
+  [631] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
+  [633] = {.entry = {.count = 1, .reusable = true}}, SHIFT(362),
+  [635] = {.entry = {.count = 1, .reusable = true}}, SHIFT(384),
+  [637] = {.entry = {.count = 1, .reusable = true}}, SHIFT(370),
+  [639] = {.entry = {.count = 1, .reusable = true}}, SHIFT(68),
+  [641] = {.entry = {.count = 1, .reusable = true}}, SHIFT(141),
+  [643] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0),
+  [645] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(362),
+  [648] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(384),
+  [651] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_decide_block_repeat1, 2, 0, 0), SHIFT_REPEAT(370),
+  [654] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 2, 0, 0),
+  [656] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_bounds, 6, 0, 0),
+  [658] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_type_field, 2, 0, 0),
+  [660] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 1, 0, 0),
+  [662] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measured_field, 2, 0, 0),
+  [664] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_better_field, 2, 0, 0),
+  [666] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mcid_field, 2, 0, 0),
+  [668] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_unit_field, 2, 0, 0),
+  [670] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 2, 0, 0),
+  [672] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_probability_entry, 4, 0, 0),
+  [674] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 3, 0, 20),
+  [676] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mcid_threshold, 1, 0, 0),
+  [678] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_outcome_type, 4, 0, 0),
+  [680] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 5, 0, 0),
+  [682] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_measurement, 6, 0, 0),
+  [684] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_estimate_entry, 2, 0, 0),
+  [686] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_interval_entry, 2, 0, 0),
+  [688] = {.entry = {.count = 1, .reusable = false}}, SHIFT(7),
+  [690] = {.entry = {.count = 1, .reusable = false}}, SHIFT(5),
+  [692] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 1, 0, 0),
+  [694] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
+  [696] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 4, 0, 2),
+  [698] = {.entry = {.count = 1, .reusable = true}}, SHIFT(96),
+  [700] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_conditions, 2, 0, 0),
+  [702] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 2, 0, 25),
+  [704] = {.entry = {.count = 1, .reusable = true}}, SHIFT(195),
+  [706] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 5, 0, 2),
+  [708] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0),
+  [710] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_conditions_repeat1, 2, 0, 0), SHIFT_REPEAT(317),
+  [713] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scenario_entry_repeat1, 2, 0, 0),
+  [715] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scenario_entry_repeat1, 2, 0, 0), SHIFT_REPEAT(96),
+  [718] = {.entry = {.count = 1, .reusable = true}}, SHIFT(411),
+  [720] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 1, 0, 0),
+  [722] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 4, 0, 0),
+  [724] = {.entry = {.count = 1, .reusable = true}}, SHIFT(355),
+  [726] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
+  [728] = {.entry = {.count = 1, .reusable = true}}, SHIFT(359),
+  [730] = {.entry = {.count = 1, .reusable = true}}, SHIFT(246),
+  [732] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 3, 0, 25),
+  [734] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 3, 0, 0),
+  [736] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 4, 0, 25),
+  [738] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_condition, 6, 0, 0),
+  [740] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_entry, 2, 0, 2),
+  [742] = {.entry = {.count = 1, .reusable = true}}, SHIFT(108),
+  [744] = {.entry = {.count = 1, .reusable = true}}, SHIFT(135),
+  [746] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
+  [748] = {.entry = {.count = 1, .reusable = true}}, SHIFT(431),
+  [750] = {.entry = {.count = 1, .reusable = true}}, SHIFT(139),
+  [752] = {.entry = {.count = 1, .reusable = true}}, SHIFT(423),
+  [754] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 15),
+  [756] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 5, 0, 0),
+  [758] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 0),
+  [760] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_value, 3, 0, 17),
+  [762] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scenario_setting, 6, 0, 0),
+  [764] = {.entry = {.count = 1, .reusable = true}}, SHIFT(39),
+  [766] = {.entry = {.count = 1, .reusable = false}}, SHIFT(39),
+  [768] = {.entry = {.count = 1, .reusable = true}}, SHIFT(145),
+  [770] = {.entry = {.count = 1, .reusable = true}}, SHIFT(391),
+  [772] = {.entry = {.count = 1, .reusable = true}}, SHIFT(378),
+  [774] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0),
+  [776] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_name_map_repeat1, 2, 0, 0), SHIFT_REPEAT(427),
+  [779] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sweep_entry, 6, 0, 0),
+  [781] = {.entry = {.count = 1, .reusable = true}}, SHIFT(77),
+  [783] = {.entry = {.count = 1, .reusable = true}}, SHIFT(427),
+  [785] = {.entry = {.count = 1, .reusable = true}}, SHIFT(74),
+  [787] = {.entry = {.count = 1, .reusable = true}}, SHIFT(229),
+  [789] = {.entry = {.count = 1, .reusable = false}}, SHIFT(229),
+  [791] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_sweep_entry, 5, 0, 0),
+  [793] = {.entry = {.count = 1, .reusable = true}}, SHIFT(16),
+  [795] = {.entry = {.count = 1, .reusable = true}}, SHIFT(238),
+  [797] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 4, 0, 0),
+  [799] = {.entry = {.count = 1, .reusable = true}}, SHIFT(424),
+  [801] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_replicates_entry, 2, 0, 0),
+  [803] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_require_entry, 9, 0, 31),
+  [805] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_otherwise_rule, 2, 0, 0),
+  [807] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
+  [809] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
+  [811] = {.entry = {.count = 1, .reusable = true}}, SHIFT(421),
+  [813] = {.entry = {.count = 1, .reusable = true}}, SHIFT(380),
+  [815] = {.entry = {.count = 1, .reusable = true}}, SHIFT(59),
+  [817] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_recommend_rule, 4, 0, 19),
+  [819] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_comparison, 1, 0, 0),
+  [821] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
+  [823] = {.entry = {.count = 1, .reusable = true}}, SHIFT(211),
+  [825] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0), SHIFT_REPEAT(254),
+  [828] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_distribution_repeat1, 2, 0, 0),
+  [830] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0), SHIFT_REPEAT(380),
+  [833] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_trial_block_repeat1, 2, 0, 0),
+  [835] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
+  [837] = {.entry = {.count = 1, .reusable = true}}, SHIFT(17),
+  [839] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_stop_rule, 7, 0, 0),
+  [841] = {.entry = {.count = 1, .reusable = true}}, SHIFT(369),
+  [843] = {.entry = {.count = 1, .reusable = true}}, SHIFT(123),
+  [845] = {.entry = {.count = 1, .reusable = true}}, SHIFT(440),
+  [847] = {.entry = {.count = 1, .reusable = true}}, SHIFT(214),
+  [849] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
+  [851] = {.entry = {.count = 1, .reusable = true}}, SHIFT(300),
+  [853] = {.entry = {.count = 1, .reusable = true}}, SHIFT(18),
+  [855] = {.entry = {.count = 1, .reusable = true}}, SHIFT(254),
+  [857] = {.entry = {.count = 1, .reusable = true}}, SHIFT(19),
+  [859] = {.entry = {.count = 1, .reusable = true}}, SHIFT(20),
+  [861] = {.entry = {.count = 1, .reusable = true}}, SHIFT(296),
+  [863] = {.entry = {.count = 1, .reusable = true}}, SHIFT(219),
+  [865] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_duration_list_repeat1, 2, 0, 0), SHIFT_REPEAT(440),
+  [868] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_duration_list_repeat1, 2, 0, 0),
+  [870] = {.entry = {.count = 1, .reusable = true}}, SHIFT(100),
+  [872] = {.entry = {.count = 1, .reusable = true}}, SHIFT(321),
+  [874] = {.entry = {.count = 1, .reusable = true}}, SHIFT(116),
+  [876] = {.entry = {.count = 1, .reusable = true}}, SHIFT(114),
+  [878] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
+  [880] = {.entry = {.count = 1, .reusable = true}}, SHIFT(23),
+  [882] = {.entry = {.count = 1, .reusable = true}}, SHIFT(24),
+  [884] = {.entry = {.count = 1, .reusable = true}}, SHIFT(27),
+  [886] = {.entry = {.count = 1, .reusable = true}}, SHIFT(213),
+  [888] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_scenario_setting_repeat1, 2, 0, 0), SHIFT_REPEAT(190),
+  [891] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_scenario_setting_repeat1, 2, 0, 0),
+  [893] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
+  [895] = {.entry = {.count = 1, .reusable = true}}, SHIFT(126),
+  [897] = {.entry = {.count = 1, .reusable = true}}, SHIFT(88),
+  [899] = {.entry = {.count = 1, .reusable = true}}, SHIFT(127),
+  [901] = {.entry = {.count = 1, .reusable = false}}, SHIFT(326),
+  [903] = {.entry = {.count = 1, .reusable = false}}, SHIFT(295),
+  [905] = {.entry = {.count = 1, .reusable = true}}, SHIFT(342),
+  [907] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0), SHIFT_REPEAT(300),
+  [910] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_mixture_repeat1, 2, 0, 0),
+  [912] = {.entry = {.count = 1, .reusable = true}}, SHIFT(115),
+  [914] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_sweep_entry_repeat1, 2, 0, 0), SHIFT_REPEAT(296),
+  [917] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_sweep_entry_repeat1, 2, 0, 0),
+  [919] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_name_mapping, 4, 0, 28),
+  [921] = {.entry = {.count = 1, .reusable = true}}, SHIFT(156),
+  [923] = {.entry = {.count = 2, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0), SHIFT_REPEAT(321),
+  [926] = {.entry = {.count = 1, .reusable = true}}, REDUCE(aux_sym_errors_statement_repeat1, 2, 0, 0),
+  [928] = {.entry = {.count = 1, .reusable = true}}, SHIFT(347),
+  [930] = {.entry = {.count = 1, .reusable = true}}, SHIFT(190),
+  [932] = {.entry = {.count = 1, .reusable = true}}, SHIFT(205),
+  [934] = {.entry = {.count = 1, .reusable = true}}, SHIFT(206),
+  [936] = {.entry = {.count = 1, .reusable = true}}, SHIFT(208),
+  [938] = {.entry = {.count = 1, .reusable = true}}, SHIFT(192),
+  [940] = {.entry = {.count = 1, .reusable = true}}, SHIFT(400),
+  [942] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
+  [944] = {.entry = {.count = 1, .reusable = false}}, SHIFT(235),
+  [946] = {.entry = {.count = 1, .reusable = true}}, SHIFT(235),
+  [948] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_parameter, 3, 0, 27),
   [950] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_scale, 1, 0, 0),
-  [952] = {.entry = {.count = 1, .reusable = true}}, SHIFT(393),
-  [954] = {.entry = {.count = 1, .reusable = true}}, SHIFT(415),
-  [956] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture_component, 3, 0, 24),
-  [958] = {.entry = {.count = 1, .reusable = true}}, SHIFT(324),
-  [960] = {.entry = {.count = 1, .reusable = true}}, SHIFT(133),
-  [962] = {.entry = {.count = 1, .reusable = true}}, SHIFT(335),
-  [964] = {.entry = {.count = 1, .reusable = true}}, SHIFT(337),
-  [966] = {.entry = {.count = 1, .reusable = false}}, SHIFT(230),
-  [968] = {.entry = {.count = 1, .reusable = true}}, SHIFT(230),
-  [970] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_parameter, 3, 0, 25),
-  [972] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
-  [974] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_prior, 3, 0, 17),
-  [976] = {.entry = {.count = 1, .reusable = true}}, SHIFT(62),
-  [978] = {.entry = {.count = 1, .reusable = true}}, SHIFT(35),
-  [980] = {.entry = {.count = 1, .reusable = true}}, SHIFT(354),
-  [982] = {.entry = {.count = 1, .reusable = true}}, SHIFT(155),
-  [984] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_parameter, 5, 0, 28),
-  [986] = {.entry = {.count = 1, .reusable = true}}, SHIFT(184),
-  [988] = {.entry = {.count = 1, .reusable = true}}, SHIFT(283),
-  [990] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
-  [992] = {.entry = {.count = 1, .reusable = true}}, SHIFT(351),
-  [994] = {.entry = {.count = 1, .reusable = true}}, SHIFT(177),
-  [996] = {.entry = {.count = 1, .reusable = true}}, SHIFT(370),
-  [998] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
-  [1000] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
-  [1002] = {.entry = {.count = 1, .reusable = true}}, SHIFT(278),
-  [1004] = {.entry = {.count = 1, .reusable = true}}, SHIFT(167),
-  [1006] = {.entry = {.count = 1, .reusable = true}}, SHIFT(226),
-  [1008] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 2, 0, 18),
-  [1010] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 2, 0, 0),
-  [1012] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
-  [1014] = {.entry = {.count = 1, .reusable = true}}, SHIFT(434),
-  [1016] = {.entry = {.count = 1, .reusable = true}}, SHIFT(245),
-  [1018] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_error_structure, 1, 0, 0),
-  [1020] = {.entry = {.count = 1, .reusable = true}}, SHIFT(268),
-  [1022] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
-  [1024] = {.entry = {.count = 1, .reusable = true}}, SHIFT(296),
-  [1026] = {.entry = {.count = 1, .reusable = true}}, SHIFT(193),
-  [1028] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
-  [1030] = {.entry = {.count = 1, .reusable = true}}, SHIFT(181),
-  [1032] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
-  [1034] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
-  [1036] = {.entry = {.count = 1, .reusable = true}}, SHIFT(172),
-  [1038] = {.entry = {.count = 1, .reusable = true}}, SHIFT(143),
-  [1040] = {.entry = {.count = 1, .reusable = true}}, SHIFT(98),
-  [1042] = {.entry = {.count = 1, .reusable = true}}, SHIFT(125),
-  [1044] = {.entry = {.count = 1, .reusable = true}}, SHIFT(258),
-  [1046] = {.entry = {.count = 1, .reusable = true}}, SHIFT(241),
-  [1048] = {.entry = {.count = 1, .reusable = true}}, SHIFT(388),
-  [1050] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
-  [1052] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
-  [1054] = {.entry = {.count = 1, .reusable = true}}, SHIFT(171),
-  [1056] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
-  [1058] = {.entry = {.count = 1, .reusable = true}}, SHIFT(347),
-  [1060] = {.entry = {.count = 1, .reusable = true}}, SHIFT(326),
-  [1062] = {.entry = {.count = 1, .reusable = true}}, SHIFT(209),
-  [1064] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
-  [1066] = {.entry = {.count = 1, .reusable = true}}, SHIFT(306),
-  [1068] = {.entry = {.count = 1, .reusable = true}}, SHIFT(194),
-  [1070] = {.entry = {.count = 1, .reusable = true}}, SHIFT(437),
-  [1072] = {.entry = {.count = 1, .reusable = true}}, SHIFT(325),
-  [1074] = {.entry = {.count = 1, .reusable = true}}, SHIFT(217),
-  [1076] = {.entry = {.count = 1, .reusable = true}}, SHIFT(246),
-  [1078] = {.entry = {.count = 1, .reusable = true}}, SHIFT(107),
-  [1080] = {.entry = {.count = 1, .reusable = true}}, SHIFT(421),
-  [1082] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
-  [1084] = {.entry = {.count = 1, .reusable = true}}, SHIFT(403),
-  [1086] = {.entry = {.count = 1, .reusable = true}}, SHIFT(200),
-  [1088] = {.entry = {.count = 1, .reusable = true}}, SHIFT(45),
-  [1090] = {.entry = {.count = 1, .reusable = true}}, SHIFT(389),
-  [1092] = {.entry = {.count = 1, .reusable = true}}, SHIFT(146),
-  [1094] = {.entry = {.count = 1, .reusable = true}}, SHIFT(383),
-  [1096] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
-  [1098] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
-  [1100] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
-  [1102] = {.entry = {.count = 1, .reusable = true}}, SHIFT(408),
-  [1104] = {.entry = {.count = 1, .reusable = true}}, SHIFT(33),
-  [1106] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 1, 0, 0),
-  [1108] = {.entry = {.count = 1, .reusable = true}}, SHIFT(233),
-  [1110] = {.entry = {.count = 1, .reusable = true}}, SHIFT(405),
-  [1112] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
-  [1114] = {.entry = {.count = 1, .reusable = true}}, SHIFT(420),
-  [1116] = {.entry = {.count = 1, .reusable = true}}, SHIFT(93),
-  [1118] = {.entry = {.count = 1, .reusable = true}}, SHIFT(180),
-  [1120] = {.entry = {.count = 1, .reusable = true}}, SHIFT(333),
-  [1122] = {.entry = {.count = 1, .reusable = true}}, SHIFT(242),
-  [1124] = {.entry = {.count = 1, .reusable = true}}, SHIFT(292),
-  [1126] = {.entry = {.count = 1, .reusable = true}}, SHIFT(329),
-  [1128] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
-  [1130] = {.entry = {.count = 1, .reusable = true}}, SHIFT(290),
-  [1132] = {.entry = {.count = 1, .reusable = true}}, SHIFT(376),
-  [1134] = {.entry = {.count = 1, .reusable = true}}, SHIFT(286),
-  [1136] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
-  [1138] = {.entry = {.count = 1, .reusable = true}}, SHIFT(87),
-  [1140] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
-  [1142] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
-  [1144] = {.entry = {.count = 1, .reusable = true}}, SHIFT(312),
-  [1146] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
-  [1148] = {.entry = {.count = 1, .reusable = true}}, SHIFT(387),
-  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
-  [1152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
-  [1154] = {.entry = {.count = 1, .reusable = true}}, SHIFT(259),
-  [1156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(304),
-  [1158] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
-  [1160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(204),
-  [1162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
-  [1164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
-  [1166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(317),
-  [1168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(89),
-  [1170] = {.entry = {.count = 1, .reusable = true}}, SHIFT(412),
-  [1172] = {.entry = {.count = 1, .reusable = true}}, SHIFT(101),
-  [1174] = {.entry = {.count = 1, .reusable = true}}, SHIFT(110),
-  [1176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
-  [1178] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_statement, 3, 0, 0),
-  [1180] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
-  [1182] = {.entry = {.count = 1, .reusable = true}}, SHIFT(60),
-  [1184] = {.entry = {.count = 1, .reusable = true}}, SHIFT(413),
-  [1186] = {.entry = {.count = 1, .reusable = true}}, SHIFT(367),
-  [1188] = {.entry = {.count = 1, .reusable = true}}, SHIFT(131),
-  [1190] = {.entry = {.count = 1, .reusable = true}}, SHIFT(328),
-  [1192] = {.entry = {.count = 1, .reusable = true}}, SHIFT(368),
-  [1194] = {.entry = {.count = 1, .reusable = true}}, SHIFT(210),
-  [1196] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
-  [1198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
-  [1200] = {.entry = {.count = 1, .reusable = true}}, SHIFT(160),
-  [1202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(104),
-  [1204] = {.entry = {.count = 1, .reusable = true}}, SHIFT(305),
-  [1206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
-  [1208] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
-  [1210] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
-  [1212] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
-  [1214] = {.entry = {.count = 1, .reusable = true}}, SHIFT(117),
-  [1216] = {.entry = {.count = 1, .reusable = true}}, SHIFT(137),
-  [1218] = {.entry = {.count = 1, .reusable = true}}, SHIFT(404),
+  [952] = {.entry = {.count = 1, .reusable = true}}, SHIFT(164),
+  [954] = {.entry = {.count = 1, .reusable = true}}, SHIFT(389),
+  [956] = {.entry = {.count = 1, .reusable = true}}, SHIFT(48),
+  [958] = {.entry = {.count = 1, .reusable = true}}, SHIFT(61),
+  [960] = {.entry = {.count = 1, .reusable = true}}, SHIFT(37),
+  [962] = {.entry = {.count = 1, .reusable = true}}, SHIFT(409),
+  [964] = {.entry = {.count = 1, .reusable = true}}, SHIFT(161),
+  [966] = {.entry = {.count = 1, .reusable = true}}, SHIFT(269),
+  [968] = {.entry = {.count = 1, .reusable = true}}, SHIFT(382),
+  [970] = {.entry = {.count = 1, .reusable = true}}, SHIFT(428),
+  [972] = {.entry = {.count = 1, .reusable = true}}, SHIFT(341),
+  [974] = {.entry = {.count = 1, .reusable = true}}, SHIFT(360),
+  [976] = {.entry = {.count = 1, .reusable = true}}, SHIFT(356),
+  [978] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_named_prior, 3, 0, 18),
+  [980] = {.entry = {.count = 1, .reusable = true}}, SHIFT(85),
+  [982] = {.entry = {.count = 1, .reusable = true}}, SHIFT(147),
+  [984] = {.entry = {.count = 1, .reusable = true}}, SHIFT(436),
+  [986] = {.entry = {.count = 1, .reusable = true}}, SHIFT(438),
+  [988] = {.entry = {.count = 1, .reusable = true}}, SHIFT(328),
+  [990] = {.entry = {.count = 1, .reusable = true}}, SHIFT(136),
+  [992] = {.entry = {.count = 1, .reusable = true}}, SHIFT(379),
+  [994] = {.entry = {.count = 1, .reusable = true}}, SHIFT(386),
+  [996] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_mixture_component, 3, 0, 26),
+  [998] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_parameter, 5, 0, 30),
+  [1000] = {.entry = {.count = 1, .reusable = true}}, SHIFT(52),
+  [1002] = {.entry = {.count = 1, .reusable = true}}, SHIFT(336),
+  [1004] = {.entry = {.count = 1, .reusable = true}}, SHIFT(152),
+  [1006] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_trial_field, 2, 0, 10),
+  [1008] = {.entry = {.count = 1, .reusable = true}}, SHIFT(243),
+  [1010] = {.entry = {.count = 1, .reusable = true}}, SHIFT(222),
+  [1012] = {.entry = {.count = 1, .reusable = true}}, SHIFT(374),
+  [1014] = {.entry = {.count = 1, .reusable = true}}, SHIFT(252),
+  [1016] = {.entry = {.count = 1, .reusable = true}}, SHIFT(162),
+  [1018] = {.entry = {.count = 1, .reusable = true}}, SHIFT(189),
+  [1020] = {.entry = {.count = 1, .reusable = true}}, SHIFT(182),
+  [1022] = {.entry = {.count = 1, .reusable = true}}, SHIFT(94),
+  [1024] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 2, 0, 19),
+  [1026] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 2, 0, 0),
+  [1028] = {.entry = {.count = 1, .reusable = true}}, SHIFT(163),
+  [1030] = {.entry = {.count = 1, .reusable = true}}, SHIFT(49),
+  [1032] = {.entry = {.count = 1, .reusable = true}}, SHIFT(316),
+  [1034] = {.entry = {.count = 1, .reusable = true}}, SHIFT(337),
+  [1036] = {.entry = {.count = 1, .reusable = true}}, SHIFT(50),
+  [1038] = {.entry = {.count = 1, .reusable = true}}, SHIFT(273),
+  [1040] = {.entry = {.count = 1, .reusable = true}}, SHIFT(274),
+  [1042] = {.entry = {.count = 1, .reusable = true}}, SHIFT(46),
+  [1044] = {.entry = {.count = 1, .reusable = true}}, SHIFT(314),
+  [1046] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_error_structure, 1, 0, 0),
+  [1048] = {.entry = {.count = 1, .reusable = true}}, SHIFT(223),
+  [1050] = {.entry = {.count = 1, .reusable = true}}, SHIFT(99),
+  [1052] = {.entry = {.count = 1, .reusable = true}}, SHIFT(154),
+  [1054] = {.entry = {.count = 1, .reusable = true}}, SHIFT(261),
+  [1056] = {.entry = {.count = 1, .reusable = true}}, SHIFT(173),
+  [1058] = {.entry = {.count = 1, .reusable = true}}, SHIFT(132),
+  [1060] = {.entry = {.count = 1, .reusable = true}}, SHIFT(128),
+  [1062] = {.entry = {.count = 1, .reusable = true}}, SHIFT(201),
+  [1064] = {.entry = {.count = 1, .reusable = true}}, SHIFT(332),
+  [1066] = {.entry = {.count = 1, .reusable = true}}, SHIFT(168),
+  [1068] = {.entry = {.count = 1, .reusable = true}}, SHIFT(175),
+  [1070] = {.entry = {.count = 1, .reusable = true}}, SHIFT(90),
+  [1072] = {.entry = {.count = 1, .reusable = true}},  ACCEPT_INPUT(),
+  [1074] = {.entry = {.count = 1, .reusable = true}}, SHIFT(178),
+  [1076] = {.entry = {.count = 1, .reusable = true}}, SHIFT(322),
+  [1078] = {.entry = {.count = 1, .reusable = true}}, SHIFT(185),
+  [1080] = {.entry = {.count = 1, .reusable = true}}, SHIFT(399),
+  [1082] = {.entry = {.count = 1, .reusable = true}}, SHIFT(292),
+  [1084] = {.entry = {.count = 1, .reusable = true}}, SHIFT(188),
+  [1086] = {.entry = {.count = 1, .reusable = true}}, SHIFT(134),
+  [1088] = {.entry = {.count = 1, .reusable = true}}, SHIFT(432),
+  [1090] = {.entry = {.count = 1, .reusable = true}}, SHIFT(217),
+  [1092] = {.entry = {.count = 1, .reusable = true}}, SHIFT(236),
+  [1094] = {.entry = {.count = 1, .reusable = true}}, SHIFT(179),
+  [1096] = {.entry = {.count = 1, .reusable = true}}, SHIFT(225),
+  [1098] = {.entry = {.count = 1, .reusable = true}}, SHIFT(112),
+  [1100] = {.entry = {.count = 1, .reusable = true}}, SHIFT(407),
+  [1102] = {.entry = {.count = 1, .reusable = true}}, SHIFT(47),
+  [1104] = {.entry = {.count = 1, .reusable = true}}, SHIFT(199),
+  [1106] = {.entry = {.count = 1, .reusable = true}}, SHIFT(103),
+  [1108] = {.entry = {.count = 1, .reusable = true}}, SHIFT(43),
+  [1110] = {.entry = {.count = 1, .reusable = true}}, SHIFT(91),
+  [1112] = {.entry = {.count = 1, .reusable = true}}, SHIFT(437),
+  [1114] = {.entry = {.count = 1, .reusable = true}}, SHIFT(109),
+  [1116] = {.entry = {.count = 1, .reusable = true}}, SHIFT(320),
+  [1118] = {.entry = {.count = 1, .reusable = true}}, SHIFT(226),
+  [1120] = {.entry = {.count = 1, .reusable = true}}, SHIFT(311),
+  [1122] = {.entry = {.count = 1, .reusable = true}}, SHIFT(3),
+  [1124] = {.entry = {.count = 1, .reusable = true}}, SHIFT(406),
+  [1126] = {.entry = {.count = 1, .reusable = true}}, SHIFT(381),
+  [1128] = {.entry = {.count = 1, .reusable = true}}, SHIFT(434),
+  [1130] = {.entry = {.count = 1, .reusable = true}}, SHIFT(4),
+  [1132] = {.entry = {.count = 1, .reusable = true}}, SHIFT(169),
+  [1134] = {.entry = {.count = 1, .reusable = true}}, SHIFT(150),
+  [1136] = {.entry = {.count = 1, .reusable = true}}, SHIFT(197),
+  [1138] = {.entry = {.count = 1, .reusable = true}}, SHIFT(105),
+  [1140] = {.entry = {.count = 1, .reusable = true}}, SHIFT(324),
+  [1142] = {.entry = {.count = 1, .reusable = true}}, SHIFT(417),
+  [1144] = {.entry = {.count = 1, .reusable = true}}, SHIFT(176),
+  [1146] = {.entry = {.count = 1, .reusable = true}}, SHIFT(32),
+  [1148] = {.entry = {.count = 1, .reusable = true}}, SHIFT(439),
+  [1150] = {.entry = {.count = 1, .reusable = true}}, SHIFT(278),
+  [1152] = {.entry = {.count = 1, .reusable = true}}, SHIFT(69),
+  [1154] = {.entry = {.count = 1, .reusable = true}}, SHIFT(65),
+  [1156] = {.entry = {.count = 1, .reusable = true}}, SHIFT(138),
+  [1158] = {.entry = {.count = 1, .reusable = true}}, SHIFT(330),
+  [1160] = {.entry = {.count = 1, .reusable = true}}, SHIFT(151),
+  [1162] = {.entry = {.count = 1, .reusable = true}}, SHIFT(149),
+  [1164] = {.entry = {.count = 1, .reusable = true}}, SHIFT(280),
+  [1166] = {.entry = {.count = 1, .reusable = true}}, SHIFT(313),
+  [1168] = {.entry = {.count = 1, .reusable = true}}, SHIFT(159),
+  [1170] = {.entry = {.count = 1, .reusable = true}}, SHIFT(397),
+  [1172] = {.entry = {.count = 1, .reusable = true}}, SHIFT(106),
+  [1174] = {.entry = {.count = 1, .reusable = true}}, SHIFT(203),
+  [1176] = {.entry = {.count = 1, .reusable = true}}, SHIFT(207),
+  [1178] = {.entry = {.count = 1, .reusable = true}}, SHIFT(429),
+  [1180] = {.entry = {.count = 1, .reusable = true}}, SHIFT(142),
+  [1182] = {.entry = {.count = 1, .reusable = true}}, SHIFT(331),
+  [1184] = {.entry = {.count = 1, .reusable = true}}, SHIFT(422),
+  [1186] = {.entry = {.count = 1, .reusable = true}}, SHIFT(227),
+  [1188] = {.entry = {.count = 1, .reusable = true}}, SHIFT(425),
+  [1190] = {.entry = {.count = 1, .reusable = true}}, SHIFT(327),
+  [1192] = {.entry = {.count = 1, .reusable = true}}, SHIFT(377),
+  [1194] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_simulated_event, 1, 0, 0),
+  [1196] = {.entry = {.count = 1, .reusable = true}}, SHIFT(36),
+  [1198] = {.entry = {.count = 1, .reusable = true}}, SHIFT(433),
+  [1200] = {.entry = {.count = 1, .reusable = true}}, SHIFT(289),
+  [1202] = {.entry = {.count = 1, .reusable = true}}, SHIFT(42),
+  [1204] = {.entry = {.count = 1, .reusable = true}}, REDUCE(sym_statement, 3, 0, 0),
+  [1206] = {.entry = {.count = 1, .reusable = true}}, SHIFT(335),
+  [1208] = {.entry = {.count = 1, .reusable = true}}, SHIFT(111),
+  [1210] = {.entry = {.count = 1, .reusable = true}}, SHIFT(224),
+  [1212] = {.entry = {.count = 1, .reusable = true}}, SHIFT(244),
+  [1214] = {.entry = {.count = 1, .reusable = true}}, SHIFT(318),
+  [1216] = {.entry = {.count = 1, .reusable = true}}, SHIFT(420),
+  [1218] = {.entry = {.count = 1, .reusable = true}}, SHIFT(345),
+  [1220] = {.entry = {.count = 1, .reusable = true}}, SHIFT(371),
+  [1222] = {.entry = {.count = 1, .reusable = true}}, SHIFT(157),
+  [1224] = {.entry = {.count = 1, .reusable = true}}, SHIFT(372),
+  [1226] = {.entry = {.count = 1, .reusable = true}}, SHIFT(346),
+  [1228] = {.entry = {.count = 1, .reusable = true}}, SHIFT(290),
+  [1230] = {.entry = {.count = 1, .reusable = true}}, SHIFT(376),
+  [1232] = {.entry = {.count = 1, .reusable = true}}, SHIFT(309),
+  [1234] = {.entry = {.count = 1, .reusable = true}}, SHIFT(412),
 };
 
 #ifdef __cplusplus

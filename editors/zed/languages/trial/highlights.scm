@@ -35,6 +35,8 @@
   "single"
   "double"
   "seed"
+  "commitment"
+  "key"
   "window"
   "alternating"
   "counterbalanced"
