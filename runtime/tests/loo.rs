@@ -5,8 +5,17 @@
 //! multivariate normal conditional. All draws come from fixed ChaCha20
 //! streams, so every test is deterministic; tolerances are Monte Carlo or
 //! sampling errors, stated where they are used.
+//!
+//! `write_arviz_matrices` (ignored) writes matrices and trialc's results for
+//! scripts/python_check_loo.py, which recomputes them with ArviZ.
+#![allow(
+    clippy::disallowed_methods,
+    clippy::disallowed_types,
+    clippy::disallowed_macros
+)] // a test is an IO edge of its own
 
 use nalgebra::{DMatrix, DVector};
+use serde_json::{json, Value};
 use trialc_runtime::loo::{
     ar1_loo_log_density, compare, gpd_fit, gpd_quantile, khat_threshold, log_sum_exp, loo, psis,
     relative_eff, tail_length, LogLik, LooError, LooOptions, REff, Truncation,
@@ -476,4 +485,99 @@ fn ar1_loo_density_is_the_multivariate_normal_conditional() {
     }
     assert!(ar1_loo_log_density(&e, &days, 1.0, 1.0).is_none());
     assert!(ar1_loo_log_density(&e[..3], &[1, 1, 2], 1.0, 0.5).is_none());
+}
+
+/// `chains` x `per_chain` draws of mu | y in the conjugate model with sigma
+/// 1 and prior sd 10, each chain an AR(`rho`) sequence with the posterior
+/// as its stationary distribution (rho = 0: independent draws), and the
+/// log-likelihood rows they give.
+fn autocorrelated_log_lik(
+    y: &[f64],
+    chains: usize,
+    per_chain: usize,
+    rho: f64,
+    seed: u64,
+) -> Vec<Vec<f64>> {
+    let precision = 0.01 + y.len() as f64;
+    let (m, sd) = (y.iter().sum::<f64>() / precision, precision.powf(-0.5));
+    let mut rows = Vec::new();
+    for c in 0..chains {
+        let mut rng = ChainRng::new(seed, c as u64);
+        let mut z = rng.normal();
+        for _ in 0..per_chain {
+            z = rho * z + (1.0 - rho * rho).sqrt() * rng.normal();
+            let mu = m + sd * z;
+            rows.push(y.iter().map(|&v| normal_lpdf(v, mu, 1.0)).collect());
+        }
+    }
+    rows
+}
+
+/// One case for the ArviZ check: the matrix, the scalar r_eff (the form in
+/// which ArviZ takes it) and trialc's results with both truncations.
+fn arviz_case(name: &str, rows: Vec<Vec<f64>>, chains: usize, r_eff: f64) -> Value {
+    let ll = LogLik::new(&rows, chains).expect("the matrices are valid");
+    let run = |truncation| {
+        let options = LooOptions {
+            r_eff: REff::Scalar(r_eff),
+            truncation,
+        };
+        let result = loo(&ll, &options).expect("loo runs");
+        json!({
+            "elpd_loo": result.elpd_loo,
+            "se": result.se,
+            "p_loo": result.p_loo,
+            "lppd": result.lppd,
+            "k_threshold": result.k_threshold,
+            "pareto_k": result.pointwise.iter().map(|p| p.k_hat).collect::<Vec<_>>(),
+            "elpd_loo_i": result.pointwise.iter().map(|p| p.elpd_loo).collect::<Vec<_>>(),
+        })
+    };
+    json!({
+        "name": name,
+        "chains": chains,
+        "draws": rows.len() / chains,
+        "observations": rows[0].len(),
+        "r_eff": r_eff,
+        "log_lik": rows,
+        "trialc": run(Truncation::MaxRawWeight),
+        "trialc_s34": run(Truncation::S34Mean),
+    })
+}
+
+/// Writes `$TRIALC_LOO_MATRICES` for scripts/python_check_loo.py (run by
+/// scripts/python-check.sh): well-behaved data, an influential outlier
+/// (a k-hat above 0.7), and autocorrelated draws with r_eff 0.25 (a longer
+/// tail), all as exact posterior draws of the conjugate normal model.
+#[test]
+#[ignore = "writes a file for the Python check"]
+fn write_arviz_matrices() {
+    let Ok(path) = std::env::var("TRIALC_LOO_MATRICES") else {
+        return;
+    };
+    let y = simulated_y(20, 12);
+    let mut with_outlier = y[..10].to_vec();
+    with_outlier.push(12.0);
+    let cases = vec![
+        arviz_case(
+            "conjugate normal",
+            autocorrelated_log_lik(&y, 4, 1000, 0.0, 1),
+            4,
+            1.0,
+        ),
+        arviz_case(
+            "influential outlier",
+            autocorrelated_log_lik(&with_outlier, 4, 1000, 0.0, 2),
+            4,
+            1.0,
+        ),
+        arviz_case(
+            "autocorrelated draws",
+            autocorrelated_log_lik(&y, 2, 1000, 0.6, 3),
+            2,
+            0.25,
+        ),
+    ];
+    let text = serde_json::to_string(&json!({ "cases": cases })).expect("JSON");
+    std::fs::write(&path, text).expect("write the matrices");
 }
