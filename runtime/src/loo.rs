@@ -182,8 +182,10 @@ pub struct GpdFit {
 /// averaged theta. With `weakly_informative`, k is then pulled towards 0.5
 /// as if by 10 extra observations, `(n k + 5) / (n + 10)`, the prior that
 /// `loo`, `posterior` and ArviZ apply (sigma is computed before it, as they
-/// do). A sample whose first quartile is its minimum (ties at the bottom),
-/// or fewer than 2 values, gives `k = inf`.
+/// do). A sample whose first quartile is its minimum (ties at the bottom,
+/// or 5 values), or fewer than 2 values, gives `k = inf`, as `posterior`'s
+/// `gpdfit` (ArviZ fits such a sample anyway; PSIS meets it only with
+/// fewer than about 30 draws).
 pub fn gpd_fit(x: &[f64], weakly_informative: bool) -> GpdFit {
     let failed = GpdFit {
         k: f64::INFINITY,

@@ -198,13 +198,15 @@ pub fn alternative(
                 *phi = Some(default_prior(dist));
             }
             (Likelihood::Normal { .. }, _) => return Err(same("AR(1) errors")),
-            (_, OutcomeType::Ordinal { .. }) => return Err(refuse(
-                format!(
+            (_, OutcomeType::Ordinal { .. }) => {
+                return Err(refuse(
+                    format!(
                     "`--compare-loo`: `errors ar1` is not available for the ordinal outcome `{}`",
                     o.name
                 ),
-                format!("an ordinal outcome's model has no serial term (E0507); use {FORMS}"),
-            )),
+                    format!("an ordinal outcome's model has no serial term (E0507); use {FORMS}"),
+                ))
+            }
             _ if model.latent_ar1.is_some() => return Err(same("a latent AR(1)")),
             _ => {
                 let Some((sigma, phi)) = defaults.latent.clone() else {
