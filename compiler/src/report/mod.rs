@@ -24,6 +24,7 @@ pub mod text;
 use serde::Serialize;
 use trialc_runtime::posterior::{Method, Posterior};
 
+use crate::analysis::loo::LooComparison;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::{self, convergence, Analysis};
 use crate::data::Diary;
@@ -78,6 +79,11 @@ pub struct Report {
     /// no prior comes from a hypothesis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Sensitivity>,
+    /// Leave-one-out comparisons of the spec's model of an outcome with an
+    /// alternative (`--compare-loo`), in the order asked; filled by the
+    /// CLI, absent when none was asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub loo: Vec<LooComparison>,
 }
 
 /// Where an LFM hypotheses file came from, and which of its hypotheses
@@ -462,6 +468,7 @@ pub fn present(
         diagnostics: analysis.diagnostics,
         hypotheses: Vec::new(),
         sensitivity: None,
+        loo: Vec::new(),
     }
 }
 
