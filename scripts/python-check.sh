@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reads trialc's CmdStan-format draws back with the real cmdstanpy and ArviZ
 # and checks parameter columns, draw counts, means and divergences against
-# report.json (scripts/python_check.py). Run by CI; exits non-zero on any
-# mismatch.
+# report.json (scripts/python_check.py), then trialc's PSIS-LOO against
+# ArviZ's az.loo on the same log-likelihood matrices
+# (scripts/python_check_loo.py). Run by CI; exits non-zero on any mismatch.
 #
 #   scripts/python-check.sh              # trialc run on the magnesium example
 #   scripts/python-check.sh --from-test  # outputs written by the Rust test
@@ -48,3 +49,9 @@ else
 fi
 
 PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check.py "$OUT"
+
+# PSIS-LOO (runtime/src/loo.rs) against az.loo on the same log-likelihood
+# matrices; a few seconds (the test binary is built by `cargo test`).
+TRIALC_LOO_MATRICES="$OUT/loo-matrices.json" \
+  cargo test --quiet -p trialc-runtime --test loo write_arviz_matrices -- --ignored >/dev/null
+PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check_loo.py "$OUT/loo-matrices.json"

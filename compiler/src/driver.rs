@@ -12,6 +12,11 @@
 //!          schedule     per outcome
 //! ```
 //!
+//! `trialc run --compare-loo` adds two calls: `loo_alternatives` (after
+//! `prepare`, before any fit: each alternative model lowered and checked)
+//! and `compare_loo` (after `fit`: the alternatives fitted and compared
+//! with the spec's models by PSIS-LOO).
+//!
 //! A stage returns `Err(Stop)` when anything so far has an error: a spec
 //! with any error (a syntax error included) never reaches the schedule, the
 //! diary or the sampler. The session does no IO of its own: texts come
@@ -23,7 +28,8 @@ use std::sync::Arc;
 use trialc_runtime::posterior::Posterior;
 use trialc_runtime::progress::Counter;
 
-use crate::analysis::{self, sensitivity};
+use crate::analysis::loo::{self as loo_compare, LooComparison, Request};
+use crate::analysis::{self, loglik, sensitivity};
 use crate::codes;
 use crate::data::{self, Diary};
 use crate::diagnostic::{self, Diagnostic};
@@ -164,6 +170,19 @@ fn counter_for(progress: &dyn Progress, name: &str, settings: &RunSettings) -> A
 /// Reports nothing.
 pub struct Silent;
 impl Progress for Silent {}
+
+/// One `--compare-loo` alternative, lowered and checked before any fit.
+#[derive(Debug, Clone)]
+pub struct LooAlternative {
+    /// The request's position among the run's, which keys its seed.
+    pub index: usize,
+    pub request: Request,
+    /// Index into the spec's outcomes.
+    pub outcome: usize,
+    /// The spec's model in the request's terms (`errors ar1`).
+    pub spec_side: String,
+    pub lowered: LoweredOutcome,
+}
 
 /// The report and what it was built from.
 #[derive(Debug, Clone)]
@@ -845,6 +864,150 @@ impl<S: Sources> Session<S> {
                 })
                 .collect(),
         ))
+    }
+
+    /// The alternative model of every `--compare-loo` request, lowered
+    /// from the spec with the outcome's model changed, before anything is
+    /// fitted: an unknown outcome, a change that does not apply, or an
+    /// alternative that analyses other observations than the spec's model
+    /// (leave-one-out compares models on the same ones) stops the run.
+    pub fn loo_alternatives(
+        &mut self,
+        prepared: &Prepared,
+        requests: &[Request],
+    ) -> Result<Vec<LooAlternative>, Stop> {
+        let c = &prepared.checked;
+        let mut out = Vec::new();
+        for (index, request) in requests.iter().enumerate() {
+            let (outcome, spec, spec_side) = loo_compare::alternative(&c.spec, request)
+                .map_err(|r| Stop::unusable(r.message, r.help))?;
+            let name = &c.spec.outcomes[outcome].name;
+            let what = format!(
+                "the alternative `{}` of `{name}`",
+                request.change.describe()
+            );
+            let lowered = lower::lower(&spec, &c.schedule, &prepared.diary, &c.hypotheses)
+                .map_err(|d| {
+                    let first = d.first().map_or("", |d| d.message.as_str()).to_string();
+                    Stop::unusable(
+                        format!("`--compare-loo`: {what} cannot be lowered: {first}"),
+                        "compare a change the spec could itself make (`trialc check` a copy of the spec with the change)",
+                    )
+                })?
+                .into_iter()
+                .find(|l| l.outcome == outcome)
+                .ok_or_else(|| {
+                    Stop::unusable(
+                        format!("`--compare-loo`: {what} has no model"),
+                        "compare models of an outcome the spec analyses",
+                    )
+                })?;
+            let main = prepared
+                .lowered
+                .iter()
+                .find(|l| l.outcome == outcome)
+                .ok_or_else(|| {
+                    Stop::unusable(
+                        format!("`--compare-loo`: `{name}` has no model"),
+                        "compare models of an outcome the spec analyses",
+                    )
+                })?;
+            loo_compare::same_observations(main, &lowered).map_err(|e| {
+                Stop::unusable(
+                    format!("`--compare-loo`: {what}: {e}"),
+                    "leave-one-out compares models on the same observations; choose a change that keeps the analysed days (a covariate with `missing excluded` changes them)",
+                )
+            })?;
+            out.push(LooAlternative {
+                index,
+                request: request.clone(),
+                outcome,
+                spec_side,
+                lowered,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Fits every `--compare-loo` alternative (same settings, its own seed
+    /// [`fit::loo_seed`]) and compares it with the spec's model of its
+    /// outcome by PSIS-LOO. E0910 for an alternative that cannot be fitted.
+    pub fn compare_loo(
+        &mut self,
+        prepared: &Prepared,
+        fits: &Fits,
+        alternatives: &[LooAlternative],
+        options: &FitOptions,
+        progress: &dyn Progress,
+    ) -> Result<Vec<LooComparison>, Stop> {
+        if alternatives.is_empty() {
+            return Ok(Vec::new());
+        }
+        let spec = &prepared.checked.spec;
+        let settings = &options.settings;
+        let pool = thread_pool(options.threads)?;
+        progress.start("loo", alternatives.len());
+        let results: Vec<Result<Posterior, String>> = pool.install(|| {
+            alternatives
+                .par_iter()
+                .map(|a| {
+                    let name = spec.outcomes[a.outcome].name.as_str();
+                    let counter = counter_for(progress, name, settings);
+                    let seed = fit::loo_seed(settings.seed, a.index);
+                    let fit =
+                        fit::fit_model(a.lowered.model.clone(), settings, seed, Some(counter));
+                    progress.finished(name);
+                    fit
+                })
+                .collect()
+        });
+        progress.end();
+        let mut out = Vec::new();
+        for (a, result) in alternatives.iter().zip(results) {
+            let outcome = &spec.outcomes[a.outcome];
+            let alt_post = match result {
+                Ok(post) => post,
+                Err(message) => {
+                    let d = Diagnostic::error(
+                        codes::E0910,
+                        format!(
+                            "the alternative model `{}` of `{}` could not be fitted: {message}",
+                            a.request.change.describe(),
+                            outcome.name
+                        ),
+                    )
+                    .with_primary(outcome.span, "this outcome")
+                    .with_help("`--compare-loo` fits the outcome's model with one term changed; check that model's priors and data");
+                    self.raise(prepared.checked.file, [d]);
+                    return Err(Stop::Invalid);
+                }
+            };
+            let Some((main, main_post)) = fits.iter().find(|(l, _)| l.outcome == a.outcome) else {
+                continue;
+            };
+            let failed = |e: String| {
+                Stop::unusable(
+                    format!(
+                        "the leave-one-out comparison of `{}` failed: {e}",
+                        outcome.name
+                    ),
+                    "this is a bug in trialc; please report it with the spec and diary",
+                )
+            };
+            let main_ll = loglik::pointwise_log_lik(main, main_post).map_err(failed)?;
+            let alt_ll = loglik::pointwise_log_lik(&a.lowered, &alt_post).map_err(failed)?;
+            let comparison = loo_compare::compare(
+                spec,
+                (main, main_post, &main_ll),
+                (&a.lowered, &alt_post, &alt_ll),
+                a.spec_side.clone(),
+                a.request.change.describe(),
+                settings,
+            )
+            .map_err(failed)?;
+            out.push(comparison);
+        }
+        Ok(out)
     }
 
     /// What `trialc protocol` renders a checked spec from: its text, syntax

@@ -107,13 +107,19 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // And a `--compare-loo` alternative that cannot be compared.
+    let alternatives = match session.loo_alternatives(&prepared, &args.compare_loo) {
+        Ok(a) => a,
+        Err(stop) => return stopped(session, &name, stop),
+    };
     let progress = Bar::new(std::io::stderr().is_terminal());
     let result = session
         .fit(&prepared, &options, &progress)
         .and_then(|fits| {
-            session
-                .analyse(&prepared, &fits, &options, &progress)
-                .map(|a| (fits, a))
+            let mut analysed = session.analyse(&prepared, &fits, &options, &progress)?;
+            analysed.report.loo =
+                session.compare_loo(&prepared, &fits, &alternatives, &options, &progress)?;
+            Ok((fits, analysed))
         });
     print_diagnostics(session, printed);
     let (fits, analysed) = match result {

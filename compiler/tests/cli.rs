@@ -73,6 +73,26 @@ fn exit_codes() {
     assert_eq!(trialc(&["frobnicate"]).status.code(), Some(2));
 }
 
+/// A `--compare-loo` that cannot run fails with exit code 2 before any
+/// fit: a malformed request at the argument, an unknown outcome after the
+/// spec is read.
+#[test]
+fn a_bad_compare_loo_stops_before_the_fit() {
+    let spec = path("examples/magnesium-migraine/magnesium-migraine.trial");
+    let out = trialc(&["run", &spec, "--compare-loo", "pain: errors ar2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`errors ar2` is not a change"), "{err}");
+    let out = trialc(&["run", &spec, "--compare-loo", "pian: errors independent"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the spec has no outcome `pian`") && err.contains("did you mean `pain`?"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no report without a fit");
+}
+
 #[test]
 fn a_bad_diary_is_reported_at_its_file_line_and_column() {
     let dir = scratch("bad-diary");

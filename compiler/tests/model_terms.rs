@@ -952,3 +952,67 @@ model attack {
         "innovations are not listed one by one"
     );
 }
+
+/// W0301 (a dosed arm and no washout) is withheld when every outcome models
+/// a decaying carryover, and names the outcomes left exposed when only some
+/// do; without any decay it is raised as before.
+#[test]
+fn a_decaying_carryover_answers_the_washout_warning() {
+    let header = |models: &str| {
+        format!(
+            r#"trial "mg" {{ title "Magnesium" }}
+arm magnesium "Magnesium citrate 600 mg once daily"
+arm placebo   "Matching placebo capsule" reference
+schedule {{
+  period    7 days
+  cycles    2
+  sequence  randomized pairs
+  seed      7
+}}
+outcome pain "Pain, 0-10" {{
+  type      continuous in [0, 10]
+  measured  daily
+  better    lower
+  primary
+}}
+outcome sleep "Sleep, 0-10" {{
+  type      continuous in [0, 10]
+  measured  daily
+  better    higher
+}}
+{models}
+"#
+        )
+    };
+    let w0301 = |models: &str| -> Vec<Diagnostic> {
+        let (file, parse) = trialc::syntax::parse(&header(models));
+        assert!(parse.is_empty(), "{parse:?}");
+        let (spec, diagnostics) = trialc::hir::check(&file);
+        assert!(spec.is_some(), "{diagnostics:?}");
+        diagnostics
+            .into_iter()
+            .filter(|d| d.code == codes::W0301.as_str())
+            .collect()
+    };
+    let decay = "  carryover decay(rate ~ gamma(2, 2))\n";
+    let model = |name: &str, arm_decay: &str| {
+        format!("model {name} {{\n  effect magnesium ~ normal(0, 2)\n{arm_decay}}}\n")
+    };
+
+    let none = w0301(&(model("pain", "") + &model("sleep", "")));
+    assert_eq!(none.len(), 1);
+    assert!(!none[0].notes.iter().any(|n| n.contains("carryover decay")));
+
+    assert!(w0301(&(model("pain", decay) + &model("sleep", decay))).is_empty());
+
+    let some = w0301(&(model("pain", decay) + &model("sleep", "")));
+    assert_eq!(some.len(), 1);
+    assert!(
+        some[0]
+            .notes
+            .iter()
+            .any(|n| n.contains("`sleep` models no `carryover decay`")),
+        "{:?}",
+        some[0].notes
+    );
+}

@@ -1,5 +1,6 @@
 //! trialc runtime: log densities with exact gradients, the model IR and its
-//! evaluator, NUTS with Stan's warmup, convergence diagnostics and MAP/Laplace.
+//! evaluator, NUTS with Stan's warmup, convergence diagnostics, MAP/Laplace and
+//! PSIS leave-one-out cross-validation.
 
 // Checks are written `!(x > 0.0)` on purpose: they must also reject NaN.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
@@ -8,6 +9,7 @@ pub mod adapt;
 pub mod density;
 pub mod diagnostics;
 pub mod fmt;
+pub mod loo;
 pub mod mir;
 pub mod nuts;
 pub mod optimize;

@@ -1,13 +1,16 @@
 //! What the fits say, apart from how it is presented: the decision rules
 //! evaluated on the posterior ([`decide`]), each outcome's parameters and
 //! effects on interpretable scales ([`effects`]), whether the fits can be
-//! trusted ([`convergence`]), and how the decision depends on LFM priors
-//! ([`sensitivity`]). The report (`crate::report`) presents an [`Analysis`];
+//! trusted ([`convergence`]), how the decision depends on LFM priors
+//! ([`sensitivity`]), and how two model choices for an outcome predict
+//! left-out observations ([`loo`], from [`loglik`]). The report (`crate::report`) presents an [`Analysis`];
 //! evidence export reads the same effects. Pure: no IO, no clock.
 
 pub mod convergence;
 pub mod decide;
 pub mod effects;
+pub mod loglik;
+pub mod loo;
 pub mod reported;
 pub mod sensitivity;
 

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use trialc::analysis::loo::{parse_request, Request};
 use trialc::driver::FitOptions;
 use trialc::report::{Adapt, RunSettings};
 use trialc_runtime::posterior::{Init, Method};
@@ -58,7 +59,7 @@ pub enum Command {
     )]
     Schedule(ScheduleArgs),
     /// Fit the spec's models to the participant's diary and report the decision.
-    #[command(after_help = concat!("Examples:\n  trialc run spec.trial\n  trialc run spec.trial --data diary.csv --seed 7 --out results/\n  trialc run spec.trial --report html result.html\n  trialc run spec.trial --format json > report.json\n\n", "Exit codes:\n  0  the report is written\n  1  the spec, the diary or a hypotheses file has errors\n  2  the command could not run (unreadable files, bad options)\n  3  the report is written, but the sampler raised convergence warnings"))]
+    #[command(after_help = concat!("Examples:\n  trialc run spec.trial\n  trialc run spec.trial --data diary.csv --seed 7 --out results/\n  trialc run spec.trial --report html result.html\n  trialc run spec.trial --format json > report.json\n  trialc run spec.trial --compare-loo \"pain: errors independent\"\n\n", "Exit codes:\n  0  the report is written\n  1  the spec, the diary or a hypotheses file has errors\n  2  the command could not run (unreadable files, bad options)\n  3  the report is written, but the sampler raised convergence warnings"))]
     Run(RunArgs),
     /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
     #[command(
@@ -190,6 +191,12 @@ pub struct RunArgs {
     /// displacement U-turn: about 1.4x fewer gradients per effective draw).
     #[arg(long, value_enum, default_value_t = AdaptMethod::Stan)]
     pub adapt: AdaptMethod,
+    /// Compare the spec's model of an outcome with an alternative by PSIS
+    /// leave-one-out cross-validation: `OUTCOME: errors independent`,
+    /// `errors ar1`, `no trend` or `no covariate COLUMN`. The alternative
+    /// is fitted too (same settings, its own seed); may be repeated.
+    #[arg(long, value_name = "OUTCOME: CHANGE", value_parser = loo_request)]
+    pub compare_loo: Vec<Request>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -423,6 +430,11 @@ pub enum ProtocolFormat {
     Html,
     Markdown,
     Pdf,
+}
+
+/// `OUTCOME: CHANGE` (`--compare-loo`).
+fn loo_request(text: &str) -> Result<Request, String> {
+    parse_request(text)
 }
 
 /// A probability strictly between 0 and 1 (`--adapt-delta`).

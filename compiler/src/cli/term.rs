@@ -234,10 +234,10 @@ impl Progress for Bar {
             .multi
             .add(indicatif::ProgressBar::new(counter.snapshot().total.max(1)));
         bar.set_style(style);
-        let what = if phase == "sensitivity" {
-            format!("{} (sceptical refit)", render::inline(name))
-        } else {
-            render::inline(name).into_owned()
+        let what = match phase.as_str() {
+            "sensitivity" => format!("{} (sceptical refit)", render::inline(name)),
+            "loo" => format!("{} (LOO alternative)", render::inline(name)),
+            _ => render::inline(name).into_owned(),
         };
         bar.set_prefix(what);
         if let Ok(mut bars) = self.bars.lock() {

@@ -26,6 +26,7 @@ pub mod text;
 use serde::Serialize;
 use trialc_runtime::posterior::{Method, Posterior};
 
+use crate::analysis::loo::LooComparison;
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::{self, convergence, Analysis};
 use crate::data::Diary;
@@ -80,6 +81,11 @@ pub struct Report {
     /// no prior comes from a hypothesis.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Sensitivity>,
+    /// Leave-one-out comparisons of the spec's model of an outcome with an
+    /// alternative (`--compare-loo`), in the order asked; filled by the
+    /// CLI, absent when none was asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub loo: Vec<LooComparison>,
     /// What the report was computed from: trialc, the spec, the diary and
     /// the hypotheses files with their SHA-256, and how the allocation was
     /// drawn (the seed commitment); the files are filled by the session
@@ -555,6 +561,7 @@ pub fn present(
         hypotheses: Vec::new(),
         sensitivity: None,
         provenance: Provenance::of_spec(spec),
+        loo: Vec::new(),
     }
 }
 

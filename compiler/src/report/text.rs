@@ -24,6 +24,7 @@ pub fn text(r: &Report) -> String {
     rules(&mut out, r);
     reported(&mut out, r);
     sensitivity(&mut out, r);
+    loo(&mut out, r);
     let _ = writeln!(out, "Conclusion");
     for line in wrap(&r.conclusion.text, 76) {
         let _ = writeln!(out, "  {line}");
@@ -953,6 +954,73 @@ fn sensitivity(out: &mut String, r: &Report) {
         }
     }
     let _ = writeln!(out);
+}
+
+/// Each `--compare-loo`: both models' elpd_loo, p_loo and k-hat
+/// diagnostics, the paired difference and the verdict.
+fn loo(out: &mut String, r: &Report) {
+    for c in &r.loo {
+        let _ = writeln!(
+            out,
+            "Leave-one-out comparison: {} (PSIS-LOO, {} draws, {} observations)",
+            c.outcome, c.draws, c.observations
+        );
+        let _ = writeln!(
+            out,
+            "  {:<34} {:>9} {:>7} {:>7}  k-hat > {:.2}",
+            "model", "elpd_loo", "SE", "p_loo", c.k_threshold
+        );
+        for (m, whose) in [(&c.model, " (the spec's)"), (&c.alternative, "")] {
+            let high = if m.high_k.is_empty() {
+                "0".to_string()
+            } else {
+                let days: Vec<String> = m.high_k.iter().map(|h| h.day.to_string()).collect();
+                format!(
+                    "{} (day{} {})",
+                    m.high_k.len(),
+                    if days.len() == 1 { "" } else { "s" },
+                    days.join(", ")
+                )
+            };
+            let _ = writeln!(
+                out,
+                "  {:<34} {:>9.1} {:>7.1} {:>7.1}  {high}",
+                format!("{}{whose}", m.description),
+                m.elpd_loo,
+                m.se,
+                m.p_loo
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  difference (the spec's - the alternative): {:.1} +/- {:.1}",
+            c.elpd_diff, c.se_diff
+        );
+        for line in wrap(&c.verdict, 76) {
+            let _ = writeln!(out, "  {line}");
+        }
+        if c.few_observations && c.reliable {
+            for line in wrap(
+                "With fewer than 100 observations the SE of the difference is a rough guide (Sivula et al. 2025).",
+                76,
+            ) {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        if !c.convergence_warnings.is_empty() {
+            let n = c.convergence_warnings.len();
+            for line in wrap(
+                &format!(
+                    "The alternative's fit had {n} convergence warning{}: its elpd_loo is provisional.",
+                    if n == 1 { "" } else { "s" }
+                ),
+                76,
+            ) {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        let _ = writeln!(out);
+    }
 }
 
 #[cfg(test)]

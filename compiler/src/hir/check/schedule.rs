@@ -465,7 +465,8 @@ impl Checker {
         Some(decl)
     }
 
-    /// W0301: a dosed arm, and neither a washout nor modelled carryover.
+    /// W0301: a dosed arm, and neither a washout nor modelled carryover
+    /// (nor, checked later, a decaying carryover in every outcome's model).
     fn washout_warning(&mut self, given: &dyn Fn(&str) -> bool, header_span: Span, arms: &[Arm]) {
         if given("washout") || given("carryover") {
             return;
@@ -474,13 +475,13 @@ impl Checker {
             .iter()
             .find(|a| !a.is_reference && a.description.as_deref().is_some_and(mentions_dose))
         {
-            self.push(
-                Diagnostic::warning(codes::W0301, format!("arm `{}` looks like a drug but the schedule has no washout", arm.name))
-                    .with_primary(header_span, "no washout here")
-                    .with_secondary(arm.span, "dosed arm")
-                    .with_note("a drug's effect can carry over into the next period and bias the comparison")
-                    .with_help("add `washout N days` (days excluded after each switch), or `carryover modelled`"),
-            );
+            let warning = Diagnostic::warning(codes::W0301, format!("arm `{}` looks like a drug but the schedule has no washout", arm.name))
+                .with_primary(header_span, "no washout here")
+                .with_secondary(arm.span, "dosed arm")
+                .with_note("a drug's effect can carry over into the next period and bias the comparison")
+                .with_help("add `washout N days` (days excluded after each switch), `carryover modelled`, or `carryover decay()` in each outcome's model");
+            // Raised once the models are checked (`settle_washout_warning`).
+            self.pending_washout = Some((self.diagnostics.len(), warning));
         }
     }
 
