@@ -1171,6 +1171,88 @@ fn covariate_value(diary: &Diary, row: usize, source: Source) -> Option<f64> {
     }
 }
 
+/// The analysis set of `model`'s outcome exactly as [`lower`] makes it
+/// (reasons 1-11; washout days analysed under `carryover decay`), without
+/// lowering the model: what the simulator needs to know which of the
+/// values it generates the analysis will read.
+pub fn model_analysis_set(
+    spec: &hir::Spec,
+    model: &hir::Model,
+    schedule: &Schedule,
+    diary: &Diary,
+) -> AnalysisSet {
+    let mut analysis = analysis_set_with(
+        model.outcome,
+        schedule,
+        diary,
+        model.carryover_decay.is_some(),
+    );
+    let previous = previous_rows(diary, model.outcome);
+    let sources = covariate_sources(spec, diary, model);
+    model_exclusions(diary, model, &mut analysis, &previous, &sources);
+    analysis
+}
+
+/// The previous row with a value of outcome `j`, for every diary row.
+fn previous_rows(diary: &Diary, j: usize) -> Vec<Option<usize>> {
+    let mut previous = Vec::with_capacity(diary.rows.len());
+    let mut last = None;
+    for (r, row) in diary.rows.iter().enumerate() {
+        previous.push(last);
+        if row.values.get(j).copied().flatten().is_some() {
+            last = Some(r);
+        }
+    }
+    previous
+}
+
+/// Where each covariate of `model` is in the diary.
+fn covariate_sources(spec: &hir::Spec, diary: &Diary, model: &hir::Model) -> Vec<Source> {
+    model
+        .covariates
+        .iter()
+        .map(
+            |c| match spec.outcomes.iter().position(|o| o.name == c.column) {
+                Some(k) => Source::Outcome(k),
+                None => Source::Column(diary.column(&c.column).unwrap_or(usize::MAX)),
+            },
+        )
+        .collect()
+}
+
+/// Reasons 7 (`no previous value`) and 8 (`covariate missing`): the
+/// exclusions of the model's own terms.
+fn model_exclusions(
+    diary: &Diary,
+    model: &hir::Model,
+    analysis: &mut AnalysisSet,
+    previous: &[Option<usize>],
+    sources: &[Source],
+) {
+    // 5. no previous value.
+    if model.lag.is_some() {
+        let drop: Vec<bool> = analysis
+            .rows
+            .iter()
+            .map(|&r| previous[r].is_none())
+            .collect();
+        exclude(analysis, &drop, |a| &mut a.no_previous);
+    }
+    // 6. covariate missing, for the covariates that say `missing excluded`.
+    let drop: Vec<bool> = analysis
+        .rows
+        .iter()
+        .map(|&r| {
+            model
+                .covariates
+                .iter()
+                .zip(sources)
+                .any(|(c, &s)| c.exclude_missing && covariate_value(diary, r, s).is_none())
+        })
+        .collect();
+    exclude(analysis, &drop, |a| &mut a.missing_covariate);
+}
+
 /// Reasons 5 (`no previous value`) and 6 (`covariate missing`) of the
 /// analysis set, and the data the model's terms read for the values that
 /// remain; E0730 for a covariate without a value on an analysed day, E0735
@@ -1196,47 +1278,9 @@ fn model_data(
             None => i64::try_from(r.day).unwrap_or(i64::MAX),
         }
     };
-    // The previous row with a value of the outcome, for every row.
-    let mut previous = Vec::with_capacity(diary.rows.len());
-    let mut last = None;
-    for (r, row) in diary.rows.iter().enumerate() {
-        previous.push(last);
-        if row.values.get(j).copied().flatten().is_some() {
-            last = Some(r);
-        }
-    }
-    let sources: Vec<Source> = model
-        .covariates
-        .iter()
-        .map(
-            |c| match spec.outcomes.iter().position(|o| o.name == c.column) {
-                Some(k) => Source::Outcome(k),
-                None => Source::Column(diary.column(&c.column).unwrap_or(usize::MAX)),
-            },
-        )
-        .collect();
-    // 5. no previous value.
-    if model.lag.is_some() {
-        let drop: Vec<bool> = analysis
-            .rows
-            .iter()
-            .map(|&r| previous[r].is_none())
-            .collect();
-        exclude(analysis, &drop, |a| &mut a.no_previous);
-    }
-    // 6. covariate missing, for the covariates that say `missing excluded`.
-    let drop: Vec<bool> = analysis
-        .rows
-        .iter()
-        .map(|&r| {
-            model
-                .covariates
-                .iter()
-                .zip(&sources)
-                .any(|(c, &s)| c.exclude_missing && covariate_value(diary, r, s).is_none())
-        })
-        .collect();
-    exclude(analysis, &drop, |a| &mut a.missing_covariate);
+    let previous = previous_rows(diary, j);
+    let sources = covariate_sources(spec, diary, model);
+    model_exclusions(diary, model, analysis, &previous, &sources);
     let mut diagnostics = Vec::new();
     let mut covariates = Vec::new();
     for (c, &source) in model.covariates.iter().zip(&sources) {

@@ -4,9 +4,9 @@
 //!   normative pest grammar says of every example, standard-library and
 //!   `tests/ui` spec and of the tree-sitter grammar's own agreement cases
 //!   (`editors/tree-sitter-trial/test/agreement`: names spelled like
-//!   keywords, near misses), accept or reject; `editors/tree-sitter-trial/test.sh`
-//!   checks that the tree-sitter grammar says the same (it needs the
-//!   tree-sitter CLI, so it is not part of `cargo test`). Regenerate the
+//!   keywords, near misses), accept or reject; the tests of the
+//!   `tree-sitter-trial` crate (`editors/tree-sitter-trial/bindings/rust/tests/grammar.rs`)
+//!   check that the tree-sitter grammar says the same. Regenerate the
 //!   list with `TRIALC_UPDATE_VERDICTS=1 cargo test -p trialc --test editors`
 //!   after a grammar change, and read its diff.
 //! - Every keyword of the language is in the TextMate grammar, the
@@ -85,7 +85,7 @@ fn the_tree_sitter_corpus_verdicts_are_what_pest_says() {
     assert!(
         committed == expected,
         "{} is stale: regenerate it with `TRIALC_UPDATE_VERDICTS=1 cargo test -p trialc --test editors`, \
-         then run editors/tree-sitter-trial/test.sh\n--- pest says ---\n{expected}",
+         then `cargo test -p tree-sitter-trial`\n--- pest says ---\n{expected}",
         path.display()
     );
     assert!(
@@ -100,11 +100,10 @@ fn read(relative: &str) -> String {
 }
 
 /// Keywords of syntax that the pest grammar has and the tree-sitter grammar
-/// and its queries do not have yet, so that it does not parse the specs
-/// that use them (`editors/tree-sitter-trial/test.sh` says which). Empty
-/// while the two grammars agree; a branch that adds syntax to the language
-/// before the tree-sitter grammar lists its keywords here, and removes them
-/// when the grammar covers them.
+/// and its queries do not have yet. Empty while the two grammars agree; a
+/// branch that adds syntax to the language before the tree-sitter grammar
+/// may list its keywords here, but `cargo test -p tree-sitter-trial` fails
+/// on every corpus spec that uses them until the grammar covers them.
 const NOT_YET_IN_TREE_SITTER: &[&str] = &[];
 
 #[test]

@@ -171,6 +171,39 @@ fn a_laplace_screen_is_labelled_as_an_approximation() {
     assert_eq!(value["plan"]["approximation"], true);
 }
 
+#[test]
+fn a_model_with_covariates_is_refused_with_the_columns_it_would_need() {
+    // The mood-walks example adjusts for two diary columns.
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/mood-walks/mood-walks.trial")
+        .display()
+        .to_string();
+    let run = trialc(&[
+        "simulate",
+        &spec,
+        "--method",
+        "laplace",
+        "--replicates",
+        "2",
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(stderr.matches("[E1106]").count(), 2, "{stderr}");
+    for column in ["stress", "temperature"] {
+        assert!(
+            stderr.contains(&format!(
+                "its covariate `{column}` is a diary column whose values the spec does not give"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("without the `covariate {column}` line")),
+            "{stderr}"
+        );
+    }
+    assert!(stderr.contains("mood-walks.trial:48"), "{stderr}");
+}
+
 /// The bundled example commits to the pharmacy's key: a simulation needs no
 /// key, draws its own schedules, and its default seed is 0, never the key's
 /// seed (the results record their seed, and the key's seed is a secret).

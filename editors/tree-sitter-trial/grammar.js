@@ -321,8 +321,10 @@ module.exports = grammar({
       choice(
         seq(field('name', 'effect'), optional(seq('of', field('arm', $.identifier))), 'on', field('outcome', $.identifier)),
         seq(field('name', 'carryover'), 'of', field('arm', $.identifier), 'on', field('outcome', $.identifier)),
+        // The rate of a decaying carryover (`carryover decay on mood = 0.3`).
+        seq(field('name', 'carryover'), 'decay', 'on', field('outcome', $.identifier)),
         seq(
-          field('name', choice('intercept', 'trend', 'sigma', 'phi', 'dispersion', 'cutpoints')),
+          field('name', choice('intercept', 'trend', 'sigma', 'phi', 'dispersion', 'cutpoints', 'lag')),
           'on',
           field('outcome', $.identifier),
         ),

@@ -1,41 +1,31 @@
 #!/usr/bin/env bash
-# Checks of the tree-sitter grammar that need the tree-sitter CLI, so they
-# are not part of `cargo test`:
-#   1. src/ (the generated parser, committed for Neovim, Helix and Zed) is
-#      what `tree-sitter generate` makes of grammar.js;
-#   2. `tree-sitter test`: the corpus under test/corpus and the highlight
-#      assertions under test/highlight (which also validates the queries);
-#   3. the Neovim, Helix and Zed queries are valid for the grammar;
-#   4. on every example, standard-library and tests/ui spec and the
-#      agreement cases under test/agreement, tree-sitter accepts exactly the
-#      files the normative pest grammar accepts (test/pest-verdicts.txt,
-#      kept current by `cargo test --test editors`).
+# Checks of the tree-sitter grammar with the tree-sitter CLI.
 #
-# The CLI: $TREE_SITTER, else a `tree-sitter` 0.25+ on the PATH, else it is
-# built from crates.io into target/tree-sitter-cli (npm's package downloads
-# a prebuilt binary, which this network refuses). Building it takes about
-# 6 minutes on 2 cores; the checks themselves take about 10 seconds.
-# Needs a C compiler (tree-sitter compiles the parser) and Node.js (it
-# evaluates grammar.js).
+# `cargo test --workspace` already runs, without the CLI, on the committed
+# parser (the tree-sitter-trial crate, bindings/rust/tests/grammar.rs):
+# the corpus under test/corpus, the queries of Neovim, Helix and Zed, the
+# same verdict as pest on every file of test/pest-verdicts.txt, and the
+# hashes of generated.sha256 (grammar.js not edited since src/ was
+# generated). What only this script checks:
+#   1. src/ (the generated parser, committed for Neovim, Helix, Zed and the
+#      crate) is what `tree-sitter generate` makes of grammar.js, and
+#      generated.sha256 records these files (regenerate both with
+#      generate.sh);
+#   2. the highlight assertions under test/highlight (`tree-sitter test`,
+#      which runs the corpus again with the CLI's own reader).
+# It also repeats the query and verdict checks with the CLI, as a check
+# of the crate's reimplementation. About 10 seconds, plus the CLI build the
+# first time (cli.sh).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-
-ts="${TREE_SITTER:-}"
-if [ -z "$ts" ] && command -v tree-sitter >/dev/null 2>&1 \
-  && tree-sitter --version | grep -Eq 'tree-sitter 0\.(2[5-9]|[3-9][0-9])'; then
-  ts="tree-sitter"
-fi
-if [ -z "$ts" ]; then
-  ts="$root/target/tree-sitter-cli/bin/tree-sitter"
-  if [ ! -x "$ts" ]; then
-    echo "== building the tree-sitter CLI from crates.io (about 6 minutes on 2 cores)"
-    cargo install tree-sitter-cli --locked --version 0.27.1 --root "$root/target/tree-sitter-cli"
-  fi
-fi
-echo "== $("$ts" --version)"
+# shellcheck source=cli.sh
+source "$here/cli.sh"
 
 cd "$here"
+echo "== generated.sha256 records grammar.js, tree-sitter.json and src/"
+sha256sum --quiet -c generated.sha256
+
 echo "== the committed parser is what grammar.js generates"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -43,7 +33,7 @@ cp grammar.js tree-sitter.json "$scratch/"
 (cd "$scratch" && "$ts" generate)
 if ! diff -r -q src "$scratch/src" >/dev/null; then
   diff -r src "$scratch/src" | head -20 || true
-  echo "src/ is stale: run \`tree-sitter generate\` in editors/tree-sitter-trial and commit src/" >&2
+  echo "src/ is stale: run editors/tree-sitter-trial/generate.sh and commit src/ and generated.sha256" >&2
   exit 1
 fi
 

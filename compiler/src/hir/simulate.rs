@@ -59,10 +59,16 @@ pub enum TrueParameter {
     Intercept,
     /// Per the model's own `per` unit.
     Trend,
+    /// sigma of the normal errors, or of a latent AR(1) process.
     Sigma,
+    /// phi of AR(1) errors, or of a latent AR(1) process.
     Phi,
     Dispersion,
     Cutpoints,
+    /// rho of the lagged outcome (`lag`).
+    Lag,
+    /// The rate of a decaying carryover (`carryover decay`), per day.
+    CarryoverRate,
 }
 
 /// `PARAMETER on OUTCOME = VALUE` (one value) or `in [V, …]` (a grid).

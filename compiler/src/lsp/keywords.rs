@@ -94,12 +94,12 @@ pub const REFERENCE: &[(&str, &str, &str)] = &[
     ("report", "report { interval P  estimate median|mean  P(…)  QUANTITY }", "How the report presents the posterior, and quantities it reports without a decision."),
     ("interval", "interval 0.95", "The probability of the central posterior intervals shown (default 0.90)."),
     ("estimate", "estimate median | estimate mean", "The point estimate shown beside each interval (default mean)."),
-    ("decay", "carryover decay(rate ~ PRIOR)", "The previous arm's effect fades as exp(-rate * s) over the days s after a switch; washout days are then analysed."),
+    ("decay", "carryover decay(rate ~ PRIOR) | carryover decay on OUTCOME = 0.3", "The previous arm's effect fades as exp(-rate * s) over the days s after a switch; washout days are then analysed. In a scenario: the true rate per day."),
     ("covariate", "covariate COLUMN [standardised] ~ PRIOR [missing excluded]", "A time-varying diary column in the linear predictor, centred on the analysed days' mean."),
     ("standardised", "covariate COLUMN standardised ~ PRIOR", "The covariate is also divided by its SD over the analysed days."),
     ("missing", "missing excluded | missing 0.1", "A covariate's missing day is excluded and counted; in `simulate`, the share of missing diary days."),
     ("excluded", "covariate COLUMN ~ PRIOR missing excluded", "Days without the covariate's value are excluded (counted under `covariate missing`) instead of an error."),
-    ("lag", "lag ~ PRIOR", "The previous measurement of the outcome, weighted rho^g across a gap of g (continuous outcomes)."),
+    ("lag", "lag ~ PRIOR | lag on OUTCOME = 0.5", "The previous measurement of the outcome, weighted rho^g across a gap of g (continuous outcomes). In a scenario: the true rho."),
     ("clock", "clock COLUMN", "The diary column the AR(1) terms and the lag count gaps in (hours, sessions) instead of days."),
     ("binomial", "type binomial of N | type binomial of COLUMN", "k successes of n trials a day, with a logit link; n a constant or a diary column."),
     ("window", "window days A..B", "Only days A..B are analysed; the others are counted under `outside window`."),
@@ -112,8 +112,8 @@ pub const REFERENCE: &[(&str, &str, &str)] = &[
     ("dropout", "dropout 0.05 per period", "In a scenario: the probability that the participant drops out, per period."),
     ("adherence", "adherence 0.9", "In a scenario: the probability that the scheduled arm is taken on a day."),
     ("unrecorded", "adherence 0.9 unrecorded", "Days the scheduled arm was not taken are not recorded as such (analysed as if taken)."),
-    ("sigma", "sigma on OUTCOME = 1.2", "In a scenario: the true residual or innovation SD."),
-    ("phi", "phi on OUTCOME = 0.3", "In a scenario: the true AR(1) correlation."),
+    ("sigma", "sigma on OUTCOME = 1.2", "In a scenario: the true residual or innovation SD (of a latent AR(1), on the link scale)."),
+    ("phi", "phi on OUTCOME = 0.3", "In a scenario: the true AR(1) correlation, of the errors or of a latent AR(1)."),
 ];
 
 /// The hover text of a keyword, as Markdown.

@@ -206,39 +206,7 @@ pub fn plan(
     inputs_sha256: &str,
 ) -> Result<Plan, Vec<Diagnostic>> {
     let spec = &checked.spec;
-    // The generator draws outcomes from the models' own terms: diary
-    // columns it would have to invent (covariates, a clock, trials) and
-    // the serial or carryover terms of issue 12 are not simulated yet.
-    let unsupported: Vec<Diagnostic> = spec
-        .models
-        .iter()
-        .filter_map(|m| {
-            let outcome = spec.outcomes.get(m.outcome)?;
-            let term = if !m.covariates.is_empty() {
-                "covariates"
-            } else if m.lag.is_some() {
-                "a lagged outcome"
-            } else if m.clock.is_some() {
-                "a clock"
-            } else if m.latent_ar1.is_some() {
-                "a latent AR(1) process"
-            } else if m.carryover_decay.is_some() {
-                "carryover decay"
-            } else if matches!(outcome.kind, hir::OutcomeType::Binomial { .. }) {
-                "a binomial outcome"
-            } else {
-                return None;
-            };
-            Some(
-                Diagnostic::error(
-                    crate::codes::E1105,
-                    format!("`trialc simulate` cannot yet simulate the model of `{}`: it has {term}", outcome.name),
-                )
-                .with_primary(m.span, "this model")
-                .with_help("simulate a version of the spec without these terms, or analyse real diaries with `trialc run`"),
-            )
-        })
-        .collect();
+    let unsupported = unsimulated_terms(spec);
     if !unsupported.is_empty() {
         return Err(unsupported);
     }
@@ -445,6 +413,73 @@ pub fn plan(
         specs,
         settings: *settings,
     })
+}
+
+/// E1106 for every model term whose data the spec does not give, so the
+/// generator would have to invent it: covariates (diary columns), a clock
+/// (the times of the readings) and a binomial outcome's trials from a
+/// diary column. Every other term is generated (`generate`).
+fn unsimulated_terms(spec: &hir::Spec) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for m in &spec.models {
+        let Some(outcome) = spec.outcomes.get(m.outcome) else {
+            continue;
+        };
+        let name = &outcome.name;
+        for c in &m.covariates {
+            let column = &c.column;
+            let (headline, note) = if spec.outcomes.iter().any(|o| &o.name == column) {
+                (
+                    format!("`trialc simulate` cannot generate `{name}`: its covariate `{column}` is another outcome, which the simulator does not feed into `{name}`'s model"),
+                    format!("the analysis reads the day's value of `{column}`; the simulator generates each outcome from its own model only"),
+                )
+            } else {
+                (
+                    format!("`trialc simulate` cannot generate `{name}`: its covariate `{column}` is a diary column whose values the spec does not give"),
+                    format!("the model says how `{column}` moves `{name}` (the coefficient's prior), not what values the participant records: their level, spread, trend and relation to the arms would have to be invented, and the power would depend on the invention"),
+                )
+            };
+            out.push(
+                Diagnostic::error(codes::E1106, headline)
+                .with_primary(c.span, "a covariate")
+                .with_secondary(m.span, "the model")
+                .with_note(note)
+                .with_help(if matches!(m.likelihood, hir::Likelihood::Normal { .. }) {
+                    format!("simulate a copy of the spec without the `covariate {column}` line, with `sigma on {name}` the day-to-day SD the covariate does not explain (the SD without it, to be conservative), or analyse real diaries with `trialc run`")
+                } else {
+                    format!("simulate a copy of the spec without the `covariate {column}` line, or analyse real diaries with `trialc run`")
+                }),
+            );
+        }
+        if let Some(clock) = &m.clock {
+            let column = &clock.value;
+            out.push(
+                Diagnostic::error(
+                    codes::E1106,
+                    format!("`trialc simulate` cannot generate `{name}`: its clock `{column}` is a diary column whose values the spec does not give"),
+                )
+                .with_primary(clock.span, "a clock")
+                .with_secondary(m.span, "the model")
+                .with_note(format!("the serial terms count the gaps in `{column}`, and the spec does not say how many readings a day there are, nor when"))
+                .with_help(format!("simulate a copy of the spec without `clock {column}`: one value per scheduled day, the serial terms counting days (give `phi` per day)")),
+            );
+        }
+        if let (hir::OutcomeType::Binomial { trials: None }, Some(column)) =
+            (outcome.kind, &outcome.trials_column)
+        {
+            out.push(
+                Diagnostic::error(
+                    codes::E1106,
+                    format!("`trialc simulate` cannot generate `{name}`: its number of trials is the diary column `{}`, whose values the spec does not give", column.value),
+                )
+                .with_primary(column.span, "trials from the diary")
+                .with_secondary(m.span, "the model")
+                .with_note("binomial outcomes with a constant number of trials (`binomial of 10`) are simulated")
+                .with_help(format!("simulate a copy of the spec whose outcome is `binomial of N`, N a typical day's number of `{}`", column.value)),
+            );
+        }
+    }
+    out
 }
 
 /// The rule as the spec language writes it.

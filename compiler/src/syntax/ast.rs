@@ -682,10 +682,16 @@ pub enum SimulatedParameter {
     Phi,
     Dispersion,
     Cutpoints,
+    /// `lag`: rho of the lagged outcome.
+    Lag,
+    /// `carryover decay`: the rate of a decaying carryover.
+    CarryoverDecay,
 }
 
 impl SimulatedParameter {
-    pub const WORDS: [&'static str; 8] = [
+    /// The words a setting starts with (`carryover decay` starts with
+    /// `carryover`).
+    pub const WORDS: [&'static str; 9] = [
         "effect",
         "carryover",
         "intercept",
@@ -694,6 +700,7 @@ impl SimulatedParameter {
         "phi",
         "dispersion",
         "cutpoints",
+        "lag",
     ];
 
     pub fn from_word(word: &str) -> Option<SimulatedParameter> {
@@ -707,6 +714,7 @@ impl SimulatedParameter {
             "phi" => P::Phi,
             "dispersion" => P::Dispersion,
             "cutpoints" => P::Cutpoints,
+            "lag" => P::Lag,
             _ => return None,
         })
     }
@@ -722,6 +730,8 @@ impl SimulatedParameter {
             P::Phi => "phi",
             P::Dispersion => "dispersion",
             P::Cutpoints => "cutpoints",
+            P::Lag => "lag",
+            P::CarryoverDecay => "carryover decay",
         }
     }
 }

@@ -325,6 +325,8 @@ impl Checker {
                     P::Phi => TrueParameter::Phi,
                     P::Dispersion => TrueParameter::Dispersion,
                     P::Cutpoints | P::Effect => TrueParameter::Cutpoints,
+                    P::Lag => TrueParameter::Lag,
+                    P::CarryoverDecay => TrueParameter::CarryoverRate,
                 };
                 (index, target)
             }
@@ -340,11 +342,18 @@ impl Checker {
                 TrueParameter::Effect { .. } | TrueParameter::Carryover { .. } => true,
                 TrueParameter::Intercept => model.intercept().is_some(),
                 TrueParameter::Trend => model.trend.is_some(),
-                TrueParameter::Sigma => matches!(model.likelihood, Likelihood::Normal { .. }),
-                TrueParameter::Phi => matches!(
-                    &model.likelihood,
-                    Likelihood::Normal { errors, .. } if errors.structure == ErrorStructure::Ar1
-                ),
+                TrueParameter::Sigma => {
+                    matches!(model.likelihood, Likelihood::Normal { .. })
+                        || model.latent_ar1.is_some()
+                }
+                TrueParameter::Phi => {
+                    matches!(
+                        &model.likelihood,
+                        Likelihood::Normal { errors, .. } if errors.structure == ErrorStructure::Ar1
+                    ) || model.latent_ar1.is_some()
+                }
+                TrueParameter::Lag => model.lag.is_some(),
+                TrueParameter::CarryoverRate => model.carryover_decay.is_some(),
                 TrueParameter::Dispersion => {
                     matches!(model.likelihood, Likelihood::NegBinomial { .. })
                 }
@@ -553,6 +562,14 @@ impl Checker {
                     TrueParameter::Phi => {
                         (x > -1.0 && x < 1.0, "phi lies strictly between -1 and 1")
                     }
+                    TrueParameter::Lag => (
+                        x > -1.0 && x < 1.0,
+                        "the lag's rho lies strictly between -1 and 1",
+                    ),
+                    TrueParameter::CarryoverRate => (
+                        x > 0.0,
+                        "the decay's rate per day is positive (half-life log(2) / rate)",
+                    ),
                     TrueParameter::Cutpoints => (false, "cutpoints are a list: `[-1, 0, 1]`"),
                     _ => (true, ""),
                 };
@@ -747,7 +764,16 @@ fn model_parameters(model: &Model) -> String {
         Likelihood::Bernoulli { .. } | Likelihood::Binomial { .. } | Likelihood::Poisson { .. } => {
         }
     }
+    if model.latent_ar1.is_some() {
+        names.extend(["sigma", "phi"]);
+    }
+    if model.lag.is_some() {
+        names.push("lag");
+    }
     names.push("carryover");
+    if model.carryover_decay.is_some() {
+        names.push("carryover decay");
+    }
     names
         .iter()
         .map(|n| format!("`{n}`"))

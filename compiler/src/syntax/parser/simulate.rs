@@ -1,7 +1,7 @@
 //! The `simulate` block (`grammar/trial.pest`, "simulation"): replicates,
 //! scenarios, requirements and a sweep of designs.
 
-use super::{ast, Entries, Parser, Spanned, Token};
+use super::{ast, Entries, Parser, Span, Spanned, Token};
 
 /// The entries of a `simulate` block.
 pub(super) const SIMULATE_ENTRIES: &[&str] = &["replicates", "scenario", "require", "sweep"];
@@ -132,14 +132,28 @@ impl Parser<'_> {
             }
             Some(w) => match ast::SimulatedParameter::from_word(w) {
                 Some(parameter) => {
-                    let parameter = Spanned::new(parameter, self.bump().span);
+                    let first = self.bump().span;
+                    // `carryover decay on OUTCOME`: the rate of a decaying
+                    // carryover (`carryover of ARM` is a constant one).
+                    let parameter = match (parameter, self.eat_word("decay")) {
+                        (ast::SimulatedParameter::Carryover, Some(decay)) => Spanned::new(
+                            ast::SimulatedParameter::CarryoverDecay,
+                            Span::new(first.start, decay.end),
+                        ),
+                        _ => Spanned::new(parameter, first),
+                    };
                     let arm = match parameter.node {
                         ast::SimulatedParameter::Effect => match self.eat_word("of") {
                             Some(_) => Some(self.ident("an arm")?),
                             None => None,
                         },
                         ast::SimulatedParameter::Carryover => {
-                            self.expect_word("of")?;
+                            if self.eat_word("of").is_none() {
+                                self.error_expected(
+                                    "`of ARM` (or `decay`, for the rate of `carryover decay`)",
+                                );
+                                return None;
+                            }
                             Some(self.ident("the arm whose carryover this is")?)
                         }
                         _ => None,
