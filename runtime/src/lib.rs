@@ -11,6 +11,7 @@ pub mod fmt;
 pub mod mir;
 pub mod nuts;
 pub mod optimize;
+pub mod pool;
 pub mod posterior;
 pub mod progress;
 pub mod rng;
