@@ -19,6 +19,7 @@ pub mod init;
 pub mod io;
 pub mod lower;
 pub mod markdown;
+pub mod pool;
 pub mod render;
 pub mod report;
 pub mod schedule;

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         } => check(&files, format, quiet, options),
         Command::Schedule(args) => schedule_command(&mut session(), &args),
         Command::Run(args) => run(&mut session(), &args),
+        Command::Pool(args) => cli::pool::run(&args, options),
         Command::Init(args) => cli::text::init(&args),
         Command::Fmt { files, check } => cli::text::fmt(&files, check),
         Command::Explain { code } => cli::text::explain(&code),

@@ -376,12 +376,13 @@ impl Posterior {
     /// `crate::pool`), each mapped by `outputs` to the constrained
     /// quantities called `names`, with summaries, sampler health and
     /// warnings as [`from_fit`](Self::from_fit) gives them; no mixture
-    /// weights (the quantities are not a MIR model's parameters).
+    /// weights (the quantities are not a MIR model's parameters). `outputs`
+    /// sees the draws in order, chain after chain.
     pub fn from_fit_outputs(
         names: Vec<String>,
         fit: &Fit,
         max_depth: usize,
-        outputs: impl Fn(&[f64]) -> Vec<f64>,
+        mut outputs: impl FnMut(&[f64]) -> Vec<f64>,
     ) -> Self {
         let num_chains = fit.chains.len();
         let num_draws = fit.chains.first().map_or(0, |c| c.stats.len());

@@ -3,5 +3,6 @@
 
 pub mod args;
 pub mod markdown;
+pub mod pool;
 pub mod term;
 pub mod text;
