@@ -100,9 +100,11 @@ fn every_ui_input_reports_something() {
 /// error: by definition no spec raises it. E17/W17 are raised on a series
 /// of participants (`trialc pool`), tested in `pool.rs`.
 fn checked_after_the_spec(code: &str) -> bool {
-    ["E00", "E07", "W07", "E08", "W08", "E09", "W09", "E0520", "E17", "W17"]
-        .iter()
-        .any(|prefix| code.starts_with(prefix))
+    [
+        "E00", "E07", "W07", "E08", "W08", "E09", "W09", "E0520", "E17", "W17",
+    ]
+    .iter()
+    .any(|prefix| code.starts_with(prefix))
 }
 
 /// Every documented code of the spec phases is exercised by at least one UI test.

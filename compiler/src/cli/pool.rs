@@ -149,17 +149,13 @@ fn print_series(series: &Series<FsSources>) {
     print_diagnostics(&series.spec_session, 0);
     let mut stderr = std::io::stderr().lock();
     let mut renderer = Renderer::new(&series.files, use_color());
-    for shown in render::summarise(&series.diagnostics, 10) {
+    let (placed, unplaced): (Vec<_>, Vec<_>) = series
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| d.primary_span().is_some());
+    for shown in render::summarise(&placed, 10) {
         let text = match shown {
-            Shown::One(d) if d.primary_span().is_none() => format!(
-                "error[{}]: {}\n{}",
-                d.code,
-                render::inline(&d.message),
-                d.help
-                    .as_ref()
-                    .map(|h| format!("  help: {}\n", render::inline(h)))
-                    .unwrap_or_default()
-            ),
             Shown::One(d) => renderer.human(d),
             Shown::More { code, file, count } => {
                 render::more_line(&series.files, code, file, count)
@@ -190,6 +186,18 @@ fn print_series(series: &Series<FsSources>) {
         drop(stderr);
         print_diagnostics(session, p.shown_from);
         stderr = std::io::stderr().lock();
+    }
+    for d in &unplaced {
+        let _ = write!(
+            stderr,
+            "error[{}]: {}\n{}",
+            d.code,
+            render::inline(&d.message),
+            d.help
+                .as_ref()
+                .map(|h| format!("  help: {}\n", render::inline(h)))
+                .unwrap_or_default()
+        );
     }
 }
 

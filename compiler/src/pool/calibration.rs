@@ -18,8 +18,10 @@
 //! - **The discount w and robust weight r the series supports**, as a
 //!   posterior on a grid (w in (0, 1], r in [0, 1), both uniform a priori):
 //!
-//!       p(d_i | w, r) = (1 - r) N(d_i | m_i, sqrt(s_i^2 / w + e_i^2))
-//!                       + r N(d_i | 0, sqrt(V^2 + e_i^2))
+//!   ```text
+//!   p(d_i | w, r) = (1 - r) N(d_i | m_i, sqrt(s_i^2 / w + e_i^2))
+//!                   + r N(d_i | 0, sqrt(V^2 + e_i^2))
+//!   ```
 //!
 //!   with V the outcome's unit-information scale: the same mixture a spec
 //!   writes as `discount w robust r`, each person's data summarised by

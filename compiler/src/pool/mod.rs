@@ -305,7 +305,9 @@ pub fn assemble<S: Sources>(
         .inputs
         .push(series.spec_session.files().text(checked.file).to_string());
 
-    // The rows to read.
+    // The rows to read, and the manifest's rows that cannot be read (each
+    // with its place in the manifest, so that the series keeps its order).
+    let mut bad: Vec<(usize, Participant<S>)> = Vec::new();
     let rows: Vec<Row> = match participants {
         Participants::Manifest(path) => {
             let text = match sources().read(path, Access::Direct) {
@@ -325,15 +327,19 @@ pub fn assemble<S: Sources>(
                     series.covariates = m.covariates;
                     for (id, d) in m.excluded {
                         let reason = d.message.clone();
+                        let at = d.primary_span().map_or(usize::MAX, |s| s.start);
                         series.diagnostics.push(d.in_file(file));
-                        series.participants.push(Participant {
-                            id,
-                            file: path.clone(),
-                            covariates: Vec::new(),
-                            session: None,
-                            shown_from: 0,
-                            state: excluded(codes::E1702, reason),
-                        });
+                        bad.push((
+                            at,
+                            Participant {
+                                id,
+                                file: path.clone(),
+                                covariates: Vec::new(),
+                                session: None,
+                                shown_from: 0,
+                                state: excluded(codes::E1702, reason),
+                            },
+                        ));
                     }
                     m.rows
                 }
@@ -365,11 +371,17 @@ pub fn assemble<S: Sources>(
             })
             .collect(),
     };
+    let mut bad = bad.into_iter().peekable();
     for row in rows {
+        let at = row.span.map_or(usize::MAX, |s| s.start);
+        while let Some((_, p)) = bad.next_if(|(b, _)| *b < at) {
+            series.participants.push(p);
+        }
         let participant =
             read_participant(&mut series, &checked, &sources, options, spec_path, row);
         series.participants.push(participant);
     }
+    series.participants.extend(bad.map(|(_, p)| p));
     // Shared parameters are checked when the model is built; here, enough
     // people to pool.
     let n = series.included().count();
