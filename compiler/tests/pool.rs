@@ -42,6 +42,7 @@ fn options(threads: usize, chains: usize, draws: usize) -> PoolOptions {
         tau_prior: None,
         gamma_prior: None,
         robust: 0.2,
+        own_fits: true,
         fit: FitOptions {
             settings: RunSettings {
                 chains,

@@ -90,6 +90,10 @@ pub struct PoolArgs {
     /// Write the next person's prior (`trialc-hypotheses/1`) to this file.
     #[arg(long, value_name = "FILE")]
     pub export_prior: Option<PathBuf>,
+    /// Do not fit each diary's own single-trial model (the report then has
+    /// no own estimates beside the pooled ones): for large series.
+    #[arg(long)]
+    pub skip_own_fits: bool,
     /// Print each included participant's lowered model as JSON (the Stan
     /// comparison's input) instead of fitting.
     #[arg(long)]
@@ -261,6 +265,7 @@ pub fn run(args: &PoolArgs, options: SessionOptions) -> ExitCode {
         tau_prior,
         gamma_prior,
         robust: args.robust,
+        own_fits: !args.skip_own_fits,
         fit: FitOptions {
             settings,
             threads: args.threads.map(|t| t as usize),

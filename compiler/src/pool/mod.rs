@@ -69,6 +69,9 @@ pub struct PoolOptions {
     pub gamma_prior: Option<Prior>,
     /// Weight of the robust component of the next person's prior.
     pub robust: f64,
+    /// Fit each diary's own single-trial model beside the pooled one (the
+    /// report's own estimates); off for large series or benchmarks.
+    pub own_fits: bool,
     pub fit: FitOptions,
 }
 
@@ -1018,10 +1021,10 @@ pub fn fit_series<S: Sources>(
         .iter()
         .map(|&i| series.participants[i].id.clone())
         .collect();
-    progress.start("single-trial fits", diaries.len());
+    let own: &[(usize, LoweredOutcome)] = if options.own_fits { &diaries } else { &[] };
+    progress.start("single-trial fits", own.len());
     let singles: Vec<(usize, Result<Posterior, String>)> = pool.install(|| {
-        diaries
-            .par_iter()
+        own.par_iter()
             .map(|(slot, lowered)| {
                 let name = &ids[*slot];
                 let c = counter(progress, name, &settings);
