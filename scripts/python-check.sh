@@ -48,3 +48,18 @@ else
 fi
 
 PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check.py "$OUT"
+
+# trialc pool's draws (docs/pool.md): the real tea series, short chains.
+if [ "${1:-}" != "--from-test" ]; then
+  POOL_OUT="$OUT/pool"
+  status=0
+  ./target/release/trialc pool examples/hpi-tea-series/hpi-tea-series.trial \
+    --diaries examples/hpi-tea-series/diaries --chains 2 --warmup 200 --draws 200 --seed 1 \
+    --out "$POOL_OUT" >"$OUT.log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+    cat "$OUT.log" >&2
+    echo "python-check: trialc pool failed with exit code $status" >&2
+    exit 1
+  fi
+  PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check_pool.py "$POOL_OUT"
+fi

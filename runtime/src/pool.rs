@@ -106,6 +106,108 @@ pub struct PoolModel {
     pub members: Vec<Member>,
 }
 
+/// Where one output quantity comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Output {
+    Mu(usize),
+    Tau(usize),
+    /// (effect, covariate)
+    Gamma(usize, usize),
+    /// (shared parameter, element)
+    Shared(usize, usize),
+    /// (person, effect)
+    Delta(usize, usize),
+    /// (person, own parameter among `Compiled::free`, element)
+    Own(usize, usize, usize),
+}
+
+/// The outputs in order, with their names (see `output_names`).
+fn layout(model: &PoolModel, members: &[Compiled]) -> (Vec<(String, Output)>, usize) {
+    let (k, p, n) = (model.effects.len(), model.covariates.len(), members.len());
+    let mut out = Vec::new();
+    out.extend((0..k).map(|j| (format!("mu[{}]", j + 1), Output::Mu(j))));
+    out.extend((0..k).map(|j| (format!("tau[{}]", j + 1), Output::Tau(j))));
+    for q in 0..p {
+        for j in 0..k {
+            out.push((format!("gamma[{},{}]", j + 1, q + 1), Output::Gamma(j, q)));
+        }
+    }
+    for (si, sp) in model.shared.iter().enumerate() {
+        let base = flat(&sp.name);
+        if sp.size == 1 {
+            out.push((base, Output::Shared(si, 0)));
+        } else {
+            out.extend((0..sp.size).map(|e| (format!("{base}[{}]", e + 1), Output::Shared(si, e))));
+        }
+    }
+    let delta_first = out.len();
+    for j in 0..k {
+        for i in 0..n {
+            out.push((format!("delta[{},{}]", i + 1, j + 1), Output::Delta(i, j)));
+        }
+    }
+    // Own parameters by name, in the order they first appear.
+    let name = |c: &Compiled, f: usize| flat(&c.own.model().params[c.free[f].0].name);
+    let mut names: Vec<(String, usize)> = Vec::new();
+    for c in members {
+        for f in 0..c.free.len() {
+            let nm = name(c, f);
+            if !names.iter().any(|(x, _)| *x == nm) {
+                names.push((nm, c.free[f].2));
+            }
+        }
+    }
+    for (nm, size) in names {
+        let holders: Vec<(usize, usize)> = members
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                (0..c.free.len())
+                    .find(|&f| name(c, f) == nm && c.free[f].2 == size)
+                    .map(|f| (i, f))
+            })
+            .collect();
+        if holders.len() == n {
+            for e in 0..size {
+                for &(i, f) in &holders {
+                    let label = if size == 1 {
+                        format!("{nm}[{}]", i + 1)
+                    } else {
+                        format!("{nm}[{},{}]", i + 1, e + 1)
+                    };
+                    out.push((label, Output::Own(i, f, e)));
+                }
+            }
+        } else {
+            for &(i, f) in &holders {
+                for e in 0..size {
+                    let label = if size == 1 {
+                        format!("{nm}_{}", i + 1)
+                    } else {
+                        format!("{nm}_{}[{}]", i + 1, e + 1)
+                    };
+                    out.push((label, Output::Own(i, f, e)));
+                }
+            }
+        }
+    }
+    // Members whose own parameter has the name but another size.
+    for (i, c) in members.iter().enumerate() {
+        for f in 0..c.free.len() {
+            if !out
+                .iter()
+                .any(|(_, o)| matches!(o, Output::Own(a, b, _) if *a == i && *b == f))
+            {
+                let nm = name(c, f);
+                for e in 0..c.free[f].2 {
+                    out.push((format!("{nm}_{}[{}]", i + 1, e + 1), Output::Own(i, f, e)));
+                }
+            }
+        }
+    }
+    (out, delta_first)
+}
+
 /// A member compiled for evaluation.
 #[derive(Debug, Clone)]
 struct Compiled {
@@ -158,6 +260,8 @@ pub struct PooledDensity {
     dim: usize,
     max_own: usize,
     max_removed: usize,
+    layout: Vec<(String, Output)>,
+    delta_first: usize,
 }
 
 fn err(message: String) -> MirError {
@@ -322,6 +426,7 @@ impl PooledDensity {
         }
         let max_own = members.iter().map(|c| c.own.dim()).max().unwrap_or(0);
         let max_removed = members.iter().map(|c| c.removed.dim()).max().unwrap_or(0);
+        let (layout, delta_first) = layout(&model, &members);
         Ok(PooledDensity {
             model,
             k,
@@ -337,6 +442,8 @@ impl PooledDensity {
             dim,
             max_own,
             max_removed,
+            layout,
+            delta_first,
         })
     }
 
@@ -346,56 +453,20 @@ impl PooledDensity {
     }
 
     /// Names of the constrained quantities [`outputs`](Self::outputs)
-    /// returns: `mu[k]`, `tau[k]`, `gamma[k,p]`, each shared parameter
-    /// (`sigma`, `cutpoints[2]`), then for person i `delta[i,k]` and their
-    /// own parameters (`intercept[i]`, `cutpoints[i,2]`), indices 1-based.
+    /// returns, laid out as CmdStan writes arrays (each array's elements
+    /// contiguous, the first index fastest), so that cmdstanpy and ArviZ
+    /// read them back as arrays: `mu[k]`, `tau[k]`, `gamma[k,p]`, each
+    /// shared parameter (`sigma`, `cutpoints[2]`), `delta[i,k]` (person i,
+    /// effect k), then each own parameter across people (`intercept[i]`,
+    /// `cutpoints[i,j]`); an own parameter that not every person has is
+    /// named per person (`trend_3`). Indices are 1-based.
     pub fn output_names(&self) -> Vec<String> {
-        let mut names = Vec::new();
-        for k in 1..=self.k {
-            names.push(format!("mu[{k}]"));
-        }
-        for k in 1..=self.k {
-            names.push(format!("tau[{k}]"));
-        }
-        for k in 1..=self.k {
-            for q in 1..=self.p {
-                names.push(format!("gamma[{k},{q}]"));
-            }
-        }
-        for s in &self.model.shared {
-            let base = flat(&s.name);
-            if s.size == 1 {
-                names.push(base);
-            } else {
-                names.extend((1..=s.size).map(|j| format!("{base}[{j}]")));
-            }
-        }
-        for (i, c) in self.members.iter().enumerate() {
-            let i = i + 1;
-            for k in 1..=self.k {
-                names.push(format!("delta[{i},{k}]"));
-            }
-            for &(id, _, size, _) in &c.free {
-                let base = flat(&c.own.model().params[id].name);
-                if size == 1 {
-                    names.push(format!("{base}[{i}]"));
-                } else {
-                    names.extend((1..=size).map(|j| format!("{base}[{i},{j}]")));
-                }
-            }
-        }
-        names
+        self.layout.iter().map(|(n, _)| n.clone()).collect()
     }
 
-    /// Index in [`outputs`](Self::outputs) of person i's first quantity
-    /// (their `delta[i,1]`), 0-based i.
-    pub fn member_output_offset(&self, i: usize) -> usize {
-        let mut o =
-            2 * self.k + self.k * self.p + self.model.shared.iter().map(|s| s.size).sum::<usize>();
-        for c in self.members.iter().take(i) {
-            o += self.k + c.free.iter().map(|f| f.2).sum::<usize>();
-        }
-        o
+    /// Index in [`outputs`](Self::outputs) of `delta[i,k]` (0-based i, k).
+    pub fn delta_output(&self, i: usize, k: usize) -> usize {
+        self.delta_first + k * self.members.len() + i
     }
 
     /// Index in [`outputs`](Self::outputs) of the first element of shared
@@ -414,32 +485,49 @@ impl PooledDensity {
 
     /// The constrained quantities at `x` (see [`output_names`](Self::output_names)).
     pub fn outputs(&self, x: &[f64]) -> Vec<f64> {
-        let mut out = Vec::new();
         if x.len() != self.dim {
-            return out;
+            return Vec::new();
         }
         let (mu, tau, gamma, z) = self.globals(x);
-        out.extend_from_slice(&mu);
-        out.extend_from_slice(&tau);
-        out.extend_from_slice(&gamma);
-        for (s, o) in self.model.shared.iter().zip(&self.shared) {
-            let mut theta = vec![0.0; s.size];
-            s.transform.constrain(&x[*o..*o + s.size], &mut theta);
-            out.extend(theta);
-        }
-        for (i, c) in self.members.iter().enumerate() {
-            for kk in 0..self.k {
-                out.push(self.delta(&mu, &tau, &gamma, z, c, i, kk));
-            }
-            for &(id, _, size, off) in &c.free {
-                let mut theta = vec![0.0; size];
-                c.own.model().params[id]
-                    .transform
-                    .constrain(&x[off..off + size], &mut theta);
-                out.extend(theta);
-            }
-        }
-        out
+        // Each shared and own parameter constrained once.
+        let shared: Vec<Vec<f64>> = self
+            .model
+            .shared
+            .iter()
+            .zip(&self.shared)
+            .map(|(s, o)| {
+                let mut theta = vec![0.0; s.size];
+                s.transform.constrain(&x[*o..*o + s.size], &mut theta);
+                theta
+            })
+            .collect();
+        let own: Vec<Vec<Vec<f64>>> = self
+            .members
+            .iter()
+            .map(|c| {
+                c.free
+                    .iter()
+                    .map(|&(id, _, size, off)| {
+                        let mut theta = vec![0.0; size];
+                        c.own.model().params[id]
+                            .transform
+                            .constrain(&x[off..off + size], &mut theta);
+                        theta
+                    })
+                    .collect()
+            })
+            .collect();
+        self.layout
+            .iter()
+            .map(|(_, q)| match *q {
+                Output::Mu(k) => mu[k],
+                Output::Tau(k) => tau[k],
+                Output::Gamma(k, q) => gamma[k * self.p + q],
+                Output::Shared(s, j) => shared[s][j],
+                Output::Delta(i, k) => self.delta(&mu, &tau, &gamma, z, &self.members[i], i, k),
+                Output::Own(i, f, j) => own[i][f][j],
+            })
+            .collect()
     }
 
     /// mu, tau (constrained), gamma and the z block of `x`.

@@ -199,19 +199,48 @@ fn outputs_are_named_and_follow_the_non_centred_map() {
     // delta[2,1] = mu_1 + x_B . gamma_1 + tau_1 z[B, 1].
     let (mu1, tau1) = (x[0], x[2].exp());
     let gamma1 = [x[4], x[5]];
+    assert_eq!(at("gamma[1,2]"), x[5]);
+    assert_eq!(at("gamma[2,1]"), x[6]);
     let z_b1 = x[8 + 2];
     let expected = mu1 + 0.5 * -gamma1[0] + gamma1[1] * 1.0 + tau1 * z_b1;
     assert!((at("delta[2,1]") - expected).abs() < 1e-12);
     assert_eq!(at("mu[1]"), mu1);
     assert!((at("tau[1]") - tau1).abs() < 1e-15);
     assert!(names.contains(&"phi".to_string()));
-    assert!(names.contains(&"intercept[1]".to_string()));
-    assert!(names.contains(&"sigma[2]".to_string()));
+    // C is known by a summary: the own parameters of A and B are named per
+    // person (an array would have a hole at C).
+    assert!(names.contains(&"intercept_1".to_string()));
+    assert!(names.contains(&"sigma_2".to_string()));
     assert!(
-        !names.iter().any(|n| n.starts_with("sigma[3]")),
+        !names.iter().any(|n| n.starts_with("sigma_3")),
         "C has no model"
     );
-    assert_eq!(names[d.member_output_offset(1)], "delta[2,1]");
+    assert_eq!(names[d.delta_output(1, 0)], "delta[2,1]");
+    // CmdStan's array layout: delta's elements contiguous, person fastest.
+    let deltas: Vec<&str> = names
+        .iter()
+        .filter(|n| n.starts_with("delta["))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        deltas,
+        [
+            "delta[1,1]",
+            "delta[2,1]",
+            "delta[3,1]",
+            "delta[1,2]",
+            "delta[2,2]",
+            "delta[3,2]"
+        ]
+    );
+    let first = names.iter().position(|n| n == "delta[1,1]").expect("delta");
+    assert_eq!(names[first + 5], "delta[3,2]");
+    let sigmas: Vec<&str> = names
+        .iter()
+        .filter(|n| n.starts_with("sigma"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(sigmas, ["sigma_1", "sigma_2"]);
     assert_eq!(names[d.shared_output_offset(0)], "phi");
 }
 
