@@ -546,6 +546,12 @@ fn evidence_wider_than_its_prior_is_excluded_with_e1704() {
     std::fs::write(dir.join("ev/a.json"), evidence(0.3, 0.5, "A")).expect("write");
     std::fs::write(dir.join("ev/b.json"), evidence(0.1, 0.6, "B")).expect("write");
     std::fs::write(dir.join("ev/c.json"), evidence(0.0, 3.0, "C")).expect("write");
+    // Exported from another spec: pooled, with W1701.
+    std::fs::write(
+        dir.join("ev/d.json"),
+        evidence(0.2, 0.7, "D").replace(&trialc::evidence::sha256_hex(SPEC), "0123"),
+    )
+    .expect("write");
     let mut args = vec![
         "pool".to_string(),
         s(&dir.join("series.trial")),
@@ -563,12 +569,98 @@ fn evidence_wider_than_its_prior_is_excluded_with_e1704() {
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("2 participants pooled from evidence (1 excluded)"),
+        stdout.contains("3 participants pooled from evidence (1 excluded)"),
         "{stdout}"
+    );
+    assert!(
+        stderr.contains("[W1701]") && stderr.contains("d.json"),
+        "{stderr}"
     );
     // The participant ids come from the files.
     assert!(
         stdout.contains("  A ") && stdout.contains("C ("),
         "{stdout}"
+    );
+}
+
+/// An LFM hypothesis as the series spec's effect prior becomes mu's prior;
+/// `--shared sigma` gives everyone one sigma; a participant whose spec has
+/// another reference arm is excluded with E1703.
+#[test]
+fn an_lfm_prior_for_mu_a_shared_sigma_and_an_incompatible_spec() {
+    let hypotheses = r#"{"format": "trialc-hypotheses/1",
+  "generator": {"model": "example-lfm", "version": "1", "prompt_sha256": "ab", "created": "2023-07-01"},
+  "hypotheses": [{"id": "H1", "rank": 1, "intervention": "herbal_tea", "outcome": "sleep_quality",
+    "effect": {"mean": 0.5, "sd": 0.4}}]}"#;
+    let lfm_spec = SPEC
+        .replace(
+            "arm no_tea",
+            "hypotheses lfm from \"lfm.json\"\n\narm no_tea",
+        )
+        .replace(
+            "effect herbal_tea ~ normal(0, 3)",
+            "effect herbal_tea ~ lfm.H1 discount 0.5 robust 0.2",
+        );
+    let other = SPEC
+        .replace(
+            "arm no_tea     \"No tea before bed\" reference",
+            "arm no_tea     \"No tea before bed\"",
+        )
+        .replace(
+            "arm herbal_tea \"A cup of herbal tea before bed\"",
+            "arm herbal_tea \"A cup of herbal tea before bed\" reference",
+        )
+        .replace("effect herbal_tea", "effect no_tea");
+    let mut m = MemorySources::new()
+        .with("s/series.trial", lfm_spec)
+        .with("s/lfm.json", hypotheses)
+        .with("s/other.trial", other);
+    let mut manifest = "participant,diary,spec\n".to_string();
+    for (id, text) in DIARIES {
+        m.insert(format!("s/d/{id}.csv"), text);
+        manifest.push_str(&format!("{id},d/{id}.csv,\n"));
+    }
+    manifest.push_str("swapped,d/0889f7fb.csv,other.trial\n");
+    m.insert("s/manifest.csv", manifest);
+    let mut series = pool::assemble(
+        || m.clone(),
+        SessionOptions::default(),
+        "s/series.trial",
+        &Participants::Manifest("s/manifest.csv".into()),
+        None,
+    );
+    let swapped = series.participants.last().expect("listed");
+    match &swapped.state {
+        State::Excluded(e) => {
+            assert_eq!(e.code, "E1703");
+            assert!(e.reason.contains("reference arm"), "{}", e.reason);
+        }
+        State::Included(_) => panic!("an incompatible spec was pooled"),
+    }
+    let mut opts = options(2, 2, 300);
+    opts.shared = vec!["sigma".into()];
+    let fitted = pool::fit_series(&mut series, &opts, &Silent).expect("fits");
+    let r = &fitted.report;
+    // (1 - 0.2) normal(0.5, 0.4 / sqrt(0.5)) + 0.2 normal(0, U), U = 10 / 2.
+    assert_eq!(
+        r.model.mu_priors,
+        ["0.8 normal(0.5, 0.5657) + 0.2 normal(0, 5)"]
+    );
+    assert_eq!(r.model.shared.len(), 1);
+    assert_eq!(r.model.shared[0].0, "sigma");
+    assert_eq!(r.model.own, ["intercept"]);
+    assert_eq!(r.shared.len(), 1);
+    assert_eq!(r.shared[0].name, "sigma");
+    // The participants' own fits keep their LFM prior; the calibration
+    // compares each with their data.
+    assert!(r.people[0]
+        .single
+        .as_ref()
+        .expect("own")
+        .prior
+        .contains("lfm.H1"));
+    assert_eq!(
+        r.calibration.as_ref().expect("calibration").entries.len(),
+        4
     );
 }
