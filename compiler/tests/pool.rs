@@ -546,6 +546,8 @@ fn evidence_wider_than_its_prior_is_excluded_with_e1704() {
     std::fs::write(dir.join("ev/a.json"), evidence(0.3, 0.5, "A")).expect("write");
     std::fs::write(dir.join("ev/b.json"), evidence(0.1, 0.6, "B")).expect("write");
     std::fs::write(dir.join("ev/c.json"), evidence(0.0, 3.0, "C")).expect("write");
+    // A second file of participant A: excluded by name.
+    std::fs::write(dir.join("ev/e.json"), evidence(0.4, 0.5, "A")).expect("write");
     // Exported from another spec: pooled, with W1701.
     std::fs::write(
         dir.join("ev/d.json"),
@@ -569,13 +571,15 @@ fn evidence_wider_than_its_prior_is_excluded_with_e1704() {
     );
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(
-        stdout.contains("3 participants pooled from evidence (1 excluded)"),
+        stdout.contains("3 participants pooled from evidence (2 excluded)"),
         "{stdout}"
     );
     assert!(
         stderr.contains("[W1701]") && stderr.contains("d.json"),
         "{stderr}"
     );
+    assert!(stdout.contains("already in the series"), "{stdout}");
+    assert_eq!(pool::stem("dir/tea.p03.csv"), "tea.p03");
     // The participant ids come from the files.
     assert!(
         stdout.contains("  A ") && stdout.contains("C ("),

@@ -199,10 +199,11 @@ impl<S: Sources> Series<S> {
     }
 }
 
-/// The stem of a path: `dir/p03.csv` → `p03`.
+/// The name of a file without its folder and last extension:
+/// `dir/p03.csv` → `p03`, `dir/tea.p03.csv` → `tea.p03`.
 pub fn stem(path: &str) -> String {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    name.split_once('.').map_or(name, |(s, _)| s).to_string()
+    name.rsplit_once('.').map_or(name, |(s, _)| s).to_string()
 }
 
 /// The folder of a path (`""` for none).
@@ -380,8 +381,24 @@ pub fn assemble<S: Sources>(
         while let Some((_, p)) = bad.next_if(|(b, _)| *b < at) {
             series.participants.push(p);
         }
-        let participant =
+        let mut participant =
             read_participant(&mut series, &checked, &sources, options, spec_path, row);
+        // Two files of one person (two evidence files naming the same
+        // `participant`): the second is left out, by name.
+        if participant.member().is_some()
+            && series
+                .participants
+                .iter()
+                .any(|p| p.id == participant.id && p.member().is_some())
+        {
+            participant.state = excluded(
+                codes::E1702,
+                format!(
+                    "participant `{}` is already in the series (from another file); this one is left out",
+                    participant.id
+                ),
+            );
+        }
         series.participants.push(participant);
     }
     series.participants.extend(bad.map(|(_, p)| p));
