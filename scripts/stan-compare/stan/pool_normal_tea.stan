@@ -1,4 +1,5 @@
-// hpi-tea-series / sleep_quality pooled (trialc pool): each person's model
+// hpi-tea-series and hpi-window-series / sleep_quality pooled (trialc pool;
+// the two specs have the same priors): each person's model
 // is the spec's (intercept, effect, independent normal errors with their own
 // sigma); the effect partially pooled, non-centred. Priors from the spec:
 // intercept ~ normal(5, 5), sigma ~ half_normal(3); mu ~ the spec's effect
@@ -10,7 +11,7 @@ data {
   array[J] int<lower=1> start;
   array[J] int<lower=1> len;
   vector[N] y;
-  vector[N] x;            // indicator: arm = herbal_tea
+  vector[N] x;            // indicator: the non-reference arm
 }
 parameters {
   real mu;
