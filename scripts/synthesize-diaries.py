@@ -156,6 +156,30 @@ EXAMPLES = {
              "psi": 8.0, "couple": ("sleep_efficiency", -0.3)},
         ],
     },
+    "headphones-focus": {
+        "spec": "examples/headphones-focus/headphones-focus.trial",
+        "seed": 42001,
+        "run_in": 0,
+        "period": 1,
+        "washout": 0,
+        "carryover_half_life": 0.0,
+        # the full effect only after two weeks of getting used to the
+        # headphones: why the spec analyses days 15-70 (`window`)
+        "effect_ramp": 14,
+        # the schedule trialc draws from seed 20270501 (randomized periods,
+        # 35 one-day periods per arm, max_run 2; 136,050,710,238,288
+        # admissible sequences): A = office, B = headphones
+        "sequence": [{"A": "office", "B": "headphones"}[c] for c in
+                     "ABAABABAABABBAABABABBABBABABABAABABAABABABBABBAABABBABBABABAABABAABABB"],
+        "missing_day": 0.05,
+        "missing_cell": 0.0,
+        "outcomes": [
+            {"name": "focus", "type": "continuous", "measured": "daily",
+             "alpha": 5.5, "effects": {"headphones": 1.3}, "trend": 0.0,
+             "trend_per": 28, "phi": 0.3, "sigma": 1.1, "bounds": (0, 10),
+             "decimals": 0},
+        ],
+    },
     "bp-chronotherapy": {
         "spec": "examples/bp-chronotherapy/bp-chronotherapy.trial",
         "seed": 42003,
@@ -266,9 +290,14 @@ def measured_on(outcome, entry, ex):
 # ---------------------------------------------------------------------------
 
 def arm_effect(outcome, entry, ex):
-    """The arm effect on a day, with decaying carryover after a switch."""
+    """The arm effect on a day, with decaying carryover after a switch, and
+    growing linearly to its full size over the first `effect_ramp` days
+    when the example has one (a treatment that takes getting used to)."""
     eff = outcome.get("effects", {})
     now = eff.get(entry["taken"], 0.0)
+    ramp = ex.get("effect_ramp", 0)
+    if ramp:
+        now *= min(1.0, entry["day"] / ramp)
     hl = ex.get("carryover_half_life", 0.0)
     if entry["prev"] is None or hl <= 0:
         return now

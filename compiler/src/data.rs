@@ -16,6 +16,18 @@
 //! its row and column, and all of them are reported in one pass. Where the
 //! `arm` column disagrees with the schedule, one warning (W0701) lists the
 //! days; the analysis then uses what was taken.
+//!
+//! With `sequence from data` the `arm` column is the schedule: it is
+//! required (E0722), the diary may run to the longest trial, nothing can
+//! deviate from it, and [`Diary::schedule`] turns the plan into the realised
+//! schedule, its periods the column's runs of one arm.
+//!
+//! Models may read further columns: covariates (`covariate stress …`, any
+//! number), the clock (`clock hour`, whole numbers increasing with time)
+//! and a binomial outcome's trials (`binomial of attempts`, whole numbers
+//! from 1). With a clock a day may have several rows, one per clock value
+//! (hourly readings); an outcome whose model has no clock still has at most
+//! one value a day, and the rows of a day agree on the arm (E0734).
 
 use crate::codes;
 use std::collections::HashMap;
@@ -25,7 +37,8 @@ use chrono::NaiveDate;
 use crate::diagnostic::{Diagnostic, Span};
 use crate::family::ValueProblem;
 use crate::hir::{self, OutcomeType};
-use crate::schedule::Schedule;
+use crate::schedule::{self, Schedule, ScheduleError, Taken, MAX_TRIAL_DAYS};
+use crate::source::FileId;
 
 /// What the `arm` column says about one day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +63,11 @@ pub struct DiaryRow {
     /// written (e.g. 1..=5), all stored exactly in `f64`.
     pub values: Vec<Option<f64>>,
     pub arm: ArmRecord,
+    /// The values of the model columns ([`Diary::columns`]), in that order;
+    /// `None` = empty cell.
+    pub extra: Vec<Option<f64>>,
+    /// The row's line in the CSV text (for diagnostics of later stages).
+    pub span: Span,
 }
 
 /// A day on which the recorded arm differs from the schedule's.
@@ -62,7 +80,8 @@ pub struct ArmDeviation {
     pub taken: Option<usize>,
 }
 
-/// A checked diary: rows sorted by day, at most one per day.
+/// A checked diary: rows sorted by day (and clock), at most one per day
+/// unless the spec has a clock.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diary {
     /// The spec's outcome names, in spec order (the order of `DiaryRow::values`).
@@ -72,32 +91,132 @@ pub struct Diary {
     pub has_arm_column: bool,
     /// Days where `arm` disagrees with the schedule (also reported as W0701).
     pub deviations: Vec<ArmDeviation>,
+    /// The columns models read besides the outcomes' (covariates, the
+    /// clock, binomial trials), in the order of `DiaryRow::extra`.
+    pub columns: Vec<String>,
+    /// The diary's file, when a session read it: later stages (lowering)
+    /// point at its rows.
+    pub file: Option<FileId>,
 }
 
 impl Diary {
-    /// The row of `day`, if the diary has one.
+    /// The rows of `day` (several only with a clock), in clock order.
+    pub fn rows_of_day(&self, day: u64) -> &[DiaryRow] {
+        let start = self.rows.partition_point(|r| r.day < day);
+        let end = self.rows.partition_point(|r| r.day <= day);
+        self.rows.get(start..end).unwrap_or(&[])
+    }
+
+    /// The (first) row of `day`, if the diary has one.
     pub fn row(&self, day: u64) -> Option<&DiaryRow> {
-        self.rows
-            .binary_search_by_key(&day, |r| r.day)
-            .ok()
-            .and_then(|i| self.rows.get(i))
+        self.rows_of_day(day).first()
     }
 
-    /// The value of outcome `outcome` (spec index) on `day`, if recorded.
+    /// The value of outcome `outcome` (spec index) on `day`, if recorded
+    /// (the first of the day's rows that has one).
     pub fn value(&self, outcome: usize, day: u64) -> Option<f64> {
-        self.row(day)
-            .and_then(|r| r.values.get(outcome).copied().flatten())
+        self.rows_of_day(day)
+            .iter()
+            .find_map(|r| r.values.get(outcome).copied().flatten())
     }
 
-    /// The arm taken on `day`: the diary's `arm` where recorded, otherwise the
-    /// schedule's. `None` during run-in or when the diary says `none`.
+    /// The diary's last day (0 for no rows).
+    pub fn last_day(&self) -> u64 {
+        self.rows.last().map_or(0, |r| r.day)
+    }
+
+    /// The schedule this diary is analysed under: `plan` itself, or for a
+    /// `sequence from data` plan the realised schedule, whose periods are the
+    /// runs of one arm in the `arm` column ([`schedule::realise`]) and which
+    /// ends on the diary's last day.
+    pub fn schedule(&self, plan: &Schedule) -> Result<Schedule, ScheduleError> {
+        if !plan.is_realised() {
+            return Ok(plan.clone());
+        }
+        let taken: Vec<(u64, Taken)> = self
+            .rows
+            .iter()
+            .filter_map(|r| match r.arm {
+                ArmRecord::NotRecorded => None,
+                ArmRecord::NoArm => Some((r.day, Taken::Nothing)),
+                ArmRecord::Arm(k) => Some((r.day, Taken::Arm(k))),
+            })
+            .collect();
+        schedule::realise(plan, self.last_day(), &taken)
+    }
+
+    /// The arm taken on `day`: the diary's `arm` where recorded (the rows of
+    /// a day agree), otherwise the schedule's. `None` during run-in or when
+    /// the diary says `none`.
     pub fn arm_taken(&self, day: u64, schedule: &Schedule) -> Option<usize> {
-        match self.row(day).map_or(ArmRecord::NotRecorded, |r| r.arm) {
+        let record = self
+            .rows_of_day(day)
+            .iter()
+            .map(|r| r.arm)
+            .find(|a| *a != ArmRecord::NotRecorded)
+            .unwrap_or(ArmRecord::NotRecorded);
+        match record {
             ArmRecord::NotRecorded => schedule.arm_on_day(day),
             ArmRecord::NoArm => None,
             ArmRecord::Arm(k) => Some(k),
         }
     }
+
+    /// The index of a model column in `DiaryRow::extra`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+}
+
+/// What the spec's models read from a column besides the outcomes.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ModelColumn {
+    name: String,
+    /// A covariate: any number.
+    covariate: bool,
+    /// The clock: whole numbers from 0, increasing with time.
+    clock: bool,
+    /// A binomial outcome's trials: whole numbers from 1.
+    trials: bool,
+}
+
+/// The columns the spec's models read besides the outcomes', in order of
+/// first mention: covariates (other than outcome columns), the clock, the
+/// trials of binomial outcomes.
+fn model_columns(spec: &hir::Spec) -> Vec<ModelColumn> {
+    let mut columns: Vec<ModelColumn> = Vec::new();
+    let mut add = |name: &str, set: fn(&mut ModelColumn)| {
+        let i = match columns.iter().position(|c| c.name == name) {
+            Some(i) => i,
+            None => {
+                columns.push(ModelColumn {
+                    name: name.to_string(),
+                    ..ModelColumn::default()
+                });
+                columns.len() - 1
+            }
+        };
+        if let Some(c) = columns.get_mut(i) {
+            set(c);
+        }
+    };
+    let is_outcome = |name: &str| spec.outcomes.iter().any(|o| o.name == name);
+    for model in &spec.models {
+        for c in &model.covariates {
+            if !is_outcome(&c.column) {
+                add(&c.column, |c| c.covariate = true);
+            }
+        }
+        if let Some(clock) = &model.clock {
+            add(&clock.value, |c| c.clock = true);
+        }
+    }
+    for outcome in &spec.outcomes {
+        if let Some(t) = &outcome.trials_column {
+            add(&t.value, |c| c.trials = true);
+        }
+    }
+    columns
 }
 
 /// What a header column is.
@@ -107,6 +226,8 @@ enum Column {
     Date,
     Arm,
     Outcome(usize),
+    /// A column a model reads (index into the model columns).
+    Model(usize),
     /// Unknown or duplicate: reported, then ignored so the rest is checked.
     Ignored,
 }
@@ -128,6 +249,8 @@ pub fn read_diary(
         spec,
         schedule,
         diagnostics: Vec::new(),
+        model_columns: model_columns(spec),
+        invalid_lines: Vec::new(),
     };
     let diary = reader.read();
     let has_error = reader.diagnostics.iter().any(Diagnostic::is_error);
@@ -148,6 +271,9 @@ struct DiaryReader<'a> {
     spec: &'a hir::Spec,
     schedule: &'a Schedule,
     diagnostics: Vec<Diagnostic>,
+    model_columns: Vec<ModelColumn>,
+    /// Lines with an invalid model cell (E0731): not checked further.
+    invalid_lines: Vec<u64>,
 }
 
 impl DiaryReader<'_> {
@@ -184,6 +310,18 @@ impl DiaryReader<'_> {
                 ),
             );
         }
+        let realised = self.schedule.is_realised();
+        if realised && !columns.contains(&Column::Arm) {
+            self.push(
+                Diagnostic::error(
+                    codes::E0722,
+                    "the schedule is `sequence from data`, but the diary has no `arm` column",
+                )
+                .with_primary(header.line_span, "no `arm` column in this header")
+                .with_note("with a realised schedule the `arm` column is the sequence: its runs of one arm are the periods")
+                .with_help("add an `arm` column with the arm taken each day (`none` when nothing was taken)"),
+            );
+        }
         if rows.is_empty() {
             self.push(
                 Diagnostic::error(codes::E0701, "the diary has a header but no rows")
@@ -194,6 +332,9 @@ impl DiaryReader<'_> {
 
         let mut out: Vec<DiaryRow> = Vec::with_capacity(rows.len());
         let mut first_row_of_day: HashMap<u64, Span> = HashMap::new();
+        let clock = self.model_columns.iter().position(|c| c.clock);
+        // With a clock: the first row of each (day, clock value).
+        let mut first_row_at: HashMap<(u64, Option<u64>), Span> = HashMap::new();
         let mut arm_cells: Vec<(u64, ArmRecord, Span)> = Vec::new();
         for record in rows {
             if record.fields.len() != header.fields.len() {
@@ -217,6 +358,7 @@ impl DiaryReader<'_> {
             let mut arm = ArmRecord::NotRecorded;
             let mut arm_span = record.line_span;
             let mut values = vec![None; self.spec.outcomes.len()];
+            let mut extra = vec![None; self.model_columns.len()];
             for (i, column) in columns.iter().enumerate() {
                 let (Some(cell), Some(&span)) = (record.fields.get(i), record.spans.get(i)) else {
                     continue;
@@ -234,6 +376,12 @@ impl DiaryReader<'_> {
                             *slot = value;
                         }
                     }
+                    Column::Model(k) => {
+                        let value = self.model_cell(k, cell, span, record.line);
+                        if let Some(slot) = extra.get_mut(k) {
+                            *slot = value;
+                        }
+                    }
                     Column::Ignored => {}
                 }
             }
@@ -248,7 +396,28 @@ impl DiaryReader<'_> {
                 )
                 .copied()
                 .unwrap_or(record.line_span);
-            if let Some(&first) = first_row_of_day.get(&day) {
+            if let Some(k) = clock {
+                // Several rows a day, told apart by the clock.
+                let at = extra.get(k).copied().flatten().map(|v| v as u64);
+                let name = &self.model_columns[k].name;
+                if let Some(&first) = first_row_at.get(&(day, at)) {
+                    let when = match at {
+                        Some(t) => format!("at {name} {t}"),
+                        None => format!("without a value of `{name}`"),
+                    };
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0734,
+                            format!("day {day} has two rows {when} (row {})", record.line),
+                        )
+                        .with_primary(record.line_span, "second row")
+                        .with_secondary(first, "first row")
+                        .with_help(format!("a day may have several rows only with different values of `{name}`; merge the two rows")),
+                    );
+                    continue;
+                }
+                first_row_at.insert((day, at), record.line_span);
+            } else if let Some(&first) = first_row_of_day.get(&day) {
                 self.push(
                     Diagnostic::error(
                         codes::E0712,
@@ -260,7 +429,7 @@ impl DiaryReader<'_> {
                 );
                 continue;
             }
-            first_row_of_day.insert(day, day_span);
+            first_row_of_day.entry(day).or_insert(day_span);
             if arm != ArmRecord::NotRecorded {
                 arm_cells.push((day, arm, arm_span));
             }
@@ -269,16 +438,225 @@ impl DiaryReader<'_> {
                 line: record.line,
                 values,
                 arm,
+                extra,
+                span: record.line_span,
             });
         }
-        out.sort_by_key(|r| r.day);
-        let deviations = self.deviations(&mut arm_cells);
+        let clock_of = |r: &DiaryRow| clock.and_then(|k| r.extra.get(k).copied().flatten());
+        out.sort_by(|a, b| {
+            a.day.cmp(&b.day).then(
+                clock_of(a)
+                    .partial_cmp(&clock_of(b))
+                    .unwrap_or(std::cmp::Ordering::Equal),
+            )
+        });
+        self.several_rows_a_day(&out, clock);
+        self.binomial_trials(&out);
+        // The rows of a day agree on the arm (checked above): one cell a day.
+        arm_cells.sort_by_key(|c| c.0);
+        arm_cells.dedup_by_key(|c| c.0);
+        let run_in = self.schedule.run_in_days;
+        let names_an_arm = |r: &DiaryRow| r.day > run_in && matches!(r.arm, ArmRecord::Arm(_));
+        if realised
+            && columns.contains(&Column::Arm)
+            && !out.is_empty()
+            && !out.iter().any(names_an_arm)
+        {
+            let span = column_span(header, &columns, Column::Arm);
+            self.push(
+                Diagnostic::error(
+                    codes::E0722,
+                    "the schedule is `sequence from data`, but the diary's `arm` column names no arm after the run-in",
+                )
+                .with_primary(span, "no arm in this column after the run-in")
+                .with_note("with a realised schedule the `arm` column is the sequence: its runs of one arm are the periods")
+                .with_help("write the arm taken on each treatment day (`none` when nothing was taken)"),
+            );
+        }
+        // A realised schedule is the `arm` column: nothing deviates from it.
+        let deviations = if realised {
+            Vec::new()
+        } else {
+            self.deviations(&mut arm_cells)
+        };
         Some(Diary {
             outcomes: self.spec.outcomes.iter().map(|o| o.name.clone()).collect(),
             rows: out,
             has_arm_column: columns.contains(&Column::Arm),
             deviations,
+            columns: self.model_columns.iter().map(|c| c.name.clone()).collect(),
+            file: None,
         })
+    }
+
+    /// With a clock: the clock increases from row to row, a clocked
+    /// outcome's value has a clock value, an outcome without a clock has at
+    /// most one value a day, and the rows of a day agree on the arm (E0734).
+    fn several_rows_a_day(&mut self, rows: &[DiaryRow], clock: Option<usize>) {
+        let Some(k) = clock else {
+            return;
+        };
+        let name = self.model_columns[k].name.clone();
+        let clocked: Vec<bool> = (0..self.spec.outcomes.len())
+            .map(|j| {
+                self.spec
+                    .models
+                    .iter()
+                    .any(|m| m.outcome == j && m.clock.is_some())
+            })
+            .collect();
+        let mut last: Option<(&DiaryRow, f64)> = None;
+        for row in rows {
+            let Some(t) = row.extra.get(k).copied().flatten() else {
+                if let Some(j) = (0..clocked.len()).find(|&j| clocked[j] && row.values[j].is_some())
+                {
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0734,
+                            format!("row {} has a value of `{}` but no `{name}`", row.line, self.spec.outcomes[j].name),
+                        )
+                        .with_primary(row.span, format!("no `{name}` on this row"))
+                        .with_help(format!("the model of `{}` counts time in `{name}`: give every row with its value a `{name}`", self.spec.outcomes[j].name)),
+                    );
+                }
+                continue;
+            };
+            if let Some((prev, pt)) = last {
+                if t <= pt {
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0734,
+                            format!("the clock goes back: row {} (day {}) has {name} {t}, row {} (day {}) before it has {pt}", row.line, row.day, prev.line, prev.day),
+                        )
+                        .with_primary(row.span, format!("{name} {t}"))
+                        .with_secondary(prev.span, format!("{name} {pt}"))
+                        .with_help(format!("`{name}` counts time from the start of the trial: it increases from each row to the next, across days")),
+                    );
+                }
+            }
+            last = Some((row, t));
+        }
+        let mut start = 0;
+        while start < rows.len() {
+            let day = rows[start].day;
+            let end = start + rows[start..].iter().take_while(|r| r.day == day).count();
+            let of_day = &rows[start..end];
+            for (j, _) in clocked.iter().enumerate().filter(|(_, c)| !**c) {
+                let with: Vec<&DiaryRow> =
+                    of_day.iter().filter(|r| r.values[j].is_some()).collect();
+                if let [first, second, ..] = with.as_slice() {
+                    let outcome = &self.spec.outcomes[j].name;
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0734,
+                            format!("`{outcome}` has two values on day {day} (rows {} and {})", first.line, second.line),
+                        )
+                        .with_primary(second.span, "second value")
+                        .with_secondary(first.span, "first value")
+                        .with_help(format!("the model of `{outcome}` has no clock, so it takes one value a day: keep one, or add `clock {name}` to its model")),
+                    );
+                }
+            }
+            let arms: Vec<&DiaryRow> = of_day
+                .iter()
+                .filter(|r| r.arm != ArmRecord::NotRecorded)
+                .collect();
+            if let Some(other) = arms.iter().find(|r| r.arm != arms[0].arm) {
+                self.push(
+                    Diagnostic::error(
+                        codes::E0734,
+                        format!(
+                            "the rows of day {day} name different arms (rows {} and {})",
+                            arms[0].line, other.line
+                        ),
+                    )
+                    .with_primary(other.span, "another arm")
+                    .with_secondary(arms[0].span, "this arm")
+                    .with_help(
+                        "an arm is taken for a whole day: correct the `arm` cells of the day",
+                    ),
+                );
+            }
+            start = end;
+        }
+    }
+
+    /// A binomial outcome's successes against its trials on each row (E0733).
+    fn binomial_trials(&mut self, rows: &[DiaryRow]) {
+        for (j, outcome) in self.spec.outcomes.iter().enumerate() {
+            let Some(column) = &outcome.trials_column else {
+                continue;
+            };
+            let Some(k) = self
+                .model_columns
+                .iter()
+                .position(|c| c.name == column.value)
+            else {
+                continue;
+            };
+            for row in rows {
+                let Some(successes) = row.values[j] else {
+                    continue;
+                };
+                if self.invalid_lines.contains(&row.line) {
+                    continue;
+                }
+                let problem = match row.extra.get(k).copied().flatten() {
+                    None => format!(
+                        "row {}: `{}` is {successes} but `{}` is empty",
+                        row.line, outcome.name, column.value
+                    ),
+                    Some(n) if successes > n => format!(
+                        "row {}: `{}` is {successes}, more than its {n} trials (`{}`)",
+                        row.line, outcome.name, column.value
+                    ),
+                    Some(_) => continue,
+                };
+                self.push(
+                    Diagnostic::error(codes::E0733, problem)
+                        .with_primary(row.span, "successes and trials disagree")
+                        .with_help(format!("a binomial value counts successes out of the day's `{}` trials: record both, successes at most trials", column.value)),
+                );
+            }
+        }
+    }
+
+    /// A cell of a model column: empty (missing), or a number that fits
+    /// every use the spec makes of the column.
+    fn model_cell(&mut self, k: usize, cell: &str, span: Span, line: u64) -> Option<f64> {
+        if cell.is_empty() {
+            return None;
+        }
+        let column = self.model_columns.get(k)?.clone();
+        let name = &column.name;
+        let v = cell.parse::<f64>().ok().filter(|v| v.is_finite());
+        let whole = v.filter(|v| v.fract() == 0.0 && v.abs() < 1e15);
+        let (ok, expected) = if column.trials {
+            (
+                whole.is_some_and(|v| v >= 1.0),
+                "a whole number of trials from 1",
+            )
+        } else if column.clock {
+            (
+                whole.is_some_and(|v| v >= 0.0),
+                "a whole number from 0 (the clock)",
+            )
+        } else {
+            (v.is_some(), "a number")
+        };
+        if !ok {
+            self.invalid_lines.push(line);
+            self.push(
+                Diagnostic::error(
+                    codes::E0731,
+                    format!("row {line}, column `{name}`: `{cell}` is not {expected}"),
+                )
+                .with_primary(span, format!("expected {expected}"))
+                .with_help("leave the cell empty when the value is missing"),
+            );
+            return None;
+        }
+        v
     }
 
     /// All CSV records with their raw field spans, or `None` after an E0701.
@@ -353,8 +731,10 @@ impl DiaryReader<'_> {
     /// date column), after reporting why.
     fn columns(&mut self, header: &RawRecord) -> Option<Vec<Column>> {
         let outcome_names: Vec<&str> = self.spec.outcomes.iter().map(|o| o.name.as_str()).collect();
+        let model_names: Vec<String> = self.model_columns.iter().map(|c| c.name.clone()).collect();
         let mut candidates = vec!["day", "date", "arm"];
         candidates.extend(outcome_names.iter().copied());
+        candidates.extend(model_names.iter().map(String::as_str));
         // A first line that names none of the columns a diary can have is
         // not a diary (a wrong path, another kind of file): say so once, and
         // quote nothing of it.
@@ -396,6 +776,12 @@ impl DiaryReader<'_> {
                 "arm" => Column::Arm,
                 other => match outcome_names.iter().position(|n| *n == other) {
                     Some(j) => Column::Outcome(j),
+                    None if model_names.iter().any(|n| n == other) => Column::Model(
+                        model_names
+                            .iter()
+                            .position(|n| n == other)
+                            .unwrap_or_default(),
+                    ),
                     None => {
                         let (message, label) = if other.is_empty() {
                             (
@@ -440,6 +826,31 @@ impl DiaryReader<'_> {
                 );
             }
         }
+        for (k, column) in self.model_columns.iter().enumerate() {
+            if !columns.contains(&Column::Model(k)) {
+                let role = if column.clock {
+                    "the clock of a model"
+                } else if column.trials {
+                    "the trials of a binomial outcome"
+                } else {
+                    "a covariate of a model"
+                };
+                let name = &column.name;
+                self.diagnostics.push(
+                    Diagnostic::error(
+                        codes::E0732,
+                        format!("the diary has no column `{name}`, {role}"),
+                    )
+                    .with_primary(
+                        header.line_span,
+                        format!("no `{name}` column in this header"),
+                    )
+                    .with_help(format!(
+                        "add a `{name}` column (leave its cells empty where it was not recorded)"
+                    )),
+                );
+            }
+        }
         let has_day = columns.contains(&Column::Day);
         let has_date = columns.contains(&Column::Date);
         match (has_day, has_date) {
@@ -467,9 +878,19 @@ impl DiaryReader<'_> {
         }
     }
 
+    /// The last day a row may have: the schedule's, or for a realised
+    /// schedule (which ends with the diary) the longest trial's.
+    fn last_allowed_day(&self) -> u64 {
+        if self.schedule.is_realised() {
+            MAX_TRIAL_DAYS
+        } else {
+            self.schedule.total_days
+        }
+    }
+
     /// A `day` cell: a whole number from 1 to the last day of the schedule.
     fn day_cell(&mut self, cell: &str, span: Span, line: u64) -> Option<u64> {
-        let total = self.schedule.total_days;
+        let total = self.last_allowed_day();
         match cell.parse::<u64>() {
             Ok(day) if day >= 1 && day <= total => Some(day),
             Ok(day) if day > total => {
@@ -478,7 +899,14 @@ impl DiaryReader<'_> {
                         codes::E0713,
                         format!("day {day} in row {line} is after the end of the schedule"),
                     )
-                    .with_primary(span, format!("the schedule has days 1 to {total}"))
+                    .with_primary(
+                        span,
+                        if self.schedule.is_realised() {
+                            format!("a trial has days 1 to {total} at most")
+                        } else {
+                            format!("the schedule has days 1 to {total}")
+                        },
+                    )
                     .with_help("check the day number; days count from 1 at the first run-in day"),
                 );
                 None
@@ -543,8 +971,9 @@ impl DiaryReader<'_> {
             return None;
         }
         let day = u64::try_from(offset).ok()?.checked_add(1)?;
-        if day > self.schedule.total_days {
-            let last = self.schedule.date_of_day(self.schedule.total_days);
+        let total = self.last_allowed_day();
+        if day > total {
+            let last = self.schedule.date_of_day(total);
             let label = last.map_or_else(
                 || "after the last day of the schedule".to_string(),
                 |d| format!("the schedule ends on {d}"),
@@ -631,8 +1060,14 @@ impl DiaryReader<'_> {
             )
             .with_primary(span, "a binary outcome is 0 (no) or 1 (yes)")
             .with_help("write 1 for yes, 0 for no, and leave the cell empty when unknown"),
+            ValueProblem::MoreThanTrials { trials } => Diagnostic::error(
+                codes::E0733,
+                format!("row {line}, column `{name}`: {cell} successes are more than the {trials} trials"),
+            )
+            .with_primary(span, format!("expected 0 to {trials}"))
+            .with_help(format!("the spec declares `binomial of {trials}`: successes out of {trials} trials a day")),
             ValueProblem::NegativeCount | ValueProblem::NotWhole
-                if matches!(kind, OutcomeType::Count { .. }) =>
+                if matches!(kind, OutcomeType::Count { .. } | OutcomeType::Binomial { .. }) =>
             {
                 let what = if problem == ValueProblem::NegativeCount {
                     "negative"

@@ -33,6 +33,7 @@ use crate::hir;
 use crate::hypotheses::{self, HypothesesFile, Loaded};
 use crate::lower::{self, LoweredOutcome};
 use crate::markdown;
+use crate::protocol;
 use crate::report::{self, Report};
 use crate::schedule::{self, Schedule};
 use crate::source::{
@@ -300,10 +301,18 @@ impl<S: Sources> Session<S> {
         };
         self.stop_if_errors()?;
         let schedule = schedule.ok_or(Stop::Invalid)?;
+        let hypotheses = loaded.usable();
+        // The prior predictive check (W0530): do the priors respect the
+        // outcomes' declared ranges?
+        let shares = crate::simulate::prior_predictive::check(&spec, &schedule, &hypotheses);
+        self.raise(
+            file,
+            crate::simulate::prior_predictive::warnings(&spec, &shares),
+        );
         Ok(Checked {
             file,
             spec,
-            hypotheses: loaded.usable(),
+            hypotheses,
             schedule,
         })
     }
@@ -374,9 +383,29 @@ impl<S: Sources> Session<S> {
     }
 
     /// Reads the diary, checks it against the spec and its schedule, and
-    /// lowers one model per outcome.
-    pub fn prepare(&mut self, checked: Checked, diary: DiarySource<'_>) -> Result<Prepared, Stop> {
+    /// lowers one model per outcome. For `sequence from data` the schedule
+    /// of the result is the realised one (its periods the diary's runs of
+    /// one arm), which the analysis and the report then use.
+    pub fn prepare(
+        &mut self,
+        mut checked: Checked,
+        diary: DiarySource<'_>,
+    ) -> Result<Prepared, Stop> {
         let (diary_file, diary) = self.read_diary(&checked, diary)?;
+        checked.schedule = match diary.schedule(&checked.schedule) {
+            Ok(schedule) => schedule,
+            Err(e) => {
+                // `read_diary` checked what realising needs; a failure here
+                // is a gap in that check.
+                let d = Diagnostic::error(
+                    codes::E0001,
+                    format!("the realised schedule cannot be built from the diary: {e}"),
+                )
+                .with_primary(checked.spec.schedule.span, "this schedule");
+                self.raise(checked.file, [d]);
+                return Err(Stop::Invalid);
+            }
+        };
         let lowered = match lower::lower(
             &checked.spec,
             &checked.schedule,
@@ -446,7 +475,9 @@ impl<S: Sources> Session<S> {
         let (read, diagnostics) = data::read_diary(&text, &checked.spec, &checked.schedule);
         self.raise(diary_file, diagnostics);
         self.stop_if_errors()?;
-        let diary = read.ok_or(Stop::Invalid)?;
+        let mut diary = read.ok_or(Stop::Invalid)?;
+        // Lowering points at the diary's rows (a covariate without a value).
+        diary.file = Some(diary_file);
         Ok((diary_file, diary))
     }
 
@@ -620,6 +651,53 @@ impl<S: Sources> Session<S> {
                 })
                 .collect(),
         ))
+    }
+
+    /// What `trialc protocol` renders a checked spec from: its text, syntax
+    /// tree and checked form, its schedule, and the hypotheses files it
+    /// names with their hashes.
+    pub fn protocol_input(&self, checked: &Checked) -> protocol::Input {
+        let name = self.map.name(checked.file);
+        let text = self.spec_text(checked.file);
+        let (ast, _) = syntax::parse(&text);
+        let files = self
+            .map
+            .iter()
+            .filter(|(_, f)| f.kind == FileKind::Hypotheses)
+            .map(|(_, f)| f);
+        // A checked spec read every file it names, in spec order.
+        let hypotheses = checked
+            .spec
+            .hypotheses
+            .iter()
+            .zip(files)
+            .filter_map(|(source, f)| {
+                let (_, file) = checked.hypotheses.iter().find(|(n, _)| *n == source.name)?;
+                Some(protocol::HypothesesInput {
+                    source: source.name.clone(),
+                    path: source.path.clone(),
+                    sha256: protocol::sha256_hex(f.text.as_bytes()),
+                    file: file.clone(),
+                })
+            })
+            .collect();
+        protocol::Input {
+            name: name.rsplit(['/', '\\']).next().unwrap_or(name).to_string(),
+            markdown: self.map.get(checked.file).map(|f| f.kind) == Some(FileKind::Markdown),
+            text,
+            ast,
+            spec: checked.spec.clone(),
+            schedule: checked.schedule.clone(),
+            hypotheses,
+        }
+    }
+
+    /// The protocol of a checked spec; what it does not address (W1101–W1105)
+    /// joins the session's diagnostics.
+    pub fn protocol(&mut self, checked: &Checked) -> protocol::Protocol {
+        let built = protocol::build(&self.protocol_input(checked));
+        self.raise(checked.file, built.diagnostics.iter().cloned());
+        built
     }
 
     /// Each effect's posterior as a `trialc-hypotheses/1` file, the next

@@ -8,6 +8,7 @@
 //! |---|---|---|---|---|---|
 //! | continuous | normal (independent or AR(1)) | identity | outcome units | difference in means | sigma (phi) |
 //! | binary | Bernoulli | logit | log odds ratio | odds ratio (and risk difference) | – |
+//! | binomial | binomial | logit | log odds ratio | odds ratio (and risk difference) | – |
 //! | count | Poisson | log | log rate ratio | rate ratio | – |
 //! | count overdispersed | negative binomial (NB2) | log | log rate ratio | rate ratio | dispersion |
 //! | ordinal | ordered logistic | cumulative logit | log cumulative odds ratio | cumulative odds ratio | cutpoints |
@@ -49,6 +50,11 @@ const BINARY: Family = Family {
     measure: "odds ratio",
     exponentiated: true,
 };
+const BINOMIAL: Family = Family {
+    name: "binomial",
+    likelihood: "binomial",
+    ..BINARY
+};
 const COUNT: Family = Family {
     name: "count",
     likelihood: "Poisson",
@@ -81,6 +87,11 @@ pub struct DefaultPriors {
     pub phi: Option<PriorDist>,
     pub dispersion: Option<PriorDist>,
     pub cutpoints: Option<PriorDist>,
+    /// `sigma` and `phi` of a latent AR(1) (`errors ar1` on a binary,
+    /// binomial or count outcome), on the link scale.
+    pub latent: Option<(PriorDist, PriorDist)>,
+    /// The rate of `carryover decay(…)`, per day.
+    pub decay_rate: PriorDist,
 }
 
 /// Why a diary value is not a value of the outcome.
@@ -96,6 +107,8 @@ pub enum ValueProblem {
     NotWhole,
     /// Ordinal outside its levels.
     NotALevel { low: i64, high: i64 },
+    /// Binomial successes above the number of trials.
+    MoreThanTrials { trials: u64 },
 }
 
 fn normal(mu: f64, sigma: f64) -> PriorDist {
@@ -112,6 +125,7 @@ impl OutcomeType {
         match self {
             OutcomeType::Continuous { .. } => &CONTINUOUS,
             OutcomeType::Binary => &BINARY,
+            OutcomeType::Binomial { .. } => &BINOMIAL,
             OutcomeType::Count {
                 overdispersed: false,
             } => &COUNT,
@@ -134,6 +148,11 @@ impl OutcomeType {
 
     /// The default priors: weakly informative on the outcome's own scale.
     pub fn default_priors(&self) -> DefaultPriors {
+        let uniform_phi = PriorDist::Dist(Dist::Uniform {
+            lower: -1.0,
+            upper: 1.0,
+        });
+        let latent = Some((half_normal(1.0), uniform_phi.clone()));
         let none = DefaultPriors {
             intercept: None,
             effect: normal(0.0, 1.0),
@@ -141,6 +160,11 @@ impl OutcomeType {
             phi: None,
             dispersion: None,
             cutpoints: None,
+            latent: None,
+            decay_rate: PriorDist::Dist(Dist::Gamma {
+                shape: 2.0,
+                rate: 2.0,
+            }),
         };
         match *self {
             OutcomeType::Continuous {
@@ -168,12 +192,14 @@ impl OutcomeType {
                 })),
                 ..none
             },
-            OutcomeType::Binary => DefaultPriors {
+            OutcomeType::Binary | OutcomeType::Binomial { .. } => DefaultPriors {
                 intercept: Some(normal(0.0, 1.5)),
+                latent,
                 ..none
             },
             OutcomeType::Count { overdispersed } => DefaultPriors {
                 intercept: Some(normal(0.0, 2.5)),
+                latent,
                 dispersion: overdispersed.then_some(PriorDist::Dist(Dist::Gamma {
                     shape: 2.0,
                     rate: 0.1,
@@ -196,6 +222,12 @@ impl OutcomeType {
             OutcomeType::Continuous { .. } => Ok(v),
             OutcomeType::Binary if v == 0.0 || v == 1.0 => Ok(v),
             OutcomeType::Binary => Err(ValueProblem::NotZeroOrOne),
+            OutcomeType::Binomial { .. } if v < 0.0 => Err(ValueProblem::NegativeCount),
+            OutcomeType::Binomial { .. } if v.fract() != 0.0 => Err(ValueProblem::NotWhole),
+            OutcomeType::Binomial { trials: Some(n) } if v > n as f64 => {
+                Err(ValueProblem::MoreThanTrials { trials: n })
+            }
+            OutcomeType::Binomial { .. } => Ok(v),
             OutcomeType::Count { .. } if v < 0.0 => Err(ValueProblem::NegativeCount),
             OutcomeType::Count { .. } if v.fract() != 0.0 => Err(ValueProblem::NotWhole),
             OutcomeType::Count { .. } => Ok(v),
@@ -216,6 +248,12 @@ impl OutcomeType {
             } => format!("a number from {lo} to {hi}"),
             OutcomeType::Continuous { bounds: None } => "a number".into(),
             OutcomeType::Binary => "0 or 1".into(),
+            OutcomeType::Binomial { trials: Some(n) } => {
+                format!("a whole number of successes from 0 to {n}")
+            }
+            OutcomeType::Binomial { trials: None } => {
+                "a whole number of successes, at most the day's trials".into()
+            }
             OutcomeType::Count { .. } => "a whole number 0, 1, 2, …".into(),
             OutcomeType::Ordinal { low, high } => format!("a whole number from {low} to {high}"),
         }
@@ -282,6 +320,8 @@ mod tests {
                 bounds: Some((0.0, 10.0)),
             },
             OutcomeType::Binary,
+            OutcomeType::Binomial { trials: Some(10) },
+            OutcomeType::Binomial { trials: None },
             OutcomeType::Count {
                 overdispersed: false,
             },
@@ -306,6 +346,8 @@ mod tests {
                 "{k:?}"
             );
             assert_eq!(k.family().exponentiated, !continuous, "{k:?}");
+            // A latent AR(1) where `errors ar1` is a latent process.
+            assert_eq!(d.latent.is_some(), !continuous && !ordinal, "{k:?}");
         }
     }
 
@@ -329,6 +371,17 @@ mod tests {
         assert_eq!(ordinal.check_value(4.0), Ok(4.0));
         assert!(ordinal.check_value(5.0).is_err());
         assert_eq!(ordinal.model_value(0.0), 1.0);
+        let binomial = OutcomeType::Binomial { trials: Some(8) };
+        assert_eq!(binomial.check_value(8.0), Ok(8.0));
+        assert_eq!(
+            binomial.check_value(9.0),
+            Err(ValueProblem::MoreThanTrials { trials: 8 })
+        );
+        assert_eq!(binomial.check_value(2.5), Err(ValueProblem::NotWhole));
+        assert_eq!(
+            OutcomeType::Binomial { trials: None }.check_value(1e6),
+            Ok(1e6)
+        );
         assert_eq!(ordinal.levels(), 5);
     }
 

@@ -11,6 +11,8 @@
 //! | blinding codes | SHA-256(`trialc/blinding/v1` ‖ seed) |
 //! | the fit of outcome j | [`outcome_seed`]: the first 8 bytes of SHA-256(`trialc/fit/outcome/v1` ‖ seed ‖ j) |
 //! | the sensitivity refit of outcome j | [`sensitivity_seed`]: the same with `trialc/fit/sensitivity/v1` |
+//! | replicate r of a design simulation | `simulate::replicate::replicate_seed`: SHA-256(`trialc/simulate/replicate/v1` ‖ seed ‖ design ‖ scenario ‖ r); its schedule, data and fits derive from it (docs/simulate.md) |
+//! | the prior predictive check's diary i | SHA-256(`trialc/prior-predictive/v1` ‖ schedule seed ‖ i) |
 //!
 //! (seed and j as 8 little-endian bytes.) Inside one fit the runtime keys
 //! ChaCha20 with the fit's seed and gives chain c the stream c, and the

@@ -586,6 +586,17 @@ impl<'a> Formatter<'a> {
                     .collect();
                 self.block("report", lines, item.span);
             }
+            ast::ItemKind::Simulate(block) => {
+                let lines = block
+                    .entries
+                    .iter()
+                    .map(|e| Line {
+                        text: self.simulate_entry(&e.kind),
+                        span: e.span,
+                    })
+                    .collect();
+                self.block("simulate", lines, item.span);
+            }
         }
     }
 
@@ -664,6 +675,17 @@ impl<'a> Formatter<'a> {
         format!("{}{unit}", d.amount.node)
     }
 
+    /// `[10, 14, 10, 14] days`: the unit in the plural, as every list is.
+    fn duration_list(&self, d: &ast::DurationList) -> String {
+        let amounts: Vec<String> = d.amounts.iter().map(|a| a.node.to_string()).collect();
+        let unit = match d.unit.as_ref().map(|u| u.node) {
+            Some(ast::TimeUnit::Days) => " days",
+            Some(ast::TimeUnit::Weeks) => " weeks",
+            None => "",
+        };
+        format!("[{}]{unit}", amounts.join(", "))
+    }
+
     fn schedule_fields(&self, fields: &[ast::ScheduleField]) -> Vec<Line> {
         use ast::ScheduleFieldKind as K;
         let lines = fields
@@ -676,6 +698,7 @@ impl<'a> Formatter<'a> {
                     ),
                     K::RunIn(d) => ("run_in", self.duration(d)),
                     K::Period(d) => ("period", self.duration(d)),
+                    K::PeriodLengths(d) => ("period", self.duration_list(d)),
                     K::Cycles(n) => ("cycles", n.node.to_string()),
                     K::Periods(n) => ("periods", n.node.to_string()),
                     K::Sequence(s) => (
@@ -688,6 +711,10 @@ impl<'a> Formatter<'a> {
                             ast::SequenceDesign::RandomizedBlocks => {
                                 "randomized blocks".to_string()
                             }
+                            ast::SequenceDesign::RandomizedPeriods => {
+                                "randomized periods".to_string()
+                            }
+                            ast::SequenceDesign::FromData => "from data".to_string(),
                         },
                     ),
                     K::MaxRun(n) => ("max_run", n.node.to_string()),
@@ -703,6 +730,7 @@ impl<'a> Formatter<'a> {
                         .to_string(),
                     ),
                     K::Seed(n) => ("seed", n.node.to_string()),
+                    K::Window(w) => ("window", format!("days {}..{}", w.first.node, w.last.node)),
                 };
                 (key.to_string(), value, f.span)
             })
@@ -721,6 +749,10 @@ impl<'a> Formatter<'a> {
                         format!("continuous in {}", self.bracketed(b.span))
                     }
                     ast::OutcomeType::Binary => "binary".to_string(),
+                    ast::OutcomeType::Binomial { trials } => match &trials.node {
+                        ast::Trials::Fixed(n) => format!("binomial of {n}"),
+                        ast::Trials::Column(c) => format!("binomial of {c}"),
+                    },
                     ast::OutcomeType::Count {
                         overdispersed: false,
                     } => "count".to_string(),
@@ -819,6 +851,34 @@ impl<'a> Formatter<'a> {
             }
             K::Cutpoints(prior) => ("cutpoints".into(), format!("~ {}", self.prior(prior))),
             K::Dispersion(prior) => ("dispersion".into(), format!("~ {}", self.prior(prior))),
+            K::CarryoverDecay { params, .. } => (
+                "carryover".into(),
+                format!(
+                    "decay({})",
+                    params
+                        .iter()
+                        .map(|p| format!("{} ~ {}", p.name.node, self.prior(&p.prior)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            K::Covariate {
+                column,
+                standardised,
+                prior,
+                missing_excluded,
+            } => (
+                match standardised {
+                    Some(_) => format!("covariate {} standardised", column.node),
+                    None => format!("covariate {}", column.node),
+                },
+                match missing_excluded {
+                    Some(_) => format!("~ {} missing excluded", self.prior(prior)),
+                    None => format!("~ {}", self.prior(prior)),
+                },
+            ),
+            K::Lag(prior) => ("lag".into(), format!("~ {}", self.prior(prior))),
+            K::Clock(column) => ("clock".into(), column.node.clone()),
         }
     }
 
@@ -931,6 +991,111 @@ impl<'a> Formatter<'a> {
             ast::ReportEntryKind::Estimate(name) => format!("estimate {}", name.node),
             ast::ReportEntryKind::Probability(s) => format!("P({})", self.statement(s)),
             ast::ReportEntryKind::Summary(q) => quantity(q),
+        }
+    }
+
+    /// One entry of a `simulate` block; a scenario's further settings go on
+    /// lines of their own, aligned under the first.
+    fn simulate_entry(&self, kind: &ast::SimulateEntryKind) -> String {
+        use ast::SimulateEntryKind as E;
+        match kind {
+            E::Replicates(n) => format!("replicates {}", n.node),
+            E::Scenario { name, settings } => {
+                let head = format!("scenario {}", name.node);
+                if settings.is_empty() {
+                    return head;
+                }
+                let continuation = format!(",\n  {}", " ".repeat(head.chars().count() + 2));
+                let settings: Vec<String> = settings
+                    .iter()
+                    .map(|s| self.scenario_setting(&s.kind))
+                    .collect();
+                format!("{head}: {}", settings.join(&continuation))
+            }
+            E::Require {
+                event,
+                comparison: c,
+                probability,
+                scenario,
+            } => {
+                let event = match &event.node {
+                    ast::SimulatedEvent::Recommend(arm) => format!("recommend {}", arm.node),
+                    ast::SimulatedEvent::StopEarly => "stop early".into(),
+                    ast::SimulatedEvent::Inconclusive => "inconclusive".into(),
+                };
+                format!(
+                    "require P({event}) {} {} under {}",
+                    comparison(c.node),
+                    self.number(probability.span),
+                    scenario.node
+                )
+            }
+            E::Sweep(ast::SweepValues::Cycles(values)) => format!(
+                "sweep cycles [{}]",
+                values
+                    .iter()
+                    .map(|v| v.node.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            E::Sweep(ast::SweepValues::Period(values)) => format!(
+                "sweep period [{}]",
+                values
+                    .iter()
+                    .map(|d| self.duration(d))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    fn scenario_setting(&self, kind: &ast::ScenarioSettingKind) -> String {
+        use ast::ScenarioSettingKind as K;
+        match kind {
+            K::Missing(p) => format!("missing {}", self.number(p.span)),
+            K::Dropout(p) => format!("dropout {} per period", self.number(p.span)),
+            K::Adherence { share, unrecorded } => format!(
+                "adherence {}{}",
+                self.number(share.span),
+                if unrecorded.is_some() {
+                    " unrecorded"
+                } else {
+                    ""
+                }
+            ),
+            K::Parameter {
+                parameter,
+                arm,
+                outcome,
+                values,
+                grid,
+            } => {
+                let mut text = parameter.node.word().to_string();
+                if let Some(arm) = arm {
+                    text.push_str(&format!(" of {}", arm.node));
+                }
+                text.push_str(&format!(" on {}", outcome.node));
+                let values: Vec<String> = values.iter().map(|v| self.simulated_value(v)).collect();
+                if *grid {
+                    text.push_str(&format!(" in [{}]", values.join(", ")));
+                } else {
+                    text.push_str(&format!(" = {}", values.join(", ")));
+                }
+                text
+            }
+        }
+    }
+
+    fn simulated_value(&self, value: &ast::Spanned<ast::SimulatedValue>) -> String {
+        match &value.node {
+            ast::SimulatedValue::Number(_) => self.number(value.span),
+            ast::SimulatedValue::Mcid { negative: true } => "-mcid".into(),
+            ast::SimulatedValue::Mcid { negative: false } => "mcid".into(),
+            ast::SimulatedValue::Prior => "prior".into(),
+            ast::SimulatedValue::Hypothesis { source, id } => {
+                format!("{}.{}", source.node, id.node)
+            }
+            ast::SimulatedValue::Vector(_) => self.bracketed(value.span),
         }
     }
 }

@@ -283,6 +283,19 @@ fn character_at(text: &str, at: usize) -> Span {
     Span::new(start, start + width)
 }
 
+/// The largest effect mean or sd a hypothesis may state. Effects are on a
+/// log or outcome scale, so real ones are small; a larger value (`1.6e308`)
+/// would overflow once tempered (sd / sqrt(discount)) or squared.
+pub const MAX_EFFECT: f64 = 1e100;
+
+fn usable_mean(mean: f64) -> bool {
+    mean.is_finite() && mean.abs() <= MAX_EFFECT
+}
+
+fn usable_sd(sd: f64) -> bool {
+    sd > 0.0 && sd <= MAX_EFFECT
+}
+
 /// Parse and check a hypotheses file (E0801–E0806). The file comes back only
 /// when it has no errors.
 pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
@@ -412,32 +425,36 @@ pub fn read(text: &str) -> (Option<HypothesesFile>, Vec<Diagnostic>) {
             ranks.insert(hypothesis.rank, i);
         }
         let effect = &hypothesis.effect;
-        if !(effect.sd > 0.0 && effect.sd.is_finite() && effect.mean.is_finite()) {
-            let (field, what) = if effect.mean.is_finite() {
-                ("sd", "effect sd")
-            } else {
-                ("mean", "effect mean")
-            };
-            diagnostics.push(
-                Diagnostic::error(
-                    codes::E0806,
+        if !(usable_sd(effect.sd) && usable_mean(effect.mean)) {
+            let (field, what, message) = if usable_mean(effect.mean) {
+                (
+                    "sd",
+                    "effect sd",
                     format!(
-                        "hypothesis `{}` has an effect sd of {}; it must be positive",
-                        hypothesis.id, effect.sd
+                        "hypothesis `{}` has an effect sd of {}; it must be positive and at most {}",
+                        hypothesis.id, effect.sd, trialc_runtime::fmt::exact(MAX_EFFECT)
                     ),
                 )
-                .with_primary(at(&format!("effect.{field}")), what)
-                .with_help("a hypothesis states its uncertainty as a positive sd"),
+            } else {
+                (
+                    "mean",
+                    "effect mean",
+                    format!(
+                        "hypothesis `{}` has an effect mean of {}; it must be a number of magnitude at most {}",
+                        hypothesis.id, effect.mean, trialc_runtime::fmt::exact(MAX_EFFECT)
+                    ),
+                )
+            };
+            diagnostics.push(
+                Diagnostic::error(codes::E0806, message)
+                    .with_primary(at(&format!("effect.{field}")), what)
+                    .with_help("a hypothesis states its effect on the effect's scale: a mean and a positive sd of a size the model can use"),
             );
         }
         if let Some(parts) = &effect.mixture {
             let total: f64 = parts.iter().map(|c| c.weight).sum();
             let bad = parts.iter().position(|c| {
-                !(c.weight > 0.0
-                    && c.weight.is_finite()
-                    && c.mean.is_finite()
-                    && c.sd > 0.0
-                    && c.sd.is_finite())
+                !(c.weight > 0.0 && c.weight.is_finite() && usable_mean(c.mean) && usable_sd(c.sd))
             });
             let problem = if parts.is_empty() {
                 Some("has no components".to_string())
@@ -1037,6 +1054,23 @@ mod tests {
         assert_eq!(diagnostics[0].code, "E0801");
         let span = diagnostics[0].primary_span().expect("span");
         assert_eq!(&text[span.start..span.start + 1], "}");
+    }
+
+    /// An sd or mean so large that tempering (sd / sqrt(discount)) or the
+    /// prior's square would overflow is refused where the file states it.
+    #[test]
+    fn effects_beyond_the_usable_range_are_refused() {
+        for (field, value) in [
+            ("\"sd\": 0.6", "\"sd\": 1.6e308"),
+            ("\"mean\": -1.2", "\"mean\": -1e101"),
+        ] {
+            let text = GOOD.replace(field, value);
+            let (file, diagnostics) = read(&text);
+            assert!(file.is_none(), "{value}");
+            assert_eq!(diagnostics[0].code, "E0806", "{value}");
+        }
+        let (file, _) = read(&GOOD.replace("\"sd\": 0.6", "\"sd\": 1e100"));
+        assert!(file.is_some(), "1e100 is still usable");
     }
 
     #[test]

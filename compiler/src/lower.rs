@@ -8,18 +8,32 @@
 //! 1. `run-in`: the day is in the run-in;
 //! 2. `washout`: the day is in a washout (the schedule's: the first
 //!    `washout` days of a period that follows a switch of arm);
-//! 3. `not reached`: a scheduled day after the diary's last row (an interim
+//! 3. `outside window`: the spec's `window days A..B` leaves the day out;
+//! 4. `not reached`: a scheduled day after the diary's last row (an interim
 //!    analysis);
-//! 4. `no arm taken`: the diary says `none` for the day;
-//! 5. *analysed*: a value is recorded and the arm is known;
-//! 6. `missing`: a scheduled measurement day without a value;
-//! 7. `not scheduled`: a diary row without a value on a day the outcome is
-//!    not measured (a weekly outcome on a daily diary).
+//! 5. `no arm taken`: the diary says `none` for the day;
+//! 6. `arm unknown`: the day is in no period (in a realised schedule, a day
+//!    between two runs of different arms whose arm the diary does not give);
+//! 7. `no previous value`: the model has a lagged outcome and no value of
+//!    the outcome was recorded before this one;
+//! 8. `covariate missing`: a covariate with `missing excluded` has no value;
+//! 9. *analysed*: a value is recorded and the arm is known;
+//! 10. `missing`: a scheduled measurement day without a value;
+//! 11. `not scheduled`: a diary row without a value on a day the outcome
+//!     is not measured (a weekly outcome on a daily diary).
+//!
+//! A model with `carryover decay(…)` analyses the washout days (the
+//! previous arm's fading effect is modelled instead), so reason 2 does not
+//! apply to it. With a clock, a day may have several values of the outcome
+//! (hourly readings): each value is counted once, under the day's reason,
+//! and a day without a value once.
 //!
 //! So the counts always add up to the days ([`AnalysisSet::total`]). Washout
 //! follows the schedule even where the `arm` column deviates from it: the
 //! washout is a property of the protocol, and deviations are reported
-//! (W0701) rather than re-planned. Values recorded on days the outcome was
+//! (W0701) rather than re-planned. With `sequence from data` the schedule
+//! *is* the `arm` column (`Diary::schedule` realises it), so washout follows
+//! the switches actually taken. Values recorded on days the outcome was
 //! not scheduled (a weekly outcome answered on day 3) are analysed: they are
 //! observations like any other.
 //!
@@ -31,6 +45,14 @@
 //! `gamma_k [previous period's arm = k and a(d) != k]` on every day of a
 //! period that follows a period on k (the previous period's arm is the
 //! schedule's; first-order carryover as in classical crossover analysis).
+//! Each covariate adds `beta_c (x_d - xbar) / s` (s the SD of the analysed
+//! values when `standardised`, else 1); the lagged outcome adds
+//! `rho^g (y_prev - ybar_prev)` with y_prev the previous recorded value (any
+//! phase) g clock units earlier; `carryover decay(rate)` adds
+//! `exp(-rate s) (delta_prev - delta_a(d))` on the s-th day (s = 1, 2, …)
+//! of a period that follows a period on another arm (docs/model.md, 3.1).
+//! `errors ar1` on a binary, binomial or count outcome adds a latent
+//! stationary AR(1) process in standard-normal innovations `z`.
 //!
 //! **Likelihood** by outcome type: normal (independent or AR(1) with the
 //! exact likelihood across gaps, the runtime's `NormalAr1` fed the trial
@@ -74,11 +96,11 @@ use std::hash::BuildHasher;
 use trialc_runtime::density::Transform;
 use trialc_runtime::fmt::num;
 use trialc_runtime::mir::{
-    Covariate, Dist, Family, Likelihood, LinearPredictor, MixtureComponent, Model, ParamId,
-    Parameter, Prior, PriorTerm,
+    CarryoverDecay, Covariate, Dist, Family, LaggedOutcome, LatentAr1, Likelihood, LinearPredictor,
+    MixtureComponent, Model, ParamId, Parameter, Prior, PriorTerm, Transition,
 };
 
-use crate::data::Diary;
+use crate::data::{ArmRecord, Diary};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::hir::{self, ErrorStructure, OutcomeType, PriorDist};
 use crate::hypotheses::HypothesesFile;
@@ -151,6 +173,59 @@ pub enum Role {
     Carryover {
         arm: usize,
     },
+    /// Coefficient of the covariate `covariates[index]` of the lowered outcome.
+    Covariate {
+        index: usize,
+    },
+    /// Coefficient rho of the lagged outcome.
+    Lag,
+    /// Rate of the decaying carryover, per day.
+    CarryoverRate,
+    /// The standard-normal innovations z of a latent AR(1) (whose sigma
+    /// and phi have the roles `Sigma` and `Phi`).
+    Innovations,
+}
+
+/// How an outcome's analysis treats the previous arm's effect after a
+/// switch of arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarryoverHandling {
+    /// No washout and no carryover term.
+    None,
+    /// The schedule's washout days are excluded.
+    Washout,
+    /// `carryover modelled`: a constant term per arm on every day of a
+    /// period that follows it.
+    Constant,
+    /// `carryover decay(…)`: the previous arm's effect fades exponentially;
+    /// washout days are analysed.
+    Decay,
+}
+
+impl CarryoverHandling {
+    /// As the report's JSON names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            CarryoverHandling::None => "none",
+            CarryoverHandling::Washout => "washout excluded",
+            CarryoverHandling::Constant => "constant terms",
+            CarryoverHandling::Decay => "exponential decay",
+        }
+    }
+}
+
+/// A covariate as lowered: its column, centre and scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovariateInfo {
+    /// The diary column.
+    pub column: String,
+    /// Its coefficient.
+    pub param: ParamId,
+    pub standardised: bool,
+    /// The mean of the analysed values, subtracted.
+    pub centre: f64,
+    /// The divisor: their SD when standardised, else 1.
+    pub scale: f64,
 }
 
 /// A resolved LFM hypothesis prior (provenance for the report).
@@ -213,14 +288,25 @@ pub struct AnalysisSet {
     pub run_in: Vec<u64>,
     /// Days in a washout.
     pub washout: Vec<u64>,
+    /// Days outside the spec's analysis window.
+    pub outside_window: Vec<u64>,
     /// Scheduled measurement days after the diary's last row.
     pub not_reached: Vec<u64>,
     /// Days on which the diary says no arm was taken.
     pub no_arm: Vec<u64>,
+    /// Days in no period whose arm the diary does not give (between two
+    /// runs of different arms of a realised schedule).
+    pub arm_unknown: Vec<u64>,
     /// Scheduled measurement days of a treatment phase without a value.
     pub missing: Vec<u64>,
     /// Diary rows without a value on a day the outcome is not measured.
     pub not_scheduled: Vec<u64>,
+    /// The diary row (index into `Diary::rows`) of each analysed value.
+    pub rows: Vec<usize>,
+    /// Values without an earlier value to lag (models with `lag`).
+    pub no_previous: Vec<u64>,
+    /// Values on days a `missing excluded` covariate has no value.
+    pub missing_covariate: Vec<u64>,
 }
 
 impl AnalysisSet {
@@ -233,12 +319,16 @@ impl AnalysisSet {
         self.days.len() + self.excluded().iter().map(|(_, d)| d.len()).sum::<usize>()
     }
     /// The days not analysed, by reason, in the order of precedence.
-    pub fn excluded(&self) -> [(&'static str, &[u64]); 6] {
+    pub fn excluded(&self) -> [(&'static str, &[u64]); 10] {
         [
             ("run-in", &self.run_in),
             ("washout", &self.washout),
+            ("outside window", &self.outside_window),
             ("not reached", &self.not_reached),
             ("no arm taken", &self.no_arm),
+            ("arm unknown", &self.arm_unknown),
+            ("no previous value", &self.no_previous),
+            ("covariate missing", &self.missing_covariate),
             ("missing", &self.missing),
             ("not scheduled", &self.not_scheduled),
         ]
@@ -263,6 +353,14 @@ pub struct LoweredOutcome {
     pub per_days: Option<u64>,
     /// The unit-information scale used for default vague components.
     pub unit_scale: f64,
+    /// The covariates, in spec order.
+    pub covariates: Vec<CovariateInfo>,
+    /// The mean of the lagged values (their centre), with a lagged outcome.
+    pub lag_centre: Option<f64>,
+    /// The diary column the serial terms count time in (trial days if none).
+    pub clock: Option<String>,
+    /// What the analysis does about carryover.
+    pub carryover: CarryoverHandling,
 }
 
 impl LoweredOutcome {
@@ -295,9 +393,22 @@ pub fn lower(
     }
 }
 
-/// The analysis set of outcome `outcome` (spec index); see the module doc
-/// for the reasons and their precedence.
+/// The analysis set of outcome `outcome` (spec index), washout days
+/// excluded; see the module doc for the reasons and their precedence.
 pub fn analysis_set(outcome: usize, schedule: &Schedule, diary: &Diary) -> AnalysisSet {
+    analysis_set_with(outcome, schedule, diary, false)
+}
+
+/// The analysis set by reasons 1-6 and 9-11; `washout_analysed` (a model
+/// with `carryover decay`) analyses the schedule's washout days like other
+/// treatment days. Reasons 7 and 8 depend on the model's terms and are
+/// applied by lowering.
+fn analysis_set_with(
+    outcome: usize,
+    schedule: &Schedule,
+    diary: &Diary,
+    washout_analysed: bool,
+) -> AnalysisSet {
     let mut set = AnalysisSet::default();
     let n_arms = schedule.n_arms();
     let scheduled: &[u64] = schedule
@@ -311,26 +422,79 @@ pub fn analysis_set(outcome: usize, schedule: &Schedule, diary: &Diary) -> Analy
     days.sort_unstable();
     days.dedup();
     for day in days {
-        let value = diary.value(outcome, day);
-        match schedule.phase_on_day(day) {
-            Some(Phase::RunIn) => set.run_in.push(day),
-            Some(Phase::Washout) => set.washout.push(day),
-            _ if day > last_row => set.not_reached.push(day),
-            // `read_diary` rejects days outside the schedule; a day without
-            // a phase has no arm.
-            None => set.no_arm.push(day),
-            Some(Phase::Treatment) => match (diary.arm_taken(day, schedule), value) {
-                (Some(arm), Some(_)) if arm < n_arms => {
-                    set.days.push(day);
-                    set.arms.push(arm);
+        // The day's rows with a value: each is one unit of the count (one
+        // at most without a clock); a day without a value is one unit.
+        let first = diary.rows.partition_point(|r| r.day < day);
+        let valued: Vec<usize> = (first..diary.rows.len())
+            .take_while(|&r| diary.rows[r].day == day)
+            .filter(|&r| {
+                diary.rows[r]
+                    .values
+                    .get(outcome)
+                    .copied()
+                    .flatten()
+                    .is_some()
+            })
+            .collect();
+        let units = valued.len().max(1);
+        let push = |list: &mut Vec<u64>| list.extend(std::iter::repeat_n(day, units));
+        let phase = match schedule.phase_on_day(day) {
+            Some(Phase::Washout) if washout_analysed => Some(Phase::Treatment),
+            phase => phase,
+        };
+        match phase {
+            Some(Phase::RunIn) => push(&mut set.run_in),
+            Some(Phase::Washout) => push(&mut set.washout),
+            _ if !schedule.in_window(day) => push(&mut set.outside_window),
+            _ if day > last_row => push(&mut set.not_reached),
+            // `read_diary` rejects days outside the schedule, so a day
+            // without a phase lies between the periods of a realised
+            // schedule: its arm is known only if the diary says `none`.
+            None if diary
+                .rows_of_day(day)
+                .iter()
+                .any(|r| r.arm == ArmRecord::NoArm) =>
+            {
+                push(&mut set.no_arm)
+            }
+            None => push(&mut set.arm_unknown),
+            Some(Phase::Treatment) => match diary.arm_taken(day, schedule) {
+                Some(arm) if arm < n_arms && !valued.is_empty() => {
+                    for r in valued {
+                        set.days.push(day);
+                        set.arms.push(arm);
+                        set.rows.push(r);
+                    }
                 }
-                (None, _) | (Some(_), Some(_)) => set.no_arm.push(day),
-                (Some(_), None) if scheduled.binary_search(&day).is_ok() => set.missing.push(day),
-                (Some(_), None) => set.not_scheduled.push(day),
+                None => push(&mut set.no_arm),
+                Some(_) if !valued.is_empty() => push(&mut set.no_arm),
+                Some(_) if scheduled.binary_search(&day).is_ok() => set.missing.push(day),
+                Some(_) => set.not_scheduled.push(day),
             },
         }
     }
     set
+}
+
+/// Moves the analysed values at `drop` (indices into the analysed lists)
+/// to `into`, keeping the others in order.
+fn exclude(set: &mut AnalysisSet, drop: &[bool], into: fn(&mut AnalysisSet) -> &mut Vec<u64>) {
+    let mut keep = drop.iter().map(|d| !d);
+    let mut moved = Vec::new();
+    let (mut days, mut arms, mut rows) = (Vec::new(), Vec::new(), Vec::new());
+    for ((&d, &a), &r) in set.days.iter().zip(&set.arms).zip(&set.rows) {
+        if keep.next().unwrap_or(true) {
+            days.push(d);
+            arms.push(a);
+            rows.push(r);
+        } else {
+            moved.push(d);
+        }
+    }
+    (set.days, set.arms, set.rows) = (days, arms, rows);
+    let list = into(set);
+    list.extend(moved);
+    list.sort_unstable();
 }
 
 /// The natural support of a parameter before its prior narrows it.
@@ -625,7 +789,8 @@ fn lower_outcome(
         )
         .with_primary(model.span, "this model")]);
     };
-    let analysis = analysis_set(j, schedule, diary);
+    let mut analysis = analysis_set_with(j, schedule, diary, model.carryover_decay.is_some());
+    let data = model_data(spec, diary, model, &mut analysis)?;
 
     // Effects need data on both sides of every contrast.
     let mut too_few = Vec::new();
@@ -676,12 +841,16 @@ fn lower_outcome(
 
     let n = analysis.n();
     let y: Vec<f64> = analysis
-        .days
+        .rows
         .iter()
-        .map(|&d| {
-            outcome
-                .kind
-                .model_value(diary.value(j, d).unwrap_or(f64::NAN))
+        .map(|&r| {
+            outcome.kind.model_value(
+                diary
+                    .rows
+                    .get(r)
+                    .and_then(|row| row.values.get(j).copied().flatten())
+                    .unwrap_or(f64::NAN),
+            )
         })
         .collect();
     let dbar = if n == 0 {
@@ -775,6 +944,80 @@ fn lower_outcome(
             predictor.carryover.push(Covariate { param, values });
         }
     }
+    let mut covariates = Vec::new();
+    for (index, (term, raw)) in model.covariates.iter().zip(&data.covariates).enumerate() {
+        let centre = raw.iter().sum::<f64>() / n.max(1) as f64;
+        let sd =
+            (raw.iter().map(|v| (v - centre).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64).sqrt();
+        let scale = if term.standardised { sd } else { 1.0 };
+        if let Some(param) = b.add(
+            format!("covariate[{}]", term.column),
+            Role::Covariate { index },
+            Base::Real,
+            1,
+            &term.prior,
+        ) {
+            predictor.covariates.push(Covariate {
+                param,
+                values: raw.iter().map(|v| (v - centre) / scale).collect(),
+            });
+            covariates.push(CovariateInfo {
+                column: term.column.clone(),
+                param,
+                standardised: term.standardised,
+                centre,
+                scale,
+            });
+        }
+    }
+    let mut lag_centre = None;
+    if let (Some(prior), Some((values, gaps))) = (&model.lag, &data.lag) {
+        let centre = values.iter().sum::<f64>() / n.max(1) as f64;
+        if let Some(param) = b.add("lag".into(), Role::Lag, Base::Correlation, 1, prior) {
+            predictor.lagged_outcome = Some(LaggedOutcome {
+                param,
+                values: values.iter().map(|v| v - centre).collect(),
+                gaps: gaps.clone(),
+            });
+            lag_centre = Some(centre);
+        }
+    }
+    if let Some(prior) = &model.carryover_decay {
+        let effect_of = |arm: usize| {
+            b.infos
+                .iter()
+                .find(|p| p.role == Role::Effect { arm })
+                .map(|p| p.id)
+        };
+        let transitions: Vec<Transition> = analysis
+            .days
+            .iter()
+            .zip(&analysis.arms)
+            .enumerate()
+            .filter_map(|(obs, (&d, &a))| {
+                let period = schedule.period_of_day(d)?;
+                let previous = schedule
+                    .periods
+                    .get(usize::try_from(period.number.checked_sub(2)?).ok()?)?
+                    .arm;
+                (previous != a).then(|| Transition {
+                    obs,
+                    elapsed: (d + 1).saturating_sub(period.first_day) as f64,
+                    from: effect_of(previous),
+                    to: effect_of(a),
+                })
+            })
+            .collect();
+        if let Some(rate) = b.add(
+            "carryover_rate".into(),
+            Role::CarryoverRate,
+            Base::Positive,
+            1,
+            prior,
+        ) {
+            predictor.carryover_decay = Some(CarryoverDecay { rate, transitions });
+        }
+    }
 
     // The family's own parameters, in the order the likelihood takes them.
     let family = match &model.likelihood {
@@ -797,6 +1040,9 @@ fn lower_outcome(
             }
         }
         hir::Likelihood::Bernoulli { .. } => Some(Family::BernoulliLogit),
+        hir::Likelihood::Binomial { .. } => Some(Family::BinomialLogit {
+            trials: data.trials.clone(),
+        }),
         hir::Likelihood::Poisson { .. } => Some(Family::PoissonLog),
         hir::Likelihood::NegBinomial { dispersion, .. } => b
             .add(
@@ -811,15 +1057,39 @@ fn lower_outcome(
             cutpoints.map(|cutpoints| Family::OrderedLogistic { cutpoints })
         }
     };
+    if let Some(latent) = &model.latent_ar1 {
+        let sigma = b.add(
+            "sigma".into(),
+            Role::Sigma,
+            Base::Positive,
+            1,
+            &latent.sigma,
+        );
+        let phi = b.add("phi".into(), Role::Phi, Base::Correlation, 1, &latent.phi);
+        let standard = hir::Prior {
+            dist: PriorDist::Dist(Dist::Normal {
+                mu: 0.0,
+                sigma: 1.0,
+            }),
+            default: true,
+            span: model.span,
+        };
+        let z = b.add(
+            "z".into(),
+            Role::Innovations,
+            Base::Real,
+            n.max(1),
+            &standard,
+        );
+        if let (Some(sigma), Some(phi), Some(z)) = (sigma, phi, z) {
+            predictor.latent_ar1 = Some(LatentAr1 { z, sigma, phi });
+        }
+    }
     // `add` returned `None` only after a diagnostic.
     let Some(family) = family.filter(|_| b.diagnostics.is_empty()) else {
         return Err(b.diagnostics);
     };
-    let days = analysis
-        .days
-        .iter()
-        .map(|&d| i64::try_from(d).unwrap_or(i64::MAX))
-        .collect();
+    let days = data.times;
     let unit_scale = b.unit_scale;
     Ok(LoweredOutcome {
         outcome: j,
@@ -839,6 +1109,236 @@ fn lower_outcome(
         dbar,
         per_days,
         unit_scale,
+        covariates,
+        lag_centre,
+        clock: model.clock.as_ref().map(|c| c.value.clone()),
+        carryover: if model.carryover_decay.is_some() {
+            CarryoverHandling::Decay
+        } else if !model.carryover.is_empty() {
+            CarryoverHandling::Constant
+        } else if schedule.washout_days > 0 {
+            CarryoverHandling::Washout
+        } else {
+            CarryoverHandling::None
+        },
+    })
+}
+
+/// What the model's terms read from the diary for each analysed value,
+/// after the model's own exclusions.
+struct ModelData {
+    /// The time of each value on the model's clock (trial days without one).
+    times: Vec<i64>,
+    /// The previous recorded value of the outcome and the gap to it.
+    lag: Option<(Vec<f64>, Vec<i64>)>,
+    /// Each covariate's raw values, in `model.covariates` order.
+    covariates: Vec<Vec<f64>>,
+    /// A binomial outcome's trials.
+    trials: Vec<u64>,
+}
+
+/// Where a covariate's values are in the diary.
+#[derive(Clone, Copy)]
+enum Source {
+    Outcome(usize),
+    Column(usize),
+}
+
+fn cell(diary: &Diary, row: usize, source: Source) -> Option<f64> {
+    let r = diary.rows.get(row)?;
+    match source {
+        Source::Outcome(j) => r.values.get(j).copied().flatten(),
+        Source::Column(k) => r.extra.get(k).copied().flatten(),
+    }
+}
+
+/// A covariate's value for the analysed value on diary row `row`: the
+/// row's own, else the day's when exactly one row of the day has one (a
+/// daily covariate in an hourly diary).
+fn covariate_value(diary: &Diary, row: usize, source: Source) -> Option<f64> {
+    if let Some(v) = cell(diary, row, source) {
+        return Some(v);
+    }
+    let day = diary.rows.get(row)?.day;
+    let first = diary.rows.partition_point(|r| r.day < day);
+    let of_day: Vec<f64> = (first..diary.rows.len())
+        .take_while(|&r| diary.rows[r].day == day)
+        .filter_map(|r| cell(diary, r, source))
+        .collect();
+    match of_day.as_slice() {
+        [v] => Some(*v),
+        _ => None,
+    }
+}
+
+/// Reasons 5 (`no previous value`) and 6 (`covariate missing`) of the
+/// analysis set, and the data the model's terms read for the values that
+/// remain; E0730 for a covariate without a value on an analysed day, E0735
+/// for one that does not vary.
+fn model_data(
+    spec: &hir::Spec,
+    diary: &Diary,
+    model: &hir::Model,
+    analysis: &mut AnalysisSet,
+) -> Result<ModelData, Vec<Diagnostic>> {
+    let j = model.outcome;
+    let outcome_name = spec.outcomes.get(j).map_or("?", |o| o.name.as_str());
+    let clock = model.clock.as_ref().and_then(|c| diary.column(&c.value));
+    let time = |row: usize| -> i64 {
+        let r = &diary.rows[row];
+        match clock {
+            Some(k) => r
+                .extra
+                .get(k)
+                .copied()
+                .flatten()
+                .map_or(i64::MAX, |t| t as i64),
+            None => i64::try_from(r.day).unwrap_or(i64::MAX),
+        }
+    };
+    // The previous row with a value of the outcome, for every row.
+    let mut previous = Vec::with_capacity(diary.rows.len());
+    let mut last = None;
+    for (r, row) in diary.rows.iter().enumerate() {
+        previous.push(last);
+        if row.values.get(j).copied().flatten().is_some() {
+            last = Some(r);
+        }
+    }
+    let sources: Vec<Source> = model
+        .covariates
+        .iter()
+        .map(
+            |c| match spec.outcomes.iter().position(|o| o.name == c.column) {
+                Some(k) => Source::Outcome(k),
+                None => Source::Column(diary.column(&c.column).unwrap_or(usize::MAX)),
+            },
+        )
+        .collect();
+    // 5. no previous value.
+    if model.lag.is_some() {
+        let drop: Vec<bool> = analysis
+            .rows
+            .iter()
+            .map(|&r| previous[r].is_none())
+            .collect();
+        exclude(analysis, &drop, |a| &mut a.no_previous);
+    }
+    // 6. covariate missing, for the covariates that say `missing excluded`.
+    let drop: Vec<bool> = analysis
+        .rows
+        .iter()
+        .map(|&r| {
+            model
+                .covariates
+                .iter()
+                .zip(&sources)
+                .any(|(c, &s)| c.exclude_missing && covariate_value(diary, r, s).is_none())
+        })
+        .collect();
+    exclude(analysis, &drop, |a| &mut a.missing_covariate);
+    let mut diagnostics = Vec::new();
+    let mut covariates = Vec::new();
+    for (c, &source) in model.covariates.iter().zip(&sources) {
+        let values: Vec<Option<f64>> = analysis
+            .rows
+            .iter()
+            .map(|&r| covariate_value(diary, r, source))
+            .collect();
+        let missing: Vec<usize> = analysis
+            .rows
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(&r, _)| r)
+            .collect();
+        if let Some(&first) = missing.first() {
+            let row = &diary.rows[first];
+            let message = format!(
+                "row {}, column `{}`: no value on day {}, an analysed day of `{outcome_name}`",
+                row.line, c.column, row.day
+            );
+            let mut d = Diagnostic::error(codes::E0730, message);
+            d = match diary.file {
+                Some(file) => d
+                    .with_primary_in(file, row.span, format!("no `{}` on this row", c.column))
+                    .with_secondary(c.span, "the covariate"),
+                None => d.with_primary(c.span, format!("no `{}` on row {}", c.column, row.line)),
+            };
+            if missing.len() > 1 {
+                d = d.with_note(format!(
+                    "{} analysed days have no `{}`: rows {}",
+                    missing.len(),
+                    c.column,
+                    missing
+                        .iter()
+                        .map(|&r| diary.rows[r].line.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            diagnostics.push(d.with_help(
+                "record the values, or write `missing excluded` after the covariate's prior to exclude such days (the report counts them)",
+            ));
+            continue;
+        }
+        let values: Vec<f64> = values.into_iter().flatten().collect();
+        if let Some(&v0) = values.first() {
+            if values.len() > 1 && values.iter().all(|v| *v == v0) {
+                diagnostics.push(
+                    Diagnostic::error(
+                        codes::E0735,
+                        format!(
+                            "covariate `{}` is {} on every analysed day of `{outcome_name}`",
+                            c.column,
+                            num(v0)
+                        ),
+                    )
+                    .with_primary(c.span, "a covariate that does not vary")
+                    .with_note("a constant covariate carries no information about the outcome")
+                    .with_help("check the column and the diary, or remove the line"),
+                );
+            }
+        }
+        covariates.push(values);
+    }
+    if !diagnostics.is_empty() {
+        return Err(diagnostics);
+    }
+    let times: Vec<i64> = analysis.rows.iter().map(|&r| time(r)).collect();
+    let lag = model.lag.as_ref().map(|_| {
+        analysis
+            .rows
+            .iter()
+            .zip(&times)
+            .filter_map(|(&r, &t)| {
+                let p = previous[r]?;
+                let raw = cell(diary, p, Source::Outcome(j))?;
+                let value = spec
+                    .outcomes
+                    .get(j)
+                    .map_or(raw, |o| o.kind.model_value(raw));
+                Some((value, t.saturating_sub(time(p))))
+            })
+            .unzip()
+    });
+    let trials = match spec.outcomes.get(j).map(|o| (o.kind, &o.trials_column)) {
+        Some((OutcomeType::Binomial { trials: Some(n) }, _)) => vec![n; analysis.n()],
+        Some((OutcomeType::Binomial { trials: None }, Some(column))) => {
+            let k = diary.column(&column.value).unwrap_or(usize::MAX);
+            analysis
+                .rows
+                .iter()
+                .map(|&r| cell(diary, r, Source::Column(k)).map_or(0, |n| n as u64))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Ok(ModelData {
+        times,
+        lag,
+        covariates,
+        trials,
     })
 }
 
@@ -894,6 +1394,7 @@ fn family_text(f: &Family, params: &[Parameter]) -> String {
             name(*phi)
         ),
         Family::BernoulliLogit => "bernoulli_logit(eta)".into(),
+        Family::BinomialLogit { .. } => "binomial_logit(trials, eta)".into(),
         Family::PoissonLog => "poisson_log(eta)".into(),
         Family::NegBinomial2Log { psi } => format!("neg_binomial_2_log(eta, {})", name(*psi)),
         Family::OrderedLogistic { cutpoints } => {
@@ -917,6 +1418,8 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
             } => format!("continuous in [{}, {}]", num(lo), num(hi)),
             OutcomeType::Continuous { bounds: None } => "continuous".into(),
             OutcomeType::Binary => "binary".into(),
+            OutcomeType::Binomial { trials: Some(n) } => format!("binomial of {n}"),
+            OutcomeType::Binomial { trials: None } => "binomial".into(),
             OutcomeType::Count { overdispersed } => {
                 if overdispersed {
                     "count overdispersed".into()
@@ -942,6 +1445,25 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
             a.no_arm.len(),
             a.missing.len()
         );
+        let model_reasons: Vec<String> = [
+            ("no previous value", a.no_previous.len()),
+            ("covariate missing", a.missing_covariate.len()),
+        ]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(reason, n)| format!("{reason} {n}"))
+        .collect();
+        if !model_reasons.is_empty() {
+            let _ = writeln!(
+                out,
+                "    excluded by the model's terms: {}",
+                model_reasons.join(", ")
+            );
+        }
+        let _ = writeln!(out, "    carryover: {}", l.carryover.name());
+        if let Some(c) = &l.clock {
+            let _ = writeln!(out, "    clock: `{c}` (gaps of the serial terms)");
+        }
         for (k, arm) in spec.arms.iter().enumerate() {
             let reference = if k == spec.reference {
                 " (reference)"
@@ -1003,6 +1525,47 @@ pub fn dump(lowered: &[LoweredOutcome], spec: &hir::Spec) -> String {
                 terms.push(format!(
                     "{} * [after a period on it] ({n1} days)",
                     name(c.param)
+                ));
+            }
+            for (c, info) in pred.covariates.iter().zip(&l.covariates) {
+                terms.push(if info.standardised {
+                    format!(
+                        "{} * ({} - {}) / {}",
+                        name(c.param),
+                        info.column,
+                        num(info.centre),
+                        num(info.scale)
+                    )
+                } else {
+                    format!(
+                        "{} * ({} - {})",
+                        name(c.param),
+                        info.column,
+                        num(info.centre)
+                    )
+                });
+            }
+            if let (Some(lo), Some(centre)) = (&pred.lagged_outcome, l.lag_centre) {
+                terms.push(format!(
+                    "{}^gap * (previous {} - {})",
+                    name(lo.param),
+                    lik.outcome,
+                    num(centre)
+                ));
+            }
+            if let Some(cd) = &pred.carryover_decay {
+                terms.push(format!(
+                    "exp(-{} * s) * (effect[previous arm] - effect[arm]) ({} days after a switch)",
+                    name(cd.rate),
+                    cd.transitions.len()
+                ));
+            }
+            if let Some(la) = &pred.latent_ar1 {
+                terms.push(format!(
+                    "latent_ar1({}, {}, {})",
+                    name(la.sigma),
+                    name(la.phi),
+                    name(la.z)
                 ));
             }
             if terms.is_empty() {

@@ -16,11 +16,9 @@ use clap::Parser;
 use cli::args::*;
 use cli::term::{checked, emit, out, plural, print_diagnostics, stopped, Bar};
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use trialc::driver::{DiarySource, Session, SessionOptions, Stop};
+use trialc::driver::{DiarySource, Session, SessionOptions};
 use trialc::io::{FsSources, Outputs};
-use trialc::render;
 use trialc::report;
 use trialc::{lower, schedule};
 
@@ -35,7 +33,17 @@ fn main() -> ExitCode {
             files,
             format,
             quiet,
-        } => check(&files, format, quiet, options),
+            protocol,
+        } => cli::check::check(
+            &files,
+            cli::check::CheckOptions {
+                format,
+                protocol,
+                quiet,
+            },
+            options,
+        ),
+        Command::Protocol(args) => cli::protocol::run(&args, options),
         Command::Schedule(args) => schedule_command(&mut session(), &args),
         Command::Run(args) => run(&mut session(), &args),
         Command::Pool(args) => cli::pool::run(&args, options),
@@ -45,65 +53,9 @@ fn main() -> ExitCode {
         Command::Completions { shell } => cli::text::completions(shell),
         Command::Man { command } => cli::text::man(command.as_deref()),
         Command::Debug(args) => debug(&mut session(), &args),
-    }
-}
-
-/// Diagnostics to stderr; each file's result line to stdout (not with `--quiet`).
-fn check(
-    files: &[PathBuf],
-    format: DiagnosticFormat,
-    quiet: bool,
-    options: SessionOptions,
-) -> ExitCode {
-    let (mut failed, mut unusable) = (false, false);
-    let mut json_files = Vec::new();
-    for path in files {
-        let name = path.display().to_string();
-        let mut session = Session::new(FsSources, options);
-        let result = session.open(&name).and_then(|file| session.check(file));
-        if let Err(Stop::Unusable(p)) = &result {
-            eprintln!("error: {}\nhelp: {}", render::inline(&p.message), p.help);
-            unusable = true;
-            continue;
-        }
-        let (errors, warnings) = session.counts();
-        failed |= errors > 0;
-        unusable |= session.unreadable_file();
-        match format {
-            DiagnosticFormat::Human => {
-                print_diagnostics(&session, 0);
-                let shown = render::inline(&name);
-                let line = if errors > 0 {
-                    format!(
-                        "{shown}: {} and {}\n",
-                        plural(errors, "error"),
-                        plural(warnings, "warning")
-                    )
-                } else {
-                    format!("{shown}: ok ({})\n", plural(warnings, "warning"))
-                };
-                if !quiet {
-                    if let Err(code) = out(&line) {
-                        return code;
-                    }
-                }
-            }
-            DiagnosticFormat::Json => json_files.push(render::json_entry(
-                &name,
-                session.files(),
-                session.diagnostics(),
-            )),
-        }
-    }
-    if let DiagnosticFormat::Json = format {
-        if let Err(code) = out(&render::json_document(json_files)) {
-            return code;
-        }
-    }
-    match (unusable, failed) {
-        (true, _) => ExitCode::from(2),
-        (_, true) => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
+        Command::Lsp => cli::lsp::lsp(),
+        Command::Import(args) => cli::import::run(&args),
+        Command::Simulate(args) => cli::simulate::run(&args, options),
     }
 }
 
@@ -113,6 +65,15 @@ fn schedule_command(session: &mut Session<FsSources>, args: &ScheduleArgs) -> Ex
         Ok(c) => c.schedule,
         Err(code) => return code,
     };
+    if built.is_realised() {
+        // Nothing to print before the trial: the diary will hold the sequence.
+        eprintln!(
+            "error: {}: {}\nhelp: `trialc run` reports the realised periods and washouts once the diary exists; to have trialc draw and print a schedule, use a randomized design with a seed",
+            path.display(),
+            schedule::ScheduleError::Realised
+        );
+        return ExitCode::from(2);
+    }
     if args.key {
         return emit(&schedule::render::blinding_key(&built));
     }
@@ -229,6 +190,11 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
 fn debug(session: &mut Session<FsSources>, args: &DebugArgs) -> ExitCode {
     let (path, stage, format) = (&args.file, args.stage, args.format);
     let name = path.display().to_string();
+    let data = args.data.as_ref().map(|p| p.display().to_string());
+    if data.is_some() && !matches!(stage, Stage::Mir) {
+        eprintln!("error: `--data` is read only by `trialc debug mir`; the other stages do not read the diary");
+        return ExitCode::from(2);
+    }
     let text = match stage {
         Stage::Ast => {
             let file = match session.open(&name) {
@@ -250,7 +216,8 @@ fn debug(session: &mut Session<FsSources>, args: &DebugArgs) -> ExitCode {
         Stage::Mir => {
             let prepared = match checked(session, path).and_then(|c| {
                 let printed = session.diagnostics().len();
-                let result = session.prepare(c, DiarySource::Spec);
+                let diary = data.as_deref().map_or(DiarySource::Spec, DiarySource::Path);
+                let result = session.prepare(c, diary);
                 print_diagnostics(session, printed);
                 result.map_err(|stop| stopped(session, &name, stop))
             }) {

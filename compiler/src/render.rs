@@ -334,13 +334,42 @@ fn severity_name(severity: Severity) -> &'static str {
 /// Line starts of a text, for line and column in O(log n + line length).
 struct LineIndex {
     starts: Vec<usize>,
+    /// `(byte offset, characters before it)` at the first character
+    /// boundary of every [`CHECKPOINT`] bytes, so that a column on a very
+    /// long line (a diary written with CR line ends is one line to this
+    /// index) costs at most one checkpoint's worth of counting.
+    checkpoints: Vec<(usize, usize)>,
 }
+
+/// Bytes between two character-count checkpoints.
+const CHECKPOINT: usize = 1024;
 
 impl LineIndex {
     fn new(text: &str) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { starts }
+        let mut checkpoints = vec![(0, 0)];
+        let mut next = CHECKPOINT;
+        for (chars, (i, _)) in text.char_indices().enumerate() {
+            if i >= next {
+                checkpoints.push((i, chars));
+                next = i + CHECKPOINT;
+            }
+        }
+        LineIndex {
+            starts,
+            checkpoints,
+        }
+    }
+
+    /// Characters before byte `offset` (a character boundary).
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let k = self
+            .checkpoints
+            .partition_point(|&(b, _)| b <= offset)
+            .max(1);
+        let (byte, chars) = self.checkpoints[k - 1];
+        chars + text.get(byte..offset).map_or(0, |s| s.chars().count())
     }
 
     /// The length in bytes of the line holding `offset`.
@@ -364,7 +393,7 @@ impl LineIndex {
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(0);
-        let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        let column = self.chars_before(text, offset) - self.chars_before(text, start) + 1;
         (line.max(1), column)
     }
 }
@@ -556,6 +585,27 @@ mod tests {
         assert_eq!(line_column(source, source.len()), (2, 2));
         // An offset inside a multi-byte character does not panic.
         assert_eq!(line_column(source, 8), (1, 8));
+    }
+
+    /// Columns on long lines (past several checkpoints, with multi-byte
+    /// characters on both sides of them) equal a plain count.
+    #[test]
+    fn columns_on_long_lines_match_a_plain_count() {
+        let line: String = (0..3000)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'x' })
+            .collect();
+        let source = format!("first\n{line}\nlast");
+        let index = LineIndex::new(&source);
+        for (offset, _) in source.char_indices().step_by(97) {
+            let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let line_no = source[..offset].matches('\n').count() + 1;
+            let column = source[line_start..offset].chars().count() + 1;
+            assert_eq!(
+                index.line_column(&source, offset),
+                (line_no, column),
+                "{offset}"
+            );
+        }
     }
 
     #[test]

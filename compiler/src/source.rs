@@ -33,6 +33,9 @@ pub enum FileKind {
     Diary,
     /// An LFM hypotheses file (`trialc-hypotheses/1`).
     Hypotheses,
+    /// Another platform's file read by `trialc import` (a study definition,
+    /// a results export).
+    Import,
 }
 
 /// One loaded text.

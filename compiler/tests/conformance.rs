@@ -159,6 +159,20 @@ fn docs_fences_agree() {
 
 /// (input, valid?): both parsers must agree with each other and with the pin.
 const PINNED: &[(&str, bool)] = &[
+    // Issue 11's schedule forms.
+    ("schedule { period [10, 14, 10] days }", true),
+    ("schedule { period [1] week }", true),
+    ("schedule { period [10, 14] }", false),
+    ("schedule { period [] days }", false),
+    ("schedule { period [10, 14,] days }", false),
+    ("schedule { sequence randomized periods }", true),
+    ("schedule { sequence from data }", true),
+    ("schedule { sequence from }", false),
+    ("schedule { window days 18..70 }", true),
+    ("schedule { window days 18 .. 70 }", true),
+    ("schedule { window 18..70 }", false),
+    ("schedule { window days 18..}", false),
+    ("schedule { window days 18-70 }", false),
     ("", true),
     ("// only a comment", true),
     ("/// a doc comment at the end of the file", true),
@@ -225,6 +239,19 @@ const PINNED: &[(&str, bool)] = &[
     ("model m { errors ar1(phi ~ uniform(-1, 1), sigma ~ half_normal(2)) }", true),
     ("model m { errors independent() }", true),
     ("model m { errors markov(sigma ~ half_normal(2)) }", false),
+    ("model m { covariate stress standardised ~ normal(0, 1) missing excluded }", true),
+    ("model m { covariate stress ~ normal(0, 1) missing }", false),
+    ("model m { covariate stress standardised normal(0, 1) }", false),
+    ("model m { covariate standardised ~ sceptical missing excluded }", true),
+    ("model m { lag ~ uniform(-1, 1) clock hour }", true),
+    ("model m { clock }", false),
+    ("model m { carryover decay(rate ~ gamma(2, 2)) }", true),
+    ("model m { carryover decay() }", true),
+    ("model m { carryover decay ~ normal(0, 1) }", true),
+    ("model m { carryover decay(rate ~ gamma(2, 2) }", false),
+    ("outcome o { type binomial of 10 }", true),
+    ("outcome o { type binomial of attempts measured daily }", true),
+    ("outcome o { type binomial 10 }", false),
     ("model m { carryover a ~ normal(0, 2) cutpoints ~ induced_dirichlet(1) dispersion ~ gamma(2, 0.1) }", true),
     ("prior p = normal(0, 0.5)", true),
     ("prior p normal(0, 0.5)", false),
@@ -426,7 +453,7 @@ impl Gen {
     }
 
     fn item(&mut self) {
-        match self.rng.below(11) {
+        match self.rng.below(12) {
             0 => {
                 self.push("use");
                 self.push("std");
@@ -507,9 +534,153 @@ impl Gen {
                 self.name();
                 self.block(Self::model_statement);
             }
-            _ => {
+            10 => {
                 self.push("decide");
                 self.block(Self::decision_rule);
+            }
+            _ => {
+                self.push("simulate");
+                self.block(Self::simulate_entry);
+            }
+        }
+    }
+
+    fn simulate_entry(&mut self) {
+        match self.rng.below(4) {
+            0 => {
+                self.push("replicates");
+                self.integer();
+            }
+            1 => {
+                self.push("scenario");
+                self.name();
+                if self.rng.chance(70) {
+                    self.push(":");
+                    let n = 1 + self.rng.below(3);
+                    for i in 0..n {
+                        if i > 0 {
+                            self.push(",");
+                        }
+                        self.scenario_setting();
+                    }
+                }
+            }
+            2 => {
+                self.push("require");
+                self.push("P");
+                self.push("(");
+                match self.rng.below(3) {
+                    0 => {
+                        self.push("recommend");
+                        self.name();
+                    }
+                    1 => {
+                        self.push("stop");
+                        self.push("early");
+                    }
+                    _ => self.push("inconclusive"),
+                }
+                self.push(")");
+                self.comparison();
+                self.signed_number();
+                self.push("under");
+                self.name();
+            }
+            _ => {
+                self.push("sweep");
+                let cycles = self.rng.chance(50);
+                self.push(if cycles { "cycles" } else { "period" });
+                self.push("[");
+                for i in 0..1 + self.rng.below(3) {
+                    if i > 0 {
+                        self.push(",");
+                    }
+                    if cycles {
+                        self.integer();
+                    } else {
+                        self.duration();
+                    }
+                }
+                self.push("]");
+            }
+        }
+    }
+
+    fn scenario_setting(&mut self) {
+        match self.rng.below(6) {
+            0 => {
+                self.push("missing");
+                self.number();
+            }
+            1 => {
+                self.push("dropout");
+                self.number();
+                self.push("per");
+                self.push("period");
+            }
+            2 => {
+                self.push("adherence");
+                self.number();
+                if self.rng.chance(50) {
+                    self.push("unrecorded");
+                }
+            }
+            _ => {
+                let parameter = self.rng.pick(&[
+                    "effect",
+                    "carryover",
+                    "intercept",
+                    "trend",
+                    "sigma",
+                    "phi",
+                    "dispersion",
+                    "cutpoints",
+                ]);
+                self.push(parameter);
+                if parameter == "carryover" || (parameter == "effect" && self.rng.chance(50)) {
+                    self.push("of");
+                    self.name();
+                }
+                self.push("on");
+                self.name();
+                if self.rng.chance(30) {
+                    self.push("in");
+                    self.push("[");
+                    for i in 0..1 + self.rng.below(3) {
+                        if i > 0 {
+                            self.push(",");
+                        }
+                        if self.rng.chance(30) {
+                            let m = self.rng.pick(&["mcid", "-mcid"]);
+                            self.push(m);
+                        } else {
+                            self.signed_number();
+                        }
+                    }
+                    self.push("]");
+                } else {
+                    self.push("=");
+                    match self.rng.below(5) {
+                        0 => self.push("prior"),
+                        1 => {
+                            let m = self.rng.pick(&["mcid", "-mcid"]);
+                            self.push(m);
+                        }
+                        2 => {
+                            self.name();
+                            self.push(".");
+                            self.name();
+                        }
+                        3 => {
+                            self.push("[");
+                            self.signed_number();
+                            self.push(",");
+                            self.signed_number();
+                            self.push("]");
+                        }
+                        _ => self.signed_number(),
+                    }
+                }
             }
         }
     }
@@ -543,7 +714,20 @@ impl Gen {
             1..=3 => {
                 let key = self.rng.pick(&["run_in", "period", "washout"]);
                 self.push(key);
-                self.duration();
+                if key == "period" && self.rng.chance(10) {
+                    // A list of lengths with one unit: `[10, 14] days`.
+                    self.push("[");
+                    self.integer();
+                    while self.rng.chance(50) {
+                        self.push(",");
+                        self.integer();
+                    }
+                    self.push("]");
+                    let unit = self.rng.pick(&["days", "day", "weeks", "week"]);
+                    self.push(unit);
+                } else {
+                    self.duration();
+                }
             }
             4..=6 => {
                 let key = self.rng.pick(&["cycles", "periods", "max_run", "seed"]);
@@ -552,16 +736,20 @@ impl Gen {
             }
             7 => {
                 self.push("sequence");
-                match self.rng.below(4) {
+                match self.rng.below(5) {
                     0 => self.push("alternating"),
                     1 => self.push("counterbalanced"),
                     2 => {
                         self.push("fixed");
                         self.string();
                     }
+                    3 => {
+                        self.push("from");
+                        self.push("data");
+                    }
                     _ => {
                         self.push("randomized");
-                        let kind = self.rng.pick(&["pairs", "blocks"]);
+                        let kind = self.rng.pick(&["pairs", "blocks", "periods"]);
                         self.push(kind);
                     }
                 }
@@ -574,6 +762,13 @@ impl Gen {
                 self.push("blinding");
                 let level = self.rng.pick(&["open", "single", "double"]);
                 self.push(level);
+            }
+            10 if self.rng.chance(20) => {
+                self.push("window");
+                self.push("days");
+                self.integer();
+                self.push("..");
+                self.integer();
             }
             _ => {
                 self.push("seed");
@@ -598,7 +793,19 @@ impl Gen {
                             self.push("]");
                         }
                     }
-                    1 => self.push("binary"),
+                    1 => {
+                        if self.rng.chance(70) {
+                            self.push("binary");
+                        } else {
+                            self.push("binomial");
+                            self.push("of");
+                            if self.rng.chance(50) {
+                                self.integer();
+                            } else {
+                                self.name();
+                            }
+                        }
+                    }
                     2 => {
                         self.push("count");
                         if self.rng.chance(50) {
@@ -655,7 +862,7 @@ impl Gen {
     }
 
     fn model_statement(&mut self) {
-        match self.rng.below(7) {
+        match self.rng.below(8) {
             0 | 1 => {
                 let key = self.rng.pick(&["effect", "carryover"]);
                 self.push(key);
@@ -678,6 +885,41 @@ impl Gen {
                     self.duration();
                 }
             }
+            5 if self.rng.chance(50) => {
+                self.push("covariate");
+                self.name();
+                if self.rng.chance(50) {
+                    self.push("standardised");
+                }
+                self.push("~");
+                self.prior(0);
+                if self.rng.chance(40) {
+                    self.push("missing");
+                    self.push("excluded");
+                }
+            }
+            5 => match self.rng.below(3) {
+                0 => {
+                    self.push("lag");
+                    self.push("~");
+                    self.prior(0);
+                }
+                1 => {
+                    self.push("clock");
+                    self.name();
+                }
+                _ => {
+                    self.push("carryover");
+                    self.push("decay");
+                    self.push("(");
+                    if self.rng.chance(70) {
+                        self.push("rate");
+                        self.push("~");
+                        self.prior(0);
+                    }
+                    self.push(")");
+                }
+            },
             _ => {
                 self.push("errors");
                 let structure = self.rng.pick(&["independent", "ar1"]);

@@ -487,6 +487,90 @@ fn w0701_lists_deviating_days_and_arms_are_taken_as_recorded() {
     );
 }
 
+/// The test spec with the sequence left to the diary (`sequence from data`).
+fn realised_spec() -> (Spec, Schedule) {
+    checked(&SPEC.replace(
+        "  period    7 days\n  periods   4\n  sequence  fixed \"ABBA\"\n",
+        "  sequence  from data\n",
+    ))
+}
+
+fn read_realised(csv: &str) -> (Option<Diary>, Vec<Diagnostic>) {
+    let (spec, schedule) = realised_spec();
+    assert!(schedule.is_realised());
+    read_diary(csv, &spec, &schedule)
+}
+
+#[test]
+fn e0722_a_realised_schedule_needs_the_arm_column() {
+    let csv = "day,pain,attack,episodes,mood\n8,3,0,0,\n";
+    let (diary, diagnostics) = read_realised(csv);
+    assert!(diary.is_none());
+    let (d, pos, text) = at(csv, &diagnostics, "E0722");
+    assert_eq!((pos, text), ((1, 1), "day,pain,attack,episodes,mood"));
+    assert!(d.message.contains("no `arm` column"), "{}", d.message);
+
+    // An arm column that names an arm only in the run-in is no sequence.
+    let csv = format!("{HEADER}3,a,3,0,0,\n8,none,3,0,0,\n9,,3,0,0,\n");
+    let (diary, diagnostics) = read_realised(&csv);
+    assert!(diary.is_none());
+    let (d, pos, text) = at(&csv, &diagnostics, "E0722");
+    assert_eq!((pos, text), ((1, 5), "arm"));
+    assert!(
+        d.message.contains("names no arm after the run-in"),
+        "{}",
+        d.message
+    );
+
+    // The same diary against a written schedule is fine: nothing requires arms.
+    let csv = "day,pain,attack,episodes,mood\n8,3,0,0,\n";
+    let (diary, diagnostics) = read(csv);
+    assert!(
+        diary.is_some() && diagnostics.is_empty(),
+        "{diagnostics:#?}"
+    );
+}
+
+/// A realised schedule ends with the diary, so days past the written
+/// schedule's 35 are read (up to the longest trial), and nothing deviates:
+/// the arm column is the schedule.
+#[test]
+fn a_realised_diary_runs_as_long_as_it_runs_and_never_deviates() {
+    let csv = format!("{HEADER}3,none,3,0,0,\n8,a,3,0,0,\n9,a,3,0,0,\n40,b,3,0,0,\n90,b,3,0,0,\n");
+    let (diary, diagnostics) = read_realised(&csv);
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let diary = diary.expect("read");
+    assert!(diary.deviations.is_empty());
+    assert_eq!(diary.last_day(), 90);
+    let (_, plan) = realised_spec();
+    let realised = diary.schedule(&plan).expect("realises");
+    assert_eq!(realised.total_days, 90);
+    let periods: Vec<(usize, u64, u64, u64)> = realised
+        .periods
+        .iter()
+        .map(|p| (p.arm, p.first_day, p.last_day, p.washout_days))
+        .collect();
+    assert_eq!(periods, vec![(0, 8, 9, 0), (1, 40, 90, 2)]);
+    // An empty cell inside a period takes the period's arm; between periods,
+    // no arm.
+    assert_eq!(diary.arm_taken(60, &realised), Some(1));
+    assert_eq!(diary.arm_taken(20, &realised), None);
+    // The written schedule's reader would have stopped at day 35.
+    let (_, diagnostics) = read(&csv);
+    assert_eq!(codes(&diagnostics), ["E0713", "E0713"]);
+
+    // The longest trial still bounds the days.
+    let csv = format!("{HEADER}8,a,3,0,0,\n3654,b,3,0,0,\n");
+    let (_, diagnostics) = read_realised(&csv);
+    let (d, _, text) = at(&csv, &diagnostics, "E0713");
+    assert_eq!(text, "3654");
+    assert!(d.labels[0].message.contains("1 to 3653"), "{:?}", d.labels);
+    // A written schedule's diary is its own plan.
+    let (_, written) = test_spec();
+    let (diary, _) = read(&format!("{HEADER}8,a,3,0,0,\n"));
+    assert_eq!(diary.expect("read").schedule(&written), Ok(written));
+}
+
 #[test]
 fn every_error_is_collected_in_one_pass() {
     let csv = "day,arm,pian,attack,episodes,mood\n0,none,3,0,0,\n8,placebo,3,2,0,\n9,a,3,0,-1,7\n9,a,3,0,0,\n40,a,3,0,0,\n10,a,3\n";

@@ -146,6 +146,19 @@ fn canonical_layout() {
     assert_properties("canonical layout", source);
 }
 
+/// The schedule forms of issue 11 in canonical layout: a list of lengths
+/// with its unit in the plural, the window's range as written.
+#[test]
+fn issue_11_schedule_forms_have_a_canonical_layout() {
+    let source = "schedule {\n period [10,14 ,10]   days\n sequence randomized   periods\n window days 18 .. 70\n}\ndesign d { sequence from   data }\n";
+    let expected = "schedule {\n  period    [10, 14, 10] days\n  sequence  randomized periods\n  window    days 18..70\n}\n\ndesign d {\n  sequence  from data\n}\n";
+    let formatted = format(source).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(formatted, expected);
+    assert_properties("issue 11 forms", source);
+    let weeks = format("schedule {\n  period [1, 2] week\n}\n").expect("formats");
+    assert_eq!(weeks, "schedule {\n  period  [1, 2] weeks\n}\n");
+}
+
 #[test]
 fn refuses_sources_with_syntax_errors() {
     let errors = format("arm a \"x\nschedule {").expect_err("has syntax errors");
@@ -168,6 +181,15 @@ fn hypotheses_mappings_are_a_block_with_aligned_keywords() {
     let formatted = format(source).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(formatted, expected);
     assert_properties("hypotheses mappings", source);
+}
+
+#[test]
+fn simulate_block_one_entry_per_line_and_settings_aligned() {
+    let source = "simulate { replicates  500 // enough\n scenario null\n scenario benefit : effect of mg on pain=-mcid,missing 0.10, // per day\n dropout 0.05 per period,adherence 0.9 unrecorded\n scenario cut: cutpoints on sleep = [ -1,0 , 1.5 ], effect on sleep in [-1,  0]\n require P( recommend mg )>=0.80 under benefit\n sweep period [1 week,14 days]\n}\n";
+    let expected = "simulate {\n  replicates 500  // enough\n  scenario null\n  scenario benefit: effect of mg on pain = -mcid,\n                    missing 0.10,\n                    dropout 0.05 per period,\n                    adherence 0.9 unrecorded\n  // per day\n  scenario cut: cutpoints on sleep = [-1, 0, 1.5],\n                effect on sleep in [-1, 0]\n  require P(recommend mg) >= 0.80 under benefit\n  sweep period [1 week, 14 days]\n}\n";
+    let formatted = format(source).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(formatted, expected);
+    assert_properties("simulate block", source);
 }
 
 // ------------------------------------------------------------------ faults of issue 10

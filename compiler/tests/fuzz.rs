@@ -813,3 +813,18 @@ fn every_target_has_a_corpus() {
         assert!(corpus_files(target).len() >= 5, "{}", target.name);
     }
 }
+
+/// The spec generator knows every word of the language: a keyword added to
+/// the lexer without a fuzz token would leave its syntax unexplored.
+#[test]
+fn every_keyword_is_a_fuzz_token() {
+    let missing: Vec<&str> = trialc::syntax::lexer::KEYWORDS
+        .iter()
+        .copied()
+        .filter(|k| !SPEC_TOKENS.contains(k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "add to SPEC_TOKENS in fuzz/mutate.rs: {missing:?}"
+    );
+}

@@ -14,9 +14,8 @@
 use std::collections::HashMap;
 
 use trialc::data::read_diary;
-use trialc::hir::Measured;
+use trialc::hir::{Measured, PeriodLengths, SequenceDesign};
 use trialc::lower::{dump, lower, LoweredOutcome, NoHypotheses, Role};
-use trialc::schedule::Schedule;
 use trialc_runtime::density::{LogDensity, Transform};
 use trialc_runtime::mir::{Dist, Family, MirDensity, Prior};
 use trialc_runtime::nuts::NutsConfig;
@@ -25,7 +24,7 @@ use trialc_runtime::posterior::fit;
 
 mod common;
 
-use common::{build, build_with, example, hypotheses, lowered, Example, EXAMPLES};
+use common::{build, build_with, dir, example, hypotheses, lowered, Example, EXAMPLES};
 
 /// The raw CSV as (day, arm cell, column → cell), split by hand.
 fn raw_rows(csv: &str) -> Vec<(u64, String, HashMap<String, String>)> {
@@ -50,37 +49,102 @@ fn raw_rows(csv: &str) -> Vec<(u64, String, HashMap<String, String>)> {
         .collect()
 }
 
-/// "run_in", "washout" or "treatment", from the layout rules of docs/model.md
-/// applied to the drawn sequence (not via `Schedule::phase_on_day`).
-fn phase(s: &Schedule, day: u64) -> &'static str {
-    if day <= s.run_in_days {
-        return "run_in";
+/// One period of the layout worked out here: its days, its arm, and whether
+/// it follows a switch of arm (so begins with the washout).
+struct Laid {
+    first: u64,
+    last: u64,
+    arm: usize,
+    switched: bool,
+}
+
+/// The periods by the layout rules of docs/schedule.md, not via the
+/// schedule's own methods: for a planned schedule the spec's run-in and
+/// period lengths with the drawn sequence (the one thing taken from the
+/// schedule); for `sequence from data` the runs of one arm in the raw CSV's
+/// `arm` column, each from the first to the last day recorded on its arm.
+fn layout(ex: &Example, rows: &[(u64, String, HashMap<String, String>)]) -> Vec<Laid> {
+    let decl = &ex.spec.schedule;
+    let mut laid: Vec<Laid> = Vec::new();
+    if decl.design == SequenceDesign::FromData {
+        let mut sorted: Vec<&(u64, String, HashMap<String, String>)> = rows.iter().collect();
+        sorted.sort_by_key(|r| r.0);
+        for (day, arm, _) in sorted {
+            let Some(arm) = ex.spec.arms.iter().position(|a| &a.name == arm) else {
+                continue;
+            };
+            if *day <= decl.run_in_days {
+                continue;
+            }
+            match laid.last_mut() {
+                Some(p) if p.arm == arm => p.last = *day,
+                _ => laid.push(Laid {
+                    first: *day,
+                    last: *day,
+                    arm,
+                    switched: !laid.is_empty(),
+                }),
+            }
+        }
+        return laid;
     }
-    let i = ((day - s.run_in_days - 1) / s.period_days) as usize;
-    let within = (day - s.run_in_days - 1) % s.period_days;
-    let seq = s.sequence();
-    let switched = i > 0 && seq[i - 1] != seq[i];
-    if switched && within < s.washout_days {
-        "washout"
+    let mut first = decl.run_in_days + 1;
+    let sequence = ex.schedule.sequence();
+    for (i, &arm) in sequence.iter().enumerate() {
+        let length = match &decl.period {
+            PeriodLengths::Equal(days) => *days,
+            PeriodLengths::Each(days) => days[i],
+        };
+        laid.push(Laid {
+            first,
+            last: first + length - 1,
+            arm,
+            switched: i > 0 && sequence[i - 1] != arm,
+        });
+        first += length;
+    }
+    laid
+}
+
+/// The trial's last day: the planned length, or a realised schedule's
+/// diary's last day.
+fn last_day(ex: &Example, laid: &[Laid], rows: &[(u64, String, HashMap<String, String>)]) -> u64 {
+    if ex.spec.schedule.design == SequenceDesign::FromData {
+        rows.iter().map(|r| r.0).max().unwrap_or(0)
     } else {
-        "treatment"
+        laid.last().map_or(ex.spec.schedule.run_in_days, |p| p.last)
     }
 }
 
-fn scheduled_days(s: &Schedule, measured: &Measured) -> Vec<u64> {
-    let n_periods = s.sequence().len() as u64;
-    let first = |i: u64| s.run_in_days + i * s.period_days + 1;
+/// "run_in", "washout", "treatment", or "none" (in no period).
+fn phase(ex: &Example, laid: &[Laid], day: u64) -> &'static str {
+    if day <= ex.spec.schedule.run_in_days {
+        return "run_in";
+    }
+    match laid.iter().find(|p| p.first <= day && day <= p.last) {
+        Some(p) if p.switched && day < p.first + ex.spec.schedule.washout_days => "washout",
+        Some(_) => "treatment",
+        None => "none",
+    }
+}
+
+fn scheduled_days(laid: &[Laid], total: u64, measured: &Measured) -> Vec<u64> {
     let mut days: Vec<u64> = match measured {
-        Measured::Daily => (1..=s.total_days).collect(),
-        Measured::Weekly => (1..=s.total_days).filter(|d| d % 7 == 0).collect(),
-        Measured::PerPeriod => (0..n_periods)
-            .map(|i| first(i) + s.period_days - 1)
-            .collect(),
-        Measured::OnDays(within) => (0..n_periods)
-            .flat_map(|i| within.iter().map(move |w| first(i) + w - 1))
+        Measured::Daily => (1..=total).collect(),
+        Measured::Weekly => (1..=total).filter(|d| d % 7 == 0).collect(),
+        Measured::PerPeriod => laid.iter().map(|p| p.last).collect(),
+        Measured::OnDays(within) => laid
+            .iter()
+            .flat_map(|p| {
+                within
+                    .iter()
+                    .map(move |w| p.first + w - 1)
+                    .filter(move |&d| d <= p.last)
+            })
             .collect(),
     };
     days.sort_unstable();
+    days.dedup();
     days
 }
 
@@ -90,20 +154,25 @@ struct Expected {
     arms: Vec<usize>,
     run_in: Vec<u64>,
     washout: Vec<u64>,
+    outside_window: Vec<u64>,
     not_reached: Vec<u64>,
     no_arm: Vec<u64>,
+    arm_unknown: Vec<u64>,
     missing: Vec<u64>,
     not_scheduled: Vec<u64>,
 }
 
 /// The analysis set by lowering's documented precedence, worked out from the
 /// raw CSV: every row's day and every scheduled day, each once, under the
-/// first reason that applies (run-in, washout, not reached, no arm taken,
-/// analysed, missing, not scheduled).
+/// first reason that applies (run-in, washout, outside window, not reached,
+/// no arm taken, arm unknown, analysed, missing, not scheduled).
 fn expected(ex: &Example, outcome: usize) -> Expected {
     let name = &ex.spec.outcomes[outcome].name;
     let rows = raw_rows(&ex.csv);
-    let scheduled = scheduled_days(&ex.schedule, &ex.spec.outcomes[outcome].measured);
+    let laid = layout(ex, &rows);
+    let total = last_day(ex, &laid, &rows);
+    let scheduled = scheduled_days(&laid, total, &ex.spec.outcomes[outcome].measured);
+    let window = ex.spec.schedule.window;
     let last = rows.iter().map(|(d, _, _)| *d).max().unwrap_or(0);
     let mut universe: Vec<u64> = rows.iter().map(|(d, _, _)| *d).collect();
     universe.extend(&scheduled);
@@ -113,20 +182,21 @@ fn expected(ex: &Example, outcome: usize) -> Expected {
     for day in universe {
         let row = rows.iter().find(|(d, _, _)| *d == day);
         let value = row.is_some_and(|(_, _, c)| !c[name].is_empty());
-        match phase(&ex.schedule, day) {
+        let arm = row.map_or("", |(_, a, _)| a.as_str());
+        match phase(ex, &laid, day) {
             "run_in" => e.run_in.push(day),
             "washout" => e.washout.push(day),
+            _ if window.is_some_and(|w| day < w.first_day || day > w.last_day) => {
+                e.outside_window.push(day)
+            }
             _ if day > last => e.not_reached.push(day),
+            "none" if arm == "none" => e.no_arm.push(day),
+            "none" => e.arm_unknown.push(day),
             _ => {
-                let arm = row.map_or("", |(_, a, _)| a.as_str());
                 let taken = if arm.is_empty() {
-                    ex.schedule
-                        .sequence()
-                        .get(
-                            ((day - ex.schedule.run_in_days - 1) / ex.schedule.period_days)
-                                as usize,
-                        )
-                        .copied()
+                    laid.iter()
+                        .find(|p| p.first <= day && day <= p.last)
+                        .map(|p| p.arm)
                 } else {
                     ex.spec.arms.iter().position(|a| a.name == arm)
                 };
@@ -151,8 +221,10 @@ fn got(a: &trialc::lower::AnalysisSet) -> Expected {
         arms: a.arms.clone(),
         run_in: a.run_in.clone(),
         washout: a.washout.clone(),
+        outside_window: a.outside_window.clone(),
         not_reached: a.not_reached.clone(),
         no_arm: a.no_arm.clone(),
+        arm_unknown: a.arm_unknown.clone(),
         missing: a.missing.clone(),
         not_scheduled: a.not_scheduled.clone(),
     }
@@ -223,8 +295,9 @@ fn magnesium_exclusions_and_model_structure() {
     // Every run-in and washout day is counted as such, with or without a
     // value (the diary has a row for every day).
     assert_eq!(pain.analysis.run_in, (1..=7).collect::<Vec<u64>>());
+    let laid = layout(&ex, &raw_rows(&ex.csv));
     let washout_days = (1..=ex.schedule.total_days)
-        .filter(|&d| phase(&ex.schedule, d) == "washout")
+        .filter(|&d| phase(&ex, &laid, d) == "washout")
         .count();
     assert_eq!(washout_days, 3 * switches);
     assert_eq!(pain.analysis.washout.len(), washout_days);
@@ -235,7 +308,7 @@ fn magnesium_exclusions_and_model_structure() {
         .analysis
         .washout
         .iter()
-        .all(|&d| phase(&ex.schedule, d) == "washout"));
+        .all(|&d| phase(&ex, &laid, d) == "washout"));
 
     // Pain: AR(1) with the trend per 28 days, centred at dbar.
     let lik = &pain.model.likelihoods[0];
@@ -629,6 +702,7 @@ fn naproxen_three_arms_and_every_family() {
             Family::NormalAr1 { .. } => "normal_ar1",
             Family::Normal { .. } => "normal",
             Family::BernoulliLogit => "bernoulli",
+            Family::BinomialLogit { .. } => "binomial",
             Family::PoissonLog => "poisson",
             Family::NegBinomial2Log { .. } => "neg_binomial_2",
             Family::OrderedLogistic { .. } => "ordinal",
@@ -778,29 +852,79 @@ fn hpi_sensitivity_analysis_washout_and_ar1_gaps() {
     assert_eq!(l.per_days, Some(28));
 }
 
-/// Any diary the reader accepts lowers either to a model the runtime
-/// accepts, with a finite log density at 0, or to E0716 only; the analysis
-/// set agrees with the independent count and every day is counted once.
-fn lowering_holds(
-    cells: &[Option<u32>],
-    arms: &[u8],
-) -> Result<(), proptest::test_runner::TestCaseError> {
-    let base = example("hpi-milk-sleep");
+/// The hpi-milk-sleep spec with its schedule block replaced by `schedule`.
+fn hpi_with_schedule(schedule: &str) -> String {
+    let base = std::fs::read_to_string(format!("{}/hpi-milk-sleep.trial", dir("hpi-milk-sleep")))
+        .expect("spec");
+    let start = base.find("schedule {").expect("a schedule block");
+    let end = start + base[start..].find("}\n").expect("its end") + 2;
+    let text = format!("{}{schedule}{}", &base[..start], &base[end..]);
+    assert_ne!(text, base);
+    text
+}
+
+/// The hpi-milk-sleep trial with an analysis window.
+fn hpi_windowed(first: u64, last: u64) -> String {
+    hpi_with_schedule(&format!(
+        "schedule {{\n  start     2023-07-27\n  period    7 days\n  periods   4\n  sequence  fixed \"ABAB\"\n  window    days {first}..{last}\n  blinding  open\n}}\n"
+    ))
+}
+
+/// The hpi-milk-sleep trial as a realised schedule: StudyU gave the
+/// sequence, the diary's `arm` column records it.
+fn hpi_realised(washout: &str) -> String {
+    hpi_with_schedule(&format!(
+        "schedule {{\n  start     2023-07-27\n  sequence  from data\n{washout}  blinding  open\n}}\n"
+    ))
+}
+
+/// A 28-day diary of hpi-milk-sleep from cells and arm codes (0: empty,
+/// 1: `none`, 2: cold, 3: warm; 4: no row at all).
+fn hpi_diary(cells: &[Option<u32>], arms: &[u8]) -> String {
     let mut csv = String::from("day,arm,sleep_quality\n");
     for (i, (value, arm)) in cells.iter().zip(arms).enumerate() {
         let arm = match arm {
             0 => "",
             1 => "none",
             2 => "cold_milk",
-            _ => "warm_milk",
+            3 => "warm_milk",
+            _ => continue,
         };
         let value = value.map_or(String::new(), |v| v.to_string());
         csv.push_str(&format!("{},{arm},{value}\n", i + 1));
     }
+    csv
+}
+
+/// Any diary the reader accepts lowers either to a model the runtime
+/// accepts, with a finite log density at 0, or to E0716 only; the analysis
+/// set agrees with the independent count and every day is counted once.
+fn lowering_holds_for(
+    text: &str,
+    cells: &[Option<u32>],
+    arms: &[u8],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let base = build(
+        dir("hpi-milk-sleep"),
+        text.to_string(),
+        std::fs::read_to_string(format!("{}/diary.csv", dir("hpi-milk-sleep"))).expect("diary"),
+    );
+    let csv = hpi_diary(cells, arms);
     let (diary, diagnostics) = read_diary(&csv, &base.spec, &base.schedule);
-    let diary = diary
-        .ok_or_else(|| proptest::test_runner::TestCaseError::fail(format!("{diagnostics:?}")))?;
-    match lower(&base.spec, &base.schedule, &diary, &NoHypotheses) {
+    let Some(diary) = diary else {
+        // A realised schedule refuses a diary that never names an arm (E0722).
+        proptest::prop_assert!(
+            diagnostics.iter().all(|d| d.code == "E0722"),
+            "{:?}",
+            diagnostics
+        );
+        return Ok(());
+    };
+    let plan = base.spec.schedule_spec();
+    let schedule = diary
+        .schedule(&trialc::schedule::build(&plan).expect("the plan builds"))
+        .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+    match lower(&base.spec, &schedule, &diary, &NoHypotheses) {
         Ok(all) => {
             for l in all {
                 let d = MirDensity::new(l.model.clone())
@@ -812,7 +936,7 @@ fn lowering_holds(
                         dir: base.dir.clone(),
                         text: base.text.clone(),
                         spec: base.spec.clone(),
-                        schedule: base.schedule.clone(),
+                        schedule: schedule.clone(),
                         csv: csv.clone(),
                         diary: diary.clone(),
                     },
@@ -829,7 +953,12 @@ fn lowering_holds(
                 all.dedup();
                 proptest::prop_assert_eq!(all.len(), n, "a day under two reasons");
                 proptest::prop_assert_eq!(l.analysis.total(), n);
-                proptest::prop_assert_eq!(n, 28usize.max(base.schedule.outcomes[0].days.len()));
+                // The days are the diary's rows and the scheduled days.
+                let mut universe: Vec<u64> = diary.rows.iter().map(|r| r.day).collect();
+                universe.extend(&schedule.outcomes[0].days);
+                universe.sort_unstable();
+                universe.dedup();
+                proptest::prop_assert_eq!(all, universe);
             }
         }
         Err(errors) => {
@@ -837,6 +966,19 @@ fn lowering_holds(
         }
     }
     Ok(())
+}
+
+fn lowering_holds(
+    cells: &[Option<u32>],
+    arms: &[u8],
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let text = std::fs::read_to_string(format!("{}/hpi-milk-sleep.trial", dir("hpi-milk-sleep")))
+        .expect("spec");
+    lowering_holds_for(
+        &text,
+        cells,
+        &arms.iter().map(|a| a.min(&3)).copied().collect::<Vec<_>>(),
+    )
 }
 
 proptest::proptest! {
@@ -856,6 +998,35 @@ proptest::proptest! {
     ) {
         lowering_holds(&cells, &arms)?;
     }
+
+    /// With an analysis window, the days outside it are counted under their
+    /// own reason and every day still exactly once.
+    #[test]
+    fn windows_count_every_day_once(
+        cells in proptest::collection::vec(proptest::option::of(0u32..=10), 28),
+        arms in proptest::collection::vec(0u8..5, 28),
+        first in 1u64..=28,
+        length in 0u64..=27,
+    ) {
+        let last = (first + length).min(28);
+        lowering_holds_for(&hpi_windowed(first, last), &cells, &arms)?;
+    }
+
+    /// With a realised schedule (runs of one arm in the diary, gaps between
+    /// them, washout after each switch), every day still exactly once.
+    #[test]
+    fn realised_schedules_count_every_day_once(
+        cells in proptest::collection::vec(proptest::option::of(0u32..=10), 28),
+        arms in proptest::collection::vec(0u8..5, 28),
+        washout in 0u64..=3,
+    ) {
+        let washout = if washout == 0 {
+            String::new()
+        } else {
+            format!("  washout   {washout} days\n")
+        };
+        lowering_holds_for(&hpi_realised(&washout), &cells, &arms)?;
+    }
 }
 
 /// The case proptest once shrank a failure to (a day counted under two
@@ -872,6 +1043,134 @@ fn lowering_holds_for_the_case_proptest_once_found() {
         arms[i] = a;
     }
     lowering_holds(&cells, &arms).expect("the property holds");
+}
+
+/// `window days 8..21` keeps the middle two periods: days 1-7 and 22-28 are
+/// counted as outside the window, not faked as a run-in, and the model is
+/// that of the window's days alone.
+#[test]
+fn the_window_excludes_days_under_their_own_reason() {
+    let base = example("hpi-milk-sleep");
+    let ex = build(base.dir.clone(), hpi_windowed(8, 21), base.csv.clone());
+    let l = &lowered(&ex)[0];
+    assert_eq!(
+        l.analysis.outside_window,
+        (1..=7).chain(22..=28).collect::<Vec<u64>>()
+    );
+    assert!(l.analysis.run_in.is_empty());
+    // Day 8 has no value: missing, inside the window.
+    assert_eq!(l.analysis.missing, [8]);
+    assert_eq!(l.analysis.total(), 28);
+    assert_eq!(got(&l.analysis), expected(&ex, 0));
+    let full = &lowered(&base)[0];
+    let inside: Vec<u64> = full
+        .analysis
+        .days
+        .iter()
+        .copied()
+        .filter(|d| (8..=21).contains(d))
+        .collect();
+    assert_eq!(l.analysis.days, inside);
+    assert_eq!(l.model.likelihoods[0].y.len(), inside.len());
+    let mean = inside.iter().sum::<u64>() as f64 / inside.len() as f64;
+    assert!((l.dbar - mean).abs() < 1e-12);
+}
+
+/// The real hpi-milk-sleep trial analysed as a realised schedule (StudyU's
+/// sequence read from the diary's arm column) gives exactly the analysis
+/// and the model of the spec that writes the sequence out as `fixed "ABAB"`.
+#[test]
+fn a_realised_schedule_equals_the_written_one_when_the_diary_follows_it() {
+    let base = example("hpi-milk-sleep");
+    let realised = build(base.dir.clone(), hpi_realised(""), base.csv.clone());
+    assert!(realised.schedule.is_realised());
+    let periods = |s: &trialc::schedule::Schedule| {
+        s.periods
+            .iter()
+            .map(|p| (p.arm, p.first_day, p.last_day, p.washout_days))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(periods(&realised.schedule), periods(&base.schedule));
+    assert_eq!(realised.schedule.total_days, 28);
+    assert_eq!(realised.schedule.outcomes, base.schedule.outcomes);
+    let (a, b) = (&lowered(&realised)[0], &lowered(&base)[0]);
+    assert_eq!(a.analysis, b.analysis);
+    // The same model; only the spans of the spec lines differ.
+    assert_eq!(a.model.priors, b.model.priors);
+    assert_eq!(a.model.likelihoods, b.model.likelihoods);
+    let shape = |m: &trialc_runtime::mir::Model| {
+        m.params
+            .iter()
+            .map(|p| (p.name.clone(), p.transform.clone(), p.size))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&a.model), shape(&b.model));
+    assert!(realised.diary.deviations.is_empty());
+}
+
+/// A participant who stays on cold milk for two more days (8 and 9): under
+/// the written schedule the washout falls on day 8, where nothing switched,
+/// and the reader warns (W0701); under the realised schedule the period on
+/// warm milk starts on day 10 and the washout with it.
+#[test]
+fn realised_washout_follows_the_switch_actually_taken() {
+    let base = example("hpi-milk-sleep");
+    let csv = base
+        .csv
+        .replace("\n8,warm_milk,", "\n8,cold_milk,")
+        .replace("\n9,warm_milk,", "\n9,cold_milk,");
+    assert_ne!(csv, base.csv);
+    let washout = "  washout   1 day\n";
+    let written_text = base.text.replace(
+        "  blinding  open\n",
+        &format!("{washout}  blinding  open\n"),
+    );
+    let written = build(base.dir.clone(), written_text, csv.clone());
+    let w = &lowered(&written)[0];
+    assert_eq!(w.analysis.washout, [8, 15, 22]);
+    assert_eq!(
+        written
+            .diary
+            .deviations
+            .iter()
+            .map(|d| d.day)
+            .collect::<Vec<_>>(),
+        [8, 9]
+    );
+
+    let realised = build(base.dir.clone(), hpi_realised(washout), csv);
+    let r = &lowered(&realised)[0];
+    assert_eq!(r.analysis.washout, [10, 15, 22]);
+    assert!(realised.diary.deviations.is_empty());
+    // Days 8 and 9 are analysed on cold milk, the arm actually taken.
+    for day in [8, 9] {
+        if let Some(i) = r.analysis.days.iter().position(|&d| d == day) {
+            assert_eq!(r.analysis.arms[i], 0, "day {day}");
+        }
+    }
+    assert_eq!(got(&r.analysis), expected(&realised, 0));
+    let first_warm = realised.schedule.periods[1].first_day;
+    assert_eq!(first_warm, 10);
+}
+
+/// Days between two runs of different arms whose arm the diary does not
+/// give belong to no period: counted as `arm unknown`, never analysed, and
+/// the next period's washout starts at its first recorded day.
+#[test]
+fn days_between_realised_periods_are_arm_unknown() {
+    let base = example("hpi-milk-sleep");
+    // Days 7 and 8 (the switch from cold to warm) lose their arm.
+    let csv = base
+        .csv
+        .replace("\n7,cold_milk,", "\n7,,")
+        .replace("\n8,warm_milk,", "\n8,,");
+    assert_ne!(csv, base.csv);
+    let ex = build(base.dir.clone(), hpi_realised("  washout   1 day\n"), csv);
+    let l = &lowered(&ex)[0];
+    assert_eq!(l.analysis.arm_unknown, [7, 8]);
+    assert_eq!(l.analysis.washout, [9, 15, 22]);
+    assert_eq!(got(&l.analysis), expected(&ex, 0));
+    assert_eq!(l.analysis.total(), 28);
 }
 
 /// The default vague component of a robust hypothesis prior is normal(0, U)

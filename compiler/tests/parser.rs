@@ -62,6 +62,7 @@ fn full_spec_uses_every_item_kind() {
             ItemKind::Report(_) => "report",
             ItemKind::Design(_) => "design",
             ItemKind::PriorPreset(_) => "prior",
+            ItemKind::Simulate(_) => "simulate",
         })
         .collect();
     for kind in [
@@ -116,7 +117,7 @@ fn full_spec_uses_every_item_kind() {
         .comments
         .windows(2)
         .all(|w| w[0].span.start < w[1].span.start));
-    assert_eq!(file.comments.iter().filter(|c| c.doc).count(), 6);
+    assert_eq!(file.comments.iter().filter(|c| c.doc).count(), 8);
     let mapped = file
         .items
         .iter()
@@ -737,4 +738,65 @@ fn deep_nesting_does_not_exhaust_the_stack() {
     assert!(diagnostics
         .iter()
         .any(|d| d.message == "priors nested too deeply"));
+}
+
+/// The schedule forms of issue 11: a list of period lengths with one unit,
+/// `randomized periods`, `from data`, and `window days A..B`, each with the
+/// span of what was written.
+#[test]
+fn issue_11_schedule_forms_parse() {
+    use trialc::syntax::ast::{ScheduleFieldKind as K, SequenceDesign, TimeUnit};
+    let source = "schedule {\n  period [10, 14, 10] days\n  sequence randomized periods\n  window days 18..70\n}\ndesign d {\n  sequence from data\n}\n";
+    let file = parse_ok(source);
+    let ItemKind::Schedule(block) = &file.items[0].kind else {
+        panic!("a schedule")
+    };
+    let K::PeriodLengths(list) = &block.fields[0].kind else {
+        panic!("a list of lengths: {:?}", block.fields[0])
+    };
+    let amounts: Vec<u64> = list.amounts.iter().map(|a| a.node).collect();
+    assert_eq!(amounts, [10, 14, 10]);
+    assert_eq!(list.unit.as_ref().map(|u| u.node), Some(TimeUnit::Days));
+    assert_eq!(text(source, list.span), "[10, 14, 10] days");
+    assert_eq!(text(source, list.amounts[1].span), "14");
+    let K::Sequence(design) = &block.fields[1].kind else {
+        panic!("a sequence")
+    };
+    assert_eq!(design.node, SequenceDesign::RandomizedPeriods);
+    assert_eq!(text(source, design.span), "randomized periods");
+    let K::Window(range) = &block.fields[2].kind else {
+        panic!("a window")
+    };
+    assert_eq!((range.first.node, range.last.node), (18, 70));
+    assert_eq!(text(source, range.span), "days 18..70");
+    assert_eq!(text(source, block.fields[2].span), "window days 18..70");
+    let ItemKind::Design(design) = &file.items[1].kind else {
+        panic!("a design")
+    };
+    let K::Sequence(from) = &design.fields[0].kind else {
+        panic!("a sequence")
+    };
+    assert_eq!(from.node, SequenceDesign::FromData);
+    assert_eq!(text(source, from.span), "from data");
+}
+
+/// Malformed forms are syntax errors with a code, never a panic.
+#[test]
+fn issue_11_schedule_forms_report_their_errors() {
+    for (source, code) in [
+        ("schedule {\n  period [10, 14]\n}\n", "E0106"),
+        ("schedule {\n  period [10, 14] dys\n}\n", "E0106"),
+        ("schedule {\n  period [10, 14 days\n}\n", "E0101"),
+        ("schedule {\n  period [] days\n}\n", "E0101"),
+        ("schedule {\n  window 18..70\n}\n", "E0101"),
+        ("schedule {\n  window days 18-70\n}\n", "E0101"),
+        ("schedule {\n  sequence from diary\n}\n", "E0101"),
+        ("schedule {\n  sequence randomized days\n}\n", "E0101"),
+    ] {
+        let (_, diagnostics) = trialc::syntax::parse(source);
+        assert!(
+            diagnostics.iter().any(|d| d.code == code),
+            "{source:?}: {diagnostics:#?}"
+        );
+    }
 }

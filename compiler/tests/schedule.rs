@@ -9,9 +9,10 @@
 
 use chrono::NaiveDate;
 use trialc::schedule::{
-    admissible_count, build, longest_run, pattern_letters, render, validate, ArmInfo, Blinding,
-    Design, Measured, MeasurementPlan, Phase, Problem, Schedule, ScheduleError, ScheduleSpec,
-    SpecField, StreamRng, View, MAX_TRIAL_DAYS, SCHEDULE_DOMAIN,
+    admissible_count, build, longest_run, pattern_letters, realise, render, validate, ArmInfo,
+    Blinding, Design, Measured, MeasurementPlan, PeriodLengths, Phase, Problem, Schedule,
+    ScheduleError, ScheduleSpec, SpecField, StreamRng, Taken, View, Window, MAX_ARRANGEMENT_STATES,
+    MAX_TRIAL_DAYS, SCHEDULE_DOMAIN,
 };
 
 fn arms(k: usize) -> Vec<ArmInfo> {
@@ -29,7 +30,7 @@ fn spec(k: usize, design: Design, cycles: u64, max_run: Option<u64>, seed: u64) 
         arms: arms(k),
         reference: k - 1,
         run_in_days: 7,
-        period_days: 14,
+        period: PeriodLengths::Equal(14),
         n_periods: cycles * k as u64,
         design,
         max_run,
@@ -38,6 +39,7 @@ fn spec(k: usize, design: Design, cycles: u64, max_run: Option<u64>, seed: u64) 
         start: None,
         blinding: Blinding::Double,
         outcomes: vec![],
+        window: None,
     }
 }
 
@@ -61,7 +63,7 @@ fn magnesium() -> ScheduleSpec {
         ],
         reference: 1,
         run_in_days: 7,
-        period_days: 14,
+        period: PeriodLengths::Equal(14),
         n_periods: 6,
         design: Design::RandomizedPairs,
         max_run: Some(2),
@@ -87,6 +89,7 @@ fn magnesium() -> ScheduleSpec {
                 measured: Measured::OnDays(vec![1, 7, 14]),
             },
         ],
+        window: None,
     }
 }
 
@@ -289,6 +292,11 @@ fn brute_force(sp: &ScheduleSpec) -> Vec<Vec<usize>> {
                 sorted.sort_unstable();
                 sorted == (0..k).collect::<Vec<_>>()
             }),
+            // Every arm equally often, in any order.
+            Design::RandomizedPeriods => {
+                (0..k).all(|arm| seq.iter().filter(|&&a| a == arm).count() * k == n)
+            }
+            Design::FromData => false,
         };
         let runs_ok = sp.max_run.is_none_or(|m| longest_run(&seq) <= m);
         if in_design && runs_ok {
@@ -309,6 +317,7 @@ fn counts_match_brute_force() {
                 Design::Counterbalanced,
                 Design::RandomizedBlocks,
                 Design::Fixed((0..cycles as usize * k).map(|i| (i / 2) % k).collect()),
+                Design::RandomizedPeriods,
             ];
             if k == 2 {
                 designs.push(Design::RandomizedPairs);
@@ -528,7 +537,7 @@ fn trials_up_to_the_maximum_length_build() {
     // 1 + 3652 one-day periods: exactly the maximum, with max_run 1 only
     // ABAB… and BABA… are admissible.
     let mut sp = spec(2, Design::RandomizedPairs, 1826, Some(1), 3);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.washout_days = 0;
     sp.run_in_days = 1;
     let s = build(&sp).expect("the maximum length builds");
@@ -560,7 +569,7 @@ fn trials_up_to_the_maximum_length_build() {
 #[test]
 fn issue_9_inputs_are_errors_not_crashes() {
     let mut sp = spec(2, Design::RandomizedPairs, 50_000, Some(2), 1);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.run_in_days = 0;
     sp.washout_days = 0;
     assert_eq!(
@@ -579,18 +588,18 @@ fn issue_9_inputs_are_errors_not_crashes() {
     assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
     // u64::MAX periods of u64::MAX days: computed in u128, no overflow.
     sp.n_periods = u64::MAX - 1;
-    sp.period_days = u64::MAX;
+    sp.period = PeriodLengths::Equal(u64::MAX);
     assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
 
     let mut sp = spec(2, Design::RandomizedPairs, 200, None, 1);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.washout_days = 0;
     assert!(matches!(
         build(&sp),
         Err(ScheduleError::CountOverflow { .. })
     ));
     let mut sp = spec(2, Design::Alternating, 1_000_000, None, 1);
-    sp.period_days = 1;
+    sp.period = PeriodLengths::Equal(1);
     sp.washout_days = 0;
     assert!(matches!(build(&sp), Err(ScheduleError::TooManyDays { .. })));
 }
@@ -665,6 +674,474 @@ fn measurement_days_follow_the_plan() {
         }
     }
     assert!(bp.iter().all(|&d| d > s.run_in_days));
+}
+
+// ------------------------------------------------ designs of issue 11 ---
+
+/// A two-arm alternating-treatments design: `cycles` one-day periods per
+/// arm, every period's arm drawn (`randomized periods`).
+fn one_day(cycles: u64, max_run: Option<u64>, seed: u64) -> ScheduleSpec {
+    let mut sp = spec(2, Design::RandomizedPeriods, cycles, max_run, seed);
+    sp.run_in_days = 0;
+    sp.period = PeriodLengths::Equal(1);
+    sp.washout_days = 0;
+    sp
+}
+
+/// `randomized periods` draws the arrangement whose lexicographic rank is
+/// the stream's uniform integer below the count: checked against the brute
+/// force enumeration (in lexicographic order) for many seeds, so unranking
+/// and the draw are tested against an order computed independently.
+#[test]
+fn randomized_periods_draw_the_ranked_arrangement() {
+    for (k, cycles, max_run) in [(2usize, 4u64, Some(2u64)), (3, 2, Some(1)), (3, 2, None)] {
+        let mut sp = spec(k, Design::RandomizedPeriods, cycles, max_run, 0);
+        let all = brute_force(&sp);
+        let count = admissible_count(&sp).expect("counts");
+        assert_eq!(count, all.len() as u128);
+        for seed in 1..=60 {
+            sp.seed = seed;
+            let rank = StreamRng::for_domain(SCHEDULE_DOMAIN, seed).below(count);
+            let s = build(&sp).expect("builds");
+            assert_eq!(s.sequence(), all[rank as usize], "k={k} seed={seed}");
+        }
+    }
+}
+
+/// The count of `randomized periods` for two arms against a closed form:
+/// a sequence is alternating runs; with runs of 1 or 2 periods, an arm's
+/// `c` periods split into `r` runs in C(r, c - r) ways, and the two arms'
+/// run counts differ by at most one.
+#[test]
+fn randomized_periods_count_matches_compositions() {
+    fn choose(n: u64, k: u64) -> u128 {
+        if k > n {
+            return 0;
+        }
+        (0..k).fold(1u128, |acc, i| acc * u128::from(n - i) / u128::from(i + 1))
+    }
+    for c in [1u64, 2, 5, 17, 35, 60] {
+        let ways = |r: u64| if r == 0 || r > c { 0 } else { choose(r, c - r) };
+        let mut expected = 0u128;
+        for r in 1..=c {
+            // Equal numbers of runs: start with either arm.
+            expected += 2 * ways(r) * ways(r);
+            // One arm has a run more: it starts and ends the sequence.
+            expected += 2 * ways(r + 1) * ways(r);
+        }
+        assert_eq!(
+            admissible_count(&one_day(c, Some(2), 1)),
+            Ok(expected),
+            "{c} cycles"
+        );
+    }
+    // Without max_run every arrangement counts: C(2c, c).
+    assert_eq!(admissible_count(&one_day(35, None, 1)), Ok(choose(70, 35)));
+    // max_run 1 forces ABAB… or BABA….
+    assert_eq!(admissible_count(&one_day(35, Some(1), 1)), Ok(2));
+    // A max_run at least the cycles cannot bind.
+    assert_eq!(
+        admissible_count(&one_day(6, Some(6), 1)),
+        admissible_count(&one_day(6, None, 1))
+    );
+}
+
+/// Pinned draws of a 70-day alternating-treatments design, like the
+/// other goldens: each arm on 35 days, never 3 days running. Cross-checked
+/// once outside trialc: a separate ChaCha20 (checked against RFC 8439),
+/// the documented key and integer rules, and a memoized count and unranking
+/// gave the same count and sequences.
+#[test]
+fn golden_randomized_periods() {
+    let cases: &[(u64, &str)] = &[
+        (
+            1,
+            "BABAABABABABBABABABABAABABABABABBABABAABAABABAABABBABBABABABABAABBABBA",
+        ),
+        (
+            20270501,
+            "ABAABABAABABBAABABABBABBABABABAABABAABABABBABBAABABBABBABABAABABAABABB",
+        ),
+    ];
+    for (seed, expected) in cases {
+        let s = build(&one_day(35, Some(2), *seed)).expect("builds");
+        assert_eq!(letters(&s), *expected, "seed {seed}");
+        assert_eq!(s.admissible_count, 136_050_710_238_288);
+        assert!(longest_run(&s.sequence()) <= 2);
+        assert_eq!(s.sequence().iter().filter(|&&a| a == 0).count(), 35);
+    }
+}
+
+/// The state table is bounded before anything is allocated, and the
+/// boundary is exact: (c + 1)^k · k · runs.
+#[test]
+fn randomized_periods_beyond_the_table_are_an_error() {
+    // 3 arms, 40 cycles, max_run 2: 41^3 · 3 · 2 = 413,526 states.
+    let sp = spec(3, Design::RandomizedPeriods, 40, Some(2), 1);
+    assert!(matches!(
+        admissible_count(&sp),
+        Ok(_) | Err(ScheduleError::CountOverflow { .. })
+    ));
+    // 2 arms, 127 cycles, max_run 32: exactly 2^20 states; 33: one run more.
+    let states = |c: u64, r: u64| (c + 1).pow(2) * 2 * r;
+    assert_eq!(states(127, 32), MAX_ARRANGEMENT_STATES);
+    let mut sp = spec(2, Design::RandomizedPeriods, 127, Some(32), 1);
+    sp.period = PeriodLengths::Equal(1);
+    sp.run_in_days = 0;
+    sp.washout_days = 0;
+    assert!(matches!(
+        admissible_count(&sp),
+        Err(ScheduleError::CountOverflow { .. })
+    ));
+    sp.max_run = Some(33);
+    assert_eq!(
+        admissible_count(&sp),
+        Err(ScheduleError::TooManyArrangements {
+            arms: 2,
+            cycles: 127
+        })
+    );
+    // 6 arms of 12 cycles: 13^6 · 6 states, far beyond.
+    let sp = spec(6, Design::RandomizedPeriods, 12, None, 1);
+    assert!(matches!(
+        validate(&sp).as_slice(),
+        [Problem {
+            field: SpecField::Sequence,
+            error: ScheduleError::TooManyArrangements {
+                arms: 6,
+                cycles: 12
+            },
+        }]
+    ));
+}
+
+/// `period [..] days`: each period its own length, in turn, whatever the
+/// sequence; every layout rule follows from the periods' own days.
+#[test]
+fn unequal_period_lengths_lay_out_in_turn() {
+    let mut sp = spec(2, Design::Fixed(vec![0, 1, 1, 0]), 2, None, 0);
+    sp.run_in_days = 3;
+    sp.period = PeriodLengths::Each(vec![10, 14, 5, 7]);
+    sp.washout_days = 2;
+    sp.outcomes = vec![
+        MeasurementPlan {
+            name: "end".into(),
+            measured: Measured::PerPeriod,
+        },
+        MeasurementPlan {
+            name: "fifth".into(),
+            measured: Measured::OnDays(vec![1, 5]),
+        },
+    ];
+    let s = build(&sp).expect("builds");
+    let spans: Vec<(u64, u64, u64)> = s
+        .periods
+        .iter()
+        .map(|p| (p.first_day, p.last_day, p.washout_days))
+        .collect();
+    assert_eq!(
+        spans,
+        vec![(4, 13, 0), (14, 27, 2), (28, 32, 0), (33, 39, 2)]
+    );
+    assert_eq!(s.total_days, 3 + 10 + 14 + 5 + 7);
+    assert_eq!(s.period_days(), None);
+    assert_eq!(s.period_range(), Some((5, 14)));
+    assert_eq!(s.outcomes[0].days, vec![13, 27, 32, 39]);
+    assert_eq!(s.outcomes[1].days, vec![4, 8, 14, 18, 28, 32, 33, 37]);
+    for day in 1..=s.total_days {
+        let expected = match day {
+            1..=3 => Some(Phase::RunIn),
+            14..=15 | 33..=34 => Some(Phase::Washout),
+            _ => Some(Phase::Treatment),
+        };
+        assert_eq!(s.phase_on_day(day), expected, "day {day}");
+    }
+    assert_eq!(s.arm_on_day(27), Some(1));
+    assert_eq!(s.arm_on_day(28), Some(1));
+    assert_eq!(s.arm_on_day(33), Some(0));
+    let table = render::table(&s, View::Open);
+    assert!(table.contains("= 4 periods of 5 to 14 days"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&render::json(&s, View::Open)).expect("JSON");
+    assert_eq!(json["period_days"], serde_json::Value::Null);
+    assert_eq!(json["periods"][1]["first_day"], 14);
+    assert_eq!(json["periods"][1]["analysed_days"], 12);
+
+    // Equal lengths written as a list lay out exactly as `period 14 days`.
+    let mut listed = magnesium();
+    listed.period = PeriodLengths::Each(vec![14; 6]);
+    let listed = build(&listed).expect("builds");
+    let equal = build(&magnesium()).expect("builds");
+    assert_eq!(listed.periods, equal.periods);
+    assert_eq!(listed.outcomes, equal.outcomes);
+    assert_eq!(
+        render::json(&listed, View::Open),
+        render::json(&equal, View::Open)
+    );
+}
+
+#[test]
+fn unequal_period_lengths_are_validated() {
+    let mut sp = spec(2, Design::Alternating, 2, None, 0);
+    sp.period = PeriodLengths::Each(vec![10, 14, 10]);
+    assert!(validate(&sp).contains(&Problem {
+        field: SpecField::Period,
+        error: ScheduleError::PeriodLengthsCount {
+            listed: 3,
+            n_periods: 4
+        },
+    }));
+    // The washout must be shorter than the shortest period, and so must
+    // measurement days be within it.
+    sp.period = PeriodLengths::Each(vec![10, 3, 10, 14]);
+    sp.outcomes = vec![MeasurementPlan {
+        name: "bp".into(),
+        measured: Measured::OnDays(vec![4]),
+    }];
+    let problems = validate(&sp);
+    assert!(problems.contains(&Problem {
+        field: SpecField::Washout,
+        error: ScheduleError::WashoutTooLong {
+            washout_days: 3,
+            period_days: 3
+        },
+    }));
+    assert!(problems.iter().any(|p| p.field == SpecField::Outcome(0)));
+    sp.period = PeriodLengths::Each(vec![10, 0, 10, 14]);
+    assert!(validate(&sp).contains(&Problem {
+        field: SpecField::Period,
+        error: ScheduleError::ZeroPeriodLength,
+    }));
+    // The length limit counts every listed day.
+    sp.period = PeriodLengths::Each(vec![10, 10, 10, MAX_TRIAL_DAYS]);
+    sp.outcomes.clear();
+    assert!(matches!(
+        build(&sp),
+        Err(ScheduleError::TooManyDays { total_days }) if total_days == u128::from(7 + 30 + MAX_TRIAL_DAYS)
+    ));
+}
+
+#[test]
+fn the_analysis_window_is_checked_and_carried() {
+    let window = |first_day, last_day| {
+        let mut sp = magnesium();
+        sp.window = Some(Window {
+            first_day,
+            last_day,
+        });
+        sp
+    };
+    let problem = |sp: &ScheduleSpec| {
+        validate(sp)
+            .into_iter()
+            .find(|p| p.field == SpecField::Window)
+            .map(|p| p.error)
+    };
+    assert_eq!(problem(&window(18, 91)), None);
+    assert_eq!(problem(&window(8, 8)), None);
+    assert_eq!(
+        problem(&window(0, 10)),
+        Some(ScheduleError::WindowEmpty {
+            first_day: 0,
+            last_day: 10
+        })
+    );
+    assert_eq!(
+        problem(&window(20, 10)),
+        Some(ScheduleError::WindowEmpty {
+            first_day: 20,
+            last_day: 10
+        })
+    );
+    assert_eq!(
+        problem(&window(18, 92)),
+        Some(ScheduleError::WindowPastEnd {
+            last_day: 92,
+            total_days: 91
+        })
+    );
+    assert_eq!(
+        problem(&window(1, 7)),
+        Some(ScheduleError::WindowInRunIn {
+            last_day: 7,
+            run_in_days: 7
+        })
+    );
+    let s = build(&window(18, 70)).expect("builds");
+    assert_eq!(
+        s.window,
+        Some(Window {
+            first_day: 18,
+            last_day: 70
+        })
+    );
+    assert!(!s.in_window(17) && s.in_window(18) && s.in_window(70) && !s.in_window(71));
+    // The window leaves the schedule itself alone.
+    let plain = build(&magnesium()).expect("builds");
+    assert_eq!(s.periods, plain.periods);
+    assert!(render::table(&s, View::Open).contains("Analysis window: days 18-70"));
+    let json: serde_json::Value =
+        serde_json::from_str(&render::json(&s, View::Open)).expect("JSON");
+    assert_eq!(json["analysis_window"]["first_day"], 18);
+    assert_eq!(json["analysis_window"]["last_day"], 70);
+    // Without a window the JSON has no such field (old documents unchanged).
+    assert!(!render::json(&plain, View::Open).contains("analysis_window"));
+}
+
+/// The plan of `sequence from data`: no periods until the diary.
+fn realised_plan() -> Schedule {
+    let mut sp = magnesium();
+    sp.design = Design::FromData;
+    sp.period = PeriodLengths::Equal(0);
+    sp.n_periods = 0;
+    sp.max_run = None;
+    sp.outcomes.push(MeasurementPlan {
+        name: "third".into(),
+        measured: Measured::OnDays(vec![3]),
+    });
+    build(&sp).expect("the plan builds")
+}
+
+#[test]
+fn a_realised_plan_has_no_periods_and_few_rules() {
+    let plan = realised_plan();
+    assert!(plan.is_realised());
+    assert!(plan.periods.is_empty());
+    assert_eq!(plan.total_days, 7);
+    assert!(!plan.design.is_randomized());
+    assert_eq!(plan.design.name(), "from data");
+    // Period rules wait for the diary; the window's end cannot be checked.
+    let mut sp = magnesium();
+    sp.design = Design::FromData;
+    sp.period = PeriodLengths::Equal(0);
+    sp.n_periods = 0;
+    sp.window = Some(Window {
+        first_day: 18,
+        last_day: 5000,
+    });
+    assert_eq!(validate(&sp), vec![]);
+    sp.window = Some(Window {
+        first_day: 1,
+        last_day: 7,
+    });
+    assert_eq!(
+        validate(&sp),
+        vec![Problem {
+            field: SpecField::Window,
+            error: ScheduleError::WindowInRunIn {
+                last_day: 7,
+                run_in_days: 7
+            }
+        }]
+    );
+}
+
+/// Periods are the maximal runs of one arm in the diary, each from its
+/// first to its last recorded day; unrecorded days between runs of
+/// different arms belong to no period; every period after the first starts
+/// with the washout, all of it when shorter.
+#[test]
+fn realise_makes_periods_of_the_runs_of_one_arm() {
+    let plan = realised_plan();
+    use Taken::{Arm, Nothing};
+    // Run-in 1-7 (arms there are ignored); A 8-12 with a `none` on day 10
+    // and day 11 unrecorded; unrecorded 13; B 14-15 (shorter than the
+    // 3-day washout); `none` 16; A 17-30; unrecorded 31-32 (the diary ends
+    // on day 32).
+    let mut taken = vec![
+        (2, Arm(1)),
+        (8, Arm(0)),
+        (9, Arm(0)),
+        (10, Nothing),
+        (12, Arm(0)),
+    ];
+    taken.extend([(14, Arm(1)), (15, Arm(1)), (16, Nothing)]);
+    taken.extend((17..=30).map(|d| (d, Arm(0))));
+    let s = realise(&plan, 32, &taken).expect("realises");
+    let periods: Vec<(usize, u64, u64, u64)> = s
+        .periods
+        .iter()
+        .map(|p| (p.arm, p.first_day, p.last_day, p.washout_days))
+        .collect();
+    assert_eq!(periods, vec![(0, 8, 12, 0), (1, 14, 15, 2), (0, 17, 30, 3)]);
+    assert_eq!(s.total_days, 32);
+    assert_eq!(s.admissible_count, 1);
+    let phase = |d| s.phase_on_day(d);
+    assert_eq!(phase(3), Some(Phase::RunIn));
+    assert_eq!(phase(10), Some(Phase::Treatment));
+    assert_eq!(phase(11), Some(Phase::Treatment));
+    assert_eq!(phase(13), None);
+    assert_eq!(phase(14), Some(Phase::Washout));
+    assert_eq!(phase(15), Some(Phase::Washout));
+    assert_eq!(phase(16), None);
+    assert_eq!(phase(17), Some(Phase::Washout));
+    assert_eq!(phase(20), Some(Phase::Treatment));
+    assert_eq!(phase(31), None);
+    assert_eq!(phase(33), None);
+    assert_eq!(s.period_of_day(13), None);
+    assert_eq!(s.arm_on_day(11), Some(0));
+    // Measurement days follow the realised periods and the diary's end;
+    // day 3 of a two-day period does not exist.
+    let days = |name: &str| {
+        s.outcomes
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| o.days.clone())
+            .expect("outcome")
+    };
+    assert_eq!(days("pain"), (1..=32).collect::<Vec<_>>());
+    assert_eq!(days("sleep_quality"), vec![7, 14, 21, 28]);
+    assert_eq!(days("global"), vec![12, 15, 30]);
+    assert_eq!(days("third"), vec![10, 19]);
+    assert_eq!(render::period_length(&s), "2 to 14 days");
+    let table = render::table(&s, View::Open);
+    assert!(
+        table.contains("the diary's runs of one arm: 3 periods of 2 to 14 days"),
+        "{table}"
+    );
+    assert!(table.contains("Randomization: outside trialc"), "{table}");
+
+    // No arm after the run-in: no periods, every day but the run-in in none.
+    let s = realise(&plan, 10, &[(3, Arm(0)), (9, Nothing)]).expect("realises");
+    assert!(s.periods.is_empty());
+    assert_eq!(s.phase_on_day(9), None);
+}
+
+#[test]
+fn realise_refuses_what_it_cannot_mean() {
+    let plan = realised_plan();
+    let designed = build(&magnesium()).expect("builds");
+    assert!(matches!(
+        realise(&designed, 10, &[]),
+        Err(ScheduleError::Internal(_))
+    ));
+    assert!(matches!(
+        realise(&plan, 10, &[(9, Taken::Arm(0)), (8, Taken::Arm(0))]),
+        Err(ScheduleError::Internal(_))
+    ));
+    assert!(matches!(
+        realise(&plan, 10, &[(11, Taken::Arm(0))]),
+        Err(ScheduleError::Internal(_))
+    ));
+    assert!(matches!(
+        realise(&plan, 10, &[(9, Taken::Arm(2))]),
+        Err(ScheduleError::Internal(_))
+    ));
+    assert!(matches!(
+        realise(&plan, MAX_TRIAL_DAYS + 1, &[]),
+        Err(ScheduleError::TooManyDays { .. })
+    ));
+}
+
+#[test]
+fn one_day_periods_read_as_days() {
+    let s = build(&one_day(35, Some(2), 1)).expect("builds");
+    let table = render::table(&s, View::Open);
+    assert!(
+        table.contains("Sequence: randomized periods, 35 cycles x 2 arms = 70 periods of 1 day, at most 2 consecutive on one arm"),
+        "{table}"
+    );
+    assert!(table.contains("drawn uniformly from 136050710238288 admissible sequences"));
 }
 
 // -------------------------------------------------------------- renderings ---
@@ -900,6 +1377,7 @@ mod properties {
             (2usize..=4).prop_map(|k| (k, Design::Counterbalanced)),
             Just((2usize, Design::RandomizedPairs)),
             (2usize..=4).prop_map(|k| (k, Design::RandomizedBlocks)),
+            (2usize..=3).prop_map(|k| (k, Design::RandomizedPeriods)),
         ]
     }
 
@@ -922,10 +1400,20 @@ mod properties {
             period in 2u64..=10,
             washout_frac in 0u64..=100,
             seed in any::<u64>(),
+            extra in prop::option::of(prop::collection::vec(0u64..=5, 20)),
         ) {
             let mut sp = spec(k, design.clone(), cycles, max_run, seed);
             sp.run_in_days = run_in;
-            sp.period_days = period;
+            // Equal periods, or each its own length (at least `period`).
+            let n = (cycles * k as u64) as usize;
+            let lengths: Vec<u64> = match &extra {
+                Some(extra) => extra[..n].iter().map(|e| period + e).collect(),
+                None => vec![period; n],
+            };
+            sp.period = match extra {
+                Some(_) => PeriodLengths::Each(lengths.clone()),
+                None => PeriodLengths::Equal(period),
+            };
             sp.washout_days = washout_frac * (period - 1) / 100;
             let count = admissible_count(&sp).expect("valid spec");
             // `validate` is empty exactly when `build` succeeds.
@@ -944,14 +1432,21 @@ mod properties {
             if let Some(m) = max_run {
                 prop_assert!(longest_run(&seq) <= m);
             }
-            if design.is_randomized() {
+            if design == Design::RandomizedPeriods {
+                for arm in 0..k {
+                    prop_assert_eq!(seq.iter().filter(|&&a| a == arm).count() as u64, cycles);
+                }
+            } else if design.is_randomized() {
                 for cycle in seq.chunks(k) {
                     let mut sorted = cycle.to_vec();
                     sorted.sort_unstable();
                     prop_assert_eq!(sorted, (0..k).collect::<Vec<_>>());
                 }
             }
-            prop_assert_eq!(s.total_days, run_in + seq.len() as u64 * period);
+            prop_assert_eq!(s.total_days, run_in + lengths.iter().sum::<u64>());
+            for (p, &length) in s.periods.iter().zip(&lengths) {
+                prop_assert_eq!(p.days(), length);
+            }
             for day in 1..=s.total_days {
                 let phase = s.phase_on_day(day).expect("in trial");
                 prop_assert_eq!(phase == Phase::RunIn, day <= run_in);
@@ -1036,9 +1531,10 @@ mod check_implies_build {
 
     #[test]
     fn examples() {
-        // Eight example specs, the protocol that embeds one, and the 16
+        // Ten example specs (the bundled protocol.md is generated by
+        // `trialc protocol` and embeds no ```trial block), and the 16
         // participants' own specs of the pool-series example.
-        assert_eq!(accepted_files_build("examples"), 25);
+        assert_eq!(accepted_files_build("examples"), 26);
     }
 
     #[test]
@@ -1127,6 +1623,10 @@ mod check_implies_build {
                 "period 14 days\n",
                 "period 2 weeks\n",
                 "period 14 weeks\n",
+                "period [10, 14, 10, 14] days\n",
+                "period [1, 1, 1, 1, 1, 1] days\n",
+                "period [7, 0, 7, 7] days\n",
+                "period [3, 3, 3] weeks\n",
             ]),
             field(&[
                 "",
@@ -1153,6 +1653,8 @@ mod check_implies_build {
                 "sequence fixed \"ABBA BAAB\"\n",
                 "sequence fixed \"ABCCBA\"\n",
                 "sequence fixed \"AAAABBBB\"\n",
+                "sequence randomized periods\n",
+                "sequence from data\n",
             ]),
             field(&[
                 "",
@@ -1175,6 +1677,16 @@ mod check_implies_build {
                 "blinding double\n",
                 "carryover modelled\n",
             ]),
+            field(&[
+                "",
+                "",
+                "",
+                "",
+                "window days 18..40\n",
+                "window days 1..7\n",
+                "window days 40..18\n",
+                "window days 10..3000\n",
+            ]),
         );
         let arms = proptest::sample::select(&[1usize, 2, 2, 2, 3, 3, 4, 9][..]);
         let measured = field(&[
@@ -1186,7 +1698,7 @@ mod check_implies_build {
             "on days [0]",
         ]);
         (arms, fields, measured).prop_map(|(arms, f, measured)| {
-            let block = [f.0, f.1, f.2, f.3, f.4, f.5, f.6, f.7].concat();
+            let block = [f.0, f.1, f.2, f.3, f.4, f.5, f.6, f.7, f.8].concat();
             (arms, block, measured)
         })
     }
@@ -1194,7 +1706,7 @@ mod check_implies_build {
     #[test]
     fn generated_schedule_blocks() {
         let mut runner = TestRunner::new(Config {
-            cases: 10_000,
+            cases: 20_000,
             rng_seed: RngSeed::Fixed(9),
             failure_persistence: None,
             ..Config::default()
@@ -1216,7 +1728,9 @@ mod check_implies_build {
             .expect("every accepted spec builds");
         // Both sides are exercised, so the property says something.
         eprintln!("accepted {} rejected {}", accepted.get(), rejected.get());
-        assert!(accepted.get() >= 300, "accepted {}", accepted.get());
+        // (277 since a trial may not run past 9999-12-30: some generated
+        // start dates near the calendar's end are now rejected, E0316.)
+        assert!(accepted.get() >= 250, "accepted {}", accepted.get());
         assert!(rejected.get() >= 200, "rejected {}", rejected.get());
     }
 }

@@ -11,7 +11,8 @@
 //! *not* among them: for permutation blocks a run can only span a cycle
 //! boundary, every admissible prefix has the same number of completions, and
 //! that greedy sampler happens to be exactly uniform. The module docs of
-//! `schedule::sequence` explain why we count anyway.)
+//! `schedule::sequence` explain why we count anyway. For `randomized
+//! periods` it is not uniform, and the test must reject it.)
 #![allow(
     clippy::disallowed_methods,
     clippy::disallowed_types,
@@ -21,8 +22,8 @@
 use std::collections::HashMap;
 
 use trialc::schedule::{
-    admissible_count, build, longest_run, pattern_letters, ArmInfo, Blinding, Design, ScheduleSpec,
-    StreamRng,
+    admissible_count, build, longest_run, pattern_letters, ArmInfo, Blinding, Design,
+    PeriodLengths, ScheduleSpec, StreamRng,
 };
 
 /// 3 arms, randomized blocks, 3 cycles, max_run 1: 6 · 4 · 4 = 96 sequences.
@@ -37,7 +38,7 @@ fn spec(seed: u64) -> ScheduleSpec {
             .collect(),
         reference: 0,
         run_in_days: 0,
-        period_days: 7,
+        period: PeriodLengths::Equal(7),
         n_periods: 9,
         design: Design::RandomizedBlocks,
         max_run: Some(1),
@@ -46,6 +47,7 @@ fn spec(seed: u64) -> ScheduleSpec {
         start: None,
         blinding: Blinding::Open,
         outcomes: vec![],
+        window: None,
     }
 }
 
@@ -179,6 +181,76 @@ fn blinding_codes_are_uniform() {
     let limit = chi_square_quantile_999(5.0);
     println!("chi-square, blinding codes over {n} seeds: {stat:.1} (0.999 quantile {limit:.1})");
     assert!(stat < limit);
+}
+
+/// `randomized periods`, 2 arms on 4 one-day periods each, `max_run 2`:
+/// 34 admissible arrangements.
+fn periods_spec(seed: u64) -> ScheduleSpec {
+    ScheduleSpec {
+        period: PeriodLengths::Equal(1),
+        n_periods: 8,
+        design: Design::RandomizedPeriods,
+        max_run: Some(2),
+        arms: (0..2)
+            .map(|i| ArmInfo {
+                name: pattern_letters(&[i]),
+                description: None,
+            })
+            .collect(),
+        ..spec(seed)
+    }
+}
+
+/// The admissible arrangements by brute force over the 2^8 sequences.
+fn arrangements() -> Vec<Vec<usize>> {
+    (0..256usize)
+        .map(|code| (0..8).map(|i| (code >> i) & 1).collect::<Vec<usize>>())
+        .filter(|seq| seq.iter().sum::<usize>() == 4 && longest_run(seq) <= 2)
+        .collect()
+}
+
+/// Period by period, each arm drawn among those that still allow a
+/// completion: every draw admissible, but a prefix with fewer completions
+/// gets as much weight as one with many (the sampler a greedy
+/// implementation would write).
+fn greedy_periods_sampler(rng: &mut StreamRng, all: &[Vec<usize>]) -> Vec<usize> {
+    let mut prefix: Vec<usize> = Vec::new();
+    while prefix.len() < 8 {
+        let open: Vec<usize> = (0..2)
+            .filter(|&arm| {
+                let mut next = prefix.clone();
+                next.push(arm);
+                all.iter().any(|s| s.starts_with(&next))
+            })
+            .collect();
+        prefix.push(open[rng.below(open.len() as u128) as usize]);
+    }
+    prefix
+}
+
+/// `randomized periods` draws uniformly among the arrangements; the same
+/// statistic rejects the greedy period-by-period sampler, which is far from
+/// uniform here (its probabilities run from 1/128 to 1/16, against 1/34).
+#[test]
+fn randomized_periods_draw_uniformly_and_greedy_would_not() {
+    let all = arrangements();
+    assert_eq!(all.len(), 34);
+    assert_eq!(admissible_count(&periods_spec(0)), Ok(34));
+    let n = DRAWS_PER_CELL * all.len() as u64;
+    let limit = chi_square_quantile_999(all.len() as f64 - 1.0);
+    let stat = chi_square(
+        &all,
+        (0..n).map(|seed| build(&periods_spec(seed)).expect("builds").sequence()),
+    );
+    println!(
+        "chi-square, randomized periods over {n} seeds: {stat:.1} (0.999 quantile {limit:.1})"
+    );
+    assert!(stat < limit, "chi-square {stat:.1} >= {limit:.1}");
+
+    let mut rng = StreamRng::for_domain(b"test/greedy", 1);
+    let greedy = chi_square(&all, (0..n).map(|_| greedy_periods_sampler(&mut rng, &all)));
+    println!("chi-square, greedy period sampler: {greedy:.1}");
+    assert!(greedy > limit, "greedy bias not detected: {greedy:.1}");
 }
 
 #[test]

@@ -24,7 +24,8 @@ fn relative_name(path: &Path) -> String {
     }
 }
 
-/// The input checked as `trialc check` checks it, through the library's
+/// The input checked as `trialc check` checks it (those under
+/// `tests/ui/protocol/` as `trialc check --protocol` does), through the library's
 /// session over in-memory buffers: the input under its stable name, and
 /// beside it the JSON files of its folder (the hypotheses files the
 /// `tests/ui/hypotheses/` inputs name).
@@ -48,7 +49,13 @@ fn session_of(path: &Path) -> Session<MemorySources> {
     }
     let mut session = Session::new(sources, SessionOptions::default());
     if let Ok(file) = session.open(&name) {
-        let _ = session.check(file);
+        if let Ok(checked) = session.check(file) {
+            // Inputs under tests/ui/protocol/ are checked as protocols
+            // (`trialc check --protocol`).
+            if name.starts_with("tests/ui/protocol/") {
+                session.protocol(&checked);
+            }
+        }
     }
     session
 }
@@ -97,11 +104,13 @@ fn every_ui_input_reports_something() {
 /// Codes raised on the diary, the hypotheses files, lowering or the fit: they
 /// need data or a fit, not just a spec, and are tested in `data.rs`,
 /// `lower.rs`, `hypotheses` unit tests and `report.rs`. E00 is an internal
-/// error: by definition no spec raises it. E17/W17 are raised on a series
-/// of participants (`trialc pool`), tested in `pool.rs`.
+/// error: by definition no spec raises it. E10 codes are raised by `trialc
+/// import` on another platform's files, never on a spec (`import_studyu.rs`).
+/// E17/W17 are raised on a series of participants (`trialc pool`), tested in
+/// `pool.rs`.
 fn checked_after_the_spec(code: &str) -> bool {
     [
-        "E00", "E07", "W07", "E08", "W08", "E09", "W09", "E0520", "E17", "W17",
+        "E00", "E07", "W07", "E08", "W08", "E09", "W09", "E0520", "E10", "E17", "W17",
     ]
     .iter()
     .any(|prefix| code.starts_with(prefix))

@@ -58,6 +58,7 @@ fn design(n: usize, intercept: bool) -> LinearPredictor {
             values: carry,
         }],
         latent_ar1: None,
+        ..Default::default()
     }
 }
 
@@ -769,6 +770,7 @@ proptest! {
                     trend: None,
                     carryover: vec![],
                     latent_ar1: None,
+                    ..Default::default()
                 },
             }],
         };

@@ -80,6 +80,7 @@ fn model(y: Vec<f64>) -> Model {
                 trend: None,
                 carryover: vec![],
                 latent_ar1: None,
+                ..Default::default()
             },
         }],
     }

@@ -33,7 +33,14 @@ draws, with the same MCSE estimator as the Stan side (diag.py: Stan's ess_mean).
 
 A negative control must FAIL at least one check, otherwise the run fails.
 
-usage: compare.py --trialc BIN --work DIR [--only CASE ...]
+usage: compare.py --trialc BIN --work DIR [--only CASE ...] [--results FILE]
+
+With --only, the named cases are fitted again and merged into an existing
+results file: their rows in every table are replaced (in CASES order), the
+other cases' rows are kept as they were, the summary and the overall verdict
+are recomputed from the merged Cases table, and the provenance list says which
+commit produced which rows. Without --only (or with no results file yet) the
+file is written from this run alone.
 """
 import argparse
 import csv
@@ -44,7 +51,9 @@ import math
 import os
 import subprocess
 import sys
+import time
 import contextlib
+import re
 
 import numpy as np
 from scipy.stats import norm
@@ -71,15 +80,23 @@ CASES = [
     ("binary", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "attack", "binary_migraine", "bernoulli-logit, robust LFM mixture", None),
     ("poisson", f"{EX}/naproxen-dose/naproxen-dose.trial", "rescue", "poisson_naproxen", "poisson-log, 3 arms", None),
     ("negbin", f"{EX}/sleep-coach-styles/sleep-coach-styles.trial", "awakenings", "negbin_sleep_coach", "neg_binomial_2-log, gamma(2, 0.1) dispersion, trend", None),
-    ("ordinal_7", f"{EX}/naproxen-dose/naproxen-dose.trial", "pgic", "ordinal", "ordered logistic 1..7, induced_dirichlet(1), 3 arms", None),
-    ("ordinal_5", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "sleep_quality", "ordinal_magnesium", "ordered logistic 1..5, induced_dirichlet(1), robust LFM mixture", None),
+    ("ordinal_7", f"{EX}/naproxen-dose/naproxen-dose.trial", "pgic", "ordinal", "ordered logistic 1..7, cutpoints = cumulative logits of p ~ dirichlet(1) (the induced Dirichlet(1)), 3 arms", None),
+    ("ordinal_5", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "sleep_quality", "ordinal_magnesium", "ordered logistic 1..5, cutpoints = cumulative logits of p ~ dirichlet(1) (the induced Dirichlet(1)), robust LFM mixture", None),
     ("conflict", f"{HERE}/cases/conflict/conflict.trial", "pain", "ar1_conflict", "continuous AR(1) with gaps, LFM prior contradicted by the data (robust component dominates)", None),
+    # issue 12: the model terms
+    ("lag_covariates", f"{EX}/mood-walks/mood-walks.trial", "mood", "lag_covariates_mood", "continuous, lagged outcome (rho^g across gaps), two standardised daily covariates, days without one excluded", None),
+    ("binomial", f"{HERE}/cases/binomial/binomial.trial", "on_time", "binomial_adherence", "binomial-logit, trials from a diary column, a standardised covariate", None),
+    ("latent_count_ar1", f"{HERE}/cases/count_ar1/count_ar1.trial", "y", "latent_count_ar1", "count_ar1 from a spec: poisson-log with a latent non-centred AR(1), 89 parameters", None),
+    ("latent_binary", f"{HERE}/cases/latent_binary/latent_binary.trial", "attack", "latent_binary", "bernoulli-logit with a latent AR(1), exact across washout gaps", None),
+    ("decay", f"{HERE}/cases/decay/decay.trial", "pain", "decay_naproxen", "continuous, carryover as exponential decay (washout days analysed)", None),
+    ("clock", f"{HERE}/cases/clock/clock.trial", "heart_rate", "clock_hr", "continuous AR(1), gaps counted in hours (the diary's clock), 3 readings a day", None),
     # negative controls: Stan deliberately fitted to a different model or data
     ("NEG_ignore_gaps", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "NEGATIVE CONTROL: AR(1) with the gaps ignored (days renumbered 1..N)", "ignore_gaps"),
     ("NEG_conflict_no_robust", f"{HERE}/cases/conflict/conflict.trial", "pain", "neg_ar1_conflict_norobust", "NEGATIVE CONTROL: conflict case, effect prior without the robust component", None),
     # probe (neither must pass nor fail): the same omission where the data agree with the hypothesis
     ("PROBE_no_robust", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "neg_ar1_migraine_norobust", "PROBE: magnesium pain, effect prior without the robust component (data agree with H1)", None),
     ("NEG_shift", f"{EX}/magnesium-migraine/magnesium-migraine.trial", "pain", "ar1_migraine", "NEGATIVE CONTROL: y + 0.1 on magnesium days (true effect shift 0.1)", "shift"),
+    ("NEG_lag_ignore_gaps", f"{EX}/mood-walks/mood-walks.trial", "mood", "lag_covariates_mood", "NEGATIVE CONTROL: mood-walks with the lag weighted rho, not rho^g (every gap set to 1)", "lag_gaps_1"),
 ]
 
 # Robust LFM priors, written by hand from the specs: (spec file stem, outcome)
@@ -125,11 +142,13 @@ def trialc_run(trialc, spec, work, draws=DRAWS):
     os.makedirs(out, exist_ok=True)
     cmd = [trialc, "run", "--allow-outside", spec, "--chains", str(CHAINS), "--warmup", str(WARMUP), "--draws", str(draws),
            "--seed", str(TRIALC_SEED), "--format", "json", "--out", out]
+    started = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
     if p.returncode not in (0, 3):
         raise SystemExit(f"trialc run failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr}")
     rep = json.load(open(os.path.join(out, "report.json")))
-    _run_cache[(spec, draws)] = (rep, out, p.returncode, " ".join(os.path.relpath(c, ROOT) if os.path.isabs(c) else c for c in cmd))
+    _run_cache[(spec, draws)] = (rep, out, p.returncode, " ".join(os.path.relpath(c, ROOT) if os.path.isabs(c) else c for c in cmd), seconds)
     return _run_cache[(spec, draws)]
 
 
@@ -161,10 +180,12 @@ def stan_data(o, tweak):
     y = np.array(lik["y"], dtype=float)
     days = np.array(o["days"], dtype=int)
     n = len(y)
-    assert len(days) == n and np.all(np.diff(days) > 0), "days must be strictly increasing"
-    assert list(lik["days"]) in ([], list(days)), "likelihood days differ from the analysis set"
+    # The model's clock: trial days, or the diary's own unit (`clock hour`).
+    times = np.array(lik["days"] if lik["days"] else o["days"], dtype=int)
+    assert len(days) == n and np.all(np.diff(days) >= 0), "days must not decrease"
+    assert len(times) == n and np.all(np.diff(times) > 0), "times must be strictly increasing"
     assert abs(o["dbar"] - days.mean()) < 1e-9, "dbar is not the mean analysed day"
-    assert not pred["carryover"] and not pred.get("latent_ar1"), "case uses carryover/latent terms"
+    assert not pred["carryover"], "case uses constant carryover terms"
     cols = [np.array(c["values"], dtype=float) for c in pred["arm_effects"]]
     for c in cols:
         assert set(np.unique(c)) <= {0.0, 1.0}
@@ -182,7 +203,7 @@ def stan_data(o, tweak):
     fam = lik["family"]
     famname = fam if isinstance(fam, str) else next(iter(fam))
     if tweak == "ignore_gaps":
-        days = np.arange(1, n + 1)
+        times = np.arange(1, n + 1)
     if tweak == "shift":
         y = y + 0.1 * X[:, 0]
     d = {"N": n}
@@ -197,13 +218,44 @@ def stan_data(o, tweak):
         d["X"] = X.tolist()
     if t is not None:
         d["t"] = t.tolist()
-    if famname == "NormalAr1":
-        d["day"] = [int(v) for v in days]
+    if famname == "NormalAr1" or pred.get("latent_ar1"):
+        d["day"] = [int(v) for v in times]
     if famname == "OrderedLogistic":
         assert o["model"]["params"][0]["name"] == "cutpoints"
         d["K"] = o["model"]["params"][0]["size"] + 1
         d["P"] = X.shape[1]
         assert np.all((np.array(d["y"]) >= 1) & (np.array(d["y"]) <= d["K"]))
+    if famname == "BinomialLogit":
+        d["n"] = [int(v) for v in fam["BinomialLogit"]["trials"]]
+        assert np.all(np.array(d["y"]) <= np.array(d["n"]))
+    covs = pred.get("covariates") or []
+    if covs:
+        C = np.stack([np.array(c["values"], dtype=float) for c in covs], axis=1)
+        # centred (and standardised) by trialc: mean 0 over the analysed days
+        assert np.allclose(C.mean(axis=0), 0.0, atol=1e-9), "covariates are not centred"
+        d["K"], d["C"] = C.shape[1], C.tolist()
+    lag = pred.get("lagged_outcome")
+    if lag:
+        v = np.array(lag["values"], dtype=float)
+        assert abs(v.mean()) < 1e-9, "lagged values are not centred"
+        gaps = np.array(lag["gaps"], dtype=int)
+        assert np.all(gaps >= 1)
+        if tweak == "lag_gaps_1":
+            gaps = np.ones_like(gaps)
+        d["lagv"], d["gap"] = v.tolist(), [int(g) for g in gaps]
+    decay = pred.get("carryover_decay")
+    if decay:
+        eff = [c["param"] for c in pred["arm_effects"]]
+        assert len(eff) == 1, "one effect per decay case"
+        tr = decay["transitions"]
+        d["M"] = len(tr)
+        d["obs"] = [int(x["obs"]) + 1 for x in tr]
+        d["s"] = [float(x["elapsed"]) for x in tr]
+        d["from_eff"] = [1.0 if x["from"] == eff[0] else 0.0 for x in tr]
+        d["to_eff"] = [1.0 if x["to"] == eff[0] else 0.0 for x in tr]
+        # every transition is a change of arm, on the first days of a period
+        assert all(f != g for f, g in zip(d["from_eff"], d["to_eff"]))
+        assert all(s >= 1 for s in d["s"])
     return d, famname
 
 
@@ -228,6 +280,16 @@ def stan_names(o):
         elif n == "cutpoints":
             for j in range(1, p["size"] + 1):
                 names[f"cutpoints[{j}]"] = [f"c.{j}"]
+        elif n.startswith("covariate["):
+            k = [c["param"] for c in lik["predictor"]["covariates"]].index(pid) + 1
+            names[n] = [f"b.{k}"]
+        elif n == "lag":
+            names[n] = ["rho"]
+        elif n == "carryover_rate":
+            names[n] = ["rate"]
+        elif n == "z":
+            for j in range(1, p["size"] + 1):
+                names[f"z[{j}]"] = [f"z.{j}"]
         else:
             raise SystemExit(f"no Stan name for {n}")
     return names
@@ -244,7 +306,9 @@ def fit_stan(program, data, draws=DRAWS):
     try:
         with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
             post = stan.build(code, data=data, random_seed=STAN_SEED)
+            started = time.perf_counter()
             fit = post.sample(num_chains=CHAINS, num_warmup=WARMUP, num_samples=draws)
+            seconds = time.perf_counter() - started
     finally:
         os.dup2(saved[0], 2)
         os.dup2(saved[1], 1)
@@ -252,7 +316,7 @@ def fit_stan(program, data, draws=DRAWS):
     names = list(fit.sample_and_sampler_param_names) + list(fit.constrained_param_names)
     draws = fit._draws  # (names, draws, chains)
     out = {nm: draws[i].T for i, nm in enumerate(names)}
-    return out
+    return out, seconds
 
 
 # ------------------------------------------------------- robust LFM priors
@@ -322,11 +386,11 @@ def decisions(o_rep, arm_names, rules, outcome):
 def compare_case(case, args, draws=DRAWS):
     name, spec, outcome, program, kind, tweak = case
     o = mir(args.trialc, spec)[outcome]
-    rep, out, rc, cmd = trialc_run(args.trialc, spec, args.work, draws)
+    rep, out, rc, cmd, t_seconds = trialc_run(args.trialc, spec, args.work, draws)
     o_rep = next(x for x in rep["outcomes"] if x["name"] == outcome)
     data, fam = stan_data(o, tweak)
     log(f"[{name}] Stan fit of {program}.stan on {outcome} (n={data['N']}, {draws} draws/chain) ...")
-    s = fit_stan(program, data, draws)
+    s, s_seconds = fit_stan(program, data, draws)
     t_draws = read_cmdstan(out, outcome)
     smap = stan_names(o)
     rows, drows = [], []
@@ -396,7 +460,19 @@ def compare_case(case, args, draws=DRAWS):
     checks = [r["mean_ok"] for r in rows] + [r["sd_ok"] for r in rows] + [d["ok"] for d in drows]
     if wrow is not None:
         checks += [wrow["ok"], wrow["report_ok"]] + ([wrow["dir_ok"]] if wrow["dir_ok"] is not None else [])
-    return {"case": name + ("" if draws == DRAWS else f" (x{draws // DRAWS} draws)"), "draws": draws, "spec": os.path.relpath(spec, ROOT), "outcome": outcome, "stan": f"stan/{program}.stan",
+    # Speed: the lowest bulk-ESS over every parameter (latent innovations
+    # included) per second of wall time: trialc's whole `trialc run` (parse,
+    # check, diary, fit, report; every outcome of the spec) against Stan's
+    # sampling call (warmup and draws, not the compile).
+    lowest_t = min(rows, key=lambda r: r["trialc_ess_bulk"])
+    lowest_s = min(rows, key=lambda r: r["stan_ess_bulk"])
+    speed = {"trialc_seconds": t_seconds, "stan_seconds": s_seconds,
+             "trialc_min_ess": lowest_t["trialc_ess_bulk"], "trialc_min_param": lowest_t["param"],
+             "stan_min_ess": lowest_s["stan_ess_bulk"], "stan_min_param": lowest_s["param"],
+             "trialc_ess_per_s": lowest_t["trialc_ess_bulk"] / t_seconds,
+             "stan_ess_per_s": lowest_s["stan_ess_bulk"] / s_seconds,
+             "trialc_divergences": int(o_rep["sampler"]["divergences"])}
+    return {"case": name + ("" if draws == DRAWS else f" (x{draws // DRAWS} draws)"), "draws": draws, "spec": os.path.relpath(spec, ROOT), "outcome": outcome, "stan": f"stan/{program}.stan", "speed": speed,
             "kind": kind, "negative": name.startswith("NEG"), "probe": name.startswith("PROBE"), "n": data["N"], "family": fam,
             "trialc_cmd": cmd, "trialc_rc": rc, "stan_divergences": div,
             "params": rows, "decisions": drows, "weight": wrow, "n_checks": len(checks), "n_pass": int(sum(checks)),
@@ -408,43 +484,169 @@ def fmt(v, d=3):
     return f"{v:.{d}f}"
 
 
-def table(results):
-    L = []
-    L.append("| case | parameter | trialc mean (MCSE) | Stan mean (MCSE) | \\|Δ\\|/MCSE_c | trialc sd | Stan sd | sd ratio | mean | sd |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
+def collapsed(params):
+    """The parameter rows with the elements of a long vector (a latent
+    AR(1)'s innovations z[1..N]) folded into one row: its worst element by
+    |delta|/MCSE_c (shown), the worst sd ratio, and both checks over all."""
+    out, groups = [], {}
+    for p in params:
+        base = p["param"].split("[")[0]
+        if "[" in p["param"] and sum(1 for q in params if q["param"].startswith(base + "[")) > 8:
+            groups.setdefault(base, []).append(p)
+            if len(groups[base]) == 1:
+                out.append(base)
+        else:
+            out.append(p)
+    rows = []
+    for p in out:
+        if not isinstance(p, str):
+            rows.append(p)
+            continue
+        g = groups[p]
+        worst = dict(max(g, key=lambda q: q["z"]))
+        ratio = max(g, key=lambda q: abs(q["sd_ratio"] - 1))
+        worst.update({"param": f"{p}[1..{len(g)}] (worst of {len(g)}: {worst['param']}; sd ratio {ratio['param']})",
+                      "trialc_sd": ratio["trialc_sd"], "stan_sd": ratio["stan_sd"], "sd_ratio": ratio["sd_ratio"],
+                      "mean_ok": all(q["mean_ok"] for q in g), "sd_ok": all(q["sd_ok"] for q in g)})
+        rows.append(worst)
+    return rows
+
+
+PARAM_HEAD = ["| case | parameter | trialc mean (MCSE) | Stan mean (MCSE) | \\|Δ\\|/MCSE_c | trialc sd | Stan sd | sd ratio | mean | sd |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+DEC_HEAD = ["| case | decision probability | trialc p (MCSE, from) | Stan p (MCSE) | \\|Δ\\| | \\|Δ\\|/MCSE_c | check |",
+            "|---|---|---|---|---|---|---|"]
+WEIGHT_INTRO = ("Posterior weight of the robust prior's vague component (mean responsibility over draws), "
+                "prior weight r; trialc's report value (`prior_conflict.posterior_vague_weight`) vs the mean over its draws:")
+WEIGHT_HEAD = ["| case | prior | trialc weight (MCSE) | Stan weight (MCSE) | \\|Δ\\|/MCSE_c | check | trialc report | "
+               "\\|report − draws\\| | check | vs r (trialc / Stan) | expected | check |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+CASE_HEAD = ["| case | spec / outcome | Stan program | n | model | trialc exit | Stan divergences | checks passed |",
+             "|---|---|---|---|---|---|---|---|"]
+
+
+def table_rows(results):
+    """Rows (without headers) of the Cases, parameter, decision and weight tables."""
+    cases, params, decs, weights = [], [], [], []
     for r in results:
-        for p in r["params"]:
-            L.append(f"| {r['case']} | {p['param']} | {p['trialc_mean']:.4f} ({p['trialc_mcse']:.4f}) | "
-                     f"{p['stan_mean']:.4f} ({p['stan_mcse']:.4f}) | {p['z']:.2f} | {p['trialc_sd']:.4f} | "
-                     f"{p['stan_sd']:.4f} | {p['sd_ratio']:.3f} | {'ok' if p['mean_ok'] else '**FAIL**'} | "
-                     f"{'ok' if p['sd_ok'] else '**FAIL**'} |")
-    L.append("")
-    L.append("| case | decision probability | trialc p (MCSE, from) | Stan p (MCSE) | \\|Δ\\| | \\|Δ\\|/MCSE_c | check |")
-    L.append("|---|---|---|---|---|---|---|")
-    for r in results:
+        cases.append(f"| {r['case']} | `{r['spec']}` / {r['outcome']} | `{r['stan']}` | {r['n']} | {r['kind']} | "
+                     f"{r['trialc_rc']} | {r['stan_divergences']} | {r['n_pass']}/{r['n_checks']} |")
+        for p in collapsed(r["params"]):
+            params.append(f"| {r['case']} | {p['param']} | {p['trialc_mean']:.4f} ({p['trialc_mcse']:.4f}) | "
+                          f"{p['stan_mean']:.4f} ({p['stan_mcse']:.4f}) | {p['z']:.2f} | {p['trialc_sd']:.4f} | "
+                          f"{p['stan_sd']:.4f} | {p['sd_ratio']:.3f} | {'ok' if p['mean_ok'] else '**FAIL**'} | "
+                          f"{'ok' if p['sd_ok'] else '**FAIL**'} |")
         for d in r["decisions"]:
-            L.append(f"| {r['case']} | {d['label']} | {d['trialc_p']:.4f} ({d['trialc_mcse']:.4f}, {d['trialc_src']}) | "
-                     f"{d['stan_p']:.4f} ({d['stan_mcse']:.4f}) | {d['diff']:.4f} | {d['z']:.2f} | "
-                     f"{'ok' if d['ok'] else '**FAIL**'} |")
-    L.append("")
-    L.append("Posterior weight of the robust prior's vague component (mean responsibility over draws), "
-             "prior weight r; trialc's report value (`prior_conflict.posterior_vague_weight`) vs the mean over its draws:")
-    L.append("")
-    L.append("| case | prior | trialc weight (MCSE) | Stan weight (MCSE) | \\|Δ\\|/MCSE_c | check | trialc report | "
-             "\\|report − draws\\| | check | vs r (trialc / Stan) | expected | check |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in results:
+            decs.append(f"| {r['case']} | {d['label']} | {d['trialc_p']:.4f} ({d['trialc_mcse']:.4f}, {d['trialc_src']}) | "
+                        f"{d['stan_p']:.4f} ({d['stan_mcse']:.4f}) | {d['diff']:.4f} | {d['z']:.2f} | "
+                        f"{'ok' if d['ok'] else '**FAIL**'} |")
         w = r.get("weight")
         if not w:
             continue
-        side = lambda v: "above" if v > w["r"] else "below"
-        L.append(f"| {r['case']} | {w['hypothesis']}: {w['prior']} | {w['trialc_w']:.4f} ({w['trialc_mcse']:.4f}) | "
-                 f"{w['stan_w']:.4f} ({w['stan_mcse']:.4f}) | {w['z']:.2f} | {'ok' if w['ok'] else '**FAIL**'} | "
-                 f"{w['report_w']:.6f} (conflict: {str(w['report_conflict']).lower()}) | {w['report_diff']:.1e} | "
-                 f"{'ok' if w['report_ok'] else '**FAIL**'} | {side(w['trialc_w'])} / {side(w['stan_w'])} | "
-                 f"{({'agree': 'below r (data agree)', 'conflict': 'above r (data conflict)'}).get(w['expect'], '-')} | "
-                 f"{'-' if w['dir_ok'] is None else ('ok' if w['dir_ok'] else '**FAIL**')} |")
-    return "\n".join(L)
+        side = lambda v: "above" if v > w["r"] else "below"  # noqa: E731
+        weights.append(f"| {r['case']} | {w['hypothesis']}: {w['prior']} | {w['trialc_w']:.4f} ({w['trialc_mcse']:.4f}) | "
+                       f"{w['stan_w']:.4f} ({w['stan_mcse']:.4f}) | {w['z']:.2f} | {'ok' if w['ok'] else '**FAIL**'} | "
+                       f"{w['report_w']:.6f} (conflict: {str(w['report_conflict']).lower()}) | {w['report_diff']:.1e} | "
+                       f"{'ok' if w['report_ok'] else '**FAIL**'} | {side(w['trialc_w'])} / {side(w['stan_w'])} | "
+                       f"{({'agree': 'below r (data agree)', 'conflict': 'above r (data conflict)'}).get(w['expect'], '-')} | "
+                       f"{'-' if w['dir_ok'] is None else ('ok' if w['dir_ok'] else '**FAIL**')} |")
+    return [cases, params, decs, weights]
+
+
+def checks_text(params, decs, weights):
+    return "\n".join(PARAM_HEAD + params + [""] + DEC_HEAD + decs + ["", WEIGHT_INTRO, ""] + WEIGHT_HEAD + weights)
+
+
+def table(results):
+    _, params, decs, weights = table_rows(results)
+    return checks_text(params, decs, weights)
+
+
+def summarise(cases):
+    """Summary lines and the overall verdict from per-case records
+    {case, n_pass, n_checks, negative, probe, superseded, draws}."""
+    pos = [r for r in cases if not r["negative"] and not r["probe"] and not r.get("superseded")]
+    neg = [r for r in cases if r["negative"]]
+    probes = [r for r in cases if r["probe"]]
+    pos_ok = all(r["n_pass"] == r["n_checks"] for r in pos)
+    neg_ok = all(r["n_pass"] < r["n_checks"] for r in neg)
+    summary = []
+    for r in cases:
+        if r.get("superseded"):
+            summary.append(f"{r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks failed at {r['draws']} draws/chain; "
+                           f"escalated to {10 * r['draws']} draws/chain (the escalated row decides)")
+    summary.append(f"positive cases: {sum(r['n_pass'] for r in pos)}/{sum(r['n_checks'] for r in pos)} checks pass "
+                   f"in {sum(r['n_pass'] == r['n_checks'] for r in pos)}/{len(pos)} cases")
+    for r in neg:
+        summary.append(f"negative control {r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail "
+                       f"({'rejected, as it must be' if r['n_pass'] < r['n_checks'] else 'NOT REJECTED'})")
+    for r in probes:
+        summary.append(f"probe {r['case']} (not required to fail): {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail")
+    return summary, pos_ok and neg_ok
+
+
+ESCALATED = re.compile(r"^(.*) \(x(\d+) draws\)$")
+
+
+def base_case(name):
+    m = ESCALATED.match(name)
+    return m.group(1) if m else name
+
+
+def row_case(row):
+    return base_case(row.split("|")[1].strip())
+
+
+def read_results(path):
+    """The four tables' rows and the provenance lines of a results file."""
+    tables, prov, cur, section = [], [], None, None
+    for line in open(path).read().splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        if line.startswith("| case |"):
+            cur = []
+            tables.append(cur)
+        elif cur is not None and line.startswith("|") and not line.startswith("|---"):
+            cur.append(line)
+        elif not line.startswith("|"):
+            cur = None
+        if section == "Provenance" and line.startswith("- "):
+            prov.append(line[2:])
+    if len(tables) != 4:
+        raise SystemExit(f"{path}: expected 4 tables (cases, parameters, decisions, weights), found {len(tables)}")
+    return tables, prov
+
+
+def merge_rows(old, new, rerun):
+    """Old rows of the cases not re-run, new rows of those that were, in CASES order."""
+    order = {c[0]: i for i, c in enumerate(CASES)}
+    kept = [r for r in old if row_case(r) not in rerun]
+    rows = kept + new
+    return sorted(rows, key=lambda r: order.get(row_case(r), len(order)))  # stable: keeps each case's row order
+
+
+def case_records(case_rows):
+    """Per-case records for summarise() from Cases-table rows."""
+    recs = []
+    names = [r.split("|")[1].strip() for r in case_rows]
+    for row, name in zip(case_rows, names):
+        n_pass, n_checks = (int(v) for v in row.rstrip(" |").rsplit("|", 1)[1].strip().split("/"))
+        esc = ESCALATED.match(name)
+        recs.append({"case": name, "n_pass": n_pass, "n_checks": n_checks, "negative": name.startswith("NEG"),
+                     "probe": name.startswith("PROBE"), "draws": DRAWS * (int(esc.group(2)) if esc else 1),
+                     "superseded": not esc and any(base_case(n) == name and n != name for n in names)})
+    return recs
+
+
+def git_head():
+    try:
+        head = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], check=True, capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        return head + (" with uncommitted changes" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
 
 
 def main():
@@ -471,27 +673,29 @@ def main():
             r["superseded"] = True
             results.append(r2)
             log(f"[{r2['case']}] {r2['n_pass']}/{r2['n_checks']} checks pass; Stan divergences {r2['stan_divergences']}")
-    pos = [r for r in results if not r["negative"] and not r["probe"] and not r.get("superseded")]
-    neg = [r for r in results if r["negative"]]
-    probes = [r for r in results if r["probe"]]
-    pos_ok = all(r["all_pass"] for r in pos)
-    neg_ok = all(not r["all_pass"] for r in neg)
-    summary = []
-    for r in results:
-        if r.get("superseded"):
-            summary.append(f"{r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks failed at {r['draws']} draws/chain; "
-                           f"escalated to {10 * r['draws']} draws/chain (the escalated row decides)")
-    summary.append(f"positive cases: {sum(r['n_pass'] for r in pos)}/{sum(r['n_checks'] for r in pos)} checks pass "
-                   f"in {sum(r['all_pass'] for r in pos)}/{len(pos)} cases")
-    for r in neg:
-        summary.append(f"negative control {r['case']}: {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail "
-                       f"({'rejected, as it must be' if not r['all_pass'] else 'NOT REJECTED'})")
-    for r in probes:
-        summary.append(f"probe {r['case']} (not required to fail): {r['n_checks'] - r['n_pass']}/{r['n_checks']} checks fail")
-    tab = table(results)
-    print(tab)
+    records = [{"case": r["case"], "n_pass": r["n_pass"], "n_checks": r["n_checks"], "negative": r["negative"],
+                "probe": r["probe"], "superseded": r.get("superseded", False), "draws": r["draws"]} for r in results]
+    summary, ok = summarise(records)
+    run_ok = ok  # the exit status is this run's verdict; a merged file states the merged one
+    print(table(results))
     print()
     print("\n".join(summary))
+    rows = table_rows(results)
+    head = git_head()
+    ran = ", ".join(r["case"] for r in results if not r.get("superseded"))
+    if args.only and os.path.exists(args.results):
+        rerun = {base_case(r["case"]) for r in results}
+        old, prov = read_results(args.results)
+        rows = [merge_rows(o, n, rerun) for o, n in zip(old, rows)]
+        summary, ok = summarise(case_records(rows[0]))
+        # a line about cases that are all fitted again now is out of date
+        prov = [p for p in prov if p.startswith("all cases") or not set(p.split(":", 1)[0].split(", ")) <= rerun]
+        if not any(p.startswith("all cases") for p in prov):
+            prov.insert(0, "all cases: an earlier full run")
+        prov.append(f"{ran}: fitted again at {head} (`run.sh --only {' '.join(args.only)}`), rows replaced")
+        log(f"merged {ran} into {args.results}; the other cases' rows are kept")
+    else:
+        prov = [f"all cases: full run at {head}" if not args.only else f"{ran}: run at {head} (`run.sh --only {' '.join(args.only)}`)"]
     md = ["# Stan vs trialc agreement: results", "",
           f"Generated by `scripts/stan-compare/run.sh` (compare.py). {CHAINS} chains x ({WARMUP} warmup + {DRAWS} draws) "
           f"on both sides; trialc seed {TRIALC_SEED}, Stan seed {STAN_SEED}. Checks: means within {Z:g} combined MCSE, "
@@ -500,17 +704,14 @@ def main():
           f"equal to the mean over its draws (to {W_TOL:g}), and in the agree / conflict cases the weight below / above its prior weight r on both sides. "
           "A real case with a failed check is fitted again on both sides with 10x the draws; the escalated run decides. "
           "Negative controls (NEG_*) fit Stan to a deliberately different model or data and must fail.", "",
-          "## Cases", "", "| case | spec / outcome | Stan program | n | model | trialc exit | Stan divergences | checks passed |",
-          "|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        md.append(f"| {r['case']} | `{r['spec']}` / {r['outcome']} | `{r['stan']}` | {r['n']} | {r['kind']} | "
-                  f"{r['trialc_rc']} | {r['stan_divergences']} | {r['n_pass']}/{r['n_checks']} |")
-    md += ["", "## Checks", "", tab, "", "## Summary", ""] + [f"- {s}" for s in summary]
-    md += ["", f"Overall: {'PASS' if pos_ok and neg_ok else 'FAIL'}", ""]
+          "## Provenance", ""] + [f"- {p}" for p in prov]
+    md += ["", "## Cases", ""] + CASE_HEAD + rows[0]
+    md += ["", "## Checks", "", checks_text(*rows[1:]), "", "## Summary", ""] + [f"- {x}" for x in summary]
+    md += ["", f"Overall: {'PASS' if ok else 'FAIL'}", ""]
     open(args.results, "w").write("\n".join(md))
     json.dump(results, open(os.path.join(args.work, "results.json"), "w"), indent=1, default=float)
     log(f"wrote {args.results}")
-    sys.exit(0 if pos_ok and neg_ok else 1)
+    sys.exit(0 if run_ok else 1)
 
 
 if __name__ == "__main__":

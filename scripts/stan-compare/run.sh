@@ -6,6 +6,9 @@
 # negative control is not rejected.
 #
 # usage: scripts/stan-compare/run.sh [--only CASE ...]
+#        --only fits the named cases and merges their rows into results.md
+#        (the other cases' rows are kept; see compare.py); the exit status is
+#        the verdict on the cases fitted.
 #        scripts/stan-compare/run.sh --pool [--only CASE ...]   (trialc pool: pool.py, results-pool.md)
 #        scripts/stan-compare/run.sh --pool-bench [--people N ...]   (trialc pool vs Stan, ESS/s)
 # env:   STAN_VENV   python venv with pystan (default: the reference harness's

@@ -554,10 +554,16 @@ fn meaning(
                 format!("a difference in mean {name} {vs} {below_above} {}", num(t))
             }
         }
-        (OutcomeType::Binary | OutcomeType::Count { .. } | OutcomeType::Ordinal { .. }, _) => {
+        (
+            OutcomeType::Binary
+            | OutcomeType::Binomial { .. }
+            | OutcomeType::Count { .. }
+            | OutcomeType::Ordinal { .. },
+            _,
+        ) => {
             let ratio = o.kind.family().measure;
             let (lower_words, higher_words) = match o.kind {
-                OutcomeType::Binary => (
+                OutcomeType::Binary | OutcomeType::Binomial { .. } => (
                     format!("lower odds of {name}"),
                     format!("higher odds of {name}"),
                 ),

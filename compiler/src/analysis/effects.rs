@@ -232,7 +232,7 @@ pub fn effects(
             summarise_values(&draws, level)
         };
         let risk_difference = match (outcome.kind, intercept) {
-            (OutcomeType::Binary, Some(i)) => {
+            (OutcomeType::Binary | OutcomeType::Binomial { .. }, Some(i)) => {
                 let alpha = flat_draws(post, i);
                 let rd: Vec<f64> = alpha
                     .iter()

@@ -41,7 +41,17 @@ pub enum Command {
         /// Print only errors and warnings, not the result line of each file.
         #[arg(short, long)]
         quiet: bool,
+        /// Also check the spec as a protocol: every SPIRIT/SPENT item it
+        /// does not address (W1101-W1105), listed in full.
+        #[arg(long)]
+        protocol: bool,
     },
+    /// Render the trial protocol (SPIRIT/SPENT) as HTML, Markdown or PDF;
+    /// `trialc protocol diff OLD NEW` describes an amendment.
+    #[command(
+        after_help = "Examples:\n  trialc protocol spec.trial -o protocol.html\n  trialc protocol spec.trial --format pdf -o protocol.pdf\n  trialc protocol diff v1.trial v2.trial\n\nThe seed and the allocation never appear in the document.\n\nExit codes: 0 written, 1 errors in the spec, 2 the command could not run."
+    )]
+    Protocol(ProtocolArgs),
     /// Print the randomized schedule.
     #[command(
         after_help = "Examples:\n  trialc schedule spec.trial\n  trialc schedule spec.trial --format ics > trial.ics\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
@@ -100,6 +110,22 @@ pub enum Command {
         after_help = "Examples:\n  trialc debug ast spec.trial\n  trialc debug mir spec.trial --format json\n\nExit codes: 0 printed, 1 errors in the spec, 2 the command could not run."
     )]
     Debug(DebugArgs),
+    /// The language server (Language Server Protocol on stdin and stdout) for editors.
+    #[command(
+        after_help = "Editors start it themselves (README: VS Code, Neovim, Helix).\n\nExit codes: 0 after the client's shutdown and exit, 1 when the client exits without shutdown."
+    )]
+    Lsp,
+    /// Make specs and diaries from another platform's study (docs/import-studyu.md).
+    #[command(
+        after_help = "Example:\n  trialc import studyu study_definition.json measurements.csv -o imported/\n\nExit codes: 0 written, 1 the study or its export has errors, 2 the command could not run."
+    )]
+    Import(ImportArgs),
+    /// Simulate the design: how often each rule fires under scenarios,
+    /// stopping, duration, bias and coverage (docs/simulate.md).
+    #[command(
+        after_help = "Examples:\n  trialc simulate spec.trial --replicates 1000\n  trialc simulate spec.trial --method laplace --sweep \"cycles [2, 3, 4]\"\n  trialc simulate spec.trial --shard 1/4 -o part1.json && trialc simulate merge part*.json\n\nExit codes: 0 simulated, 1 errors in the spec, 2 the command could not run."
+    )]
+    Simulate(super::simulate::SimulateArgs),
 }
 
 #[derive(clap::Args)]
@@ -289,6 +315,96 @@ pub struct DebugArgs {
     /// `mir` only: `json` is the lowered model as the Stan comparison reads it.
     #[arg(long, value_enum, default_value_t = DebugFormat::Text)]
     pub format: DebugFormat,
+    /// `mir` only: the diary CSV to lower with (default: the spec's
+    /// `data "…"`, relative to the spec).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub from: ImportFrom,
+}
+
+#[derive(Subcommand)]
+pub enum ImportFrom {
+    /// A StudyU study: its definition and results export become one spec
+    /// and one diary per participant.
+    #[command(
+        after_help = "Example:\n  trialc import studyu study_definition.json measurements.csv -o imported/\n\nExit codes: 0 written, 1 the study or its export has errors, 2 the command could not run."
+    )]
+    Studyu(StudyuArgs),
+}
+
+#[derive(clap::Args)]
+pub struct StudyuArgs {
+    /// The study definition: `study_definition.json` of StudyU's export.
+    pub study: PathBuf,
+    /// The results: `measurements.csv` of StudyU's export.
+    pub results: PathBuf,
+    /// The folder the specs and diaries are written to (created if needed).
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Only this participant: an id, or the start of exactly one.
+    #[arg(long)]
+    pub participant: Option<String>,
+    /// The outcome question, by id or prompt (default: the study report's
+    /// primary outcome).
+    #[arg(long, value_name = "QUESTION")]
+    pub outcome: Option<String>,
+    /// The reference arm, by intervention name or id (default: the
+    /// participant's intervention listed first in the study).
+    #[arg(long, value_name = "INTERVENTION")]
+    pub reference: Option<String>,
+    /// Replace spec and diary files that exist (never the inputs).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ProtocolArgs {
+    #[command(subcommand)]
+    pub command: Option<ProtocolCommand>,
+    /// The spec (`.trial`, or a Markdown document with ```trial blocks).
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
+    /// `html`: one self-contained file; `markdown`; `pdf`: the HTML printed
+    /// by headless Chromium (needs `-o`).
+    #[arg(long, value_enum, default_value_t = ProtocolFormat::Html)]
+    pub format: ProtocolFormat,
+    /// Write the document here instead of stdout (replaced if it exists).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum ProtocolCommand {
+    /// An amendment in protocol terms: what changed from OLD to NEW (arms,
+    /// periods, outcomes, priors, rules).
+    #[command(
+        after_help = "Example:\n  trialc protocol diff v1.trial v2.trial -o amendment.md\n\nExit codes: 0 written, 1 errors in a spec, 2 the command could not run."
+    )]
+    Diff {
+        /// The protocol's spec before the amendment.
+        old: PathBuf,
+        /// The spec after it.
+        new: PathBuf,
+        /// `markdown` or `html`.
+        #[arg(long, value_enum, default_value_t = ProtocolFormat::Markdown)]
+        format: ProtocolFormat,
+        /// Write the amendment here instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum ProtocolFormat {
+    Html,
+    Markdown,
+    Pdf,
 }
 
 /// A probability strictly between 0 and 1 (`--adapt-delta`).
@@ -312,7 +428,13 @@ mod tests {
         let root = Cli::command();
         root.clone().debug_assert();
         let mut missing = Vec::new();
-        for command in root.get_subcommands() {
+        let mut commands: Vec<clap::Command> = root.get_subcommands().cloned().collect();
+        let nested: Vec<clap::Command> = commands
+            .iter()
+            .flat_map(|c| c.get_subcommands().cloned())
+            .collect();
+        commands.extend(nested);
+        for command in &commands {
             if command.get_about().is_none() {
                 missing.push(command.get_name().to_string());
             }

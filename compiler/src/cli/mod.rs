@@ -2,7 +2,12 @@
 //! grammar, the terminal, and the commands that work on texts.
 
 pub mod args;
+pub mod check;
+pub mod import;
+pub mod lsp;
 pub mod markdown;
 pub mod pool;
+pub mod protocol;
+pub mod simulate;
 pub mod term;
 pub mod text;

@@ -15,24 +15,23 @@ use trialc_runtime::progress::Counter;
 /// Colour on stderr: forced by `CLICOLOR_FORCE`, off for `NO_COLOR`,
 /// `TERM=dumb` and anything that is not a terminal.
 pub fn use_color() -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
-    if set("CLICOLOR_FORCE") {
-        return true;
-    }
-    std::env::var_os("NO_COLOR").is_none()
-        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        && std::io::stderr().is_terminal()
+    color_for(std::io::stderr().is_terminal())
 }
 
 /// Colour on stdout (`trialc explain`): as [`use_color`], for stdout.
 pub fn use_color_on_stdout() -> bool {
+    color_for(std::io::stdout().is_terminal())
+}
+
+/// The colour conventions for a stream that is (or is not) a terminal.
+fn color_for(terminal: bool) -> bool {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     if set("CLICOLOR_FORCE") {
         return true;
     }
     std::env::var_os("NO_COLOR").is_none()
         && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        && std::io::stdout().is_terminal()
+        && terminal
 }
 
 /// Writes to stdout. A closed pipe (`| head`) ends the output quietly;
@@ -68,6 +67,15 @@ pub fn print_diagnostics<S: Sources>(session: &Session<S>, from: usize) -> usize
         let _ = stderr.write_all(text.as_bytes());
     }
     all.len()
+}
+
+/// Prints the session's diagnostics from `from` on, none summarised.
+pub fn print_all_diagnostics<S: Sources>(session: &Session<S>, from: usize) {
+    let mut renderer = Renderer::new(session.files(), use_color());
+    let mut stderr = std::io::stderr().lock();
+    for d in session.diagnostics().get(from..).unwrap_or_default() {
+        let _ = stderr.write_all(renderer.human(d).as_bytes());
+    }
 }
 
 pub fn plural(n: usize, word: &str) -> String {

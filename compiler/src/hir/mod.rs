@@ -9,12 +9,13 @@
 pub mod check;
 pub mod confusables;
 pub mod names;
+pub mod simulate;
 
-pub use check::check;
+pub use check::{check, check_simulate};
 
 use crate::diagnostic::Span;
 use crate::schedule::{ArmInfo, MeasurementPlan, ScheduleSpec};
-pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured};
+pub use crate::schedule::{Blinding, Design as SequenceDesign, Measured, PeriodLengths, Window};
 pub use trialc_runtime::mir::Dist;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,8 @@ pub struct Spec {
     pub hypotheses: Vec<HypothesesSource>,
     /// The diary the spec names with `data "…"`.
     pub data: Option<Located<String>>,
+    /// The `simulate` block: scenarios of a design simulation.
+    pub simulate: Option<simulate::Simulate>,
 }
 
 impl Spec {
@@ -51,7 +54,7 @@ impl Spec {
                 .collect(),
             reference: self.reference,
             run_in_days: s.run_in_days,
-            period_days: s.period_days,
+            period: s.period.clone(),
             n_periods: s.n_periods,
             design: s.design.clone(),
             max_run: s.max_run,
@@ -67,6 +70,7 @@ impl Spec {
                     measured: o.measured.clone(),
                 })
                 .collect(),
+            window: s.window,
         }
     }
 }
@@ -104,7 +108,10 @@ pub struct Arm {
 pub struct ScheduleDecl {
     pub start: Option<chrono::NaiveDate>,
     pub run_in_days: u64,
-    pub period_days: u64,
+    /// The periods' lengths (`Equal(0)` for `sequence from data`, whose
+    /// periods the diary gives).
+    pub period: PeriodLengths,
+    /// 0 for `sequence from data`.
     pub n_periods: u64,
     pub design: SequenceDesign,
     pub max_run: Option<u64>,
@@ -113,10 +120,24 @@ pub struct ScheduleDecl {
     pub carryover_modelled: bool,
     pub blinding: Blinding,
     pub seed: u64,
+    /// `window days A..B`: only these days are analysed.
+    pub window: Option<Window>,
     /// The schedule block (or the `from` design reference).
     pub span: Span,
     /// Where each field came from, for diagnostics found later.
     pub field_spans: ScheduleSpans,
+}
+
+impl ScheduleDecl {
+    /// The shortest period in days; `None` for `sequence from data`, whose
+    /// periods only the diary knows.
+    pub fn shortest_period(&self) -> Option<u64> {
+        if self.design.is_realised() {
+            None
+        } else {
+            self.period.shortest()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -131,6 +152,8 @@ pub struct ScheduleSpans {
     pub run_in: Option<Span>,
     /// The date of `start`.
     pub start: Option<Span>,
+    /// The range of `window`.
+    pub window: Option<Span>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -139,6 +162,11 @@ pub enum OutcomeType {
         bounds: Option<(f64, f64)>,
     },
     Binary,
+    /// Successes of a number of trials: the same number every day, or
+    /// (`None`) the number in the diary column `Outcome::trials_column`.
+    Binomial {
+        trials: Option<u64>,
+    },
     Count {
         overdispersed: bool,
     },
@@ -166,6 +194,8 @@ pub struct Outcome {
     pub unit: Option<String>,
     pub primary: bool,
     pub span: Span,
+    /// The diary column of a binomial outcome's trials (`binomial of COLUMN`).
+    pub trials_column: Option<Located<String>>,
 }
 
 /// A prior, resolved: presets expanded, parameters checked.
@@ -231,6 +261,44 @@ pub struct Model {
     /// Carryover per arm, when the schedule models carryover.
     pub carryover: Vec<Effect>,
     pub span: Span,
+    /// Diary covariates (`covariate COLUMN …`), in spec order.
+    pub covariates: Vec<CovariateTerm>,
+    /// `lag ~ PRIOR`: the previous measurement of the outcome, its weight
+    /// rho^g across a gap of g.
+    pub lag: Option<Prior>,
+    /// `errors ar1(…)` on a binary, binomial or count outcome: a latent
+    /// AR(1) process on the linear predictor.
+    pub latent_ar1: Option<LatentAr1>,
+    /// `carryover decay(rate ~ PRIOR)`: the prior of the rate at which the
+    /// previous arm's effect fades; washout days are then analysed.
+    pub carryover_decay: Option<Prior>,
+    /// `clock COLUMN`: the diary column the serial terms (AR(1) errors,
+    /// latent AR(1), lag) count gaps in, instead of trial days.
+    pub clock: Option<Located<String>>,
+}
+
+/// `covariate COLUMN [standardised] ~ PRIOR [missing excluded]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CovariateTerm {
+    /// The diary column (another outcome's column is allowed).
+    pub column: String,
+    /// Centred and divided by its SD over the analysed days (else centred).
+    pub standardised: bool,
+    /// A day without a value is excluded (and counted) rather than an error.
+    pub exclude_missing: bool,
+    pub prior: Prior,
+    /// The whole statement.
+    pub span: Span,
+    /// The column's name in the statement.
+    pub column_span: Span,
+}
+
+/// The priors of a latent AR(1) process: innovation SD on the link scale
+/// and correlation per time unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatentAr1 {
+    pub sigma: Prior,
+    pub phi: Prior,
 }
 
 impl Model {
@@ -239,6 +307,7 @@ impl Model {
         match &self.likelihood {
             Likelihood::Normal { intercept, .. }
             | Likelihood::Bernoulli { intercept }
+            | Likelihood::Binomial { intercept }
             | Likelihood::Poisson { intercept }
             | Likelihood::NegBinomial { intercept, .. } => Some(intercept),
             Likelihood::OrderedLogistic { .. } => None,
@@ -253,6 +322,8 @@ pub enum Likelihood {
     Normal { intercept: Prior, errors: Errors },
     /// Binary: Bernoulli with a logit link.
     Bernoulli { intercept: Prior },
+    /// Binomial: successes of trials with a logit link.
+    Binomial { intercept: Prior },
     /// Count: Poisson with a log link.
     Poisson { intercept: Prior },
     /// Overdispersed count: NB2 with a log link; `dispersion` is psi.

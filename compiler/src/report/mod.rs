@@ -29,7 +29,7 @@ use crate::analysis::{self, convergence, Analysis};
 use crate::data::Diary;
 use crate::diagnostic::Diagnostic;
 use crate::hir::{self, Direction};
-use crate::lower::{LoweredOutcome, Role};
+use crate::lower::{CarryoverHandling, LoweredOutcome, Role};
 use crate::schedule::Schedule;
 
 pub use crate::analysis::convergence::{ESS_BULK_MIN, E_BFMI_MIN, RHAT_MAX};
@@ -192,10 +192,23 @@ pub struct TrialSummary {
     /// `YYYY-MM-DD` of day 1, when the spec gives a start date.
     pub start: Option<String>,
     pub run_in_days: u64,
-    pub period_days: u64,
+    /// The length of every period; `None` when they differ (see `periods`).
+    pub period_days: Option<u64>,
     pub washout_days: u64,
     pub total_days: u64,
     pub periods: Vec<PeriodSummary>,
+    /// The sequence is the diary's `arm` column (`sequence from data`),
+    /// randomized outside trialc: the periods are its runs of one arm.
+    pub realised: bool,
+    /// The analysis window, when the spec gives one.
+    pub window: Option<WindowSummary>,
+}
+
+/// `window days A..B`: only these days are analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WindowSummary {
+    pub first_day: u64,
+    pub last_day: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -225,8 +238,9 @@ pub struct DataSummary {
 /// A group of days excluded from (or missing in) an outcome's analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exclusion {
-    /// `run-in`, `washout`, `not reached`, `no arm taken`, `missing` or
-    /// `not scheduled` (lowering's precedence, `lower::AnalysisSet`).
+    /// `run-in`, `washout`, `outside window`, `not reached`, `no arm
+    /// taken`, `arm unknown`, `missing` or `not scheduled` (lowering's
+    /// precedence, `lower::AnalysisSet`).
     pub reason: &'static str,
     pub count: usize,
     pub days: Vec<u64>,
@@ -240,6 +254,10 @@ pub struct ArmCount {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AnalysisSummary {
+    /// What is counted: `day`, or `value` when the model has a clock and a
+    /// day may hold several values (each counted once, and a day without a
+    /// value once).
+    pub unit: &'static str,
     /// Every day counted for the outcome (diary rows and scheduled days):
     /// `analysed` plus the exclusions' counts.
     pub days: usize,
@@ -255,6 +273,68 @@ pub struct AnalysisSummary {
 pub struct TrendSummary {
     pub centre_day: f64,
     pub per_days: u64,
+}
+
+/// What the analysis did about the previous arm's effect after a switch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CarryoverSummary {
+    /// `washout excluded` (the schedule's washout days are not analysed),
+    /// `exponential decay` (`carryover decay`: the previous arm's effect
+    /// fades, washout days analysed), `constant terms` (`carryover
+    /// modelled`) or `none` (no washout, no carryover term).
+    pub method: &'static str,
+    /// The schedule's washout after each switch, in days.
+    pub washout_days: u64,
+    /// For `exponential decay`: the half-life log(2) / rate in days, its
+    /// posterior median and central interval at the report's level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub half_life: Option<HalfLife>,
+}
+
+/// The half-life of a decaying carryover, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HalfLife {
+    pub median: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// A covariate: its column and how its values were centred and scaled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CovariateSummary {
+    pub column: String,
+    /// The coefficient (`covariate[COLUMN]`).
+    pub parameter: String,
+    pub standardised: bool,
+    /// Subtracted from every value: the mean over the analysed days.
+    pub centre: f64,
+    /// Divided into every centred value: the SD over the analysed days
+    /// when standardised, else 1. The coefficient is the change of the
+    /// linear predictor per `scale` units of the covariate.
+    pub scale: f64,
+}
+
+/// The lagged outcome: the previous recorded value, centred.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LagSummary {
+    /// The coefficient rho (`lag`); its weight across a gap of g clock
+    /// units is rho^g.
+    pub parameter: String,
+    /// Subtracted from every previous value: their mean.
+    pub centre: f64,
+}
+
+/// A latent AR(1) process on the linear predictor (`errors ar1` on a
+/// binary, binomial or count outcome): its innovations are parameters too.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LatentSummary {
+    /// The innovations (`z`), one per analysed value; the rows of
+    /// `parameters` include them.
+    pub innovations: String,
+    pub elements: usize,
+    /// Their worst R-hat and lowest bulk-ESS.
+    pub worst_rhat: f64,
+    pub lowest_ess_bulk: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -274,6 +354,18 @@ pub struct OutcomeReport {
     /// the reference arm's level on `centre_day`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trend: Option<TrendSummary>,
+    /// How the previous arm's effect after a switch was handled.
+    pub carryover: CarryoverSummary,
+    /// The covariates, in spec order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub covariates: Vec<CovariateSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lag: Option<LagSummary>,
+    /// The diary column the serial terms count time in, when not trial days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latent_ar1: Option<LatentSummary>,
     pub parameters: Vec<ParamRow>,
     pub effects: Vec<EffectReport>,
     pub sampler: SamplerSummary,
@@ -304,12 +396,13 @@ pub fn present(
     settings: &RunSettings,
 ) -> Report {
     let data = data_summary(schedule, diary);
+    let level = analysis.reported.interval;
     let outcomes = analysis
         .outcomes
         .into_iter()
         .filter_map(|found| {
             let outcome = spec.outcomes.get(found.outcome)?;
-            let (lowered, _) = fits.iter().find(|(l, _)| l.outcome == found.outcome)?;
+            let (lowered, post) = fits.iter().find(|(l, _)| l.outcome == found.outcome)?;
             Some(OutcomeReport {
                 name: outcome.name.clone(),
                 description: outcome.description.clone(),
@@ -326,6 +419,24 @@ pub fn present(
                     centre_day: lowered.dbar,
                     per_days,
                 }),
+                carryover: carryover_summary(schedule, lowered, post, level),
+                covariates: lowered
+                    .covariates
+                    .iter()
+                    .map(|c| CovariateSummary {
+                        column: c.column.clone(),
+                        parameter: format!("covariate[{}]", c.column),
+                        standardised: c.standardised,
+                        centre: c.centre,
+                        scale: c.scale,
+                    })
+                    .collect(),
+                lag: lowered.lag_centre.map(|centre| LagSummary {
+                    parameter: "lag".into(),
+                    centre,
+                }),
+                clock: lowered.clock.clone(),
+                latent_ar1: latent_summary(lowered, &found.parameters),
                 parameters: found.parameters,
                 effects: found.effects,
                 sampler: found.sampler,
@@ -490,7 +601,7 @@ fn trial_summary(spec: &hir::Spec, schedule: &Schedule) -> TrialSummary {
         blinding: schedule.blinding.name(),
         start: schedule.start.map(|d| d.format("%Y-%m-%d").to_string()),
         run_in_days: schedule.run_in_days,
-        period_days: schedule.period_days,
+        period_days: schedule.period_days(),
         washout_days: schedule.washout_days,
         total_days: schedule.total_days,
         periods: schedule
@@ -504,6 +615,11 @@ fn trial_summary(spec: &hir::Spec, schedule: &Schedule) -> TrialSummary {
                 washout_days: p.washout_days,
             })
             .collect(),
+        realised: schedule.is_realised(),
+        window: schedule.window.map(|w| WindowSummary {
+            first_day: w.first_day,
+            last_day: w.last_day,
+        }),
     }
 }
 
@@ -536,6 +652,67 @@ fn data_summary(schedule: &Schedule, diary: &Diary) -> DataSummary {
     }
 }
 
+fn carryover_summary(
+    schedule: &Schedule,
+    lowered: &LoweredOutcome,
+    post: &Posterior,
+    level: f64,
+) -> CarryoverSummary {
+    let half_life = (lowered.carryover == CarryoverHandling::Decay)
+        .then(|| {
+            let rate = lowered
+                .params
+                .iter()
+                .find(|p| p.role == Role::CarryoverRate)?;
+            let k = crate::analysis::effects::element_of(lowered, rate)?;
+            let draws: Vec<f64> = crate::analysis::effects::flat_draws(post, k)
+                .into_iter()
+                .map(|r| std::f64::consts::LN_2 / r)
+                .collect();
+            let summary = crate::analysis::effects::summarise_values(&draws, level);
+            Some(HalfLife {
+                median: summary.median,
+                lower: summary.lower,
+                upper: summary.upper,
+            })
+        })
+        .flatten();
+    CarryoverSummary {
+        method: lowered.carryover.name(),
+        washout_days: schedule.washout_days,
+        half_life,
+    }
+}
+
+fn latent_summary(lowered: &LoweredOutcome, parameters: &[ParamRow]) -> Option<LatentSummary> {
+    let z = lowered
+        .params
+        .iter()
+        .find(|p| p.role == Role::Innovations)?;
+    let rows: Vec<&ParamRow> = parameters
+        .iter()
+        .filter(|p| p.parameter == z.name)
+        .collect();
+    Some(LatentSummary {
+        innovations: z.name.clone(),
+        elements: rows.len(),
+        worst_rhat: rows.iter().map(|p| p.rhat).fold(f64::NEG_INFINITY, |a, b| {
+            if b.is_nan() {
+                b
+            } else {
+                a.max(b)
+            }
+        }),
+        lowest_ess_bulk: rows.iter().map(|p| p.ess_bulk).fold(f64::INFINITY, |a, b| {
+            if b.is_nan() {
+                b
+            } else {
+                a.min(b)
+            }
+        }),
+    })
+}
+
 fn analysis_summary(spec: &hir::Spec, lowered: &LoweredOutcome) -> AnalysisSummary {
     let a = &lowered.analysis;
     let mut exclusions = Vec::new();
@@ -549,6 +726,11 @@ fn analysis_summary(spec: &hir::Spec, lowered: &LoweredOutcome) -> AnalysisSumma
         }
     }
     AnalysisSummary {
+        unit: if lowered.clock.is_some() {
+            "value"
+        } else {
+            "day"
+        },
         days: a.total(),
         analysed: a.n(),
         per_arm: spec

@@ -226,6 +226,7 @@ pub fn timeline(
             bounds: Some((a, b)),
         }) => (a, b),
         Some(OutcomeType::Binary) => (0.0, 1.0),
+        Some(OutcomeType::Binomial { trials: Some(n) }) => (0.0, n as f64),
         Some(OutcomeType::Ordinal { low, high }) => (low as f64, high as f64),
         _ => (f64::INFINITY, f64::NEG_INFINITY),
     };

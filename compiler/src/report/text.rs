@@ -89,12 +89,20 @@ fn trial(out: &mut String, r: &Report) {
                 .unwrap_or_default()
         );
     }
+    let lengths = t.periods.iter().map(|p| p.last_day + 1 - p.first_day);
+    let periods = match (t.period_days, lengths.clone().min(), lengths.max()) {
+        (Some(1), _, _) => format!("{} periods of 1 day", t.periods.len()),
+        (Some(days), _, _) => format!("{} periods of {days} days", t.periods.len()),
+        (None, Some(shortest), Some(longest)) => format!(
+            "{} periods of {shortest} to {longest} days",
+            t.periods.len()
+        ),
+        (None, _, _) => "no periods".to_string(),
+    };
     let _ = writeln!(
         out,
-        "  design {}, {} periods of {} days, run-in {} days, washout {} days, {} blinding{}",
+        "  design {}, {periods}, run-in {} days, washout {} days, {} blinding{}",
         t.design,
-        t.periods.len(),
-        t.period_days,
         t.run_in_days,
         t.washout_days,
         t.blinding,
@@ -113,8 +121,59 @@ fn trial(out: &mut String, r: &Report) {
             )
         })
         .collect();
-    for line in wrap(&format!("sequence {}", seq.join(", ")), 76) {
+    // One-day periods (a design randomized per day) read better as one
+    // letter a day, a week to a group, than as dozens of "(days 5-5)".
+    let by_day = t.period_days == Some(1)
+        && t.periods.len() > 1
+        && t.periods
+            .windows(2)
+            .all(|w| w[1].first_day == w[0].last_day + 1);
+    let letter = |arm: &str| {
+        t.arms
+            .iter()
+            .position(|a| a.name == arm)
+            .map_or("?".to_string(), |i| crate::schedule::pattern_letters(&[i]))
+    };
+    if t.realised {
+        for line in wrap(
+            "realised sequence: the diary's arm column, randomized outside trialc \
+             (not trialc's randomization); its runs of one arm are the periods and \
+             washout follows the switches actually taken",
+            76,
+        ) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    let sequence = if by_day {
+        let letters: String = t.periods.iter().map(|p| letter(&p.arm)).collect();
+        let weeks: Vec<&str> = letters
+            .as_bytes()
+            .chunks(7)
+            .map(|w| std::str::from_utf8(w).unwrap_or("?"))
+            .collect();
+        let key: Vec<String> = t
+            .arms
+            .iter()
+            .map(|a| format!("{} {}", letter(&a.name), a.name))
+            .collect();
+        format!(
+            "sequence by day from day {} ({}): {}",
+            t.periods.first().map_or(1, |p| p.first_day),
+            key.join(", "),
+            weeks.join(" ")
+        )
+    } else {
+        format!("sequence {}", seq.join(", "))
+    };
+    for line in wrap(&sequence, 76) {
         let _ = writeln!(out, "  {line}");
+    }
+    if let Some(w) = &t.window {
+        let _ = writeln!(
+            out,
+            "  analysis window days {}-{}; days outside it are recorded, not analysed",
+            w.first_day, w.last_day
+        );
     }
     let s = &r.settings;
     if r.approximation.is_some() {
@@ -173,7 +232,9 @@ fn data(out: &mut String, r: &Report) {
         let _ = writeln!(
             out,
             "  arm deviations: {}",
-            if d.has_arm_column {
+            if r.trial.realised {
+                "none (the arm column is the realised schedule)"
+            } else if d.has_arm_column {
                 "none (the arm column agrees with the schedule)"
             } else {
                 "not recorded (no arm column; the schedule is assumed)"
@@ -231,26 +292,32 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         .collect();
     let _ = writeln!(
         out,
-        "  analysed {} of {} days: {}",
+        "  analysed {} of {} {}s: {}",
         a.analysed,
         a.days,
+        a.unit,
         per_arm.join(", ")
     );
     if a.exclusions.is_empty() {
         let _ = writeln!(out, "  nothing excluded, nothing missing");
     }
     for e in &a.exclusions {
+        // With a clock a day may count several values: each day once here.
+        let mut days = e.days.clone();
+        days.dedup();
         let what = match e.reason {
             "missing" => "missing (scheduled, not recorded)",
             "not reached" => "not reached yet (scheduled after the diary's last day)",
             "not scheduled" => "not scheduled (no value on a day it is not measured)",
+            "outside window" => "outside the analysis window",
+            "arm unknown" => "arm unknown (between periods)",
             other => other,
         };
         for (i, line) in wrap(
             &format!(
                 "{} {}",
-                if e.days.len() == 1 { "day" } else { "days" },
-                day_ranges(&e.days)
+                if days.len() == 1 { "day" } else { "days" },
+                day_ranges(&days)
             ),
             56,
         )
@@ -265,22 +332,96 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
         }
     }
     let _ = writeln!(out);
-    table(
-        out,
-        &o.parameters,
-        r.approximation.is_some(),
-        r.reported.interval,
-    );
+    // A latent AR(1)'s innovations (one per analysed value) are summarised
+    // in one line rather than listed.
+    let innovations = o.latent_ar1.as_ref().map(|l| l.innovations.as_str());
+    let rows: Vec<ParamRow> = o
+        .parameters
+        .iter()
+        .filter(|p| Some(p.parameter.as_str()) != innovations)
+        .cloned()
+        .collect();
+    table(out, &rows, r.approximation.is_some(), r.reported.interval);
+    let mut notes = Vec::new();
+    if let Some(l) = &o.latent_ar1 {
+        notes.push(if r.approximation.is_some() {
+            format!(
+                "{}[1..{}]: the latent AR(1)'s standard-normal innovations (not listed)",
+                l.innovations, l.elements
+            )
+        } else {
+            format!(
+                "{}[1..{}]: the latent AR(1)'s standard-normal innovations (not listed; worst R-hat {}, lowest bulk-ESS {})",
+                l.innovations,
+                l.elements,
+                fmt_stat(l.worst_rhat, 3),
+                fmt_stat(l.lowest_ess_bulk, 0)
+            )
+        });
+    }
     if let Some(t) = &o.trend {
-        for line in wrap(
-            &format!(
-                "trend: change per {} days, centred on day {} (the mean analysed day), where the intercept is the reference arm's level",
-                t.per_days,
-                num(t.centre_day)
+        notes.push(format!(
+            "trend: change per {} days, centred on day {} (the mean analysed day), where the intercept is the reference arm's level",
+            t.per_days,
+            num(t.centre_day)
+        ));
+    }
+    for c in &o.covariates {
+        notes.push(if c.standardised {
+            format!(
+                "{}: per SD of `{}`, standardised with the analysed days' mean {} and SD {}",
+                c.parameter,
+                c.column,
+                num(c.centre),
+                num(c.scale)
+            )
+        } else {
+            format!(
+                "{}: per unit of `{}`, centred on the analysed days' mean {}",
+                c.parameter,
+                c.column,
+                num(c.centre)
+            )
+        });
+    }
+    let clock = o.clock.as_deref().unwrap_or("day");
+    if let Some(l) = &o.lag {
+        notes.push(format!(
+            "{}: the previous recorded {} (centred on {}), weighted {}^g across a gap of g {clock}s",
+            l.parameter,
+            o.name,
+            num(l.centre),
+            l.parameter
+        ));
+    }
+    if let Some(c) = &o.clock {
+        notes.push(format!(
+            "the serial terms count time in `{c}`, the diary's own clock, not in trial days"
+        ));
+    }
+    let carry = &o.carryover;
+    match carry.method {
+        "washout excluded" => notes.push(format!(
+            "carryover: the washout days ({} after each switch) are excluded",
+            carry.washout_days
+        )),
+        "exponential decay" => notes.push(match &carry.half_life {
+            Some(h) => format!(
+                "carryover: the previous arm's effect fades as exp(-rate x day of the period), half-life {} days ({} to {}); washout days are analysed",
+                val(h.median),
+                val(h.lower),
+                val(h.upper)
             ),
-            76,
-        ) {
-            let _ = writeln!(out, "  {line}");
+            None => "carryover: the previous arm's effect fades exponentially; washout days are analysed".into(),
+        }),
+        "constant terms" => notes.push(
+            "carryover: a constant term per arm on the periods that follow it (`carryover modelled`)".into(),
+        ),
+        _ => {}
+    }
+    for note in notes {
+        for (i, line) in wrap(&note, 76).into_iter().enumerate() {
+            let _ = writeln!(out, "  {}{line}", if i == 0 { "" } else { "  " });
         }
     }
     let reference = r

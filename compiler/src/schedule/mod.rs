@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 pub use blinding::BlindingCodes;
 pub use render::View;
 pub use rng::{derive_key, StreamRng, BLINDING_DOMAIN, SCHEDULE_DOMAIN};
-pub use sequence::{longest_run, periods_per_arm, MAX_BLOCK_ARMS};
+pub use sequence::{longest_run, periods_per_arm, MAX_ARRANGEMENT_STATES, MAX_BLOCK_ARMS};
 pub use validate::{validate, Problem, SpecField, MAX_TRIAL_DAYS};
 
 /// What the schedule needs to know about an arm.
@@ -47,6 +47,16 @@ pub enum Design {
     RandomizedPairs,
     /// Any number of arms; each cycle is a random order of all arms.
     RandomizedBlocks,
+    /// Any number of arms; the arm of every period is drawn, each arm given
+    /// in the same number of periods (`cycles`): one random arrangement of
+    /// all periods. With one-day periods, a randomized alternating-treatments
+    /// design (single-case designs randomize per day or per session).
+    RandomizedPeriods,
+    /// `sequence from data`: the diary's `arm` column is the sequence (it was
+    /// randomized outside trialc, by a platform or a pharmacy). The periods
+    /// are its maximal runs of one arm, known only once the diary is read
+    /// ([`realise`]); before that the schedule has no periods.
+    FromData,
 }
 
 impl Design {
@@ -58,12 +68,91 @@ impl Design {
             Design::Fixed(pattern) => format!("fixed \"{}\"", pattern_letters(pattern)),
             Design::RandomizedPairs => "randomized pairs".into(),
             Design::RandomizedBlocks => "randomized blocks".into(),
+            Design::RandomizedPeriods => "randomized periods".into(),
+            Design::FromData => "from data".into(),
         }
     }
 
-    /// Whether the sequence is drawn at random (otherwise the design fixes it).
+    /// Whether trialc draws the sequence at random (otherwise the design
+    /// fixes it, or for [`Design::FromData`] the diary gives it).
     pub fn is_randomized(&self) -> bool {
-        matches!(self, Design::RandomizedPairs | Design::RandomizedBlocks)
+        matches!(
+            self,
+            Design::RandomizedPairs | Design::RandomizedBlocks | Design::RandomizedPeriods
+        )
+    }
+
+    /// Whether the sequence is the one the diary records (`sequence from data`).
+    pub fn is_realised(&self) -> bool {
+        matches!(self, Design::FromData)
+    }
+}
+
+/// How long the periods last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeriodLengths {
+    /// Every period lasts this many days: `period 14 days`.
+    Equal(u64),
+    /// Each period in turn: `period [10, 14, 10, 14] days`. The list has one
+    /// entry per period.
+    Each(Vec<u64>),
+}
+
+impl PeriodLengths {
+    /// The length in days of period `index` (0-based). A list shorter than
+    /// the schedule ([`validate`] reports it) gives 0 past its end.
+    pub fn of(&self, index: u64) -> u64 {
+        match self {
+            PeriodLengths::Equal(days) => *days,
+            PeriodLengths::Each(days) => usize::try_from(index)
+                .ok()
+                .and_then(|i| days.get(i))
+                .copied()
+                .unwrap_or(0),
+        }
+    }
+
+    /// The shortest period, `None` for an empty list.
+    pub fn shortest(&self) -> Option<u64> {
+        match self {
+            PeriodLengths::Equal(days) => Some(*days),
+            PeriodLengths::Each(days) => days.iter().copied().min(),
+        }
+    }
+
+    /// The days of `n_periods` periods together (exact: at most 2^64 periods
+    /// of less than 2^64 days).
+    pub fn total(&self, n_periods: u64) -> u128 {
+        match self {
+            PeriodLengths::Equal(days) => u128::from(n_periods) * u128::from(*days),
+            PeriodLengths::Each(days) => days.iter().map(|&d| u128::from(d)).sum(),
+        }
+    }
+
+    /// `14 days`, `1 day`, `[10, 14, 10, 14] days`: as the spec writes it.
+    pub fn text(&self) -> String {
+        match self {
+            PeriodLengths::Equal(1) => "1 day".into(),
+            PeriodLengths::Equal(days) => format!("{days} days"),
+            PeriodLengths::Each(days) => {
+                let list: Vec<String> = days.iter().map(u64::to_string).collect();
+                format!("[{}] days", list.join(", "))
+            }
+        }
+    }
+}
+
+/// The analysis window: only days `first_day..=last_day` are analysed; the
+/// days outside are still diary days, counted under their own reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub first_day: u64,
+    pub last_day: u64,
+}
+
+impl Window {
+    pub fn contains(self, day: u64) -> bool {
+        (self.first_day..=self.last_day).contains(&day)
     }
 }
 
@@ -141,8 +230,11 @@ pub struct ScheduleSpec {
     /// Index into `arms` of the reference arm.
     pub reference: usize,
     pub run_in_days: u64,
-    pub period_days: u64,
-    /// cycles × number of arms.
+    /// The periods' lengths (for [`Design::FromData`] unused: the diary
+    /// gives the periods).
+    pub period: PeriodLengths,
+    /// cycles × number of arms, or the length of a fixed pattern or of a
+    /// list of period lengths (0 for [`Design::FromData`]).
     pub n_periods: u64,
     pub design: Design,
     pub max_run: Option<u64>,
@@ -152,6 +244,8 @@ pub struct ScheduleSpec {
     pub start: Option<NaiveDate>,
     pub blinding: Blinding,
     pub outcomes: Vec<MeasurementPlan>,
+    /// The analysis window, when the spec gives one.
+    pub window: Option<Window>,
 }
 
 /// Why a schedule cannot be built. [`validate`] finds them; the checker
@@ -171,6 +265,11 @@ pub enum ScheduleError {
     PeriodsNotWholeCycles {
         n_periods: u64,
         arms: usize,
+    },
+    /// A list of period lengths whose length is not the number of periods.
+    PeriodLengthsCount {
+        listed: usize,
+        n_periods: u64,
     },
     FixedPatternLength {
         expected: u64,
@@ -193,6 +292,27 @@ pub enum ScheduleError {
         period_days: u64,
     },
     MaxRunZero,
+    /// `randomized periods` with more arms and cycles than the exact count
+    /// can tabulate ([`MAX_ARRANGEMENT_STATES`]).
+    TooManyArrangements {
+        arms: usize,
+        cycles: u64,
+    },
+    /// The analysis window starts on day 0 or ends before it starts.
+    WindowEmpty {
+        first_day: u64,
+        last_day: u64,
+    },
+    /// The analysis window ends after the trial's last day.
+    WindowPastEnd {
+        last_day: u64,
+        total_days: u64,
+    },
+    /// The analysis window holds run-in days only.
+    WindowInRunIn {
+        last_day: u64,
+        run_in_days: u64,
+    },
     /// No sequence of the design respects `max_run`.
     MaxRunUnsatisfiable {
         max_run: u64,
@@ -214,6 +334,9 @@ pub enum ScheduleError {
     DateOutOfRange,
     /// The iCalendar view needs calendar dates.
     IcsNeedsStart,
+    /// `sequence from data`: the periods are the diary's, so there is no
+    /// schedule to print before the trial.
+    Realised,
     /// A broken invariant inside this module (a bug, never a spec problem).
     Internal(&'static str),
 }
@@ -239,6 +362,11 @@ impl fmt::Display for ScheduleError {
                 f,
                 "{n_periods} periods do not make whole cycles of {arms} arms; \
                  use a multiple of {arms}"
+            ),
+            E::PeriodLengthsCount { listed, n_periods } => write!(
+                f,
+                "the list of period lengths has {listed} entries but the schedule has \
+                 {n_periods} periods"
             ),
             E::FixedPatternLength { expected, found } => write!(
                 f,
@@ -274,6 +402,35 @@ impl fmt::Display for ScheduleError {
                  {period_days} days; the washout must be shorter than the period"
             ),
             E::MaxRunZero => write!(f, "`max_run` must be at least 1"),
+            E::TooManyArrangements { arms, cycles } => write!(
+                f,
+                "`randomized periods` with {arms} arms and {cycles} cycles has too many \
+                 arrangements for trialc to count exactly; use fewer cycles or fewer arms"
+            ),
+            E::WindowEmpty {
+                first_day,
+                last_day,
+            } => write!(
+                f,
+                "the analysis window days {first_day}..{last_day} holds no day; \
+                 days count from 1 and the window's first day comes first"
+            ),
+            E::WindowPastEnd {
+                last_day,
+                total_days,
+            } => write!(
+                f,
+                "the analysis window ends on day {last_day}, after the trial's last day \
+                 ({total_days})"
+            ),
+            E::WindowInRunIn {
+                last_day,
+                run_in_days,
+            } => write!(
+                f,
+                "the analysis window ends on day {last_day}, within the run-in (days 1 to \
+                 {run_in_days}), so it holds no treatment day"
+            ),
             E::MaxRunUnsatisfiable { max_run, design } => write!(
                 f,
                 "no {design} sequence keeps every run of one arm to at most {max_run} \
@@ -302,6 +459,11 @@ impl fmt::Display for ScheduleError {
             E::IcsNeedsStart => write!(
                 f,
                 "a calendar needs dates: add `start YYYY-MM-DD` to the schedule block"
+            ),
+            E::Realised => write!(
+                f,
+                "the schedule is `sequence from data`: its periods are the runs of one arm \
+                 in the diary's `arm` column, so trialc has no schedule of its own to print"
             ),
             E::Internal(what) => write!(f, "internal error in the schedule: {what}"),
         }
@@ -343,7 +505,9 @@ pub struct Period {
     pub first_day: u64,
     pub last_day: u64,
     /// Number of washout days at the start of this period (0 when the
-    /// previous period had the same arm, and for the first period).
+    /// previous period had the same arm, and for the first period). In a
+    /// realised schedule a period shorter than the washout is washout
+    /// throughout.
     pub washout_days: u64,
 }
 
@@ -355,7 +519,12 @@ impl Period {
 
     /// Number of analysed days.
     pub fn analysed_days(&self) -> u64 {
-        self.last_day + 1 - self.first_analysed_day()
+        (self.last_day + 1).saturating_sub(self.first_analysed_day())
+    }
+
+    /// Number of days.
+    pub fn days(&self) -> u64 {
+        self.last_day + 1 - self.first_day
     }
 
     pub fn contains(&self, day: u64) -> bool {
@@ -383,16 +552,20 @@ pub struct Schedule {
     pub seed: u64,
     pub blinding: Blinding,
     pub run_in_days: u64,
-    pub period_days: u64,
     pub washout_days: u64,
     pub total_days: u64,
     pub start: Option<NaiveDate>,
+    /// In day order, disjoint. They follow one another without a gap,
+    /// except in a realised schedule, where the days between two runs of
+    /// different arms whose arm the diary does not give belong to none.
     pub periods: Vec<Period>,
     pub outcomes: Vec<OutcomeDays>,
     /// How many sequences the design admits; the drawn one is uniform among them.
     pub admissible_count: u128,
     /// Code `i` ("Treatment i+1") → arm, from the separate blinding stream.
     pub codes: BlindingCodes,
+    /// The analysis window, when the spec gives one.
+    pub window: Option<Window>,
 }
 
 impl Schedule {
@@ -412,13 +585,34 @@ impl Schedule {
         self.periods.iter().map(|p| p.arm).collect()
     }
 
-    /// The period containing `day`, if any (run-in days have none).
+    /// Whether the periods are the diary's (`sequence from data`), not
+    /// trialc's. Before [`realise`] such a schedule has no periods.
+    pub fn is_realised(&self) -> bool {
+        self.design.is_realised()
+    }
+
+    /// The length every period has, `None` when they differ (or there are none).
+    pub fn period_days(&self) -> Option<u64> {
+        let first = self.periods.first()?.days();
+        self.periods
+            .iter()
+            .all(|p| p.days() == first)
+            .then_some(first)
+    }
+
+    /// The shortest and the longest period, `None` without periods.
+    pub fn period_range(&self) -> Option<(u64, u64)> {
+        let days = self.periods.iter().map(Period::days);
+        Some((days.clone().min()?, days.max()?))
+    }
+
+    /// The period containing `day`, if any (run-in days have none, nor the
+    /// days between two periods of a realised schedule).
     pub fn period_of_day(&self, day: u64) -> Option<&Period> {
-        if day <= self.run_in_days || day > self.total_days {
-            return None;
-        }
-        let index = (day - self.run_in_days - 1) / self.period_days;
-        self.periods.get(usize::try_from(index).ok()?)
+        let after = self.periods.partition_point(|p| p.first_day <= day);
+        self.periods
+            .get(after.checked_sub(1)?)
+            .filter(|p| p.contains(day))
     }
 
     /// The arm taken on `day` (1-based), `None` during run-in or outside the trial.
@@ -426,7 +620,8 @@ impl Schedule {
         self.period_of_day(day).map(|p| p.arm)
     }
 
-    /// The phase of `day`, `None` outside the trial.
+    /// The phase of `day`, `None` outside the trial (and between the periods
+    /// of a realised schedule).
     pub fn phase_on_day(&self, day: u64) -> Option<Phase> {
         if day == 0 || day > self.total_days {
             None
@@ -440,6 +635,11 @@ impl Schedule {
                 Phase::Treatment
             })
         }
+    }
+
+    /// Whether `day` is inside the analysis window (every day is, without one).
+    pub fn in_window(&self, day: u64) -> bool {
+        self.window.is_none_or(|w| w.contains(day))
     }
 
     /// Calendar date of `day`, when the spec has a start date.
@@ -472,6 +672,9 @@ pub fn admissible_count(spec: &ScheduleSpec) -> Result<u128, ScheduleError> {
 /// Build the schedule: draw the sequence (uniformly among the admissible ones
 /// for a randomized design), lay out days, washouts and measurement days, and
 /// draw the blinding codes. Fails with the first problem [`validate`] finds.
+///
+/// For [`Design::FromData`] this is the plan before the diary: run-in,
+/// washout rule, window, no periods; [`realise`] adds the diary's periods.
 pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
     let examined = validate::examine(spec);
     if let Some(problem) = examined.problems.into_iter().next() {
@@ -487,9 +690,10 @@ pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
     let arms = plan.draw(count, &mut rng)?;
 
     let mut periods = Vec::with_capacity(arms.len());
+    let mut first_day = spec.run_in_days + 1;
     for (i, &arm) in arms.iter().enumerate() {
         let i = i as u64;
-        let first_day = spec.run_in_days + i * spec.period_days + 1;
+        let length = spec.period.of(i);
         // Washout only where the arm changes: after the run-in nothing is
         // being washed out, and a repeated arm has nothing to wash out either.
         let switched = i > 0 && arms[(i - 1) as usize] != arm;
@@ -498,23 +702,15 @@ pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
             cycle: i / k as u64 + 1,
             arm,
             first_day,
-            last_day: first_day + spec.period_days - 1,
+            last_day: first_day + length - 1,
             washout_days: if switched { spec.washout_days } else { 0 },
         });
+        first_day += length;
     }
     // validate bounds this by MAX_TRIAL_DAYS and the start date plus it.
-    let total_days = spec.run_in_days + spec.n_periods * spec.period_days;
+    let total_days = first_day - 1;
 
-    let outcomes = spec
-        .outcomes
-        .iter()
-        .map(|plan| OutcomeDays {
-            name: plan.name.clone(),
-            measured: plan.measured.clone(),
-            days: measurement_days(&plan.measured, total_days, &periods),
-        })
-        .collect();
-
+    let outcomes = outcome_days(&spec.outcomes, total_days, &periods);
     Ok(Schedule {
         trial_id: spec.trial_id.clone(),
         arms: spec.arms.clone(),
@@ -524,7 +720,6 @@ pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
         seed: spec.seed,
         blinding: spec.blinding,
         run_in_days: spec.run_in_days,
-        period_days: spec.period_days,
         washout_days: spec.washout_days,
         total_days,
         start: spec.start,
@@ -532,7 +727,112 @@ pub fn build(spec: &ScheduleSpec) -> Result<Schedule, ScheduleError> {
         outcomes,
         admissible_count: count,
         codes: BlindingCodes::draw(spec.seed, k),
+        window: spec.window,
     })
+}
+
+/// What a diary's `arm` column says was taken on one day, for [`realise`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    /// This arm (index into the spec's arms).
+    Arm(usize),
+    /// Nothing (`none`).
+    Nothing,
+}
+
+/// The realised schedule of a `sequence from data` plan: its periods are the
+/// maximal runs of one arm in `taken` (the days whose `arm` cell names an
+/// arm or says `none`, increasing), after the run-in, up to `last_day` (the
+/// diary's last day, which ends the trial).
+///
+/// - A period runs from the first to the last day recorded on its arm; days
+///   inside it that record nothing or `none` belong to it.
+/// - Between two periods on different arms, the days the diary records no
+///   arm for belong to no period: the switch happened on one of them, and
+///   which one is unknown. The next period starts on the first day recorded
+///   on its arm, so its washout never starts before the switch.
+/// - Every period but the first follows a switch, so it begins with the
+///   washout (all of it, when the period is shorter).
+pub fn realise(
+    plan: &Schedule,
+    last_day: u64,
+    taken: &[(u64, Taken)],
+) -> Result<Schedule, ScheduleError> {
+    if !plan.is_realised() {
+        return Err(ScheduleError::Internal(
+            "only a `sequence from data` schedule is realised from a diary",
+        ));
+    }
+    if last_day > MAX_TRIAL_DAYS {
+        return Err(ScheduleError::TooManyDays {
+            total_days: u128::from(last_day),
+        });
+    }
+    let k = plan.arms.len();
+    let mut periods: Vec<Period> = Vec::new();
+    let mut previous_day = 0;
+    for &(day, record) in taken {
+        if day <= previous_day || day > last_day {
+            return Err(ScheduleError::Internal(
+                "the days of a realised schedule are not increasing within the diary",
+            ));
+        }
+        previous_day = day;
+        let Taken::Arm(arm) = record else { continue };
+        if arm >= k {
+            return Err(ScheduleError::Internal("a diary arm out of range"));
+        }
+        if day <= plan.run_in_days {
+            continue;
+        }
+        match periods.last_mut() {
+            Some(period) if period.arm == arm => period.last_day = day,
+            _ => {
+                let number = periods.len() as u64 + 1;
+                periods.push(Period {
+                    number,
+                    cycle: (number - 1) / k.max(1) as u64 + 1,
+                    arm,
+                    first_day: day,
+                    last_day: day,
+                    washout_days: 0,
+                });
+            }
+        }
+    }
+    for period in periods.iter_mut().skip(1) {
+        period.washout_days = plan.washout_days.min(period.days());
+    }
+    let plans: Vec<MeasurementPlan> = plan
+        .outcomes
+        .iter()
+        .map(|o| MeasurementPlan {
+            name: o.name.clone(),
+            measured: o.measured.clone(),
+        })
+        .collect();
+    Ok(Schedule {
+        total_days: last_day,
+        outcomes: outcome_days(&plans, last_day, &periods),
+        periods,
+        admissible_count: 1,
+        ..plan.clone()
+    })
+}
+
+fn outcome_days(
+    plans: &[MeasurementPlan],
+    total_days: u64,
+    periods: &[Period],
+) -> Vec<OutcomeDays> {
+    plans
+        .iter()
+        .map(|plan| OutcomeDays {
+            name: plan.name.clone(),
+            measured: plan.measured.clone(),
+            days: measurement_days(&plan.measured, total_days, periods),
+        })
+        .collect()
 }
 
 /// The trial days on which an outcome with plan `measured` is recorded.
@@ -544,9 +844,16 @@ fn measurement_days(measured: &Measured, total_days: u64, periods: &[Period]) ->
         // every answer then covers days of one phase only.
         Measured::Weekly => (1..=total_days / 7).map(|w| 7 * w).collect(),
         Measured::PerPeriod => periods.iter().map(|p| p.last_day).collect(),
+        // Checked to fit every period of a planned schedule; a realised
+        // period may be shorter, and then lacks the later days.
         Measured::OnDays(within) => periods
             .iter()
-            .flat_map(|p| within.iter().map(move |&d| p.first_day + d - 1))
+            .flat_map(|p| {
+                within
+                    .iter()
+                    .map(move |&d| p.first_day + d - 1)
+                    .filter(move |&day| p.contains(day))
+            })
             .collect(),
     };
     days.sort_unstable();

@@ -86,6 +86,7 @@ fn span(first: u64, last: u64) -> String {
 
 fn date_span(s: &Schedule, first: u64, last: u64) -> String {
     match (s.date_of_day(first), s.date_of_day(last)) {
+        (Some(a), _) if first == last => date_string(Some(a)),
         (Some(a), Some(b)) => format!("{} to {}", date_string(Some(a)), date_string(Some(b))),
         _ => String::new(),
     }
@@ -119,24 +120,47 @@ fn columns(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `14 days`, `1 day`, `7 to 14 days` (periods of unequal length).
+pub fn period_length(s: &Schedule) -> String {
+    match (s.period_days(), s.period_range()) {
+        (Some(days), _) => plural(days, "day", "days"),
+        (None, Some((shortest, longest))) => format!("{shortest} to {longest} days"),
+        (None, None) => "no days".into(),
+    }
+}
+
 /// The schedule as a table for people.
 pub fn table(s: &Schedule, view: View) -> String {
     let mut out = String::new();
     let k = s.n_arms() as u64;
     let _ = writeln!(out, "Schedule for trial \"{}\"", s.trial_id);
-    let mut design = format!(
-        "Sequence: {}, {} x {} = {} of {}",
-        design_label(s, view),
-        plural(s.n_cycles(), "cycle", "cycles"),
-        plural(k, "arm", "arms"),
-        plural(s.periods.len() as u64, "period", "periods"),
-        plural(s.period_days, "day", "days"),
-    );
+    let mut design = if s.is_realised() {
+        format!(
+            "Sequence: {}, the diary's runs of one arm: {} of {}",
+            design_label(s, view),
+            plural(s.periods.len() as u64, "period", "periods"),
+            period_length(s),
+        )
+    } else {
+        format!(
+            "Sequence: {}, {} x {} = {} of {}",
+            design_label(s, view),
+            plural(s.n_cycles(), "cycle", "cycles"),
+            plural(k, "arm", "arms"),
+            plural(s.periods.len() as u64, "period", "periods"),
+            period_length(s),
+        )
+    };
     if let Some(m) = s.max_run {
         let _ = write!(design, ", at most {m} consecutive on one arm");
     }
     let _ = writeln!(out, "{design}");
-    if s.design.is_randomized() {
+    if s.is_realised() {
+        let _ = writeln!(
+            out,
+            "Randomization: outside trialc; this is the realised sequence the diary records"
+        );
+    } else if s.design.is_randomized() {
         // The seed recomputes the blinding codes, so a blinded view omits it.
         let seed = match view {
             View::Open => format!(", seed {}", s.seed),
@@ -181,6 +205,13 @@ pub fn table(s: &Schedule, view: View) -> String {
             out,
             "Washout: first {} of each period that follows a switch of arm, not analysed",
             plural(s.washout_days, "day", "days")
+        );
+    }
+    if let Some(w) = s.window {
+        let _ = writeln!(
+            out,
+            "Analysis window: days {}; days outside it are recorded, not analysed",
+            span(w.first_day, w.last_day)
         );
     }
     let dates = date_span(s, 1, s.total_days);
@@ -341,14 +372,24 @@ struct JsonDoc {
     blinding: &'static str,
     max_run: Option<u64>,
     run_in_days: u64,
-    period_days: u64,
+    /// `null` when the periods differ in length (each period has its days).
+    period_days: Option<u64>,
     washout_days: u64,
     total_days: u64,
     start_date: Option<String>,
     end_date: Option<String>,
+    /// Only when the spec gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis_window: Option<JsonWindow>,
     arms: Vec<JsonArm>,
     periods: Vec<JsonPeriod>,
     outcomes: Vec<JsonOutcome>,
+}
+
+#[derive(Serialize)]
+struct JsonWindow {
+    first_day: u64,
+    last_day: u64,
 }
 
 #[derive(Serialize)]
@@ -427,11 +468,15 @@ pub fn json(s: &Schedule, view: View) -> String {
         blinding: s.blinding.name(),
         max_run: s.max_run,
         run_in_days: s.run_in_days,
-        period_days: s.period_days,
+        period_days: s.period_days(),
         washout_days: s.washout_days,
         total_days: s.total_days,
         start_date: opt_date(1),
         end_date: opt_date(s.total_days),
+        analysis_window: s.window.map(|w| JsonWindow {
+            first_day: w.first_day,
+            last_day: w.last_day,
+        }),
         arms,
         periods: s
             .periods

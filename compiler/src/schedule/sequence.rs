@@ -10,7 +10,12 @@
 //! and draw one sequence by *unranking*: a uniform integer in `[0, count)`
 //! picks the sequence with that index in lexicographic order of block choices.
 //!
-//! For today's designs the coupling is mild: a block is a permutation, so a
+//! `randomized periods` draws every period's arm, with each arm given
+//! equally often: one arrangement of the multiset of periods. Its sequences
+//! are counted the same way, one period at a time, with state (periods given
+//! to each arm so far, last arm, length of its run); see [`Arrangements`].
+//!
+//! For the block designs the coupling is mild: a block is a permutation, so a
 //! run can only straddle a cycle boundary, runs never exceed 2, and only
 //! `max_run 1` binds. Then every admissible prefix happens to have the same
 //! number of completions and even a greedy cycle-by-cycle draw would be
@@ -25,6 +30,15 @@ use super::{Design, ScheduleError};
 /// Randomized blocks enumerates the k! orders of one cycle; beyond 8 arms
 /// (40,320 orders) that table gets large, and no N-of-1 trial has that many.
 pub const MAX_BLOCK_ARMS: usize = 8;
+
+/// The largest table of run states `randomized periods` fills to count its
+/// arrangements exactly: (cycles + 1)^arms × arms × (tracked run lengths).
+/// 2^20 states hold every alternating-treatments design in practice (2 arms
+/// of up to 127 cycles with no `max_run` or one up to 32, 3 arms of 40 cycles
+/// with `max_run 2`, 4 arms of 10 cycles with `max_run 2`) in 32 MB at most
+/// while counting, and bound the work of checking any spec. (Beyond 127
+/// cycles of 2 arms the count exceeds 2^128 anyway, unless `max_run 1`.)
+pub const MAX_ARRANGEMENT_STATES: u64 = 1 << 20;
 
 /// Run state after a prefix of the sequence: the last arm and how many
 /// periods in a row it has been given. `run` is kept at 0 when there is no
@@ -124,7 +138,9 @@ fn deterministic(design: &Design, k: usize, n_periods: u64) -> Option<Vec<usize>
                 .collect(),
         ),
         Design::Fixed(pattern) => Some(pattern.clone()),
-        Design::RandomizedPairs | Design::RandomizedBlocks => None,
+        // The diary gives the sequence; the plan before it has none.
+        Design::FromData => Some(Vec::new()),
+        Design::RandomizedPairs | Design::RandomizedBlocks | Design::RandomizedPeriods => None,
     }
 }
 
@@ -257,6 +273,174 @@ impl<'a> BlockDesign<'a> {
     }
 }
 
+/// Exact counting over `randomized periods`: every sequence of
+/// `k × per_arm` periods that gives each arm exactly `per_arm` of them and
+/// keeps runs within `max_run`.
+///
+/// A state is (periods given to each arm so far, last arm, length of its
+/// run). The number of completions from a state is a table over all states,
+/// indexed by the counts in base `per_arm + 1`, then the last arm, then the
+/// run; appending a period raises one count, so a state's successors have
+/// larger indices and one pass from the last index down fills the table, with
+/// no recursion. Runs are tracked only when `max_run` can bind (below
+/// `per_arm`: an arm cannot run longer than its own periods); otherwise they
+/// do not matter. [`MAX_ARRANGEMENT_STATES`] bounds the table.
+pub(crate) struct Arrangements<'a> {
+    k: usize,
+    per_arm: u64,
+    /// The limit on runs when it binds, else `None` (and runs are not tracked).
+    max_run: Option<u64>,
+    design: &'a Design,
+    /// Run lengths tracked: `max_run` when it binds, else 1.
+    runs: u64,
+    /// `ways[state]` completions from each state (see [`Self::index`]),
+    /// `None` when more than `u128` holds. Empty until [`Self::count`].
+    ways: Vec<Option<u128>>,
+}
+
+impl<'a> Arrangements<'a> {
+    fn new(design: &'a Design, k: usize, per_arm: u64, max_run: Option<u64>) -> Self {
+        let max_run = max_run.filter(|&m| m < per_arm);
+        Arrangements {
+            k,
+            per_arm,
+            max_run,
+            design,
+            runs: max_run.unwrap_or(1),
+            ways: Vec::new(),
+        }
+    }
+
+    /// The number of states, when it is within [`MAX_ARRANGEMENT_STATES`].
+    fn states(&self) -> Option<usize> {
+        let base = self.per_arm.checked_add(1)?;
+        let counts = base.checked_pow(u32::try_from(self.k).ok()?)?;
+        let states = counts.checked_mul(self.k as u64)?.checked_mul(self.runs)?;
+        if states > MAX_ARRANGEMENT_STATES {
+            return None;
+        }
+        usize::try_from(states).ok()
+    }
+
+    /// The table index of (counts as a base-`per_arm + 1` number, last arm,
+    /// run length ≥ 1). Runs past the tracked ones share the last slot; they
+    /// are only stored when runs are not tracked, where the slot is 0.
+    fn index(&self, counts: u64, last: usize, run: u64) -> usize {
+        let run = if self.max_run.is_some() { run - 1 } else { 0 };
+        ((counts as usize * self.k) + last) * self.runs as usize + run as usize
+    }
+
+    /// The state after `arm` follows (`last`, `run`) with `given[arm]`
+    /// periods given so far, or `None` when that breaks a rule.
+    fn step(&self, given: u64, last: Option<usize>, run: u64, arm: usize) -> Option<u64> {
+        if given >= self.per_arm {
+            return None;
+        }
+        let run = if last == Some(arm) { run + 1 } else { 1 };
+        match self.max_run {
+            Some(limit) if run > limit => None,
+            _ => Some(run),
+        }
+    }
+
+    /// Fill the table and return the number of admissible sequences,
+    /// [`ScheduleError::TooManyArrangements`] or [`ScheduleError::CountOverflow`].
+    fn count(&mut self) -> Result<u128, ScheduleError> {
+        let Some(states) = self.states() else {
+            return Err(ScheduleError::TooManyArrangements {
+                arms: self.k,
+                cycles: self.per_arm,
+            });
+        };
+        let base = self.per_arm + 1;
+        let n_counts = states / (self.k * self.runs as usize);
+        let mut ways: Vec<Option<u128>> = vec![Some(0); states];
+        let mut given = vec![0u64; self.k];
+        for counts in (0..n_counts).rev() {
+            let mut rest = counts as u64;
+            for g in given.iter_mut() {
+                *g = rest % base;
+                rest /= base;
+            }
+            let complete = given.iter().all(|&g| g == self.per_arm);
+            for last in 0..self.k {
+                // The last arm has been given, and its run is within its periods.
+                for run in 1..=self.runs.min(given[last]) {
+                    let total = if complete {
+                        Some(1)
+                    } else {
+                        let mut total = Some(0u128);
+                        for (arm, &given_arm) in given.iter().enumerate() {
+                            let Some(next_run) = self.step(given_arm, Some(last), run, arm) else {
+                                continue;
+                            };
+                            let next =
+                                self.index(counts as u64 + base.pow(arm as u32), arm, next_run);
+                            total = total.and_then(|t| t.checked_add(ways[next]?));
+                        }
+                        total
+                    };
+                    let here = self.index(counts as u64, last, run);
+                    ways[here] = total;
+                }
+            }
+        }
+        self.ways = ways;
+        let mut total = Some(0u128);
+        for arm in 0..self.k {
+            if self.step(0, None, 0, arm).is_some() {
+                let first = self.index(base.pow(arm as u32), arm, 1);
+                total = total.and_then(|t| t.checked_add(self.ways[first]?));
+            }
+        }
+        total.ok_or_else(|| ScheduleError::CountOverflow {
+            design: self.design.name(),
+        })
+    }
+
+    /// The admissible sequence with index `rank` in lexicographic order of
+    /// the arms. [`Self::count`] must have succeeded and `rank` be below it.
+    fn unrank(&self, mut rank: u128) -> Result<Vec<usize>, ScheduleError> {
+        let n = self.per_arm as usize * self.k;
+        let base = self.per_arm + 1;
+        let mut sequence = Vec::with_capacity(n);
+        let mut given = vec![0u64; self.k];
+        let mut counts = 0u64;
+        let (mut last, mut run) = (None, 0);
+        for _ in 0..n {
+            let mut chosen = None;
+            for (arm, &given_arm) in given.iter().enumerate() {
+                let Some(next_run) = self.step(given_arm, last, run, arm) else {
+                    continue;
+                };
+                let next = self.index(counts + base.pow(arm as u32), arm, next_run);
+                let ways =
+                    self.ways
+                        .get(next)
+                        .copied()
+                        .flatten()
+                        .ok_or(ScheduleError::Internal(
+                            "an admissible prefix has no exact count of completions",
+                        ))?;
+                if rank < ways {
+                    chosen = Some((arm, next_run));
+                    break;
+                }
+                rank -= ways;
+            }
+            let (arm, next_run) = chosen.ok_or(ScheduleError::Internal(
+                "unranking ran past the admissible count",
+            ))?;
+            sequence.push(arm);
+            given[arm] += 1;
+            counts += base.pow(arm as u32);
+            last = Some(arm);
+            run = next_run;
+        }
+        Ok(sequence)
+    }
+}
+
 /// The index of `state` in `states`, appended if new.
 fn index_of(states: &mut Vec<RunState>, state: RunState) -> usize {
     match states.iter().position(|&s| s == state) {
@@ -277,15 +461,20 @@ pub(crate) enum Plan<'a> {
     },
     /// Randomized: blocks per cycle, counted exactly.
     Blocks(BlockDesign<'a>),
+    /// Randomized periods: arrangements of all periods, counted exactly.
+    Arrangements(Arrangements<'a>),
 }
 
 /// The plan for `design` with `k` arms over `n_periods` periods. The caller
 /// has validated the spec: `k` arms (at most [`MAX_BLOCK_ARMS`] for blocks),
 /// whole cycles for randomized designs, and at most
-/// [`super::MAX_TRIAL_DAYS`] periods.
+/// [`super::MAX_TRIAL_DAYS`] periods. A plan does no work until counted.
 pub(crate) fn plan(design: &Design, k: usize, n_periods: u64, max_run: Option<u64>) -> Plan<'_> {
     if let Some(sequence) = deterministic(design, k, n_periods) {
         return Plan::Fixed { sequence, max_run };
+    }
+    if *design == Design::RandomizedPeriods {
+        return Plan::Arrangements(Arrangements::new(design, k, n_periods / k as u64, max_run));
     }
     let blocks = permutations(k);
     Plan::Blocks(BlockDesign::new(
@@ -305,6 +494,7 @@ impl Plan<'_> {
                 _ => 1,
             }),
             Plan::Blocks(blocks) => blocks.count(),
+            Plan::Arrangements(arrangements) => arrangements.count(),
         }
     }
 
@@ -317,6 +507,10 @@ impl Plan<'_> {
                 let rank = rng.below(count);
                 blocks.unrank(rank)
             }
+            Plan::Arrangements(arrangements) => {
+                let rank = rng.below(count);
+                arrangements.unrank(rank)
+            }
         }
     }
 
@@ -326,6 +520,9 @@ impl Plan<'_> {
         match self {
             Plan::Fixed { sequence, .. } => Ok(if count == 0 { vec![] } else { vec![sequence] }),
             Plan::Blocks(blocks) => (0..count).map(|r| blocks.unrank(r)).collect(),
+            Plan::Arrangements(arrangements) => {
+                (0..count).map(|r| arrangements.unrank(r)).collect()
+            }
         }
     }
 }
@@ -368,7 +565,11 @@ pub fn periods_per_arm(design: &Design, k: usize, n_periods: u64) -> Vec<u64> {
                 *c = whole + u64::from(in_partial);
             }
         }
-        Design::RandomizedPairs | Design::RandomizedBlocks => counts.fill(whole),
+        Design::RandomizedPairs | Design::RandomizedBlocks | Design::RandomizedPeriods => {
+            counts.fill(whole)
+        }
+        // The diary decides.
+        Design::FromData => {}
     }
     counts
 }

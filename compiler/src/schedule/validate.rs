@@ -6,7 +6,7 @@
 //! problem. So a spec that `trialc check` accepts always has a schedule.
 
 use super::sequence::{self, Plan};
-use super::{Design, Measured, ScheduleError, ScheduleSpec, MAX_BLOCK_ARMS};
+use super::{Design, Measured, PeriodLengths, ScheduleError, ScheduleSpec, MAX_BLOCK_ARMS};
 
 /// The last date written with a 4-digit year.
 const LAST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(9999, 12, 31) {
@@ -30,7 +30,7 @@ pub enum SpecField {
     Reference,
     /// `run_in_days`.
     RunIn,
-    /// `period_days`.
+    /// `period`: its length, or the list of lengths.
     Period,
     /// `n_periods`: the spec's `cycles` or `periods` (or a fixed pattern's length).
     Periods,
@@ -42,6 +42,8 @@ pub enum SpecField {
     Washout,
     /// `start`.
     Start,
+    /// `window`.
+    Window,
     /// The measurement plan of `outcomes[i]`.
     Outcome(usize),
 }
@@ -55,8 +57,12 @@ pub struct Problem {
 
 /// Every reason `spec` cannot be built, in a fixed order (arms, period,
 /// number of periods, `max_run`, sequence design, washout, measurement days,
-/// length, dates, and last the admissible sequences). Empty exactly when
-/// [`super::build`] succeeds.
+/// length, dates, window, and last the admissible sequences). Empty exactly
+/// when [`super::build`] succeeds.
+///
+/// A `sequence from data` spec has no periods of its own: its period rules
+/// wait for the diary, and only the arms, the run-in's length, measurement
+/// days, the start date and the window are checked here.
 ///
 /// Problems that make others meaningless hide them: without two arms or a
 /// nonzero period there are no cycles to check, and the admissible sequences
@@ -76,6 +82,9 @@ pub(crate) struct Examined<'a> {
 }
 
 pub(crate) fn examine(spec: &ScheduleSpec) -> Examined<'_> {
+    if spec.design.is_realised() {
+        return examine_realised(spec);
+    }
     let mut problems = Vec::new();
     let mut push = |field, error| problems.push(Problem { field, error });
     // Whether the sequence can be counted: its inputs are all valid.
@@ -95,13 +104,27 @@ pub(crate) fn examine(spec: &ScheduleSpec) -> Examined<'_> {
             },
         );
     }
-    if spec.period_days == 0 {
+    // The shortest period: with a list, a zero anywhere is a zero-length period.
+    let shortest = spec.period.shortest().unwrap_or(0);
+    if shortest == 0 {
         countable = false;
         push(SpecField::Period, ScheduleError::ZeroPeriodLength);
     }
     if spec.n_periods == 0 {
         countable = false;
         push(SpecField::Periods, ScheduleError::NoPeriods);
+    }
+    if let PeriodLengths::Each(lengths) = &spec.period {
+        if lengths.len() as u64 != spec.n_periods && spec.n_periods > 0 {
+            countable = false;
+            push(
+                SpecField::Period,
+                ScheduleError::PeriodLengthsCount {
+                    listed: lengths.len(),
+                    n_periods: spec.n_periods,
+                },
+            );
+        }
     }
     if spec.max_run == Some(0) {
         countable = false;
@@ -135,7 +158,9 @@ pub(crate) fn examine(spec: &ScheduleSpec) -> Examined<'_> {
         // nothing is drawn per cycle, and the checker makes sure that every
         // arm still gets two periods.
         Design::Alternating | Design::Counterbalanced => {}
-        Design::RandomizedPairs | Design::RandomizedBlocks if k >= 2 => {
+        Design::RandomizedPairs | Design::RandomizedBlocks | Design::RandomizedPeriods
+            if k >= 2 =>
+        {
             // `is_multiple_of` needs Rust 1.87; the workspace promises 1.85.
             #[allow(clippy::manual_is_multiple_of)]
             if spec.n_periods % k as u64 != 0 {
@@ -167,50 +192,58 @@ pub(crate) fn examine(spec: &ScheduleSpec) -> Examined<'_> {
             }
         }
         // Fewer than two arms: reported above.
-        Design::RandomizedPairs | Design::RandomizedBlocks => {}
+        Design::RandomizedPairs | Design::RandomizedBlocks | Design::RandomizedPeriods => {}
+        // Handled by `examine_realised`.
+        Design::FromData => {}
     }
-    if spec.period_days > 0 && spec.washout_days >= spec.period_days {
+    if shortest > 0 && spec.washout_days >= shortest {
         push(
             SpecField::Washout,
             ScheduleError::WashoutTooLong {
                 washout_days: spec.washout_days,
-                period_days: spec.period_days,
+                period_days: shortest,
             },
         );
     }
     for (index, outcome) in spec.outcomes.iter().enumerate() {
         if let Measured::OnDays(days) = &outcome.measured {
             for &day in days {
-                if day == 0 || (spec.period_days > 0 && day > spec.period_days) {
+                if day == 0 || (shortest > 0 && day > shortest) {
                     push(
                         SpecField::Outcome(index),
                         ScheduleError::MeasurementDayOutsidePeriod {
                             outcome: outcome.name.clone(),
                             day,
-                            period_days: spec.period_days,
+                            period_days: shortest,
                         },
                     );
                 }
             }
         }
     }
-    // In u128 the total cannot overflow: (2^64)^2 + 2^64 < 2^129.
-    let total_days =
-        u128::from(spec.run_in_days) + u128::from(spec.n_periods) * u128::from(spec.period_days);
+    // In u128 the total cannot overflow: (2^64)^2 + 2^64 < 2^129, and a
+    // list has fewer than 2^64 entries of less than 2^64 days.
+    let total_days = u128::from(spec.run_in_days) + spec.period.total(spec.n_periods);
     if total_days > u128::from(MAX_TRIAL_DAYS) {
         countable = false;
         push(
             SpecField::Periods,
             ScheduleError::TooManyDays { total_days },
         );
-    } else if let Some(start) = spec.start {
-        // total_days <= MAX_TRIAL_DAYS, so the cast is exact. Dates are
-        // written YYYY-MM-DD (the diary, the calendar): the day after the
-        // last (a calendar event's exclusive end) must still have 4 digits.
-        let after_last = total_days as u64;
-        let end = start.checked_add_days(chrono::Days::new(after_last));
-        if end.is_none_or(|end| end > LAST_DATE) {
-            push(SpecField::Start, ScheduleError::DateOutOfRange);
+    } else {
+        // total_days <= MAX_TRIAL_DAYS, so the cast is exact.
+        let total_days = total_days as u64;
+        if let Some(start) = spec.start {
+            // Dates are written YYYY-MM-DD (the diary, the calendar): the
+            // day after the last (a calendar event's exclusive end) must
+            // still have 4 digits.
+            let end = start.checked_add_days(chrono::Days::new(total_days));
+            if end.is_none_or(|end| end > LAST_DATE) {
+                push(SpecField::Start, ScheduleError::DateOutOfRange);
+            }
+        }
+        if let Some(error) = window_problem(spec, Some(total_days)) {
+            push(SpecField::Window, error);
         }
     }
 
@@ -234,4 +267,88 @@ pub(crate) fn examine(spec: &ScheduleSpec) -> Examined<'_> {
         }
     }
     Examined { problems, counted }
+}
+
+/// [`examine`] for `sequence from data`: what can be known before the diary.
+/// The plan has one sequence, the empty one, until [`super::realise`].
+fn examine_realised(spec: &ScheduleSpec) -> Examined<'_> {
+    let mut problems = Vec::new();
+    let mut push = |field, error| problems.push(Problem { field, error });
+    let k = spec.arms.len();
+    if k < 2 {
+        push(SpecField::Arms, ScheduleError::TooFewArms { found: k });
+    }
+    if spec.reference >= k && k > 0 {
+        push(
+            SpecField::Reference,
+            ScheduleError::ReferenceOutOfRange {
+                reference: spec.reference,
+                arms: k,
+            },
+        );
+    }
+    if spec.max_run == Some(0) {
+        push(SpecField::MaxRun, ScheduleError::MaxRunZero);
+    }
+    for (index, outcome) in spec.outcomes.iter().enumerate() {
+        if let Measured::OnDays(days) = &outcome.measured {
+            for &day in days.iter().filter(|&&d| d == 0) {
+                push(
+                    SpecField::Outcome(index),
+                    ScheduleError::MeasurementDayOutsidePeriod {
+                        outcome: outcome.name.clone(),
+                        day,
+                        period_days: 0,
+                    },
+                );
+            }
+        }
+    }
+    // The diary may run to the longest trial; its dates must exist.
+    if spec.run_in_days > MAX_TRIAL_DAYS {
+        push(
+            SpecField::RunIn,
+            ScheduleError::TooManyDays {
+                total_days: u128::from(spec.run_in_days),
+            },
+        );
+    } else if let Some(start) = spec.start {
+        if start
+            .checked_add_days(chrono::Days::new(MAX_TRIAL_DAYS - 1))
+            .is_none()
+        {
+            push(SpecField::Start, ScheduleError::DateOutOfRange);
+        }
+    }
+    if let Some(error) = window_problem(spec, None) {
+        push(SpecField::Window, error);
+    }
+    let plan = sequence::plan(&spec.design, k, 0, None);
+    Examined {
+        problems,
+        counted: Some((plan, 1)),
+    }
+}
+
+/// What is wrong with the spec's analysis window, if anything: it must hold
+/// a day (from day 1, first before last), end by the trial's last day when
+/// that is known, and reach past the run-in.
+fn window_problem(spec: &ScheduleSpec, total_days: Option<u64>) -> Option<ScheduleError> {
+    let window = spec.window?;
+    if window.first_day == 0 || window.first_day > window.last_day {
+        return Some(ScheduleError::WindowEmpty {
+            first_day: window.first_day,
+            last_day: window.last_day,
+        });
+    }
+    if let Some(total_days) = total_days.filter(|&t| window.last_day > t) {
+        return Some(ScheduleError::WindowPastEnd {
+            last_day: window.last_day,
+            total_days,
+        });
+    }
+    (window.last_day <= spec.run_in_days).then_some(ScheduleError::WindowInRunIn {
+        last_day: window.last_day,
+        run_in_days: spec.run_in_days,
+    })
 }

@@ -73,6 +73,8 @@ pub enum ItemKind {
     Design(DesignDecl),
     /// `prior NAME = PRIOR` (standard library files and specs)
     PriorPreset(PriorPresetDecl),
+    /// `simulate { … }`: scenarios of a design simulation
+    Simulate(SimulateBlock),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,6 +182,8 @@ pub enum ScheduleFieldKind {
     RunIn(Duration),
     /// `period 14 days`
     Period(Duration),
+    /// `period [10, 14, 10, 14] days`: each period's length in turn.
+    PeriodLengths(DurationList),
     /// `cycles 3`
     Cycles(Spanned<u64>),
     /// `periods 6`
@@ -196,6 +200,17 @@ pub enum ScheduleFieldKind {
     Blinding(Spanned<Blinding>),
     /// `seed 20261201`
     Seed(Spanned<u64>),
+    /// `window days 18..70`: the days analysed.
+    Window(DayRange),
+}
+
+/// `days 18..70`: trial days, both ends included.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayRange {
+    pub first: Spanned<u64>,
+    pub last: Spanned<u64>,
+    /// From `days` to the last day.
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -210,6 +225,16 @@ pub struct Date {
 pub struct Duration {
     pub amount: Spanned<u64>,
     pub unit: Option<Spanned<TimeUnit>>,
+    pub span: Span,
+}
+
+/// Several numbers with one unit: `[10, 14, 10, 14] days`; `unit` is `None`
+/// when the source forgot it (reported by the parser).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DurationList {
+    pub amounts: Vec<Spanned<u64>>,
+    pub unit: Option<Spanned<TimeUnit>>,
+    /// From `[` to the unit.
     pub span: Span,
 }
 
@@ -236,6 +261,10 @@ pub enum SequenceDesign {
     Fixed(Spanned<String>),
     RandomizedPairs,
     RandomizedBlocks,
+    /// `randomized periods`: every period's arm drawn, each arm equally often.
+    RandomizedPeriods,
+    /// `from data`: the diary's `arm` column is the sequence.
+    FromData,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -283,6 +312,11 @@ pub enum OutcomeType {
         bounds: Option<Spanned<(f64, f64)>>,
     },
     Binary,
+    /// `binomial of 10` or `binomial of attempts`: successes of a number of
+    /// trials, fixed or in a diary column.
+    Binomial {
+        trials: Spanned<Trials>,
+    },
     /// `count` or `count overdispersed`
     Count {
         overdispersed: bool,
@@ -291,6 +325,15 @@ pub enum OutcomeType {
     Ordinal {
         levels: Spanned<(i64, i64)>,
     },
+}
+
+/// The trials of a binomial outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Trials {
+    /// The same number every day.
+    Fixed(u64),
+    /// A diary column.
+    Column(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -342,6 +385,25 @@ pub enum ModelStatementKind {
     Dispersion(Prior),
     /// `carryover ARM ~ PRIOR`
     Carryover { arm: Ident, prior: Prior },
+    /// `carryover decay(rate ~ PRIOR)`: the previous arm's effect fading
+    /// after a switch; `keyword` is the span of `decay`.
+    CarryoverDecay {
+        keyword: Span,
+        params: Vec<NamedPrior>,
+    },
+    /// `covariate stress [standardised] ~ PRIOR [missing excluded]`
+    Covariate {
+        column: Ident,
+        /// The span of `standardised`, when written.
+        standardised: Option<Span>,
+        prior: Prior,
+        /// The span of `missing excluded`, when written.
+        missing_excluded: Option<Span>,
+    },
+    /// `lag ~ PRIOR`: the previous measurement of the outcome.
+    Lag(Prior),
+    /// `clock hour`: the diary column the serial terms count time in.
+    Clock(Ident),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -524,4 +586,155 @@ pub enum Threshold {
     Value(f64),
     /// `mcid` or `-mcid`: the outcome's MCID, with a sign.
     Mcid { negative: bool },
+}
+
+/// `simulate { … }`: the scenarios, requirements and designs of a design
+/// simulation (`trialc simulate`, docs/simulate.md). It decides nothing
+/// about the participant; `trialc run` ignores it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulateBlock {
+    pub entries: Vec<SimulateEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulateEntry {
+    pub kind: SimulateEntryKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SimulateEntryKind {
+    /// `replicates 1000`
+    Replicates(Spanned<u64>),
+    /// `scenario NAME [: SETTING (, SETTING)*]`
+    Scenario {
+        name: Ident,
+        settings: Vec<ScenarioSetting>,
+    },
+    /// `require P(EVENT) CMP PROBABILITY under SCENARIO`
+    Require {
+        event: Spanned<SimulatedEvent>,
+        comparison: Spanned<Comparison>,
+        probability: Spanned<f64>,
+        scenario: Ident,
+    },
+    /// `sweep cycles [2, 3, 4]` or `sweep period [1 week, 2 weeks]`
+    Sweep(SweepValues),
+}
+
+/// What a requirement counts: the conclusion recommends ARM, a stop-early
+/// rule stopped the trial, or the conclusion is inconclusive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SimulatedEvent {
+    Recommend(Ident),
+    StopEarly,
+    Inconclusive,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SweepValues {
+    Cycles(Vec<Spanned<u64>>),
+    Period(Vec<Duration>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioSetting {
+    pub kind: ScenarioSettingKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ScenarioSettingKind {
+    /// `effect [of ARM] on OUTCOME = VALUE`, `sigma on OUTCOME = 1.5`, …;
+    /// with `in [V, …]` a grid of values, one scenario each.
+    Parameter {
+        parameter: Spanned<SimulatedParameter>,
+        arm: Option<Ident>,
+        outcome: Ident,
+        values: Vec<Spanned<SimulatedValue>>,
+        grid: bool,
+    },
+    /// `missing 0.1`: each scheduled measurement missing with this probability.
+    Missing(Spanned<f64>),
+    /// `dropout 0.05 per period`: the probability of leaving during a period.
+    Dropout(Spanned<f64>),
+    /// `adherence 0.9 [unrecorded]`: the share of days the scheduled arm is taken.
+    Adherence {
+        share: Spanned<f64>,
+        unrecorded: Option<Span>,
+    },
+}
+
+/// A parameter of an outcome's model a scenario sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SimulatedParameter {
+    Effect,
+    Carryover,
+    Intercept,
+    Trend,
+    Sigma,
+    Phi,
+    Dispersion,
+    Cutpoints,
+}
+
+impl SimulatedParameter {
+    pub const WORDS: [&'static str; 8] = [
+        "effect",
+        "carryover",
+        "intercept",
+        "trend",
+        "sigma",
+        "phi",
+        "dispersion",
+        "cutpoints",
+    ];
+
+    pub fn from_word(word: &str) -> Option<SimulatedParameter> {
+        use SimulatedParameter as P;
+        Some(match word {
+            "effect" => P::Effect,
+            "carryover" => P::Carryover,
+            "intercept" => P::Intercept,
+            "trend" => P::Trend,
+            "sigma" => P::Sigma,
+            "phi" => P::Phi,
+            "dispersion" => P::Dispersion,
+            "cutpoints" => P::Cutpoints,
+            _ => return None,
+        })
+    }
+
+    pub fn word(self) -> &'static str {
+        use SimulatedParameter as P;
+        match self {
+            P::Effect => "effect",
+            P::Carryover => "carryover",
+            P::Intercept => "intercept",
+            P::Trend => "trend",
+            P::Sigma => "sigma",
+            P::Phi => "phi",
+            P::Dispersion => "dispersion",
+            P::Cutpoints => "cutpoints",
+        }
+    }
+}
+
+/// The true value a scenario gives a parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum SimulatedValue {
+    Number(f64),
+    /// `mcid` or `-mcid`: the outcome's MCID, with a sign.
+    Mcid {
+        negative: bool,
+    },
+    /// `prior`: drawn from the parameter's prior in every replicate.
+    Prior,
+    /// `lfm.H1`: the mean of an LFM hypothesis' effect.
+    Hypothesis {
+        source: Ident,
+        id: Ident,
+    },
+    /// `[-1, 0, 1.5]`: cutpoints.
+    Vector(Vec<Spanned<f64>>),
 }

@@ -12,6 +12,8 @@
 //! reported in a first pass over the tokens, so they are found even inside
 //! text that recovery later skips.
 
+mod simulate;
+
 use super::ast::{self, Ident, Spanned};
 use super::lexer::{self, Lexeme, Token};
 use crate::codes;
@@ -32,6 +34,7 @@ const ITEM_KEYWORDS: &[&str] = &[
     "model",
     "decide",
     "report",
+    "simulate",
 ];
 const SCHEDULE_FIELDS: &[&str] = &[
     "start",
@@ -45,6 +48,7 @@ const SCHEDULE_FIELDS: &[&str] = &[
     "carryover",
     "blinding",
     "seed",
+    "window",
 ];
 const OUTCOME_FIELDS: &[&str] = &[
     "type",
@@ -63,6 +67,9 @@ const MODEL_STATEMENTS: &[&str] = &[
     "cutpoints",
     "dispersion",
     "carryover",
+    "covariate",
+    "lag",
+    "clock",
 ];
 const DECIDE_RULES: &[&str] = &["recommend", "stop", "otherwise"];
 const REPORT_ENTRIES: &[&str] = &[
@@ -396,6 +403,7 @@ impl<'s> Parser<'s> {
                 })?;
                 K::Report(ast::ReportBlock { entries })
             }
+            "simulate" => K::Simulate(self.simulate_block()?),
             _ => return None,
         })
     }
@@ -602,6 +610,7 @@ impl<'s> Parser<'s> {
         Some(match keyword {
             "start" => K::Start(self.date()?),
             "run_in" => K::RunIn(self.duration()?),
+            "period" if self.at(Token::LBracket) => K::PeriodLengths(self.duration_list()?),
             "period" => K::Period(self.duration()?),
             "cycles" => K::Cycles(self.integer("the number of cycles")?),
             "periods" => K::Periods(self.integer("the number of periods")?),
@@ -609,6 +618,17 @@ impl<'s> Parser<'s> {
             "seed" => K::Seed(self.integer("the randomization seed")?),
             "washout" => K::Washout(self.duration()?),
             "sequence" => K::Sequence(self.sequence_design()?),
+            "window" => {
+                let start = self.expect_word("days")?;
+                let first = self.integer("the first analysed day")?;
+                self.expect(Token::DotDot, "`..` between the first and the last day")?;
+                let last = self.integer("the last analysed day")?;
+                K::Window(ast::DayRange {
+                    first,
+                    last,
+                    span: self.since(start),
+                })
+            }
             "carryover" => {
                 if self.word_at(self.pos) == Some("modeled") {
                     let span = self.peek().map(|t| t.span).unwrap_or_default();
@@ -638,21 +658,32 @@ impl<'s> Parser<'s> {
 
     fn sequence_design(&mut self) -> Option<Spanned<ast::SequenceDesign>> {
         use ast::SequenceDesign as S;
-        let words = ["alternating", "counterbalanced", "fixed", "randomized"];
+        let words = [
+            "alternating",
+            "counterbalanced",
+            "fixed",
+            "randomized",
+            "from",
+        ];
         let (word, start) = self.one_of(&words, "a sequence design")?;
         let design = match word {
             "alternating" => S::Alternating,
             "counterbalanced" => S::Counterbalanced,
             "fixed" => S::Fixed(self.string("the pattern, e.g. `\"ABBA BAAB\"`")?),
+            "from" => {
+                self.expect_word("data")?;
+                S::FromData
+            }
             _ => match self
                 .one_of(
-                    &["pairs", "blocks"],
-                    "`pairs` or `blocks` after `randomized`",
+                    &["pairs", "blocks", "periods"],
+                    "`pairs`, `blocks` or `periods` after `randomized`",
                 )?
                 .0
             {
                 "pairs" => S::RandomizedPairs,
-                _ => S::RandomizedBlocks,
+                "blocks" => S::RandomizedBlocks,
+                _ => S::RandomizedPeriods,
             },
         };
         Some(Spanned::new(design, self.since(start)))
@@ -662,50 +693,92 @@ impl<'s> Parser<'s> {
     /// kept with `unit: None`, so the rest of the field still reaches the checker.
     fn duration(&mut self) -> Option<ast::Duration> {
         let amount = self.integer("a length, e.g. `14 days`")?;
-        let mut unit = None;
-        match self.peek() {
-            Some(token) if token.token == Token::Ident => {
-                let word = self.text(token.span);
-                let time_unit = match word {
-                    "day" | "days" => Some(ast::TimeUnit::Days),
-                    "week" | "weeks" => Some(ast::TimeUnit::Weeks),
-                    _ => None,
-                };
-                if let Some(time_unit) = time_unit {
-                    self.bump();
-                    unit = Some(Spanned::new(time_unit, token.span));
-                } else if !self.line_start[self.pos] && !is_keyword(word) {
-                    let mut d =
-                        Diagnostic::error(codes::E0106, format!("unknown time unit `{word}`"))
-                            .with_primary(token.span, "not a time unit")
-                            .with_secondary(amount.span, "this duration");
-                    d = match suggest(word, TIME_UNITS) {
-                        Some(best) => d.with_help(format!("did you mean `{best}`?")),
-                        None => d.with_help(format!(
-                            "durations are in days or weeks: write `{} days` or `{} weeks`",
-                            amount.node, amount.node
-                        )),
-                    };
-                    self.diagnostics.push(d);
-                    self.bump();
-                } else {
-                    self.missing_unit(&amount);
-                }
-            }
-            _ => self.missing_unit(&amount),
-        }
+        let n = amount.node;
+        let unit = self.time_unit(
+            amount.span,
+            |unit| format!("`{n} {unit}`"),
+            "duration without a unit",
+        );
         let span = self.since(amount.span);
         Some(ast::Duration { amount, unit, span })
     }
 
-    fn missing_unit(&mut self, amount: &Spanned<u64>) {
+    /// `[10, 14, 10, 14] days`: the parser is at `[`. A missing unit is
+    /// reported and the list kept with `unit: None`, as for a duration.
+    fn duration_list(&mut self) -> Option<ast::DurationList> {
+        let open = self.expect(Token::LBracket, "`[`")?;
+        let mut amounts = vec![self.integer("the length of a period, e.g. `14`")?];
+        while self.eat(Token::Comma).is_some() {
+            amounts.push(self.integer("the length of a period, e.g. `14`")?);
+        }
+        self.expect(Token::RBracket, "`,` or `]`")?;
+        let list = self.since(open);
+        let written = self.text(list).to_string();
+        let unit = self.time_unit(
+            list,
+            |unit| format!("`{written} {unit}`"),
+            "period lengths without a unit",
+        );
+        Some(ast::DurationList {
+            amounts,
+            unit,
+            span: self.since(open),
+        })
+    }
+
+    /// The time unit after the amount (or list) at `amount`: `day(s)` or
+    /// `week(s)`. An unknown word is reported and skipped; a missing unit is
+    /// reported (`missing`); either way `None`. `with_unit` writes the
+    /// amount with a unit for the help.
+    fn time_unit(
+        &mut self,
+        amount: Span,
+        with_unit: impl Fn(&str) -> String,
+        missing: &str,
+    ) -> Option<Spanned<ast::TimeUnit>> {
+        let Some(token) = self.peek().filter(|t| t.token == Token::Ident) else {
+            self.missing_unit(amount, &with_unit, missing);
+            return None;
+        };
+        let word = self.text(token.span);
+        let time_unit = match word {
+            "day" | "days" => Some(ast::TimeUnit::Days),
+            "week" | "weeks" => Some(ast::TimeUnit::Weeks),
+            _ => None,
+        };
+        if let Some(time_unit) = time_unit {
+            self.bump();
+            return Some(Spanned::new(time_unit, token.span));
+        }
+        if !self.line_start[self.pos] && !is_keyword(word) {
+            let mut d = Diagnostic::error(codes::E0106, format!("unknown time unit `{word}`"))
+                .with_primary(token.span, "not a time unit")
+                .with_secondary(amount, "this duration");
+            d = match suggest(word, TIME_UNITS) {
+                Some(best) => d.with_help(format!("did you mean `{best}`?")),
+                None => d.with_help(format!(
+                    "durations are in days or weeks: write {} or {}",
+                    with_unit("days"),
+                    with_unit("weeks")
+                )),
+            };
+            self.diagnostics.push(d);
+            self.bump();
+        } else {
+            self.missing_unit(amount, &with_unit, missing);
+        }
+        None
+    }
+
+    fn missing_unit(&mut self, amount: Span, with_unit: &dyn Fn(&str) -> String, message: &str) {
         self.diagnostics.push(
-            Diagnostic::error(codes::E0106, "duration without a unit")
-                .with_primary(amount.span, "days or weeks?")
+            Diagnostic::error(codes::E0106, message.to_string())
+                .with_primary(amount, "days or weeks?")
                 .with_note("a protocol must not leave the unit of a duration to the reader")
                 .with_help(format!(
-                    "write `{} days` (or `{} weeks`)",
-                    amount.node, amount.node
+                    "write {} (or {})",
+                    with_unit("days"),
+                    with_unit("weeks")
                 )),
         );
     }
@@ -801,7 +874,7 @@ impl<'s> Parser<'s> {
 
     fn outcome_type(&mut self) -> Option<ast::OutcomeType> {
         use ast::OutcomeType as T;
-        let words = ["continuous", "binary", "count", "ordinal"];
+        let words = ["continuous", "binary", "binomial", "count", "ordinal"];
         let (word, _) = self.one_of(&words, "an outcome type")?;
         Some(match word {
             "continuous" => {
@@ -819,6 +892,21 @@ impl<'s> Parser<'s> {
                 T::Continuous { bounds }
             }
             "binary" => T::Binary,
+            "binomial" => {
+                self.expect_word("of")?;
+                let trials = match self.peek().map(|t| t.token) {
+                    Some(Token::Ident) => {
+                        let name = self.ident("the diary column of the trials")?;
+                        Spanned::new(ast::Trials::Column(name.node), name.span)
+                    }
+                    _ => {
+                        let n =
+                            self.integer("the number of trials, or the diary column that has it")?;
+                        Spanned::new(ast::Trials::Fixed(n.node), n.span)
+                    }
+                };
+                T::Binomial { trials }
+            }
             "count" => T::Count {
                 overdispersed: self.eat_word("overdispersed").is_some(),
             },
@@ -873,6 +961,16 @@ impl<'s> Parser<'s> {
                 }
             }
             "carryover" => {
+                // `carryover decay(…)`; an arm called `decay` is followed by `~`.
+                if self.word_at(self.pos) == Some("decay")
+                    && self.peek_at(1).map(|t| t.token) == Some(Token::LParen)
+                {
+                    let keyword = self.bump().span;
+                    return Some(K::CarryoverDecay {
+                        keyword,
+                        params: self.named_priors("a parameter name (`rate`)")?,
+                    });
+                }
                 let arm = self.ident("the arm whose carryover this is")?;
                 self.expect(Token::Tilde, "`~`")?;
                 K::Carryover {
@@ -880,6 +978,27 @@ impl<'s> Parser<'s> {
                     prior: self.prior()?,
                 }
             }
+            "covariate" => {
+                let column = self.ident("the diary column of the covariate")?;
+                let standardised = self.eat_word("standardised");
+                self.expect(Token::Tilde, "`~`")?;
+                let prior = self.prior()?;
+                let missing_excluded = match self.eat_word("missing") {
+                    Some(start) => Some(start.to(self.expect_word("excluded")?)),
+                    None => None,
+                };
+                K::Covariate {
+                    column,
+                    standardised,
+                    prior,
+                    missing_excluded,
+                }
+            }
+            "lag" => {
+                self.expect(Token::Tilde, "`~`")?;
+                K::Lag(self.prior()?)
+            }
+            "clock" => K::Clock(self.ident("the diary column of the clock")?),
             "intercept" | "cutpoints" | "dispersion" => {
                 self.expect(Token::Tilde, "`~`")?;
                 let prior = self.prior()?;
@@ -906,29 +1025,34 @@ impl<'s> Parser<'s> {
                 } else {
                     ast::ErrorStructure::Independent
                 };
-                self.expect(Token::LParen, "`(`")?;
-                let mut params = Vec::new();
-                if !self.at(Token::RParen) {
-                    loop {
-                        let name = self.ident("a parameter name (`sigma` or `phi`)")?;
-                        self.expect(Token::Tilde, "`~`")?;
-                        params.push(ast::NamedPrior {
-                            name,
-                            prior: self.prior()?,
-                        });
-                        if self.eat(Token::Comma).is_none() {
-                            break;
-                        }
-                    }
-                }
-                self.expect(Token::RParen, "`,` or `)`")?;
                 K::Errors {
                     structure: Spanned::new(structure, span),
-                    params,
+                    params: self.named_priors("a parameter name (`sigma` or `phi`)")?,
                 }
             }
             _ => return None,
         })
+    }
+
+    /// `( [NAME ~ PRIOR {, NAME ~ PRIOR}] )`
+    fn named_priors(&mut self, what: &str) -> Option<Vec<ast::NamedPrior>> {
+        self.expect(Token::LParen, "`(`")?;
+        let mut params = Vec::new();
+        if !self.at(Token::RParen) {
+            loop {
+                let name = self.ident(what)?;
+                self.expect(Token::Tilde, "`~`")?;
+                params.push(ast::NamedPrior {
+                    name,
+                    prior: self.prior()?,
+                });
+                if self.eat(Token::Comma).is_none() {
+                    break;
+                }
+            }
+        }
+        self.expect(Token::RParen, "`,` or `)`")?;
+        Some(params)
     }
 
     fn prior(&mut self) -> Option<ast::Prior> {
@@ -1560,6 +1684,7 @@ fn is_keyword(word: &str) -> bool {
         OUTCOME_FIELDS,
         MODEL_STATEMENTS,
         DECIDE_RULES,
+        simulate::SIMULATE_ENTRIES,
     ]
     .iter()
     .any(|set| set.contains(&word))

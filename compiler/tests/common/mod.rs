@@ -14,12 +14,13 @@ use trialc::schedule::Schedule;
 use trialc::source::MemorySources;
 
 /// Every bundled example.
-pub const EXAMPLES: [&str; 5] = [
+pub const EXAMPLES: [&str; 6] = [
     "magnesium-migraine",
     "hpi-milk-sleep",
     "naproxen-dose",
     "bp-chronotherapy",
     "sleep-coach-styles",
+    "headphones-focus",
 ];
 
 pub struct Example {
@@ -91,11 +92,16 @@ pub fn build_with(dir: String, text: String, csv: String, extra: &[(&str, &str)]
         let shown: String = session.diagnostics().iter().map(|d| r.human(d)).collect();
         panic!("{dir}: {stop:?}\n{shown}")
     });
+    // The schedule the diary is analysed under (the realised one for
+    // `sequence from data`), as `Session::prepare` makes it.
+    let schedule = diary
+        .schedule(&checked.schedule)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"));
     Example {
         dir,
         text,
         spec: checked.spec,
-        schedule: checked.schedule,
+        schedule,
         csv,
         diary,
     }

@@ -33,7 +33,9 @@ use trialc::driver::{Checked, DiarySource, Session, Stop};
 use trialc::hir;
 use trialc::hypotheses;
 use trialc::render::{self, Renderer};
-use trialc::schedule::{self, ArmInfo, Blinding, Design, Measured, MeasurementPlan, ScheduleSpec};
+use trialc::schedule::{
+    self, ArmInfo, Blinding, Design, Measured, MeasurementPlan, PeriodLengths, ScheduleSpec, Window,
+};
 use trialc::schedule::{Schedule, View};
 use trialc::source::{FileId, MemorySources, Sources};
 use trialc::syntax;
@@ -211,16 +213,26 @@ fn prepare<S: Sources>(
 /// A built schedule obeys the spec it was built from.
 pub fn assert_schedule(spec: &ScheduleSpec, s: &Schedule) {
     let k = spec.arms.len();
+    if spec.design == Design::FromData {
+        // The plan before the diary: no periods, the run-in only.
+        assert!(s.periods.is_empty(), "a realised plan has no periods");
+        assert_eq!(s.total_days, spec.run_in_days);
+        assert_eq!(s.window, spec.window);
+        return;
+    }
     let n = spec.n_periods;
     assert_eq!(s.periods.len() as u64, n, "one period per planned period");
-    assert_eq!(s.total_days, spec.run_in_days + n * spec.period_days);
+    let lengths: Vec<u64> = (0..n).map(|i| spec.period.of(i)).collect();
+    assert_eq!(s.total_days, spec.run_in_days + lengths.iter().sum::<u64>());
     assert_eq!(s.arms.len(), k);
+    assert_eq!(s.window, spec.window);
     let sequence = s.sequence();
     for (i, p) in s.periods.iter().enumerate() {
         let i = i as u64;
+        let before: u64 = lengths[..i as usize].iter().sum();
         assert_eq!(p.number, i + 1);
-        assert_eq!(p.first_day, spec.run_in_days + i * spec.period_days + 1);
-        assert_eq!(p.last_day, p.first_day + spec.period_days - 1);
+        assert_eq!(p.first_day, spec.run_in_days + before + 1);
+        assert_eq!(p.last_day, p.first_day + lengths[i as usize] - 1);
         assert!(p.arm < k, "period {} on arm {} of {k}", p.number, p.arm);
         let switched = i > 0 && sequence[(i - 1) as usize] != p.arm;
         let washout = if switched { spec.washout_days } else { 0 };
@@ -231,14 +243,36 @@ pub fn assert_schedule(spec: &ScheduleSpec, s: &Schedule) {
         Design::Alternating => {
             assert!(sequence.iter().enumerate().all(|(i, &a)| a == i % k));
         }
+        Design::RandomizedPeriods => {
+            for arm in 0..k {
+                let given = sequence.iter().filter(|&&a| a == arm).count() as u64;
+                assert_eq!(given, n / k as u64, "arm {arm} in {given} periods");
+            }
+        }
+        Design::FromData => {}
         Design::Counterbalanced | Design::RandomizedPairs | Design::RandomizedBlocks => {
             for cycle in sequence.chunks(k) {
                 let mut arms = cycle.to_vec();
                 arms.sort_unstable();
-                assert!(
-                    arms.iter().copied().eq(0..k),
-                    "a cycle that is not every arm once: {cycle:?}"
-                );
+                if cycle.len() == k {
+                    assert!(
+                        arms.iter().copied().eq(0..k),
+                        "a cycle that is not every arm once: {cycle:?}"
+                    );
+                } else {
+                    // docs/schedule.md: a counterbalanced sequence may end
+                    // in a partial cycle (randomized ones may not).
+                    assert!(
+                        matches!(spec.design, Design::Counterbalanced),
+                        "a partial cycle in a randomized design: {cycle:?}"
+                    );
+                    arms.dedup();
+                    assert_eq!(
+                        arms.len(),
+                        cycle.len(),
+                        "an arm twice in a cycle: {cycle:?}"
+                    );
+                }
             }
         }
     }
@@ -369,7 +403,7 @@ pub fn schedule_spec_from_bytes(data: &[u8]) -> ScheduleSpec {
     } else {
         bytes.number()
     };
-    ScheduleSpec {
+    let mut spec = ScheduleSpec {
         trial_id: "fuzz".into(),
         arms,
         reference,
@@ -378,7 +412,7 @@ pub fn schedule_spec_from_bytes(data: &[u8]) -> ScheduleSpec {
         } else {
             bytes.number()
         },
-        period_days,
+        period: PeriodLengths::Equal(period_days),
         n_periods,
         design,
         max_run,
@@ -401,7 +435,44 @@ pub fn schedule_spec_from_bytes(data: &[u8]) -> ScheduleSpec {
             _ => Blinding::Double,
         },
         outcomes,
-    }
+        window: None,
+    };
+    // Read last, so that the bytes before decode as they always did: the
+    // designs, period lists and windows of issue 11.
+    spec.design = match (spec.design, bytes.byte() % 16) {
+        (Design::RandomizedBlocks | Design::RandomizedPairs, 0..=2) => Design::RandomizedPeriods,
+        (_, 3) => Design::FromData,
+        (design, _) => design,
+    };
+    // Mostly equal lengths; sometimes a list, of the right length when consistent.
+    spec.period = if bytes.byte() % 8 == 0 {
+        let len = if consistent {
+            usize::try_from(n_periods).unwrap_or(0)
+        } else {
+            usize::from(bytes.byte() % 16)
+        };
+        PeriodLengths::Each(
+            (0..len)
+                .map(|_| {
+                    if consistent {
+                        period_days + u64::from(bytes.byte() % 4)
+                    } else {
+                        bytes.number()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        PeriodLengths::Equal(period_days)
+    };
+    spec.window = match bytes.byte() % 8 {
+        0 => Some(Window {
+            first_day: bytes.number(),
+            last_day: bytes.number(),
+        }),
+        _ => None,
+    };
+    spec
 }
 
 /// A cursor over fuzz bytes; past the end it reads zeros.
@@ -573,7 +644,7 @@ fn error_name(e: &schedule::ScheduleError) -> String {
 }
 
 /// The bundled examples: the specs a diary is read against.
-pub const EXAMPLES: [(&str, &str); 5] = [
+pub const EXAMPLES: [(&str, &str); 6] = [
     (
         "magnesium-migraine",
         include_str!("../../../examples/magnesium-migraine/magnesium-migraine.trial"),
@@ -593,6 +664,10 @@ pub const EXAMPLES: [(&str, &str); 5] = [
     (
         "sleep-coach-styles",
         include_str!("../../../examples/sleep-coach-styles/sleep-coach-styles.trial"),
+    ),
+    (
+        "headphones-focus",
+        include_str!("../../../examples/headphones-focus/headphones-focus.trial"),
     ),
 ];
 

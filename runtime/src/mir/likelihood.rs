@@ -1,7 +1,7 @@
 //! Likelihood blocks compiled for evaluation: the linear predictor, each
 //! outcome family's fused kernel (value, d logp / d eta and the nuisance
-//! derivatives in one pass), the latent AR(1) recursion and the exact AR(1)
-//! terms across gaps.
+//! derivatives in one pass), the lagged outcome and decaying carryover
+//! terms, the latent AR(1) recursion and the exact AR(1) terms across gaps.
 
 use super::{err, Covariate, Family, Likelihood, MirError, Model, ParamId};
 use crate::density::{log1m_exp_with, Logistic, Transform, LN_2PI};
@@ -23,6 +23,29 @@ pub(super) struct LikKernel {
     constant: f64,
     /// theta offsets of (z, sigma, phi) of the latent AR(1), if any.
     latent: Option<(usize, usize, usize)>,
+    /// Binomial trials per observation (binomial family only).
+    trials: Vec<f64>,
+    /// The lagged outcome, if any.
+    lag: Option<LagKernel>,
+    /// The decaying carryover, if any.
+    decay: Option<DecayKernel>,
+}
+
+/// `rho^g_i * v_i` compiled: theta offset of rho, the values and gaps.
+#[derive(Debug, Clone)]
+struct LagKernel {
+    rho: usize,
+    values: Vec<f64>,
+    gaps: Vec<u32>,
+}
+
+/// `exp(-rate s) (delta_from - delta_to)` on the observations after a
+/// switch: theta offset of the rate, and per transition (observation,
+/// elapsed days, theta offsets of the two effects).
+#[derive(Debug, Clone)]
+struct DecayKernel {
+    rate: usize,
+    transitions: Vec<(usize, f64, Option<usize>, Option<usize>)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +53,7 @@ enum KFamily {
     Normal { sigma: usize },
     NormalAr1 { sigma: usize, phi: usize },
     Bernoulli,
+    Binomial,
     Poisson,
     NegBin { psi: usize },
     Ordinal { cut: usize, k: usize },
@@ -37,6 +61,27 @@ enum KFamily {
 
 /// Largest gap between analysed days accepted by the AR(1) terms.
 const MAX_GAP: i64 = 100_000;
+
+/// Largest number of binomial trials on one observation.
+const MAX_TRIALS: u64 = 1 << 40;
+
+/// One binomial-logit observation of `k` successes in `n` trials at `eta`,
+/// without the data constant log C(n, k): the log probability
+/// k eta - n log(1 + exp(eta)) and its derivative k - n inv_logit(eta).
+/// log(1 + exp(eta)) = max(eta, 0) + log(1 + exp(-|eta|)), as the
+/// Bernoulli kernel computes it.
+fn binomial_logit_term(k: f64, n: f64, eta: f64) -> (f64, f64) {
+    let t = (-eta.abs()).exp();
+    let u = 1.0 + t;
+    let inv = 1.0 / u;
+    let p = if eta >= 0.0 { inv } else { t * inv };
+    (k * eta - n * (eta.max(0.0) + u.ln()), k - n * p)
+}
+
+/// log C(n, k) for whole numbers 0 <= k <= n.
+fn ln_choose(n: f64, k: f64) -> f64 {
+    ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
+}
 
 /// Log probability of level `y` of an ordinal observation with predictor
 /// `eta`, with (for the end levels) F = inv_logit(eta - cut) or (for the
@@ -174,6 +219,7 @@ pub(super) fn compile_likelihood(
         }
     };
     let mut constant = 0.0;
+    let mut trials = Vec::new();
     let family = match l.family {
         Family::Normal { sigma } => {
             let s = scalar(sigma, "sigma")?;
@@ -192,6 +238,39 @@ pub(super) fn compile_likelihood(
         Family::BernoulliLogit => {
             integer(0.0, 1.0, "0 or 1")?;
             KFamily::Bernoulli
+        }
+        Family::BinomialLogit {
+            trials: ref n_trials,
+        } => {
+            if n_trials.len() != n {
+                return Err(lerr(format!(
+                    "{} numbers of trials for {n} observations",
+                    n_trials.len()
+                )));
+            }
+            if let Some(i) = n_trials.iter().position(|&t| t == 0 || t > MAX_TRIALS) {
+                return Err(lerr(format!(
+                    "observation {} has {} trials (1 to {MAX_TRIALS})",
+                    i + 1,
+                    n_trials[i]
+                )));
+            }
+            integer(0.0, f64::INFINITY, "a non-negative integer")?;
+            if let Some(i) = l.y.iter().zip(n_trials).position(|(y, &t)| *y > t as f64) {
+                return Err(lerr(format!(
+                    "observation {} = {} is more than its {} trials",
+                    i + 1,
+                    l.y[i],
+                    n_trials[i]
+                )));
+            }
+            trials = n_trials.iter().map(|&t| t as f64).collect();
+            constant =
+                l.y.iter()
+                    .zip(&trials)
+                    .map(|(&k, &t)| ln_choose(t, k))
+                    .sum::<f64>();
+            KFamily::Binomial
         }
         Family::PoissonLog => {
             integer(0.0, f64::INFINITY, "a non-negative integer")?;
@@ -284,6 +363,7 @@ pub(super) fn compile_likelihood(
         .iter()
         .chain(lp.trend.iter())
         .chain(lp.carryover.iter())
+        .chain(lp.covariates.iter())
         .collect();
     let ncols = cols.len();
     let mut col_theta = Vec::with_capacity(ncols);
@@ -307,6 +387,67 @@ pub(super) fn compile_likelihood(
             x[k * n + i] = *v;
         }
     }
+    let lag = match &lp.lagged_outcome {
+        None => None,
+        Some(lo) => {
+            let rho = scalar(lo.param, "lagged outcome")?;
+            need_support(lo.param, -1.0, 1.0, "lagged outcome coefficient")?;
+            if lo.values.len() != n || lo.gaps.len() != n {
+                return Err(lerr(format!(
+                    "lagged outcome has {} values and {} gaps for {n} observations",
+                    lo.values.len(),
+                    lo.gaps.len()
+                )));
+            }
+            if lo.values.iter().any(|v| !v.is_finite()) {
+                return Err(lerr("a lagged outcome value is not finite".into()));
+            }
+            if let Some(i) = lo.gaps.iter().position(|g| !(1..=MAX_GAP).contains(g)) {
+                return Err(lerr(format!(
+                    "observation {}: the gap to the previous measurement is {} (1 to {MAX_GAP})",
+                    i + 1,
+                    lo.gaps[i]
+                )));
+            }
+            Some(LagKernel {
+                rho,
+                values: lo.values.clone(),
+                gaps: lo.gaps.iter().map(|&g| g as u32).collect(),
+            })
+        }
+    };
+    let decay = match &lp.carryover_decay {
+        None => None,
+        Some(cd) => {
+            let rate = scalar(cd.rate, "carryover decay rate")?;
+            need_support(cd.rate, 0.0, f64::INFINITY, "carryover decay rate")?;
+            let mut transitions = Vec::with_capacity(cd.transitions.len());
+            let mut last = None;
+            for t in &cd.transitions {
+                if t.obs >= n || last.is_some_and(|o| t.obs <= o) {
+                    return Err(lerr(format!(
+                        "carryover transitions must name increasing observations below {n} (found {})",
+                        t.obs
+                    )));
+                }
+                last = Some(t.obs);
+                if !(t.elapsed.is_finite() && t.elapsed >= 0.0) {
+                    return Err(lerr(format!(
+                        "observation {}: the time since the switch is {}",
+                        t.obs + 1,
+                        t.elapsed
+                    )));
+                }
+                let from = t
+                    .from
+                    .map(|id| scalar(id, "carryover effect"))
+                    .transpose()?;
+                let to = t.to.map(|id| scalar(id, "carryover effect")).transpose()?;
+                transitions.push((t.obs, t.elapsed, from, to));
+            }
+            Some(DecayKernel { rate, transitions })
+        }
+    };
     Ok(LikKernel {
         family,
         y: l.y.clone(),
@@ -316,6 +457,9 @@ pub(super) fn compile_likelihood(
         intercept,
         constant,
         latent,
+        trials,
+        lag,
+        decay,
     })
 }
 
@@ -333,6 +477,60 @@ impl LikKernel {
             for (e, v) in eta.iter_mut().zip(&self.x[k * n..(k + 1) * n]) {
                 *e += b * v;
             }
+        }
+    }
+
+    /// Adds the lagged outcome and the decaying carryover to eta.
+    fn add_terms(&self, theta: &[f64], eta: &mut [f64]) {
+        if let Some(lag) = &self.lag {
+            let rho = theta[lag.rho];
+            for ((e, v), &g) in eta.iter_mut().zip(&lag.values).zip(&lag.gaps) {
+                *e += if g == 1 { rho } else { rho.powi(g as i32) } * v;
+            }
+        }
+        if let Some(decay) = &self.decay {
+            let rate = theta[decay.rate];
+            for &(i, s, from, to) in &decay.transitions {
+                let diff = from.map_or(0.0, |j| theta[j]) - to.map_or(0.0, |j| theta[j]);
+                eta[i] += (-rate * s).exp() * diff;
+            }
+        }
+    }
+
+    /// The gradient of the lagged outcome and the decaying carryover from
+    /// `d` = d logp / d eta: d/d rho of rho^g v is g rho^(g-1) v; with
+    /// w = exp(-rate s), d/d delta_from = w, d/d delta_to = -w and
+    /// d/d rate = -s w (delta_from - delta_to).
+    fn scatter_terms(&self, theta: &[f64], g: &mut [f64], d: &[f64]) {
+        if let Some(lag) = &self.lag {
+            let rho = theta[lag.rho];
+            let mut acc = 0.0;
+            for ((di, v), &gap) in d.iter().zip(&lag.values).zip(&lag.gaps) {
+                let dw = if gap == 1 {
+                    1.0
+                } else {
+                    f64::from(gap) * rho.powi(gap as i32 - 1)
+                };
+                acc += di * dw * v;
+            }
+            g[lag.rho] += acc;
+        }
+        if let Some(decay) = &self.decay {
+            let rate = theta[decay.rate];
+            let mut grate = 0.0;
+            for &(i, s, from, to) in &decay.transitions {
+                let w = (-rate * s).exp();
+                let wd = w * d[i];
+                let diff = from.map_or(0.0, |j| theta[j]) - to.map_or(0.0, |j| theta[j]);
+                if let Some(j) = from {
+                    g[j] += wd;
+                }
+                if let Some(j) = to {
+                    g[j] -= wd;
+                }
+                grate -= s * wd * diff;
+            }
+            g[decay.rate] += grate;
         }
     }
 
@@ -365,6 +563,7 @@ impl LikKernel {
         let n = self.n();
         let (eta, d, lat) = (&mut eta[..n], &mut d[..n], &mut lat[..n]);
         self.fill_eta(theta, eta);
+        self.add_terms(theta, eta);
         if let Some((z, s, p)) = self.latent {
             if !self.latent_forward(theta, z, s, p, lat) {
                 return f64::NEG_INFINITY;
@@ -419,6 +618,15 @@ impl LikKernel {
                     };
                     lp += y * e - e.max(0.0) - log_u;
                     *di = y - p;
+                }
+            }
+            KFamily::Binomial => {
+                for (((di, &e), &k), &t) in
+                    d.iter_mut().zip(eta.iter()).zip(&self.y).zip(&self.trials)
+                {
+                    let (v, dv) = binomial_logit_term(k, t, e);
+                    lp += v;
+                    *di = dv;
                 }
             }
             KFamily::Poisson => {
@@ -486,6 +694,7 @@ impl LikKernel {
             }
         }
         self.scatter_all(g, d);
+        self.scatter_terms(theta, g, d);
         if let Some((z, s, p)) = self.latent {
             self.latent_backward(theta, g, z, s, p, lat, d);
         }

@@ -4,8 +4,9 @@
 //! The IR is deliberately small: named parameters with a constraining
 //! transform, one prior per parameter, and likelihood blocks made of a linear
 //! predictor (intercept + arm-effect indicators + centred trend + carryover
-//! indicators, all given as data columns, plus an optional latent AR(1)
-//! process) and one outcome family from `docs/model.md`.
+//! indicators + diary covariates, all given as data columns, plus an
+//! optional lagged outcome, decaying carryover and latent AR(1) process)
+//! and one outcome family from `docs/model.md`.
 //!
 //! Evaluation: eta is formed column by column, each family's fused kernel
 //! makes one pass over the observations computing the value, d logp / d eta
@@ -22,6 +23,7 @@
 mod dist;
 mod eval;
 mod likelihood;
+pub mod simulate;
 mod table;
 
 pub use dist::Dist;
@@ -160,7 +162,8 @@ pub struct Covariate {
     pub values: Vec<f64>,
 }
 
-/// eta_i = intercept + sum arm_effects + trend + sum carryover.
+/// eta_i = intercept + sum arm_effects + trend + sum carryover + sum
+/// covariates + lagged outcome + decaying carryover + latent AR(1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct LinearPredictor {
     /// Scalar intercept parameter (must be `None` for ordinal outcomes, whose
@@ -170,9 +173,60 @@ pub struct LinearPredictor {
     pub trend: Option<Covariate>,
     pub carryover: Vec<Covariate>,
     /// Optional latent stationary AR(1) process added to eta (non-centred:
-    /// count outcomes with day-to-day autocorrelation, Stan's count_ar1).
+    /// count and binary outcomes with serial dependence, Stan's count_ar1).
     #[serde(default)]
     pub latent_ar1: Option<LatentAr1>,
+    /// Time-varying covariates from the diary (centred or standardised by
+    /// the compiler): `param * values[i]`, columns after `carryover`.
+    #[serde(default)]
+    pub covariates: Vec<Covariate>,
+    /// The previous measurement of the outcome, its influence decaying
+    /// across gaps as the AR(1) correlation does.
+    #[serde(default)]
+    pub lagged_outcome: Option<LaggedOutcome>,
+    /// The previous arm's effect fading exponentially after a switch.
+    #[serde(default)]
+    pub carryover_decay: Option<CarryoverDecay>,
+}
+
+/// `rho^g_i * values[i]`: the previous measurement's value (centred by the
+/// compiler), `g_i` time units before observation i. With g = 1 it is the
+/// ordinary lagged regressor rho * y_{i-1}; across a gap of g units its
+/// weight is rho^g, the correlation of a stationary AR(1) process g steps
+/// apart (docs/model.md, 3.3), so `rho` lies in (-1, 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaggedOutcome {
+    /// Scalar parameter constrained to (-1, 1).
+    pub param: ParamId,
+    /// The previous measurement's value, one per observation.
+    pub values: Vec<f64>,
+    /// Time units (>= 1) from the previous measurement to each observation.
+    pub gaps: Vec<i64>,
+}
+
+/// The arm effect moving from the previous period's arm to the current
+/// one: on an observation `elapsed` days after a switch,
+/// `eta += exp(-rate * elapsed) * (delta_from - delta_to)`, so that the
+/// effect is `(1 - w) delta_to + w delta_from` with w = exp(-rate elapsed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CarryoverDecay {
+    /// The decay rate per day (positive).
+    pub rate: ParamId,
+    /// The observations after a switch of arm; the others have no term.
+    pub transitions: Vec<Transition>,
+}
+
+/// One observation after a switch of arm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// Index of the observation.
+    pub obs: usize,
+    /// Days since the switch (1 on the first day of the new period).
+    pub elapsed: f64,
+    /// Effect parameter of the previous arm (`None`: the reference arm, 0).
+    pub from: Option<ParamId>,
+    /// Effect parameter of the arm taken (`None`: the reference arm, 0).
+    pub to: Option<ParamId>,
 }
 
 /// e_{d_1} = sigma / sqrt(1 - phi^2) z_1 and, across a gap g,
@@ -208,6 +262,10 @@ pub enum Family {
     NegBinomial2Log {
         psi: ParamId,
     },
+    /// y_i successes of `trials[i]` ~ binomial(trials[i], inv_logit(eta_i)).
+    BinomialLogit {
+        trials: Vec<u64>,
+    },
     /// Cumulative logit with an ordered cutpoint vector; y in 1..=K.
     OrderedLogistic {
         cutpoints: ParamId,
@@ -223,8 +281,9 @@ pub struct Likelihood {
     /// Observations on the analysed days (counts, 0/1 and levels as exact
     /// integers stored in f64).
     pub y: Vec<f64>,
-    /// Trial day of each observation, strictly increasing (needed by the AR(1)
-    /// gaps; may be empty for the other families).
+    /// Time of each observation on the model's clock (trial days, or the
+    /// diary's own unit: hours, sessions), strictly increasing (needed by the
+    /// AR(1) gaps; may be empty for the other families).
     pub days: Vec<i64>,
     pub predictor: LinearPredictor,
 }

@@ -146,6 +146,7 @@ pub fn reference_mir(model: &str) -> Model {
                 }),
                 carryover: vec![],
                 latent_ar1,
+                ..Default::default()
             },
         }],
     }

@@ -29,6 +29,19 @@ pub const FAMILIES: [&str; 8] = [
     "robust",
 ];
 
+/// The model terms of issue 12, each on a family it is calibrated with:
+/// "binomial" (successes of 1 to 8 trials), "latent_binary" (Bernoulli
+/// with a latent AR(1) across gaps), "covariates" (normal, two diary
+/// covariate columns), "lag" (normal, the previous measurement weighted
+/// rho^g across gaps of g days) and "decay" (normal, the arm effect moving
+/// from the previous period's arm at an exponential rate).
+pub const TERMS: [&str; 5] = ["binomial", "latent_binary", "covariates", "lag", "decay"];
+
+/// Trials of observation i of the binomial model.
+fn binomial_trials(n: usize) -> Vec<u64> {
+    (0..n).map(|i| 1 + (i as u64 * 3) % 8).collect()
+}
+
 /// Samplers for simulation (own code, like the sampler's).
 fn gamma(r: &mut ChainRng, shape: f64) -> f64 {
     // Marsaglia–Tsang, with the shape < 1 boost.
@@ -89,7 +102,19 @@ fn scalar(name: &str, t: Transform) -> Parameter {
 
 /// Builds the SBC model for `family`; `delta_prior` lets the mis-specified
 /// check fit with a prior different from the one that simulated the data.
+/// For "lag", `y` and `days` have one more entry than the model has
+/// observations: the first value is only the second's previous measurement.
 pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Model {
+    let (lag_values, y, days) = if family == "lag" {
+        let gaps: Vec<i64> = days.windows(2).map(|w| w[1] - w[0]).collect();
+        (
+            Some((y[..y.len() - 1].to_vec(), gaps)),
+            y[1..].to_vec(),
+            days[1..].to_vec(),
+        )
+    } else {
+        (None, y, days)
+    };
     let n = y.len();
     let arm: Vec<f64> = (0..n).map(|i| ((i / 4) % 2) as f64).collect();
     let dbar = days.iter().sum::<i64>() as f64 / n as f64;
@@ -155,7 +180,7 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
         ))
     };
     let fam = match family {
-        "normal" | "robust" => Family::Normal {
+        "normal" | "robust" | "covariates" | "lag" | "decay" => Family::Normal {
             sigma: add(
                 scalar("sigma", Transform::Lower(0.0)),
                 Prior::Dist(Dist::HalfNormal { sigma: 1.0 }),
@@ -175,7 +200,10 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
             );
             Family::NormalAr1 { sigma, phi }
         }
-        "bernoulli" => Family::BernoulliLogit,
+        "bernoulli" | "latent_binary" => Family::BernoulliLogit,
+        "binomial" => Family::BinomialLogit {
+            trials: binomial_trials(n),
+        },
         "poisson" | "latent" => Family::PoissonLog,
         "negbin" => Family::NegBinomial2Log {
             psi: add(
@@ -209,7 +237,7 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
             Family::OrderedLogistic { cutpoints: cut }
         }
     };
-    let latent_ar1 = (family == "latent").then(|| {
+    let latent_ar1 = (family == "latent" || family == "latent_binary").then(|| {
         let sigma = add(
             scalar("sigma", Transform::Lower(0.0)),
             Prior::Dist(Dist::HalfNormal { sigma: 0.5 }),
@@ -235,6 +263,58 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
         );
         LatentAr1 { z, sigma, phi }
     });
+    let mut covariates = Vec::new();
+    if family == "covariates" {
+        for (k, name) in ["stress", "steps"].iter().enumerate() {
+            let param = add(
+                scalar(name, Transform::Identity),
+                Prior::Dist(Dist::Normal {
+                    mu: 0.0,
+                    sigma: 0.5,
+                }),
+            );
+            let values = (0..n)
+                .map(|i| (((i * (5 + 2 * k) + 3 * k) % 9) as f64 - 4.0) / 2.5)
+                .collect();
+            covariates.push(Covariate { param, values });
+        }
+    }
+    let lagged_outcome = lag_values.map(|(values, gaps)| {
+        let param = add(
+            scalar("rho", Transform::Interval(-1.0, 1.0)),
+            Prior::Dist(Dist::Uniform {
+                lower: -1.0,
+                upper: 1.0,
+            }),
+        );
+        LaggedOutcome {
+            param,
+            values,
+            gaps,
+        }
+    });
+    let carryover_decay = (family == "decay").then(|| {
+        let rate = add(
+            scalar("rate", Transform::Lower(0.0)),
+            Prior::Dist(Dist::Gamma {
+                shape: 2.0,
+                rate: 2.0,
+            }),
+        );
+        // Periods of 4 observations alternating reference and treatment:
+        // the first two of each later period follow a switch.
+        let effect = |i: usize| (arm[i] == 1.0).then_some(0);
+        let transitions = (4..n)
+            .filter(|i| i % 4 < 2)
+            .map(|i| Transition {
+                obs: i,
+                elapsed: (i % 4 + 1) as f64,
+                from: effect(i - 4),
+                to: effect(i),
+            })
+            .collect();
+        CarryoverDecay { rate, transitions }
+    });
     Model {
         params,
         priors,
@@ -255,6 +335,9 @@ pub fn model(family: &str, y: Vec<f64>, days: Vec<i64>, delta_prior: Dist) -> Mo
                 }),
                 carryover: vec![],
                 latent_ar1,
+                covariates,
+                lagged_outcome,
+                carryover_decay,
             },
         }],
     }
@@ -266,6 +349,7 @@ fn draw_prior(r: &mut ChainRng, d: &Dist) -> f64 {
         Dist::HalfNormal { sigma } => (sigma * r.normal()).abs(),
         Dist::LogNormal { mu, sigma } => (mu + sigma * r.normal()).exp(),
         Dist::Uniform { lower, upper } => lower + (upper - lower) * r.uniform(),
+        Dist::Gamma { shape, rate } => gamma(r, shape) / rate,
         _ => f64::NAN,
     }
 }
@@ -316,7 +400,8 @@ fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64
         }
     }
     let l = &m.likelihoods[0];
-    let n = days.len();
+    // Observations of the model (the lag model's data have one more value).
+    let n = l.y.len();
     let lp = &l.predictor;
     let eta: Vec<f64> = (0..n)
         .map(|i| {
@@ -329,6 +414,35 @@ fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64
         })
         .collect();
     let mut eta = eta;
+    for c in &lp.covariates {
+        for (e, v) in eta.iter_mut().zip(&c.values) {
+            *e += theta[offsets[c.param]] * v;
+        }
+    }
+    if let Some(cd) = &lp.carryover_decay {
+        let rate = theta[offsets[cd.rate]];
+        let at = |p: Option<usize>| p.map_or(0.0, |j| theta[offsets[j]]);
+        for t in &cd.transitions {
+            let w = (-rate * t.elapsed).exp();
+            eta[t.obs] += w * (at(t.from) - at(t.to));
+        }
+    }
+    if let Some(lo) = &lp.lagged_outcome {
+        // n + 1 values: the first is the previous measurement of the first
+        // observation, drawn from the model without a lag; each later one
+        // is the outcome given the value before it.
+        let (Family::Normal { sigma }, Some(&e0)) = (&l.family, eta.first()) else {
+            unreachable!("the lag model is normal");
+        };
+        let (s, rho) = (theta[offsets[*sigma]], theta[offsets[lo.param]]);
+        let mut y = vec![e0 + s * r.normal()];
+        for i in 0..n {
+            let g = (days[i + 1] - days[i]) as i32;
+            let prev = y[i];
+            y.push(eta[i] + rho.powi(g) * prev + s * r.normal());
+        }
+        return (theta, y);
+    }
     if let Some(la) = &lp.latent_ar1 {
         let (s, ph) = (theta[offsets[la.sigma]], theta[offsets[la.phi]]);
         let z = &theta[offsets[la.z]..offsets[la.z] + n];
@@ -368,6 +482,14 @@ fn simulate(family: &str, m: &Model, r: &mut ChainRng, days: &[i64]) -> (Vec<f64
             })
             .collect(),
         Family::PoissonLog => eta.iter().map(|e| poisson(r, e.exp())).collect(),
+        Family::BinomialLogit { ref trials } => eta
+            .iter()
+            .zip(trials)
+            .map(|(e, &t)| {
+                let p = inv_logit(*e);
+                (0..t).filter(|_| r.uniform() < p).count() as f64
+            })
+            .collect(),
         Family::NegBinomial2Log { psi } => {
             let ps = theta[offsets[psi]];
             eta.iter()
@@ -443,10 +565,12 @@ pub fn run_with(
     let kept = 99usize;
     let bins = 10usize;
     let thin = 2usize;
-    let dd = days(n_obs, family == "ar1" || family == "latent");
+    let gaps = matches!(family, "ar1" | "latent" | "latent_binary" | "lag");
+    // The lag model's data start one measurement earlier.
+    let dd = days(n_obs + usize::from(family == "lag"), gaps);
     let template = model(
         family,
-        vec![1.0; n_obs],
+        vec![1.0; dd.len()],
         dd.clone(),
         Dist::Normal {
             mu: 0.0,

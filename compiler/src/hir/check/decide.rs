@@ -442,17 +442,24 @@ impl Checker {
             let fits = match scale {
                 Scale::Effect => true,
                 Scale::OddsRatio => {
-                    matches!(o.kind, OutcomeType::Binary | OutcomeType::Ordinal { .. })
+                    matches!(
+                        o.kind,
+                        OutcomeType::Binary
+                            | OutcomeType::Binomial { .. }
+                            | OutcomeType::Ordinal { .. }
+                    )
                 }
                 Scale::RateRatio => matches!(o.kind, OutcomeType::Count { .. }),
-                Scale::RiskDifference => matches!(o.kind, OutcomeType::Binary),
+                Scale::RiskDifference => {
+                    matches!(o.kind, OutcomeType::Binary | OutcomeType::Binomial { .. })
+                }
             };
             if !fits {
                 ok = false;
                 let which = match scale {
-                    Scale::OddsRatio => "binary and ordinal outcomes",
+                    Scale::OddsRatio => "binary, binomial and ordinal outcomes",
                     Scale::RateRatio => "count outcomes",
-                    _ => "binary outcomes",
+                    _ => "binary and binomial outcomes",
                 };
                 self.push(
                     Diagnostic::error(
@@ -473,7 +480,9 @@ impl Checker {
                             _ => o.kind.effect_scale(),
                         },
                         match o.kind {
-                            OutcomeType::Binary => ", `odds_ratio` or `risk_difference`",
+                            OutcomeType::Binary | OutcomeType::Binomial { .. } => {
+                                ", `odds_ratio` or `risk_difference`"
+                            }
                             OutcomeType::Ordinal { .. } =>
                                 " or `odds_ratio` (the cumulative odds ratio)",
                             OutcomeType::Count { .. } => " or `rate_ratio`",

@@ -331,6 +331,20 @@ pub(super) fn reanchor_field(mut field: ast::ScheduleField, anchor: Span) -> ast
         }
         K::Carryover(s) => *s = anchor,
         K::Blinding(b) => b.span = anchor,
+        K::PeriodLengths(list) => {
+            list.span = anchor;
+            for amount in &mut list.amounts {
+                amount.span = anchor;
+            }
+            if let Some(u) = &mut list.unit {
+                u.span = anchor;
+            }
+        }
+        K::Window(range) => {
+            range.span = anchor;
+            range.first.span = anchor;
+            range.last.span = anchor;
+        }
     }
     field
 }

@@ -25,7 +25,10 @@ mod models;
 mod outcomes;
 mod priors;
 mod schedule;
+mod simulate;
 mod trial;
+
+pub use simulate::check_simulate;
 
 use imports::FailedImport;
 
@@ -66,6 +69,10 @@ struct Checker {
     /// labelled on that import's error instead of raising its own
     /// E0206/E0207 (no cascade of errors from one wrong `use`).
     failed_imports: Vec<FailedImport>,
+    /// W0301 as the schedule raised it, with the place in `diagnostics` it
+    /// belongs: withheld until the models are known, since an outcome that
+    /// models a decaying carryover needs no washout.
+    pending_washout: Option<(usize, Diagnostic)>,
 }
 
 fn find_duplicate(seen: &mut HashMap<String, Span>, name: &ast::Ident) -> Option<Span> {
@@ -93,11 +100,32 @@ impl Checker {
         let schedule = self.schedule(file, &arms);
         let outcomes = self.outcomes(file, schedule.as_ref());
         let models = self.models(file, &arms, reference, &outcomes, &hypotheses);
+        self.settle_washout_warning(&outcomes, models.as_deref());
         self.look_alikes(file);
         let rules = self.rules(file, &arms, reference, &outcomes, schedule.as_ref());
         let report = self.report(file, &arms, reference, &outcomes);
 
-        Some(Spec {
+        let complete =
+            trial.is_some() && reference.is_some() && schedule.is_some() && models.is_some();
+        if !complete {
+            // Its names are still checked against what could be resolved.
+            let context = simulate::Context {
+                arms: &arms,
+                reference,
+                outcomes: &outcomes,
+                models: models.as_deref(),
+                schedule: schedule.as_ref(),
+                hypotheses: &hypotheses,
+                spec: None,
+                fallback: crate::hir::simulate::default_scenarios(
+                    &arms,
+                    &outcomes,
+                    models.as_deref().unwrap_or_default(),
+                ),
+            };
+            self.simulate(file, &context);
+        }
+        let mut spec = Spec {
             trial: trial?,
             arms,
             reference: reference?,
@@ -108,7 +136,40 @@ impl Checker {
             report,
             hypotheses,
             data,
-        })
+            simulate: None,
+        };
+        let simulate = self.simulate(file, &simulate::Context::of(&spec));
+        spec.simulate = simulate;
+        Some(spec)
+    }
+
+    /// Raises the withheld W0301 unless every outcome models a decaying
+    /// carryover; when some do, it names the outcomes that do not.
+    fn settle_washout_warning(&mut self, outcomes: &[Outcome], models: Option<&[Model]>) {
+        let Some((at, mut warning)) = self.pending_washout.take() else {
+            return;
+        };
+        if let Some(models) = models {
+            let bare: Vec<&str> = models
+                .iter()
+                .filter(|m| m.carryover_decay.is_none())
+                .map(|m| outcomes[m.outcome].name.as_str())
+                .collect();
+            if bare.is_empty() {
+                return;
+            }
+            if bare.len() < models.len() {
+                let names: Vec<String> = bare.iter().map(|n| format!("`{n}`")).collect();
+                warning = warning.with_note(format!(
+                    "{} model{} no `carryover decay`, so {} still exposed to carryover",
+                    names.join(", "),
+                    if bare.len() == 1 { "s" } else { "" },
+                    if bare.len() == 1 { "it is" } else { "they are" },
+                ));
+            }
+        }
+        let at = at.min(self.diagnostics.len());
+        self.diagnostics.insert(at, warning);
     }
 
     fn duplicate_field(&mut self, name: &ast::Ident, first: Span) {

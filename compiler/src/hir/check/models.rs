@@ -58,6 +58,21 @@ impl Checker {
                 None => *slot = Some((block, block.outcome.span)),
             }
         }
+        // A binomial outcome's trials column is a column of its own.
+        for outcome in outcomes {
+            if let Some(column) = &outcome.trials_column {
+                if let Some(why) = reserved_column(&column.value, &declared) {
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0409,
+                            format!("the trials of `{}` cannot be in the column `{}`", outcome.name, column.value),
+                        )
+                        .with_primary(column.span, why)
+                        .with_help("name the diary column that records the day's number of trials, e.g. `binomial of attempts`"),
+                    );
+                }
+            }
+        }
         let carryover_modelled = self.carryover_modelled;
         let mut models = Vec::new();
         let mut ok = true;
@@ -72,6 +87,27 @@ impl Checker {
             match self.model(index, blocks[index].map(|(b, _)| b), &context) {
                 Some(model) => models.push(model),
                 None => ok = false,
+            }
+        }
+        // One diary, one clock: every `clock` names the same column.
+        let clocks: Vec<&Located<String>> =
+            models.iter().filter_map(|m| m.clock.as_ref()).collect();
+        if let Some((first, rest)) = clocks.split_first() {
+            for other in rest.iter().filter(|c| c.value != first.value) {
+                ok = false;
+                self.push(
+                    Diagnostic::error(
+                        codes::E0518,
+                        format!(
+                            "two models count time in different diary columns, `{}` and `{}`",
+                            first.value, other.value
+                        ),
+                    )
+                    .with_primary(other.span, "a second clock")
+                    .with_secondary(first.span, "the first clock")
+                    .with_note("the diary's rows are ordered by one clock; a day may have several rows only if they differ in it")
+                    .with_help(format!("count time in `{}` in every model that needs a clock", first.value)),
+                );
             }
         }
         // The spec has errors already; these checks only report more of them.
@@ -110,7 +146,14 @@ impl Checker {
         let mut errors = None;
         let mut cutpoints = None;
         let mut dispersion = None;
+        let mut covariates = Vec::new();
+        let mut lag = None;
+        let mut clock: Option<Located<String>> = None;
+        let mut decay = None;
+        let mut latent = None;
         let mut seen: HashMap<String, Span> = HashMap::new();
+        let declared = self.declared_outcomes.clone();
+        let declared: Vec<&str> = declared.iter().map(String::as_str).collect();
         let mut ok = true;
         let arm_names: Vec<&str> = cx.arms.iter().map(|a| a.name.as_str()).collect();
         let statements = block.map(|b| b.statements.as_slice()).unwrap_or(&[]);
@@ -118,6 +161,9 @@ impl Checker {
             let key = match &statement.kind {
                 ast::ModelStatementKind::Effect { arm, .. } => format!("effect {}", arm.node),
                 ast::ModelStatementKind::Carryover { arm, .. } => format!("carryover {}", arm.node),
+                ast::ModelStatementKind::Covariate { column, .. } => {
+                    format!("covariate {}", column.node)
+                }
                 other => model_statement_name(other).to_string(),
             };
             if let Some(first) = seen.get(&key) {
@@ -216,9 +262,124 @@ impl Checker {
                         _ => ok = false,
                     }
                 }
-                ast::ModelStatementKind::Errors { structure, params } => {
+                ast::ModelStatementKind::Errors { structure, params }
+                    if matches!(outcome.kind, OutcomeType::Continuous { .. }) =>
+                {
                     match self.errors(structure, params, cx.hypotheses, &defaults) {
                         Some(e) => errors = Some(e),
+                        None => ok = false,
+                    }
+                }
+                ast::ModelStatementKind::Errors { structure, params } => {
+                    // `errors ar1` on a binary, binomial or count outcome (the
+                    // only structure `statement_fits_outcome` lets through):
+                    // a latent AR(1) with the family's link-scale defaults.
+                    let Some((sigma, phi)) = defaults.latent.clone() else {
+                        ok = false;
+                        continue;
+                    };
+                    let latent_defaults = DefaultPriors {
+                        sigma: Some(sigma),
+                        phi: Some(phi),
+                        ..defaults.clone()
+                    };
+                    match self.errors(structure, params, cx.hypotheses, &latent_defaults) {
+                        Some(Errors {
+                            sigma,
+                            phi: Some(phi),
+                            ..
+                        }) => latent = Some(LatentAr1 { sigma, phi }),
+                        _ => ok = false,
+                    }
+                }
+                ast::ModelStatementKind::Covariate {
+                    column,
+                    standardised,
+                    prior,
+                    missing_excluded,
+                } => {
+                    if let Some(why) = reserved_column(&column.node, &[]) {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(
+                                codes::E0513,
+                                format!("`{}` cannot be a covariate", column.node),
+                            )
+                            .with_primary(column.span, why)
+                            .with_help("name the diary column that holds the covariate, e.g. `covariate stress ~ normal(0, 1)`"),
+                        );
+                        continue;
+                    }
+                    if column.node == outcome.name {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(
+                                codes::E0513,
+                                format!("`{}` is the model's own outcome, not a covariate", column.node),
+                            )
+                            .with_primary(column.span, "the outcome itself")
+                            .with_note("the same day's value would explain itself")
+                            .with_help("for the previous measurement of the outcome write `lag ~ uniform(-1, 1)`"),
+                        );
+                        continue;
+                    }
+                    match self.prior(prior, Support::Real, false, cx.hypotheses) {
+                        Some(p) => covariates.push(CovariateTerm {
+                            column: column.node.clone(),
+                            standardised: standardised.is_some(),
+                            exclude_missing: missing_excluded.is_some(),
+                            prior: p,
+                            span: statement.span,
+                            column_span: column.span,
+                        }),
+                        None => ok = false,
+                    }
+                }
+                ast::ModelStatementKind::Lag(prior) => {
+                    match self.prior(prior, Support::Correlation, false, cx.hypotheses) {
+                        Some(p) => lag = Some(p),
+                        None => ok = false,
+                    }
+                }
+                ast::ModelStatementKind::Clock(column) => {
+                    if let Some(why) = reserved_column(&column.node, &declared) {
+                        ok = false;
+                        let help = if column.node == "day" {
+                            "remove the line: trial days are the clock unless the model names another".to_string()
+                        } else {
+                            "name the diary column that counts the model's time unit, e.g. `clock hour` or `clock session`".to_string()
+                        };
+                        self.push(
+                            Diagnostic::error(
+                                codes::E0516,
+                                format!("`{}` cannot be the clock", column.node),
+                            )
+                            .with_primary(column.span, why)
+                            .with_help(help),
+                        );
+                        continue;
+                    }
+                    clock = Some(Located {
+                        value: column.node.clone(),
+                        span: column.span,
+                    });
+                }
+                ast::ModelStatementKind::CarryoverDecay { keyword, params } => {
+                    if cx.carryover_modelled == Some(true) {
+                        ok = false;
+                        self.push(
+                            Diagnostic::error(
+                                codes::E0517,
+                                format!("the model of `{}` asks for a decaying carryover, but the schedule already models carryover", outcome.name),
+                            )
+                            .with_primary(statement.span, "a decaying carryover")
+                            .with_note("`carryover modelled` in the schedule adds a constant carryover term per arm to every model; the two would describe the same thing twice")
+                            .with_help("remove `carryover modelled` from the schedule, or this line"),
+                        );
+                        continue;
+                    }
+                    match self.decay_rate(*keyword, params, cx.hypotheses, &defaults) {
+                        Some(p) => decay = Some(p),
                         None => ok = false,
                     }
                 }
@@ -288,6 +449,9 @@ impl Checker {
             OutcomeType::Binary => Likelihood::Bernoulli {
                 intercept: intercept(intercept_prior, &defaults.intercept)?,
             },
+            OutcomeType::Binomial { .. } => Likelihood::Binomial {
+                intercept: intercept(intercept_prior, &defaults.intercept)?,
+            },
             OutcomeType::Count {
                 overdispersed: false,
             } => Likelihood::Poisson {
@@ -303,6 +467,25 @@ impl Checker {
                 cutpoints: intercept(cutpoints, &defaults.cutpoints)?,
             },
         };
+        let has_serial = lag.is_some()
+            || latent.is_some()
+            || matches!(&likelihood, Likelihood::Normal { errors, .. } if errors.structure == ErrorStructure::Ar1);
+        if let (Some(c), false) = (&clock, has_serial) {
+            self.push(
+                Diagnostic::warning(
+                    codes::W0501,
+                    format!(
+                        "the clock `{}` of the model of `{}` has no effect",
+                        c.value, outcome.name
+                    ),
+                )
+                .with_primary(c.span, "counts gaps for nothing")
+                .with_note(
+                    "a clock sets the time unit of the serial terms: `errors ar1(…)` and `lag`",
+                )
+                .with_help("add `errors ar1(…)` or `lag ~ …`, or remove the line"),
+            );
+        }
         Some(Model {
             outcome: outcome_index,
             effects,
@@ -310,7 +493,58 @@ impl Checker {
             likelihood,
             carryover,
             span: anchor,
+            covariates,
+            lag,
+            latent_ar1: latent,
+            carryover_decay: decay,
+            clock,
         })
+    }
+
+    /// `carryover decay(rate ~ PRIOR)`: the rate's prior, written or default.
+    fn decay_rate(
+        &mut self,
+        keyword: Span,
+        params: &[ast::NamedPrior],
+        hypotheses: &[HypothesesSource],
+        defaults: &DefaultPriors,
+    ) -> Option<Prior> {
+        let mut rate = None;
+        let mut ok = true;
+        let mut seen = HashMap::new();
+        for param in params {
+            if let Some(first) = find_duplicate(&mut seen, &param.name) {
+                self.duplicate_field(&param.name, first);
+                ok = false;
+                continue;
+            }
+            if param.name.node == "rate" {
+                rate = self.prior(&param.prior, Support::Positive, false, hypotheses);
+                ok &= rate.is_some();
+            } else {
+                ok = false;
+                self.push(
+                    Diagnostic::error(
+                        codes::E0512,
+                        format!("`carryover decay` has no parameter `{}`", param.name.node),
+                    )
+                    .with_primary(param.name.span, "unknown parameter")
+                    .with_help(suggestion(
+                        "parameter",
+                        &param.name.node,
+                        &["rate"],
+                    )),
+                );
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some(rate.unwrap_or_else(|| Prior {
+            dist: defaults.decay_rate.clone(),
+            default: true,
+            span: keyword,
+        }))
     }
 
     pub(super) fn errors(
@@ -416,6 +650,21 @@ pub(super) fn model_statement_name(kind: &ast::ModelStatementKind) -> &'static s
         ast::ModelStatementKind::Cutpoints(_) => "cutpoints",
         ast::ModelStatementKind::Dispersion(_) => "dispersion",
         ast::ModelStatementKind::Carryover { .. } => "carryover",
+        ast::ModelStatementKind::CarryoverDecay { .. } => "carryover decay()",
+        ast::ModelStatementKind::Covariate { .. } => "covariate",
+        ast::ModelStatementKind::Lag(_) => "lag",
+        ast::ModelStatementKind::Clock(_) => "clock",
+    }
+}
+
+/// Why `name` cannot be a column of its own (covariate, clock, trials):
+/// the diary's reserved columns, or an outcome's column in `outcomes`.
+pub(super) fn reserved_column(name: &str, outcomes: &[&str]) -> Option<&'static str> {
+    match name {
+        "day" | "date" => Some("the diary's day column"),
+        "arm" => Some("the diary's arm column"),
+        _ if outcomes.contains(&name) => Some("an outcome's column"),
+        _ => None,
     }
 }
 
@@ -429,9 +678,22 @@ pub(super) fn statement_fits_outcome(
     let name = &outcome.name;
     match (kind, outcome.kind) {
         (ast::ModelStatementKind::Errors { .. }, OutcomeType::Continuous { .. }) => None,
+        (
+            ast::ModelStatementKind::Errors { structure, .. },
+            OutcomeType::Binary | OutcomeType::Binomial { .. } | OutcomeType::Count { .. },
+        ) if structure.node == ast::ErrorStructure::Ar1 => None,
+        (ast::ModelStatementKind::Errors { .. }, other @ OutcomeType::Ordinal { .. }) => Some((
+            format!("`errors` applies to continuous, binary, binomial and count outcomes; `{name}` is {}", other.name()),
+            "an ordinal likelihood has no error term and no latent AR(1) yet: remove the line".into(),
+        )),
         (ast::ModelStatementKind::Errors { .. }, other) => Some((
-            format!("`errors` applies to continuous outcomes; `{name}` is {}", other.name()),
-            "the likelihood of binary, count and ordinal outcomes has no error term: remove the line".into(),
+            format!("`errors independent` applies to continuous outcomes; `{name}` is {}", other.name()),
+            "the likelihood of binary, binomial and count outcomes has no error term; for serial dependence write `errors ar1(…)`, a latent AR(1) on the link scale".into(),
+        )),
+        (ast::ModelStatementKind::Lag(_), OutcomeType::Continuous { .. }) => None,
+        (ast::ModelStatementKind::Lag(_), other) => Some((
+            format!("`lag` applies to continuous outcomes; `{name}` is {}", other.name()),
+            "the previous value of a binary, binomial, count or ordinal outcome is not on its linear predictor's scale; for serial dependence write `errors ar1(…)`, a latent AR(1)".into(),
         )),
         (ast::ModelStatementKind::Cutpoints(_), OutcomeType::Ordinal { .. }) => None,
         (ast::ModelStatementKind::Cutpoints(_), other) => Some((

@@ -99,6 +99,7 @@ impl Checker {
         let mut better = None;
         let mut mcid: Option<ast::Spanned<f64>> = None;
         let mut unit = None;
+        let mut trials_column = None;
         let mut primary: Option<Span> = None;
         let mut secondary: Option<Span> = None;
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
@@ -117,6 +118,14 @@ impl Checker {
                 ast::OutcomeFieldKind::Type(t) => {
                     kind = self.outcome_type(t, field.span);
                     ok &= kind.is_some();
+                    if let ast::OutcomeType::Binomial { trials } = t {
+                        if let ast::Trials::Column(c) = &trials.node {
+                            trials_column = Some(Located {
+                                value: c.clone(),
+                                span: trials.span,
+                            });
+                        }
+                    }
                 }
                 ast::OutcomeFieldKind::Measured(m) => {
                     measured = Some(match m {
@@ -126,15 +135,23 @@ impl Checker {
                         ast::Measured::OnDays(days) => {
                             for day in days {
                                 // Without a valid schedule only day 0 is known to be wrong.
-                                let period_days = schedule.map(|s| s.period_days);
+                                let period_days = schedule.and_then(|s| s.shortest_period());
                                 let outside =
                                     day.node == 0 || period_days.is_some_and(|p| day.node > p);
                                 if outside {
                                     ok = false;
                                     let headline = match period_days {
                                         Some(p) => format!(
-                                            "day {} is not a day of a {p}-day period",
-                                            day.node
+                                            "day {} is not a day of {} {p}-day period",
+                                            day.node,
+                                            if schedule.is_some_and(|s| matches!(
+                                                s.period,
+                                                crate::schedule::PeriodLengths::Each(_)
+                                            )) {
+                                                "the shortest,"
+                                            } else {
+                                                "a"
+                                            }
                                         ),
                                         None => {
                                             format!("day {} is not a day of a period", day.node)
@@ -151,7 +168,7 @@ impl Checker {
                             }
                             // A washout that fills the period is E0306 already.
                             let washout = schedule
-                                .filter(|s| s.washout_days < s.period_days)
+                                .filter(|s| s.shortest_period().is_none_or(|p| s.washout_days < p))
                                 .map_or(0, |s| s.washout_days);
                             if washout > 0
                                 && !days.is_empty()
@@ -225,6 +242,7 @@ impl Checker {
             unit: unit.clone(),
             primary: primary.is_some(),
             span: block.name.span,
+            trials_column: trials_column.clone(),
         };
         let Some(better) = better else {
             if rejected("better") {
@@ -312,6 +330,21 @@ impl Checker {
                 }
             }
             ast::OutcomeType::Binary => OutcomeType::Binary,
+            ast::OutcomeType::Binomial { trials } => match trials.node {
+                ast::Trials::Fixed(0) => {
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0409,
+                            "a binomial outcome needs at least one trial a day",
+                        )
+                        .with_primary(trials.span, "zero trials")
+                        .with_help("write the number of trials each day, e.g. `binomial of 10`, or the diary column that records it"),
+                    );
+                    return None;
+                }
+                ast::Trials::Fixed(n) => OutcomeType::Binomial { trials: Some(n) },
+                ast::Trials::Column(_) => OutcomeType::Binomial { trials: None },
+            },
             ast::OutcomeType::Count { overdispersed } => OutcomeType::Count {
                 overdispersed: *overdispersed,
             },

@@ -21,10 +21,7 @@ impl Checker {
             let _ = extra;
             self.duplicate_field_span("schedule", extra_span, block_span);
         }
-        let header_span = Span::new(
-            block_span.start,
-            block_span.start + "schedule".len().min(block_span.end - block_span.start),
-        );
+        let header_span = header(block_span);
 
         // Fields from the design come first; the block's own fields override them.
         // When the design does not resolve (E0207), fields it would have given
@@ -62,7 +59,7 @@ impl Checker {
 
         let mut start = None;
         let mut run_in = None;
-        let mut period = None;
+        let mut period: Option<(PeriodLengths, Span)> = None;
         let mut cycles = None;
         let mut periods = None;
         let mut sequence: Option<ast::Spanned<ast::SequenceDesign>> = None;
@@ -71,6 +68,9 @@ impl Checker {
         let mut carryover = None;
         let mut blinding = None;
         let mut seed = None;
+        let mut window = None;
+        // Fields whose value was read, with their spans: `period` among them
+        // even when its length was wrong (reported), for E0318.
         let mut seen: HashMap<&'static str, Span> = HashMap::new();
         for (index, field) in fields.iter().enumerate() {
             let key = schedule_field_name(&field.kind);
@@ -107,7 +107,14 @@ impl Checker {
                     run_in = self.duration_days(d, "run-in").map(|days| (days, d.span))
                 }
                 ast::ScheduleFieldKind::Period(d) => {
-                    period = self.duration_days(d, "period").map(|days| (days, d.span))
+                    period = self
+                        .duration_days(d, "period")
+                        .map(|days| (PeriodLengths::Equal(days), d.span))
+                }
+                ast::ScheduleFieldKind::PeriodLengths(list) => {
+                    period = self
+                        .period_lengths(list)
+                        .map(|days| (PeriodLengths::Each(days), list.span))
                 }
                 ast::ScheduleFieldKind::Cycles(n) => cycles = Some((n.node, n.span)),
                 ast::ScheduleFieldKind::Periods(n) => periods = Some((n.node, n.span)),
@@ -125,6 +132,15 @@ impl Checker {
                     })
                 }
                 ast::ScheduleFieldKind::Seed(n) => seed = Some((n.node, n.span)),
+                ast::ScheduleFieldKind::Window(range) => {
+                    window = Some((
+                        Window {
+                            first_day: range.first.node,
+                            last_day: range.last.node,
+                        },
+                        range.span,
+                    ))
+                }
             }
         }
         // A field whose value did not parse has been reported; it counts as
@@ -134,8 +150,29 @@ impl Checker {
         // Models need this even when the rest of the schedule has errors.
         self.carryover_modelled = Some(carryover.is_some() || rejected("carryover"));
 
+        // `sequence from data`: the diary gives the periods; the fields that
+        // would describe them are errors, and the rest is checked as usual.
+        let realised = sequence
+            .as_ref()
+            .is_some_and(|s| s.node == ast::SequenceDesign::FromData);
+        if realised {
+            return self.realised_schedule(RealisedFields {
+                block_span,
+                sequence: sequence.as_ref().map_or(block_span, |s| s.span),
+                seen: &seen,
+                start,
+                run_in,
+                washout,
+                carryover: carryover.is_some(),
+                blinding,
+                seed,
+                window,
+                arms,
+            });
+        }
+
         let n_arms = arms.len() as u64;
-        let Some((period_days, period_span)) = period else {
+        let Some((period, period_span)) = period else {
             // A period field that was written but did not parse (e.g. no unit)
             // has been reported already.
             if from_failed || given("period") {
@@ -151,7 +188,7 @@ impl Checker {
             );
             return None;
         };
-        if period_days == 0 {
+        if period == PeriodLengths::Equal(0) {
             self.push(
                 Diagnostic::error(codes::E0311, "a period cannot last zero days")
                     .with_primary(period_span, "zero-length period")
@@ -166,7 +203,7 @@ impl Checker {
             self.push(
                 Diagnostic::error(codes::E0304, "the schedule does not say how periods are ordered")
                     .with_primary(header_span, "this schedule")
-                    .with_help("add `sequence randomized pairs` (or alternating, counterbalanced, fixed \"ABBA\", randomized blocks)"),
+                    .with_help("add `sequence randomized pairs` (or alternating, counterbalanced, fixed \"ABBA\", randomized blocks, randomized periods, from data)"),
             );
             return None;
         };
@@ -175,11 +212,41 @@ impl Checker {
             ast::SequenceDesign::Counterbalanced => SequenceDesign::Counterbalanced,
             ast::SequenceDesign::RandomizedPairs => SequenceDesign::RandomizedPairs,
             ast::SequenceDesign::RandomizedBlocks => SequenceDesign::RandomizedBlocks,
+            ast::SequenceDesign::RandomizedPeriods => SequenceDesign::RandomizedPeriods,
+            // Handled above.
+            ast::SequenceDesign::FromData => SequenceDesign::FromData,
             ast::SequenceDesign::Fixed(pattern) => {
                 SequenceDesign::Fixed(self.fixed_pattern(pattern, arms)?)
             }
         };
-        let n_periods = match (&design, cycles, periods) {
+        // The fixed pattern, or else the list of lengths, gives the number of
+        // periods; `cycles` or `periods` must then agree with it.
+        let intrinsic = match (&design, &period) {
+            (SequenceDesign::Fixed(pattern), _) => {
+                Some((pattern.len() as u64, sequence.span, "the fixed pattern"))
+            }
+            (_, PeriodLengths::Each(days)) => Some((days.len() as u64, period_span, "the list")),
+            _ => None,
+        };
+        if let (SequenceDesign::Fixed(pattern), PeriodLengths::Each(days)) = (&design, &period) {
+            if pattern.len() != days.len() {
+                self.push(
+                    Diagnostic::error(
+                        codes::E0308,
+                        format!(
+                            "the list gives {} period lengths but the fixed pattern has {} periods",
+                            days.len(),
+                            pattern.len()
+                        ),
+                    )
+                    .with_primary(period_span, format!("{} lengths", days.len()))
+                    .with_secondary(sequence.span, format!("{} periods", pattern.len()))
+                    .with_help("give one length per letter of the pattern"),
+                );
+                return None;
+            }
+        }
+        let n_periods = match (intrinsic, cycles, periods) {
             (_, Some((_, c_span)), Some((_, p_span))) => {
                 self.push(
                     Diagnostic::error(
@@ -192,16 +259,29 @@ impl Checker {
                 );
                 return None;
             }
-            (SequenceDesign::Fixed(pattern), c, p) => {
-                let n = pattern.len() as u64;
+            (Some((n, n_span, what)), c, p) => {
                 let given = c.map(|(c, s)| (c.saturating_mul(n_arms), s)).or(p);
                 if let Some((given, span)) = given {
                     if given != n {
+                        let code = if matches!(design, SequenceDesign::Fixed(_)) {
+                            codes::E0309
+                        } else {
+                            codes::E0308
+                        };
+                        let headline = if code == codes::E0309 {
+                            format!("{what} has {n} periods but the schedule asks for {given}")
+                        } else {
+                            format!("{what} gives {n} lengths but the schedule asks for {given} periods")
+                        };
                         self.push(
-                            Diagnostic::error(codes::E0309, format!("the fixed pattern has {n} periods but the schedule asks for {given}"))
+                            Diagnostic::error(code, headline)
                                 .with_primary(span, format!("{given} periods"))
-                                .with_secondary(sequence.span, format!("{n} periods"))
-                                .with_help("drop `cycles`/`periods` (the pattern gives the length) or make them agree"),
+                                .with_secondary(n_span, format!("{n} {}", if code == codes::E0309 { "periods" } else { "lengths" }))
+                                .with_help(if code == codes::E0309 {
+                                    "drop `cycles`/`periods` (the pattern gives the length) or make them agree"
+                                } else {
+                                    "drop `cycles`/`periods` (the list gives the number of periods) or make them agree"
+                                }),
                         );
                         return None;
                     }
@@ -209,10 +289,12 @@ impl Checker {
                 n
             }
             // Saturated, a count too large for a u64 is still too many days.
-            (_, Some((c, _)), None) => c.saturating_mul(n_arms),
-            (_, None, Some((p, _))) => p,
-            (_, None, None) if from_failed || given("cycles") || given("periods") => return None,
-            (_, None, None) => {
+            (None, Some((c, _)), None) => c.saturating_mul(n_arms),
+            (None, None, Some((p, _))) => p,
+            (None, None, None) if from_failed || given("cycles") || given("periods") => {
+                return None
+            }
+            (None, None, None) => {
                 self.push(
                     Diagnostic::error(
                         codes::E0304,
@@ -241,16 +323,24 @@ impl Checker {
         }
 
         let washout_days = washout.map(|(d, _)| d).unwrap_or(0);
-        if let Some((w, w_span)) = washout {
-            // A washout as long as the period is the schedule's E0306.
-            if w < period_days && period_days - w < 3 {
+        // Without a washout every day of every period is analysed, and the
+        // model is of days, not of period means: short periods (one-day
+        // periods of an alternating-treatments design) are no problem in
+        // themselves. A washout that leaves a period almost nothing is.
+        if let (Some((w, w_span)), Some(shortest)) = (washout, period.shortest()) {
+            // A washout as long as a period is the schedule's E0306.
+            if w > 0 && w < shortest && shortest - w < 3 {
+                let left = shortest - w;
+                let which = match period {
+                    PeriodLengths::Equal(_) => "per period",
+                    PeriodLengths::Each(_) => "in the shortest period",
+                };
                 self.push(
                     Diagnostic::warning(
                         codes::W0302,
                         format!(
-                            "only {} analysed day{} per period after the washout",
-                            period_days - w,
-                            if period_days - w == 1 { "" } else { "s" }
+                            "only {left} analysed day{} {which} after the washout",
+                            if left == 1 { "" } else { "s" }
                         ),
                     )
                     .with_primary(w_span, "washout")
@@ -261,34 +351,9 @@ impl Checker {
                     .with_help("lengthen the period"),
                 );
             }
-        } else if period_days < 3 {
-            self.push(
-                Diagnostic::warning(
-                    codes::W0302,
-                    format!(
-                        "periods of {period_days} day{} give fewer than 3 analysed days",
-                        if period_days == 1 { "" } else { "s" }
-                    ),
-                )
-                .with_primary(period_span, "period")
-                .with_help("lengthen the period"),
-            );
         }
 
-        if !given("washout") && !given("carryover") {
-            if let Some(arm) = arms
-                .iter()
-                .find(|a| !a.is_reference && a.description.as_deref().is_some_and(mentions_dose))
-            {
-                self.push(
-                    Diagnostic::warning(codes::W0301, format!("arm `{}` looks like a drug but the schedule has no washout", arm.name))
-                        .with_primary(header_span, "no washout here")
-                        .with_secondary(arm.span, "dosed arm")
-                        .with_note("a drug's effect can carry over into the next period and bias the comparison")
-                        .with_help("add `washout N days` (days excluded after each switch), or `carryover modelled`"),
-                );
-            }
-        }
+        self.washout_warning(&given, header_span, arms);
 
         let randomized = design.is_randomized();
         // The seed draws the sequence of a randomized design and the blinding
@@ -336,7 +401,7 @@ impl Checker {
         let decl = ScheduleDecl {
             start: start.map(|(d, _)| d),
             run_in_days: run_in.map_or(0, |(d, _)| d),
-            period_days,
+            period,
             n_periods,
             design,
             max_run: max_run.map(|(m, _)| m),
@@ -344,6 +409,7 @@ impl Checker {
             carryover_modelled: carryover.is_some(),
             blinding: blinding.unwrap_or(Blinding::Open),
             seed: seed_value,
+            window: window.map(|(w, _)| w),
             span: block_span,
             field_spans: ScheduleSpans {
                 period: Some(period_span),
@@ -355,6 +421,7 @@ impl Checker {
                 periods: periods.map(|(_, s)| s),
                 run_in: run_in.map(|(_, s)| s),
                 start: start.map(|(_, s)| s),
+                window: window.map(|(_, s)| s),
             },
         };
         // The schedule's own rules, the ones `schedule::build` applies.
@@ -363,6 +430,129 @@ impl Checker {
         // Complete, though perhaps with errors (reported, so no spec is
         // returned): later blocks are checked against it.
         Some(decl)
+    }
+
+    /// W0301: a dosed arm, and neither a washout nor modelled carryover
+    /// (nor, checked later, a decaying carryover in every outcome's model).
+    fn washout_warning(&mut self, given: &dyn Fn(&str) -> bool, header_span: Span, arms: &[Arm]) {
+        if given("washout") || given("carryover") {
+            return;
+        }
+        if let Some(arm) = arms
+            .iter()
+            .find(|a| !a.is_reference && a.description.as_deref().is_some_and(mentions_dose))
+        {
+            let warning = Diagnostic::warning(codes::W0301, format!("arm `{}` looks like a drug but the schedule has no washout", arm.name))
+                .with_primary(header_span, "no washout here")
+                .with_secondary(arm.span, "dosed arm")
+                .with_note("a drug's effect can carry over into the next period and bias the comparison")
+                .with_help("add `washout N days` (days excluded after each switch), `carryover modelled`, or `carryover decay()` in each outcome's model");
+            // Raised once the models are checked (`settle_washout_warning`).
+            self.pending_washout = Some((self.diagnostics.len(), warning));
+        }
+    }
+
+    /// The schedule of `sequence from data`: the diary's `arm` column gives
+    /// the periods, so `period`, `cycles`, `periods` and `max_run` have no
+    /// meaning (E0318) and the seed draws nothing (W0303).
+    fn realised_schedule(&mut self, f: RealisedFields<'_>) -> Option<ScheduleDecl> {
+        let mut ok = true;
+        for (key, what) in [
+            ("period", "the periods are the runs of one arm in the diary, whatever their length"),
+            ("cycles", "the diary's runs of one arm are the periods, however many there are"),
+            ("periods", "the diary's runs of one arm are the periods, however many there are"),
+            ("max_run", "the diary's sequence was randomized outside trialc, with whatever restriction it had"),
+        ] {
+            if let Some(&span) = f.seen.get(key) {
+                ok = false;
+                self.push(
+                    Diagnostic::error(
+                        codes::E0318,
+                        format!("`{key}` has no meaning with `sequence from data`"),
+                    )
+                    .with_primary(span, format!("`{key}` given here"))
+                    .with_secondary(f.sequence, "the sequence comes from the diary")
+                    .with_note(what)
+                    .with_help(format!(
+                        "remove `{key}`; state the planned design in the protocol's text, or let trialc draw the sequence with a randomized design"
+                    )),
+                );
+            }
+        }
+        let seen = f.seen;
+        self.washout_warning(&|key| seen.contains_key(key), header(f.block_span), f.arms);
+        if let Some((_, s_span)) = f.seed {
+            self.push(
+                Diagnostic::warning(
+                    codes::W0303,
+                    "the seed has no effect: with `sequence from data` the diary gives the sequence",
+                )
+                .with_primary(s_span, "unused seed")
+                .with_secondary(f.sequence, "randomized outside trialc")
+                .with_note("trialc draws nothing for a realised schedule: not the sequence, and no blinding codes, as there is no schedule to print")
+                .with_help("remove the seed; record the platform's or pharmacy's randomization in the protocol's text"),
+            );
+        }
+        let decl = ScheduleDecl {
+            start: f.start.map(|(d, _)| d),
+            run_in_days: f.run_in.map_or(0, |(d, _)| d),
+            period: PeriodLengths::Equal(0),
+            n_periods: 0,
+            design: SequenceDesign::FromData,
+            max_run: None,
+            washout_days: f.washout.map_or(0, |(d, _)| d),
+            carryover_modelled: f.carryover,
+            blinding: f.blinding.unwrap_or(Blinding::Open),
+            seed: f.seed.map_or(0, |(s, _)| s),
+            window: f.window.map(|(w, _)| w),
+            span: f.block_span,
+            field_spans: ScheduleSpans {
+                washout: f.washout.map(|(_, s)| s),
+                sequence: Some(f.sequence),
+                seed: f.seed.map(|(_, s)| s),
+                run_in: f.run_in.map(|(_, s)| s),
+                start: f.start.map(|(_, s)| s),
+                window: f.window.map(|(_, s)| s),
+                ..ScheduleSpans::default()
+            },
+        };
+        if ok {
+            self.schedule_problems(&decl, f.arms);
+        }
+        Some(decl)
+    }
+
+    /// The days of `period [a, b, …] days`, each checked like a duration;
+    /// `None` after reporting a zero or an overflow (or a missing unit,
+    /// which the parser reported).
+    fn period_lengths(&mut self, list: &ast::DurationList) -> Option<Vec<u64>> {
+        let unit = list.unit.as_ref()?;
+        let mut days = Vec::with_capacity(list.amounts.len());
+        let mut ok = true;
+        for amount in &list.amounts {
+            match amount.node.checked_mul(unit.node.days()) {
+                Some(0) => {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(codes::E0311, "a period cannot last zero days")
+                            .with_primary(amount.span, "zero-length period")
+                            .with_help("give every period at least one day"),
+                    );
+                }
+                Some(d) => days.push(d),
+                None => {
+                    ok = false;
+                    self.push(
+                        Diagnostic::error(
+                            codes::E0311,
+                            "the period is too long to be a real duration",
+                        )
+                        .with_primary(amount.span, "this length"),
+                    );
+                }
+            }
+        }
+        ok.then_some(days)
     }
 
     /// Run [`crate::schedule::validate`] on the schedule as declared and
@@ -381,7 +571,7 @@ impl Checker {
             // missing or doubled reference is E0302/E0303.
             reference: 0,
             run_in_days: decl.run_in_days,
-            period_days: decl.period_days,
+            period: decl.period.clone(),
             n_periods: decl.n_periods,
             design: decl.design.clone(),
             max_run: decl.max_run,
@@ -390,6 +580,7 @@ impl Checker {
             start: decl.start,
             blinding: decl.blinding,
             outcomes: Vec::new(),
+            window: decl.window,
         };
         for problem in &crate::schedule::validate(&spec) {
             if let Some(diagnostic) = schedule_diagnostic(problem, decl, arms) {
@@ -470,11 +661,35 @@ impl Checker {
     }
 }
 
+/// What [`Checker::realised_schedule`] needs of the schedule block.
+struct RealisedFields<'a> {
+    block_span: Span,
+    /// `from data`.
+    sequence: Span,
+    seen: &'a HashMap<&'static str, Span>,
+    start: Option<(chrono::NaiveDate, Span)>,
+    run_in: Option<(u64, Span)>,
+    washout: Option<(u64, Span)>,
+    carryover: bool,
+    blinding: Option<Blinding>,
+    seed: Option<(u64, Span)>,
+    window: Option<(Window, Span)>,
+    arms: &'a [Arm],
+}
+
+/// The `schedule` keyword of a block.
+fn header(block_span: Span) -> Span {
+    Span::new(
+        block_span.start,
+        block_span.start + "schedule".len().min(block_span.end - block_span.start),
+    )
+}
+
 pub(super) fn schedule_field_name(kind: &ast::ScheduleFieldKind) -> &'static str {
     match kind {
         ast::ScheduleFieldKind::Start(_) => "start",
         ast::ScheduleFieldKind::RunIn(_) => "run_in",
-        ast::ScheduleFieldKind::Period(_) => "period",
+        ast::ScheduleFieldKind::Period(_) | ast::ScheduleFieldKind::PeriodLengths(_) => "period",
         ast::ScheduleFieldKind::Cycles(_) => "cycles",
         ast::ScheduleFieldKind::Periods(_) => "periods",
         ast::ScheduleFieldKind::Sequence(_) => "sequence",
@@ -483,6 +698,7 @@ pub(super) fn schedule_field_name(kind: &ast::ScheduleFieldKind) -> &'static str
         ast::ScheduleFieldKind::Carryover(_) => "carryover",
         ast::ScheduleFieldKind::Blinding(_) => "blinding",
         ast::ScheduleFieldKind::Seed(_) => "seed",
+        ast::ScheduleFieldKind::Window(_) => "window",
     }
 }
 
@@ -521,6 +737,45 @@ fn schedule_diagnostic(
         .with_help(format!(
             "randomized designs allocate whole cycles: use a multiple of {arms}"
         )),
+        E::PeriodLengthsCount { listed, n_periods } => Diagnostic::error(
+            codes::E0308,
+            format!("the list gives {listed} period lengths but the schedule has {n_periods} periods"),
+        )
+        .with_primary(or_block(spans.period), format!("{listed} lengths"))
+        .with_help("give one length per period"),
+        E::TooManyArrangements { .. } => Diagnostic::error(codes::E0315, message)
+            .with_primary(count, "too many cycles to count")
+            .with_secondary(sequence, "randomized here")
+            .with_note(format!(
+                "trialc counts the admissible sequences exactly, so that every one is drawn \
+                 with the same probability; for `randomized periods` that takes a table of \
+                 (cycles + 1)^arms x arms x (run lengths) states, at most {}",
+                crate::schedule::MAX_ARRANGEMENT_STATES
+            ))
+            .with_help("use fewer cycles or fewer arms, or `randomized blocks`"),
+        E::WindowEmpty { first_day, last_day } => Diagnostic::error(
+            codes::E0317,
+            format!("the analysis window days {first_day}..{last_day} holds no day"),
+        )
+        .with_primary(or_block(spans.window), "this window")
+        .with_help("give the first and the last analysed day, from day 1, first one first: `window days 18..70`"),
+        E::WindowPastEnd { last_day, total_days } => Diagnostic::error(
+            codes::E0317,
+            format!("the analysis window ends on day {last_day}, after the trial's last day ({total_days})"),
+        )
+        .with_primary(or_block(spans.window), format!("the trial has days 1 to {total_days}"))
+        .with_help(format!("end the window by day {total_days}")),
+        E::WindowInRunIn { last_day, run_in_days } => Diagnostic::error(
+            codes::E0317,
+            format!("the analysis window ends on day {last_day}, before the first period"),
+        )
+        .with_primary(or_block(spans.window), "only run-in days")
+        .with_secondary(
+            or_block(spans.run_in),
+            format!("the run-in takes days 1 to {run_in_days}"),
+        )
+        .with_note("run-in days are never analysed for the effect, so this window analyses nothing")
+        .with_help("let the window reach into the periods"),
         E::FixedPatternLength { .. } | E::FixedPatternUnknownArm { .. } => {
             Diagnostic::error(codes::E0309, message).with_primary(sequence, "this pattern")
         }
@@ -585,7 +840,7 @@ fn schedule_diagnostic(
                 .with_primary(count, format!("{} periods", decl.n_periods))
                 .with_secondary(
                     or_block(spans.period),
-                    format!("of {}", days(decl.period_days)),
+                    format!("of {}", decl.period.text()),
                 );
             if let Some(run_in) = spans.run_in {
                 d = d.with_secondary(run_in, format!("after {}", days(decl.run_in_days)));
@@ -600,7 +855,7 @@ fn schedule_diagnostic(
         .with_help("check the year of the start date"),
         E::MeasurementDayOutsidePeriod { day, .. } => Diagnostic::error(codes::E0411, message)
             .with_primary(decl.span, format!("day {day} is outside the period")),
-        E::ReferenceOutOfRange { .. } | E::IcsNeedsStart | E::Internal(_) => {
+        E::ReferenceOutOfRange { .. } | E::IcsNeedsStart | E::Realised | E::Internal(_) => {
             Diagnostic::error(codes::E0001, format!("internal error: {message}"))
                 .with_primary(decl.span, "while checking this schedule")
         }

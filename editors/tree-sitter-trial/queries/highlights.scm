@@ -1,0 +1,139 @@
+; Highlights for Neovim (nvim-treesitter capture names). Keywords are
+; contextual: a word is a keyword node only where the grammar expects it.
+
+[
+  "and"
+  "vs"
+  "odds_ratio"
+  "rate_ratio"
+  "risk_difference"
+  "report"
+  "interval"
+  "estimate"
+  "use"
+  "trial"
+  "hypotheses"
+  "from"
+  "intervention"
+  "is"
+  "data"
+  "arm"
+  "schedule"
+  "design"
+  "start"
+  "run_in"
+  "period"
+  "cycles"
+  "periods"
+  "sequence"
+  "max_run"
+  "washout"
+  "carryover"
+  "modelled"
+  "blinding"
+  "open"
+  "single"
+  "double"
+  "seed"
+  "alternating"
+  "counterbalanced"
+  "fixed"
+  "randomized"
+  "pairs"
+  "blocks"
+  "outcome"
+  "type"
+  "measured"
+  "better"
+  "mcid"
+  "unit"
+  "continuous"
+  "in"
+  "binary"
+  "count"
+  "overdispersed"
+  "ordinal"
+  "daily"
+  "weekly"
+  "per"
+  "on"
+  "days"
+  "lower"
+  "higher"
+  "model"
+  "effect"
+  "intercept"
+  "trend"
+  "errors"
+  "cutpoints"
+  "dispersion"
+  "independent"
+  "ar1"
+  "prior"
+  "mixture"
+  "discount"
+  "robust"
+  "vague"
+  "decide"
+  "recommend"
+  "if"
+  "stop"
+  "early"
+  "after"
+  "otherwise"
+  "inconclusive"
+  "P"
+  "of"
+  "day"
+  "week"
+  "weeks"
+] @keyword
+
+(reference) @keyword.modifier
+[(primary) (secondary)] @keyword.modifier
+(time_unit) @keyword
+(scale) @keyword
+(comparison) @operator
+(error_structure) @keyword
+(sequence_design) @keyword
+(outcome_type) @keyword
+(measurement) @keyword
+(glob) @character.special
+
+(comment) @comment @spell
+(doc_comment) @comment.documentation @spell
+(string) @string
+[(number) (signed_number) (integer) (signed_integer)] @number
+(date) @string.special
+(mcid_threshold) @constant.builtin
+
+["~" "=" ".."] @operator
+["{" "}" "(" ")" "[" "]"] @punctuation.bracket
+["," ":" "."] @punctuation.delimiter
+
+(arm_declaration name: (identifier) @constant)
+(effect_statement arm: (identifier) @constant)
+(carryover_statement arm: (identifier) @constant)
+(recommend_rule arm: (identifier) @constant)
+(quantity arm: (identifier) @constant)
+(quantity versus: (identifier) @constant)
+(name_mapping kind: "intervention" target: (identifier) @constant)
+
+(outcome_block name: (identifier) @variable.member)
+(model_block outcome: (identifier) @variable.member)
+(quantity outcome: (identifier) @variable.member)
+(name_mapping kind: "outcome" target: (identifier) @variable.member)
+
+(hypotheses_declaration name: (identifier) @module)
+(hypothesis_prior source: (identifier) @module)
+(hypothesis_prior id: (identifier) @label)
+
+(use_declaration path: (identifier) @module)
+(design_declaration name: (identifier) @type)
+(schedule_block design: (identifier) @type)
+(prior_declaration name: (identifier) @variable)
+(preset (identifier) @variable)
+(distribution name: (identifier) @function.call)
+(named_prior name: (identifier) @variable.parameter)
+(trial_field key: (identifier) @property)
+(estimate_entry (identifier) @keyword)
