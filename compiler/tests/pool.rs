@@ -518,7 +518,12 @@ fn usage_problems_exit_2_and_model_problems_say_why() {
     args.extend(FAST);
     let o = trialc(&args);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("phi"));
+    // The tea models have independent errors: no `phi` to share (E1706).
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("error[E1706]: `--shared phi`") && stderr.contains("`sigma`"),
+        "{stderr}"
+    );
     // The lowered models for the Stan comparison.
     let o = trialc(&["pool", &spec, "--diaries", &diaries, "--dump-mir"]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");

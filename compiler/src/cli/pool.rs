@@ -4,9 +4,10 @@
 //! name and writes the outputs.
 
 use clap::ValueEnum;
-use std::io::{IsTerminal, Write as _};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use trialc::diagnostic::Diagnostic;
 use trialc::driver::{FitOptions, SessionOptions, Stop};
 use trialc::io::{FsSources, Outputs};
 use trialc::pool::{self, Participants, PoolOptions, Series, State};
@@ -171,14 +172,7 @@ fn print_series(series: &Series<FsSources>) {
         let Some(session) = &p.session else { continue };
         let shown = session.diagnostics().len() > p.shown_from;
         if let State::Excluded(e) = &p.state {
-            let _ = writeln!(
-                stderr,
-                "participant `{}` ({}) is excluded: [{}] {}",
-                render::inline(&p.id),
-                render::inline(&p.file),
-                e.code,
-                render::inline(&e.reason)
-            );
+            print_excluded(&mut stderr, &p.id, &p.file, e);
         } else if shown {
             let _ = writeln!(
                 stderr,
@@ -192,17 +186,34 @@ fn print_series(series: &Series<FsSources>) {
         stderr = std::io::stderr().lock();
     }
     for d in &unplaced {
-        let _ = write!(
-            stderr,
-            "error[{}]: {}\n{}",
-            d.code,
-            render::inline(&d.message),
-            d.help
-                .as_ref()
-                .map(|h| format!("  help: {}\n", render::inline(h)))
-                .unwrap_or_default()
-        );
+        print_unplaced(&mut stderr, d);
     }
+}
+
+/// A diagnostic about the series as a whole (no file to point into).
+fn print_unplaced(stderr: &mut impl Write, d: &Diagnostic) {
+    let _ = write!(
+        stderr,
+        "error[{}]: {}\n{}",
+        d.code,
+        render::inline(&d.message),
+        d.help
+            .as_ref()
+            .map(|h| format!("  help: {}\n", render::inline(h)))
+            .unwrap_or_default()
+    );
+}
+
+/// Participant `p`'s exclusion, one line.
+fn print_excluded(stderr: &mut impl Write, id: &str, file: &str, e: &pool::Exclusion) {
+    let _ = writeln!(
+        stderr,
+        "participant `{}` ({}) is excluded: [{}] {}",
+        render::inline(id),
+        render::inline(file),
+        e.code,
+        render::inline(&e.reason)
+    );
 }
 
 pub fn run(args: &PoolArgs, options: SessionOptions) -> ExitCode {
@@ -328,10 +339,30 @@ pub fn run(args: &PoolArgs, options: SessionOptions) -> ExitCode {
         Err(e) => return usage(&e),
     };
     let progress = Bar::new(std::io::stderr().is_terminal());
+    let known = series.diagnostics.len();
+    let included: Vec<bool> = series
+        .participants
+        .iter()
+        .map(|p| p.member().is_some())
+        .collect();
     let fitted = match pool::fit_series(&mut series, &pool_options, &progress) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {}", render::inline(&e));
+            // What the fit found: participants it excluded, then why it
+            // stopped (coded when the series' diagnostics have it).
+            let mut stderr = std::io::stderr().lock();
+            for (p, was) in series.participants.iter().zip(included) {
+                if let (true, State::Excluded(x)) = (was, &p.state) {
+                    print_excluded(&mut stderr, &p.id, &p.file, x);
+                }
+            }
+            let new = series.diagnostics.get(known..).unwrap_or_default();
+            if new.is_empty() {
+                let _ = writeln!(stderr, "error: {}", render::inline(&e));
+            }
+            for d in new {
+                print_unplaced(&mut stderr, d);
+            }
             return ExitCode::from(1);
         }
     };

@@ -537,8 +537,12 @@ fn read_participant<S: Sources>(
 
 /// Whether `spec` asks the question of the series' spec `pool` about its
 /// outcome `outcome`: the same arms in the same order with the same
-/// reference, and an outcome of the same name, type and direction. The
-/// outcome's index in `spec`, or why not.
+/// reference, an outcome of the same name, type and direction (a binomial
+/// outcome's number of trials may differ: the effect is a log odds ratio
+/// per trial either way), and a lagged outcome in both models or in
+/// neither (with a lag the effect is the change given yesterday's value,
+/// not the change of the level: another quantity). The outcome's index in
+/// `spec`, or why not.
 pub fn compatible(pool: &hir::Spec, outcome: usize, spec: &hir::Spec) -> Result<usize, String> {
     let names = |s: &hir::Spec| s.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
     if names(pool) != names(spec) {
@@ -561,7 +565,11 @@ pub fn compatible(pool: &hir::Spec, outcome: usize, spec: &hir::Spec) -> Result<
         .position(|x| x.name == o.name)
         .ok_or_else(|| format!("it has no outcome `{}`", o.name))?;
     let mine = &spec.outcomes[j];
-    if mine.kind != o.kind {
+    let same_type = match (mine.kind, o.kind) {
+        (hir::OutcomeType::Binomial { .. }, hir::OutcomeType::Binomial { .. }) => true,
+        (a, b) => a == b,
+    };
+    if !same_type {
         return Err(format!(
             "its outcome `{}` has another type or range",
             o.name
@@ -572,6 +580,22 @@ pub fn compatible(pool: &hir::Spec, outcome: usize, spec: &hir::Spec) -> Result<
             "its outcome `{}` has the opposite direction of benefit",
             o.name
         ));
+    }
+    let lagged = |s: &hir::Spec, k: usize| prior::model_of(s, k).is_some_and(|m| m.lag.is_some());
+    match (lagged(spec, j), lagged(pool, outcome)) {
+        (true, false) => {
+            return Err(format!(
+                "its model of `{}` has a lagged outcome and the series' has none: its effect is the change given the previous value, not the change of the level",
+                o.name
+            ))
+        }
+        (false, true) => {
+            return Err(format!(
+                "its model of `{}` has no lagged outcome and the series' has one: its effect is the change of the level, not the change given the previous value",
+                o.name
+            ))
+        }
+        _ => {}
     }
     Ok(j)
 }
@@ -801,9 +825,95 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, String> {
         .map_err(|e| format!("cannot start worker threads: {e}"))
 }
 
+/// Refuses the series: `message` as an error with `code` among the
+/// series' diagnostics (the CLI prints them), and as the `Err` of
+/// [`fit_series`].
+fn refuse<S: Sources>(
+    series: &mut Series<S>,
+    code: crate::codes::Code,
+    message: String,
+    help: &str,
+) -> String {
+    series
+        .diagnostics
+        .push(Diagnostic::error(code, message.clone()).with_help(help));
+    message
+}
+
+/// Checks `--shared` before the model is built: each name a parameter of
+/// some included diary's model, and none an arm effect (pooled partially
+/// already) or a latent AR(1)'s innovations (each person's own noise, one
+/// per analysed observation). E1706 otherwise.
+fn check_shared<S: Sources>(series: &mut Series<S>, shared: &[String]) -> Result<(), String> {
+    const HELP: &str = "`--shared` takes nuisance parameters of the per-person model: the names in the report's line \"each person's own\" (docs/pool.md, section 2)";
+    for name in shared {
+        let mut found = None;
+        for p in &series.participants {
+            let Some(Member {
+                data: Data::Diary { prepared, outcome },
+                ..
+            }) = p.member()
+            else {
+                continue;
+            };
+            if let Some(x) = prepared.lowered[*outcome]
+                .params
+                .iter()
+                .find(|x| &x.name == name)
+            {
+                found = Some((p.id.clone(), x.role));
+                if matches!(x.role, Role::Innovations | Role::Effect { .. }) {
+                    break;
+                }
+            }
+        }
+        let message = match found {
+            None => {
+                // What could be shared: the first diary's nuisance parameters.
+                let candidates: Vec<String> = series
+                    .included()
+                    .find_map(|(_, m)| match &m.data {
+                        Data::Diary { prepared, outcome } => Some(
+                            prepared.lowered[*outcome]
+                                .params
+                                .iter()
+                                .filter(|x| {
+                                    !matches!(x.role, Role::Innovations | Role::Effect { .. })
+                                })
+                                .map(|x| format!("`{}`", x.name))
+                                .collect(),
+                        ),
+                        Data::Evidence { .. } => None,
+                    })
+                    .unwrap_or_default();
+                let message = format!(
+                    "`--shared {name}`: no included participant's diary model has a parameter `{name}`"
+                );
+                let help = if candidates.is_empty() {
+                    "only diaries have nuisance parameters to share; exported evidence holds the effects alone".to_string()
+                } else {
+                    format!("the per-person model's nuisance parameters are {}", candidates.join(", "))
+                };
+                return Err(refuse(series, codes::E1706, message, &help));
+            }
+            Some((id, Role::Innovations)) => format!(
+                "`--shared {name}`: `{name}` are the innovations of participant `{id}`'s latent AR(1), one per analysed observation of their own diary; they cannot have one value for everyone"
+            ),
+            Some((_, Role::Effect { .. })) => format!(
+                "`--shared {name}`: `{name}` is an arm effect, which the series pools partially (mu, tau); it cannot also be shared"
+            ),
+            Some(_) => continue,
+        };
+        return Err(refuse(series, codes::E1706, message, HELP));
+    }
+    Ok(())
+}
+
 /// Fits the series (module doc). `Err` when the model cannot be built or
-/// fitted (a shared parameter some people lack, a constant covariate, no
-/// prior for mu): the message says why.
+/// fitted (`--shared` naming what cannot be shared, E1706; fewer than two
+/// participants left, E1705; a constant covariate; no prior for mu): the
+/// message says why, and the coded ones are also among the series'
+/// diagnostics.
 pub fn fit_series<S: Sources>(
     series: &mut Series<S>,
     options: &PoolOptions,
@@ -816,6 +926,7 @@ pub fn fit_series<S: Sources>(
     let spec = &checked.spec;
     let outcome = &spec.outcomes[series.outcome];
     let settings = options.fit.settings;
+    check_shared(series, &options.shared)?;
     // Shared parameters: every diary's model must have them, alike.
     let mut shared_params: Vec<SharedParam> = Vec::new();
     let mut models: Vec<Option<Roles>> = Vec::new();
@@ -868,18 +979,31 @@ pub fn fit_series<S: Sources>(
         models.push(model);
     }
     if !options.shared.is_empty() && shared_params.len() != options.shared.len() {
-        return Err(format!(
-            "no participant's diary has {}: `--shared` names nuisance parameters of the per-person model (docs/pool.md)",
-            options.shared.join(", ")
+        let message = format!(
+            "`--shared {}`: no included participant's diary model has all of them",
+            options.shared.join(",")
+        );
+        return Err(refuse(
+            series,
+            codes::E1706,
+            message,
+            "share only parameters every participant's model has (the excluded participants above say which they lack)",
         ));
     }
     let included: Vec<usize> = (0..series.participants.len())
         .filter(|&i| series.participants[i].member().is_some())
         .collect();
     if included.len() < 2 {
-        return Err(format!(
-            "the series has {} usable participant(s); pooling needs at least 2",
-            included.len()
+        let n = included.len();
+        let message = format!(
+            "the series has {n} usable participant{}; pooling needs at least 2",
+            if n == 1 { "" } else { "s" }
+        );
+        return Err(refuse(
+            series,
+            codes::E1705,
+            message,
+            "fix the excluded participants' inputs (their reasons are above), or share fewer parameters",
         ));
     }
     // Covariates, standardised over the included participants.

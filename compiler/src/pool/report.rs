@@ -730,7 +730,12 @@ pub fn text(r: &PoolReport) -> String {
     );
     let _ = writeln!(
         s,
-        "Model: each person's effect ~ normal(mu + covariates . gamma, tau), non-centred; mu ~ {}; tau ~ {}{}",
+        "Model: each person's effect ~ normal(mu{}, tau), non-centred; mu ~ {}; tau ~ {}{}",
+        if r.model.covariates.is_empty() {
+            ""
+        } else {
+            " + x . gamma, x the person-level covariates"
+        },
         r.model.mu_priors.join(" / "),
         r.model.tau_prior,
         r.model
