@@ -99,6 +99,9 @@ def stan_data(report, dump):
         lik = o["model"]["likelihoods"][0]
         pred = lik["predictor"]
         assert len(pred["arm_effects"]) == 1 and not pred.get("trend") and not pred["carryover"]
+        # The Stan programs have none of issue 12's terms.
+        assert not any(pred.get(k) for k in ("covariates", "lagged_outcome", "latent_ar1", "carryover_decay")), \
+            "a model term the pool Stan programs do not have"
         col = pred["arm_effects"][0]["values"]
         arms = np.array(o["arms"])
         assert set(np.unique(col)) <= {0.0, 1.0}
