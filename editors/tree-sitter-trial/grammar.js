@@ -4,9 +4,17 @@
  * A transcription of the normative pest grammar, grammar/trial.pest, rule
  * for rule: where the two could disagree the pest grammar is right, and
  * test.sh checks that this grammar accepts exactly the files pest accepts
- * among every example and tests/ui spec. Keywords are contextual, as in
+ * among every example, standard-library and tests/ui spec and the
+ * agreement cases under test/agreement. Keywords are contextual, as in
  * pest: tree-sitter's keyword extraction (`word`) turns a word into a
- * keyword only where the grammar expects that keyword.
+ * keyword only where the grammar expects that keyword. Where pest's
+ * ordered choice lets a name be spelled like a keyword that is also
+ * expected there (`carryover decay ~ …`, a preset or hypothesis set named
+ * `mixture`, a simulated value `prior.H1` or `mcid.H1`), the keyword is
+ * aliased to an identifier and the next token decides, as it does in pest.
+ *
+ * `seed commitment "…" key "…"` is issue 13's seed commitment; its pest
+ * rule comes with the merge of branch wt-protocol2.
  */
 
 /// Comma-separated, at least one.
@@ -41,6 +49,7 @@ module.exports = grammar({
         $.model_block,
         $.decide_block,
         $.report_block,
+        $.simulate_block,
       ),
 
     use_declaration: ($) =>
@@ -82,11 +91,12 @@ module.exports = grammar({
         $.carryover_field,
         $.blinding_field,
         $.seed_field,
+        $.window_field,
       ),
 
     start_field: ($) => seq('start', $.date),
     run_in_field: ($) => seq('run_in', $.duration),
-    period_field: ($) => seq('period', $.duration),
+    period_field: ($) => seq('period', choice($.duration, $.duration_list)),
     cycles_field: ($) => seq('cycles', $.integer),
     periods_field: ($) => seq('periods', $.integer),
     sequence_field: ($) => seq('sequence', $.sequence_design),
@@ -94,12 +104,34 @@ module.exports = grammar({
     washout_field: ($) => seq('washout', $.duration),
     carryover_field: (_) => seq('carryover', 'modelled'),
     blinding_field: (_) => seq('blinding', choice('open', 'single', 'double')),
-    seed_field: ($) => seq('seed', $.integer),
+    // `seed 20261201`, or the commitment to the pharmacy's key file (its
+    // SHA-256), optionally with the key file's path:
+    // `seed commitment "9f86d08…" key "PHARMACY-SECRET.key"`.
+    seed_field: ($) =>
+      seq(
+        'seed',
+        choice(
+          $.integer,
+          seq('commitment', field('commitment', $.string), optional(seq('key', field('key', $.string)))),
+        ),
+      ),
+    // `window days 18..70`: only these trial days are analysed.
+    window_field: ($) => seq('window', 'days', field('first', $.integer), '..', field('last', $.integer)),
 
+    // `randomized periods` draws every period's arm; `from data` takes the
+    // sequence from the diary's `arm` column.
     sequence_design: ($) =>
-      choice('alternating', 'counterbalanced', seq('fixed', $.string), seq('randomized', choice('pairs', 'blocks'))),
+      choice(
+        'alternating',
+        'counterbalanced',
+        seq('fixed', $.string),
+        seq('randomized', choice('pairs', 'blocks', 'periods')),
+        seq('from', 'data'),
+      ),
 
+    // `14 days`; a list gives each period its own length: `[10, 14] days`.
     duration: ($) => seq($.integer, $.time_unit),
+    duration_list: ($) => seq('[', commaSep1($.integer), ']', $.time_unit),
     time_unit: (_) => choice('days', 'day', 'weeks', 'week'),
 
     // ------------------------------------------------------------ outcomes
@@ -115,17 +147,19 @@ module.exports = grammar({
     type_field: ($) => seq('type', $.outcome_type),
     measured_field: ($) => seq('measured', $.measurement),
     better_field: (_) => seq('better', choice('lower', 'higher')),
-    mcid_field: ($) => seq('mcid', $.signed_number),
+    mcid_field: ($) => seq('mcid', $._signed_number),
     unit_field: ($) => seq('unit', $.string),
 
     outcome_type: ($) =>
       choice(
         seq('continuous', optional($.bounds)),
         'binary',
+        // `binomial of 10`, or the trials in a diary column: `binomial of attempts`
+        seq('binomial', 'of', field('trials', choice($.integer, $.identifier))),
         seq('count', optional('overdispersed')),
         seq('ordinal', $.signed_integer, '..', $.signed_integer),
       ),
-    bounds: ($) => seq('in', '[', $.signed_number, ',', $.signed_number, ']'),
+    bounds: ($) => seq('in', '[', $._signed_number, ',', $._signed_number, ']'),
 
     measurement: ($) =>
       choice('daily', 'weekly', seq('per', 'period'), seq('on', 'days', '[', commaSep1($.integer), ']')),
@@ -143,6 +177,9 @@ module.exports = grammar({
         $.cutpoints_statement,
         $.dispersion_statement,
         $.carryover_statement,
+        $.covariate_statement,
+        $.lag_statement,
+        $.clock_statement,
       ),
 
     effect_statement: ($) => seq('effect', field('arm', $.identifier), '~', $._prior),
@@ -152,7 +189,31 @@ module.exports = grammar({
       seq('errors', $.error_structure, '(', optional(commaSep1($.named_prior)), ')'),
     cutpoints_statement: ($) => seq('cutpoints', '~', $._prior),
     dispersion_statement: ($) => seq('dispersion', '~', $._prior),
-    carryover_statement: ($) => seq('carryover', field('arm', $.identifier), '~', $._prior),
+    // `carryover ARM ~ PRIOR`, or `carryover decay(rate ~ PRIOR)`. An arm
+    // named `decay` still takes a prior (`carryover decay ~ normal(0, 1)`):
+    // the word after `decay` tells the two apart.
+    carryover_statement: ($) =>
+      seq(
+        'carryover',
+        choice($.carryover_decay, seq(field('arm', choice($.identifier, alias('decay', $.identifier))), '~', $._prior)),
+      ),
+    carryover_decay: ($) => seq('decay', '(', optional(commaSep1($.named_prior)), ')'),
+    // `covariate stress standardised ~ normal(0, 0.5) missing excluded`
+    covariate_statement: ($) =>
+      seq(
+        'covariate',
+        field('column', $.identifier),
+        optional($.standardised),
+        '~',
+        $._prior,
+        optional($.missing_excluded),
+      ),
+    standardised: (_) => 'standardised',
+    missing_excluded: (_) => seq('missing', 'excluded'),
+    // `lag ~ uniform(-1, 1)`: the previous measurement of the outcome.
+    lag_statement: ($) => seq('lag', '~', $._prior),
+    // `clock hour`: gaps of the serial terms counted in this diary column.
+    clock_statement: ($) => seq('clock', field('column', $.identifier)),
 
     error_structure: (_) => choice('independent', 'ar1'),
     named_prior: ($) => seq(field('name', $.identifier), '~', $._prior),
@@ -169,18 +230,28 @@ module.exports = grammar({
     hypothesis_prior: ($) =>
       prec.right(
         seq(
-          field('source', $.identifier),
+          field('source', choice($.identifier, alias('mixture', $.identifier))),
           '.',
           field('id', $.identifier),
-          optional(seq('discount', $.signed_number)),
-          optional(seq('robust', $.signed_number)),
+          optional(seq('discount', $._signed_number)),
+          optional(seq('robust', $._signed_number)),
           optional(seq('vague', $._prior)),
         ),
       ),
 
+    // `mixture(1, 2)` is a distribution named `mixture` to pest (its
+    // components need a weight and a colon): the token after the first
+    // number tells the two apart, so a weight and an argument are the same
+    // token until then (see `number` and `signed_number`).
     distribution: ($) =>
-      seq(field('name', $.identifier), '(', optional(commaSep1($.signed_number)), ')'),
-    preset: ($) => $.identifier,
+      seq(
+        field('name', choice($.identifier, alias('mixture', $.identifier))),
+        '(',
+        optional(commaSep1($._signed_number)),
+        ')',
+      ),
+    // pest falls back to a preset when `mixture` is not followed by `(`.
+    preset: ($) => choice($.identifier, alias('mixture', $.identifier)),
 
     // ------------------------------------------------------------ decisions
 
@@ -195,7 +266,7 @@ module.exports = grammar({
 
     conditions: ($) => seq($.condition, repeat(seq('and', $.condition))),
 
-    condition: ($) => seq('P', '(', $.statement, ')', $.comparison, $.signed_number),
+    condition: ($) => seq('P', '(', $.statement, ')', $.comparison, $._signed_number),
     statement: ($) => seq($.quantity, $.comparison, $._threshold),
 
     quantity: ($) =>
@@ -215,13 +286,86 @@ module.exports = grammar({
         $.probability_entry,
         $.quantity,
       ),
-    interval_entry: ($) => seq('interval', $.signed_number),
+    interval_entry: ($) => seq('interval', $._signed_number),
     estimate_entry: ($) => seq('estimate', $.identifier),
     probability_entry: ($) => seq('P', '(', $.statement, ')'),
 
     comparison: (_) => choice('<=', '>=', '<', '>'),
-    _threshold: ($) => choice($.mcid_threshold, $.signed_number),
-    mcid_threshold: (_) => token(seq(optional('-'), 'mcid')),
+    _threshold: ($) => choice($.mcid_threshold, $._signed_number),
+    // pest: "-"? "mcid" !XID_CONTINUE. `mcid` alone is the keyword, so that
+    // a simulated value may still name a hypothesis set `mcid`.
+    mcid_threshold: (_) => choice('mcid', alias(token(seq('-', 'mcid')), '-mcid')),
+
+    // ------------------------------------------------------------ simulation
+
+    // `simulate { replicates 1000  scenario …  require …  sweep … }`
+    simulate_block: ($) => seq('simulate', '{', repeat($._simulate_entry), '}'),
+    _simulate_entry: ($) => choice($.replicates_entry, $.scenario_entry, $.require_entry, $.sweep_entry),
+
+    replicates_entry: ($) => seq('replicates', $.integer),
+
+    // `scenario benefit: effect of magnesium on pain = -mcid, missing 0.1`
+    scenario_entry: ($) =>
+      seq('scenario', field('name', $.identifier), optional(seq(':', commaSep1($.scenario_setting)))),
+    scenario_setting: ($) =>
+      choice(
+        seq(field('kind', 'missing'), $.number),
+        seq(field('kind', 'dropout'), $.number, 'per', 'period'),
+        seq(field('kind', 'adherence'), $.number, optional('unrecorded')),
+        seq(
+          $.simulated_parameter,
+          choice(seq('=', $.simulated_value), seq('in', '[', commaSep1($._grid_value), ']')),
+        ),
+      ),
+    simulated_parameter: ($) =>
+      choice(
+        seq(field('name', 'effect'), optional(seq('of', field('arm', $.identifier))), 'on', field('outcome', $.identifier)),
+        seq(field('name', 'carryover'), 'of', field('arm', $.identifier), 'on', field('outcome', $.identifier)),
+        seq(
+          field('name', choice('intercept', 'trend', 'sigma', 'phi', 'dispersion', 'cutpoints')),
+          'on',
+          field('outcome', $.identifier),
+        ),
+      ),
+    // A hypothesis' mean (`lfm.H1`), a draw from the prior, the MCID,
+    // cutpoints, a number. pest tries a hypothesis first, so `prior` and
+    // `mcid` followed by `.` name a hypothesis set.
+    simulated_value: ($) =>
+      choice(
+        seq(
+          field('source', choice($.identifier, alias('prior', $.identifier), alias('mcid', $.identifier))),
+          '.',
+          field('id', $.identifier),
+        ),
+        'prior',
+        $.mcid_threshold,
+        seq('[', commaSep1($._signed_number), ']'),
+        $._signed_number,
+      ),
+    _grid_value: ($) => choice($.mcid_threshold, $._signed_number),
+
+    // `require P(recommend magnesium) >= 0.80 under benefit`
+    require_entry: ($) =>
+      seq(
+        'require',
+        'P',
+        '(',
+        $.simulated_event,
+        ')',
+        $.comparison,
+        $._signed_number,
+        'under',
+        field('scenario', $.identifier),
+      ),
+    simulated_event: ($) =>
+      choice(seq('recommend', field('arm', $.identifier)), seq('stop', 'early'), 'inconclusive'),
+
+    // `sweep cycles [2, 3, 4]`, `sweep period [1 week, 2 weeks]`
+    sweep_entry: ($) =>
+      seq(
+        'sweep',
+        choice(seq('cycles', '[', commaSep1($.integer), ']'), seq('period', '[', commaSep1($.duration), ']')),
+      ),
 
     // ------------------------------------------------------------ lexical
 
@@ -234,8 +378,15 @@ module.exports = grammar({
 
     string: (_) => token(seq('"', repeat(choice(/[^"\\\r\n]/, /\\["\\n]/)), '"')),
 
+    // An unsigned number is one token wherever it stands, so that after
+    // `mixture(` a weight (`number`) and an argument (`signed_number`) are
+    // told apart by what follows, not by the lexer. Both forms of a signed
+    // number are visible leaves (aliases), so that a number the parser had
+    // to invent in error recovery shows as MISSING: a hidden token would
+    // hide the error from `tree-sitter parse`.
     number: (_) => NUMBER,
-    signed_number: (_) => token(seq(optional('-'), NUMBER)),
+    _signed_number: ($) => choice(alias($.number, $.signed_number), alias($._negative_number, $.signed_number)),
+    _negative_number: (_) => token(seq('-', NUMBER)),
     // pest: ASCII_DIGIT{1, 18} ~ !ASCII_DIGIT; a 19th digit starts a new
     // token, which no rule accepts there.
     integer: (_) => /[0-9]{1,18}/,

@@ -5,10 +5,11 @@
 #      what `tree-sitter generate` makes of grammar.js;
 #   2. `tree-sitter test`: the corpus under test/corpus and the highlight
 #      assertions under test/highlight (which also validates the queries);
-#   3. the Helix and Zed queries are valid for the grammar;
-#   4. on every example, standard-library and tests/ui spec, tree-sitter
-#      accepts exactly the files the normative pest grammar accepts
-#      (test/pest-verdicts.txt, kept current by `cargo test --test editors`).
+#   3. the Neovim, Helix and Zed queries are valid for the grammar;
+#   4. on every example, standard-library and tests/ui spec and the
+#      agreement cases under test/agreement, tree-sitter accepts exactly the
+#      files the normative pest grammar accepts (test/pest-verdicts.txt,
+#      kept current by `cargo test --test editors`).
 #
 # The CLI: $TREE_SITTER, else a `tree-sitter` 0.25+ on the PATH, else it is
 # built from crates.io into target/tree-sitter-cli (npm's package downloads
@@ -49,8 +50,8 @@ fi
 echo "== tree-sitter test (corpus and highlight assertions)"
 "$ts" test
 
-echo "== the Helix and Zed queries are valid for this grammar"
-for query in ../helix/queries/trial/*.scm ../zed/languages/trial/*.scm; do
+echo "== the Neovim, Helix and Zed queries are valid for this grammar"
+for query in queries/*.scm ../helix/queries/trial/*.scm ../zed/languages/trial/*.scm; do
   "$ts" query "$query" "$root/examples/magnesium-migraine/magnesium-migraine.trial" >/dev/null
 done
 

@@ -8,4 +8,5 @@
   (model_block)
   (decide_block)
   (report_block)
+  (simulate_block)
 ] @fold

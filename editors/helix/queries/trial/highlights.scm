@@ -35,6 +35,9 @@
   "single"
   "double"
   "seed"
+  "commitment"
+  "key"
+  "window"
   "alternating"
   "counterbalanced"
   "fixed"
@@ -45,11 +48,11 @@
   "type"
   "measured"
   "better"
-  "mcid"
   "unit"
   "continuous"
   "in"
   "binary"
+  "binomial"
   "count"
   "overdispersed"
   "ordinal"
@@ -67,6 +70,12 @@
   "errors"
   "cutpoints"
   "dispersion"
+  "decay"
+  "covariate"
+  "missing"
+  "excluded"
+  "lag"
+  "clock"
   "independent"
   "ar1"
   "prior"
@@ -84,13 +93,25 @@
   "inconclusive"
   "P"
   "of"
+  "simulate"
+  "replicates"
+  "scenario"
+  "require"
+  "under"
+  "sweep"
+  "dropout"
+  "adherence"
+  "unrecorded"
+  "sigma"
+  "phi"
   "day"
   "week"
   "weeks"
 ] @keyword
 
 (reference) @keyword.storage.modifier
-[(primary) (secondary)] @keyword.storage.modifier
+(mcid_field "mcid" @keyword)
+[(primary) (secondary) (standardised)] @keyword.storage.modifier
 (time_unit) @keyword
 (scale) @keyword
 (comparison) @operator
@@ -114,6 +135,8 @@
 (arm_declaration name: (identifier) @constant)
 (effect_statement arm: (identifier) @constant)
 (carryover_statement arm: (identifier) @constant)
+(simulated_parameter arm: (identifier) @constant)
+(simulated_event arm: (identifier) @constant)
 (recommend_rule arm: (identifier) @constant)
 (quantity arm: (identifier) @constant)
 (quantity versus: (identifier) @constant)
@@ -122,11 +145,21 @@
 (outcome_block name: (identifier) @variable.other.member)
 (model_block outcome: (identifier) @variable.other.member)
 (quantity outcome: (identifier) @variable.other.member)
+(simulated_parameter outcome: (identifier) @variable.other.member)
 (name_mapping kind: "outcome" target: (identifier) @variable.other.member)
 
 (hypotheses_declaration name: (identifier) @namespace)
 (hypothesis_prior source: (identifier) @namespace)
 (hypothesis_prior id: (identifier) @label)
+(simulated_value source: (identifier) @namespace)
+(simulated_value id: (identifier) @label)
+
+; Diary columns and simulation scenarios.
+(covariate_statement column: (identifier) @property)
+(clock_statement column: (identifier) @property)
+(outcome_type trials: (identifier) @property)
+(scenario_entry name: (identifier) @label)
+(require_entry scenario: (identifier) @label)
 
 (use_declaration path: (identifier) @namespace)
 (design_declaration name: (identifier) @type)

@@ -8,3 +8,5 @@
 (design_declaration "design" @context name: (identifier) @name) @item
 (prior_declaration "prior" @context name: (identifier) @name) @item
 (hypotheses_declaration "hypotheses" @context name: (identifier) @name) @item
+(simulate_block "simulate" @name) @item
+(scenario_entry "scenario" @context name: (identifier) @name) @item
