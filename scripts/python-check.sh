@@ -3,7 +3,9 @@
 # and checks parameter columns, draw counts, means and divergences against
 # report.json (scripts/python_check.py), then trialc's PSIS-LOO against
 # ArviZ's az.loo on the same log-likelihood matrices
-# (scripts/python_check_loo.py). Run by CI; exits non-zero on any mismatch.
+# (scripts/python_check_loo.py), and `trialc pool`'s draws of the real tea
+# series (scripts/python_check_pool.py). Run by CI; exits non-zero on any
+# mismatch.
 #
 #   scripts/python-check.sh              # trialc run on the magnesium example
 #   scripts/python-check.sh --from-test  # outputs written by the Rust test
@@ -55,3 +57,17 @@ PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check.py 
 TRIALC_LOO_MATRICES="$OUT/loo-matrices.json" \
   cargo test --quiet -p trialc-runtime --test loo write_arviz_matrices -- --ignored >/dev/null
 PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check_loo.py "$OUT/loo-matrices.json"
+# trialc pool's draws (docs/pool.md): the real tea series, short chains.
+if [ "${1:-}" != "--from-test" ]; then
+  POOL_OUT="$OUT/pool"
+  status=0
+  ./target/release/trialc pool examples/hpi-tea-series/hpi-tea-series.trial \
+    --diaries examples/hpi-tea-series/diaries --chains 2 --warmup 200 --draws 200 --seed 1 \
+    --out "$POOL_OUT" >"$OUT.log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ] && [ "$status" -ne 3 ]; then
+    cat "$OUT.log" >&2
+    echo "python-check: trialc pool failed with exit code $status" >&2
+    exit 1
+  fi
+  PYTHONWARNINGS=ignore::FutureWarning "$VENV/bin/python" scripts/python_check_pool.py "$POOL_OUT"
+fi

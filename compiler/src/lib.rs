@@ -21,6 +21,7 @@ pub mod io;
 pub mod lower;
 pub mod lsp;
 pub mod markdown;
+pub mod pool;
 pub mod protocol;
 pub mod render;
 pub mod report;

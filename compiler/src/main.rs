@@ -46,6 +46,7 @@ fn main() -> ExitCode {
         Command::Protocol(args) => cli::protocol::run(&args, options),
         Command::Schedule(args) => cli::schedule::run(&args, options),
         Command::Run(args) => run(&mut session(), &args),
+        Command::Pool(args) => cli::pool::run(&args, options),
         Command::Init(args) => cli::text::init(&args),
         Command::Fmt { files, check } => cli::text::fmt(&files, check),
         Command::Explain { code } => cli::text::explain(&code),

@@ -109,10 +109,12 @@ fn every_ui_input_reports_something() {
 /// `trialc import` on another platform's files, never on a spec
 /// (`import_studyu.rs`). E1106 is raised by `trialc simulate` on a checked
 /// spec whose model it cannot generate (`simulate_terms.rs`,
-/// `simulate_cli.rs`).
+/// `simulate_cli.rs`). E17/W17 are raised on a series of participants
+/// (`trialc pool`), tested in `pool.rs`.
 fn checked_after_the_spec(code: &str) -> bool {
     [
         "E00", "E07", "W07", "E08", "W08", "E09", "W09", "E0520", "E10", "E1106", "E1110", "E1111",
+        "E17", "W17",
     ]
     .iter()
     .any(|prefix| code.starts_with(prefix))

@@ -13,6 +13,7 @@ pub mod loo;
 pub mod mir;
 pub mod nuts;
 pub mod optimize;
+pub mod pool;
 pub mod posterior;
 pub mod progress;
 pub mod rng;

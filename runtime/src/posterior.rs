@@ -372,6 +372,57 @@ impl Posterior {
         Ok(p)
     }
 
+    /// The draws of a fit of any [`LogDensity`] (a pooled series of trials,
+    /// `crate::pool`), each mapped by `outputs` to the constrained
+    /// quantities called `names`, with summaries, sampler health and
+    /// warnings as [`from_fit`](Self::from_fit) gives them; no mixture
+    /// weights (the quantities are not a MIR model's parameters). `outputs`
+    /// sees the draws in order, chain after chain.
+    pub fn from_fit_outputs(
+        names: Vec<String>,
+        fit: &Fit,
+        max_depth: usize,
+        mut outputs: impl FnMut(&[f64]) -> Vec<f64>,
+    ) -> Self {
+        let num_chains = fit.chains.len();
+        let num_draws = fit.chains.first().map_or(0, |c| c.stats.len());
+        let mut draws = Vec::with_capacity(num_chains * num_draws * names.len());
+        for c in &fit.chains {
+            for x in c.draws.chunks(fit.dim.max(1)) {
+                let mut o = outputs(x);
+                o.resize(names.len(), f64::NAN);
+                draws.extend(o);
+            }
+        }
+        let mut p = Posterior {
+            method: Method::Nuts,
+            init: Init::Random,
+            init_note: None,
+            names,
+            num_chains,
+            num_draws,
+            draws,
+            stats: fit.chains.iter().map(|c| c.stats.clone()).collect(),
+            health: fit
+                .chains
+                .iter()
+                .map(|c| chain_health(&c.stats, max_depth))
+                .collect(),
+            summaries: Vec::new(),
+            warnings: Vec::new(),
+            grad_evals: fit.total_grad_evals(),
+            stepsizes: fit.chains.iter().map(|c| c.stepsize).collect(),
+            inv_metrics: fit.chains.iter().map(|c| c.inv_metric.clone()).collect(),
+            mixtures: Vec::new(),
+        };
+        p.summaries = (0..p.dim()).map(|k| summarise(&p.element(k))).collect();
+        for (name, s) in p.names.iter().zip(&p.summaries) {
+            p.warnings.extend(quantity_warnings(name, s));
+        }
+        p.warnings.extend(sampler_warnings(&p.health));
+        p
+    }
+
     /// `num_draws` iid draws from `lap`, constrained through `d`, as one
     /// "chain". R-hat and ESS are NaN (not applicable); no sampler stats.
     pub fn from_laplace(

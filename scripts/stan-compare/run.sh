@@ -9,6 +9,8 @@
 #        --only fits the named cases and merges their rows into results.md
 #        (the other cases' rows are kept; see compare.py); the exit status is
 #        the verdict on the cases fitted.
+#        scripts/stan-compare/run.sh --pool [--only CASE ...]   (trialc pool: pool.py, results-pool.md)
+#        scripts/stan-compare/run.sh --pool-bench [--people N ...]   (trialc pool vs Stan, ESS/s)
 # env:   STAN_VENV   python venv with pystan (default: the reference harness's
 #                    /tmp/trialc-stan-reference/venv, else created in WORK)
 #        WORK        scratch dir for draws, builds and caches
@@ -43,6 +45,14 @@ fi
 # keep compiled Stan models between runs (httpstan caches by program text)
 export XDG_CACHE_HOME="$WORK/cache"
 export PYTHONWARNINGS=ignore
-exec "$VENV/bin/python" "$HERE/compare.py" \
+SCRIPT=compare.py
+if [ "${1:-}" = "--pool" ]; then
+  SCRIPT=pool.py
+  shift
+elif [ "${1:-}" = "--pool-bench" ]; then
+  SCRIPT=pool_bench.py
+  shift
+fi
+exec "$VENV/bin/python" "$HERE/$SCRIPT" \
   --trialc "$TRIALC" \
   --work "$WORK" "$@"

@@ -61,6 +61,9 @@ pub enum Command {
     /// Fit the spec's models to the participant's diary and report the decision.
     #[command(after_help = concat!("Examples:\n  trialc run spec.trial\n  trialc run spec.trial --data diary.csv --seed 7 --out results/\n  trialc run spec.trial --report html result.html\n  trialc run spec.trial --format json > report.json\n  trialc run spec.trial --compare-loo \"pain: errors independent\"\n\n", "Exit codes:\n  0  the report is written\n  1  the spec, the diary or a hypotheses file has errors\n  2  the command could not run (unreadable files, bad options)\n  3  the report is written, but the sampler raised convergence warnings"))]
     Run(RunArgs),
+    /// Pool a series of N-of-1 trials: population effect, each person's shrunken effect, the next person's prior.
+    #[command(after_help = concat!("Examples:\n  trialc pool series.trial --diaries diaries/ --out pooled/\n  trialc pool series.trial --manifest manifest.csv --shared sigma --export-prior next.json\n  trialc pool series.trial --evidence evidence/   # pool exported posteriors, no diary\n\n", "Exit codes:\n  0  the report is written\n  1  the spec has errors, participants were excluded for errors (the others are pooled and reported), or the series cannot be pooled as asked (too few participants, a `--shared` name that cannot be shared)\n  2  the command could not run (unreadable files, bad options)\n  3  the report is written, but the sampler raised convergence warnings"))]
+    Pool(super::pool::PoolArgs),
     /// Scaffold a spec that tests an LFM's top hypotheses (docs/hypotheses.md).
     #[command(
         after_help = "Example:\n  trialc init --from hypotheses/p0042.json --top 2 -o spec.trial\n\nExit codes: 0 written, 1 the hypotheses file has errors, 2 the command could not run."

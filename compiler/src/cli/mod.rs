@@ -6,6 +6,7 @@ pub mod check;
 pub mod import;
 pub mod lsp;
 pub mod markdown;
+pub mod pool;
 pub mod protocol;
 pub mod result;
 pub mod schedule;
