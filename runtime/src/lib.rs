@@ -12,5 +12,6 @@ pub mod mir;
 pub mod nuts;
 pub mod optimize;
 pub mod posterior;
+pub mod predictive;
 pub mod progress;
 pub mod rng;
