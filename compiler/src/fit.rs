@@ -11,6 +11,7 @@
 //! | blinding codes | SHA-256(`trialc/blinding/v1` ‖ seed) |
 //! | the fit of outcome j | [`outcome_seed`]: the first 8 bytes of SHA-256(`trialc/fit/outcome/v1` ‖ seed ‖ j) |
 //! | the sensitivity refit of outcome j | [`sensitivity_seed`]: the same with `trialc/fit/sensitivity/v1` |
+//! | the replicates y_rep of outcome j (posterior predictive check) | [`predictive_seed`]: the same with `trialc/predictive/v1`; draw d of chain c on stream (c << 32) \| d |
 //! | replicate r of a design simulation | `simulate::replicate::replicate_seed`: SHA-256(`trialc/simulate/replicate/v1` ‖ seed ‖ design ‖ scenario ‖ r); its schedule, data and fits derive from it (docs/simulate.md) |
 //! | the prior predictive check's diary i | SHA-256(`trialc/prior-predictive/v1` ‖ schedule seed ‖ i) |
 //!
@@ -102,6 +103,9 @@ pub const OUTCOME_DOMAIN: &[u8] = b"trialc/fit/outcome/v1";
 /// Domain tag of the sensitivity refits.
 pub const SENSITIVITY_DOMAIN: &[u8] = b"trialc/fit/sensitivity/v1";
 
+/// Domain tag of the replicates of the posterior predictive check.
+pub const PREDICTIVE_DOMAIN: &[u8] = b"trialc/predictive/v1";
+
 /// The first 8 bytes (little-endian) of SHA-256(`domain` ‖ `seed` ‖ `index`).
 pub fn derive_seed(domain: &[u8], seed: u64, index: u64) -> u64 {
     let mut hasher = Sha256::new();
@@ -123,6 +127,12 @@ pub fn outcome_seed(seed: u64, outcome: usize) -> u64 {
 /// The seed of an outcome's sensitivity refit, distinct from its fit's.
 pub fn sensitivity_seed(seed: u64, outcome: usize) -> u64 {
     derive_seed(SENSITIVITY_DOMAIN, seed, outcome as u64)
+}
+
+/// The seed of outcome `outcome`'s replicated outcomes y_rep, distinct
+/// from its fit's: replicates never take numbers from the sampler's streams.
+pub fn predictive_seed(seed: u64, outcome: usize) -> u64 {
+    derive_seed(PREDICTIVE_DOMAIN, seed, outcome as u64)
 }
 
 /// One model fitted as `settings` ask: NUTS from random inits, NUTS from
@@ -173,6 +183,8 @@ mod tests {
         // Domains and indices give different streams.
         assert_ne!(outcome_seed(1, 0), outcome_seed(1, 1));
         assert_ne!(outcome_seed(1, 0), sensitivity_seed(1, 0));
+        assert_ne!(outcome_seed(1, 0), predictive_seed(1, 0));
+        assert_ne!(sensitivity_seed(1, 0), predictive_seed(1, 0));
         assert_ne!(outcome_seed(1, 0), outcome_seed(2, 0));
     }
 }

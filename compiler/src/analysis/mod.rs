@@ -8,6 +8,7 @@
 pub mod convergence;
 pub mod decide;
 pub mod effects;
+pub mod predictive;
 pub mod reported;
 pub mod sensitivity;
 
