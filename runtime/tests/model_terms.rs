@@ -619,6 +619,14 @@ fn pointwise_log_lik_sums_to_the_likelihood_with_every_term() {
                     "{name}: eta {a} vs {b}"
                 );
             }
+            // A replicate is data the model accepts: put in place of y, the
+            // model still validates (counts whole, successes within trials).
+            let mut rng = trialc_runtime::rng::ChainRng::new(point as u64, k as u64);
+            let rep = d.replicate(0, &theta, &mut rng).expect("replicate");
+            assert_eq!(rep.len(), m.likelihoods[0].y.len());
+            let mut again = m.clone();
+            again.likelihoods[0].y = rep;
+            MirDensity::new(again).unwrap_or_else(|e| panic!("{name}: replicate rejected: {e}"));
         }
     }
 }

@@ -569,3 +569,78 @@ fn the_check_passes_the_right_model_and_flags_misspecified_ones() {
         "overdispersed counts fitted as Poisson: {f:?}"
     );
 }
+
+#[test]
+fn a_lagged_outcome_is_replicated_as_a_whole_series() {
+    // y_i = alpha + rho^g (prev_i - c) + sigma z_i. Observations on days
+    // 1..=n; the previous measurement of observation 0 is an unanalysed
+    // value (its gap, 2, is not a difference of analysed times), and
+    // observation 5's previous measurement is not observation 4 either
+    // (gap 1 where the times differ by 1 but the gap says 3).
+    let n = 400;
+    let days: Vec<i64> = (1..=n as i64).collect();
+    let mut r = ChainRng::new(8, 0);
+    let y: Vec<f64> = (0..n).map(|_| r.normal()).collect();
+    let centre = 0.25;
+    let mut values: Vec<f64> = vec![1.5 - centre];
+    values.extend(y[..n - 1].iter().map(|v| v - centre));
+    let mut gaps = vec![1i64; n];
+    gaps[0] = 2;
+    gaps[5] = 3;
+    let mut m = simple_model(
+        Family::Normal { sigma: 2 },
+        y.clone(),
+        days,
+        &[sigma_prior()],
+    );
+    m.params.push(Parameter {
+        name: "rho".into(),
+        transform: Transform::Interval(-1.0, 1.0),
+        size: 1,
+        origin: None,
+    });
+    m.priors.push(PriorTerm {
+        param: 3,
+        prior: Prior::Dist(Dist::Uniform {
+            lower: -1.0,
+            upper: 1.0,
+        }),
+    });
+    m.likelihoods[0].predictor.lagged_outcome = Some(LaggedOutcome {
+        param: 3,
+        values: values.clone(),
+        gaps: gaps.clone(),
+    });
+    let d = MirDensity::new(m).expect("valid");
+    let (alpha, delta, sigma, rho) = (0.5, 0.0, 0.8, 0.7);
+    let theta = [alpha, delta, sigma, rho];
+    let rep = d
+        .replicate(0, &theta, &mut ChainRng::new(4, 0))
+        .expect("replicate");
+    // The same recursion written out, on the same normals.
+    let mut z = ChainRng::new(4, 0);
+    let mut expected: Vec<f64> = Vec::with_capacity(n);
+    for i in 0..n {
+        let previous = if i == 0 || i == 5 {
+            values[i]
+        } else {
+            expected[i - 1] - centre
+        };
+        let g = gaps[i] as i32;
+        expected.push(alpha + rho.powi(g) * previous + sigma * z.normal());
+    }
+    for (i, (a, b)) in rep.iter().zip(&expected).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            "obs {i}: {a} vs {b}"
+        );
+    }
+    // So the replicate has the lag's autocorrelation rho (within 5 SE of
+    // the sample autocorrelation of an AR(1), sqrt((1 - rho^2) / n)).
+    let acf = Statistic::Autocorrelation.of(&rep);
+    let se = ((1.0 - rho * rho) / n as f64).sqrt();
+    assert!(
+        (acf - rho).abs() < 5.0 * se,
+        "autocorrelation {acf} vs {rho}"
+    );
+}

@@ -11,8 +11,10 @@
 //! model term: independent observations given the draw's linear predictor;
 //! for AR(1) errors a whole stationary series (so that its sd and
 //! autocorrelation are comparable with the observed series'); with a lagged
-//! outcome, each value given the observed previous value (the model is a
-//! regression on it); with a latent AR(1), given the draw's latent states.
+//! outcome, also a whole series, each replicate feeding the next one's lag
+//! (the first observation, and one whose previous measurement was not
+//! analysed, keep the observed previous value); with a latent AR(1), given
+//! the draw's latent states.
 
 use serde::Serialize;
 use trialc_runtime::fmt::num;

@@ -265,26 +265,64 @@ impl MirDensity {
     }
 
     /// One replicate y_rep of likelihood block `lik`'s observations at the
-    /// constrained point `theta`: the linear predictor as
-    /// [`linear_predictor`](Self::linear_predictor) forms it (observed
-    /// previous values for a lagged outcome, the draw's latent states), then
-    /// `simulate::draw_observations` on the block's days, which draws AR(1)
-    /// errors as a whole stationary series.
+    /// constrained point `theta`, a whole series: the linear predictor as
+    /// [`linear_predictor`](Self::linear_predictor) forms it (with the
+    /// draw's latent states), then `simulate::draw_observations` on the
+    /// block's days, which draws AR(1) errors as a whole stationary series.
+    /// With a lagged outcome the series is generated in order: where an
+    /// observation's previous measurement is the observation before it
+    /// (its gap is the difference of their times), the lag term takes that
+    /// observation's replicate instead of its observed value; the first
+    /// observation, and one whose previous measurement was not analysed,
+    /// keep the observed previous value the model conditions on.
     pub fn replicate(
         &self,
         lik: usize,
         theta: &[f64],
         rng: &mut crate::rng::ChainRng,
     ) -> Result<Vec<f64>, MirError> {
+        use super::simulate::{ar1_residuals, draw_observations, Observation};
         let eta = self.linear_predictor(lik, theta)?;
         let block = &self.model.likelihoods[lik];
-        let observation = super::simulate::Observation::from_family(
-            &self.model,
-            &block.family,
-            theta,
-            &self.offsets,
-        )?;
-        super::simulate::draw_observations(&observation, &eta, &block.days, rng)
+        let observation =
+            Observation::from_family(&self.model, &block.family, theta, &self.offsets)?;
+        let Some(lag) = &block.predictor.lagged_outcome else {
+            return draw_observations(&observation, &eta, &block.days, rng);
+        };
+        let n = eta.len();
+        let rho = theta[self.offsets[lag.param]];
+        let chained = |i: usize| {
+            i > 0 && block.days.len() == n && block.days[i] - block.days[i - 1] == lag.gaps[i]
+        };
+        // AR(1) errors: the residual path first, then the lag recursion on top.
+        let residuals = match observation {
+            Observation::NormalAr1 { sigma, phi } => {
+                Some(ar1_residuals(sigma, phi, &block.days, rng)?)
+            }
+            _ => None,
+        };
+        let mut y: Vec<f64> = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut e = eta[i];
+            if chained(i) {
+                // The lag column is the centred previous value: replacing
+                // the observed y_{i-1} by its replicate shifts it by the
+                // difference.
+                e += rho.powi(lag.gaps[i] as i32) * (y[i - 1] - block.y[i - 1]);
+            }
+            let value = match (&residuals, &observation) {
+                (Some(r), _) => e + r[i],
+                (None, Observation::Binomial { trials }) => {
+                    let one = Observation::Binomial {
+                        trials: vec![trials.get(i).copied().unwrap_or(0)],
+                    };
+                    draw_observations(&one, &[e], &[], rng)?[0]
+                }
+                (None, obs) => draw_observations(obs, &[e], &[], rng)?[0],
+            };
+            y.push(value);
+        }
+        Ok(y)
     }
 
     /// The log prior plus the log Jacobian of the transforms at the
