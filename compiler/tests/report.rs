@@ -615,9 +615,11 @@ fn cmdstan_csv_layout_and_means() {
 fn cmdstan_names_round_trip() {
     assert_eq!(cmdstan::column_name("sigma"), "sigma");
     assert_eq!(cmdstan::column_name("cutpoints[2]"), "cutpoints.2");
+    // Effects are not named here: the CSV writes them as one vector
+    // effect.K (cmdstan_csv_layout_and_means).
     assert_eq!(
-        cmdstan::column_name("effect[magnesium]"),
-        "effect_magnesium"
+        cmdstan::column_name("covariate[stress]"),
+        "covariate_stress"
     );
     assert_eq!(
         cmdstan::column_name("carryover[naproxen_500]"),

@@ -59,7 +59,8 @@ pub const STAT_COLUMNS: [&str; 7] = [
     "energy__",
 ];
 
-/// The CmdStan column name of a posterior element name (see the module doc).
+/// The CmdStan column name of a posterior element name (see the module
+/// doc); [`chain_csv`] names the effects `effect.K` instead.
 pub fn column_name(name: &str) -> String {
     let Some((base, rest)) = name.split_once('[') else {
         return name.to_string();
