@@ -123,6 +123,15 @@ fn number(v: f64) -> String {
     }
 }
 
+/// [`number`] appended to `s`.
+fn push_number(s: &mut String, v: f64) {
+    if v.is_finite() {
+        let _ = write!(s, "{v}");
+    } else {
+        s.push_str(&number(v));
+    }
+}
+
 /// Chain `chain` (0-based) of one outcome's fit as a CmdStan CSV file,
 /// with `log_lik` and `y_rep` columns from `predictive` when it has them.
 pub fn chain_csv(
@@ -266,12 +275,16 @@ pub fn chain_csv(
                 .iter()
                 .map(|&k| number(theta.get(k).copied().unwrap_or(f64::NAN))),
         );
-        if let Some((ll, rep)) = generated {
-            let s = chain * post.num_draws + i;
-            row.extend(ll.row(s).iter().map(|v| number(*v)));
-            row.extend(rep.row(s).iter().map(|v| number(*v)));
-        }
         s.push_str(&row.join(","));
+        // The generated quantities are most of the row's cells: written in
+        // place, without a string per value.
+        if let Some((ll, rep)) = generated {
+            let r = chain * post.num_draws + i;
+            for &v in ll.row(r).iter().chain(rep.row(r)) {
+                s.push(',');
+                push_number(&mut s, v);
+            }
+        }
         s.push('\n');
     }
 

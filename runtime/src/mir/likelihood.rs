@@ -957,6 +957,10 @@ fn pointwise_ar1(sigma: f64, phi: f64, gaps: &[u32], y: &[f64], eta: &[f64], out
         *o = if i == 0 {
             let q = res * res * omp2 / (sigma * sigma);
             -0.5 * LN_2PI - lsig + 0.5 * omp2.ln() - 0.5 * q
+        } else if gaps[i] == 1 {
+            // The common case: e_i | e_{i-1} ~ normal(phi e_{i-1}, sigma).
+            let r = (res - phi * previous) / sigma;
+            -0.5 * LN_2PI - lsig - 0.5 * r * r
         } else {
             let t = GapTerms::new(phi, omp2, sigma, gaps[i]);
             let r = (res - t.pg * previous) / t.s;
