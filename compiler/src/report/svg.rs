@@ -622,8 +622,8 @@ pub fn rank(outcome: &hir::Outcome, post: &Posterior) -> String {
 
 /// The posterior predictive check of one outcome: the observed series (the
 /// analysed values on the model's scale, over the model's clock) on the
-/// central 50% and 90% bands of its replicates y_rep, with the verdict
-/// underneath.
+/// central 50% and 90% bands of its replicates y_rep and their mean, with
+/// the verdict underneath.
 pub fn predictive(outcome: &hir::Outcome, pred: Option<&Predictive>) -> String {
     let (w, h) = (760.0, 320.0);
     let title = format!("{}: posterior predictive check", outcome.name);
@@ -695,6 +695,25 @@ pub fn predictive(outcome: &hir::Outcome, pred: Option<&Predictive>) -> String {
     if n > 0 {
         band(&mut s, 0, 3, "#4c72b0", "0.2");
         band(&mut s, 1, 2, "#4c72b0", "0.35");
+        // The replicates' mean: for a binary outcome, whose bands span 0
+        // to 1, the predicted probability of each day.
+        let mut d = String::new();
+        for (i, t) in times.iter().enumerate() {
+            let col = rep.column(i);
+            let finite: Vec<f64> = col.into_iter().filter(|v| v.is_finite()).collect();
+            let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+            let _ = write!(
+                d,
+                "{}{} {}",
+                if i == 0 { "M" } else { "L" },
+                c(x.at(*t)),
+                c(y.at(mean))
+            );
+        }
+        let _ = writeln!(
+            s,
+            "<path d=\"{d}\" fill=\"none\" stroke=\"#2a4a80\" stroke-width=\"1.2\"/>"
+        );
     }
     let xlabel = "time of the observation (trial day, or the outcome's clock)";
     axes(
@@ -716,7 +735,7 @@ pub fn predictive(outcome: &hir::Outcome, pred: Option<&Predictive>) -> String {
     }
     let _ = writeln!(
         s,
-        "<rect x=\"400\" y=\"24\" width=\"10\" height=\"10\" fill=\"#4c72b0\" fill-opacity=\"0.35\"/><text x=\"414\" y=\"33\">50% of replicates</text><rect x=\"530\" y=\"24\" width=\"10\" height=\"10\" fill=\"#4c72b0\" fill-opacity=\"0.2\"/><text x=\"544\" y=\"33\">90%</text><circle cx=\"590\" cy=\"29\" r=\"2.5\" fill=\"black\"/><text x=\"597\" y=\"33\">observed</text>"
+        "<rect x=\"400\" y=\"24\" width=\"10\" height=\"10\" fill=\"#4c72b0\" fill-opacity=\"0.35\"/><text x=\"414\" y=\"33\">50% of replicates</text><rect x=\"530\" y=\"24\" width=\"10\" height=\"10\" fill=\"#4c72b0\" fill-opacity=\"0.2\"/><text x=\"544\" y=\"33\">90%</text><path d=\"M580 29h14\" stroke=\"#2a4a80\" stroke-width=\"1.2\"/><text x=\"598\" y=\"33\">mean</text><circle cx=\"650\" cy=\"29\" r=\"2.5\" fill=\"black\"/><text x=\"657\" y=\"33\">observed</text>"
     );
     let summary = &p.check.summary;
     let mut line_y = h - 30.0;
