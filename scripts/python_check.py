@@ -92,7 +92,11 @@ def main(out_dir):
     draws = report["settings"]["draws"]
     warmup = report["settings"]["warmup"]
     check(len(report["outcomes"]) > 0, "the report has no outcomes")
-    with open(os.path.join(out_dir, "arviz.json")) as f:
+    sidecar_path = os.path.join(out_dir, "arviz.json")
+    if not os.path.exists(sidecar_path):
+        print(f"MISMATCH: no arviz.json in {out_dir} (trialc run --out writes it)", file=sys.stderr)
+        return 1
+    with open(sidecar_path) as f:
         sidecar = json.load(f)
     check(sidecar.get("format") == "trialc-arviz/1", f"arviz.json format {sidecar.get('format')!r}")
     entries = {o["name"]: o for o in sidecar.get("outcomes", [])}
