@@ -166,6 +166,7 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
                     &c.schedule,
                     &prepared.diary,
                     &fits,
+                    &analysed.predictive,
                 )
             })
         });
