@@ -188,6 +188,10 @@ pub struct LooAlternative {
 #[derive(Debug, Clone)]
 pub struct Analysed {
     pub report: Report,
+    /// Each fitted outcome's pointwise log likelihood and replicates (spec
+    /// order): what `--out` writes as `log_lik` and `y_rep`, and what
+    /// PSIS-LOO reads ([`analysis::predictive::Predictive::pointwise_log_lik`]).
+    pub predictive: Vec<analysis::predictive::Predictive>,
 }
 
 /// One run of the pipeline over one spec and what it read.
@@ -745,6 +749,10 @@ impl<S: Sources> Session<S> {
         let c = &prepared.checked;
         let settings = &options.settings;
         let analysis = analysis::analyse(&c.spec, &c.schedule, &prepared.diary, fits, settings);
+        // Replicates and pointwise log likelihoods over the retained draws,
+        // on their own streams, in the run's thread pool.
+        let predictive =
+            thread_pool(options.threads)?.install(|| analysis::predictive::predict(fits, settings));
         let periods_complete = analysis.periods_complete;
         let convergence = analysis.diagnostics.clone();
         let sources: Vec<(&str, &HypothesesFile)> = c
@@ -769,6 +777,7 @@ impl<S: Sources> Session<S> {
             &prepared.diary,
             fits,
             analysis,
+            &predictive,
             settings,
         )
         .with_hypotheses(&c.spec, &sources)
@@ -786,7 +795,10 @@ impl<S: Sources> Session<S> {
             built.sensitivity = Some(result);
         }
         self.raise(c.file, convergence);
-        Ok(Analysed { report: built })
+        Ok(Analysed {
+            report: built,
+            predictive,
+        })
     }
 
     /// The sensitivity refit: every outcome whose model has a prior from an

@@ -12,6 +12,7 @@
 //! | the fit of outcome j | [`outcome_seed`]: the first 8 bytes of SHA-256(`trialc/fit/outcome/v1` ‖ seed ‖ j) |
 //! | the sensitivity refit of outcome j | [`sensitivity_seed`]: the same with `trialc/fit/sensitivity/v1` |
 //! | the alternative model of the k-th `--compare-loo` | [`loo_seed`]: the same with `trialc/fit/loo/v1` and k |
+//! | the replicates y_rep of outcome j (posterior predictive check) | [`predictive_seed`]: the same with `trialc/predictive/v1`; draw d of chain c on stream (c << 32) \| d |
 //! | replicate r of a design simulation | `simulate::replicate::replicate_seed`: SHA-256(`trialc/simulate/replicate/v1` ‖ seed ‖ design ‖ scenario ‖ r); its schedule, data and fits derive from it (docs/simulate.md) |
 //! | the prior predictive check's diary i | SHA-256(`trialc/prior-predictive/v1` ‖ schedule seed ‖ i) |
 //!
@@ -105,6 +106,9 @@ pub const SENSITIVITY_DOMAIN: &[u8] = b"trialc/fit/sensitivity/v1";
 /// Domain tag of the alternative models of `--compare-loo`.
 pub const LOO_DOMAIN: &[u8] = b"trialc/fit/loo/v1";
 
+/// Domain tag of the replicates of the posterior predictive check.
+pub const PREDICTIVE_DOMAIN: &[u8] = b"trialc/predictive/v1";
+
 /// The first 8 bytes (little-endian) of SHA-256(`domain` ‖ `seed` ‖ `index`).
 pub fn derive_seed(domain: &[u8], seed: u64, index: u64) -> u64 {
     let mut hasher = Sha256::new();
@@ -132,6 +136,12 @@ pub fn sensitivity_seed(seed: u64, outcome: usize) -> u64 {
 /// `--compare-loo` of a run, distinct from every fit's and refit's.
 pub fn loo_seed(seed: u64, request: usize) -> u64 {
     derive_seed(LOO_DOMAIN, seed, request as u64)
+}
+
+/// The seed of outcome `outcome`'s replicated outcomes y_rep, distinct
+/// from its fit's: replicates never take numbers from the sampler's streams.
+pub fn predictive_seed(seed: u64, outcome: usize) -> u64 {
+    derive_seed(PREDICTIVE_DOMAIN, seed, outcome as u64)
 }
 
 /// One model fitted as `settings` ask: NUTS from random inits, NUTS from
@@ -184,6 +194,8 @@ mod tests {
         assert_ne!(outcome_seed(1, 0), sensitivity_seed(1, 0));
         assert_ne!(outcome_seed(1, 0), loo_seed(1, 0));
         assert_ne!(sensitivity_seed(1, 0), loo_seed(1, 0));
+        assert_ne!(outcome_seed(1, 0), predictive_seed(1, 0));
+        assert_ne!(sensitivity_seed(1, 0), predictive_seed(1, 0));
         assert_ne!(outcome_seed(1, 0), outcome_seed(2, 0));
     }
 }

@@ -138,6 +138,7 @@ fn run(session: &mut Session<FsSources>, args: &RunArgs) -> ExitCode {
                     &c.schedule,
                     &prepared.diary,
                     &fits,
+                    &analysed.predictive,
                 )
             })
         });

@@ -268,7 +268,14 @@ fn the_laplace_report_is_labelled_an_approximation() {
         );
         assert!((mcse - (p * (1.0 - p) / 2000.0).sqrt()).abs() < 1e-12);
     }
-    let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &fits);
+    let files = report::output_files(
+        &r,
+        &ex.spec,
+        &ex.schedule,
+        &ex.diary,
+        &fits,
+        &trialc::analysis::predictive::predict(&fits, &settings),
+    );
     assert!(files.iter().all(|(name, _)| !name.ends_with(".csv")
         && !name.ends_with("-trace.svg")
         && !name.ends_with("-rank.svg")));
@@ -298,7 +305,7 @@ fn cmdstan_csv_has_the_adapted_inverse_metric() {
     assert_eq!(p.inv_metrics.len(), 2);
     let outcome = &ex.spec.outcomes[l.outcome];
     for chain in 0..2 {
-        let csv = cmdstan::chain_csv(&ex.spec.trial.id, outcome, l, &p, chain, &settings);
+        let csv = cmdstan::chain_csv(&ex.spec.trial.id, outcome, l, &p, chain, &settings, None);
         let mut lines = csv
             .lines()
             .skip_while(|l| *l != "# Diagonal elements of inverse mass matrix:");

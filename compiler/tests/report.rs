@@ -12,10 +12,13 @@
     clippy::disallowed_macros
 )] // a test or bench is an IO edge of its own
 
+use trialc::analysis::predictive::Predictive;
 use trialc::diagnostic::Diagnostic;
 use trialc::hir::{self, Comparison, Rule, RuleKind};
 use trialc::lower::{LoweredOutcome, Role};
 use trialc::report::{self, cmdstan, Report, RunSettings};
+use trialc_runtime::density::LogDensity;
+use trialc_runtime::mir::{Family, MirDensity};
 use trialc_runtime::nuts::NutsConfig;
 use trialc_runtime::posterior::{fit, Posterior};
 
@@ -57,6 +60,11 @@ fn fits(ex: &Example, s: &RunSettings) -> Vec<(LoweredOutcome, Posterior)> {
 
 fn report_for(ex: &Example, f: &[(LoweredOutcome, Posterior)], s: &RunSettings) -> Report {
     report::build(&ex.spec, &ex.schedule, &ex.diary, f, s)
+}
+
+/// Each outcome's log likelihood and replicates, as `trialc run` computes them.
+fn predictive(f: &[(LoweredOutcome, Posterior)], s: &RunSettings) -> Vec<Predictive> {
+    trialc::analysis::predictive::predict(f, s)
 }
 
 /// The posterior element index of `name` (as the runtime names elements).
@@ -378,8 +386,9 @@ fn same_inputs_give_byte_identical_reports_and_files() {
     let rb = report_for(&ex, &b_rev, &s);
     assert_eq!(report::json(&ra), report::json(&rb));
     assert_eq!(report::text(&ra), report::text(&rb));
-    let fa = report::output_files(&ra, &ex.spec, &ex.schedule, &ex.diary, &a);
-    let fb = report::output_files(&rb, &ex.spec, &ex.schedule, &ex.diary, &b_rev);
+    let (pa, pb) = (predictive(&a, &s), predictive(&b_rev, &s));
+    let fa = report::output_files(&ra, &ex.spec, &ex.schedule, &ex.diary, &a, &pa);
+    let fb = report::output_files(&rb, &ex.spec, &ex.schedule, &ex.diary, &b_rev, &pb);
     assert_eq!(fa, fb);
     // A different seed changes the draws, so the check above can fail.
     let s2 = settings(2, 100, 100, 10);
@@ -400,7 +409,14 @@ fn write_outputs_writes_every_file() {
     let dir = std::env::temp_dir().join(format!("trialc-report-test-{}", std::process::id()));
     let written = trialc::io::write_outputs(
         &dir,
-        &report::outputs(&r, &ex.spec, &ex.schedule, &ex.diary, &f),
+        &report::outputs(
+            &r,
+            &ex.spec,
+            &ex.schedule,
+            &ex.diary,
+            &f,
+            &predictive(&f, &s),
+        ),
     )
     .expect("write");
     let names: Vec<String> = written
@@ -424,6 +440,9 @@ fn write_outputs_writes_every_file() {
         "pain-effect-magnesium.svg",
         "pain-trace.svg",
         "pain-rank.svg",
+        "pain-ppc.svg",
+        "pain-observed.json",
+        "arviz.json",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -448,7 +467,14 @@ fn cmdstan_csv_layout_and_means() {
     let s = settings(2, 100, 120, 4);
     let f = fits(&ex, &s);
     let r = report_for(&ex, &f, &s);
-    let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &f);
+    let files = report::output_files(
+        &r,
+        &ex.spec,
+        &ex.schedule,
+        &ex.diary,
+        &f,
+        &predictive(&f, &s),
+    );
     for (l, post) in &f {
         let outcome = &ex.spec.outcomes[l.outcome];
         let rep = r
@@ -458,6 +484,7 @@ fn cmdstan_csv_layout_and_means() {
             .expect("outcome report");
         let mut sums = vec![0.0; post.names.len()];
         let mut n = 0usize;
+        let density = MirDensity::new(l.model.clone()).expect("valid model");
         for chain in 1..=post.num_chains {
             let name = format!("{}-{chain}.csv", outcome.name);
             let (_, csv) = files
@@ -491,9 +518,28 @@ fn cmdstan_csv_layout_and_means() {
             assert!(config.iter().any(|l| *l == format!("#   seed = {seed}")));
             let header: Vec<&str> = lines[header_at].split(',').collect();
             assert_eq!(&header[..7], &cmdstan::STAT_COLUMNS[..]);
-            assert_eq!(header.len(), 7 + post.names.len());
-            let expected: Vec<String> =
-                post.names.iter().map(|n| cmdstan::column_name(n)).collect();
+            let n_obs = l.model.likelihoods[0].y.len();
+            assert_eq!(header.len(), 7 + post.names.len() + 2 * n_obs);
+            // Effects are one vector `effect.K` in the spec's order of
+            // effects; the other elements keep their names; then log_lik
+            // and y_rep, one column per analysed observation.
+            let mut effect = 0;
+            let mut expected: Vec<String> = post
+                .names
+                .iter()
+                .map(|n| {
+                    if n.starts_with("effect[") {
+                        effect += 1;
+                        format!("effect.{effect}")
+                    } else {
+                        cmdstan::column_name(n)
+                    }
+                })
+                .collect();
+            assert_eq!(effect, cmdstan::effect_params(l).len());
+            assert!(effect > 0);
+            expected.extend((1..=n_obs).map(|i| format!("log_lik.{i}")));
+            expected.extend((1..=n_obs).map(|i| format!("y_rep.{i}")));
             assert_eq!(
                 &header[7..],
                 expected
@@ -523,8 +569,30 @@ fn cmdstan_csv_layout_and_means() {
                 let cells: Vec<f64> = row.split(',').map(|c| c.parse().expect("number")).collect();
                 assert_eq!(cells.len(), header.len());
                 assert!(cells[5] == 0.0 || cells[5] == 1.0);
-                for (k, v) in cells[7..].iter().enumerate() {
+                let dim = post.names.len();
+                for (k, v) in cells[7..7 + dim].iter().enumerate() {
                     sums[k] += v;
+                }
+                // The log_lik columns add up to lp__ less the log prior and
+                // Jacobian at the row's draw: the likelihood part of the
+                // log density the sampler saw.
+                let theta = &cells[7..7 + dim];
+                let x = density.unconstrain(theta).expect("inside the support");
+                let log_lik: f64 = cells[7 + dim..7 + dim + n_obs].iter().sum();
+                let lik = cells[0] - density.log_prior_jacobian(&x);
+                assert!(
+                    close(log_lik, lik, 1e-8),
+                    "{name}: sum of log_lik {log_lik} vs lp__ less prior {lik}"
+                );
+                // Replicates are on the outcome's scale: levels and 0/1 are whole.
+                for y in &cells[7 + dim + n_obs..] {
+                    assert!(y.is_finite());
+                    if !matches!(
+                        l.model.likelihoods[0].family,
+                        Family::Normal { .. } | Family::NormalAr1 { .. }
+                    ) {
+                        assert_eq!(y.fract(), 0.0, "{name}: y_rep {y}");
+                    }
                 }
                 n += 1;
             }
@@ -547,9 +615,11 @@ fn cmdstan_csv_layout_and_means() {
 fn cmdstan_names_round_trip() {
     assert_eq!(cmdstan::column_name("sigma"), "sigma");
     assert_eq!(cmdstan::column_name("cutpoints[2]"), "cutpoints.2");
+    // Effects are not named here: the CSV writes them as one vector
+    // effect.K (cmdstan_csv_layout_and_means).
     assert_eq!(
-        cmdstan::column_name("effect[magnesium]"),
-        "effect_magnesium"
+        cmdstan::column_name("covariate[stress]"),
+        "covariate_stress"
     );
     assert_eq!(
         cmdstan::column_name("carryover[naproxen_500]"),
@@ -677,10 +747,18 @@ fn every_example_reports_and_every_svg_is_well_formed() {
             Some(ex.lowered.len()),
             "{name}"
         );
-        let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &f);
+        let files = report::output_files(
+            &r,
+            &ex.spec,
+            &ex.schedule,
+            &ex.diary,
+            &f,
+            &predictive(&f, &s),
+        );
         let svgs: Vec<&(String, String)> =
             files.iter().filter(|(n, _)| n.ends_with(".svg")).collect();
-        // timeline, trace, rank per outcome and one density per effect.
+        // timeline, trace, rank, predictive check per outcome and one
+        // density per effect.
         let effects: usize = ex
             .lowered
             .iter()
@@ -691,7 +769,7 @@ fn every_example_reports_and_every_svg_is_well_formed() {
                     .count()
             })
             .sum();
-        assert_eq!(svgs.len(), 3 * ex.lowered.len() + effects, "{name}");
+        assert_eq!(svgs.len(), 4 * ex.lowered.len() + effects, "{name}");
         for (file, svg) in svgs {
             well_formed(svg).unwrap_or_else(|e| panic!("{name}/{file}: {e}"));
             assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
@@ -875,7 +953,14 @@ fn write_example_outputs() {
     let r = report_for(&ex, &f, &s);
     trialc::io::write_outputs(
         std::path::Path::new(&dir),
-        &report::outputs(&r, &ex.spec, &ex.schedule, &ex.diary, &f),
+        &report::outputs(
+            &r,
+            &ex.spec,
+            &ex.schedule,
+            &ex.diary,
+            &f,
+            &predictive(&f, &s),
+        ),
     )
     .expect("write outputs");
 }
@@ -966,7 +1051,14 @@ fn effect_plots_draw_the_prior_where_the_hypothesis_puts_it() {
     let s = settings(2, 100, 100, 1);
     let f = fits(&ex, &s);
     let r = report_for(&ex, &f, &s);
-    let files = report::output_files(&r, &ex.spec, &ex.schedule, &ex.diary, &f);
+    let files = report::output_files(
+        &r,
+        &ex.spec,
+        &ex.schedule,
+        &ex.diary,
+        &f,
+        &predictive(&f, &s),
+    );
     let svg = |name: &str| {
         files
             .iter()
@@ -1228,4 +1320,61 @@ fn the_reference_arm_is_recommended_when_the_data_favour_it() {
     assert_eq!(e.effect.level, 0.95);
     assert!((e.effect.lower - -2.578).abs() < 0.15, "{:?}", e.effect);
     assert!((e.effect.upper - -0.191).abs() < 0.15, "{:?}", e.effect);
+}
+
+/// The predictive check end to end on the example's `pain` model (normal
+/// with AR(1) errors, intercept, effect, trend): data simulated from that
+/// model at strong serial correlation (phi 0.85) are `consistent`; the
+/// same data fitted with independent errors are `flagged`, on the lag-1
+/// autocorrelation. Fixed seeds throughout.
+#[test]
+fn the_predictive_check_passes_the_model_and_flags_independent_errors() {
+    let ex = example("magnesium-migraine");
+    let pain = ex
+        .lowered
+        .iter()
+        .find(|l| ex.spec.outcomes[l.outcome].name == "pain")
+        .expect("pain")
+        .clone();
+    let d = MirDensity::new(pain.model.clone()).expect("valid");
+    // intercept 5, effect -1, trend 0.1, sigma 0.6, phi 0.85 (model order).
+    let names = d.coordinate_names();
+    let theta: Vec<f64> = names
+        .iter()
+        .map(|n| match n.as_str() {
+            "intercept" => 5.0,
+            "trend" => 0.1,
+            "sigma" => 0.6,
+            "phi" => 0.85,
+            _ => -1.0,
+        })
+        .collect();
+    let y = d
+        .replicate(0, &theta, &mut trialc_runtime::rng::ChainRng::new(12, 0))
+        .expect("simulated diary");
+    let mut right = pain.clone();
+    right.model.likelihoods[0].y = y;
+    let mut wrong = right.clone();
+    let Family::NormalAr1 { sigma, .. } = wrong.model.likelihoods[0].family else {
+        panic!("pain has AR(1) errors");
+    };
+    wrong.model.likelihoods[0].family = Family::Normal { sigma };
+    let check = |l: &LoweredOutcome| {
+        let cfg = NutsConfig {
+            num_chains: 2,
+            num_warmup: 300,
+            num_draws: 300,
+            seed: 3,
+            ..NutsConfig::default()
+        };
+        let post = fit(l.model.clone(), &cfg).expect("fit");
+        trialc::analysis::predictive::predict_outcome(l, &post, 5).check
+    };
+    let c = check(&right);
+    assert_eq!(c.verdict, "consistent", "{}", c.summary);
+    assert_eq!(c.draws, 600);
+    assert_eq!(c.statistics.len(), 3);
+    let c = check(&wrong);
+    assert_eq!(c.verdict, "flagged", "{}", c.summary);
+    assert!(c.summary.contains("lag-1 autocorrelation"), "{}", c.summary);
 }

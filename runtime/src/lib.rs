@@ -15,5 +15,6 @@ pub mod nuts;
 pub mod optimize;
 pub mod pool;
 pub mod posterior;
+pub mod predictive;
 pub mod progress;
 pub mod rng;

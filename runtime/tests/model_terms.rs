@@ -579,3 +579,54 @@ fn binomial_kernel_is_stable_in_the_tails() {
         assert!((g[0] - want).abs() < 1e-9, "eta {eta}: {} vs {want}", g[0]);
     }
 }
+
+#[test]
+fn pointwise_log_lik_sums_to_the_likelihood_with_every_term() {
+    // Each model of this file (covariates, lag, lag with AR(1) errors,
+    // decay, binomial, latent AR(1), everything at once) at random points:
+    // the observations' log likelihoods add up to the log density minus
+    // the same model without its likelihood, to 1e-10 relative.
+    for (k, name) in MODELS.iter().enumerate() {
+        let seeds: Vec<u32> = (0..19)
+            .map(|i| (i * 104_729 + k as u32 * 31) % 100_000)
+            .collect();
+        let m = model(name, data_for(name, &seeds));
+        let d = MirDensity::new(m.clone()).expect("valid model");
+        for point in 0..4 {
+            let x: Vec<f64> = (0..d.dim())
+                .map(|i| (((i * 53 + point * 17 + k * 5) % 41) as f64 - 20.0) / 12.0)
+                .collect();
+            let theta = d.constrain(&x).expect("constrain");
+            let mut ll = Vec::new();
+            d.pointwise_log_lik(0, &theta, &mut ll).expect("pointwise");
+            let sum: f64 = ll.iter().sum();
+            let lik = likelihood_value(&m, &x);
+            let mut g = vec![0.0; d.dim()];
+            let by_prior = d.logp_grad(&x, &mut g) - d.log_prior_jacobian(&x);
+            assert!(
+                (sum - lik).abs() <= 1e-10 * lik.abs().max(1.0),
+                "{name} point {point}: sum {sum} vs likelihood {lik}"
+            );
+            assert!(
+                (by_prior - lik).abs() <= 1e-10 * lik.abs().max(1.0),
+                "{name}: log density minus prior and Jacobian {by_prior} vs {lik}"
+            );
+            // The linear predictor is the one written out from the model.
+            let eta = d.linear_predictor(0, &theta).expect("eta");
+            for (a, b) in eta.iter().zip(etas(&m, &theta)) {
+                assert!(
+                    (a - b).abs() <= 1e-10 * b.abs().max(1.0),
+                    "{name}: eta {a} vs {b}"
+                );
+            }
+            // A replicate is data the model accepts: put in place of y, the
+            // model still validates (counts whole, successes within trials).
+            let mut rng = trialc_runtime::rng::ChainRng::new(point as u64, k as u64);
+            let rep = d.replicate(0, &theta, &mut rng).expect("replicate");
+            assert_eq!(rep.len(), m.likelihoods[0].y.len());
+            let mut again = m.clone();
+            again.likelihoods[0].y = rep;
+            MirDensity::new(again).unwrap_or_else(|e| panic!("{name}: replicate rejected: {e}"));
+        }
+    }
+}

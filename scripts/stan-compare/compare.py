@@ -165,8 +165,11 @@ def read_cmdstan(out, outcome):
     return {h: arr[:, :, i] for i, h in enumerate(head)}
 
 
-def csv_name(mir_name):
-    # effect[magnesium] -> effect_magnesium ; cutpoints[2] -> cutpoints.2
+def csv_name(mir_name, effects):
+    # the K-th effect (`effects`: the report's effect parameters, in order) -> effect.K ;
+    # cutpoints[2] -> cutpoints.2 ; covariate[stress] -> covariate_stress
+    if mir_name in effects:
+        return f"effect.{effects.index(mir_name) + 1}"
     if mir_name.startswith("cutpoints["):
         return "cutpoints." + mir_name[len("cutpoints["):-1]
     return mir_name.replace("[", "_").replace("]", "")
@@ -416,7 +419,7 @@ def compare_case(case, args, draws=DRAWS):
         if rule is not None:
             pt, et, src = float(rule["probability"]), float(rule["mcse"]), "report"
         else:
-            xt = t_draws[csv_name(pname)]
+            xt = t_draws[csv_name(pname, [e["parameter"] for e in o_rep["effects"]])]
             pt, et = prob_mcse((xt < thr) if cmp == "<" else (xt > thr))
             src = "draws"
         comb = math.sqrt(et ** 2 + es ** 2)
@@ -434,7 +437,7 @@ def compare_case(case, args, draws=DRAWS):
     if c is not None:
         pname = c["param"]
         rs = vague_responsibility(s[next(n for n in smap[pname] if n in s)], c)
-        rt = vague_responsibility(t_draws[csv_name(pname)], c)
+        rt = vague_responsibility(t_draws[csv_name(pname, [e["parameter"] for e in o_rep["effects"]])], c)
         ws, es = float(rs.mean()), float(diag.mcse_mean(rs))
         wt, et = float(rt.mean()), float(diag.mcse_mean(rt))
         comb = math.sqrt(et ** 2 + es ** 2)

@@ -1,29 +1,22 @@
 //! The pointwise log-likelihood of a fitted outcome, the input of the
 //! leave-one-out comparison ([`super::loo`]).
 //!
-//! **Provisional.** The draws are to carry their own pointwise `log_lik`
-//! (issue 12, "Predictive checks and ArviZ", the wt-ppc branch, in the
-//! runtime's model IR). Until that is merged, [`pointwise_log_lik`] computes
-//! it here from the model IR and the posterior draws. LEAD, after merging
-//! wt-ppc: make [`pointwise_log_lik`] return the runtime's `log_lik` (same
-//! signature, same layout: one row per draw, chain after chain, one value
-//! per analysed observation) and delete [`at_draw`] and its helpers; keep
-//! the tests, which check the values against the runtime's own likelihood
-//! and so check wt-ppc's as well. For AR(1) errors the value must be the
-//! leave-one-out density `log p(y_i | y_-i, theta)` (what PSIS-LOO's
-//! importance ratios need for a likelihood that does not factorise over
-//! observations), not the sequential `log p(y_i | y_<i, theta)`;
-//! `trialc_runtime::loo::ar1_loo_log_density` computes it.
+//! The values are the runtime's (`MirDensity::pointwise_log_lik`, the
+//! `log_lik` columns of the draws) for every family but one: for AR(1)
+//! errors the draws carry the factors of the joint density, log p(y_i |
+//! y_<i, theta), which sum to the likelihood but make leaving one out a
+//! one-step-ahead assessment. PSIS-LOO's importance ratios need the
+//! leave-one-out density log p(y_i | y_-i, theta) of a likelihood that
+//! does not factorise over observations, so for AR(1) errors this module
+//! takes the runtime's linear predictor and
+//! `trialc_runtime::loo::ar1_loo_log_density` instead.
 
-use statrs::function::gamma::ln_gamma;
 use trialc_runtime::loo::ar1_loo_log_density;
-use trialc_runtime::mir::simulate::{linear_predictor, offsets, Observation};
-use trialc_runtime::mir::{Likelihood, Model};
+use trialc_runtime::mir::simulate::{offsets, Observation};
+use trialc_runtime::mir::MirDensity;
 use trialc_runtime::posterior::Posterior;
 
 use crate::lower::LoweredOutcome;
-
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// `log p(y_i | theta_s)` (for AR(1) errors `log p(y_i | y_-i, theta_s)`)
 /// of every analysed observation `i` at every posterior draw `s`: one row
@@ -32,155 +25,44 @@ pub fn pointwise_log_lik(
     lowered: &LoweredOutcome,
     posterior: &Posterior,
 ) -> Result<Vec<Vec<f64>>, String> {
+    let density = MirDensity::new(lowered.model.clone()).map_err(|e| e.message)?;
     posterior
         .iter_draws()
-        .map(|theta| at_draw(&lowered.model, theta))
+        .map(|theta| at_draw(&density, theta))
         .collect()
 }
 
-/// The pointwise log-likelihood of every likelihood block of `model` at
-/// one constrained parameter vector (laid out as the posterior's elements),
-/// the blocks one after another.
-pub fn at_draw(model: &Model, theta: &[f64]) -> Result<Vec<f64>, String> {
+/// The pointwise log-likelihood of every likelihood block of `density` at
+/// one constrained parameter vector (laid out as the posterior's
+/// elements), the blocks one after another.
+pub fn at_draw(density: &MirDensity, theta: &[f64]) -> Result<Vec<f64>, String> {
+    let model = density.model();
     let offs = offsets(model);
     let mut out = Vec::new();
-    for block in &model.likelihoods {
-        out.extend(block_at_draw(model, block, theta, &offs)?);
+    let mut block_values = Vec::new();
+    for (lik, block) in model.likelihoods.iter().enumerate() {
+        let observation =
+            Observation::from_family(model, &block.family, theta, &offs).map_err(|e| e.message)?;
+        if let Observation::NormalAr1 { sigma, phi } = observation {
+            let eta = density
+                .linear_predictor(lik, theta)
+                .map_err(|e| e.message)?;
+            let residuals: Vec<f64> = block.y.iter().zip(&eta).map(|(y, e)| y - e).collect();
+            out.extend(
+                ar1_loo_log_density(&residuals, &block.days, sigma, phi).ok_or_else(|| {
+                    format!(
+                        "AR(1) errors with sigma {sigma}, phi {phi} on these days are not a process"
+                    )
+                })?,
+            );
+        } else {
+            density
+                .pointwise_log_lik(lik, theta, &mut block_values)
+                .map_err(|e| e.message)?;
+            out.extend_from_slice(&block_values);
+        }
     }
     Ok(out)
-}
-
-fn block_at_draw(
-    model: &Model,
-    block: &Likelihood,
-    theta: &[f64],
-    offs: &[usize],
-) -> Result<Vec<f64>, String> {
-    let at = |id: usize| -> Result<f64, String> {
-        offs.get(id)
-            .and_then(|&o| theta.get(o))
-            .copied()
-            .ok_or_else(|| format!("parameter #{id} is not in the draw"))
-    };
-    // Intercept, arm effects, trend, carryover columns and a latent AR(1)
-    // from the runtime; the terms it leaves out (covariates, the lagged
-    // outcome, decaying carryover) as the runtime's likelihood adds them.
-    let mut eta = linear_predictor(block, theta, offs).map_err(|e| e.message)?;
-    let p = &block.predictor;
-    for c in &p.covariates {
-        let b = at(c.param)?;
-        for (e, v) in eta.iter_mut().zip(&c.values) {
-            *e += b * v;
-        }
-    }
-    if let Some(lag) = &p.lagged_outcome {
-        let rho = at(lag.param)?;
-        for ((e, v), &g) in eta.iter_mut().zip(&lag.values).zip(&lag.gaps) {
-            let g = i32::try_from(g).map_err(|_| format!("a gap of {g}"))?;
-            *e += rho.powi(g) * v;
-        }
-    }
-    if let Some(decay) = &p.carryover_decay {
-        let rate = at(decay.rate)?;
-        for t in &decay.transitions {
-            let from = t.from.map(at).transpose()?.unwrap_or(0.0);
-            let to = t.to.map(at).transpose()?.unwrap_or(0.0);
-            if let Some(e) = eta.get_mut(t.obs) {
-                *e += (-rate * t.elapsed).exp() * (from - to);
-            }
-        }
-    }
-    let observation =
-        Observation::from_family(model, &block.family, theta, offs).map_err(|e| e.message)?;
-    let y = &block.y;
-    let values = match &observation {
-        Observation::Normal { sigma } => y
-            .iter()
-            .zip(&eta)
-            .map(|(y, e)| -0.5 * LN_2PI - sigma.ln() - 0.5 * ((y - e) / sigma).powi(2))
-            .collect(),
-        Observation::NormalAr1 { sigma, phi } => {
-            let residuals: Vec<f64> = y.iter().zip(&eta).map(|(y, e)| y - e).collect();
-            ar1_loo_log_density(&residuals, &block.days, *sigma, *phi).ok_or_else(|| {
-                format!(
-                    "AR(1) errors with sigma {sigma}, phi {phi} on these days are not a process"
-                )
-            })?
-        }
-        Observation::Bernoulli => y
-            .iter()
-            .zip(&eta)
-            .map(|(&y, &e)| if y > 0.5 { -softplus(-e) } else { -softplus(e) })
-            .collect(),
-        Observation::Binomial { trials } => y
-            .iter()
-            .zip(&eta)
-            .zip(trials)
-            .map(|((&k, &e), &n)| {
-                let n = n as f64;
-                ln_choose(n, k) - k * softplus(-e) - (n - k) * softplus(e)
-            })
-            .collect(),
-        Observation::Poisson => y
-            .iter()
-            .zip(&eta)
-            .map(|(&k, &e)| k * e - e.exp() - ln_gamma(k + 1.0))
-            .collect(),
-        Observation::NegBinomial2 { psi } => {
-            let log_psi = psi.ln();
-            y.iter()
-                .zip(&eta)
-                .map(|(&k, &e)| {
-                    // log(mu + psi), mu = exp(eta)
-                    let log_total = log_add_exp(e, log_psi);
-                    ln_gamma(k + psi) - ln_gamma(*psi) - ln_gamma(k + 1.0)
-                        + psi * (log_psi - log_total)
-                        + k * (e - log_total)
-                })
-                .collect()
-        }
-        Observation::OrderedLogistic { cutpoints } => {
-            let levels = cutpoints.len() + 1;
-            y.iter()
-                .zip(&eta)
-                .map(|(&level, &e)| ordinal_log_p(level, e, cutpoints, levels))
-                .collect::<Result<Vec<f64>, String>>()?
-        }
-    };
-    Ok(values)
-}
-
-/// log(1 + exp(x)) without overflow.
-fn softplus(x: f64) -> f64 {
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
-}
-
-fn log_add_exp(a: f64, b: f64) -> f64 {
-    let m = a.max(b);
-    m + ((a - m).exp() + (b - m).exp()).ln()
-}
-
-fn ln_choose(n: f64, k: f64) -> f64 {
-    ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
-}
-
-/// log P(y = level) of the cumulative logit model: P(y <= k) =
-/// 1 - logistic(eta - c_k), levels 1..=K.
-fn ordinal_log_p(level: f64, eta: f64, cut: &[f64], levels: usize) -> Result<f64, String> {
-    let y = level as usize;
-    if level.fract() != 0.0 || y < 1 || y > levels {
-        return Err(format!("ordinal level {level} is not in 1..={levels}"));
-    }
-    Ok(if y == 1 {
-        -softplus(eta - cut[0])
-    } else if y == levels {
-        -softplus(cut[levels - 2] - eta)
-    } else {
-        // log(logistic(a) - logistic(b)) with a = eta - c_(y-1) > b = eta - c_y:
-        // logistic(a) - logistic(b) = logistic(a) logistic(-b) (1 - exp(b - a)).
-        let (a, b) = (eta - cut[y - 2], eta - cut[y - 1]);
-        -softplus(-a) - softplus(b) + (-(b - a).exp()).ln_1p()
-    })
 }
 
 #[cfg(test)]
@@ -188,8 +70,8 @@ mod tests {
     use super::*;
     use trialc_runtime::density::{LogDensity, Transform};
     use trialc_runtime::mir::{
-        CarryoverDecay, Covariate, Dist, Family, LaggedOutcome, LatentAr1, LinearPredictor,
-        MirDensity, Parameter, Prior, PriorTerm, Transition,
+        CarryoverDecay, Covariate, Dist, Family, LaggedOutcome, LatentAr1, Likelihood,
+        LinearPredictor, MirDensity, Model, Parameter, Prior, PriorTerm, Transition,
     };
 
     fn param(name: &str, size: usize, transform: Transform) -> Parameter {
@@ -295,7 +177,8 @@ mod tests {
     const BASE: [f64; 6] = [0.4, -0.7, 0.5, 0.2, 0.35, 0.8];
 
     fn check_sum(m: &Model, theta: &[f64]) {
-        let pointwise = at_draw(m, theta).expect("log-lik");
+        let pointwise =
+            at_draw(&MirDensity::new(m.clone()).expect("density"), theta).expect("log-lik");
         assert_eq!(pointwise.len(), m.likelihoods[0].y.len());
         let sum: f64 = pointwise.iter().sum();
         let runtime = runtime_log_lik(m, theta);
@@ -393,12 +276,13 @@ mod tests {
         );
         let mut theta = BASE.to_vec();
         theta.extend([0.9, 0.6]);
-        let base = at_draw(&m, &theta).expect("log-lik");
+        let base = at_draw(&MirDensity::new(m.clone()).expect("density"), &theta).expect("log-lik");
         let joint = runtime_log_lik(&m, &theta);
         for i in 0..y.len() {
             let mut moved = m.clone();
             moved.likelihoods[0].y[i] += 0.75;
-            let after = at_draw(&moved, &theta).expect("log-lik");
+            let after = at_draw(&MirDensity::new(moved.clone()).expect("density"), &theta)
+                .expect("log-lik");
             let joint_after = runtime_log_lik(&moved, &theta);
             let want = joint_after - joint;
             let got = after[i] - base[i];

@@ -11,6 +11,7 @@ pub mod decide;
 pub mod effects;
 pub mod loglik;
 pub mod loo;
+pub mod predictive;
 pub mod reported;
 pub mod sensitivity;
 

@@ -164,8 +164,9 @@ pub struct RunArgs {
     /// `text` for people, `json` for programs (schema: docs/report.md).
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
-    /// Also write report.json, CmdStan CSV draws and SVG plots into this
-    /// folder: a new or empty one, or one an earlier run wrote (its files are replaced).
+    /// Also write report.json, CmdStan CSV draws (with log_lik and y_rep),
+    /// arviz.json and SVG plots into this folder: a new or empty one, or
+    /// one an earlier run wrote (its files are replaced).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// The pharmacy's key file, for a spec that commits to one (default: the

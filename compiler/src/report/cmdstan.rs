@@ -12,12 +12,22 @@
 //! `# Step size = …`, `# Diagonal elements of inverse mass matrix:` and its
 //! values); one row per draw; and the timing block that closes the file.
 //!
+//! After the parameters come the generated quantities, as a Stan program
+//! with a `generated quantities` block would write them: `log_lik.1` …
+//! `log_lik.N`, each observation's log likelihood at the draw, then
+//! `y_rep.1` … `y_rep.N`, a replicated data set from it (N analysed
+//! observations; `analysis::predictive`). The `arviz.json` sidecar
+//! ([`super::arviz`]) names them and their coordinates for ArviZ.
+//!
 //! Deliberate differences, also stated in the file's own comments:
 //! * Parameter names use CmdStan's `name.index` for vector elements
-//!   (`cutpoints.2`, which cmdstanpy reads back as `cutpoints[2]`); a named
-//!   index becomes `name_index` (`effect[magnesium]` → `effect_magnesium`),
-//!   because CmdStan has no named indices and `effect.magnesium` would be
-//!   read back as a malformed array index.
+//!   (`cutpoints.2`, which cmdstanpy reads back as `cutpoints[2]`). The
+//!   effects are one vector `effect.1` … `effect.K`, in the order of the
+//!   spec's effects (the arm of each is the sidecar's `arm` coordinate), so
+//!   that ArviZ reads one variable `effect` with an `arm` dimension. Other
+//!   named indices become `name_index` (`covariate[stress]` →
+//!   `covariate_stress`), because CmdStan has no named indices and
+//!   `covariate.stress` would be read back as a malformed array index.
 //! * `lp__` is trialc's log density on the unconstrained scale, Jacobian
 //!   included, *with* all normalising constants (Stan drops them), so it
 //!   differs from Stan's by a constant.
@@ -34,8 +44,9 @@ use trialc_runtime::posterior::Posterior;
 
 use super::RunSettings;
 use crate::analysis::effects::offsets;
+use crate::analysis::predictive::Predictive;
 use crate::hir;
-use crate::lower::LoweredOutcome;
+use crate::lower::{LoweredOutcome, Role};
 
 /// The sampler-diagnostic columns, as CmdStan names them.
 pub const STAT_COLUMNS: [&str; 7] = [
@@ -48,7 +59,8 @@ pub const STAT_COLUMNS: [&str; 7] = [
     "energy__",
 ];
 
-/// The CmdStan column name of a posterior element name (see the module doc).
+/// The CmdStan column name of a posterior element name (see the module
+/// doc); [`chain_csv`] names the effects `effect.K` instead.
 pub fn column_name(name: &str) -> String {
     let Some((base, rest)) = name.split_once('[') else {
         return name.to_string();
@@ -63,6 +75,20 @@ pub fn column_name(name: &str) -> String {
     } else {
         format!("{base}_{}", parts.join("_"))
     }
+}
+
+/// The effect parameters of `lowered` in order, with their arms: element k
+/// (0-based) is the CSV's `effect.{k+1}` and the `arm` coordinate's k-th
+/// value.
+pub fn effect_params(lowered: &LoweredOutcome) -> Vec<(usize, usize)> {
+    lowered
+        .params
+        .iter()
+        .filter_map(|p| match p.role {
+            Role::Effect { arm } => Some((p.id, arm)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The model name written into the CSV (`TRIAL_OUTCOME`).
@@ -97,7 +123,17 @@ fn number(v: f64) -> String {
     }
 }
 
-/// Chain `chain` (0-based) of one outcome's fit as a CmdStan CSV file.
+/// [`number`] appended to `s`.
+fn push_number(s: &mut String, v: f64) {
+    if v.is_finite() {
+        let _ = write!(s, "{v}");
+    } else {
+        s.push_str(&number(v));
+    }
+}
+
+/// Chain `chain` (0-based) of one outcome's fit as a CmdStan CSV file,
+/// with `log_lik` and `y_rep` columns from `predictive` when it has them.
 pub fn chain_csv(
     trial_id: &str,
     outcome: &hir::Outcome,
@@ -105,6 +141,7 @@ pub fn chain_csv(
     post: &Posterior,
     chain: usize,
     settings: &RunSettings,
+    predictive: Option<&Predictive>,
 ) -> String {
     let mut s = String::new();
     let model = model_name(trial_id, &outcome.name);
@@ -169,7 +206,9 @@ pub fn chain_csv(
         ),
         "# written by trialc in the CmdStan 2.36 CSV layout (not by Stan): lp__ keeps all"
             .to_string(),
-        "# normalising constants; no wall times".to_string(),
+        "# normalising constants; no wall times; effect.K is the K-th arm of arviz.json;"
+            .to_string(),
+        "# log_lik and y_rep are generated quantities (docs/report.md)".to_string(),
     ];
     for line in lines {
         s.push_str(&line);
@@ -180,13 +219,24 @@ pub fn chain_csv(
     let mut columns: Vec<String> = STAT_COLUMNS.iter().map(|c| (*c).to_string()).collect();
     let mut elements = Vec::new();
     let offs = offsets(lowered);
-    for (p, &o) in lowered.model.params.iter().zip(&offs) {
+    let effects = effect_params(lowered);
+    for (id, (p, &o)) in lowered.model.params.iter().zip(&offs).enumerate() {
+        let effect = effects.iter().position(|(e, _)| *e == id);
         for k in o..o + p.size {
             if let Some(name) = post.names.get(k) {
-                columns.push(column_name(name));
+                columns.push(match effect {
+                    Some(e) => format!("effect.{}", e + 1),
+                    None => column_name(name),
+                });
                 elements.push(k);
             }
         }
+    }
+    let generated = predictive.and_then(|p| Some((p.pointwise_log_lik()?, p.replicates()?)));
+    if let Some((ll, _)) = generated {
+        let n = ll.observations();
+        columns.extend((1..=n).map(|i| format!("log_lik.{i}")));
+        columns.extend((1..=n).map(|i| format!("y_rep.{i}")));
     }
     s.push_str(&columns.join(","));
     s.push('\n');
@@ -210,7 +260,7 @@ pub fn chain_csv(
         .take(post.num_draws)
         .collect();
     let stats = post.stats.get(chain).map_or(&[][..], Vec::as_slice);
-    for (theta, st) in draws.iter().zip(stats) {
+    for (i, (theta, st)) in draws.iter().zip(stats).enumerate() {
         let mut row = vec![
             number(st.lp),
             number(st.accept_stat),
@@ -226,6 +276,15 @@ pub fn chain_csv(
                 .map(|&k| number(theta.get(k).copied().unwrap_or(f64::NAN))),
         );
         s.push_str(&row.join(","));
+        // The generated quantities are most of the row's cells: written in
+        // place, without a string per value.
+        if let Some((ll, rep)) = generated {
+            let r = chain * post.num_draws + i;
+            for &v in ll.row(r).iter().chain(rep.row(r)) {
+                s.push(',');
+                push_number(&mut s, v);
+            }
+        }
         s.push('\n');
     }
 

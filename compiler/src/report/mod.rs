@@ -16,6 +16,7 @@
 //! The JSON schema is documented in `docs/report.md`; its `format` field is
 //! [`FORMAT`].
 
+pub mod arviz;
 pub mod cmdstan;
 pub mod document;
 mod figures;
@@ -27,6 +28,7 @@ use serde::Serialize;
 use trialc_runtime::posterior::{Method, Posterior};
 
 use crate::analysis::loo::LooComparison;
+use crate::analysis::predictive::{Predictive, PredictiveCheck};
 use crate::analysis::sensitivity::Sensitivity;
 use crate::analysis::{self, convergence, Analysis};
 use crate::data::Diary;
@@ -467,6 +469,10 @@ pub struct OutcomeReport {
     pub parameters: Vec<ParamRow>,
     pub effects: Vec<EffectReport>,
     pub sampler: SamplerSummary,
+    /// The posterior predictive check: test statistics of the observed
+    /// series against their replicates, and the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predictive_check: Option<PredictiveCheck>,
 }
 
 /// Builds the report. `fits` holds one lowered outcome with its posterior per
@@ -480,17 +486,20 @@ pub fn build(
     settings: &RunSettings,
 ) -> Report {
     let analysis = analysis::analyse(spec, schedule, diary, fits, settings);
-    present(spec, schedule, diary, fits, analysis, settings)
+    let predictive = crate::analysis::predictive::predict(fits, settings);
+    present(spec, schedule, diary, fits, analysis, &predictive, settings)
 }
 
 /// The report of an analysis: the trial, the data and each outcome's
-/// analysis set around what the analysis found.
+/// analysis set around what the analysis found, with the predictive check
+/// of each outcome in `predictive` (`analysis::predictive::predict`).
 pub fn present(
     spec: &hir::Spec,
     schedule: &Schedule,
     diary: &Diary,
     fits: &[(LoweredOutcome, Posterior)],
     analysis: Analysis,
+    predictive: &[Predictive],
     settings: &RunSettings,
 ) -> Report {
     let data = data_summary(schedule, diary);
@@ -538,6 +547,10 @@ pub fn present(
                 parameters: found.parameters,
                 effects: found.effects,
                 sampler: found.sampler,
+                predictive_check: predictive
+                    .iter()
+                    .find(|p| p.outcome == found.outcome)
+                    .map(|p| p.check.clone()),
             })
         })
         .collect();
@@ -573,17 +586,23 @@ pub fn has_convergence_problems(report: &Report) -> bool {
 
 /// The names of the files [`outputs`] will write for `spec` (known before
 /// anything is fitted, so a name the file system cannot take is found
-/// first): `report.json`, then per outcome its chains' CSVs (NUTS only),
-/// the timeline, one effect plot per non-reference arm, and the trace and
-/// rank plots (NUTS only).
+/// first): `report.json`, `arviz.json` (NUTS only), then per outcome its
+/// chains' CSVs and observed data (NUTS only), the timeline, the predictive
+/// check, one effect plot per non-reference arm, and the trace and rank
+/// plots (NUTS only).
 pub fn output_names(spec: &hir::Spec, chains: usize, nuts: bool) -> Vec<String> {
     let mut names = vec!["report.json".to_string()];
+    if nuts {
+        names.push(arviz::FILE.to_string());
+    }
     for outcome in &spec.outcomes {
         let name = &outcome.name;
         if nuts {
             names.extend((1..=chains).map(|c| format!("{name}-{c}.csv")));
+            names.push(arviz::observed_file(name));
         }
         names.push(format!("{name}-timeline.svg"));
+        names.push(format!("{name}-ppc.svg"));
         for (k, arm) in spec.arms.iter().enumerate() {
             if k != spec.reference {
                 names.push(format!("{name}-effect-{}.svg", arm.name));
@@ -604,29 +623,48 @@ pub fn outputs(
     schedule: &Schedule,
     diary: &Diary,
     fits: &[(LoweredOutcome, Posterior)],
+    predictive: &[Predictive],
 ) -> Vec<(String, String)> {
     let mut files = vec![("report.json".to_string(), json(report))];
-    files.extend(output_files(report, spec, schedule, diary, fits));
+    files.extend(output_files(
+        report, spec, schedule, diary, fits, predictive,
+    ));
     files
 }
 
 /// Every file of `--out` except `report.json`, as (file name, contents):
 /// pure, so tests can check the contents without touching the disk.
+/// `predictive` holds each outcome's log likelihood and replicates
+/// (`analysis::predictive::predict`), written into the CSVs as `log_lik`
+/// and `y_rep` and drawn in the predictive check's plot.
 pub fn output_files(
     report: &Report,
     spec: &hir::Spec,
     schedule: &Schedule,
     diary: &Diary,
     fits: &[(LoweredOutcome, Posterior)],
+    predictive: &[Predictive],
 ) -> Vec<(String, String)> {
     let mut files = Vec::new();
     let mut ordered: Vec<&(LoweredOutcome, Posterior)> = fits.iter().collect();
     ordered.sort_by_key(|(l, _)| l.outcome);
+    let nuts: Vec<&(LoweredOutcome, Posterior)> = ordered
+        .iter()
+        .copied()
+        .filter(|(_, post)| post.method == Method::Nuts)
+        .collect();
+    if !nuts.is_empty() {
+        files.push((
+            arviz::FILE.to_string(),
+            arviz::sidecar(spec, &nuts, predictive),
+        ));
+    }
     for (lowered, post) in ordered {
         let Some(outcome) = spec.outcomes.get(lowered.outcome) else {
             continue;
         };
         let name = &outcome.name;
+        let pred = predictive.iter().find(|p| p.outcome == lowered.outcome);
         // Laplace draws are not Markov chains: no CmdStan sampler CSV, trace
         // or rank plots (they would pass for NUTS output).
         let chains = if post.method == Method::Nuts {
@@ -644,13 +682,18 @@ pub fn output_files(
                     post,
                     chain,
                     &report.settings,
+                    pred,
                 ),
             ));
+        }
+        if chains > 0 {
+            files.push((arviz::observed_file(name), arviz::observed(pred, lowered)));
         }
         files.push((
             format!("{name}-timeline.svg"),
             svg::timeline(spec, schedule, diary, lowered),
         ));
+        files.push((format!("{name}-ppc.svg"), svg::predictive(outcome, pred)));
         for p in &lowered.params {
             if let Role::Effect { arm } = p.role {
                 let arm_name = spec.arms.get(arm).map_or("arm", |a| a.name.as_str());

@@ -4,14 +4,18 @@
 //!
 //! No plotting crate: the plots are simple, and writing SVG text keeps them
 //! byte-identical for equal inputs (coordinates are printed with one
-//! decimal). Traces are thinned to at most [`TRACE_POINTS`] points per chain
+//! decimal). The predictive check draws the observed series on bands of
+//! its replicates. Traces are thinned to at most [`TRACE_POINTS`] points per chain
 //! (every k-th draw) to keep files small; rank plots use all draws.
 
 use std::fmt::Write as _;
 
 use trialc_runtime::posterior::Posterior;
 
+use trialc_runtime::diagnostics::quantiles;
+
 use crate::analysis::effects::{element_of, flat_draws};
+use crate::analysis::predictive::Predictive;
 use crate::data::Diary;
 use crate::hir::{self, OutcomeType};
 use crate::lower::{LoweredOutcome, ParamInfo};
@@ -614,4 +618,154 @@ pub fn rank(outcome: &hir::Outcome, post: &Posterior) -> String {
     }
     s.push_str("</svg>\n");
     s
+}
+
+/// The posterior predictive check of one outcome: the observed series (the
+/// analysed values on the model's scale, over the model's clock) on the
+/// central 50% and 90% bands of its replicates y_rep and their mean, with
+/// the verdict underneath.
+pub fn predictive(outcome: &hir::Outcome, pred: Option<&Predictive>) -> String {
+    let (w, h) = (760.0, 320.0);
+    let title = format!("{}: posterior predictive check", outcome.name);
+    let mut s = open(w, h, &title);
+    let Some((p, rep)) = pred.and_then(|p| Some((p, p.replicates()?))) else {
+        let why = pred.map_or("no replicates".to_string(), |p| p.check.summary.clone());
+        let _ = writeln!(
+            s,
+            "<text x=\"10\" y=\"40\">{}</text>",
+            escape(&format!("not available: {why}"))
+        );
+        s.push_str("</svg>\n");
+        return s;
+    };
+    let n = p.observed.len();
+    let times: Vec<f64> = if p.times.len() == n {
+        p.times.iter().map(|&t| t as f64).collect()
+    } else {
+        (1..=n).map(|i| i as f64).collect()
+    };
+    // Per observation: the 5%, 25%, 75% and 95% quantiles of its replicates.
+    let bands: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let col: Vec<f64> = rep
+                .column(i)
+                .into_iter()
+                .filter(|v| v.is_finite())
+                .collect();
+            quantiles(&col, &[0.05, 0.25, 0.75, 0.95])
+        })
+        .collect();
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in p.observed.iter().chain(bands.iter().flatten()) {
+        if v.is_finite() {
+            lo = lo.min(*v);
+            hi = hi.max(*v);
+        }
+    }
+    if !lo.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.05).max(0.05);
+    let (t0, t1) = (
+        times.first().copied().unwrap_or(0.0),
+        times.last().copied().unwrap_or(1.0),
+    );
+    let x = Scale::new(t0 - 0.5, t1 + 0.5, 55.0, w - 15.0);
+    let y = Scale::new(lo - pad, hi + pad, h - 75.0, 40.0);
+    // A band as one polygon: its upper edge left to right, lower edge back.
+    let band = |s: &mut String, a: usize, b: usize, fill: &str, opacity: &str| {
+        let mut d = String::new();
+        for (i, t) in times.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{} {}",
+                if i == 0 { "M" } else { "L" },
+                c(x.at(*t)),
+                c(y.at(bands[i][b]))
+            );
+        }
+        for (i, t) in times.iter().enumerate().rev() {
+            let _ = write!(d, "L{} {}", c(x.at(*t)), c(y.at(bands[i][a])));
+        }
+        let _ = writeln!(
+            s,
+            "<path d=\"{d}Z\" fill=\"{fill}\" fill-opacity=\"{opacity}\" stroke=\"none\"/>"
+        );
+    };
+    if n > 0 {
+        band(&mut s, 0, 3, "#4c72b0", "0.2");
+        band(&mut s, 1, 2, "#4c72b0", "0.35");
+        // The replicates' mean: for a binary outcome, whose bands span 0
+        // to 1, the predicted probability of each day.
+        let mut d = String::new();
+        for (i, t) in times.iter().enumerate() {
+            let col = rep.column(i);
+            let finite: Vec<f64> = col.into_iter().filter(|v| v.is_finite()).collect();
+            let mean = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+            let _ = write!(
+                d,
+                "{}{} {}",
+                if i == 0 { "M" } else { "L" },
+                c(x.at(*t)),
+                c(y.at(mean))
+            );
+        }
+        let _ = writeln!(
+            s,
+            "<path d=\"{d}\" fill=\"none\" stroke=\"#2a4a80\" stroke-width=\"1.2\"/>"
+        );
+    }
+    let xlabel = "time of the observation (trial day, or the outcome's clock)";
+    axes(
+        &mut s,
+        x,
+        y,
+        &ticks(t0, t1, 8),
+        &ticks(lo, hi, 5),
+        xlabel,
+        &format!("{} (model scale)", outcome.name),
+    );
+    for (t, v) in times.iter().zip(&p.observed) {
+        let _ = writeln!(
+            s,
+            "<circle cx=\"{}\" cy=\"{}\" r=\"2.5\" fill=\"black\"/>",
+            c(x.at(*t)),
+            c(y.at(*v))
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<rect x=\"400\" y=\"24\" width=\"10\" height=\"10\" fill=\"#4c72b0\" fill-opacity=\"0.35\"/><text x=\"414\" y=\"33\">50% of replicates</text><rect x=\"530\" y=\"24\" width=\"10\" height=\"10\" fill=\"#4c72b0\" fill-opacity=\"0.2\"/><text x=\"544\" y=\"33\">90%</text><path d=\"M580 29h14\" stroke=\"#2a4a80\" stroke-width=\"1.2\"/><text x=\"598\" y=\"33\">mean</text><circle cx=\"650\" cy=\"29\" r=\"2.5\" fill=\"black\"/><text x=\"657\" y=\"33\">observed</text>"
+    );
+    let summary = &p.check.summary;
+    let mut line_y = h - 30.0;
+    for line in wrap_words(summary, 120) {
+        let _ = writeln!(
+            s,
+            "<text x=\"10\" y=\"{}\">{}</text>",
+            c(line_y),
+            escape(&line)
+        );
+        line_y += 13.0;
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+/// Words of `text` on lines of at most about `width` characters.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut last = String::new();
+    for word in text.split_whitespace() {
+        if !last.is_empty() && last.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut last));
+        }
+        if !last.is_empty() {
+            last.push(' ');
+        }
+        last.push_str(word);
+    }
+    lines.push(last);
+    lines.retain(|l| !l.is_empty());
+    lines
 }

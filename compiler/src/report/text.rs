@@ -467,6 +467,14 @@ fn outcome(out: &mut String, o: &OutcomeReport, r: &Report) {
             let _ = writeln!(out, "  {line}");
         }
     }
+    if let Some(check) = &o.predictive_check {
+        for (i, line) in wrap(&format!("predictive check: {}", check.summary), 76)
+            .into_iter()
+            .enumerate()
+        {
+            let _ = writeln!(out, "  {}{line}", if i == 0 { "" } else { "  " });
+        }
+    }
     let _ = writeln!(out);
 }
 

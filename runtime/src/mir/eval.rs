@@ -207,6 +207,145 @@ impl MirDensity {
             .collect()
     }
 
+    /// The compiled block `lik`, or an error naming it.
+    fn block(&self, lik: usize) -> Result<&super::likelihood::LikKernel, MirError> {
+        self.liks
+            .get(lik)
+            .ok_or_else(|| err(format!("the model has no likelihood block #{lik}")))
+    }
+
+    /// Checks that `theta` is a whole constrained vector.
+    fn check_theta(&self, theta: &[f64]) -> Result<(), MirError> {
+        if theta.len() == self.dim {
+            Ok(())
+        } else {
+            Err(err(format!(
+                "expected {} constrained values, got {}",
+                self.dim,
+                theta.len()
+            )))
+        }
+    }
+
+    /// The linear predictor of every observation of likelihood block `lik`
+    /// at the constrained point `theta`, exactly as the log density forms
+    /// it: intercept, every column, the lagged outcome, the decaying
+    /// carryover and the latent AR(1) states.
+    pub fn linear_predictor(&self, lik: usize, theta: &[f64]) -> Result<Vec<f64>, MirError> {
+        self.check_theta(theta)?;
+        self.block(lik)?.linear_predictor(theta).ok_or_else(|| {
+            err(format!(
+                "outcome `{}`: the latent AR(1) is outside its support",
+                self.model.likelihoods[lik].outcome
+            ))
+        })
+    }
+
+    /// The pointwise log likelihood of likelihood block `lik` at the
+    /// constrained point `theta`, one value per observation, into `out`
+    /// (cleared first): log p(y_i | theta) for independent observations
+    /// (given the latent states when the block has a latent AR(1)), and
+    /// for AR(1) errors the factors of the joint density, the first
+    /// observation's stationary term then each observation given the
+    /// previous one. Their sum is the block's part of the log density
+    /// (the log density minus [`log_prior_jacobian`](Self::log_prior_jacobian)
+    /// and the other blocks), normalising constants included.
+    pub fn pointwise_log_lik(
+        &self,
+        lik: usize,
+        theta: &[f64],
+        out: &mut Vec<f64>,
+    ) -> Result<(), MirError> {
+        self.check_theta(theta)?;
+        let block = self.block(lik)?;
+        out.clear();
+        out.resize(block.n(), 0.0);
+        block.pointwise(theta, out);
+        Ok(())
+    }
+
+    /// One replicate y_rep of likelihood block `lik`'s observations at the
+    /// constrained point `theta`, a whole series: the linear predictor as
+    /// [`linear_predictor`](Self::linear_predictor) forms it (with the
+    /// draw's latent states), then `simulate::draw_observations` on the
+    /// block's days, which draws AR(1) errors as a whole stationary series.
+    /// With a lagged outcome the series is generated in order: where an
+    /// observation's previous measurement is the observation before it
+    /// (its gap is the difference of their times), the lag term takes that
+    /// observation's replicate instead of its observed value; the first
+    /// observation, and one whose previous measurement was not analysed,
+    /// keep the observed previous value the model conditions on.
+    pub fn replicate(
+        &self,
+        lik: usize,
+        theta: &[f64],
+        rng: &mut crate::rng::ChainRng,
+    ) -> Result<Vec<f64>, MirError> {
+        use super::simulate::{ar1_residuals, draw_observations, Observation};
+        let eta = self.linear_predictor(lik, theta)?;
+        let block = &self.model.likelihoods[lik];
+        let observation =
+            Observation::from_family(&self.model, &block.family, theta, &self.offsets)?;
+        let Some(lag) = &block.predictor.lagged_outcome else {
+            return draw_observations(&observation, &eta, &block.days, rng);
+        };
+        let n = eta.len();
+        let rho = theta[self.offsets[lag.param]];
+        let chained = |i: usize| {
+            i > 0 && block.days.len() == n && block.days[i] - block.days[i - 1] == lag.gaps[i]
+        };
+        // AR(1) errors: the residual path first, then the lag recursion on top.
+        let residuals = match observation {
+            Observation::NormalAr1 { sigma, phi } => {
+                Some(ar1_residuals(sigma, phi, &block.days, rng)?)
+            }
+            _ => None,
+        };
+        let mut y: Vec<f64> = Vec::with_capacity(n);
+        for i in 0..n {
+            let mut e = eta[i];
+            if chained(i) {
+                // The lag column is the centred previous value: replacing
+                // the observed y_{i-1} by its replicate shifts it by the
+                // difference.
+                e += rho.powi(lag.gaps[i] as i32) * (y[i - 1] - block.y[i - 1]);
+            }
+            let value = match (&residuals, &observation) {
+                (Some(r), _) => e + r[i],
+                (None, Observation::Binomial { trials }) => {
+                    let one = Observation::Binomial {
+                        trials: vec![trials.get(i).copied().unwrap_or(0)],
+                    };
+                    draw_observations(&one, &[e], &[], rng)?[0]
+                }
+                (None, obs) => draw_observations(obs, &[e], &[], rng)?[0],
+            };
+            y.push(value);
+        }
+        Ok(y)
+    }
+
+    /// The log prior plus the log Jacobian of the transforms at the
+    /// unconstrained point `x`: the log density without its likelihood
+    /// blocks. `NaN` for a vector of the wrong length.
+    pub fn log_prior_jacobian(&self, x: &[f64]) -> f64 {
+        if x.len() != self.dim {
+            return f64::NAN;
+        }
+        let mut theta = vec![0.0; self.dim];
+        let mut g = vec![0.0; self.dim];
+        let mut lp = 0.0;
+        for (p, &o) in self.model.params.iter().zip(&self.offsets) {
+            lp += p
+                .transform
+                .constrain(&x[o..o + p.size], &mut theta[o..o + p.size]);
+        }
+        for (o, size, k) in &self.priors {
+            lp += k.eval(&theta[*o..*o + *size], &mut g[*o..*o + *size]);
+        }
+        lp
+    }
+
     fn eval(&self, x: &[f64], grad: &mut [f64], s: &mut Scratch) -> f64 {
         s.ensure(self.dim, self.max_n);
         let theta = &mut s.theta[..self.dim];

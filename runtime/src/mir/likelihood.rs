@@ -871,3 +871,137 @@ impl LikKernel {
         lp
     }
 }
+
+/// The pointwise side of a likelihood block: the linear predictor at a
+/// constrained point and each observation's own log likelihood term, whose
+/// sum is the block's part of the log density (`eval`), constants
+/// included. One function per family below; the linear predictor is the
+/// evaluator's own (`fill_eta`, `add_terms`, `latent_forward`).
+impl LikKernel {
+    /// eta of every observation at the constrained point `theta`: every
+    /// column, the lagged outcome, the decaying carryover and the latent
+    /// AR(1) states. `None` when the latent process is outside its support.
+    pub(super) fn linear_predictor(&self, theta: &[f64]) -> Option<Vec<f64>> {
+        let n = self.n();
+        let mut eta = vec![0.0; n];
+        self.fill_eta(theta, &mut eta);
+        self.add_terms(theta, &mut eta);
+        if let Some((z, s, p)) = self.latent {
+            let mut lat = vec![0.0; n];
+            if !self.latent_forward(theta, z, s, p, &mut lat) {
+                return None;
+            }
+            for (e, l) in eta.iter_mut().zip(&lat) {
+                *e += l;
+            }
+        }
+        Some(eta)
+    }
+
+    /// Each observation's log likelihood at `theta` into `out` (n values):
+    /// log p(y_i | eta_i) for the families with independent observations
+    /// (given the latent states, for a latent AR(1)); for AR(1) errors the
+    /// factors of the joint density, the first residual's stationary term
+    /// and then each residual given the previous one across its gap. The
+    /// values are -inf outside the support, as the log density is.
+    pub(super) fn pointwise(&self, theta: &[f64], out: &mut [f64]) {
+        let out = &mut out[..self.n()];
+        let Some(eta) = self.linear_predictor(theta) else {
+            out.fill(f64::NEG_INFINITY);
+            return;
+        };
+        match self.family {
+            KFamily::Normal { sigma } => pointwise_normal(theta[sigma], &self.y, &eta, out),
+            KFamily::NormalAr1 { sigma, phi } => {
+                pointwise_ar1(theta[sigma], theta[phi], &self.gaps, &self.y, &eta, out)
+            }
+            KFamily::Bernoulli => pointwise_bernoulli(&self.y, &eta, out),
+            KFamily::Binomial => pointwise_binomial(&self.y, &self.trials, &eta, out),
+            KFamily::Poisson => pointwise_poisson(&self.y, &eta, out),
+            KFamily::NegBin { psi } => pointwise_negbin(theta[psi], &self.y, &eta, out),
+            KFamily::Ordinal { cut, k } => {
+                for ((o, &e), &y) in out.iter_mut().zip(&eta).zip(&self.y) {
+                    *o = ordinal_terms(theta, cut, k, e, y as usize).0;
+                }
+            }
+        }
+    }
+}
+
+/// normal(y | eta, sigma): -log(2 pi)/2 - log sigma - z^2/2.
+fn pointwise_normal(sigma: f64, y: &[f64], eta: &[f64], out: &mut [f64]) {
+    if !(sigma > 0.0) {
+        out.fill(f64::NEG_INFINITY);
+        return;
+    }
+    let c = -0.5 * LN_2PI - sigma.ln();
+    for ((o, e), y) in out.iter_mut().zip(eta).zip(y) {
+        let z = (y - e) / sigma;
+        *o = c - 0.5 * z * z;
+    }
+}
+
+/// The AR(1) factors: e_1 ~ normal(0, sigma / sqrt(1 - phi^2)), then
+/// e_i | e_{i-1} ~ normal(phi^g e_{i-1}, sigma sqrt(ratio(g))) across a gap
+/// of g, with e = y - eta (docs/model.md 3.3).
+fn pointwise_ar1(sigma: f64, phi: f64, gaps: &[u32], y: &[f64], eta: &[f64], out: &mut [f64]) {
+    if !(sigma > 0.0) || !(phi.abs() < 1.0) {
+        out.fill(f64::NEG_INFINITY);
+        return;
+    }
+    let omp2 = 1.0 - phi * phi;
+    let lsig = sigma.ln();
+    let mut previous = 0.0;
+    for (i, ((o, e), y)) in out.iter_mut().zip(eta).zip(y).enumerate() {
+        let res = y - e;
+        *o = if i == 0 {
+            let q = res * res * omp2 / (sigma * sigma);
+            -0.5 * LN_2PI - lsig + 0.5 * omp2.ln() - 0.5 * q
+        } else if gaps[i] == 1 {
+            // The common case: e_i | e_{i-1} ~ normal(phi e_{i-1}, sigma).
+            let r = (res - phi * previous) / sigma;
+            -0.5 * LN_2PI - lsig - 0.5 * r * r
+        } else {
+            let t = GapTerms::new(phi, omp2, sigma, gaps[i]);
+            let r = (res - t.pg * previous) / t.s;
+            -0.5 * LN_2PI - lsig - t.half_lr - 0.5 * r * r
+        };
+        previous = res;
+    }
+}
+
+/// Bernoulli-logit: y eta - log(1 + exp(eta)).
+fn pointwise_bernoulli(y: &[f64], eta: &[f64], out: &mut [f64]) {
+    for ((o, &e), &y) in out.iter_mut().zip(eta).zip(y) {
+        *o = y * e - e.max(0.0) - (1.0 + (-e.abs()).exp()).ln();
+    }
+}
+
+/// Binomial-logit with its constant: log C(n, k) + k eta - n log(1 + exp(eta)).
+fn pointwise_binomial(y: &[f64], trials: &[f64], eta: &[f64], out: &mut [f64]) {
+    for (((o, &e), &k), &n) in out.iter_mut().zip(eta).zip(y).zip(trials) {
+        *o = ln_choose(n, k) + binomial_logit_term(k, n, e).0;
+    }
+}
+
+/// Poisson-log: y eta - exp(eta) - log y!.
+fn pointwise_poisson(y: &[f64], eta: &[f64], out: &mut [f64]) {
+    for ((o, &e), &y) in out.iter_mut().zip(eta).zip(y) {
+        *o = y * e - e.exp() - ln_gamma(y + 1.0);
+    }
+}
+
+/// NB2 with mean exp(eta) and dispersion psi: log Gamma(y + psi) - log
+/// Gamma(psi) - log y! + psi log(psi / (mu + psi)) + y log(mu / (mu + psi)).
+fn pointwise_negbin(psi: f64, y: &[f64], eta: &[f64], out: &mut [f64]) {
+    if !(psi > 0.0) {
+        out.fill(f64::NEG_INFINITY);
+        return;
+    }
+    let lpsi = psi.ln();
+    let lg_psi = ln_gamma(psi);
+    for ((o, &e), &y) in out.iter_mut().zip(eta).zip(y) {
+        let lse = crate::density::log_sum_exp(e, lpsi);
+        *o = ln_gamma(y + psi) - lg_psi - ln_gamma(y + 1.0) + psi * (lpsi - lse) + y * (e - lse);
+    }
+}
