@@ -283,3 +283,78 @@ fn run_writes_the_document_and_never_over_an_input() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The model checks are in the methods: each outcome's posterior
+/// predictive check, and a `--compare-loo` comparison with both models'
+/// elpd_loo and the verdict, the same numbers as the report's.
+#[test]
+fn model_checks_are_in_the_methods() {
+    let path = root().join(SPEC).display().to_string();
+    let mut session = Session::new(FsSources, SessionOptions::default());
+    let file = session.open(&path).expect("opens");
+    let checked = session.check(file).expect("checks");
+    let prepared = session
+        .prepare(checked, DiarySource::Spec)
+        .expect("prepares");
+    let request =
+        trialc::analysis::loo::parse_request("pain: errors independent").expect("a request");
+    let alternatives = session
+        .loo_alternatives(&prepared, &[request])
+        .expect("applicable");
+    let options = options();
+    let fits = session.fit(&prepared, &options, &Silent).expect("fits");
+    let mut analysed = session
+        .analyse(&prepared, &fits, &options, &Silent)
+        .expect("analyses");
+    analysed.report.loo = session
+        .compare_loo(&prepared, &fits, &alternatives, &options, &Silent)
+        .expect("compares");
+    let c = &prepared.checked;
+    let doc = report::document::document(
+        &analysed.report,
+        &c.spec,
+        &c.schedule,
+        &prepared.diary,
+        &fits,
+    );
+    let md = protocol::markdown(&doc);
+    let methods = &md[md.find("## 5. Methods").expect("methods")
+        ..md.find("## 6. Sampler diagnostics").expect("diagnostics")];
+    let l = &analysed.report.loo[0];
+    assert!(
+        methods.contains("Model check of `pain` (`--compare-loo`)"),
+        "{methods}"
+    );
+    for (m, whose) in [(&l.model, " (the spec's)"), (&l.alternative, "")] {
+        let row = format!(
+            "| {}{whose} | {:.1} | {:.1} | {:.1} |",
+            m.description, m.elpd_loo, m.se, m.p_loo
+        );
+        assert!(methods.contains(&row), "{row} not in {methods}");
+    }
+    // The verdict, which states the difference and its SE (Markdown
+    // escapes the underscores of elpd_loo).
+    assert!(
+        l.verdict
+            .contains(&format!("{:.1} +/- {:.1}", l.elpd_diff, l.se_diff)),
+        "{}",
+        l.verdict
+    );
+    assert!(
+        methods.replace("\\_", "_").contains(&l.verdict),
+        "{methods}"
+    );
+    // Each outcome's posterior predictive check, before the comparison.
+    let unescaped = methods.replace('\\', "");
+    let mut at = 0;
+    for o in &analysed.report.outcomes {
+        let check = o.predictive_check.as_ref().expect("a NUTS fit is checked");
+        let line = format!("`{}`: {}", o.name, check.summary);
+        let found = unescaped
+            .find(&line)
+            .unwrap_or_else(|| panic!("{line} not in {unescaped}"));
+        assert!(found > at, "outcomes in spec order");
+        at = found;
+    }
+    assert!(at < unescaped.find("Model check of").expect("the comparison"));
+}

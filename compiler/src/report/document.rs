@@ -1119,6 +1119,63 @@ impl Builder<'_> {
                 rows,
             );
         }
+        self.model_checks(doc);
+    }
+
+    /// Each outcome's posterior predictive check in one line, then each
+    /// `--compare-loo`: the spec's model and the alternative by PSIS-LOO,
+    /// their difference and the verdict, as the text report has them.
+    fn model_checks(&self, doc: &mut Document) {
+        let checks: Vec<Line> = self
+            .r
+            .outcomes
+            .iter()
+            .filter_map(|o| {
+                o.predictive_check
+                    .as_ref()
+                    .map(|c| text(format!("`{}`: {}", o.name, c.summary)))
+            })
+            .collect();
+        if !checks.is_empty() {
+            doc.para(text(
+                "Posterior predictive checks (the diary against the data the fitted model replicates):",
+            ));
+            doc.push(Block::List(checks));
+        }
+        for c in &self.r.loo {
+            doc.para(text(format!(
+                "Model check of `{}` (`--compare-loo`): the spec's model against an alternative, by leave-one-out cross-validation (PSIS-LOO, {} draws, {} observations); the higher elpd_loo predicts the left-out days better.",
+                c.outcome, c.draws, c.observations
+            )));
+            let row = |m: &crate::analysis::loo::LooModel, whose: &str| {
+                vec![
+                    text(format!("{}{whose}", m.description)),
+                    text(format!("{:.1}", m.elpd_loo)),
+                    text(format!("{:.1}", m.se)),
+                    text(format!("{:.1}", m.p_loo)),
+                    text(if m.high_k.is_empty() {
+                        "none".to_string()
+                    } else {
+                        let days: Vec<u64> = m.high_k.iter().map(|h| h.day).collect();
+                        let word = if days.len() == 1 { "day" } else { "days" };
+                        format!("{word} {}", day_ranges(&days))
+                    }),
+                ]
+            };
+            let unreliable = format!("k-hat above {:.2}", c.k_threshold);
+            doc.table(
+                &["model", "elpd_loo", "SE", "p_loo", &unreliable],
+                vec![row(&c.model, " (the spec's)"), row(&c.alternative, "")],
+            );
+            // The verdict states the difference and its SE.
+            let mut after = c.verdict.clone();
+            if !c.convergence_warnings.is_empty() {
+                after.push_str(
+                    " The alternative's fit had convergence warnings: its elpd_loo is provisional.",
+                );
+            }
+            doc.para(text(after));
+        }
     }
 
     // ------------------------------------------------------------ 6
