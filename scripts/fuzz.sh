@@ -71,12 +71,16 @@ seed() {
     name=$(basename "$(dirname "$f")")-$(basename "$f" .json)
     cp "$f" "$corpus/hypotheses/seed-$name.json"
   done
-  # Session bundles: `=== NAME` starts each file, the spec first.
+  # Session bundles: `=== NAME` starts each file, the spec first. A key
+  # file goes last: the line break before a header is the separator, and
+  # the key's SHA-256 is over every byte of it. Folders of a series (no
+  # spec named after the folder, or no diary.csv) are not one session.
   local dir spec out extra
   for dir in examples/*/; do
     dir=${dir%/}
     name=$(basename "$dir")
     spec="$dir/$name.trial"
+    [ -e "$spec" ] && [ -e "$dir/diary.csv" ] || continue
     out="$corpus/session/seed-example-$name.session"
     {
       printf '=== %s\n' "$name.trial"
@@ -86,6 +90,11 @@ seed() {
       for extra in "$dir"/hypotheses/*.json; do
         [ -e "$extra" ] || continue
         printf '=== hypotheses/%s\n' "$(basename "$extra")"
+        cat "$extra"
+      done
+      for extra in "$dir"/*.key; do
+        [ -e "$extra" ] || continue
+        printf '=== %s\n' "$(basename "$extra")"
         cat "$extra"
       done
     } >"$out"
@@ -98,6 +107,8 @@ seed() {
       cat examples/magnesium-migraine/diary.csv
       printf '=== hypotheses/p0042.json\n'
       cat examples/magnesium-migraine/hypotheses/p0042.json
+      printf '=== PHARMACY-SECRET.key\n'
+      cat examples/magnesium-migraine/PHARMACY-SECRET.key
     } >"$corpus/session/seed-example-magnesium-migraine-protocol.session"
   fi
   for f in tests/ui/hypotheses/*.trial; do

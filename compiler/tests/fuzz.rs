@@ -828,3 +828,33 @@ fn every_keyword_is_a_fuzz_token() {
         "add to SPEC_TOKENS in fuzz/mutate.rs: {missing:?}"
     );
 }
+
+/// The bundled magnesium example commits to the pharmacy's key: with its
+/// key beside it (as in `examples/`), the diary, hypotheses and session
+/// targets reach the analysis (read, lowered, evaluated) instead of
+/// stopping at E1111, so fuzzing explores past the allocation.
+#[test]
+fn the_committed_example_reaches_the_analysis() {
+    let diary = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/magnesium-migraine/diary.csv"),
+    )
+    .expect("the example's diary");
+    let hypotheses = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples/magnesium-migraine/hypotheses/p0042.json"),
+    )
+    .expect("the example's hypotheses");
+    let bundle = corpus_file("session/seed-example-magnesium-migraine.session");
+    for (what, run, input) in [
+        ("diary", targets::diary as fn(&[u8]) -> Verdict, &diary),
+        ("hypotheses", targets::hypotheses, &hypotheses),
+        ("session", targets::session, &bundle),
+    ] {
+        let Verdict::Ran(features) = run(input);
+        assert!(features.contains("stage:prepared"), "{what}: {features:?}");
+        assert!(
+            !features.iter().any(|f| f.contains("E1111")),
+            "{what}: {features:?}"
+        );
+    }
+}

@@ -1072,8 +1072,27 @@ pub fn hypotheses(rng: &mut Rng) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// The magnesium example's key file, which its spec commits to and names
+/// (`key "PHARMACY-SECRET.key"`).
+const MAGNESIUM_KEY: &str =
+    include_str!("../../../examples/magnesium-migraine/PHARMACY-SECRET.key");
+
+/// Words of a key file (`trialc-key/1`).
+const KEY_TOKENS: &[&str] = &[
+    "trialc-key/1",
+    "seed ",
+    "salt ",
+    "# ",
+    "00",
+    "ff",
+    "\n",
+    "\r\n",
+];
+
 /// A session bundle: the magnesium example's spec (sometimes mutated) with
-/// a generated diary and hypotheses file, paths sometimes leaving the folder.
+/// a generated diary and hypotheses file, paths sometimes leaving the folder,
+/// and mostly the pharmacy's key the spec commits to (sometimes missing or
+/// changed, for E1111 and E1110).
 pub fn session(rng: &mut Rng, spec: &str) -> Vec<u8> {
     let mut spec = spec.as_bytes().to_vec();
     if rng.chance(1, 2) {
@@ -1098,5 +1117,15 @@ pub fn session(rng: &mut Rng, spec: &str) -> Vec<u8> {
     out.extend_from_slice(format!("\n=== {h_name}\n").as_bytes());
     out.extend_from_slice(&hypotheses(rng));
     out.push(b'\n');
+    // Last, so the bundle keeps its final line break: the key's SHA-256 is
+    // over its exact bytes. (The line break above separates.)
+    if !rng.chance(1, 8) {
+        out.extend_from_slice(b"=== PHARMACY-SECRET.key\n");
+        if rng.chance(1, 8) {
+            out.extend_from_slice(&mutate(rng, MAGNESIUM_KEY.as_bytes(), &[], KEY_TOKENS));
+        } else {
+            out.extend_from_slice(MAGNESIUM_KEY.as_bytes());
+        }
+    }
     out
 }

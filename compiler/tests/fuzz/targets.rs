@@ -674,6 +674,10 @@ pub const EXAMPLES: [(&str, &str); 6] = [
 const MAGNESIUM_HYPOTHESES: &str =
     include_str!("../../../examples/magnesium-migraine/hypotheses/p0042.json");
 const MAGNESIUM_DIARY: &str = include_str!("../../../examples/magnesium-migraine/diary.csv");
+/// The pharmacy's key the example's spec commits to (`key "…"`): without it
+/// the session stops at E1111 before the diary is read.
+const MAGNESIUM_KEY: &str =
+    include_str!("../../../examples/magnesium-migraine/PHARMACY-SECRET.key");
 
 /// An example's files in memory, the spec at `ex/<name>.trial`.
 fn example_sources(name: &str, spec: &str) -> MemorySources {
@@ -681,6 +685,7 @@ fn example_sources(name: &str, spec: &str) -> MemorySources {
     if name == "magnesium-migraine" {
         sources.insert("ex/hypotheses/p0042.json", MAGNESIUM_HYPOTHESES);
         sources.insert("ex/diary.csv", MAGNESIUM_DIARY);
+        sources.insert("ex/PHARMACY-SECRET.key", MAGNESIUM_KEY);
     }
     sources
 }
